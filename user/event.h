@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * event.h - one decoded event, as the matcher, the renderers and the sinks see it.
+ *
+ * The kernel ABI (bpf/events.h) is decoded into this model by agent.c, which
+ * also fills the lineage from the process cache.  `custos rules test` builds the
+ * same struct from YAML, so the matcher used in tests is the agent's.
+ *
+ * Everything here is borrowed: the struct points into buffers owned by whoever
+ * built it, and nobody frees through it.  Byte strings (paths, argv) are bytes,
+ * not text: they may hold any byte except that argv entries are NUL-separated.
+ */
+#ifndef CUSTOS_EVENT_H
+#define CUSTOS_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cev_kind {
+	CEV_FILE = 1,
+	CEV_CONNECT = 2,
+	CEV_EXEC = 3,
+	CEV_LOSS = 4,
+};
+
+/* access bits of a file open (rules: `access: [read, write, create]`) */
+enum {
+	CEV_ACC_READ = 1u << 0,
+	CEV_ACC_WRITE = 1u << 1,
+	CEV_ACC_CREATE = 1u << 2,
+};
+
+/* A byte string that is not NUL-terminated in general. */
+struct cev_str {
+	const char *p;
+	uint32_t len;
+	uint8_t truncated;	/* cut short by a kernel-side limit */
+};
+
+/* argv as in /proc/PID/cmdline: entries each followed by one NUL. */
+struct cev_args {
+	const char *buf;
+	uint32_t len;		/* bytes in buf, including the NULs */
+	uint8_t truncated;
+};
+
+struct cev_process {
+	uint32_t pid;		/* tgid */
+	uint32_t tid;
+	uint32_t ppid;
+	uint32_t uid;
+	const char *user;	/* NULL when the uid has no name */
+	char comm[16];		/* NUL-terminated */
+	struct cev_str exe;	/* absolute, resolved; len 0 when unknown */
+	struct cev_args args;
+	const char *cgroup;	/* cgroup v2 path, NULL when unknown */
+};
+
+struct cev_parent {
+	uint32_t pid;
+	struct cev_str exe;
+	struct cev_args args;
+};
+
+struct cev_file {
+	struct cev_str path;
+	uint32_t access;	/* CEV_ACC_* */
+	uint32_t flags;		/* open(2) flags as the kernel saw them */
+};
+
+struct cev_connect {
+	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t blocked;	/* 1 only when the kernel refused the call */
+	uint8_t pad;
+	uint16_t port;		/* host byte order */
+	uint8_t addr[16];	/* AF_INET: first 4 bytes; network byte order */
+};
+
+struct cev_loss {
+	uint64_t lost;
+	const char *where;	/* "ring", "queue", "sink:NAME", ... */
+};
+
+struct cev_event {
+	enum cev_kind kind;
+	uint64_t time_ns;	/* CLOCK_REALTIME, ns since the epoch */
+	struct cev_process proc;
+	int has_parent;
+	struct cev_parent parent;
+	const struct cev_str *ancestors;	/* nearest first, parent included */
+	uint32_t n_ancestors;
+	union {
+		struct cev_file file;
+		struct cev_connect conn;
+		struct cev_loss loss;
+	};
+	/* CEV_EXEC: the new program is proc.exe / proc.args */
+};
+
+#endif
