@@ -44,6 +44,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 E2E_SRCS  := $(sort $(wildcard tests/e2e/test_*.c))
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRCS))
 E2E_LIB   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%.o,$(filter-out $(E2E_SRCS),$(wildcard tests/e2e/*.c)))
+E2E_HELP  := $(patsubst tests/e2e/bin/%.c,$(BUILD)/tests/e2e/bin/%,$(wildcard tests/e2e/bin/*.c))
 
 .PHONY: all deps run test test-unit test-e2e bench clean help vmlinux
 all: $(BUILD)/custos
@@ -71,10 +72,10 @@ test: deps
 test-unit: $(UNIT_BINS)
 	scripts/test.sh unit
 
-test-e2e: $(BUILD)/custos $(E2E_BINS)
+test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
 	scripts/test.sh e2e
 
-tests: $(UNIT_BINS) $(E2E_BINS)
+tests: $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
 
 vmlinux:
 	scripts/gen-vmlinux.sh $(ARCH)
@@ -112,7 +113,11 @@ $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -ljansson $(LDLIBS)
 
-$(BUILD)/bpf $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/e2e:
+# helper programs the e2e tests run (plain C, no libraries)
+$(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $<
+
+$(BUILD)/bpf $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/e2e/bin:
 	mkdir -p $@
 
 clean:

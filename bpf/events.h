@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * events.h - THE ring-buffer ABI between the BPF programs and the agent.
+ *
+ * This is the only struct layout shared by both sides.  Rules for changing it:
+ * fixed-width types only, explicit padding, enum values numbered by hand and
+ * never reused, sizes pinned by _Static_assert, and CUSTOS_ABI_VERSION bumped
+ * on any incompatible change (the agent refuses records of another version).
+ *
+ * Every record starts with struct ev_header.  h.size is the record's total
+ * length in bytes, including any variable-length tail; the agent checks it
+ * against the fixed part before reading a field.
+ */
+#ifndef CUSTOS_EVENTS_H
+#define CUSTOS_EVENTS_H
+
+#ifdef __BPF__
+/* vmlinux.h provides __u8 .. __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define CUSTOS_ABI_VERSION 1
+
+/* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
+#define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
+#define CUSTOS_ARGS_MAX 4096	/* bytes of argv (NUL-separated) */
+#define CUSTOS_COMM_LEN 16
+
+enum ev_type {
+	EV_EXEC = 1,		/* a task finished execve(): the new program */
+	EV_FORK = 2,		/* a new process (not a thread) */
+	EV_EXIT = 3,		/* a process's leader exited */
+	EV_FILE = 4,		/* an open that the file pre-filter let through */
+	EV_CONNECT = 5,		/* a connect/sendmsg that the egress decision flagged */
+	EV_IOURING = 6,		/* reserved: io_uring file op seen (tracepoint backend) */
+};
+
+/* 64 bytes, first in every record. */
+struct ev_header {
+	__u16 type;		/* enum ev_type */
+	__u16 abi;		/* CUSTOS_ABI_VERSION */
+	__u32 size;		/* total bytes of this record */
+	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() when the hook ran */
+	__u64 start_ns;		/* acting process's start_boottime (ns): with pid, its identity */
+	__u64 cgroup_id;	/* cgroup v2 id of the acting task */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 ppid;		/* tgid of real_parent */
+	__u32 uid;		/* real uid */
+	char comm[CUSTOS_COMM_LEN];
+};
+_Static_assert(sizeof(struct ev_header) == 64, "ev_header ABI");
+
+/*
+ * EV_EXEC: the process after exec.  Tail layout (no padding, no NULs added):
+ *   data[0 .. exe_len)                    absolute path of the new executable,
+ *                                         walked from mm->exe_file in the kernel
+ *   data[exe_len .. exe_len + args_len)   argv from the new mm, each entry
+ *                                         followed by NUL (as /proc/PID/cmdline)
+ */
+struct ev_exec {
+	struct ev_header h;
+	__u64 parent_start_ns;
+	__u16 exe_len;
+	__u16 args_len;
+	__u8 exe_trunc;
+	__u8 args_trunc;
+	__u8 pad[2];
+	char data[CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX];
+};
+_Static_assert(sizeof(struct ev_exec) == 64 + 16 + CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX,
+	       "ev_exec ABI");
+#define EV_EXEC_FIXED 80u	/* offsetof(struct ev_exec, data) */
+
+/* EV_FORK: h is the child; h.ppid its parent. */
+struct ev_fork {
+	struct ev_header h;
+	__u64 parent_start_ns;
+};
+_Static_assert(sizeof(struct ev_fork) == 72, "ev_fork ABI");
+
+/* EV_EXIT: h is the process whose leader exited. */
+struct ev_exit {
+	struct ev_header h;
+	__u32 exit_code;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ev_exit) == 72, "ev_exit ABI");
+
+/*
+ * EV_FILE: an open that may match a file rule.  Tail: data[0 .. path_len) is
+ * the absolute path of the opened file as seen from the process's root.
+ */
+struct ev_file {
+	struct ev_header h;
+	__u32 flags;		/* open flags (file->f_flags) */
+	__u16 path_len;
+	__u8 path_trunc;
+	__u8 access;		/* EV_ACC_* */
+	__u64 dev;		/* inode's superblock s_dev */
+	__u64 ino;
+	char data[CUSTOS_PATH_MAX];
+};
+_Static_assert(sizeof(struct ev_file) == 64 + 24 + CUSTOS_PATH_MAX, "ev_file ABI");
+#define EV_FILE_FIXED 88u
+
+enum {
+	EV_ACC_READ = 1,
+	EV_ACC_WRITE = 2,
+	EV_ACC_CREATE = 4,
+};
+
+/* EV_CONNECT: a TCP connect or UDP send to a destination not approved. */
+struct ev_connect {
+	struct ev_header h;
+	__u8 family;		/* AF_INET (2) or AF_INET6 (10) */
+	__u8 proto;		/* IPPROTO_TCP (6) or IPPROTO_UDP (17) */
+	__u8 blocked;		/* 1: the program returned "refuse" */
+	__u8 op;		/* EV_NET_CONNECT or EV_NET_SENDMSG */
+	__u16 port;		/* host byte order */
+	__u16 pad;
+	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
+	__u64 rule_mask;	/* bit i: connect rule slot i flagged it in the kernel */
+};
+_Static_assert(sizeof(struct ev_connect) == 64 + 32, "ev_connect ABI");
+
+enum {
+	EV_NET_CONNECT = 1,
+	EV_NET_SENDMSG = 2,
+};
+
+/*
+ * Counters the BPF programs keep in the `stats` per-CPU array (index = enum).
+ * The agent sums the CPUs and turns growth of STAT_RING_DROPS into a
+ * `kind: loss` record.
+ */
+enum stat_idx {
+	STAT_RING_DROPS = 0,	/* bpf_ringbuf_output failed: record lost */
+	STAT_EXEC_SEEN = 1,
+	STAT_FILE_SEEN = 2,	/* opens that reached the file program */
+	STAT_FILE_EMIT = 3,	/* opens the pre-filter let through */
+	STAT_NET_SEEN = 4,
+	STAT_NET_EMIT = 5,
+	STAT_NET_BLOCK = 6,
+	STAT_PATH_TRUNC = 7,
+	STAT__COUNT = 16,
+};
+
+#endif

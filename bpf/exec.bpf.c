@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * exec.bpf.c - process lineage: exec, fork, exit.
+ *
+ * Every exec is sent (no pre-filter): the agent's process cache needs each
+ * program's path for parent_exe / ancestor_exe, and exec rules match on it.
+ * The executable's path comes from the new mm->exe_file, walked in the kernel
+ * (path.bpf.h), never from the user-space filename string; argv is read from
+ * the new mm's arg area.
+ *
+ * Two variants of each hook, the loader picks one set (loader.c):
+ *   tp_btf/...         BTF-typed tracepoints (5.5+), cheapest
+ *   raw_tracepoint/... the same tracepoints, untyped arguments, any 5.x
+ */
+#include "path.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Tunables shared by every object; documented in common.bpf.h. */
+const volatile __u32 self_tgid = 0;
+const volatile __u32 wakeup_bytes = 0;
+
+static __always_inline int on_exec(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct scratch *s = scratch_get();
+	struct path_out po = {};
+	struct ev_exec *e;
+	struct file *exe;
+	__u64 arg_start, arg_end, alen;
+	__u32 exe_len = 0, size;
+
+	if (!s)
+		return 0;
+	stat_inc(STAT_EXEC_SEEN);
+	e = &s->exec;
+	header_fill(&e->h, EV_EXEC, 0, task);
+	e->parent_start_ns = task_start_ns(BPF_CORE_READ(task, real_parent));
+	e->exe_trunc = 0;
+	e->args_trunc = 0;
+	e->pad[0] = e->pad[1] = 0;
+
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	if (exe && path_walk(s, &exe->f_path, &po) == 0) {
+		exe_len = path_copy(s, &po, e->data);
+		e->exe_trunc = po.trunc;
+	}
+	if (exe_len > CUSTOS_PATH_MAX)
+		exe_len = CUSTOS_PATH_MAX;
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	alen = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (alen > CUSTOS_ARGS_MAX) {
+		alen = CUSTOS_ARGS_MAX;
+		e->args_trunc = 1;
+	}
+	if (alen && bpf_probe_read_user(&e->data[exe_len & (2 * CUSTOS_PATH_MAX - 1)],
+					alen & (2 * CUSTOS_ARGS_MAX - 1),
+					(void *)arg_start))
+		alen = 0;
+	e->exe_len = exe_len;
+	e->args_len = alen;
+	size = EV_EXEC_FIXED + exe_len + (__u32)alen;
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	e->h.size = size;
+	emit(e, size);
+	return 0;
+}
+
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	struct ev_fork f = {};
+	__u32 pid = BPF_CORE_READ(child, pid);
+	__u32 tgid = BPF_CORE_READ(child, tgid);
+
+	if (pid != tgid)	/* a new thread, not a new process */
+		return 0;
+	header_fill(&f.h, EV_FORK, sizeof(f), parent);
+	/* the header describes the child */
+	f.h.pid = tgid;
+	f.h.tid = pid;
+	f.h.ppid = BPF_CORE_READ(parent, tgid);
+	f.h.start_ns = BPF_CORE_READ(child, start_boottime);
+	if (!bpf_core_field_exists(child->start_boottime))
+		f.h.start_ns = BPF_CORE_READ(child, start_time);
+	f.parent_start_ns = task_start_ns(parent);
+	emit(&f, sizeof(f));
+	return 0;
+}
+
+static __always_inline int on_exit(struct task_struct *task)
+{
+	struct ev_exit x = {};
+
+	/* only when the last thread of the process is gone */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	header_fill(&x.h, EV_EXIT, sizeof(x), task);
+	x.exit_code = BPF_CORE_READ(task, exit_code);
+	emit(&x, sizeof(x));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec__btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec();
+}
+
+SEC("raw_tracepoint/sched_process_exec")
+int exec__raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_exec();
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(fork__btf, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+SEC("raw_tracepoint/sched_process_fork")
+int fork__raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_fork((struct task_struct *)ctx->args[0], (struct task_struct *)ctx->args[1]);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit__btf, struct task_struct *p)
+{
+	return on_exit(p);
+}
+
+SEC("raw_tracepoint/sched_process_exit")
+int exit__raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_exit((struct task_struct *)ctx->args[0]);
+}

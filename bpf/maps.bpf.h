@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * maps.bpf.h - every BPF map of custos, in one place.
+ *
+ * Each *.bpf.c includes this file; the maps are declared __weak so that the
+ * identical definitions in each object collapse into one map when
+ * `bpftool gen object` links the objects into build/custos.bpf.o.
+ *
+ * For each map: who writes it, who reads it.  Key and value types of the
+ * maps that the agent fills from the rules live in filter_maps.h (the
+ * rule->map contract); the record layouts in events.h (the ring ABI).
+ */
+#ifndef CUSTOS_MAPS_BPF_H
+#define CUSTOS_MAPS_BPF_H
+
+#include "events.h"
+#include "filter_maps.h"
+
+/* events: BPF programs write records (events.h); the agent consumes them.
+ * Size set by the agent before load (--ring-size), default 16 MiB. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events __weak SEC(".maps");
+
+/* stats: BPF programs count (enum stat_idx); the agent reads and sums. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats __weak SEC(".maps");
+
+/* scratch: per-CPU buffer where a record is built before bpf_ringbuf_output;
+ * BPF-only. Large enough for the biggest record (ev_exec) plus the path walk's
+ * working space (see path.bpf.h). */
+struct scratch {
+	union {
+		struct ev_header h;
+		struct ev_exec exec;
+		struct ev_file file;
+	};
+	__u32 walk_pos;		/* path.bpf.h: write position in walk */
+	__u32 walk_trunc;	/* path.bpf.h: the walk did not reach a root */
+	char walk[2 * CUSTOS_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map __weak SEC(".maps");
+
+#endif

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the test binaries and prints one closing line "N passed, N failed".
+#   test.sh          unit, then end-to-end (root)
+#   test.sh unit     unit tests only
+#   test.sh e2e      end-to-end tests only
+# Each binary is a cmocka suite; its own output is shown as it runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+pass=0 fail=0 failed=()
+
+run_suite() {
+	local bin=$1 out rc p f
+	echo "== $bin"
+	out=$(mktemp)
+	CMOCKA_MESSAGE_OUTPUT=stdout timeout "${TEST_TIMEOUT:-300}" "$bin" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -Eo '\[  PASSED  \] [0-9]+' "$out" | awk '{s+=$4} END {print s+0}')
+	f=$(grep -Eo '\[  FAILED  \] [0-9]+' "$out" | awk '{s+=$4} END {print s+0}')
+	rm -f "$out"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1	# crashed, timed out, or failed outside a test
+		echo "!! $bin exited with $rc"
+	fi
+	pass=$((pass + p)); fail=$((fail + f))
+	[ "$rc" -ne 0 ] && failed+=("$bin")
+}
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	for t in build/tests/unit/test_*; do [ -x "$t" ] && run_suite "$t"; done
+fi
+if [ "$what" = all ] || [ "$what" = e2e ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "test.sh: end-to-end tests load BPF programs and need root" >&2
+		fail=$((fail + 1)); failed+=("e2e (not root)")
+	else
+		for t in build/tests/e2e/test_*; do [ -x "$t" ] && run_suite "$t"; done
+	fi
+fi
+[ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ ${#failed[@]} -eq 0 ]

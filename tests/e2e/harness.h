@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * harness.h - end-to-end test support: start the real agent on a rule file,
+ * wait for "custos: ready", read the records it writes to a jsonl sink.
+ *
+ * Every test works in its own temporary directory, filters records to the
+ * pids it caused, and asserts every field of what it finds.
+ */
+#ifndef CUSTOS_E2E_HARNESS_H
+#define CUSTOS_E2E_HARNESS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct agent_run {
+	pid_t pid;
+	char dir[256];		/* the test's temporary directory */
+	char rules[300];	/* dir/rules.yaml */
+	char events[300];	/* dir/events.jsonl */
+	char log[300];		/* dir/agent.log (the agent's stderr) */
+	size_t read_off;	/* how far events has been read */
+};
+
+/* Creates dir, writes rules_yaml to dir/rules.yaml ("@DIR@" becomes the dir). */
+int harness_setup(struct agent_run *r, const char *rules_yaml);
+/* Rewrites dir/rules.yaml (for reload tests). */
+int harness_write_rules(struct agent_run *r, const char *rules_yaml);
+/* Starts build/custos run with the rules and extra args; waits for ready. */
+int harness_start(struct agent_run *r, const char *const *extra_args);
+/* SIGTERM, wait; returns the exit status (or -1). */
+int harness_stop(struct agent_run *r);
+/* Removes the directory tree. */
+void harness_cleanup(struct agent_run *r);
+
+typedef int (*record_pred)(json_t *rec, void *arg);
+/* The first record (from the start of the file) matching pred, waiting up to timeout_ms. */
+json_t *harness_wait_record(struct agent_run *r, record_pred pred, void *arg, int timeout_ms);
+/* Every record so far matching pred, as a JSON array (caller decrefs). */
+json_t *harness_records(struct agent_run *r, record_pred pred, void *arg);
+/* Does the agent's log contain needle (waiting up to timeout_ms)? */
+int harness_log_contains(struct agent_run *r, const char *needle, int timeout_ms);
+
+/* Predicates */
+int pred_pid(json_t *rec, void *pid_ptr);		/* process.pid == *(pid_t *) */
+int pred_kind_pid(json_t *rec, void *kp);		/* struct kind_pid */
+struct kind_pid { const char *kind; pid_t pid; const char *rule; };
+
+/* Runs argv (execv path argv[0]) in a child; returns its pid (not waited). */
+pid_t harness_spawn(const char *path, char *const argv[]);
+/* Waits for pid; returns its exit status, -1 on a signal. */
+int harness_wait(pid_t pid);
+/* Runs a command, captures stdout+stderr into out; returns the exit status. */
+int harness_capture(char *const argv[], char *out, size_t size);
+
+/* Path of the custos binary (env CUSTOS_BIN, default build/custos). */
+const char *harness_custos(void);
+/* Path of a helper from build/tests/e2e/bin (env CUSTOS_E2E_BIN). */
+const char *harness_helper(const char *name, char *buf, size_t size);
+
+/* Field assertions for the parts every record has; return 0 or fail the test. */
+void assert_common_fields(json_t *rec, const char *kind, const char *rule,
+			  const char *severity, const char *action, const char *policy);
+void assert_time_recent(json_t *rec, long long not_before_ns);
+const char *jstr(json_t *obj, const char *path);	/* "process.exe" etc., NULL when absent */
+long long jint(json_t *obj, const char *path);	/* -1 when absent */
+/* This process's cgroup v2 path ("0::" line of /proc/self/cgroup). */
+int self_cgroup(char *buf, size_t size);
+/* The policy digest `custos rules check FILE` prints. */
+int policy_of(const char *rules_path, char *buf, size_t size);
+long long now_realtime_ns(void);
+
+#endif

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_exec.c - end to end for bpf/exec.bpf.c and the agent around it: the
+ * real agent, the real BPF programs, real execs from children of this test.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define WAIT_MS 5000
+
+static int copy_exec(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out;
+
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	if (out < 0) {
+		close(in);
+		return -errno;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	return close(out);
+}
+
+static void mkdirs(const char *dir, const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (char *p = path + strlen(dir) + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(path, 0755);
+}
+
+static pid_t read_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = -1;
+		fclose(f);
+	}
+	return pid;
+}
+
+static void assert_args(json_t *arr, const char *const *want)
+{
+	size_t i;
+
+	assert_true(json_is_array(arr));
+	for (i = 0; want[i]; i++) {
+		assert_true(i < json_array_size(arr));
+		assert_string_equal(json_string_value(json_array_get(arr, i)), want[i]);
+	}
+	assert_int_equal(json_array_size(arr), i);
+}
+
+/* Installs build/tests/e2e/bin/spawner at dir/rel (a server "at a path of its own"). */
+static void install_spawner(struct agent_run *r, const char *rel_dir, const char *name,
+			    char *out, size_t size)
+{
+	char helper[512];
+
+	mkdirs(r->dir, rel_dir);
+	snprintf(out, size, "%s/%s/%s", r->dir, rel_dir, name);
+	assert_int_equal(copy_exec(harness_helper("spawner", helper, sizeof(helper)), out), 0);
+}
+
+static const char *real_sh(void)
+{
+	static char buf[PATH_MAX];
+
+	assert_non_null(realpath("/bin/sh", buf));
+	return buf;
+}
+
+static void write_rules_fmt(struct agent_run *r, const char *fmt, ...)
+{
+	char yaml[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(yaml, sizeof(yaml), fmt, ap);
+	va_end(ap);
+	assert_int_equal(harness_write_rules(r, yaml), 0);
+}
+
+static const char server_rules[] =
+	"custos: 1\n"
+	"lists:\n"
+	"  inference_servers:\n"
+	"    - \"%s/opt/vllm/bin/*\"\n"
+	"  shells: [\"%s\", /usr/bin/bash]\n"
+	"rules:\n"
+	"  - id: e2e-server-spawns-shell\n"
+	"    description: an inference server started a shell\n"
+	"    on: exec\n"
+	"    severity: high\n"
+	"    tags: [e2e, \"mitre:T1059\"]\n"
+	"    when:\n"
+	"      exe: $shells\n"
+	"      parent_exe: $inference_servers\n";
+
+/* A server binary at a path of its own spawns /bin/sh: every field of the record. */
+static void test_server_spawns_shell(void **state)
+{
+	struct agent_run r;
+	char server[512], pidfile[512], policy[80], cgroup[4096], self[PATH_MAX];
+	struct kind_pid kp = { "exec", 0, "e2e-server-spawns-shell" };
+	long long t0;
+	pid_t spawner, child;
+	json_t *rec, *anc;
+
+	assert_int_equal(harness_setup(&r, NULL), 0);
+	write_rules_fmt(&r, server_rules, r.dir, real_sh());
+	assert_int_equal(policy_of(r.rules, policy, sizeof(policy)), 0);
+	install_spawner(&r, "opt/vllm/bin", "vllm-serve", server, sizeof(server));
+	snprintf(pidfile, sizeof(pidfile), "%s/child.pid", r.dir);
+	assert_int_equal(harness_start(&r, NULL), 0);
+
+	t0 = now_realtime_ns();
+	spawner = harness_spawn(server, (char *[]){ server, pidfile, "/bin/sh", "/bin/sh", "-c",
+						   "exit 0", NULL });
+	assert_int_equal(harness_wait(spawner), 0);
+	child = read_pidfile(pidfile);
+	assert_true(child > 0);
+	kp.pid = child;
+	rec = harness_wait_record(&r, pred_kind_pid, &kp, WAIT_MS);
+	assert_non_null(rec);
+
+	assert_common_fields(rec, "exec", "e2e-server-spawns-shell", "high", "alert", policy);
+	assert_time_recent(rec, t0);
+	assert_args(json_object_get(rec, "tags"), (const char *[]){ "e2e", "mitre:T1059", NULL });
+	assert_int_equal(jint(rec, "process.pid"), child);
+	assert_int_equal(jint(rec, "process.tid"), child);
+	assert_int_equal(jint(rec, "process.ppid"), spawner);
+	assert_int_equal(jint(rec, "process.uid"), 0);
+	assert_string_equal(jstr(rec, "process.user"), "root");
+	assert_string_equal(jstr(rec, "process.comm"), "sh");
+	/* resolved through the /bin/sh symlink(s) in the kernel */
+	assert_string_equal(jstr(rec, "process.exe"), real_sh());
+	assert_args(json_object_get(json_object_get(rec, "process"), "args"),
+		    (const char *[]){ "/bin/sh", "-c", "exit 0", NULL });
+	assert_int_equal(self_cgroup(cgroup, sizeof(cgroup)), 0);
+	assert_string_equal(jstr(rec, "process.cgroup"), cgroup);
+
+	assert_int_equal(jint(rec, "parent.pid"), spawner);
+	assert_string_equal(jstr(rec, "parent.exe"), server);
+	assert_args(json_object_get(json_object_get(rec, "parent"), "args"),
+		    (const char *[]){ server, pidfile, "/bin/sh", "/bin/sh", "-c", "exit 0", NULL });
+
+	/* nearest first: the server, then this test binary, then its ancestors */
+	anc = json_object_get(rec, "ancestors");
+	assert_true(json_is_array(anc));
+	assert_true(json_array_size(anc) >= 2);
+	assert_string_equal(json_string_value(json_array_get(anc, 0)), server);
+	assert_non_null(realpath("/proc/self/exe", self));
+	assert_string_equal(json_string_value(json_array_get(anc, 1)), self);
+
+	assert_string_equal(jstr(rec, "exec.exe"), real_sh());
+	assert_args(json_object_get(json_object_get(rec, "exec"), "args"),
+		    (const char *[]){ "/bin/sh", "-c", "exit 0", NULL });
+	json_decref(rec);
+
+	assert_int_equal(harness_stop(&r), 0);
+	harness_cleanup(&r);
+}
+
+/* A shell started by something that is not a server is not reported. */
+static void test_innocent_exec_not_reported(void **state)
+{
+	struct agent_run r;
+	char server[512], pidfile[512];
+	struct kind_pid kp = { "exec", 0, NULL };
+	pid_t innocent, spawner;
+	json_t *rec, *all;
+
+	assert_int_equal(harness_setup(&r, NULL), 0);
+	write_rules_fmt(&r, server_rules, r.dir, real_sh());
+	install_spawner(&r, "opt/vllm/bin", "vllm-serve", server, sizeof(server));
+	snprintf(pidfile, sizeof(pidfile), "%s/child.pid", r.dir);
+	assert_int_equal(harness_start(&r, NULL), 0);
+
+	innocent = harness_spawn("/bin/sh", (char *[]){ "/bin/sh", "-c", "exit 0", NULL });
+	assert_int_equal(harness_wait(innocent), 0);
+	/* a reported exec after it: records are in order, so once this one is
+	 * in, the innocent one would be too */
+	spawner = harness_spawn(server, (char *[]){ server, pidfile, "/bin/sh", "/bin/sh", "-c",
+						   "exit 0", NULL });
+	assert_int_equal(harness_wait(spawner), 0);
+	kp.pid = read_pidfile(pidfile);
+	rec = harness_wait_record(&r, pred_kind_pid, &kp, WAIT_MS);
+	assert_non_null(rec);
+	json_decref(rec);
+
+	all = harness_records(&r, pred_pid, &innocent);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+	assert_int_equal(harness_stop(&r), 0);
+	harness_cleanup(&r);
+}
+
+static const char marker_rules[] =
+	"custos: 1\n"
+	"rules:\n"
+	"  - id: %s\n"
+	"    on: exec\n"
+	"    severity: low\n"
+	"    when:\n"
+	"      exe: \"%s/bin/marker\"\n";
+
+static pid_t run_marker(struct agent_run *r)
+{
+	char marker[512];
+	pid_t pid;
+
+	snprintf(marker, sizeof(marker), "%s/bin/marker", r->dir);
+	pid = harness_spawn(marker, (char *[]){ marker, NULL });
+	harness_wait(pid);	/* exits 2: usage */
+	return pid;
+}
+
+static json_t *wait_marker(struct agent_run *r, pid_t pid, const char *rule)
+{
+	struct kind_pid kp = { "exec", pid, rule };
+
+	return harness_wait_record(r, pred_kind_pid, &kp, WAIT_MS);
+}
+
+/* SIGHUP with a broken file keeps the running rules; a good file replaces them. */
+static void test_sighup_broken_file_keeps_rules(void **state)
+{
+	struct agent_run r;
+	char marker[512], p1[80], p2[80], diag[600];
+	json_t *rec;
+
+	assert_int_equal(harness_setup(&r, NULL), 0);
+	install_spawner(&r, "bin", "marker", marker, sizeof(marker));
+	write_rules_fmt(&r, marker_rules, "e2e-reload-a", r.dir);
+	assert_int_equal(policy_of(r.rules, p1, sizeof(p1)), 0);
+	assert_int_equal(harness_start(&r, NULL), 0);
+
+	rec = wait_marker(&r, run_marker(&r), "e2e-reload-a");
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "policy"), p1);
+	json_decref(rec);
+
+	/* broken: an unknown severity on line 5 */
+	assert_int_equal(harness_write_rules(&r, "custos: 1\nrules:\n  - id: e2e-reload-b\n"
+					     "    on: exec\n    severity: urgent\n"
+					     "    when:\n      exe: /x\n"), 0);
+	kill(r.pid, SIGHUP);
+	assert_true(harness_log_contains(&r, "the running rules", WAIT_MS));
+	snprintf(diag, sizeof(diag), "%s:5:15: error: ", r.rules);
+	assert_true(harness_log_contains(&r, diag, 0));
+	rec = wait_marker(&r, run_marker(&r), NULL);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "rule"), "e2e-reload-a");
+	assert_string_equal(jstr(rec, "policy"), p1);
+	json_decref(rec);
+
+	/* good again, with another rule */
+	write_rules_fmt(&r, marker_rules, "e2e-reload-b", r.dir);
+	assert_int_equal(policy_of(r.rules, p2, sizeof(p2)), 0);
+	assert_string_not_equal(p1, p2);
+	kill(r.pid, SIGHUP);
+	assert_true(harness_log_contains(&r, "reload: ", WAIT_MS));
+	for (int i = 0; i < 100 && !harness_log_contains(&r, p2, 0); i++)
+		usleep(20000);
+	rec = wait_marker(&r, run_marker(&r), "e2e-reload-b");
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "policy"), p2);
+	json_decref(rec);
+
+	assert_int_equal(harness_stop(&r), 0);
+	harness_cleanup(&r);
+}
+
+static int pred_any(json_t *rec, void *arg)
+{
+	return 1;
+}
+
+/* SIGTERM: every record caused before it is written, seq is 1, 2, 3 ..., exit 0. */
+static void test_sigterm_flushes_every_record(void **state)
+{
+	enum { N = 40 };
+	struct agent_run r;
+	char marker[512];
+	pid_t pids[N];
+	json_t *all;
+
+	assert_int_equal(harness_setup(&r, NULL), 0);
+	install_spawner(&r, "bin", "marker", marker, sizeof(marker));
+	write_rules_fmt(&r, marker_rules, "e2e-flush", r.dir);
+	assert_int_equal(harness_start(&r, NULL), 0);
+	for (int i = 0; i < N; i++)
+		pids[i] = run_marker(&r);
+	assert_int_equal(harness_stop(&r), 0);
+
+	all = harness_records(&r, pred_any, NULL);
+	assert_int_equal(json_array_size(all), N);
+	for (size_t i = 0; i < N; i++) {
+		json_t *rec = json_array_get(all, i);
+
+		assert_int_equal(jint(rec, "seq"), (long long)i + 1);
+		assert_int_equal(jint(rec, "process.pid"), pids[i]);
+		assert_string_equal(jstr(rec, "rule"), "e2e-flush");
+	}
+	json_decref(all);
+	harness_cleanup(&r);
+}
+
+/* `rules check`: the exact location and message, exit 1; a good file exits 0. */
+static void test_rules_check_error_text(void **state)
+{
+	struct agent_run r;
+	char out[4096], want[1024];
+	int rc;
+
+	assert_int_equal(harness_setup(&r, "custos: 1\nrules:\n  - id: bad-one\n    on: exec\n"
+				       "    severity: urgent\n    when:\n      exe: /x\n"), 0);
+	rc = harness_capture((char *[]){ (char *)harness_custos(), "rules", "check", r.rules,
+					 NULL }, out, sizeof(out));
+	assert_int_equal(rc, 1);
+	snprintf(want, sizeof(want), "%s:5:15: error: severity 'urgent' is not one of info, "
+		 "low, medium, high, critical\n", r.rules);
+	assert_string_equal(out, want);
+
+	rc = harness_capture((char *[]){ (char *)harness_custos(), "rules", "check", "rules",
+					 NULL }, out, sizeof(out));
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "ok: "));
+	harness_cleanup(&r);
+}
+
+/* Not root: refused before anything loads, with a message that says what to do. */
+static void test_refuses_without_privileges(void **state)
+{
+	char out[4096];
+	int pfd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 2);
+		dup2(pfd[1], 1);
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		execl(harness_custos(), "custos", "run", "--rules", "rules", NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_non_null(strstr(out, "needs root"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_server_spawns_shell),
+		cmocka_unit_test(test_innocent_exec_not_reported),
+		cmocka_unit_test(test_sighup_broken_file_keeps_rules),
+		cmocka_unit_test(test_sigterm_flushes_every_record),
+		cmocka_unit_test(test_rules_check_error_text),
+		cmocka_unit_test(test_refuses_without_privileges),
+	};
+
+	return cmocka_run_group_tests_name("e2e exec", tests, NULL, NULL);
+}

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * agent.c - `custos run` (see agent.h for the walk of one record).
+ */
+#include "agent.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "json.h"
+#include "log.h"
+#include "proc_seed.h"
+#include "rules_io.h"
+#include "sink.h"
+
+#define STATS_EVERY_MS 100
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sync_clocks(struct agent *a)
+{
+	uint64_t real = clock_ns(CLOCK_REALTIME);
+	uint64_t boot = clock_ns(CLOCK_BOOTTIME);
+
+	a->boot_to_real_ns = (int64_t)(real - boot);
+}
+
+/* --- emitting -------------------------------------------------------------- */
+
+static void write_line(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		int rc = sink_write(a->sinks[i], a->line.p, a->line.len);
+
+		if (rc) {
+			a->counters.sink_errors++;
+			log_debug("sink %s: write failed: %s", sink_name(a->sinks[i]),
+				  strerror(-rc));
+		}
+	}
+}
+
+static void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *r)
+{
+	struct json_meta meta = { .host = a->host, .policy = a->rules->digest };
+	struct json_rule jr;
+
+	if (r) {
+		jr.id = r->id;
+		jr.severity = rule_severity_name(r->severity);
+		jr.action = rule_action_name(r->action);
+		jr.tags = (const char *const *)r->tags;
+		jr.n_tags = r->n_tags;
+	}
+	meta.seq = a->seq + 1;
+	sbuf_reset(&a->line);
+	if (json_render_event(&a->line, ev, r ? &jr : NULL, &meta)) {
+		log_warn("agent: rendering a record failed (out of memory?); dropped");
+		return;
+	}
+	a->seq++;
+	a->counters.events_out++;
+	write_line(a);
+}
+
+static void emit_loss(struct agent *a, uint64_t lost, const char *where)
+{
+	struct cev_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_LOSS;
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.loss.lost = lost;
+	ev.loss.where = where;
+	emit_event(a, &ev, NULL);
+}
+
+static void flush_sinks(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++)
+		sink_flush(a->sinks[i]);
+}
+
+/* --- building a cev_event -------------------------------------------------- */
+
+static void fill_args(struct cev_args *out, const char *buf, uint32_t len, int trunc)
+{
+	out->buf = buf;
+	out->len = len;
+	out->truncated = (uint8_t)trunc;
+}
+
+/* The cache entry of the acting process, created from /proc when it is missing. */
+static const struct proc_entry *acting_process(struct agent *a, const struct ev_header *h)
+{
+	const struct proc_entry *e = proc_cache_lookup(&a->procs, h->pid, h->start_ns);
+
+	if (e)
+		return e;
+	/* started before the seed, or its fork record was lost: read it now */
+	if (proc_seed_one(&a->procs, "/proc", h->pid) == 0)
+		e = proc_cache_lookup(&a->procs, h->pid, h->start_ns);
+	return e;
+}
+
+static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_header *h,
+			 const struct proc_entry *e)
+{
+	struct cev_process *p = &ev->proc;
+	const struct proc_entry *parent = NULL;
+	const struct proc_entry *line[AGENT_MAX_ANCESTORS];
+	size_t n;
+
+	ev->time_ns = h->ts_boot_ns + (uint64_t)a->boot_to_real_ns;
+	p->pid = h->pid;
+	p->tid = h->tid;
+	p->ppid = h->ppid;
+	p->uid = h->uid;
+	p->user = users_name(&a->users, h->uid);
+	memcpy(p->comm, h->comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = '\0';
+	p->cgroup = cgroups_lookup(&a->cgroups, h->cgroup_id);
+	if (!p->cgroup && proc_read_cgroup_path((pid_t)h->pid, a->cgroup_buf, sizeof(a->cgroup_buf)) == 0)
+		p->cgroup = a->cgroup_buf;
+	if (e) {
+		p->exe.p = e->exe;
+		p->exe.len = e->exe_len;
+		p->exe.truncated = e->exe_trunc;
+		fill_args(&p->args, e->args, e->args_len, e->args_trunc);
+	}
+
+	ev->has_parent = 0;
+	ev->n_ancestors = 0;
+	ev->ancestors = a->ancestors;
+	if (!e)
+		return;
+	n = proc_cache_lineage(&a->procs, e, line, AGENT_MAX_ANCESTORS);
+	if (n > 0)
+		parent = line[0];
+	for (size_t i = 0; i < n; i++) {
+		a->ancestors[i].p = line[i]->exe;
+		a->ancestors[i].len = line[i]->exe_len;
+		a->ancestors[i].truncated = line[i]->exe_trunc;
+	}
+	ev->n_ancestors = (uint32_t)n;
+	if (parent) {
+		ev->has_parent = 1;
+		ev->parent.pid = parent->pid;
+		ev->parent.exe = a->ancestors[0];
+		fill_args(&ev->parent.args, parent->args, parent->args_len, parent->args_trunc);
+	}
+}
+
+static void match_and_emit(struct agent *a, const struct cev_event *ev)
+{
+	size_t n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
+
+	if (n > AGENT_MAX_HITS) {
+		log_warn("agent: %zu rules matched one event; reporting the first %d",
+			 n, AGENT_MAX_HITS);
+		n = AGENT_MAX_HITS;
+	}
+	for (size_t i = 0; i < n; i++)
+		emit_event(a, ev, a->hits[i]);
+}
+
+/* --- record handlers ------------------------------------------------------- */
+
+static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
+{
+	const struct proc_entry *e;
+	struct cev_event ev;
+
+	if (size < EV_EXEC_FIXED || (size_t)EV_EXEC_FIXED + x->exe_len + x->args_len > size)
+		return -EINVAL;
+	e = proc_cache_exec(&a->procs, x->h.pid, x->h.start_ns, x->h.ppid, x->parent_start_ns,
+			    x->data, x->exe_len, x->exe_trunc,
+			    x->data + x->exe_len, x->args_len, x->args_trunc, x->h.uid);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_EXEC;
+	fill_process(a, &ev, &x->h, e);
+	if (!e) {	/* out of memory in the cache: still report from the record */
+		ev.proc.exe.p = x->data;
+		ev.proc.exe.len = x->exe_len;
+		ev.proc.exe.truncated = x->exe_trunc;
+		fill_args(&ev.proc.args, x->data + x->exe_len, x->args_len, x->args_trunc);
+	}
+	match_and_emit(a, &ev);
+	return 0;
+}
+
+static int on_file(struct agent *a, const struct ev_file *f, size_t size)
+{
+	struct cev_event ev;
+
+	if (size < EV_FILE_FIXED || (size_t)EV_FILE_FIXED + f->path_len > size)
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_FILE;
+	fill_process(a, &ev, &f->h, acting_process(a, &f->h));
+	ev.file.path.p = f->data;
+	ev.file.path.len = f->path_len;
+	ev.file.path.truncated = f->path_trunc;
+	ev.file.flags = f->flags;
+	ev.file.access = (f->access & EV_ACC_READ ? CEV_ACC_READ : 0) |
+			 (f->access & EV_ACC_WRITE ? CEV_ACC_WRITE : 0) |
+			 (f->access & EV_ACC_CREATE ? CEV_ACC_CREATE : 0);
+	match_and_emit(a, &ev);
+	return 0;
+}
+
+static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
+{
+	struct cev_event ev;
+
+	if (size < sizeof(*c))
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_CONNECT;
+	fill_process(a, &ev, &c->h, acting_process(a, &c->h));
+	ev.conn.family = c->family;
+	ev.conn.proto = c->proto;
+	ev.conn.port = c->port;
+	ev.conn.blocked = c->blocked;
+	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
+	match_and_emit(a, &ev);
+	return 0;
+}
+
+int agent_handle_record(struct agent *a, const void *data, size_t size)
+{
+	const struct ev_header *h = data;
+	int rc;
+
+	a->counters.records_in++;
+	if (size < sizeof(*h) || h->abi != CUSTOS_ABI_VERSION || h->size > size) {
+		a->counters.records_bad++;
+		return 0;
+	}
+	switch (h->type) {
+	case EV_EXEC:
+		rc = on_exec(a, data, h->size);
+		break;
+	case EV_FORK:
+		rc = size < sizeof(struct ev_fork) ? -EINVAL :
+		     proc_cache_fork(&a->procs, h->pid, h->start_ns, h->ppid,
+				     ((const struct ev_fork *)data)->parent_start_ns);
+		break;
+	case EV_EXIT:
+		proc_cache_exit(&a->procs, h->pid, h->start_ns);
+		rc = 0;
+		break;
+	case EV_FILE:
+		rc = on_file(a, data, h->size);
+		break;
+	case EV_CONNECT:
+		rc = on_connect(a, data, h->size);
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	if (rc == -EINVAL)
+		a->counters.records_bad++;
+	return 0;
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	return agent_handle_record(ctx, data, size);
+}
+
+/* --- loss ------------------------------------------------------------------ */
+
+static uint64_t now_ms(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
+static void check_losses(struct agent *a)
+{
+	uint64_t stats[STAT__COUNT];
+
+	if (loader_read_stats(&a->loader, stats, STAT__COUNT))
+		return;
+	if (stats[STAT_RING_DROPS] > a->ring_drops_seen) {
+		uint64_t lost = stats[STAT_RING_DROPS] - a->ring_drops_seen;
+
+		a->ring_drops_seen = stats[STAT_RING_DROPS];
+		a->counters.ring_lost += lost;
+		log_warn("agent: the ring buffer was full: %llu records lost "
+			 "(raise --ring-size)", (unsigned long long)lost);
+		emit_loss(a, lost, "ring");
+	}
+}
+
+/* --- lifecycle ------------------------------------------------------------- */
+
+static int open_sinks(struct agent *a, char *err, size_t errlen)
+{
+	static const char *const def[] = { "stdout" };
+	const char *const *specs = a->opts.n_outputs ? a->opts.outputs : def;
+	size_t n = a->opts.n_outputs ? a->opts.n_outputs : 1;
+
+	a->sinks = calloc(n, sizeof(*a->sinks));
+	if (!a->sinks)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int rc = sink_open(specs[i], &a->sinks[i], err, errlen);
+
+		if (rc)
+			return rc;
+		a->n_sinks++;
+	}
+	return 0;
+}
+
+static int load_rules(struct agent *a, struct rule_set **out)
+{
+	struct rule_diags diags = { 0 };
+	char err[512] = "";
+	int rc;
+
+	rc = rules_load_paths(a->opts.rule_paths, a->opts.n_rule_paths, out, &diags,
+			      err, sizeof(err));
+	if (rc == -EINVAL && diags.n) {
+		for (size_t i = 0; i < diags.n; i++) {
+			char line[1024];
+
+			rule_diag_format(&diags.v[i], line, sizeof(line));
+			log_error("%s", line);
+		}
+	} else if (rc) {
+		log_error("%s", err);
+	}
+	rule_diags_free(&diags);
+	return rc;
+}
+
+static void describe_rules(const struct rule_set *set, char *buf, size_t size)
+{
+	size_t en = 0, per[4] = { 0 };
+
+	for (size_t i = 0; i < set->n_rules; i++) {
+		if (!set->rules[i].enabled)
+			continue;
+		en++;
+		per[set->rules[i].on & 3]++;
+	}
+	snprintf(buf, size, "%zu rules in force (%zu exec, %zu file, %zu connect; %zu disabled), "
+		 "policy %s", en, per[RULE_ON_EXEC], per[RULE_ON_FILE], per[RULE_ON_CONNECT],
+		 set->n_rules - en, set->digest);
+}
+
+int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
+{
+	struct loader_opts lo = { 0 };
+	char desc[256];
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->opts = *o;
+	if (o->host)
+		snprintf(a->host, sizeof(a->host), "%s", o->host);
+	else if (gethostname(a->host, sizeof(a->host) - 1))
+		snprintf(a->host, sizeof(a->host), "unknown");
+	sync_clocks(a);
+
+	rc = load_rules(a, &a->rules);
+	if (rc) {
+		snprintf(err, errlen, "rules: the rule files above do not load; "
+			 "check them with `custos rules check`");
+		return rc;
+	}
+	rc = open_sinks(a, err, errlen);
+	if (rc)
+		return rc;
+	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0))) {
+		snprintf(err, errlen, "agent: out of memory");
+		return rc;
+	}
+
+	lo.backend = o->backend;
+	lo.ring_bytes = o->ring_bytes;
+	lo.wakeup_bytes = o->wakeup_bytes;
+	lo.self_tgid = (uint32_t)getpid();
+	lo.on_sample = on_sample;
+	lo.ctx = a;
+	rc = loader_load(&a->loader, &lo, err, errlen);
+	if (rc)
+		return rc;
+	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
+
+	/* attach first, then seed: a process that starts in between is in both */
+	rc = loader_attach(&a->loader, err, errlen);
+	if (rc)
+		return rc;
+	rc = proc_seed_from_proc(&a->procs, "/proc");
+	log_info("agent: process cache seeded with %d processes from /proc", rc < 0 ? 0 : rc);
+	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
+	describe_rules(a->rules, desc, sizeof(desc));
+	log_info("agent: %s", desc);
+	return 0;
+}
+
+int agent_reload(struct agent *a)
+{
+	struct rule_set *next = NULL;
+	char desc[256];
+
+	users_clear(&a->users);
+	for (size_t i = 0; i < a->n_sinks; i++)
+		sink_reopen(a->sinks[i]);
+	if (load_rules(a, &next)) {
+		a->counters.reloads_failed++;
+		log_error("reload: the new rules do not load; the running rules (policy %s) "
+			  "stay in force", a->rules->digest);
+		return -EINVAL;
+	}
+	rule_set_free(a->rules);
+	a->rules = next;
+	a->counters.reloads_ok++;
+	describe_rules(a->rules, desc, sizeof(desc));
+	log_info("reload: %s", desc);
+	return 0;
+}
+
+int agent_run(struct agent *a, struct agent_signals *sig)
+{
+	int rc = 0;
+
+	while (!sig->stop) {
+		rc = loader_poll(&a->loader, a->opts.poll_ms);
+		if (rc < 0) {
+			log_error("agent: reading the ring buffer failed: %s", strerror(-rc));
+			break;
+		}
+		rc = 0;
+		if (now_ms() - a->last_stats_ms >= STATS_EVERY_MS) {
+			a->last_stats_ms = now_ms();
+			check_losses(a);
+			sync_clocks(a);
+		}
+		flush_sinks(a);
+		if (sig->reload) {
+			sig->reload = 0;
+			agent_reload(a);
+		}
+	}
+	/* drain what is left, then report any loss before the sinks close */
+	loader_poll(&a->loader, 0);
+	check_losses(a);
+	flush_sinks(a);
+	return rc;
+}
+
+void agent_free(struct agent *a)
+{
+	loader_free(&a->loader);
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		sink_flush(a->sinks[i]);
+		sink_close(a->sinks[i]);
+	}
+	free(a->sinks);
+	a->sinks = NULL;
+	a->n_sinks = 0;
+	if (a->rules)
+		rule_set_free(a->rules);
+	a->rules = NULL;
+	proc_cache_free(&a->procs);
+	cgroups_free(&a->cgroups);
+	users_free(&a->users);
+	sbuf_free(&a->line);
+}

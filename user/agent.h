@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * agent.h - `custos run`: the loop from ring buffer to sinks.
+ *
+ *   ring record (events.h) -> decode + validate size -> process cache update
+ *   -> struct cev_event with lineage (event.h) -> rule_set_match (rules.h)
+ *   -> one JSON line per matching rule (json.h) -> every sink (sink.h)
+ *
+ * The agent owns every piece of run-time state; main.c owns the signals and
+ * only sets the flags the loop reads.
+ */
+#ifndef CUSTOS_AGENT_H
+#define CUSTOS_AGENT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgroups.h"
+#include "loader.h"
+#include "proc_cache.h"
+#include "rules.h"
+#include "sbuf.h"
+#include "users.h"
+
+#define AGENT_MAX_ANCESTORS 32
+#define AGENT_MAX_HITS 64
+
+struct sink;
+
+struct agent_opts {
+	const char *const *rule_paths;
+	size_t n_rule_paths;
+	const char *const *outputs;	/* sink specs; none: "stdout" */
+	size_t n_outputs;
+	const char *host;		/* NULL: gethostname() */
+	enum backend backend;
+	uint32_t ring_bytes;
+	uint32_t wakeup_bytes;
+	int poll_ms;			/* the longest a record waits in the ring */
+};
+
+/* Signal flags that main.c sets and the loop reads. */
+struct agent_signals {
+	volatile sig_atomic_t stop;
+	volatile sig_atomic_t reload;
+};
+
+struct agent_counters {
+	uint64_t records_in;		/* ring records decoded */
+	uint64_t records_bad;		/* wrong size or ABI version */
+	uint64_t events_out;		/* lines emitted (violations and loss) */
+	uint64_t ring_lost;		/* reported as kind: loss, where: ring */
+	uint64_t sink_errors;
+	uint64_t reloads_ok;
+	uint64_t reloads_failed;
+};
+
+struct agent {
+	struct agent_opts opts;
+	struct loader loader;
+	struct rule_set *rules;
+	struct proc_cache procs;
+	struct cgroups cgroups;
+	struct users users;
+	struct sink **sinks;
+	size_t n_sinks;
+	struct sbuf line;
+	uint64_t seq;			/* last seq emitted */
+	char host[256];
+	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	uint64_t last_stats_ms;
+	uint64_t ring_drops_seen;
+	struct agent_counters counters;
+	/* per-record scratch, reused */
+	struct cev_str ancestors[AGENT_MAX_ANCESTORS];
+	const struct rule *hits[AGENT_MAX_HITS];
+	char cgroup_buf[4096];
+};
+
+/* Loads rules, opens sinks, seeds the process cache, loads and attaches BPF. */
+int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen);
+/* Runs until sig->stop; SIGHUP (sig->reload) reloads rules and reopens sinks. */
+int agent_run(struct agent *a, struct agent_signals *sig);
+/* Loads the rule paths again; keeps the running set when the new one fails. */
+int agent_reload(struct agent *a);
+/* Flushes every sink, detaches and frees. */
+void agent_free(struct agent *a);
+
+/* Handles one ring record (exposed for tests and the benchmark). */
+int agent_handle_record(struct agent *a, const void *data, size_t size);
+
+#endif

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * loader.c - open, configure, load, attach, poll, free (see loader.h).
+ */
+#include "loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "custos.skel.h"
+#include "events.h"
+#include "log.h"
+
+enum variant {
+	V_NONE = 0,
+	V_LSM,
+	V_FENTRY,
+	V_BTF,
+	V_TP,
+	V_RAW,
+	V_CG,
+	V__COUNT,
+};
+
+static const char *const variant_names[V__COUNT] = {
+	[V_LSM] = "lsm", [V_FENTRY] = "fentry", [V_BTF] = "btf",
+	[V_TP] = "tp", [V_RAW] = "raw", [V_CG] = "cg",
+};
+
+/* Each backend's variants, in the order it prefers them. */
+static const enum variant backend_prefs[][6] = {
+	[BACKEND_LSM] = { V_LSM, V_FENTRY, V_BTF, V_TP, V_RAW, V_NONE },
+	[BACKEND_FENTRY] = { V_FENTRY, V_BTF, V_TP, V_RAW, V_NONE },
+	[BACKEND_TRACEPOINT] = { V_BTF, V_TP, V_RAW, V_NONE },
+	[BACKEND_RAW] = { V_RAW, V_TP, V_NONE },
+};
+
+const char *backend_name(enum backend b)
+{
+	switch (b) {
+	case BACKEND_AUTO: return "auto";
+	case BACKEND_LSM: return "lsm";
+	case BACKEND_FENTRY: return "fentry";
+	case BACKEND_TRACEPOINT: return "tracepoint";
+	case BACKEND_RAW: return "raw";
+	}
+	return "?";
+}
+
+int backend_parse(const char *s, enum backend *out)
+{
+	for (int b = BACKEND_AUTO; b <= BACKEND_RAW; b++) {
+		if (strcmp(s, backend_name(b)) == 0) {
+			*out = b;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int variant_offered(const struct probe *p, enum variant v)
+{
+	switch (v) {
+	case V_LSM: return p->have_lsm;
+	case V_FENTRY: return p->have_fentry;
+	case V_BTF: return p->have_tp_btf;
+	case V_TP: return p->tracefs[0] != '\0';
+	case V_RAW: return p->have_raw_tp;
+	case V_CG: return p->have_cgroup_sock && p->cgroup2[0] != '\0';
+	default: return 0;
+	}
+}
+
+/* Splits "family__variant_rest" into its family length and variant. */
+static enum variant prog_variant(const char *name, size_t *family_len)
+{
+	const char *sep = strstr(name, "__");
+
+	if (!sep)
+		return V_NONE;
+	*family_len = (size_t)(sep - name);
+	for (int v = 1; v < V__COUNT; v++) {
+		size_t n = strlen(variant_names[v]);
+
+		if (strncmp(sep + 2, variant_names[v], n) == 0 &&
+		    (sep[2 + n] == '\0' || sep[2 + n] == '_'))
+			return v;
+	}
+	return V_NONE;
+}
+
+/* The best variant of a family that backend b prefers and the kernel offers. */
+static enum variant family_choice(struct bpf_object *obj, const char *family, size_t flen,
+				  enum backend b, const struct probe *p)
+{
+	for (int i = 0; backend_prefs[b][i] != V_NONE; i++) {
+		enum variant want = backend_prefs[b][i];
+		struct bpf_program *prog;
+
+		if (!variant_offered(p, want))
+			continue;
+		bpf_object__for_each_program(prog, obj) {
+			size_t n = 0;
+			const char *name = bpf_program__name(prog);
+
+			if (prog_variant(name, &n) == want && n == flen &&
+			    strncmp(name, family, flen) == 0)
+				return want;
+		}
+	}
+	return V_NONE;
+}
+
+/* Sets autoload on every program for backend b; fails when a family has no usable variant. */
+static int select_programs(struct custos_bpf *skel, enum backend b, const struct probe *p,
+			   char *err, size_t errlen)
+{
+	struct bpf_object *obj = skel->obj;
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		size_t flen = 0;
+		enum variant v = prog_variant(name, &flen), best;
+
+		if (v == V_NONE)
+			continue;
+		if (v == V_CG) {
+			bpf_program__set_autoload(prog, variant_offered(p, V_CG));
+			continue;
+		}
+		best = family_choice(obj, name, flen, b, p);
+		if (best == V_NONE) {
+			snprintf(err, errlen, "loader: hook family '%.*s' has no variant that the "
+				 "%s backend allows and this kernel offers", (int)flen, name,
+				 backend_name(b));
+			return -ENOTSUP;
+		}
+		bpf_program__set_autoload(prog, v == best);
+	}
+	return 0;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n;
+
+	if (level == LIBBPF_DEBUG && log_max() < LOG_DEBUG)
+		return 0;
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n > 0 && buf[strlen(buf) - 1] == '\n')
+		buf[strlen(buf) - 1] = '\0';
+	log_msg(LOG_DEBUG, "libbpf: %s", buf);
+	return n;
+}
+
+static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,
+		       char *err, size_t errlen)
+{
+	struct custos_bpf *skel;
+	int rc;
+
+	skel = custos_bpf__open();
+	if (!skel) {
+		rc = -errno;
+		snprintf(err, errlen, "loader: opening the BPF object failed: %s", strerror(-rc));
+		return rc;
+	}
+	skel->rodata->self_tgid = o->self_tgid;
+	skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	rc = bpf_map__set_max_entries(skel->maps.events, o->ring_bytes);
+	if (rc) {
+		snprintf(err, errlen, "loader: ring size %u is not a power-of-two multiple of "
+			 "the page size: %s", o->ring_bytes, strerror(-rc));
+		goto err_destroy;
+	}
+	rc = select_programs(skel, b, &l->probe, err, errlen);
+	if (rc)
+		goto err_destroy;
+	rc = custos_bpf__load(skel);
+	if (rc) {
+		snprintf(err, errlen, "loader: the kernel refused the %s backend's programs: %s "
+			 "(run with --log-level debug for the verifier's log)",
+			 backend_name(b), strerror(-rc));
+		goto err_destroy;
+	}
+	l->skel = skel;
+	l->backend = b;
+	return 0;
+
+err_destroy:
+	custos_bpf__destroy(skel);
+	return rc;
+}
+
+int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+{
+	enum backend b;
+	char desc[512];
+	int rc = -ENOTSUP;
+
+	memset(l, 0, sizeof(*l));
+	l->cgroup_fd = -1;
+	libbpf_set_print(libbpf_log);
+	probe_run(&l->probe);
+	probe_describe(&l->probe, desc, sizeof(desc));
+	log_info("probe: %s", desc);
+	if (!l->probe.have_ringbuf) {
+		snprintf(err, errlen, "loader: this kernel has no BPF ring buffer (needs 5.8 or later)");
+		return -ENOTSUP;
+	}
+	if (o->backend != BACKEND_AUTO) {
+		if (!variant_offered(&l->probe, backend_prefs[o->backend][0])) {
+			snprintf(err, errlen, "loader: the %s backend is not available on this "
+				 "kernel (probe: %s); leave --backend out to use the strongest "
+				 "one it offers", backend_name(o->backend), desc);
+			return -ENOTSUP;
+		}
+		rc = try_backend(l, o, o->backend, err, errlen);
+	} else {
+		for (b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
+			if (!variant_offered(&l->probe, backend_prefs[b][0]))
+				continue;
+			rc = try_backend(l, o, b, err, errlen);
+			if (rc == 0)
+				break;
+			log_debug("%s; trying a weaker backend", err);
+		}
+	}
+	if (rc)
+		return rc;
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), o->on_sample, o->ctx, NULL);
+	if (!l->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "loader: ring buffer setup failed: %s", strerror(-rc));
+		loader_free(l);
+		return rc;
+	}
+	return 0;
+}
+
+int loader_attach(struct loader *l, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	size_t used = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link;
+		size_t flen;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (l->n_links == LOADER_MAX_LINKS) {
+			snprintf(err, errlen, "loader: more than %d programs", LOADER_MAX_LINKS);
+			return -E2BIG;
+		}
+		if (prog_variant(name, &flen) == V_CG) {
+			if (l->cgroup_fd < 0) {
+				l->cgroup_fd = open(l->probe.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (l->cgroup_fd < 0) {
+					snprintf(err, errlen, "loader: opening the cgroup v2 root %s "
+						 "failed: %s", l->probe.cgroup2, strerror(errno));
+					return -errno;
+				}
+			}
+			link = bpf_program__attach_cgroup(prog, l->cgroup_fd);
+		} else {
+			link = bpf_program__attach(prog);
+		}
+		if (!link) {
+			int rc = -errno;
+
+			snprintf(err, errlen, "loader: attaching %s failed: %s", name, strerror(-rc));
+			return rc;
+		}
+		l->links[l->n_links++] = link;
+		used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
+					 sizeof(l->hooks) - used : 0, "%s%s", used ? " " : "", name);
+	}
+	return 0;
+}
+
+int loader_poll(struct loader *l, int timeout_ms)
+{
+	int n = ring_buffer__poll(l->rb, timeout_ms);
+
+	if (n < 0)
+		return n == -EINTR ? 0 : n;
+	/* records written with BPF_RB_NO_WAKEUP do not wake poll: always drain */
+	return ring_buffer__consume(l->rb);
+}
+
+int loader_read_stats(struct loader *l, uint64_t *out, int n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1];
+
+	if (ncpu <= 0)
+		return ncpu;
+	for (int i = 0; i < n && i < STAT__COUNT; i++) {
+		__u32 key = i;
+
+		out[i] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.stats), &key, vals))
+			return -errno;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	return 0;
+}
+
+void loader_free(struct loader *l)
+{
+	for (int i = l->n_links - 1; i >= 0; i--)
+		bpf_link__destroy(l->links[i]);
+	l->n_links = 0;
+	ring_buffer__free(l->rb);
+	l->rb = NULL;
+	custos_bpf__destroy(l->skel);
+	l->skel = NULL;
+	if (l->cgroup_fd >= 0)
+		close(l->cgroup_fd);
+	l->cgroup_fd = -1;
+}
