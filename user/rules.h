@@ -155,4 +155,7 @@ const char *rule_action_name(enum rule_action a);
 const char *rule_on_name(enum rule_on on);
 const char *rule_field_name(enum rule_field f);
 
+/* Whether a condition field may be used in a rule with this `on`. */
+int rule_field_applies(enum rule_field f, enum rule_on on);
+
 #endif

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rules_match.c - does an event violate a rule?  The agent's hot path.
+ *
+ * Allocation-free: globs run on the event's bytes (argv is matched in place,
+ * its NULs read as spaces), and nothing is copied.
+ */
+#include "rules_internal.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "glob.h"
+
+static int any_glob(const struct cond_field *cf, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cf->n; i++)
+		if (glob_match(cf->globs[i], s, len))
+			return 1;
+	return 0;
+}
+
+static int any_ancestor(const struct cond_field *cf, const struct cev_event *ev)
+{
+	uint32_t i;
+
+	for (i = 0; i < ev->n_ancestors; i++)
+		if (any_glob(cf, ev->ancestors[i].p, ev->ancestors[i].len))
+			return 1;
+	/* no lineage filled in: the parent is still an ancestor */
+	if (ev->n_ancestors == 0 && ev->has_parent)
+		return any_glob(cf, ev->parent.exe.p, ev->parent.exe.len);
+	return 0;
+}
+
+/*
+ * argv is "a\0b\0c\0": matched as "a b c".  The final NUL ends the last
+ * entry; a truncated buffer may lack it.
+ */
+static int any_args(const struct cond_field *cf, const struct cev_args *a)
+{
+	size_t len = a->len, i;
+
+	if (len && a->buf[len - 1] == '\0')
+		len--;
+	for (i = 0; i < cf->n; i++)
+		if (glob_match_nul_as_space(cf->globs[i], a->buf, len))
+			return 1;
+	return 0;
+}
+
+static int any_uid(const struct cond_field *cf, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < cf->n; i++)
+		if (cf->uids[i] == uid)
+			return 1;
+	return 0;
+}
+
+static int is_v4_mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) also matches as IPv4. */
+static int any_dest(const struct cond_field *cf, const struct cev_connect *c)
+{
+	int mapped = c->family == AF_INET6 && is_v4_mapped(c->addr);
+	size_t i;
+
+	for (i = 0; i < cf->n; i++) {
+		if (dest_pat_match(&cf->dests[i], c->family, c->addr, c->port))
+			return 1;
+		if (mapped && dest_pat_match(&cf->dests[i], AF_INET,
+					     c->addr + 12, c->port))
+			return 1;
+	}
+	return 0;
+}
+
+static int field_holds(enum rule_field f, const struct cond_field *cf,
+		       const struct cev_event *ev)
+{
+	const struct cev_process *p = &ev->proc;
+
+	switch (f) {
+	case F_EXE:
+		return any_glob(cf, p->exe.p, p->exe.len);
+	case F_COMM:
+		return any_glob(cf, p->comm, strnlen(p->comm, sizeof(p->comm)));
+	case F_PARENT_EXE:
+		return ev->has_parent &&
+		       any_glob(cf, ev->parent.exe.p, ev->parent.exe.len);
+	case F_ANCESTOR_EXE:
+		return any_ancestor(cf, ev);
+	case F_UID:
+		return any_uid(cf, p->uid);
+	case F_CGROUP:
+		return p->cgroup && any_glob(cf, p->cgroup, strlen(p->cgroup));
+	case F_PATH:
+		return ev->kind == CEV_FILE &&
+		       any_glob(cf, ev->file.path.p, ev->file.path.len);
+	case F_ACCESS:
+		return ev->kind == CEV_FILE && (ev->file.access & cf->mask);
+	case F_DEST:
+		return ev->kind == CEV_CONNECT && any_dest(cf, &ev->conn);
+	case F_PROTO:
+		return ev->kind == CEV_CONNECT && ev->conn.proto < 32 &&
+		       (cf->mask & (1u << ev->conn.proto));
+	case F_ARGS:
+		return ev->kind == CEV_EXEC && any_args(cf, &p->args);
+	case F__COUNT:
+		break;
+	}
+	return 0;
+}
+
+int cond_holds(const struct cond *c, const struct cev_event *ev)
+{
+	int f;
+
+	for (f = 0; f < F__COUNT; f++)
+		if (c->f[f].present &&
+		    !field_holds((enum rule_field)f, &c->f[f], ev))
+			return 0;
+	return 1;
+}
+
+static int rule_hits(const struct rule *r, const struct cev_event *ev)
+{
+	size_t i;
+
+	if (!r->enabled || (int)r->on != (int)ev->kind)
+		return 0;
+	if (!cond_holds(&r->when, ev))
+		return 0;
+	for (i = 0; i < r->n_unless; i++)
+		if (cond_holds(&r->unless[i], ev))
+			return 0;
+	return 1;
+}
+
+size_t rule_set_match(const struct rule_set *set, const struct cev_event *ev,
+		      const struct rule **hits, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < set->n_rules; i++) {
+		if (!rule_hits(&set->rules[i], ev))
+			continue;
+		if (n < max)
+			hits[n] = &set->rules[i];
+		n++;
+	}
+	return n;
+}

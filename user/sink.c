@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sink.c - output sinks: the generic verbs, spec parsing, and the two line
+ * sinks (`stdout`, `jsonl:PATH`).  See sink.h for who calls what.
+ */
+#include "sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sbuf.h"
+
+#define STDOUT_BUF_MAX (64 * 1024)
+
+__attribute__((format(printf, 3, 4)))
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Writes all of p[0..n) to fd.  One write(2) in the normal case; a short
+ * write (disk full, signal after some bytes) continues with the rest.
+ */
+static int write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A line sink takes exactly one line: non-empty, one '\n', at the end. */
+static int check_line(const char *rec, size_t len)
+{
+	if (!len || rec[len - 1] != '\n' || memchr(rec, '\n', len - 1))
+		return -EINVAL;
+	return 0;
+}
+
+/* --- stdout: buffered, flushed by sink_flush() ------------------------------ */
+
+struct stdout_priv {
+	int fd;
+	struct sbuf buf;
+	uint64_t pending;	/* lines in buf */
+};
+
+static int stdout_flush(struct sink *s)
+{
+	struct stdout_priv *sp = s->priv;
+	int err;
+
+	if (!sp->buf.len)
+		return 0;
+	err = write_all(sp->fd, sp->buf.p, sp->buf.len);
+	if (err) {
+		s->stats.errors++;
+		s->stats.lines_lost += sp->pending;
+	} else {
+		s->stats.lines_written += sp->pending;
+		s->stats.bytes += sp->buf.len;
+	}
+	sbuf_reset(&sp->buf);
+	sp->pending = 0;
+	return err;
+}
+
+static int stdout_write(struct sink *s, const char *rec, size_t len)
+{
+	struct stdout_priv *sp = s->priv;
+	int err = check_line(rec, len);
+
+	if (err)
+		return err;
+	sbuf_add(&sp->buf, rec, len);
+	if (sbuf_err(&sp->buf)) {
+		/* cannot grow: put out what is buffered, then this line directly */
+		sp->buf.err = 0;
+		err = stdout_flush(s);
+		if (err)
+			return err;
+		err = write_all(sp->fd, rec, len);
+		if (err) {
+			s->stats.errors++;
+			s->stats.lines_lost++;
+			return err;
+		}
+		s->stats.lines_written++;
+		s->stats.bytes += len;
+		return 0;
+	}
+	sp->pending++;
+	if (sp->buf.len >= STDOUT_BUF_MAX)
+		return stdout_flush(s);
+	return 0;
+}
+
+static int stdout_reopen(struct sink *s)
+{
+	return 0;
+}
+
+static int stdout_close(struct sink *s)
+{
+	struct stdout_priv *sp = s->priv;
+	int err;
+
+	if (!sp)
+		return 0;
+	err = stdout_flush(s);
+	sbuf_free(&sp->buf);
+	free(sp);
+	s->priv = NULL;
+	return err;
+}
+
+static const struct sink_ops stdout_ops = {
+	.kind = "stdout",
+	.write = stdout_write,
+	.flush = stdout_flush,
+	.reopen = stdout_reopen,
+	.close = stdout_close,
+};
+
+/* --- jsonl:PATH: one write(2) per line, O_APPEND ------------------------------ */
+
+#define JSONL_OPEN_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
+#define JSONL_MODE 0600
+
+struct jsonl_priv {
+	int fd;
+	char *path;
+};
+
+static int jsonl_write(struct sink *s, const char *rec, size_t len)
+{
+	struct jsonl_priv *jp = s->priv;
+	int err = check_line(rec, len);
+
+	if (err)
+		return err;
+	err = write_all(jp->fd, rec, len);
+	if (err) {
+		s->stats.errors++;
+		s->stats.lines_lost++;
+		return err;
+	}
+	s->stats.lines_written++;
+	s->stats.bytes += len;
+	return 0;
+}
+
+static int jsonl_flush(struct sink *s)
+{
+	return 0;	/* nothing is buffered in userspace */
+}
+
+static int jsonl_reopen(struct sink *s)
+{
+	struct jsonl_priv *jp = s->priv;
+	int fd;
+
+	fd = open(jp->path, JSONL_OPEN_FLAGS, JSONL_MODE);
+	if (fd < 0) {
+		/* keep writing to the old file rather than nowhere */
+		s->stats.errors++;
+		return -errno;
+	}
+	close(jp->fd);
+	jp->fd = fd;
+	return 0;
+}
+
+static int jsonl_close(struct sink *s)
+{
+	struct jsonl_priv *jp = s->priv;
+	int err = 0;
+
+	if (!jp)
+		return 0;
+	if (close(jp->fd) && errno != EINTR)
+		err = -errno;
+	free(jp->path);
+	free(jp);
+	s->priv = NULL;
+	return err;
+}
+
+static const struct sink_ops jsonl_ops = {
+	.kind = "jsonl",
+	.write = jsonl_write,
+	.flush = jsonl_flush,
+	.reopen = jsonl_reopen,
+	.close = jsonl_close,
+};
+
+/* --- opening ------------------------------------------------------------------ */
+
+static int open_stdout(struct sink *s)
+{
+	struct stdout_priv *sp = calloc(1, sizeof(*sp));
+
+	if (!sp)
+		return -ENOMEM;
+	sp->fd = STDOUT_FILENO;
+	s->priv = sp;
+	return 0;
+}
+
+static int open_jsonl(struct sink *s, const char *path, char *err, size_t errlen)
+{
+	struct jsonl_priv *jp = calloc(1, sizeof(*jp));
+	int ret;
+
+	if (!jp)
+		return -ENOMEM;
+	jp->path = strdup(path);
+	if (!jp->path) {
+		ret = -ENOMEM;
+		goto free_priv;
+	}
+	jp->fd = open(path, JSONL_OPEN_FLAGS, JSONL_MODE);
+	if (jp->fd < 0) {
+		ret = -errno;
+		set_err(err, errlen, "output '%s': open %s: %s", s->name, path, strerror(-ret));
+		goto free_path;
+	}
+	s->priv = jp;
+	return 0;
+
+free_path:
+	free(jp->path);
+free_priv:
+	free(jp);
+	return ret;
+}
+
+int sink_open(const char *spec, struct sink **out, char *err, size_t errlen)
+{
+	struct sink *s;
+	int ret;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->name = strdup(spec);
+	if (!s->name) {
+		ret = -ENOMEM;
+		goto free_sink;
+	}
+	s->format = SINK_FMT_JSONL;
+
+	if (!strcmp(spec, "stdout")) {
+		s->ops = &stdout_ops;
+		ret = open_stdout(s);
+	} else if (!strncmp(spec, "jsonl:", 6)) {
+		if (!spec[6]) {
+			set_err(err, errlen, "output '%s': jsonl needs a path (jsonl:PATH)", spec);
+			ret = -EINVAL;
+			goto free_name;
+		}
+		s->ops = &jsonl_ops;
+		ret = open_jsonl(s, spec + 6, err, errlen);
+	} else if (!strncmp(spec, "forward:", 8)) {
+		set_err(err, errlen, "output '%s': forward sink not built yet", spec);
+		ret = -ENOTSUP;
+		goto free_name;
+	} else {
+		set_err(err, errlen,
+			"output '%s': unknown sink (expected stdout, jsonl:PATH or forward:HOST:PORT)",
+			spec);
+		ret = -EINVAL;
+		goto free_name;
+	}
+	if (ret) {
+		if (ret == -ENOMEM)
+			set_err(err, errlen, "output '%s': out of memory", spec);
+		goto free_name;
+	}
+	*out = s;
+	return 0;
+
+free_name:
+	free(s->name);
+free_sink:
+	free(s);
+	return ret;
+}
+
+int sink_write(struct sink *s, const char *rec, size_t len)
+{
+	return s->ops->write(s, rec, len);
+}
+
+int sink_flush(struct sink *s)
+{
+	return s->ops->flush(s);
+}
+
+int sink_reopen(struct sink *s)
+{
+	return s->ops->reopen(s);
+}
+
+int sink_close(struct sink *s)
+{
+	int err, err2;
+
+	if (!s)
+		return 0;
+	err = s->ops->flush(s);
+	err2 = s->ops->close(s);
+	free(s->name);
+	free(s);
+	return err ? err : err2;
+}
+
+const char *sink_name(const struct sink *s)
+{
+	return s->name;
+}
+
+void sink_get_stats(const struct sink *s, struct sink_stats *out)
+{
+	*out = s->stats;
+}
