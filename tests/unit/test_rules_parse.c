@@ -158,6 +158,16 @@ static void test_duplicate_key(void **state)
 		"t.yaml:7:5: error: duplicate key 'on' (first at line 4)\n");
 }
 
+static void test_non_string_key(void **state)
+{
+	(void)state;
+	expect1("custos: 1\n"
+		"lists:\n"
+		"  [a, b]: [/x]\n"
+		"  ok: [/y]\n",
+		"t.yaml:3:3: error: mapping keys must be strings, not a list\n");
+}
+
 static void test_alias(void **state)
 {
 	(void)state;
@@ -819,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_empty_and_version),
 		cmocka_unit_test(test_unknown_top_key),
 		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_non_string_key),
 		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_unknown_rule_key),
 		cmocka_unit_test(test_missing_keys),
