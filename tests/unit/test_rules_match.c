@@ -634,6 +634,25 @@ static void test_lists_append(void **state)
 	rule_set_free(set);
 }
 
+static void test_dollar_literal(void **state)
+{
+	struct rule_set *set;
+	struct cev_event ev;
+
+	(void)state;
+	set = load("custos: 1\n"
+		   "rules:\n"
+		   "  - id: dollar\n"
+		   "    on: file\n"
+		   "    severity: info\n"
+		   "    when: {comm: '\\$x*'}\n");	/* not a list: escaped */
+	ev = file_ev("/bin/$xy", "/tmp/y", CEV_ACC_READ);
+	assert_string_equal(hits(set, &ev), "dollar");
+	ev = file_ev("/bin/xy", "/tmp/y", CEV_ACC_READ);
+	assert_string_equal(hits(set, &ev), "");
+	rule_set_free(set);
+}
+
 static void test_max_hits(void **state)
 {
 	struct rule_set *set;
@@ -740,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_dest_prefixes),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_lists_append),
+		cmocka_unit_test(test_dollar_literal),
 		cmocka_unit_test(test_max_hits),
 		cmocka_unit_test(test_digest),
 	};
