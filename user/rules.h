@@ -8,6 +8,28 @@
  *
  * The compiled rules are public, read-only data: the per-kind kernel
  * pre-filter compilers (file, connect) read `struct rule` to fill BPF maps.
+ *
+ * Semantics the spec leaves open, as implemented (docs/RULES-ENGINE-NOTES.md
+ * has the reasons):
+ *
+ *  - Loading is in passes over all sources: collect every file's lists,
+ *    lists_append, rules and overrides; apply the appends; resolve every
+ *    list; compile the rules; apply the overrides in file order.  So an
+ *    append in any file is seen by every rule naming the list, and an
+ *    override may target a rule of any file (later overrides win).
+ *  - A scalar starting with '$' is a list reference, anywhere a field value
+ *    is expected (a glob may write \$ for a literal $).  Nested lists
+ *    flatten.  A field whose values expand to nothing never holds.
+ *  - Globs: see glob.h.  `args` is argv joined by single spaces (an empty
+ *    argument gives two spaces).  A connect from an IPv4-mapped IPv6
+ *    address (::ffff:a.b.c.d) also matches IPv4 patterns.  `ancestor_exe`
+ *    falls back to the parent when no lineage was filled in.
+ *  - Diagnostics come sorted by file, line and column; exact repeats are
+ *    dropped.  `diags` is appended to (start it zeroed).  When some file is
+ *    not valid YAML, unknown list / rule names elsewhere are not reported
+ *    (they may be defined in the broken file); the load fails regardless.
+ *  - digest: "sha256:" + hex SHA-256 over, for each source in order: name,
+ *    NUL, length in decimal, NUL, bytes.
  */
 #ifndef CUSTOS_RULES_H
 #define CUSTOS_RULES_H
@@ -117,7 +139,8 @@ struct rule_diags {
 	size_t n;
 };
 
-/* Resolves a user name in `uid:` (I/O belongs to the caller); 0 or -ENOENT. */
+/* Resolves a user name in `uid:` (I/O belongs to the caller); 0 or -ENOENT.
+ * Any non-zero return makes the name an error ("unknown user 'x'"). */
 typedef int (*rule_resolve_user_fn)(const char *name, uint32_t *uid, void *ctx);
 
 struct rule_load_opts {
@@ -129,7 +152,8 @@ struct rule_load_opts {
  * Parses and compiles srcs[0..n) in order (later files may override earlier
  * ones).  On success returns 0 and *out; on failure returns -EINVAL, *out is
  * NULL and diags lists every problem found (FILE:LINE:COL).  Nothing from any
- * file is applied when one fails.
+ * file is applied when one fails.  -ENOMEM when memory ran out.  diags may
+ * be NULL; otherwise new diagnostics are appended to it.
  */
 int rule_set_load(const struct rule_source *srcs, size_t n,
 		  const struct rule_load_opts *opts,

@@ -679,7 +679,7 @@ static void compile_rule(struct loader *L, const struct ynode *m)
 	}
 	for (k = 0; k + 1 < m->n; k += 2) {
 		i = key_index(m->kids[k]->s, rule_keys, RK__COUNT);
-		if (i >= 0)
+		if (i >= 0 && !val[i])	/* of duplicate keys the first counts */
 			val[i] = m->kids[k + 1];
 	}
 	if (val[RK_ID])
@@ -765,12 +765,12 @@ static void apply_override(struct loader *L, const struct ynode *m)
 	}
 	for (k = 0; k + 1 < m->n; k += 2) {
 		i = key_index(m->kids[k]->s, override_keys, OK__COUNT);
-		if (i >= 0)
-			val[i] = m->kids[k + 1];
-		else
+		if (i < 0)
 			ERR(L, m->kids[k], "unknown key '%s' in override (expected one of: %s)",
 			    m->kids[k]->s,
 			    join(all, sizeof(all), override_keys, OK__COUNT));
+		else if (!val[i])	/* of duplicate keys the first counts */
+			val[i] = m->kids[k + 1];
 	}
 	if (!val[OK_RULE]) {
 		ERR(L, m, "override is missing required key 'rule'");
@@ -845,12 +845,12 @@ static void read_file(struct loader *L, size_t src, const struct ynode *root)
 	}
 	for (k = 0; k + 1 < root->n; k += 2) {
 		i = key_index(root->kids[k]->s, top_keys, TK__COUNT);
-		if (i >= 0)
-			val[i] = root->kids[k + 1];
-		else
+		if (i < 0)
 			ERR(L, root->kids[k], "unknown top-level key '%s' (expected one of: %s)",
 			    root->kids[k]->s,
 			    join(all, sizeof(all), top_keys, TK__COUNT));
+		else if (!val[i])	/* of duplicate keys the first counts */
+			val[i] = root->kids[k + 1];
 	}
 	if (!val[TK_CUSTOS]) {
 		diag_add(&L->d, src, 1, 1,

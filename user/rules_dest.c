@@ -107,6 +107,8 @@ static int parse_addr(char *addr, int family, struct dest_pat *out, char *why,
 			return fail(why, wl, "prefix /%ld is out of range 0..%u",
 				    prefix, bits);
 	}
+	if (addr[0] == '\0')
+		return fail(why, wl, "missing address");
 	if (inet_pton(family, addr, out->addr) != 1)
 		return fail(why, wl, "'%s' is not an %s address", addr,
 			    family == AF_INET ? "IPv4" : "IPv6");
@@ -156,8 +158,6 @@ int dest_parse(const char *s, struct dest_pat *out, char *why, size_t wl)
 			port = s + (c - addr) + 1;
 		}
 	}
-	if (addr[0] == '\0')
-		return fail(why, wl, "missing address");
 	r = parse_addr(addr, family, out, why, wl);
 	if (r == 0 && port)
 		r = parse_ports(port, out, why, wl);

@@ -71,12 +71,17 @@ static int attach(struct parse *ps, struct ynode *n)
 	return 0;
 }
 
-static void check_keys(struct parse *ps, const struct ynode *map)
+/*
+ * Reports non-string and duplicate keys.  A pair with a non-string key is
+ * dropped from the tree (it was reported), so later passes see only
+ * string keys.
+ */
+static void check_keys(struct parse *ps, struct ynode *map)
 {
-	size_t i, j;
+	size_t i, j, n = 0;
 
 	for (i = 0; i + 1 < map->n; i += 2) {
-		const struct ynode *k = map->kids[i];
+		struct ynode *k = map->kids[i];
 
 		if (k->kind != YN_SCALAR) {
 			diag_add(ps->d, ps->src, k->line, k->col,
@@ -85,10 +90,10 @@ static void check_keys(struct parse *ps, const struct ynode *map)
 			ps->err = -EINVAL;
 			continue;
 		}
-		for (j = 0; j < i; j += 2) {
+		for (j = 0; j < n; j += 2) {
 			const struct ynode *p = map->kids[j];
 
-			if (p->kind == YN_SCALAR && strcmp(p->s, k->s) == 0) {
+			if (strcmp(p->s, k->s) == 0) {
 				diag_add(ps->d, ps->src, k->line, k->col,
 					 "duplicate key '%s' (first at line %d)",
 					 k->s, p->line);
@@ -96,7 +101,10 @@ static void check_keys(struct parse *ps, const struct ynode *map)
 				break;
 			}
 		}
+		map->kids[n++] = k;
+		map->kids[n++] = map->kids[i + 1];
 	}
+	map->n = n;
 }
 
 static int push(struct parse *ps, enum ynode_kind kind, const yaml_mark_t *mark)
@@ -232,7 +240,8 @@ int rules_yaml_parse(struct arena *a, struct diag_list *d, size_t src,
 	*root = NULL;
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	yaml_parser_set_input_string(&p, (const unsigned char *)(data ? data : ""),
+				     data ? len : 0);
 	while (r == 0) {
 		yaml_event_t ev;
 

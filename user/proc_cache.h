@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * proc_cache.h - what the agent knows about each process: its program,
+ * argv, uid, cgroup and parent, so a record can show the acting process and
+ * its lineage.
+ *
+ * Pure module: no I/O.  The agent feeds it the kernel's fork/exec/exit
+ * events (proc_cache_fork/exec/exit) and, once at start-up, the processes
+ * that already ran (proc_seed.h reads /proc and calls proc_cache_insert).
+ * The decoder looks up the acting process and its lineage for every event.
+ *
+ * Identity: a process is (pid, start time), so a reused pid never aliases.
+ * Kernel events carry start_ns = task->start_boottime in ns; /proc only gives
+ * the same clock in ticks (USER_HZ).  Entries from /proc are "coarse": they
+ * store ticks and match a kernel start_ns when start_ns / ns_per_tick equals
+ * them; entries from events are precise and match only on equality.  The
+ * first precise event for a coarse entry (exec) makes it precise.
+ *
+ * Generations: each pid has at most one live entry.  An event for the pid
+ * with another start time is another process: the old entry is retired as
+ * if it had exited.  Exited entries stay in a bounded "graveyard" (FIFO,
+ * default 4096) so a record emitted just after a parent exited still shows
+ * its lineage; the parent of an entry is the newest generation of ppid that
+ * started no later than the entry itself.
+ *
+ * Bounds: at most max_entries entries; when full, the oldest exited entry
+ * goes first, then the least recently used live one (a process whose exit
+ * event was lost).  Pointers returned by lookups stay valid until the next
+ * call that changes the cache (fork, exec, exit, insert, set_*, lookups
+ * do not free).
+ */
+#ifndef CUSTOS_PROC_CACHE_H
+#define CUSTOS_PROC_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROC_CACHE_MAX_ENTRIES	65536
+#define PROC_CACHE_MAX_EXITED	4096
+#define PROC_COMM_LEN		16
+
+struct proc_entry {
+	uint32_t pid;		/* tgid */
+	uint32_t ppid;		/* tgid of the real parent; 0: none or unknown */
+	uint64_t start;		/* precise: start_boottime ns; coarse: ticks since boot */
+	uint8_t coarse;		/* seeded from /proc, start is in ticks */
+	uint8_t exited;
+	uint8_t exe_truncated;
+	uint8_t args_truncated;
+	uint32_t uid;
+	uint64_t cgroup_id;	/* 0: unknown */
+	char comm[PROC_COMM_LEN];	/* NUL-terminated */
+	char *exe;		/* owned, NUL-terminated; exe_len bytes; "" when unknown */
+	uint32_t exe_len;
+	char *args;		/* owned; argv entries each followed by NUL */
+	uint32_t args_len;
+
+	/* private to proc_cache.c */
+	struct proc_entry *hnext;		/* hash chain */
+	struct proc_entry *prev, *next;		/* live LRU or exited FIFO */
+};
+
+struct proc_list {
+	struct proc_entry *head, *tail;	/* head: next to evict */
+	size_t n;
+};
+
+struct proc_cache {
+	struct proc_entry **buckets;	/* by pid; all generations of a pid */
+	size_t nbuckets;		/* a power of two */
+	struct proc_list live;		/* least recently used first */
+	struct proc_list exited;	/* oldest exit first */
+	size_t max_entries;
+	size_t max_exited;
+	uint64_t ns_per_tick;		/* 1e9 / sysconf(_SC_CLK_TCK) */
+	uint64_t evicted;		/* entries dropped to stay in bounds */
+};
+
+/* hint: processes expected (sizes the table).  Returns 0 or -ENOMEM. */
+int proc_cache_init(struct proc_cache *c, size_t hint);
+void proc_cache_free(struct proc_cache *c);
+
+/* Changes the bounds (each >= 1, max_exited <= max_entries), evicting now. */
+void proc_cache_set_limits(struct proc_cache *c, size_t max_entries, size_t max_exited);
+/* Clock ticks per second of /proc/PID/stat starttime (tests; default sysconf). */
+void proc_cache_set_clk_tck(struct proc_cache *c, long ticks_per_sec);
+
+/*
+ * A process forked (not a thread).  The child starts as a copy of the live
+ * parent's exe, args, uid, cgroup and comm when the parent is known.
+ * Returns 0 or -ENOMEM.
+ */
+int proc_cache_fork(struct proc_cache *c, uint32_t pid, uint32_t ppid, uint64_t start_ns);
+
+/*
+ * A process executed a program.  Creates the entry if it is unknown (ppid
+ * then 0).  comm becomes the basename of exe, as the kernel does; an event
+ * carrying the real comm can correct it with proc_cache_set_comm().
+ * Returns 0 or -ENOMEM.
+ */
+int proc_cache_exec(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
+		    const char *exe, size_t exe_len, int exe_trunc,
+		    const char *args, size_t args_len, int args_trunc, uint32_t uid);
+
+/* A process exited: moves it to the graveyard.  Returns 0 or -ENOENT. */
+int proc_cache_exit(struct proc_cache *c, uint32_t pid, uint64_t start_ns);
+
+/*
+ * Inserts a copy of tmpl's public fields (pid .. args_len) as the live
+ * generation of tmpl->pid.  Used to seed from /proc (coarse = 1).  An entry
+ * already known precisely for the same process is kept as it is.
+ * Returns 0 or -ENOMEM.
+ */
+int proc_cache_insert(struct proc_cache *c, const struct proc_entry *tmpl);
+
+/* Update one field of a known process; 0 or -ENOENT. */
+int proc_cache_set_comm(struct proc_cache *c, uint32_t pid, uint64_t start_ns, const char *comm);
+int proc_cache_set_cgroup(struct proc_cache *c, uint32_t pid, uint64_t start_ns, uint64_t cgroup_id);
+
+/* The process (pid, start_ns), live or exited, or NULL. */
+const struct proc_entry *proc_cache_lookup(struct proc_cache *c, uint32_t pid, uint64_t start_ns);
+/* The live generation of pid, else its newest exited one, else NULL. */
+const struct proc_entry *proc_cache_lookup_pid(struct proc_cache *c, uint32_t pid);
+
+/*
+ * e's ancestors, nearest first (parent first), following ppid until pid 1,
+ * a process without a known parent, a loop, or max.  Returns the count.
+ */
+size_t proc_cache_lineage(struct proc_cache *c, const struct proc_entry *e,
+			  const struct proc_entry **out, size_t max);
+
+static inline size_t proc_cache_count(const struct proc_cache *c)
+{
+	return c->live.n + c->exited.n;
+}
+
+#endif
