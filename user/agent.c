@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "filters.h"
 #include "json.h"
 #include "log.h"
 #include "proc_seed.h"
@@ -138,8 +139,8 @@ static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_
 	if (e) {
 		p->exe.p = e->exe;
 		p->exe.len = e->exe_len;
-		p->exe.truncated = e->exe_trunc;
-		fill_args(&p->args, e->args, e->args_len, e->args_trunc);
+		p->exe.truncated = e->exe_truncated;
+		fill_args(&p->args, e->args, e->args_len, e->args_truncated);
 	}
 
 	ev->has_parent = 0;
@@ -153,14 +154,14 @@ static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_
 	for (size_t i = 0; i < n; i++) {
 		a->ancestors[i].p = line[i]->exe;
 		a->ancestors[i].len = line[i]->exe_len;
-		a->ancestors[i].truncated = line[i]->exe_trunc;
+		a->ancestors[i].truncated = line[i]->exe_truncated;
 	}
 	ev->n_ancestors = (uint32_t)n;
 	if (parent) {
 		ev->has_parent = 1;
 		ev->parent.pid = parent->pid;
 		ev->parent.exe = a->ancestors[0];
-		fill_args(&ev->parent.args, parent->args, parent->args_len, parent->args_trunc);
+		fill_args(&ev->parent.args, parent->args, parent->args_len, parent->args_truncated);
 	}
 }
 
@@ -186,9 +187,12 @@ static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
 
 	if (size < EV_EXEC_FIXED || (size_t)EV_EXEC_FIXED + x->exe_len + x->args_len > size)
 		return -EINVAL;
-	e = proc_cache_exec(&a->procs, x->h.pid, x->h.start_ns, x->h.ppid, x->parent_start_ns,
-			    x->data, x->exe_len, x->exe_trunc,
-			    x->data + x->exe_len, x->args_len, x->args_trunc, x->h.uid);
+	/* a process the cache never saw (its fork record predates us): its parent first */
+	if (!proc_cache_lookup(&a->procs, x->h.pid, x->h.start_ns))
+		proc_cache_fork(&a->procs, x->h.pid, x->h.ppid, x->h.start_ns);
+	proc_cache_exec(&a->procs, x->h.pid, x->h.start_ns, x->data, x->exe_len, x->exe_trunc,
+			x->data + x->exe_len, x->args_len, x->args_trunc, x->h.uid);
+	e = proc_cache_lookup(&a->procs, x->h.pid, x->h.start_ns);
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = CEV_EXEC;
 	fill_process(a, &ev, &x->h, e);
@@ -256,8 +260,7 @@ int agent_handle_record(struct agent *a, const void *data, size_t size)
 		break;
 	case EV_FORK:
 		rc = size < sizeof(struct ev_fork) ? -EINVAL :
-		     proc_cache_fork(&a->procs, h->pid, h->start_ns, h->ppid,
-				     ((const struct ev_fork *)data)->parent_start_ns);
+		     proc_cache_fork(&a->procs, h->pid, h->ppid, h->start_ns);
 		break;
 	case EV_EXIT:
 		proc_cache_exit(&a->procs, h->pid, h->start_ns);
@@ -402,6 +405,9 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	if (rc)
 		return rc;
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
+	rc = filters_apply(&a->loader, a->rules, err, errlen);
+	if (rc)
+		return rc;
 
 	/* attach first, then seed: a process that starts in between is in both */
 	rc = loader_attach(&a->loader, err, errlen);
@@ -418,7 +424,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 int agent_reload(struct agent *a)
 {
 	struct rule_set *next = NULL;
-	char desc[256];
+	char desc[256], err[512];
 
 	users_clear(&a->users);
 	for (size_t i = 0; i < a->n_sinks; i++)
@@ -427,6 +433,14 @@ int agent_reload(struct agent *a)
 		a->counters.reloads_failed++;
 		log_error("reload: the new rules do not load; the running rules (policy %s) "
 			  "stay in force", a->rules->digest);
+		return -EINVAL;
+	}
+	if (filters_apply(&a->loader, next, err, sizeof(err))) {
+		a->counters.reloads_failed++;
+		log_error("reload: %s; the running rules (policy %s) stay in force", err,
+			  a->rules->digest);
+		filters_apply(&a->loader, a->rules, err, sizeof(err));
+		rule_set_free(next);
 		return -EINVAL;
 	}
 	rule_set_free(a->rules);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "filters.h"
 #include "log.h"
 #include "probe.h"
 #include "rules.h"
@@ -74,8 +75,8 @@ static const char *default_rules(char *buf, size_t size)
 		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(buf, size, "%s/../rules", exe);
-			if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+			if (snprintf(buf, size, "%s/../rules", exe) < (int)size &&
+			    stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
 				return buf;
 		}
 	}
@@ -251,6 +252,11 @@ static int cmd_rules_check(int argc, char **argv)
 	}
 	rc = rules_load_paths((const char *const *)argv, (size_t)argc, &set, &diags,
 			      err, sizeof(err));
+	if (rc == 0 && filters_check(set, &diags)) {
+		rule_set_free(set);
+		set = NULL;
+		rc = -EINVAL;
+	}
 	if (rc == 0) {
 		printf("ok: %zu rules, policy %s\n", set->n_rules, set->digest);
 		rule_set_free(set);

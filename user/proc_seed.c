@@ -232,6 +232,29 @@ free_bufs:
 	return count;
 }
 
+int proc_seed_one(struct proc_cache *c, const char *proc_root, uint32_t pid)
+{
+	char name[16], *args = malloc(PROC_SEED_ARGS_MAX), *exe = malloc(PATH_MAX);
+	char text[8192];
+	int procfd, ret = -ENOMEM;
+
+	if (!args || !exe)
+		goto free_bufs;
+	procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0) {
+		ret = -errno;
+		goto free_bufs;
+	}
+	snprintf(name, sizeof(name), "%u", pid);
+	ret = seed_one(c, procfd, name, args, exe, text, sizeof(text));
+	ret = ret == 1 ? 0 : ret == 0 ? -ENOENT : ret;
+	close(procfd);
+free_bufs:
+	free(args);
+	free(exe);
+	return ret;
+}
+
 int proc_read_cgroup_path_at(const char *proc_root, pid_t pid, char *buf, size_t size)
 {
 	char path[PATH_MAX];

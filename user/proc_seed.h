@@ -44,6 +44,8 @@ int proc_parse_stat(const char *line, size_t len, char comm[PROC_COMM_LEN],
  * "/system.slice/x.service") into buf.  Returns 0, -ENOENT (no process or no
  * v2 line), -ENAMETOOLONG (buf too small) or another -errno.
  */
+/* Reads one /proc/PID into the cache (a process the events missed): 0 or -errno. */
+int proc_seed_one(struct proc_cache *c, const char *proc_root, uint32_t pid);
 int proc_read_cgroup_path(pid_t pid, char *buf, size_t size);
 int proc_read_cgroup_path_at(const char *proc_root, pid_t pid, char *buf, size_t size);
 

@@ -259,6 +259,7 @@ pid_t harness_spawn(const char *path, char *const argv[])
 		if (fd >= 0) {
 			dup2(fd, 0);
 			dup2(fd, 1);
+			dup2(fd, 2);
 		}
 		execv(path, argv);
 		_exit(127);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * filters.h - from compiled rules to the kernel pre-filters (bpf/filter_maps.h).
+ *
+ * Each hook family that filters in the kernel has a compiler (pure: rules in,
+ * map contents out) and an apply step that writes the maps.  The agent calls
+ * filters_apply() after load and before attach, and again on every reload
+ * (new contents first, then the new rule set replaces the old).
+ * filters_check() is what `custos rules check` adds to parsing: rules the
+ * kernel side cannot honour (e.g. a block rule it cannot decide).
+ */
+#ifndef CUSTOS_FILTERS_H
+#define CUSTOS_FILTERS_H
+
+#include <stddef.h>
+
+#include "loader.h"
+#include "rules.h"
+
+int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen);
+int filter_net_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen);
+/* Appends diagnostics for rules the kernel side cannot honour; -EINVAL if any. */
+int filter_net_check(const struct rule_set *rs, struct rule_diags *diags);
+
+static inline int filters_apply(struct loader *l, const struct rule_set *rs, char *err,
+				size_t errlen)
+{
+	int rc = filter_file_apply(l, rs, err, errlen);
+
+	return rc ? rc : filter_net_apply(l, rs, err, errlen);
+}
+
+static inline int filters_check(const struct rule_set *rs, struct rule_diags *diags)
+{
+	return filter_net_check(rs, diags);
+}
+
+#endif
