@@ -75,7 +75,7 @@ test-unit: $(UNIT_BINS)
 test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
 	scripts/test.sh e2e
 
-tests: $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
+tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
 
 vmlinux:
 	scripts/gen-vmlinux.sh $(ARCH)

@@ -277,7 +277,10 @@ static void add_args(struct sbuf *out, const struct cev_args *a)
 	sbuf_addc(out, ']');
 }
 
-/* "exe":...,["exe_truncated":true,]"args":[...][,"args_truncated":true] */
+/*
+ * "exe":...,["exe_truncated":true,]"args":[...][,"args_truncated":true]
+ * [,"truncated":true]: the spec's generic flag, set when either was cut.
+ */
 static void add_exe_args(struct sbuf *out, const struct cev_str *exe,
 			 const struct cev_args *args)
 {
@@ -290,6 +293,8 @@ static void add_exe_args(struct sbuf *out, const struct cev_str *exe,
 	add_args(out, args);
 	if (args->truncated)
 		sbuf_adds(out, ",\"args_truncated\":true");
+	if (exe->truncated || args->truncated)
+		sbuf_adds(out, ",\"truncated\":true");
 }
 
 static void add_process(struct sbuf *out, const struct cev_process *pr)

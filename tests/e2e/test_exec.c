@@ -304,6 +304,39 @@ static void test_sighup_broken_file_keeps_rules(void **state)
 	harness_cleanup(&r);
 }
 
+/* argv longer than the kernel-side limit: what fits, flagged truncated. */
+static void test_long_argv_truncated(void **state)
+{
+	struct agent_run r;
+	char marker[512], big[6000];
+	json_t *rec, *args;
+	pid_t pid;
+
+	assert_int_equal(harness_setup(&r, NULL), 0);
+	install_spawner(&r, "bin", "marker", marker, sizeof(marker));
+	write_rules_fmt(&r, marker_rules, "e2e-long-argv", r.dir);
+	assert_int_equal(harness_start(&r, NULL), 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	pid = harness_spawn(marker, (char *[]){ marker, big, NULL });
+	harness_wait(pid);
+	rec = wait_marker(&r, pid, "e2e-long-argv");
+	assert_non_null(rec);
+	assert_true(json_is_true(json_object_get(json_object_get(rec, "process"), "args_truncated")));
+	assert_true(json_is_true(json_object_get(json_object_get(rec, "exec"), "truncated")));
+	args = json_object_get(json_object_get(rec, "process"), "args");
+	assert_int_equal(json_array_size(args), 2);
+	assert_string_equal(json_string_value(json_array_get(args, 0)), marker);
+	/* 4096 bytes in all: argv[0], its NUL, then the start of the long one */
+	assert_int_equal(strlen(json_string_value(json_array_get(args, 1))),
+			 4096 - strlen(marker) - 1);
+	assert_int_equal(strncmp(json_string_value(json_array_get(args, 1)), big,
+				 4096 - strlen(marker) - 1), 0);
+	json_decref(rec);
+	assert_int_equal(harness_stop(&r), 0);
+	harness_cleanup(&r);
+}
+
 static int pred_any(json_t *rec, void *arg)
 {
 	return 1;
@@ -397,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_innocent_exec_not_reported),
 		cmocka_unit_test(test_sighup_broken_file_keeps_rules),
 		cmocka_unit_test(test_sigterm_flushes_every_record),
+		cmocka_unit_test(test_long_argv_truncated),
 		cmocka_unit_test(test_rules_check_error_text),
 		cmocka_unit_test(test_refuses_without_privileges),
 	};

@@ -528,10 +528,10 @@ static void test_record_exec_truncated(void **state)
 		"\"process\":{\"pid\":4242,\"tid\":4242,\"ppid\":4100,\"uid\":1000,\"user\":\"svc\","
 		"\"comm\":\"sh\",\"exe\":\"/usr/bin/sh\","
 		"\"args\":[\"sh\",\"-c\",\"\",\"curl http://ex\"],\"args_truncated\":true,"
-		"\"cgroup\":\"/system.slice/vllm.service\"},"
+		"\"truncated\":true,\"cgroup\":\"/system.slice/vllm.service\"},"
 		LINEAGE
 		"\"exec\":{\"exe\":\"/usr/bin/sh\",\"args\":[\"sh\",\"-c\",\"\",\"curl http://ex\"],"
-		"\"args_truncated\":true}}\n");
+		"\"args_truncated\":true,\"truncated\":true}}\n");
 	free(got);
 
 	ev.proc.exe.truncated = 1;
@@ -542,9 +542,9 @@ static void test_record_exec_truncated(void **state)
 				    "\"uid\":1000,\"user\":\"svc\",\"comm\":\"sh\","
 				    "\"exe\":\"/usr/bin/sh\",\"exe_truncated\":true,\"args\":["));
 	assert_non_null(strstr(got, "\"parent\":{\"pid\":4100,\"exe\":\"/usr/bin/bash\","
-				    "\"exe_truncated\":true,\"args\":[\"bash\"]}"));
+				    "\"exe_truncated\":true,\"args\":[\"bash\"],\"truncated\":true}"));
 	assert_non_null(strstr(got, "\"exec\":{\"exe\":\"/usr/bin/sh\",\"exe_truncated\":true,"
-				    "\"args\":[\"sh\",\"-c\",\"\",\"curl http://ex\"]}}\n"));
+				    "\"args\":[\"sh\",\"-c\",\"\",\"curl http://ex\"],\"truncated\":true}}\n"));
 	assert_null(strstr(got, "args_truncated"));
 	free(got);
 }
