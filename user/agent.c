@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "events.h"
 #include "filters.h"
 #include "json.h"
@@ -136,6 +137,9 @@ static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_
 	p->cgroup = cgroups_lookup(&a->cgroups, h->cgroup_id);
 	if (!p->cgroup && proc_read_cgroup_path((pid_t)h->pid, a->cgroup_buf, sizeof(a->cgroup_buf)) == 0)
 		p->cgroup = a->cgroup_buf;
+	if (p->cgroup && container_id_from_cgroup(p->cgroup, a->container_buf,
+						  sizeof(a->container_buf)) == 0)
+		p->container_id = a->container_buf;
 	if (e) {
 		p->exe.p = e->exe;
 		p->exe.len = e->exe_len;
@@ -336,7 +340,7 @@ static int load_rules(struct agent *a, struct rule_set **out)
 	char err[512] = "";
 	int rc;
 
-	rc = rules_load_paths(a->opts.rule_paths, a->opts.n_rule_paths, out, &diags,
+	rc = rules_load_paths(a->opts.rule_paths, a->opts.n_rule_paths, 1, out, &diags,
 			      err, sizeof(err));
 	if (rc == -EINVAL && diags.n) {
 		for (size_t i = 0; i < diags.n; i++) {

@@ -76,6 +76,7 @@ struct agent {
 	struct cev_str ancestors[AGENT_MAX_ANCESTORS];
 	const struct rule *hits[AGENT_MAX_HITS];
 	char cgroup_buf[4096];
+	char container_buf[72];
 };
 
 /* Loads rules, opens sinks, seeds the process cache, loads and attaches BPF. */

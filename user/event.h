@@ -54,6 +54,7 @@ struct cev_process {
 	struct cev_str exe;	/* absolute, resolved; len 0 when unknown */
 	struct cev_args args;
 	const char *cgroup;	/* cgroup v2 path, NULL when unknown */
+	const char *container_id;	/* from the cgroup path (container.h), NULL: none */
 };
 
 struct cev_parent {

@@ -312,6 +312,11 @@ static void add_process(struct sbuf *out, const struct cev_process *pr)
 	sbuf_addc(out, ',');
 	add_key(out, "cgroup");
 	add_cstr(out, pr->cgroup);
+	if (pr->container_id) {	/* only for processes in a container */
+		sbuf_addc(out, ',');
+		add_key(out, "container_id");
+		add_cstr(out, pr->container_id);
+	}
 	sbuf_addc(out, '}');
 }
 

@@ -250,7 +250,7 @@ static int cmd_rules_check(int argc, char **argv)
 		fprintf(stderr, "usage: custos rules check PATH...\n");
 		return 2;
 	}
-	rc = rules_load_paths((const char *const *)argv, (size_t)argc, &set, &diags,
+	rc = rules_load_paths((const char *const *)argv, (size_t)argc, 0, &set, &diags,
 			      err, sizeof(err));
 	if (rc == 0 && filters_check(set, &diags)) {
 		rule_set_free(set);

@@ -70,6 +70,7 @@ enum rule_field {
 	F_DEST,
 	F_PROTO,
 	F_ARGS,
+	F_CONTAINER,	/* glob over the container id (issue: deployment) */
 	F__COUNT,
 };
 

@@ -428,7 +428,7 @@ static int is_glob_field(enum rule_field f)
 {
 	return f == F_EXE || f == F_COMM || f == F_PARENT_EXE ||
 	       f == F_ANCESTOR_EXE || f == F_CGROUP || f == F_PATH ||
-	       f == F_ARGS;
+	       f == F_ARGS || f == F_CONTAINER;
 }
 
 static void compile_value(struct loader *L, struct cond_field *cf,

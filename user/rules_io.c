@@ -13,6 +13,28 @@
 
 #define RULE_FILE_MAX (16u << 20)
 
+/*
+ * The agent refuses rules that someone other than root (or the agent's own
+ * user) could change: whoever can write them decides what custos watches.
+ */
+static int check_owner_mode(const char *path, const struct stat *st, char *err, size_t errlen)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: error: refusing rules owned by uid %u: whoever owns "
+			 "them decides what custos watches; chown root %s", path,
+			 (unsigned)st->st_uid, path);
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: error: refusing rules writable by %s (mode %04o): "
+			 "whoever can write them decides what custos watches; chmod go-w %s",
+			 path, st->st_mode & S_IWOTH ? "everyone" : "its group",
+			 (unsigned)(st->st_mode & 07777), path);
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int add_file(struct rule_files *f, const char *path, char *err, size_t errlen)
 {
 	struct rule_source *srcs;
@@ -28,6 +50,8 @@ static int add_file(struct rule_files *f, const char *path, char *err, size_t er
 		snprintf(err, errlen, "%s: cannot read rule file: %s", path, strerror(-rc));
 		goto err_close;
 	}
+	if (f->strict && (rc = check_owner_mode(path, &st, err, errlen)))
+		goto err_close;
 	if ((size_t)st.st_size > RULE_FILE_MAX) {
 		rc = -EFBIG;
 		snprintf(err, errlen, "%s: rule file larger than %u bytes", path, RULE_FILE_MAX);
@@ -88,6 +112,10 @@ static int add_dir(struct rule_files *f, const char *dir, char *err, size_t errl
 	struct dirent **list;
 	int n, rc = 0;
 
+	struct stat st;
+
+	if (f->strict && stat(dir, &st) == 0 && (rc = check_owner_mode(dir, &st, err, errlen)))
+		return rc;
 	n = scandir(dir, &list, yaml_filter, cmp_names);
 	if (n < 0) {
 		rc = -errno;
@@ -96,7 +124,6 @@ static int add_dir(struct rule_files *f, const char *dir, char *err, size_t errl
 	}
 	for (int i = 0; i < n; i++) {
 		char path[4096];
-		struct stat st;
 
 		snprintf(path, sizeof(path), "%s%s%s", dir,
 			 dir[strlen(dir) - 1] == '/' ? "" : "/", list[i]->d_name);
@@ -108,12 +135,13 @@ static int add_dir(struct rule_files *f, const char *dir, char *err, size_t errl
 	return rc;
 }
 
-int rule_files_read(const char *const *paths, size_t n, struct rule_files *out,
+int rule_files_read(const char *const *paths, size_t n, int strict, struct rule_files *out,
 		    char *err, size_t errlen)
 {
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->strict = strict;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct stat st;
 
@@ -152,7 +180,7 @@ int rules_resolve_user(const char *name, uint32_t *uid, void *ctx)
 	return 0;
 }
 
-int rules_load_paths(const char *const *paths, size_t n, struct rule_set **out,
+int rules_load_paths(const char *const *paths, size_t n, int strict, struct rule_set **out,
 		     struct rule_diags *diags, char *err, size_t errlen)
 {
 	struct rule_load_opts opts = { .resolve_user = rules_resolve_user };
@@ -160,7 +188,7 @@ int rules_load_paths(const char *const *paths, size_t n, struct rule_set **out,
 	int rc;
 
 	*out = NULL;
-	rc = rule_files_read(paths, n, &files, err, errlen);
+	rc = rule_files_read(paths, n, strict, &files, err, errlen);
 	if (rc)
 		return rc;
 	rc = rule_set_load(files.srcs, files.n, &opts, out, diags);

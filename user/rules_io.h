@@ -15,10 +15,15 @@
 struct rule_files {
 	struct rule_source *srcs;
 	size_t n;
+	int strict;	/* refuse files and directories others could write */
 };
 
-/* Reads every path; a problem reading is returned as -errno with err set. */
-int rule_files_read(const char *const *paths, size_t n, struct rule_files *out,
+/*
+ * Reads every path; a problem reading is returned as -errno with err set.
+ * strict (the agent): files and directories must be owned by root or the
+ * caller and not writable by group or others (-EPERM otherwise).
+ */
+int rule_files_read(const char *const *paths, size_t n, int strict, struct rule_files *out,
 		    char *err, size_t errlen);
 void rule_files_free(struct rule_files *f);
 
@@ -26,7 +31,7 @@ void rule_files_free(struct rule_files *f);
  * Reads and loads paths.  Returns 0 and *out, -EINVAL with diags filled when
  * a file does not load, or another -errno with err set when one cannot be read.
  */
-int rules_load_paths(const char *const *paths, size_t n, struct rule_set **out,
+int rules_load_paths(const char *const *paths, size_t n, int strict, struct rule_set **out,
 		     struct rule_diags *diags, char *err, size_t errlen);
 
 /* The user-name resolver the agent and `rules check` use (getpwnam_r). */

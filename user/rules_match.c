@@ -101,6 +101,9 @@ static int field_holds(enum rule_field f, const struct cond_field *cf,
 		return any_ancestor(cf, ev);
 	case F_UID:
 		return any_uid(cf, p->uid);
+	case F_CONTAINER:
+		return p->container_id &&
+		       any_glob(cf, p->container_id, strlen(p->container_id));
 	case F_CGROUP:
 		return p->cgroup && any_glob(cf, p->cgroup, strlen(p->cgroup));
 	case F_PATH:

@@ -288,6 +288,7 @@ static const char *const field_names[F__COUNT] = {
 	[F_DEST] = "dest",
 	[F_PROTO] = "proto",
 	[F_ARGS] = "args",
+	[F_CONTAINER] = "container",
 };
 
 const char *rule_field_name(enum rule_field f)

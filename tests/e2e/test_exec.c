@@ -395,6 +395,22 @@ static void test_rules_check_error_text(void **state)
 	harness_cleanup(&r);
 }
 
+/* Rules others could write are refused by the agent, with what to do. */
+static void test_refuses_writable_rules(void **state)
+{
+	struct agent_run r;
+	char want[600];
+
+	assert_int_equal(harness_setup(&r, "custos: 1\nrules: []\n"), 0);
+	assert_int_equal(chmod(r.rules, 0666), 0);
+	assert_int_equal(harness_start(&r, NULL), -ECHILD);	/* exited before ready */
+	snprintf(want, sizeof(want), "%s: error: refusing rules writable by everyone (mode 0666)",
+		 r.rules);
+	assert_true(harness_log_contains(&r, want, 0));
+	assert_true(harness_log_contains(&r, "chmod go-w", 0));
+	harness_cleanup(&r);
+}
+
 /* Not root: refused before anything loads, with a message that says what to do. */
 static void test_refuses_without_privileges(void **state)
 {
@@ -433,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_long_argv_truncated),
 		cmocka_unit_test(test_rules_check_error_text),
 		cmocka_unit_test(test_refuses_without_privileges),
+		cmocka_unit_test(test_refuses_writable_rules),
 	};
 
 	return cmocka_run_group_tests_name("e2e exec", tests, NULL, NULL);

@@ -478,6 +478,25 @@ static void set_conn(struct cev_event *ev, int family, const char *addr, uint16_
 	assert_int_equal(inet_pton(family, addr, ev->conn.addr), 1);
 }
 
+/* process.container_id appears only for processes in a container */
+static void test_record_container_id(void **state)
+{
+	struct cev_event ev;
+	char *got;
+
+	base_event(&ev, CEV_EXEC);
+	ev.proc.cgroup = "/system.slice/docker-4f1b.scope";
+	ev.proc.container_id = "4f1b";
+	got = render(&ev, &rule1, &meta1);
+	assert_non_null(strstr(got, "\"cgroup\":\"/system.slice/docker-4f1b.scope\","
+				    "\"container_id\":\"4f1b\"},"));
+	free(got);
+	ev.proc.container_id = NULL;
+	got = render(&ev, &rule1, &meta1);
+	assert_null(strstr(got, "container_id"));
+	free(got);
+}
+
 static void test_record_connect(void **state)
 {
 	struct cev_event ev;
@@ -644,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_record_file),
 		cmocka_unit_test(test_record_file_truncated_all_access),
 		cmocka_unit_test(test_record_null_user_cgroup_no_parent),
+		cmocka_unit_test(test_record_container_id),
 		cmocka_unit_test(test_record_connect),
 		cmocka_unit_test(test_record_exec_truncated),
 		cmocka_unit_test(test_record_loss),

@@ -286,7 +286,11 @@ static void test_process_fields(void **state)
 		   "  - id: by-cgroup\n"
 		   "    on: exec\n"
 		   "    severity: info\n"
-		   "    when: {cgroup: /system.slice/vllm.service}\n");
+		   "    when: {cgroup: /system.slice/vllm.service}\n"
+		   "  - id: by-container\n"
+		   "    on: exec\n"
+		   "    severity: info\n"
+		   "    when: {container: '4f1b*'}\n");
 	ev = exec_ev("/usr/bin/ncat", "ncat\0", 5);
 	assert_string_equal(hits(set, &ev), "by-exe");
 	ev = exec_ev("/usr/bin/nc.openbsd", "nc\0", 3);
@@ -328,6 +332,13 @@ static void test_process_fields(void **state)
 	ev.proc.cgroup = "/system.slice/vllm.service/x";
 	assert_string_equal(hits(set, &ev), "");
 	ev.proc.cgroup = NULL;
+	assert_string_equal(hits(set, &ev), "");
+	/* container: the id derived from the cgroup; none never matches */
+	ev.proc.container_id = "4f1b3c0de3a94a2b8f6d1e2c3b4a59687766554433221100ffeeddccbbaa9988";
+	assert_string_equal(hits(set, &ev), "by-container");
+	ev.proc.container_id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	assert_string_equal(hits(set, &ev), "");
+	ev.proc.container_id = NULL;
 	assert_string_equal(hits(set, &ev), "");
 	rule_set_free(set);
 }
