@@ -124,3 +124,40 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
+
+# --- install and package ----------------------------------------------------
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR     := $(PREFIX)/bin
+DATADIR    := $(PREFIX)/share/custos
+DOCDIR     := $(PREFIX)/share/doc/custos
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DEB_ARCH   := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB        := $(BUILD)/custos_$(VERSION)_$(DEB_ARCH).deb
+
+.PHONY: install deb
+install: $(BUILD)/custos
+	install -D -m 0755 $(BUILD)/custos $(DESTDIR)$(BINDIR)/custos
+	install -d -m 0755 $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(SYSCONFDIR)/custos/rules.d \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0644 rules/*.yaml $(DESTDIR)$(DATADIR)/rules/
+	install -m 0644 packaging/rules.d-README $(DESTDIR)$(SYSCONFDIR)/custos/rules.d/README
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' packaging/custos.service \
+		> $(DESTDIR)$(UNITDIR)/custos.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/custos.service
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+# the binary looks for the shipped rules under DATADIR when installed
+$(BUILD)/user/main.o: CPPFLAGS += -DCUSTOS_DATADIR='"$(DATADIR)"'
+
+deb:
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install PREFIX=/usr BUILD=$(BUILD)/deb-build \
+		DESTDIR=$(CURDIR)/$(BUILD)/deb
+	install -d -m 0755 $(BUILD)/deb/DEBIAN
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' packaging/debian/control.in \
+		> $(BUILD)/deb/DEBIAN/control
+	echo /etc/custos/rules.d/README > $(BUILD)/deb/DEBIAN/conffiles
+	install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm \
+		$(BUILD)/deb/DEBIAN/
+	dpkg-deb --root-owner-group --build $(BUILD)/deb $(DEB)

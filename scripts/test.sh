@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the test binaries and prints one closing line "N passed, N failed".
-#   test.sh          unit, then end-to-end (root)
+#   test.sh          unit, end-to-end, package (root)
 #   test.sh unit     unit tests only
 #   test.sh e2e      end-to-end tests only
+#   test.sh pkg      package tests (root: make deb, dpkg -i, run, dpkg -r)
 # Each binary is a cmocka suite; its own output is shown as it runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,21 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 	else
 		for t in build/tests/e2e/test_*; do [ -x "$t" ] && run_suite "$t"; done
 	fi
+fi
+if [ "$what" = all ] || [ "$what" = pkg ]; then
+	for t in tests/pkg/test_*.sh; do
+		[ -x "$t" ] || continue
+		echo "== $t"
+		out=$(mktemp)
+		timeout "${TEST_TIMEOUT:-300}" bash "$t" 2>&1 | tee "$out"
+		rc=${PIPESTATUS[0]}
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+		rm -f "$out"
+		p=${line%% passed*}; f=${line#*, }; f=${f%% failed}
+		[ -z "$line" ] && p=0 f=1
+		pass=$((pass + p)); fail=$((fail + f))
+		[ "$rc" -ne 0 ] && failed+=("$t")
+	done
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
 echo "$pass passed, $fail failed"

@@ -18,6 +18,7 @@
 #include "filters.h"
 #include "json.h"
 #include "log.h"
+#include "notify.h"
 #include "proc_seed.h"
 #include "rules_io.h"
 #include "sink.h"
@@ -474,7 +475,9 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 		flush_sinks(a);
 		if (sig->reload) {
 			sig->reload = 0;
+			notify_service("RELOADING=1");
 			agent_reload(a);
+			notify_service("READY=1");
 		}
 	}
 	/* drain what is left, then report any loss before the sinks close */

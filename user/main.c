@@ -17,6 +17,7 @@
 #include "agent.h"
 #include "filters.h"
 #include "log.h"
+#include "notify.h"
 #include "probe.h"
 #include "rules.h"
 #include "rules_io.h"
@@ -233,7 +234,9 @@ static int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "custos: ready\n");
+	notify_service("READY=1");
 	rc = agent_run(a, &signals);
+	notify_service("STOPPING=1");
 	agent_free(a);
 	free(a);
 	return rc ? 1 : 0;

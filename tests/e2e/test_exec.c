@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -411,6 +414,47 @@ static void test_refuses_writable_rules(void **state)
 	harness_cleanup(&r);
 }
 
+static void expect_notify(int fd, const char *want)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+	ssize_t n;
+
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+}
+
+/* The service-manager protocol: READY=1, RELOADING=1 + READY=1, STOPPING=1. */
+static void test_service_notify(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct agent_run r;
+	int fd;
+
+	assert_int_equal(harness_setup(&r, "custos: 1\nrules: []\n"), 0);
+	assert_true(strlen(r.dir) + sizeof("/notify.sock") <= sizeof(sa.sun_path));
+	memcpy(sa.sun_path, r.dir, strlen(r.dir));
+	strcat(sa.sun_path, "/notify.sock");
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	assert_int_equal(harness_start(&r, NULL), 0);
+	unsetenv("NOTIFY_SOCKET");
+	expect_notify(fd, "READY=1");
+	kill(r.pid, SIGHUP);
+	expect_notify(fd, "RELOADING=1");
+	expect_notify(fd, "READY=1");
+	kill(r.pid, SIGTERM);
+	expect_notify(fd, "STOPPING=1");
+	assert_int_equal(harness_stop(&r), 0);
+	close(fd);
+	harness_cleanup(&r);
+}
+
 /* Not root: refused before anything loads, with a message that says what to do. */
 static void test_refuses_without_privileges(void **state)
 {
@@ -450,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_rules_check_error_text),
 		cmocka_unit_test(test_refuses_without_privileges),
 		cmocka_unit_test(test_refuses_writable_rules),
+		cmocka_unit_test(test_service_notify),
 	};
 
 	return cmocka_run_group_tests_name("e2e exec", tests, NULL, NULL);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Package test (root): make deb, dpkg -i, the unit verifies, the agent runs from
+# the installed paths on the installed rules, dpkg -r removes it.
+# Prints TAP-style "ok N - ..." / "not ok N - ..." lines; scripts/test.sh counts them.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+n=0 failed=0
+check() {	# check "description" command...
+	local what=$1; shift
+	n=$((n + 1))
+	if "$@" >/tmp/custos-pkg-step.log 2>&1; then
+		echo "ok $n - $what"
+	else
+		echo "not ok $n - $what"; sed 's/^/#   /' /tmp/custos-pkg-step.log | tail -20
+		failed=$((failed + 1))
+	fi
+}
+work=$(mktemp -d /tmp/custos-pkg-XXXXXX)
+cleanup() {
+	[ -n "${agent:-}" ] && kill "$agent" 2>/dev/null
+	dpkg -r custos >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+check "make deb builds a package" make --no-print-directory deb
+deb=$(ls build/custos_*.deb 2>/dev/null | head -1)
+check "dpkg -i installs it" dpkg -i "$deb"
+check "the binary is on PATH" test -x /usr/bin/custos
+check "the shipped rules are under /usr/share/custos/rules" test -f /usr/share/custos/rules/exec.yaml
+check "/etc/custos/rules.d exists for site rules" test -d /etc/custos/rules.d
+check "/etc/custos/rules.d/README is a conffile" \
+	grep -qx /etc/custos/rules.d/README /var/lib/dpkg/info/custos.conffiles
+check "systemd-analyze verify accepts the unit" systemd-analyze verify /lib/systemd/system/custos.service
+check "the installed rules check out" /usr/bin/custos rules check /usr/share/custos/rules
+
+# run the agent exactly as the unit would, with the log in the test dir
+unit_cmd=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/custos.service)
+unit_cmd=${unit_cmd//\/var\/log\/custos/$work}
+$unit_cmd 2>"$work/agent.log" &
+agent=$!
+ready() { for _ in $(seq 1 150); do grep -q '^custos: ready$' "$work/agent.log" && return 0; sleep 0.1; done; return 1; }
+check "the agent from the installed paths gets ready" ready
+policy=$(/usr/bin/custos rules check /usr/share/custos/rules /etc/custos/rules.d | grep -o 'sha256:[0-9a-f]*')
+check "it runs the installed rules (policy $policy)" grep -q "rules in force.*policy $policy" "$work/agent.log"
+stop() { kill -TERM "$agent" && wait "$agent"; }
+check "SIGTERM stops it with exit 0" stop
+agent=
+check "dpkg -r removes it" dpkg -r custos
+check "the binary is gone" test ! -e /usr/bin/custos
+
+echo "1..$n"
+echo "$((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
