@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
       libyaml-dev libmsgpack-dev libssl-dev libcmocka-dev libjansson-dev
-      iproute2 procps util-linux python3)
+      iproute2 procps util-linux python3
+      systemd prometheus)   # systemd-analyze and promtool check the unit and metrics
 for group in "$@"; do
 	case "$group" in
 	forward) pkgs+=(nodejs npm openssl) ;;

@@ -24,6 +24,7 @@
 #include "sink.h"
 
 #define STATS_EVERY_MS 100
+#define METRICS_EVERY_MS 5000
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -76,6 +77,8 @@ static void emit_event(struct agent *a, const struct cev_event *ev, const struct
 	}
 	a->seq++;
 	a->counters.events_out++;
+	if (r)
+		a->rule_hits[r - a->rules->rules]++;
 	write_line(a);
 }
 
@@ -303,6 +306,7 @@ static void check_losses(struct agent *a)
 
 	if (loader_read_stats(&a->loader, stats, STAT__COUNT))
 		return;
+	memcpy(a->bpf_stats, stats, sizeof(stats));
 	if (stats[STAT_RING_DROPS] > a->ring_drops_seen) {
 		uint64_t lost = stats[STAT_RING_DROPS] - a->ring_drops_seen;
 
@@ -380,6 +384,9 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 
 	memset(a, 0, sizeof(*a));
 	a->opts = *o;
+	a->status.fd = -1;
+	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	a->start_real_ns = clock_ns(CLOCK_REALTIME);
 	if (o->host)
 		snprintf(a->host, sizeof(a->host), "%s", o->host);
 	else if (gethostname(a->host, sizeof(a->host) - 1))
@@ -392,7 +399,14 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 			 "check them with `custos rules check`");
 		return rc;
 	}
+	a->rule_hits = calloc(a->rules->n_rules + 1, sizeof(*a->rule_hits));
+	if (!a->rule_hits)
+		return -ENOMEM;
 	rc = open_sinks(a, err, errlen);
+	if (rc)
+		return rc;
+	rc = status_server_open(&a->status, o->status_socket ? o->status_socket :
+				STATUS_SOCKET_DEFAULT, err, errlen);
 	if (rc)
 		return rc;
 	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0))) {
@@ -430,6 +444,7 @@ int agent_reload(struct agent *a)
 {
 	struct rule_set *next = NULL;
 	char desc[256], err[512];
+	uint64_t *hits;
 
 	users_clear(&a->users);
 	for (size_t i = 0; i < a->n_sinks; i++)
@@ -440,7 +455,11 @@ int agent_reload(struct agent *a)
 			  "stay in force", a->rules->digest);
 		return -EINVAL;
 	}
-	if (filters_apply(&a->loader, next, err, sizeof(err))) {
+	hits = calloc(next->n_rules + 1, sizeof(*hits));
+	if (!hits || filters_apply(&a->loader, next, err, sizeof(err))) {
+		if (!hits)
+			snprintf(err, sizeof(err), "out of memory");
+		free(hits);
 		a->counters.reloads_failed++;
 		log_error("reload: %s; the running rules (policy %s) stay in force", err,
 			  a->rules->digest);
@@ -448,6 +467,8 @@ int agent_reload(struct agent *a)
 		rule_set_free(next);
 		return -EINVAL;
 	}
+	free(a->rule_hits);
+	a->rule_hits = hits;
 	rule_set_free(a->rules);
 	a->rules = next;
 	a->counters.reloads_ok++;
@@ -473,6 +494,15 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 			sync_clocks(a);
 		}
 		flush_sinks(a);
+		status_server_serve(&a->status, a);
+		if (a->opts.metrics_file && now_ms() - a->last_metrics_ms >= METRICS_EVERY_MS) {
+			int mrc = status_write_metrics_file(a, a->opts.metrics_file);
+
+			a->last_metrics_ms = now_ms();
+			if (mrc)
+				log_warn("metrics: writing %s failed: %s", a->opts.metrics_file,
+					 strerror(-mrc));
+		}
 		if (sig->reload) {
 			sig->reload = 0;
 			notify_service("RELOADING=1");
@@ -489,6 +519,9 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 
 void agent_free(struct agent *a)
 {
+	status_server_close(&a->status);
+	free(a->rule_hits);
+	a->rule_hits = NULL;
 	loader_free(&a->loader);
 	for (size_t i = 0; i < a->n_sinks; i++) {
 		sink_flush(a->sinks[i]);

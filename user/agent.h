@@ -17,10 +17,12 @@
 #include <stdint.h>
 
 #include "cgroups.h"
+#include "events.h"
 #include "loader.h"
 #include "proc_cache.h"
 #include "rules.h"
 #include "sbuf.h"
+#include "status.h"
 #include "users.h"
 
 #define AGENT_MAX_ANCESTORS 32
@@ -38,6 +40,8 @@ struct agent_opts {
 	uint32_t ring_bytes;
 	uint32_t wakeup_bytes;
 	int poll_ms;			/* the longest a record waits in the ring */
+	const char *status_socket;	/* NULL: STATUS_SOCKET_DEFAULT; "none": off */
+	const char *metrics_file;	/* NULL: none; else a node_exporter textfile */
 };
 
 /* Signal flags that main.c sets and the loop reads. */
@@ -72,6 +76,12 @@ struct agent {
 	uint64_t last_stats_ms;
 	uint64_t ring_drops_seen;
 	struct agent_counters counters;
+	uint64_t *rule_hits;		/* per rule of `rules`, since it was loaded */
+	uint64_t bpf_stats[STAT__COUNT];	/* last read of the BPF counters */
+	uint64_t start_mono_ns;
+	uint64_t start_real_ns;
+	uint64_t last_metrics_ms;
+	struct status_server status;
 	/* per-record scratch, reused */
 	struct cev_str ancestors[AGENT_MAX_ANCESTORS];
 	const struct rule *hits[AGENT_MAX_HITS];

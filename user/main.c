@@ -21,6 +21,8 @@
 #include "probe.h"
 #include "rules.h"
 #include "rules_io.h"
+#include "sbuf.h"
+#include "status.h"
 
 #ifndef CUSTOS_DATADIR
 #define CUSTOS_DATADIR "/usr/share/custos"
@@ -51,6 +53,8 @@ static void usage(FILE *f)
 		"usage: custos run [--rules PATH]... [--output SPEC]... [--config FILE]\n"
 		"                  [--backend auto|lsm|fentry|tracepoint|raw] [--host NAME]\n"
 		"                  [--ring-size BYTES] [--poll-ms MS] [--log-level LEVEL]\n"
+		"                  [--status-socket PATH|none] [--metrics-file PATH]\n"
+		"       custos status [--json|--metrics] [--socket PATH]\n"
 		"       custos rules check PATH...\n"
 		"       custos version [--probe]\n"
 		"\n"
@@ -125,6 +129,8 @@ static int cmd_run(int argc, char **argv)
 		{ "ring-size", required_argument, NULL, 's' },
 		{ "poll-ms", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "status-socket", required_argument, NULL, 'S' },
+		{ "metrics-file", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -168,6 +174,12 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'H':
 			ao.host = optarg;
+			break;
+		case 'S':
+			ao.status_socket = optarg;
+			break;
+		case 'M':
+			ao.metrics_file = optarg;
 			break;
 		case 's':
 			if (parse_size(optarg, &ao.ring_bytes)) {
@@ -279,6 +291,43 @@ static int cmd_rules_check(int argc, char **argv)
 	return 1;
 }
 
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "metrics", no_argument, NULL, 'm' },
+		{ "socket", required_argument, NULL, 's' },
+		{ 0 },
+	};
+	enum status_format fmt = STATUS_TEXT;
+	const char *path = STATUS_SOCKET_DEFAULT;
+	struct sbuf out = SBUF_INIT;
+	char err[512] = "";
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "jms:", opts, NULL)) != -1) {
+		if (c == 'j')
+			fmt = STATUS_JSON;
+		else if (c == 'm')
+			fmt = STATUS_METRICS;
+		else if (c == 's')
+			path = optarg;
+		else {
+			fprintf(stderr, "usage: custos status [--json|--metrics] [--socket PATH]\n");
+			return 2;
+		}
+	}
+	rc = status_query(path, fmt, &out, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "custos: %s\n", err[0] ? err : strerror(-rc));
+		sbuf_free(&out);
+		return 1;
+	}
+	fwrite(out.p, 1, out.len, stdout);
+	sbuf_free(&out);
+	return 0;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("custos %s (%s)\n", CUSTOS_VERSION, CUSTOS_GITREV);
@@ -303,6 +352,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0 && argc > 2 && strcmp(argv[2], "check") == 0)
 		return cmd_rules_check(argc - 3, argv + 3);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

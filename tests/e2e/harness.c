@@ -111,7 +111,7 @@ int harness_log_contains(struct agent_run *r, const char *needle, int timeout_ms
 
 int harness_start(struct agent_run *r, const char *const *extra_args)
 {
-	char out_spec[320];
+	char out_spec[320], status_sock[320];
 	const char *argv[32];
 	int n = 0, fd;
 
@@ -122,6 +122,9 @@ int harness_start(struct agent_run *r, const char *const *extra_args)
 	argv[n++] = r->rules;
 	argv[n++] = "--output";
 	argv[n++] = out_spec;
+	snprintf(status_sock, sizeof(status_sock), "%s/status.sock", r->dir);
+	argv[n++] = "--status-socket";
+	argv[n++] = status_sock;
 	for (int i = 0; extra_args && extra_args[i] && n < 30; i++)
 		argv[n++] = extra_args[i];
 	argv[n] = NULL;

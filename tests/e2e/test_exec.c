@@ -455,6 +455,84 @@ static void test_service_notify(void **state)
 	harness_cleanup(&r);
 }
 
+/* `custos status` against a running agent: every field present and plausible. */
+static void test_status_and_metrics(void **state)
+{
+	struct agent_run r;
+	char marker[512], sock[512], policy[80], out[65536], mfile[512], want[400];
+	const char *metrics_args[3];
+	json_error_t jerr;
+	json_t *st, *v;
+	pid_t pid;
+
+	assert_int_equal(harness_setup(&r, NULL), 0);
+	install_spawner(&r, "bin", "marker", marker, sizeof(marker));
+	write_rules_fmt(&r, marker_rules, "e2e-status", r.dir);
+	assert_int_equal(policy_of(r.rules, policy, sizeof(policy)), 0);
+	snprintf(sock, sizeof(sock), "%s/status.sock", r.dir);
+	snprintf(mfile, sizeof(mfile), "%s/custos.prom", r.dir);
+	metrics_args[0] = "--metrics-file";
+	metrics_args[1] = mfile;
+	metrics_args[2] = NULL;
+	assert_int_equal(harness_start(&r, metrics_args), 0);
+	pid = run_marker(&r);
+	json_decref(wait_marker(&r, pid, "e2e-status"));
+
+	assert_int_equal(harness_capture((char *[]){ (char *)harness_custos(), "status", "--json",
+						     "--socket", sock, NULL }, out, sizeof(out)), 0);
+	st = json_loads(out, 0, &jerr);
+	assert_non_null(st);
+	assert_non_null(jstr(st, "version"));
+	assert_int_equal(jint(st, "pid"), r.pid);
+	assert_true(json_real_value(json_object_get(st, "uptime_seconds")) > 0);
+	assert_string_equal(jstr(st, "backend"), "tracepoint");
+	v = json_object_get(st, "hooks");
+	assert_true(json_array_size(v) >= 3);
+	assert_string_equal(jstr(st, "policy"), policy);
+	assert_int_equal(jint(st, "rules.enabled"), 1);
+	assert_int_equal(jint(st, "rules.disabled"), 0);
+	assert_int_equal(jint(st, "rules.hits.e2e-status"), 1);
+	assert_true(jint(st, "records_in") >= 1);
+	assert_int_equal(jint(st, "records_malformed"), 0);
+	assert_int_equal(jint(st, "events_out"), 1);
+	assert_int_equal(jint(st, "last_seq"), 1);
+	assert_int_equal(jint(st, "lost.ring"), 0);
+	assert_int_equal(jint(st, "ring_bytes"), 16 << 20);
+	assert_true(jint(st, "processes_cached") >= 1);
+	assert_true(json_real_value(json_object_get(st, "cpu_seconds")) >= 0);
+	assert_true(jint(st, "rss_bytes") > (1 << 20) && jint(st, "rss_bytes") < (1ll << 30));
+	assert_true(jint(st, "peak_rss_bytes") >= jint(st, "rss_bytes"));
+	v = json_array_get(json_object_get(st, "sinks"), 0);
+	assert_non_null(v);
+	snprintf(want, sizeof(want), "jsonl:%s", r.events);
+	assert_string_equal(jstr(v, "name"), want);
+	assert_int_equal(jint(v, "lines"), 1);
+	assert_int_equal(jint(v, "errors"), 0);
+	assert_true(jint(st, "bpf.exec_seen") >= 1);
+	assert_int_equal(jint(st, "bpf.ring_drops"), 0);
+	json_decref(st);
+
+	/* people: text; Prometheus: a real parser accepts the exposition */
+	assert_int_equal(harness_capture((char *[]){ (char *)harness_custos(), "status", "--socket",
+						     sock, NULL }, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "backend:    tracepoint\n"));
+	assert_non_null(strstr(out, "e2e-status"));
+	for (int i = 0; i < 150 && access(mfile, R_OK) != 0; i++)
+		usleep(20000);
+	assert_int_equal(access(mfile, R_OK), 0);
+	snprintf(out, sizeof(out), "promtool check metrics < %s", mfile);
+	assert_int_equal(system(out), 0);
+	assert_int_equal(harness_capture((char *[]){ (char *)harness_custos(), "status",
+						     "--metrics", "--socket", sock, NULL },
+					 out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "custos_events_total{rule=\"e2e-status\",severity=\"low\"} 1\n"));
+	assert_non_null(strstr(out, "custos_lost_total{where=\"ring\"} 0\n"));
+	assert_int_equal(harness_stop(&r), 0);
+	/* the socket is removed on exit */
+	assert_int_not_equal(access(sock, F_OK), 0);
+	harness_cleanup(&r);
+}
+
 /* Not root: refused before anything loads, with a message that says what to do. */
 static void test_refuses_without_privileges(void **state)
 {
@@ -495,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_without_privileges),
 		cmocka_unit_test(test_refuses_writable_rules),
 		cmocka_unit_test(test_service_notify),
+		cmocka_unit_test(test_status_and_metrics),
 	};
 
 	return cmocka_run_group_tests_name("e2e exec", tests, NULL, NULL);
