@@ -53,27 +53,99 @@ char LICENSE[] SEC("license") = "GPL";
 #error "file.bpf.c: add this architecture's open syscall numbers"
 #endif
 
-static __always_inline int is_open_nr(long nr)
+enum open_call {
+	OC_NONE = 0,
+	OC_OPEN,		/* open(path, flags, mode) */
+	OC_OPENAT,		/* openat(dfd, path, flags, mode) */
+	OC_OPENAT2,		/* openat2(dfd, path, how, size): flags in *how */
+	OC_CREAT,		/* creat(path, mode) */
+	OC_BY_HANDLE,		/* open_by_handle_at(mount_fd, handle, flags) */
+};
+
+#define OC_COMPAT 0x10		/* an ia32 task: arguments in ebx, ecx, edx */
+
+/* Which open syscall nr is, if any (OC_*, | OC_COMPAT for ia32 tasks). */
+static __always_inline int open_call(long nr)
 {
 #if defined(__TARGET_ARCH_x86)
+	struct task_struct *t;
+	int native = OC_NONE, compat = OC_NONE;
+
 	nr &= ~(long)X32_SYSCALL_BIT;
-	if (nr == NR_OPENAT || nr == NR_OPEN || nr == NR_OPENAT2 || nr == NR_CREAT ||
-	    nr == NR_OPEN_BY_HANDLE_AT) {
-		/* in an ia32 task these numbers are other syscalls */
-		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-
-		return !(BPF_CORE_READ(t, thread_info.status) & TS_COMPAT);
+	switch (nr) {
+	case NR_OPENAT: native = OC_OPENAT; break;
+	case NR_OPEN: native = OC_OPEN; break;
+	case NR_OPENAT2: native = OC_OPENAT2; compat = OC_OPENAT2; break;
+	case NR_CREAT: native = OC_CREAT; break;
+	case NR_OPEN_BY_HANDLE_AT: native = OC_BY_HANDLE; break;
+	case NR32_OPENAT: compat = OC_OPENAT; break;
+	case NR32_OPEN: compat = OC_OPEN; break;
+	case NR32_CREAT: compat = OC_CREAT; break;
+	case NR32_OPEN_BY_HANDLE_AT: compat = OC_BY_HANDLE; break;
+	default: return OC_NONE;
 	}
-	if (nr == NR32_OPENAT || nr == NR32_OPEN || nr == NR32_CREAT ||
-	    nr == NR32_OPEN_BY_HANDLE_AT) {
-		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-
-		return !!(BPF_CORE_READ(t, thread_info.status) & TS_COMPAT);
-	}
-	return 0;
+	/* in an ia32 task the numbers name other syscalls */
+	t = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT)
+		return compat == OC_NONE ? OC_NONE : compat | OC_COMPAT;
+	return native;
 #else
-	return nr == NR_OPENAT || nr == NR_OPENAT2 || nr == NR_OPEN_BY_HANDLE_AT;
+	switch (nr) {
+	case NR_OPENAT: return OC_OPENAT;
+	case NR_OPENAT2: return OC_OPENAT2;
+	case NR_OPEN_BY_HANDLE_AT: return OC_BY_HANDLE;
+	}
+	return OC_NONE;
 #endif
+}
+
+/* Argument i (0-based) of the syscall, from the registers saved at entry. */
+static __always_inline __u64 sys_arg(struct pt_regs *regs, int i, int compat)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (compat) {
+		switch (i) {
+		case 0: return (__u32)BPF_CORE_READ(regs, bx);
+		case 1: return (__u32)BPF_CORE_READ(regs, cx);
+		default: return (__u32)BPF_CORE_READ(regs, dx);
+		}
+	}
+	switch (i) {
+	case 0: return BPF_CORE_READ(regs, di);
+	case 1: return BPF_CORE_READ(regs, si);
+	default: return BPF_CORE_READ(regs, dx);
+	}
+#else
+	switch (i) {
+	case 0: return BPF_CORE_READ(regs, orig_x0);
+	case 1: return BPF_CORE_READ(regs, regs[1]);
+	default: return BPF_CORE_READ(regs, regs[2]);
+	}
+#endif
+}
+
+/*
+ * The flags the caller asked for (the kernel keeps neither O_CREAT, O_TRUNC,
+ * O_EXCL nor O_NOCTTY in file->f_flags, and adds O_LARGEFILE); f_flags when
+ * the arguments cannot be read.
+ */
+static __always_inline __u32 open_flags(int oc, struct pt_regs *regs, struct file *file)
+{
+	int compat = oc & OC_COMPAT;
+	__u64 how_flags = 0;
+
+	switch (oc & ~OC_COMPAT) {
+	case OC_OPEN: return (__u32)sys_arg(regs, 1, compat);
+	case OC_OPENAT: return (__u32)sys_arg(regs, 2, compat);
+	case OC_BY_HANDLE: return (__u32)sys_arg(regs, 2, compat);
+	case OC_CREAT: return 01 | 0100 | 01000;	/* O_WRONLY|O_CREAT|O_TRUNC */
+	case OC_OPENAT2:
+		/* struct open_how starts with __u64 flags */
+		if (bpf_probe_read_user(&how_flags, sizeof(how_flags),
+					(void *)sys_arg(regs, 2, compat)) == 0)
+			return (__u32)how_flags;
+	}
+	return BPF_CORE_READ(file, f_flags);
 }
 
 /* Is the opened file's own name watched (exact, or by suffix)? */
@@ -147,7 +219,26 @@ static __always_inline int ident_watched(struct file *file)
 	return 1;
 }
 
-static __always_inline int on_sys_exit(long nr, long ret)
+/*
+ * The pre-filter, a global function so that the verifier checks it once, on
+ * its own, instead of once per path through the caller (the file pointer is
+ * passed as a scalar for that reason).  1: send the open.
+ */
+__noinline int file_prefilter(__u64 filep)
+{
+	struct file *file = (struct file *)filep;
+	struct file_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
+	if (!cfg || !file)
+		return 0;
+	if (name_watched(cfg, BPF_CORE_READ(file, f_path.dentry)))
+		return 1;
+	return cfg->any_ids && ident_watched(file);
+}
+
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 {
 	struct task_struct *task;
 	struct file **fds;
@@ -157,8 +248,12 @@ static __always_inline int on_sys_exit(long nr, long ret)
 	struct path_out po = {};
 	struct ev_file *e;
 	__u32 zero = 0, fmode, len = 0, size;
+	int oc;
 
-	if (ret < 0 || !is_open_nr(nr))
+	if (ret < 0)
+		return 0;
+	oc = open_call(REGS_NR(regs));
+	if (oc == OC_NONE)
 		return 0;
 	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
@@ -172,8 +267,7 @@ static __always_inline int on_sys_exit(long nr, long ret)
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
-	if (!cfg->match_all && !name_watched(cfg, BPF_CORE_READ(file, f_path.dentry)) &&
-	    !(cfg->any_ids && ident_watched(file)))
+	if (!cfg->match_all && !file_prefilter((__u64)file))
 		return 0;
 
 	s = scratch_get();
@@ -181,7 +275,7 @@ static __always_inline int on_sys_exit(long nr, long ret)
 		return 0;
 	e = &s->file;
 	header_fill(&e->h, EV_FILE, 0, task);
-	e->flags = BPF_CORE_READ(file, f_flags);
+	e->flags = open_flags(oc, regs, file);
 	fmode = BPF_CORE_READ(file, f_mode);
 	e->access = (fmode & FMODE_READ ? EV_ACC_READ : 0) |
 		    (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
@@ -208,13 +302,11 @@ static __always_inline int on_sys_exit(long nr, long ret)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(file__btf, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(REGS_NR(regs), ret);
+	return on_sys_exit(regs, ret);
 }
 
 SEC("raw_tracepoint/sys_exit")
 int file__raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-
-	return on_sys_exit(REGS_NR(regs), (long)ctx->args[1]);
+	return on_sys_exit((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
 }
