@@ -22,9 +22,12 @@
  * The compiler turns each enabled `on: file` rule's `path` globs into one of:
  *   - a watched directory: the glob's longest literal directory prefix
  *     ("/root/.aws/credentials" -> /root/.aws, "/home/STAR/.ssh/id_STAR" -> /home).
- *     The agent stat()s it; when it does not exist yet, the nearest existing
- *     ancestor is watched instead (over-reports a little, never misses a
- *     directory created later).  Its identity goes into file_watch_ids.
+ *     The agent stat()s it; when it does not exist yet, the basename or
+ *     suffix below is used if the glob has one, else the nearest existing
+ *     ancestor is watched (over-reports a little, never misses a directory
+ *     created later).  Its identity goes into file_watch_ids.  When the
+ *     prefix lies more than one level above the file and the glob has a
+ *     basename or suffix ("/home/STAR/.aws/credentials"), that is used instead.
  *   - a basename ("STARSTAR/.env" -> ".env") in file_watch_names, when the glob
  *     has no useful prefix (or only "/" exists of it) and its last component
  *     is a literal of less than FILE_NAME_KEY bytes;

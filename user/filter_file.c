@@ -130,6 +130,12 @@ int file_filter_compile(const struct rule_set *rs, struct file_filter *out)
 			p->glob = g;
 			p->dir = literal_dir(g, &nomem);
 			p->fb = last_component(g, &p->fb_str, &nomem);
+			/* "/home/STAR/.aws/credentials": the name is narrower than
+			 * watching everything under /home */
+			if (p->dir && p->fb != FF_NONE && strchr(g + strlen(p->dir) + 1, '/')) {
+				free(p->dir);
+				p->dir = NULL;
+			}
 			if (!p->dir && p->fb == FF_NONE)
 				set_match_all(out, r, g);
 		}
@@ -257,7 +263,14 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 		struct file_ident id;
 		char used[4096];
 
-		rc = p->dir ? nearest_existing(p->dir, &id, used, sizeof(used)) : 1;
+		struct stat st;
+
+		/* a missing directory with a name or suffix to go by: the name, rather
+		 * than a far ancestor that would send every open under it */
+		if (p->dir && p->fb != FF_NONE && stat(p->dir, &st) != 0)
+			rc = 1;
+		else
+			rc = p->dir ? nearest_existing(p->dir, &id, used, sizeof(used)) : 1;
 		if (rc < 0) {
 			snprintf(err, errlen, "filter: file rule '%s': stat %s failed: %s",
 				 p->rule, p->dir, strerror(-rc));
