@@ -69,13 +69,9 @@ static enum ff_fallback last_component(const char *pat, char **out, int *nomem)
 			*nomem = 1;
 		return *out ? FF_NAME : FF_NONE;
 	}
-	rest = comp;
-	if (glob_has_wildcard(comp)) {
-		if (*rest != '*')
-			return FF_NONE;
-		while (*rest == '*')
-			rest++;
-	}
+	/* "...*SUFFIX": SUFFIX is literal when nothing after the last '*' is special */
+	rest = strrchr(comp, '*');
+	rest = rest ? rest + 1 : comp;
 	if (!*rest || glob_has_wildcard(rest))
 		return FF_NONE;
 	len = strlen(rest);

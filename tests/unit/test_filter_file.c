@@ -121,6 +121,22 @@ static void test_no_prefix_names_and_suffixes(void **state)
 	rule_set_free(rs);
 }
 
+static void test_suffix_after_last_star(void **state)
+{
+	struct rule_set *rs = load_paths("\"**/privkey*.pem\", \"**/a*b?c\", \"**/x*[ab]\"");
+	struct file_filter f;
+
+	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(f.n, 3);
+	expect_pat(&f.pats[0], NULL, FF_SUFFIX, ".pem");
+	/* '?' or a class after the last '*': no literal suffix */
+	expect_pat(&f.pats[1], NULL, FF_NONE, NULL);
+	expect_pat(&f.pats[2], NULL, FF_NONE, NULL);
+	assert_true(f.match_all);
+	file_filter_free(&f);
+	rule_set_free(rs);
+}
+
 static void test_match_all(void **state)
 {
 	struct rule_set *rs = load_paths("\"**/id_*\"");
@@ -216,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_literal_file),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_no_prefix_names_and_suffixes),
+		cmocka_unit_test(test_suffix_after_last_star),
 		cmocka_unit_test(test_match_all),
 		cmocka_unit_test(test_rule_without_path_matches_all),
 		cmocka_unit_test(test_disabled_and_other_kinds_ignored),
