@@ -103,6 +103,8 @@ int file_filter_compile(const struct rule_set *rs, struct file_filter *out)
 
 		if (!r->enabled || r->on != RULE_ON_FILE)
 			continue;
+		if (r->action == ACT_BLOCK && !out->block_rule)
+			out->block_rule = r->id;
 		if (!path->present) {
 			set_match_all(out, r, NULL);
 			continue;
@@ -244,6 +246,10 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 	int rc;
 
 	memset(k, 0, sizeof(*k));
+	if (f->block_rule)
+		log_warn("filter: file rule '%s' has action: block, but file opens can only be "
+			 "reported on this backend (blocking needs BPF LSM): it reports only",
+			 f->block_rule);
 	if (f->match_all) {
 		k->cfg.match_all = 1;
 		if (f->match_all_glob)

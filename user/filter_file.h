@@ -34,6 +34,7 @@ struct file_filter {
 	int match_all;			/* some rule cannot be narrowed in the kernel */
 	const char *match_all_rule;	/* the first such rule, and its glob (NULL: */
 	const char *match_all_glob;	/* the rule has no path condition) */
+	const char *block_rule;		/* the first rule with action: block (reports only) */
 };
 
 /*

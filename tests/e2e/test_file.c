@@ -58,7 +58,13 @@ static const char rules_yaml[] =
 	"    on: file\n"
 	"    severity: high\n"
 	"    when:\n"
-	"      path: \"@DIR@/data/evals/**\"\n";
+	"      path: \"@DIR@/data/evals/**\"\n"
+	"  - id: e2e-block-asked\n"
+	"    on: file\n"
+	"    severity: low\n"
+	"    action: block\n"
+	"    when:\n"
+	"      path: \"@DIR@/blocked/*\"\n";
 
 static struct agent_run g_r;
 static char g_policy[80];
@@ -97,6 +103,8 @@ static int group_setup(void **state)
 	path_in(p, sizeof(p), "mnt");
 	mkdir(p, 0755);
 	path_in(p, sizeof(p), "other");
+	mkdir(p, 0755);
+	path_in(p, sizeof(p), "blocked");
 	mkdir(p, 0755);
 	return harness_start(&g_r, NULL);
 }
@@ -456,6 +464,21 @@ static void test_innocent_not_reported(void **state)
 	json_decref(all);
 }
 
+/* action: block cannot be honoured by this hook: the agent says so at
+ * start, the open succeeds, and the record says "alert". */
+static void test_block_rule_reports_only(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+
+	assert_true(harness_log_contains(&g_r, "file rule 'e2e-block-asked' has action: block",
+					 WAIT_MS));
+	path_in(p, sizeof(p), "blocked/x");
+	write_text(p, "x\n");
+	expect_open(open_path(p, O_RDONLY), p, "e2e-block-asked", "low", R, "O_RDONLY", NULL,
+		    NULL, t0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_name_with_special_bytes),
 		cmocka_unit_test(test_exempted_reader),
 		cmocka_unit_test(test_innocent_not_reported),
+		cmocka_unit_test(test_block_rule_reports_only),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
