@@ -94,7 +94,8 @@ _Static_assert(sizeof(struct ev_exit) == 72, "ev_exit ABI");
  */
 struct ev_file {
 	struct ev_header h;
-	__u32 flags;		/* open flags (file->f_flags) */
+	__u32 flags;		/* open flags as the caller passed them (syscall
+				 * argument; creat: O_WRONLY|O_CREAT|O_TRUNC) */
 	__u16 path_len;
 	__u8 path_trunc;
 	__u8 access;		/* EV_ACC_* */

@@ -52,4 +52,33 @@ struct {
 	__type(value, struct scratch);
 } scratch_map __weak SEC(".maps");
 
+/* file pre-filter (contract in filter_maps.h): the agent writes, file.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_cfg);
+} file_cfg __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILE_WATCH_MAX);
+	__type(key, struct file_ident);
+	__type(value, __u8);
+} file_watch_ids __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILE_WATCH_MAX);
+	__type(key, struct file_name_key);
+	__type(value, __u8);
+} file_watch_names __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILE_WATCH_MAX);
+	__type(key, struct file_suffix_key);
+	__type(value, __u8);
+} file_watch_suffixes __weak SEC(".maps");
+
 #endif

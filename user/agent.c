@@ -66,6 +66,10 @@ static void emit_event(struct agent *a, const struct cev_event *ev, const struct
 		jr.id = r->id;
 		jr.severity = rule_severity_name(r->severity);
 		jr.action = rule_action_name(r->action);
+		/* the file hook runs after the open succeeded: nothing was refused
+		 * (events-v1: "block" only when the kernel refused the call) */
+		if (ev->kind == CEV_FILE)
+			jr.action = rule_action_name(ACT_ALERT);
 		jr.tags = (const char *const *)r->tags;
 		jr.n_tags = r->n_tags;
 	}

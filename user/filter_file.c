@@ -1,11 +1,400 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * filter_file.c - file rules -> the file pre-filter maps.
- * No file hook is built yet, so there is nothing to fill.
+ * filter_file.c - file rules -> the file pre-filter maps (bpf/filter_maps.h).
+ *
+ * file_filter_compile is pure (unit-tested); filter_file_apply stat()s the
+ * watched directories and writes the maps: new entries first, then stale
+ * ones deleted, file_cfg last.
  */
+#include "filter_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "custos.skel.h"
+#include "filter_maps.h"
 #include "filters.h"
+#include "glob.h"
+#include "log.h"
+
+/* --- compile (pure) --------------------------------------------------------- */
+
+/* The literal directory every subject of pat lies in (or is); NULL for "/". */
+static char *literal_dir(const char *pat, int *nomem)
+{
+	size_t lp, n;
+	char *d;
+
+	if (pat[0] != '/')
+		return NULL;
+	lp = glob_literal_prefix(pat);
+	if (pat[lp] == '/')		/* "/a/b/STARSTAR": "/a/b" itself may match */
+		n = lp;
+	else {				/* cut at the last '/' of the literal part */
+		n = lp;
+		while (n > 0 && pat[n - 1] != '/')
+			n--;
+	}
+	while (n > 1 && pat[n - 1] == '/')
+		n--;
+	if (n <= 1)
+		return NULL;
+	d = strndup(pat, n);
+	if (!d)
+		*nomem = 1;
+	return d;
+}
+
+/* The name or suffix that every subject's basename has, from pat's last component. */
+static enum ff_fallback last_component(const char *pat, char **out, int *nomem)
+{
+	const char *comp = strrchr(pat, '/');
+	const char *rest;
+	size_t len;
+
+	comp = comp ? comp + 1 : pat;
+	*out = NULL;
+	if (!*comp)
+		return FF_NONE;
+	if (!glob_has_wildcard(comp) && strlen(comp) < FILE_NAME_KEY) {
+		*out = strdup(comp);
+		if (!*out)
+			*nomem = 1;
+		return *out ? FF_NAME : FF_NONE;
+	}
+	/* "...*SUFFIX": SUFFIX is literal when nothing after the last '*' is special */
+	rest = strrchr(comp, '*');
+	rest = rest ? rest + 1 : comp;
+	if (!*rest || glob_has_wildcard(rest))
+		return FF_NONE;
+	len = strlen(rest);
+	if (len > FILE_SUFFIX_MAX)
+		rest += len - FILE_SUFFIX_MAX;
+	*out = strdup(rest);
+	if (!*out)
+		*nomem = 1;
+	return *out ? FF_SUFFIX : FF_NONE;
+}
+
+static void set_match_all(struct file_filter *f, const struct rule *r, const char *glob)
+{
+	if (f->match_all)
+		return;
+	f->match_all = 1;
+	f->match_all_rule = r->id;
+	f->match_all_glob = glob;
+}
+
+int file_filter_compile(const struct rule_set *rs, struct file_filter *out)
+{
+	int nomem = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const struct rule *r = &rs->rules[i];
+		const struct cond_field *path = &r->when.f[F_PATH];
+
+		if (!r->enabled || r->on != RULE_ON_FILE)
+			continue;
+		if (r->action == ACT_BLOCK && !out->block_rule)
+			out->block_rule = r->id;
+		if (!path->present) {
+			set_match_all(out, r, NULL);
+			continue;
+		}
+		for (size_t j = 0; j < path->n; j++) {
+			const char *g = path->globs[j];
+			struct ff_pattern *p, *grown;
+
+			/* '?' and '[...]' never match '/': such a glob never matches */
+			if (g[0] != '/' && g[0] != '*' && g[0] != '\\')
+				continue;
+			grown = realloc(out->pats, (out->n + 1) * sizeof(*out->pats));
+			if (!grown) {
+				nomem = 1;
+				break;
+			}
+			out->pats = grown;
+			p = &out->pats[out->n++];
+			memset(p, 0, sizeof(*p));
+			p->rule = r->id;
+			p->glob = g;
+			p->dir = literal_dir(g, &nomem);
+			p->fb = last_component(g, &p->fb_str, &nomem);
+			/* "/home/STAR/.aws/credentials": the name is narrower than
+			 * watching everything under /home */
+			if (p->dir && p->fb != FF_NONE && strchr(g + strlen(p->dir) + 1, '/')) {
+				free(p->dir);
+				p->dir = NULL;
+			}
+			if (!p->dir && p->fb == FF_NONE)
+				set_match_all(out, r, g);
+		}
+	}
+	if (nomem) {
+		file_filter_free(out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void file_filter_free(struct file_filter *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->pats[i].dir);
+		free(f->pats[i].fb_str);
+	}
+	free(f->pats);
+	memset(f, 0, sizeof(*f));
+}
+
+/* --- apply (stat + maps) ---------------------------------------------------- */
+
+struct keys {
+	struct file_ident *ids;
+	size_t n_ids;
+	struct file_name_key *names;
+	size_t n_names;
+	struct file_suffix_key *sufs;
+	size_t n_sufs;
+	struct file_cfg cfg;
+};
+
+static int push(void **v, size_t *n, const void *key, size_t ksize)
+{
+	char *grown;
+
+	for (size_t i = 0; i < *n; i++)
+		if (memcmp((char *)*v + i * ksize, key, ksize) == 0)
+			return 0;
+	if (*n >= FILE_WATCH_MAX)
+		return -E2BIG;
+	grown = realloc(*v, (*n + 1) * ksize);
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *n * ksize, key, ksize);
+	*v = grown;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * The identity of dir, or of its nearest existing ancestor.  1 when only "/"
+ * exists (watching it would send every open), 0 with *id set, or -errno.
+ */
+static int nearest_existing(const char *dir, struct file_ident *id, char *used, size_t usedlen)
+{
+	char buf[4096];
+	struct stat st;
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (;;) {
+		if (strcmp(buf, "/") == 0 || buf[0] == '\0')
+			return 1;
+		if (stat(buf, &st) == 0)
+			break;
+		if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+			return -errno;
+		slash = strrchr(buf, '/');
+		if (!slash)
+			return 1;
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	memset(id, 0, sizeof(*id));
+	id->dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev);
+	id->ino = st.st_ino;
+	snprintf(used, usedlen, "%s", buf);
+	return 0;
+}
+
+static int add_fallback(struct keys *k, const struct ff_pattern *p)
+{
+	size_t len = p->fb_str ? strlen(p->fb_str) : 0;
+
+	if (p->fb == FF_NAME) {
+		struct file_name_key nk;
+
+		memset(&nk, 0, sizeof(nk));
+		memcpy(nk.name, p->fb_str, len);
+		return push((void **)&k->names, &k->n_names, &nk, sizeof(nk));
+	}
+	if (p->fb == FF_SUFFIX) {
+		struct file_suffix_key sk;
+
+		memset(&sk, 0, sizeof(sk));
+		sk.len = (__u32)len;
+		memcpy(sk.s, p->fb_str, len);
+		k->cfg.suffix_lens |= 1u << len;
+		return push((void **)&k->sufs, &k->n_sufs, &sk, sizeof(sk));
+	}
+	return -EINVAL;
+}
+
+static int build_keys(const struct file_filter *f, struct keys *k, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	if (f->block_rule)
+		log_warn("filter: file rule '%s' has action: block, but file opens can only be "
+			 "reported on this backend (blocking needs BPF LSM): it reports only",
+			 f->block_rule);
+	if (f->match_all) {
+		k->cfg.match_all = 1;
+		if (f->match_all_glob)
+			log_warn("filter: file rule '%s': path '%s' cannot be narrowed in the "
+				 "kernel: every open is sent to the agent (costly)",
+				 f->match_all_rule, f->match_all_glob);
+		else
+			log_warn("filter: file rule '%s' has no path condition: every open is "
+				 "sent to the agent (costly)", f->match_all_rule);
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const struct ff_pattern *p = &f->pats[i];
+		struct file_ident id;
+		char used[4096];
+
+		struct stat st;
+
+		/* a missing directory with a name or suffix to go by: the name, rather
+		 * than a far ancestor that would send every open under it */
+		if (p->dir && p->fb != FF_NONE && stat(p->dir, &st) != 0)
+			rc = 1;
+		else
+			rc = p->dir ? nearest_existing(p->dir, &id, used, sizeof(used)) : 1;
+		if (rc < 0) {
+			snprintf(err, errlen, "filter: file rule '%s': stat %s failed: %s",
+				 p->rule, p->dir, strerror(-rc));
+			return rc;
+		}
+		if (rc == 0) {
+			if (strcmp(used, p->dir) != 0)
+				log_info("filter: file rule '%s': %s does not exist (yet); "
+					 "watching %s", p->rule, p->dir, used);
+			rc = push((void **)&k->ids, &k->n_ids, &id, sizeof(id));
+		} else if (p->fb != FF_NONE) {
+			rc = add_fallback(k, p);
+		} else {
+			if (!k->cfg.match_all)
+				log_warn("filter: file rule '%s': nothing of '%s' exists but '/': "
+					 "every open is sent to the agent (costly)", p->rule, p->glob);
+			k->cfg.match_all = 1;
+			rc = 0;
+		}
+		if (rc) {
+			snprintf(err, errlen, "filter: file rule '%s': %s", p->rule,
+				 rc == -E2BIG ? "more than 4096 watched entries" : strerror(-rc));
+			return rc;
+		}
+	}
+	k->cfg.any_ids = k->n_ids > 0;
+	k->cfg.any_names = k->n_names > 0;
+	return 0;
+}
+
+static void keys_free(struct keys *k)
+{
+	free(k->ids);
+	free(k->names);
+	free(k->sufs);
+}
+
+/* Writes keys[0..n) into the map, then deletes every other key. */
+static int sync_map(int fd, const void *keys, size_t n, size_t ksize, const char *what,
+		    char *err, size_t errlen)
+{
+	__u8 one = 1;
+	char cur[64], next[64];
+	void *stale = NULL;
+	size_t n_stale = 0;
+	int rc = 0, have;
+
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksize, &one, BPF_ANY)) {
+			rc = -errno;
+			snprintf(err, errlen, "filter: writing %s failed: %s", what, strerror(-rc));
+			return rc;
+		}
+	}
+	for (have = bpf_map_get_next_key(fd, NULL, next) == 0; have;
+	     have = bpf_map_get_next_key(fd, cur, next) == 0) {
+		int keep = 0;
+
+		memcpy(cur, next, ksize);
+		for (size_t i = 0; i < n && !keep; i++)
+			keep = memcmp((const char *)keys + i * ksize, cur, ksize) == 0;
+		if (!keep && (rc = push(&stale, &n_stale, cur, ksize)) != 0)
+			break;
+	}
+	for (size_t i = 0; i < n_stale; i++)
+		bpf_map_delete_elem(fd, (char *)stale + i * ksize);
+	free(stale);
+	if (rc)
+		snprintf(err, errlen, "filter: pruning %s failed: %s", what, strerror(-rc));
+	return rc;
+}
 
 int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen)
 {
-	return 0;
+	struct file_filter f;
+	struct file_cfg old, both;
+	struct keys k;
+	__u32 zero = 0;
+	int cfg_fd, rc;
+
+	if (!l || !l->skel)
+		return 0;
+	rc = file_filter_compile(rs, &f);
+	if (rc) {
+		snprintf(err, errlen, "filter: compiling the file rules failed: %s", strerror(-rc));
+		return rc;
+	}
+	rc = build_keys(&f, &k, err, errlen);
+	if (rc)
+		goto out;
+	cfg_fd = bpf_map__fd(l->skel->maps.file_cfg);
+	if (bpf_map_lookup_elem(cfg_fd, &zero, &old))
+		memset(&old, 0, sizeof(old));
+	/* while both sets are in the maps, check both */
+	both.match_all = old.match_all | k.cfg.match_all;
+	both.suffix_lens = old.suffix_lens | k.cfg.suffix_lens;
+	both.any_ids = old.any_ids | k.cfg.any_ids;
+	both.any_names = old.any_names | k.cfg.any_names;
+	if (bpf_map_update_elem(cfg_fd, &zero, &both, BPF_ANY)) {
+		rc = -errno;
+		snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(-rc));
+		goto out;
+	}
+	rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_ids), k.ids, k.n_ids,
+		      sizeof(*k.ids), "file_watch_ids", err, errlen);
+	if (!rc)
+		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_names), k.names, k.n_names,
+			      sizeof(*k.names), "file_watch_names", err, errlen);
+	if (!rc)
+		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_suffixes), k.sufs, k.n_sufs,
+			      sizeof(*k.sufs), "file_watch_suffixes", err, errlen);
+	if (rc)
+		goto out;
+	if (bpf_map_update_elem(cfg_fd, &zero, &k.cfg, BPF_ANY)) {
+		rc = -errno;
+		snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(-rc));
+		goto out;
+	}
+	log_info("filter: file pre-filter: %zu directories, %zu names, %zu suffixes%s",
+		 k.n_ids, k.n_names, k.n_sufs, k.cfg.match_all ? ", every open (match all)" : "");
+out:
+	keys_free(&k);
+	file_filter_free(&f);
+	return rc;
 }

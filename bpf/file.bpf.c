@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * file.bpf.c - opens of files that a file rule may name.
+ *
+ * One hook covers every open syscall: raw_syscalls:sys_exit, filtered first
+ * on the syscall number (open, openat, openat2, creat, open_by_handle_at;
+ * ia32 compat numbers too).  On exit the return value is the new fd, so the
+ * struct file the syscall installed is current->files->fdt->fd[ret]: the
+ * path reported is walked from that file (path.bpf.h), never taken from the
+ * user-space string, so relative names, "..", directory fds, symlinks and
+ * mounts all come out as the absolute path seen from the task's root.
+ * Why sys_exit rather than the per-syscall tracepoints: one program instead
+ * of five, no tracefs needed for the tp_btf/raw variants, and a syscall we
+ * do not care about costs one compare before returning.
+ *
+ * The pre-filter (filter_maps.h) runs before anything is built: an open
+ * that no rule can match costs the fd lookup, a name lookup or two, and a
+ * bounded walk of hash lookups, and sends nothing.
+ *
+ * Variants (loader.c picks one):
+ *   tp_btf/sys_exit           BTF-typed, cheapest
+ *   raw_tracepoint/sys_exit   untyped arguments, any 5.x
+ */
+#include "path.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* f_mode bits (include/linux/fs.h); not in BTF */
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define FMODE_CREATED 0x100000
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_OPEN 2
+#define NR_CREAT 85
+#define NR_OPENAT 257
+#define NR_OPEN_BY_HANDLE_AT 304
+#define NR_OPENAT2 437
+/* ia32 compat numbers; told apart by TS_COMPAT in thread_info.status */
+#define NR32_OPEN 5
+#define NR32_CREAT 8
+#define NR32_OPENAT 295
+#define NR32_OPEN_BY_HANDLE_AT 342
+#define TS_COMPAT 0x0002
+#define X32_SYSCALL_BIT 0x40000000
+#define REGS_NR(regs) BPF_CORE_READ((regs), orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_OPENAT 56
+#define NR_OPEN_BY_HANDLE_AT 265
+#define NR_OPENAT2 437
+#define REGS_NR(regs) BPF_CORE_READ((regs), syscallno)
+#else
+#error "file.bpf.c: add this architecture's open syscall numbers"
+#endif
+
+enum open_call {
+	OC_NONE = 0,
+	OC_OPEN,		/* open(path, flags, mode) */
+	OC_OPENAT,		/* openat(dfd, path, flags, mode) */
+	OC_OPENAT2,		/* openat2(dfd, path, how, size): flags in *how */
+	OC_CREAT,		/* creat(path, mode) */
+	OC_BY_HANDLE,		/* open_by_handle_at(mount_fd, handle, flags) */
+};
+
+#define OC_COMPAT 0x10		/* an ia32 task: arguments in ebx, ecx, edx */
+
+/* Which open syscall nr is, if any (OC_*, | OC_COMPAT for ia32 tasks). */
+static __always_inline int open_call(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct task_struct *t;
+	int native = OC_NONE, compat = OC_NONE;
+
+	nr &= ~(long)X32_SYSCALL_BIT;
+	switch (nr) {
+	case NR_OPENAT: native = OC_OPENAT; break;
+	case NR_OPEN: native = OC_OPEN; break;
+	case NR_OPENAT2: native = OC_OPENAT2; compat = OC_OPENAT2; break;
+	case NR_CREAT: native = OC_CREAT; break;
+	case NR_OPEN_BY_HANDLE_AT: native = OC_BY_HANDLE; break;
+	case NR32_OPENAT: compat = OC_OPENAT; break;
+	case NR32_OPEN: compat = OC_OPEN; break;
+	case NR32_CREAT: compat = OC_CREAT; break;
+	case NR32_OPEN_BY_HANDLE_AT: compat = OC_BY_HANDLE; break;
+	default: return OC_NONE;
+	}
+	/* in an ia32 task the numbers name other syscalls */
+	t = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT)
+		return compat == OC_NONE ? OC_NONE : compat | OC_COMPAT;
+	return native;
+#else
+	switch (nr) {
+	case NR_OPENAT: return OC_OPENAT;
+	case NR_OPENAT2: return OC_OPENAT2;
+	case NR_OPEN_BY_HANDLE_AT: return OC_BY_HANDLE;
+	}
+	return OC_NONE;
+#endif
+}
+
+/* Argument i (0-based) of the syscall, from the registers saved at entry. */
+static __always_inline __u64 sys_arg(struct pt_regs *regs, int i, int compat)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (compat) {
+		switch (i) {
+		case 0: return (__u32)BPF_CORE_READ(regs, bx);
+		case 1: return (__u32)BPF_CORE_READ(regs, cx);
+		default: return (__u32)BPF_CORE_READ(regs, dx);
+		}
+	}
+	switch (i) {
+	case 0: return BPF_CORE_READ(regs, di);
+	case 1: return BPF_CORE_READ(regs, si);
+	default: return BPF_CORE_READ(regs, dx);
+	}
+#else
+	switch (i) {
+	case 0: return BPF_CORE_READ(regs, orig_x0);
+	case 1: return BPF_CORE_READ(regs, regs[1]);
+	default: return BPF_CORE_READ(regs, regs[2]);
+	}
+#endif
+}
+
+/*
+ * The flags the caller asked for (the kernel keeps neither O_CREAT, O_TRUNC,
+ * O_EXCL nor O_NOCTTY in file->f_flags, and adds O_LARGEFILE); f_flags when
+ * the arguments cannot be read.
+ */
+static __always_inline __u32 open_flags(int oc, struct pt_regs *regs, struct file *file)
+{
+	int compat = oc & OC_COMPAT;
+	__u64 how_flags = 0;
+
+	switch (oc & ~OC_COMPAT) {
+	case OC_OPEN: return (__u32)sys_arg(regs, 1, compat);
+	case OC_OPENAT: return (__u32)sys_arg(regs, 2, compat);
+	case OC_BY_HANDLE: return (__u32)sys_arg(regs, 2, compat);
+	case OC_CREAT: return 01 | 0100 | 01000;	/* O_WRONLY|O_CREAT|O_TRUNC */
+	case OC_OPENAT2:
+		/* struct open_how starts with __u64 flags */
+		if (bpf_probe_read_user(&how_flags, sizeof(how_flags),
+					(void *)sys_arg(regs, 2, compat)) == 0)
+			return (__u32)how_flags;
+	}
+	return BPF_CORE_READ(file, f_flags);
+}
+
+/* Is the opened file's own name watched (exact, or by suffix)? */
+static __always_inline int name_watched(const struct file_cfg *cfg, struct dentry *d)
+{
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+
+	if (cfg->any_names && len < FILE_NAME_KEY) {
+		struct file_name_key k = {};
+
+		bpf_probe_read_kernel(k.name, len & (FILE_NAME_KEY - 1), name);
+		if (bpf_map_lookup_elem(&file_watch_names, &k))
+			return 1;
+	}
+	if (!cfg->suffix_lens)
+		return 0;
+	for (__u32 n = 1; n <= FILE_SUFFIX_MAX; n++) {
+		struct file_suffix_key k = {};
+
+		if (!(cfg->suffix_lens & (1u << n)) || n > len)
+			continue;
+		k.len = n;
+		bpf_probe_read_kernel(k.s, n & (2 * FILE_SUFFIX_MAX - 1), name + (len - n));
+		if (bpf_map_lookup_elem(&file_watch_suffixes, &k))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is the file, or a directory on its path up to the task's root, watched?
+ * Walks as path_walk does (crossing mounts), so every directory that can
+ * appear in the reported path is checked.  1 when the walk is cut short.
+ */
+static __always_inline int ident_watched(struct file *file)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = real_mount_of(vfsmnt);
+
+	for (int i = 0; i < FILE_WALK_DEPTH; i++) {
+		struct file_ident id = {};
+		struct dentry *parent;
+
+		id.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+		id.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		if (bpf_map_lookup_elem(&file_watch_ids, &id))
+			return 1;
+		if (dentry == root_dentry && vfsmnt == root_mnt)
+			return 0;
+		if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+			struct mount *pmnt = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (pmnt == mnt)
+				return 0;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = pmnt;
+			vfsmnt = (struct vfsmount *)((char *)pmnt +
+						     bpf_core_field_offset(struct mount, mnt));
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry)
+			return 0;
+		dentry = parent;
+	}
+	return 1;
+}
+
+/*
+ * The pre-filter, a global function so that the verifier checks it once, on
+ * its own, instead of once per path through the caller (the file pointer is
+ * passed as a scalar for that reason).  1: send the open.
+ */
+__noinline int file_prefilter(__u64 filep)
+{
+	struct file *file = (struct file *)filep;
+	struct file_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
+	if (!cfg || !file)
+		return 0;
+	if (name_watched(cfg, BPF_CORE_READ(file, f_path.dentry)))
+		return 1;
+	return cfg->any_ids && ident_watched(file);
+}
+
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
+	struct file **fds;
+	struct file *file = NULL;
+	struct file_cfg *cfg;
+	struct scratch *s;
+	struct path_out po = {};
+	struct ev_file *e;
+	__u32 zero = 0, fmode, len = 0, size;
+	int oc;
+
+	if (ret < 0)
+		return 0;
+	oc = open_call(REGS_NR(regs));
+	if (oc == OC_NONE)
+		return 0;
+	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	stat_inc(STAT_FILE_SEEN);
+	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
+	if (!cfg)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if ((__u64)ret >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
+		return 0;
+	if (!cfg->match_all && !file_prefilter((__u64)file))
+		return 0;
+
+	s = scratch_get();
+	if (!s)
+		return 0;
+	e = &s->file;
+	header_fill(&e->h, EV_FILE, 0, task);
+	e->flags = open_flags(oc, regs, file);
+	fmode = BPF_CORE_READ(file, f_mode);
+	e->access = (fmode & FMODE_READ ? EV_ACC_READ : 0) |
+		    (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
+		    (fmode & FMODE_CREATED ? EV_ACC_CREATE : 0);
+	e->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	e->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	e->path_trunc = 0;
+	if (path_walk(s, &file->f_path, &po) == 0) {
+		len = path_copy(s, &po, e->data);
+		e->path_trunc = po.trunc;
+	}
+	if (len > CUSTOS_PATH_MAX)
+		len = CUSTOS_PATH_MAX;
+	e->path_len = len;
+	size = EV_FILE_FIXED + len;
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	e->h.size = size;
+	stat_inc(STAT_FILE_EMIT);
+	emit(e, size);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(file__btf, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, ret);
+}
+
+SEC("raw_tracepoint/sys_exit")
+int file__raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_sys_exit((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+}

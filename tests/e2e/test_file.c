@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_file.c - end to end for bpf/file.bpf.c and its pre-filter
+ * (user/filter_file.c): the real agent, real opens from children of this
+ * test, every field of each record asserted.
+ *
+ * One agent runs for the whole group (started in the group setup) on one
+ * rule file; each test works in its own part of the temporary directory:
+ *   secrets/ and below       watched directory (exists at start)
+ *   data/evals/ and below    does not exist at start: data/ is watched instead
+ *   mnt/ and below           bind mounts placed under it by the tests
+ *   .e2e-token anywhere      a basename rule
+ * The directory itself is not watched, so an open elsewhere in it is an
+ * innocent one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define WAIT_MS 5000
+#define RULE "e2e-secret-open"
+#define EVAL_RULE "e2e-eval-open"
+
+static const char rules_yaml[] =
+	"custos: 1\n"
+	"lists:\n"
+	"  secret_files:\n"
+	"    - \"@DIR@/secrets/**\"\n"
+	"    - \"@DIR@/mnt/**\"\n"
+	"    - \"**/.e2e-token\"\n"
+	"  approved_readers: [\"@DIR@/approved/*\"]\n"
+	"rules:\n"
+	"  - id: " RULE "\n"
+	"    description: a process outside the approved set opened a secret\n"
+	"    on: file\n"
+	"    severity: critical\n"
+	"    tags: [e2e, \"mitre:T1552.001\"]\n"
+	"    when:\n"
+	"      path: $secret_files\n"
+	"    unless:\n"
+	"      - exe: $approved_readers\n"
+	"  - id: " EVAL_RULE "\n"
+	"    on: file\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      path: \"@DIR@/data/evals/**\"\n"
+	"  - id: e2e-block-asked\n"
+	"    on: file\n"
+	"    severity: low\n"
+	"    action: block\n"
+	"    when:\n"
+	"      path: \"@DIR@/blocked/*\"\n";
+
+static struct agent_run g_r;
+static char g_policy[80];
+static char g_self[PATH_MAX];
+
+static void path_in(char *buf, size_t size, const char *rel)
+{
+	snprintf(buf, size, "%s/%s", g_r.dir, rel);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int group_setup(void **state)
+{
+	char p[512];
+
+	if (harness_setup(&g_r, rules_yaml))
+		return -1;
+	if (policy_of(g_r.rules, g_policy, sizeof(g_policy)))
+		return -1;
+	if (!realpath("/proc/self/exe", g_self))
+		return -1;
+	path_in(p, sizeof(p), "secrets");
+	mkdir(p, 0700);
+	path_in(p, sizeof(p), "secrets/api.key");
+	write_text(p, "sk-test\n");
+	path_in(p, sizeof(p), "data");
+	mkdir(p, 0755);
+	path_in(p, sizeof(p), "mnt");
+	mkdir(p, 0755);
+	path_in(p, sizeof(p), "other");
+	mkdir(p, 0755);
+	path_in(p, sizeof(p), "blocked");
+	mkdir(p, 0755);
+	return harness_start(&g_r, NULL);
+}
+
+static int group_teardown(void **state)
+{
+	int rc = harness_stop(&g_r);
+
+	harness_cleanup(&g_r);
+	return rc == 0 ? 0 : -1;
+}
+
+struct file_pred {
+	pid_t pid;
+	const char *path;
+	const char *rule;
+};
+
+static int pred_file(json_t *rec, void *arg)
+{
+	struct file_pred *fp = arg;
+	const char *kind = jstr(rec, "kind"), *path = jstr(rec, "file.path");
+	const char *rule = jstr(rec, "rule");
+
+	return kind && strcmp(kind, "file") == 0 && jint(rec, "process.pid") == fp->pid &&
+	       (!fp->path || (path && strcmp(path, fp->path) == 0)) &&
+	       (!fp->rule || (rule && strcmp(rule, fp->rule) == 0));
+}
+
+static void assert_strings(json_t *arr, const char *const *want)
+{
+	size_t i;
+
+	assert_true(json_is_array(arr));
+	for (i = 0; want[i]; i++) {
+		assert_true(i < json_array_size(arr));
+		assert_string_equal(json_string_value(json_array_get(arr, i)), want[i]);
+	}
+	assert_int_equal(json_array_size(arr), i);
+}
+
+/*
+ * Waits for the record of pid's open of path and asserts every field;
+ * exe NULL means this test binary (a forked child), comm likewise.
+ */
+static void expect_open(pid_t pid, const char *path, const char *rule, const char *severity,
+			const char *const *access, const char *flags, const char *exe,
+			const char *comm, long long t0)
+{
+	struct file_pred fp = { pid, path, rule };
+	json_t *rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS);
+
+	if (!rec)
+		fail_msg("no record for pid %d opening %s", (int)pid, path);
+	assert_common_fields(rec, "file", rule, severity, "alert", g_policy);
+	assert_time_recent(rec, t0);
+	assert_int_equal(jint(rec, "process.pid"), pid);
+	assert_int_equal(jint(rec, "process.tid"), pid);
+	assert_int_equal(jint(rec, "process.ppid"), getpid());
+	assert_int_equal(jint(rec, "process.uid"), getuid());
+	assert_string_equal(jstr(rec, "process.comm"), comm ? comm : "test_file");
+	assert_string_equal(jstr(rec, "process.exe"), exe ? exe : g_self);
+	assert_string_equal(jstr(rec, "file.path"), path);
+	assert_strings(json_object_get(json_object_get(rec, "file"), "access"), access);
+	assert_string_equal(jstr(rec, "file.flags"), flags);
+	assert_null(json_object_get(json_object_get(rec, "file"), "truncated"));
+	json_decref(rec);
+}
+
+static const char *const R[] = { "read", NULL };
+static const char *const W_C[] = { "write", "create", NULL };
+static const char *const RW[] = { "read", "write", NULL };
+
+/* --- children: fork, open, _exit (exit code says what failed) ------------ */
+
+enum how { BY_PATH, BY_CHDIR, BY_DIRFD, BY_BIND };
+
+struct open_req {
+	enum how how;
+	const char *dir;	/* BY_CHDIR/BY_DIRFD: the directory; BY_BIND: source */
+	const char *path;	/* the name passed to open/openat; BY_BIND: mountpoint */
+	const char *bind_open;	/* BY_BIND: what to open after mounting */
+	int flags;
+};
+
+static void child_do(const struct open_req *q)
+{
+	int fd = -1, dfd;
+
+	switch (q->how) {
+	case BY_PATH:
+		fd = open(q->path, q->flags, 0600);
+		break;
+	case BY_CHDIR:
+		if (chdir(q->dir))
+			_exit(10);
+		fd = open(q->path, q->flags, 0600);
+		break;
+	case BY_DIRFD:
+		dfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			_exit(11);
+		fd = openat(dfd, q->path, q->flags, 0600);
+		break;
+	case BY_BIND:
+		if (unshare(CLONE_NEWNS))
+			_exit(12);
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			_exit(13);
+		if (mount(q->dir, q->path, NULL, MS_BIND, NULL))
+			_exit(14);
+		fd = open(q->bind_open, q->flags);
+		break;
+	}
+	_exit(fd >= 0 ? 0 : 20);
+}
+
+static pid_t child_open(const struct open_req *q)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		child_do(q);
+	assert_int_equal(harness_wait(pid), 0);
+	return pid;
+}
+
+static pid_t open_path(const char *path, int flags)
+{
+	struct open_req q = { BY_PATH, NULL, path, NULL, flags };
+
+	return child_open(&q);
+}
+
+/* --- tests ---------------------------------------------------------------- */
+
+static void test_absolute_path(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(p, sizeof(p), "secrets/api.key");
+	expect_open(open_path(p, O_RDONLY | O_CLOEXEC), p, RULE, "critical", R,
+		    "O_RDONLY|O_CLOEXEC", NULL, NULL, t0);
+}
+
+static void test_relative_path(void **state)
+{
+	char dir[512], p[512];
+	long long t0 = now_realtime_ns();
+	struct open_req q = { BY_CHDIR, dir, "./api.key", NULL, O_RDONLY };
+
+	path_in(dir, sizeof(dir), "secrets");
+	path_in(p, sizeof(p), "secrets/api.key");
+	expect_open(child_open(&q), p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
+}
+
+static void test_symlink_elsewhere(void **state)
+{
+	char link[512], p[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(p, sizeof(p), "secrets/api.key");
+	path_in(link, sizeof(link), "other/innocent-looking");
+	unlink(link);
+	assert_int_equal(symlink(p, link), 0);
+	expect_open(open_path(link, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL,
+		    t0);
+}
+
+static void test_openat_dirfd(void **state)
+{
+	char dir[512], p[512];
+	long long t0 = now_realtime_ns();
+	struct open_req q = { BY_DIRFD, dir, "api.key", NULL, O_RDONLY | O_NOFOLLOW };
+
+	path_in(dir, sizeof(dir), "secrets");
+	path_in(p, sizeof(p), "secrets/api.key");
+	expect_open(child_open(&q), p, RULE, "critical", R, "O_RDONLY|O_NOFOLLOW", NULL, NULL,
+		    t0);
+}
+
+static void test_dotdot(void **state)
+{
+	char via[512], p[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(via, sizeof(via), "other/../secrets/./api.key");
+	path_in(p, sizeof(p), "secrets/api.key");
+	expect_open(open_path(via, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL,
+		    t0);
+}
+
+/* A directory from elsewhere bind-mounted under a watched one (a private
+ * mount namespace of the child): the path is the one through the mount. */
+static void test_bind_mount(void **state)
+{
+	char src[512], secret[512], mnt[512], via[512];
+	long long t0 = now_realtime_ns();
+	struct open_req q = { BY_BIND, src, mnt, via, O_RDONLY };
+
+	path_in(src, sizeof(src), "outside");
+	mkdir(src, 0700);
+	path_in(secret, sizeof(secret), "outside/model-token");
+	write_text(secret, "hf_x\n");
+	path_in(mnt, sizeof(mnt), "mnt/view");
+	mkdir(mnt, 0700);
+	path_in(via, sizeof(via), "mnt/view/model-token");
+	expect_open(child_open(&q), via, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
+}
+
+/* Created after the agent started, by the child: write + create. */
+static void test_create_classified(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(p, sizeof(p), "secrets/new-after-start.pem");
+	unlink(p);
+	expect_open(open_path(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC), p, RULE, "critical",
+		    W_C, "O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC", NULL, NULL, t0);
+}
+
+/* Created after the agent started (by this process), then read by a child. */
+static void test_file_created_later_read(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(p, sizeof(p), "secrets/later.txt");
+	write_text(p, "x\n");
+	expect_open(open_path(p, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
+}
+
+/* data/evals did not exist when the rules loaded; written into: tampering. */
+static void test_dir_created_later(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(p, sizeof(p), "data/evals");
+	assert_int_equal(mkdir(p, 0755), 0);
+	path_in(p, sizeof(p), "data/evals/mmlu");
+	assert_int_equal(mkdir(p, 0755), 0);
+	path_in(p, sizeof(p), "data/evals/mmlu/test.jsonl");
+	write_text(p, "{}\n");
+	expect_open(open_path(p, O_RDWR | O_APPEND), p, EVAL_RULE, "high", RW,
+		    "O_RDWR|O_APPEND", NULL, NULL, t0);
+}
+
+/* A basename rule matches deep in a tree no directory rule covers. */
+static void test_basename_deep(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+	const char *dirs[] = { "deep", "deep/a", "deep/a/b", "deep/a/b/c", "deep/a/b/c/d" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		path_in(p, sizeof(p), dirs[i]);
+		mkdir(p, 0755);
+	}
+	path_in(p, sizeof(p), "deep/a/b/c/d/.e2e-token");
+	write_text(p, "t\n");
+	expect_open(open_path(p, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
+}
+
+/* Bytes that JSON must escape come back byte-exact. */
+static void test_name_with_special_bytes(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(p, sizeof(p), "secrets/we\nird \"q\" back\\slash \x01.key");
+	write_text(p, "x\n");
+	expect_open(open_path(p, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out;
+
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	if (out < 0) {
+		close(in);
+		return -errno;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	return close(out);
+}
+
+/* An approved reader (exe in approved_readers) is not reported; cat is. */
+static void test_exempted_reader(void **state)
+{
+	char dir[512], cat[512], p[512], real_cat[PATH_MAX];
+	long long t0 = now_realtime_ns();
+	pid_t ok, bad;
+	json_t *all;
+	struct file_pred fp = { 0, NULL, NULL };
+
+	path_in(dir, sizeof(dir), "approved");
+	mkdir(dir, 0755);
+	path_in(cat, sizeof(cat), "approved/cat");
+	assert_int_equal(copy_file("/bin/cat", cat, 0755), 0);
+	assert_non_null(realpath("/bin/cat", real_cat));
+	path_in(p, sizeof(p), "secrets/api.key");
+
+	ok = harness_spawn(cat, (char *[]){ cat, p, NULL });
+	assert_int_equal(harness_wait(ok), 0);
+	bad = harness_spawn("/bin/cat", (char *[]){ "/bin/cat", p, NULL });
+	assert_int_equal(harness_wait(bad), 0);
+	expect_open(bad, p, RULE, "critical", R, "O_RDONLY", real_cat, "cat", t0);
+
+	fp.pid = ok;
+	all = harness_records(&g_r, pred_file, &fp);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+}
+
+static int pred_path(json_t *rec, void *path)
+{
+	const char *p = jstr(rec, "file.path");
+
+	return p && strcmp(p, path) == 0;
+}
+
+/* An open no rule can match is not reported, not even to the agent. */
+static void test_innocent_not_reported(void **state)
+{
+	char plain[512], p[512];
+	long long t0 = now_realtime_ns();
+	pid_t innocent, culprit;
+	struct file_pred fp = { 0, NULL, NULL };
+	json_t *all;
+
+	path_in(plain, sizeof(plain), "other/notes.txt");
+	write_text(plain, "hello\n");
+	innocent = open_path(plain, O_RDONLY);
+	path_in(p, sizeof(p), "secrets/api.key");
+	culprit = open_path(p, O_RDONLY);
+	/* records are in order: once this one is in, the innocent one would be */
+	expect_open(culprit, p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
+
+	fp.pid = innocent;
+	all = harness_records(&g_r, pred_file, &fp);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+	all = harness_records(&g_r, pred_path, plain);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+}
+
+/* action: block cannot be honoured by this hook: the agent says so at
+ * start, the open succeeds, and the record says "alert". */
+static void test_block_rule_reports_only(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+
+	assert_true(harness_log_contains(&g_r, "file rule 'e2e-block-asked' has action: block",
+					 WAIT_MS));
+	path_in(p, sizeof(p), "blocked/x");
+	write_text(p, "x\n");
+	expect_open(open_path(p, O_RDONLY), p, "e2e-block-asked", "low", R, "O_RDONLY", NULL,
+		    NULL, t0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_absolute_path),
+		cmocka_unit_test(test_relative_path),
+		cmocka_unit_test(test_symlink_elsewhere),
+		cmocka_unit_test(test_openat_dirfd),
+		cmocka_unit_test(test_dotdot),
+		cmocka_unit_test(test_bind_mount),
+		cmocka_unit_test(test_create_classified),
+		cmocka_unit_test(test_file_created_later_read),
+		cmocka_unit_test(test_dir_created_later),
+		cmocka_unit_test(test_basename_deep),
+		cmocka_unit_test(test_name_with_special_bytes),
+		cmocka_unit_test(test_exempted_reader),
+		cmocka_unit_test(test_innocent_not_reported),
+		cmocka_unit_test(test_block_rule_reports_only),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
