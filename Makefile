@@ -140,7 +140,7 @@ install: $(BUILD)/custos
 	install -D -m 0755 $(BUILD)/custos $(DESTDIR)$(BINDIR)/custos
 	install -d -m 0755 $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(SYSCONFDIR)/custos/rules.d \
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
-	install -m 0644 rules/*.yaml $(DESTDIR)$(DATADIR)/rules/
+	install -m 0644 rules/*.yaml packaging/self-protection.yaml $(DESTDIR)$(DATADIR)/rules/
 	install -m 0644 packaging/rules.d-README $(DESTDIR)$(SYSCONFDIR)/custos/rules.d/README
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' packaging/custos.service \
 		> $(DESTDIR)$(UNITDIR)/custos.service

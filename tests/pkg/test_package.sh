@@ -18,7 +18,7 @@ check() {	# check "description" command...
 work=$(mktemp -d /tmp/custos-pkg-XXXXXX)
 cleanup() {
 	[ -n "${agent:-}" ] && kill "$agent" 2>/dev/null
-	dpkg -r custos >/dev/null 2>&1
+	dpkg --purge custos >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,6 +43,26 @@ ready() { for _ in $(seq 1 150); do grep -q '^custos: ready$' "$work/agent.log" 
 check "the agent from the installed paths gets ready" ready
 policy=$(/usr/bin/custos rules check /usr/share/custos/rules /etc/custos/rules.d | grep -o 'sha256:[0-9a-f]*')
 check "it runs the installed rules (policy $policy)" grep -q "rules in force.*policy $policy" "$work/agent.log"
+tamper=/etc/custos/rules.d/zz-tamper-test-$$.yaml
+echo "# tamper" > "$tamper"
+rm -f "$tamper"
+tampered() {	# the record of the write above (bash opened it: not a maintainer)
+	for _ in $(seq 1 100); do
+		python3 - "$work/events.jsonl" "$tamper" <<'PY' && return 0
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if (r["kind"] == "file" and r["rule"] == "custos-self-tamper"
+            and r["severity"] == "critical" and r["file"]["path"] == sys.argv[2]
+            and r["file"]["access"] == ["write", "create"]):
+        sys.exit(0)
+sys.exit(1)
+PY
+		sleep 0.1
+	done
+	return 1
+}
+check "the self-protection rule reports a write to the agent's configuration" tampered
 stop() { kill -TERM "$agent" && wait "$agent"; }
 check "SIGTERM stops it with exit 0" stop
 agent=
