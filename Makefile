@@ -94,8 +94,8 @@ $(BUILD)/custos.skel.h: $(BUILD)/custos.bpf.o
 $(BUILD)/user/%.o: user/%.c | $(BUILD)/user
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-# the loader includes the skeleton
-$(BUILD)/user/loader.o: $(BUILD)/custos.skel.h
+# the loader and the net filter include the skeleton
+$(BUILD)/user/loader.o $(BUILD)/user/filter_net.o: $(BUILD)/custos.skel.h
 
 $(BUILD)/libcustos.a: $(USER_OBJS)
 	$(AR) rcs $@ $^
