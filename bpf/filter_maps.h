@@ -92,6 +92,8 @@ struct net_conf {
 	__u64 cond_need_exe;	/* c: the condition has `exe` */
 	__u64 cond_tcp, cond_udp; /* c: its `proto` allows (both when absent) */
 	__u64 rule_conds[NET_MAX_RULES]; /* r -> its condition slots */
+	__u32 gen;		/* names the rule set (net_gen()); copied into ev_connect.gen */
+	__u32 pad;
 };
 
 #endif

@@ -151,6 +151,7 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, __u
 	e.port = port;
 	__builtin_memcpy(e.addr, addr, 16);
 	e.rule_mask = flagged;
+	e.gen = (__u16)c->gen;
 	e.blocked = (flagged & c->block) != 0;
 	stat_inc(e.blocked ? STAT_NET_BLOCK : STAT_NET_EMIT);
 	emit(&e, sizeof(e));

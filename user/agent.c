@@ -278,6 +278,18 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
 	if (net_slots(a))
 		return -ENOMEM;
+	if (c->gen != net_gen(a->rules)) {
+		/* decided under the rule set a reload just replaced: its slot
+		 * numbers mean nothing here, the matcher decides every rule */
+		for (size_t i = 0; i < a->rules->n_rules; i++) {
+			const struct rule *r = &a->rules->rules[i];
+
+			if (r->enabled && r->on == RULE_ON_CONNECT &&
+			    (r->action != ACT_BLOCK || c->blocked) && rule_hits_connect(r, &ev))
+				emit_event(a, &ev, r);
+		}
+		return 0;
+	}
 	for (int i = 0; i < NET_MAX_RULES; i++) {
 		const struct rule *r = a->net_slot[i];
 
