@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -372,6 +373,35 @@ static void test_rules_check_block_needs_kernel(void **state)
 	harness_cleanup(&r);
 }
 
+/* SIGHUP: the maps follow the new rules (here: the approved port moves). */
+static void test_sighup_replaces_maps(void **state)
+{
+	char yaml[4096], p2[80];
+	pid_t was_ok, now_ok;
+	json_t *rec;
+
+	/* approve uport instead of lport */
+	snprintf(yaml, sizeof(yaml), rules_fmt, g.uport, g.uport, g.bport, g.r.dir);
+	assert_int_equal(harness_write_rules(&g.r, yaml), 0);
+	assert_int_equal(policy_of(g.r.rules, p2, sizeof(p2)), 0);
+	kill(g.r.pid, SIGHUP);
+	for (int i = 0; i < 250 && !harness_log_contains(&g.r, p2, 0); i++)
+		usleep(20000);
+	assert_true(harness_log_contains(&g.r, p2, 0));
+
+	/* nothing listens on 127.0.0.1:uport: refused by the stack, not reported */
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "127.0.0.1", g.uport, &now_ok),
+			 ECONNREFUSED);
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "127.0.0.1", g.lport, &was_ok), 0);
+	rec = wait_rec(was_ok, NULL);
+	assert_non_null(rec);
+	snprintf(g.policy, sizeof(g.policy), "%s", p2);
+	assert_connect(rec, was_ok, "e2e-egress", g.netpoke, "netpoke", NULL, "tcp", "inet",
+		       "127.0.0.1", g.lport, 0);
+	json_decref(rec);
+	assert_no_records(now_ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_block_and_exe_identity),
 		cmocka_unit_test(test_child_cgroup),
 		cmocka_unit_test(test_rules_check_block_needs_kernel),
+		cmocka_unit_test(test_sighup_replaces_maps),	/* last: changes the rules */
 	};
 
 	return cmocka_run_group_tests_name("e2e net", tests, group_setup, group_teardown);
