@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,7 @@ static void proto_bits(const struct cond *c, __u64 bit, __u64 *tcp, __u64 *udp)
 struct dest_item {
 	struct dest_pat p;
 	uint64_t when, unless;
+	const struct rule *r;	/* for diagnostics */
 };
 
 struct items {
@@ -112,7 +114,7 @@ struct items {
 };
 
 static int items_add(struct items *it, const struct cond_field *cf, uint64_t when,
-		     uint64_t unless)
+		     uint64_t unless, const struct rule *r)
 {
 	for (size_t i = 0; i < cf->n; i++) {
 		if (it->n == it->cap) {
@@ -124,7 +126,7 @@ static int items_add(struct items *it, const struct cond_field *cf, uint64_t whe
 			it->v = v;
 			it->cap = cap;
 		}
-		it->v[it->n++] = (struct dest_item){ cf->dests[i], when, unless };
+		it->v[it->n++] = (struct dest_item){ cf->dests[i], when, unless, r };
 	}
 	return 0;
 }
@@ -147,8 +149,7 @@ static int same_prefix(const struct dest_pat *a, const struct dest_pat *b)
 	       memcmp(a->addr, b->addr, 16) == 0;
 }
 
-static int build_dests(struct items *it, struct net_compiled *out, const struct rule *blame,
-		       struct rule_diags *diags)
+static int build_dests(struct items *it, struct net_compiled *out, struct rule_diags *diags)
 {
 	out->dkeys = calloc(it->n ? it->n : 1, sizeof(*out->dkeys));
 	out->dvals = calloc(it->n ? it->n : 1, sizeof(*out->dvals));
@@ -184,7 +185,7 @@ static int build_dests(struct items *it, struct net_compiled *out, const struct 
 					char a[64];
 
 					inet_ntop(p->family, p->addr, a, sizeof(a));
-					return diag(diags, blame, "connect rules: more than %d "
+					return diag(diags, c->r, "connect rules: more than %d "
 						    "distinct port ranges apply to %s/%u; the "
 						    "kernel filter cannot hold them", NET_PORT_RANGES,
 						    a, p->prefix);
@@ -255,7 +256,6 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 {
 	struct net_conf *c = &out->conf;
 	struct items it = { 0 };
-	const struct rule *last = NULL;
 	size_t n_conds = 0, exe_cap = 0;
 	int rc = 0, bad = 0;
 
@@ -269,7 +269,6 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 
 		if (!r->enabled || r->on != RULE_ON_CONNECT)
 			continue;
-		last = r;
 		if (out->n_slots == NET_MAX_RULES) {
 			bad = diag(diags, r, "rule '%s': more than %d enabled connect rules; "
 				   "the kernel filter has %d slots", r->id, NET_MAX_RULES,
@@ -297,7 +296,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 			}
 		}
 		if (r->when.f[F_DEST].present) {
-			if ((rc = items_add(&it, &r->when.f[F_DEST], bit, 0)))
+			if ((rc = items_add(&it, &r->when.f[F_DEST], bit, 0, r)))
 				goto err;
 		} else {
 			c->when_any_dest |= bit;
@@ -332,7 +331,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 			proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp);
 			if (uc->f[F_DEST].present) {
 				c->cond_need_dest |= cbit;
-				if ((rc = items_add(&it, &uc->f[F_DEST], 0, cbit)))
+				if ((rc = items_add(&it, &uc->f[F_DEST], 0, cbit, r)))
 					goto err;
 			}
 			if (uc->f[F_EXE].present) {
@@ -350,7 +349,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 		if (exact)
 			out->exact |= bit;
 	}
-	if (last && (rc = build_dests(&it, out, last, diags)) == -ENOMEM)
+	if ((rc = build_dests(&it, out, diags)) == -ENOMEM)
 		goto err;
 	if (rc)
 		bad = rc;
@@ -385,10 +384,18 @@ void net_compiled_free(struct net_compiled *c)
 
 /* --- I/O: executables, maps -------------------------------------------------- */
 
+/*
+ * The identity of the executable at path.  As in the matcher, `exe` names
+ * the resolved path: a path through a symlink names nothing (the kernel
+ * would otherwise exempt what the matcher does not).
+ */
 static int key_of(const char *path, struct net_exe_key *k)
 {
+	char real[PATH_MAX];
 	struct stat st;
 
+	if (!realpath(path, real) || strcmp(real, path) != 0)
+		return -ENOENT;
 	if (stat(path, &st))
 		return -errno;
 	if (!S_ISREG(st.st_mode))
@@ -420,7 +427,9 @@ static int resolve_exe(const char *glob, struct net_exe_key *keys, size_t max, v
 	while ((de = readdir(d))) {
 		struct net_exe_key k;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);	/* dir "" is the root */
 		if (!glob_match(glob, path, strlen(path)) || key_of(path, &k))
 			continue;
 		if (n < max)
