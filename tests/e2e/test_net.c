@@ -373,6 +373,22 @@ static void test_rules_check_block_needs_kernel(void **state)
 	harness_cleanup(&r);
 }
 
+/* `custos run` refuses to start on such a rule, with the same diagnostic. */
+static void test_run_refuses_undecidable_block(void **state)
+{
+	struct agent_run r;
+	char want[1024];
+
+	assert_int_equal(harness_setup(&r, "custos: 1\nrules:\n  - id: bad-block\n"
+				       "    on: connect\n    severity: high\n    action: block\n"
+				       "    when:\n      dest: 127.0.0.9/32\n      uid: 0\n"), 0);
+	assert_int_equal(harness_start(&r, NULL), -ECHILD);
+	snprintf(want, sizeof(want), "%s:3:5: error: rule 'bad-block': action block needs a "
+		 "condition the kernel decides, but `when` uses 'uid'", r.rules);
+	assert_true(harness_log_contains(&r, want, 0));
+	harness_cleanup(&r);
+}
+
 /* SIGHUP: the maps follow the new rules (here: the approved port moves). */
 static void test_sighup_replaces_maps(void **state)
 {
@@ -413,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_block_and_exe_identity),
 		cmocka_unit_test(test_child_cgroup),
 		cmocka_unit_test(test_rules_check_block_needs_kernel),
+		cmocka_unit_test(test_run_refuses_undecidable_block),
 		cmocka_unit_test(test_sighup_replaces_maps),	/* last: changes the rules */
 	};
 
