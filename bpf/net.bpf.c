@@ -13,6 +13,12 @@
  * A send() on a connected UDP socket passes neither: its connect() did.
  * An AF_INET6 socket reaching an IPv4 peer (::ffff:a.b.c.d) passes the *6
  * hooks with the mapped address.
+ *
+ * Kernel needs beyond the cgroup hooks: bpf_loop (5.17) and
+ * bpf_get_current_task + probe reads in sock_addr programs (helpers of
+ * bpf_base_func_proto for a CAP_PERFMON loader; verified on 6.18).  Where
+ * they are missing the object does not load; the fallback (a tgid ->
+ * exe identity map kept by exec.bpf.c) is not written yet.
  */
 #include "common.bpf.h"
 #include <bpf/bpf_endian.h>
