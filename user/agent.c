@@ -15,6 +15,7 @@
 
 #include "container.h"
 #include "events.h"
+#include "filter_net.h"
 #include "filters.h"
 #include "json.h"
 #include "log.h"
@@ -238,6 +239,41 @@ static int on_file(struct agent *a, const struct ev_file *f, size_t size)
 	return 0;
 }
 
+/* The rule slots the kernel numbered and which of them it decides exactly. */
+static int net_slots(struct agent *a)
+{
+	struct net_compiled c;
+
+	if (a->net_for == a->rules)
+		return 0;
+	/* the layout and exactness do not depend on the compile's errors */
+	if (net_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
+		return -ENOMEM;
+	memset(a->net_slot, 0, sizeof(a->net_slot));
+	memcpy(a->net_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
+	a->net_exact = c.exact;
+	net_compiled_free(&c);
+	a->net_for = a->rules;
+	return 0;
+}
+
+static int rule_hits_connect(const struct rule *r, const struct cev_event *ev)
+{
+	if (!cond_holds(&r->when, ev))
+		return 0;
+	for (size_t u = 0; u < r->n_unless; u++)
+		if (cond_holds(&r->unless[u], ev))
+			return 0;
+	return 1;
+}
+
+/*
+ * The kernel flagged the rule slots in rule_mask.  A slot it decides
+ * exactly (dest, proto, exe identity) is reported as the kernel decided:
+ * so a renamed binary does not pass as an exempt one, and a refused call
+ * names the block rule that refused it.  A slot it decided loosely is
+ * checked by the matcher.  A block rule is reported only for a refused call.
+ */
 static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 {
 	struct cev_event ev;
@@ -252,7 +288,30 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 	ev.conn.port = c->port;
 	ev.conn.blocked = c->blocked;
 	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
-	match_and_emit(a, &ev);
+	if (net_slots(a))
+		return -ENOMEM;
+	if (c->gen != net_gen(a->rules)) {
+		/* decided under the rule set a reload just replaced: its slot
+		 * numbers mean nothing here, the matcher decides every rule */
+		for (size_t i = 0; i < a->rules->n_rules; i++) {
+			const struct rule *r = &a->rules->rules[i];
+
+			if (r->enabled && r->on == RULE_ON_CONNECT &&
+			    (r->action != ACT_BLOCK || c->blocked) && rule_hits_connect(r, &ev))
+				emit_event(a, &ev, r);
+		}
+		return 0;
+	}
+	for (int i = 0; i < NET_MAX_RULES; i++) {
+		const struct rule *r = a->net_slot[i];
+
+		if (!(c->rule_mask & (1ULL << i)) || !r)
+			continue;
+		if (r->action == ACT_BLOCK && !c->blocked)
+			continue;
+		if ((a->net_exact & (1ULL << i)) || rule_hits_connect(r, &ev))
+			emit_event(a, &ev, r);
+	}
 	return 0;
 }
 
@@ -475,6 +534,7 @@ int agent_reload(struct agent *a)
 	a->rule_hits = hits;
 	rule_set_free(a->rules);
 	a->rules = next;
+	a->net_for = NULL;
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);

@@ -64,6 +64,11 @@ struct agent {
 	struct agent_opts opts;
 	struct loader loader;
 	struct rule_set *rules;
+	/* connect rule slots of `rules` as the kernel numbers them (filter_net.h);
+	 * computed on the first EV_CONNECT after a (re)load */
+	const struct rule_set *net_for;
+	const struct rule *net_slot[64];
+	uint64_t net_exact;
 	struct proc_cache procs;
 	struct cgroups cgroups;
 	struct users users;

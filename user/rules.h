@@ -112,6 +112,7 @@ struct rule {
 	size_t n_unless;
 	const char *file;	/* where the rule was defined (points into the set) */
 	int line;
+	int col;		/* of the rule's mapping, for diagnostics about a whole rule */
 };
 
 struct rule_set {

@@ -737,6 +737,7 @@ static void compile_rule(struct loader *L, const struct ynode *m)
 	r.on = on >= 0 ? (enum rule_on)on : RULE_ON_FILE;
 	r.file = L->file_names[m->src];
 	r.line = m->line;
+	r.col = m->col;
 	L->id_nodes[L->set->pub.n_rules] = val[RK_ID];
 	L->set->pub.rules[L->set->pub.n_rules++] = r;
 }

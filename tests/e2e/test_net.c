@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_net.c - end to end for bpf/net.bpf.c: the real agent, the cgroup
+ * connect/sendmsg programs, real connects and sends from children of this
+ * test.  Every destination is loopback (127.0.0.x, ::1, ::ffff:127.0.0.x);
+ * distinct addresses and ports stand for "approved" and "not approved".
+ *
+ * One agent serves the whole group (starting it is the slow part); each test
+ * filters the records to the pids it caused.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define WAIT_MS 5000
+
+static struct {
+	struct agent_run r;
+	char policy[80];
+	char netpoke[PATH_MAX];		/* absolute path of the helper */
+	char proxy[600];		/* dir/bin/proxy: a copy, exempt from the block rule */
+	char other[600];		/* dir/other/proxy: another copy, same name, not exempt */
+	int listen_fd;
+	int lport;			/* 127.0.0.1: a real listener, approved */
+	int bport;			/* 127.0.0.3: the block rule's port */
+	int uport;			/* a port nothing approves */
+} g;
+
+static const char rules_fmt[] =
+	"custos: 1\n"
+	"lists:\n"
+	"  approved_egress: [\"127.0.0.1:%d\", \"[::1]:%d\"]\n"
+	"rules:\n"
+	"  - id: e2e-egress\n"
+	"    on: connect\n"
+	"    severity: high\n"
+	"    tags: [e2e]\n"
+	"    when:\n"
+	"      dest: [127.0.0.1/32, 127.0.0.2/32, 127.0.0.5/32, \"::1\"]\n"
+	"    unless:\n"
+	"      - dest: $approved_egress\n"
+	"  - id: e2e-egress-block\n"
+	"    on: connect\n"
+	"    severity: critical\n"
+	"    action: block\n"
+	"    when:\n"
+	"      dest: \"127.0.0.3:%d\"\n"
+	"    unless:\n"
+	"      - exe: \"%s/bin/proxy\"\n";
+
+static int copy_exec(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out;
+
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	if (out < 0) {
+		close(in);
+		return -errno;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	return close(out);
+}
+
+static int listen_loopback(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len))
+		return -1;
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int group_setup(void **state)
+{
+	char helper[512], yaml[4096], path[700];
+
+	memset(&g, 0, sizeof(g));
+	if (harness_setup(&g.r, NULL))
+		return -1;
+	if (!realpath(harness_helper("netpoke", helper, sizeof(helper)), g.netpoke))
+		return -1;
+	g.listen_fd = listen_loopback(&g.lport);
+	if (g.listen_fd < 0)
+		return -1;
+	g.bport = 20000 + getpid() % 20000;
+	g.uport = g.bport + 1;
+	snprintf(path, sizeof(path), "%s/bin", g.r.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/other", g.r.dir);
+	mkdir(path, 0755);
+	snprintf(g.proxy, sizeof(g.proxy), "%s/bin/proxy", g.r.dir);
+	snprintf(g.other, sizeof(g.other), "%s/other/proxy", g.r.dir);
+	if (copy_exec(g.netpoke, g.proxy) || copy_exec(g.netpoke, g.other))
+		return -1;
+	snprintf(yaml, sizeof(yaml), rules_fmt, g.lport, g.lport, g.bport, g.r.dir);
+	if (harness_write_rules(&g.r, yaml) || policy_of(g.r.rules, g.policy, sizeof(g.policy)))
+		return -1;
+	return harness_start(&g.r, NULL);
+}
+
+static int group_teardown(void **state)
+{
+	int rc = harness_stop(&g.r);
+
+	close(g.listen_fd);
+	harness_cleanup(&g.r);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Runs prog (netpoke or a copy) with args; returns its exit status, *pid its pid. */
+static int poke(const char *prog, const char *cg, const char *how, const char *addr, int port,
+		pid_t *pid)
+{
+	char p[16];
+	char *argv[8];
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%d", port);
+	argv[n++] = (char *)prog;
+	if (cg) {
+		argv[n++] = "-g";
+		argv[n++] = (char *)cg;
+	}
+	argv[n++] = (char *)how;
+	argv[n++] = (char *)addr;
+	argv[n++] = p;
+	argv[n] = NULL;
+	*pid = harness_spawn(prog, argv);
+	return harness_wait(*pid);
+}
+
+static json_t *wait_rec(pid_t pid, const char *rule)
+{
+	struct kind_pid kp = { "connect", pid, rule };
+
+	return harness_wait_record(&g.r, pred_kind_pid, &kp, WAIT_MS);
+}
+
+static void assert_no_records(pid_t pid)
+{
+	json_t *all = harness_records(&g.r, pred_pid, &pid);
+
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+}
+
+/* Every field of a connect record from a child of this test. */
+static void assert_connect(json_t *rec, pid_t pid, const char *rule, const char *exe,
+			   const char *comm, const char *cgroup, const char *proto,
+			   const char *family, const char *dest, int port, int blocked)
+{
+	char self[4096];
+	int block = strcmp(rule, "e2e-egress-block") == 0;
+
+	assert_common_fields(rec, "connect", rule, block ? "critical" : "high",
+			     blocked ? "block" : "alert", g.policy);
+	assert_int_equal(jint(rec, "process.pid"), pid);
+	assert_int_equal(jint(rec, "process.tid"), pid);
+	assert_int_equal(jint(rec, "process.ppid"), getpid());
+	assert_int_equal(jint(rec, "process.uid"), 0);
+	assert_string_equal(jstr(rec, "process.user"), "root");
+	assert_string_equal(jstr(rec, "process.comm"), comm);
+	assert_string_equal(jstr(rec, "process.exe"), exe);
+	if (!cgroup) {
+		assert_int_equal(self_cgroup(self, sizeof(self)), 0);
+		cgroup = self;
+	}
+	assert_string_equal(jstr(rec, "process.cgroup"), cgroup);
+	assert_string_equal(jstr(rec, "connect.proto"), proto);
+	assert_string_equal(jstr(rec, "connect.family"), family);
+	assert_string_equal(jstr(rec, "connect.dest"), dest);
+	assert_int_equal(jint(rec, "connect.port"), port);
+	assert_true(json_is_boolean(json_object_get(json_object_get(rec, "connect"), "blocked")));
+	assert_int_equal(json_is_true(json_object_get(json_object_get(rec, "connect"), "blocked")),
+			 blocked);
+}
+
+/* Approved: connects, no record.  Not approved: reported, every field. */
+static void test_tcp_approved_and_not(void **state)
+{
+	pid_t ok, bad;
+	long long t0 = now_realtime_ns();
+	json_t *rec;
+
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "127.0.0.1", g.lport, &ok), 0);
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "127.0.0.2", g.lport, &bad), ECONNREFUSED);
+	rec = wait_rec(bad, NULL);
+	assert_non_null(rec);
+	assert_time_recent(rec, t0);
+	assert_connect(rec, bad, "e2e-egress", g.netpoke, "netpoke", NULL, "tcp", "inet",
+		       "127.0.0.2", g.lport, 0);
+	json_decref(rec);
+	/* records arrive in order: the approved connect came first */
+	assert_no_records(ok);
+}
+
+static void test_udp_sendto_reported(void **state)
+{
+	pid_t pid;
+	json_t *rec;
+
+	assert_int_equal(poke(g.netpoke, NULL, "udp", "127.0.0.2", g.uport, &pid), 0);
+	rec = wait_rec(pid, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, pid, "e2e-egress", g.netpoke, "netpoke", NULL, "udp", "inet",
+		       "127.0.0.2", g.uport, 0);
+	json_decref(rec);
+}
+
+static void test_udp_connected_reported(void **state)
+{
+	pid_t pid;
+	json_t *rec;
+
+	assert_int_equal(poke(g.netpoke, NULL, "udpconn", "127.0.0.2", g.uport, &pid), 0);
+	rec = wait_rec(pid, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, pid, "e2e-egress", g.netpoke, "netpoke", NULL, "udp", "inet",
+		       "127.0.0.2", g.uport, 0);
+	json_decref(rec);
+}
+
+static void test_ipv6_reported(void **state)
+{
+	pid_t ok, bad;
+	json_t *rec;
+
+	/* [::1]:lport is approved (nothing listens on ::1 there: refused, not reported) */
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "::1", g.lport, &ok), ECONNREFUSED);
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "::1", g.uport, &bad), ECONNREFUSED);
+	rec = wait_rec(bad, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, bad, "e2e-egress", g.netpoke, "netpoke", NULL, "tcp", "inet6",
+		       "::1", g.uport, 0);
+	json_decref(rec);
+	assert_no_records(ok);
+}
+
+/* An AF_INET6 socket to ::ffff:127.0.0.x: IPv4 patterns apply, in the kernel too. */
+static void test_v4_mapped(void **state)
+{
+	pid_t ok, bad;
+	json_t *rec;
+
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "::ffff:127.0.0.1", g.lport, &ok), 0);
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "::ffff:127.0.0.2", g.lport, &bad),
+			 ECONNREFUSED);
+	rec = wait_rec(bad, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, bad, "e2e-egress", g.netpoke, "netpoke", NULL, "tcp", "inet6",
+		       "::ffff:127.0.0.2", g.lport, 0);
+	json_decref(rec);
+	assert_no_records(ok);
+}
+
+/* action: block refuses with EPERM; the exempt executable (by identity) passes;
+ * another file with the exempt one's name does not. */
+static void test_block_and_exe_identity(void **state)
+{
+	pid_t blocked, exempt, renamed;
+	json_t *rec;
+
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "127.0.0.3", g.bport, &blocked), EPERM);
+	rec = wait_rec(blocked, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, blocked, "e2e-egress-block", g.netpoke, "netpoke", NULL, "tcp",
+		       "inet", "127.0.0.3", g.bport, 1);
+	json_decref(rec);
+
+	/* nothing listens: refused by the stack, not by custos */
+	assert_int_equal(poke(g.proxy, NULL, "tcp", "127.0.0.3", g.bport, &exempt), ECONNREFUSED);
+	assert_int_equal(poke(g.other, NULL, "tcp", "127.0.0.3", g.bport, &renamed), EPERM);
+	rec = wait_rec(renamed, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, renamed, "e2e-egress-block", g.other, "proxy", NULL, "tcp", "inet",
+		       "127.0.0.3", g.bport, 1);
+	json_decref(rec);
+	assert_no_records(exempt);
+
+	/* UDP is refused too */
+	assert_int_equal(poke(g.netpoke, NULL, "udp", "127.0.0.3", g.bport, &blocked), EPERM);
+	rec = wait_rec(blocked, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, blocked, "e2e-egress-block", g.netpoke, "netpoke", NULL, "udp",
+		       "inet", "127.0.0.3", g.bport, 1);
+	json_decref(rec);
+}
+
+static int cgroup2_mount(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char dev[256], dir[4096], type[64];
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (strcmp(type, "cgroup2") == 0) {
+			snprintf(buf, size, "%s", dir);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* A process in a child cgroup is covered: the hooks sit at the cgroup v2 root. */
+static void test_child_cgroup(void **state)
+{
+	char mnt[4096], dir[4096 + 128], rel[128];
+	pid_t pid;
+	json_t *rec;
+
+	assert_int_equal(cgroup2_mount(mnt, sizeof(mnt)), 0);
+	snprintf(rel, sizeof(rel), "/custos-e2e-net-%d", (int)getpid());
+	snprintf(dir, sizeof(dir), "%s%s", mnt, rel);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(poke(g.netpoke, dir, "tcp", "127.0.0.5", g.uport, &pid), ECONNREFUSED);
+	rec = wait_rec(pid, NULL);
+	rmdir(dir);
+	assert_non_null(rec);
+	assert_connect(rec, pid, "e2e-egress", g.netpoke, "netpoke", rel, "tcp", "inet",
+		       "127.0.0.5", g.uport, 0);
+	json_decref(rec);
+}
+
+/* `rules check` refuses a block rule the kernel cannot decide, saying where and why. */
+static void test_rules_check_block_needs_kernel(void **state)
+{
+	struct agent_run r;
+	char out[4096], want[1024];
+	int rc;
+
+	assert_int_equal(harness_setup(&r, "custos: 1\nrules:\n  - id: bad-block\n"
+				       "    on: connect\n    severity: high\n    action: block\n"
+				       "    when:\n      dest: 127.0.0.9/32\n"
+				       "    unless:\n      - comm: [curl]\n"), 0);
+	rc = harness_capture((char *[]){ (char *)harness_custos(), "rules", "check", r.rules,
+					 NULL }, out, sizeof(out));
+	assert_int_equal(rc, 1);
+	snprintf(want, sizeof(want), "%s:3:5: error: rule 'bad-block': action block needs every "
+		 "`unless` condition decided in the kernel, but one uses 'comm'", r.rules);
+	assert_non_null(strstr(out, want));
+	harness_cleanup(&r);
+}
+
+/* `custos run` refuses to start on such a rule, with the same diagnostic. */
+static void test_run_refuses_undecidable_block(void **state)
+{
+	struct agent_run r;
+	char want[1024];
+
+	assert_int_equal(harness_setup(&r, "custos: 1\nrules:\n  - id: bad-block\n"
+				       "    on: connect\n    severity: high\n    action: block\n"
+				       "    when:\n      dest: 127.0.0.9/32\n      uid: 0\n"), 0);
+	assert_int_equal(harness_start(&r, NULL), -ECHILD);
+	snprintf(want, sizeof(want), "%s:3:5: error: rule 'bad-block': action block needs a "
+		 "condition the kernel decides, but `when` uses 'uid'", r.rules);
+	assert_true(harness_log_contains(&r, want, 0));
+	harness_cleanup(&r);
+}
+
+/* SIGHUP: the maps follow the new rules (here: the approved port moves). */
+static void test_sighup_replaces_maps(void **state)
+{
+	char yaml[4096], p2[80];
+	pid_t was_ok, now_ok;
+	json_t *rec;
+
+	/* approve uport instead of lport */
+	snprintf(yaml, sizeof(yaml), rules_fmt, g.uport, g.uport, g.bport, g.r.dir);
+	assert_int_equal(harness_write_rules(&g.r, yaml), 0);
+	assert_int_equal(policy_of(g.r.rules, p2, sizeof(p2)), 0);
+	kill(g.r.pid, SIGHUP);
+	for (int i = 0; i < 250 && !harness_log_contains(&g.r, p2, 0); i++)
+		usleep(20000);
+	assert_true(harness_log_contains(&g.r, p2, 0));
+
+	/* nothing listens on 127.0.0.1:uport: refused by the stack, not reported */
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "127.0.0.1", g.uport, &now_ok),
+			 ECONNREFUSED);
+	assert_int_equal(poke(g.netpoke, NULL, "tcp", "127.0.0.1", g.lport, &was_ok), 0);
+	rec = wait_rec(was_ok, NULL);
+	assert_non_null(rec);
+	snprintf(g.policy, sizeof(g.policy), "%s", p2);
+	assert_connect(rec, was_ok, "e2e-egress", g.netpoke, "netpoke", NULL, "tcp", "inet",
+		       "127.0.0.1", g.lport, 0);
+	json_decref(rec);
+	assert_no_records(now_ok);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_approved_and_not),
+		cmocka_unit_test(test_udp_sendto_reported),
+		cmocka_unit_test(test_udp_connected_reported),
+		cmocka_unit_test(test_ipv6_reported),
+		cmocka_unit_test(test_v4_mapped),
+		cmocka_unit_test(test_block_and_exe_identity),
+		cmocka_unit_test(test_child_cgroup),
+		cmocka_unit_test(test_rules_check_block_needs_kernel),
+		cmocka_unit_test(test_run_refuses_undecidable_block),
+		cmocka_unit_test(test_sighup_replaces_maps),	/* last: changes the rules */
+	};
+
+	return cmocka_run_group_tests_name("e2e net", tests, group_setup, group_teardown);
+}

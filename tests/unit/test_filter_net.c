@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_filter_net.c - the connect-rule compiler (user/filter_net.h): rules
+ * in, the kernel's egress maps out; and a reference evaluation of those maps
+ * (what net.bpf.c computes).  Pure: addresses here are data, nothing is sent.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "filter_net.h"
+#include "filters.h"
+
+static struct rule_set *load(const char *yaml)
+{
+	struct rule_source src = { "t.yaml", yaml, strlen(yaml) };
+	struct rule_set *set = NULL;
+
+	assert_int_equal(rule_set_load(&src, 1, NULL, &set, NULL), 0);
+	return set;
+}
+
+/* A fake file system: /opt/proxy is (1, 100), /opt/bin/a and /opt/bin/b (1, 201/202). */
+static int fake_resolve(const char *glob, struct net_exe_key *keys, size_t max, void *ctx)
+{
+	if (strcmp(glob, "/opt/proxy") == 0) {
+		keys[0] = (struct net_exe_key){ 1, 100 };
+		return 1;
+	}
+	if (strcmp(glob, "/opt/bin/*") == 0) {
+		keys[0] = (struct net_exe_key){ 1, 201 };
+		keys[1] = (struct net_exe_key){ 1, 202 };
+		return 2;
+	}
+	return 0;
+}
+
+/* What net.bpf.c computes: the flagged rule slots for one call. */
+static uint64_t kernel_eval(const struct net_compiled *c, int family, const char *addr,
+			    uint16_t port, int proto, const struct net_exe_key *exe)
+{
+	uint8_t a[16] = { 0 };
+	uint64_t when = 0, unless = 0, flagged, holds, exe_bits = 0, suppress = 0;
+	int fams[2], nf = 0;
+
+	assert_int_equal(inet_pton(family, addr, a), 1);
+	fams[nf++] = family == AF_INET ? 4 : 6;
+	if (family == AF_INET6 && memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+		fams[nf++] = 4;
+	for (int f = 0; f < nf; f++) {
+		const uint8_t *addr16 = fams[f] == 4 && family == AF_INET6 ? a + 12 : a;
+		const struct net_dest_val *best = NULL;
+		unsigned best_len = 0;
+
+		for (size_t i = 0; i < c->n_dest; i++) {
+			const struct net_dest_key *k = &c->dkeys[i];
+			unsigned bits = k->prefixlen - 8, full = bits / 8, rem = bits % 8;
+
+			if (k->family != fams[f] || memcmp(k->addr, addr16, full))
+				continue;
+			if (rem && ((k->addr[full] ^ addr16[full]) & (0xffu << (8 - rem))) & 0xff)
+				continue;
+			if (!best || k->prefixlen > best_len) {
+				best = &c->dvals[i];
+				best_len = k->prefixlen;
+			}
+		}
+		for (uint32_t i = 0; best && i < best->n; i++) {
+			if (port >= best->r[i].lo && port <= best->r[i].hi) {
+				when |= best->r[i].when;
+				unless |= best->r[i].unless;
+			}
+		}
+	}
+	for (size_t i = 0; exe && i < c->n_exe; i++)
+		if (c->ekeys[i].dev == exe->dev && c->ekeys[i].ino == exe->ino)
+			exe_bits = c->evals[i];
+	flagged = (when | c->conf.when_any_dest) & c->conf.active &
+		  (proto == 6 ? c->conf.tcp : c->conf.udp);
+	holds = c->conf.cond_valid & (unless | ~c->conf.cond_need_dest) &
+		(exe_bits | ~c->conf.cond_need_exe) &
+		(proto == 6 ? c->conf.cond_tcp : c->conf.cond_udp);
+	for (int i = 0; i < NET_MAX_RULES; i++)
+		if (holds & c->conf.rule_conds[i])
+			suppress |= 1ULL << i;
+	return flagged & ~suppress;
+}
+
+static const char egress[] =
+	"custos: 1\n"
+	"lists:\n"
+	"  approved: [\"10.0.0.0/8:443\", \"192.0.2.10:3128\", \"[2001:db8::/32]:1-1023\"]\n"
+	"rules:\n"
+	"  - id: bypass\n"
+	"    on: connect\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      dest: [\"0.0.0.0/0\", \"::/0\"]\n"
+	"    unless:\n"
+	"      - dest: $approved\n"
+	"      - exe: /opt/proxy\n"
+	"  - id: metadata\n"
+	"    on: connect\n"
+	"    severity: critical\n"
+	"    action: block\n"
+	"    when:\n"
+	"      dest: 169.254.169.254/32\n"
+	"      proto: tcp\n"
+	"    unless:\n"
+	"      - exe: \"/opt/bin/*\"\n"
+	"  - id: curl-anywhere\n"
+	"    on: connect\n"
+	"    severity: low\n"
+	"    when:\n"
+	"      comm: curl\n";
+
+static void test_slots_and_masks(void **state)
+{
+	struct rule_set *rs = load(egress);
+	struct net_compiled c;
+
+	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(c.n_slots, 3);
+	assert_string_equal(c.slot[0]->id, "bypass");
+	assert_string_equal(c.slot[2]->id, "curl-anywhere");
+	assert_int_equal(c.conf.active, 7);
+	assert_int_equal(c.conf.block, 2);
+	assert_int_equal(c.conf.when_any_dest, 4);	/* curl-anywhere has no dest */
+	assert_int_equal(c.conf.tcp, 7);
+	assert_int_equal(c.conf.udp, 5);		/* metadata: tcp only */
+	assert_int_equal(c.exact, 3);			/* comm is not kernel-evaluable */
+	/* conditions: bypass's two, metadata's one */
+	assert_int_equal(c.conf.cond_valid, 7);
+	assert_int_equal(c.conf.rule_conds[0], 3);
+	assert_int_equal(c.conf.rule_conds[1], 4);
+	assert_int_equal(c.conf.cond_need_dest, 1);
+	assert_int_equal(c.conf.cond_need_exe, 6);
+	assert_int_equal(c.n_exe, 3);
+	net_compiled_free(&c);
+	rule_set_free(rs);
+}
+
+static void test_kernel_decision(void **state)
+{
+	struct rule_set *rs = load(egress);
+	struct net_exe_key proxy = { 1, 100 }, tool = { 1, 201 }, other = { 2, 100 };
+	struct net_compiled c;
+
+	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	/* approved: only the inexact comm rule is flagged (the agent decides) */
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 443, 6, NULL), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.10", 3128, 17, NULL), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "2001:db8::1", 80, 6, NULL), 4);
+	/* not approved: the port or the prefix differs */
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 80, 6, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.11", 3128, 6, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "2001:db8::1", 1024, 6, NULL), 5);
+	/* v4-mapped: IPv4 patterns apply */
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:10.9.9.9", 443, 6, NULL), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:10.9.9.9", 444, 6, NULL), 5);
+	/* the proxy by identity, not by name: same inode on another device is not it */
+	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.7", 53, 17, &proxy), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.7", 53, 17, &other), 5);
+	/* metadata: blocked for TCP, tools exempt, UDP not covered */
+	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 6, NULL), 7);
+	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 6, &tool), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 17, NULL), 5);
+	net_compiled_free(&c);
+	rule_set_free(rs);
+}
+
+/* ::/0 does not cover IPv4, 0.0.0.0/0 does not cover IPv6 (as the matcher). */
+static void test_families_separate(void **state)
+{
+	struct rule_set *rs = load("custos: 1\nrules:\n  - id: v6\n    on: connect\n"
+				   "    severity: low\n    when:\n      dest: \"::/0\"\n");
+	struct net_compiled c;
+
+	assert_int_equal(net_compile(rs, NULL, NULL, &c, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 1, 6, NULL), 1);
+	assert_int_equal(kernel_eval(&c, AF_INET, "127.0.0.1", 1, 6, NULL), 0);
+	net_compiled_free(&c);
+	rule_set_free(rs);
+}
+
+static void assert_check_fails(const char *yaml, const char *want)
+{
+	struct rule_set *rs = load(yaml);
+	struct rule_diags d = { 0 };
+	char buf[1024];
+
+	assert_int_equal(filter_net_check(rs, &d), -EINVAL);
+	assert_int_equal(d.n, 1);
+	rule_diag_format(&d.v[0], buf, sizeof(buf));
+	if (!strstr(buf, want))
+		fail_msg("got: %s", buf);
+	rule_diags_free(&d);
+	rule_set_free(rs);
+}
+
+static void test_check_block_rules(void **state)
+{
+	assert_check_fails("custos: 1\nrules:\n  - id: b\n    on: connect\n    severity: low\n"
+			   "    action: block\n    when:\n      uid: 0\n      dest: 0.0.0.0/0\n",
+			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
+			   "kernel decides, but `when` uses 'uid'");
+	assert_check_fails("custos: 1\nrules:\n  - id: b\n    on: connect\n    severity: low\n"
+			   "    action: block\n    when:\n      dest: 0.0.0.0/0\n"
+			   "    unless:\n      - exe: \"/opt/**/proxy\"\n",
+			   "one uses 'exe' with a wildcard it cannot resolve");
+	assert_check_fails("custos: 1\nrules:\n  - id: b\n    on: connect\n    severity: low\n"
+			   "    action: block\n    when:\n      dest: 0.0.0.0/0\n"
+			   "    unless:\n      - cgroup: /system.slice/**\n",
+			   "one uses 'cgroup'");
+}
+
+/* A report rule with the same conditions is fine: the kernel over-reports. */
+static void test_check_report_rules_pass(void **state)
+{
+	struct rule_set *rs = load("custos: 1\nrules:\n  - id: r\n    on: connect\n"
+				   "    severity: low\n    when:\n      dest: 0.0.0.0/0\n"
+				   "    unless:\n      - cgroup: /system.slice/**\n"
+				   "      - exe: \"/opt/**/proxy\"\n");
+	struct rule_diags d = { 0 };
+	struct net_compiled c;
+
+	assert_int_equal(filter_net_check(rs, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(c.exact, 0);
+	assert_int_equal(c.conf.cond_valid, 0);	/* neither condition in the kernel */
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 1, 6, NULL), 1);
+	net_compiled_free(&c);
+	rule_set_free(rs);
+}
+
+static void test_exe_glob_kernel(void **state)
+{
+	assert_true(net_exe_glob_kernel("/usr/bin/squid"));
+	assert_true(net_exe_glob_kernel("/opt/bin/*"));
+	assert_true(net_exe_glob_kernel("/opt/bin/proxy-[0-9]"));
+	assert_false(net_exe_glob_kernel("/opt/*/proxy"));
+	assert_false(net_exe_glob_kernel("/opt/bin/**"));
+	assert_false(net_exe_glob_kernel("**/proxy"));
+	assert_false(net_exe_glob_kernel("proxy"));
+}
+
+static void test_too_many_port_ranges(void **state)
+{
+	char yaml[4096];
+	size_t n = (size_t)snprintf(yaml, sizeof(yaml), "custos: 1\nrules:\n  - id: p\n"
+				    "    on: connect\n    severity: low\n    when:\n"
+				    "      dest: [");
+
+	for (int i = 1; i <= NET_PORT_RANGES + 1; i++)
+		n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "%s\"10.0.0.1:%d\"",
+				      i > 1 ? ", " : "", i);
+	snprintf(yaml + n, sizeof(yaml) - n, "]\n");
+	assert_check_fails(yaml, "distinct port ranges apply to 10.0.0.1/32");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slots_and_masks),
+		cmocka_unit_test(test_kernel_decision),
+		cmocka_unit_test(test_families_separate),
+		cmocka_unit_test(test_check_block_rules),
+		cmocka_unit_test(test_check_report_rules_pass),
+		cmocka_unit_test(test_exe_glob_kernel),
+		cmocka_unit_test(test_too_many_port_ranges),
+	};
+
+	return cmocka_run_group_tests_name("filter_net", tests, NULL, NULL);
+}
