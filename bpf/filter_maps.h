@@ -56,6 +56,32 @@
 /* file_watch_ids key.  dev is the kernel's encoding (sb->s_dev,
  * MAJOR << 20 | MINOR), not st_dev: the agent converts with major()/minor(). */
 struct file_ident {
+	__u64 dev;
+	__u64 ino;
+};
+
+/* file_watch_names key: the basename, NUL padded. */
+struct file_name_key {
+	char name[FILE_NAME_KEY];
+};
+
+/* file_watch_suffixes key: the last len bytes of a name, NUL padded. */
+struct file_suffix_key {
+	__u32 len;		/* 1 .. FILE_SUFFIX_MAX */
+	char s[FILE_SUFFIX_MAX];
+};
+
+/* file_cfg[0] */
+struct file_cfg {
+	__u32 match_all;	/* 1: send every open */
+	__u32 suffix_lens;	/* bit n set: some suffix of n bytes is watched */
+	__u32 any_ids;		/* file_watch_ids is not empty */
+	__u32 any_names;	/* file_watch_names is not empty */
+};
+
+#define FILE_WATCH_MAX 4096	/* entries per map */
+
+/*
  * connect: the egress decision, taken in the cgroup sock_addr programs
  * (bpf/net.bpf.c).  Every enabled `on: connect` rule, in load order, gets a
  * rule slot i < NET_MAX_RULES; each `unless` condition the kernel can
@@ -119,27 +145,6 @@ struct net_exe_key {
 	__u64 dev;
 	__u64 ino;
 };
-
-/* file_watch_names key: the basename, NUL padded. */
-struct file_name_key {
-	char name[FILE_NAME_KEY];
-};
-
-/* file_watch_suffixes key: the last len bytes of a name, NUL padded. */
-struct file_suffix_key {
-	__u32 len;		/* 1 .. FILE_SUFFIX_MAX */
-	char s[FILE_SUFFIX_MAX];
-};
-
-/* file_cfg[0] */
-struct file_cfg {
-	__u32 match_all;	/* 1: send every open */
-	__u32 suffix_lens;	/* bit n set: some suffix of n bytes is watched */
-	__u32 any_ids;		/* file_watch_ids is not empty */
-	__u32 any_names;	/* file_watch_names is not empty */
-};
-
-#define FILE_WATCH_MAX 4096	/* entries per map */
 
 /* net_conf[0]: masks over rule slots (r) and condition slots (c). */
 struct net_conf {

@@ -53,26 +53,6 @@ struct {
 } scratch_map __weak SEC(".maps");
 
 /* file pre-filter (contract in filter_maps.h): the agent writes, file.bpf.c reads. */
-/* net_dest: the agent writes (filter_net.c) every prefix of a connect rule's
- * `when.dest` or an `unless` condition's `dest`; net.bpf.c reads. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct net_dest_key);
-	__type(value, struct net_dest_val);
-} net_dest __weak SEC(".maps");
-
-/* net_exe: the agent writes the identities of `unless: exe` executables
- * with their condition slots; net.bpf.c reads. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct net_exe_key);
-	__type(value, __u64);
-} net_exe __weak SEC(".maps");
-
-/* net_conf: the agent writes the slot masks (filter_maps.h); net.bpf.c reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -100,6 +80,32 @@ struct {
 	__type(key, struct file_suffix_key);
 	__type(value, __u8);
 } file_watch_suffixes __weak SEC(".maps");
+
+
+/* net_dest: the agent writes (filter_net.c) every prefix of a connect rule's
+ * `when.dest` or an `unless` condition's `dest`; net.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct net_dest_key);
+	__type(value, struct net_dest_val);
+} net_dest __weak SEC(".maps");
+
+/* net_exe: the agent writes the identities of `unless: exe` executables
+ * with their condition slots; net.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct net_exe_key);
+	__type(value, __u64);
+} net_exe __weak SEC(".maps");
+
+/* net_conf: the agent writes the slot masks (filter_maps.h); net.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, struct net_conf);
 } net_conf __weak SEC(".maps");
 

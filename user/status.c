@@ -284,6 +284,8 @@ void status_render(struct agent *a, enum status_format fmt, struct sbuf *out)
 	struct self_usage u;
 
 	self_usage(&u);
+	/* the loop reads them every 100 ms; a request gets them as of now */
+	loader_read_stats(&a->loader, a->bpf_stats, STAT__COUNT);
 	if (fmt == STATUS_JSON)
 		render_json(a, &u, out);
 	else if (fmt == STATUS_METRICS)
