@@ -99,6 +99,21 @@ class Agent:
             return None
         return total / 1e9
 
+    def bpf_map_rss_kib(self):
+        """Rss of the agent's mmap'd BPF maps (the ring buffer: its data
+        pages are mapped twice, and both count), from /proc/PID/smaps."""
+        total, in_map = 0, False
+        try:
+            with open("/proc/%d/smaps" % self.proc.pid) as f:
+                for line in f:
+                    if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                        in_map = line.rstrip().endswith("anon_inode:bpf-map")
+                    elif in_map and line.startswith("Rss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            return None
+        return total
+
     def hwm_kib(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
@@ -259,6 +274,7 @@ def run_case(args, case, tmp):
                 w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
                 cpu1, sch1 = agent.cpu_s(), agent.sched_s()
                 hwm = agent.hwm_kib()
+                maprss = agent.bpf_map_rss_kib()
                 cpu_total = cpu1
             finally:
                 rc = agent.stop()
@@ -268,7 +284,7 @@ def run_case(args, case, tmp):
                      agent_cpu_total_s=cpu_total,
                      agent_cpu_sched_s=(sch1 - sch0) if sch0 is not None and sch1 is not None
                      else None,
-                     agent_hwm_kib=hwm, agent_exit=rc, sink_lines=allrecs,
+                     agent_hwm_kib=hwm, agent_bpf_map_rss_kib=maprss, agent_exit=rc, sink_lines=allrecs,
                      sink_bad_lines=bad, records=recs, lost=lost)
             if case["rule"]:
                 w["violations"] = w["ops"] + w["warmup"]
@@ -302,6 +318,7 @@ def summarize(case, pairs):
         # agent CPU as a share of one core over the workload's run
         "agent_cpu_pct_median": med(100.0 * x["agent_cpu_s"] / x["secs"] for x in w),
         "agent_hwm_kib_max": max(x["agent_hwm_kib"] or 0 for x in w),
+        "agent_bpf_map_rss_kib_max": max(x["agent_bpf_map_rss_kib"] or 0 for x in w),
         "agent_ready_s_median": med(x["agent_ready_s"] for x in w),
         "agent_ready_s_max": max(x["agent_ready_s"] for x in w),
         "agent_exit_codes": sorted({x["agent_exit"] for x in w}),
@@ -321,7 +338,7 @@ def summarize(case, pairs):
 
 def table(results):
     hdr = ("case", "ratio", "min-max", "ns/op w/o", "+ns/op", "agent cpu", "(sched)",
-           "peak RSS", "ready", "records/lost/violations")
+           "peak RSS", "(bpf maps)", "ready", "records/lost/violations")
     rows = []
     for r in results:
         if r.get("skipped"):
@@ -343,6 +360,7 @@ def table(results):
                      "-" if s["agent_cpu_sched_s_median"] is None
                      else "%.1f ms" % (1000 * s["agent_cpu_sched_s_median"]),
                      "%.1f MiB" % (s["agent_hwm_kib_max"] / 1024.0),
+                     "%.1f MiB" % (s["agent_bpf_map_rss_kib_max"] / 1024.0),
                      "%.0f ms" % (1000 * s["agent_ready_s_median"]), rec))
     full = [r for r in rows if len(r) == len(hdr)]
     widths = [max(len(str(x[i])) for x in [hdr] + full) for i in range(len(hdr))]
