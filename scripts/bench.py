@@ -38,7 +38,15 @@ def log(msg):
 
 # ---- agent ------------------------------------------------------------------
 
-class Agent:
+class Monitor:
+    """A monitoring daemon under test (self.proc: its Popen): what it costs."""
+    stderr_lines = ()
+
+    def count(self, jsonl, rule_id, wpid):
+        return count_sink(jsonl, rule_id)
+
+
+class Agent(Monitor):
     """custos run, with the time from spawn to `custos: ready` measured."""
 
     def __init__(self, binary, rules, jsonl, ready_timeout=30.0):
@@ -136,13 +144,13 @@ class Agent:
 # ---- workload ---------------------------------------------------------------
 
 def run_workload(binary, mode, secs, extra):
-    out = subprocess.run([binary, mode, "-t", str(secs)] + extra,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         check=False)
-    if out.returncode != 0:
-        raise RuntimeError("workload %s failed: %s" % (mode, out.stderr.decode().strip()))
-    kv = dict(tok.split("=", 1) for tok in out.stdout.decode().split())
-    return {"ops": int(kv["ops"]), "warmup": int(kv["warmup"]),
+    p = subprocess.Popen([binary, mode, "-t", str(secs)] + extra,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    so, se = p.communicate()
+    if p.returncode != 0:
+        raise RuntimeError("workload %s failed: %s" % (mode, se.decode().strip()))
+    kv = dict(tok.split("=", 1) for tok in so.decode().split())
+    return {"pid": p.pid, "ops": int(kv["ops"]), "warmup": int(kv["warmup"]),
             "secs": float(kv["secs"]), "ops_per_s": float(kv["ops_per_s"]),
             "ns_per_op": float(kv["ns_per_op"])}
 
@@ -257,6 +265,142 @@ def supported(args, case, tmp):
     return None
 
 
+AUDIT_KEY = "custos-bench"
+
+
+def auditctl(*a, check=True):
+    out = subprocess.run(["auditctl"] + list(a), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    if check and out.returncode != 0:
+        raise RuntimeError("auditctl %s: %s" % (" ".join(a), out.stdout.decode().strip()))
+    return out.stdout.decode()
+
+
+def audit_status():
+    st = {}
+    for line in auditctl("-s").splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            st[parts[0]] = parts[1]
+    return st
+
+
+class Auditd(Agent):
+    """auditd -n with the given auditctl rules (each a list of arguments).
+    Ready: when the kernel reports auditd's pid as the audit daemon and the
+    rules are in.  Stopping deletes every rule (the driver checked there were
+    none before), restores enabled/backlog_limit and stops auditd."""
+
+    def __init__(self, rules, saved, confdir, mode, ready_timeout=20.0):
+        self.saved = saved
+        self.mode = mode
+        self.stderr_lines = []
+        self.LOG = os.path.join(confdir, "audit.log")
+        if os.path.exists(self.LOG):
+            os.unlink(self.LOG)
+        self.log_off = 0
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(["auditd", "-n", "-c", confdir], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while audit_status().get("pid") != str(self.proc.pid):
+                if self.proc.poll() is not None or time.monotonic() - t0 > ready_timeout:
+                    raise RuntimeError("auditd did not register (exit %s)" % self.proc.poll())
+                time.sleep(0.005)
+            auditctl("-b", "8192")
+            auditctl("-e", "1")
+            for r in rules:
+                auditctl(*r)
+        except BaseException:
+            self.stop()
+            raise
+        self.ready_s = time.monotonic() - t0
+        self.lost0 = int(audit_status().get("lost", 0))
+
+    def hooks(self):
+        return []
+
+    def stop(self, timeout=20.0):
+        self.lost1 = int(audit_status().get("lost", 0))
+        audit_restore(self.saved)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def count(self, jsonl, rule_id, wpid):
+        """SYSCALL records with our key appended to audit.log by the workload
+        (pid) or its children (ppid) -- the execve rule logs every exec on
+        the host --, all lines appended, and the kernel's lost counter."""
+        recs = lines = 0
+        mine = re.compile(rb"\b%s=%d\b" % (b"ppid" if self.mode == "exec" else b"pid", wpid))
+        try:
+            with open(self.LOG, "rb") as f:
+                f.seek(self.log_off)
+                for raw in f:
+                    lines += 1
+                    if raw.startswith(b"type=SYSCALL") and (b'key="%s"' % AUDIT_KEY.encode()) in raw \
+                            and mine.search(raw):
+                        recs += 1
+        except OSError:
+            pass
+        return recs, lines, max(0, self.lost1 - self.lost0), 0
+
+
+def audit_restore(saved):
+    auditctl("-D", check=False)
+    auditctl("-e", saved.get("enabled", "0"), check=False)
+    auditctl("-b", saved.get("backlog_limit", "64"), check=False)
+
+
+def audit_cases(args, tmp):
+    """auditd side by side, or the reason it cannot run."""
+    if not shutil.which("auditd") or not shutil.which("auditctl"):
+        return None, "auditd not installed (scripts/deps.sh bench installs it)"
+    st = audit_status()
+    if st.get("pid", "0") != "0" or "No rules" not in auditctl("-l"):
+        return None, "the audit subsystem is in use on this host (daemon or rules); not touching it"
+    # auditd with a config of its own: its log in the temp dir, never rotated
+    # (so a run's records are all in one file) and /var/log/audit untouched
+    confdir = os.path.join(tmp, "auditd")
+    os.mkdir(confdir, 0o700)
+    conf = {}
+    try:
+        with open("/etc/audit/auditd.conf") as f:
+            for line in f:
+                if "=" in line and not line.lstrip().startswith("#"):
+                    k_, v_ = line.split("=", 1)
+                    conf[k_.strip()] = v_.strip()
+    except OSError:
+        pass
+    conf.update(log_file=os.path.join(confdir, "audit.log"), max_log_file_action="ignore",
+                space_left_action="ignore", admin_space_left_action="ignore",
+                disk_full_action="ignore", disk_error_action="ignore", log_group="root")
+    with open(os.path.join(confdir, "auditd.conf"), "w") as f:
+        os.fchmod(f.fileno(), 0o600)
+        for k_, v_ in conf.items():
+            f.write("%s = %s\n" % (k_, v_))
+    watched = os.path.join(tmp, "audit-watched")
+    other = os.path.join(tmp, "audit-other")
+    os.mkdir(watched)
+    os.mkdir(other)
+    mk = lambda rules, mode: (lambda jsonl: Auditd(rules, st, confdir, mode))
+    k = ["-k", AUDIT_KEY]
+    cases = [
+        dict(name="auditd-open-innocent", mode="open", extra=[], rule=None,
+             start=mk([["-w", other, "-p", "r"] + k], "open")),
+        dict(name="auditd-open-every-match", mode="open", extra=["-d", watched], rule=AUDIT_KEY,
+             start=mk([["-w", watched, "-p", "r"] + k], "open")),
+        dict(name="auditd-exec-every-match", mode="exec", extra=[], rule=AUDIT_KEY,
+             start=mk([["-a", "always,exit", "-F", "arch=b64", "-S", "execve"] + k], "exec")),
+    ]
+    return (cases, st), None
+
+
 def run_case(args, case, tmp):
     pairs = []
     for i in range(args.pairs):
@@ -268,7 +412,8 @@ def run_case(args, case, tmp):
                                                args.seconds, case["extra"])
                 continue
             jsonl = os.path.join(tmp, "%s-%d.jsonl" % (case["name"], i))
-            agent = Agent(args.agent, case["rules"], jsonl)
+            agent = (case["start"](jsonl) if "start" in case
+                     else Agent(args.agent, case["rules"], jsonl))
             try:
                 cpu0, sch0 = agent.cpu_s(), agent.sched_s()
                 w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
@@ -278,8 +423,9 @@ def run_case(args, case, tmp):
                 cpu_total = cpu1
             finally:
                 rc = agent.stop()
-            recs, allrecs, lost, bad = count_sink(jsonl, case["rule"])
-            os.unlink(jsonl)
+            recs, allrecs, lost, bad = agent.count(jsonl, case["rule"], w["pid"])
+            if os.path.exists(jsonl):
+                os.unlink(jsonl)
             w.update(agent_ready_s=agent.ready_s, agent_cpu_s=cpu1 - cpu0,
                      agent_cpu_total_s=cpu_total,
                      agent_cpu_sched_s=(sch1 - sch0) if sch0 is not None and sch1 is not None
@@ -403,12 +549,14 @@ def targets(results):
                    "%.0f/s%s" % (s["delivered_per_s_median"], "" if s["no_loss"] else " WITH LOSS")),
         lambda v: v >= 300000)
     ship = [r["summary"] for r in results
-            if r.get("summary") and r["name"].endswith("-innocent")]
+            if r.get("summary") and r["name"].endswith("-innocent")
+            and not r["name"].startswith("auditd")]
     if ship:
         m = max(s["agent_hwm_kib_max"] for s in ship) / 1024.0
         out.append(dict(target="agent peak RSS, shipped rules", goal="<= 32 MiB", value=m,
                         measured="%.1f MiB" % m, verdict="pass" if m <= 32 else "FAIL"))
-    ran = [r["summary"] for r in results if r.get("summary")]
+    ran = [r["summary"] for r in results
+           if r.get("summary") and not r["name"].startswith("auditd")]
     if ran:
         m = max(s["agent_ready_s_max"] for s in ran)
         out.append(dict(target="start to ready (max)", goal="<= 1 s", value=m,
@@ -433,6 +581,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0,
                     help="seconds per workload run (default 2)")
     ap.add_argument("--cases", help="comma-separated subset of the cases")
+    ap.add_argument("--auditd", action="store_true",
+                    help="also run auditd with equivalent rules, side by side")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root (the agent loads BPF programs)")
@@ -442,6 +592,8 @@ def main():
         if not os.access(b, os.X_OK):
             sys.exit("bench: %s missing (make bench builds it)" % b)
 
+    # SIGTERM unwinds like Ctrl-C: agents stopped, audit rules removed, temp dir gone
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
     started = datetime.datetime.now(datetime.timezone.utc)
     tmp = tempfile.mkdtemp(prefix="custos-bench-")
     results = []
@@ -456,6 +608,21 @@ def main():
             results.append({"name": case["name"], "mode": case["mode"],
                             "match_rule": case["rule"], "pairs": pairs,
                             "summary": summarize(case, pairs)})
+        if args.auditd:
+            got, why = audit_cases(args, tmp)
+            if why:
+                log("auditd skipped: %s" % why)
+                results.append({"name": "auditd", "mode": "-", "skipped": why})
+            else:
+                acases, saved = got
+                try:
+                    for case in acases:
+                        pairs = run_case(args, case, tmp)
+                        results.append({"name": case["name"], "mode": case["mode"],
+                                        "match_rule": case["rule"], "pairs": pairs,
+                                        "summary": summarize(case, pairs)})
+                finally:
+                    audit_restore(saved)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
