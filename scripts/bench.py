@@ -321,6 +321,14 @@ class Auditd(Agent):
         return []
 
     def stop(self, timeout=20.0):
+        # let auditd read what the kernel still queues before it is stopped
+        # (it does not on SIGTERM, and those records are not counted as lost)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 5 and self.proc.poll() is None:
+            if audit_status().get("backlog", "0") == "0":
+                break
+            time.sleep(0.01)
+        time.sleep(0.05)
         self.lost1 = int(audit_status().get("lost", 0))
         audit_restore(self.saved)
         if self.proc.poll() is None:
@@ -564,6 +572,24 @@ def targets(results):
     return out
 
 
+def other_monitors():
+    """Other custos agents and audit daemons running now: their hooks run in
+    both the with and the without runs, and make the numbers noisier."""
+    found = []
+    me = os.getpid()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == me:
+            continue
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm in ("custos", "auditd"):
+            found.append("%s:%s" % (comm, pid))
+    return found
+
+
 def git(*a):
     try:
         return subprocess.run(["git", "-C", ROOT] + list(a), stdout=subprocess.PIPE,
@@ -595,6 +621,10 @@ def main():
     # SIGTERM unwinds like Ctrl-C: agents stopped, audit rules removed, temp dir gone
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
     started = datetime.datetime.now(datetime.timezone.utc)
+    others = other_monitors()
+    started_load = os.getloadavg()
+    if others:
+        log("warning: other monitors running (%s): numbers will be noisy" % " ".join(others))
     tmp = tempfile.mkdtemp(prefix="custos-bench-")
     results = []
     try:
@@ -634,7 +664,9 @@ def main():
         "kernel": platform.release(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
-        "loadavg_start": os.getloadavg(),
+        "loadavg_start": started_load,
+        "loadavg_end": os.getloadavg(),
+        "other_monitors_at_start": others,
         "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "pairs": args.pairs,
         "seconds_per_run": args.seconds,
@@ -645,9 +677,12 @@ def main():
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
-    print("custos bench  commit %s%s  kernel %s  %s  %d pairs x %gs  loadavg %.2f"
+    print("custos bench  commit %s%s  kernel %s  %s  %d pairs x %gs  loadavg %.2f..%.2f"
           % ((doc["commit"] or "?")[:12], "-dirty" if doc["dirty"] else "",
-             doc["kernel"], doc["date"], args.pairs, args.seconds, doc["loadavg_start"][0]))
+             doc["kernel"], doc["date"], args.pairs, args.seconds,
+             doc["loadavg_start"][0], doc["loadavg_end"][0]))
+    if others:
+        print("other monitors running at start: %s" % " ".join(others))
     print(table(results))
     print()
     tg = doc["targets"]
