@@ -249,7 +249,11 @@ def supported(args, case, tmp):
         return ("`on: %s` rules not supported by this build (rules check: %s)"
                 % (case["family"], chk.stdout.decode().strip().splitlines()[0]))
     jsonl = os.path.join(tmp, "probe-%s.jsonl" % case["name"])
-    agent = Agent(args.agent, case["rules"], jsonl)
+    try:
+        agent = Agent(args.agent, case["rules"], jsonl)
+    except RuntimeError as e:
+        return ("`on: %s` rules: the agent does not start with one, not supported by this "
+                "build (%s)" % (case["family"], str(e).splitlines()[-1]))
     try:
         subprocess.run([args.workload, case["mode"], "-n", "64"] + case["extra"],
                        stdout=subprocess.DEVNULL, check=True)
