@@ -55,6 +55,7 @@ help:
 	@echo "make test       install missing packages, build, run unit and end-to-end tests (root)"
 	@echo "make test-unit  unit tests only (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
+	@echo "make bench      workload with and without the agent, alternated (root; BENCH_ARGS=--help)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make clean      remove build/"
 
@@ -79,6 +80,16 @@ tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
 
 vmlinux:
 	scripts/gen-vmlinux.sh $(ARCH)
+
+# overhead benchmark (root): docs/PERFORMANCE.md; e.g. make bench BENCH_ARGS="--pairs 9"
+bench: $(BUILD)/custos $(BUILD)/bench/workload
+	python3 scripts/bench.py --agent $(BUILD)/custos --workload $(BUILD)/bench/workload \
+		--out $(BUILD)/bench/results.json $(BENCH_ARGS)
+
+# the workload generator bench.py times (plain C, no libraries)
+$(BUILD)/bench/workload: tests/bench/workload.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # --- kernel side -----------------------------------------------------------
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf

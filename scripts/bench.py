@@ -1,0 +1,703 @@
+#!/usr/bin/env python3
+"""custos overhead benchmark (`make bench`; methodology in docs/PERFORMANCE.md).
+
+Per case, PAIRS pairs of runs of tests/bench/workload: one without the agent,
+one with a freshly started agent, the order alternating from pair to pair
+(without-with, with-without, ...).  Reports per case the median overhead ratio
+(ns/op with / ns/op without) and its min-max over the pairs, ns added per op,
+the agent's CPU time over the workload run, its peak RSS (VmHWM) and its
+start-to-ready time; for the matching cases, records delivered vs violations
+caused.  Table on stdout, everything in --out (JSON).
+
+Every bit of traffic goes to 127.0.0.1 (the workload's own listener).
+Root is needed (the agent loads BPF programs).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+# ---- agent ------------------------------------------------------------------
+
+class Monitor:
+    """A monitoring daemon under test (self.proc: its Popen): what it costs."""
+    stderr_lines = ()
+
+    def count(self, jsonl, rule_id, wpid):
+        return count_sink(jsonl, rule_id)
+
+
+class Agent(Monitor):
+    """custos run, with the time from spawn to `custos: ready` measured."""
+
+    def __init__(self, binary, rules, jsonl, ready_timeout=30.0):
+        args = [binary, "run"]
+        for r in rules:
+            args += ["--rules", r]
+        args += ["--output", "jsonl:" + jsonl]
+        self.stderr_lines = []
+        self.ready = threading.Event()
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        self.ready_at = None
+        # the reader keeps draining stderr after ready, so the agent never
+        # blocks on a full pipe
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.ready.wait(ready_timeout) or self.ready_at is None:
+            self.stop()
+            raise RuntimeError("agent not ready after %.0f s; stderr:\n%s"
+                               % (ready_timeout, "".join(self.stderr_lines)))
+        self.ready_s = self.ready_at - t0
+
+    def _read(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            self.stderr_lines.append(line)
+            if line.strip() == "custos: ready" and not self.ready.is_set():
+                self.ready_at = time.monotonic()
+                self.ready.set()
+        self.ready.set()  # exited: wake the waiter
+
+    def hooks(self):
+        for line in self.stderr_lines:
+            m = re.search(r"hooks: (.*)", line)
+            if m:
+                return m.group(1).split()
+        return []
+
+    def cpu_s(self):
+        """utime + stime of the agent so far, seconds (/proc/PID/stat)."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # after "pid (comm)": state is field 3, utime 14, stime 15
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def sched_s(self):
+        """CPU time of all the agent's threads from schedstat (ns resolution,
+        where utime+stime count whole clock ticks); None without schedstats."""
+        total = 0
+        try:
+            tdir = "/proc/%d/task" % self.proc.pid
+            for tid in os.listdir(tdir):
+                with open("%s/%s/schedstat" % (tdir, tid)) as f:
+                    total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return total / 1e9
+
+    def bpf_map_rss_kib(self):
+        """Rss of the agent's mmap'd BPF maps (the ring buffer: its data
+        pages are mapped twice, and both count), from /proc/PID/smaps."""
+        total, in_map = 0, False
+        try:
+            with open("/proc/%d/smaps" % self.proc.pid) as f:
+                for line in f:
+                    if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                        in_map = line.rstrip().endswith("anon_inode:bpf-map")
+                    elif in_map and line.startswith("Rss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            return None
+        return total
+
+    def hwm_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return None
+
+    def stop(self, timeout=20.0):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(5)
+        return self.proc.returncode
+
+
+# ---- workload ---------------------------------------------------------------
+
+def run_workload(binary, mode, secs, extra):
+    p = subprocess.Popen([binary, mode, "-t", str(secs)] + extra,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    so, se = p.communicate()
+    if p.returncode != 0:
+        raise RuntimeError("workload %s failed: %s" % (mode, se.decode().strip()))
+    kv = dict(tok.split("=", 1) for tok in so.decode().split())
+    return {"pid": p.pid, "ops": int(kv["ops"]), "warmup": int(kv["warmup"]),
+            "secs": float(kv["secs"]), "ops_per_s": float(kv["ops_per_s"]),
+            "ns_per_op": float(kv["ns_per_op"])}
+
+
+def count_sink(path, rule_id):
+    """(records of rule_id, all records, sum of loss.lost) in a jsonl file."""
+    recs = allrecs = lost = 0
+    bad = 0
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return 0, 0, 0, 0
+    with f:
+        for raw in f:
+            try:
+                ev = json.loads(raw)
+            except ValueError:
+                bad += 1
+                continue
+            allrecs += 1
+            if ev.get("kind") == "loss":
+                lost += int(ev.get("loss", {}).get("lost", 0))
+            elif rule_id and ev.get("rule") == rule_id:
+                recs += 1
+    return recs, allrecs, lost, bad
+
+
+# ---- cases ------------------------------------------------------------------
+
+def rule_file(tmp, name, body):
+    path = os.path.join(tmp, name + ".yaml")
+    with open(path, "w") as f:
+        f.write("custos: 1\nrules:\n" + body)
+    return path
+
+
+def make_cases(args, tmp):
+    """Each case: name, mode, rules, workload args, match rule id (or None),
+    and the hook family a matching case needs (to skip it when absent)."""
+    shipped = os.path.join(ROOT, "rules")
+    workload_real = os.path.realpath(args.workload)
+    true_real = os.path.realpath("/bin/true")
+    open_dir = os.path.join(tmp, "files")
+    os.mkdir(open_dir)
+    cases = [
+        dict(name="open-innocent", mode="open", rules=[shipped], extra=[], rule=None),
+        dict(name="connect-innocent", mode="connect", rules=[shipped], extra=[], rule=None),
+        dict(name="exec-innocent", mode="exec", rules=[shipped], extra=[], rule=None),
+    ]
+    # every exec of the workload's children matches; parent_exe keeps other
+    # engineers' /bin/true out of the count
+    cases.append(dict(
+        name="exec-every-match", mode="exec", extra=[], rule="bench-exec-match",
+        rules=[shipped, rule_file(tmp, "exec-match",
+            "  - id: bench-exec-match\n"
+            "    description: bench - every exec of true by the workload\n"
+            "    on: exec\n    severity: low\n"
+            "    when:\n      exe: %s\n      parent_exe: %s\n"
+            % (json.dumps(true_real), json.dumps(workload_real)))]))
+    cases.append(dict(
+        name="open-every-match", mode="open", extra=["-d", open_dir],
+        rule="bench-open-match", family="file",
+        rules=[shipped, rule_file(tmp, "open-match",
+            "  - id: bench-open-match\n"
+            "    description: bench - every open in the workload's directory\n"
+            "    on: file\n    severity: low\n"
+            "    when:\n      path: %s\n      exe: %s\n"
+            % (json.dumps(open_dir + "/**"), json.dumps(workload_real)))]))
+    cases.append(dict(
+        name="connect-every-match", mode="connect", extra=[],
+        rule="bench-connect-unapproved", family="connect",
+        rules=[shipped, rule_file(tmp, "connect-match",
+            "  - id: bench-connect-unapproved\n"
+            "    description: bench - every connect to loopback is unapproved\n"
+            "    on: connect\n    severity: low\n"
+            "    when:\n      dest: 127.0.0.0/8\n      proto: tcp\n      exe: %s\n"
+            % json.dumps(workload_real))]))
+    want = set(args.cases.split(",")) if args.cases else None
+    if want:
+        unknown = want - {c["name"] for c in cases}
+        if unknown:
+            sys.exit("bench: unknown case(s): %s" % ", ".join(sorted(unknown)))
+        cases = [c for c in cases if c["name"] in want]
+    return cases
+
+
+def supported(args, case, tmp):
+    """None if the case can run, else the reason it is skipped.  A rule kind
+    is supported when `rules check` accepts it AND a matching op produces a
+    record (an agent may accept `on: file` rules with no file hook yet)."""
+    if "family" not in case:
+        return None
+    chk = subprocess.run([args.agent, "rules", "check"] + case["rules"][1:],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if chk.returncode != 0:
+        return ("`on: %s` rules not supported by this build (rules check: %s)"
+                % (case["family"], chk.stdout.decode().strip().splitlines()[0]))
+    jsonl = os.path.join(tmp, "probe-%s.jsonl" % case["name"])
+    try:
+        agent = Agent(args.agent, case["rules"], jsonl)
+    except RuntimeError as e:
+        return ("`on: %s` rules: the agent does not start with one, not supported by this "
+                "build (%s)" % (case["family"], str(e).splitlines()[-1]))
+    try:
+        subprocess.run([args.workload, case["mode"], "-n", "64"] + case["extra"],
+                       stdout=subprocess.DEVNULL, check=True)
+        time.sleep(0.2)
+    finally:
+        agent.stop()
+    recs = count_sink(jsonl, case["rule"])[0]
+    os.unlink(jsonl)
+    if recs == 0:
+        return ("`on: %s` rules accepted but no record for a matching op: "
+                "not supported by this build (hooks: %s)"
+                % (case["family"], " ".join(agent.hooks()) or "?"))
+    return None
+
+
+AUDIT_KEY = "custos-bench"
+
+
+def auditctl(*a, check=True):
+    out = subprocess.run(["auditctl"] + list(a), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    if check and out.returncode != 0:
+        raise RuntimeError("auditctl %s: %s" % (" ".join(a), out.stdout.decode().strip()))
+    return out.stdout.decode()
+
+
+def audit_status():
+    st = {}
+    for line in auditctl("-s").splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            st[parts[0]] = parts[1]
+    return st
+
+
+class Auditd(Agent):
+    """auditd -n with the given auditctl rules (each a list of arguments).
+    Ready: when the kernel reports auditd's pid as the audit daemon and the
+    rules are in.  Stopping deletes every rule (the driver checked there were
+    none before), restores enabled/backlog_limit and stops auditd."""
+
+    def __init__(self, rules, saved, confdir, mode, ready_timeout=20.0):
+        self.saved = saved
+        self.mode = mode
+        self.stderr_lines = []
+        self.LOG = os.path.join(confdir, "audit.log")
+        if os.path.exists(self.LOG):
+            os.unlink(self.LOG)
+        self.log_off = 0
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(["auditd", "-n", "-c", confdir], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while audit_status().get("pid") != str(self.proc.pid):
+                if self.proc.poll() is not None or time.monotonic() - t0 > ready_timeout:
+                    raise RuntimeError("auditd did not register (exit %s)" % self.proc.poll())
+                time.sleep(0.005)
+            auditctl("-b", "8192")
+            auditctl("-e", "1")
+            for r in rules:
+                auditctl(*r)
+        except BaseException:
+            self.stop()
+            raise
+        self.ready_s = time.monotonic() - t0
+        self.lost0 = int(audit_status().get("lost", 0))
+
+    def hooks(self):
+        return []
+
+    def stop(self, timeout=20.0):
+        # let auditd read what the kernel still queues before it is stopped
+        # (it does not on SIGTERM, and those records are not counted as lost)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 5 and self.proc.poll() is None:
+            if audit_status().get("backlog", "0") == "0":
+                break
+            time.sleep(0.01)
+        time.sleep(0.05)
+        self.lost1 = int(audit_status().get("lost", 0))
+        audit_restore(self.saved)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def count(self, jsonl, rule_id, wpid):
+        """SYSCALL records with our key appended to audit.log by the workload
+        (pid) or its children (ppid) -- the execve rule logs every exec on
+        the host --, all lines appended, and the kernel's lost counter."""
+        recs = lines = 0
+        mine = re.compile(rb"\b%s=%d\b" % (b"ppid" if self.mode == "exec" else b"pid", wpid))
+        try:
+            with open(self.LOG, "rb") as f:
+                f.seek(self.log_off)
+                for raw in f:
+                    lines += 1
+                    if raw.startswith(b"type=SYSCALL") and (b'key="%s"' % AUDIT_KEY.encode()) in raw \
+                            and mine.search(raw):
+                        recs += 1
+        except OSError:
+            pass
+        return recs, lines, max(0, self.lost1 - self.lost0), 0
+
+
+def audit_restore(saved):
+    auditctl("-D", check=False)
+    auditctl("-e", saved.get("enabled", "0"), check=False)
+    auditctl("-b", saved.get("backlog_limit", "64"), check=False)
+
+
+def audit_cases(args, tmp):
+    """auditd side by side, or the reason it cannot run."""
+    if not shutil.which("auditd") or not shutil.which("auditctl"):
+        return None, "auditd not installed (scripts/deps.sh bench installs it)"
+    st = audit_status()
+    if st.get("pid", "0") != "0" or "No rules" not in auditctl("-l"):
+        return None, "the audit subsystem is in use on this host (daemon or rules); not touching it"
+    # auditd with a config of its own: its log in the temp dir, never rotated
+    # (so a run's records are all in one file) and /var/log/audit untouched
+    confdir = os.path.join(tmp, "auditd")
+    os.mkdir(confdir, 0o700)
+    conf = {}
+    try:
+        with open("/etc/audit/auditd.conf") as f:
+            for line in f:
+                if "=" in line and not line.lstrip().startswith("#"):
+                    k_, v_ = line.split("=", 1)
+                    conf[k_.strip()] = v_.strip()
+    except OSError:
+        pass
+    conf.update(log_file=os.path.join(confdir, "audit.log"), max_log_file_action="ignore",
+                space_left_action="ignore", admin_space_left_action="ignore",
+                disk_full_action="ignore", disk_error_action="ignore", log_group="root")
+    with open(os.path.join(confdir, "auditd.conf"), "w") as f:
+        os.fchmod(f.fileno(), 0o600)
+        for k_, v_ in conf.items():
+            f.write("%s = %s\n" % (k_, v_))
+    watched = os.path.join(tmp, "audit-watched")
+    other = os.path.join(tmp, "audit-other")
+    os.mkdir(watched)
+    os.mkdir(other)
+    mk = lambda rules, mode: (lambda jsonl: Auditd(rules, st, confdir, mode))
+    k = ["-k", AUDIT_KEY]
+    cases = [
+        dict(name="auditd-open-innocent", mode="open", extra=[], rule=None,
+             start=mk([["-w", other, "-p", "r"] + k], "open")),
+        dict(name="auditd-open-every-match", mode="open", extra=["-d", watched], rule=AUDIT_KEY,
+             start=mk([["-w", watched, "-p", "r"] + k], "open")),
+        dict(name="auditd-exec-every-match", mode="exec", extra=[], rule=AUDIT_KEY,
+             start=mk([["-a", "always,exit", "-F", "arch=b64", "-S", "execve"] + k], "exec")),
+    ]
+    return (cases, st), None
+
+
+def run_case(args, case, tmp):
+    pairs = []
+    for i in range(args.pairs):
+        order = ("without", "with") if i % 2 == 0 else ("with", "without")
+        pair = {"order": "-".join(order)}
+        for which in order:
+            if which == "without":
+                pair["without"] = run_workload(args.workload, case["mode"],
+                                               args.seconds, case["extra"])
+                continue
+            jsonl = os.path.join(tmp, "%s-%d.jsonl" % (case["name"], i))
+            agent = (case["start"](jsonl) if "start" in case
+                     else Agent(args.agent, case["rules"], jsonl))
+            try:
+                cpu0, sch0 = agent.cpu_s(), agent.sched_s()
+                w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
+                cpu1, sch1 = agent.cpu_s(), agent.sched_s()
+                hwm = agent.hwm_kib()
+                maprss = agent.bpf_map_rss_kib()
+                cpu_total = cpu1
+            finally:
+                rc = agent.stop()
+            recs, allrecs, lost, bad = agent.count(jsonl, case["rule"], w["pid"])
+            if os.path.exists(jsonl):
+                os.unlink(jsonl)
+            w.update(agent_ready_s=agent.ready_s, agent_cpu_s=cpu1 - cpu0,
+                     agent_cpu_total_s=cpu_total,
+                     agent_cpu_sched_s=(sch1 - sch0) if sch0 is not None and sch1 is not None
+                     else None,
+                     agent_hwm_kib=hwm, agent_bpf_map_rss_kib=maprss, agent_exit=rc, sink_lines=allrecs,
+                     sink_bad_lines=bad, records=recs, lost=lost)
+            if case["rule"]:
+                w["violations"] = w["ops"] + w["warmup"]
+            if rc != 0:
+                log("%s: agent exited %s; stderr:\n%s" % (case["name"], rc,
+                    "".join(agent.stderr_lines[-10:])))
+            pair["with"] = w
+        pair["ratio"] = pair["with"]["ns_per_op"] / pair["without"]["ns_per_op"]
+        pair["ns_added"] = pair["with"]["ns_per_op"] - pair["without"]["ns_per_op"]
+        pairs.append(pair)
+        log("%s pair %d/%d (%s): ratio %.3f" % (case["name"], i + 1, args.pairs,
+                                              pair["order"], pair["ratio"]))
+    return pairs
+
+
+def summarize(case, pairs):
+    med = statistics.median
+    ratios = [p["ratio"] for p in pairs]
+    w = [p["with"] for p in pairs]
+    s = {
+        "ratio_median": med(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+        "ns_added_median": med(p["ns_added"] for p in pairs),
+        "ns_per_op_without_median": med(p["without"]["ns_per_op"] for p in pairs),
+        "ns_per_op_with_median": med(x["ns_per_op"] for x in w),
+        "ops_per_s_without_median": med(p["without"]["ops_per_s"] for p in pairs),
+        "ops_per_s_with_median": med(x["ops_per_s"] for x in w),
+        "agent_cpu_s_median": med(x["agent_cpu_s"] for x in w),
+        "agent_cpu_sched_s_median": (med(x["agent_cpu_sched_s"] for x in w)
+                                     if all(x["agent_cpu_sched_s"] is not None for x in w)
+                                     else None),
+        # agent CPU as a share of one core over the workload's run
+        "agent_cpu_pct_median": med(100.0 * x["agent_cpu_s"] / x["secs"] for x in w),
+        "agent_hwm_kib_max": max(x["agent_hwm_kib"] or 0 for x in w),
+        "agent_bpf_map_rss_kib_max": max(x["agent_bpf_map_rss_kib"] or 0 for x in w),
+        "agent_ready_s_median": med(x["agent_ready_s"] for x in w),
+        "agent_ready_s_max": max(x["agent_ready_s"] for x in w),
+        "agent_exit_codes": sorted({x["agent_exit"] for x in w}),
+    }
+    if case["rule"]:
+        recs = sum(x["records"] for x in w)
+        lost = sum(x["lost"] for x in w)
+        viol = sum(x["violations"] for x in w)
+        s.update(records=recs, lost=lost, violations=viol,
+                 accounted=(recs + lost == viol),
+                 no_loss=(recs == viol and lost == 0),
+                 delivered_per_s_median=med(x["records"] / x["secs"] for x in w))
+    return s
+
+
+# ---- output -----------------------------------------------------------------
+
+def table(results):
+    hdr = ("case", "ratio", "min-max", "ns/op w/o", "+ns/op", "agent cpu", "(sched)",
+           "peak RSS", "(bpf maps)", "ready", "records/lost/violations")
+    rows = []
+    for r in results:
+        if r.get("skipped"):
+            rows.append((r["name"], "skipped: " + r["skipped"]))
+            continue
+        s = r["summary"]
+        rec = ""
+        if "records" in s:
+            rec = "%d/%d/%d %s" % (s["records"], s["lost"], s["violations"],
+                                   "ok" if s["no_loss"] else
+                                   ("accounted" if s["accounted"] else "MISMATCH"))
+            rec += " %.0f/s" % s["delivered_per_s_median"]
+        rows.append((r["name"], "%.3f" % s["ratio_median"],
+                     "%.3f-%.3f" % (s["ratio_min"], s["ratio_max"]),
+                     "%.0f" % s["ns_per_op_without_median"],
+                     "%+.0f" % s["ns_added_median"],
+                     "%.0f ms %.1f%%" % (1000 * s["agent_cpu_s_median"],
+                                         s["agent_cpu_pct_median"]),
+                     "-" if s["agent_cpu_sched_s_median"] is None
+                     else "%.1f ms" % (1000 * s["agent_cpu_sched_s_median"]),
+                     "%.1f MiB" % (s["agent_hwm_kib_max"] / 1024.0),
+                     "%.1f MiB" % (s["agent_bpf_map_rss_kib_max"] / 1024.0),
+                     "%.0f ms" % (1000 * s["agent_ready_s_median"]), rec))
+    full = [r for r in rows if len(r) == len(hdr)]
+    widths = [max(len(str(x[i])) for x in [hdr] + full) for i in range(len(hdr))]
+    widths[0] = max(len(r[0]) for r in rows + [hdr])
+    lines = ["  ".join(str(v).ljust(widths[i]) for i, v in enumerate(hdr)).rstrip()]
+    for r in rows:
+        if len(r) == len(hdr):
+            lines.append("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)).rstrip())
+        else:
+            lines.append(r[0].ljust(widths[0]) + "  " + r[1])
+    return "\n".join(lines)
+
+
+def targets(results):
+    """The issue's targets, each: name, target, measured, verdict
+    (pass / FAIL / n/a when the case did not run)."""
+    by = {r["name"]: r.get("summary") for r in results}
+    out = []
+
+    def add(name, target, case, measure, ok):
+        s = by.get(case)
+        if not s:
+            out.append(dict(target=name, goal=target, measured=None, verdict="n/a"))
+            return
+        v = measure(s)
+        out.append(dict(target=name, goal=target, measured=v[1], value=v[0],
+                        verdict="pass" if ok(v[0]) else "FAIL"))
+
+    add("innocent open: ns added", "<= 200 ns", "open-innocent",
+        lambda s: (s["ns_added_median"], "%+.0f ns" % s["ns_added_median"]), lambda v: v <= 200)
+    add("innocent open: ratio", "<= 1.04", "open-innocent",
+        lambda s: (s["ratio_median"], "%.3f" % s["ratio_median"]), lambda v: v <= 1.04)
+    for c in ("connect", "exec"):
+        add("innocent %s: ratio" % c, "<= 1.03", c + "-innocent",
+            lambda s: (s["ratio_median"], "%.3f" % s["ratio_median"]), lambda v: v <= 1.03)
+    add("every open matches: ratio", "<= 1.5", "open-every-match",
+        lambda s: (s["ratio_median"], "%.3f" % s["ratio_median"]), lambda v: v <= 1.5)
+    add("violations delivered, no loss", ">= 300000/s", "open-every-match",
+        lambda s: (s["delivered_per_s_median"] if s["no_loss"] else 0,
+                   "%.0f/s%s" % (s["delivered_per_s_median"], "" if s["no_loss"] else " WITH LOSS")),
+        lambda v: v >= 300000)
+    ship = [r["summary"] for r in results
+            if r.get("summary") and r["name"].endswith("-innocent")
+            and not r["name"].startswith("auditd")]
+    if ship:
+        m = max(s["agent_hwm_kib_max"] for s in ship) / 1024.0
+        out.append(dict(target="agent peak RSS, shipped rules", goal="<= 32 MiB", value=m,
+                        measured="%.1f MiB" % m, verdict="pass" if m <= 32 else "FAIL"))
+    ran = [r["summary"] for r in results
+           if r.get("summary") and not r["name"].startswith("auditd")]
+    if ran:
+        m = max(s["agent_ready_s_max"] for s in ran)
+        out.append(dict(target="start to ready (max)", goal="<= 1 s", value=m,
+                        measured="%.0f ms" % (1000 * m), verdict="pass" if m <= 1 else "FAIL"))
+    return out
+
+
+def other_monitors():
+    """Other custos agents and audit daemons running now: their hooks run in
+    both the with and the without runs, and make the numbers noisier."""
+    found = []
+    me = os.getpid()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == me:
+            continue
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm in ("custos", "auditd"):
+            found.append("%s:%s" % (comm, pid))
+    return found
+
+
+def git(*a):
+    try:
+        return subprocess.run(["git", "-C", ROOT] + list(a), stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, check=True).stdout.decode().strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--agent", default=os.path.join(ROOT, "build/custos"))
+    ap.add_argument("--workload", default=os.path.join(ROOT, "build/bench/workload"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "build/bench/results.json"))
+    ap.add_argument("--pairs", type=int, default=5, help="pairs per case (default 5)")
+    ap.add_argument("--seconds", type=float, default=2.0,
+                    help="seconds per workload run (default 2)")
+    ap.add_argument("--cases", help="comma-separated subset of the cases")
+    ap.add_argument("--auditd", action="store_true",
+                    help="also run auditd with equivalent rules, side by side")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (the agent loads BPF programs)")
+    if args.pairs < 1:
+        sys.exit("bench: --pairs must be >= 1")
+    for b in (args.agent, args.workload):
+        if not os.access(b, os.X_OK):
+            sys.exit("bench: %s missing (make bench builds it)" % b)
+
+    # SIGTERM unwinds like Ctrl-C: agents stopped, audit rules removed, temp dir gone
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
+    started = datetime.datetime.now(datetime.timezone.utc)
+    others = other_monitors()
+    started_load = os.getloadavg()
+    if others:
+        log("warning: other monitors running (%s): numbers will be noisy" % " ".join(others))
+    tmp = tempfile.mkdtemp(prefix="custos-bench-")
+    results = []
+    try:
+        for case in make_cases(args, tmp):
+            why = supported(args, case, tmp)
+            if why:
+                log("%s skipped: %s" % (case["name"], why))
+                results.append({"name": case["name"], "mode": case["mode"], "skipped": why})
+                continue
+            pairs = run_case(args, case, tmp)
+            results.append({"name": case["name"], "mode": case["mode"],
+                            "match_rule": case["rule"], "pairs": pairs,
+                            "summary": summarize(case, pairs)})
+        if args.auditd:
+            got, why = audit_cases(args, tmp)
+            if why:
+                log("auditd skipped: %s" % why)
+                results.append({"name": "auditd", "mode": "-", "skipped": why})
+            else:
+                acases, saved = got
+                try:
+                    for case in acases:
+                        pairs = run_case(args, case, tmp)
+                        results.append({"name": case["name"], "mode": case["mode"],
+                                        "match_rule": case["rule"], "pairs": pairs,
+                                        "summary": summarize(case, pairs)})
+                finally:
+                    audit_restore(saved)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    doc = {
+        "schema": "custos.bench/1",
+        "commit": git("rev-parse", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "describe": git("describe", "--always", "--dirty"),
+        "kernel": platform.release(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "loadavg_start": started_load,
+        "loadavg_end": os.getloadavg(),
+        "other_monitors_at_start": others,
+        "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "pairs": args.pairs,
+        "seconds_per_run": args.seconds,
+        "cases": results,
+        "targets": targets(results),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    print("custos bench  commit %s%s  kernel %s  %s  %d pairs x %gs  loadavg %.2f..%.2f"
+          % ((doc["commit"] or "?")[:12], "-dirty" if doc["dirty"] else "",
+             doc["kernel"], doc["date"], args.pairs, args.seconds,
+             doc["loadavg_start"][0], doc["loadavg_end"][0]))
+    if others:
+        print("other monitors running at start: %s" % " ".join(others))
+    print(table(results))
+    print()
+    tg = doc["targets"]
+    w0 = max(len(t["target"]) for t in tg)
+    w1 = max(len(t["goal"]) for t in tg)
+    w2 = max(len(t["measured"] or "-") for t in tg)
+    for t in tg:
+        print("%s  %s  %s  %s" % (t["target"].ljust(w0), t["goal"].ljust(w1),
+                                  (t["measured"] or "-").ljust(w2), t["verdict"]))
+    print("results: %s" % args.out)
+
+
+if __name__ == "__main__":
+    main()
