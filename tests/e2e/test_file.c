@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -177,6 +178,7 @@ static void expect_open(pid_t pid, const char *path, const char *rule, const cha
 static const char *const R[] = { "read", NULL };
 static const char *const W_C[] = { "write", "create", NULL };
 static const char *const RW[] = { "read", "write", NULL };
+static const char *const RW_C[] = { "read", "write", "create", NULL };
 
 /* --- children: fork, open, _exit (exit code says what failed) ------------ */
 
@@ -479,6 +481,133 @@ static void test_block_rule_reports_only(void **state)
 		    NULL, t0);
 }
 
+/* A path longer than the kernel's 4096 bytes: the deepest part, marked. */
+static void test_long_path_truncated(void **state)
+{
+	char comp[201], top[512], full[8192];
+	long long t0 = now_realtime_ns();
+	struct file_pred fp = { 0, NULL, RULE };
+	json_t *rec;
+	const char *path;
+	pid_t pid;
+	size_t flen, plen;
+
+	memset(comp, 'd', sizeof(comp) - 1);
+	comp[sizeof(comp) - 1] = '\0';
+	path_in(top, sizeof(top), "long");
+	mkdir(top, 0755);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* 22 levels of 200 bytes: built and opened relative to the cwd */
+		if (chdir(top))
+			_exit(10);
+		for (int i = 0; i < 22; i++)
+			if ((mkdir(comp, 0755) && errno != EEXIST) || chdir(comp))
+				_exit(11);
+		int fd = open(".e2e-token", O_RDWR | O_CREAT, 0600);
+
+		_exit(fd >= 0 ? 0 : 12);
+	}
+	assert_int_equal(harness_wait(pid), 0);
+	snprintf(full, sizeof(full), "%s", top);
+	for (int i = 0; i < 22; i++)
+		snprintf(full + strlen(full), sizeof(full) - strlen(full), "/%s", comp);
+	strcat(full, "/.e2e-token");
+
+	fp.pid = pid;
+	rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS);
+	assert_non_null(rec);
+	assert_common_fields(rec, "file", RULE, "critical", "alert", g_policy);
+	assert_time_recent(rec, t0);
+	assert_int_equal(jint(rec, "process.ppid"), getpid());
+	assert_string_equal(jstr(rec, "process.exe"), g_self);
+	assert_true(json_is_true(json_object_get(json_object_get(rec, "file"), "truncated")));
+	path = jstr(rec, "file.path");
+	assert_non_null(path);
+	flen = strlen(full);
+	plen = strlen(path);
+	/* the deepest whole components that fit, starting at a '/' */
+	assert_true(plen < flen && plen <= 4096 && plen > 4096 - 202);
+	assert_int_equal(path[0], '/');
+	assert_string_equal(path, full + (flen - plen));
+	assert_strings(json_object_get(json_object_get(rec, "file"), "access"), RW_C);
+	assert_string_equal(jstr(rec, "file.flags"), "O_RDWR|O_CREAT");
+	json_decref(rec);
+
+	/* the harness's nftw cannot remove a tree this deep: undo it level by level */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (chdir(top))
+			_exit(10);
+		for (int i = 0; i < 22; i++)
+			if (chdir(comp))
+				_exit(11);
+		unlink(".e2e-token");
+		for (int i = 0; i < 22; i++)
+			if (chdir("..") || rmdir(comp))
+				_exit(12);
+		_exit(0);
+	}
+	assert_int_equal(harness_wait(pid), 0);
+}
+
+/* SIGHUP: a directory the new rules name is watched, the old one is not. */
+static void test_reload_moves_the_watch(void **state)
+{
+	static const char a_rules[] = "custos: 1\nrules:\n  - id: e2e-reload-a\n"
+				      "    on: file\n    severity: low\n    when:\n"
+				      "      path: \"@DIR@/a/*\"\n";
+	static const char b_rules[] = "custos: 1\nrules:\n  - id: e2e-reload-b\n"
+				      "    on: file\n    severity: low\n    when:\n"
+				      "      path: \"@DIR@/b/*\"\n";
+	struct agent_run r;
+	char pa[512], pb[512];
+	struct file_pred fp = { 0, NULL, NULL };
+	json_t *rec, *all;
+	pid_t old;
+
+	assert_int_equal(harness_setup(&r, a_rules), 0);
+	snprintf(pa, sizeof(pa), "%s/a", r.dir);
+	mkdir(pa, 0755);
+	snprintf(pb, sizeof(pb), "%s/b", r.dir);
+	mkdir(pb, 0755);
+	strcat(pa, "/x");
+	strcat(pb, "/y");
+	write_text(pa, "a\n");
+	write_text(pb, "b\n");
+	assert_int_equal(harness_start(&r, NULL), 0);
+
+	fp.pid = open_path(pa, O_RDONLY);
+	fp.path = pa;
+	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "rule"), "e2e-reload-a");
+	json_decref(rec);
+
+	assert_int_equal(harness_write_rules(&r, b_rules), 0);
+	assert_int_equal(kill(r.pid, SIGHUP), 0);
+	assert_true(harness_log_contains(&r, "reload: ", WAIT_MS));
+
+	old = open_path(pa, O_RDONLY);
+	fp.pid = open_path(pb, O_RDONLY);
+	fp.path = pb;
+	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "rule"), "e2e-reload-b");
+	assert_string_equal(jstr(rec, "file.path"), pb);
+	json_decref(rec);
+	fp.pid = old;
+	fp.path = NULL;
+	all = harness_records(&r, pred_file, &fp);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+
+	assert_int_equal(harness_stop(&r), 0);
+	harness_cleanup(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +625,8 @@ int main(void)
 		cmocka_unit_test(test_exempted_reader),
 		cmocka_unit_test(test_innocent_not_reported),
 		cmocka_unit_test(test_block_rule_reports_only),
+		cmocka_unit_test(test_long_path_truncated),
+		cmocka_unit_test(test_reload_moves_the_watch),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
