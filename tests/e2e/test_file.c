@@ -87,6 +87,7 @@ static void write_text(const char *path, const char *text)
 
 static int group_setup(void **state)
 {
+	static const char *backend[] = { "--backend", NULL, NULL };
 	char p[512];
 
 	if (harness_setup(&g_r, rules_yaml))
@@ -107,7 +108,9 @@ static int group_setup(void **state)
 	mkdir(p, 0755);
 	path_in(p, sizeof(p), "blocked");
 	mkdir(p, 0755);
-	return harness_start(&g_r, NULL);
+	/* CUSTOS_E2E_BACKEND=raw runs the same tests on the raw tracepoint variant */
+	backend[1] = getenv("CUSTOS_E2E_BACKEND");
+	return harness_start(&g_r, backend[1] ? backend : NULL);
 }
 
 static int group_teardown(void **state)
