@@ -54,7 +54,10 @@
 #define FILE_SUFFIX_MAX 16
 
 /* file_watch_ids key.  dev is the kernel's encoding (sb->s_dev,
- * MAJOR << 20 | MINOR), not st_dev: the agent converts with major()/minor(). */
+ * MAJOR << 20 | MINOR), not st_dev: the agent converts with major()/minor().
+ * stat()'s st_dev is not always the superblock's (btrfs gives each subvolume
+ * its own), so the agent writes two entries when they differ: one with
+ * st_dev, one with the device /proc/self/mountinfo shows for the mount. */
 struct file_ident {
 	__u64 dev;
 	__u64 ino;

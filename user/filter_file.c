@@ -9,6 +9,7 @@
 #include "filter_file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,13 +186,73 @@ static int push(void **v, size_t *n, const void *key, size_t ksize)
 	return 0;
 }
 
+/* Decodes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * The superblock's device (sb->s_dev, what the BPF side reads) of the mount
+ * that real (a resolved path) lies on, from /proc/self/mountinfo: stat()'s
+ * st_dev is not always it (btrfs reports each subvolume's own device).
+ * 0 and *dev set, or -ENOENT.
+ */
+static int mount_sb_dev(const char *real, __u64 *dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0, best = 0;
+	int found = 0;
+
+	if (!f)
+		return -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned int maj, min;
+		char mp[4096];
+		size_t n;
+
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mp) != 3)
+			continue;
+		unescape_octal(mp);
+		n = strlen(mp);
+		if (strcmp(mp, "/") == 0)
+			n = 0;
+		else if (strncmp(real, mp, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+			continue;
+		/* the deepest mount point wins; among equals the later (on top) */
+		if (!found || n >= best) {
+			best = n;
+			*dev = ((__u64)maj << 20) | min;
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
 /*
  * The identity of dir, or of its nearest existing ancestor.  1 when only "/"
  * exists (watching it would send every open), 0 with *id set, or -errno.
+ * *id has stat()'s device, *sb_id the superblock's from mountinfo; the
+ * caller watches both (they differ on btrfs subvolumes).
  */
-static int nearest_existing(const char *dir, struct file_ident *id, char *used, size_t usedlen)
+static int nearest_existing(const char *dir, struct file_ident *id, struct file_ident *sb_id,
+			    char *used, size_t usedlen)
 {
-	char buf[4096];
+	char buf[4096], real[PATH_MAX];
 	struct stat st;
 	char *slash;
 
@@ -214,6 +275,10 @@ static int nearest_existing(const char *dir, struct file_ident *id, char *used, 
 	memset(id, 0, sizeof(*id));
 	id->dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev);
 	id->ino = st.st_ino;
+	sb_id->dev = id->dev;
+	sb_id->ino = st.st_ino;
+	if (realpath(buf, real))
+		mount_sb_dev(real, &sb_id->dev);
 	snprintf(used, usedlen, "%s", buf);
 	return 0;
 }
@@ -262,7 +327,7 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ff_pattern *p = &f->pats[i];
-		struct file_ident id;
+		struct file_ident id, sb_id;
 		char used[4096];
 
 		struct stat st;
@@ -272,7 +337,7 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 		if (p->dir && p->fb != FF_NONE && stat(p->dir, &st) != 0)
 			rc = 1;
 		else
-			rc = p->dir ? nearest_existing(p->dir, &id, used, sizeof(used)) : 1;
+			rc = p->dir ? nearest_existing(p->dir, &id, &sb_id, used, sizeof(used)) : 1;
 		if (rc < 0) {
 			snprintf(err, errlen, "filter: file rule '%s': stat %s failed: %s",
 				 p->rule, p->dir, strerror(-rc));
@@ -283,6 +348,8 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 				log_info("filter: file rule '%s': %s does not exist (yet); "
 					 "watching %s", p->rule, p->dir, used);
 			rc = push((void **)&k->ids, &k->n_ids, &id, sizeof(id));
+			if (!rc)
+				rc = push((void **)&k->ids, &k->n_ids, &sb_id, sizeof(sb_id));
 		} else if (p->fb != FF_NONE) {
 			rc = add_fallback(k, p);
 		} else {
@@ -391,7 +458,7 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 		snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(-rc));
 		goto out;
 	}
-	log_info("filter: file pre-filter: %zu directories, %zu names, %zu suffixes%s",
+	log_info("filter: file pre-filter: %zu directory identities, %zu names, %zu suffixes%s",
 		 k.n_ids, k.n_names, k.n_sufs, k.cfg.match_all ? ", every open (match all)" : "");
 out:
 	keys_free(&k);
