@@ -25,7 +25,9 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -678,6 +680,71 @@ static void test_reload_moves_the_watch(void **state)
 	harness_cleanup(&r);
 }
 
+enum sys_open { S_OPEN, S_CREAT, S_OPENAT2, S_BY_HANDLE };
+
+static void child_sys_open(enum sys_open which, const char *path, const char *dir)
+{
+	long fd = -1;
+
+	switch (which) {
+	case S_OPEN:
+		fd = syscall(SYS_open, path, O_RDONLY | O_CLOEXEC);
+		break;
+	case S_CREAT:
+		fd = syscall(SYS_creat, path, 0600);
+		break;
+	case S_OPENAT2: {
+		struct open_how how = { .flags = O_RDONLY | O_NOFOLLOW,
+					.resolve = RESOLVE_NO_MAGICLINKS };
+
+		fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+		break;
+	}
+	case S_BY_HANDLE: {
+		struct { struct file_handle fh; unsigned char bytes[128]; } h;
+		int mount_id, mfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+		h.fh.handle_bytes = sizeof(h.bytes);
+		if (mfd < 0 || name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0))
+			_exit(30);
+		fd = open_by_handle_at(mfd, &h.fh, O_RDWR);
+		break;
+	}
+	}
+	_exit(fd >= 0 ? 0 : 20);
+}
+
+static pid_t run_sys_open(enum sys_open which, const char *path, const char *dir)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		child_sys_open(which, path, dir);
+	assert_int_equal(harness_wait(pid), 0);
+	return pid;
+}
+
+/* open, creat, openat2 and open_by_handle_at, not only openat (glibc's open). */
+static void test_every_open_syscall(void **state)
+{
+	char dir[512], p[512], c[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(dir, sizeof(dir), "secrets");
+	path_in(p, sizeof(p), "secrets/api.key");
+	path_in(c, sizeof(c), "secrets/creat.key");
+	unlink(c);
+	expect_open(run_sys_open(S_OPEN, p, dir), p, RULE, "critical", R, "O_RDONLY|O_CLOEXEC",
+		    NULL, NULL, t0);
+	expect_open(run_sys_open(S_CREAT, c, dir), c, RULE, "critical", W_C,
+		    "O_WRONLY|O_CREAT|O_TRUNC", NULL, NULL, t0);
+	expect_open(run_sys_open(S_OPENAT2, p, dir), p, RULE, "critical", R,
+		    "O_RDONLY|O_NOFOLLOW", NULL, NULL, t0);
+	expect_open(run_sys_open(S_BY_HANDLE, p, dir), p, RULE, "critical", RW, "O_RDWR",
+		    NULL, NULL, t0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -685,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_relative_path),
 		cmocka_unit_test(test_symlink_elsewhere),
 		cmocka_unit_test(test_openat_dirfd),
+		cmocka_unit_test(test_every_open_syscall),
 		cmocka_unit_test(test_dotdot),
 		cmocka_unit_test(test_bind_mount),
 		cmocka_unit_test(test_create_classified),
