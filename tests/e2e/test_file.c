@@ -10,6 +10,7 @@
  *   data/evals/ and below    does not exist at start: data/ is watched instead
  *   mnt/ and below           bind mounts placed under it by the tests
  *   .e2e-token anywhere      a basename rule
+ *   .e2e-keys/id_STAR anywhere   a directory-name rule
  * The directory itself is not watched, so an open elsewhere in it is an
  * innocent one.
  */
@@ -51,6 +52,7 @@ static const char rules_yaml[] =
 	"    - \"@DIR@/secrets/**\"\n"
 	"    - \"@DIR@/mnt/**\"\n"
 	"    - \"**/.e2e-token\"\n"
+	"    - \"**/.e2e-keys/id_*\"\n"
 	"  approved_readers: [\"@DIR@/approved/*\"]\n"
 	"rules:\n"
 	"  - id: " RULE "\n"
@@ -381,6 +383,24 @@ static void test_basename_deep(void **state)
 	}
 	path_in(p, sizeof(p), "deep/a/b/c/d/.e2e-token");
 	write_text(p, "t\n");
+	expect_open(open_path(p, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
+}
+
+/* A glob whose only literal is a directory name ("STARSTAR/.e2e-keys/id_STAR"),
+ * in a tree created after start; the innocent test proves it did not turn
+ * into "every open". */
+static void test_directory_name_deep(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+	const char *dirs[] = { "deep2", "deep2/x", "deep2/x/.e2e-keys" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		path_in(p, sizeof(p), dirs[i]);
+		mkdir(p, 0755);
+	}
+	path_in(p, sizeof(p), "deep2/x/.e2e-keys/id_test");
+	write_text(p, "k\n");
 	expect_open(open_path(p, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
 }
 
@@ -759,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_file_created_later_read),
 		cmocka_unit_test(test_dir_created_later),
 		cmocka_unit_test(test_basename_deep),
+		cmocka_unit_test(test_directory_name_deep),
 		cmocka_unit_test(test_name_with_special_bytes),
 		cmocka_unit_test(test_exempted_reader),
 		cmocka_unit_test(test_innocent_not_reported),
