@@ -177,11 +177,12 @@ static __always_inline int name_watched(const struct file_cfg *cfg, struct dentr
 }
 
 /*
- * Is the file, or a directory on its path up to the task's root, watched?
- * Walks as path_walk does (crossing mounts), so every directory that can
- * appear in the reported path is checked.  1 when the walk is cut short.
+ * Is the file, or a directory on its path up to the task's root, watched
+ * (by identity, or by name)?  Walks as path_walk does (crossing mounts), so
+ * every directory that can appear in the reported path is checked.  1 when
+ * the walk is cut short.
  */
-static __always_inline int ident_watched(struct file *file)
+static __always_inline int ident_watched(const struct file_cfg *cfg, struct file *file)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
@@ -194,10 +195,23 @@ static __always_inline int ident_watched(struct file *file)
 		struct file_ident id = {};
 		struct dentry *parent;
 
-		id.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
-		id.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-		if (bpf_map_lookup_elem(&file_watch_ids, &id))
-			return 1;
+		if (cfg->any_ids) {
+			id.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+			id.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+			if (bpf_map_lookup_elem(&file_watch_ids, &id))
+				return 1;
+		}
+		if (cfg->any_dirnames) {
+			struct file_name_key k = {};
+			__u32 len = BPF_CORE_READ(dentry, d_name.len);
+
+			if (len < FILE_NAME_KEY) {
+				bpf_probe_read_kernel(k.name, len & (FILE_NAME_KEY - 1),
+						      BPF_CORE_READ(dentry, d_name.name));
+				if (bpf_map_lookup_elem(&file_watch_dirnames, &k))
+					return 1;
+			}
+		}
 		if (dentry == root_dentry && vfsmnt == root_mnt)
 			return 0;
 		if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
@@ -235,7 +249,7 @@ __noinline int file_prefilter(__u64 filep)
 		return 0;
 	if (name_watched(cfg, BPF_CORE_READ(file, f_path.dentry)))
 		return 1;
-	return cfg->any_ids && ident_watched(file);
+	return (cfg->any_ids || cfg->any_dirnames) && ident_watched(cfg, file);
 }
 
 static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)

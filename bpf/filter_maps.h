@@ -34,6 +34,9 @@
  *   - a suffix ("STARSTAR/STAR.pem" -> ".pem") in file_watch_suffixes, when the
  *     last component is STAR followed by a literal; a literal longer than
  *     FILE_SUFFIX_MAX keeps its last FILE_SUFFIX_MAX bytes (still a superset);
+ *   - a directory name ("STARSTAR/.ssh/id_STAR" -> ".ssh") in file_watch_dirnames,
+ *     when the last component gives neither: the last literal whole
+ *     component before it, which every matching path has as a directory;
  *   - otherwise (a rule without `path`, or a glob none of these covers)
  *     file_cfg.match_all: every open is sent, and the agent warns.
  * (STAR stands for '*': a C comment cannot hold the glob.)
@@ -41,7 +44,8 @@
  * The BPF side sends an open when match_all is set, or the opened file's
  * name is in file_watch_names, or ends with one of file_watch_suffixes, or
  * the identity of the file or of any directory on its path up to the task's
- * root (crossing mounts, as the reported path does) is in file_watch_ids.
+ * root (crossing mounts, as the reported path does) is in file_watch_ids,
+ * or the name of one of them is in file_watch_dirnames.
  * A walk cut at FILE_WALK_DEPTH levels before reaching the root sends the
  * open (it cannot prove that no watched directory lies above).
  * The agent's rule matcher makes the decision on the reported path.
@@ -54,13 +58,16 @@
 #define FILE_SUFFIX_MAX 16
 
 /* file_watch_ids key.  dev is the kernel's encoding (sb->s_dev,
- * MAJOR << 20 | MINOR), not st_dev: the agent converts with major()/minor(). */
+ * MAJOR << 20 | MINOR), not st_dev: the agent converts with major()/minor().
+ * stat()'s st_dev is not always the superblock's (btrfs gives each subvolume
+ * its own), so the agent writes two entries when they differ: one with
+ * st_dev, one with the device /proc/self/mountinfo shows for the mount. */
 struct file_ident {
 	__u64 dev;
 	__u64 ino;
 };
 
-/* file_watch_names key: the basename, NUL padded. */
+/* file_watch_names and file_watch_dirnames key: a name, NUL padded. */
 struct file_name_key {
 	char name[FILE_NAME_KEY];
 };
@@ -77,6 +84,8 @@ struct file_cfg {
 	__u32 suffix_lens;	/* bit n set: some suffix of n bytes is watched */
 	__u32 any_ids;		/* file_watch_ids is not empty */
 	__u32 any_names;	/* file_watch_names is not empty */
+	__u32 any_dirnames;	/* file_watch_dirnames is not empty */
+	__u32 pad;
 };
 
 #define FILE_WATCH_MAX 4096	/* entries per map */

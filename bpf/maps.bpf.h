@@ -77,6 +77,13 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FILE_WATCH_MAX);
+	__type(key, struct file_name_key);
+	__type(value, __u8);
+} file_watch_dirnames __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILE_WATCH_MAX);
 	__type(key, struct file_suffix_key);
 	__type(value, __u8);
 } file_watch_suffixes __weak SEC(".maps");

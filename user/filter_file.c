@@ -9,6 +9,7 @@
 #include "filter_file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,47 @@ static enum ff_fallback last_component(const char *pat, char **out, int *nomem)
 	return *out ? FF_SUFFIX : FF_NONE;
 }
 
+/*
+ * The last literal whole component of pat before its last one: every
+ * subject has it as the name of a directory on its path, or its own name
+ * ("/a/evals/STARSTAR" matches "/a/evals"), since the '/' around it are
+ * literal in the glob ("STARSTAR/.ssh/id_STAR" -> ".ssh").  The BPF side
+ * checks the opened file's name and every directory's.
+ */
+static enum ff_fallback middle_dirname(const char *pat, char **out, int *nomem)
+{
+	const char *last = strrchr(pat, '/');
+	const char *end, *start;
+
+	*out = NULL;
+	if (!last)
+		return FF_NONE;
+	for (end = last; end > pat; end = start) {
+		size_t n;
+		char *c;
+
+		start = end - 1;
+		while (start > pat && *start != '/')
+			start--;
+		if (*start != '/')
+			break;		/* the first component has no '/' before it */
+		n = (size_t)(end - start - 1);
+		if (n == 0 || n >= FILE_NAME_KEY)
+			continue;
+		c = strndup(start + 1, n);
+		if (!c) {
+			*nomem = 1;
+			return FF_NONE;
+		}
+		if (!glob_has_wildcard(c) && strcmp(c, ".") != 0 && strcmp(c, "..") != 0) {
+			*out = c;
+			return FF_DIRNAME;
+		}
+		free(c);
+	}
+	return FF_NONE;
+}
+
 static void set_match_all(struct file_filter *f, const struct rule *r, const char *glob)
 {
 	if (f->match_all)
@@ -128,6 +170,8 @@ int file_filter_compile(const struct rule_set *rs, struct file_filter *out)
 			p->glob = g;
 			p->dir = literal_dir(g, &nomem);
 			p->fb = last_component(g, &p->fb_str, &nomem);
+			if (p->fb == FF_NONE)
+				p->fb = middle_dirname(g, &p->fb_str, &nomem);
 			/* "/home/STAR/.aws/credentials": the name is narrower than
 			 * watching everything under /home */
 			if (p->dir && p->fb != FF_NONE && strchr(g + strlen(p->dir) + 1, '/')) {
@@ -162,6 +206,8 @@ struct keys {
 	size_t n_ids;
 	struct file_name_key *names;
 	size_t n_names;
+	struct file_name_key *dirnames;
+	size_t n_dirnames;
 	struct file_suffix_key *sufs;
 	size_t n_sufs;
 	struct file_cfg cfg;
@@ -185,13 +231,73 @@ static int push(void **v, size_t *n, const void *key, size_t ksize)
 	return 0;
 }
 
+/* Decodes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * The superblock's device (sb->s_dev, what the BPF side reads) of the mount
+ * that real (a resolved path) lies on, from /proc/self/mountinfo: stat()'s
+ * st_dev is not always it (btrfs reports each subvolume's own device).
+ * 0 and *dev set, or -ENOENT.
+ */
+static int mount_sb_dev(const char *real, __u64 *dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0, best = 0;
+	int found = 0;
+
+	if (!f)
+		return -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned int maj, min;
+		char mp[4096];
+		size_t n;
+
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mp) != 3)
+			continue;
+		unescape_octal(mp);
+		n = strlen(mp);
+		if (strcmp(mp, "/") == 0)
+			n = 0;
+		else if (strncmp(real, mp, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+			continue;
+		/* the deepest mount point wins; among equals the later (on top) */
+		if (!found || n >= best) {
+			best = n;
+			*dev = ((__u64)maj << 20) | min;
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
 /*
  * The identity of dir, or of its nearest existing ancestor.  1 when only "/"
  * exists (watching it would send every open), 0 with *id set, or -errno.
+ * *id has stat()'s device, *sb_id the superblock's from mountinfo; the
+ * caller watches both (they differ on btrfs subvolumes).
  */
-static int nearest_existing(const char *dir, struct file_ident *id, char *used, size_t usedlen)
+static int nearest_existing(const char *dir, struct file_ident *id, struct file_ident *sb_id,
+			    char *used, size_t usedlen)
 {
-	char buf[4096];
+	char buf[4096], real[PATH_MAX];
 	struct stat st;
 	char *slash;
 
@@ -214,6 +320,10 @@ static int nearest_existing(const char *dir, struct file_ident *id, char *used, 
 	memset(id, 0, sizeof(*id));
 	id->dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev);
 	id->ino = st.st_ino;
+	sb_id->dev = id->dev;
+	sb_id->ino = st.st_ino;
+	if (realpath(buf, real))
+		mount_sb_dev(real, &sb_id->dev);
 	snprintf(used, usedlen, "%s", buf);
 	return 0;
 }
@@ -222,11 +332,13 @@ static int add_fallback(struct keys *k, const struct ff_pattern *p)
 {
 	size_t len = p->fb_str ? strlen(p->fb_str) : 0;
 
-	if (p->fb == FF_NAME) {
+	if (p->fb == FF_NAME || p->fb == FF_DIRNAME) {
 		struct file_name_key nk;
 
 		memset(&nk, 0, sizeof(nk));
 		memcpy(nk.name, p->fb_str, len);
+		if (p->fb == FF_DIRNAME)
+			return push((void **)&k->dirnames, &k->n_dirnames, &nk, sizeof(nk));
 		return push((void **)&k->names, &k->n_names, &nk, sizeof(nk));
 	}
 	if (p->fb == FF_SUFFIX) {
@@ -262,7 +374,7 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ff_pattern *p = &f->pats[i];
-		struct file_ident id;
+		struct file_ident id, sb_id;
 		char used[4096];
 
 		struct stat st;
@@ -272,7 +384,7 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 		if (p->dir && p->fb != FF_NONE && stat(p->dir, &st) != 0)
 			rc = 1;
 		else
-			rc = p->dir ? nearest_existing(p->dir, &id, used, sizeof(used)) : 1;
+			rc = p->dir ? nearest_existing(p->dir, &id, &sb_id, used, sizeof(used)) : 1;
 		if (rc < 0) {
 			snprintf(err, errlen, "filter: file rule '%s': stat %s failed: %s",
 				 p->rule, p->dir, strerror(-rc));
@@ -283,6 +395,8 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 				log_info("filter: file rule '%s': %s does not exist (yet); "
 					 "watching %s", p->rule, p->dir, used);
 			rc = push((void **)&k->ids, &k->n_ids, &id, sizeof(id));
+			if (!rc)
+				rc = push((void **)&k->ids, &k->n_ids, &sb_id, sizeof(sb_id));
 		} else if (p->fb != FF_NONE) {
 			rc = add_fallback(k, p);
 		} else {
@@ -300,6 +414,7 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 	}
 	k->cfg.any_ids = k->n_ids > 0;
 	k->cfg.any_names = k->n_names > 0;
+	k->cfg.any_dirnames = k->n_dirnames > 0;
 	return 0;
 }
 
@@ -307,6 +422,7 @@ static void keys_free(struct keys *k)
 {
 	free(k->ids);
 	free(k->names);
+	free(k->dirnames);
 	free(k->sufs);
 }
 
@@ -371,6 +487,8 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 	both.suffix_lens = old.suffix_lens | k.cfg.suffix_lens;
 	both.any_ids = old.any_ids | k.cfg.any_ids;
 	both.any_names = old.any_names | k.cfg.any_names;
+	both.any_dirnames = old.any_dirnames | k.cfg.any_dirnames;
+	both.pad = 0;
 	if (bpf_map_update_elem(cfg_fd, &zero, &both, BPF_ANY)) {
 		rc = -errno;
 		snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(-rc));
@@ -384,6 +502,10 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 	if (!rc)
 		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_suffixes), k.sufs, k.n_sufs,
 			      sizeof(*k.sufs), "file_watch_suffixes", err, errlen);
+	if (!rc)
+		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_dirnames), k.dirnames,
+			      k.n_dirnames, sizeof(*k.dirnames), "file_watch_dirnames", err,
+			      errlen);
 	if (rc)
 		goto out;
 	if (bpf_map_update_elem(cfg_fd, &zero, &k.cfg, BPF_ANY)) {
@@ -391,8 +513,9 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 		snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(-rc));
 		goto out;
 	}
-	log_info("filter: file pre-filter: %zu directories, %zu names, %zu suffixes%s",
-		 k.n_ids, k.n_names, k.n_sufs, k.cfg.match_all ? ", every open (match all)" : "");
+	log_info("filter: file pre-filter: %zu directory identities, %zu names, %zu suffixes, "
+		 "%zu directory names%s", k.n_ids, k.n_names, k.n_sufs, k.n_dirnames,
+		 k.cfg.match_all ? ", every open (match all)" : "");
 out:
 	keys_free(&k);
 	file_filter_free(&f);

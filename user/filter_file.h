@@ -15,6 +15,7 @@ enum ff_fallback {
 	FF_NONE = 0,	/* the last component narrows nothing */
 	FF_NAME = 1,	/* exact basename */
 	FF_SUFFIX = 2,	/* the basename ends with these bytes */
+	FF_DIRNAME = 3,	/* some directory on the path has this name */
 };
 
 /* What one path glob of one rule compiles to. */

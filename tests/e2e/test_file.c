@@ -10,6 +10,7 @@
  *   data/evals/ and below    does not exist at start: data/ is watched instead
  *   mnt/ and below           bind mounts placed under it by the tests
  *   .e2e-token anywhere      a basename rule
+ *   .e2e-keys/id_STAR anywhere   a directory-name rule
  * The directory itself is not watched, so an open elsewhere in it is an
  * innocent one.
  */
@@ -23,13 +24,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "events.h"
 #include "harness.h"
 
 #define WAIT_MS 5000
@@ -43,6 +52,7 @@ static const char rules_yaml[] =
 	"    - \"@DIR@/secrets/**\"\n"
 	"    - \"@DIR@/mnt/**\"\n"
 	"    - \"**/.e2e-token\"\n"
+	"    - \"**/.e2e-keys/id_*\"\n"
 	"  approved_readers: [\"@DIR@/approved/*\"]\n"
 	"rules:\n"
 	"  - id: " RULE "\n"
@@ -86,6 +96,7 @@ static void write_text(const char *path, const char *text)
 
 static int group_setup(void **state)
 {
+	static const char *backend[] = { "--backend", NULL, NULL };
 	char p[512];
 
 	if (harness_setup(&g_r, rules_yaml))
@@ -106,7 +117,9 @@ static int group_setup(void **state)
 	mkdir(p, 0755);
 	path_in(p, sizeof(p), "blocked");
 	mkdir(p, 0755);
-	return harness_start(&g_r, NULL);
+	/* CUSTOS_E2E_BACKEND=raw runs the same tests on the raw tracepoint variant */
+	backend[1] = getenv("CUSTOS_E2E_BACKEND");
+	return harness_start(&g_r, backend[1] ? backend : NULL);
 }
 
 static int group_teardown(void **state)
@@ -177,6 +190,7 @@ static void expect_open(pid_t pid, const char *path, const char *rule, const cha
 static const char *const R[] = { "read", NULL };
 static const char *const W_C[] = { "write", "create", NULL };
 static const char *const RW[] = { "read", "write", NULL };
+static const char *const RW_C[] = { "read", "write", "create", NULL };
 
 /* --- children: fork, open, _exit (exit code says what failed) ------------ */
 
@@ -372,6 +386,24 @@ static void test_basename_deep(void **state)
 	expect_open(open_path(p, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
 }
 
+/* A glob whose only literal is a directory name ("STARSTAR/.e2e-keys/id_STAR"),
+ * in a tree created after start; the innocent test proves it did not turn
+ * into "every open". */
+static void test_directory_name_deep(void **state)
+{
+	char p[512];
+	long long t0 = now_realtime_ns();
+	const char *dirs[] = { "deep2", "deep2/x", "deep2/x/.e2e-keys" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		path_in(p, sizeof(p), dirs[i]);
+		mkdir(p, 0755);
+	}
+	path_in(p, sizeof(p), "deep2/x/.e2e-keys/id_test");
+	write_text(p, "k\n");
+	expect_open(open_path(p, O_RDONLY), p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
+}
+
 /* Bytes that JSON must escape come back byte-exact. */
 static void test_name_with_special_bytes(void **state)
 {
@@ -438,6 +470,59 @@ static int pred_path(json_t *rec, void *path)
 	return p && strcmp(p, path) == 0;
 }
 
+/*
+ * The agent's count of opens its pre-filter let into the ring
+ * (stats[STAT_FILE_EMIT]), read from the "stats" map among its fds.
+ */
+static long long agent_file_emits(pid_t agent)
+{
+	char dir[64], path[320], line[256];
+	long long total = -1;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)agent);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while (total < 0 && (de = readdir(d))) {
+		unsigned int id = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "map_id: %u", &id) == 1)
+				break;
+		fclose(f);
+		if (id) {
+			struct bpf_map_info info;
+			__u32 len = sizeof(info);
+			int fd = bpf_map_get_fd_by_id(id), ncpu = libbpf_num_possible_cpus();
+
+			if (fd < 0)
+				continue;
+			memset(&info, 0, sizeof(info));
+			if (ncpu > 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+			    strcmp(info.name, "stats") == 0) {
+				__u64 vals[ncpu];
+				__u32 key = STAT_FILE_EMIT;
+
+				if (bpf_map_lookup_elem(fd, &key, vals) == 0) {
+					total = 0;
+					for (int c = 0; c < ncpu; c++)
+						total += (long long)vals[c];
+				}
+			}
+			close(fd);
+		}
+	}
+	closedir(d);
+	return total;
+}
+
 /* An open no rule can match is not reported, not even to the agent. */
 static void test_innocent_not_reported(void **state)
 {
@@ -447,11 +532,20 @@ static void test_innocent_not_reported(void **state)
 	struct file_pred fp = { 0, NULL, NULL };
 	json_t *all;
 
+	long long before, after;
+
 	path_in(plain, sizeof(plain), "other/notes.txt");
 	write_text(plain, "hello\n");
+	/* nothing else on the host opens what these rules watch: the kernel
+	 * must not have let the innocent open into the ring at all */
+	before = agent_file_emits(g_r.pid);
+	assert_true(before >= 0);
 	innocent = open_path(plain, O_RDONLY);
+	after = agent_file_emits(g_r.pid);
+	assert_int_equal(after, before);
 	path_in(p, sizeof(p), "secrets/api.key");
 	culprit = open_path(p, O_RDONLY);
+	assert_true(agent_file_emits(g_r.pid) > after);	/* the counter does count */
 	/* records are in order: once this one is in, the innocent one would be */
 	expect_open(culprit, p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
 
@@ -479,6 +573,198 @@ static void test_block_rule_reports_only(void **state)
 		    NULL, t0);
 }
 
+/* A path longer than the kernel's 4096 bytes: the deepest part, marked. */
+static void test_long_path_truncated(void **state)
+{
+	char comp[201], top[512], full[8192];
+	long long t0 = now_realtime_ns();
+	struct file_pred fp = { 0, NULL, RULE };
+	json_t *rec;
+	const char *path;
+	pid_t pid;
+	size_t flen, plen;
+
+	memset(comp, 'd', sizeof(comp) - 1);
+	comp[sizeof(comp) - 1] = '\0';
+	path_in(top, sizeof(top), "long");
+	mkdir(top, 0755);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* 22 levels of 200 bytes: built and opened relative to the cwd */
+		if (chdir(top))
+			_exit(10);
+		for (int i = 0; i < 22; i++)
+			if ((mkdir(comp, 0755) && errno != EEXIST) || chdir(comp))
+				_exit(11);
+		int fd = open(".e2e-token", O_RDWR | O_CREAT, 0600);
+
+		_exit(fd >= 0 ? 0 : 12);
+	}
+	assert_int_equal(harness_wait(pid), 0);
+	snprintf(full, sizeof(full), "%s", top);
+	for (int i = 0; i < 22; i++)
+		snprintf(full + strlen(full), sizeof(full) - strlen(full), "/%s", comp);
+	strcat(full, "/.e2e-token");
+
+	fp.pid = pid;
+	rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS);
+	assert_non_null(rec);
+	assert_common_fields(rec, "file", RULE, "critical", "alert", g_policy);
+	assert_time_recent(rec, t0);
+	assert_int_equal(jint(rec, "process.ppid"), getpid());
+	assert_string_equal(jstr(rec, "process.exe"), g_self);
+	assert_true(json_is_true(json_object_get(json_object_get(rec, "file"), "truncated")));
+	path = jstr(rec, "file.path");
+	assert_non_null(path);
+	flen = strlen(full);
+	plen = strlen(path);
+	/* the deepest whole components that fit, starting at a '/' */
+	assert_true(plen < flen && plen <= 4096 && plen > 4096 - 202);
+	assert_int_equal(path[0], '/');
+	assert_string_equal(path, full + (flen - plen));
+	assert_strings(json_object_get(json_object_get(rec, "file"), "access"), RW_C);
+	assert_string_equal(jstr(rec, "file.flags"), "O_RDWR|O_CREAT");
+	json_decref(rec);
+
+	/* the harness's nftw cannot remove a tree this deep: undo it level by level */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (chdir(top))
+			_exit(10);
+		for (int i = 0; i < 22; i++)
+			if (chdir(comp))
+				_exit(11);
+		unlink(".e2e-token");
+		for (int i = 0; i < 22; i++)
+			if (chdir("..") || rmdir(comp))
+				_exit(12);
+		_exit(0);
+	}
+	assert_int_equal(harness_wait(pid), 0);
+}
+
+/* SIGHUP: a directory the new rules name is watched, the old one is not. */
+static void test_reload_moves_the_watch(void **state)
+{
+	static const char a_rules[] = "custos: 1\nrules:\n  - id: e2e-reload-a\n"
+				      "    on: file\n    severity: low\n    when:\n"
+				      "      path: \"@DIR@/a/*\"\n";
+	static const char b_rules[] = "custos: 1\nrules:\n  - id: e2e-reload-b\n"
+				      "    on: file\n    severity: low\n    when:\n"
+				      "      path: \"@DIR@/b/*\"\n";
+	struct agent_run r;
+	char pa[512], pb[512];
+	struct file_pred fp = { 0, NULL, NULL };
+	json_t *rec, *all;
+	pid_t old;
+
+	assert_int_equal(harness_setup(&r, a_rules), 0);
+	snprintf(pa, sizeof(pa), "%s/a", r.dir);
+	mkdir(pa, 0755);
+	snprintf(pb, sizeof(pb), "%s/b", r.dir);
+	mkdir(pb, 0755);
+	strcat(pa, "/x");
+	strcat(pb, "/y");
+	write_text(pa, "a\n");
+	write_text(pb, "b\n");
+	assert_int_equal(harness_start(&r, NULL), 0);
+
+	fp.pid = open_path(pa, O_RDONLY);
+	fp.path = pa;
+	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "rule"), "e2e-reload-a");
+	json_decref(rec);
+
+	assert_int_equal(harness_write_rules(&r, b_rules), 0);
+	assert_int_equal(kill(r.pid, SIGHUP), 0);
+	assert_true(harness_log_contains(&r, "reload: ", WAIT_MS));
+
+	old = open_path(pa, O_RDONLY);
+	fp.pid = open_path(pb, O_RDONLY);
+	fp.path = pb;
+	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "rule"), "e2e-reload-b");
+	assert_string_equal(jstr(rec, "file.path"), pb);
+	json_decref(rec);
+	fp.pid = old;
+	fp.path = NULL;
+	all = harness_records(&r, pred_file, &fp);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+
+	assert_int_equal(harness_stop(&r), 0);
+	harness_cleanup(&r);
+}
+
+enum sys_open { S_OPEN, S_CREAT, S_OPENAT2, S_BY_HANDLE };
+
+static void child_sys_open(enum sys_open which, const char *path, const char *dir)
+{
+	long fd = -1;
+
+	switch (which) {
+	case S_OPEN:
+		fd = syscall(SYS_open, path, O_RDONLY | O_CLOEXEC);
+		break;
+	case S_CREAT:
+		fd = syscall(SYS_creat, path, 0600);
+		break;
+	case S_OPENAT2: {
+		struct open_how how = { .flags = O_RDONLY | O_NOFOLLOW,
+					.resolve = RESOLVE_NO_MAGICLINKS };
+
+		fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+		break;
+	}
+	case S_BY_HANDLE: {
+		struct { struct file_handle fh; unsigned char bytes[128]; } h;
+		int mount_id, mfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+		h.fh.handle_bytes = sizeof(h.bytes);
+		if (mfd < 0 || name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0))
+			_exit(30);
+		fd = open_by_handle_at(mfd, &h.fh, O_RDWR);
+		break;
+	}
+	}
+	_exit(fd >= 0 ? 0 : 20);
+}
+
+static pid_t run_sys_open(enum sys_open which, const char *path, const char *dir)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		child_sys_open(which, path, dir);
+	assert_int_equal(harness_wait(pid), 0);
+	return pid;
+}
+
+/* open, creat, openat2 and open_by_handle_at, not only openat (glibc's open). */
+static void test_every_open_syscall(void **state)
+{
+	char dir[512], p[512], c[512];
+	long long t0 = now_realtime_ns();
+
+	path_in(dir, sizeof(dir), "secrets");
+	path_in(p, sizeof(p), "secrets/api.key");
+	path_in(c, sizeof(c), "secrets/creat.key");
+	unlink(c);
+	expect_open(run_sys_open(S_OPEN, p, dir), p, RULE, "critical", R, "O_RDONLY|O_CLOEXEC",
+		    NULL, NULL, t0);
+	expect_open(run_sys_open(S_CREAT, c, dir), c, RULE, "critical", W_C,
+		    "O_WRONLY|O_CREAT|O_TRUNC", NULL, NULL, t0);
+	expect_open(run_sys_open(S_OPENAT2, p, dir), p, RULE, "critical", R,
+		    "O_RDONLY|O_NOFOLLOW", NULL, NULL, t0);
+	expect_open(run_sys_open(S_BY_HANDLE, p, dir), p, RULE, "critical", RW, "O_RDWR",
+		    NULL, NULL, t0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,16 +772,20 @@ int main(void)
 		cmocka_unit_test(test_relative_path),
 		cmocka_unit_test(test_symlink_elsewhere),
 		cmocka_unit_test(test_openat_dirfd),
+		cmocka_unit_test(test_every_open_syscall),
 		cmocka_unit_test(test_dotdot),
 		cmocka_unit_test(test_bind_mount),
 		cmocka_unit_test(test_create_classified),
 		cmocka_unit_test(test_file_created_later_read),
 		cmocka_unit_test(test_dir_created_later),
 		cmocka_unit_test(test_basename_deep),
+		cmocka_unit_test(test_directory_name_deep),
 		cmocka_unit_test(test_name_with_special_bytes),
 		cmocka_unit_test(test_exempted_reader),
 		cmocka_unit_test(test_innocent_not_reported),
 		cmocka_unit_test(test_block_rule_reports_only),
+		cmocka_unit_test(test_long_path_truncated),
+		cmocka_unit_test(test_reload_moves_the_watch),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -87,13 +87,14 @@ static void test_prefixes(void **state)
 	assert_int_equal(file_filter_compile(rs, &f), 0);
 	assert_int_equal(f.n, 5);
 	assert_false(f.match_all);
-	expect_pat(&f.pats[0], "/home", FF_NONE, NULL);
+	/* ".ssh" as a directory name is narrower than all of /home */
+	expect_pat(&f.pats[0], NULL, FF_DIRNAME, ".ssh");
 	/* a trailing STARSTAR may match the directory itself */
-	expect_pat(&f.pats[1], "/data/evals", FF_NONE, NULL);
+	expect_pat(&f.pats[1], "/data/evals", FF_DIRNAME, "evals");
 	/* the directory is two levels up: the name is narrower */
 	expect_pat(&f.pats[2], NULL, FF_NAME, "x");
 	expect_pat(&f.pats[3], "/srv/a/b", FF_SUFFIX, ".pem");
-	expect_pat(&f.pats[4], "/etc", FF_NONE, NULL);
+	expect_pat(&f.pats[4], "/etc", FF_DIRNAME, "etc");
 	file_filter_free(&f);
 	rule_set_free(rs);
 }
@@ -132,6 +133,25 @@ static void test_suffix_after_last_star(void **state)
 	/* '?' or a class after the last '*': no literal suffix */
 	expect_pat(&f.pats[1], NULL, FF_NONE, NULL);
 	expect_pat(&f.pats[2], NULL, FF_NONE, NULL);
+	assert_true(f.match_all);
+	file_filter_free(&f);
+	rule_set_free(rs);
+}
+
+static void test_directory_names(void **state)
+{
+	struct rule_set *rs = load_paths("\"**/.ssh/id_*\", \"**/.aws/**\", "
+					 "\"**/.config/gcloud/*/x*[0-9]\", \"**/a*/b*[0-9]\"");
+	struct file_filter f;
+
+	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(f.n, 4);
+	expect_pat(&f.pats[0], NULL, FF_DIRNAME, ".ssh");
+	expect_pat(&f.pats[1], NULL, FF_DIRNAME, ".aws");
+	/* the last literal component before the last one */
+	expect_pat(&f.pats[2], NULL, FF_DIRNAME, "gcloud");
+	/* no literal component at all */
+	expect_pat(&f.pats[3], NULL, FF_NONE, NULL);
 	assert_true(f.match_all);
 	file_filter_free(&f);
 	rule_set_free(rs);
@@ -233,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_no_prefix_names_and_suffixes),
 		cmocka_unit_test(test_suffix_after_last_star),
+		cmocka_unit_test(test_directory_names),
 		cmocka_unit_test(test_match_all),
 		cmocka_unit_test(test_rule_without_path_matches_all),
 		cmocka_unit_test(test_disabled_and_other_kinds_ignored),
