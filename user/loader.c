@@ -119,7 +119,7 @@ static enum variant family_choice(struct bpf_object *obj, const char *family, si
 
 /* Sets autoload on every program for backend b; fails when a family has no usable variant. */
 static int select_programs(struct custos_bpf *skel, enum backend b, const struct probe *p,
-			   char *err, size_t errlen)
+			   int with_cg, char *err, size_t errlen)
 {
 	struct bpf_object *obj = skel->obj;
 	struct bpf_program *prog;
@@ -132,7 +132,7 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 		if (v == V_NONE)
 			continue;
 		if (v == V_CG) {
-			bpf_program__set_autoload(prog, variant_offered(p, V_CG));
+			bpf_program__set_autoload(prog, with_cg && variant_offered(p, V_CG));
 			continue;
 		}
 		best = family_choice(obj, name, flen, b, p);
@@ -162,7 +162,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 }
 
 static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,
-		       char *err, size_t errlen)
+		       int with_cg, char *err, size_t errlen)
 {
 	struct custos_bpf *skel;
 	int rc;
@@ -181,7 +181,7 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 			 "the page size: %s", o->ring_bytes, strerror(-rc));
 		goto err_destroy;
 	}
-	rc = select_programs(skel, b, &l->probe, err, errlen);
+	rc = select_programs(skel, b, &l->probe, with_cg, err, errlen);
 	if (rc)
 		goto err_destroy;
 	rc = custos_bpf__load(skel);
@@ -198,6 +198,31 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 err_destroy:
 	custos_bpf__destroy(skel);
 	return rc;
+}
+
+/*
+ * The egress programs need more of the kernel than the tracing ones (e.g.
+ * bpf_loop, 5.17+).  When a backend loads only without them, exec and file
+ * monitoring still run, and the log says loudly that connect rules do not.
+ */
+static int try_backend_degraded(struct loader *l, const struct loader_opts *o, enum backend b,
+				char *err, size_t errlen)
+{
+	char first[512];
+	int rc = try_backend(l, o, b, 1, err, errlen);
+
+	if (rc == 0 || !variant_offered(&l->probe, V_CG))
+		return rc;
+	snprintf(first, sizeof(first), "%s", err);
+	if (try_backend(l, o, b, 0, err, errlen) != 0) {
+		snprintf(err, errlen, "%s", first);
+		return rc;
+	}
+	l->egress_off = 1;
+	log_warn("loader: the egress hooks (cgroup connect/sendmsg programs) do not load on "
+		 "this kernel (%s); exec and file monitoring run, connect rules will NOT fire "
+		 "(egress needs 5.17 or later)", first);
+	return 0;
 }
 
 int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
@@ -223,12 +248,12 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 				 "one it offers", backend_name(o->backend), desc);
 			return -ENOTSUP;
 		}
-		rc = try_backend(l, o, o->backend, err, errlen);
+		rc = try_backend_degraded(l, o, o->backend, err, errlen);
 	} else {
 		for (b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
 			if (!variant_offered(&l->probe, backend_prefs[b][0]))
 				continue;
-			rc = try_backend(l, o, b, err, errlen);
+			rc = try_backend_degraded(l, o, b, err, errlen);
 			if (rc == 0)
 				break;
 			log_debug("%s; trying a weaker backend", err);

@@ -52,6 +52,7 @@ struct loader {
 	struct ring_buffer *rb;
 	struct probe probe;
 	enum backend backend;		/* what loaded */
+	int egress_off;			/* the cgroup programs did not load (old kernel) */
 	int cgroup_fd;			/* cgroup v2 root, -1 when not open */
 	struct bpf_link *links[LOADER_MAX_LINKS];
 	int n_links;
