@@ -24,7 +24,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	   -Wformat=2 -Wmissing-prototypes $(WERROR) \
 	   -D_GNU_SOURCE -DCUSTOS_VERSION='"$(VERSION)"' -DCUSTOS_GITREV='"$(GITREV)"'
 CPPFLAGS += -Iuser -Ibpf -I$(BUILD) -MMD -MP
-LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lcrypto
+LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lcrypto -ljansson
 STATIC  ?=
 ifneq ($(STATIC),)
 LDFLAGS += -static
@@ -111,7 +111,7 @@ $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 	$(CC) $(CPPFLAGS) -Itests/e2e $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -ljansson $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 # helper programs the e2e tests run (plain C, no libraries)
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin
