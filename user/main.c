@@ -16,6 +16,7 @@
 
 #include "agent.h"
 #include "cmd_events.h"
+#include "cmd_rules_explain.h"
 #include "cmd_rules_test.h"
 #include "filters.h"
 #include "log.h"
@@ -54,6 +55,7 @@ static void usage(FILE *f)
 		"                  [--ring-size BYTES] [--poll-ms MS] [--log-level LEVEL]\n"
 		"       custos rules check PATH...\n"
 		"       custos rules test PATH...      (rule files and case files)\n"
+		"       custos rules explain PATH... RECORD.json   (- reads stdin)\n"
 		"       custos events [OPTIONS] [FILE...]   (--help for the filters)\n"
 		"       custos version [--probe]\n"
 		"\n"
@@ -306,6 +308,8 @@ int main(int argc, char **argv)
 		return cmd_rules_check(argc - 3, argv + 3);
 	if (strcmp(argv[1], "rules") == 0 && argc > 2 && strcmp(argv[2], "test") == 0)
 		return cmd_rules_test(argc - 3, argv + 3);
+	if (strcmp(argv[1], "rules") == 0 && argc > 2 && strcmp(argv[2], "explain") == 0)
+		return cmd_rules_explain(argc - 3, argv + 3);
 	if (strcmp(argv[1], "events") == 0)
 		return cmd_events(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)
