@@ -40,6 +40,9 @@ struct paths {
 
 static int add_path(struct paths *p, const char *s)
 {
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->v[i], s) == 0)
+			return 0;	/* named twice: load once */
 	if (p->n == MAX_FILES)
 		return -E2BIG;
 	p->v[p->n] = strdup(s);
@@ -504,7 +507,7 @@ int cmd_rules_test(int argc, char **argv)
 		yaml_document_t doc;
 
 		if (load_yaml(files.v[i], &doc, err, sizeof(err))) {
-			printf("%s\n", err);
+			printf("%s\n0 passed, 1 failed\n", err);
 			goto out;
 		}
 		if (is_case_file(&doc)) {
@@ -530,6 +533,7 @@ int cmd_rules_test(int argc, char **argv)
 		}
 		if (!diags.n)
 			printf("%s\n", err);
+		printf("0 passed, 1 failed\n");
 		rule_diags_free(&diags);
 		goto out;
 	}

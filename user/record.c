@@ -25,10 +25,21 @@ static int hexval(char c)
 	return -1;
 }
 
-/* \udcXX (XX >= 80) -> \uf7XX, in place, only for escapes inside strings. */
+static int is_u_escape(const char *s, size_t i, size_t n, char a, char lo, char hi)
+{
+	char b = (char)(s[i + 3] | 0x20);
+
+	return i + 5 < n && s[i] == '\\' && s[i + 1] == 'u' && (s[i + 2] | 0x20) == a &&
+	       b >= lo && b <= hi && hexval(s[i + 4]) >= 0 && hexval(s[i + 5]) >= 0;
+}
+
+/*
+ * \udcXX (XX >= 80) -> \uf7XX, in place, only for escapes inside strings and
+ * not for the low half of a real surrogate pair (\ud83d\udc80 stays).
+ */
 static void rewrite_surrogates(char *s, size_t n)
 {
-	int in_str = 0;
+	int in_str = 0, after_high = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!in_str) {
@@ -38,15 +49,21 @@ static void rewrite_surrogates(char *s, size_t n)
 		}
 		if (s[i] == '"') {
 			in_str = 0;
+			after_high = 0;
 		} else if (s[i] == '\\' && i + 1 < n) {
-			if (s[i + 1] == 'u' && i + 5 < n &&
-			    (s[i + 2] == 'd' || s[i + 2] == 'D') &&
-			    (s[i + 3] == 'c' || s[i + 3] == 'C') &&
-			    hexval(s[i + 4]) >= 8 && hexval(s[i + 5]) >= 0) {
+			if (is_u_escape(s, i, n, 'd', '8', 'b')) {
+				after_high = 1;
+				i += 5;
+				continue;
+			}
+			if (!after_high && is_u_escape(s, i, n, 'd', 'c', 'c') && hexval(s[i + 4]) >= 8) {
 				s[i + 2] = 'f';
 				s[i + 3] = '7';
 			}
+			after_high = 0;
 			i++;	/* skip the escaped character */
+		} else {
+			after_high = 0;
 		}
 	}
 }
