@@ -152,7 +152,7 @@ struct ev_opts {
 	struct counts by_rule, by_sev, by_exe;
 	struct tree_node *tree;
 	size_t n_tree, cap_tree;
-	int lineage_shown;
+	int lineage_shown, header_shown;
 	struct sbuf out;
 };
 
@@ -428,6 +428,10 @@ static void print_row(struct ev_opts *o, const struct record *r, int depth)
 	const char *sev = r->severity ? r->severity : "-";
 	size_t start;
 
+	if (!o->header_shown) {
+		print_header(o);
+		o->header_shown = 1;
+	}
 	sbuf_reset(b);
 	if (r->has_time) {
 		time_t t = (time_t)(r->ev.time_ns / 1000000000ull);
@@ -551,7 +555,6 @@ static int handle_line(struct ev_opts *o, struct reader *rd)
 	} else {
 		if (o->has_tree && !o->lineage_shown) {
 			print_lineage(o, &r, depth);
-			print_header(o);
 			o->lineage_shown = 1;
 		}
 		print_row(o, &r, depth);
@@ -790,8 +793,6 @@ int cmd_events(int argc, char **argv)
 	}
 	if (o.follow)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!o.json && !o.summary && !o.has_tree)
-		print_header(&o);
 	for (size_t i = 0; i < files.n && rc == 0; i++) {
 		int last = i + 1 == files.n;
 
@@ -815,6 +816,8 @@ int cmd_events(int argc, char **argv)
 		status = 1;
 	} else if (!opened) {
 		status = 1;
+	} else if (!o.shown && !o.summary) {
+		fprintf(stderr, "custos: events: no matching records\n");
 	}
 	if (o.summary) {
 		char a[32] = "-", b[32] = "-";
