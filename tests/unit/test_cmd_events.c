@@ -230,18 +230,51 @@ static void test_table_escapes_bytes(void **state)
 	assert_non_null(strstr(o.out, "read /home/svc/.aws/credentials\\xff\n"));
 }
 
+/* Waits up to 5 s for want in the child's output (appended to buf). */
+static int wait_for(int fd, char *buf, size_t size, size_t *got, const char *want)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (strstr(buf, want))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 5)
+			return 0;
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		r = read(fd, buf + *got, size - 1 - *got);
+		if (r <= 0)
+			return 0;
+		*got += (size_t)r;
+		buf[*got] = '\0';
+	}
+}
+
+static void append(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "a");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define LOSS_LINE(seq) \
+	"{\"schema\":\"custos.event/1\",\"time\":\"2026-11-23T08:00:00Z\",\"seq\":" #seq "," \
+	"\"kind\":\"loss\",\"loss\":{\"lost\":1,\"where\":\"ring\"}}\n"
+
 static void test_follow_picks_up_appended_lines(void **state)
 {
-	const char *line =
-		"{\"schema\":\"custos.event/1\",\"time\":\"2026-11-23T08:00:00Z\",\"seq\":999,"
-		"\"kind\":\"loss\",\"loss\":{\"lost\":1,\"where\":\"ring\"}}\n";
 	char *argv[] = { "custos", "events", "--follow", "--json", follow_path, NULL };
-	char buf[4096] = "";
+	char buf[4096] = "", rotated[300];
 	size_t got = 0;
 	int p[2], st;
 	pid_t pid;
-	struct timespec t0, t;
-	FILE *f;
 
 	write_file(follow_path, "");
 	assert_int_equal(pipe(p), 0);
@@ -255,30 +288,25 @@ static void test_follow_picks_up_appended_lines(void **state)
 	}
 	close(p[1]);
 	usleep(300 * 1000);	/* the child is at the end of the empty file */
-	f = fopen(follow_path, "a");
-	assert_non_null(f);
-	fputs(line, f);
-	fclose(f);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		ssize_t r;
-
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 5 || strstr(buf, "\"seq\":999"))
-			break;
-		if (poll(&pfd, 1, 200) <= 0)
-			continue;
-		r = read(p[0], buf + got, sizeof(buf) - 1 - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		buf[got] = '\0';
-	}
+	append(follow_path, LOSS_LINE(998));
+	assert_true(wait_for(p[0], buf, sizeof(buf), &got, "\"seq\":998"));
+	/* a line written in two parts is passed on once, whole */
+	append(follow_path, "{\"schema\":\"custos.event/1\",");
+	usleep(450 * 1000);
+	append(follow_path, "\"kind\":\"loss\",\"seq\":999}\n");
+	assert_true(wait_for(p[0], buf, sizeof(buf), &got, "\"seq\":999"));
+	/* logrotate: the file is renamed and a new one created */
+	snprintf(rotated, sizeof(rotated), "%s.1", follow_path);
+	assert_int_equal(rename(follow_path, rotated), 0);
+	write_file(follow_path, LOSS_LINE(1000));
+	assert_true(wait_for(p[0], buf, sizeof(buf), &got, "\"seq\":1000"));
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
 	close(p[0]);
-	assert_string_equal(buf, line);
+	unlink(rotated);
+	assert_string_equal(buf, LOSS_LINE(998)
+			    "{\"schema\":\"custos.event/1\",\"kind\":\"loss\",\"seq\":999}\n"
+			    LOSS_LINE(1000));
 }
 
 int main(void)
