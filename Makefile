@@ -53,7 +53,7 @@ help:
 	@echo "make            build build/custos"
 	@echo "make run        install missing packages, build, run the agent on rules/ (root)"
 	@echo "make test       install missing packages, build, run unit and end-to-end tests (root)"
-	@echo "make test-unit  unit tests only (no root)"
+	@echo "make test-unit  unit tests and rule-pack cases (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make clean      remove build/"
@@ -69,7 +69,7 @@ test: deps
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
 
-test-unit: $(UNIT_BINS)
+test-unit: $(BUILD)/custos $(UNIT_BINS)
 	scripts/test.sh unit
 
 test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
