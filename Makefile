@@ -24,7 +24,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	   -Wformat=2 -Wmissing-prototypes $(WERROR) \
 	   -D_GNU_SOURCE -DCUSTOS_VERSION='"$(VERSION)"' -DCUSTOS_GITREV='"$(GITREV)"'
 CPPFLAGS += -Iuser -Ibpf -I$(BUILD) -MMD -MP
-LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lcrypto
+LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lcrypto -ljansson
 STATIC  ?=
 ifneq ($(STATIC),)
 LDFLAGS += -static
@@ -53,7 +53,7 @@ help:
 	@echo "make            build build/custos"
 	@echo "make run        install missing packages, build, run the agent on rules/ (root)"
 	@echo "make test       install missing packages, build, run unit and end-to-end tests (root)"
-	@echo "make test-unit  unit tests only (no root)"
+	@echo "make test-unit  unit tests and rule-pack cases (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
 	@echo "make bench      workload with and without the agent, alternated (root; BENCH_ARGS=--help)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
@@ -70,7 +70,7 @@ test: deps
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
 
-test-unit: $(UNIT_BINS)
+test-unit: $(BUILD)/custos $(UNIT_BINS)
 	scripts/test.sh unit
 
 test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
@@ -122,7 +122,7 @@ $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 	$(CC) $(CPPFLAGS) -Itests/e2e $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -ljansson $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 # helper programs the e2e tests run (plain C, no libraries)
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin

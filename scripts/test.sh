@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test binaries and prints one closing line "N passed, N failed".
 #   test.sh          unit, end-to-end, package (root)
-#   test.sh unit     unit tests only
+#   test.sh unit     unit tests and the rule packs' cases (rules/tests/)
 #   test.sh e2e      end-to-end tests only
 #   test.sh pkg      package tests (root: make deb, dpkg -i, run, dpkg -r)
 # Each binary is a cmocka suite; its own output is shown as it runs.
@@ -27,8 +27,28 @@ run_suite() {
 	[ "$rc" -ne 0 ] && failed+=("$bin")
 }
 
+# The shipped rule packs' cases (rules/tests/*.yaml), no root needed; the
+# command's own closing line "N passed, N failed" is added to the totals.
+run_rule_cases() {
+	local out rc p f
+	echo "== build/custos rules test rules rules/tests"
+	out=$(mktemp)
+	timeout "${TEST_TIMEOUT:-300}" build/custos rules test rules rules/tests 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	read -r p f < <(tail -n 1 "$out" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p')
+	rm -f "$out"
+	p=${p:-0} f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "!! rules test exited with $rc"
+	fi
+	pass=$((pass + p)); fail=$((fail + f))
+	[ "$rc" -ne 0 ] && failed+=("rule cases")
+}
+
 if [ "$what" = all ] || [ "$what" = unit ]; then
 	for t in build/tests/unit/test_*; do [ -x "$t" ] && run_suite "$t"; done
+	run_rule_cases
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
 	if [ "$(id -u)" -ne 0 ]; then

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "cmd_events.h"
+#include "cmd_rules_explain.h"
+#include "cmd_rules_test.h"
 #include "filters.h"
 #include "log.h"
 #include "notify.h"
@@ -56,6 +59,9 @@ static void usage(FILE *f)
 		"                  [--status-socket PATH|none] [--metrics-file PATH]\n"
 		"       custos status [--json|--metrics] [--socket PATH]\n"
 		"       custos rules check PATH...\n"
+		"       custos rules test PATH...      (rule files and case files)\n"
+		"       custos rules explain PATH... RECORD.json   (- reads stdin)\n"
+		"       custos events [OPTIONS] [FILE...]   (--help for the filters)\n"
 		"       custos version [--probe]\n"
 		"\n"
 		"PATH is a rule file or a directory of *.yaml files.  Without --rules, run uses\n"
@@ -354,6 +360,12 @@ int main(int argc, char **argv)
 		return cmd_rules_check(argc - 3, argv + 3);
 	if (strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rules") == 0 && argc > 2 && strcmp(argv[2], "test") == 0)
+		return cmd_rules_test(argc - 3, argv + 3);
+	if (strcmp(argv[1], "rules") == 0 && argc > 2 && strcmp(argv[2], "explain") == 0)
+		return cmd_rules_explain(argc - 3, argv + 3);
+	if (strcmp(argv[1], "events") == 0)
+		return cmd_events(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

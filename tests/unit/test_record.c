@@ -1,0 +1,131 @@
+/*
+ * test_record.c - a JSON record back into the event model: the \udcXX byte
+ * escapes the renderer writes, real surrogate pairs, lineage, kinds, times,
+ * and lines that are not records.  The round trip goes through json.c.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "json.h"
+#include "record.h"
+
+static void test_bytes_round_trip_through_renderer(void **state)
+{
+	static const char path[] = "/x/\xff\x80sec\xc3\xa9ret\x01";
+	static const char args[] = "cat\0/x/\xfe\0";
+	struct cev_str anc[2] = { { "/usr/bin/bash", 13, 0 }, { "/usr/lib/systemd/systemd", 24, 0 } };
+	struct cev_event ev = {
+		.kind = CEV_FILE,
+		.time_ns = 1795417923123456789ull,
+		.proc = { .pid = 42, .ppid = 41, .uid = 7, .comm = "cat",
+			  .exe = { "/usr/bin/cat", 12, 0 }, .args = { args, sizeof(args) - 1, 0 } },
+		.has_parent = 1,
+		.parent = { .pid = 41, .exe = { "/usr/bin/bash", 13, 0 } },
+		.ancestors = anc,
+		.n_ancestors = 2,
+		.file = { .path = { path, sizeof(path) - 1, 0 }, .access = CEV_ACC_READ },
+	};
+	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
+	const struct json_meta meta = { "h", 9, "sha256:00" };
+	struct sbuf b = SBUF_INIT;
+	struct record r;
+
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_non_null(strstr(sbuf_cstr(&b), "\\udcff\\udc80"));
+	assert_int_equal(record_parse(&r, b.p, b.len - 1), 0);
+	assert_int_equal(r.ev.kind, CEV_FILE);
+	assert_int_equal(r.ev.time_ns, ev.time_ns);
+	assert_int_equal(r.seq, 9);
+	assert_string_equal(r.rule, "r");
+	assert_string_equal(r.severity, "high");
+	assert_int_equal(r.ev.proc.pid, 42);
+	assert_int_equal(r.ev.proc.ppid, 41);
+	assert_string_equal(r.ev.proc.comm, "cat");
+	assert_int_equal(r.ev.file.path.len, sizeof(path) - 1);
+	assert_memory_equal(r.ev.file.path.p, path, sizeof(path) - 1);
+	assert_int_equal(r.ev.proc.args.len, sizeof(args) - 1);
+	assert_memory_equal(r.ev.proc.args.buf, args, sizeof(args) - 1);
+	assert_int_equal(r.ev.file.access, CEV_ACC_READ);
+	assert_int_equal(r.ev.n_ancestors, 2);
+	assert_memory_equal(r.ev.ancestors[1].p, "/usr/lib/systemd/systemd", 24);
+	assert_int_equal(r.ev.parent.pid, 41);
+	record_free(&r);
+	sbuf_free(&b);
+}
+
+static void test_surrogate_pair_and_escaped_backslash_kept(void **state)
+{
+	static const char line[] =
+		"{\"kind\":\"exec\",\"process\":{\"exe\":\"/a\\ud83d\\udc80\\\\udcff\"}}";
+	struct record r;
+
+	assert_int_equal(record_parse(&r, line, sizeof(line) - 1), 0);
+	assert_string_equal(r.ev.proc.exe.p, "/a\xf0\x9f\x92\x80\\udcff");
+	record_free(&r);
+}
+
+static void test_connect(void **state)
+{
+	static const char line[] =
+		"{\"kind\":\"connect\",\"connect\":{\"proto\":\"udp\",\"dest\":\"2001:db8::1\","
+		"\"port\":53,\"blocked\":true}}";
+	struct record r;
+
+	assert_int_equal(record_parse(&r, line, sizeof(line) - 1), 0);
+	assert_int_equal(r.ev.conn.family, AF_INET6);
+	assert_int_equal(r.ev.conn.proto, IPPROTO_UDP);
+	assert_int_equal(r.ev.conn.port, 53);
+	assert_int_equal(r.ev.conn.blocked, 1);
+	assert_int_equal(r.ev.conn.addr[0], 0x20);
+	assert_int_equal(r.ev.conn.addr[15], 1);
+	record_free(&r);
+}
+
+static void test_not_records(void **state)
+{
+	static const char *const bad[] = { "", "{", "[]", "{\"kind\":\"nope\"}", "{\"x\":1}",
+					   "{\"kind\":\"file\"} trailing" };
+	struct record r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(record_parse(&r, bad[i], strlen(bad[i])), -EINVAL);
+		record_free(&r);
+	}
+}
+
+static void test_times(void **state)
+{
+	uint64_t ns;
+
+	assert_int_equal(record_parse_time("1970-01-01T00:00:01Z", &ns), 0);
+	assert_int_equal(ns, 1000000000ull);
+	assert_int_equal(record_parse_time("1970-01-01T01:00:01.5+01:00", &ns), 0);
+	assert_int_equal(ns, 1500000000ull);
+	assert_int_equal(record_parse_time("1970-01-01T00:00:00.000000001Z", &ns), 0);
+	assert_int_equal(ns, 1);
+	assert_int_equal(record_parse_time("1970-01-01T00:00:00", &ns), -EINVAL);
+	assert_int_equal(record_parse_time("yesterday", &ns), -EINVAL);
+	assert_int_equal(record_severity_rank("critical"), 4);
+	assert_int_equal(record_severity_rank("bogus"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bytes_round_trip_through_renderer),
+		cmocka_unit_test(test_surrogate_pair_and_escaped_backslash_kept),
+		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_not_records),
+		cmocka_unit_test(test_times),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

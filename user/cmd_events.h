@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_events.h - `custos events [OPTIONS] [FILE...]`: query the agent's
+ * JSON-lines audit files, rotated .gz files included (docs/INCIDENT-RESPONSE.md).
+ * Prints its own output; returns the exit status for main.c (0; 1 when no
+ * file could be read; 2 on a usage error).
+ */
+#ifndef CUSTOS_CMD_EVENTS_H
+#define CUSTOS_CMD_EVENTS_H
+
+#define EVENTS_DEFAULT_FILE "/var/log/custos/events.jsonl"
+
+int cmd_events(int argc, char **argv);
+
+#endif
