@@ -200,7 +200,7 @@ int cmd_rules_explain(int argc, char **argv)
 		fprintf(stderr, "usage: custos rules explain RULES... RECORD.json   (- reads stdin)\n");
 		return 2;
 	}
-	if (rules_load_paths((const char *const *)argv, (size_t)argc - 1, &set, &diags,
+	if (rules_load_paths((const char *const *)argv, (size_t)argc - 1, 0, &set, &diags,
 			     err, sizeof(err))) {
 		for (size_t i = 0; i < diags.n; i++) {
 			char msg[2048];

@@ -524,7 +524,7 @@ int cmd_rules_test(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (rules_load_paths(rule_paths, n_rules, &set, &diags, err, sizeof(err))) {
+	if (rules_load_paths(rule_paths, n_rules, 0, &set, &diags, err, sizeof(err))) {
 		for (size_t i = 0; i < diags.n; i++) {
 			char line[2048];
 
