@@ -25,10 +25,17 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	   -D_GNU_SOURCE -DCUSTOS_VERSION='"$(VERSION)"' -DCUSTOS_GITREV='"$(GITREV)"'
 CPPFLAGS += -Iuser -Ibpf -I$(BUILD) -MMD -MP
 LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lcrypto
+# STATIC=1: a self-contained agent for kernels booted from an initramfs
+# (scripts/test-kernels.sh).  Debian ships no libcmocka.a, so test binaries
+# link every library statically but cmocka and libc, whose .so files the
+# initramfs packer copies.
+TEST_LDFLAGS := $(LDFLAGS)
+TEST_LIBS    = -lcmocka -ljansson $(LDLIBS)
 STATIC  ?=
 ifneq ($(STATIC),)
 LDFLAGS += -static
 LDLIBS  += -lzstd -lpthread
+TEST_LIBS = -Wl,-Bstatic -ljansson $(LDLIBS) -Wl,-Bdynamic -lcmocka
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPFARCH) \
@@ -105,13 +112,13 @@ $(BUILD)/custos: $(BUILD)/user/main.o $(BUILD)/libcustos.a
 
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libcustos.a | $(BUILD)/tests/unit
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libcustos.a -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $< $(BUILD)/libcustos.a $(TEST_LIBS)
 
 $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 	$(CC) $(CPPFLAGS) -Itests/e2e $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -ljansson $(LDLIBS)
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # helper programs the e2e tests run (plain C, no libraries)
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin
