@@ -53,7 +53,7 @@ E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRCS))
 E2E_LIB   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%.o,$(filter-out $(E2E_SRCS),$(wildcard tests/e2e/*.c)))
 E2E_HELP  := $(patsubst tests/e2e/bin/%.c,$(BUILD)/tests/e2e/bin/%,$(wildcard tests/e2e/bin/*.c))
 
-.PHONY: all deps run test test-unit test-e2e bench clean help vmlinux
+.PHONY: all deps run test test-unit test-e2e test-kernels bench clean help vmlinux
 all: $(BUILD)/custos
 
 help:
@@ -62,6 +62,7 @@ help:
 	@echo "make test       install missing packages, build, run unit and end-to-end tests (root)"
 	@echo "make test-unit  unit tests only (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
+	@echo "make test-kernels  end-to-end tests on Debian kernels 5.10..sid under QEMU (root)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make clean      remove build/"
 
@@ -81,6 +82,11 @@ test-unit: $(UNIT_BINS)
 
 test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
 	scripts/test.sh e2e
+
+# fetches Debian kernels, builds build-static/, boots each under QEMU
+test-kernels:
+	@scripts/deps.sh test-kernels
+	scripts/test-kernels.sh
 
 tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
 
