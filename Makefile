@@ -59,7 +59,8 @@ all: $(BUILD)/custos
 help:
 	@echo "make            build build/custos"
 	@echo "make run        install missing packages, build, run the agent on rules/ (root)"
-	@echo "make test       install missing packages, build, run unit and end-to-end tests (root)"
+	@echo "make test       install missing packages, build, run unit and end-to-end tests, then"
+	@echo "                the kernel matrix under QEMU (root; KERNELS_SKIP=1 leaves it out)"
 	@echo "make test-unit  unit tests only (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
 	@echo "make test-kernels  end-to-end tests on Debian kernels 5.10..sid under QEMU (root)"
@@ -73,7 +74,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	scripts/run.sh
 
-test: deps
+test:
+	@scripts/deps.sh test-kernels
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
 

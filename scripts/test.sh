@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the test binaries and prints one closing line "N passed, N failed".
-#   test.sh          unit, then end-to-end (root)
+#   test.sh          unit, end-to-end (root), then the kernel matrix (root)
 #   test.sh unit     unit tests only
 #   test.sh e2e      end-to-end tests only
-# Each binary is a cmocka suite; its own output is shown as it runs.
+#   test.sh kernels  the kernel matrix only (scripts/test-kernels.sh)
+# Each binary is a cmocka suite; its own output is shown as it runs.  The
+# kernel matrix counts one per kernel x backend x suite; KERNELS_SKIP=1 leaves
+# it out (a host that cannot reach the Debian archive).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -36,6 +39,20 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 	else
 		for t in build/tests/e2e/test_*; do [ -x "$t" ] && run_suite "$t"; done
 	fi
+fi
+if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]; then
+	echo "== kernel matrix (scripts/test-kernels.sh)"
+	out=$(mktemp)
+	scripts/test-kernels.sh 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	tally=$(tail -n1 "$out")
+	rm -f "$out"
+	if [[ $tally =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
+	else
+		fail=$((fail + 1))
+	fi
+	[ "$rc" -ne 0 ] && failed+=("kernel matrix")
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
 echo "$pass passed, $fail failed"
