@@ -191,8 +191,12 @@ for b in $BACKENDS; do
 	# which backend and hooks the agent picks (its own words on stderr)
 	$CUSTOS_BIN run --rules rules --output jsonl:/tmp/probe.jsonl $args >/tmp/agent.log 2>&1 &
 	apid=$!
-	for i in $(seq 1 300); do grep -q 'custos: ready' /tmp/agent.log && break; sleep 0.2; done
-	kill $apid; wait $apid
+	for i in $(seq 1 300); do
+		grep -q 'custos: ready' /tmp/agent.log && break
+		kill -0 $apid 2>/dev/null || break	# it refused to start: its log says why
+		sleep 0.2
+	done
+	kill $apid 2>/dev/null; wait $apid
 	echo "CUSTOS-KTEST-HOOKS kernel=$K backend=$b $(grep -E 'backend|error|failed' /tmp/agent.log | sed 's/^custos: //' | tr '\n' ' ')"
 	for t in /custos/build/tests/e2e/test_*; do
 		s=${t##*/}
