@@ -276,7 +276,13 @@ for k in $KERNELS; do
 			result=${result#result=}
 			echo "$result kernel=$k backend=$b suite=$s: $np passed, $nf failed ($rest)"
 			echo "| $k (\`$rel\`) | $b | $s | $result | $np passed, $nf failed (${rest##* }) |" >>"$matrix"
-			if [ "$result" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+			if [ "$result" = PASS ]; then
+				pass=$((pass + 1))
+			else
+				fail=$((fail + 1))
+				# what cmocka said about the failures, from the serial log
+				grep -aF "[$b $s] " "$log" | grep -avE '\[ +(RUN|OK) +\]' | head -n 20 | sed 's/^/    /'
+			fi
 		done
 	done
 done
