@@ -25,10 +25,17 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	   -D_GNU_SOURCE -DCUSTOS_VERSION='"$(VERSION)"' -DCUSTOS_GITREV='"$(GITREV)"'
 CPPFLAGS += -Iuser -Ibpf -I$(BUILD) -MMD -MP
 LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lcrypto -ljansson
+# STATIC=1: a self-contained agent for kernels booted from an initramfs
+# (scripts/test-kernels.sh).  Debian ships no libcmocka.a, so test binaries
+# link every library statically but cmocka and libc, whose .so files the
+# initramfs packer copies.
+TEST_LDFLAGS := $(LDFLAGS)
+TEST_LIBS    = -lcmocka -ljansson $(LDLIBS)
 STATIC  ?=
 ifneq ($(STATIC),)
 LDFLAGS += -static
 LDLIBS  += -lzstd -lpthread
+TEST_LIBS = -Wl,-Bstatic -ljansson $(LDLIBS) -Wl,-Bdynamic -lcmocka
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPFARCH) \
@@ -46,15 +53,17 @@ E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRCS))
 E2E_LIB   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%.o,$(filter-out $(E2E_SRCS),$(wildcard tests/e2e/*.c)))
 E2E_HELP  := $(patsubst tests/e2e/bin/%.c,$(BUILD)/tests/e2e/bin/%,$(wildcard tests/e2e/bin/*.c))
 
-.PHONY: all deps run test test-unit test-e2e bench clean help vmlinux
+.PHONY: all deps run test test-unit test-e2e test-kernels bench clean help vmlinux
 all: $(BUILD)/custos
 
 help:
 	@echo "make            build build/custos"
 	@echo "make run        install missing packages, build, run the agent on rules/ (root)"
-	@echo "make test       install missing packages, build, run unit and end-to-end tests (root)"
+	@echo "make test       install missing packages, build, run unit and end-to-end tests, then"
+	@echo "                the kernel matrix under QEMU (root; KERNELS_SKIP=1 leaves it out)"
 	@echo "make test-unit  unit tests and rule-pack cases (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
+	@echo "make test-kernels  end-to-end tests on Debian kernels 5.10..sid under QEMU (root)"
 	@echo "make bench      workload with and without the agent, alternated (root; BENCH_ARGS=--help)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make clean      remove build/"
@@ -66,7 +75,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	scripts/run.sh
 
-test: deps
+test:
+	@scripts/deps.sh test-kernels
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
 
@@ -75,6 +85,11 @@ test-unit: $(BUILD)/custos $(UNIT_BINS)
 
 test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
 	scripts/test.sh e2e
+
+# fetches Debian kernels, builds build-static/, boots each under QEMU
+test-kernels:
+	@scripts/deps.sh test-kernels
+	scripts/test-kernels.sh
 
 tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
 
@@ -116,13 +131,13 @@ $(BUILD)/custos: $(BUILD)/user/main.o $(BUILD)/libcustos.a
 
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libcustos.a | $(BUILD)/tests/unit
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libcustos.a -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $< $(BUILD)/libcustos.a $(TEST_LIBS)
 
 $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 	$(CC) $(CPPFLAGS) -Itests/e2e $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # helper programs the e2e tests run (plain C, no libraries)
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin

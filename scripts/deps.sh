@@ -12,7 +12,7 @@ for group in "$@"; do
 	case "$group" in
 	forward) pkgs+=(nodejs npm openssl) ;;
 	bench) pkgs+=(auditd linux-perf) ;;
-	test-kernels) pkgs+=(qemu-system-x86 busybox-static) ;;
+	test-kernels) pkgs+=(qemu-system-x86 busybox-static libzstd-dev) ;;
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs the test binaries and prints one closing line "N passed, N failed".
-#   test.sh          unit, end-to-end, package (root)
+#   test.sh          unit, end-to-end, package (root), then the kernel matrix (root)
 #   test.sh unit     unit tests and the rule packs' cases (rules/tests/)
 #   test.sh e2e      end-to-end tests only
 #   test.sh pkg      package tests (root: make deb, dpkg -i, run, dpkg -r)
-# Each binary is a cmocka suite; its own output is shown as it runs.
+#   test.sh kernels  the kernel matrix only (scripts/test-kernels.sh)
+# Each binary is a cmocka suite; its own output is shown as it runs.  The
+# kernel matrix counts one per kernel x backend x suite; KERNELS_SKIP=1 leaves
+# it out (a host that cannot reach the Debian archive).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -72,6 +75,20 @@ if [ "$what" = all ] || [ "$what" = pkg ]; then
 		pass=$((pass + p)); fail=$((fail + f))
 		[ "$rc" -ne 0 ] && failed+=("$t")
 	done
+fi
+if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]; then
+	echo "== kernel matrix (scripts/test-kernels.sh)"
+	out=$(mktemp)
+	scripts/test-kernels.sh 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	tally=$(tail -n1 "$out")
+	rm -f "$out"
+	if [[ $tally =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
+	else
+		fail=$((fail + 1))
+	fi
+	[ "$rc" -ne 0 ] && failed+=("kernel matrix")
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
 echo "$pass passed, $fail failed"

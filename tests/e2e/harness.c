@@ -111,7 +111,7 @@ int harness_log_contains(struct agent_run *r, const char *needle, int timeout_ms
 
 int harness_start(struct agent_run *r, const char *const *extra_args)
 {
-	char out_spec[320], status_sock[320];
+	char out_spec[320], status_sock[320], env_args[256], *save = NULL, *tok;
 	const char *argv[32];
 	int n = 0, fd;
 
@@ -127,6 +127,10 @@ int harness_start(struct agent_run *r, const char *const *extra_args)
 	argv[n++] = status_sock;
 	for (int i = 0; extra_args && extra_args[i] && n < 30; i++)
 		argv[n++] = extra_args[i];
+	/* CUSTOS_E2E_ARGS="--backend tracepoint": the whole suite on one backend */
+	snprintf(env_args, sizeof(env_args), "%s", getenv("CUSTOS_E2E_ARGS") ?: "");
+	for (tok = strtok_r(env_args, " ", &save); tok && n < 31; tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
 	argv[n] = NULL;
 
 	r->pid = fork();

@@ -26,7 +26,8 @@ struct agent_run {
 int harness_setup(struct agent_run *r, const char *rules_yaml);
 /* Rewrites dir/rules.yaml (for reload tests). */
 int harness_write_rules(struct agent_run *r, const char *rules_yaml);
-/* Starts build/custos run with the rules and extra args; waits for ready. */
+/* Starts build/custos run with the rules, extra_args, then the words of env
+ * CUSTOS_E2E_ARGS (e.g. "--backend tracepoint"); waits for ready. */
 int harness_start(struct agent_run *r, const char *const *extra_args);
 /* SIGTERM, wait; returns the exit status (or -1). */
 int harness_stop(struct agent_run *r);

@@ -520,8 +520,14 @@ static void test_status_and_metrics(void **state)
 	for (int i = 0; i < 150 && access(mfile, R_OK) != 0; i++)
 		usleep(20000);
 	assert_int_equal(access(mfile, R_OK), 0);
-	snprintf(out, sizeof(out), "promtool check metrics < %s", mfile);
-	assert_int_equal(system(out), 0);
+	/* promtool (Debian's prometheus) is installed by scripts/deps.sh on the
+	 * host; the kernel-matrix guests carry no Go binaries */
+	if (access("/usr/bin/promtool", X_OK) == 0) {
+		snprintf(out, sizeof(out), "promtool check metrics < %s", mfile);
+		assert_int_equal(system(out), 0);
+	} else {
+		print_message("promtool not installed here: exposition not parsed\n");
+	}
 	assert_int_equal(harness_capture((char *[]){ (char *)harness_custos(), "status",
 						     "--metrics", "--socket", sock, NULL },
 					 out, sizeof(out)), 0);
