@@ -11,7 +11,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
-pass=0 fail=0 failed=()
+pass=0 fail=0 skip=0 failed=()
 
 run_suite() {
 	local bin=$1 out rc p f
@@ -21,6 +21,7 @@ run_suite() {
 	rc=${PIPESTATUS[0]}
 	p=$(grep -Eo '\[  PASSED  \] [0-9]+' "$out" | awk '{s+=$4} END {print s+0}')
 	f=$(grep -Eo '\[  FAILED  \] [0-9]+' "$out" | awk '{s+=$4} END {print s+0}')
+	skip=$((skip + $(grep -Eo '\[  SKIPPED \] [0-9]+' "$out" | awk '{s+=$4} END {print s+0}')))
 	rm -f "$out"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1	# crashed, timed out, or failed outside a test
@@ -91,5 +92,5 @@ if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]
 	[ "$rc" -ne 0 ] && failed+=("kernel matrix")
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ] && [ ${#failed[@]} -eq 0 ]
