@@ -206,9 +206,10 @@ for b in $BACKENDS; do
 		sed "s/^/[$b $s] /" /tmp/out
 		p=$(grep -Eo '\[  PASSED  \] [0-9]+' /tmp/out | awk '{s+=$4} END {print s+0}')
 		f=$(grep -Eo '\[  FAILED  \] [0-9]+' /tmp/out | awk '{s+=$4} END {print s+0}')
+		sk=$(grep -Eo '\[  SKIPPED \] [0-9]+' /tmp/out | awk '{s+=$4} END {print s+0}')
 		r=PASS
 		if [ $rc -ne 0 ] || [ $f -ne 0 ] || [ $p -eq 0 ]; then r=FAIL; [ $f -eq 0 ] && f=1; fi
-		echo "CUSTOS-KTEST kernel=$K backend=$b suite=$s result=$r $p $f rc=$rc secs=$(($(date +%s) - start))"
+		echo "CUSTOS-KTEST kernel=$K backend=$b suite=$s result=$r $p $f rc=$rc skipped=$sk secs=$(($(date +%s) - start))"
 	done
 done
 echo "CUSTOS-KTEST-END kernel=$K"
@@ -275,7 +276,9 @@ for k in $KERNELS; do
 			read -r _ _ _ _ result np nf rest <<<"$line"
 			result=${result#result=}
 			echo "$result kernel=$k backend=$b suite=$s: $np passed, $nf failed ($rest)"
-			echo "| $k (\`$rel\`) | $b | $s | $result | $np passed, $nf failed (${rest##* }) |" >>"$matrix"
+			sk=0
+			[[ $rest =~ skipped=([0-9]+) ]] && sk=${BASH_REMATCH[1]}
+			echo "| $k (\`$rel\`) | $b | $s | $result | $np passed, $nf failed, $sk skipped (${rest##* }) |" >>"$matrix"
 			if [ "$result" = PASS ]; then
 				pass=$((pass + 1))
 			else
