@@ -25,6 +25,7 @@
 
 #include "cmd_events.h"
 #include "glob.h"
+#include "json.h"
 #include "record.h"
 #include "rules.h"
 #include "rules_internal.h"	/* dest_parse: --dest takes the rules' dest syntax */
@@ -260,13 +261,9 @@ static int parse_when(const char *s, uint64_t *ns)
 
 static const char *kind_name(enum cev_kind k)
 {
-	switch (k) {
-	case CEV_FILE: return "file";
-	case CEV_CONNECT: return "connect";
-	case CEV_EXEC: return "exec";
-	case CEV_LOSS: return "loss";
-	}
-	return "?";
+	const char *n = json_kind_name(k);
+
+	return n ? n : "?";
 }
 
 static struct tree_node *tree_find(struct ev_opts *o, uint32_t pid)

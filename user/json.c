@@ -409,7 +409,7 @@ static void add_loss(struct sbuf *out, const struct cev_loss *l)
 	sbuf_addc(out, '}');
 }
 
-static const char *kind_name(enum cev_kind k)
+const char *json_kind_name(enum cev_kind k)
 {
 	switch (k) {
 	case CEV_FILE: return "file";
@@ -425,7 +425,7 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 {
 	size_t start = out->len;
 	char when[JSON_TIME_SIZE];
-	const char *kind = kind_name(ev->kind);
+	const char *kind = json_kind_name(ev->kind);
 	size_t i;
 	int err;
 

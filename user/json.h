@@ -46,6 +46,9 @@ struct json_rule {
  */
 void json_escape_bytes(struct sbuf *out, const char *p, size_t n);
 
+/* "file", "connect", "exec", "loss"; NULL for another value. */
+const char *json_kind_name(enum cev_kind k);
+
 /*
  * Formats ns since the epoch as RFC 3339 UTC with nine fractional digits.
  * Returns 0, or -ENOSPC when size < JSON_TIME_SIZE (buf then holds "").
