@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -137,6 +138,8 @@ int harness_start(struct agent_run *r, const char *const *extra_args)
 	if (r->pid < 0)
 		return -errno;
 	if (r->pid == 0) {
+		/* a failed assertion skips harness_stop: the agent must not outlive the test */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		fd = open(r->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 2);
