@@ -24,7 +24,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	   -Wformat=2 -Wmissing-prototypes $(WERROR) \
 	   -D_GNU_SOURCE -DCUSTOS_VERSION='"$(VERSION)"' -DCUSTOS_GITREV='"$(GITREV)"'
 CPPFLAGS += -Iuser -Ibpf -I$(BUILD) -MMD -MP
-LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lcrypto
+LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lssl -lcrypto -lpthread
 STATIC  ?=
 ifneq ($(STATIC),)
 LDFLAGS += -static
@@ -66,6 +66,7 @@ run: deps
 	scripts/run.sh
 
 test: deps
+	@scripts/forward-setup.sh
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
 
@@ -73,6 +74,7 @@ test-unit: $(UNIT_BINS)
 	scripts/test.sh unit
 
 test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
+	scripts/forward-setup.sh
 	scripts/test.sh e2e
 
 tests: $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)

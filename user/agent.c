@@ -89,8 +89,33 @@ static void emit_loss(struct agent *a, uint64_t lost, const char *where)
 	emit_event(a, &ev, NULL);
 }
 
+/*
+ * A sink that could not take records (a forward sink's full queue, a failed
+ * write) says so in its stats; each new count becomes a loss record with
+ * where "sink:NAME", which the other sinks carry.
+ */
+static void report_sink_loss(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+		char where[300];
+		uint64_t lost;
+
+		sink_get_stats(a->sinks[i], &st);
+		if (st.lines_lost <= a->sink_lost_seen[i])
+			continue;
+		lost = st.lines_lost - a->sink_lost_seen[i];
+		a->sink_lost_seen[i] = st.lines_lost;
+		snprintf(where, sizeof(where), "sink:%s", sink_name(a->sinks[i]));
+		log_warn("agent: output %s lost %llu records", sink_name(a->sinks[i]),
+			 (unsigned long long)lost);
+		emit_loss(a, lost, where);
+	}
+}
+
 static void flush_sinks(struct agent *a)
 {
+	report_sink_loss(a);
 	for (size_t i = 0; i < a->n_sinks; i++)
 		sink_flush(a->sinks[i]);
 }
@@ -318,7 +343,8 @@ static int open_sinks(struct agent *a, char *err, size_t errlen)
 	size_t n = a->opts.n_outputs ? a->opts.n_outputs : 1;
 
 	a->sinks = calloc(n, sizeof(*a->sinks));
-	if (!a->sinks)
+	a->sink_lost_seen = calloc(n, sizeof(*a->sink_lost_seen));
+	if (!a->sinks || !a->sink_lost_seen)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		int rc = sink_open(specs[i], &a->sinks[i], err, errlen);
@@ -489,6 +515,8 @@ void agent_free(struct agent *a)
 	}
 	free(a->sinks);
 	a->sinks = NULL;
+	free(a->sink_lost_seen);
+	a->sink_lost_seen = NULL;
 	a->n_sinks = 0;
 	if (a->rules)
 		rule_set_free(a->rules);

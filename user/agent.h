@@ -65,6 +65,7 @@ struct agent {
 	struct users users;
 	struct sink **sinks;
 	size_t n_sinks;
+	uint64_t *sink_lost_seen;	/* per sink: stats.lines_lost already reported */
 	struct sbuf line;
 	uint64_t seq;			/* last seq emitted */
 	char host[256];

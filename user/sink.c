@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sbuf.h"
+#include "sink_forward.h"
 
 #define STDOUT_BUF_MAX (64 * 1024)
 
@@ -288,9 +289,7 @@ int sink_open(const char *spec, struct sink **out, char *err, size_t errlen)
 		s->ops = &jsonl_ops;
 		ret = open_jsonl(s, spec + 6, err, errlen);
 	} else if (!strncmp(spec, "forward:", 8)) {
-		set_err(err, errlen, "output '%s': forward sink not built yet", spec);
-		ret = -ENOTSUP;
-		goto free_name;
+		ret = sink_forward_open(s, spec + 8, err, errlen);
 	} else {
 		set_err(err, errlen,
 			"output '%s': unknown sink (expected stdout, jsonl:PATH or forward:HOST:PORT)",
@@ -348,5 +347,9 @@ const char *sink_name(const struct sink *s)
 
 void sink_get_stats(const struct sink *s, struct sink_stats *out)
 {
+	if (s->ops->get_stats) {
+		s->ops->get_stats(s, out);
+		return;
+	}
 	*out = s->stats;
 }
