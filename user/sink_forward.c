@@ -45,6 +45,7 @@
 
 #include "json2mp.h"
 #include "sink.h"
+#include "spool.h"
 
 #define QUEUE_MAX_DEFAULT	65536		/* records */
 #define QUEUE_BYTES_DEFAULT	(64u << 20)	/* bytes of packed entries */
@@ -55,6 +56,7 @@
 #define IO_TIMEOUT_MS		5000
 #define DRAIN_DEFAULT_MS	2000
 #define TAG_MAX			128
+#define SPOOL_MAX_DEFAULT	(256ull << 20)
 
 struct fwd_entry {
 	char *tag;
@@ -70,6 +72,8 @@ struct fwd {
 	unsigned backoff_max_ms;
 	unsigned drain_ms;
 	size_t cap, max_bytes;
+	char *spool_dir;	/* NULL: memory only */
+	uint64_t spool_max;
 
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -80,6 +84,7 @@ struct fwd {
 	struct sink_stats stats;	/* under mu */
 
 	/* worker-only */
+	struct spool *spool;
 	int fd;
 	unsigned backoff_ms;
 };
@@ -554,6 +559,143 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/*
+ * With a spool, the worker first moves everything the agent queued into the
+ * spool (so it survives a restart), then sends from the spool's oldest
+ * record on and consumes records only when they are acked.  Between
+ * attempts it keeps moving new records to disk.
+ */
+static void *spool_worker(void *arg)
+{
+	struct fwd *f = arg;
+	struct spool_rec recs[BATCH_MAX];
+	uint64_t retry_at = 0, deadline = 0;
+
+	for (;;) {
+		struct fwd_entry *take;
+		size_t n, k, bytes = 0;
+		int stop, err;
+		msgpack_sbuffer sb;
+		char chunk[25];
+
+		/* 1. memory queue -> spool */
+		pthread_mutex_lock(&f->mu);
+		n = f->n;
+		stop = f->stop;
+		pthread_mutex_unlock(&f->mu);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t dropped = 0;
+			struct fwd_entry *e = &f->q[(f->head + i) % f->cap];
+
+			err = spool_append(f->spool, e->tag, e->data, e->len, &dropped);
+			pthread_mutex_lock(&f->mu);
+			if (err) {
+				f->stats.errors++;
+				f->stats.lines_lost++;
+			} else {
+				f->stats.spooled++;
+			}
+			f->stats.lines_lost += dropped;
+			pthread_mutex_unlock(&f->mu);
+		}
+		pthread_mutex_lock(&f->mu);
+		for (size_t i = 0; i < n; i++) {
+			take = &f->q[(f->head + i) % f->cap];
+			f->bytes -= take->len;
+			free_entry(take);
+		}
+		f->head = (f->head + n) % f->cap;
+		f->n -= n;
+		pthread_mutex_unlock(&f->mu);
+
+		/* 2. stop: what is not acked stays spooled for the next run */
+		if (stop) {
+			if (!deadline)
+				deadline = now_ms() + f->drain_ms;
+			if (!spool_count(f->spool) || now_ms() >= deadline)
+				break;
+		}
+		/* 3. wait for work or for the next attempt */
+		if (!spool_count(f->spool) || (retry_at && now_ms() < retry_at)) {
+			if (stop) {
+				usleep(10000);
+				continue;
+			}
+			pthread_mutex_lock(&f->mu);
+			if (!f->n && !f->stop) {
+				if (!spool_count(f->spool)) {
+					pthread_cond_wait(&f->cv, &f->mu);
+				} else {
+					struct timespec ts;
+					uint64_t now = now_ms();
+					uint64_t left = retry_at > now ? retry_at - now : 0;
+
+					clock_gettime(CLOCK_REALTIME, &ts);
+					ts.tv_sec += (time_t)(left / 1000);
+					ts.tv_nsec += (long)(left % 1000) * 1000000L;
+					if (ts.tv_nsec >= 1000000000L) {
+						ts.tv_sec++;
+						ts.tv_nsec -= 1000000000L;
+					}
+					pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+				}
+			}
+			pthread_mutex_unlock(&f->mu);
+			continue;
+		}
+		/* 4. one batch from the spool */
+		if (spool_peek(f->spool, recs, BATCH_MAX, BATCH_BYTES, &k) || !k)
+			goto failed;
+		{
+			struct fwd_entry ents[BATCH_MAX], *batch[BATCH_MAX];
+
+			for (size_t i = 0; i < k; i++) {
+				ents[i] = (struct fwd_entry){ recs[i].tag, recs[i].data, recs[i].len };
+				batch[i] = &ents[i];
+				bytes += recs[i].len;
+			}
+			err = f->fd < 0 ? fwd_connect(f) : 0;
+			if (!err) {
+				msgpack_sbuffer_init(&sb);
+				err = build_message(f, batch, k, &sb, chunk);
+				if (!err)
+					err = send_all(f->fd, sb.data, sb.size);
+				msgpack_sbuffer_destroy(&sb);
+				if (!err) {
+					pthread_mutex_lock(&f->mu);
+					f->stats.sent += k;
+					pthread_mutex_unlock(&f->mu);
+					err = wait_ack(f, chunk);
+				}
+			}
+			for (size_t i = 0; i < k; i++)
+				free_entry(&ents[i]);
+		}
+		if (err)
+			goto failed;
+		spool_consume(f->spool, k);
+		retry_at = 0;
+		f->backoff_ms = BACKOFF_MIN_MS;
+		pthread_mutex_lock(&f->mu);
+		f->stats.acked += k;
+		f->stats.lines_written += k;
+		f->stats.bytes += bytes;
+		pthread_mutex_unlock(&f->mu);
+		continue;
+failed:
+		disconnect(f);
+		pthread_mutex_lock(&f->mu);
+		f->stats.errors++;
+		pthread_mutex_unlock(&f->mu);
+		retry_at = now_ms() + f->backoff_ms;
+		f->backoff_ms *= 2;
+		if (f->backoff_ms > f->backoff_max_ms)
+			f->backoff_ms = f->backoff_max_ms;
+	}
+	disconnect(f);
+	return NULL;
+}
+
 /* --- open / close ------------------------------------------------------------------ */
 
 static void fwd_free(struct fwd *f)
@@ -568,6 +710,8 @@ static void fwd_free(struct fwd *f)
 	free(f->host);
 	free(f->port);
 	free(f->tag_prefix);
+	free(f->spool_dir);
+	spool_close(f->spool);
 	free(f);
 }
 
@@ -582,9 +726,10 @@ static int fwd_close(struct sink *s)
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 	pthread_join(f->thread, NULL);
-	/* what the collector never acked in time is lost */
+	/* without a spool, what the collector never acked in time is lost */
 	s->stats = f->stats;
-	s->stats.lines_lost += f->n;
+	if (!f->spool)
+		s->stats.lines_lost += f->n;
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
 	fwd_free(f);
@@ -683,13 +828,37 @@ static int parse_option(struct fwd *f, char *opt, char *err, size_t errlen, cons
 		if (parse_uint(val, 3600 * 1000, &v) || v < BACKOFF_MIN_MS)
 			goto bad;
 		f->backoff_max_ms = (unsigned)v;
+	} else if (!strcmp(opt, "spool")) {
+		if (!*val)
+			goto bad;
+		free(f->spool_dir);
+		f->spool_dir = strcmp(val, "none") ? strdup(val) : NULL;
+		if (strcmp(val, "none") && !f->spool_dir)
+			return -ENOMEM;
+	} else if (!strcmp(opt, "spool-max")) {
+		char *end;
+		unsigned long long mult = 1;
+
+		errno = 0;
+		v = strtoull(val, &end, 10);
+		if (*end == 'K' || *end == 'k')
+			mult = 1ull << 10;
+		else if (*end == 'M')
+			mult = 1ull << 20;
+		else if (*end == 'G')
+			mult = 1ull << 30;
+		if (mult > 1)
+			end++;
+		if (errno || *end || *val == '-' || !v || v > (1ull << 44) / mult)
+			goto bad;
+		f->spool_max = v * mult;
 	} else if (!strcmp(opt, "drain-ms")) {
 		if (parse_uint(val, 3600 * 1000, &v))
 			goto bad;
 		f->drain_ms = (unsigned)v;
 	} else {
 		set_err(err, errlen, "output '%s': unknown option '%s' (expected tag, compress, "
-			"queue, backoff-max-ms or drain-ms)", spec, opt);
+			"queue, spool, spool-max, backoff-max-ms or drain-ms)", spec, opt);
 		return -EINVAL;
 	}
 	return 0;
@@ -713,6 +882,7 @@ int sink_forward_open(struct sink *s, const char *arg, char *err, size_t errlen)
 	f->backoff_ms = BACKOFF_MIN_MS;
 	f->backoff_max_ms = BACKOFF_MAX_DEFAULT_MS;
 	f->drain_ms = DRAIN_DEFAULT_MS;
+	f->spool_max = SPOOL_MAX_DEFAULT;
 	f->tag_prefix = strdup("custos");
 	if (!f->tag_prefix) {
 		ret = -ENOMEM;
@@ -745,9 +915,18 @@ int sink_forward_open(struct sink *s, const char *arg, char *err, size_t errlen)
 		ret = -ENOMEM;
 		goto fail;
 	}
+	if (f->spool_dir) {
+		char serr[400];
+
+		ret = spool_open(f->spool_dir, f->spool_max, &f->spool, serr, sizeof(serr));
+		if (ret) {
+			set_err(err, errlen, "output '%s': %s", s->name, serr);
+			goto fail;
+		}
+	}
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
-	ret = -pthread_create(&f->thread, NULL, worker, f);
+	ret = -pthread_create(&f->thread, NULL, f->spool ? spool_worker : worker, f);
 	if (ret) {
 		set_err(err, errlen, "output '%s': cannot start its thread: %s", s->name,
 			strerror(-ret));

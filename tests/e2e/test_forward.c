@@ -263,15 +263,18 @@ static char *line_with_seq(int seq)
 }
 
 /* The receiver goes away while records keep coming and comes back: all arrive. */
-static void test_receiver_restart_loses_nothing(void **state)
+static void check_receiver_restart(int spooled)
 {
 	enum { N = 60 };
 	struct receiver rc;
 	struct sink *s;
 	struct sink_stats st;
+	char opts[512];
 
 	receiver_setup(&rc, NULL);
-	s = open_sink(&rc, ",backoff-max-ms=400,drain-ms=10000");
+	snprintf(opts, sizeof(opts), ",backoff-max-ms=400,drain-ms=10000%s%s%s",
+		 spooled ? ",spool=" : "", spooled ? rc.dir : "", spooled ? "/spool" : "");
+	s = open_sink(&rc, opts);
 	for (int i = 1; i <= 20; i++) {
 		char *l = line_with_seq(i);
 
@@ -293,6 +296,64 @@ static void test_receiver_restart_loses_nothing(void **state)
 	sink_get_stats(s, &st);
 	assert_int_equal(st.lines_lost, 0);
 	assert_true(st.errors > 0);	/* it did notice the outage */
+	if (spooled)
+		assert_int_equal(st.spooled, N);
+	assert_int_equal(sink_close(s), 0);
+	receiver_cleanup(&rc);
+}
+
+static void test_receiver_restart_loses_nothing(void **state)
+{
+	check_receiver_restart(0);
+}
+
+static void test_receiver_restart_spooled(void **state)
+{
+	check_receiver_restart(1);
+}
+
+/* Over the spool's bound the oldest go, counted exactly; the newest arrive in order. */
+static void test_spool_bound_drops_oldest_counted(void **state)
+{
+	enum { N = 50 };
+	struct receiver rc;
+	struct sink *s;
+	struct sink_stats st;
+	char opts[512];
+	json_t *all, *e;
+	size_t i, got;
+	long long lost;
+
+	receiver_setup(&rc, NULL);
+	receiver_stop(&rc);
+	snprintf(opts, sizeof(opts), ",backoff-max-ms=200,spool=%s/spool,spool-max=2K", rc.dir);
+	s = open_sink(&rc, opts);
+	for (int k = 1; k <= N; k++) {
+		char *l = line_with_seq(k);
+
+		assert_int_equal(sink_write(s, l, strlen(l)), 0);
+		free(l);
+	}
+	for (int k = 0; k < 200; k++) {
+		sink_get_stats(s, &st);
+		if (st.spooled == N)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st.spooled, N);
+	lost = (long long)st.lines_lost;
+	assert_true(lost > 0 && lost < N);
+	receiver_start(&rc, NULL);
+	got = wait_unique_seqs(&rc, (size_t)(N - lost), WAIT_MS);
+	assert_int_equal(got, N - lost);
+	usleep(200000);
+	all = received(&rc);
+	assert_int_equal(json_array_size(all), N - lost);
+	json_array_foreach(all, i, e)
+		assert_int_equal(jint(json_object_get(e, "record"), "seq"), lost + 1 + (long long)i);
+	json_decref(all);
+	sink_get_stats(s, &st);
+	assert_int_equal(st.lines_lost, lost);
 	assert_int_equal(sink_close(s), 0);
 	receiver_cleanup(&rc);
 }
@@ -326,6 +387,7 @@ static void test_bad_specs_rejected(void **state)
 		"forward:", "forward:127.0.0.1", "forward:127.0.0.1:0", "forward:127.0.0.1:70000",
 		"forward:127.0.0.1:24224,bogus=1", "forward:127.0.0.1:24224,compress=lz4",
 		"forward:[::1:24224", "forward:127.0.0.1:24224,queue=0",
+		"forward:127.0.0.1:24224,spool-max=0", "forward:127.0.0.1:24224,spool-max=1X",
 	};
 	char err[256];
 	struct sink *s;
@@ -408,6 +470,8 @@ int main(void)
 		cmocka_unit_test(test_packed_forward_acked),
 		cmocka_unit_test(test_compressed_packed_forward_acked),
 		cmocka_unit_test(test_receiver_restart_loses_nothing),
+		cmocka_unit_test(test_receiver_restart_spooled),
+		cmocka_unit_test(test_spool_bound_drops_oldest_counted),
 		cmocka_unit_test(test_queue_bound_counts_drops),
 		cmocka_unit_test(test_bad_specs_rejected),
 		cmocka_unit_test(test_agent_end_to_end),
