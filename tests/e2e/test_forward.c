@@ -464,6 +464,65 @@ static void test_agent_end_to_end(void **state)
 	receiver_cleanup(&rc);
 }
 
+static int pred_rule(json_t *rec, void *rule)
+{
+	const char *r = jstr(rec, "rule");
+
+	return r && !strcmp(r, rule);
+}
+
+/* The agent is SIGKILLed while the receiver is away; the next run ships the spool. */
+static void test_agent_sigkill_spool_replayed(void **state)
+{
+	enum { N = 5 };
+	struct agent_run r;
+	struct receiver rc;
+	char marker[512], spec[700];
+	const char *args[3];
+	json_t *first, *recv_all, *e;
+	size_t i;
+	int status;
+
+	receiver_setup(&rc, NULL);
+	receiver_stop(&rc);
+	assert_int_equal(harness_setup(&r, marker_rules), 0);
+	install_marker(&r, marker, sizeof(marker));
+	snprintf(spec, sizeof(spec), "forward:127.0.0.1:%d,backoff-max-ms=300,spool=%s/spool",
+		 rc.port, rc.dir);
+	args[0] = "--output";
+	args[1] = spec;
+	args[2] = NULL;
+	assert_int_equal(harness_start(&r, args), 0);
+	for (i = 0; i < N; i++)
+		harness_wait(harness_spawn(marker, (char *[]){ marker, NULL }));
+	for (i = 0; i < 100; i++) {
+		first = harness_records(&r, pred_rule, "e2e-forward");
+		if (json_array_size(first) == N)
+			break;
+		json_decref(first);
+		first = NULL;
+		usleep(50000);
+	}
+	assert_non_null(first);
+	usleep(500000);	/* the worker moves queued records to the spool at once */
+	kill(r.pid, SIGKILL);
+	assert_int_equal(waitpid(r.pid, &status, 0), r.pid);
+	assert_true(WIFSIGNALED(status));
+
+	receiver_start(&rc, NULL);
+	assert_int_equal(harness_start(&r, args), 0);
+	assert_int_equal(wait_unique_seqs(&rc, N, WAIT_MS), N);
+	assert_int_equal(harness_stop(&r), 0);
+	recv_all = received(&rc);
+	assert_int_equal(json_array_size(recv_all), N);
+	json_array_foreach(recv_all, i, e)
+		assert_true(json_equal(json_object_get(e, "record"), json_array_get(first, i)));
+	json_decref(first);
+	json_decref(recv_all);
+	harness_cleanup(&r);
+	receiver_cleanup(&rc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_queue_bound_counts_drops),
 		cmocka_unit_test(test_bad_specs_rejected),
 		cmocka_unit_test(test_agent_end_to_end),
+		cmocka_unit_test(test_agent_sigkill_spool_replayed),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
