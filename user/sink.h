@@ -61,8 +61,10 @@ struct sink {
 };
 
 /*
- * Opens a sink from its spec: "stdout" or "jsonl:PATH" (appends, creating
- * PATH with mode 0600).  Returns 0 and *out, or -errno with a message in
+ * Opens a sink from its spec: "stdout", "jsonl:PATH[,max-size=BYTES][,keep=N]"
+ * (appends, creating PATH with mode 0600; with max-size, rotates to
+ * PATH.1.gz .. PATH.N.gz between lines) or "forward:HOST:PORT[,OPT=V]..."
+ * (sink_forward.c; options in docs/CONFIG.md).  Returns 0 and *out, or -errno with a message in
  * err ("output 'SPEC': ..."): -EINVAL for a bad spec, -ENOTSUP for a kind
  * this build does not have, or the error of open(2).
  */
