@@ -113,6 +113,21 @@ static void report_sink_loss(struct agent *a)
 	}
 }
 
+/* SIGUSR1: one log line per sink with its counters. */
+static void log_sink_status(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+
+		sink_get_stats(a->sinks[i], &st);
+		log_info("status: output %s: written %llu, sent %llu, acked %llu, spooled %llu, "
+			 "dropped %llu, errors %llu", sink_name(a->sinks[i]),
+			 (unsigned long long)st.lines_written, (unsigned long long)st.sent,
+			 (unsigned long long)st.acked, (unsigned long long)st.spooled,
+			 (unsigned long long)st.lines_lost, (unsigned long long)st.errors);
+	}
+}
+
 static void flush_sinks(struct agent *a)
 {
 	report_sink_loss(a);
@@ -494,6 +509,10 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 			sync_clocks(a);
 		}
 		flush_sinks(a);
+		if (sig->status) {
+			sig->status = 0;
+			log_sink_status(a);
+		}
 		if (sig->reload) {
 			sig->reload = 0;
 			agent_reload(a);

@@ -44,6 +44,7 @@ struct agent_opts {
 struct agent_signals {
 	volatile sig_atomic_t stop;
 	volatile sig_atomic_t reload;
+	volatile sig_atomic_t status;	/* SIGUSR1: log per-sink counters */
 };
 
 struct agent_counters {

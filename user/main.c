@@ -33,6 +33,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		signals.reload = 1;
+	else if (sig == SIGUSR1)
+		signals.status = 1;
 	else
 		signals.stop = 1;
 }
@@ -218,6 +220,7 @@ static int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	a = calloc(1, sizeof(*a));

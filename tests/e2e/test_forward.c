@@ -444,6 +444,18 @@ static void test_agent_end_to_end(void **state)
 	for (i = 0; i < N; i++)
 		harness_wait(harness_spawn(marker, (char *[]){ marker, NULL }));
 	assert_int_equal(wait_unique_seqs(&rc, N, WAIT_MS), N);
+	/* SIGUSR1: the per-sink counters in the log */
+	{
+		char want[300];
+
+		snprintf(want, sizeof(want), "status: output %s: written %d, sent %d, acked %d, "
+			 "spooled 0, dropped 0, errors 0", spec, N, N, N);
+		for (int k = 0; k < 50 && !harness_log_contains(&r, want, 0); k++) {
+			kill(r.pid, SIGUSR1);	/* again: the acks may still be on the way */
+			usleep(100000);
+		}
+		assert_true(harness_log_contains(&r, want, 0));
+	}
 	assert_int_equal(harness_stop(&r), 0);
 
 	lines_got = harness_records(&r, pred_any, NULL);
