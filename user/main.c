@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "config.h"
 #include "filters.h"
 #include "log.h"
 #include "probe.h"
@@ -57,7 +58,9 @@ static void usage(FILE *f)
 		"\n"
 		"PATH is a rule file or a directory of *.yaml files.  Without --rules, run uses\n"
 		ETC_RULES_DIR " when it exists, else the rules/ shipped with custos.\n"
-		"SPEC is stdout (default), jsonl:PATH or forward:HOST:PORT.\n");
+		"SPEC is stdout (default), jsonl:PATH or forward:HOST:PORT (options: docs/CONFIG.md).\n"
+		"--config FILE: YAML with host, rules, spool and outputs; --rules, --output and\n"
+		"--host given on the command line replace the file's.\n");
 }
 
 /* The shipped rules: next to the binary in a source tree, else the data dir. */
@@ -141,6 +144,8 @@ static int cmd_run(int argc, char **argv)
 	struct agent *a;
 	size_t nr = 0, no = 0;
 	int c, rc;
+	const char *config_path = NULL;
+	struct config cfg = { 0 };
 
 	while ((c = getopt_long(argc, argv, "r:o:c:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -157,9 +162,8 @@ static int cmd_run(int argc, char **argv)
 				outputs[no++] = optarg;
 			break;
 		case 'c':
-			fprintf(stderr, "custos: --config %s: configuration files are not "
-				"supported by this build; use --rules and --output\n", optarg);
-			return 2;
+			config_path = optarg;
+			break;
 		case 'b':
 			if (backend_parse(optarg, &ao.backend)) {
 				fprintf(stderr, "custos: --backend %s: expected auto, lsm, fentry, "
@@ -203,6 +207,21 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "custos: run: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	/* the command line wins: --rules / --output replace the file's lists */
+	if (config_path) {
+		if (config_load(config_path, &cfg, err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return 2;
+		}
+		if (!nr)
+			for (size_t i = 0; i < cfg.n_rules; i++)
+				rules[nr++] = cfg.rules[i];
+		if (!no)
+			for (size_t i = 0; i < cfg.n_outputs; i++)
+				outputs[no++] = cfg.outputs[i];
+		if (!ao.host)
+			ao.host = cfg.host;
+	}
 	log_set(log_to_stderr, NULL, level);
 	if (probe_preconditions(err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
@@ -239,6 +258,7 @@ static int cmd_run(int argc, char **argv)
 	rc = agent_run(a, &signals);
 	agent_free(a);
 	free(a);
+	config_free(&cfg);
 	return rc ? 1 : 0;
 }
 

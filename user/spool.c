@@ -49,6 +49,22 @@ static uint32_t rd32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* mkdir -p, mode 0700; 0 or -1 with errno */
+static int mkdir_p(char *dir)
+{
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return mkdir(dir, 0700);
+}
+
 static uint64_t live_start(const struct spool *sp)
 {
 	return sp->first < sp->n_off ? sp->off[sp->first] : sp->end;
@@ -274,7 +290,7 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, char *er
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if (mkdir(dir, 0700) && errno != EEXIST) {
+	if (mkdir_p(sp->dir) && errno != EEXIST) {
 		ret = -errno;
 		set_err(err, errlen, "spool %s: cannot create it: %s", dir, strerror(-ret));
 		goto fail;
