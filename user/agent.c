@@ -19,6 +19,7 @@
 #include "log.h"
 #include "proc_seed.h"
 #include "rules_io.h"
+#include "ocsf.h"
 #include "sink.h"
 
 #define STATS_EVERY_MS 100
@@ -68,7 +69,8 @@ static void emit_event(struct agent *a, const struct cev_event *ev, const struct
 	}
 	meta.seq = a->seq + 1;
 	sbuf_reset(&a->line);
-	if (json_render_event(&a->line, ev, r ? &jr : NULL, &meta)) {
+	if ((a->opts.ocsf ? ocsf_render_event : json_render_event)(&a->line, ev, r ? &jr : NULL,
+								    &meta)) {
 		log_warn("agent: rendering a record failed (out of memory?); dropped");
 		return;
 	}

@@ -38,6 +38,7 @@ struct agent_opts {
 	uint32_t ring_bytes;
 	uint32_t wakeup_bytes;
 	int poll_ms;			/* the longest a record waits in the ring */
+	int ocsf;			/* --format ocsf: records rendered as OCSF */
 };
 
 /* Signal flags that main.c sets and the loop reads. */

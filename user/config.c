@@ -243,6 +243,10 @@ static int parse_root(struct cctx *c, yaml_node_t *root)
 				return -EINVAL;
 			free(c->cfg->host);
 			c->cfg->host = strdup(val);
+		} else if (!strcmp(key, "format")) {
+			if (!scalar(v) || (strcmp(scalar(v), "json") && strcmp(scalar(v), "ocsf")))
+				return fail_at(c, v, "format must be json or ocsf");
+			c->cfg->format = strcmp(scalar(v), "ocsf") ? 1 : 2;
 		} else if (!strcmp(key, "rules")) {
 			if (parse_rules(c, v))
 				return -EINVAL;
@@ -252,8 +256,8 @@ static int parse_root(struct cctx *c, yaml_node_t *root)
 		} else if (!strcmp(key, "outputs")) {
 			outputs = v;
 		} else {
-			return fail_at(c, k, "unknown key '%s' (expected custos, host, rules, spool "
-				       "or outputs)", key);
+			return fail_at(c, k, "unknown key '%s' (expected custos, host, format, rules, "
+				       "spool or outputs)", key);
 		}
 	}
 	if (!outputs)

@@ -19,6 +19,7 @@
 
 struct config {
 	char *host;			/* NULL: not set */
+	int format;			/* 0 not set, 1 json, 2 ocsf */
 	char *rules[CONFIG_MAX_LIST];
 	size_t n_rules;
 	char *outputs[CONFIG_MAX_LIST];	/* SPEC strings */

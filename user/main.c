@@ -52,6 +52,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: custos run [--rules PATH]... [--output SPEC]... [--config FILE]\n"
 		"                  [--backend auto|lsm|fentry|tracepoint|raw] [--host NAME]\n"
+		"                  [--format json|ocsf]\n"
 		"                  [--ring-size BYTES] [--poll-ms MS] [--log-level LEVEL]\n"
 		"       custos rules check PATH...\n"
 		"       custos version [--probe]\n"
@@ -126,6 +127,7 @@ static int cmd_run(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "ring-size", required_argument, NULL, 's' },
 		{ "poll-ms", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -145,6 +147,7 @@ static int cmd_run(int argc, char **argv)
 	size_t nr = 0, no = 0;
 	int c, rc;
 	const char *config_path = NULL;
+	int format_set = 0;
 	struct config cfg = { 0 };
 
 	while ((c = getopt_long(argc, argv, "r:o:c:h", opts, NULL)) != -1) {
@@ -173,6 +176,14 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'H':
 			ao.host = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") && strcmp(optarg, "ocsf")) {
+				fprintf(stderr, "custos: --format %s: expected json or ocsf\n", optarg);
+				return 2;
+			}
+			ao.ocsf = !strcmp(optarg, "ocsf");
+			format_set = 1;
 			break;
 		case 's':
 			if (parse_size(optarg, &ao.ring_bytes)) {
@@ -221,6 +232,8 @@ static int cmd_run(int argc, char **argv)
 				outputs[no++] = cfg.outputs[i];
 		if (!ao.host)
 			ao.host = cfg.host;
+		if (!format_set && cfg.format)
+			ao.ocsf = cfg.format == 2;
 	}
 	log_set(log_to_stderr, NULL, level);
 	if (probe_preconditions(err, sizeof(err))) {

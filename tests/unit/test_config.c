@@ -52,6 +52,7 @@ static void test_full_config(void **state)
 	snprintf(text, sizeof(text),
 		 "custos: 1\n"
 		 "host: inference-01\n"
+		 "format: ocsf\n"
 		 "rules: [%s/a.yaml, %s/b]\n"
 		 "spool:\n"
 		 "  dir: %s/spool\n"
@@ -70,6 +71,7 @@ static void test_full_config(void **state)
 	write_file(text);
 	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.host, "inference-01");
+	assert_int_equal(cfg.format, 2);
 	assert_int_equal(cfg.n_rules, 2);
 	snprintf(want, sizeof(want), "%s/b", dir);
 	assert_string_equal(cfg.rules[1], want);
@@ -98,8 +100,8 @@ static void expect_error(const char *text, const char *want)
 static void test_errors_point_at_the_value(void **state)
 {
 	expect_error("custos: 1\nhosts: x\n",
-		     "2:1: error: unknown key 'hosts' (expected custos, host, rules, spool or "
-		     "outputs)");
+		     "2:1: error: unknown key 'hosts' (expected custos, host, format, rules, "
+		     "spool or outputs)");
 	expect_error("custos: 2\n", "1:9: error: custos: must be 1 (this configuration version)");
 	expect_error("outputs:\n  - forward: 127.0.0.1:24224\n    compress: lz4\n",
 		     "2:5: error: output 'forward:127.0.0.1:24224,compress=lz4,spool="
@@ -108,6 +110,7 @@ static void test_errors_point_at_the_value(void **state)
 	expect_error("outputs:\n  - forward: 127.0.0.1\n    spool: none\n",
 		     "2:5: error: output 'forward:127.0.0.1,spool=none': expected "
 		     "forward:HOST:PORT (IPv6 as [ADDR]:PORT, port 1-65535)");
+	expect_error("format: xml\n", "1:9: error: format must be json or ocsf");
 	expect_error("outputs: stdout\n", "1:10: error: outputs must be a list");
 	expect_error("host: [a\n", "2:1: error: did not find expected ',' or ']'");
 	expect_error("spool: {dir: /x, size: 3}\n",
