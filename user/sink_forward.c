@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include <msgpack.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "json2mp.h"
@@ -73,6 +74,8 @@ struct fwd {
 	unsigned drain_ms;
 	size_t cap, max_bytes;
 	char *spool_dir;	/* NULL: memory only */
+	char *shared_key;	/* NULL: no handshake */
+	char self_host[256];	/* our name in PING */
 	uint64_t spool_max;
 
 	pthread_t thread;
@@ -251,6 +254,133 @@ fail:
 	return -soerr;
 }
 
+static const msgpack_object *arr_at(const msgpack_object *o, uint32_t i)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size <= i)
+		return NULL;
+	return &o->via.array.ptr[i];
+}
+
+static int obj_is_str(const msgpack_object *o, const char *s)
+{
+	return o && (o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN) &&
+	       o->via.str.size == strlen(s) && !memcmp(o->via.str.ptr, s, o->via.str.size);
+}
+
+/* hex sha512(salt + host + nonce + key) */
+static int key_digest(const char *salt, const char *host, size_t host_len, const char *nonce,
+		      size_t nonce_len, const char *key, char hex[129])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[64];
+	unsigned int n = 0;
+	int ok;
+
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha512(), NULL) &&
+	     EVP_DigestUpdate(ctx, salt, strlen(salt)) &&
+	     EVP_DigestUpdate(ctx, host, host_len) &&
+	     EVP_DigestUpdate(ctx, nonce, nonce_len) &&
+	     EVP_DigestUpdate(ctx, key, strlen(key)) &&
+	     EVP_DigestFinal_ex(ctx, md, &n) && n == 64;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -EIO;
+	for (unsigned i = 0; i < 64; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int recv_object(int fd, msgpack_unpacker *up, msgpack_unpacked *res);
+static int send_all(int fd, const char *p, size_t n);
+static const msgpack_object *map_get(const msgpack_object *o, const char *key);
+
+/*
+ * The shared-key handshake: HELO {nonce, auth} from the server, our PING
+ * [PING, self_host, salt, sha512_hex(salt+self_host+nonce+key), "", ""],
+ * its PONG [PONG, ok, reason, server_host, sha512_hex(salt+server_host+
+ * nonce+key)], whose digest proves the server knows the key too.
+ */
+static int handshake(struct fwd *f)
+{
+	msgpack_unpacker up;
+	msgpack_unpacked res;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	const msgpack_object *opts, *nonce_o, *auth, *host_o, *dig;
+	char nonce[256], salt[33], hex[129];
+	unsigned char r[16];
+	size_t nonce_len;
+	int err;
+
+	if (!msgpack_unpacker_init(&up, 4096))
+		return -ENOMEM;
+	msgpack_unpacked_init(&res);
+	err = recv_object(f->fd, &up, &res);
+	if (err)
+		goto out;
+	err = -EPROTO;
+	opts = arr_at(&res.data, 1);
+	if (!obj_is_str(arr_at(&res.data, 0), "HELO") || !opts)
+		goto out;
+	nonce_o = map_get(opts, "nonce");
+	auth = map_get(opts, "auth");
+	if (!nonce_o || (nonce_o->type != MSGPACK_OBJECT_STR && nonce_o->type != MSGPACK_OBJECT_BIN) ||
+	    nonce_o->via.str.size > sizeof(nonce))
+		goto out;
+	if (auth && (auth->type == MSGPACK_OBJECT_STR || auth->type == MSGPACK_OBJECT_BIN) &&
+	    auth->via.str.size) {
+		err = -EACCES;	/* user/password authentication is not supported */
+		goto out;
+	}
+	nonce_len = nonce_o->via.str.size;
+	memcpy(nonce, nonce_o->via.str.ptr, nonce_len);
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		goto out;
+	for (unsigned i = 0; i < sizeof(r); i++)
+		snprintf(salt + 2 * i, 3, "%02x", r[i]);
+	err = key_digest(salt, f->self_host, strlen(f->self_host), nonce, nonce_len,
+			 f->shared_key, hex);
+	if (err)
+		goto out;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_str_with_body(&pk, "PING", 4);
+	msgpack_pack_str_with_body(&pk, f->self_host, strlen(f->self_host));
+	msgpack_pack_str_with_body(&pk, salt, strlen(salt));
+	msgpack_pack_str_with_body(&pk, hex, 128);
+	msgpack_pack_str_with_body(&pk, "", 0);
+	msgpack_pack_str_with_body(&pk, "", 0);
+	err = send_all(f->fd, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	if (err)
+		goto out;
+	msgpack_unpacked_destroy(&res);
+	msgpack_unpacked_init(&res);
+	err = recv_object(f->fd, &up, &res);
+	if (err)
+		goto out;
+	err = -EACCES;
+	host_o = arr_at(&res.data, 3);
+	dig = arr_at(&res.data, 4);
+	if (!obj_is_str(arr_at(&res.data, 0), "PONG") || !arr_at(&res.data, 1) ||
+	    arr_at(&res.data, 1)->type != MSGPACK_OBJECT_BOOLEAN ||
+	    !arr_at(&res.data, 1)->via.boolean || !host_o || host_o->type != MSGPACK_OBJECT_STR ||
+	    !dig)
+		goto out;
+	if (key_digest(salt, host_o->via.str.ptr, host_o->via.str.size, nonce, nonce_len,
+		       f->shared_key, hex))
+		goto out;
+	if (obj_is_str(dig, hex))
+		err = 0;	/* the server knows the key */
+out:
+	msgpack_unpacked_destroy(&res);
+	msgpack_unpacker_destroy(&up);
+	return err;
+}
+
 static int fwd_connect(struct fwd *f)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
@@ -268,6 +398,14 @@ static int fwd_connect(struct fwd *f)
 	if (fd < 0)
 		return fd;
 	f->fd = fd;
+	if (f->shared_key) {
+		int err = handshake(f);
+
+		if (err) {
+			disconnect(f);
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -711,6 +849,7 @@ static void fwd_free(struct fwd *f)
 	free(f->port);
 	free(f->tag_prefix);
 	free(f->spool_dir);
+	free(f->shared_key);
 	spool_close(f->spool);
 	free(f);
 }
@@ -852,13 +991,24 @@ static int parse_option(struct fwd *f, char *opt, char *err, size_t errlen, cons
 		if (errno || *end || *val == '-' || !v || v > (1ull << 44) / mult)
 			goto bad;
 		f->spool_max = v * mult;
+	} else if (!strcmp(opt, "shared-key")) {
+		if (!*val)
+			goto bad;
+		free(f->shared_key);
+		f->shared_key = strdup(val);
+		if (!f->shared_key)
+			return -ENOMEM;
+	} else if (!strcmp(opt, "self-hostname")) {
+		if (!*val || strlen(val) >= sizeof(f->self_host))
+			goto bad;
+		strcpy(f->self_host, val);
 	} else if (!strcmp(opt, "drain-ms")) {
 		if (parse_uint(val, 3600 * 1000, &v))
 			goto bad;
 		f->drain_ms = (unsigned)v;
 	} else {
 		set_err(err, errlen, "output '%s': unknown option '%s' (expected tag, compress, "
-			"queue, spool, spool-max, backoff-max-ms or drain-ms)", spec, opt);
+			"queue, spool, spool-max, shared-key, self-hostname, backoff-max-ms or drain-ms)", spec, opt);
 		return -EINVAL;
 	}
 	return 0;
@@ -883,6 +1033,8 @@ int sink_forward_open(struct sink *s, const char *arg, char *err, size_t errlen)
 	f->backoff_max_ms = BACKOFF_MAX_DEFAULT_MS;
 	f->drain_ms = DRAIN_DEFAULT_MS;
 	f->spool_max = SPOOL_MAX_DEFAULT;
+	if (gethostname(f->self_host, sizeof(f->self_host) - 1))
+		strcpy(f->self_host, "custos");
 	f->tag_prefix = strdup("custos");
 	if (!f->tag_prefix) {
 		ret = -ENOMEM;

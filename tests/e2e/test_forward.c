@@ -253,6 +253,31 @@ static void test_compressed_packed_forward_acked(void **state)
 	check_modes(",compress=gzip", NULL);
 }
 
+static void test_shared_key_right(void **state)
+{
+	check_modes(",shared-key=s3cret,compress=gzip", "shared-key=s3cret");
+}
+
+/* A wrong key: the server refuses (or we refuse its PONG); nothing is acked. */
+static void test_shared_key_wrong(void **state)
+{
+	struct receiver rc;
+	struct sink *s;
+	struct sink_stats st;
+
+	receiver_setup(&rc, "shared-key=s3cret");
+	s = open_sink(&rc, ",shared-key=wrong,backoff-max-ms=200,drain-ms=0");
+	assert_int_equal(sink_write(s, lines[0], strlen(lines[0])), 0);
+	usleep(1500000);
+	sink_get_stats(s, &st);
+	assert_int_equal(st.acked, 0);
+	assert_true(st.errors >= 2);	/* it kept trying, with backoff */
+	assert_int_equal(st.sent, 0);	/* and never sent a record unauthenticated */
+	assert_int_equal(sink_close(s), 0);
+	assert_int_equal(wait_unique_seqs(&rc, 1, 0), 0);
+	receiver_cleanup(&rc);
+}
+
 static char *line_with_seq(int seq)
 {
 	char *l = NULL;
@@ -540,6 +565,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_packed_forward_acked),
 		cmocka_unit_test(test_compressed_packed_forward_acked),
+		cmocka_unit_test(test_shared_key_right),
+		cmocka_unit_test(test_shared_key_wrong),
 		cmocka_unit_test(test_receiver_restart_loses_nothing),
 		cmocka_unit_test(test_receiver_restart_spooled),
 		cmocka_unit_test(test_spool_bound_drops_oldest_counted),
