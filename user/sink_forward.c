@@ -41,7 +41,11 @@
 #include <unistd.h>
 
 #include <msgpack.h>
+#include <arpa/inet.h>
+#include <limits.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <zlib.h>
 
 #include "json2mp.h"
@@ -75,6 +79,10 @@ struct fwd {
 	size_t cap, max_bytes;
 	char *spool_dir;	/* NULL: memory only */
 	char *shared_key;	/* NULL: no handshake */
+	int tls;		/* tls=on */
+	char *tls_ca;		/* CA file; NULL: the system's */
+	SSL_CTX *ssl_ctx;
+	SSL *ssl;		/* worker-only, NULL without TLS */
 	char self_host[256];	/* our name in PING */
 	uint64_t spool_max;
 
@@ -214,6 +222,10 @@ static void fwd_get_stats(const struct sink *s, struct sink_stats *out)
 
 static void disconnect(struct fwd *f)
 {
+	if (f->ssl) {
+		SSL_free(f->ssl);
+		f->ssl = NULL;
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -292,8 +304,8 @@ static int key_digest(const char *salt, const char *host, size_t host_len, const
 	return 0;
 }
 
-static int recv_object(int fd, msgpack_unpacker *up, msgpack_unpacked *res);
-static int send_all(int fd, const char *p, size_t n);
+static int recv_object(struct fwd *f, msgpack_unpacker *up, msgpack_unpacked *res);
+static int send_all(struct fwd *f, const char *p, size_t n);
 static const msgpack_object *map_get(const msgpack_object *o, const char *key);
 
 /*
@@ -317,7 +329,7 @@ static int handshake(struct fwd *f)
 	if (!msgpack_unpacker_init(&up, 4096))
 		return -ENOMEM;
 	msgpack_unpacked_init(&res);
-	err = recv_object(f->fd, &up, &res);
+	err = recv_object(f, &up, &res);
 	if (err)
 		goto out;
 	err = -EPROTO;
@@ -353,13 +365,13 @@ static int handshake(struct fwd *f)
 	msgpack_pack_str_with_body(&pk, hex, 128);
 	msgpack_pack_str_with_body(&pk, "", 0);
 	msgpack_pack_str_with_body(&pk, "", 0);
-	err = send_all(f->fd, sb.data, sb.size);
+	err = send_all(f, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	if (err)
 		goto out;
 	msgpack_unpacked_destroy(&res);
 	msgpack_unpacked_init(&res);
-	err = recv_object(f->fd, &up, &res);
+	err = recv_object(f, &up, &res);
 	if (err)
 		goto out;
 	err = -EACCES;
@@ -398,6 +410,31 @@ static int fwd_connect(struct fwd *f)
 	if (fd < 0)
 		return fd;
 	f->fd = fd;
+	if (f->tls) {
+		unsigned char a[16];
+		X509_VERIFY_PARAM *vp;
+		int ok;
+
+		f->ssl = SSL_new(f->ssl_ctx);
+		if (!f->ssl) {
+			disconnect(f);
+			return -ENOMEM;
+		}
+		SSL_set_fd(f->ssl, fd);
+		vp = SSL_get0_param(f->ssl);
+		/* the certificate must name the address or host we connect to */
+		if (inet_pton(AF_INET, f->host, a) == 1 || inet_pton(AF_INET6, f->host, a) == 1) {
+			ok = X509_VERIFY_PARAM_set1_ip_asc(vp, f->host);
+		} else {
+			ok = X509_VERIFY_PARAM_set1_host(vp, f->host, 0) &&
+			     SSL_set_tlsext_host_name(f->ssl, f->host);
+		}
+		if (!ok || SSL_connect(f->ssl) != 1 ||
+		    SSL_get_verify_result(f->ssl) != X509_V_OK) {
+			disconnect(f);
+			return -EACCES;
+		}
+	}
 	if (f->shared_key) {
 		int err = handshake(f);
 
@@ -409,11 +446,20 @@ static int fwd_connect(struct fwd *f)
 	return 0;
 }
 
-static int send_all(int fd, const char *p, size_t n)
+static int send_all(struct fwd *f, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w;
 
+		if (f->ssl) {
+			int r = SSL_write(f->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+
+			if (r <= 0)
+				return -EIO;
+			w = r;
+		} else {
+			w = send(f->fd, p, n, MSG_NOSIGNAL);
+		}
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -426,7 +472,7 @@ static int send_all(int fd, const char *p, size_t n)
 }
 
 /* Reads one msgpack object; 0 and *out (caller destroys zone via result). */
-static int recv_object(int fd, msgpack_unpacker *up, msgpack_unpacked *res)
+static int recv_object(struct fwd *f, msgpack_unpacker *up, msgpack_unpacked *res)
 {
 	for (;;) {
 		msgpack_unpack_return r = msgpack_unpacker_next(up, res);
@@ -439,7 +485,19 @@ static int recv_object(int fd, msgpack_unpacker *up, msgpack_unpacked *res)
 		if (msgpack_unpacker_buffer_capacity(up) < 4096 &&
 		    !msgpack_unpacker_reserve_buffer(up, 4096))
 			return -ENOMEM;
-		got = recv(fd, msgpack_unpacker_buffer(up), msgpack_unpacker_buffer_capacity(up), 0);
+		if (f->ssl) {
+			size_t cap = msgpack_unpacker_buffer_capacity(up);
+			int sr = SSL_read(f->ssl, msgpack_unpacker_buffer(up),
+					  cap > INT_MAX ? INT_MAX : (int)cap);
+
+			if (sr <= 0)
+				return SSL_get_error(f->ssl, sr) == SSL_ERROR_ZERO_RETURN ?
+				       -ECONNRESET : -EIO;
+			got = sr;
+		} else {
+			got = recv(f->fd, msgpack_unpacker_buffer(up),
+				   msgpack_unpacker_buffer_capacity(up), 0);
+		}
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -476,7 +534,7 @@ static int wait_ack(struct fwd *f, const char *chunk)
 	if (!msgpack_unpacker_init(&up, 4096))
 		return -ENOMEM;
 	msgpack_unpacked_init(&res);
-	err = recv_object(f->fd, &up, &res);
+	err = recv_object(f, &up, &res);
 	if (!err) {
 		ack = map_get(&res.data, "ack");
 		if (!ack || ack->type != MSGPACK_OBJECT_STR ||
@@ -663,7 +721,7 @@ static void *worker(void *arg)
 		msgpack_sbuffer_init(&sb);
 		err = build_message(f, batch, k, &sb, chunk);
 		if (!err) {
-			err = send_all(f->fd, sb.data, sb.size);
+			err = send_all(f, sb.data, sb.size);
 			pthread_mutex_lock(&f->mu);
 			if (!err)
 				f->stats.sent += k;
@@ -797,7 +855,7 @@ static void *spool_worker(void *arg)
 				msgpack_sbuffer_init(&sb);
 				err = build_message(f, batch, k, &sb, chunk);
 				if (!err)
-					err = send_all(f->fd, sb.data, sb.size);
+					err = send_all(f, sb.data, sb.size);
 				msgpack_sbuffer_destroy(&sb);
 				if (!err) {
 					pthread_mutex_lock(&f->mu);
@@ -850,6 +908,9 @@ static void fwd_free(struct fwd *f)
 	free(f->tag_prefix);
 	free(f->spool_dir);
 	free(f->shared_key);
+	free(f->tls_ca);
+	if (f->ssl_ctx)
+		SSL_CTX_free(f->ssl_ctx);
 	spool_close(f->spool);
 	free(f);
 }
@@ -998,6 +1059,20 @@ static int parse_option(struct fwd *f, char *opt, char *err, size_t errlen, cons
 		f->shared_key = strdup(val);
 		if (!f->shared_key)
 			return -ENOMEM;
+	} else if (!strcmp(opt, "tls")) {
+		if (!strcmp(val, "on"))
+			f->tls = 1;
+		else if (!strcmp(val, "off"))
+			f->tls = 0;
+		else
+			goto bad;
+	} else if (!strcmp(opt, "tls-ca")) {
+		if (!*val)
+			goto bad;
+		free(f->tls_ca);
+		f->tls_ca = strdup(val);
+		if (!f->tls_ca)
+			return -ENOMEM;
 	} else if (!strcmp(opt, "self-hostname")) {
 		if (!*val || strlen(val) >= sizeof(f->self_host))
 			goto bad;
@@ -1008,7 +1083,7 @@ static int parse_option(struct fwd *f, char *opt, char *err, size_t errlen, cons
 		f->drain_ms = (unsigned)v;
 	} else {
 		set_err(err, errlen, "output '%s': unknown option '%s' (expected tag, compress, "
-			"queue, spool, spool-max, shared-key, self-hostname, backoff-max-ms or drain-ms)", spec, opt);
+			"queue, spool, spool-max, shared-key, self-hostname, tls, tls-ca, backoff-max-ms or drain-ms)", spec, opt);
 		return -EINVAL;
 	}
 	return 0;
@@ -1066,6 +1141,22 @@ int sink_forward_open(struct sink *s, const char *arg, char *err, size_t errlen)
 	if (!f->q) {
 		ret = -ENOMEM;
 		goto fail;
+	}
+	if (f->tls) {
+		f->ssl_ctx = SSL_CTX_new(TLS_client_method());
+		if (!f->ssl_ctx) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		SSL_CTX_set_min_proto_version(f->ssl_ctx, TLS1_2_VERSION);
+		SSL_CTX_set_verify(f->ssl_ctx, SSL_VERIFY_PEER, NULL);
+		if (f->tls_ca ? SSL_CTX_load_verify_locations(f->ssl_ctx, f->tls_ca, NULL) != 1
+			      : SSL_CTX_set_default_verify_paths(f->ssl_ctx) != 1) {
+			set_err(err, errlen, "output '%s': cannot load the CA certificates%s%s",
+				s->name, f->tls_ca ? " from " : "", f->tls_ca ? f->tls_ca : "");
+			ret = -EINVAL;
+			goto fail;
+		}
 	}
 	if (f->spool_dir) {
 		char serr[400];

@@ -278,6 +278,67 @@ static void test_shared_key_wrong(void **state)
 	receiver_cleanup(&rc);
 }
 
+/* A CA, a server certificate for IP 127.0.0.1 signed by it, and an unrelated CA. */
+static void make_certs(const char *d)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd '%s'; "
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
+		 "-subj /CN=custos-test-ca 2>/dev/null; "
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem "
+		 "-days 1 -subj /CN=custos-other-ca 2>/dev/null; "
+		 "openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr "
+		 "-subj /CN=127.0.0.1 2>/dev/null; "
+		 "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf; "
+		 "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+		 "-out srv.pem -days 1 -extfile ext.cnf 2>/dev/null", d);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* TLS with CA verification: acked with the right CA, refused with another. */
+static void test_tls_verified(void **state)
+{
+	struct receiver rc;
+	struct sink *s;
+	struct sink_stats st;
+	char opts[512], ropt[300];
+
+	receiver_setup(&rc, NULL);
+	receiver_stop(&rc);
+	make_certs(rc.dir);
+	snprintf(ropt, sizeof(ropt), "tls-dir=%s", rc.dir);
+	receiver_start(&rc, ropt);
+
+	snprintf(opts, sizeof(opts), ",tls=on,tls-ca=%s/ca.pem", rc.dir);
+	s = open_sink(&rc, opts);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(sink_write(s, lines[i], strlen(lines[i])), 0);
+	assert_int_equal(wait_unique_seqs(&rc, 3, WAIT_MS), 3);
+	for (int i = 0; i < 100; i++) {
+		sink_get_stats(s, &st);
+		if (st.acked == 3)
+			break;
+		usleep(20000);
+	}
+	assert_int_equal(st.acked, 3);
+	assert_int_equal(sink_close(s), 0);
+
+	/* a CA that did not sign the server's certificate: nothing is sent */
+	snprintf(opts, sizeof(opts), ",tls=on,tls-ca=%s/other.pem,backoff-max-ms=200,drain-ms=0",
+		 rc.dir);
+	s = open_sink(&rc, opts);
+	assert_int_equal(sink_write(s, lines[0], strlen(lines[0])), 0);
+	usleep(1500000);
+	sink_get_stats(s, &st);
+	assert_int_equal(st.sent, 0);
+	assert_int_equal(st.acked, 0);
+	assert_true(st.errors >= 2);
+	assert_int_equal(sink_close(s), 0);
+	receiver_cleanup(&rc);
+}
+
 static char *line_with_seq(int seq)
 {
 	char *l = NULL;
@@ -567,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_compressed_packed_forward_acked),
 		cmocka_unit_test(test_shared_key_right),
 		cmocka_unit_test(test_shared_key_wrong),
+		cmocka_unit_test(test_tls_verified),
 		cmocka_unit_test(test_receiver_restart_loses_nothing),
 		cmocka_unit_test(test_receiver_restart_spooled),
 		cmocka_unit_test(test_spool_bound_drops_oldest_counted),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// receiver.js PORT OUTFILE [shared-key=KEY] [tls-cert=PEM] [tls-key=PEM]
+// receiver.js PORT OUTFILE [shared-key=KEY | tls-dir=DIR]
+//   tls-dir: serve TLS with DIR/srv.pem and DIR/srv.key
 //
 // A Fluent Forward receiver for the tests: the protocol is the FluentServer
 // of @fluent-org/logger (an independent implementation), this script only
@@ -25,10 +26,10 @@ if (opt["shared-key"] !== undefined) {
 		userDict: {},
 	};
 }
-if (opt["tls-cert"]) {
+if (opt["tls-dir"]) {
 	options.tlsOptions = {
-		cert: fs.readFileSync(opt["tls-cert"]),
-		key: fs.readFileSync(opt["tls-key"]),
+		cert: fs.readFileSync(opt["tls-dir"] + "/srv.pem"),
+		key: fs.readFileSync(opt["tls-dir"] + "/srv.key"),
 	};
 }
 const fd = fs.openSync(out, "a");
