@@ -24,7 +24,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	   -Wformat=2 -Wmissing-prototypes $(WERROR) \
 	   -D_GNU_SOURCE -DCUSTOS_VERSION='"$(VERSION)"' -DCUSTOS_GITREV='"$(GITREV)"'
 CPPFLAGS += -Iuser -Ibpf -I$(BUILD) -MMD -MP
-LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lcrypto -ljansson
+LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lssl -lcrypto -ljansson -lpthread
 # STATIC=1: a self-contained agent for kernels booted from an initramfs
 # (scripts/test-kernels.sh).  Debian ships no libcmocka.a, so test binaries
 # link every library statically but cmocka and libc, whose .so files the
@@ -75,8 +75,9 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	scripts/run.sh
 
-test:
+test: deps
 	@scripts/deps.sh test-kernels
+	@scripts/forward-setup.sh
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
 
@@ -84,6 +85,7 @@ test-unit: $(BUILD)/custos $(UNIT_BINS)
 	scripts/test.sh unit
 
 test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
+	scripts/forward-setup.sh
 	scripts/test.sh e2e
 
 # fetches Debian kernels, builds build-static/, boots each under QEMU

@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "proc_seed.h"
 #include "rules_io.h"
+#include "ocsf.h"
 #include "sink.h"
 
 #define STATS_EVERY_MS 100
@@ -76,7 +77,8 @@ static void emit_event(struct agent *a, const struct cev_event *ev, const struct
 	}
 	meta.seq = a->seq + 1;
 	sbuf_reset(&a->line);
-	if (json_render_event(&a->line, ev, r ? &jr : NULL, &meta)) {
+	if ((a->opts.ocsf ? ocsf_render_event : json_render_event)(&a->line, ev, r ? &jr : NULL,
+								    &meta)) {
 		log_warn("agent: rendering a record failed (out of memory?); dropped");
 		return;
 	}
@@ -99,8 +101,48 @@ static void emit_loss(struct agent *a, uint64_t lost, const char *where)
 	emit_event(a, &ev, NULL);
 }
 
+/*
+ * A sink that could not take records (a forward sink's full queue, a failed
+ * write) says so in its stats; each new count becomes a loss record with
+ * where "sink:NAME", which the other sinks carry.
+ */
+static void report_sink_loss(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+		char where[300];
+		uint64_t lost;
+
+		sink_get_stats(a->sinks[i], &st);
+		if (st.lines_lost <= a->sink_lost_seen[i])
+			continue;
+		lost = st.lines_lost - a->sink_lost_seen[i];
+		a->sink_lost_seen[i] = st.lines_lost;
+		snprintf(where, sizeof(where), "sink:%s", sink_name(a->sinks[i]));
+		log_warn("agent: output %s lost %llu records", sink_name(a->sinks[i]),
+			 (unsigned long long)lost);
+		emit_loss(a, lost, where);
+	}
+}
+
+/* SIGUSR1: one log line per sink with its counters. */
+static void log_sink_status(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+
+		sink_get_stats(a->sinks[i], &st);
+		log_info("status: output %s: written %llu, sent %llu, acked %llu, spooled %llu, "
+			 "dropped %llu, errors %llu", sink_name(a->sinks[i]),
+			 (unsigned long long)st.lines_written, (unsigned long long)st.sent,
+			 (unsigned long long)st.acked, (unsigned long long)st.spooled,
+			 (unsigned long long)st.lines_lost, (unsigned long long)st.errors);
+	}
+}
+
 static void flush_sinks(struct agent *a)
 {
+	report_sink_loss(a);
 	for (size_t i = 0; i < a->n_sinks; i++)
 		sink_flush(a->sinks[i]);
 }
@@ -390,7 +432,8 @@ static int open_sinks(struct agent *a, char *err, size_t errlen)
 	size_t n = a->opts.n_outputs ? a->opts.n_outputs : 1;
 
 	a->sinks = calloc(n, sizeof(*a->sinks));
-	if (!a->sinks)
+	a->sink_lost_seen = calloc(n, sizeof(*a->sink_lost_seen));
+	if (!a->sinks || !a->sink_lost_seen)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		int rc = sink_open(specs[i], &a->sinks[i], err, errlen);
@@ -567,6 +610,10 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 				log_warn("metrics: writing %s failed: %s", a->opts.metrics_file,
 					 strerror(-mrc));
 		}
+		if (sig->status) {
+			sig->status = 0;
+			log_sink_status(a);
+		}
 		if (sig->reload) {
 			sig->reload = 0;
 			notify_service("RELOADING=1");
@@ -593,6 +640,8 @@ void agent_free(struct agent *a)
 	}
 	free(a->sinks);
 	a->sinks = NULL;
+	free(a->sink_lost_seen);
+	a->sink_lost_seen = NULL;
 	a->n_sinks = 0;
 	if (a->rules)
 		rule_set_free(a->rules);

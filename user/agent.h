@@ -42,12 +42,14 @@ struct agent_opts {
 	int poll_ms;			/* the longest a record waits in the ring */
 	const char *status_socket;	/* NULL: STATUS_SOCKET_DEFAULT; "none": off */
 	const char *metrics_file;	/* NULL: none; else a node_exporter textfile */
+	int ocsf;			/* --format ocsf: records rendered as OCSF */
 };
 
 /* Signal flags that main.c sets and the loop reads. */
 struct agent_signals {
 	volatile sig_atomic_t stop;
 	volatile sig_atomic_t reload;
+	volatile sig_atomic_t status;	/* SIGUSR1: log per-sink counters */
 };
 
 struct agent_counters {
@@ -74,6 +76,7 @@ struct agent {
 	struct users users;
 	struct sink **sinks;
 	size_t n_sinks;
+	uint64_t *sink_lost_seen;	/* per sink: stats.lines_lost already reported */
 	struct sbuf line;
 	uint64_t seq;			/* last seq emitted */
 	char host[256];

@@ -18,6 +18,7 @@
 #include "cmd_events.h"
 #include "cmd_rules_explain.h"
 #include "cmd_rules_test.h"
+#include "config.h"
 #include "filters.h"
 #include "log.h"
 #include "notify.h"
@@ -39,6 +40,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		signals.reload = 1;
+	else if (sig == SIGUSR1)
+		signals.status = 1;
 	else
 		signals.stop = 1;
 }
@@ -55,6 +58,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: custos run [--rules PATH]... [--output SPEC]... [--config FILE]\n"
 		"                  [--backend auto|lsm|fentry|tracepoint|raw] [--host NAME]\n"
+		"                  [--format json|ocsf]\n"
 		"                  [--ring-size BYTES] [--poll-ms MS] [--log-level LEVEL]\n"
 		"                  [--status-socket PATH|none] [--metrics-file PATH]\n"
 		"       custos status [--json|--metrics] [--socket PATH]\n"
@@ -66,7 +70,9 @@ static void usage(FILE *f)
 		"\n"
 		"PATH is a rule file or a directory of *.yaml files.  Without --rules, run uses\n"
 		ETC_RULES_DIR " when it exists, else the rules/ shipped with custos.\n"
-		"SPEC is stdout (default), jsonl:PATH or forward:HOST:PORT.\n");
+		"SPEC is stdout (default), jsonl:PATH or forward:HOST:PORT (options: docs/CONFIG.md).\n"
+		"--config FILE: YAML with host, rules, spool and outputs; --rules, --output and\n"
+		"--host given on the command line replace the file's.\n");
 }
 
 /* The shipped rules: next to the binary in a source tree, else the data dir. */
@@ -132,6 +138,7 @@ static int cmd_run(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "ring-size", required_argument, NULL, 's' },
 		{ "poll-ms", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -152,6 +159,9 @@ static int cmd_run(int argc, char **argv)
 	struct agent *a;
 	size_t nr = 0, no = 0;
 	int c, rc;
+	const char *config_path = NULL;
+	int format_set = 0;
+	struct config cfg = { 0 };
 
 	while ((c = getopt_long(argc, argv, "r:o:c:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -168,9 +178,8 @@ static int cmd_run(int argc, char **argv)
 				outputs[no++] = optarg;
 			break;
 		case 'c':
-			fprintf(stderr, "custos: --config %s: configuration files are not "
-				"supported by this build; use --rules and --output\n", optarg);
-			return 2;
+			config_path = optarg;
+			break;
 		case 'b':
 			if (backend_parse(optarg, &ao.backend)) {
 				fprintf(stderr, "custos: --backend %s: expected auto, lsm, fentry, "
@@ -186,6 +195,14 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'M':
 			ao.metrics_file = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") && strcmp(optarg, "ocsf")) {
+				fprintf(stderr, "custos: --format %s: expected json or ocsf\n", optarg);
+				return 2;
+			}
+			ao.ocsf = !strcmp(optarg, "ocsf");
+			format_set = 1;
 			break;
 		case 's':
 			if (parse_size(optarg, &ao.ring_bytes)) {
@@ -220,6 +237,23 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "custos: run: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	/* the command line wins: --rules / --output replace the file's lists */
+	if (config_path) {
+		if (config_load(config_path, &cfg, err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return 2;
+		}
+		if (!nr)
+			for (size_t i = 0; i < cfg.n_rules; i++)
+				rules[nr++] = cfg.rules[i];
+		if (!no)
+			for (size_t i = 0; i < cfg.n_outputs; i++)
+				outputs[no++] = cfg.outputs[i];
+		if (!ao.host)
+			ao.host = cfg.host;
+		if (!format_set && cfg.format)
+			ao.ocsf = cfg.format == 2;
+	}
 	log_set(log_to_stderr, NULL, level);
 	if (probe_preconditions(err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
@@ -237,6 +271,7 @@ static int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	a = calloc(1, sizeof(*a));
@@ -257,6 +292,7 @@ static int cmd_run(int argc, char **argv)
 	notify_service("STOPPING=1");
 	agent_free(a);
 	free(a);
+	config_free(&cfg);
 	return rc ? 1 : 0;
 }
 

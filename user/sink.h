@@ -31,7 +31,11 @@ struct sink_stats {
 	uint64_t lines_written;	/* records the sink has put out */
 	uint64_t bytes;		/* bytes of those records */
 	uint64_t errors;	/* failed writes, flushes, reopens */
-	uint64_t lines_lost;	/* records taken but not put out */
+	uint64_t lines_lost;	/* records taken but not put out (dropped) */
+	/* queueing sinks (forward) only; 0 for the line sinks */
+	uint64_t sent;		/* records sent to a collector (again after a reconnect) */
+	uint64_t acked;		/* records a collector acknowledged */
+	uint64_t spooled;	/* records written to the on-disk spool */
 };
 
 struct sink;
@@ -44,6 +48,8 @@ struct sink_ops {
 	int (*flush)(struct sink *s);
 	int (*reopen)(struct sink *s);
 	int (*close)(struct sink *s);	/* releases what open acquired, not s */
+	/* optional: a consistent copy of the stats, for sinks with a worker thread */
+	void (*get_stats)(const struct sink *s, struct sink_stats *out);
 };
 
 struct sink {
@@ -55,8 +61,10 @@ struct sink {
 };
 
 /*
- * Opens a sink from its spec: "stdout" or "jsonl:PATH" (appends, creating
- * PATH with mode 0600).  Returns 0 and *out, or -errno with a message in
+ * Opens a sink from its spec: "stdout", "jsonl:PATH[,max-size=BYTES][,keep=N]"
+ * (appends, creating PATH with mode 0600; with max-size, rotates to
+ * PATH.1.gz .. PATH.N.gz between lines) or "forward:HOST:PORT[,OPT=V]..."
+ * (sink_forward.c; options in docs/CONFIG.md).  Returns 0 and *out, or -errno with a message in
  * err ("output 'SPEC': ..."): -EINVAL for a bad spec, -ENOTSUP for a kind
  * this build does not have, or the error of open(2).
  */

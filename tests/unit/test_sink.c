@@ -18,6 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+#include <zlib.h>
+
 #include "sink.h"
 
 struct tmpdir {
@@ -97,8 +100,11 @@ static void test_spec_parsing(void **state)
 	assert_int_equal(sink_open("stdout:", &s, err, sizeof(err)), -EINVAL);
 	assert_int_equal(sink_open("jsonl:", &s, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "output 'jsonl:': jsonl needs a path (jsonl:PATH)");
-	assert_int_equal(sink_open("forward:127.0.0.1:24224", &s, err, sizeof(err)), -ENOTSUP);
-	assert_string_equal(err, "output 'forward:127.0.0.1:24224': forward sink not built yet");
+	/* forward: only the spec is checked here; tests/e2e/test_forward.c ships */
+	assert_int_equal(sink_open("forward:127.0.0.1", &s, err, sizeof(err)), -EINVAL);
+	assert_null(s);
+	assert_string_equal(err, "output 'forward:127.0.0.1': expected forward:HOST:PORT "
+				 "(IPv6 as [ADDR]:PORT, port 1-65535)");
 	assert_int_equal(sink_open("jsonl:/nonexistent-custos-dir/x.jsonl", &s, err, sizeof(err)),
 			 -ENOENT);
 	assert_null(s);
@@ -298,6 +304,113 @@ static void test_jsonl_concurrent_writers_never_tear(void **state)
 	tmpdir_remove(&t);
 }
 
+/* Reads a whole gzip file; NULL if it is not valid gzip. */
+static char *gunzip_file(const char *path, size_t *len)
+{
+	gzFile g = gzopen(path, "rb");
+	size_t cap = 1 << 16, n = 0;
+	char *p = malloc(cap + 1);
+	int r;
+
+	assert_non_null(p);
+	if (!g) {
+		free(p);
+		return NULL;
+	}
+	while ((r = gzread(g, p + n, (unsigned)(cap - n))) > 0) {
+		n += (size_t)r;
+		if (n == cap) {
+			cap *= 2;
+			p = realloc(p, cap + 1);
+			assert_non_null(p);
+		}
+	}
+	if (r < 0 || gzclose(g) != Z_OK) {
+		free(p);
+		return NULL;
+	}
+	p[n] = '\0';
+	*len = n;
+	return p;
+}
+
+/* Checks whole lines {"seq":N,...} in data, continuing from *next. */
+static void check_seq_lines(const char *data, size_t len, int *next)
+{
+	const char *p = data, *nl;
+	int seq;
+
+	for (; p < data + len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(data + len - p));
+		assert_non_null(nl);	/* never a torn line */
+		assert_int_equal(sscanf(p, "{\"seq\":%d,", &seq), 1);
+		assert_int_equal(seq, *next);
+		(*next)++;
+	}
+}
+
+/* max-size rotates between lines into PATH.1.gz ..., keeping `keep` files. */
+static void test_jsonl_rotation_gzip(void **state)
+{
+	enum { N = 400, MAX = 2000, KEEP = 3 };
+	struct tmpdir t;
+	char spec[256], line[128], path[256], *data;
+	struct sink *s;
+	size_t len, n;
+	int next, first;
+	struct stat st;
+
+	tmpdir_make(&t);
+	snprintf(spec, sizeof(spec), "%s,max-size=%d,keep=%d", t.spec, MAX, KEEP);
+	assert_int_equal(sink_open(spec, &s, NULL, 0), 0);
+	for (int i = 1; i <= N; i++) {
+		n = (size_t)snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%0*d\"}\n", i,
+				     i % 50, 0);
+		assert_int_equal(sink_write(s, line, n), 0);
+	}
+	assert_int_equal(sink_close(s), 0);
+
+	/* the kept files, oldest first, then the current one: contiguous seqs */
+	snprintf(path, sizeof(path), "%s.%d.gz", t.file, KEEP + 1);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s.1", t.file);
+	assert_int_not_equal(stat(path, &st), 0);	/* compressed and removed */
+	next = -1;
+	for (int k = KEEP; k >= 1; k--) {
+		snprintf(path, sizeof(path), "%s.%d.gz", t.file, k);
+		data = gunzip_file(path, &len);
+		assert_non_null(data);
+		assert_true(len > 0 && len <= MAX);
+		if (next < 0) {
+			assert_int_equal(sscanf(data, "{\"seq\":%d,", &first), 1);
+			next = first;
+		}
+		check_seq_lines(data, len, &next);
+		free(data);
+	}
+	data = slurp(t.file, &len);
+	assert_true(len <= MAX);
+	check_seq_lines(data, len, &next);
+	assert_int_equal(next, N + 1);
+	free(data);
+	tmpdir_remove(&t);
+}
+
+static void test_jsonl_options_rejected(void **state)
+{
+	struct sink *s;
+	char err[256];
+
+	assert_int_equal(sink_open("jsonl:/tmp/x.jsonl,max-size=0", &s, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "output 'jsonl:/tmp/x.jsonl,max-size=0': bad value '0' "
+				 "for option 'max-size'");
+	assert_int_equal(sink_open("jsonl:/tmp/x.jsonl,keep=0", &s, err, sizeof(err)), -EINVAL);
+	assert_int_equal(sink_open("jsonl:/tmp/x.jsonl,max-size=1M,colour=red", &s, err,
+				   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown jsonl option 'colour'"));
+}
+
 /* stdout buffers until flushed; checked in a child whose fd 1 is a file. */
 static void test_stdout_buffers_until_flush(void **state)
 {
@@ -354,6 +467,8 @@ int main(void)
 		cmocka_unit_test(test_write_error_counts_loss),
 		cmocka_unit_test(test_jsonl_concurrent_writers_never_tear),
 		cmocka_unit_test(test_stdout_buffers_until_flush),
+		cmocka_unit_test(test_jsonl_rotation_gzip),
+		cmocka_unit_test(test_jsonl_options_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

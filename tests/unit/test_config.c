@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_config.c - the --config YAML file (user/config.c): every key, the
+ * SPEC strings it builds, and FILE:LINE:COL errors for bad values.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char dir[64], file[128];
+
+static void write_file(const char *text)
+{
+	FILE *f = fopen(file, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	strcpy(dir, "/tmp/custos-config-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(file, sizeof(file), "%s/custos.yaml", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static void test_full_config(void **state)
+{
+	struct config cfg;
+	char text[2048], err[512], want[512];
+
+	snprintf(text, sizeof(text),
+		 "custos: 1\n"
+		 "host: inference-01\n"
+		 "format: ocsf\n"
+		 "rules: [%s/a.yaml, %s/b]\n"
+		 "spool:\n"
+		 "  dir: %s/spool\n"
+		 "  max: 1M\n"
+		 "outputs:\n"
+		 "  - stdout\n"
+		 "  - jsonl: %s/events.jsonl\n"
+		 "    max-size: 100M\n"
+		 "    keep: 3\n"
+		 "  - forward: 127.0.0.1:24224\n"
+		 "    tag: audit\n"
+		 "    compress: gzip\n"
+		 "  - forward: \"[::1]:24225\"\n"
+		 "    spool: none\n",
+		 dir, dir, dir, dir);
+	write_file(text);
+	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.host, "inference-01");
+	assert_int_equal(cfg.format, 2);
+	assert_int_equal(cfg.n_rules, 2);
+	snprintf(want, sizeof(want), "%s/b", dir);
+	assert_string_equal(cfg.rules[1], want);
+	assert_int_equal(cfg.n_outputs, 4);
+	assert_string_equal(cfg.outputs[0], "stdout");
+	snprintf(want, sizeof(want), "jsonl:%s/events.jsonl,max-size=100M,keep=3", dir);
+	assert_string_equal(cfg.outputs[1], want);
+	snprintf(want, sizeof(want), "forward:127.0.0.1:24224,tag=audit,compress=gzip,"
+		 "spool=%s/spool/127.0.0.1_24224,spool-max=1M", dir);
+	assert_string_equal(cfg.outputs[2], want);
+	assert_string_equal(cfg.outputs[3], "forward:[::1]:24225,spool=none,spool-max=1M");
+	config_free(&cfg);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	struct config cfg;
+	char err[512], full[640];
+
+	write_file(text);
+	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), -EINVAL);
+	snprintf(full, sizeof(full), "%s:%s", file, want);
+	assert_string_equal(err, full);
+}
+
+static void test_errors_point_at_the_value(void **state)
+{
+	expect_error("custos: 1\nhosts: x\n",
+		     "2:1: error: unknown key 'hosts' (expected custos, host, format, rules, "
+		     "spool or outputs)");
+	expect_error("custos: 2\n", "1:9: error: custos: must be 1 (this configuration version)");
+	expect_error("outputs:\n  - forward: 127.0.0.1:24224\n    compress: lz4\n",
+		     "2:5: error: output 'forward:127.0.0.1:24224,compress=lz4,spool="
+		     "/var/lib/custos/spool/127.0.0.1_24224': bad value 'lz4' for option "
+		     "'compress'");
+	expect_error("outputs:\n  - forward: 127.0.0.1\n    spool: none\n",
+		     "2:5: error: output 'forward:127.0.0.1,spool=none': expected "
+		     "forward:HOST:PORT (IPv6 as [ADDR]:PORT, port 1-65535)");
+	expect_error("format: xml\n", "1:9: error: format must be json or ocsf");
+	expect_error("outputs: stdout\n", "1:10: error: outputs must be a list");
+	expect_error("host: [a\n", "2:1: error: did not find expected ',' or ']'");
+	expect_error("spool: {dir: /x, size: 3}\n",
+		     "1:18: error: unknown spool key 'size' (expected dir or max)");
+	expect_error("outputs:\n  - jsonl: /nonexistent-custos-dir/x\n    tag: y\n",
+		     "3:5: error: unknown jsonl option 'tag' (expected max-size or keep)");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_errors_point_at_the_value),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}
