@@ -156,6 +156,7 @@ clean:
 # --- install and package ----------------------------------------------------
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
 BINDIR     := $(PREFIX)/bin
 DATADIR    := $(PREFIX)/share/custos
 DOCDIR     := $(PREFIX)/share/doc/custos
@@ -170,6 +171,9 @@ install: $(BUILD)/custos
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0644 rules/*.yaml packaging/self-protection.yaml $(DESTDIR)$(DATADIR)/rules/
 	install -m 0644 packaging/rules.d-README $(DESTDIR)$(SYSCONFDIR)/custos/rules.d/README
+	install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/log/custos $(DESTDIR)$(LOCALSTATEDIR)/lib/custos
+	sed -e 's|@DATADIR@|$(DATADIR)|g' packaging/custos.yaml > $(DESTDIR)$(SYSCONFDIR)/custos/custos.yaml
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/custos/custos.yaml
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' packaging/custos.service \
 		> $(DESTDIR)$(UNITDIR)/custos.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/custos.service
@@ -185,7 +189,7 @@ deb:
 	install -d -m 0755 $(BUILD)/deb/DEBIAN
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' packaging/debian/control.in \
 		> $(BUILD)/deb/DEBIAN/control
-	echo /etc/custos/rules.d/README > $(BUILD)/deb/DEBIAN/conffiles
+	printf '/etc/custos/custos.yaml\n/etc/custos/rules.d/README\n' > $(BUILD)/deb/DEBIAN/conffiles
 	install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm \
 		$(BUILD)/deb/DEBIAN/
 	dpkg-deb --root-owner-group --build $(BUILD)/deb $(DEB)

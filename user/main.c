@@ -239,6 +239,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* the command line wins: --rules / --output replace the file's lists */
 	if (config_path) {
+		if (trusted_path_check(config_path, err, sizeof(err))) {
+			fprintf(stderr, "custos: %s\n", err);
+			return 2;
+		}
 		if (config_load(config_path, &cfg, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			return 2;

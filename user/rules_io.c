@@ -17,22 +17,34 @@
  * The agent refuses rules that someone other than root (or the agent's own
  * user) could change: whoever can write them decides what custos watches.
  */
-static int check_owner_mode(const char *path, const struct stat *st, char *err, size_t errlen)
+static int check_owner_mode(const char *path, const struct stat *st, const char *what,
+			    char *err, size_t errlen)
 {
 	if (st->st_uid != 0 && st->st_uid != geteuid()) {
-		snprintf(err, errlen, "%s: error: refusing rules owned by uid %u: whoever owns "
-			 "them decides what custos watches; chown root %s", path,
+		snprintf(err, errlen, "%s: error: refusing %s owned by uid %u: whoever owns "
+			 "them decides what custos watches; chown root %s", path, what,
 			 (unsigned)st->st_uid, path);
 		return -EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s: error: refusing rules writable by %s (mode %04o): "
+		snprintf(err, errlen, "%s: error: refusing %s writable by %s (mode %04o): "
 			 "whoever can write them decides what custos watches; chmod go-w %s",
-			 path, st->st_mode & S_IWOTH ? "everyone" : "its group",
+			 path, what, st->st_mode & S_IWOTH ? "everyone" : "its group",
 			 (unsigned)(st->st_mode & 07777), path);
 		return -EPERM;
 	}
 	return 0;
+}
+
+int trusted_path_check(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
+		return -errno;
+	}
+	return check_owner_mode(path, &st, "configuration", err, errlen);
 }
 
 static int add_file(struct rule_files *f, const char *path, char *err, size_t errlen)
@@ -50,7 +62,7 @@ static int add_file(struct rule_files *f, const char *path, char *err, size_t er
 		snprintf(err, errlen, "%s: cannot read rule file: %s", path, strerror(-rc));
 		goto err_close;
 	}
-	if (f->strict && (rc = check_owner_mode(path, &st, err, errlen)))
+	if (f->strict && (rc = check_owner_mode(path, &st, "rules", err, errlen)))
 		goto err_close;
 	if ((size_t)st.st_size > RULE_FILE_MAX) {
 		rc = -EFBIG;
@@ -114,7 +126,7 @@ static int add_dir(struct rule_files *f, const char *dir, char *err, size_t errl
 
 	struct stat st;
 
-	if (f->strict && stat(dir, &st) == 0 && (rc = check_owner_mode(dir, &st, err, errlen)))
+	if (f->strict && stat(dir, &st) == 0 && (rc = check_owner_mode(dir, &st, "rules", err, errlen)))
 		return rc;
 	n = scandir(dir, &list, yaml_filter, cmp_names);
 	if (n < 0) {

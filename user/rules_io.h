@@ -34,6 +34,12 @@ void rule_files_free(struct rule_files *f);
 int rules_load_paths(const char *const *paths, size_t n, int strict, struct rule_set **out,
 		     struct rule_diags *diags, char *err, size_t errlen);
 
+/*
+ * 0 when path (rules or configuration) is owned by root or the caller and not
+ * writable by group or others; else -EPERM with a message saying what to run.
+ */
+int trusted_path_check(const char *path, char *err, size_t errlen);
+
 /* The user-name resolver the agent and `rules check` use (getpwnam_r). */
 int rules_resolve_user(const char *name, uint32_t *uid, void *ctx);
 

@@ -411,6 +411,25 @@ static void test_refuses_writable_rules(void **state)
 		 r.rules);
 	assert_true(harness_log_contains(&r, want, 0));
 	assert_true(harness_log_contains(&r, "chmod go-w", 0));
+
+	/* the same for a configuration file */
+	{
+		char cfg[400], out[4096];
+		FILE *f;
+
+		snprintf(cfg, sizeof(cfg), "%s/custos.yaml", r.dir);
+		f = fopen(cfg, "w");
+		assert_non_null(f);
+		fputs("custos: 1\n", f);
+		fclose(f);
+		assert_int_equal(chmod(cfg, 0664), 0);
+		assert_int_equal(harness_capture((char *[]){ (char *)harness_custos(), "run",
+							     "--config", cfg, NULL }, out,
+						 sizeof(out)), 2);
+		snprintf(want, sizeof(want), "%s: error: refusing configuration writable by its group "
+			 "(mode 0664)", cfg);
+		assert_non_null(strstr(out, want));
+	}
 	harness_cleanup(&r);
 }
 

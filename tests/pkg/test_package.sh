@@ -31,13 +31,15 @@ check "the shipped rules are under /usr/share/custos/rules" test -f /usr/share/c
 check "/etc/custos/rules.d exists for site rules" test -d /etc/custos/rules.d
 check "/etc/custos/rules.d/README is a conffile" \
 	grep -qx /etc/custos/rules.d/README /var/lib/dpkg/info/custos.conffiles
+check "/etc/custos/custos.yaml is a conffile" \
+	grep -qx /etc/custos/custos.yaml /var/lib/dpkg/info/custos.conffiles
 check "systemd-analyze verify accepts the unit" systemd-analyze verify /lib/systemd/system/custos.service
 check "the installed rules check out" /usr/bin/custos rules check /usr/share/custos/rules
 
-# run the agent exactly as the unit would, with the log in the test dir
+# run the agent exactly as the unit would (its configuration file), with the
+# events and the status socket in the test dir
 unit_cmd=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/custos.service)
-unit_cmd=${unit_cmd//\/var\/log\/custos/$work}
-$unit_cmd 2>"$work/agent.log" &
+$unit_cmd --output "jsonl:$work/events.jsonl" --status-socket "$work/status.sock" 2>"$work/agent.log" &
 agent=$!
 ready() { for _ in $(seq 1 150); do grep -q '^custos: ready$' "$work/agent.log" && return 0; sleep 0.1; done; return 1; }
 check "the agent from the installed paths gets ready" ready
