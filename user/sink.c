@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,45 +16,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fdio.h"
 #include "sbuf.h"
 #include "sink_forward.h"
 
 #define STDOUT_BUF_MAX (64 * 1024)
-
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * Writes all of p[0..n) to fd.  One write(2) in the normal case; a short
- * write (disk full, signal after some bytes) continues with the rest.
- */
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (w == 0)
-			return -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* A line sink takes exactly one line: non-empty, one '\n', at the end. */
 static int check_line(const char *rec, size_t len)
@@ -80,7 +45,7 @@ static int stdout_flush(struct sink *s)
 
 	if (!sp->buf.len)
 		return 0;
-	err = write_all(sp->fd, sp->buf.p, sp->buf.len);
+	err = fd_write_all(sp->fd, sp->buf.p, sp->buf.len);
 	if (err) {
 		s->stats.errors++;
 		s->stats.lines_lost += sp->pending;
@@ -107,7 +72,7 @@ static int stdout_write(struct sink *s, const char *rec, size_t len)
 		err = stdout_flush(s);
 		if (err)
 			return err;
-		err = write_all(sp->fd, rec, len);
+		err = fd_write_all(sp->fd, rec, len);
 		if (err) {
 			s->stats.errors++;
 			s->stats.lines_lost++;
@@ -277,7 +242,7 @@ static int jsonl_write(struct sink *s, const char *rec, size_t len)
 	if (jp->max_size && jp->size && jp->size + len > jp->max_size &&
 	    jsonl_rotate(s))
 		s->stats.errors++;	/* keep writing to the file we have */
-	err = write_all(jp->fd, rec, len);
+	err = fd_write_all(jp->fd, rec, len);
 	if (!err)
 		jp->size += len;
 	if (err) {
@@ -410,14 +375,14 @@ static int jsonl_options(struct sink *s, struct jsonl_priv *jp, const char *opts
 				goto bad;
 			jp->keep = (unsigned)k;
 		} else {
-			set_err(err, errlen, "output '%s': unknown jsonl option '%s' "
+			errbuf_set(err, errlen, "output '%s': unknown jsonl option '%s' "
 				"(expected max-size=BYTES or keep=N)", s->name, opt);
 			ret = -EINVAL;
 			break;
 		}
 		continue;
 bad:
-		set_err(err, errlen, "output '%s': bad value '%s' for option '%s'", s->name,
+		errbuf_set(err, errlen, "output '%s': bad value '%s' for option '%s'", s->name,
 			eq, opt);
 		ret = -EINVAL;
 		break;
@@ -450,7 +415,7 @@ static int open_jsonl(struct sink *s, const char *arg, char *err, size_t errlen)
 	jp->fd = open(path, JSONL_OPEN_FLAGS, JSONL_MODE);
 	if (jp->fd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "output '%s': open %s: %s", s->name, path, strerror(-ret));
+		errbuf_set(err, errlen, "output '%s': open %s: %s", s->name, path, strerror(-ret));
 		goto free_path;
 	}
 	jp->size = file_size(jp->fd);
@@ -487,7 +452,7 @@ int sink_open(const char *spec, struct sink **out, char *err, size_t errlen)
 		ret = open_stdout(s);
 	} else if (!strncmp(spec, "jsonl:", 6)) {
 		if (!spec[6]) {
-			set_err(err, errlen, "output '%s': jsonl needs a path (jsonl:PATH)", spec);
+			errbuf_set(err, errlen, "output '%s': jsonl needs a path (jsonl:PATH)", spec);
 			ret = -EINVAL;
 			goto free_name;
 		}
@@ -496,7 +461,7 @@ int sink_open(const char *spec, struct sink **out, char *err, size_t errlen)
 	} else if (!strncmp(spec, "forward:", 8)) {
 		ret = sink_forward_open(s, spec + 8, err, errlen);
 	} else {
-		set_err(err, errlen,
+		errbuf_set(err, errlen,
 			"output '%s': unknown sink (expected stdout, jsonl:PATH or forward:HOST:PORT)",
 			spec);
 		ret = -EINVAL;
@@ -504,7 +469,7 @@ int sink_open(const char *spec, struct sink **out, char *err, size_t errlen)
 	}
 	if (ret) {
 		if (ret == -ENOMEM)
-			set_err(err, errlen, "output '%s': out of memory", spec);
+			errbuf_set(err, errlen, "output '%s': out of memory", spec);
 		goto free_name;
 	}
 	*out = s;

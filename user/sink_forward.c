@@ -31,7 +31,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +47,7 @@
 #include <openssl/x509v3.h>
 #include <zlib.h>
 
+#include "fdio.h"
 #include "json2mp.h"
 #include "sink.h"
 #include "spool.h"
@@ -99,18 +99,6 @@ struct fwd {
 	int fd;
 	unsigned backoff_ms;
 };
-
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t now_ms(void)
 {
@@ -1002,7 +990,7 @@ static int parse_option(struct fwd *f, char *opt, char *err, size_t errlen, cons
 	const char *val;
 
 	if (!eq) {
-		set_err(err, errlen, "output '%s': option '%s' needs a value (NAME=VALUE)", spec, opt);
+		errbuf_set(err, errlen, "output '%s': option '%s' needs a value (NAME=VALUE)", spec, opt);
 		return -EINVAL;
 	}
 	*eq = '\0';
@@ -1082,13 +1070,13 @@ static int parse_option(struct fwd *f, char *opt, char *err, size_t errlen, cons
 			goto bad;
 		f->drain_ms = (unsigned)v;
 	} else {
-		set_err(err, errlen, "output '%s': unknown option '%s' (expected tag, compress, "
+		errbuf_set(err, errlen, "output '%s': unknown option '%s' (expected tag, compress, "
 			"queue, spool, spool-max, shared-key, self-hostname, tls, tls-ca, backoff-max-ms or drain-ms)", spec, opt);
 		return -EINVAL;
 	}
 	return 0;
 bad:
-	set_err(err, errlen, "output '%s': bad value '%s' for option '%s'", spec, val, opt);
+	errbuf_set(err, errlen, "output '%s': bad value '%s' for option '%s'", spec, val, opt);
 	return -EINVAL;
 }
 
@@ -1119,7 +1107,7 @@ int sink_forward_open(struct sink *s, const char *arg, char *err, size_t errlen)
 	ret = parse_addr(f, arg, comma ? (size_t)(comma - arg) : strlen(arg));
 	if (ret) {
 		if (ret == -EINVAL)
-			set_err(err, errlen, "output '%s': expected forward:HOST:PORT "
+			errbuf_set(err, errlen, "output '%s': expected forward:HOST:PORT "
 				"(IPv6 as [ADDR]:PORT, port 1-65535)", s->name);
 		goto fail;
 	}
@@ -1152,7 +1140,7 @@ int sink_forward_open(struct sink *s, const char *arg, char *err, size_t errlen)
 		SSL_CTX_set_verify(f->ssl_ctx, SSL_VERIFY_PEER, NULL);
 		if (f->tls_ca ? SSL_CTX_load_verify_locations(f->ssl_ctx, f->tls_ca, NULL) != 1
 			      : SSL_CTX_set_default_verify_paths(f->ssl_ctx) != 1) {
-			set_err(err, errlen, "output '%s': cannot load the CA certificates%s%s",
+			errbuf_set(err, errlen, "output '%s': cannot load the CA certificates%s%s",
 				s->name, f->tls_ca ? " from " : "", f->tls_ca ? f->tls_ca : "");
 			ret = -EINVAL;
 			goto fail;
@@ -1163,7 +1151,7 @@ int sink_forward_open(struct sink *s, const char *arg, char *err, size_t errlen)
 
 		ret = spool_open(f->spool_dir, f->spool_max, &f->spool, serr, sizeof(serr));
 		if (ret) {
-			set_err(err, errlen, "output '%s': %s", s->name, serr);
+			errbuf_set(err, errlen, "output '%s': %s", s->name, serr);
 			goto fail;
 		}
 	}
@@ -1171,7 +1159,7 @@ int sink_forward_open(struct sink *s, const char *arg, char *err, size_t errlen)
 	pthread_cond_init(&f->cv, NULL);
 	ret = -pthread_create(&f->thread, NULL, f->spool ? spool_worker : worker, f);
 	if (ret) {
-		set_err(err, errlen, "output '%s': cannot start its thread: %s", s->name,
+		errbuf_set(err, errlen, "output '%s': cannot start its thread: %s", s->name,
 			strerror(-ret));
 		pthread_mutex_destroy(&f->mu);
 		pthread_cond_destroy(&f->cv);

@@ -4,13 +4,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "fdio.h"
 
 #define HDR 8
 
@@ -24,18 +25,6 @@ struct spool {
 	uint64_t *off;
 	size_t first, n_off, cap;
 };
-
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void be16(unsigned char *p, unsigned v) { p[0] = (unsigned char)(v >> 8); p[1] = (unsigned char)v; }
 static void be32(unsigned char *p, uint32_t v)
@@ -292,19 +281,19 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, char *er
 	}
 	if (mkdir_p(sp->dir) && errno != EEXIST) {
 		ret = -errno;
-		set_err(err, errlen, "spool %s: cannot create it: %s", dir, strerror(-ret));
+		errbuf_set(err, errlen, "spool %s: cannot create it: %s", dir, strerror(-ret));
 		goto fail;
 	}
 	if (path_in(sp, "spool.dat", dat, sizeof(dat)) || path_in(sp, "spool.pos", pos, sizeof(pos))) {
 		ret = -ENAMETOOLONG;
-		set_err(err, errlen, "spool %s: path too long", dir);
+		errbuf_set(err, errlen, "spool %s: path too long", dir);
 		goto fail;
 	}
 	sp->fd = open(dat, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	sp->pos_fd = open(pos, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (sp->fd < 0 || sp->pos_fd < 0 || fstat(sp->fd, &st)) {
 		ret = -errno;
-		set_err(err, errlen, "spool %s: cannot open it: %s", dir, strerror(-ret));
+		errbuf_set(err, errlen, "spool %s: cannot open it: %s", dir, strerror(-ret));
 		goto fail;
 	}
 	sp->ino = (uint64_t)st.st_ino;

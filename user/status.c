@@ -21,6 +21,7 @@
 
 #include "agent.h"
 #include "events.h"
+#include "fdio.h"
 #include "json.h"
 #include "log.h"
 #include "sink.h"
@@ -299,7 +300,6 @@ int status_write_metrics_file(struct agent *a, const char *path)
 	struct sbuf b = SBUF_INIT;
 	char tmp[4200];
 	int fd, rc = 0;
-	size_t off = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	status_render(a, STATUS_METRICS, &b);
@@ -308,17 +308,7 @@ int status_write_metrics_file(struct agent *a, const char *path)
 		rc = -errno;
 		goto out;
 	}
-	while (off < b.len) {
-		ssize_t n = write(fd, b.p + off, b.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
+	rc = fd_write_all(fd, b.p, b.len);
 	if (close(fd) && !rc)
 		rc = -errno;
 	if (!rc && rename(tmp, path))
