@@ -136,6 +136,10 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 			continue;
 		}
 		best = family_choice(obj, name, flen, b, p);
+		if (best == V_NONE && strncmp(name, "opt_", 4) == 0) {
+			bpf_program__set_autoload(prog, 0);	/* optional: left out */
+			continue;
+		}
 		if (best == V_NONE) {
 			snprintf(err, errlen, "loader: hook family '%.*s' has no variant that the "
 				 "%s backend allows and this kernel offers", (int)flen, name,
@@ -309,6 +313,17 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 		l->links[l->n_links++] = link;
 		used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
 					 sizeof(l->hooks) - used : 0, "%s%s", used ? " " : "", name);
+	}
+	return 0;
+}
+
+int loader_attached(const struct loader *l, const char *prog)
+{
+	size_t n = strlen(prog);
+
+	for (const char *p = l->hooks; (p = strstr(p, prog)) != NULL; p += n) {
+		if ((p == l->hooks || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
 	}
 	return 0;
 }

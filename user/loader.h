@@ -13,7 +13,11 @@
  *   tp      classic tracepoints      (needs tracefs, mounted by probe.c)
  *   raw     raw tracepoints          (any 5.x kernel)
  *   cg      cgroup hooks, attached at the cgroup v2 root; always loaded
- * A program whose name has no "__" always loads.
+ * A program whose name has no "__" always loads.  A family whose name starts
+ * with "opt_" is optional: when the backend allows none of its variants, or
+ * the kernel offers none, it is left out instead of failing the load (e.g.
+ * opt_execguard__lsm, the exec refusal that only BPF LSM can do); the agent
+ * asks loader_attached() and says what that means for the rules.
  */
 #ifndef CUSTOS_LOADER_H
 #define CUSTOS_LOADER_H
@@ -63,6 +67,8 @@ struct loader {
 int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen);
 /* Attaches every loaded program; cgroup programs at the cgroup v2 root. */
 int loader_attach(struct loader *l, char *err, size_t errlen);
+/* Is the program named prog (e.g. "opt_execguard__lsm") attached? */
+int loader_attached(const struct loader *l, const char *prog);
 /* Waits up to timeout_ms for records, then consumes whatever is in the ring. */
 int loader_poll(struct loader *l, int timeout_ms);
 /* Sums the per-CPU counters (enum stat_idx) into out[STAT__COUNT]. */
