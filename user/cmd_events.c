@@ -28,7 +28,6 @@
 #include "json.h"
 #include "record.h"
 #include "rules.h"
-#include "rules_internal.h"	/* dest_parse: --dest takes the rules' dest syntax */
 #include "sbuf.h"
 
 #define MAX_FILES 1024

@@ -184,4 +184,12 @@ const char *rule_field_name(enum rule_field f);
 /* Whether a condition field may be used in a rule with this `on`. */
 int rule_field_applies(enum rule_field f, enum rule_on on);
 
+/* Parses a `dest:` value (ADDR[/PREFIX][:PORT|:LO-HI], IPv6 in brackets;
+ * rules_dest.c).  0, or -EINVAL with the reason written to why[0..whylen). */
+int dest_parse(const char *s, struct dest_pat *out, char *why, size_t whylen);
+
+/* Does an address (family AF_INET/AF_INET6, network order) and port fall in p? */
+int dest_pat_match(const struct dest_pat *p, int family, const uint8_t *addr,
+		   uint16_t port);
+
 #endif

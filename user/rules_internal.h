@@ -84,14 +84,4 @@ int ynode_is_null(const struct ynode *n);
 int rules_yaml_parse(struct arena *a, struct diag_list *d, size_t src,
 		     const char *data, size_t len, struct ynode **root);
 
-/* --- values -------------------------------------------------------------- */
-
-/* Parses a `dest:` value (see rules_dest.c).  0, or -EINVAL with the
- * reason written to why[0..whylen). */
-int dest_parse(const char *s, struct dest_pat *out, char *why, size_t whylen);
-
-/* Does the connect event's address and port fall in p? */
-int dest_pat_match(const struct dest_pat *p, int family, const uint8_t *addr,
-		   uint16_t port);
-
 #endif
