@@ -614,10 +614,35 @@ static const char block_rules[] =
 	"    unless:\n"
 	"      - uid: 4242\n";
 
-/* Is the exec guard attached (the agent's "hooks:" line names it)? */
+/*
+ * Is the exec guard attached (the agent's "hooks:" line names it)?  Where the
+ * kernel offers BPF LSM and no other backend is forced it must be: a guard
+ * that failed to load (the agent fell back to a weaker backend) fails the test.
+ */
 static int exec_guard_on(struct agent_run *r)
 {
-	return harness_log_contains(r, " opt_execguard__lsm", 0);
+	const char *forced = getenv("CUSTOS_E2E_ARGS");
+	int on = harness_log_contains(r, " opt_execguard__lsm", 0);
+
+	if (!on && harness_log_contains(r, " lsm=yes ", 0) &&
+	    (!forced || !strstr(forced, "--backend") || strstr(forced, "--backend lsm"))) {
+		char tail[8192] = "";
+		FILE *f = fopen(r->log, "r");
+
+		if (f) {
+			long n;
+
+			fseek(f, 0, SEEK_END);
+			n = ftell(f);
+			fseek(f, n > (long)sizeof(tail) - 1 ? n - (long)sizeof(tail) + 1 : 0, SEEK_SET);
+			tail[fread(tail, 1, sizeof(tail) - 1, f)] = '\0';
+			fclose(f);
+		}
+		fail_msg("BPF LSM is offered but opt_execguard__lsm is not attached (run the agent "
+			 "with --backend lsm --log-level debug for the verifier's log); agent "
+			 "log:\n%s", tail);
+	}
+	return on;
 }
 
 /* bpf_task_pt_regs (5.15): argv of a refused exec is readable. */
@@ -631,13 +656,13 @@ static int kernel_reads_refused_argv(void)
 	return major > 5 || (major == 5 && minor >= 15);
 }
 
-/* Copies the real `true` into dir/rel/name: a program of its own identity. */
-static void install_true(struct agent_run *r, const char *rel, const char *name, char *out,
+/* Copies the noop helper into dir/rel/name: a program of its own identity. */
+static void install_noop(struct agent_run *r, const char *rel, const char *name, char *out,
 			 size_t size)
 {
 	char src[PATH_MAX];
 
-	assert_non_null(realpath("/bin/true", src));
+	harness_helper("noop", src, sizeof(src));
 	mkdirs(r->dir, rel);
 	snprintf(out, size, "%s/%s/%s", r->dir, rel, name);
 	assert_int_equal(copy_exec(src, out), 0);
@@ -717,9 +742,9 @@ static void test_exec_block_rule(void **state)
 
 	assert_int_equal(harness_setup(&r, NULL), 0);
 	install_spawner(&r, "srv/bin", "guard-srv", server, sizeof(server));
-	install_true(&r, "bin", "e2e-tool", tool, sizeof(tool));
-	install_true(&r, "bin", "e2e-named-tool", named, sizeof(named));
-	install_true(&r, "bin", "e2e-innocent", innocent, sizeof(innocent));
+	install_noop(&r, "bin", "e2e-tool", tool, sizeof(tool));
+	install_noop(&r, "bin", "e2e-named-tool", named, sizeof(named));
+	install_noop(&r, "bin", "e2e-innocent", innocent, sizeof(innocent));
 	write_rules_fmt(&r, block_rules, r.dir, "e2e-tool", r.dir);
 	assert_int_equal(policy_of(r.rules, policy, sizeof(policy)), 0);
 	snprintf(pidfile, sizeof(pidfile), "%s/child.pid", r.dir);
@@ -794,8 +819,8 @@ static void test_exec_block_reload(void **state)
 
 	assert_int_equal(harness_setup(&r, NULL), 0);
 	install_spawner(&r, "srv/bin", "guard-srv", server, sizeof(server));
-	install_true(&r, "bin", "e2e-tool-a", tool_a, sizeof(tool_a));
-	install_true(&r, "bin", "e2e-tool-b", tool_b, sizeof(tool_b));
+	install_noop(&r, "bin", "e2e-tool-a", tool_a, sizeof(tool_a));
+	install_noop(&r, "bin", "e2e-tool-b", tool_b, sizeof(tool_b));
 	write_rules_fmt(&r, block_rules, r.dir, "e2e-tool-a", r.dir);
 	snprintf(pidfile, sizeof(pidfile), "%s/child.pid", r.dir);
 	assert_int_equal(harness_start(&r, NULL), 0);
