@@ -791,6 +791,33 @@ static void test_exec_block_rule(void **state)
 	assert_tool_record(rec, "e2e-no-named-tool", "high", lsm, policy, t0, child, spawner,
 			   server, named, !lsm || kernel_reads_refused_argv());
 	json_decref(rec);
+	/* a script whose interpreter is the tool: bprm_check_security sees the
+	 * interpreter too, so it is refused; either way the record names the
+	 * interpreter, as the exec record of a script does */
+	{
+		char script[600];
+		FILE *f;
+
+		snprintf(script, sizeof(script), "%s/bin/e2e-script", r.dir);
+		f = fopen(script, "w");
+		assert_non_null(f);
+		fprintf(f, "#!%s\n", tool);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(chmod(script, 0755), 0);
+		st = spawn_via(server, pidfile, script, &child, &spawner);
+		assert_int_equal(st, lsm ? 100 + EPERM : 0);
+		kp.pid = child;
+		kp.rule = "e2e-no-tool-from-server";
+		rec = harness_wait_record(&r, pred_kind_pid, &kp, WAIT_MS);
+		assert_non_null(rec);
+		assert_string_equal(jstr(rec, "action"), lsm ? "block" : "alert");
+		assert_string_equal(jstr(rec, "process.exe"), tool);
+		assert_string_equal(jstr(rec, "exec.exe"), tool);
+		assert_int_equal(json_is_true(json_object_get(json_object_get(rec, "exec"),
+							      "blocked")), lsm);
+		assert_int_equal(jint(rec, "parent.pid"), spawner);
+		json_decref(rec);
+	}
 	/* records are in order: the earlier ones would be in by now */
 	all = harness_records(&r, pred_pid, &inn_child);
 	assert_int_equal(json_array_size(all), 0);
