@@ -20,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 1
+#define CUSTOS_ABI_VERSION 2	/* 2: ev_exec carries blocked, rule_mask, gen */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -58,6 +58,14 @@ _Static_assert(sizeof(struct ev_header) == 64, "ev_header ABI");
  *                                         walked from mm->exe_file in the kernel
  *   data[exe_len .. exe_len + args_len)   argv from the new mm, each entry
  *                                         followed by NUL (as /proc/PID/cmdline)
+ *
+ * blocked = 1: an exec refused by an exec block rule in the BPF LSM hook
+ * bprm_check_security (bpf/execguard.bpf.c).  Then h is the calling process
+ * (its pid, comm and uid: the exec never happened), data holds the refused
+ * program's path walked from bprm->file and argv as the caller's memory held
+ * it (args_len 0 where the kernel lacks bpf_task_pt_regs, before 5.15),
+ * rule_mask the exec rule slots that refused it, numbered by the rule set
+ * that gen names (filter_maps.h, "exec").  blocked = 0: rule_mask and gen 0.
  */
 struct ev_exec {
 	struct ev_header h;
@@ -66,12 +74,16 @@ struct ev_exec {
 	__u16 args_len;
 	__u8 exe_trunc;
 	__u8 args_trunc;
-	__u8 pad[2];
+	__u8 blocked;
+	__u8 pad;
+	__u64 rule_mask;
+	__u16 gen;
+	__u8 pad2[6];
 	char data[CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX];
 };
-_Static_assert(sizeof(struct ev_exec) == 64 + 16 + CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX,
+_Static_assert(sizeof(struct ev_exec) == 64 + 32 + CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX,
 	       "ev_exec ABI");
-#define EV_EXEC_FIXED 80u	/* offsetof(struct ev_exec, data) */
+#define EV_EXEC_FIXED 96u	/* offsetof(struct ev_exec, data) */
 
 /* EV_FORK: h is the child; h.ppid its parent. */
 struct ev_fork {
@@ -145,6 +157,7 @@ enum stat_idx {
 	STAT_NET_EMIT = 5,
 	STAT_NET_BLOCK = 6,
 	STAT_PATH_TRUNC = 7,
+	STAT_EXEC_BLOCK = 8,	/* execs refused by opt_execguard__lsm */
 	STAT__COUNT = 16,
 };
 

@@ -38,7 +38,11 @@ static __always_inline int on_exec(void)
 	e->parent_start_ns = task_start_ns(BPF_CORE_READ(task, real_parent));
 	e->exe_trunc = 0;
 	e->args_trunc = 0;
-	e->pad[0] = e->pad[1] = 0;
+	e->blocked = 0;
+	e->pad = 0;
+	e->rule_mask = 0;
+	e->gen = 0;
+	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
 
 	exe = BPF_CORE_READ(task, mm, exe_file);
 	if (exe && path_walk(s, &exe->f_path, &po) == 0) {

@@ -8,6 +8,8 @@
  *
  * exec: no pre-filter.  Every exec is sent, because the agent's process
  *       cache needs each program's path for parent_exe / ancestor_exe.
+ *       Exec *block* rules are decided in the kernel (section "exec guard"
+ *       at the end), where BPF LSM lets custos refuse an exec.
  */
 #ifndef CUSTOS_FILTER_MAPS_H
 #define CUSTOS_FILTER_MAPS_H
@@ -167,6 +169,76 @@ struct net_conf {
 	__u64 cond_tcp, cond_udp; /* c: its `proto` allows (both when absent) */
 	__u64 rule_conds[NET_MAX_RULES]; /* r -> its condition slots */
 	__u32 gen;		/* names the rule set (net_gen()); copied into ev_connect.gen */
+	__u32 pad;
+};
+
+/*
+ * exec guard: the exec block decision, taken in the BPF LSM hook
+ * bprm_check_security (bpf/execguard.bpf.c, family opt_execguard__lsm);
+ * user/filter_exec.c writes.  Only enabled `on: exec` rules with
+ * `action: block` are compiled; each gets a rule slot i < EXEC_MAX_RULES,
+ * each of its `unless` conditions a condition slot c < EXEC_MAX_CONDS.
+ *
+ * The kernel decides exactly these fields, in `when` and in `unless`:
+ *   exe         the program being executed (bprm->file), and
+ *   parent_exe  the executable of the caller's parent (real_parent's
+ *               mm->exe_file), each value either
+ *                 an absolute path without wildcards: resolved by the agent
+ *                 at load and reload to the file's identity (dev, ino) in
+ *                 exec_ids (as net_exe: copying or renaming a binary does
+ *                 not carry the rule; a path that does not exist then
+ *                 resolves to nothing, with a warning), or
+ *                 "STARSTAR/NAME", NAME a literal of less than EXEC_NAME_KEY
+ *                 bytes: the file's own name (its dentry) in exec_names;
+ *   uid         the caller's real uid, in exec_uids.
+ * A block rule with any other field, or another kind of value, is refused
+ * by `custos rules check` and `custos run` (FILE:LINE:COL and the reason).
+ *
+ * For an exec the kernel computes, with ids/names looked up for the new
+ * program (x) and the parent's executable (p):
+ *
+ *   when  = active & (x.exe_when | ~need_exe) & (p.parent_when | ~need_parent)
+ *                  & (uid.when | ~need_uid)
+ *   holds = cond_valid & (x.exe_unless | ~cond_need_exe)
+ *                      & (p.parent_unless | ~cond_need_parent)
+ *                      & (uid.unless | ~cond_need_uid)
+ *   refused = when minus the owner slot cond_owner[c] of every c in holds
+ *
+ * refused != 0: the hook returns -EPERM and sends an EV_EXEC with blocked = 1
+ * and rule_mask = refused.  A rule whose `when` has none of the three fields
+ * refuses every exec: the compiler refuses it too.
+ *
+ * Reload: exec_conf is switched off (active = 0) first, the maps emptied and
+ * refilled, exec_conf written last (an exec in between is not refused).
+ */
+#define EXEC_MAX_RULES 64
+#define EXEC_MAX_CONDS 64
+#define EXEC_NAME_KEY FILE_NAME_KEY	/* names < 32 bytes, NUL padded */
+#define EXEC_MAP_MAX 4096
+
+/* exec_ids (key struct file_ident, dev in the kernel's encoding) and
+ * exec_names (key struct file_name_key): masks over rule and condition slots */
+struct exec_bits {
+	__u64 exe_when;		/* r: `when.exe` names this file */
+	__u64 exe_unless;	/* c: the condition's `exe` names it */
+	__u64 parent_when;	/* r: `when.parent_exe` names it */
+	__u64 parent_unless;	/* c: the condition's `parent_exe` names it */
+};
+
+/* exec_uids: key __u32 uid */
+struct exec_uid_bits {
+	__u64 when;		/* r */
+	__u64 unless;		/* c */
+};
+
+/* exec_conf[0] */
+struct exec_conf {
+	__u64 active;		/* r: slots in use */
+	__u64 need_exe, need_parent, need_uid;	/* r: `when` has the field */
+	__u64 cond_valid;	/* c: slots in use */
+	__u64 cond_need_exe, cond_need_parent, cond_need_uid;	/* c: has the field */
+	__u64 cond_owner[EXEC_MAX_CONDS];	/* c -> 1 << its rule slot */
+	__u32 gen;		/* names the rule set (net_gen()); into ev_exec.gen */
 	__u32 pad;
 };
 

@@ -116,4 +116,34 @@ struct {
 	__type(value, struct net_conf);
 } net_conf __weak SEC(".maps");
 
+/* exec guard (contract in filter_maps.h): the agent writes (filter_exec.c),
+ * execguard.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EXEC_MAP_MAX);
+	__type(key, struct file_ident);
+	__type(value, struct exec_bits);
+} exec_ids __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EXEC_MAP_MAX);
+	__type(key, struct file_name_key);
+	__type(value, struct exec_bits);
+} exec_names __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EXEC_MAP_MAX);
+	__type(key, __u32);
+	__type(value, struct exec_uid_bits);
+} exec_uids __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_conf);
+} exec_conf __weak SEC(".maps");
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "container.h"
 #include "events.h"
+#include "filter_exec.h"
 #include "filter_net.h"
 #include "filters.h"
 #include "json.h"
@@ -70,7 +71,7 @@ static void emit_event(struct agent *a, const struct cev_event *ev, const struct
 		jr.action = rule_action_name(r->action);
 		/* the file hook runs after the open succeeded: nothing was refused
 		 * (events-v1: "block" only when the kernel refused the call) */
-		if (ev->kind == CEV_FILE)
+		if (ev->kind == CEV_FILE || (ev->kind == CEV_EXEC && !ev->exec.blocked))
 			jr.action = rule_action_name(ACT_ALERT);
 		jr.tags = (const char *const *)r->tags;
 		jr.n_tags = r->n_tags;
@@ -235,6 +236,76 @@ static void match_and_emit(struct agent *a, const struct cev_event *ev)
 
 /* --- record handlers ------------------------------------------------------- */
 
+/* Does r hold for ev (its `when`, and none of its `unless`)? */
+static int rule_hits(const struct rule *r, const struct cev_event *ev)
+{
+	if (!cond_holds(&r->when, ev))
+		return 0;
+	for (size_t u = 0; u < r->n_unless; u++)
+		if (cond_holds(&r->unless[u], ev))
+			return 0;
+	return 1;
+}
+
+/* --- exec refused by an exec block rule (bpf/execguard.bpf.c) --- */
+
+/* The exec block rule slots the kernel numbered (filter_exec.h). */
+static int exec_slots(struct agent *a)
+{
+	struct exec_compiled c;
+
+	if (a->exec_for == a->rules)
+		return 0;
+	/* the layout does not depend on the compile's errors */
+	if (exec_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
+		return -ENOMEM;
+	memset(a->exec_slot, 0, sizeof(a->exec_slot));
+	memcpy(a->exec_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
+	exec_compiled_free(&c);
+	a->exec_for = a->rules;
+	return 0;
+}
+
+/*
+ * The exec did not happen: the process cache keeps the caller as it was
+ * (its pid still runs the old program).  The record is the caller's process
+ * with the refused program as exe and args, its parent and ancestors from the
+ * cache, one record per block rule that refused it.  The kernel decides these
+ * rules exactly (filter_exec.c refuses any other), so its rule_mask is
+ * reported as is; a record decided under a rule set a reload just replaced is
+ * matched again by the matcher.  Alert rules are not evaluated for an exec
+ * that never ran.
+ */
+static int on_exec_refused(struct agent *a, const struct ev_exec *x)
+{
+	struct cev_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_EXEC;
+	fill_process(a, &ev, &x->h, acting_process(a, &x->h));
+	ev.proc.exe.p = x->data;
+	ev.proc.exe.len = x->exe_len;
+	ev.proc.exe.truncated = x->exe_trunc;
+	fill_args(&ev.proc.args, x->data + x->exe_len, x->args_len, x->args_trunc);
+	ev.exec.blocked = 1;
+	if (exec_slots(a))
+		return -ENOMEM;
+	if (x->gen != net_gen(a->rules)) {
+		for (size_t i = 0; i < a->rules->n_rules; i++) {
+			const struct rule *r = &a->rules->rules[i];
+
+			if (r->enabled && r->on == RULE_ON_EXEC && r->action == ACT_BLOCK &&
+			    rule_hits(r, &ev))
+				emit_event(a, &ev, r);
+		}
+		return 0;
+	}
+	for (int i = 0; i < EXEC_MAX_RULES; i++)
+		if ((x->rule_mask & (1ULL << i)) && a->exec_slot[i])
+			emit_event(a, &ev, a->exec_slot[i]);
+	return 0;
+}
+
 static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
 {
 	const struct proc_entry *e;
@@ -242,6 +313,8 @@ static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
 
 	if (size < EV_EXEC_FIXED || (size_t)EV_EXEC_FIXED + x->exe_len + x->args_len > size)
 		return -EINVAL;
+	if (x->blocked)
+		return on_exec_refused(a, x);
 	/* a process the cache never saw (its fork record predates us): its parent first */
 	if (!proc_cache_lookup(&a->procs, x->h.pid, x->h.start_ns))
 		proc_cache_fork(&a->procs, x->h.pid, x->h.ppid, x->h.start_ns);
@@ -299,16 +372,6 @@ static int net_slots(struct agent *a)
 	return 0;
 }
 
-static int rule_hits_connect(const struct rule *r, const struct cev_event *ev)
-{
-	if (!cond_holds(&r->when, ev))
-		return 0;
-	for (size_t u = 0; u < r->n_unless; u++)
-		if (cond_holds(&r->unless[u], ev))
-			return 0;
-	return 1;
-}
-
 /*
  * The kernel flagged the rule slots in rule_mask.  A slot it decides
  * exactly (dest, proto, exe identity) is reported as the kernel decided:
@@ -339,7 +402,7 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 			const struct rule *r = &a->rules->rules[i];
 
 			if (r->enabled && r->on == RULE_ON_CONNECT &&
-			    (r->action != ACT_BLOCK || c->blocked) && rule_hits_connect(r, &ev))
+			    (r->action != ACT_BLOCK || c->blocked) && rule_hits(r, &ev))
 				emit_event(a, &ev, r);
 		}
 		return 0;
@@ -351,7 +414,7 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 			continue;
 		if (r->action == ACT_BLOCK && !c->blocked)
 			continue;
-		if ((a->net_exact & (1ULL << i)) || rule_hits_connect(r, &ev))
+		if ((a->net_exact & (1ULL << i)) || rule_hits(r, &ev))
 			emit_event(a, &ev, r);
 	}
 	return 0;
@@ -482,6 +545,27 @@ static void describe_rules(const struct rule_set *set, char *buf, size_t size)
 		 set->n_rules - en, set->digest);
 }
 
+/*
+ * rules-v1: exec blocking works only where the BPF LSM backend is active;
+ * elsewhere the agent says so at start and the rules report only.
+ */
+static void describe_exec_blocking(struct agent *a, const char *who)
+{
+	size_t n = exec_block_rules(a->rules);
+
+	if (!n)
+		return;
+	if (loader_attached(&a->loader, "opt_execguard__lsm"))
+		log_info("%s: %zu exec block rule%s enforced in the kernel (BPF LSM "
+			 "bprm_check_security): a matching exec fails with EPERM", who, n,
+			 n == 1 ? "" : "s");
+	else
+		log_warn("%s: %zu exec block rule%s report only on the %s backend: refusing an "
+			 "exec needs BPF LSM (boot with lsm=...,bpf); they are reported with "
+			 "action alert", who, n, n == 1 ? "" : "s",
+			 backend_name(a->loader.backend));
+}
+
 int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 {
 	struct loader_opts lo = { 0 };
@@ -543,6 +627,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("agent: %s", desc);
+	describe_exec_blocking(a, "agent");
 	return 0;
 }
 
@@ -578,9 +663,11 @@ int agent_reload(struct agent *a)
 	rule_set_free(a->rules);
 	a->rules = next;
 	a->net_for = NULL;
+	a->exec_for = NULL;
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);
+	describe_exec_blocking(a, "reload");
 	return 0;
 }
 

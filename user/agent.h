@@ -71,6 +71,10 @@ struct agent {
 	const struct rule_set *net_for;
 	const struct rule *net_slot[64];
 	uint64_t net_exact;
+	/* exec block rule slots of `rules` (filter_exec.h), computed on the
+	 * first refused exec after a (re)load */
+	const struct rule_set *exec_for;
+	const struct rule *exec_slot[64];
 	struct proc_cache procs;
 	struct cgroups cgroups;
 	struct users users;

@@ -78,6 +78,11 @@ struct cev_connect {
 	uint8_t addr[16];	/* AF_INET: first 4 bytes; network byte order */
 };
 
+/* CEV_EXEC: the new program is proc.exe / proc.args */
+struct cev_exec {
+	uint8_t blocked;	/* 1 only when the kernel refused the exec (BPF LSM) */
+};
+
 struct cev_loss {
 	uint64_t lost;
 	const char *where;	/* "ring", "queue", "sink:NAME", ... */
@@ -95,8 +100,8 @@ struct cev_event {
 		struct cev_file file;
 		struct cev_connect conn;
 		struct cev_loss loss;
+		struct cev_exec exec;
 	};
-	/* CEV_EXEC: the new program is proc.exe / proc.args */
 };
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef CUSTOS_FILTERS_H
 #define CUSTOS_FILTERS_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #include "loader.h"
@@ -21,18 +22,26 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 int filter_net_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen);
 /* Appends diagnostics for rules the kernel side cannot honour; -EINVAL if any. */
 int filter_net_check(const struct rule_set *rs, struct rule_diags *diags);
+/* exec block rules -> the exec guard maps (filter_exec.h); check as above. */
+int filter_exec_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen);
+int filter_exec_check(const struct rule_set *rs, struct rule_diags *diags);
 
 static inline int filters_apply(struct loader *l, const struct rule_set *rs, char *err,
 				size_t errlen)
 {
 	int rc = filter_file_apply(l, rs, err, errlen);
 
-	return rc ? rc : filter_net_apply(l, rs, err, errlen);
+	if (!rc)
+		rc = filter_net_apply(l, rs, err, errlen);
+	return rc ? rc : filter_exec_apply(l, rs, err, errlen);
 }
 
 static inline int filters_check(const struct rule_set *rs, struct rule_diags *diags)
 {
-	return filter_net_check(rs, diags);
+	int rc = filter_net_check(rs, diags);
+	int rc_exec = filter_exec_check(rs, diags);
+
+	return rc == -ENOMEM || rc_exec == -ENOMEM ? -ENOMEM : rc ? rc : rc_exec;
 }
 
 #endif

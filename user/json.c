@@ -395,11 +395,11 @@ static void add_connect(struct sbuf *out, const struct cev_connect *c)
 		  c->blocked ? "true" : "false");
 }
 
-static void add_exec(struct sbuf *out, const struct cev_process *pr)
+static void add_exec(struct sbuf *out, const struct cev_event *ev)
 {
 	sbuf_adds(out, "\"exec\":{");
-	add_exe_args(out, &pr->exe, &pr->args);
-	sbuf_addc(out, '}');
+	add_exe_args(out, &ev->proc.exe, &ev->proc.args);
+	sbuf_addf(out, ",\"blocked\":%s}", ev->exec.blocked ? "true" : "false");
 }
 
 static void add_loss(struct sbuf *out, const struct cev_loss *l)
@@ -481,7 +481,7 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 		add_connect(out, &ev->conn);
 		break;
 	case CEV_EXEC:
-		add_exec(out, &ev->proc);
+		add_exec(out, ev);
 		break;
 	case CEV_LOSS:
 		break;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -151,17 +152,25 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 	return 0;
 }
 
+/* One log line per line of libbpf's message: a verifier log is one message
+ * of many kilobytes, and its end (the error) is what matters. */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char *buf = NULL, *line, *nl;
 	int n;
 
 	if (level == LIBBPF_DEBUG && log_max() < LOG_DEBUG)
 		return 0;
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (n > 0 && buf[strlen(buf) - 1] == '\n')
-		buf[strlen(buf) - 1] = '\0';
-	log_msg(LOG_DEBUG, "libbpf: %s", buf);
+	n = vasprintf(&buf, fmt, ap);
+	if (n < 0)
+		return n;
+	for (line = buf; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		log_msg(LOG_DEBUG, "libbpf: %s", line);
+	}
+	free(buf);
 	return n;
 }
 

@@ -163,6 +163,7 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		class_uid = 1007, category_uid = 1;
 		class_name = "Process Activity", category_name = "System Activity";
 		activity_id = 1, activity_name = "Launch";
+		blocked = ev->exec.blocked;	/* a launch refused: action Denied */
 		break;
 	case CEV_CONNECT:
 		class_uid = 4001, category_uid = 4;

@@ -344,6 +344,10 @@ int record_parse(struct record *r, const char *line, size_t len)
 		return parse_file(r, json_object_get(root, "file"));
 	case CEV_CONNECT:
 		return parse_connect(r, json_object_get(root, "connect"));
+	case CEV_EXEC:
+		r->ev.exec.blocked = json_is_true(json_object_get(json_object_get(root, "exec"),
+								 "blocked"));
+		return 0;
 	case CEV_LOSS:
 		v = json_object_get(root, "loss");
 		r->ev.loss.where = get_cstr(v, "where");

@@ -550,8 +550,16 @@ static void test_record_exec_truncated(void **state)
 		"\"truncated\":true,\"cgroup\":\"/system.slice/vllm.service\"},"
 		LINEAGE
 		"\"exec\":{\"exe\":\"/usr/bin/sh\",\"args\":[\"sh\",\"-c\",\"\",\"curl http://ex\"],"
-		"\"args_truncated\":true,\"truncated\":true}}\n");
+		"\"args_truncated\":true,\"truncated\":true,\"blocked\":false}}\n");
 	free(got);
+
+	/* refused by the kernel (BPF LSM): the exec object says so */
+	ev.exec.blocked = 1;
+	got = render(&ev, &rule1, &meta1);
+	assert_non_null(strstr(got, "\"args_truncated\":true,\"truncated\":true,"
+				    "\"blocked\":true}}\n"));
+	free(got);
+	ev.exec.blocked = 0;
 
 	ev.proc.exe.truncated = 1;
 	ev.proc.args.truncated = 0;
@@ -563,7 +571,8 @@ static void test_record_exec_truncated(void **state)
 	assert_non_null(strstr(got, "\"parent\":{\"pid\":4100,\"exe\":\"/usr/bin/bash\","
 				    "\"exe_truncated\":true,\"args\":[\"bash\"],\"truncated\":true}"));
 	assert_non_null(strstr(got, "\"exec\":{\"exe\":\"/usr/bin/sh\",\"exe_truncated\":true,"
-				    "\"args\":[\"sh\",\"-c\",\"\",\"curl http://ex\"],\"truncated\":true}}\n"));
+				    "\"args\":[\"sh\",\"-c\",\"\",\"curl http://ex\"],\"truncated\":true,"
+				    "\"blocked\":false}}\n"));
 	assert_null(strstr(got, "args_truncated"));
 	free(got);
 }

@@ -172,6 +172,9 @@ static void test_file_system_activity(void **state)
 
 static void test_process_activity(void **state)
 {
+	static const struct json_rule block = {
+		.id = "no-nc", .severity = "critical", .action = "block",
+	};
 	struct cev_event ev;
 	json_t *j;
 
@@ -189,6 +192,19 @@ static void test_process_activity(void **state)
 	assert_string_equal(s(j, "process.cmd_line"), "sh -c curl http://x");
 	assert_int_equal(num(j, "process.parent_process.pid"), 4100);
 	check_finding(j);
+	assert_string_equal(s(j, "disposition"), "Allowed");
+	json_decref(j);
+
+	/* refused under BPF LSM: still a Launch, with action Denied, Blocked */
+	ev.exec.blocked = 1;
+	j = render(&ev, &block);
+	check_base(j, 1007, 1, 1, 5);
+	assert_string_equal(s(j, "process.file.path"), "/usr/bin/sh");
+	assert_int_equal(num(j, "action_id"), 2);
+	assert_string_equal(s(j, "action"), "Denied");
+	assert_int_equal(num(j, "disposition_id"), 2);
+	assert_string_equal(s(j, "disposition"), "Blocked");
+	assert_string_equal(s(j, "unmapped.custos_action"), "block");
 	json_decref(j);
 }
 

@@ -72,6 +72,26 @@ static void test_surrogate_pair_and_escaped_backslash_kept(void **state)
 	record_free(&r);
 }
 
+static void test_exec_blocked(void **state)
+{
+	static const char refused[] =
+		"{\"kind\":\"exec\",\"action\":\"block\",\"exec\":{\"exe\":\"/usr/bin/nc\","
+		"\"args\":[\"nc\"],\"blocked\":true}}";
+	static const char ran[] =
+		"{\"kind\":\"exec\",\"action\":\"alert\",\"exec\":{\"exe\":\"/usr/bin/nc\","
+		"\"args\":[\"nc\"],\"blocked\":false}}";
+	struct record r;
+
+	assert_int_equal(record_parse(&r, refused, sizeof(refused) - 1), 0);
+	assert_int_equal(r.ev.kind, CEV_EXEC);
+	assert_int_equal(r.ev.exec.blocked, 1);
+	assert_string_equal(r.action, "block");
+	record_free(&r);
+	assert_int_equal(record_parse(&r, ran, sizeof(ran) - 1), 0);
+	assert_int_equal(r.ev.exec.blocked, 0);
+	record_free(&r);
+}
+
 static void test_connect(void **state)
 {
 	static const char line[] =
@@ -123,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_bytes_round_trip_through_renderer),
 		cmocka_unit_test(test_surrogate_pair_and_escaped_backslash_kept),
 		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_exec_blocked),
 		cmocka_unit_test(test_not_records),
 		cmocka_unit_test(test_times),
 	};

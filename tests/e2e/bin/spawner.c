@@ -5,8 +5,11 @@
  *
  *   spawner PIDFILE PATH ARG0 [ARG...]
  * forks; the child execs PATH with argv ARG0 ARG...; the parent writes the
- * child's pid to PIDFILE, waits, and exits with the child's status.
+ * child's pid to PIDFILE, waits, and exits with the child's status.  When the
+ * exec fails the child exits with 100 + errno (EPERM: 101), so a test can
+ * tell a refused exec from a missing file.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -27,7 +30,7 @@ int main(int argc, char **argv)
 		return 3;
 	if (pid == 0) {
 		execv(argv[2], argv + 3);
-		_exit(127);
+		_exit(errno > 0 && errno < 100 ? 100 + errno : 127);
 	}
 	f = fopen(argv[1], "w");
 	if (f) {
