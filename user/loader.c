@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -151,17 +152,61 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 	return 0;
 }
 
+enum backend loader_auto_backend(const struct probe *p)
+{
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++)
+		if (variant_offered(p, backend_prefs[b][0]))
+			return b;
+	return BACKEND_AUTO;
+}
+
+int loader_plan(const struct probe *p, char *buf, size_t size)
+{
+	struct custos_bpf *skel = custos_bpf__open();
+	struct bpf_program *prog;
+	size_t used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (!skel)
+		return -errno;
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
+		if (!variant_offered(p, backend_prefs[b][0]))
+			continue;
+		used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%sbackend %s%s:",
+					 used ? "\n" : "", backend_name(b),
+					 b == loader_auto_backend(p) ? " (auto)" : "");
+		bpf_object__for_each_program(prog, skel->obj) {
+			const char *name = bpf_program__name(prog);
+			size_t flen = 0;
+			enum variant v = prog_variant(name, &flen);
+
+			if (v == V_NONE || (v == V_CG ? !variant_offered(p, V_CG) :
+					    family_choice(skel->obj, name, flen, b, p) != v))
+				continue;
+			used += (size_t)snprintf(buf + used, used < size ? size - used : 0, " %s",
+						 name);
+		}
+	}
+	custos_bpf__destroy(skel);
+	return used < size ? 0 : -ENOSPC;
+}
+
+/* libbpf's messages at debug level; the verifier's log comes as one long
+ * multi-line message: each line its own log line, none cut. */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char *buf = NULL, *line, *save = NULL;
 	int n;
 
 	if (level == LIBBPF_DEBUG && log_max() < LOG_DEBUG)
 		return 0;
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (n > 0 && buf[strlen(buf) - 1] == '\n')
-		buf[strlen(buf) - 1] = '\0';
-	log_msg(LOG_DEBUG, "libbpf: %s", buf);
+	n = vasprintf(&buf, fmt, ap);
+	if (n < 0)
+		return n;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(LOG_DEBUG, "libbpf: %s", line);
+	free(buf);
 	return n;
 }
 
@@ -260,7 +305,7 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 			rc = try_backend_degraded(l, o, b, err, errlen);
 			if (rc == 0)
 				break;
-			log_debug("%s; trying a weaker backend", err);
+			log_warn("%s; trying a weaker backend", err);
 		}
 	}
 	if (rc)

@@ -22,6 +22,7 @@
 #ifndef CUSTOS_LOADER_H
 #define CUSTOS_LOADER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "probe.h"
@@ -74,6 +75,15 @@ int loader_poll(struct loader *l, int timeout_ms);
 /* Sums the per-CPU counters (enum stat_idx) into out[STAT__COUNT]. */
 int loader_read_stats(struct loader *l, uint64_t *out, int n);
 void loader_free(struct loader *l);
+
+/*
+ * Without loading anything: the backend that auto would try first on a kernel
+ * offering p, and the programs each backend would attach there
+ * ("exec__btf file__lsm ..."), one "BACKEND: PROGRAMS" line per backend the
+ * kernel offers; for `custos version --probe`.
+ */
+enum backend loader_auto_backend(const struct probe *p);
+int loader_plan(const struct probe *p, char *buf, size_t size);
 
 const char *backend_name(enum backend b);
 int backend_parse(const char *s, enum backend *out);
