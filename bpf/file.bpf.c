@@ -360,17 +360,22 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 }
 
 /*
- * The user registers saved at the top of the task's kernel stack
- * (task_pt_regs: THREAD_SIZE 16 KiB on x86-64 and arm64 without KASAN, no
- * padding on 64-bit).  A kernel thread's are zero; a wrong guess only makes
- * the syscall number unknown, and the flags then come from f_flags.
+ * The user registers saved at syscall entry (task_pt_regs of the current
+ * task).  bpf_task_pt_regs (5.15+) knows where they are; before it, they are
+ * at the top of the 16 KiB kernel stack (x86-64 and arm64 without KASAN, no
+ * stack padding before CONFIG_X86_FRED, 6.9).  A kernel thread's are zero;
+ * a wrong guess only makes the syscall number unknown, and the flags then
+ * come from f_flags.
  */
 #define K_THREAD_SIZE 16384
 
-static __always_inline struct pt_regs *task_user_regs(struct task_struct *task)
+static __always_inline struct pt_regs *current_user_regs(struct task_struct *task)
 {
-	char *stack = BPF_CORE_READ(task, stack);
+	char *stack;
 
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	stack = BPF_CORE_READ(task, stack);
 	return (struct pt_regs *)(stack + K_THREAD_SIZE) - 1;
 }
 
@@ -391,7 +396,7 @@ static __always_inline int on_file_open(struct file *file)
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
 	task = (struct task_struct *)bpf_get_current_task();
-	regs = task_user_regs(task);
+	regs = current_user_regs(task);
 	nr = REGS_NR(regs);
 	oc = open_call(nr);
 	if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
