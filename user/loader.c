@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "custos.skel.h"
@@ -210,6 +211,92 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return n;
 }
 
+/* A BTF type id with typedefs and qualifiers skipped. */
+static const struct btf_type *btf_skip(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t;
+}
+
+/*
+ * Where the io_uring submit tracepoint tp keeps the opcode: *op_arg (1-based)
+ * for a u8 argument, else *req_arg for a struct io_kiocb * (iouring.bpf.c).
+ * -ENOENT when this kernel has no such tracepoint.
+ */
+static int iouring_layout(const struct btf *btf, const char *tp, __u32 *op_arg, __u32 *req_arg)
+{
+	const struct btf_type *t, *pt;
+	const struct btf_param *pa;
+	char name[96];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -ENOENT;
+	t = btf_skip(btf, (__u32)id);
+	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
+		return -EINVAL;
+	pa = btf_params(t);
+	/* parameter 0 is the tracepoint's void *__data */
+	for (int i = 1; i < btf_vlen(t) && i <= 4; i++) {
+		pt = btf_skip(btf, pa[i].type);
+		if (pt && btf_is_int(pt) && pt->size == 1 && !(btf_int_encoding(pt) & BTF_INT_BOOL)) {
+			*op_arg = (__u32)i;
+			return 0;
+		}
+	}
+	for (int i = 1; i < btf_vlen(t) && i <= 2; i++) {
+		pt = btf_skip(btf, pa[i].type);
+		if (pt && btf_is_ptr(pt) && (pt = btf_skip(btf, pt->type)) && btf_is_struct(pt) &&
+		    strcmp(btf__name_by_offset(btf, pt->name_off), "io_kiocb") == 0) {
+			*req_arg = (__u32)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * opt_iouring: only where the file hook is a syscall tracepoint (the lsm and
+ * fentry file hooks see io_uring opens themselves), and only the program
+ * whose tracepoint this kernel has, with its argument layout in rodata.
+ */
+static void iouring_select(struct custos_bpf *skel, enum backend b, const struct probe *p)
+{
+	struct bpf_program *progs[] = { skel->progs.opt_iouring__raw_req,
+					 skel->progs.opt_iouring__raw_sqe };
+	const char *tps[] = { "io_uring_submit_req", "io_uring_submit_sqe" };
+	enum variant file_v = family_choice(skel->obj, "file", 4, b, p);
+	struct btf *btf = NULL;
+	int chosen = 0;
+
+	if (file_v != V_LSM && file_v != V_FENTRY)
+		btf = btf__load_vmlinux_btf();
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		__u32 op_arg = 0, req_arg = 0;
+		int rc;
+
+		if (!bpf_program__autoload(progs[i]))
+			continue;
+		rc = btf && !chosen ? iouring_layout(btf, tps[i], &op_arg, &req_arg) : -ENOENT;
+		if (rc == -EINVAL)
+			log_warn("loader: the %s tracepoint's arguments are not a layout custos "
+				 "knows: io_uring opens are not reported on this kernel", tps[i]);
+		if (rc) {
+			bpf_program__set_autoload(progs[i], 0);
+			continue;
+		}
+		skel->rodata->iouring_op_arg = op_arg;
+		skel->rodata->iouring_req_arg = req_arg;
+		chosen = 1;
+	}
+	btf__free(btf);
+}
+
 static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,
 		       int with_cg, char *err, size_t errlen)
 {
@@ -233,6 +320,7 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 	rc = select_programs(skel, b, &l->probe, with_cg, err, errlen);
 	if (rc)
 		goto err_destroy;
+	iouring_select(skel, b, &l->probe);
 	rc = custos_bpf__load(skel);
 	if (rc) {
 		snprintf(err, errlen, "loader: the kernel refused the %s backend's programs: %s "
