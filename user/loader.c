@@ -153,46 +153,6 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 	return 0;
 }
 
-enum backend loader_auto_backend(const struct probe *p)
-{
-	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++)
-		if (variant_offered(p, backend_prefs[b][0]))
-			return b;
-	return BACKEND_AUTO;
-}
-
-int loader_plan(const struct probe *p, char *buf, size_t size)
-{
-	struct custos_bpf *skel = custos_bpf__open();
-	struct bpf_program *prog;
-	size_t used = 0;
-
-	if (size)
-		buf[0] = '\0';
-	if (!skel)
-		return -errno;
-	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
-		if (!variant_offered(p, backend_prefs[b][0]))
-			continue;
-		used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%sbackend %s%s:",
-					 used ? "\n" : "", backend_name(b),
-					 b == loader_auto_backend(p) ? " (auto)" : "");
-		bpf_object__for_each_program(prog, skel->obj) {
-			const char *name = bpf_program__name(prog);
-			size_t flen = 0;
-			enum variant v = prog_variant(name, &flen);
-
-			if (v == V_NONE || (v == V_CG ? !variant_offered(p, V_CG) :
-					    family_choice(skel->obj, name, flen, b, p) != v))
-				continue;
-			used += (size_t)snprintf(buf + used, used < size ? size - used : 0, " %s",
-						 name);
-		}
-	}
-	custos_bpf__destroy(skel);
-	return used < size ? 0 : -ENOSPC;
-}
-
 /* libbpf's messages at debug level; the verifier's log comes as one long
  * multi-line message: each line its own log line, none cut. */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -263,38 +223,108 @@ static int iouring_layout(const struct btf *btf, const char *tp, __u32 *op_arg, 
 /*
  * opt_iouring: only where the file hook is a syscall tracepoint (the lsm and
  * fentry file hooks see io_uring opens themselves), and only the program
- * whose tracepoint this kernel has, with its argument layout in rodata.
+ * whose tracepoint this kernel has (io_uring_submit_req, else
+ * io_uring_submit_sqe), with its argument layout.  1 when prog is the one.
  */
+static int iouring_pick(struct custos_bpf *skel, enum backend b, const struct probe *p,
+			const struct btf *btf, const char *prog, __u32 *op_arg, __u32 *req_arg)
+{
+	static const char *const tps[] = { "io_uring_submit_req", "io_uring_submit_sqe" };
+	static const char *const progs[] = { "opt_iouring__raw_req", "opt_iouring__raw_sqe" };
+	enum variant file_v = family_choice(skel->obj, "file", 4, b, p);
+	__u32 op = 0, req = 0;
+
+	if (!btf || file_v == V_LSM || file_v == V_FENTRY)
+		return 0;
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		int rc = iouring_layout(btf, tps[i], &op, &req);
+
+		if (rc == -ENOENT)
+			continue;
+		if (rc) {
+			if (op_arg)	/* once, at load */
+				log_warn("loader: the %s tracepoint's arguments are not a layout "
+					 "custos knows: io_uring opens are not reported on this "
+					 "kernel", tps[i]);
+			return 0;
+		}
+		if (strcmp(prog, progs[i]) != 0)
+			return 0;
+		if (op_arg)
+			*op_arg = op;
+		if (req_arg)
+			*req_arg = req;
+		return 1;
+	}
+	return 0;
+}
+
 static void iouring_select(struct custos_bpf *skel, enum backend b, const struct probe *p)
 {
 	struct bpf_program *progs[] = { skel->progs.opt_iouring__raw_req,
 					 skel->progs.opt_iouring__raw_sqe };
-	const char *tps[] = { "io_uring_submit_req", "io_uring_submit_sqe" };
-	enum variant file_v = family_choice(skel->obj, "file", 4, b, p);
-	struct btf *btf = NULL;
-	int chosen = 0;
+	struct btf *btf = btf__load_vmlinux_btf();
 
-	if (file_v != V_LSM && file_v != V_FENTRY)
-		btf = btf__load_vmlinux_btf();
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		__u32 op_arg = 0, req_arg = 0;
-		int rc;
 
 		if (!bpf_program__autoload(progs[i]))
 			continue;
-		rc = btf && !chosen ? iouring_layout(btf, tps[i], &op_arg, &req_arg) : -ENOENT;
-		if (rc == -EINVAL)
-			log_warn("loader: the %s tracepoint's arguments are not a layout custos "
-				 "knows: io_uring opens are not reported on this kernel", tps[i]);
-		if (rc) {
+		if (!iouring_pick(skel, b, p, btf, bpf_program__name(progs[i]), &op_arg, &req_arg)) {
 			bpf_program__set_autoload(progs[i], 0);
 			continue;
 		}
 		skel->rodata->iouring_op_arg = op_arg;
 		skel->rodata->iouring_req_arg = req_arg;
-		chosen = 1;
 	}
 	btf__free(btf);
+}
+
+enum backend loader_auto_backend(const struct probe *p)
+{
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++)
+		if (variant_offered(p, backend_prefs[b][0]))
+			return b;
+	return BACKEND_AUTO;
+}
+
+int loader_plan(const struct probe *p, char *buf, size_t size)
+{
+	struct custos_bpf *skel = custos_bpf__open();
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+	size_t used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (!skel) {
+		btf__free(btf);
+		return -errno;
+	}
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
+		if (!variant_offered(p, backend_prefs[b][0]))
+			continue;
+		used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%sbackend %s%s:",
+					 used ? "\n" : "", backend_name(b),
+					 b == loader_auto_backend(p) ? " (auto)" : "");
+		bpf_object__for_each_program(prog, skel->obj) {
+			const char *name = bpf_program__name(prog);
+			size_t flen = 0;
+			enum variant v = prog_variant(name, &flen);
+
+			if (v == V_NONE || (v == V_CG ? !variant_offered(p, V_CG) :
+					    family_choice(skel->obj, name, flen, b, p) != v))
+				continue;
+			if (strncmp(name, "opt_iouring__", 13) == 0 &&
+			    !iouring_pick(skel, b, p, btf, name, NULL, NULL))
+				continue;
+			used += (size_t)snprintf(buf + used, used < size ? size - used : 0, " %s",
+						 name);
+		}
+	}
+	custos_bpf__destroy(skel);
+	btf__free(btf);
+	return used < size ? 0 : -ENOSPC;
 }
 
 static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,

@@ -18,6 +18,9 @@
  * the kernel offers none, it is left out instead of failing the load (e.g.
  * opt_execguard__lsm, the exec refusal that only BPF LSM can do); the agent
  * asks loader_attached() and says what that means for the rules.
+ * opt_iouring__raw_{req,sqe} (io_uring submissions, bpf/iouring.bpf.c) load
+ * only where the file family runs on a syscall tracepoint, and only the one
+ * whose tracepoint the kernel's BTF names, its argument layout set in rodata.
  */
 #ifndef CUSTOS_LOADER_H
 #define CUSTOS_LOADER_H
