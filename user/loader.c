@@ -467,6 +467,12 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 		} else {
 			link = bpf_program__attach(prog);
 		}
+		if (!link && strncmp(name, "opt_", 4) == 0) {
+			/* optional: the agent runs without it, and says so */
+			log_warn("loader: attaching the optional %s failed (%s): running without it",
+				 name, strerror(errno));
+			continue;
+		}
 		if (!link) {
 			int rc = -errno;
 

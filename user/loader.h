@@ -14,10 +14,10 @@
  *   raw     raw tracepoints          (any 5.x kernel)
  *   cg      cgroup hooks, attached at the cgroup v2 root; always loaded
  * A program whose name has no "__" always loads.  A family whose name starts
- * with "opt_" is optional: when the backend allows none of its variants, or
- * the kernel offers none, it is left out instead of failing the load (e.g.
- * opt_execguard__lsm, the exec refusal that only BPF LSM can do); the agent
- * asks loader_attached() and says what that means for the rules.
+ * with "opt_" is optional: when the backend allows none of its variants, the
+ * kernel offers none, or its attach fails, it is left out instead of failing
+ * the load (e.g. opt_execguard__lsm, the exec refusal that only BPF LSM can
+ * do); the agent asks loader_attached() and says what that means for the rules.
  * opt_iouring__raw_{req,sqe} (io_uring submissions, bpf/iouring.bpf.c) load
  * only where the file family runs on a syscall tracepoint, and only the one
  * whose tracepoint the kernel's BTF names, its argument layout set in rodata.
