@@ -781,7 +781,7 @@ static int file_hook_is(const char *prog)
  * "via": "io_uring", "unresolved": true.  Every file rule of this file's
  * rules holds for the helper (its `unless` names other programs).
  */
-static void expect_uring_submit(pid_t pid, const char *exe, long long t0)
+static void expect_uring_submit(pid_t pid, const char *exe, const char *op, long long t0)
 {
 	static const struct { const char *rule, *severity; } want[] = {
 		{ RULE, "critical" }, { EVAL_RULE, "high" }, { "e2e-block-asked", "low" },
@@ -810,7 +810,7 @@ static void expect_uring_submit(pid_t pid, const char *exe, long long t0)
 		assert_int_equal(json_array_size(json_object_get(file, "access")), 0);
 		assert_string_equal(jstr(rec, "file.flags"), "");
 		assert_string_equal(jstr(rec, "file.via"), "io_uring");
-		assert_string_equal(jstr(rec, "file.op"), "openat");
+		assert_string_equal(jstr(rec, "file.op"), op);
 		assert_true(json_is_true(json_object_get(file, "unresolved")));
 		assert_null(json_object_get(file, "truncated"));
 		assert_int_equal(json_object_size(file), 6);
@@ -864,7 +864,7 @@ static void test_io_uring_open(void **state)
 	}
 	assert_int_equal(rc, 0);
 	if (report == 1) {
-		expect_uring_submit(pid, exe, t0);
+		expect_uring_submit(pid, exe, "openat", t0);
 		return;
 	}
 	fp.pid = pid;
@@ -913,7 +913,7 @@ static void test_io_uring_open_worker(void **state)
 	}
 	assert_int_equal(rc, 0);
 	if (report == 1) {	/* submitted by the process itself, whoever runs it */
-		expect_uring_submit(pid, exe, t0);
+		expect_uring_submit(pid, exe, "openat", t0);
 		return;
 	}
 	fp.pid = pid;
@@ -935,6 +935,31 @@ static void test_io_uring_open_worker(void **state)
 	assert_string_equal(jstr(rec, "file.flags"), "O_RDONLY");
 	assert_null(json_object_get(json_object_get(rec, "file"), "truncated"));
 	json_decref(rec);
+}
+
+/* IORING_OP_OPENAT2 (flags in a struct open_how): the same, "op": "openat2". */
+static void test_io_uring_openat2(void **state)
+{
+	char p[512], helper[PATH_MAX], exe[PATH_MAX];
+	long long t0 = now_realtime_ns();
+	pid_t pid;
+	int rc, report = uring_report();
+
+	if (!report)
+		skip();
+	assert_non_null(realpath(harness_helper("uring_open", helper, sizeof(helper)), exe));
+	path_in(p, sizeof(p), "secrets/api.key");
+	pid = harness_spawn(exe, (char *[]){ exe, "-2", p, "0", NULL });
+	rc = harness_wait(pid);
+	if (rc == 38) {
+		print_message("skipped: io_uring is not available in this kernel\n");
+		skip();
+	}
+	assert_int_equal(rc, 0);
+	if (report == 1)
+		expect_uring_submit(pid, exe, "openat2", t0);
+	else
+		expect_open(pid, p, RULE, "critical", R, "O_RDONLY", exe, "uring_open", t0);
 }
 
 int main(void)
@@ -960,6 +985,7 @@ int main(void)
 		cmocka_unit_test(test_reload_moves_the_watch),
 		cmocka_unit_test(test_io_uring_open),
 		cmocka_unit_test(test_io_uring_open_worker),
+		cmocka_unit_test(test_io_uring_openat2),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

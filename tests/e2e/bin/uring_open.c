@@ -3,9 +3,10 @@
  * uring_open - one open through io_uring (IORING_OP_OPENAT), no open syscall,
  * for the e2e tests (test_file.c).
  *
- *   uring_open [-a] PATH FLAGS
+ *   uring_open [-a] [-2] PATH FLAGS
  * FLAGS is the open(2) flags as a number (0x.. or 0..). -a sets IOSQE_ASYNC
- * (the kernel runs the open in an io-wq worker, never inline).
+ * (the kernel runs the open in an io-wq worker, never inline); -2 uses
+ * IORING_OP_OPENAT2 (struct open_how) instead of IORING_OP_OPENAT.
  * Raw io_uring_setup / mmap / io_uring_enter, no liburing, so that it links
  * statically for the kernel-matrix guests.  Prints "uring_open: fd N" or
  * "uring_open: error E" and exits 0 when the open succeeded, else with the
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
+#include <linux/openat2.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,18 +43,26 @@ int main(int argc, char **argv)
 	unsigned char *sq, *cq;
 	size_t sq_len, cq_len;
 	unsigned tail, idx, head;
-	int fd, async = 0, res, argi = 1;
+	int fd, async = 0, two = 0, res, argi = 1;
+	struct open_how how;
 	unsigned long flags;
 
-	if (argc > 1 && strcmp(argv[1], "-a") == 0) {
-		async = 1;
-		argi++;
+	for (; argi < argc && argv[argi][0] == '-'; argi++) {
+		if (strcmp(argv[argi], "-a") == 0)
+			async = 1;
+		else if (strcmp(argv[argi], "-2") == 0)
+			two = 1;
+		else
+			break;
 	}
 	if (argc - argi != 2) {
-		fprintf(stderr, "usage: uring_open [-a] PATH FLAGS\n");
+		fprintf(stderr, "usage: uring_open [-a] [-2] PATH FLAGS\n");
 		return 2;
 	}
 	flags = strtoul(argv[argi + 1], NULL, 0);
+	memset(&how, 0, sizeof(how));
+	how.flags = flags;
+	how.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? 0600 : 0;	/* openat2 refuses a stray mode */
 
 	memset(&p, 0, sizeof(p));
 	fd = uring_setup(2, &p);
@@ -86,11 +96,17 @@ int main(int argc, char **argv)
 	idx = tail & *(unsigned *)(sq + p.sq_off.ring_mask);
 	sqe = &sqes[idx];
 	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_OPENAT;
 	sqe->fd = AT_FDCWD;
 	sqe->addr = (unsigned long)argv[argi];
-	sqe->open_flags = (__u32)flags;
-	sqe->len = 0600;	/* mode */
+	if (two) {
+		sqe->opcode = IORING_OP_OPENAT2;
+		sqe->addr2 = (unsigned long)&how;
+		sqe->len = sizeof(how);
+	} else {
+		sqe->opcode = IORING_OP_OPENAT;
+		sqe->open_flags = (__u32)flags;
+		sqe->len = 0600;	/* mode */
+	}
 	sqe->flags = async ? IOSQE_ASYNC : 0;
 	((unsigned *)(sq + p.sq_off.array))[idx] = idx;
 	atomic_store_explicit((_Atomic unsigned *)(sq + p.sq_off.tail), tail + 1,
