@@ -17,9 +17,18 @@
  * that no rule can match costs the fd lookup, a name lookup or two, and a
  * bounded walk of hash lookups, and sends nothing.
  *
+ * Under the lsm and fentry backends the hook is security_file_open instead:
+ * given the struct file of every open of a file, whoever makes it (the open
+ * syscalls, io_uring, execve, the kernel); the caller's flags are then read
+ * from the open syscall's registers saved at entry when there is one.  All
+ * variants share file_event(): the pre-filter, then the record.
+ *
  * Variants (loader.c picks one):
- *   tp_btf/sys_exit           BTF-typed, cheapest
- *   raw_tracepoint/sys_exit   untyped arguments, any 5.x
+ *   lsm/file_open               BPF LSM (reports only: always allows)
+ *   fentry/security_file_open   BPF trampoline on the same function
+ *   tp_btf/sys_exit             BTF-typed tracepoint
+ *   raw_tracepoint/sys_exit     untyped arguments, any 5.x
+ * io_uring opens under the tracepoint variants: iouring.bpf.c.
  */
 #include "path.bpf.h"
 
@@ -259,9 +268,9 @@ __noinline int file_prefilter(__u64 filep)
  * The flags of an open that no open syscall of the current task made
  * (io_uring, exec, kernel-internal): file->f_flags at security_file_open
  * time.  There the kernel still holds O_CREAT, O_EXCL, O_TRUNC and O_NOCTTY
- * (do_dentry_open clears them after the hooks), but has dropped O_CLOEXEC,
- * forced O_LARGEFILE on (64-bit) and may hold internal bits: those two and
- * the internal ones are taken out, O_CLOEXEC cannot be known.
+ * (do_dentry_open clears them after the hooks), but has dropped O_CLOEXEC
+ * (which cannot be known here), forced O_LARGEFILE on (64-bit) and may hold
+ * internal bits: O_LARGEFILE and the internal bits are taken out.
  */
 #define K_O_LARGEFILE_64 0100000
 #define K_O_LARGEFILE_ARM64 0400000
