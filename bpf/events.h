@@ -33,7 +33,7 @@ enum ev_type {
 	EV_EXIT = 3,		/* a process's leader exited */
 	EV_FILE = 4,		/* an open that the file pre-filter let through */
 	EV_CONNECT = 5,		/* a connect/sendmsg that the egress decision flagged */
-	EV_IOURING = 6,		/* reserved: io_uring file op seen (tracepoint backend) */
+	EV_IOURING = 6,		/* an io_uring open submitted (tracepoint backends only) */
 };
 
 /* 64 bytes, first in every record. */
@@ -122,6 +122,25 @@ enum {
 	EV_ACC_READ = 1,
 	EV_ACC_WRITE = 2,
 	EV_ACC_CREATE = 4,
+};
+
+/*
+ * EV_IOURING: h's process submitted an io_uring open (IORING_OP_OPENAT or
+ * OPENAT2), seen at submission by the tracepoint backends, which see no
+ * open without a syscall.  Which file is not known there: the agent reports
+ * it for the file rules whose conditions other than path/access hold.
+ * Sent only while some file rule is in force.
+ */
+struct ev_iouring {
+	struct ev_header h;
+	__u8 opcode;		/* IORING_OP_OPENAT (18) or IORING_OP_OPENAT2 (28) */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct ev_iouring) == 72, "ev_iouring ABI");
+
+enum {
+	EV_IORING_OP_OPENAT = 18,
+	EV_IORING_OP_OPENAT2 = 28,
 };
 
 /* EV_CONNECT: a TCP connect or UDP send to a destination not approved. */

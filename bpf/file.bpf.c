@@ -17,9 +17,18 @@
  * that no rule can match costs the fd lookup, a name lookup or two, and a
  * bounded walk of hash lookups, and sends nothing.
  *
+ * Under the lsm and fentry backends the hook is security_file_open instead:
+ * given the struct file of every open of a file, whoever makes it (the open
+ * syscalls, io_uring, execve, the kernel); the caller's flags are then read
+ * from the open syscall's registers saved at entry when there is one.  All
+ * variants share file_event(): the pre-filter, then the record.
+ *
  * Variants (loader.c picks one):
- *   tp_btf/sys_exit           BTF-typed, cheapest
- *   raw_tracepoint/sys_exit   untyped arguments, any 5.x
+ *   lsm/file_open               BPF LSM (reports only: always allows)
+ *   fentry/security_file_open   BPF trampoline on the same function
+ *   tp_btf/sys_exit             BTF-typed tracepoint
+ *   raw_tracepoint/sys_exit     untyped arguments, any 5.x
+ * io_uring opens under the tracepoint variants: iouring.bpf.c.
  */
 #include "path.bpf.h"
 
@@ -60,7 +69,10 @@ enum open_call {
 	OC_OPENAT2,		/* openat2(dfd, path, how, size): flags in *how */
 	OC_CREAT,		/* creat(path, mode) */
 	OC_BY_HANDLE,		/* open_by_handle_at(mount_fd, handle, flags) */
+	OC_URING,		/* not an open syscall: io_uring_enter submitting an open */
 };
+
+#define NR_IO_URING_ENTER 426	/* the same number on every architecture */
 
 #define OC_COMPAT 0x10		/* an ia32 task: arguments in ebx, ecx, edx */
 
@@ -252,34 +264,47 @@ __noinline int file_prefilter(__u64 filep)
 	return (cfg->any_ids || cfg->any_dirnames) && ident_watched(cfg, file);
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+/*
+ * The flags of an open that no open syscall of the current task made
+ * (io_uring, exec, kernel-internal): file->f_flags at security_file_open
+ * time.  There the kernel still holds O_CREAT, O_EXCL, O_TRUNC and O_NOCTTY
+ * (do_dentry_open clears them after the hooks), but has dropped O_CLOEXEC
+ * (which cannot be known here), forced O_LARGEFILE on (64-bit) and may hold
+ * internal bits: O_LARGEFILE and the internal bits are taken out.
+ */
+#define K_O_LARGEFILE_64 0100000
+#define K_O_LARGEFILE_ARM64 0400000
+#define K_FMODE_EXEC 040		/* __FMODE_EXEC */
+#define K_FMODE_NONOTIFY 0x4000000	/* __FMODE_NONOTIFY, up to 6.13 */
+
+static __always_inline __u32 file_flags(struct file *file)
 {
-	struct task_struct *task;
-	struct file **fds;
-	struct file *file = NULL;
+	__u32 f = BPF_CORE_READ(file, f_flags);
+
+#if defined(__TARGET_ARCH_arm64)
+	f &= ~(__u32)K_O_LARGEFILE_ARM64;
+#else
+	f &= ~(__u32)K_O_LARGEFILE_64;
+#endif
+	return f & ~(__u32)(K_FMODE_EXEC | K_FMODE_NONOTIFY);
+}
+
+/*
+ * One open, after the caller's cheap checks: the pre-filter, then the record.
+ * oc/regs: the open syscall that made it (its arguments give the caller's
+ * flags), or OC_NONE/OC_URING when there is none (file_flags()).
+ */
+static __always_inline int file_event(struct task_struct *task, struct file *file, int oc,
+				      struct pt_regs *regs)
+{
 	struct file_cfg *cfg;
 	struct scratch *s;
 	struct path_out po = {};
 	struct ev_file *e;
 	__u32 zero = 0, fmode, len = 0, size;
-	int oc;
 
-	if (ret < 0)
-		return 0;
-	oc = open_call(REGS_NR(regs));
-	if (oc == OC_NONE)
-		return 0;
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
-		return 0;
-	stat_inc(STAT_FILE_SEEN);
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
-	if (!cfg)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	if ((__u64)ret >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
+	if (!cfg || !file)
 		return 0;
 	if (!cfg->match_all && !file_prefilter((__u64)file))
 		return 0;
@@ -289,7 +314,12 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 		return 0;
 	e = &s->file;
 	header_fill(&e->h, EV_FILE, 0, task);
-	e->flags = open_flags(oc, regs, file);
+	if (oc == OC_NONE)
+		e->flags = file_flags(file);
+	else if (oc == OC_URING)	/* io_uring adds O_NONBLOCK for its inline try */
+		e->flags = file_flags(file) & ~(__u32)04000;
+	else
+		e->flags = open_flags(oc, regs, file);
 	fmode = BPF_CORE_READ(file, f_mode);
 	e->access = (fmode & FMODE_READ ? EV_ACC_READ : 0) |
 		    (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
@@ -313,6 +343,76 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* Tracepoint variants: an open syscall returned ret, the new fd. */
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
+	struct file **fds;
+	struct file *file = NULL;
+	int oc;
+
+	if (ret < 0)
+		return 0;
+	oc = open_call(REGS_NR(regs));
+	if (oc == OC_NONE)
+		return 0;
+	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	stat_inc(STAT_FILE_SEEN);
+	task = (struct task_struct *)bpf_get_current_task();
+	if ((__u64)ret >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
+		return 0;
+	return file_event(task, file, oc, regs);
+}
+
+/*
+ * The user registers saved at syscall entry (task_pt_regs of the current
+ * task).  bpf_task_pt_regs (5.15+) knows where they are; before it, they are
+ * at the top of the 16 KiB kernel stack (x86-64 and arm64 without KASAN, no
+ * stack padding before CONFIG_X86_FRED, 6.9).  A kernel thread's are zero;
+ * a wrong guess only makes the syscall number unknown, and the flags then
+ * come from f_flags.
+ */
+#define K_THREAD_SIZE 16384
+
+static __always_inline struct pt_regs *current_user_regs(struct task_struct *task)
+{
+	char *stack;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	stack = BPF_CORE_READ(task, stack);
+	return (struct pt_regs *)(stack + K_THREAD_SIZE) - 1;
+}
+
+/*
+ * LSM and fentry variants: security_file_open(file), every open of a file
+ * (not O_PATH) by anyone: the open syscalls, io_uring, exec, the kernel.  It
+ * runs before the open completes, so an open refused after it (by another
+ * LSM, by the filesystem) is reported too.
+ */
+static __always_inline int on_file_open(struct file *file)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	long nr;
+	int oc;
+
+	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	stat_inc(STAT_FILE_SEEN);
+	task = (struct task_struct *)bpf_get_current_task();
+	regs = current_user_regs(task);
+	nr = REGS_NR(regs);
+	oc = open_call(nr);
+	if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
+		oc = OC_URING;
+	return file_event(task, file, oc, regs);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(file__btf, struct pt_regs *regs, long ret)
 {
@@ -323,4 +423,31 @@ SEC("raw_tracepoint/sys_exit")
 int file__raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	return on_sys_exit((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+}
+
+/*
+ * The file pointer of an LSM/fentry context, as an untyped value: the
+ * pre-filter is a global function that takes it as a scalar (a BTF pointer
+ * may not be passed there), and every read goes through BPF_CORE_READ anyway.
+ */
+static __always_inline struct file *ctx_file(unsigned long long *ctx)
+{
+	__u64 f = 0;
+
+	bpf_probe_read_kernel(&f, sizeof(f), ctx);
+	return (struct file *)f;
+}
+
+/* Reports only: always 0 (allow); custos does not refuse file opens. */
+SEC("lsm/file_open")
+int file__lsm(unsigned long long *ctx)
+{
+	on_file_open(ctx_file(ctx));
+	return 0;
+}
+
+SEC("fentry/security_file_open")
+int file__fentry(unsigned long long *ctx)
+{
+	return on_file_open(ctx_file(ctx));
 }

@@ -11,10 +11,13 @@
 #   5. read the serial logs, write docs/SUPPORT-MATRIX.md, print the tally.
 #
 # Environment: KERNELS="5.10 6.1 6.12 sid" (which ones), KERNELS_BACKENDS="default
-# tracepoint raw" (each suite runs once per backend), KERNELS_JOBS=2 (guests
+# fentry tracepoint raw" (each suite runs once per backend; where the probe offers
+# BPF LSM, the default run must have attached file__lsm, and a fentry run
+# file__fentry: else the kernel fails, the backend was not really in use), KERNELS_JOBS=2 (guests
 # in parallel), KERNELS_TIMEOUT=900 (seconds per guest), KERNELS_ALLOW_MISSING=1
 # (a kernel that cannot be fetched is not a failure), KERNELS_OFFLINE=1 (use
-# what build/kernels/ already holds), KERNELS_SUITES="test_exec test_file
+# what build/kernels/ already holds), KERNELS_DEBUG=1 (the agent's debug log,
+# verifier messages included, for each backend in the serial log), KERNELS_SUITES="test_exec test_file
 # test_net" (the suites of the BPF hook families; the sink suites, e.g.
 # test_forward with its Node.js receiver, do not depend on the kernel and run
 # on the host only).  Safe to run again.
@@ -25,7 +28,7 @@ SUITES=${KERNELS_SUITES:-test_exec test_file test_net}
 KERNELS=${KERNELS:-"5.10 6.1 6.12 sid"}
 JOBS=${KERNELS_JOBS:-2}
 GUEST_TIMEOUT=${KERNELS_TIMEOUT:-900}
-BACKENDS=${KERNELS_BACKENDS:-"default tracepoint raw"}
+BACKENDS=${KERNELS_BACKENDS:-"default fentry tracepoint raw"}
 OUT=build/kernels
 SB=build-static
 MIRROR=http://deb.debian.org/debian
@@ -166,6 +169,7 @@ cat >"$root/init" <<EOF
 #!/bin/sh
 # PID 1 of a custos kernel-matrix guest (written by scripts/test-kernels.sh)
 BACKENDS="$BACKENDS"
+DEBUG="${KERNELS_DEBUG:-}"
 EOF
 cat >>"$root/init" <<'EOF'
 export PATH=/bin:/sbin HOME=/root
@@ -192,7 +196,9 @@ for b in $BACKENDS; do
 	args=""
 	[ "$b" = default ] || args="--backend $b"
 	# which backend and hooks the agent picks (its own words on stderr)
-	$CUSTOS_BIN run --rules rules --output jsonl:/tmp/probe.jsonl $args >/tmp/agent.log 2>&1 &
+	dbg=""
+	[ -n "$DEBUG" ] && dbg="--log-level debug"
+	$CUSTOS_BIN run --rules rules --output jsonl:/tmp/probe.jsonl $args $dbg >/tmp/agent.log 2>&1 &
 	apid=$!
 	for i in $(seq 1 300); do
 		grep -q 'custos: ready' /tmp/agent.log && break
@@ -200,6 +206,7 @@ for b in $BACKENDS; do
 		sleep 0.2
 	done
 	kill $apid 2>/dev/null; wait $apid
+	[ -n "$DEBUG" ] && sed "s/^/[agent $b] /" /tmp/agent.log
 	echo "CUSTOS-KTEST-HOOKS kernel=$K backend=$b $(grep -E 'backend|error|failed' /tmp/agent.log | sed 's/^custos: //' | tr '\n' ' ')"
 	for t in /custos/build/tests/e2e/test_*; do
 		s=${t##*/}
@@ -264,7 +271,23 @@ for k in $KERNELS; do
 	for b in $BACKENDS; do
 		probes+="  - $b: $(grep -a "^CUSTOS-KTEST-HOOKS kernel=[^ ]* backend=$b " "$log" | sed 's/^CUSTOS-KTEST-HOOKS kernel=[^ ]* backend=[^ ]* //' | tr -d '\r' | sed 's/ *$//')"$'\n'
 	done
+	probe=$(grep -a '^CUSTOS-KTEST-PROBE' "$log" | tr -d '\r')
 	for b in $BACKENDS; do
+		# the backend really in use: the probe offers it, so the agent must attach it
+		want=""
+		case "$b" in
+		default|lsm) [[ $probe == *" lsm=yes "* ]] && want=file__lsm ;;
+		fentry) [[ $probe == *" fentry=yes "* ]] && want=file__fentry ;;
+		esac
+		hooks=$(grep -a "^CUSTOS-KTEST-HOOKS kernel=[^ ]* backend=$b " "$log" | tr -d '\r')
+		if [ -n "$want" ] && [[ " $hooks " != *" $want "* ]]; then
+			why="the probe offers it but the agent did not attach $want: ${hooks:-no hooks line}"
+			echo "FAIL kernel=$k backend=$b: $why"
+			echo "| $k (\`$rel\`) | $b | hooks | FAIL | $why |" >>"$matrix"
+			fail=$((fail + 1))
+		elif [ -n "$want" ]; then
+			echo "| $k (\`$rel\`) | $b | hooks | PASS | $want attached |" >>"$matrix"
+		fi
 		for s in $SUITES; do
 			line=$(grep -a "^CUSTOS-KTEST kernel=[^ ]* backend=$b suite=$s " "$log" | tr -d '\r' | tail -n1)
 			if [ -z "$line" ]; then

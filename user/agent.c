@@ -354,6 +354,24 @@ static int on_file(struct agent *a, const struct ev_file *f, size_t size)
 	return 0;
 }
 
+/* An io_uring open submitted, seen without its file (tracepoint backends). */
+static int on_iouring(struct agent *a, const struct ev_iouring *u, size_t size)
+{
+	struct cev_event ev;
+
+	if (size < sizeof(*u))
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_FILE;
+	fill_process(a, &ev, &u->h, acting_process(a, &u->h));
+	ev.file.path.p = "";
+	ev.file.unresolved = 1;
+	ev.file.via = "io_uring";
+	ev.file.op = u->opcode == EV_IORING_OP_OPENAT2 ? "openat2" : "openat";
+	match_and_emit(a, &ev);
+	return 0;
+}
+
 /* The rule slots the kernel numbered and which of them it decides exactly. */
 static int net_slots(struct agent *a)
 {
@@ -447,6 +465,9 @@ int agent_handle_record(struct agent *a, const void *data, size_t size)
 		break;
 	case EV_CONNECT:
 		rc = on_connect(a, data, h->size);
+		break;
+	case EV_IOURING:
+		rc = on_iouring(a, data, h->size);
 		break;
 	default:
 		rc = -EINVAL;

@@ -67,6 +67,15 @@ struct cev_file {
 	struct cev_str path;
 	uint32_t access;	/* CEV_ACC_* */
 	uint32_t flags;		/* open(2) flags as the kernel saw them */
+	/*
+	 * An open whose file is not known (an io_uring open seen at submission
+	 * by the tracepoint backends): path empty, access and flags 0, via and
+	 * op say what was seen ("io_uring", "openat"/"openat2").  The matcher
+	 * then treats path and access as unknown (rules_match.c).
+	 */
+	uint8_t unresolved;
+	const char *via;	/* NULL: the open itself was seen */
+	const char *op;
 };
 
 struct cev_connect {

@@ -360,8 +360,17 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 		sbuf_addf(out, "\"%s\"", acc[i].name);
 	}
 	sbuf_adds(out, "],\"flags\":\"");
-	json_open_flags(out, f->flags);
+	if (!f->unresolved)
+		json_open_flags(out, f->flags);
 	sbuf_addc(out, '"');
+	if (f->via) {
+		sbuf_adds(out, ",\"via\":");
+		json_escape_bytes(out, f->via, strlen(f->via));
+		sbuf_adds(out, ",\"op\":");
+		json_escape_bytes(out, f->op ? f->op : "", f->op ? strlen(f->op) : 0);
+	}
+	if (f->unresolved)
+		sbuf_adds(out, ",\"unresolved\":true");
 	if (f->path.truncated)
 		sbuf_adds(out, ",\"truncated\":true");
 	sbuf_addc(out, '}');

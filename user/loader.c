@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "custos.skel.h"
@@ -152,11 +153,11 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 	return 0;
 }
 
-/* One log line per line of libbpf's message: a verifier log is one message
- * of many kilobytes, and its end (the error) is what matters. */
+/* libbpf's messages at debug level; the verifier's log comes as one long
+ * multi-line message: each line its own log line, none cut. */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char *buf = NULL, *line, *nl;
+	char *buf = NULL, *line, *save = NULL;
 	int n;
 
 	if (level == LIBBPF_DEBUG && log_max() < LOG_DEBUG)
@@ -164,14 +165,166 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	n = vasprintf(&buf, fmt, ap);
 	if (n < 0)
 		return n;
-	for (line = buf; line && *line; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		log_msg(LOG_DEBUG, "libbpf: %s", line);
-	}
 	free(buf);
 	return n;
+}
+
+/* A BTF type id with typedefs and qualifiers skipped. */
+static const struct btf_type *btf_skip(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t;
+}
+
+/*
+ * Where the io_uring submit tracepoint tp keeps the opcode: *op_arg (1-based)
+ * for a u8 argument, else *req_arg for a struct io_kiocb * (iouring.bpf.c).
+ * -ENOENT when this kernel has no such tracepoint.
+ */
+static int iouring_layout(const struct btf *btf, const char *tp, __u32 *op_arg, __u32 *req_arg)
+{
+	const struct btf_type *t, *pt;
+	const struct btf_param *pa;
+	char name[96];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -ENOENT;
+	t = btf_skip(btf, (__u32)id);
+	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
+		return -EINVAL;
+	pa = btf_params(t);
+	/* parameter 0 is the tracepoint's void *__data */
+	for (int i = 1; i < btf_vlen(t) && i <= 4; i++) {
+		pt = btf_skip(btf, pa[i].type);
+		if (pt && btf_is_int(pt) && pt->size == 1 && !(btf_int_encoding(pt) & BTF_INT_BOOL)) {
+			*op_arg = (__u32)i;
+			return 0;
+		}
+	}
+	for (int i = 1; i < btf_vlen(t) && i <= 2; i++) {
+		pt = btf_skip(btf, pa[i].type);
+		if (pt && btf_is_ptr(pt) && (pt = btf_skip(btf, pt->type)) && btf_is_struct(pt) &&
+		    strcmp(btf__name_by_offset(btf, pt->name_off), "io_kiocb") == 0) {
+			*req_arg = (__u32)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * opt_iouring: only where the file hook is a syscall tracepoint (the lsm and
+ * fentry file hooks see io_uring opens themselves), and only the program
+ * whose tracepoint this kernel has (io_uring_submit_req, else
+ * io_uring_submit_sqe), with its argument layout.  1 when prog is the one.
+ */
+static int iouring_pick(struct custos_bpf *skel, enum backend b, const struct probe *p,
+			const struct btf *btf, const char *prog, __u32 *op_arg, __u32 *req_arg)
+{
+	static const char *const tps[] = { "io_uring_submit_req", "io_uring_submit_sqe" };
+	static const char *const progs[] = { "opt_iouring__raw_req", "opt_iouring__raw_sqe" };
+	enum variant file_v = family_choice(skel->obj, "file", 4, b, p);
+	__u32 op = 0, req = 0;
+
+	if (!btf || file_v == V_LSM || file_v == V_FENTRY)
+		return 0;
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		int rc = iouring_layout(btf, tps[i], &op, &req);
+
+		if (rc == -ENOENT)
+			continue;
+		if (rc) {
+			if (op_arg)	/* once, at load */
+				log_warn("loader: the %s tracepoint's arguments are not a layout "
+					 "custos knows: io_uring opens are not reported on this "
+					 "kernel", tps[i]);
+			return 0;
+		}
+		if (strcmp(prog, progs[i]) != 0)
+			return 0;
+		if (op_arg)
+			*op_arg = op;
+		if (req_arg)
+			*req_arg = req;
+		return 1;
+	}
+	return 0;
+}
+
+static void iouring_select(struct custos_bpf *skel, enum backend b, const struct probe *p)
+{
+	struct bpf_program *progs[] = { skel->progs.opt_iouring__raw_req,
+					 skel->progs.opt_iouring__raw_sqe };
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		__u32 op_arg = 0, req_arg = 0;
+
+		if (!bpf_program__autoload(progs[i]))
+			continue;
+		if (!iouring_pick(skel, b, p, btf, bpf_program__name(progs[i]), &op_arg, &req_arg)) {
+			bpf_program__set_autoload(progs[i], 0);
+			continue;
+		}
+		skel->rodata->iouring_op_arg = op_arg;
+		skel->rodata->iouring_req_arg = req_arg;
+	}
+	btf__free(btf);
+}
+
+enum backend loader_auto_backend(const struct probe *p)
+{
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++)
+		if (variant_offered(p, backend_prefs[b][0]))
+			return b;
+	return BACKEND_AUTO;
+}
+
+int loader_plan(const struct probe *p, char *buf, size_t size)
+{
+	struct custos_bpf *skel = custos_bpf__open();
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+	size_t used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (!skel) {
+		btf__free(btf);
+		return -errno;
+	}
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
+		if (!variant_offered(p, backend_prefs[b][0]))
+			continue;
+		used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%sbackend %s%s:",
+					 used ? "\n" : "", backend_name(b),
+					 b == loader_auto_backend(p) ? " (auto)" : "");
+		bpf_object__for_each_program(prog, skel->obj) {
+			const char *name = bpf_program__name(prog);
+			size_t flen = 0;
+			enum variant v = prog_variant(name, &flen);
+
+			if (v == V_NONE || (v == V_CG ? !variant_offered(p, V_CG) :
+					    family_choice(skel->obj, name, flen, b, p) != v))
+				continue;
+			if (strncmp(name, "opt_iouring__", 13) == 0 &&
+			    !iouring_pick(skel, b, p, btf, name, NULL, NULL))
+				continue;
+			used += (size_t)snprintf(buf + used, used < size ? size - used : 0, " %s",
+						 name);
+		}
+	}
+	custos_bpf__destroy(skel);
+	btf__free(btf);
+	return used < size ? 0 : -ENOSPC;
 }
 
 static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,
@@ -197,6 +350,7 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 	rc = select_programs(skel, b, &l->probe, with_cg, err, errlen);
 	if (rc)
 		goto err_destroy;
+	iouring_select(skel, b, &l->probe);
 	rc = custos_bpf__load(skel);
 	if (rc) {
 		snprintf(err, errlen, "loader: the kernel refused the %s backend's programs: %s "
@@ -269,7 +423,7 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 			rc = try_backend_degraded(l, o, b, err, errlen);
 			if (rc == 0)
 				break;
-			log_debug("%s; trying a weaker backend", err);
+			log_warn("%s; trying a weaker backend", err);
 		}
 	}
 	if (rc)
@@ -312,6 +466,12 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 			link = bpf_program__attach_cgroup(prog, l->cgroup_fd);
 		} else {
 			link = bpf_program__attach(prog);
+		}
+		if (!link && strncmp(name, "opt_", 4) == 0) {
+			/* optional: the agent runs without it, and says so */
+			log_warn("loader: attaching the optional %s failed (%s): running without it",
+				 name, strerror(errno));
+			continue;
 		}
 		if (!link) {
 			int rc = -errno;

@@ -14,14 +14,18 @@
  *   raw     raw tracepoints          (any 5.x kernel)
  *   cg      cgroup hooks, attached at the cgroup v2 root; always loaded
  * A program whose name has no "__" always loads.  A family whose name starts
- * with "opt_" is optional: when the backend allows none of its variants, or
- * the kernel offers none, it is left out instead of failing the load (e.g.
- * opt_execguard__lsm, the exec refusal that only BPF LSM can do); the agent
- * asks loader_attached() and says what that means for the rules.
+ * with "opt_" is optional: when the backend allows none of its variants, the
+ * kernel offers none, or its attach fails, it is left out instead of failing
+ * the load (e.g. opt_execguard__lsm, the exec refusal that only BPF LSM can
+ * do); the agent asks loader_attached() and says what that means for the rules.
+ * opt_iouring__raw_{req,sqe} (io_uring submissions, bpf/iouring.bpf.c) load
+ * only where the file family runs on a syscall tracepoint, and only the one
+ * whose tracepoint the kernel's BTF names, its argument layout set in rodata.
  */
 #ifndef CUSTOS_LOADER_H
 #define CUSTOS_LOADER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "probe.h"
@@ -74,6 +78,15 @@ int loader_poll(struct loader *l, int timeout_ms);
 /* Sums the per-CPU counters (enum stat_idx) into out[STAT__COUNT]. */
 int loader_read_stats(struct loader *l, uint64_t *out, int n);
 void loader_free(struct loader *l);
+
+/*
+ * Without loading anything: the backend that auto would try first on a kernel
+ * offering p, and the programs each backend would attach there
+ * ("exec__btf file__lsm ..."), one "BACKEND: PROGRAMS" line per backend the
+ * kernel offers; for `custos version --probe`.
+ */
+enum backend loader_auto_backend(const struct probe *p);
+int loader_plan(const struct probe *p, char *buf, size_t size);
 
 const char *backend_name(enum backend b);
 int backend_parse(const char *s, enum backend *out);

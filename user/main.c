@@ -22,6 +22,7 @@
 #include "filters.h"
 #include "log.h"
 #include "notify.h"
+#include "loader.h"
 #include "probe.h"
 #include "rules.h"
 #include "rules_io.h"
@@ -384,6 +385,16 @@ static int cmd_version(int argc, char **argv)
 		probe_run(&p);
 		probe_describe(&p, desc, sizeof(desc));
 		printf("kernel: %s\n", desc);
+		if (!p.have_ringbuf) {
+			printf("backends: none (no BPF ring buffer: custos needs 5.8 or later)\n");
+		} else {
+			char plan[2048];
+
+			/* what each backend would attach here; the agent's start log
+			 * ("agent: backend X; hooks: ...") says what it did attach */
+			if (loader_plan(&p, plan, sizeof(plan)) == 0)
+				printf("%s\n", plan);
+		}
 	}
 	return 0;
 }

@@ -115,7 +115,7 @@ int ocsf_severity_id(const char *s)
 
 /* The rule as the finding, and custos' own facts that OCSF has no place for. */
 static void finding(struct sbuf *o, const struct json_rule *r, const struct json_meta *m,
-		    int blocked)
+		    int blocked, const struct cev_event *ev)
 {
 	sbuf_adds(o, ",\"finding_info\":{\"uid\":");
 	cstr(o, r->id);
@@ -135,6 +135,14 @@ static void finding(struct sbuf *o, const struct json_rule *r, const struct json
 	cstr(o, r->action);
 	sbuf_adds(o, ",\"policy\":");
 	cstr(o, m->policy);
+	if (ev->kind == CEV_FILE && ev->file.via) {	/* e.g. an io_uring open, file unknown */
+		sbuf_adds(o, ",\"via\":");
+		cstr(o, ev->file.via);
+		sbuf_adds(o, ",\"op\":");
+		cstr(o, ev->file.op);
+		if (ev->file.unresolved)
+			sbuf_adds(o, ",\"unresolved\":true");
+	}
 	sbuf_addc(o, '}');
 }
 
@@ -152,7 +160,9 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 	case CEV_FILE:
 		class_uid = 1001, category_uid = 1;
 		class_name = "File System Activity", category_name = "System Activity";
-		if (ev->file.access & CEV_ACC_CREATE)
+		if (ev->file.unresolved)	/* which file, and how, is not known */
+			activity_id = 14, activity_name = "Open";
+		else if (ev->file.access & CEV_ACC_CREATE)
 			activity_id = 1, activity_name = "Create";
 		else if (ev->file.access & CEV_ACC_WRITE)
 			activity_id = 3, activity_name = "Update";
@@ -205,7 +215,10 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		sbuf_adds(out, ",\"actor\":{\"process\":");
 		process_obj(out, ev, 1);
 		sbuf_adds(out, "},\"file\":");
-		file_obj(out, &ev->file.path);
+		if (ev->file.unresolved)
+			sbuf_adds(out, "{\"type_id\":0,\"type\":\"Unknown\",\"name\":\"\",\"path\":\"\"}");
+		else
+			file_obj(out, &ev->file.path);
 		break;
 	case CEV_EXEC:
 		/* actor: who launched it (the parent); process: the new program */
@@ -257,7 +270,7 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		break;
 	}
 	if (ev->kind != CEV_LOSS)
-		finding(out, rule, meta, blocked);
+		finding(out, rule, meta, blocked, ev);
 	sbuf_add(out, "}\n", 2);
 	if (sbuf_err(out)) {
 		out->len = start;

@@ -135,12 +135,46 @@ int cond_holds(const struct cond *c, const struct cev_event *ev)
 	return 1;
 }
 
+/*
+ * A file event whose file is unknown (cev_file.unresolved): path and access
+ * are unknown, so a `when` condition on them is taken to hold (the open may
+ * be of a watched file), and an `unless` clause that needs them cannot be
+ * shown to hold, so it does not suppress.  The rest is checked as usual:
+ * the rule's scope (exe, uid, cgroup, lineage...).
+ */
+static int needs_file(const struct cond *c)
+{
+	return c->f[F_PATH].present || c->f[F_ACCESS].present;
+}
+
+static int cond_holds_unresolved(const struct cond *c, const struct cev_event *ev)
+{
+	int f;
+
+	for (f = 0; f < F__COUNT; f++) {
+		if (!c->f[f].present || f == F_PATH || f == F_ACCESS)
+			continue;
+		if (!field_holds((enum rule_field)f, &c->f[f], ev))
+			return 0;
+	}
+	return 1;
+}
+
 static int rule_hits(const struct rule *r, const struct cev_event *ev)
 {
+	int unresolved = ev->kind == CEV_FILE && ev->file.unresolved;
 	size_t i;
 
 	if (!r->enabled || (int)r->on != (int)ev->kind)
 		return 0;
+	if (unresolved) {
+		if (!cond_holds_unresolved(&r->when, ev))
+			return 0;
+		for (i = 0; i < r->n_unless; i++)
+			if (!needs_file(&r->unless[i]) && cond_holds(&r->unless[i], ev))
+				return 0;
+		return 1;
+	}
 	if (!cond_holds(&r->when, ev))
 		return 0;
 	for (i = 0; i < r->n_unless; i++)

@@ -91,6 +91,22 @@ static void test_suppressed_names_the_unless(void **state)
 	assert_non_null(strstr(o.out, "\n0 rules match\n"));
 }
 
+/* An io_uring open without its file: path/access taken to hold, the scope decides. */
+static void test_unresolved_file(void **state)
+{
+	static const char file[] = "{\"path\":\"\",\"access\":[],\"flags\":\"\",\"via\":\"io_uring\","
+				   "\"op\":\"openat\",\"unresolved\":true}";
+
+	explain_record("{\"pid\":42,\"exe\":\"/usr/bin/cat\"}", file);
+	assert_int_equal(o.status, 0);
+	assert_non_null(strstr(o.out, "  MATCH       secret-read                            when holds (path, access) (file unknown: path and access taken to hold); no unless holds\n"));
+	assert_non_null(strstr(o.out, "\n1 rule matches\n"));
+	explain_record("{\"pid\":42,\"exe\":\"/usr/bin/aws\"}", file);
+	assert_int_equal(o.status, 0);
+	assert_non_null(strstr(o.out, "  suppressed  secret-read                            when holds, but unless[0] (exe) holds\n"));
+	assert_non_null(strstr(o.out, "\n0 rules match\n"));
+}
+
 static void test_malformed_record(void **state)
 {
 	char *argv[] = { "custos", "rules", "explain", rules_path, rec_path, NULL };
@@ -107,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_matched),
 		cmocka_unit_test(test_unmatched_names_the_field),
 		cmocka_unit_test(test_suppressed_names_the_unless),
+		cmocka_unit_test(test_unresolved_file),
 		cmocka_unit_test(test_malformed_record),
 	};
 

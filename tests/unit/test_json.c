@@ -418,6 +418,24 @@ static void test_record_file(void **state)
 	free(got);
 }
 
+/* An io_uring open seen at submission (tracepoint backends): no file, no flags. */
+static void test_record_file_unresolved(void **state)
+{
+	struct cev_event ev;
+	char *got;
+
+	base_event(&ev, CEV_FILE);
+	ev.file.path = (struct cev_str)STR("");
+	ev.file.unresolved = 1;
+	ev.file.via = "io_uring";
+	ev.file.op = "openat";
+	got = render(&ev, &rule1, &meta1);
+	assert_string_equal(got, HEAD("file") RULE PROC LINEAGE
+		"\"file\":{\"path\":\"\",\"access\":[],\"flags\":\"\",\"via\":\"io_uring\","
+		"\"op\":\"openat\",\"unresolved\":true}}\n");
+	free(got);
+}
+
 static void test_record_file_truncated_all_access(void **state)
 {
 	struct cev_event ev;
@@ -670,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_format_time),
 		cmocka_unit_test(test_open_flags),
 		cmocka_unit_test(test_record_file),
+		cmocka_unit_test(test_record_file_unresolved),
 		cmocka_unit_test(test_record_file_truncated_all_access),
 		cmocka_unit_test(test_record_null_user_cgroup_no_parent),
 		cmocka_unit_test(test_record_container_id),

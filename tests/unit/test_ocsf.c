@@ -167,6 +167,32 @@ static void test_file_system_activity(void **state)
 	ev.file.access = CEV_ACC_WRITE;
 	j = render(&ev, &rule1);
 	check_base(j, 1001, 1, 3, 4);	/* Update */
+	assert_null(json_object_get(json_object_get(j, "unmapped"), "via"));
+	json_decref(j);
+}
+
+/* An io_uring open seen without its file (tracepoint backends): Open, file unknown. */
+static void test_file_unresolved(void **state)
+{
+	struct cev_event ev;
+	json_t *j;
+
+	base_event(&ev, CEV_FILE);
+	ev.file.path = (struct cev_str)STR("");
+	ev.file.unresolved = 1;
+	ev.file.via = "io_uring";
+	ev.file.op = "openat2";
+	j = render(&ev, &rule1);
+	check_base(j, 1001, 1, 14, 4);
+	assert_string_equal(s(j, "activity_name"), "Open");
+	check_actor_process(j);
+	assert_int_equal(num(j, "file.type_id"), 0);
+	assert_string_equal(s(j, "file.name"), "");
+	assert_string_equal(s(j, "file.path"), "");
+	check_finding(j);
+	assert_string_equal(s(j, "unmapped.via"), "io_uring");
+	assert_string_equal(s(j, "unmapped.op"), "openat2");
+	assert_true(json_is_true(at(j, "unmapped.unresolved")));
 	json_decref(j);
 }
 
@@ -278,6 +304,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_system_activity),
+		cmocka_unit_test(test_file_unresolved),
 		cmocka_unit_test(test_process_activity),
 		cmocka_unit_test(test_network_activity),
 		cmocka_unit_test(test_loss_and_errors),

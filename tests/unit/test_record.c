@@ -57,6 +57,36 @@ static void test_bytes_round_trip_through_renderer(void **state)
 	assert_int_equal(r.ev.n_ancestors, 2);
 	assert_memory_equal(r.ev.ancestors[1].p, "/usr/lib/systemd/systemd", 24);
 	assert_int_equal(r.ev.parent.pid, 41);
+	assert_int_equal(r.ev.file.unresolved, 0);
+	assert_null(r.ev.file.via);
+	record_free(&r);
+	sbuf_free(&b);
+}
+
+/* An io_uring open without its file comes back unresolved, with via and op. */
+static void test_file_unresolved_round_trip(void **state)
+{
+	struct cev_event ev = {
+		.kind = CEV_FILE,
+		.time_ns = 1795417923123456789ull,
+		.proc = { .pid = 42, .ppid = 41, .uid = 7, .comm = "db",
+			  .exe = { "/usr/bin/db", 11, 0 } },
+		.file = { .path = { "", 0, 0 }, .unresolved = 1, .via = "io_uring",
+			  .op = "openat" },
+	};
+	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
+	const struct json_meta meta = { "h", 9, "sha256:00" };
+	struct sbuf b = SBUF_INIT;
+	struct record r;
+
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_int_equal(record_parse(&r, b.p, b.len - 1), 0);
+	assert_int_equal(r.ev.kind, CEV_FILE);
+	assert_int_equal(r.ev.file.path.len, 0);
+	assert_int_equal(r.ev.file.access, 0);
+	assert_int_equal(r.ev.file.unresolved, 1);
+	assert_string_equal(r.ev.file.via, "io_uring");
+	assert_string_equal(r.ev.file.op, "openat");
 	record_free(&r);
 	sbuf_free(&b);
 }
@@ -141,6 +171,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bytes_round_trip_through_renderer),
+		cmocka_unit_test(test_file_unresolved_round_trip),
 		cmocka_unit_test(test_surrogate_pair_and_escaped_backslash_kept),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_exec_blocked),

@@ -170,6 +170,80 @@ static void test_file_path_access(void **state)
 	rule_set_free(set);
 }
 
+/* An io_uring open seen without its file (tracepoint backends). */
+static struct cev_event unresolved_ev(const char *exe, uint32_t uid)
+{
+	struct cev_event ev = file_ev(exe, "", 0);
+
+	ev.proc.uid = uid;
+	ev.file.unresolved = 1;
+	ev.file.via = "io_uring";
+	ev.file.op = "openat";
+	return ev;
+}
+
+/*
+ * Path and access unknown: a `when` on them holds, an `unless` that needs
+ * them does not suppress; the other conditions (the scope) decide.
+ */
+static void test_file_unresolved_scope(void **state)
+{
+	struct rule_set *set;
+	struct cev_event ev;
+
+	(void)state;
+	set = load("custos: 1\n"
+		   "rules:\n"
+		   "  - id: keys\n"
+		   "    on: file\n"
+		   "    severity: high\n"
+		   "    when: {path: '/srv/keys/**', access: [write]}\n"
+		   "    unless:\n"
+		   "      - exe: /usr/bin/vault\n"
+		   "      - path: '/srv/keys/public/*'\n"
+		   "      - exe: /usr/bin/backup\n"
+		   "        access: [read]\n"
+		   "  - id: svc-only\n"
+		   "    on: file\n"
+		   "    severity: low\n"
+		   "    when: {path: /etc/shadow, uid: svc}\n"
+		   "  - id: python-any\n"
+		   "    on: file\n"
+		   "    severity: low\n"
+		   "    when: {exe: '/usr/bin/python*'}\n"
+		   "  - id: off\n"
+		   "    on: file\n"
+		   "    severity: low\n"
+		   "    enabled: false\n"
+		   "    when: {path: /x}\n"
+		   "  - id: exec-rule\n"
+		   "    on: exec\n"
+		   "    severity: low\n"
+		   "    when: {exe: /usr/bin/cat}\n");
+	/* path and access conditions taken to hold; uid 1000 is not svc */
+	ev = unresolved_ev("/usr/bin/cat", 1000);
+	assert_string_equal(hits(set, &ev), "keys");
+	/* the scope condition decides: uid svc (998) */
+	ev = unresolved_ev("/usr/bin/cat", 998);
+	assert_string_equal(hits(set, &ev), "keys,svc-only");
+	ev = unresolved_ev("/usr/bin/python3", 1000);
+	assert_string_equal(hits(set, &ev), "keys,python-any");
+	/* an unless that needs only the process suppresses */
+	ev = unresolved_ev("/usr/bin/vault", 1000);
+	assert_string_equal(hits(set, &ev), "");
+	/* an unless that also needs access cannot be shown to hold */
+	ev = unresolved_ev("/usr/bin/backup", 1000);
+	assert_string_equal(hits(set, &ev), "keys");
+	/* the same events with a known file are matched as usual */
+	ev = file_ev("/usr/bin/cat", "/srv/keys/a", CEV_ACC_READ);
+	assert_string_equal(hits(set, &ev), "");
+	ev = file_ev("/usr/bin/backup", "/srv/keys/a", CEV_ACC_READ | CEV_ACC_WRITE);
+	assert_string_equal(hits(set, &ev), "");
+	ev = file_ev("/usr/bin/cat", "/srv/keys/public/a", CEV_ACC_WRITE);
+	assert_string_equal(hits(set, &ev), "");
+	rule_set_free(set);
+}
+
 static void test_unless_and_disabled(void **state)
 {
 	struct rule_set *set;
@@ -768,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_dest_v4),
 		cmocka_unit_test(test_dest_v6),
 		cmocka_unit_test(test_dest_prefixes),
+		cmocka_unit_test(test_file_unresolved_scope),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_lists_append),
 		cmocka_unit_test(test_dollar_literal),
