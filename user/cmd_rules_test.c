@@ -277,12 +277,33 @@ static int build_process(struct built *b, yaml_document_t *d, yaml_node_t *p)
 	return 0;
 }
 
+/*
+ * file: {via: io_uring, op: openat|openat2}: an open seen at submission,
+ * whose file is unknown (what the tracepoint backends report for io_uring).
+ */
+static int build_unresolved(struct built *b, yaml_document_t *d, yaml_node_t *n)
+{
+	yaml_node_t *via = map_get(d, n, "via"), *op = map_get(d, n, "op");
+
+	if (!scalar_is(via, "io_uring"))
+		return bad(b, via, "via: expected io_uring (an open whose file is unknown)");
+	if (map_get(d, n, "path") || map_get(d, n, "access") || map_get(d, n, "flags"))
+		return bad(b, n, "file: an open via io_uring has no path, access or flags "
+			   "(the file is unknown); leave them out");
+	if (op && !scalar_is(op, "openat") && !scalar_is(op, "openat2"))
+		return bad(b, op, "op: expected openat or openat2");
+	b->ev.file.unresolved = 1;
+	b->ev.file.via = "io_uring";
+	b->ev.file.op = op && scalar_is(op, "openat2") ? "openat2" : "openat";
+	return 0;
+}
+
 static int build_event(struct built *b, yaml_document_t *d, yaml_node_t *e)
 {
 	static const char *const keys[] = { "kind", "process", "parent", "ancestors",
 					    "file", "connect", NULL };
 	static const char *const pkeys[] = { "exe", "pid", "args", NULL };
-	static const char *const fkeys[] = { "path", "access", "flags", NULL };
+	static const char *const fkeys[] = { "path", "access", "flags", "via", "op", NULL };
 	static const char *const ckeys[] = { "proto", "dest", "port", NULL };
 	yaml_node_t *kind = map_get(d, e, "kind"), *n;
 	int rc;
@@ -338,6 +359,8 @@ static int build_event(struct built *b, yaml_document_t *d, yaml_node_t *e)
 		if (!n)
 			return bad(b, e, "a file event needs file: {path, access}");
 		rc = check_keys(b, d, n, fkeys, "file: expected a mapping");
+		if (rc == 0 && map_get(d, n, "via"))
+			return build_unresolved(b, d, n);
 		rc = rc ? rc : get_str(b, map_get(d, n, "path"), &b->ev.file.path);
 		rc = rc ? rc : get_uint(b, map_get(d, n, "flags"), &b->ev.file.flags);
 		if (rc)

@@ -150,6 +150,33 @@ static void test_bad_case_is_a_failure(void **state)
 	assert_non_null(strstr(o.out, "0 passed, 1 failed\n"));
 }
 
+/* An io_uring open seen without its file: the scope decides (rules_match.c). */
+static void test_io_uring_unresolved_open(void **state)
+{
+	char *argv[] = { "custos", "rules", "test", rules_path, cases_path, NULL };
+
+	write_file(cases_path,
+		   "custos-cases: 1\n"
+		   "cases:\n"
+		   "  - name: io_uring open, file unknown\n"
+		   "    event: {kind: file, process: {exe: /usr/bin/cat}, file: {via: io_uring}}\n"
+		   "    expect: [secret-read]\n"
+		   "  - name: io_uring with a path is refused\n"
+		   "    event: {kind: file, process: {exe: /usr/bin/cat},\n"
+		   "            file: {via: io_uring, path: /root/.aws/credentials}}\n"
+		   "    expect: [secret-read]\n"
+		   "  - name: unknown via\n"
+		   "    event: {kind: file, process: {exe: /usr/bin/cat}, file: {via: aio}}\n"
+		   "    expect: []\n");
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 1);
+	assert_non_null(strstr(o.out, "ok   "));
+	assert_non_null(strstr(o.out, "io_uring open, file unknown\n"));
+	assert_non_null(strstr(o.out, "has no path, access or flags"));
+	assert_non_null(strstr(o.out, "via: expected io_uring"));
+	assert_non_null(strstr(o.out, "1 passed, 2 failed\n"));
+}
+
 static void test_directory_classifies_by_content(void **state)
 {
 	/* one directory holds both: custos-cases marks the case file */
@@ -192,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_passing_cases),
 		cmocka_unit_test(test_failing_case_diff),
 		cmocka_unit_test(test_bad_case_is_a_failure),
+		cmocka_unit_test(test_io_uring_unresolved_open),
 		cmocka_unit_test(test_directory_classifies_by_content),
 		cmocka_unit_test(test_no_cases_is_usage_error),
 		cmocka_unit_test(test_shipped_packs_cases_pass),
