@@ -143,16 +143,112 @@ class Agent(Monitor):
 
 # ---- workload ---------------------------------------------------------------
 
-def run_workload(binary, mode, secs, extra):
-    p = subprocess.Popen([binary, mode, "-t", str(secs)] + extra,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def start_workload(binary, mode, secs, extra):
+    return subprocess.Popen([binary, mode, "-t", str(secs)] + extra,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish_workload(p, mode):
     so, se = p.communicate()
     if p.returncode != 0:
         raise RuntimeError("workload %s failed: %s" % (mode, se.decode().strip()))
     kv = dict(tok.split("=", 1) for tok in so.decode().split())
     return {"pid": p.pid, "ops": int(kv["ops"]), "warmup": int(kv["warmup"]),
+            "setup": int(kv.get("setup", 0)),
             "secs": float(kv["secs"]), "ops_per_s": float(kv["ops_per_s"]),
             "ns_per_op": float(kv["ns_per_op"])}
+
+
+def run_workload(binary, mode, secs, extra):
+    return finish_workload(start_workload(binary, mode, secs, extra), mode)
+
+
+# ---- per-program BPF run time (kernel.bpf_stats_enabled) ----------------------
+
+STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+class BpfStats:
+    """kernel.bpf_stats_enabled set to 1 while in use, restored afterwards.
+    With it on, the kernel times every run of every BPF program (two clock
+    reads per run), so it is on only for the separate profile runs, never
+    for the timed pairs."""
+
+    def __init__(self):
+        with open(STATS_SYSCTL) as f:
+            self.saved = f.read().strip()
+
+    def __enter__(self):
+        with open(STATS_SYSCTL, "w") as f:
+            f.write("1")
+        return self
+
+    def __exit__(self, *exc):
+        with open(STATS_SYSCTL, "w") as f:
+            f.write(self.saved)
+
+
+def prog_counters(pid):
+    """{prog_id: (run_time_ns, run_cnt)} of the BPF programs the process
+    holds open (from /proc/PID/fdinfo: one entry per program fd)."""
+    out = {}
+    d = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(d):
+        kv = {}
+        try:
+            with open(os.path.join(d, fd)) as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    kv[k.strip()] = v.strip()
+        except OSError:
+            continue
+        if "prog_id" in kv and "run_cnt" in kv:
+            out[int(kv["prog_id"])] = (int(kv["run_time_ns"]), int(kv["run_cnt"]))
+    return out
+
+
+def prog_names(ids):
+    """{prog_id: name} from bpftool (prog<ID> where bpftool is missing)."""
+    names = {i: "prog%d" % i for i in ids}
+    if shutil.which("bpftool"):
+        try:
+            out = subprocess.run(["bpftool", "prog", "show", "--json"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, check=True).stdout
+            for p in json.loads(out):
+                if p.get("id") in names and p.get("name"):
+                    names[p["id"]] = p["name"]
+        except (OSError, ValueError, subprocess.CalledProcessError):
+            pass
+    return names
+
+
+def profile_run(args, case, tmp):
+    """One more run with the agent, kernel.bpf_stats_enabled on: the kernel's
+    run count and run time of each of the agent's programs over the workload
+    run.  Returns {prog name: {...}}, programs that did not run left out."""
+    jsonl = os.path.join(tmp, "%s-profile.jsonl" % case["name"])
+    agent = Agent(args.agent, case["rules"], jsonl)
+    try:
+        with BpfStats():
+            c0 = prog_counters(agent.proc.pid)
+            w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
+            c1 = prog_counters(agent.proc.pid)
+        names = prog_names(c1.keys())  # while the agent still holds them
+    finally:
+        agent.stop()
+        if os.path.exists(jsonl):
+            os.unlink(jsonl)
+    progs = {}
+    ops = w["ops"] + w["warmup"] + w["setup"]
+    for pid_, (t1, n1) in sorted(c1.items()):
+        t0, n0 = c0.get(pid_, (0, 0))
+        runs, ns = n1 - n0, t1 - t0
+        if runs <= 0:
+            continue
+        progs[names[pid_]] = {"prog_id": pid_, "run_cnt": runs, "run_time_ns": ns,
+                              "ns_per_run": ns / runs, "runs_per_op": runs / ops,
+                              "ns_per_op": ns / ops}
+    return {"workload": w, "programs": progs}
 
 
 def count_sink(path, rule_id):
@@ -228,6 +324,7 @@ def make_cases(args, tmp):
             "    on: connect\n    severity: low\n"
             "    when:\n      dest: 127.0.0.0/8\n      proto: tcp\n      exe: %s\n"
             % json.dumps(workload_real))]))
+    args.all_cases = cases  # the sweep reuses open-every-match when it is not selected
     want = set(args.cases.split(",")) if args.cases else None
     if want:
         unknown = want - {c["name"] for c in cases}
@@ -445,7 +542,8 @@ def run_case(args, case, tmp):
                      agent_hwm_kib=hwm, agent_bpf_map_rss_kib=maprss, agent_exit=rc, sink_lines=allrecs,
                      sink_bad_lines=bad, records=recs, lost=lost)
             if case["rule"]:
-                w["violations"] = w["ops"] + w["warmup"]
+                # every timed, warm-up and setup op of the workload matches
+                w["violations"] = w["ops"] + w["warmup"] + w["setup"]
             if rc != 0:
                 log("%s: agent exited %s; stderr:\n%s" % (case["name"], rc,
                     "".join(agent.stderr_lines[-10:])))
@@ -532,6 +630,90 @@ def table(results):
     return "\n".join(lines)
 
 
+def bpf_table(results):
+    """Per case and program: runs per workload op, ns per run, ns per op."""
+    hdr = ("case", "bpf program", "runs/op", "ns/run", "ns/op", "runs")
+    rows = []
+    for r in results:
+        prof = r.get("bpf_profile")
+        if not prof:
+            continue
+        for name, p in sorted(prof["programs"].items(), key=lambda kv: -kv[1]["run_time_ns"]):
+            rows.append((r["name"], name, "%.2f" % p["runs_per_op"], "%.0f" % p["ns_per_run"],
+                         "%.0f" % p["ns_per_op"], "%d" % p["run_cnt"]))
+    widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
+    out = ["BPF run time per program (kernel.bpf_stats_enabled, a separate run per case;"
+           " runs of other processes on the host included)"]
+    for r in [hdr] + rows:
+        out.append("  ".join(v.ljust(widths[i]) for i, v in enumerate(r)).rstrip())
+    return "\n".join(out)
+
+
+def run_sweep(args, tmp):
+    """Saturation sweep: for each level k, one agent with every open of the
+    workloads matching, k open workloads started together (each in its own
+    directory).  Records + reported losses must equal the violations caused
+    at every load, below and beyond the rate the agent can deliver."""
+    case = [c for c in args.all_cases if c["name"] == "open-every-match"][0]
+    why = supported(args, case, tmp)
+    if why:
+        log("sweep skipped: %s" % why)
+        return {"skipped": why}
+    base = case["extra"][1]
+    levels = []
+    for k in args.sweep:
+        jsonl = os.path.join(tmp, "sweep-%d.jsonl" % k)
+        dirs = []
+        for j in range(k):
+            d = os.path.join(base, "s%d-%d" % (k, j))
+            os.mkdir(d)
+            dirs.append(d)
+        agent = Agent(args.agent, case["rules"], jsonl)
+        try:
+            cpu0 = agent.sched_s()
+            procs = [start_workload(args.workload, "open", args.seconds, ["-d", d]) for d in dirs]
+            ws = [finish_workload(p, "open") for p in procs]
+            cpu1 = agent.sched_s()
+        finally:
+            rc = agent.stop()
+        recs, allrecs, lost, bad = count_sink(jsonl, case["rule"])
+        if os.path.exists(jsonl):
+            os.unlink(jsonl)
+        for d in dirs:
+            os.rmdir(d)
+        viol = sum(w["ops"] + w["warmup"] + w["setup"] for w in ws)
+        secs = max(w["secs"] for w in ws)
+        lv = {"workloads": k, "violations": viol, "records": recs, "lost": lost,
+              "sink_lines": allrecs, "sink_bad_lines": bad, "agent_exit": rc,
+              "secs": secs, "caused_per_s": viol / secs, "delivered_per_s": recs / secs,
+              "agent_cpu_sched_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None
+              else None,
+              "accounted": recs + lost == viol, "no_loss": recs == viol and lost == 0,
+              "workload_runs": ws}
+        levels.append(lv)
+        log("sweep %d workload(s): %d records + %d lost vs %d violations" % (k, recs, lost, viol))
+    return {"levels": levels}
+
+
+def sweep_table(sweep):
+    if sweep.get("skipped"):
+        return "saturation sweep skipped: " + sweep["skipped"]
+    hdr = ("workloads", "caused/s", "delivered/s", "agent cpu", "records/lost/violations")
+    rows = []
+    for lv in sweep["levels"]:
+        verdict = "ok" if lv["no_loss"] else ("accounted" if lv["accounted"] else "MISMATCH")
+        rows.append(("%d" % lv["workloads"], "%.0f" % lv["caused_per_s"],
+                     "%.0f" % lv["delivered_per_s"],
+                     "-" if lv["agent_cpu_sched_s"] is None
+                     else "%.0f%%" % (100 * lv["agent_cpu_sched_s"] / lv["secs"]),
+                     "%d/%d/%d %s" % (lv["records"], lv["lost"], lv["violations"], verdict)))
+    widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
+    out = ["saturation sweep (open-every-match, k workloads in parallel, one agent)"]
+    for r in [hdr] + rows:
+        out.append("  ".join(v.ljust(widths[i]) for i, v in enumerate(r)).rstrip())
+    return "\n".join(out)
+
+
 def targets(results):
     """The issue's targets, each: name, target, measured, verdict
     (pass / FAIL / n/a when the case did not run)."""
@@ -611,6 +793,11 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0,
                     help="seconds per workload run (default 2)")
     ap.add_argument("--cases", help="comma-separated subset of the cases")
+    ap.add_argument("--no-bpf-stats", dest="bpf_stats", action="store_false",
+                    help="skip the per-case profile run with kernel.bpf_stats_enabled")
+    ap.add_argument("--sweep", default="1,2,4",
+                    help="saturation sweep: numbers of parallel open workloads, each level "
+                         "one agent run with every open matching (default 1,2,4; '' skips)")
     ap.add_argument("--auditd", action="store_true",
                     help="also run auditd with equivalent rules, side by side")
     args = ap.parse_args()
@@ -618,6 +805,12 @@ def main():
         sys.exit("bench: needs root (the agent loads BPF programs)")
     if args.pairs < 1:
         sys.exit("bench: --pairs must be >= 1")
+    try:
+        args.sweep = [int(x) for x in args.sweep.split(",") if x.strip()]
+    except ValueError:
+        sys.exit("bench: --sweep takes numbers, e.g. 1,2,4")
+    if any(k < 1 for k in args.sweep):
+        sys.exit("bench: --sweep levels must be >= 1")
     for b in (args.agent, args.workload):
         if not os.access(b, os.X_OK):
             sys.exit("bench: %s missing (make bench builds it)" % b)
@@ -639,9 +832,15 @@ def main():
                 results.append({"name": case["name"], "mode": case["mode"], "skipped": why})
                 continue
             pairs = run_case(args, case, tmp)
-            results.append({"name": case["name"], "mode": case["mode"],
-                            "match_rule": case["rule"], "pairs": pairs,
-                            "summary": summarize(case, pairs)})
+            res = {"name": case["name"], "mode": case["mode"],
+                   "match_rule": case["rule"], "pairs": pairs,
+                   "summary": summarize(case, pairs)}
+            if args.bpf_stats:
+                res["bpf_profile"] = profile_run(args, case, tmp)
+            results.append(res)
+        sweep = None
+        if args.sweep:
+            sweep = run_sweep(args, tmp)
         if args.auditd:
             got, why = audit_cases(args, tmp)
             if why:
@@ -675,6 +874,7 @@ def main():
         "pairs": args.pairs,
         "seconds_per_run": args.seconds,
         "cases": results,
+        "sweep": sweep,
         "targets": targets(results),
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -689,6 +889,12 @@ def main():
         print("other monitors running at start: %s" % " ".join(others))
     print(table(results))
     print()
+    if any(r.get("bpf_profile") for r in results):
+        print(bpf_table(results))
+        print()
+    if sweep:
+        print(sweep_table(sweep))
+        print()
     tg = doc["targets"]
     w0 = max(len(t["target"]) for t in tg)
     w1 = max(len(t["goal"]) for t in tg)
