@@ -250,6 +250,43 @@ static int literal_eq(const char *pat, size_t plen, const char *s, size_t slen,
 	return 1;
 }
 
+/* s[0..n) equals lit[0..n), a NUL of s read as a space when asked. */
+static int bytes_eq(const char *lit, const char *s, size_t n, int nul_as_space)
+{
+	if (!nul_as_space)
+		return memcmp(lit, s, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (lit[i] != (s[i] == '\0' ? ' ' : s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A cheap necessary condition before the automaton: the bytes before the
+ * first wildcard start the subject, and (for a pattern of '*' and '?' only)
+ * the bytes after the last one end it.  A '/' next to a "**" may be skipped
+ * by an epsilon edge ("a/STARSTAR" matches "a", "STARSTAR/b" matches "b"), so
+ * a literal run is cut short of it.  0: s cannot match.
+ */
+static int ends_fit(const char *pat, size_t plen, const char *s, size_t slen,
+		    int nul_as_space)
+{
+	size_t pre = strcspn(pat, "*?[\\"), last, tail;
+
+	if (pre && pat[pre - 1] == '/')
+		pre--;
+	if (pre > slen || !bytes_eq(pat, s, pre, nul_as_space))
+		return 0;
+	if (strpbrk(pat + pre, "[\\"))
+		return 1;
+	for (last = plen; last > 0 && pat[last - 1] != '*' && pat[last - 1] != '?'; last--)
+		;
+	if (pat[last] == '/')
+		last++;
+	tail = plen - last;
+	return tail <= slen && bytes_eq(pat + last, s + slen - tail, tail, nul_as_space);
+}
+
 static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
 {
 	struct gtok tstack[GLOB_STACK_TOKENS], *t = tstack;
@@ -263,6 +300,8 @@ static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
 	plen = strlen(pat);
 	if (!glob_has_wildcard(pat))
 		return literal_eq(pat, plen, s, slen, nul_as_space);
+	if (!ends_fit(pat, plen, s, slen, nul_as_space))
+		return 0;
 	if (plen > GLOB_STACK_TOKENS) {
 		/* rare: a very long pattern; allocation failure means no match */
 		nw = (plen + 1 + 63) / 64;
