@@ -235,56 +235,15 @@ static int run(const char *pat, const struct gtok *t, size_t nt,
 	return bs_has(cur, nt);
 }
 
-static int literal_eq(const char *pat, size_t plen, const char *s, size_t slen,
-		      int nul_as_space)
+/* Byte k of the subject as patterns see it (a NUL as a space when asked). */
+static inline int subj(const char *s, size_t k, int nul_as_space)
 {
-	size_t i;
-
-	if (plen != slen)
-		return 0;
-	if (!nul_as_space)
-		return memcmp(pat, s, slen) == 0;
-	for (i = 0; i < slen; i++)
-		if (pat[i] != (s[i] == '\0' ? ' ' : s[i]))
-			return 0;
-	return 1;
+	return s[k] == '\0' && nul_as_space ? ' ' : (unsigned char)s[k];
 }
 
-/* s[0..n) equals lit[0..n), a NUL of s read as a space when asked. */
-static int bytes_eq(const char *lit, const char *s, size_t n, int nul_as_space)
+static int is_special(int c)
 {
-	if (!nul_as_space)
-		return memcmp(lit, s, n) == 0;
-	for (size_t i = 0; i < n; i++)
-		if (lit[i] != (s[i] == '\0' ? ' ' : s[i]))
-			return 0;
-	return 1;
-}
-
-/*
- * A cheap necessary condition before the automaton: the bytes before the
- * first wildcard start the subject, and (for a pattern of '*' and '?' only)
- * the bytes after the last one end it.  A '/' next to a "**" may be skipped
- * by an epsilon edge ("a/STARSTAR" matches "a", "STARSTAR/b" matches "b"), so
- * a literal run is cut short of it.  0: s cannot match.
- */
-static int ends_fit(const char *pat, size_t plen, const char *s, size_t slen,
-		    int nul_as_space)
-{
-	size_t pre = strcspn(pat, "*?[\\"), last, tail;
-
-	if (pre && pat[pre - 1] == '/')
-		pre--;
-	if (pre > slen || !bytes_eq(pat, s, pre, nul_as_space))
-		return 0;
-	if (strpbrk(pat + pre, "[\\"))
-		return 1;
-	for (last = plen; last > 0 && pat[last - 1] != '*' && pat[last - 1] != '?'; last--)
-		;
-	if (pat[last] == '/')
-		last++;
-	tail = plen - last;
-	return tail <= slen && bytes_eq(pat + last, s + slen - tail, tail, nul_as_space);
+	return c == '*' || c == '?' || c == '[' || c == '\\';
 }
 
 static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
@@ -292,16 +251,54 @@ static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
 	struct gtok tstack[GLOB_STACK_TOKENS], *t = tstack;
 	uint64_t bstack[2][GLOB_STACK_TOKENS / 64 + 1], *b0 = bstack[0],
 		 *b1 = bstack[1];
-	size_t plen, nt, nw;
+	size_t plen, nt, nw, i, last, tail;
 	int r;
 
 	if (!pat || (!s && slen))
 		return 0;
-	plen = strlen(pat);
-	if (!glob_has_wildcard(pat))
-		return literal_eq(pat, plen, s, slen, nul_as_space);
-	if (!ends_fit(pat, plen, s, slen, nul_as_space))
-		return 0;
+	/*
+	 * Cheap necessary conditions before the automaton.  The bytes before
+	 * the first wildcard must start the subject (a pattern without one is
+	 * compared whole here); a '/' in front of a "**" may be skipped by an
+	 * epsilon edge ("a/STARSTAR" matches "a"), so a difference there is
+	 * left to the automaton.
+	 */
+	for (i = 0;; i++) {
+		int c = (unsigned char)pat[i];
+
+		if (c == '\0')
+			return i == slen;
+		if (is_special(c))
+			break;
+		if (i >= slen || c != subj(s, i, nul_as_space)) {
+			if (c == '/' && pat[i + 1] == '*' && pat[i + 2] == '*')
+				break;
+			return 0;
+		}
+	}
+	/*
+	 * The bytes after the last '*' or '?' (when no class or escape comes
+	 * after it) must end the subject, less a '/' a "STARSTAR/" may swallow.
+	 */
+	plen = i + strlen(pat + i);
+	for (last = plen; last > i; last--) {
+		int c = (unsigned char)pat[last - 1];
+
+		if (c == '*' || c == '?')
+			break;
+		if (c == '[' || c == ']' || c == '\\')
+			break;
+	}
+	if (last > i && (pat[last - 1] == '*' || pat[last - 1] == '?')) {
+		if (pat[last] == '/')
+			last++;
+		tail = plen - last;
+		if (tail > slen)
+			return 0;
+		for (size_t k = 0; k < tail; k++)
+			if ((unsigned char)pat[last + k] != subj(s, slen - tail + k, nul_as_space))
+				return 0;
+	}
 	if (plen > GLOB_STACK_TOKENS) {
 		/* rare: a very long pattern; allocation failure means no match */
 		nw = (plen + 1 + 63) / 64;
