@@ -246,59 +246,68 @@ static int is_special(int c)
 	return c == '*' || c == '?' || c == '[' || c == '\\';
 }
 
-static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
+void glob_ends_of(const char *pat, struct glob_ends *e)
+{
+	size_t i = 0, last;
+
+	while (pat[i] != '\0' && !is_special((unsigned char)pat[i]))
+		i++;
+	e->plen = (uint32_t)(i + strlen(pat + i));
+	e->literal = pat[i] == '\0';
+	e->pre = (uint32_t)i;
+	e->tail = 0;
+	if (e->literal)
+		return;
+	/* "a/" + "**" matches "a": that '/' need not be there */
+	if (i > 0 && pat[i - 1] == '/' && pat[i] == '*' && pat[i + 1] == '*')
+		e->pre--;
+	for (last = e->plen; last > i; last--) {
+		int c = (unsigned char)pat[last - 1];
+
+		if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
+			break;
+	}
+	if (last > i && (pat[last - 1] == '*' || pat[last - 1] == '?')) {
+		/* "STARSTAR/" + "b" matches "b": that '/' need not be there either */
+		if (pat[last] == '/')
+			last++;
+		e->tail = (uint32_t)(e->plen - last);
+	}
+}
+
+/* s[from..from+n) equals lit[0..n) (a NUL of s as a space when asked). */
+static int part_eq(const char *lit, const char *s, size_t from, size_t n, int nul_as_space)
+{
+	if (!nul_as_space)
+		return memcmp(lit, s + from, n) == 0;
+	for (size_t k = 0; k < n; k++)
+		if ((unsigned char)lit[k] != subj(s, from + k, nul_as_space))
+			return 0;
+	return 1;
+}
+
+static int match_ends(const char *pat, const struct glob_ends *e, const char *s, size_t slen,
+		      int nul_as_space)
 {
 	struct gtok tstack[GLOB_STACK_TOKENS], *t = tstack;
 	uint64_t bstack[2][GLOB_STACK_TOKENS / 64 + 1], *b0 = bstack[0],
 		 *b1 = bstack[1];
-	size_t plen, nt, nw, i, last, tail;
+	size_t plen = e->plen, nt, nw;
 	int r;
 
 	if (!pat || (!s && slen))
 		return 0;
 	/*
-	 * Cheap necessary conditions before the automaton.  The bytes before
-	 * the first wildcard must start the subject (a pattern without one is
-	 * compared whole here); a '/' in front of a "**" may be skipped by an
-	 * epsilon edge ("a/STARSTAR" matches "a"), so a difference there is
-	 * left to the automaton.
+	 * Cheap necessary conditions before the automaton: a literal pattern is
+	 * compared whole; otherwise the literal start and end must be there.
 	 */
-	for (i = 0;; i++) {
-		int c = (unsigned char)pat[i];
-
-		if (c == '\0')
-			return i == slen;
-		if (is_special(c))
-			break;
-		if (i >= slen || c != subj(s, i, nul_as_space)) {
-			if (c == '/' && pat[i + 1] == '*' && pat[i + 2] == '*')
-				break;
-			return 0;
-		}
-	}
-	/*
-	 * The bytes after the last '*' or '?' (when no class or escape comes
-	 * after it) must end the subject, less a '/' a "STARSTAR/" may swallow.
-	 */
-	plen = i + strlen(pat + i);
-	for (last = plen; last > i; last--) {
-		int c = (unsigned char)pat[last - 1];
-
-		if (c == '*' || c == '?')
-			break;
-		if (c == '[' || c == ']' || c == '\\')
-			break;
-	}
-	if (last > i && (pat[last - 1] == '*' || pat[last - 1] == '?')) {
-		if (pat[last] == '/')
-			last++;
-		tail = plen - last;
-		if (tail > slen)
-			return 0;
-		for (size_t k = 0; k < tail; k++)
-			if ((unsigned char)pat[last + k] != subj(s, slen - tail + k, nul_as_space))
-				return 0;
-	}
+	if (e->literal)
+		return slen == plen && part_eq(pat, s, 0, plen, nul_as_space);
+	if (e->pre > slen || !part_eq(pat, s, 0, e->pre, nul_as_space))
+		return 0;
+	if (e->tail > slen ||
+	    !part_eq(pat + plen - e->tail, s, slen - e->tail, e->tail, nul_as_space))
+		return 0;
 	if (plen > GLOB_STACK_TOKENS) {
 		/* rare: a very long pattern; allocation failure means no match */
 		nw = (plen + 1 + 63) / 64;
@@ -313,6 +322,22 @@ static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
 	if (t != tstack)
 		free(t);
 	return r;
+}
+
+static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
+{
+	struct glob_ends e;
+
+	if (!pat)
+		return 0;
+	glob_ends_of(pat, &e);
+	return match_ends(pat, &e, s, slen, nul_as_space);
+}
+
+int glob_match_ends(const char *pat, const struct glob_ends *e, const char *s, size_t slen,
+		    int nul_as_space)
+{
+	return match_ends(pat, e, s, slen, nul_as_space);
 }
 
 int glob_match(const char *pat, const char *s, size_t slen)

@@ -447,8 +447,8 @@ static void compile_value(struct loader *L, struct cond_field *cf,
 		else if (glob_validate(v->s, &reason) < 0)
 			ERR(L, v, "%s pattern '%s' is invalid: %s", name, v->s,
 			    reason);
-		else
-			cf->globs[k] = arena_strdup(a, v->s);
+		else if ((cf->globs[k] = arena_strdup(a, v->s)) != NULL)
+			glob_ends_of(cf->globs[k], &cf->ends[k]);
 		return;
 	}
 	switch (f) {
@@ -494,8 +494,10 @@ static void compile_field(struct loader *L, struct cond_field *cf,
 		free(vals.v);
 		return;	/* an empty value list never holds */
 	}
-	if (is_glob_field(f))
+	if (is_glob_field(f)) {
 		cf->globs = arena_alloc(a, vals.n * sizeof(*cf->globs));
+		cf->ends = arena_alloc(a, vals.n * sizeof(*cf->ends));
+	}
 	else if (f == F_UID)
 		cf->uids = arena_alloc(a, vals.n * sizeof(*cf->uids));
 	else if (f == F_DEST)

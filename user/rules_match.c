@@ -17,7 +17,8 @@ static int any_glob(const struct cond_field *cf, const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < cf->n; i++)
-		if (glob_match(cf->globs[i], s, len))
+		if (cf->ends ? glob_match_ends(cf->globs[i], &cf->ends[i], s, len, 0)
+			     : glob_match(cf->globs[i], s, len))
 			return 1;
 	return 0;
 }
@@ -46,7 +47,8 @@ static int any_args(const struct cond_field *cf, const struct cev_args *a)
 	if (len && a->buf[len - 1] == '\0')
 		len--;
 	for (i = 0; i < cf->n; i++)
-		if (glob_match_nul_as_space(cf->globs[i], a->buf, len))
+		if (cf->ends ? glob_match_ends(cf->globs[i], &cf->ends[i], a->buf, len, 1)
+			     : glob_match_nul_as_space(cf->globs[i], a->buf, len))
 			return 1;
 	return 0;
 }
