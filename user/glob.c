@@ -256,8 +256,10 @@ void glob_ends_of(const char *pat, struct glob_ends *e)
 	e->literal = pat[i] == '\0';
 	e->pre = (uint32_t)i;
 	e->tail = 0;
+	e->dstar_end = 0;
 	if (e->literal)
 		return;
+	e->dstar_end = star_run(pat, i) >= 2 && pat[i + star_run(pat, i)] == '\0';
 	/* "a/" + "**" matches "a": that '/' need not be there */
 	if (i > 0 && pat[i - 1] == '/' && pat[i] == '*' && pat[i + 1] == '*')
 		e->pre--;
@@ -278,8 +280,8 @@ void glob_ends_of(const char *pat, struct glob_ends *e)
 /* s[from..from+n) equals lit[0..n) (a NUL of s as a space when asked). */
 static int part_eq(const char *lit, const char *s, size_t from, size_t n, int nul_as_space)
 {
-	if (!nul_as_space)
-		return memcmp(lit, s + from, n) == 0;
+	if (!nul_as_space)	/* most patterns differ in the first byte or two */
+		return !n || (lit[0] == s[from] && memcmp(lit, s + from, n) == 0);
 	for (size_t k = 0; k < n; k++)
 		if ((unsigned char)lit[k] != subj(s, from + k, nul_as_space))
 			return 0;
@@ -305,6 +307,11 @@ static int match_ends(const char *pat, const struct glob_ends *e, const char *s,
 		return slen == plen && part_eq(pat, s, 0, plen, nul_as_space);
 	if (e->pre > slen || !part_eq(pat, s, 0, e->pre, nul_as_space))
 		return 0;
+	/* "P" + "**": "**" takes any rest, and "P/" + "**" also matches P
+	 * without its slash (e->pre stops short of it) */
+	if (e->dstar_end)
+		return e->pre == plen - star_run(pat, e->pre) || slen == e->pre ||
+		       subj(s, e->pre, nul_as_space) == '/';
 	if (e->tail > slen ||
 	    !part_eq(pat + plen - e->tail, s, slen - e->tail, e->tail, nul_as_space))
 		return 0;

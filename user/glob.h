@@ -45,6 +45,8 @@ struct glob_ends {
 	uint32_t pre;		/* pat[0..pre) must start the subject */
 	uint32_t tail;		/* pat[plen-tail..plen) must end it */
 	uint8_t literal;	/* no wildcard: compared whole */
+	uint8_t dstar_end;	/* literal + "**" and nothing else ("/srv/STARSTAR"):
+				 * the literal start decides */
 };
 
 void glob_ends_of(const char *pat, struct glob_ends *e);
