@@ -160,6 +160,14 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
  * flagged & block != 0: the call is refused (EPERM) and reported blocked;
  * else flagged != 0: reported; else nothing.  ev_connect.rule_mask = flagged.
  *
+ * Fast path: `quiet` (per port range, or-ed like the other bits) names the
+ * rule slots that an `unless` condition of dest alone suppresses whatever
+ * the process and protocol, so `when & ~quiet` of the looked-up range is
+ * already final for them; when nothing is left the program returns after
+ * the one lookup (an approved destination: no task read, no exe lookup, no
+ * loop over condition slots).  The full computation above runs otherwise,
+ * and gives the same result.
+ *
  * Exact vs "maybe".  The kernel evaluates dest, proto, and `exe` in `unless`
  * (by identity: the executable's inode, so renaming or copying a binary
  * does not carry an exception).  A rule whose conditions use anything else
@@ -193,6 +201,8 @@ struct net_port_bits {
 	__u32 pad;
 	__u64 when;		/* rule slots whose `when.dest` covers this */
 	__u64 unless;		/* condition slots whose `dest` covers this */
+	__u64 quiet;		/* rule slots one of whose `unless` conditions is a
+				 * dest (no exe, both protocols) covering this */
 };
 
 struct net_dest_val {
