@@ -75,8 +75,14 @@ static __always_inline void emit(void *data, __u64 size)
 	if (wakeup_bytes &&
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
 		flags = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, data, size, flags))
+	if (bpf_ringbuf_output(&events, data, size, flags)) {
+		__u16 type = ((struct ev_header *)data)->type;
+
 		stat_inc(STAT_RING_DROPS);
+		stat_inc(type == EV_FILE ? STAT_DROPS_FILE :
+			 type == EV_CONNECT ? STAT_DROPS_CONNECT :
+			 type == EV_EXEC ? STAT_DROPS_EXEC : STAT_DROPS_PROC);
+	}
 }
 
 #endif

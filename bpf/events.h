@@ -145,6 +145,12 @@ enum stat_idx {
 	STAT_NET_EMIT = 5,
 	STAT_NET_BLOCK = 6,
 	STAT_PATH_TRUNC = 7,
+	/* STAT_RING_DROPS by kind of record, so that a count of violations can
+	 * be checked against records + losses of that kind alone */
+	STAT_DROPS_EXEC = 8,
+	STAT_DROPS_FILE = 9,
+	STAT_DROPS_CONNECT = 10,
+	STAT_DROPS_PROC = 11,	/* fork and exit records */
 	STAT__COUNT = 16,
 };
 

@@ -49,11 +49,14 @@ class Monitor:
 class Agent(Monitor):
     """custos run, with the time from spawn to `custos: ready` measured."""
 
-    def __init__(self, binary, rules, jsonl, ready_timeout=30.0):
-        args = [binary, "run"]
+    def __init__(self, binary, rules, jsonl, extra=(), ready_timeout=30.0):
+        args = [binary, "run"] + list(extra)
         for r in rules:
             args += ["--rules", r]
-        args += ["--output", "jsonl:" + jsonl]
+        # the status socket gives the kernel's drop counters by kind of record
+        self.binary = binary
+        self.sock = jsonl + ".sock"
+        args += ["--output", "jsonl:" + jsonl, "--status-socket", self.sock]
         self.stderr_lines = []
         self.ready = threading.Event()
         t0 = time.monotonic()
@@ -79,6 +82,17 @@ class Agent(Monitor):
                 self.ready_at = time.monotonic()
                 self.ready.set()
         self.ready.set()  # exited: wake the waiter
+
+    def bpf_counters(self):
+        """The BPF counters (`custos status --json`: bpf.ring_drops,
+        bpf.ring_drops_file, ...), or {} when they cannot be read."""
+        try:
+            out = subprocess.run([self.binary, "status", "--json", "--socket", self.sock],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 timeout=10, check=True).stdout
+            return json.loads(out).get("bpf", {})
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return {}
 
     def hooks(self):
         for line in self.stderr_lines:
@@ -227,7 +241,7 @@ def profile_run(args, case, tmp):
     run count and run time of each of the agent's programs over the workload
     run.  Returns {prog name: {...}}, programs that did not run left out."""
     jsonl = os.path.join(tmp, "%s-profile.jsonl" % case["name"])
-    agent = Agent(args.agent, case["rules"], jsonl)
+    agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
     try:
         with BpfStats():
             c0 = prog_counters(agent.proc.pid)
@@ -249,6 +263,22 @@ def profile_run(args, case, tmp):
                               "ns_per_run": ns / runs, "runs_per_op": runs / ops,
                               "ns_per_op": ns / ops}
     return {"workload": w, "programs": progs}
+
+
+# the kernel's count of dropped records of the kind a workload mode causes
+DROPS_OF_MODE = {"open": "ring_drops_file", "connect": "ring_drops_connect",
+                 "exec": "ring_drops_exec"}
+
+
+def accounting(recs, lost, violations, lost_kind):
+    """ok (all delivered), accounted (records + the reported losses of the
+    violations' kind = violations), or MISMATCH.  lost_kind: the kernel's
+    drops of that kind (None: unknown, the total reported loss is used)."""
+    if recs == violations and lost == 0:
+        return "ok"
+    if recs + (lost if lost_kind is None else lost_kind) == violations:
+        return "accounted"
+    return "MISMATCH"
 
 
 def count_sink(path, rule_id):
@@ -347,7 +377,7 @@ def supported(args, case, tmp):
                 % (case["family"], chk.stdout.decode().strip().splitlines()[0]))
     jsonl = os.path.join(tmp, "probe-%s.jsonl" % case["name"])
     try:
-        agent = Agent(args.agent, case["rules"], jsonl)
+        agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
     except RuntimeError as e:
         return ("`on: %s` rules: the agent does not start with one, not supported by this "
                 "build (%s)" % (case["family"], str(e).splitlines()[-1]))
@@ -420,6 +450,9 @@ class Auditd(Agent):
 
     def hooks(self):
         return []
+
+    def bpf_counters(self):
+        return {}
 
     def stop(self, timeout=20.0):
         # let auditd read what the kernel still queues before it is stopped
@@ -522,11 +555,12 @@ def run_case(args, case, tmp):
                 continue
             jsonl = os.path.join(tmp, "%s-%d.jsonl" % (case["name"], i))
             agent = (case["start"](jsonl) if "start" in case
-                     else Agent(args.agent, case["rules"], jsonl))
+                     else Agent(args.agent, case["rules"], jsonl, args.agent_arg))
             try:
                 cpu0, sch0 = agent.cpu_s(), agent.sched_s()
                 w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
                 cpu1, sch1 = agent.cpu_s(), agent.sched_s()
+                drops = agent.bpf_counters()
                 hwm = agent.hwm_kib()
                 maprss = agent.bpf_map_rss_kib()
                 cpu_total = cpu1
@@ -541,6 +575,8 @@ def run_case(args, case, tmp):
                      else None,
                      agent_hwm_kib=hwm, agent_bpf_map_rss_kib=maprss, agent_exit=rc, sink_lines=allrecs,
                      sink_bad_lines=bad, records=recs, lost=lost)
+            w["ring_drops"] = drops.get("ring_drops")
+            w["ring_drops_of_kind"] = drops.get(DROPS_OF_MODE[case["mode"]])
             if case["rule"]:
                 # every timed, warm-up and setup op of the workload matches
                 w["violations"] = w["ops"] + w["warmup"] + w["setup"]
@@ -583,8 +619,11 @@ def summarize(case, pairs):
         recs = sum(x["records"] for x in w)
         lost = sum(x["lost"] for x in w)
         viol = sum(x["violations"] for x in w)
-        s.update(records=recs, lost=lost, violations=viol,
-                 accounted=(recs + lost == viol),
+        kinds = [x.get("ring_drops_of_kind") for x in w]
+        lost_kind = None if None in kinds else sum(kinds)
+        verdict = accounting(recs, lost, viol, lost_kind)
+        s.update(records=recs, lost=lost, lost_of_kind=lost_kind, violations=viol,
+                 accounting=verdict, accounted=verdict != "MISMATCH",
                  no_loss=(recs == viol and lost == 0),
                  delivered_per_s_median=med(x["records"] / x["secs"] for x in w))
     return s
@@ -603,9 +642,10 @@ def table(results):
         s = r["summary"]
         rec = ""
         if "records" in s:
-            rec = "%d/%d/%d %s" % (s["records"], s["lost"], s["violations"],
-                                   "ok" if s["no_loss"] else
-                                   ("accounted" if s["accounted"] else "MISMATCH"))
+            lk = s["lost"] if s.get("lost_of_kind") is None else s["lost_of_kind"]
+            rec = "%d/%d/%d %s" % (s["records"], lk, s["violations"], s["accounting"])
+            if lk != s["lost"]:
+                rec += " (lost, all kinds: %d)" % s["lost"]
             rec += " %.0f/s" % s["delivered_per_s_median"]
         rows.append((r["name"], "%.3f" % s["ratio_median"],
                      "%.3f-%.3f" % (s["ratio_min"], s["ratio_max"]),
@@ -668,12 +708,13 @@ def run_sweep(args, tmp):
             d = os.path.join(base, "s%d-%d" % (k, j))
             os.mkdir(d)
             dirs.append(d)
-        agent = Agent(args.agent, case["rules"], jsonl)
+        agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
         try:
             cpu0 = agent.sched_s()
             procs = [start_workload(args.workload, "open", args.seconds, ["-d", d]) for d in dirs]
             ws = [finish_workload(p, "open") for p in procs]
             cpu1 = agent.sched_s()
+            drops = agent.bpf_counters()
         finally:
             rc = agent.stop()
         recs, allrecs, lost, bad = count_sink(jsonl, case["rule"])
@@ -683,15 +724,20 @@ def run_sweep(args, tmp):
             os.rmdir(d)
         viol = sum(w["ops"] + w["warmup"] + w["setup"] for w in ws)
         secs = max(w["secs"] for w in ws)
+        lost_file = drops.get("ring_drops_file")
+        verdict = accounting(recs, lost, viol, lost_file)
         lv = {"workloads": k, "violations": viol, "records": recs, "lost": lost,
+              "lost_of_kind": lost_file, "ring_drops": drops.get("ring_drops"),
+              "accounting": verdict,
               "sink_lines": allrecs, "sink_bad_lines": bad, "agent_exit": rc,
               "secs": secs, "caused_per_s": viol / secs, "delivered_per_s": recs / secs,
               "agent_cpu_sched_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None
               else None,
-              "accounted": recs + lost == viol, "no_loss": recs == viol and lost == 0,
+              "accounted": verdict != "MISMATCH", "no_loss": recs == viol and lost == 0,
               "workload_runs": ws}
         levels.append(lv)
-        log("sweep %d workload(s): %d records + %d lost vs %d violations" % (k, recs, lost, viol))
+        log("sweep %d workload(s): %d records + %s file records lost vs %d violations (%s)"
+            % (k, recs, lost_file, viol, verdict))
     return {"levels": levels}
 
 
@@ -701,12 +747,15 @@ def sweep_table(sweep):
     hdr = ("workloads", "caused/s", "delivered/s", "agent cpu", "records/lost/violations")
     rows = []
     for lv in sweep["levels"]:
-        verdict = "ok" if lv["no_loss"] else ("accounted" if lv["accounted"] else "MISMATCH")
+        lk = lv["lost"] if lv.get("lost_of_kind") is None else lv["lost_of_kind"]
+        rec = "%d/%d/%d %s" % (lv["records"], lk, lv["violations"], lv["accounting"])
+        if lk != lv["lost"]:
+            rec += " (lost, all kinds: %d)" % lv["lost"]
         rows.append(("%d" % lv["workloads"], "%.0f" % lv["caused_per_s"],
                      "%.0f" % lv["delivered_per_s"],
                      "-" if lv["agent_cpu_sched_s"] is None
                      else "%.0f%%" % (100 * lv["agent_cpu_sched_s"] / lv["secs"]),
-                     "%d/%d/%d %s" % (lv["records"], lv["lost"], lv["violations"], verdict)))
+                     rec))
     widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
     out = ["saturation sweep (open-every-match, k workloads in parallel, one agent)"]
     for r in [hdr] + rows:
@@ -793,6 +842,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0,
                     help="seconds per workload run (default 2)")
     ap.add_argument("--cases", help="comma-separated subset of the cases")
+    ap.add_argument("--agent-arg", action="append", default=[], metavar="ARG",
+                    help="pass ARG to every `custos run` (repeat; e.g. --agent-arg=--ring-size=4M)")
     ap.add_argument("--no-bpf-stats", dest="bpf_stats", action="store_false",
                     help="skip the per-case profile run with kernel.bpf_stats_enabled")
     ap.add_argument("--sweep", default="1,2,4",
