@@ -733,6 +733,8 @@ def run_sweep(args, tmp):
               "secs": secs, "caused_per_s": viol / secs, "delivered_per_s": recs / secs,
               "agent_cpu_sched_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None
               else None,
+              "agent_us_per_record": (1e6 * (cpu1 - cpu0) / recs)
+              if recs and cpu0 is not None and cpu1 is not None else None,
               "accounted": verdict != "MISMATCH", "no_loss": recs == viol and lost == 0,
               "workload_runs": ws}
         levels.append(lv)
@@ -744,7 +746,8 @@ def run_sweep(args, tmp):
 def sweep_table(sweep):
     if sweep.get("skipped"):
         return "saturation sweep skipped: " + sweep["skipped"]
-    hdr = ("workloads", "caused/s", "delivered/s", "agent cpu", "records/lost/violations")
+    hdr = ("workloads", "caused/s", "delivered/s", "agent cpu", "cpu/record",
+           "records/lost/violations")
     rows = []
     for lv in sweep["levels"]:
         lk = lv["lost"] if lv.get("lost_of_kind") is None else lv["lost_of_kind"]
@@ -755,6 +758,8 @@ def sweep_table(sweep):
                      "%.0f" % lv["delivered_per_s"],
                      "-" if lv["agent_cpu_sched_s"] is None
                      else "%.0f%%" % (100 * lv["agent_cpu_sched_s"] / lv["secs"]),
+                     "-" if lv["agent_us_per_record"] is None
+                     else "%.2f us" % lv["agent_us_per_record"],
                      rec))
     widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
     out = ["saturation sweep (open-every-match, k workloads in parallel, one agent)"]
