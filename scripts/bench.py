@@ -55,7 +55,9 @@ class Agent(Monitor):
             args += ["--rules", r]
         # the status socket gives the kernel's drop counters by kind of record
         self.binary = binary
-        self.sock = jsonl + ".sock"
+        self.sock = os.path.join(os.path.dirname(os.path.abspath(jsonl)), "agent.sock")
+        if len(self.sock.encode()) >= 100:  # sun_path: a deep TMPDIR goes without
+            self.sock = "none"
         args += ["--output", "jsonl:" + jsonl, "--status-socket", self.sock]
         self.stderr_lines = []
         self.ready = threading.Event()
@@ -86,6 +88,8 @@ class Agent(Monitor):
     def bpf_counters(self):
         """The BPF counters (`custos status --json`: bpf.ring_drops,
         bpf.ring_drops_file, ...), or {} when they cannot be read."""
+        if self.sock == "none":
+            return {}
         try:
             out = subprocess.run([self.binary, "status", "--json", "--socket", self.sock],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
