@@ -17,9 +17,10 @@
  * Tunables (rodata, set by the agent between open and load).  Defaults mean
  * "filter off" so that the object is usable on its own.
  *   self_tgid     the agent's own pid: its file/net activity is not reported
- *   wakeup_bytes  wake the agent only once this much data waits in the ring;
+ *   wakeup_bytes  wake the agent when the data waiting in the ring reaches
+ *                 this much (the loader caps it at a quarter of the ring);
  *                 below it the agent's short poll timeout picks records up.
- *                 0: wake on every record.
+ *                 0: the kernel's default (wake on a record into an empty ring).
  */
 extern const volatile __u32 self_tgid;
 extern const volatile __u32 wakeup_bytes;
@@ -72,11 +73,26 @@ static __always_inline void emit(void *data, __u64 size)
 {
 	__u64 flags = 0;
 
-	if (wakeup_bytes &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		flags = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, data, size, flags))
+	/*
+	 * The kernel's own wakeup (flags 0) fires only for a record written
+	 * into an empty ring, which batching never leaves: the record that
+	 * takes the waiting data past wakeup_bytes forces the wakeup, the
+	 * others ask for none.
+	 */
+	if (wakeup_bytes) {
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+		flags = avail < wakeup_bytes && avail + size >= wakeup_bytes ?
+				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	if (bpf_ringbuf_output(&events, data, size, flags)) {
+		__u16 type = ((struct ev_header *)data)->type;
+
 		stat_inc(STAT_RING_DROPS);
+		stat_inc(type == EV_FILE ? STAT_DROPS_FILE :
+			 type == EV_CONNECT ? STAT_DROPS_CONNECT :
+			 type == EV_EXEC ? STAT_DROPS_EXEC : STAT_DROPS_PROC);
+	}
 }
 
 #endif

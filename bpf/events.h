@@ -177,6 +177,12 @@ enum stat_idx {
 	STAT_NET_BLOCK = 6,
 	STAT_PATH_TRUNC = 7,
 	STAT_EXEC_BLOCK = 8,	/* execs refused by opt_execguard__lsm */
+	/* STAT_RING_DROPS by kind of record, so that a count of violations can
+	 * be checked against records + losses of that kind alone */
+	STAT_DROPS_EXEC = 9,
+	STAT_DROPS_FILE = 10,
+	STAT_DROPS_CONNECT = 11,
+	STAT_DROPS_PROC = 12,	/* fork, exit and io_uring records */
 	STAT__COUNT = 16,
 };
 

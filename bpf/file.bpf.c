@@ -160,28 +160,87 @@ static __always_inline __u32 open_flags(int oc, struct pt_regs *regs, struct fil
 	return BPF_CORE_READ(file, f_flags);
 }
 
-/* Is the opened file's own name watched (exact, or by suffix)? */
+/* Bit `bit` of a file_cfg bloom filter. */
+static __always_inline int bloom_has(const __u64 *bloom, __u32 bit)
+{
+	return (bloom[(bit / 64) & (FILE_BLOOM_WORDS - 1)] >> (bit % 64)) & 1;
+}
+
+/* The last bytes of a name, read once: byte i of the tail is byte i (< 8)
+ * of lo or i - 8 of hi (little endian); shifts, not a variable stack index,
+ * so that 5.x verifiers take it. */
+struct name_tail {
+	__u64 lo, hi;
+	__u64 spare[2];	/* the read's size is masked to < 32 for the verifier */
+};
+
+static __always_inline __u8 tail_byte(const struct name_tail *t, __u32 i)
+{
+	i &= 2 * 8 - 1;
+	return i < 8 ? (__u8)(t->lo >> (i * 8)) : (__u8)(t->hi >> ((i - 8) * 8));
+}
+
+/* Reads the last min(len, FILE_SUFFIX_MAX) bytes of name into t; that
+ * count, 0 when there is nothing to read. */
+static __always_inline __u32 tail_read(struct name_tail *t, const unsigned char *name, __u32 len)
+{
+	__u32 n = len < FILE_SUFFIX_MAX ? len : FILE_SUFFIX_MAX;
+
+	t->lo = t->hi = 0;
+	/* the compiler may know n < 16 and drop the mask; the verifier must see it */
+	asm volatile("" : "+r"(n));
+	if (!n || bpf_probe_read_kernel(t, n & (2 * FILE_SUFFIX_MAX - 1), name + (len - n)))
+		return 0;
+	return n;
+}
+
+/* The name bloom bit of a name whose tail (n bytes) is t (filter_maps.h). */
+static __always_inline __u32 tail_bloom(const struct name_tail *t, __u32 len, __u32 n)
+{
+	return file_bloom_name(len, tail_byte(t, 0), tail_byte(t, n - 1));
+}
+
+/*
+ * Is the opened file's own name watched (exact, or by suffix)?  One read of
+ * the name (pointer and length), one of its last bytes; a lookup only where
+ * the length and a bloom bit say it may be watched.
+ */
 static __always_inline int name_watched(const struct file_cfg *cfg, struct dentry *d)
 {
-	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-	__u32 len = BPF_CORE_READ(d, d_name.len);
+	struct qstr q = {};
+	struct name_tail t;
+	__u32 len, n, sufs;
+	int names;
 
-	if (cfg->any_names && len < FILE_NAME_KEY) {
+	if (!cfg->any_names && !cfg->suffix_lens)
+		return 0;
+	BPF_CORE_READ_INTO(&q, d, d_name);
+	len = q.len;
+	names = cfg->any_names && len < FILE_NAME_KEY && ((cfg->name_lens >> len) & 1);
+	/* suffix lengths up to len */
+	sufs = cfg->suffix_lens & (len >= FILE_SUFFIX_MAX ? ~0u : (2u << len) - 1);
+	if (!names && !sufs)
+		return 0;
+	n = tail_read(&t, q.name, len);
+	if (!n)
+		return 0;
+	if (names && bloom_has(cfg->name_bloom, tail_bloom(&t, len, n))) {
 		struct file_name_key k = {};
 
-		bpf_probe_read_kernel(k.name, len & (FILE_NAME_KEY - 1), name);
+		bpf_probe_read_kernel(k.name, len & (FILE_NAME_KEY - 1), q.name);
 		if (bpf_map_lookup_elem(&file_watch_names, &k))
 			return 1;
 	}
-	if (!cfg->suffix_lens)
-		return 0;
-	for (__u32 n = 1; n <= FILE_SUFFIX_MAX; n++) {
+	for (__u32 i = 1; i <= FILE_SUFFIX_MAX; i++) {
 		struct file_suffix_key k = {};
 
-		if (!(cfg->suffix_lens & (1u << n)) || n > len)
+		if (!(sufs & (1u << i)) || i > n)
 			continue;
-		k.len = n;
-		bpf_probe_read_kernel(k.s, n & (2 * FILE_SUFFIX_MAX - 1), name + (len - n));
+		if (!bloom_has(cfg->suffix_bloom,
+			       file_bloom_name(i, tail_byte(&t, n - i), tail_byte(&t, n - 1))))
+			continue;
+		k.len = i;
+		bpf_probe_read_kernel(k.s, i & (2 * FILE_SUFFIX_MAX - 1), q.name + (len - i));
 		if (bpf_map_lookup_elem(&file_watch_suffixes, &k))
 			return 1;
 	}
@@ -192,41 +251,64 @@ static __always_inline int name_watched(const struct file_cfg *cfg, struct dentr
  * Is the file, or a directory on its path up to the task's root, watched
  * (by identity, or by name)?  Walks as path_walk does (crossing mounts), so
  * every directory that can appear in the reported path is checked.  1 when
- * the walk is cut short.
+ * the walk is cut short.  Per level: the parent pointer, the name (when a
+ * directory name is watched) and the inode number (when an identity on this
+ * mount's superblock is); lookups only on a bloom hit.
  */
 static __always_inline int ident_watched(const struct file_cfg *cfg, struct file *file)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
-	struct vfsmount *root_mnt = BPF_CORE_READ(task, fs, root.mnt);
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
-	struct mount *mnt = real_mount_of(vfsmnt);
+	struct path root = {}, fp = {};
+	struct dentry *dentry, *mnt_root;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	__u64 dev = 0;
+	int dev_watched = 0;
+
+	BPF_CORE_READ_INTO(&root, task, fs, root);
+	BPF_CORE_READ_INTO(&fp, file, f_path);
+	dentry = fp.dentry;
+	vfsmnt = fp.mnt;
+	mnt = real_mount_of(vfsmnt);
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	if (cfg->any_ids) {
+		dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+		dev_watched = (cfg->dev_bloom >> file_bloom_dev(dev)) & 1;
+	}
 
 	for (int i = 0; i < FILE_WALK_DEPTH; i++) {
-		struct file_ident id = {};
 		struct dentry *parent;
 
-		if (cfg->any_ids) {
-			id.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+		if (dev_watched) {
+			struct file_ident id = {};
+
+			id.dev = dev;
 			id.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-			if (bpf_map_lookup_elem(&file_watch_ids, &id))
+			if (bloom_has(cfg->ident_bloom, file_bloom_ident(dev, id.ino)) &&
+			    bpf_map_lookup_elem(&file_watch_ids, &id))
 				return 1;
 		}
 		if (cfg->any_dirnames) {
-			struct file_name_key k = {};
-			__u32 len = BPF_CORE_READ(dentry, d_name.len);
+			struct qstr q = {};
 
-			if (len < FILE_NAME_KEY) {
-				bpf_probe_read_kernel(k.name, len & (FILE_NAME_KEY - 1),
-						      BPF_CORE_READ(dentry, d_name.name));
-				if (bpf_map_lookup_elem(&file_watch_dirnames, &k))
-					return 1;
+			BPF_CORE_READ_INTO(&q, dentry, d_name);
+			if (q.len < FILE_NAME_KEY && ((cfg->dirname_lens >> q.len) & 1)) {
+				struct name_tail t;
+				__u32 n = tail_read(&t, q.name, q.len);
+
+				if (n && bloom_has(cfg->dirname_bloom, tail_bloom(&t, q.len, n))) {
+					struct file_name_key k = {};
+
+					bpf_probe_read_kernel(k.name, q.len & (FILE_NAME_KEY - 1),
+							      q.name);
+					if (bpf_map_lookup_elem(&file_watch_dirnames, &k))
+						return 1;
+				}
 			}
 		}
-		if (dentry == root_dentry && vfsmnt == root_mnt)
+		if (dentry == root.dentry && vfsmnt == root.mnt)
 			return 0;
-		if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		if (dentry == mnt_root) {
 			struct mount *pmnt = BPF_CORE_READ(mnt, mnt_parent);
 
 			if (pmnt == mnt)
@@ -235,6 +317,11 @@ static __always_inline int ident_watched(const struct file_cfg *cfg, struct file
 			mnt = pmnt;
 			vfsmnt = (struct vfsmount *)((char *)pmnt +
 						     bpf_core_field_offset(struct mount, mnt));
+			mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+			if (cfg->any_ids) {
+				dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+				dev_watched = (cfg->dev_bloom >> file_bloom_dev(dev)) & 1;
+			}
 			continue;
 		}
 		parent = BPF_CORE_READ(dentry, d_parent);

@@ -52,8 +52,25 @@
  * open (it cannot prove that no watched directory lies above).
  * The agent's rule matcher makes the decision on the reported path.
  *
+ * Cheap checks first (file_cfg): a hash lookup runs only when the
+ * name's length is one some watched name has (name_lens, dirname_lens,
+ * suffix_lens) and a bit of a bloom filter says it may be there:
+ *   - names, directory names, suffixes: bit file_bloom_name(n, a, z) of
+ *     name_bloom / dirname_bloom / suffix_bloom, where n is the length and
+ *     a, z the first and last byte of the name or suffix, except that a name
+ *     of more than FILE_SUFFIX_MAX bytes uses its byte at len -
+ *     FILE_SUFFIX_MAX for a (the BPF side reads only a name's last
+ *     FILE_SUFFIX_MAX bytes to decide, in one read);
+ *   - identities: a mount's superblock whose bit file_bloom_dev(dev) is not
+ *     in dev_bloom has no watched directory (no inode read, no lookup on
+ *     the levels of the walk inside it); otherwise bit
+ *     file_bloom_ident(dev, ino) of ident_bloom.
+ * A bloom bit set by mistake costs a lookup, never a missed open.
+ *
  * Reload: the agent adds the new entries first, then deletes the stale
- * ones, and updates file_cfg last, so no open is missed in between.
+ * ones, and updates file_cfg last, so no open is missed in between (while
+ * both sets are in the maps, file_cfg holds the union of both: or-ed masks
+ * and bloom bits).
  */
 #define FILE_WALK_DEPTH 32
 #define FILE_NAME_KEY 32	/* basename key, NUL padded: names < 32 bytes */
@@ -80,6 +97,9 @@ struct file_suffix_key {
 	char s[FILE_SUFFIX_MAX];
 };
 
+#define FILE_BLOOM_BITS 1024
+#define FILE_BLOOM_WORDS (FILE_BLOOM_BITS / 64)
+
 /* file_cfg[0] */
 struct file_cfg {
 	__u32 match_all;	/* 1: send every open */
@@ -88,7 +108,40 @@ struct file_cfg {
 	__u32 any_names;	/* file_watch_names is not empty */
 	__u32 any_dirnames;	/* file_watch_dirnames is not empty */
 	__u32 pad;
+	__u32 name_lens;	/* bit n set: some watched name has n bytes */
+	__u32 dirname_lens;	/* bit n set: some watched directory name has n bytes */
+	__u64 dev_bloom;	/* bit file_bloom_dev(dev) of each watched identity */
+	__u64 name_bloom[FILE_BLOOM_WORDS];
+	__u64 dirname_bloom[FILE_BLOOM_WORDS];
+	__u64 suffix_bloom[FILE_BLOOM_WORDS];
+	__u64 ident_bloom[FILE_BLOOM_WORDS];
 };
+
+/* The bloom bit numbers, the same computation on both sides. */
+static inline __attribute__((always_inline)) __u32 file_bloom_mix(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x7feb352du;
+	h ^= h >> 15;
+	return h;
+}
+
+static inline __attribute__((always_inline)) __u32 file_bloom_name(__u32 n, __u8 a, __u8 z)
+{
+	return file_bloom_mix(n * 0x9e3779b1u ^ (__u32)a * 0x85ebca77u ^ (__u32)z * 0xc2b2ae3du) %
+	       FILE_BLOOM_BITS;
+}
+
+static inline __attribute__((always_inline)) __u32 file_bloom_ident(__u64 dev, __u64 ino)
+{
+	return file_bloom_mix((__u32)ino * 0x9e3779b1u ^ (__u32)(ino >> 32) * 0x85ebca77u ^
+			      (__u32)dev * 0xc2b2ae3du) % FILE_BLOOM_BITS;
+}
+
+static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
+{
+	return file_bloom_mix((__u32)dev * 0x9e3779b1u ^ (__u32)(dev >> 32)) % 64;
+}
 
 #define FILE_WATCH_MAX 4096	/* entries per map */
 
@@ -108,6 +161,14 @@ struct file_cfg {
  *
  * flagged & block != 0: the call is refused (EPERM) and reported blocked;
  * else flagged != 0: reported; else nothing.  ev_connect.rule_mask = flagged.
+ *
+ * Fast path: `quiet` (per port range, or-ed like the other bits) names the
+ * rule slots that an `unless` condition of dest alone suppresses whatever
+ * the process and protocol, so `when & ~quiet` of the looked-up range is
+ * already final for them; when nothing is left the program returns after
+ * the one lookup (an approved destination: no task read, no exe lookup, no
+ * loop over condition slots).  The full computation above runs otherwise,
+ * and gives the same result.
  *
  * Exact vs "maybe".  The kernel evaluates dest, proto, and `exe` in `unless`
  * (by identity: the executable's inode, so renaming or copying a binary
@@ -142,6 +203,8 @@ struct net_port_bits {
 	__u32 pad;
 	__u64 when;		/* rule slots whose `when.dest` covers this */
 	__u64 unless;		/* condition slots whose `dest` covers this */
+	__u64 quiet;		/* rule slots one of whose `unless` conditions is a
+				 * dest (no exe, both protocols) covering this */
 };
 
 struct net_dest_val {

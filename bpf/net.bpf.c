@@ -35,6 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
 struct net_bits {
 	__u64 when;
 	__u64 unless;
+	__u64 quiet;
 };
 
 static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 port,
@@ -55,6 +56,7 @@ static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 por
 		if (port >= v->r[i].lo && port <= v->r[i].hi) {
 			out->when |= v->r[i].when;
 			out->unless |= v->r[i].unless;
+			out->quiet |= v->r[i].quiet;
 		}
 	}
 }
@@ -132,7 +134,8 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, __u
 
 	flagged = (b.when | c->when_any_dest) & c->active &
 		  (proto == IPPROTO_TCP ? c->tcp : c->udp);
-	if (!flagged)
+	/* fast path (filter_maps.h): rules a dest-only `unless` suppresses */
+	if (!(flagged & ~b.quiet))
 		return 1;
 
 	task = (struct task_struct *)bpf_get_current_task();

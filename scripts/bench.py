@@ -49,11 +49,16 @@ class Monitor:
 class Agent(Monitor):
     """custos run, with the time from spawn to `custos: ready` measured."""
 
-    def __init__(self, binary, rules, jsonl, ready_timeout=30.0):
-        args = [binary, "run"]
+    def __init__(self, binary, rules, jsonl, extra=(), ready_timeout=30.0):
+        args = [binary, "run"] + list(extra)
         for r in rules:
             args += ["--rules", r]
-        args += ["--output", "jsonl:" + jsonl]
+        # the status socket gives the kernel's drop counters by kind of record
+        self.binary = binary
+        self.sock = os.path.join(os.path.dirname(os.path.abspath(jsonl)), "agent.sock")
+        if len(self.sock.encode()) >= 100:  # sun_path: a deep TMPDIR goes without
+            self.sock = "none"
+        args += ["--output", "jsonl:" + jsonl, "--status-socket", self.sock]
         self.stderr_lines = []
         self.ready = threading.Event()
         t0 = time.monotonic()
@@ -79,6 +84,19 @@ class Agent(Monitor):
                 self.ready_at = time.monotonic()
                 self.ready.set()
         self.ready.set()  # exited: wake the waiter
+
+    def bpf_counters(self):
+        """The BPF counters (`custos status --json`: bpf.ring_drops,
+        bpf.ring_drops_file, ...), or {} when they cannot be read."""
+        if self.sock == "none":
+            return {}
+        try:
+            out = subprocess.run([self.binary, "status", "--json", "--socket", self.sock],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 timeout=10, check=True).stdout
+            return json.loads(out).get("bpf", {})
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return {}
 
     def hooks(self):
         for line in self.stderr_lines:
@@ -143,16 +161,128 @@ class Agent(Monitor):
 
 # ---- workload ---------------------------------------------------------------
 
-def run_workload(binary, mode, secs, extra):
-    p = subprocess.Popen([binary, mode, "-t", str(secs)] + extra,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def start_workload(binary, mode, secs, extra):
+    return subprocess.Popen([binary, mode, "-t", str(secs)] + extra,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish_workload(p, mode):
     so, se = p.communicate()
     if p.returncode != 0:
         raise RuntimeError("workload %s failed: %s" % (mode, se.decode().strip()))
     kv = dict(tok.split("=", 1) for tok in so.decode().split())
     return {"pid": p.pid, "ops": int(kv["ops"]), "warmup": int(kv["warmup"]),
+            "setup": int(kv.get("setup", 0)),
             "secs": float(kv["secs"]), "ops_per_s": float(kv["ops_per_s"]),
             "ns_per_op": float(kv["ns_per_op"])}
+
+
+def run_workload(binary, mode, secs, extra):
+    return finish_workload(start_workload(binary, mode, secs, extra), mode)
+
+
+# ---- per-program BPF run time (kernel.bpf_stats_enabled) ----------------------
+
+STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+class BpfStats:
+    """kernel.bpf_stats_enabled set to 1 while in use, restored afterwards.
+    With it on, the kernel times every run of every BPF program (two clock
+    reads per run), so it is on only for the separate profile runs, never
+    for the timed pairs."""
+
+    def __init__(self):
+        with open(STATS_SYSCTL) as f:
+            self.saved = f.read().strip()
+
+    def __enter__(self):
+        with open(STATS_SYSCTL, "w") as f:
+            f.write("1")
+        return self
+
+    def __exit__(self, *exc):
+        with open(STATS_SYSCTL, "w") as f:
+            f.write(self.saved)
+
+
+def prog_counters(pid):
+    """{prog_id: (run_time_ns, run_cnt)} of the BPF programs the process
+    holds open (from /proc/PID/fdinfo: one entry per program fd)."""
+    out = {}
+    d = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(d):
+        kv = {}
+        try:
+            with open(os.path.join(d, fd)) as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    kv[k.strip()] = v.strip()
+        except OSError:
+            continue
+        if "prog_id" in kv and "run_cnt" in kv:
+            out[int(kv["prog_id"])] = (int(kv["run_time_ns"]), int(kv["run_cnt"]))
+    return out
+
+
+def prog_names(ids):
+    """{prog_id: name} from bpftool (prog<ID> where bpftool is missing)."""
+    names = {i: "prog%d" % i for i in ids}
+    if shutil.which("bpftool"):
+        try:
+            out = subprocess.run(["bpftool", "prog", "show", "--json"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, check=True).stdout
+            for p in json.loads(out):
+                if p.get("id") in names and p.get("name"):
+                    names[p["id"]] = p["name"]
+        except (OSError, ValueError, subprocess.CalledProcessError):
+            pass
+    return names
+
+
+def profile_run(args, case, tmp):
+    """One more run with the agent, kernel.bpf_stats_enabled on: the kernel's
+    run count and run time of each of the agent's programs over the workload
+    run.  Returns {prog name: {...}}, programs that did not run left out."""
+    jsonl = os.path.join(tmp, "%s-profile.jsonl" % case["name"])
+    agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
+    try:
+        with BpfStats():
+            c0 = prog_counters(agent.proc.pid)
+            w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
+            c1 = prog_counters(agent.proc.pid)
+        names = prog_names(c1.keys())  # while the agent still holds them
+    finally:
+        agent.stop()
+        if os.path.exists(jsonl):
+            os.unlink(jsonl)
+    progs = {}
+    ops = w["ops"] + w["warmup"] + w["setup"]
+    for pid_, (t1, n1) in sorted(c1.items()):
+        t0, n0 = c0.get(pid_, (0, 0))
+        runs, ns = n1 - n0, t1 - t0
+        if runs <= 0:
+            continue
+        progs[names[pid_]] = {"prog_id": pid_, "run_cnt": runs, "run_time_ns": ns,
+                              "ns_per_run": ns / runs, "runs_per_op": runs / ops,
+                              "ns_per_op": ns / ops}
+    return {"workload": w, "programs": progs}
+
+
+# the kernel's count of dropped records of the kind a workload mode causes
+DROPS_OF_MODE = {"open": "ring_drops_file", "connect": "ring_drops_connect",
+                 "exec": "ring_drops_exec"}
+
+
+def accounting(recs, lost, violations, lost_kind):
+    """ok (all delivered), accounted (records + the reported losses of the
+    violations' kind = violations), or MISMATCH.  lost_kind: the kernel's
+    drops of that kind (None: unknown, the total reported loss is used)."""
+    if recs == violations and lost == 0:
+        return "ok"
+    if recs + (lost if lost_kind is None else lost_kind) == violations:
+        return "accounted"
+    return "MISMATCH"
 
 
 def count_sink(path, rule_id):
@@ -228,6 +358,7 @@ def make_cases(args, tmp):
             "    on: connect\n    severity: low\n"
             "    when:\n      dest: 127.0.0.0/8\n      proto: tcp\n      exe: %s\n"
             % json.dumps(workload_real))]))
+    args.all_cases = cases  # the sweep reuses open-every-match when it is not selected
     want = set(args.cases.split(",")) if args.cases else None
     if want:
         unknown = want - {c["name"] for c in cases}
@@ -250,7 +381,7 @@ def supported(args, case, tmp):
                 % (case["family"], chk.stdout.decode().strip().splitlines()[0]))
     jsonl = os.path.join(tmp, "probe-%s.jsonl" % case["name"])
     try:
-        agent = Agent(args.agent, case["rules"], jsonl)
+        agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
     except RuntimeError as e:
         return ("`on: %s` rules: the agent does not start with one, not supported by this "
                 "build (%s)" % (case["family"], str(e).splitlines()[-1]))
@@ -323,6 +454,9 @@ class Auditd(Agent):
 
     def hooks(self):
         return []
+
+    def bpf_counters(self):
+        return {}
 
     def stop(self, timeout=20.0):
         # let auditd read what the kernel still queues before it is stopped
@@ -406,6 +540,7 @@ def audit_cases(args, tmp):
         dict(name="auditd-open-innocent", mode="open", extra=[], rule=None,
              start=mk([["-w", other, "-p", "r"] + k], "open")),
         dict(name="auditd-open-every-match", mode="open", extra=["-d", watched], rule=AUDIT_KEY,
+             setup_matches=False,  # -p r: the creating opens are writes
              start=mk([["-w", watched, "-p", "r"] + k], "open")),
         dict(name="auditd-exec-every-match", mode="exec", extra=[], rule=AUDIT_KEY,
              start=mk([["-a", "always,exit", "-F", "arch=b64", "-S", "execve"] + k], "exec")),
@@ -425,11 +560,12 @@ def run_case(args, case, tmp):
                 continue
             jsonl = os.path.join(tmp, "%s-%d.jsonl" % (case["name"], i))
             agent = (case["start"](jsonl) if "start" in case
-                     else Agent(args.agent, case["rules"], jsonl))
+                     else Agent(args.agent, case["rules"], jsonl, args.agent_arg))
             try:
                 cpu0, sch0 = agent.cpu_s(), agent.sched_s()
                 w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
                 cpu1, sch1 = agent.cpu_s(), agent.sched_s()
+                drops = agent.bpf_counters()
                 hwm = agent.hwm_kib()
                 maprss = agent.bpf_map_rss_kib()
                 cpu_total = cpu1
@@ -444,8 +580,13 @@ def run_case(args, case, tmp):
                      else None,
                      agent_hwm_kib=hwm, agent_bpf_map_rss_kib=maprss, agent_exit=rc, sink_lines=allrecs,
                      sink_bad_lines=bad, records=recs, lost=lost)
+            w["ring_drops"] = drops.get("ring_drops")
+            w["ring_drops_of_kind"] = drops.get(DROPS_OF_MODE[case["mode"]])
             if case["rule"]:
-                w["violations"] = w["ops"] + w["warmup"]
+                # every timed, warm-up and setup op of the workload matches (the
+                # setup opens create files: not for a watch on reads only)
+                w["violations"] = w["ops"] + w["warmup"] + (
+                    w["setup"] if case.get("setup_matches", True) else 0)
             if rc != 0:
                 log("%s: agent exited %s; stderr:\n%s" % (case["name"], rc,
                     "".join(agent.stderr_lines[-10:])))
@@ -485,8 +626,11 @@ def summarize(case, pairs):
         recs = sum(x["records"] for x in w)
         lost = sum(x["lost"] for x in w)
         viol = sum(x["violations"] for x in w)
-        s.update(records=recs, lost=lost, violations=viol,
-                 accounted=(recs + lost == viol),
+        kinds = [x.get("ring_drops_of_kind") for x in w]
+        lost_kind = None if None in kinds else sum(kinds)
+        verdict = accounting(recs, lost, viol, lost_kind)
+        s.update(records=recs, lost=lost, lost_of_kind=lost_kind, violations=viol,
+                 accounting=verdict, accounted=verdict != "MISMATCH",
                  no_loss=(recs == viol and lost == 0),
                  delivered_per_s_median=med(x["records"] / x["secs"] for x in w))
     return s
@@ -505,9 +649,10 @@ def table(results):
         s = r["summary"]
         rec = ""
         if "records" in s:
-            rec = "%d/%d/%d %s" % (s["records"], s["lost"], s["violations"],
-                                   "ok" if s["no_loss"] else
-                                   ("accounted" if s["accounted"] else "MISMATCH"))
+            lk = s["lost"] if s.get("lost_of_kind") is None else s["lost_of_kind"]
+            rec = "%d/%d/%d %s" % (s["records"], lk, s["violations"], s["accounting"])
+            if lk != s["lost"]:
+                rec += " (lost, all kinds: %d)" % s["lost"]
             rec += " %.0f/s" % s["delivered_per_s_median"]
         rows.append((r["name"], "%.3f" % s["ratio_median"],
                      "%.3f-%.3f" % (s["ratio_min"], s["ratio_max"]),
@@ -530,6 +675,104 @@ def table(results):
         else:
             lines.append(r[0].ljust(widths[0]) + "  " + r[1])
     return "\n".join(lines)
+
+
+def bpf_table(results):
+    """Per case and program: runs per workload op, ns per run, ns per op."""
+    hdr = ("case", "bpf program", "runs/op", "ns/run", "ns/op", "runs")
+    rows = []
+    for r in results:
+        prof = r.get("bpf_profile")
+        if not prof:
+            continue
+        for name, p in sorted(prof["programs"].items(), key=lambda kv: -kv[1]["run_time_ns"]):
+            rows.append((r["name"], name, "%.2f" % p["runs_per_op"], "%.0f" % p["ns_per_run"],
+                         "%.0f" % p["ns_per_op"], "%d" % p["run_cnt"]))
+    widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
+    out = ["BPF run time per program (kernel.bpf_stats_enabled, a separate run per case;"
+           " runs of other processes on the host included)"]
+    for r in [hdr] + rows:
+        out.append("  ".join(v.ljust(widths[i]) for i, v in enumerate(r)).rstrip())
+    return "\n".join(out)
+
+
+def run_sweep(args, tmp):
+    """Saturation sweep: for each level k, one agent with every open of the
+    workloads matching, k open workloads started together (each in its own
+    directory).  Records + reported losses must equal the violations caused
+    at every load, below and beyond the rate the agent can deliver."""
+    case = [c for c in args.all_cases if c["name"] == "open-every-match"][0]
+    why = supported(args, case, tmp)
+    if why:
+        log("sweep skipped: %s" % why)
+        return {"skipped": why}
+    base = case["extra"][1]
+    levels = []
+    for k in args.sweep:
+        jsonl = os.path.join(tmp, "sweep-%d.jsonl" % k)
+        dirs = []
+        for j in range(k):
+            d = os.path.join(base, "s%d-%d" % (k, j))
+            os.mkdir(d)
+            dirs.append(d)
+        agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
+        try:
+            cpu0 = agent.sched_s()
+            procs = [start_workload(args.workload, "open", args.seconds, ["-d", d]) for d in dirs]
+            ws = [finish_workload(p, "open") for p in procs]
+            cpu1 = agent.sched_s()
+            drops = agent.bpf_counters()
+        finally:
+            rc = agent.stop()
+        recs, allrecs, lost, bad = count_sink(jsonl, case["rule"])
+        if os.path.exists(jsonl):
+            os.unlink(jsonl)
+        for d in dirs:
+            os.rmdir(d)
+        viol = sum(w["ops"] + w["warmup"] + w["setup"] for w in ws)
+        secs = max(w["secs"] for w in ws)
+        lost_file = drops.get("ring_drops_file")
+        verdict = accounting(recs, lost, viol, lost_file)
+        lv = {"workloads": k, "violations": viol, "records": recs, "lost": lost,
+              "lost_of_kind": lost_file, "ring_drops": drops.get("ring_drops"),
+              "accounting": verdict,
+              "sink_lines": allrecs, "sink_bad_lines": bad, "agent_exit": rc,
+              "secs": secs, "caused_per_s": viol / secs, "delivered_per_s": recs / secs,
+              "agent_cpu_sched_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None
+              else None,
+              "agent_us_per_record": (1e6 * (cpu1 - cpu0) / recs)
+              if recs and cpu0 is not None and cpu1 is not None else None,
+              "accounted": verdict != "MISMATCH", "no_loss": recs == viol and lost == 0,
+              "workload_runs": ws}
+        levels.append(lv)
+        log("sweep %d workload(s): %d records + %s file records lost vs %d violations (%s)"
+            % (k, recs, lost_file, viol, verdict))
+    return {"levels": levels}
+
+
+def sweep_table(sweep):
+    if sweep.get("skipped"):
+        return "saturation sweep skipped: " + sweep["skipped"]
+    hdr = ("workloads", "caused/s", "delivered/s", "agent cpu", "cpu/record",
+           "records/lost/violations")
+    rows = []
+    for lv in sweep["levels"]:
+        lk = lv["lost"] if lv.get("lost_of_kind") is None else lv["lost_of_kind"]
+        rec = "%d/%d/%d %s" % (lv["records"], lk, lv["violations"], lv["accounting"])
+        if lk != lv["lost"]:
+            rec += " (lost, all kinds: %d)" % lv["lost"]
+        rows.append(("%d" % lv["workloads"], "%.0f" % lv["caused_per_s"],
+                     "%.0f" % lv["delivered_per_s"],
+                     "-" if lv["agent_cpu_sched_s"] is None
+                     else "%.0f%%" % (100 * lv["agent_cpu_sched_s"] / lv["secs"]),
+                     "-" if lv["agent_us_per_record"] is None
+                     else "%.2f us" % lv["agent_us_per_record"],
+                     rec))
+    widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
+    out = ["saturation sweep (open-every-match, k workloads in parallel, one agent)"]
+    for r in [hdr] + rows:
+        out.append("  ".join(v.ljust(widths[i]) for i, v in enumerate(r)).rstrip())
+    return "\n".join(out)
 
 
 def targets(results):
@@ -611,6 +854,13 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0,
                     help="seconds per workload run (default 2)")
     ap.add_argument("--cases", help="comma-separated subset of the cases")
+    ap.add_argument("--agent-arg", action="append", default=[], metavar="ARG",
+                    help="pass ARG to every `custos run` (repeat; e.g. --agent-arg=--ring-size=4M)")
+    ap.add_argument("--no-bpf-stats", dest="bpf_stats", action="store_false",
+                    help="skip the per-case profile run with kernel.bpf_stats_enabled")
+    ap.add_argument("--sweep", default="1,2,4",
+                    help="saturation sweep: numbers of parallel open workloads, each level "
+                         "one agent run with every open matching (default 1,2,4; '' skips)")
     ap.add_argument("--auditd", action="store_true",
                     help="also run auditd with equivalent rules, side by side")
     args = ap.parse_args()
@@ -618,6 +868,12 @@ def main():
         sys.exit("bench: needs root (the agent loads BPF programs)")
     if args.pairs < 1:
         sys.exit("bench: --pairs must be >= 1")
+    try:
+        args.sweep = [int(x) for x in args.sweep.split(",") if x.strip()]
+    except ValueError:
+        sys.exit("bench: --sweep takes numbers, e.g. 1,2,4")
+    if any(k < 1 for k in args.sweep):
+        sys.exit("bench: --sweep levels must be >= 1")
     for b in (args.agent, args.workload):
         if not os.access(b, os.X_OK):
             sys.exit("bench: %s missing (make bench builds it)" % b)
@@ -639,9 +895,15 @@ def main():
                 results.append({"name": case["name"], "mode": case["mode"], "skipped": why})
                 continue
             pairs = run_case(args, case, tmp)
-            results.append({"name": case["name"], "mode": case["mode"],
-                            "match_rule": case["rule"], "pairs": pairs,
-                            "summary": summarize(case, pairs)})
+            res = {"name": case["name"], "mode": case["mode"],
+                   "match_rule": case["rule"], "pairs": pairs,
+                   "summary": summarize(case, pairs)}
+            if args.bpf_stats:
+                res["bpf_profile"] = profile_run(args, case, tmp)
+            results.append(res)
+        sweep = None
+        if args.sweep:
+            sweep = run_sweep(args, tmp)
         if args.auditd:
             got, why = audit_cases(args, tmp)
             if why:
@@ -675,6 +937,7 @@ def main():
         "pairs": args.pairs,
         "seconds_per_run": args.seconds,
         "cases": results,
+        "sweep": sweep,
         "targets": targets(results),
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -689,6 +952,12 @@ def main():
         print("other monitors running at start: %s" % " ".join(others))
     print(table(results))
     print()
+    if any(r.get("bpf_profile") for r in results):
+        print(bpf_table(results))
+        print()
+    if sweep:
+        print(sweep_table(sweep))
+        print()
     tg = doc["targets"]
     w0 = max(len(t["target"]) for t in tg)
     w1 = max(len(t["goal"]) for t in tg)

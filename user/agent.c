@@ -107,8 +107,10 @@ static void emit_loss(struct agent *a, uint64_t lost, const char *where)
  * write) says so in its stats; each new count becomes a loss record with
  * where "sink:NAME", which the other sinks carry.
  */
-static void report_sink_loss(struct agent *a)
+static int report_sink_loss(struct agent *a)
 {
+	int emitted = 0;
+
 	for (size_t i = 0; i < a->n_sinks; i++) {
 		struct sink_stats st;
 		char where[300];
@@ -123,7 +125,9 @@ static void report_sink_loss(struct agent *a)
 		log_warn("agent: output %s lost %llu records", sink_name(a->sinks[i]),
 			 (unsigned long long)lost);
 		emit_loss(a, lost, where);
+		emitted++;
 	}
+	return emitted;
 }
 
 /* SIGUSR1: one log line per sink with its counters. */
@@ -141,9 +145,14 @@ static void log_sink_status(struct agent *a)
 	}
 }
 
+/* Sinks gather lines until flushed: flush, then report what a flush could
+ * not write, and flush that report too. */
 static void flush_sinks(struct agent *a)
 {
-	report_sink_loss(a);
+	for (size_t i = 0; i < a->n_sinks; i++)
+		sink_flush(a->sinks[i]);
+	if (!report_sink_loss(a))
+		return;
 	for (size_t i = 0; i < a->n_sinks; i++)
 		sink_flush(a->sinks[i]);
 }

@@ -353,6 +353,44 @@ static int add_fallback(struct keys *k, const struct ff_pattern *p)
 	return -EINVAL;
 }
 
+static void bloom_set(__u64 *bloom, __u32 bit)
+{
+	bloom[bit / 64] |= 1ull << (bit % 64);
+}
+
+/* The bloom bit of a watched name (filter_maps.h: for a name longer than
+ * FILE_SUFFIX_MAX, the first byte is the one FILE_SUFFIX_MAX from the end). */
+static __u32 name_bloom_bit(const char *name)
+{
+	size_t n = strlen(name);
+	size_t a = n > FILE_SUFFIX_MAX ? n - FILE_SUFFIX_MAX : 0;
+
+	return file_bloom_name((__u32)n, (__u8)name[a], (__u8)name[n - 1]);
+}
+
+/* The length masks and bloom bits of file_cfg for the collected keys. */
+static void set_blooms(struct keys *k)
+{
+	for (size_t i = 0; i < k->n_names; i++) {
+		k->cfg.name_lens |= 1u << strlen(k->names[i].name);
+		bloom_set(k->cfg.name_bloom, name_bloom_bit(k->names[i].name));
+	}
+	for (size_t i = 0; i < k->n_dirnames; i++) {
+		k->cfg.dirname_lens |= 1u << strlen(k->dirnames[i].name);
+		bloom_set(k->cfg.dirname_bloom, name_bloom_bit(k->dirnames[i].name));
+	}
+	for (size_t i = 0; i < k->n_sufs; i++) {
+		const struct file_suffix_key *sk = &k->sufs[i];
+
+		bloom_set(k->cfg.suffix_bloom,
+			  file_bloom_name(sk->len, (__u8)sk->s[0], (__u8)sk->s[sk->len - 1]));
+	}
+	for (size_t i = 0; i < k->n_ids; i++) {
+		k->cfg.dev_bloom |= 1ull << file_bloom_dev(k->ids[i].dev);
+		bloom_set(k->cfg.ident_bloom, file_bloom_ident(k->ids[i].dev, k->ids[i].ino));
+	}
+}
+
 static int build_keys(const struct file_filter *f, struct keys *k, char *err, size_t errlen)
 {
 	int rc;
@@ -415,6 +453,7 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 	k->cfg.any_ids = k->n_ids > 0;
 	k->cfg.any_names = k->n_names > 0;
 	k->cfg.any_dirnames = k->n_dirnames > 0;
+	set_blooms(k);
 	return 0;
 }
 
@@ -489,6 +528,15 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 	both.any_names = old.any_names | k.cfg.any_names;
 	both.any_dirnames = old.any_dirnames | k.cfg.any_dirnames;
 	both.pad = 0;
+	both.name_lens = old.name_lens | k.cfg.name_lens;
+	both.dirname_lens = old.dirname_lens | k.cfg.dirname_lens;
+	both.dev_bloom = old.dev_bloom | k.cfg.dev_bloom;
+	for (int i = 0; i < FILE_BLOOM_WORDS; i++) {
+		both.name_bloom[i] = old.name_bloom[i] | k.cfg.name_bloom[i];
+		both.dirname_bloom[i] = old.dirname_bloom[i] | k.cfg.dirname_bloom[i];
+		both.suffix_bloom[i] = old.suffix_bloom[i] | k.cfg.suffix_bloom[i];
+		both.ident_bloom[i] = old.ident_bloom[i] | k.cfg.ident_bloom[i];
+	}
 	if (bpf_map_update_elem(cfg_fd, &zero, &both, BPF_ANY)) {
 		rc = -errno;
 		snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(-rc));

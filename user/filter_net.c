@@ -149,6 +149,23 @@ static int same_prefix(const struct dest_pat *a, const struct dest_pat *b)
 	       memcmp(a->addr, b->addr, 16) == 0;
 }
 
+/*
+ * The rule slots that the condition slots in `unless` suppress for every
+ * process and protocol: conditions of dest alone (filter_maps.h, the fast
+ * path).
+ */
+static uint64_t quiet_rules(const struct net_conf *c, size_t n_slots, uint64_t unless)
+{
+	uint64_t dest_only = c->cond_valid & c->cond_need_dest & ~c->cond_need_exe &
+			     c->cond_tcp & c->cond_udp & unless;
+	uint64_t quiet = 0;
+
+	for (size_t i = 0; i < n_slots; i++)
+		if (c->rule_conds[i] & dest_only)
+			quiet |= 1ULL << i;
+	return quiet;
+}
+
 static int build_dests(struct items *it, struct net_compiled *out, struct rule_diags *diags)
 {
 	out->dkeys = calloc(it->n ? it->n : 1, sizeof(*out->dkeys));
@@ -197,6 +214,8 @@ static int build_dests(struct items *it, struct net_compiled *out, struct rule_d
 			val->r[k].when |= c->when;
 			val->r[k].unless |= c->unless;
 		}
+		for (uint32_t k = 0; k < val->n; k++)
+			val->r[k].quiet = quiet_rules(&out->conf, out->n_slots, val->r[k].unless);
 		out->n_dest++;
 	}
 	return 0;

@@ -235,34 +235,86 @@ static int run(const char *pat, const struct gtok *t, size_t nt,
 	return bs_has(cur, nt);
 }
 
-static int literal_eq(const char *pat, size_t plen, const char *s, size_t slen,
-		      int nul_as_space)
+/* Byte k of the subject as patterns see it (a NUL as a space when asked). */
+static inline int subj(const char *s, size_t k, int nul_as_space)
 {
-	size_t i;
+	return s[k] == '\0' && nul_as_space ? ' ' : (unsigned char)s[k];
+}
 
-	if (plen != slen)
-		return 0;
-	if (!nul_as_space)
-		return memcmp(pat, s, slen) == 0;
-	for (i = 0; i < slen; i++)
-		if (pat[i] != (s[i] == '\0' ? ' ' : s[i]))
+static int is_special(int c)
+{
+	return c == '*' || c == '?' || c == '[' || c == '\\';
+}
+
+void glob_ends_of(const char *pat, struct glob_ends *e)
+{
+	size_t i = 0, last;
+
+	while (pat[i] != '\0' && !is_special((unsigned char)pat[i]))
+		i++;
+	e->plen = (uint32_t)(i + strlen(pat + i));
+	e->literal = pat[i] == '\0';
+	e->pre = (uint32_t)i;
+	e->tail = 0;
+	e->dstar_end = 0;
+	if (e->literal)
+		return;
+	e->dstar_end = star_run(pat, i) >= 2 && pat[i + star_run(pat, i)] == '\0';
+	/* "a/" + "**" matches "a": that '/' need not be there */
+	if (i > 0 && pat[i - 1] == '/' && pat[i] == '*' && pat[i + 1] == '*')
+		e->pre--;
+	for (last = e->plen; last > i; last--) {
+		int c = (unsigned char)pat[last - 1];
+
+		if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
+			break;
+	}
+	if (last > i && (pat[last - 1] == '*' || pat[last - 1] == '?')) {
+		/* "STARSTAR/" + "b" matches "b": that '/' need not be there either */
+		if (pat[last] == '/')
+			last++;
+		e->tail = (uint32_t)(e->plen - last);
+	}
+}
+
+/* s[from..from+n) equals lit[0..n) (a NUL of s as a space when asked). */
+static int part_eq(const char *lit, const char *s, size_t from, size_t n, int nul_as_space)
+{
+	if (!nul_as_space)	/* most patterns differ in the first byte or two */
+		return !n || (lit[0] == s[from] && memcmp(lit, s + from, n) == 0);
+	for (size_t k = 0; k < n; k++)
+		if ((unsigned char)lit[k] != subj(s, from + k, nul_as_space))
 			return 0;
 	return 1;
 }
 
-static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
+static int match_ends(const char *pat, const struct glob_ends *e, const char *s, size_t slen,
+		      int nul_as_space)
 {
 	struct gtok tstack[GLOB_STACK_TOKENS], *t = tstack;
 	uint64_t bstack[2][GLOB_STACK_TOKENS / 64 + 1], *b0 = bstack[0],
 		 *b1 = bstack[1];
-	size_t plen, nt, nw;
+	size_t plen = e->plen, nt, nw;
 	int r;
 
 	if (!pat || (!s && slen))
 		return 0;
-	plen = strlen(pat);
-	if (!glob_has_wildcard(pat))
-		return literal_eq(pat, plen, s, slen, nul_as_space);
+	/*
+	 * Cheap necessary conditions before the automaton: a literal pattern is
+	 * compared whole; otherwise the literal start and end must be there.
+	 */
+	if (e->literal)
+		return slen == plen && part_eq(pat, s, 0, plen, nul_as_space);
+	if (e->pre > slen || !part_eq(pat, s, 0, e->pre, nul_as_space))
+		return 0;
+	/* "P" + "**": "**" takes any rest, and "P/" + "**" also matches P
+	 * without its slash (e->pre stops short of it) */
+	if (e->dstar_end)
+		return e->pre == plen - star_run(pat, e->pre) || slen == e->pre ||
+		       subj(s, e->pre, nul_as_space) == '/';
+	if (e->tail > slen ||
+	    !part_eq(pat + plen - e->tail, s, slen - e->tail, e->tail, nul_as_space))
+		return 0;
 	if (plen > GLOB_STACK_TOKENS) {
 		/* rare: a very long pattern; allocation failure means no match */
 		nw = (plen + 1 + 63) / 64;
@@ -277,6 +329,22 @@ static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
 	if (t != tstack)
 		free(t);
 	return r;
+}
+
+static int match(const char *pat, const char *s, size_t slen, int nul_as_space)
+{
+	struct glob_ends e;
+
+	if (!pat)
+		return 0;
+	glob_ends_of(pat, &e);
+	return match_ends(pat, &e, s, slen, nul_as_space);
+}
+
+int glob_match_ends(const char *pat, const struct glob_ends *e, const char *s, size_t slen,
+		    int nul_as_space)
+{
+	return match_ends(pat, e, s, slen, nul_as_space);
 }
 
 int glob_match(const char *pat, const char *s, size_t slen)

@@ -137,6 +137,15 @@ void json_escape_bytes(struct sbuf *out, const char *s, size_t n)
 	sbuf_addc(out, '"');
 }
 
+/* v as exactly n decimal digits, zero-padded (v < 10^n). */
+static void put_digits(char *p, unsigned v, int n)
+{
+	while (n--) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 int json_format_time(char *buf, size_t size, uint64_t ns)
 {
 	time_t secs = (time_t)(ns / 1000000000u);
@@ -153,13 +162,32 @@ int json_format_time(char *buf, size_t size, uint64_t ns)
 		buf[0] = '\0';
 		return -EOVERFLOW;
 	}
-	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		     tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
-		return -ENOSPC;
+	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+		n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			     tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
+		if (n < 0 || (size_t)n >= size) {
+			buf[0] = '\0';
+			return -ENOSPC;
+		}
+		return 0;
 	}
+	/* the common case by hand (every record has a time): same bytes */
+	put_digits(buf, (unsigned)(tm.tm_year + 1900), 4);
+	buf[4] = '-';
+	put_digits(buf + 5, (unsigned)tm.tm_mon + 1, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, (unsigned)tm.tm_mday, 2);
+	buf[10] = 'T';
+	put_digits(buf + 11, (unsigned)tm.tm_hour, 2);
+	buf[13] = ':';
+	put_digits(buf + 14, (unsigned)tm.tm_min, 2);
+	buf[16] = ':';
+	put_digits(buf + 17, (unsigned)tm.tm_sec, 2);
+	buf[19] = '.';
+	put_digits(buf + 20, nsec, 9);
+	buf[29] = 'Z';
+	buf[30] = '\0';
 	return 0;
 }
 
@@ -299,9 +327,16 @@ static void add_exe_args(struct sbuf *out, const struct cev_str *exe,
 
 static void add_process(struct sbuf *out, const struct cev_process *pr)
 {
-	sbuf_addf(out, "\"process\":{\"pid\":%" PRIu32 ",\"tid\":%" PRIu32
-		  ",\"ppid\":%" PRIu32 ",\"uid\":%" PRIu32 ",",
-		  pr->pid, pr->tid, pr->ppid, pr->uid);
+	/* no printf on the hot path: the agent renders every record */
+	sbuf_adds(out, "\"process\":{\"pid\":");
+	sbuf_addu(out, pr->pid);
+	sbuf_adds(out, ",\"tid\":");
+	sbuf_addu(out, pr->tid);
+	sbuf_adds(out, ",\"ppid\":");
+	sbuf_addu(out, pr->ppid);
+	sbuf_adds(out, ",\"uid\":");
+	sbuf_addu(out, pr->uid);
+	sbuf_addc(out, ',');
 	add_key(out, "user");
 	add_cstr(out, pr->user);
 	sbuf_addc(out, ',');
@@ -325,7 +360,9 @@ static void add_lineage(struct sbuf *out, const struct cev_event *ev)
 	uint32_t i;
 
 	if (ev->has_parent) {
-		sbuf_addf(out, ",\"parent\":{\"pid\":%" PRIu32 ",", ev->parent.pid);
+		sbuf_adds(out, ",\"parent\":{\"pid\":");
+		sbuf_addu(out, ev->parent.pid);
+		sbuf_addc(out, ',');
 		add_exe_args(out, &ev->parent.exe, &ev->parent.args);
 		sbuf_addc(out, '}');
 	}
@@ -444,11 +481,16 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 	if (err)
 		return err;
 
-	sbuf_addf(out, "{\"schema\":\"" JSON_SCHEMA "\",\"time\":\"%s\",\"seq\":%" PRIu64 ",",
-		  when, meta->seq);
+	sbuf_adds(out, "{\"schema\":\"" JSON_SCHEMA "\",\"time\":\"");
+	sbuf_adds(out, when);
+	sbuf_adds(out, "\",\"seq\":");
+	sbuf_addu(out, meta->seq);
+	sbuf_addc(out, ',');
 	add_key(out, "host");
 	add_cstr(out, meta->host);
-	sbuf_addf(out, ",\"kind\":\"%s\",", kind);
+	sbuf_adds(out, ",\"kind\":\"");
+	sbuf_adds(out, kind);
+	sbuf_adds(out, "\",");
 
 	if (ev->kind == CEV_LOSS) {
 		if (meta->policy) {

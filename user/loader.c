@@ -340,7 +340,10 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 		return rc;
 	}
 	skel->rodata->self_tgid = o->self_tgid;
-	skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	/* a batch bigger than a quarter of the ring would leave a small ring to
+	 * the poll timeout alone (and lose records at rates it could carry) */
+	skel->rodata->wakeup_bytes = o->wakeup_bytes < o->ring_bytes / 4 ? o->wakeup_bytes
+									   : o->ring_bytes / 4;
 	rc = bpf_map__set_max_entries(skel->maps.events, o->ring_bytes);
 	if (rc) {
 		snprintf(err, errlen, "loader: ring size %u is not a power-of-two multiple of "

@@ -150,7 +150,7 @@ static int cmd_run(int argc, char **argv)
 	};
 	const char *rules[MAX_LIST], *outputs[MAX_LIST];
 	struct agent_opts ao = {
-		.ring_bytes = 16u << 20,
+		.ring_bytes = 8u << 20,
 		.wakeup_bytes = 256u << 10,
 		.poll_ms = 10,
 	};

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "glob.h"
 
 enum rule_on {
 	RULE_ON_FILE = CEV_FILE,
@@ -88,6 +89,11 @@ struct cond_field {
 	int present;
 	size_t n;
 	char **globs;		/* exe comm parent_exe ancestor_exe cgroup path args */
+	struct glob_ends *ends;	/* globs[i]'s literal start and end (glob.h); NULL: none */
+	uint32_t *by_last;	/* NULL, or the globs grouped by the last byte a subject must
+				 * have (rules_compile.c, index_by_last): by_last[b] ..
+				 * by_last[b + 1] index by_last + 258 for byte b; group 256
+				 * holds the globs that end in a wildcard */
 	uint32_t *uids;		/* uid */
 	struct dest_pat *dests;	/* dest */
 	uint32_t mask;		/* access: CEV_ACC_*; proto: 1<<IPPROTO_TCP | 1<<IPPROTO_UDP */

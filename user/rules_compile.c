@@ -424,6 +424,45 @@ static int parse_uid(struct loader *L, const struct ynode *v, uint32_t *uid)
 	return 0;
 }
 
+/*
+ * For a field with many globs (the shipped secret-file lists have ~80),
+ * group them by the last byte of their literal end, so that the matcher
+ * tries only the group of the subject's last byte and the globs that end
+ * in a wildcard.  Not for `args` (its NULs read as spaces).
+ */
+#define INDEX_MIN_GLOBS 8
+
+static void index_by_last(struct arena *a, struct cond_field *cf)
+{
+	uint32_t *ix, *order, fill[257];
+
+	ix = arena_alloc(a, (258 + cf->n) * sizeof(*ix));
+	if (!ix)
+		return;
+	order = ix + 258;
+	for (size_t k = 0; k < cf->n; k++) {
+		const struct glob_ends *e = &cf->ends[k];
+		unsigned b = e->literal || e->tail ? (unsigned char)cf->globs[k][e->plen - 1] : 256;
+
+		if (e->plen == 0)
+			b = 256;
+		ix[b + 1]++;
+	}
+	for (unsigned b = 0; b < 257; b++) {
+		ix[b + 1] += ix[b];
+		fill[b] = ix[b];
+	}
+	for (size_t k = 0; k < cf->n; k++) {
+		const struct glob_ends *e = &cf->ends[k];
+		unsigned b = e->literal || e->tail ? (unsigned char)cf->globs[k][e->plen - 1] : 256;
+
+		if (e->plen == 0)
+			b = 256;
+		order[fill[b]++] = (uint32_t)k;
+	}
+	cf->by_last = ix;
+}
+
 static int is_glob_field(enum rule_field f)
 {
 	return f == F_EXE || f == F_COMM || f == F_PARENT_EXE ||
@@ -447,8 +486,8 @@ static void compile_value(struct loader *L, struct cond_field *cf,
 		else if (glob_validate(v->s, &reason) < 0)
 			ERR(L, v, "%s pattern '%s' is invalid: %s", name, v->s,
 			    reason);
-		else
-			cf->globs[k] = arena_strdup(a, v->s);
+		else if ((cf->globs[k] = arena_strdup(a, v->s)) != NULL)
+			glob_ends_of(cf->globs[k], &cf->ends[k]);
 		return;
 	}
 	switch (f) {
@@ -494,8 +533,10 @@ static void compile_field(struct loader *L, struct cond_field *cf,
 		free(vals.v);
 		return;	/* an empty value list never holds */
 	}
-	if (is_glob_field(f))
+	if (is_glob_field(f)) {
 		cf->globs = arena_alloc(a, vals.n * sizeof(*cf->globs));
+		cf->ends = arena_alloc(a, vals.n * sizeof(*cf->ends));
+	}
 	else if (f == F_UID)
 		cf->uids = arena_alloc(a, vals.n * sizeof(*cf->uids));
 	else if (f == F_DEST)
@@ -508,6 +549,12 @@ static void compile_field(struct loader *L, struct cond_field *cf,
 	for (k = 0; k < vals.n; k++)
 		compile_value(L, cf, f, k, vals.v[k]);
 	free(vals.v);
+	if (is_glob_field(f) && f != F_ARGS && cf->n >= INDEX_MIN_GLOBS && !L->set->a.err) {
+		for (k = 0; k < cf->n; k++)
+			if (!cf->globs[k])
+				return;	/* an invalid glob: the load fails anyway */
+		index_by_last(a, cf);
+	}
 }
 
 static const char *field_home(enum rule_field f)

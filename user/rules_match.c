@@ -12,12 +12,32 @@
 
 #include "glob.h"
 
+static int glob_k(const struct cond_field *cf, size_t k, const char *s, size_t len)
+{
+	return glob_match_ends(cf->globs[k], &cf->ends[k], s, len, 0);
+}
+
 static int any_glob(const struct cond_field *cf, const char *s, size_t len)
 {
 	size_t i;
 
+	if (cf->by_last) {
+		/* only the globs whose literal end fits the last byte, and those
+		 * that end in a wildcard */
+		const uint32_t *ix = cf->by_last, *order = cf->by_last + 258;
+		unsigned b = len ? (unsigned char)s[len - 1] : 256;
+
+		for (i = ix[256]; i < ix[257]; i++)
+			if (glob_k(cf, order[i], s, len))
+				return 1;
+		for (i = ix[b]; b < 256 && i < ix[b + 1]; i++)
+			if (glob_k(cf, order[i], s, len))
+				return 1;
+		return 0;
+	}
 	for (i = 0; i < cf->n; i++)
-		if (glob_match(cf->globs[i], s, len))
+		if (cf->ends ? glob_match_ends(cf->globs[i], &cf->ends[i], s, len, 0)
+			     : glob_match(cf->globs[i], s, len))
 			return 1;
 	return 0;
 }
@@ -46,7 +66,8 @@ static int any_args(const struct cond_field *cf, const struct cev_args *a)
 	if (len && a->buf[len - 1] == '\0')
 		len--;
 	for (i = 0; i < cf->n; i++)
-		if (glob_match_nul_as_space(cf->globs[i], a->buf, len))
+		if (cf->ends ? glob_match_ends(cf->globs[i], &cf->ends[i], a->buf, len, 1)
+			     : glob_match_nul_as_space(cf->globs[i], a->buf, len))
 			return 1;
 	return 0;
 }

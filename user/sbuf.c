@@ -43,7 +43,7 @@ int sbuf_reserve(struct sbuf *b, size_t extra)
 	return 0;
 }
 
-void sbuf_add(struct sbuf *b, const void *p, size_t n)
+void sbuf_add_slow(struct sbuf *b, const void *p, size_t n)
 {
 	if (sbuf_reserve(b, n))
 		return;
@@ -51,16 +51,24 @@ void sbuf_add(struct sbuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-void sbuf_addc(struct sbuf *b, char c)
+void sbuf_addc_slow(struct sbuf *b, char c)
 {
 	if (sbuf_reserve(b, 1))
 		return;
 	b->p[b->len++] = c;
 }
 
-void sbuf_adds(struct sbuf *b, const char *s)
+
+void sbuf_addu(struct sbuf *b, uint64_t v)
 {
-	sbuf_add(b, s, strlen(s));
+	char d[20];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sbuf_add(b, d + i, sizeof(d) - i);
 }
 
 void sbuf_vaddf(struct sbuf *b, const char *fmt, va_list ap)

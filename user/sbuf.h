@@ -9,6 +9,8 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 struct sbuf {
 	char *p;
@@ -22,9 +24,36 @@ struct sbuf {
 void sbuf_free(struct sbuf *b);
 void sbuf_reset(struct sbuf *b);			/* len = 0, err = 0, keeps memory */
 int sbuf_reserve(struct sbuf *b, size_t extra);
-void sbuf_add(struct sbuf *b, const void *p, size_t n);
-void sbuf_addc(struct sbuf *b, char c);
-void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_add_slow(struct sbuf *b, const void *p, size_t n);	/* grows, then appends */
+void sbuf_addc_slow(struct sbuf *b, char c);
+
+/* Appends are inline while there is room (the record renderers append a few
+ * hundred times per record); the slow path grows the buffer.  A NUL's room
+ * is always kept, as sbuf_reserve() does. */
+static inline void sbuf_add(struct sbuf *b, const void *p, size_t n)
+{
+	if (!b->err && b->len + n < b->cap) {
+		memcpy(b->p + b->len, p, n);
+		b->len += n;
+		return;
+	}
+	sbuf_add_slow(b, p, n);
+}
+
+static inline void sbuf_addc(struct sbuf *b, char c)
+{
+	if (!b->err && b->len + 1 < b->cap) {
+		b->p[b->len++] = c;
+		return;
+	}
+	sbuf_addc_slow(b, c);
+}
+
+static inline void sbuf_adds(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+void sbuf_addu(struct sbuf *b, uint64_t v);		/* decimal, as printf's %llu */
 void sbuf_addf(struct sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sbuf_vaddf(struct sbuf *b, const char *fmt, va_list ap);

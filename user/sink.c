@@ -115,7 +115,13 @@ static const struct sink_ops stdout_ops = {
 	.close = stdout_close,
 };
 
-/* --- jsonl:PATH: one write(2) per line, O_APPEND ------------------------------ */
+/* --- jsonl:PATH: lines gathered, one write(2) per flush, O_APPEND --------------- */
+/*
+ * The agent flushes after each poll round of the ring buffer, so a burst
+ * costs one write(2) per JSONL_BUF_MAX bytes instead of one per line; every
+ * write holds whole lines only (concurrent O_APPEND writers never tear one).
+ */
+#define JSONL_BUF_MAX (64 * 1024)
 
 #define JSONL_OPEN_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
 #define JSONL_MODE 0600
@@ -134,6 +140,8 @@ struct jsonl_priv {
 	uint64_t max_size;
 	unsigned keep;
 	uint64_t size;		/* bytes in the current file */
+	struct sbuf buf;	/* lines not written yet */
+	uint64_t pending;	/* lines in buf */
 	pthread_t gz;		/* compresses PATH.1 into PATH.1.gz */
 	int gz_running;
 };
@@ -232,6 +240,27 @@ static int jsonl_rotate(struct sink *s)
 	return 0;	/* PATH.1 stays uncompressed */
 }
 
+static int jsonl_flush(struct sink *s)
+{
+	struct jsonl_priv *jp = s->priv;
+	int err;
+
+	if (!jp->buf.len)
+		return 0;
+	err = fd_write_all(jp->fd, jp->buf.p, jp->buf.len);
+	if (err) {
+		s->stats.errors++;
+		s->stats.lines_lost += jp->pending;
+	} else {
+		jp->size += jp->buf.len;
+		s->stats.lines_written += jp->pending;
+		s->stats.bytes += jp->buf.len;
+	}
+	sbuf_reset(&jp->buf);
+	jp->pending = 0;
+	return err;
+}
+
 static int jsonl_write(struct sink *s, const char *rec, size_t len)
 {
 	struct jsonl_priv *jp = s->priv;
@@ -239,25 +268,32 @@ static int jsonl_write(struct sink *s, const char *rec, size_t len)
 
 	if (err)
 		return err;
-	if (jp->max_size && jp->size && jp->size + len > jp->max_size &&
-	    jsonl_rotate(s))
-		s->stats.errors++;	/* keep writing to the file we have */
-	err = fd_write_all(jp->fd, rec, len);
-	if (!err)
-		jp->size += len;
-	if (err) {
-		s->stats.errors++;
-		s->stats.lines_lost++;
-		return err;
+	if (jp->max_size && jp->size + jp->buf.len && jp->size + jp->buf.len + len > jp->max_size) {
+		/* rotation happens between lines: what is gathered goes to the old file */
+		jsonl_flush(s);
+		if (jsonl_rotate(s))
+			s->stats.errors++;	/* keep writing to the file we have */
 	}
-	s->stats.lines_written++;
-	s->stats.bytes += len;
+	sbuf_add(&jp->buf, rec, len);
+	if (sbuf_err(&jp->buf)) {
+		/* cannot grow: put out what is gathered, then this line directly */
+		jp->buf.err = 0;
+		jsonl_flush(s);
+		err = fd_write_all(jp->fd, rec, len);
+		if (err) {
+			s->stats.errors++;
+			s->stats.lines_lost++;
+			return err;
+		}
+		jp->size += len;
+		s->stats.lines_written++;
+		s->stats.bytes += len;
+		return 0;
+	}
+	jp->pending++;
+	if (jp->buf.len >= JSONL_BUF_MAX)
+		return jsonl_flush(s);
 	return 0;
-}
-
-static int jsonl_flush(struct sink *s)
-{
-	return 0;	/* nothing is buffered in userspace */
 }
 
 static int jsonl_reopen(struct sink *s)
@@ -265,6 +301,7 @@ static int jsonl_reopen(struct sink *s)
 	struct jsonl_priv *jp = s->priv;
 	int fd;
 
+	jsonl_flush(s);	/* what was gathered belongs to the old file */
 	fd = open(jp->path, JSONL_OPEN_FLAGS, JSONL_MODE);
 	if (fd < 0) {
 		/* keep writing to the old file rather than nowhere */
@@ -284,9 +321,11 @@ static int jsonl_close(struct sink *s)
 
 	if (!jp)
 		return 0;
+	err = jsonl_flush(s);
 	gz_wait(jp);
-	if (close(jp->fd) && errno != EINTR)
+	if (close(jp->fd) && errno != EINTR && !err)
 		err = -errno;
+	sbuf_free(&jp->buf);
 	free(jp->path);
 	free(jp);
 	s->priv = NULL;

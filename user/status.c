@@ -38,6 +38,10 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_NET_BLOCK] = "net_blocked",
 	[STAT_PATH_TRUNC] = "path_truncated",
 	[STAT_EXEC_BLOCK] = "exec_blocked",
+	[STAT_DROPS_EXEC] = "ring_drops_exec",
+	[STAT_DROPS_FILE] = "ring_drops_file",
+	[STAT_DROPS_CONNECT] = "ring_drops_connect",
+	[STAT_DROPS_PROC] = "ring_drops_process",
 };
 
 static uint64_t now_ns(clockid_t id)

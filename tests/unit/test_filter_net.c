@@ -44,12 +44,15 @@ static int fake_resolve(const char *glob, struct net_exe_key *keys, size_t max, 
 	return 0;
 }
 
+/* Whether the last kernel_eval() returned on net.bpf.c's fast path. */
+static int fast_path_taken;
+
 /* What net.bpf.c computes: the flagged rule slots for one call. */
 static uint64_t kernel_eval(const struct net_compiled *c, int family, const char *addr,
 			    uint16_t port, int proto, const struct net_exe_key *exe)
 {
 	uint8_t a[16] = { 0 };
-	uint64_t when = 0, unless = 0, flagged, holds, exe_bits = 0, suppress = 0;
+	uint64_t when = 0, unless = 0, quiet = 0, flagged, holds, exe_bits = 0, suppress = 0;
 	int fams[2], nf = 0;
 
 	assert_int_equal(inet_pton(family, addr, a), 1);
@@ -78,6 +81,7 @@ static uint64_t kernel_eval(const struct net_compiled *c, int family, const char
 			if (port >= best->r[i].lo && port <= best->r[i].hi) {
 				when |= best->r[i].when;
 				unless |= best->r[i].unless;
+				quiet |= best->r[i].quiet;
 			}
 		}
 	}
@@ -92,6 +96,10 @@ static uint64_t kernel_eval(const struct net_compiled *c, int family, const char
 	for (int i = 0; i < NET_MAX_RULES; i++)
 		if (holds & c->conf.rule_conds[i])
 			suppress |= 1ULL << i;
+	/* the fast path (nothing flagged but what `quiet` covers) must agree */
+	if (!(flagged & ~quiet))
+		assert_int_equal(flagged & ~suppress, 0);
+	fast_path_taken = !(flagged & ~quiet);
 	return flagged & ~suppress;
 }
 
@@ -174,6 +182,45 @@ static void test_kernel_decision(void **state)
 	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 6, NULL), 7);
 	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 6, &tool), 5);
 	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 17, NULL), 5);
+	net_compiled_free(&c);
+	rule_set_free(rs);
+}
+
+/* An approved destination with only exact rules: one lookup decides. */
+static void test_fast_path(void **state)
+{
+	static const char yaml[] =
+		"custos: 1\n"
+		"rules:\n"
+		"  - id: bypass\n"
+		"    on: connect\n"
+		"    severity: high\n"
+		"    when:\n"
+		"      dest: [\"0.0.0.0/0\", \"::/0\"]\n"
+		"    unless:\n"
+		"      - dest: [127.0.0.0/8, \"::1\"]\n"
+		"      - dest: 10.0.0.0/8\n"
+		"        proto: udp\n"
+		"      - exe: /opt/proxy\n";
+	struct rule_set *rs = load(yaml);
+	struct net_exe_key proxy = { 1, 100 };
+	struct net_compiled c;
+
+	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET, "127.0.0.1", 8080, 6, NULL), 0);
+	assert_true(fast_path_taken);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 53, 17, NULL), 0);
+	assert_true(fast_path_taken);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:127.0.0.1", 80, 6, NULL), 0);
+	assert_true(fast_path_taken);
+	/* a condition with a protocol is not quiet: the full computation runs */
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.1.1", 53, 17, NULL), 0);
+	assert_false(fast_path_taken);
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.1.1", 53, 6, NULL), 1);
+	/* nor is an exe condition */
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 443, 6, &proxy), 0);
+	assert_false(fast_path_taken);
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 443, 6, NULL), 1);
 	net_compiled_free(&c);
 	rule_set_free(rs);
 }
@@ -273,6 +320,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slots_and_masks),
 		cmocka_unit_test(test_kernel_decision),
+		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_families_separate),
 		cmocka_unit_test(test_check_block_rules),
 		cmocka_unit_test(test_check_report_rules_pass),

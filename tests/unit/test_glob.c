@@ -254,6 +254,37 @@ static void test_prefix(void **state)
 	assert_int_equal(glob_has_wildcard("/etc/\\a"), 1);
 }
 
+/* The literal start and end of a pattern are checked before the automaton:
+ * the slash a "**" may swallow must not be demanded by that check. */
+static void test_literal_ends(void **state)
+{
+	(void)state;
+	YES("/srv/evals/**", "/srv/evals");
+	YES("/srv/evals/**", "/srv/evals/x/y");
+	NO("/srv/evals/**", "/srv/eval");
+	NO("/srv/evals/**", "/srv/evalsx");
+	YES("**/.env", ".env");
+	YES("**/.env", "/a/.env");
+	NO("**/.env", "/a/x.env");
+	YES("/a/**/b", "/a/b");
+	YES("/a/**/b", "/a/x/y/b");
+	NO("/a/**/b", "/a/x/yb");
+	YES("**/*.key", "/etc/x.key");
+	YES("**/*.key", ".key");
+	NO("**/*.key", "/etc/x.kez");
+	NO("**/*.key", "key");
+	YES("/a?c/d", "/abc/d");
+	NO("/a?c/d", "/abc/e");
+	YES("/x/*", "/x/");
+	NO("/x/*", "/x");
+	YES("/[ab]/c", "/a/c");		/* a class: only the start is checked */
+	YES("/a/\\*", "/a/*");
+	NO("/a/\\*", "/a/b");
+	assert_int_equal(glob_match_nul_as_space("/bin/sh -c *", "/bin/sh\0-c\0x", 12), 1);
+	assert_int_equal(glob_match_nul_as_space("/bin/* -c x", "/bin/sh\0-c\0x", 12), 1);
+	assert_int_equal(glob_match_nul_as_space("/bin/* -c y", "/bin/sh\0-c\0x", 12), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_pathological),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_literal_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -831,12 +831,53 @@ static void test_digest(void **state)
 			    "928e4856ca2092cbcfe283dd2a5f4001c9a9a3bfb2080b5e893f82b34c856164");
 }
 
+/* A field with many globs is matched through its index by last byte: every
+ * kind of glob must still be found. */
+static void test_many_globs_index(void **state)
+{
+	static const char *const yes[] = {
+		"/root/.aws/credentials", "/home/bob/.aws/credentials", "/x/y/.env",
+		"/srv/evals", "/srv/evals/a/b", "/etc/ssl/private/k", "/a/b.pem", "/a/b.p12",
+		"/tmp/any?", "/q", "/etc/k8s/a.key",
+	};
+	static const char *const no[] = {
+		"/root/.aws/credential", "/x/y/.envx", "/srv/eval", "/etc/ssl/private",
+		"/a/b.pen", "/tmp/any", "", "/etc/k8s/a.kez",
+	};
+	struct rule_set *set;
+	struct cev_event ev;
+
+	(void)state;
+	set = load("custos: 1\n"
+		   "rules:\n"
+		   "  - id: many\n"
+		   "    on: file\n"
+		   "    severity: info\n"
+		   "    when:\n"
+		   "      path: [/root/.aws/credentials, \"/home/*/.aws/credentials\", \"**/.env\",\n"
+		   "             \"/srv/evals/**\", \"/etc/ssl/private/*\", \"**/*.pem\", \"**/*.p12\",\n"
+		   "             \"/tmp/any[?]\", /q, \"/etc/k8s/*.key\"]\n");
+	assert_non_null(set->rules[0].when.f[F_PATH].by_last);
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		ev = file_ev("/bin/cat", yes[i], CEV_ACC_READ);
+		if (strcmp(hits(set, &ev), "many") != 0)
+			fail_msg("%s: not matched", yes[i]);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		ev = file_ev("/bin/cat", no[i], CEV_ACC_READ);
+		if (strcmp(hits(set, &ev), "") != 0)
+			fail_msg("%s: matched", no[i]);
+	}
+	rule_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_path_access),
 		cmocka_unit_test(test_unless_and_disabled),
 		cmocka_unit_test(test_kind_filter),
+		cmocka_unit_test(test_many_globs_index),
 		cmocka_unit_test(test_process_fields),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_dest_v4),
