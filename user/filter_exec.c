@@ -58,37 +58,6 @@ size_t exec_block_rules(const struct rule_set *rs)
 	return n;
 }
 
-static int diag(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int diag(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
-{
-	struct rule_diag *v;
-	char msg[512];
-	va_list ap;
-
-	if (!d)
-		return -EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	v = realloc(d->v, (d->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	d->v = v;
-	v[d->n].file = strdup(r->file ? r->file : "?");
-	v[d->n].msg = strdup(msg);
-	v[d->n].line = r->line;
-	v[d->n].col = r->col > 0 ? r->col : 1;
-	if (!v[d->n].file || !v[d->n].msg) {
-		free(v[d->n].file);
-		free(v[d->n].msg);
-		return -ENOMEM;
-	}
-	d->n++;
-	return -EINVAL;
-}
-
 /* The first field of c the kernel cannot decide (F__COUNT: none); *bad_value
  * is set when it is exe / parent_exe with a value it cannot decide. */
 static enum rule_field kernel_blind(const struct cond *c, const char **bad_value)
@@ -277,19 +246,19 @@ int exec_compile(const struct rule_set *rs, exec_ident_resolve_fn resolve, void 
 		if (f != F__COUNT) {
 			ok = 0;
 			if (value)
-				bad = diag(diags, r, "rule '%s': action block needs a condition the "
+				bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
 					   "kernel decides, but `when.%s` has '%s', which it cannot "
 					   "(it can: an absolute path without wildcards, or '**/NAME')",
 					   r->id, rule_field_name(f), value);
 			else
-				bad = diag(diags, r, "rule '%s': action block needs a condition the "
+				bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
 					   "kernel decides, but `when` uses '%s', which the kernel "
 					   "cannot evaluate (it can: exe, parent_exe, uid)", r->id,
 					   rule_field_name(f));
 		} else if (!r->when.f[F_EXE].present && !r->when.f[F_PARENT_EXE].present &&
 			   !r->when.f[F_UID].present) {
 			ok = 0;
-			bad = diag(diags, r, "rule '%s': action block with none of exe, parent_exe, "
+			bad = rule_diag_add(diags, r, "rule '%s': action block with none of exe, parent_exe, "
 				   "uid in `when` would refuse every exec; name what to refuse",
 				   r->id);
 		}
@@ -298,7 +267,7 @@ int exec_compile(const struct rule_set *rs, exec_ident_resolve_fn resolve, void 
 			if (f == F__COUNT)
 				continue;
 			ok = 0;
-			bad = diag(diags, r, "rule '%s': action block needs every `unless` "
+			bad = rule_diag_add(diags, r, "rule '%s': action block needs every `unless` "
 				   "condition decided in the kernel, but one uses '%s'%s%s%s (the "
 				   "kernel can: exe, parent_exe as an absolute path without "
 				   "wildcards or '**/NAME', uid)", r->id, rule_field_name(f),
@@ -311,7 +280,7 @@ int exec_compile(const struct rule_set *rs, exec_ident_resolve_fn resolve, void 
 		if (!ok)
 			continue;
 		if (out->n_slots == EXEC_MAX_RULES || n_conds + r->n_unless > EXEC_MAX_CONDS) {
-			bad = diag(diags, r, "rule '%s': more than %d exec block rules or %d `unless` "
+			bad = rule_diag_add(diags, r, "rule '%s': more than %d exec block rules or %d `unless` "
 				   "conditions across them; the kernel filter has no more slots",
 				   r->id, EXEC_MAX_RULES, EXEC_MAX_CONDS);
 			if (bad == -ENOMEM)

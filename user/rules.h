@@ -167,6 +167,10 @@ int rule_set_load(const struct rule_source *srcs, size_t n,
 		  const struct rule_load_opts *opts,
 		  struct rule_set **out, struct rule_diags *diags);
 void rule_set_free(struct rule_set *set);
+/* Records a diagnostic at rule r's FILE:LINE:COL (the filter compilers'
+ * refusals); returns -EINVAL, or -ENOMEM when it could not be recorded. */
+int rule_diag_add(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void rule_diags_free(struct rule_diags *diags);
 
 /* Formats one diagnostic as "FILE:LINE:COL: error: MSG" into buf. */

@@ -191,6 +191,34 @@ void diag_list_free(struct diag_list *d)
 	d->oom = 0;
 }
 
+int rule_diag_add(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
+{
+	struct rule_diag *v;
+	char msg[512];
+	va_list ap;
+
+	if (!d)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v = realloc(d->v, (d->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	d->v = v;
+	v[d->n].file = strdup(r->file ? r->file : "?");
+	v[d->n].msg = strdup(msg);
+	v[d->n].line = r->line;
+	v[d->n].col = r->col > 0 ? r->col : 1;
+	if (!v[d->n].file || !v[d->n].msg) {
+		free(v[d->n].file);
+		free(v[d->n].msg);
+		return -ENOMEM;
+	}
+	d->n++;
+	return -EINVAL;
+}
+
 void rule_diags_free(struct rule_diags *diags)
 {
 	size_t i;
