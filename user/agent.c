@@ -562,14 +562,9 @@ static int load_rules(struct agent *a, struct rule_set **out)
 
 static void describe_rules(const struct rule_set *set, char *buf, size_t size)
 {
-	size_t en = 0, per[4] = { 0 };
+	size_t per[4];
+	size_t en = rule_set_enabled(set, per);
 
-	for (size_t i = 0; i < set->n_rules; i++) {
-		if (!set->rules[i].enabled)
-			continue;
-		en++;
-		per[set->rules[i].on & 3]++;
-	}
 	snprintf(buf, size, "%zu rules in force (%zu exec, %zu file, %zu connect; %zu disabled), "
 		 "policy %s", en, per[RULE_ON_EXEC], per[RULE_ON_FILE], per[RULE_ON_CONNECT],
 		 set->n_rules - en, set->digest);

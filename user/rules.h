@@ -167,6 +167,9 @@ int rule_set_load(const struct rule_source *srcs, size_t n,
 		  const struct rule_load_opts *opts,
 		  struct rule_set **out, struct rule_diags *diags);
 void rule_set_free(struct rule_set *set);
+/* Enabled rules of set; per_on[RULE_ON_*] (indexed by `on`, 4 slots) counts
+ * them by kind when not NULL. */
+size_t rule_set_enabled(const struct rule_set *set, size_t per_on[4]);
 /* Records a diagnostic at rule r's FILE:LINE:COL (the filter compilers'
  * refusals); returns -EINVAL, or -ENOMEM when it could not be recorded. */
 int rule_diag_add(struct rule_diags *d, const struct rule *r, const char *fmt, ...)

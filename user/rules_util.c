@@ -191,6 +191,22 @@ void diag_list_free(struct diag_list *d)
 	d->oom = 0;
 }
 
+size_t rule_set_enabled(const struct rule_set *set, size_t per_on[4])
+{
+	size_t n = 0;
+
+	if (per_on)
+		memset(per_on, 0, 4 * sizeof(*per_on));
+	for (size_t i = 0; i < set->n_rules; i++) {
+		if (!set->rules[i].enabled)
+			continue;
+		n++;
+		if (per_on)
+			per_on[set->rules[i].on & 3]++;
+	}
+	return n;
+}
+
 int rule_diag_add(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
 {
 	struct rule_diag *v;

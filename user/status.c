@@ -82,15 +82,6 @@ static void self_usage(struct self_usage *u)
 	fclose(f);
 }
 
-static size_t enabled_rules(const struct rule_set *rs)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < rs->n_rules; i++)
-		n += rs->rules[i].enabled != 0;
-	return n;
-}
-
 static uint64_t lost_total(const struct agent *a)
 {
 	return a->counters.ring_lost;
@@ -104,8 +95,8 @@ static void render_text(struct agent *a, const struct self_usage *u, struct sbuf
 	sbuf_addf(o, "backend:    %s\n", backend_name(a->loader.backend));
 	sbuf_addf(o, "hooks:      %s\n", a->loader.hooks);
 	sbuf_addf(o, "policy:     %s\n", a->rules->digest);
-	sbuf_addf(o, "rules:      %zu in force, %zu disabled\n", enabled_rules(a->rules),
-		  a->rules->n_rules - enabled_rules(a->rules));
+	sbuf_addf(o, "rules:      %zu in force, %zu disabled\n", rule_set_enabled(a->rules, NULL),
+		  a->rules->n_rules - rule_set_enabled(a->rules, NULL));
 	sbuf_addf(o, "records:    %" PRIu64 " from the kernel, %" PRIu64 " malformed\n",
 		  a->counters.records_in, a->counters.records_bad);
 	sbuf_addf(o, "events:     %" PRIu64 " emitted (last seq %" PRIu64 ")\n",
@@ -158,7 +149,7 @@ static void render_json(struct agent *a, const struct self_usage *u, struct sbuf
 	sbuf_adds(o, "],\"policy\":");
 	json_str(o, a->rules->digest);
 	sbuf_addf(o, ",\"rules\":{\"enabled\":%zu,\"disabled\":%zu,\"hits\":{",
-		  enabled_rules(a->rules), a->rules->n_rules - enabled_rules(a->rules));
+		  rule_set_enabled(a->rules, NULL), a->rules->n_rules - rule_set_enabled(a->rules, NULL));
 	for (size_t i = 0; i < a->rules->n_rules; i++) {
 		if (i)
 			sbuf_addc(o, ',');
@@ -230,7 +221,7 @@ static void render_metrics(struct agent *a, const struct self_usage *u, struct s
 	sbuf_addf(o, "custos_start_time_seconds %.3f\n", (double)a->start_real_ns / 1e9);
 	prom_head(o, "custos_rules", "gauge", "Rules loaded, by state.");
 	sbuf_addf(o, "custos_rules{state=\"enabled\"} %zu\ncustos_rules{state=\"disabled\"} %zu\n",
-		  enabled_rules(a->rules), a->rules->n_rules - enabled_rules(a->rules));
+		  rule_set_enabled(a->rules, NULL), a->rules->n_rules - rule_set_enabled(a->rules, NULL));
 	prom_head(o, "custos_events_total", "counter",
 		  "Violation records emitted, by rule and severity (since the rules were loaded).");
 	for (size_t i = 0; i < a->rules->n_rules; i++) {
