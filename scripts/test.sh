@@ -2,7 +2,8 @@
 # Runs the test binaries and prints one closing line "N passed, N failed".
 #   test.sh          unit, end-to-end, package (root), then the kernel matrix (root)
 #   test.sh unit     unit tests and the rule packs' cases (rules/tests/)
-#   test.sh e2e      end-to-end tests only
+#   test.sh e2e      end-to-end tests only (auto backend, then the hook
+#                    families' suites with E2E_FORCED_BACKENDS, default raw)
 #   test.sh pkg      package tests (root: make deb, dpkg -i, run, dpkg -r)
 #   test.sh kernels  the kernel matrix only (scripts/test-kernels.sh)
 # Each binary is a cmocka suite; its own output is shown as it runs.  The
@@ -60,6 +61,15 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		fail=$((fail + 1)); failed+=("e2e (not root)")
 	else
 		for t in build/tests/e2e/test_*; do [ -x "$t" ] && run_suite "$t"; done
+		# the hook families' suites again with weaker backends forced
+		# (E2E_FORCED_BACKENDS, default "raw"; the run above used auto)
+		for b in ${E2E_FORCED_BACKENDS-raw}; do
+			for t in build/tests/e2e/test_exec build/tests/e2e/test_file build/tests/e2e/test_net; do
+				[ -x "$t" ] || continue
+				echo "== backend $b:"
+				CUSTOS_E2E_ARGS="--backend $b" run_suite "$t"
+			done
+		done
 	fi
 fi
 if [ "$what" = all ] || [ "$what" = pkg ]; then
