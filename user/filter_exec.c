@@ -10,7 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "custos.skel.h"
+#include "filter_bits.h"
 #include "filter_net.h"
 #include "filters.h"
 #include "glob.h"
@@ -58,37 +59,6 @@ size_t exec_block_rules(const struct rule_set *rs)
 	return n;
 }
 
-static int diag(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int diag(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
-{
-	struct rule_diag *v;
-	char msg[512];
-	va_list ap;
-
-	if (!d)
-		return -EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	v = realloc(d->v, (d->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	d->v = v;
-	v[d->n].file = strdup(r->file ? r->file : "?");
-	v[d->n].msg = strdup(msg);
-	v[d->n].line = r->line;
-	v[d->n].col = r->col > 0 ? r->col : 1;
-	if (!v[d->n].file || !v[d->n].msg) {
-		free(v[d->n].file);
-		free(v[d->n].msg);
-		return -ENOMEM;
-	}
-	d->n++;
-	return -EINVAL;
-}
-
 /* The first field of c the kernel cannot decide (F__COUNT: none); *bad_value
  * is set when it is exe / parent_exe with a value it cannot decide. */
 static enum rule_field kernel_blind(const struct cond *c, const char **bad_value)
@@ -111,94 +81,37 @@ static enum rule_field kernel_blind(const struct cond *c, const char **bad_value
 	return F__COUNT;
 }
 
-static int grow(void **v, size_t n, size_t *cap, size_t size)
-{
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*v, (*cap ? 2 * *cap : 16) * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = *cap ? 2 * *cap : 16;
-	return 0;
-}
-
 struct caps {
-	size_t ids, ids_v, names, names_v, uids, uids_v, missing;
+	size_t ids[2], names[2], uids[2], missing;
 };
 
-/* The bits of one exe / parent_exe value: which word of exec_bits and which bit. */
-static void set_bits(struct exec_bits *b, int parent, int unless, uint64_t bit)
+/* The word of struct exec_bits for one exe / parent_exe value. */
+static size_t bits_word(int parent, int unless)
 {
-	if (parent)
-		*(unless ? &b->parent_unless : &b->parent_when) |= bit;
-	else
-		*(unless ? &b->exe_unless : &b->exe_when) |= bit;
+	return (parent ? offsetof(struct exec_bits, parent_when) :
+		offsetof(struct exec_bits, exe_when)) / 8 + (unless ? 1 : 0);
 }
 
 static int add_ident(struct exec_compiled *o, struct caps *cp, const struct file_ident *k,
 		     int parent, int unless, uint64_t bit)
 {
-	size_t i;
-
-	for (i = 0; i < o->n_ids; i++)
-		if (o->ikeys[i].dev == k->dev && o->ikeys[i].ino == k->ino)
-			break;
-	if (i == o->n_ids) {
-		if (grow((void **)&o->ikeys, o->n_ids, &cp->ids, sizeof(*o->ikeys)) ||
-		    grow((void **)&o->ivals, o->n_ids, &cp->ids_v, sizeof(*o->ivals)))
-			return -ENOMEM;
-		o->ikeys[i] = *k;
-		memset(&o->ivals[i], 0, sizeof(o->ivals[i]));
-		o->n_ids++;
-	}
-	set_bits(&o->ivals[i], parent, unless, bit);
-	return 0;
+	return filter_bits_set((void **)&o->ikeys, (void **)&o->ivals, &o->n_ids, cp->ids, k,
+			       sizeof(*k), sizeof(*o->ivals), bits_word(parent, unless), bit);
 }
 
 static int add_name(struct exec_compiled *o, struct caps *cp, const struct file_name_key *k,
 		    int parent, int unless, uint64_t bit)
 {
-	size_t i;
-
-	for (i = 0; i < o->n_names; i++)
-		if (memcmp(&o->nkeys[i], k, sizeof(*k)) == 0)
-			break;
-	if (i == o->n_names) {
-		if (grow((void **)&o->nkeys, o->n_names, &cp->names, sizeof(*o->nkeys)) ||
-		    grow((void **)&o->nvals, o->n_names, &cp->names_v, sizeof(*o->nvals)))
-			return -ENOMEM;
-		o->nkeys[i] = *k;
-		memset(&o->nvals[i], 0, sizeof(o->nvals[i]));
-		o->n_names++;
-	}
-	set_bits(&o->nvals[i], parent, unless, bit);
-	return 0;
+	return filter_bits_set((void **)&o->nkeys, (void **)&o->nvals, &o->n_names, cp->names,
+			       k, sizeof(*k), sizeof(*o->nvals), bits_word(parent, unless), bit);
 }
 
 static int add_uid(struct exec_compiled *o, struct caps *cp, uint32_t uid, int unless,
 		   uint64_t bit)
 {
-	size_t i;
-
-	for (i = 0; i < o->n_uids; i++)
-		if (o->ukeys[i] == uid)
-			break;
-	if (i == o->n_uids) {
-		if (grow((void **)&o->ukeys, o->n_uids, &cp->uids, sizeof(*o->ukeys)) ||
-		    grow((void **)&o->uvals, o->n_uids, &cp->uids_v, sizeof(*o->uvals)))
-			return -ENOMEM;
-		o->ukeys[i] = uid;
-		memset(&o->uvals[i], 0, sizeof(o->uvals[i]));
-		o->n_uids++;
-	}
-	if (unless)
-		o->uvals[i].unless |= bit;
-	else
-		o->uvals[i].when |= bit;
-	return 0;
+	return filter_bits_set((void **)&o->ukeys, (void **)&o->uvals, &o->n_uids, cp->uids,
+			       &uid, sizeof(uid), sizeof(*o->uvals),
+			       unless ? offsetof(struct exec_uid_bits, unless) / 8 : 0, bit);
 }
 
 /* Every value of one decidable condition into the maps. */
@@ -225,7 +138,7 @@ static int compile_cond(const struct cond *c, const struct rule *r, int unless, 
 				continue;
 			rc = resolve(cf->globs[i], &id, ctx);
 			if (rc == -ENOENT) {
-				if (grow((void **)&o->missing, o->n_missing, &cp->missing,
+				if (filter_grow((void **)&o->missing, o->n_missing, &cp->missing,
 					 sizeof(*o->missing)))
 					return -ENOMEM;
 				o->missing[o->n_missing++] = (struct exec_missing){ r, cf->globs[i] };
@@ -277,19 +190,19 @@ int exec_compile(const struct rule_set *rs, exec_ident_resolve_fn resolve, void 
 		if (f != F__COUNT) {
 			ok = 0;
 			if (value)
-				bad = diag(diags, r, "rule '%s': action block needs a condition the "
+				bad = filter_diag(diags, r, "rule '%s': action block needs a condition the "
 					   "kernel decides, but `when.%s` has '%s', which it cannot "
 					   "(it can: an absolute path without wildcards, or '**/NAME')",
 					   r->id, rule_field_name(f), value);
 			else
-				bad = diag(diags, r, "rule '%s': action block needs a condition the "
+				bad = filter_diag(diags, r, "rule '%s': action block needs a condition the "
 					   "kernel decides, but `when` uses '%s', which the kernel "
 					   "cannot evaluate (it can: exe, parent_exe, uid)", r->id,
 					   rule_field_name(f));
 		} else if (!r->when.f[F_EXE].present && !r->when.f[F_PARENT_EXE].present &&
 			   !r->when.f[F_UID].present) {
 			ok = 0;
-			bad = diag(diags, r, "rule '%s': action block with none of exe, parent_exe, "
+			bad = filter_diag(diags, r, "rule '%s': action block with none of exe, parent_exe, "
 				   "uid in `when` would refuse every exec; name what to refuse",
 				   r->id);
 		}
@@ -298,7 +211,7 @@ int exec_compile(const struct rule_set *rs, exec_ident_resolve_fn resolve, void 
 			if (f == F__COUNT)
 				continue;
 			ok = 0;
-			bad = diag(diags, r, "rule '%s': action block needs every `unless` "
+			bad = filter_diag(diags, r, "rule '%s': action block needs every `unless` "
 				   "condition decided in the kernel, but one uses '%s'%s%s%s (the "
 				   "kernel can: exe, parent_exe as an absolute path without "
 				   "wildcards or '**/NAME', uid)", r->id, rule_field_name(f),
@@ -311,7 +224,7 @@ int exec_compile(const struct rule_set *rs, exec_ident_resolve_fn resolve, void 
 		if (!ok)
 			continue;
 		if (out->n_slots == EXEC_MAX_RULES || n_conds + r->n_unless > EXEC_MAX_CONDS) {
-			bad = diag(diags, r, "rule '%s': more than %d exec block rules or %d `unless` "
+			bad = filter_diag(diags, r, "rule '%s': more than %d exec block rules or %d `unless` "
 				   "conditions across them; the kernel filter has no more slots",
 				   r->id, EXEC_MAX_RULES, EXEC_MAX_CONDS);
 			if (bad == -ENOMEM)
@@ -364,24 +277,29 @@ void exec_compiled_free(struct exec_compiled *c)
 
 /* --- I/O: files, maps -------------------------------------------------------- */
 
+int filter_ident_at(const char *path, unsigned int type, struct file_ident *k)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(path, real) || strcmp(real, path) != 0)
+		return -ENOENT;
+	if (stat(path, &st) || (type && (st.st_mode & S_IFMT) != type))
+		return -ENOENT;
+	/* the kernel's internal dev_t: major << 20 | minor */
+	k->dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
+	k->ino = st.st_ino;
+	return 0;
+}
+
 /*
  * The identity of the regular file at path.  As in the matcher, `exe` names
  * the resolved path: a path through a symlink names nothing.
  */
 static int resolve_path(const char *path, struct file_ident *k, void *ctx)
 {
-	char real[PATH_MAX];
-	struct stat st;
-
 	(void)ctx;
-	if (!realpath(path, real) || strcmp(real, path) != 0)
-		return -ENOENT;
-	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		return -ENOENT;
-	/* the kernel's internal dev_t: major << 20 | minor */
-	k->dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
-	k->ino = st.st_ino;
-	return 0;
+	return filter_ident_at(path, S_IFREG, k);
 }
 
 int filter_exec_check(const struct rule_set *rs, struct rule_diags *diags)
@@ -393,7 +311,7 @@ int filter_exec_check(const struct rule_set *rs, struct rule_diags *diags)
 	return rc;
 }
 
-static void clear_map(int fd, size_t key_size)
+void filter_clear_map(int fd, size_t key_size)
 {
 	char k[64], next[64];
 	int more;
@@ -448,9 +366,9 @@ int filter_exec_apply(struct loader *l, const struct rule_set *rs, char *err, si
 	/* off, empty, refill, on (filter_maps.h): never a half-written decision */
 	rc = bpf_map_update_elem(fd_conf, &zero, &off, BPF_ANY) ? -errno : 0;
 	if (!rc) {
-		clear_map(fd_ids, sizeof(struct file_ident));
-		clear_map(fd_names, sizeof(struct file_name_key));
-		clear_map(fd_uids, sizeof(__u32));
+		filter_clear_map(fd_ids, sizeof(struct file_ident));
+		filter_clear_map(fd_names, sizeof(struct file_name_key));
+		filter_clear_map(fd_uids, sizeof(__u32));
 	}
 	for (size_t i = 0; !rc && i < c.n_ids; i++)
 		rc = bpf_map_update_elem(fd_ids, &c.ikeys[i], &c.ivals[i], BPF_ANY) ? -errno : 0;

@@ -25,6 +25,20 @@ int filter_net_check(const struct rule_set *rs, struct rule_diags *diags);
 /* exec block rules -> the exec guard maps (filter_exec.h); check as above. */
 int filter_exec_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen);
 int filter_exec_check(const struct rule_set *rs, struct rule_diags *diags);
+/* file block rules -> the file guard maps (filter_fileguard.h); check as above. */
+int filter_fileguard_apply(struct loader *l, const struct rule_set *rs, char *err,
+			   size_t errlen);
+int filter_fileguard_check(const struct rule_set *rs, struct rule_diags *diags);
+
+/*
+ * The identity (dev in the kernel's encoding, ino) of the file at path when
+ * path is its resolved path (no symlink on the way) and, unless type is 0,
+ * its type is type (S_IFREG, S_IFDIR); else -ENOENT.  filter_exec.c.
+ */
+struct file_ident;
+int filter_ident_at(const char *path, unsigned int type, struct file_ident *k);
+/* Deletes every key (at most 64 bytes) of the BPF hash map fd.  filter_exec.c. */
+void filter_clear_map(int fd, size_t key_size);
 
 static inline int filters_apply(struct loader *l, const struct rule_set *rs, char *err,
 				size_t errlen)
@@ -33,15 +47,20 @@ static inline int filters_apply(struct loader *l, const struct rule_set *rs, cha
 
 	if (!rc)
 		rc = filter_net_apply(l, rs, err, errlen);
-	return rc ? rc : filter_exec_apply(l, rs, err, errlen);
+	if (!rc)
+		rc = filter_exec_apply(l, rs, err, errlen);
+	return rc ? rc : filter_fileguard_apply(l, rs, err, errlen);
 }
 
 static inline int filters_check(const struct rule_set *rs, struct rule_diags *diags)
 {
 	int rc = filter_net_check(rs, diags);
 	int rc_exec = filter_exec_check(rs, diags);
+	int rc_file = filter_fileguard_check(rs, diags);
 
-	return rc == -ENOMEM || rc_exec == -ENOMEM ? -ENOMEM : rc ? rc : rc_exec;
+	if (rc == -ENOMEM || rc_exec == -ENOMEM || rc_file == -ENOMEM)
+		return -ENOMEM;
+	return rc ? rc : rc_exec ? rc_exec : rc_file;
 }
 
 #endif

@@ -38,6 +38,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_NET_BLOCK] = "net_blocked",
 	[STAT_PATH_TRUNC] = "path_truncated",
 	[STAT_EXEC_BLOCK] = "exec_blocked",
+	[STAT_FILE_BLOCK] = "file_blocked",
 };
 
 static uint64_t now_ns(clockid_t id)
