@@ -26,25 +26,19 @@
 /* The bits of a file by identity (i_sb->s_dev, i_ino) and by its own name. */
 static __always_inline void fg_bits_of(struct file *f, struct fguard_bits *out)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	struct file_ident id = {};
 	struct file_name_key nk = {};
 	struct fguard_bits *b;
-	__u32 len;
+	int keys = file_keys(f, &id, &nk);
 
 	__builtin_memset(out, 0, sizeof(*out));
-	if (!f || !ino)
+	if (!keys)
 		return;
-	id.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	id.ino = BPF_CORE_READ(ino, i_ino);
 	b = bpf_map_lookup_elem(&fguard_ids, &id);
 	if (b)
 		*out = *b;
-	len = BPF_CORE_READ(d, d_name.len);
-	if (len == 0 || len >= FILE_NAME_KEY)
+	if (keys < 2)
 		return;		/* no name rule can name it */
-	bpf_probe_read_kernel(nk.name, len & (FILE_NAME_KEY - 1), BPF_CORE_READ(d, d_name.name));
 	b = bpf_map_lookup_elem(&fguard_names, &nk);
 	if (b) {	/* names carry no tree bits */
 		out->path_when |= b->path_when;

@@ -311,7 +311,7 @@ int filter_exec_check(const struct rule_set *rs, struct rule_diags *diags)
 	return rc;
 }
 
-void filter_clear_map(int fd, size_t key_size)
+static void clear_map(int fd, size_t key_size)
 {
 	char k[64], next[64];
 	int more;
@@ -325,13 +325,32 @@ void filter_clear_map(int fd, size_t key_size)
 	}
 }
 
+int filter_guard_write(int fd_conf, const void *off, const void *conf,
+		       const struct guard_table *t, size_t n_tables)
+{
+	__u32 zero = 0;
+	int rc;
+
+	/* off, empty, refill, on (filter_maps.h): never a half-written decision */
+	rc = bpf_map_update_elem(fd_conf, &zero, off, BPF_ANY) ? -errno : 0;
+	for (size_t i = 0; !rc && i < n_tables; i++)
+		clear_map(t[i].fd, t[i].key_size);
+	for (size_t i = 0; !rc && i < n_tables; i++)
+		for (size_t k = 0; !rc && k < t[i].n; k++)
+			rc = bpf_map_update_elem(t[i].fd, (const char *)t[i].keys + k * t[i].key_size,
+						 (const char *)t[i].vals + k * t[i].val_size,
+						 BPF_ANY) ? -errno : 0;
+	if (!rc)
+		rc = bpf_map_update_elem(fd_conf, &zero, conf, BPF_ANY) ? -errno : 0;
+	return rc;
+}
+
 int filter_exec_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen)
 {
 	struct rule_diags diags = { 0 };
 	struct exec_conf off = { 0 };
 	struct exec_compiled c;
-	int fd_ids, fd_names, fd_uids, fd_conf, rc;
-	__u32 zero = 0;
+	int rc;
 
 	rc = exec_compile(rs, resolve_path, NULL, &c, &diags);
 	if (rc) {
@@ -358,26 +377,18 @@ int filter_exec_apply(struct loader *l, const struct rule_set *rs, char *err, si
 				 "nothing is refused for it until a reload (SIGHUP) after it "
 				 "exists", r->file, r->line, r->col, r->id, c.missing[i].path);
 	}
-	fd_ids = bpf_map__fd(l->skel->maps.exec_ids);
-	fd_names = bpf_map__fd(l->skel->maps.exec_names);
-	fd_uids = bpf_map__fd(l->skel->maps.exec_uids);
-	fd_conf = bpf_map__fd(l->skel->maps.exec_conf);
+	{
+		const struct guard_table t[] = {
+			{ bpf_map__fd(l->skel->maps.exec_ids), c.ikeys, c.ivals, c.n_ids,
+			  sizeof(*c.ikeys), sizeof(*c.ivals) },
+			{ bpf_map__fd(l->skel->maps.exec_names), c.nkeys, c.nvals, c.n_names,
+			  sizeof(*c.nkeys), sizeof(*c.nvals) },
+			{ bpf_map__fd(l->skel->maps.exec_uids), c.ukeys, c.uvals, c.n_uids,
+			  sizeof(*c.ukeys), sizeof(*c.uvals) },
+		};
 
-	/* off, empty, refill, on (filter_maps.h): never a half-written decision */
-	rc = bpf_map_update_elem(fd_conf, &zero, &off, BPF_ANY) ? -errno : 0;
-	if (!rc) {
-		filter_clear_map(fd_ids, sizeof(struct file_ident));
-		filter_clear_map(fd_names, sizeof(struct file_name_key));
-		filter_clear_map(fd_uids, sizeof(__u32));
+		rc = filter_guard_write(bpf_map__fd(l->skel->maps.exec_conf), &off, &c.conf, t, 3);
 	}
-	for (size_t i = 0; !rc && i < c.n_ids; i++)
-		rc = bpf_map_update_elem(fd_ids, &c.ikeys[i], &c.ivals[i], BPF_ANY) ? -errno : 0;
-	for (size_t i = 0; !rc && i < c.n_names; i++)
-		rc = bpf_map_update_elem(fd_names, &c.nkeys[i], &c.nvals[i], BPF_ANY) ? -errno : 0;
-	for (size_t i = 0; !rc && i < c.n_uids; i++)
-		rc = bpf_map_update_elem(fd_uids, &c.ukeys[i], &c.uvals[i], BPF_ANY) ? -errno : 0;
-	if (!rc)
-		rc = bpf_map_update_elem(fd_conf, &zero, &c.conf, BPF_ANY) ? -errno : 0;
 	if (rc)
 		snprintf(err, errlen, "exec rules: writing the kernel filter failed: %s",
 			 strerror(-rc));

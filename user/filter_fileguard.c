@@ -368,8 +368,7 @@ int filter_fileguard_apply(struct loader *l, const struct rule_set *rs, char *er
 	struct rule_diags diags = { 0 };
 	struct fguard_conf off = { 0 };
 	struct fguard_compiled c;
-	int fd_ids, fd_names, fd_uids, fd_conf, rc;
-	__u32 zero = 0;
+	int rc;
 
 	rc = fguard_compile(rs, resolve_path, NULL, &c, &diags);
 	if (rc) {
@@ -391,26 +390,18 @@ int filter_fileguard_apply(struct loader *l, const struct rule_set *rs, char *er
 			 "it until a reload (SIGHUP) after it exists; its opens are reported as "
 			 "alert", r->file, r->line, r->col, r->id, c.missing[i].path);
 	}
-	fd_ids = bpf_map__fd(l->skel->maps.fguard_ids);
-	fd_names = bpf_map__fd(l->skel->maps.fguard_names);
-	fd_uids = bpf_map__fd(l->skel->maps.fguard_uids);
-	fd_conf = bpf_map__fd(l->skel->maps.fguard_conf);
+	{
+		const struct guard_table t[] = {
+			{ bpf_map__fd(l->skel->maps.fguard_ids), c.ikeys, c.ivals, c.n_ids,
+			  sizeof(*c.ikeys), sizeof(*c.ivals) },
+			{ bpf_map__fd(l->skel->maps.fguard_names), c.nkeys, c.nvals, c.n_names,
+			  sizeof(*c.nkeys), sizeof(*c.nvals) },
+			{ bpf_map__fd(l->skel->maps.fguard_uids), c.ukeys, c.uvals, c.n_uids,
+			  sizeof(*c.ukeys), sizeof(*c.uvals) },
+		};
 
-	/* off, empty, refill, on (filter_maps.h): never a half-written decision */
-	rc = bpf_map_update_elem(fd_conf, &zero, &off, BPF_ANY) ? -errno : 0;
-	if (!rc) {
-		filter_clear_map(fd_ids, sizeof(struct file_ident));
-		filter_clear_map(fd_names, sizeof(struct file_name_key));
-		filter_clear_map(fd_uids, sizeof(__u32));
+		rc = filter_guard_write(bpf_map__fd(l->skel->maps.fguard_conf), &off, &c.conf, t, 3);
 	}
-	for (size_t i = 0; !rc && i < c.n_ids; i++)
-		rc = bpf_map_update_elem(fd_ids, &c.ikeys[i], &c.ivals[i], BPF_ANY) ? -errno : 0;
-	for (size_t i = 0; !rc && i < c.n_names; i++)
-		rc = bpf_map_update_elem(fd_names, &c.nkeys[i], &c.nvals[i], BPF_ANY) ? -errno : 0;
-	for (size_t i = 0; !rc && i < c.n_uids; i++)
-		rc = bpf_map_update_elem(fd_uids, &c.ukeys[i], &c.uvals[i], BPF_ANY) ? -errno : 0;
-	if (!rc)
-		rc = bpf_map_update_elem(fd_conf, &zero, &c.conf, BPF_ANY) ? -errno : 0;
 	if (rc)
 		snprintf(err, errlen, "file block rules: writing the kernel filter failed: %s",
 			 strerror(-rc));

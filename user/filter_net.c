@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "custos.skel.h"
+#include "filter_bits.h"
 #include "filters.h"
 #include "glob.h"
 
@@ -39,37 +39,6 @@ int net_exe_glob_kernel(const char *glob)
 		if (strchr("*?[\\", *p))
 			return 0;
 	return strstr(slash, "**") == NULL;
-}
-
-static int diag(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int diag(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
-{
-	struct rule_diag *v;
-	char msg[512];
-	va_list ap;
-
-	if (!d)
-		return -EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	v = realloc(d->v, (d->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	d->v = v;
-	v[d->n].file = strdup(r->file ? r->file : "?");
-	v[d->n].msg = strdup(msg);
-	v[d->n].line = r->line;
-	v[d->n].col = r->col > 0 ? r->col : 1;
-	if (!v[d->n].file || !v[d->n].msg) {
-		free(v[d->n].file);
-		free(v[d->n].msg);
-		return -ENOMEM;
-	}
-	d->n++;
-	return -EINVAL;
 }
 
 /* The first field of c the kernel cannot evaluate, or F__COUNT. */
@@ -185,7 +154,7 @@ static int build_dests(struct items *it, struct net_compiled *out, struct rule_d
 					char a[64];
 
 					inet_ntop(p->family, p->addr, a, sizeof(a));
-					return diag(diags, c->r, "connect rules: more than %d "
+					return filter_diag(diags, c->r, "connect rules: more than %d "
 						    "distinct port ranges apply to %s/%u; the "
 						    "kernel filter cannot hold them", NET_PORT_RANGES,
 						    a, p->prefix);
@@ -270,7 +239,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 		if (!r->enabled || r->on != RULE_ON_CONNECT)
 			continue;
 		if (out->n_slots == NET_MAX_RULES) {
-			bad = diag(diags, r, "rule '%s': more than %d enabled connect rules; "
+			bad = filter_diag(diags, r, "rule '%s': more than %d enabled connect rules; "
 				   "the kernel filter has %d slots", r->id, NET_MAX_RULES,
 				   NET_MAX_RULES);
 			if (bad == -ENOMEM)
@@ -287,7 +256,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 		if (f != F__COUNT) {
 			exact = 0;
 			if (r->action == ACT_BLOCK) {
-				bad = diag(diags, r, "rule '%s': action block needs a condition the "
+				bad = filter_diag(diags, r, "rule '%s': action block needs a condition the "
 					   "kernel decides, but `when` uses '%s', which the kernel "
 					   "cannot evaluate (it can: dest, proto)", r->id,
 					   rule_field_name(f));
@@ -311,14 +280,14 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 				if (r->action != ACT_BLOCK)
 					continue;	/* the kernel over-reports; the agent decides */
 				if (f != F__COUNT)
-					bad = diag(diags, r, "rule '%s': action block needs every "
+					bad = filter_diag(diags, r, "rule '%s': action block needs every "
 						   "`unless` condition decided in the kernel, but one "
 						   "uses '%s'%s (the kernel can: dest, proto, exe as a "
 						   "path with wildcards only in its last component)",
 						   r->id, rule_field_name(f),
 						   f == F_EXE ? " with a wildcard it cannot resolve" : "");
 				else
-					bad = diag(diags, r, "rule '%s': more than %d `unless` "
+					bad = filter_diag(diags, r, "rule '%s': more than %d `unless` "
 						   "conditions across connect rules; the kernel filter "
 						   "has %d slots", r->id, NET_MAX_CONDS, NET_MAX_CONDS);
 				if (bad == -ENOMEM)
@@ -340,7 +309,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 				if (rc == -ENOMEM)
 					goto err;
 				if (rc) {
-					bad = diag(diags, r, "rule '%s': resolving an `unless: exe` "
+					bad = filter_diag(diags, r, "rule '%s': resolving an `unless: exe` "
 						   "path failed: %s", r->id, strerror(-rc));
 					rc = 0;
 				}

@@ -37,8 +37,20 @@ int filter_fileguard_check(const struct rule_set *rs, struct rule_diags *diags);
  */
 struct file_ident;
 int filter_ident_at(const char *path, unsigned int type, struct file_ident *k);
-/* Deletes every key (at most 64 bytes) of the BPF hash map fd.  filter_exec.c. */
-void filter_clear_map(int fd, size_t key_size);
+/* One BPF hash map of a guard (exec, file) and its compiled contents. */
+struct guard_table {
+	int fd;
+	const void *keys, *vals;	/* n of key_size / val_size bytes each */
+	size_t n, key_size, val_size;
+};
+
+/*
+ * Writes a guard's maps as filter_maps.h says: conf[0] = off first, the
+ * tables emptied and refilled, conf[0] = conf last.  0 or -errno.
+ * filter_exec.c.
+ */
+int filter_guard_write(int fd_conf, const void *off, const void *conf,
+		       const struct guard_table *t, size_t n_tables);
 
 static inline int filters_apply(struct loader *l, const struct rule_set *rs, char *err,
 				size_t errlen)
