@@ -810,6 +810,22 @@ static void test_file_block_rules(void **state)
 	assert_int_equal(json_array_size(all), 0);
 	json_decref(all);
 
+	/* the status counter: the five refused opens above (none elsewhere) */
+	{
+		char sock[512], out[65536];
+		json_error_t jerr;
+		json_t *status;
+
+		snprintf(sock, sizeof(sock), "%s/status.sock", r.dir);
+		assert_int_equal(harness_capture((char *[]){ (char *)harness_custos(), "status",
+							     "--json", "--socket", sock, NULL },
+						 out, sizeof(out)), 0);
+		status = json_loads(out, 0, &jerr);
+		assert_non_null(status);
+		assert_int_equal(jint(status, "bpf.file_blocked"), on ? 5 : 0);
+		json_decref(status);
+	}
+
 	assert_int_equal(harness_stop(&r), 0);
 	harness_cleanup(&r);
 }
