@@ -416,6 +416,13 @@ static void test_record_file(void **state)
 		"\"file\":{\"path\":\"/root/.aws/credentials\",\"access\":[\"read\"],"
 		"\"flags\":\"O_RDONLY|O_CLOEXEC\",\"blocked\":false}}\n");
 	free(got);
+	/* refused by the kernel (BPF LSM) */
+	ev.file.blocked = 1;
+	got = render(&ev, &rule1, &meta1);
+	assert_string_equal(got, HEAD("file") RULE PROC LINEAGE
+		"\"file\":{\"path\":\"/root/.aws/credentials\",\"access\":[\"read\"],"
+		"\"flags\":\"O_RDONLY|O_CLOEXEC\",\"blocked\":true}}\n");
+	free(got);
 }
 
 /* An io_uring open seen at submission (tracepoint backends): no file, no flags. */
