@@ -581,7 +581,7 @@ static int file_guard_on(struct agent_run *r)
 	    (!forced || !strstr(forced, "--backend") || strstr(forced, "--backend lsm")))
 		fail_msg("BPF LSM is offered but file__lsm is not attached");
 	print_message("file guard %s\n", on ? "on (BPF LSM): opens are refused" :
-		      "off (no BPF LSM): file block rules report only");
+		      "off (not the lsm backend): file block rules report only");
 	return on;
 }
 
@@ -826,6 +826,87 @@ static void test_file_block_rules(void **state)
 		json_decref(status);
 	}
 
+	assert_int_equal(harness_stop(&r), 0);
+	harness_cleanup(&r);
+}
+
+/*
+ * Reload: a file block rule added by SIGHUP refuses from then on (the agent
+ * says so again); removed by the next, the open goes through unreported.
+ */
+static void test_file_block_reload(void **state)
+{
+	static const char none[] =
+		"custos: 1\n"
+		"rules:\n"
+		"  - id: e2e-watch\n"
+		"    on: file\n"
+		"    severity: low\n"
+		"    when:\n"
+		"      path: \"@DIR@/other/**\"\n";
+	static const char one[] =
+		"custos: 1\n"
+		"rules:\n"
+		"  - id: e2e-reload-block\n"
+		"    on: file\n"
+		"    severity: high\n"
+		"    action: block\n"
+		"    when:\n"
+		"      path: \"@DIR@/keys/**\"\n";
+	struct agent_run r;
+	char p[512], policy[80];
+	struct file_pred fp = { 0, NULL, NULL };
+	long long t0;
+	json_t *rec, *all;
+	int on, st;
+
+	assert_int_equal(harness_setup(&r, none), 0);
+	snprintf(p, sizeof(p), "%s/keys", r.dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/keys/k1", r.dir);
+	assert_int_equal(mknod(p, S_IFREG | 0644, 0), 0);
+	{
+		const char *be = getenv("CUSTOS_E2E_BACKEND");
+		const char *args[] = { "--backend", be, NULL };
+
+		assert_int_equal(harness_start(&r, be ? args : NULL), 0);
+	}
+	on = file_guard_on(&r);
+	fp.pid = try_open(p, O_RDONLY, &st);
+	assert_int_equal(st, 0);	/* no block rule yet */
+
+	assert_int_equal(harness_write_rules(&r, one), 0);
+	assert_int_equal(policy_of(r.rules, policy, sizeof(policy)), 0);
+	assert_int_equal(kill(r.pid, SIGHUP), 0);
+	assert_true(harness_log_contains(&r, on ? "reload: 1 file block rule enforced in the kernel"
+					 : "reload: 1 file block rule report only on the ", WAIT_MS));
+	t0 = now_realtime_ns();
+	fp.pid = try_open(p, O_RDONLY, &st);
+	assert_int_equal(st, on ? 100 + EPERM : 0);
+	fp.path = p;
+	fp.rule = "e2e-reload-block";
+	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	if (!rec)
+		fail_msg("no record for pid %d opening %s after the reload", (int)fp.pid, p);
+	assert_block_record(rec, "e2e-reload-block", "high", on, policy, t0, fp.pid, p, R,
+			    "O_RDONLY", NULL, NULL);
+	json_decref(rec);
+
+	assert_int_equal(harness_write_rules(&r, none), 0);
+	assert_int_equal(policy_of(r.rules, policy, sizeof(policy)), 0);
+	assert_int_equal(kill(r.pid, SIGHUP), 0);
+	{
+		char want[200];
+
+		snprintf(want, sizeof(want), "reload: 1 rules in force (0 exec, 1 file, 0 connect; "
+			 "0 disabled), policy %s", policy);
+		assert_true(harness_log_contains(&r, want, WAIT_MS));
+	}
+	fp = (struct file_pred){ try_open(p, O_RDONLY, &st), NULL, NULL };
+	assert_int_equal(st, 0);
+	all = harness_records(&r, pred_file, &fp);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
 	assert_int_equal(harness_stop(&r), 0);
 	harness_cleanup(&r);
 }
@@ -1274,6 +1355,7 @@ int main(void)
 		cmocka_unit_test(test_innocent_not_reported),
 		cmocka_unit_test(test_block_rule_group),
 		cmocka_unit_test(test_file_block_rules),
+		cmocka_unit_test(test_file_block_reload),
 		cmocka_unit_test(test_file_block_undecidable),
 		cmocka_unit_test(test_long_path_truncated),
 		cmocka_unit_test(test_reload_moves_the_watch),
