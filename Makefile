@@ -123,7 +123,7 @@ $(BUILD)/user/%.o: user/%.c | $(BUILD)/user
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # the loader and the filter apply steps include the skeleton
-$(BUILD)/user/loader.o $(BUILD)/user/filter_file.o $(BUILD)/user/filter_net.o $(BUILD)/user/filter_exec.o: $(BUILD)/custos.skel.h
+$(BUILD)/user/loader.o $(BUILD)/user/filter_file.o $(BUILD)/user/filter_net.o $(BUILD)/user/filter_exec.o $(BUILD)/user/filter_fileguard.o: $(BUILD)/custos.skel.h
 
 $(BUILD)/libcustos.a: $(USER_OBJS)
 	$(AR) rcs $@ $^

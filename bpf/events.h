@@ -20,7 +20,8 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 2	/* 2: ev_exec carries blocked, rule_mask, gen */
+#define CUSTOS_ABI_VERSION 3	/* 2: ev_exec carries blocked, rule_mask, gen;
+				 * 3: ev_file too */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -103,6 +104,12 @@ _Static_assert(sizeof(struct ev_exit) == 72, "ev_exit ABI");
 /*
  * EV_FILE: an open that may match a file rule.  Tail: data[0 .. path_len) is
  * the absolute path of the opened file as seen from the process's root.
+ *
+ * blocked = 1: an open refused by a file block rule in the BPF LSM hook
+ * file_open (bpf/fileguard.bpf.h, decided in file__lsm): the caller got
+ * EPERM; rule_mask holds the file guard's rule slots that refused it,
+ * numbered by the rule set that gen names (filter_maps.h, "file guard").
+ * blocked = 0: rule_mask and gen 0.
  */
 struct ev_file {
 	struct ev_header h;
@@ -113,10 +120,14 @@ struct ev_file {
 	__u8 access;		/* EV_ACC_* */
 	__u64 dev;		/* inode's superblock s_dev */
 	__u64 ino;
+	__u64 rule_mask;
+	__u16 gen;
+	__u8 blocked;
+	__u8 pad[5];
 	char data[CUSTOS_PATH_MAX];
 };
-_Static_assert(sizeof(struct ev_file) == 64 + 24 + CUSTOS_PATH_MAX, "ev_file ABI");
-#define EV_FILE_FIXED 88u
+_Static_assert(sizeof(struct ev_file) == 64 + 40 + CUSTOS_PATH_MAX, "ev_file ABI");
+#define EV_FILE_FIXED 104u	/* offsetof(struct ev_file, data) */
 
 enum {
 	EV_ACC_READ = 1,
@@ -183,6 +194,7 @@ enum stat_idx {
 	STAT_DROPS_FILE = 10,
 	STAT_DROPS_CONNECT = 11,
 	STAT_DROPS_PROC = 12,	/* fork, exit and io_uring records */
+	STAT_FILE_BLOCK = 13,	/* opens refused by the file guard (file__lsm) */
 	STAT__COUNT = 16,
 };
 

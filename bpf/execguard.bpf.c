@@ -33,25 +33,19 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void bits_of(struct file *f, struct exec_bits *out)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	struct file_ident id = {};
 	struct file_name_key nk = {};
 	struct exec_bits *b;
-	__u32 len;
+	int keys = file_keys(f, &id, &nk);
 
 	__builtin_memset(out, 0, sizeof(*out));
-	if (!f || !ino)
+	if (!keys)
 		return;
-	id.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	id.ino = BPF_CORE_READ(ino, i_ino);
 	b = bpf_map_lookup_elem(&exec_ids, &id);
 	if (b)
 		*out = *b;
-	len = BPF_CORE_READ(d, d_name.len);
-	if (len == 0 || len >= EXEC_NAME_KEY)
+	if (keys < 2)
 		return;		/* no name rule can name it */
-	bpf_probe_read_kernel(nk.name, len & (EXEC_NAME_KEY - 1), BPF_CORE_READ(d, d_name.name));
 	b = bpf_map_lookup_elem(&exec_names, &nk);
 	if (b) {
 		out->exe_when |= b->exe_when;

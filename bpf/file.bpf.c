@@ -24,13 +24,15 @@
  * variants share file_event(): the pre-filter, then the record.
  *
  * Variants (loader.c picks one):
- *   lsm/file_open               BPF LSM (reports only: always allows)
+ *   lsm/file_open               BPF LSM; refuses the opens file block rules
+ *                               name (fileguard.bpf.h), reports the rest
  *   fentry/security_file_open   BPF trampoline on the same function
  *   tp_btf/sys_exit             BTF-typed tracepoint
  *   raw_tracepoint/sys_exit     untyped arguments, any 5.x
  * io_uring opens under the tracepoint variants: iouring.bpf.c.
  */
 #include "path.bpf.h"
+#include "fileguard.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -380,9 +382,11 @@ static __always_inline __u32 file_flags(struct file *file)
  * One open, after the caller's cheap checks: the pre-filter, then the record.
  * oc/regs: the open syscall that made it (its arguments give the caller's
  * flags), or OC_NONE/OC_URING when there is none (file_flags()).
+ * refused: the file guard's rule slots that refused it (file__lsm only): the
+ * record is then sent whatever the pre-filter says, with blocked = 1.
  */
 static __always_inline int file_event(struct task_struct *task, struct file *file, int oc,
-				      struct pt_regs *regs)
+				      struct pt_regs *regs, __u64 refused, __u16 gen)
 {
 	struct file_cfg *cfg;
 	struct scratch *s;
@@ -393,7 +397,7 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
 	if (!cfg || !file)
 		return 0;
-	if (!cfg->match_all && !file_prefilter((__u64)file))
+	if (!refused && !cfg->match_all && !file_prefilter((__u64)file))
 		return 0;
 
 	s = scratch_get();
@@ -414,6 +418,10 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	e->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	e->ino = BPF_CORE_READ(file, f_inode, i_ino);
 	e->path_trunc = 0;
+	e->rule_mask = refused;
+	e->gen = refused ? gen : 0;
+	e->blocked = refused != 0;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	if (path_walk(s, &file->f_path, &po) == 0) {
 		len = path_copy(s, &po, e->data);
 		e->path_trunc = po.trunc;
@@ -452,7 +460,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
-	return file_event(task, file, oc, regs);
+	return file_event(task, file, oc, regs, 0, 0);
 }
 
 /*
@@ -481,7 +489,7 @@ static __always_inline struct pt_regs *current_user_regs(struct task_struct *tas
  * runs before the open completes, so an open refused after it (by another
  * LSM, by the filesystem) is reported too.
  */
-static __always_inline int on_file_open(struct file *file)
+static __always_inline int on_file_open(struct file *file, __u64 refused, __u16 gen)
 {
 	struct task_struct *task;
 	struct pt_regs *regs;
@@ -497,7 +505,7 @@ static __always_inline int on_file_open(struct file *file)
 	oc = open_call(nr);
 	if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
 		oc = OC_URING;
-	return file_event(task, file, oc, regs);
+	return file_event(task, file, oc, regs, refused, gen);
 }
 
 SEC("tp_btf/sys_exit")
@@ -525,16 +533,32 @@ static __always_inline struct file *ctx_file(unsigned long long *ctx)
 	return (struct file *)f;
 }
 
-/* Reports only: always 0 (allow); custos does not refuse file opens. */
+/*
+ * Refuses the open when a file block rule names it (fileguard.bpf.h), then
+ * reports it once: refused (blocked = 1, whatever the pre-filter says) or
+ * not.  ret (the hook's extra argument) is what an earlier BPF LSM program
+ * decided: the open is then reported as before and that decision kept.
+ */
 SEC("lsm/file_open")
 int file__lsm(unsigned long long *ctx)
 {
-	on_file_open(ctx_file(ctx));
-	return 0;
+	struct file *file = ctx_file(ctx);
+	int ret = (int)ctx[1];
+	__u64 refused = 0;
+	__u16 gen = 0;
+
+	if (!ret)
+		refused = fguard_decide(file, &gen);
+	if (refused)
+		stat_inc(STAT_FILE_BLOCK);
+	on_file_open(file, refused, gen);
+	if (ret)	/* keep it (in the LSM range) */
+		return ret < 0 && ret >= -4095 ? ret : -FG_EPERM;
+	return refused ? -FG_EPERM : 0;
 }
 
 SEC("fentry/security_file_open")
 int file__fentry(unsigned long long *ctx)
 {
-	return on_file_open(ctx_file(ctx));
+	return on_file_open(ctx_file(ctx), 0, 0);
 }

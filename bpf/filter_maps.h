@@ -305,4 +305,83 @@ struct exec_conf {
 	__u32 pad;
 };
 
+/*
+ * file guard: the file block decision, taken in the BPF LSM hook file_open
+ * by file__lsm itself (bpf/fileguard.bpf.h) before it reports the open;
+ * user/filter_fileguard.c writes.  Only enabled `on: file` rules with
+ * `action: block` are compiled; each gets a rule slot i < FGUARD_MAX_RULES,
+ * each of its `unless` conditions a condition slot c < FGUARD_MAX_CONDS.
+ *
+ * The kernel decides exactly these fields, in `when` and in `unless`:
+ *   path        the opened file, each value either
+ *                 an absolute path without wildcards: the identity (dev, ino)
+ *                 of the file there, resolved by the agent at load and
+ *                 reload, in fguard_ids (path_*),
+ *                 "DIR/STARSTAR", DIR an absolute path without wildcards: the
+ *                 identity of DIR, in fguard_ids (tree_*), checked on the
+ *                 file and every directory above it up to the task's root
+ *                 (crossing mounts, as the reported path does; at most
+ *                 FILE_WALK_DEPTH levels: a walk cut short finds nothing), or
+ *                 "STARSTAR/NAME", NAME a literal of less than FILE_NAME_KEY
+ *                 bytes: the file's own name, in fguard_names (path_*);
+ *   access      read / write / create, from f_mode (FMODE_READ, FMODE_WRITE,
+ *               FMODE_CREATED), any of the listed;
+ *   exe         the acting process's executable (mm->exe_file) and
+ *   parent_exe  its parent's, as in the exec guard (an absolute path
+ *               without wildcards -> identity, "STARSTAR/NAME" -> name);
+ *   uid         the acting task's real uid, in fguard_uids.
+ * A block rule with any other field or value, or without `path` in `when`,
+ * is refused by `custos rules check` and `custos run` (FILE:LINE:COL and
+ * the reason).
+ *
+ * For an open the kernel computes, with f = the opened file's bits (its
+ * identity and name), t = the or of tree_* over the file and its ancestors,
+ * x / p = the bits of the acting and the parent executable, a = its access:
+ *
+ *   when  = active & (f.path_when | t.tree_when | ~need_path)
+ *                  & (acc_when[a] | ~need_access)
+ *                  & (x.exe_when | ~need_exe) & (p.parent_when | ~need_parent)
+ *                  & (uid.when | ~need_uid)
+ *   holds = cond_valid & the same per condition slot (the *_unless words,
+ *                        cond_need_*, cond_acc[a])
+ *   refused = when minus the owner slot cond_owner[c] of every c in holds
+ *
+ * acc_when[a] is the or of acc_read / acc_write / acc_create for the bits
+ * of a (EV_ACC_*): the rules whose access list has one of the open's.
+ * refused != 0: the hook returns -EPERM and file__lsm sends the open as an
+ * EV_FILE with blocked = 1 and rule_mask = refused (whatever the pre-filter
+ * says); else it goes on as before (pre-filter, report).
+ *
+ * Reload: fguard_conf is switched off (active = 0) first, the maps emptied
+ * and refilled, fguard_conf written last (an open in between is not refused).
+ */
+#define FGUARD_MAX_RULES 64
+#define FGUARD_MAX_CONDS 64
+#define FGUARD_MAP_MAX 4096
+
+/* fguard_ids (key struct file_ident) and fguard_names (key struct
+ * file_name_key): masks over rule (when) and condition (unless) slots */
+struct fguard_bits {
+	__u64 path_when, path_unless;		/* the opened file is it / is named so */
+	__u64 tree_when, tree_unless;		/* the file or a directory above it is it */
+	__u64 exe_when, exe_unless;		/* the acting executable */
+	__u64 parent_when, parent_unless;	/* the parent's executable */
+};
+
+/* fguard_uids: key __u32 uid, value struct exec_uid_bits (when, unless) */
+
+/* fguard_conf[0] */
+struct fguard_conf {
+	__u64 active;		/* r: slots in use */
+	__u64 need_path, need_access, need_exe, need_parent, need_uid;	/* r */
+	__u64 acc_read, acc_write, acc_create;	/* r: `when.access` lists it */
+	__u64 cond_valid;	/* c: slots in use */
+	__u64 cond_need_path, cond_need_access, cond_need_exe, cond_need_parent,
+	      cond_need_uid;	/* c */
+	__u64 cond_acc_read, cond_acc_write, cond_acc_create;	/* c */
+	__u64 cond_owner[FGUARD_MAX_CONDS];	/* c -> 1 << its rule slot */
+	__u32 gen;		/* names the rule set (net_gen()); into ev_file.gen */
+	__u32 any_tree;		/* some tree_* bit is set: walk the ancestors */
+};
+
 #endif

@@ -146,4 +146,34 @@ struct {
 	__type(value, struct exec_conf);
 } exec_conf __weak SEC(".maps");
 
+/* file guard (contract in filter_maps.h): the agent writes
+ * (filter_fileguard.c), file.bpf.c's file__lsm reads (fileguard.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FGUARD_MAP_MAX);
+	__type(key, struct file_ident);
+	__type(value, struct fguard_bits);
+} fguard_ids __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FGUARD_MAP_MAX);
+	__type(key, struct file_name_key);
+	__type(value, struct fguard_bits);
+} fguard_names __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FGUARD_MAP_MAX);
+	__type(key, __u32);
+	__type(value, struct exec_uid_bits);
+} fguard_uids __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fguard_conf);
+} fguard_conf __weak SEC(".maps");
+
 #endif

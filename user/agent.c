@@ -16,6 +16,7 @@
 #include "container.h"
 #include "events.h"
 #include "filter_exec.h"
+#include "filter_fileguard.h"
 #include "filter_net.h"
 #include "filters.h"
 #include "json.h"
@@ -69,9 +70,9 @@ static void emit_event(struct agent *a, const struct cev_event *ev, const struct
 		jr.id = r->id;
 		jr.severity = rule_severity_name(r->severity);
 		jr.action = rule_action_name(r->action);
-		/* the file hook runs after the open succeeded: nothing was refused
-		 * (events-v1: "block" only when the kernel refused the call) */
-		if (ev->kind == CEV_FILE || (ev->kind == CEV_EXEC && !ev->exec.blocked))
+		/* events-v1: "block" only when the kernel refused the call */
+		if ((ev->kind == CEV_FILE && !ev->file.blocked) ||
+		    (ev->kind == CEV_EXEC && !ev->exec.blocked))
 			jr.action = rule_action_name(ACT_ALERT);
 		jr.tags = (const char *const *)r->tags;
 		jr.n_tags = r->n_tags;
@@ -343,6 +344,57 @@ static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
 	return 0;
 }
 
+/* The file block rule slots the kernel numbered (filter_fileguard.h). */
+static int fguard_slots(struct agent *a)
+{
+	struct fguard_compiled c;
+
+	if (a->fguard_for == a->rules)
+		return 0;
+	/* the layout does not depend on the compile's errors */
+	if (fguard_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
+		return -ENOMEM;
+	memset(a->fguard_slot, 0, sizeof(a->fguard_slot));
+	memcpy(a->fguard_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
+	fguard_compiled_free(&c);
+	a->fguard_for = a->rules;
+	return 0;
+}
+
+/*
+ * An open the file guard refused (file__lsm, blocked = 1): one record per
+ * block rule that refused it, as the kernel decided (filter_fileguard.c
+ * refuses any rule it cannot decide exactly); a record decided under a rule
+ * set a reload just replaced is matched again.  Alert rules are matched as
+ * for any open: the open was attempted (their records say action alert,
+ * file.blocked true).
+ */
+static int on_file_refused(struct agent *a, const struct ev_file *f, struct cev_event *ev)
+{
+	size_t n;
+
+	if (fguard_slots(a))
+		return -ENOMEM;
+	if (f->gen != net_gen(a->rules)) {
+		for (size_t i = 0; i < a->rules->n_rules; i++) {
+			const struct rule *r = &a->rules->rules[i];
+
+			if (r->enabled && r->on == RULE_ON_FILE && r->action == ACT_BLOCK &&
+			    rule_hits(r, ev))
+				emit_event(a, ev, r);
+		}
+	} else {
+		for (int i = 0; i < FGUARD_MAX_RULES; i++)
+			if ((f->rule_mask & (1ULL << i)) && a->fguard_slot[i])
+				emit_event(a, ev, a->fguard_slot[i]);
+	}
+	n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
+	for (size_t i = 0; i < n && i < AGENT_MAX_HITS; i++)
+		if (a->hits[i]->action != ACT_BLOCK)
+			emit_event(a, ev, a->hits[i]);
+	return 0;
+}
+
 static int on_file(struct agent *a, const struct ev_file *f, size_t size)
 {
 	struct cev_event ev;
@@ -359,6 +411,9 @@ static int on_file(struct agent *a, const struct ev_file *f, size_t size)
 	ev.file.access = (f->access & EV_ACC_READ ? CEV_ACC_READ : 0) |
 			 (f->access & EV_ACC_WRITE ? CEV_ACC_WRITE : 0) |
 			 (f->access & EV_ACC_CREATE ? CEV_ACC_CREATE : 0);
+	ev.file.blocked = f->blocked;
+	if (f->blocked)
+		return on_file_refused(a, f, &ev);
 	match_and_emit(a, &ev);
 	return 0;
 }
@@ -591,6 +646,26 @@ static void describe_exec_blocking(struct agent *a, const char *who)
 			 backend_name(a->loader.backend));
 }
 
+/*
+ * rules-v1: file blocking works only where the BPF LSM backend is active
+ * (file__lsm decides); elsewhere the agent says so and the rules report only.
+ */
+static void describe_file_blocking(struct agent *a, const char *who)
+{
+	size_t n = fguard_block_rules(a->rules);
+
+	if (!n)
+		return;
+	if (loader_attached(&a->loader, "file__lsm"))
+		log_info("%s: %zu file block rule%s enforced in the kernel (BPF LSM file_open): "
+			 "a matching open fails with EPERM", who, n, n == 1 ? "" : "s");
+	else
+		log_warn("%s: %zu file block rule%s report only on the %s backend: refusing an "
+			 "open needs BPF LSM (boot with lsm=...,bpf); they are reported with "
+			 "action alert", who, n, n == 1 ? "" : "s",
+			 backend_name(a->loader.backend));
+}
+
 int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 {
 	struct loader_opts lo = { 0 };
@@ -653,6 +728,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("agent: %s", desc);
 	describe_exec_blocking(a, "agent");
+	describe_file_blocking(a, "agent");
 	return 0;
 }
 
@@ -689,10 +765,12 @@ int agent_reload(struct agent *a)
 	a->rules = next;
 	a->net_for = NULL;
 	a->exec_for = NULL;
+	a->fguard_for = NULL;
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);
 	describe_exec_blocking(a, "reload");
+	describe_file_blocking(a, "reload");
 	return 0;
 }
 

@@ -75,6 +75,9 @@ struct agent {
 	 * first refused exec after a (re)load */
 	const struct rule_set *exec_for;
 	const struct rule *exec_slot[64];
+	/* file block rule slots (filter_fileguard.h), likewise */
+	const struct rule_set *fguard_for;
+	const struct rule *fguard_slot[64];
 	struct proc_cache procs;
 	struct cgroups cgroups;
 	struct users users;

@@ -392,6 +392,8 @@ static void what(struct sbuf *b, const struct record *r)
 		sbuf_adds(b, ev->file.access & CEV_ACC_WRITE ? "write " :
 			  ev->file.access & CEV_ACC_CREATE ? "create " : "read ");
 		add_safe(b, ev->file.path.p, ev->file.path.len, 0);
+		if (ev->file.blocked)
+			sbuf_adds(b, " (blocked)");
 		break;
 	case CEV_CONNECT:
 		sbuf_addf(b, "%s %s%s%s:%u%s", ev->conn.proto == 17 ? "udp" : "tcp",

@@ -74,6 +74,7 @@ struct cev_file {
 	 * then treats path and access as unknown (rules_match.c).
 	 */
 	uint8_t unresolved;
+	uint8_t blocked;	/* 1 only when the kernel refused the open (BPF LSM) */
 	const char *via;	/* NULL: the open itself was seen */
 	const char *op;
 };

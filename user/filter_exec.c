@@ -10,7 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "custos.skel.h"
+#include "filter_bits.h"
 #include "filter_net.h"
 #include "filters.h"
 #include "glob.h"
@@ -80,94 +81,37 @@ static enum rule_field kernel_blind(const struct cond *c, const char **bad_value
 	return F__COUNT;
 }
 
-static int grow(void **v, size_t n, size_t *cap, size_t size)
-{
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*v, (*cap ? 2 * *cap : 16) * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = *cap ? 2 * *cap : 16;
-	return 0;
-}
-
 struct caps {
-	size_t ids, ids_v, names, names_v, uids, uids_v, missing;
+	size_t ids[2], names[2], uids[2], missing;
 };
 
-/* The bits of one exe / parent_exe value: which word of exec_bits and which bit. */
-static void set_bits(struct exec_bits *b, int parent, int unless, uint64_t bit)
+/* The word of struct exec_bits for one exe / parent_exe value. */
+static size_t bits_word(int parent, int unless)
 {
-	if (parent)
-		*(unless ? &b->parent_unless : &b->parent_when) |= bit;
-	else
-		*(unless ? &b->exe_unless : &b->exe_when) |= bit;
+	return (parent ? offsetof(struct exec_bits, parent_when) :
+		offsetof(struct exec_bits, exe_when)) / 8 + (unless ? 1 : 0);
 }
 
 static int add_ident(struct exec_compiled *o, struct caps *cp, const struct file_ident *k,
 		     int parent, int unless, uint64_t bit)
 {
-	size_t i;
-
-	for (i = 0; i < o->n_ids; i++)
-		if (o->ikeys[i].dev == k->dev && o->ikeys[i].ino == k->ino)
-			break;
-	if (i == o->n_ids) {
-		if (grow((void **)&o->ikeys, o->n_ids, &cp->ids, sizeof(*o->ikeys)) ||
-		    grow((void **)&o->ivals, o->n_ids, &cp->ids_v, sizeof(*o->ivals)))
-			return -ENOMEM;
-		o->ikeys[i] = *k;
-		memset(&o->ivals[i], 0, sizeof(o->ivals[i]));
-		o->n_ids++;
-	}
-	set_bits(&o->ivals[i], parent, unless, bit);
-	return 0;
+	return filter_bits_set((void **)&o->ikeys, (void **)&o->ivals, &o->n_ids, cp->ids, k,
+			       sizeof(*k), sizeof(*o->ivals), bits_word(parent, unless), bit);
 }
 
 static int add_name(struct exec_compiled *o, struct caps *cp, const struct file_name_key *k,
 		    int parent, int unless, uint64_t bit)
 {
-	size_t i;
-
-	for (i = 0; i < o->n_names; i++)
-		if (memcmp(&o->nkeys[i], k, sizeof(*k)) == 0)
-			break;
-	if (i == o->n_names) {
-		if (grow((void **)&o->nkeys, o->n_names, &cp->names, sizeof(*o->nkeys)) ||
-		    grow((void **)&o->nvals, o->n_names, &cp->names_v, sizeof(*o->nvals)))
-			return -ENOMEM;
-		o->nkeys[i] = *k;
-		memset(&o->nvals[i], 0, sizeof(o->nvals[i]));
-		o->n_names++;
-	}
-	set_bits(&o->nvals[i], parent, unless, bit);
-	return 0;
+	return filter_bits_set((void **)&o->nkeys, (void **)&o->nvals, &o->n_names, cp->names,
+			       k, sizeof(*k), sizeof(*o->nvals), bits_word(parent, unless), bit);
 }
 
 static int add_uid(struct exec_compiled *o, struct caps *cp, uint32_t uid, int unless,
 		   uint64_t bit)
 {
-	size_t i;
-
-	for (i = 0; i < o->n_uids; i++)
-		if (o->ukeys[i] == uid)
-			break;
-	if (i == o->n_uids) {
-		if (grow((void **)&o->ukeys, o->n_uids, &cp->uids, sizeof(*o->ukeys)) ||
-		    grow((void **)&o->uvals, o->n_uids, &cp->uids_v, sizeof(*o->uvals)))
-			return -ENOMEM;
-		o->ukeys[i] = uid;
-		memset(&o->uvals[i], 0, sizeof(o->uvals[i]));
-		o->n_uids++;
-	}
-	if (unless)
-		o->uvals[i].unless |= bit;
-	else
-		o->uvals[i].when |= bit;
-	return 0;
+	return filter_bits_set((void **)&o->ukeys, (void **)&o->uvals, &o->n_uids, cp->uids,
+			       &uid, sizeof(uid), sizeof(*o->uvals),
+			       unless ? offsetof(struct exec_uid_bits, unless) / 8 : 0, bit);
 }
 
 /* Every value of one decidable condition into the maps. */
@@ -194,7 +138,7 @@ static int compile_cond(const struct cond *c, const struct rule *r, int unless, 
 				continue;
 			rc = resolve(cf->globs[i], &id, ctx);
 			if (rc == -ENOENT) {
-				if (grow((void **)&o->missing, o->n_missing, &cp->missing,
+				if (filter_grow((void **)&o->missing, o->n_missing, &cp->missing,
 					 sizeof(*o->missing)))
 					return -ENOMEM;
 				o->missing[o->n_missing++] = (struct exec_missing){ r, cf->globs[i] };
@@ -333,24 +277,29 @@ void exec_compiled_free(struct exec_compiled *c)
 
 /* --- I/O: files, maps -------------------------------------------------------- */
 
+int filter_ident_at(const char *path, unsigned int type, struct file_ident *k)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(path, real) || strcmp(real, path) != 0)
+		return -ENOENT;
+	if (stat(path, &st) || (type && (st.st_mode & S_IFMT) != type))
+		return -ENOENT;
+	/* the kernel's internal dev_t: major << 20 | minor */
+	k->dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
+	k->ino = st.st_ino;
+	return 0;
+}
+
 /*
  * The identity of the regular file at path.  As in the matcher, `exe` names
  * the resolved path: a path through a symlink names nothing.
  */
 static int resolve_path(const char *path, struct file_ident *k, void *ctx)
 {
-	char real[PATH_MAX];
-	struct stat st;
-
 	(void)ctx;
-	if (!realpath(path, real) || strcmp(real, path) != 0)
-		return -ENOENT;
-	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		return -ENOENT;
-	/* the kernel's internal dev_t: major << 20 | minor */
-	k->dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
-	k->ino = st.st_ino;
-	return 0;
+	return filter_ident_at(path, S_IFREG, k);
 }
 
 int filter_exec_check(const struct rule_set *rs, struct rule_diags *diags)
@@ -376,13 +325,32 @@ static void clear_map(int fd, size_t key_size)
 	}
 }
 
+int filter_guard_write(int fd_conf, const void *off, const void *conf,
+		       const struct guard_table *t, size_t n_tables)
+{
+	__u32 zero = 0;
+	int rc;
+
+	/* off, empty, refill, on (filter_maps.h): never a half-written decision */
+	rc = bpf_map_update_elem(fd_conf, &zero, off, BPF_ANY) ? -errno : 0;
+	for (size_t i = 0; !rc && i < n_tables; i++)
+		clear_map(t[i].fd, t[i].key_size);
+	for (size_t i = 0; !rc && i < n_tables; i++)
+		for (size_t k = 0; !rc && k < t[i].n; k++)
+			rc = bpf_map_update_elem(t[i].fd, (const char *)t[i].keys + k * t[i].key_size,
+						 (const char *)t[i].vals + k * t[i].val_size,
+						 BPF_ANY) ? -errno : 0;
+	if (!rc)
+		rc = bpf_map_update_elem(fd_conf, &zero, conf, BPF_ANY) ? -errno : 0;
+	return rc;
+}
+
 int filter_exec_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen)
 {
 	struct rule_diags diags = { 0 };
 	struct exec_conf off = { 0 };
 	struct exec_compiled c;
-	int fd_ids, fd_names, fd_uids, fd_conf, rc;
-	__u32 zero = 0;
+	int rc;
 
 	rc = exec_compile(rs, resolve_path, NULL, &c, &diags);
 	if (rc) {
@@ -409,26 +377,18 @@ int filter_exec_apply(struct loader *l, const struct rule_set *rs, char *err, si
 				 "nothing is refused for it until a reload (SIGHUP) after it "
 				 "exists", r->file, r->line, r->col, r->id, c.missing[i].path);
 	}
-	fd_ids = bpf_map__fd(l->skel->maps.exec_ids);
-	fd_names = bpf_map__fd(l->skel->maps.exec_names);
-	fd_uids = bpf_map__fd(l->skel->maps.exec_uids);
-	fd_conf = bpf_map__fd(l->skel->maps.exec_conf);
+	{
+		const struct guard_table t[] = {
+			{ bpf_map__fd(l->skel->maps.exec_ids), c.ikeys, c.ivals, c.n_ids,
+			  sizeof(*c.ikeys), sizeof(*c.ivals) },
+			{ bpf_map__fd(l->skel->maps.exec_names), c.nkeys, c.nvals, c.n_names,
+			  sizeof(*c.nkeys), sizeof(*c.nvals) },
+			{ bpf_map__fd(l->skel->maps.exec_uids), c.ukeys, c.uvals, c.n_uids,
+			  sizeof(*c.ukeys), sizeof(*c.uvals) },
+		};
 
-	/* off, empty, refill, on (filter_maps.h): never a half-written decision */
-	rc = bpf_map_update_elem(fd_conf, &zero, &off, BPF_ANY) ? -errno : 0;
-	if (!rc) {
-		clear_map(fd_ids, sizeof(struct file_ident));
-		clear_map(fd_names, sizeof(struct file_name_key));
-		clear_map(fd_uids, sizeof(__u32));
+		rc = filter_guard_write(bpf_map__fd(l->skel->maps.exec_conf), &off, &c.conf, t, 3);
 	}
-	for (size_t i = 0; !rc && i < c.n_ids; i++)
-		rc = bpf_map_update_elem(fd_ids, &c.ikeys[i], &c.ivals[i], BPF_ANY) ? -errno : 0;
-	for (size_t i = 0; !rc && i < c.n_names; i++)
-		rc = bpf_map_update_elem(fd_names, &c.nkeys[i], &c.nvals[i], BPF_ANY) ? -errno : 0;
-	for (size_t i = 0; !rc && i < c.n_uids; i++)
-		rc = bpf_map_update_elem(fd_uids, &c.ukeys[i], &c.uvals[i], BPF_ANY) ? -errno : 0;
-	if (!rc)
-		rc = bpf_map_update_elem(fd_conf, &zero, &c.conf, BPF_ANY) ? -errno : 0;
 	if (rc)
 		snprintf(err, errlen, "exec rules: writing the kernel filter failed: %s",
 			 strerror(-rc));

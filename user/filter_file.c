@@ -396,10 +396,6 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 	int rc;
 
 	memset(k, 0, sizeof(*k));
-	if (f->block_rule)
-		log_warn("filter: file rule '%s' has action: block, but custos does not refuse "
-			 "file opens on any backend (the LSM file_open hook reports only): it "
-			 "reports only", f->block_rule);
 	if (f->match_all) {
 		k->cfg.match_all = 1;
 		if (f->match_all_glob)

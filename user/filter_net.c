@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "custos.skel.h"
+#include "filter_bits.h"
 #include "filters.h"
 #include "glob.h"
 

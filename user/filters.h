@@ -25,6 +25,32 @@ int filter_net_check(const struct rule_set *rs, struct rule_diags *diags);
 /* exec block rules -> the exec guard maps (filter_exec.h); check as above. */
 int filter_exec_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen);
 int filter_exec_check(const struct rule_set *rs, struct rule_diags *diags);
+/* file block rules -> the file guard maps (filter_fileguard.h); check as above. */
+int filter_fileguard_apply(struct loader *l, const struct rule_set *rs, char *err,
+			   size_t errlen);
+int filter_fileguard_check(const struct rule_set *rs, struct rule_diags *diags);
+
+/*
+ * The identity (dev in the kernel's encoding, ino) of the file at path when
+ * path is its resolved path (no symlink on the way) and, unless type is 0,
+ * its type is type (S_IFREG, S_IFDIR); else -ENOENT.  filter_exec.c.
+ */
+struct file_ident;
+int filter_ident_at(const char *path, unsigned int type, struct file_ident *k);
+/* One BPF hash map of a guard (exec, file) and its compiled contents. */
+struct guard_table {
+	int fd;
+	const void *keys, *vals;	/* n of key_size / val_size bytes each */
+	size_t n, key_size, val_size;
+};
+
+/*
+ * Writes a guard's maps as filter_maps.h says: conf[0] = off first, the
+ * tables emptied and refilled, conf[0] = conf last.  0 or -errno.
+ * filter_exec.c.
+ */
+int filter_guard_write(int fd_conf, const void *off, const void *conf,
+		       const struct guard_table *t, size_t n_tables);
 
 static inline int filters_apply(struct loader *l, const struct rule_set *rs, char *err,
 				size_t errlen)
@@ -33,15 +59,20 @@ static inline int filters_apply(struct loader *l, const struct rule_set *rs, cha
 
 	if (!rc)
 		rc = filter_net_apply(l, rs, err, errlen);
-	return rc ? rc : filter_exec_apply(l, rs, err, errlen);
+	if (!rc)
+		rc = filter_exec_apply(l, rs, err, errlen);
+	return rc ? rc : filter_fileguard_apply(l, rs, err, errlen);
 }
 
 static inline int filters_check(const struct rule_set *rs, struct rule_diags *diags)
 {
 	int rc = filter_net_check(rs, diags);
 	int rc_exec = filter_exec_check(rs, diags);
+	int rc_file = filter_fileguard_check(rs, diags);
 
-	return rc == -ENOMEM || rc_exec == -ENOMEM ? -ENOMEM : rc ? rc : rc_exec;
+	if (rc == -ENOMEM || rc_exec == -ENOMEM || rc_file == -ENOMEM)
+		return -ENOMEM;
+	return rc ? rc : rc_exec ? rc_exec : rc_file;
 }
 
 #endif

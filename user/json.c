@@ -399,7 +399,7 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 	sbuf_adds(out, "],\"flags\":\"");
 	if (!f->unresolved)
 		json_open_flags(out, f->flags);
-	sbuf_addc(out, '"');
+	sbuf_addf(out, "\",\"blocked\":%s", f->blocked ? "true" : "false");
 	if (f->via) {
 		sbuf_adds(out, ",\"via\":");
 		json_escape_bytes(out, f->via, strlen(f->via));

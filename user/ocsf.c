@@ -168,6 +168,7 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 			activity_id = 3, activity_name = "Update";
 		else
 			activity_id = 2, activity_name = "Read";
+		blocked = ev->file.blocked;	/* an open refused: action Denied */
 		break;
 	case CEV_EXEC:
 		class_uid = 1007, category_uid = 1;

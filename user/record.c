@@ -261,6 +261,7 @@ static int parse_file(struct record *r, json_t *f)
 	}
 	/* an open whose file is not known (io_uring under the tracepoint backends) */
 	r->ev.file.unresolved = json_is_true(json_object_get(f, "unresolved"));
+	r->ev.file.blocked = json_is_true(json_object_get(f, "blocked"));
 	r->ev.file.via = get_cstr(f, "via");
 	r->ev.file.op = get_cstr(f, "op");
 	return get_str_field(r, f, "path", &r->ev.file.path);

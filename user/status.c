@@ -42,6 +42,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_DROPS_FILE] = "ring_drops_file",
 	[STAT_DROPS_CONNECT] = "ring_drops_connect",
 	[STAT_DROPS_PROC] = "ring_drops_process",
+	[STAT_FILE_BLOCK] = "file_blocked",
 };
 
 static uint64_t now_ns(clockid_t id)

@@ -414,7 +414,14 @@ static void test_record_file(void **state)
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("file") RULE PROC LINEAGE
 		"\"file\":{\"path\":\"/root/.aws/credentials\",\"access\":[\"read\"],"
-		"\"flags\":\"O_RDONLY|O_CLOEXEC\"}}\n");
+		"\"flags\":\"O_RDONLY|O_CLOEXEC\",\"blocked\":false}}\n");
+	free(got);
+	/* refused by the kernel (BPF LSM) */
+	ev.file.blocked = 1;
+	got = render(&ev, &rule1, &meta1);
+	assert_string_equal(got, HEAD("file") RULE PROC LINEAGE
+		"\"file\":{\"path\":\"/root/.aws/credentials\",\"access\":[\"read\"],"
+		"\"flags\":\"O_RDONLY|O_CLOEXEC\",\"blocked\":true}}\n");
 	free(got);
 }
 
@@ -431,7 +438,7 @@ static void test_record_file_unresolved(void **state)
 	ev.file.op = "openat";
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("file") RULE PROC LINEAGE
-		"\"file\":{\"path\":\"\",\"access\":[],\"flags\":\"\",\"via\":\"io_uring\","
+		"\"file\":{\"path\":\"\",\"access\":[],\"flags\":\"\",\"blocked\":false,\"via\":\"io_uring\","
 		"\"op\":\"openat\",\"unresolved\":true}}\n");
 	free(got);
 }
@@ -448,7 +455,7 @@ static void test_record_file_truncated_all_access(void **state)
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("file") RULE PROC LINEAGE
 		"\"file\":{\"path\":\"/very/lo\\\"ng\",\"access\":[\"read\",\"write\",\"create\"],"
-		"\"flags\":\"O_RDWR|O_CREAT\",\"truncated\":true}}\n");
+		"\"flags\":\"O_RDWR|O_CREAT\",\"blocked\":false,\"truncated\":true}}\n");
 	free(got);
 }
 
@@ -481,7 +488,7 @@ static void test_record_null_user_cgroup_no_parent(void **state)
 		"\"process\":{\"pid\":4242,\"tid\":4242,\"ppid\":4100,\"uid\":1000,\"user\":null,"
 		"\"comm\":\"0123456789abcdef\",\"exe\":\"\",\"args\":[],\"cgroup\":null},"
 		"\"ancestors\":[],"
-		"\"file\":{\"path\":\"/etc/shadow\",\"access\":[],\"flags\":\"O_RDONLY\"}}\n");
+		"\"file\":{\"path\":\"/etc/shadow\",\"access\":[],\"flags\":\"O_RDONLY\",\"blocked\":false}}\n");
 	free(got);
 }
 

@@ -168,7 +168,30 @@ static void test_file_system_activity(void **state)
 	j = render(&ev, &rule1);
 	check_base(j, 1001, 1, 3, 4);	/* Update */
 	assert_null(json_object_get(json_object_get(j, "unmapped"), "via"));
+	assert_string_equal(s(j, "action"), "Allowed");
 	json_decref(j);
+
+	/* refused under BPF LSM: the activity attempted, action Denied, Blocked */
+	{
+		static const struct json_rule block = {
+			.id = "no-weights", .severity = "critical", .action = "block",
+		};
+
+		ev.file.blocked = 1;
+		j = render(&ev, &block);
+		check_base(j, 1001, 1, 3, 5);	/* still Update */
+		assert_int_equal(num(j, "action_id"), 2);
+		assert_string_equal(s(j, "action"), "Denied");
+		assert_int_equal(num(j, "disposition_id"), 2);
+		assert_string_equal(s(j, "disposition"), "Blocked");
+		assert_string_equal(s(j, "unmapped.custos_action"), "block");
+		json_decref(j);
+		/* an alert rule's record of the refused open: Denied too */
+		j = render(&ev, &rule1);
+		assert_string_equal(s(j, "action"), "Denied");
+		assert_string_equal(s(j, "unmapped.custos_action"), "alert");
+		json_decref(j);
+	}
 }
 
 /* An io_uring open seen without its file (tracepoint backends): Open, file unknown. */

@@ -122,6 +122,27 @@ static void test_exec_blocked(void **state)
 	record_free(&r);
 }
 
+static void test_file_blocked(void **state)
+{
+	static const char refused[] =
+		"{\"kind\":\"file\",\"action\":\"block\",\"file\":{\"path\":\"/srv/m/w.bin\","
+		"\"access\":[\"read\"],\"flags\":\"O_RDONLY\",\"blocked\":true}}";
+	static const char opened[] =
+		"{\"kind\":\"file\",\"action\":\"alert\",\"file\":{\"path\":\"/srv/m/w.bin\","
+		"\"access\":[\"read\"],\"flags\":\"O_RDONLY\",\"blocked\":false}}";
+	struct record r;
+
+	assert_int_equal(record_parse(&r, refused, sizeof(refused) - 1), 0);
+	assert_int_equal(r.ev.kind, CEV_FILE);
+	assert_int_equal(r.ev.file.blocked, 1);
+	assert_int_equal(r.ev.file.access, CEV_ACC_READ);
+	assert_string_equal(r.action, "block");
+	record_free(&r);
+	assert_int_equal(record_parse(&r, opened, sizeof(opened) - 1), 0);
+	assert_int_equal(r.ev.file.blocked, 0);
+	record_free(&r);
+}
+
 static void test_connect(void **state)
 {
 	static const char line[] =
@@ -175,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_surrogate_pair_and_escaped_backslash_kept),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_exec_blocked),
+		cmocka_unit_test(test_file_blocked),
 		cmocka_unit_test(test_not_records),
 		cmocka_unit_test(test_times),
 	};
