@@ -76,7 +76,7 @@ run: deps
 	scripts/run.sh
 
 test: deps
-	@scripts/deps.sh test-kernels
+	@scripts/deps.sh test test-kernels
 	@scripts/forward-setup.sh
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
@@ -85,6 +85,7 @@ test-unit: $(BUILD)/custos $(UNIT_BINS)
 	scripts/test.sh unit
 
 test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
+	@scripts/deps.sh test
 	scripts/forward-setup.sh
 	scripts/test.sh e2e
 

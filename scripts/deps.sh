@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages custos needs to build, run and test, when any
 # is missing.  Called by `make run` and `make test`; safe to run again.
-# Extra groups: `deps.sh test-kernels` adds what the kernel matrix needs.
+# Extra groups: `deps.sh test` what the host's e2e tests add, `deps.sh
+# test-kernels` what the kernel matrix needs, forward, bench.
 set -euo pipefail
 
 pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
@@ -12,6 +13,7 @@ for group in "$@"; do
 	case "$group" in
 	forward) pkgs+=(nodejs npm openssl) ;;
 	bench) pkgs+=(auditd linux-perf) ;;
+	test) pkgs+=(btrfs-progs) ;;	# test_net: an exempt binary on btrfs
 	test-kernels) pkgs+=(qemu-system-x86 busybox-static libzstd-dev) ;;
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac

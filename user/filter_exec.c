@@ -286,8 +286,7 @@ int filter_ident_at(const char *path, unsigned int type, struct file_ident *k)
 		return -ENOENT;
 	if (stat(path, &st) || (type && (st.st_mode & S_IFMT) != type))
 		return -ENOENT;
-	/* the kernel's internal dev_t: major << 20 | minor */
-	k->dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
+	k->dev = filter_kernel_dev(real, st.st_dev);
 	k->ino = st.st_ino;
 	return 0;
 }

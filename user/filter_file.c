@@ -251,8 +251,8 @@ static void unescape_octal(char *s)
 /*
  * The superblock's device (sb->s_dev, what the BPF side reads) of the mount
  * that real (a resolved path) lies on, from /proc/self/mountinfo: stat()'s
- * st_dev is not always it (btrfs reports each subvolume's own device).
- * 0 and *dev set, or -ENOENT.
+ * st_dev is not always it (btrfs reports each subvolume's own device, the
+ * top level's included).  0 and *dev set, or -ENOENT.
  */
 static int mount_sb_dev(const char *real, __u64 *dev)
 {
@@ -286,6 +286,14 @@ static int mount_sb_dev(const char *real, __u64 *dev)
 	free(line);
 	fclose(f);
 	return found ? 0 : -ENOENT;
+}
+
+uint64_t filter_kernel_dev(const char *real, dev_t st_dev)
+{
+	__u64 dev = ((__u64)major(st_dev) << 20) | minor(st_dev);
+
+	mount_sb_dev(real, &dev);	/* stat()'s device when mountinfo has none */
+	return dev;
 }
 
 /*

@@ -379,18 +379,13 @@ void net_compiled_free(struct net_compiled *c)
  */
 static int key_of(const char *path, struct net_exe_key *k)
 {
-	char real[PATH_MAX];
-	struct stat st;
+	struct file_ident id;
+	int rc = filter_ident_at(path, S_IFREG, &id);
 
-	if (!realpath(path, real) || strcmp(real, path) != 0)
-		return -ENOENT;
-	if (stat(path, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -ENOENT;
-	/* the kernel's internal dev_t: major << 20 | minor */
-	k->dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
-	k->ino = st.st_ino;
+	if (rc)
+		return rc;
+	k->dev = id.dev;
+	k->ino = id.ino;
 	return 0;
 }
 

@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "loader.h"
 #include "rules.h"
@@ -37,6 +39,12 @@ int filter_fileguard_check(const struct rule_set *rs, struct rule_diags *diags);
  */
 struct file_ident;
 int filter_ident_at(const char *path, unsigned int type, struct file_ident *k);
+/*
+ * The device the kernel's i_sb->s_dev holds for a file at the resolved path
+ * real whose stat() said st_dev (major << 20 | minor): the superblock's, from
+ * mountinfo, which stat() does not report on btrfs.  filter_file.c.
+ */
+uint64_t filter_kernel_dev(const char *real, dev_t st_dev);
 /* One BPF hash map of a guard (exec, file) and its compiled contents. */
 struct guard_table {
 	int fd;

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -142,7 +144,12 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
+	char mnt[600];
 	int rc = harness_stop(&g.r);
+
+	/* test_exe_identity_on_btrfs's mount, when it failed half way */
+	snprintf(mnt, sizeof(mnt), "%s/bt", g.r.dir);
+	umount2(mnt, MNT_DETACH);
 
 	close(g.listen_fd);
 	harness_cleanup(&g.r);
@@ -418,6 +425,90 @@ static void test_run_refuses_undecidable_block(void **state)
 }
 
 /* SIGHUP: the maps follow the new rules (here: the approved port moves). */
+/* Reloads rules_fmt with the exempt proxy under dir; waits until in force. */
+static void reload_with_proxy_dir(const char *dir, char *policy, size_t size)
+{
+	char yaml[4096];
+
+	snprintf(yaml, sizeof(yaml), rules_fmt, g.lport, g.lport, g.bport, dir);
+	assert_int_equal(harness_write_rules(&g.r, yaml), 0);
+	assert_int_equal(policy_of(g.r.rules, policy, size), 0);
+	kill(g.r.pid, SIGHUP);
+	for (int i = 0; i < 250 && !harness_log_contains(&g.r, policy, 0); i++)
+		usleep(20000);
+	assert_true(harness_log_contains(&g.r, policy, 0));
+}
+
+/*
+ * An exempt executable on btrfs: stat() reports a subvolume's own device
+ * there, never the superblock's that the kernel compares (i_sb->s_dev), so
+ * an identity taken from stat() alone exempts nothing.  Needs mkfs.btrfs
+ * (btrfs-progs) and a kernel with btrfs; skipped, saying so, without them.
+ */
+static void test_exe_identity_on_btrfs(void **state)
+{
+	char img[700], mnt[700], bin[720], proxy[740], out[4096];
+	pid_t exempt, other;
+	json_t *rec;
+	int rc;
+
+	NEEDS_EGRESS();
+	if (access("/usr/sbin/mkfs.btrfs", X_OK) != 0 && access("/sbin/mkfs.btrfs", X_OK) != 0) {
+		print_message("skipped: mkfs.btrfs is not installed (btrfs-progs)\n");
+		skip();
+	}
+	snprintf(img, sizeof(img), "%s/btrfs.img", g.r.dir);
+	snprintf(mnt, sizeof(mnt), "%s/bt", g.r.dir);
+	snprintf(bin, sizeof(bin), "%s/bin", mnt);
+	snprintf(proxy, sizeof(proxy), "%s/proxy", bin);
+	{
+		int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		assert_true(fd >= 0);
+		assert_int_equal(ftruncate(fd, 200 << 20), 0);	/* sparse */
+		close(fd);
+	}
+	assert_int_equal(mkdir(mnt, 0755), 0);
+	rc = harness_capture((char *[]){ access("/usr/sbin/mkfs.btrfs", X_OK) == 0 ?
+					  "/usr/sbin/mkfs.btrfs" : "/sbin/mkfs.btrfs",
+					  "-q", img, NULL }, out, sizeof(out));
+	assert_int_equal(rc, 0);
+	rc = harness_capture((char *[]){ "/bin/mount", "-o", "loop", "-t", "btrfs", img, mnt,
+					  NULL }, out, sizeof(out));
+	if (rc != 0) {
+		print_message("skipped: this kernel cannot mount btrfs: %s\n", out);
+		rmdir(mnt);
+		skip();
+	}
+	assert_int_equal(mkdir(bin, 0755), 0);
+	assert_int_equal(copy_exec(g.netpoke, proxy), 0);
+	{
+		struct stat st;
+
+		/* stat()'s device, for the log: mountinfo names another */
+		assert_int_equal(stat(proxy, &st), 0);
+		print_message("btrfs: stat() device %u:%u\n", major(st.st_dev), minor(st.st_dev));
+	}
+	reload_with_proxy_dir(mnt, g.policy, sizeof(g.policy));
+
+	/* the copy on btrfs is exempt by identity: nothing listens, the stack refuses */
+	assert_int_equal(poke(proxy, NULL, "tcp", "127.0.0.3", g.bport, &exempt), ECONNREFUSED);
+	/* the copy that is not exempt any more is refused */
+	assert_int_equal(poke(g.proxy, NULL, "tcp", "127.0.0.3", g.bport, &other), EPERM);
+	rec = wait_rec(other, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, other, "e2e-egress-block", g.proxy, "proxy", NULL, "tcp", "inet",
+		       "127.0.0.3", g.bport, 1);
+	json_decref(rec);
+	assert_no_records(exempt);
+
+	reload_with_proxy_dir(g.r.dir, g.policy, sizeof(g.policy));
+	rc = harness_capture((char *[]){ "/bin/umount", mnt, NULL }, out, sizeof(out));
+	assert_int_equal(rc, 0);
+	rmdir(mnt);
+	unlink(img);
+}
+
 static void test_sighup_replaces_maps(void **state)
 {
 	char yaml[4096], p2[80];
@@ -460,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_child_cgroup),
 		cmocka_unit_test(test_rules_check_block_needs_kernel),
 		cmocka_unit_test(test_run_refuses_undecidable_block),
+		cmocka_unit_test(test_exe_identity_on_btrfs),
 		cmocka_unit_test(test_sighup_replaces_maps),	/* last: changes the rules */
 	};
 
