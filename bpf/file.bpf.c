@@ -55,11 +55,14 @@ char LICENSE[] SEC("license") = "GPL";
 #define TS_COMPAT 0x0002
 #define X32_SYSCALL_BIT 0x40000000
 #define REGS_NR(regs) BPF_CORE_READ((regs), orig_ax)
+/* from a BTF-typed pt_regs (tp_btf): a plain load, no helper call */
+#define REGS_NR_BTF(regs) ((regs)->orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_OPENAT 56
 #define NR_OPEN_BY_HANDLE_AT 265
 #define NR_OPENAT2 437
 #define REGS_NR(regs) BPF_CORE_READ((regs), syscallno)
+#define REGS_NR_BTF(regs) ((regs)->syscallno)
 #else
 #error "file.bpf.c: add this architecture's open syscall numbers"
 #endif
@@ -439,16 +442,15 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 }
 
 /* Tracepoint variants: an open syscall returned ret, the new fd. */
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+/* nr: the syscall's number, read by the caller (each variant reads regs its own way) */
+static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
 {
 	struct task_struct *task;
 	struct file **fds;
 	struct file *file = NULL;
 	int oc;
 
-	if (ret < 0)
-		return 0;
-	oc = open_call(REGS_NR(regs));
+	oc = open_call(nr);
 	if (oc == OC_NONE)
 		return 0;
 	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
@@ -511,13 +513,20 @@ static __always_inline int on_file_open(struct file *file, __u64 refused, __u16 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(file__btf, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret);
+	/* every syscall of the host comes here: two compares for most */
+	if (ret < 0)
+		return 0;
+	return on_sys_exit(regs, REGS_NR_BTF(regs), ret);
 }
 
 SEC("raw_tracepoint/sys_exit")
 int file__raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_sys_exit((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+
+	if ((long)ctx->args[1] < 0)
+		return 0;
+	return on_sys_exit(regs, REGS_NR(regs), (long)ctx->args[1]);
 }
 
 /*
