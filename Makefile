@@ -53,7 +53,7 @@ E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRCS))
 E2E_LIB   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%.o,$(filter-out $(E2E_SRCS),$(wildcard tests/e2e/*.c)))
 E2E_HELP  := $(patsubst tests/e2e/bin/%.c,$(BUILD)/tests/e2e/bin/%,$(wildcard tests/e2e/bin/*.c))
 
-.PHONY: all deps run test test-unit test-e2e test-kernels bench clean help vmlinux
+.PHONY: all deps run test test-unit test-e2e test-kernels bench bench-kernels clean help vmlinux
 all: $(BUILD)/custos
 
 help:
@@ -65,6 +65,8 @@ help:
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
 	@echo "make test-kernels  end-to-end tests on Debian kernels 5.10..sid under QEMU (root)"
 	@echo "make bench      workload with and without the agent, alternated (root; BENCH_ARGS=--help)"
+	@echo "make bench-kernels  the same per file backend (LSM, fentry, tracepoint) inside"
+	@echo "                Debian kernels under QEMU (root; BENCH_KERNELS=6.12, docs/PERFORMANCE.md)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make clean      remove build/"
 
@@ -103,6 +105,12 @@ vmlinux:
 bench: $(BUILD)/custos $(BUILD)/bench/workload
 	python3 scripts/bench.py --agent $(BUILD)/custos --workload $(BUILD)/bench/workload \
 		--out $(BUILD)/bench/results.json $(BENCH_ARGS)
+
+# innocent-workload overhead per backend inside QEMU guests (LSM and fentry
+# attach there): docs/PERFORMANCE.md, e.g. make bench-kernels BENCH_KERNELS="6.1 6.12"
+bench-kernels:
+	@scripts/deps.sh test-kernels
+	scripts/bench-kernels.sh
 
 # the workload generator bench.py times (plain C, no libraries)
 $(BUILD)/bench/workload: tests/bench/workload.c
