@@ -137,6 +137,13 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 			bpf_program__set_autoload(prog, with_cg && variant_offered(p, V_CG));
 			continue;
 		}
+		if (strncmp(name, "opt_netguard__", 14) == 0 &&
+		    !(with_cg && variant_offered(p, V_CG))) {
+			/* the egress decision of net.bpf.c: loads with the cgroup
+			 * programs or not at all (bpf_loop, 5.17) */
+			bpf_program__set_autoload(prog, 0);
+			continue;
+		}
 		best = family_choice(obj, name, flen, b, p);
 		if (best == V_NONE && strncmp(name, "opt_", 4) == 0) {
 			bpf_program__set_autoload(prog, 0);	/* optional: left out */
