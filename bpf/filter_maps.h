@@ -168,8 +168,8 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
  *
  * Fast path: `quiet` (per port range, or-ed like the other bits) names the
  * rule slots that an `unless` condition of dest alone suppresses whatever
- * the process and protocol (tcp, udp and raw), so `when & ~quiet` of the looked-up range is
- * already final for them; when nothing is left the program returns after
+ * the process and protocol (tcp, udp and raw), so `when & ~quiet` of the
+ * looked-up range is already final for them; when nothing is left the program returns after
  * the one lookup (an approved destination: no task read, no exe lookup, no
  * loop over condition slots).  The full computation above runs otherwise,
  * and gives the same result.
