@@ -332,8 +332,8 @@ int BPF_PROG(opt_netguard__lsm_sendmsg, struct socket *sock, struct msghdr *msg,
 	if (name) {
 		/* the kernel's copy (move_addr_to_kernel), as the protocol sees it */
 		fam = sa_dest(name, BPF_CORE_READ(msg, msg_namelen), sfam, addr);
-		if (!fam || (sfam == AF_INET && fam != AF_INET))
-			return 0;	/* the protocol refuses it */
+		if (fam != sfam)
+			return 0;	/* the protocol refuses it (EAFNOSUPPORT) */
 	} else {
 		/* a connected socket sends to its peer */
 		sk = BPF_CORE_READ(sock, sk);
