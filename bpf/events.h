@@ -20,8 +20,8 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 3	/* 2: ev_exec carries blocked, rule_mask, gen;
-				 * 3: ev_file too */
+#define CUSTOS_ABI_VERSION 4	/* 2: ev_exec carries blocked, rule_mask, gen;
+				 * 3: ev_file too; 4: ev_connect.ipproto (raw) */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -154,19 +154,30 @@ enum {
 	EV_IORING_OP_OPENAT2 = 28,
 };
 
-/* EV_CONNECT: a TCP connect or UDP send to a destination not approved. */
+/*
+ * EV_CONNECT: a TCP connect, UDP send or raw IP send to a destination not
+ * approved.  proto EV_PROTO_RAW: a SOCK_RAW socket (AF_INET/AF_INET6) seen by
+ * the BPF LSM hooks socket_connect/socket_sendmsg (opt_netguard__lsm, in
+ * net.bpf.c); port 0 (raw has none), ipproto the socket's IP protocol number
+ * (1 ICMP, 58 ICMPv6, 255 IPPROTO_RAW...).  For TCP and UDP ipproto = proto.
+ */
 struct ev_connect {
 	struct ev_header h;
 	__u8 family;		/* AF_INET (2) or AF_INET6 (10) */
-	__u8 proto;		/* IPPROTO_TCP (6) or IPPROTO_UDP (17) */
+	__u8 proto;		/* IPPROTO_TCP (6), IPPROTO_UDP (17) or EV_PROTO_RAW */
 	__u8 blocked;		/* 1: the program returned "refuse" */
 	__u8 op;		/* EV_NET_CONNECT or EV_NET_SENDMSG */
-	__u16 port;		/* host byte order */
+	__u16 port;		/* host byte order; 0 for raw */
 	__u16 gen;		/* net_conf.gen: which rule set numbered rule_mask */
 	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
 	__u64 rule_mask;	/* bit i: connect rule slot i flagged it in the kernel */
+	__u8 ipproto;		/* the IP protocol number */
+	__u8 pad[7];
 };
-_Static_assert(sizeof(struct ev_connect) == 64 + 32, "ev_connect ABI");
+_Static_assert(sizeof(struct ev_connect) == 64 + 40, "ev_connect ABI");
+
+/* ev_connect.proto of a raw socket (not an IP protocol number here: see ipproto) */
+#define EV_PROTO_RAW 255
 
 enum {
 	EV_NET_CONNECT = 1,

@@ -159,13 +159,17 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
  *                        & cond proto mask
  *   flagged = when minus every slot i with holds & rule_conds[i]
  *
+ * A raw IP send (SOCK_RAW, BPF LSM only: opt_netguard__lsm) has no port:
+ * only port ranges with any_port (patterns without a port) apply to it, and
+ * the proto masks are raw / cond_raw.
+ *
  * flagged & block != 0: the call is refused (EPERM) and reported blocked;
  * else flagged != 0: reported; else nothing.  ev_connect.rule_mask = flagged.
  *
  * Fast path: `quiet` (per port range, or-ed like the other bits) names the
  * rule slots that an `unless` condition of dest alone suppresses whatever
- * the process and protocol, so `when & ~quiet` of the looked-up range is
- * already final for them; when nothing is left the program returns after
+ * the process and protocol (tcp, udp and raw), so `when & ~quiet` of the
+ * looked-up range is already final for them; when nothing is left the program returns after
  * the one lookup (an approved destination: no task read, no exe lookup, no
  * loop over condition slots).  The full computation above runs otherwise,
  * and gives the same result.
@@ -200,7 +204,9 @@ struct net_dest_key {
 
 struct net_port_bits {
 	__u16 lo, hi;		/* inclusive, host byte order */
-	__u32 pad;
+	__u8 any_port;		/* 1: from patterns without a port; only these
+				 * apply to a raw send, which has no port */
+	__u8 pad[3];
 	__u64 when;		/* rule slots whose `when.dest` covers this */
 	__u64 unless;		/* condition slots whose `dest` covers this */
 	__u64 quiet;		/* rule slots one of whose `unless` conditions is a
@@ -224,12 +230,12 @@ struct net_exe_key {
 struct net_conf {
 	__u64 active;		/* r: slots in use */
 	__u64 when_any_dest;	/* r: `when` has no dest: every destination */
-	__u64 tcp, udp;		/* r: `when.proto` allows (both when absent) */
+	__u64 tcp, udp, raw;	/* r: `when.proto` allows (all when absent) */
 	__u64 block;		/* r: action block */
 	__u64 cond_valid;	/* c: slots in use */
 	__u64 cond_need_dest;	/* c: the condition has `dest` */
 	__u64 cond_need_exe;	/* c: the condition has `exe` */
-	__u64 cond_tcp, cond_udp; /* c: its `proto` allows (both when absent) */
+	__u64 cond_tcp, cond_udp, cond_raw; /* c: its `proto` allows (all when absent) */
 	__u64 rule_conds[NET_MAX_RULES]; /* r -> its condition slots */
 	__u32 gen;		/* names the rule set (net_gen()); copied into ev_connect.gen */
 	__u32 pad;

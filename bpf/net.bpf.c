@@ -14,6 +14,13 @@
  * An AF_INET6 socket reaching an IPv4 peer (::ffff:a.b.c.d) passes the *6
  * hooks with the mapped address.
  *
+ * Raw IP sockets (SOCK_RAW: ICMP, hand-made UDP/TCP, any protocol) pass
+ * none of the cgroup hooks.  Where BPF LSM runs, opt_netguard__lsm_connect
+ * and opt_netguard__lsm_sendmsg (socket_connect, socket_sendmsg) take the
+ * same decision for AF_INET/AF_INET6 sockets of type SOCK_RAW only (TCP and
+ * UDP stay with the cgroup hooks: no record twice), with no port.  The
+ * loader loads them only with the cgroup programs (same kernel needs).
+ *
  * Kernel needs beyond the cgroup hooks: bpf_loop (5.17) and
  * bpf_get_current_task + probe reads in sock_addr programs (helpers of
  * bpf_base_func_proto for a CAP_PERFMON loader; verified on 6.18).  Where
@@ -29,6 +36,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
+#define SOCK_RAW 3
+#define TCP_ESTABLISHED 1
+#define EPERM 1	/* not in vmlinux.h */
+
+/* which proto masks of net_conf apply */
+enum net_kind { NK_TCP, NK_UDP, NK_RAW };
 
 /* self_tgid, wakeup_bytes: defined in exec.bpf.c, documented in common.bpf.h. */
 
@@ -38,7 +51,7 @@ struct net_bits {
 	__u64 quiet;
 };
 
-static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 port,
+static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 port, int raw,
 					struct net_bits *out)
 {
 	struct net_dest_key k = {};
@@ -53,7 +66,7 @@ static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 por
 	for (int i = 0; i < NET_PORT_RANGES; i++) {
 		if (i >= v->n)
 			break;
-		if (port >= v->r[i].lo && port <= v->r[i].hi) {
+		if (raw ? v->r[i].any_port : port >= v->r[i].lo && port <= v->r[i].hi) {
 			out->when |= v->r[i].when;
 			out->unless |= v->r[i].unless;
 			out->quiet |= v->r[i].quiet;
@@ -96,9 +109,13 @@ static long suppress_one(__u64 i, void *ctx)
 	return 0;
 }
 
-/* addr: 16 bytes, IPv4 in the first 4; port in host order.  1 allows, 0 refuses. */
-static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, __u32 proto,
-				  __u8 op)
+/*
+ * The egress decision of the cgroup and the LSM programs (filter_maps.h,
+ * "connect").  addr: 16 bytes, IPv4 in the first 4; port in host order (0
+ * for raw); ipproto the IP protocol number.  1 allows, 0 refuses.
+ */
+static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int kind,
+				  __u8 ipproto, __u8 op)
 {
 	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	struct task_struct *task;
@@ -110,8 +127,6 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, __u
 	__u8 v4[16] = {};
 	int is_mapped = 1;
 
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-		return 1;
 	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 1;
 	c = bpf_map_lookup_elem(&net_conf, &zero);
@@ -120,27 +135,27 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, __u
 	stat_inc(STAT_NET_SEEN);
 
 	if (family == AF_INET) {
-		dest_lookup(4, addr, port, &b);
+		dest_lookup(4, addr, port, kind == NK_RAW, &b);
 	} else {
-		dest_lookup(6, addr, port, &b);
+		dest_lookup(6, addr, port, kind == NK_RAW, &b);
 		for (int i = 0; i < 12; i++)
 			if (addr[i] != mapped[i])
 				is_mapped = 0;
 		if (is_mapped) {
 			__builtin_memcpy(v4, addr + 12, 4);
-			dest_lookup(4, v4, port, &b);
+			dest_lookup(4, v4, port, kind == NK_RAW, &b);
 		}
 	}
 
 	flagged = (b.when | c->when_any_dest) & c->active &
-		  (proto == IPPROTO_TCP ? c->tcp : c->udp);
+		  (kind == NK_TCP ? c->tcp : kind == NK_UDP ? c->udp : c->raw);
 	/* fast path (filter_maps.h): rules a dest-only `unless` suppresses */
 	if (!(flagged & ~b.quiet))
 		return 1;
 
 	task = (struct task_struct *)bpf_get_current_task();
 	holds = c->cond_valid & (b.unless | ~c->cond_need_dest) &
-		(proto == IPPROTO_TCP ? c->cond_tcp : c->cond_udp);
+		(kind == NK_TCP ? c->cond_tcp : kind == NK_UDP ? c->cond_udp : c->cond_raw);
 	if (holds & c->cond_need_exe)
 		holds &= exe_conds(task) | ~c->cond_need_exe;
 	if (holds) {
@@ -155,7 +170,8 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, __u
 	__builtin_memset(&e, 0, sizeof(e));
 	header_fill(&e.h, EV_CONNECT, sizeof(e), task);
 	e.family = family;
-	e.proto = proto;
+	e.proto = kind == NK_RAW ? EV_PROTO_RAW : ipproto;
+	e.ipproto = ipproto;
 	e.op = op;
 	e.port = port;
 	__builtin_memcpy(e.addr, addr, 16);
@@ -167,25 +183,38 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, __u
 	return e.blocked ? 0 : 1;
 }
 
+static __always_inline int cg_kind(__u32 proto)
+{
+	return proto == IPPROTO_TCP ? NK_TCP : proto == IPPROTO_UDP ? NK_UDP : -1;
+}
+
 static __always_inline int on_addr4(struct bpf_sock_addr *ctx, __u8 op)
 {
 	__u8 addr[16] = {};
 	__u32 ip = ctx->user_ip4;
+	__u32 proto = ctx->protocol;
+	int kind = cg_kind(proto);
 
+	if (kind < 0)
+		return 1;
 	__builtin_memcpy(addr, &ip, 4);
-	return decide(AF_INET, addr, bpf_ntohs((__u16)ctx->user_port), ctx->protocol, op);
+	return decide(AF_INET, addr, bpf_ntohs((__u16)ctx->user_port), kind, (__u8)proto, op);
 }
 
 static __always_inline int on_addr6(struct bpf_sock_addr *ctx, __u8 op)
 {
 	__u32 a[4];
+	__u32 proto = ctx->protocol;
+	int kind = cg_kind(proto);
 
+	if (kind < 0)
+		return 1;
 	a[0] = ctx->user_ip6[0];
 	a[1] = ctx->user_ip6[1];
 	a[2] = ctx->user_ip6[2];
 	a[3] = ctx->user_ip6[3];
-	return decide(AF_INET6, (const __u8 *)a, bpf_ntohs((__u16)ctx->user_port),
-		      ctx->protocol, op);
+	return decide(AF_INET6, (const __u8 *)a, bpf_ntohs((__u16)ctx->user_port), kind,
+		      (__u8)proto, op);
 }
 
 SEC("cgroup/connect4")
@@ -210,4 +239,114 @@ SEC("cgroup/sendmsg6")
 int net__cg_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return on_addr6(ctx, EV_NET_SENDMSG);
+}
+
+/* --- raw IP sockets: BPF LSM (opt_netguard__lsm) ---------------------------- */
+
+/* The socket's family when it is an AF_INET/AF_INET6 SOCK_RAW socket, else 0. */
+static __always_inline int raw_family(struct socket *sock, __u8 *ipproto)
+{
+	struct sock *sk;
+	__u16 fam;
+
+	if (BPF_CORE_READ(sock, type) != SOCK_RAW)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (fam != AF_INET && fam != AF_INET6)
+		return 0;
+	*ipproto = (__u8)BPF_CORE_READ(sk, sk_protocol);
+	return fam;
+}
+
+/*
+ * A destination from a sockaddr in kernel memory (connect's address, the
+ * kernel's copy of sendmsg's msg_name): AF_INET with len >= 16, AF_INET6 with
+ * len >= 24 (SIN6_LEN_RFC2133); unspec_as is the family AF_UNSPEC stands for
+ * (raw_sendmsg and rawv6_sendmsg take an AF_UNSPEC name as their own family),
+ * 0 where it means something else.  The family, or 0 when there is none.
+ */
+static __always_inline int sa_dest(const void *sa, int len, int unspec_as, __u8 *addr)
+{
+	__u16 fam = 0;
+
+	if (!sa || bpf_probe_read_kernel(&fam, sizeof(fam), sa))
+		return 0;
+	if (fam == 0)
+		fam = unspec_as;
+	if (fam == AF_INET && len >= 16) {
+		if (bpf_probe_read_kernel(addr, 4, (const __u8 *)sa + 4))
+			return 0;
+		return AF_INET;
+	}
+	if (fam == AF_INET6 && len >= 24) {
+		if (bpf_probe_read_kernel(addr, 16, (const __u8 *)sa + 8))
+			return 0;
+		return AF_INET6;
+	}
+	return 0;
+}
+
+static __always_inline int lsm_ret(int ret)
+{
+	/* an earlier BPF LSM program decided: keep it (in the LSM range) */
+	return ret < 0 && ret >= -4095 ? ret : -EPERM;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(opt_netguard__lsm_connect, struct socket *sock, struct sockaddr *address,
+	     int addrlen, int ret)
+{
+	__u8 addr[16] = {}, ipproto = 0;
+	int sfam, fam;
+
+	if (ret)
+		return lsm_ret(ret);
+	sfam = raw_family(sock, &ipproto);
+	if (!sfam)
+		return 0;
+	/* AF_UNSPEC dissolves the association: no destination */
+	fam = sa_dest(address, addrlen, 0, addr);
+	if (!fam || (sfam == AF_INET && fam != AF_INET))
+		return 0;
+	return decide(fam, addr, 0, NK_RAW, ipproto, EV_NET_CONNECT) ? 0 : -EPERM;
+}
+
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(opt_netguard__lsm_sendmsg, struct socket *sock, struct msghdr *msg, int size,
+	     int ret)
+{
+	__u8 addr[16] = {}, ipproto = 0;
+	struct sock *sk;
+	void *name;
+	int sfam, fam;
+
+	if (ret)
+		return lsm_ret(ret);
+	sfam = raw_family(sock, &ipproto);
+	if (!sfam)
+		return 0;
+	name = BPF_CORE_READ(msg, msg_name);
+	if (name) {
+		/* the kernel's copy (move_addr_to_kernel), as the protocol sees it */
+		fam = sa_dest(name, BPF_CORE_READ(msg, msg_namelen), sfam, addr);
+		if (fam != sfam)
+			return 0;	/* the protocol refuses it (EAFNOSUPPORT) */
+	} else {
+		/* a connected socket sends to its peer */
+		sk = BPF_CORE_READ(sock, sk);
+		if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_ESTABLISHED)
+			return 0;	/* EDESTADDRREQ */
+		fam = sfam;
+		if (sfam == AF_INET) {
+			__be32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+			__builtin_memcpy(addr, &d, 4);
+		} else {
+			BPF_CORE_READ_INTO(addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		}
+	}
+	return decide(fam, addr, 0, NK_RAW, ipproto, EV_NET_SENDMSG) ? 0 : -EPERM;
 }

@@ -472,6 +472,7 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 	fill_process(a, &ev, &c->h, acting_process(a, &c->h));
 	ev.conn.family = c->family;
 	ev.conn.proto = c->proto;
+	ev.conn.ipproto = c->ipproto;
 	ev.conn.port = c->port;
 	ev.conn.blocked = c->blocked;
 	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
@@ -666,6 +667,29 @@ static void describe_file_blocking(struct agent *a, const char *who)
 			 backend_name(a->loader.backend));
 }
 
+/*
+ * Raw IP sockets (SOCK_RAW) pass no cgroup hook: only the BPF LSM hooks of
+ * opt_netguard__lsm see them.  With connect rules loaded, the agent says
+ * whether raw sends are covered.
+ */
+static void describe_raw_egress(struct agent *a, const char *who)
+{
+	size_t per[4];
+
+	rule_set_enabled(a->rules, per);
+	if (!per[RULE_ON_CONNECT] || a->loader.egress_off)
+		return;
+	if (loader_attached(&a->loader, "opt_netguard__lsm_connect") &&
+	    loader_attached(&a->loader, "opt_netguard__lsm_sendmsg"))
+		log_info("%s: raw IP sockets are covered: connect rules apply to SOCK_RAW "
+			 "connect/send (BPF LSM socket_connect/socket_sendmsg, proto raw)", who);
+	else
+		log_warn("%s: raw IP sockets are NOT covered on the %s backend: a SOCK_RAW send "
+			 "(ICMP, hand-made packets; needs CAP_NET_RAW) passes no cgroup hook and "
+			 "connect rules do not see it; covering it needs BPF LSM (boot with "
+			 "lsm=...,bpf)", who, backend_name(a->loader.backend));
+}
+
 int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 {
 	struct loader_opts lo = { 0 };
@@ -729,6 +753,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	log_info("agent: %s", desc);
 	describe_exec_blocking(a, "agent");
 	describe_file_blocking(a, "agent");
+	describe_raw_egress(a, "agent");
 	return 0;
 }
 
@@ -771,6 +796,7 @@ int agent_reload(struct agent *a)
 	log_info("reload: %s", desc);
 	describe_exec_blocking(a, "reload");
 	describe_file_blocking(a, "reload");
+	describe_raw_egress(a, "reload");
 	return 0;
 }
 

@@ -396,7 +396,8 @@ static void what(struct sbuf *b, const struct record *r)
 			sbuf_adds(b, " (blocked)");
 		break;
 	case CEV_CONNECT:
-		sbuf_addf(b, "%s %s%s%s:%u%s", ev->conn.proto == 17 ? "udp" : "tcp",
+		sbuf_addf(b, "%s %s%s%s:%u%s", cev_proto_name(ev->conn.proto) ?
+			  cev_proto_name(ev->conn.proto) : "?",
 			  strchr(r->dest, ':') ? "[" : "", r->dest,
 			  strchr(r->dest, ':') ? "]" : "", ev->conn.port,
 			  ev->conn.blocked ? " (blocked)" : "");

@@ -81,7 +81,8 @@ static void field_value(struct sbuf *b, const struct record *r, enum rule_field 
 		sbuf_addf(b, "%s port %u", r->dest, ev->conn.port);
 		break;
 	case F_PROTO:
-		sbuf_adds(b, ev->conn.proto == IPPROTO_UDP ? "udp" : "tcp");
+		sbuf_adds(b, cev_proto_name(ev->conn.proto) ? cev_proto_name(ev->conn.proto)
+							     : "?");
 		break;
 	case F_ARGS:
 		if (ev->proc.args.len)

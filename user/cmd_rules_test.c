@@ -404,8 +404,10 @@ static int build_event(struct built *b, yaml_document_t *d, yaml_node_t *e)
 			b->ev.conn.proto = IPPROTO_TCP;
 		else if (scalar_is(proto, "udp"))
 			b->ev.conn.proto = IPPROTO_UDP;
+		else if (scalar_is(proto, "raw"))
+			b->ev.conn.proto = CEV_PROTO_RAW;
 		else
-			return bad(b, proto, "proto: expected tcp or udp");
+			return bad(b, proto, "proto: expected tcp, udp or raw");
 		dest = map_get(d, n, "dest");
 		if (sval(dest) && inet_pton(AF_INET, sval(dest), b->ev.conn.addr) == 1)
 			b->ev.conn.family = AF_INET;

@@ -79,14 +79,23 @@ struct cev_file {
 	const char *op;
 };
 
+/* cev_connect.proto of a raw IP socket (= EV_PROTO_RAW of events.h) */
+#define CEV_PROTO_RAW 255
+
 struct cev_connect {
-	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP or CEV_PROTO_RAW */
 	uint8_t family;		/* AF_INET or AF_INET6 */
 	uint8_t blocked;	/* 1 only when the kernel refused the call */
-	uint8_t pad;
+	uint8_t ipproto;	/* the IP protocol number (raw: the socket's, e.g. 1 ICMP) */
 	uint16_t port;		/* host byte order */
 	uint8_t addr[16];	/* AF_INET: first 4 bytes; network byte order */
 };
+
+/* "tcp", "udp", "raw", or NULL for another value */
+static inline const char *cev_proto_name(uint8_t proto)
+{
+	return proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == CEV_PROTO_RAW ? "raw" : NULL;
+}
 
 /* CEV_EXEC: the new program is proc.exe / proc.args */
 struct cev_exec {

@@ -60,14 +60,16 @@ static enum rule_field kernel_blind(const struct cond *c, int is_unless)
 	return F__COUNT;
 }
 
-static void proto_bits(const struct cond *c, __u64 bit, __u64 *tcp, __u64 *udp)
+static void proto_bits(const struct cond *c, __u64 bit, __u64 *tcp, __u64 *udp, __u64 *raw)
 {
 	uint32_t m = c->f[F_PROTO].present ? c->f[F_PROTO].mask : ~0u;
 
-	if (m & (1u << 6))
+	if (m & PROTO_BIT(IPPROTO_TCP))
 		*tcp |= bit;
-	if (m & (1u << 17))
+	if (m & PROTO_BIT(IPPROTO_UDP))
 		*udp |= bit;
+	if (m & PROTO_BIT(CEV_PROTO_RAW))
+		*raw |= bit;
 }
 
 /* One dest pattern with what it sets. */
@@ -126,7 +128,7 @@ static int same_prefix(const struct dest_pat *a, const struct dest_pat *b)
 static uint64_t quiet_rules(const struct net_conf *c, size_t n_slots, uint64_t unless)
 {
 	uint64_t dest_only = c->cond_valid & c->cond_need_dest & ~c->cond_need_exe &
-			     c->cond_tcp & c->cond_udp & unless;
+			     c->cond_tcp & c->cond_udp & c->cond_raw & unless;
 	uint64_t quiet = 0;
 
 	for (size_t i = 0; i < n_slots; i++)
@@ -164,7 +166,8 @@ static int build_dests(struct items *it, struct net_compiled *out, struct rule_d
 			if (!covers(&c->p, p))
 				continue;
 			for (k = 0; k < val->n; k++)
-				if (val->r[k].lo == c->p.port_lo && val->r[k].hi == c->p.port_hi)
+				if (val->r[k].lo == c->p.port_lo && val->r[k].hi == c->p.port_hi &&
+				    val->r[k].any_port == !c->p.has_port)
 					break;
 			if (k == val->n) {
 				if (val->n == NET_PORT_RANGES) {
@@ -178,6 +181,7 @@ static int build_dests(struct items *it, struct net_compiled *out, struct rule_d
 				}
 				val->r[k].lo = c->p.port_lo;
 				val->r[k].hi = c->p.port_hi;
+				val->r[k].any_port = !c->p.has_port;
 				val->n++;
 			}
 			val->r[k].when |= c->when;
@@ -270,7 +274,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 		c->active |= bit;
 		if (r->action == ACT_BLOCK)
 			c->block |= bit;
-		proto_bits(&r->when, bit, &c->tcp, &c->udp);
+		proto_bits(&r->when, bit, &c->tcp, &c->udp, &c->raw);
 		f = kernel_blind(&r->when, 0);
 		if (f != F__COUNT) {
 			exact = 0;
@@ -316,7 +320,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 			cbit = 1ULL << n_conds++;
 			c->cond_valid |= cbit;
 			c->rule_conds[out->n_slots - 1] |= cbit;
-			proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp);
+			proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp, &c->cond_raw);
 			if (uc->f[F_DEST].present) {
 				c->cond_need_dest |= cbit;
 				if ((rc = items_add(&it, &uc->f[F_DEST], 0, cbit, r)))

@@ -422,6 +422,8 @@ static void add_connect(struct sbuf *out, const struct cev_connect *c)
 		sbuf_adds(out, "\"tcp\"");
 	else if (c->proto == IPPROTO_UDP)
 		sbuf_adds(out, "\"udp\"");
+	else if (c->proto == CEV_PROTO_RAW)
+		sbuf_adds(out, "\"raw\"");
 	else
 		sbuf_addf(out, "\"%u\"", c->proto);	/* not produced by the kernel side */
 
@@ -437,8 +439,10 @@ static void add_connect(struct sbuf *out, const struct cev_connect *c)
 	}
 	sbuf_adds(out, ",\"dest\":");
 	json_escape_bytes(out, dest, strlen(dest));
-	sbuf_addf(out, ",\"port\":%u,\"blocked\":%s}", c->port,
-		  c->blocked ? "true" : "false");
+	sbuf_addf(out, ",\"port\":%u", c->port);
+	if (c->proto == CEV_PROTO_RAW)
+		sbuf_addf(out, ",\"protocol\":%u", c->ipproto);
+	sbuf_addf(out, ",\"blocked\":%s}", c->blocked ? "true" : "false");
 }
 
 static void add_exec(struct sbuf *out, const struct cev_event *ev)

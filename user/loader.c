@@ -119,9 +119,13 @@ static enum variant family_choice(struct bpf_object *obj, const char *family, si
 	return V_NONE;
 }
 
+/* try_backend()'s what: the cgroup egress programs, the raw-socket egress hooks */
+#define LOAD_CG 1
+#define LOAD_NETGUARD 2
+
 /* Sets autoload on every program for backend b; fails when a family has no usable variant. */
 static int select_programs(struct custos_bpf *skel, enum backend b, const struct probe *p,
-			   int with_cg, char *err, size_t errlen)
+			   int what, char *err, size_t errlen)
 {
 	struct bpf_object *obj = skel->obj;
 	struct bpf_program *prog;
@@ -134,7 +138,14 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 		if (v == V_NONE)
 			continue;
 		if (v == V_CG) {
-			bpf_program__set_autoload(prog, with_cg && variant_offered(p, V_CG));
+			bpf_program__set_autoload(prog, (what & LOAD_CG) && variant_offered(p, V_CG));
+			continue;
+		}
+		if (strncmp(name, "opt_netguard__", 14) == 0 &&
+		    !((what & LOAD_CG) && (what & LOAD_NETGUARD) && variant_offered(p, V_CG))) {
+			/* the egress decision of net.bpf.c: loads with the cgroup
+			 * programs or not at all (bpf_loop, 5.17) */
+			bpf_program__set_autoload(prog, 0);
 			continue;
 		}
 		best = family_choice(obj, name, flen, b, p);
@@ -328,7 +339,7 @@ int loader_plan(const struct probe *p, char *buf, size_t size)
 }
 
 static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,
-		       int with_cg, char *err, size_t errlen)
+		       int what, char *err, size_t errlen)
 {
 	struct custos_bpf *skel;
 	int rc;
@@ -350,7 +361,7 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 			 "the page size: %s", o->ring_bytes, strerror(-rc));
 		goto err_destroy;
 	}
-	rc = select_programs(skel, b, &l->probe, with_cg, err, errlen);
+	rc = select_programs(skel, b, &l->probe, what, err, errlen);
 	if (rc)
 		goto err_destroy;
 	iouring_select(skel, b, &l->probe);
@@ -379,11 +390,19 @@ static int try_backend_degraded(struct loader *l, const struct loader_opts *o, e
 				char *err, size_t errlen)
 {
 	char first[512];
-	int rc = try_backend(l, o, b, 1, err, errlen);
+	int rc = try_backend(l, o, b, LOAD_CG | LOAD_NETGUARD, err, errlen);
 
 	if (rc == 0 || !variant_offered(&l->probe, V_CG))
 		return rc;
 	snprintf(first, sizeof(first), "%s", err);
+	/* an optional family must not take egress down with it */
+	if (b == BACKEND_LSM && variant_offered(&l->probe, V_LSM) &&
+	    try_backend(l, o, b, LOAD_CG, err, errlen) == 0) {
+		log_warn("loader: the raw-socket egress hooks (opt_netguard__lsm) do not load on "
+			 "this kernel (%s); TCP and UDP egress run, raw IP sockets are not "
+			 "covered", first);
+		return 0;
+	}
 	if (try_backend(l, o, b, 0, err, errlen) != 0) {
 		snprintf(err, errlen, "%s", first);
 		return rc;

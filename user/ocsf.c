@@ -9,6 +9,21 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* OCSF connection_info.protocol_name: the IANA keyword, lower case */
+static const char *ip_proto_name(unsigned p)
+{
+	switch (p) {
+	case 1: return "icmp";
+	case 2: return "igmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "ipv6-icmp";
+	case 132: return "sctp";
+	case 255: return "raw";
+	}
+	return "unknown";
+}
+
 static void cstr(struct sbuf *o, const char *s)
 {
 	if (s)
@@ -246,7 +261,9 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		sbuf_addf(out, ",\"port\":%u}", ev->conn.port);
 		sbuf_addf(out, ",\"connection_info\":{\"direction_id\":2,\"direction\":\"Outbound\","
 			  "\"protocol_num\":%u,\"protocol_name\":\"%s\",\"protocol_ver_id\":%d}",
-			  ev->conn.proto, ev->conn.proto == IPPROTO_UDP ? "udp" : "tcp",
+			  ev->conn.proto == CEV_PROTO_RAW ? ev->conn.ipproto : ev->conn.proto,
+			  ip_proto_name(ev->conn.proto == CEV_PROTO_RAW ? ev->conn.ipproto
+									: ev->conn.proto),
 			  ev->conn.family == AF_INET6 ? 6 : 4);
 		break;
 	case CEV_LOSS:

@@ -229,7 +229,9 @@ static int parse_connect(struct record *r, json_t *c)
 	const char *proto = get_cstr(c, "proto"), *dest = get_cstr(c, "dest");
 	struct cev_connect *k = &r->ev.conn;
 
-	k->proto = proto && strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+	k->proto = proto && strcmp(proto, "udp") == 0 ? IPPROTO_UDP :
+		   proto && strcmp(proto, "raw") == 0 ? CEV_PROTO_RAW : IPPROTO_TCP;
+	k->ipproto = k->proto == CEV_PROTO_RAW ? (uint8_t)get_u32(c, "protocol") : k->proto;
 	k->port = (uint16_t)get_u32(c, "port");
 	k->blocked = json_is_true(json_object_get(c, "blocked"));
 	if (dest) {

@@ -76,12 +76,17 @@ enum rule_field {
 };
 
 /* dest: ADDR[/PREFIX][:PORT|:LO-HI]; an IPv4 pattern is stored as IPv4. */
+/* the proto mask bit of a cev_connect.proto (tcp 1<<6, udp 1<<17, raw 1<<31) */
+#define PROTO_BIT(p) ((p) == CEV_PROTO_RAW ? 1u << 31 : (p) < 31 ? 1u << (p) : 0u)
+
 struct dest_pat {
 	uint8_t family;		/* AF_INET or AF_INET6 */
 	uint8_t prefix;		/* 0..32 or 0..128 */
 	uint16_t port_lo;	/* 0 .. 65535; any port is 0..65535 */
 	uint16_t port_hi;
 	uint8_t addr[16];	/* network byte order, host bits zeroed */
+	uint8_t has_port;	/* 1: the pattern names a port or range: it never
+				 * matches a raw send, which has none */
 };
 
 /* One key of a condition: its values are any-of. */
@@ -96,7 +101,7 @@ struct cond_field {
 				 * holds the globs that end in a wildcard */
 	uint32_t *uids;		/* uid */
 	struct dest_pat *dests;	/* dest */
-	uint32_t mask;		/* access: CEV_ACC_*; proto: 1<<IPPROTO_TCP | 1<<IPPROTO_UDP */
+	uint32_t mask;		/* access: CEV_ACC_*; proto: PROTO_BIT(proto) of each */
 };
 
 /* A condition holds when every present key holds (AND). */

@@ -161,9 +161,9 @@ static const char *const acc_names[] = { "read", "write", "create" };
 static const uint32_t acc_values[] = {
 	CEV_ACC_READ, CEV_ACC_WRITE, CEV_ACC_CREATE,
 };
-static const char *const proto_names[] = { "tcp", "udp" };
+static const char *const proto_names[] = { "tcp", "udp", "raw" };
 static const uint32_t proto_values[] = {
-	1u << IPPROTO_TCP, 1u << IPPROTO_UDP,
+	PROTO_BIT(IPPROTO_TCP), PROTO_BIT(IPPROTO_UDP), PROTO_BIT(CEV_PROTO_RAW),
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

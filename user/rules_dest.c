@@ -159,8 +159,10 @@ int dest_parse(const char *s, struct dest_pat *out, char *why, size_t wl)
 		}
 	}
 	r = parse_addr(addr, family, out, why, wl);
-	if (r == 0 && port)
+	if (r == 0 && port) {
 		r = parse_ports(port, out, why, wl);
+		out->has_port = 1;
+	}
 	return r;
 }
 

@@ -96,6 +96,8 @@ static int any_dest(const struct cond_field *cf, const struct cev_connect *c)
 	size_t i;
 
 	for (i = 0; i < cf->n; i++) {
+		if (c->proto == CEV_PROTO_RAW && cf->dests[i].has_port)
+			continue;	/* a raw send has no port */
 		if (dest_pat_match(&cf->dests[i], c->family, c->addr, c->port))
 			return 1;
 		if (mapped && dest_pat_match(&cf->dests[i], AF_INET,
@@ -135,8 +137,7 @@ static int field_holds(enum rule_field f, const struct cond_field *cf,
 	case F_DEST:
 		return ev->kind == CEV_CONNECT && any_dest(cf, &ev->conn);
 	case F_PROTO:
-		return ev->kind == CEV_CONNECT && ev->conn.proto < 32 &&
-		       (cf->mask & (1u << ev->conn.proto));
+		return ev->kind == CEV_CONNECT && (cf->mask & PROTO_BIT(ev->conn.proto));
 	case F_ARGS:
 		return ev->kind == CEV_EXEC && any_args(cf, &p->args);
 	case F__COUNT:

@@ -47,7 +47,8 @@ static int fake_resolve(const char *glob, struct net_exe_key *keys, size_t max, 
 /* Whether the last kernel_eval() returned on net.bpf.c's fast path. */
 static int fast_path_taken;
 
-/* What net.bpf.c computes: the flagged rule slots for one call. */
+/* What net.bpf.c computes: the flagged rule slots for one call; proto 6, 17
+ * or CEV_PROTO_RAW (no port: only port ranges of port-less patterns apply). */
 static uint64_t kernel_eval(const struct net_compiled *c, int family, const char *addr,
 			    uint16_t port, int proto, const struct net_exe_key *exe)
 {
@@ -78,7 +79,8 @@ static uint64_t kernel_eval(const struct net_compiled *c, int family, const char
 			}
 		}
 		for (uint32_t i = 0; best && i < best->n; i++) {
-			if (port >= best->r[i].lo && port <= best->r[i].hi) {
+			if (proto == CEV_PROTO_RAW ? best->r[i].any_port :
+			    port >= best->r[i].lo && port <= best->r[i].hi) {
 				when |= best->r[i].when;
 				unless |= best->r[i].unless;
 				quiet |= best->r[i].quiet;
@@ -89,10 +91,11 @@ static uint64_t kernel_eval(const struct net_compiled *c, int family, const char
 		if (c->ekeys[i].dev == exe->dev && c->ekeys[i].ino == exe->ino)
 			exe_bits = c->evals[i];
 	flagged = (when | c->conf.when_any_dest) & c->conf.active &
-		  (proto == 6 ? c->conf.tcp : c->conf.udp);
+		  (proto == 6 ? c->conf.tcp : proto == 17 ? c->conf.udp : c->conf.raw);
 	holds = c->conf.cond_valid & (unless | ~c->conf.cond_need_dest) &
 		(exe_bits | ~c->conf.cond_need_exe) &
-		(proto == 6 ? c->conf.cond_tcp : c->conf.cond_udp);
+		(proto == 6 ? c->conf.cond_tcp : proto == 17 ? c->conf.cond_udp :
+		 c->conf.cond_raw);
 	for (int i = 0; i < NET_MAX_RULES; i++)
 		if (holds & c->conf.rule_conds[i])
 			suppress |= 1ULL << i;
@@ -290,6 +293,127 @@ static void test_check_report_rules_pass(void **state)
 	rule_set_free(rs);
 }
 
+/*
+ * proto raw (rules-v1 extension): the kernel's maps and the agent's matcher
+ * agree on every rule for every event of a grid; a dest with a port never
+ * matches a raw send, a rule without proto covers raw.
+ */
+static const char raw_rules[] =
+	"custos: 1\n"
+	"rules:\n"
+	"  - id: any-proto\n"		/* no proto: tcp, udp and raw */
+	"    on: connect\n"
+	"    severity: low\n"
+	"    when:\n"
+	"      dest: [\"0.0.0.0/0\", \"::/0\"]\n"
+	"    unless:\n"
+	"      - dest: [\"10.0.0.0/8:443\", \"192.0.2.0/24\", \"[::1]:53\"]\n"
+	"      - exe: /opt/proxy\n"
+	"  - id: raw-only\n"
+	"    on: connect\n"
+	"    severity: high\n"
+	"    action: block\n"
+	"    when:\n"
+	"      proto: raw\n"
+	"      dest: [\"198.51.100.0/24\", \"203.0.113.5:0-65535\", \"::1\"]\n"
+	"  - id: tcp-udp\n"
+	"    on: connect\n"
+	"    severity: low\n"
+	"    when:\n"
+	"      proto: [tcp, udp]\n"
+	"      dest: 198.51.100.0/24\n"
+	"    unless:\n"
+	"      - proto: raw\n"
+	"        dest: 0.0.0.0/0\n";
+
+/* the rule set matcher_eval() matches against */
+static const struct rule_set *rs_of_c;
+
+static uint64_t matcher_eval(const struct net_compiled *c, int family, const char *addr,
+			     uint16_t port, int proto, int is_proxy)
+{
+	static char proxy[] = "/opt/proxy", other[] = "/usr/bin/ping";
+	struct cev_event ev;
+	uint64_t m = 0;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_CONNECT;
+	ev.proc.exe.p = is_proxy ? proxy : other;
+	ev.proc.exe.len = strlen(ev.proc.exe.p);
+	ev.conn.family = (uint8_t)family;
+	ev.conn.proto = (uint8_t)proto;
+	ev.conn.port = port;
+	assert_int_equal(inet_pton(family, addr, ev.conn.addr), 1);
+	const struct rule *hits[NET_MAX_RULES];
+	size_t n = rule_set_match(rs_of_c, &ev, hits, NET_MAX_RULES);
+
+	for (size_t h = 0; h < n; h++)
+		for (size_t i = 0; i < c->n_slots; i++)
+			if (c->slot[i] == hits[h])
+				m |= 1ULL << i;
+	return m;
+}
+
+static void test_raw_agrees(void **state)
+{
+	static const struct { int family; const char *addr; uint16_t port; } dests[] = {
+		{ AF_INET, "10.1.2.3", 443 }, { AF_INET, "10.1.2.3", 0 },
+		{ AF_INET, "192.0.2.7", 0 }, { AF_INET, "192.0.2.7", 80 },
+		{ AF_INET, "198.51.100.9", 0 }, { AF_INET, "198.51.100.9", 22 },
+		{ AF_INET, "203.0.113.5", 0 }, { AF_INET, "203.0.113.5", 7 },
+		{ AF_INET6, "::1", 0 }, { AF_INET6, "::1", 53 },
+		{ AF_INET6, "::ffff:198.51.100.1", 0 }, { AF_INET6, "2001:db8::1", 0 },
+	};
+	static const int protos[] = { 6, 17, CEV_PROTO_RAW };
+	struct rule_set *rs = load(raw_rules);
+	struct net_exe_key proxy = { 1, 100 };
+	struct net_compiled c;
+
+	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	rs_of_c = rs;
+	assert_int_equal(c.exact, 7);
+	assert_int_equal(c.conf.raw, 3);	/* any-proto, raw-only */
+	assert_int_equal(c.conf.tcp, 5);
+	assert_int_equal(c.conf.block, 2);
+	for (size_t d = 0; d < sizeof(dests) / sizeof(dests[0]); d++) {
+		for (size_t p = 0; p < 3; p++) {
+			/* a raw send has no port: the kernel passes 0 */
+			uint16_t port = protos[p] == CEV_PROTO_RAW ? 0 : dests[d].port;
+
+			for (int x = 0; x < 2; x++) {
+				uint64_t k = kernel_eval(&c, dests[d].family, dests[d].addr, port,
+							 protos[p], x ? &proxy : NULL);
+				uint64_t m = matcher_eval(&c, dests[d].family, dests[d].addr, port,
+							  protos[p], x);
+
+				if (k != m)
+					fail_msg("%s port %u proto %d proxy %d: kernel %#llx, "
+						 "matcher %#llx", dests[d].addr, port, protos[p], x,
+						 (unsigned long long)k, (unsigned long long)m);
+			}
+		}
+	}
+	/* the expected values, spelled out */
+	/* 10.0.0.0/8:443 approves TCP on 443, never raw (the pattern has a port) */
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 443, 6, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 0, CEV_PROTO_RAW, NULL), 1);
+	/* 192.0.2.0/24 without a port approves raw too */
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.7", 0, CEV_PROTO_RAW, NULL), 0);
+	/* raw-only: 198.51.100.0/24 and ::1 (no port) flag raw; tcp-udp is
+	 * suppressed for raw by its own proto, and for tcp the block rule is out */
+	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.9", 0, CEV_PROTO_RAW, NULL), 3);
+	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.9", 22, 6, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:198.51.100.1", 0, CEV_PROTO_RAW, NULL),
+			 3);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 0, CEV_PROTO_RAW, NULL), 3);
+	/* 203.0.113.5:0-65535 names a port range: not a raw send */
+	assert_int_equal(kernel_eval(&c, AF_INET, "203.0.113.5", 0, CEV_PROTO_RAW, NULL), 1);
+	/* the proxy is exempt from any-proto whatever the protocol */
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 0, CEV_PROTO_RAW, &proxy), 0);
+	net_compiled_free(&c);
+	rule_set_free(rs);
+}
+
 static void test_exe_glob_kernel(void **state)
 {
 	assert_true(net_exe_glob_kernel("/usr/bin/squid"));
@@ -324,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_families_separate),
 		cmocka_unit_test(test_check_block_rules),
 		cmocka_unit_test(test_check_report_rules_pass),
+		cmocka_unit_test(test_raw_agrees),
 		cmocka_unit_test(test_exe_glob_kernel),
 		cmocka_unit_test(test_too_many_port_ranges),
 	};

@@ -534,6 +534,16 @@ static void test_record_connect(void **state)
 		"\"port\":443,\"blocked\":false}}\n");
 	free(got);
 
+	/* a raw IP socket: no port, the IP protocol number as `protocol` */
+	set_conn(&ev, AF_INET, "127.0.0.5", 0, CEV_PROTO_RAW, 0);
+	ev.conn.ipproto = 1;
+	got = render(&ev, &rule1, &meta1);
+	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
+		"\"connect\":{\"proto\":\"raw\",\"family\":\"inet\",\"dest\":\"127.0.0.5\","
+		"\"port\":0,\"protocol\":1,\"blocked\":false}}\n");
+	free(got);
+	ev.conn.ipproto = 0;
+
 	set_conn(&ev, AF_INET6, "0:0:0:0:0:0:0:1", 4445, IPPROTO_TCP, 1);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE

@@ -294,6 +294,18 @@ static void test_network_activity(void **state)
 	assert_int_equal(num(j, "disposition_id"), 2);
 	assert_int_equal(num(j, "connection_info.protocol_ver_id"), 6);
 	json_decref(j);
+
+	/* a raw ICMPv6 socket: the IP protocol number and its keyword */
+	ev.conn.proto = CEV_PROTO_RAW;
+	ev.conn.ipproto = 58;
+	ev.conn.port = 0;
+	ev.conn.blocked = 0;
+	j = render(&ev, &rule1);
+	check_base(j, 4001, 4, 1, 4);
+	assert_int_equal(num(j, "dst_endpoint.port"), 0);
+	assert_int_equal(num(j, "connection_info.protocol_num"), 58);
+	assert_string_equal(s(j, "connection_info.protocol_name"), "ipv6-icmp");
+	json_decref(j);
 }
 
 static void test_loss_and_errors(void **state)

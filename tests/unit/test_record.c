@@ -148,6 +148,9 @@ static void test_connect(void **state)
 	static const char line[] =
 		"{\"kind\":\"connect\",\"connect\":{\"proto\":\"udp\",\"dest\":\"2001:db8::1\","
 		"\"port\":53,\"blocked\":true}}";
+	static const char raw[] =
+		"{\"kind\":\"connect\",\"connect\":{\"proto\":\"raw\",\"family\":\"inet\","
+		"\"dest\":\"127.0.0.5\",\"port\":0,\"protocol\":1,\"blocked\":false}}";
 	struct record r;
 
 	assert_int_equal(record_parse(&r, line, sizeof(line) - 1), 0);
@@ -157,6 +160,16 @@ static void test_connect(void **state)
 	assert_int_equal(r.ev.conn.blocked, 1);
 	assert_int_equal(r.ev.conn.addr[0], 0x20);
 	assert_int_equal(r.ev.conn.addr[15], 1);
+	record_free(&r);
+
+	assert_int_equal(record_parse(&r, raw, sizeof(raw) - 1), 0);
+	assert_int_equal(r.ev.conn.family, AF_INET);
+	assert_int_equal(r.ev.conn.proto, CEV_PROTO_RAW);
+	assert_int_equal(r.ev.conn.ipproto, 1);
+	assert_int_equal(r.ev.conn.port, 0);
+	assert_int_equal(r.ev.conn.blocked, 0);
+	assert_int_equal(r.ev.conn.addr[0], 127);
+	assert_int_equal(r.ev.conn.addr[3], 5);
 	record_free(&r);
 }
 

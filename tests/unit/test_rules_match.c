@@ -567,6 +567,56 @@ static void test_dest_v6(void **state)
 	rule_set_free(set);
 }
 
+/* proto raw: a dest with a port never matches it; a rule without proto covers it */
+static void test_dest_raw(void **state)
+{
+	static const char yaml[] =
+		"custos: 1\n"
+		"rules:\n"
+		"  - id: egress\n"
+		"    on: connect\n"
+		"    severity: high\n"
+		"    when:\n"
+		"      dest: ['0.0.0.0/0', '::/0']\n"
+		"    unless:\n"
+		"      - dest: [10.0.0.0/8, '192.0.2.10:0-65535', '[::1]:53']\n"
+		"  - id: raw-only\n"
+		"    on: connect\n"
+		"    severity: low\n"
+		"    when:\n"
+		"      proto: raw\n"
+		"      dest: '203.0.113.0/24'\n"
+		"  - id: raw-port\n"
+		"    on: connect\n"
+		"    severity: low\n"
+		"    when:\n"
+		"      proto: [raw, tcp]\n"
+		"      dest: '203.0.113.7:1-65535'\n";
+	struct rule_set *set = load(yaml);
+	struct cev_event ev;
+
+	(void)state;
+	ev = conn_ev("10.1.1.1", 0, CEV_PROTO_RAW);	/* port-less approval */
+	assert_string_equal(hits(set, &ev), "");
+	ev = conn_ev("192.0.2.10", 0, CEV_PROTO_RAW);	/* 0-65535 is a port range */
+	assert_string_equal(hits(set, &ev), "egress");
+	ev = conn_ev("192.0.2.10", 0, IPPROTO_UDP);	/* ...which holds 0 for udp */
+	assert_string_equal(hits(set, &ev), "");
+	ev = conn_ev("::1", 0, CEV_PROTO_RAW);
+	assert_string_equal(hits(set, &ev), "egress");
+	ev = conn_ev("::1", 53, IPPROTO_UDP);
+	assert_string_equal(hits(set, &ev), "");
+	ev = conn_ev("203.0.113.7", 0, CEV_PROTO_RAW);
+	assert_string_equal(hits(set, &ev), "egress,raw-only");
+	ev = conn_ev("203.0.113.7", 22, IPPROTO_TCP);
+	assert_string_equal(hits(set, &ev), "egress,raw-port");
+	ev = conn_ev("::ffff:203.0.113.9", 0, CEV_PROTO_RAW);	/* mapped */
+	assert_string_equal(hits(set, &ev), "egress,raw-only");
+	ev = conn_ev("203.0.113.7", 22, IPPROTO_UDP);
+	assert_string_equal(hits(set, &ev), "egress");
+	rule_set_free(set);
+}
+
 static void test_dest_prefixes(void **state)
 {
 	struct rule_set *set;
@@ -882,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_dest_v4),
 		cmocka_unit_test(test_dest_v6),
+		cmocka_unit_test(test_dest_raw),
 		cmocka_unit_test(test_dest_prefixes),
 		cmocka_unit_test(test_file_unresolved_scope),
 		cmocka_unit_test(test_overrides),

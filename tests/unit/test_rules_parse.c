@@ -421,7 +421,7 @@ static void test_bad_access_proto(void **state)
 		"    on: connect\n"
 		"    severity: low\n"
 		"    when: {proto: icmp}\n",
-		"t.yaml:6:19: error: proto 'icmp' is not one of tcp, udp\n");
+		"t.yaml:6:19: error: proto 'icmp' is not one of tcp, udp, raw\n");
 }
 
 static void test_bad_dest(void **state)
