@@ -627,44 +627,24 @@ static void describe_rules(const struct rule_set *set, char *buf, size_t size)
 }
 
 /*
- * rules-v1: exec blocking works only where the BPF LSM backend is active;
- * elsewhere the agent says so at start and the rules report only.
+ * rules-v1: exec and file blocking work only where the BPF LSM backend is
+ * active (opt_execguard__lsm, file__lsm decide); elsewhere the agent says so
+ * and the rules report only.  kind: "exec"/"file", op: what is refused.
  */
-static void describe_exec_blocking(struct agent *a, const char *who)
+static void describe_blocking(struct agent *a, const char *who, size_t n, const char *kind,
+			      const char *prog, const char *hook, const char *op)
 {
-	size_t n = exec_block_rules(a->rules);
-
 	if (!n)
 		return;
-	if (loader_attached(&a->loader, "opt_execguard__lsm"))
-		log_info("%s: %zu exec block rule%s enforced in the kernel (BPF LSM "
-			 "bprm_check_security): a matching exec fails with EPERM", who, n,
-			 n == 1 ? "" : "s");
+	if (loader_attached(&a->loader, prog))
+		log_info("%s: %zu %s block rule%s enforced in the kernel (BPF LSM %s): "
+			 "a matching %s fails with EPERM", who, n, kind, n == 1 ? "" : "s", hook,
+			 op);
 	else
-		log_warn("%s: %zu exec block rule%s report only on the %s backend: refusing an "
-			 "exec needs BPF LSM (boot with lsm=...,bpf); they are reported with "
-			 "action alert", who, n, n == 1 ? "" : "s",
-			 backend_name(a->loader.backend));
-}
-
-/*
- * rules-v1: file blocking works only where the BPF LSM backend is active
- * (file__lsm decides); elsewhere the agent says so and the rules report only.
- */
-static void describe_file_blocking(struct agent *a, const char *who)
-{
-	size_t n = fguard_block_rules(a->rules);
-
-	if (!n)
-		return;
-	if (loader_attached(&a->loader, "file__lsm"))
-		log_info("%s: %zu file block rule%s enforced in the kernel (BPF LSM file_open): "
-			 "a matching open fails with EPERM", who, n, n == 1 ? "" : "s");
-	else
-		log_warn("%s: %zu file block rule%s report only on the %s backend: refusing an "
-			 "open needs BPF LSM (boot with lsm=...,bpf); they are reported with "
-			 "action alert", who, n, n == 1 ? "" : "s",
-			 backend_name(a->loader.backend));
+		log_warn("%s: %zu %s block rule%s report only on the %s backend: refusing an "
+			 "%s needs BPF LSM (boot with lsm=...,bpf); they are reported with "
+			 "action alert", who, n, kind, n == 1 ? "" : "s",
+			 backend_name(a->loader.backend), op);
 }
 
 /*
@@ -688,6 +668,16 @@ static void describe_raw_egress(struct agent *a, const char *who)
 			 "(ICMP, hand-made packets; needs CAP_NET_RAW) passes no cgroup hook and "
 			 "connect rules do not see it; covering it needs BPF LSM (boot with "
 			 "lsm=...,bpf)", who, backend_name(a->loader.backend));
+}
+
+/* What the kernel enforces of the rules in force, and what it cannot see. */
+static void describe_enforcement(struct agent *a, const char *who)
+{
+	describe_blocking(a, who, exec_block_rules(a->rules), "exec", "opt_execguard__lsm",
+			  "bprm_check_security", "exec");
+	describe_blocking(a, who, fguard_block_rules(a->rules), "file", "file__lsm",
+			  "file_open", "open");
+	describe_raw_egress(a, who);
 }
 
 int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
@@ -751,9 +741,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("agent: %s", desc);
-	describe_exec_blocking(a, "agent");
-	describe_file_blocking(a, "agent");
-	describe_raw_egress(a, "agent");
+	describe_enforcement(a, "agent");
 	return 0;
 }
 
@@ -794,9 +782,7 @@ int agent_reload(struct agent *a)
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);
-	describe_exec_blocking(a, "reload");
-	describe_file_blocking(a, "reload");
-	describe_raw_egress(a, "reload");
+	describe_enforcement(a, "reload");
 	return 0;
 }
 
