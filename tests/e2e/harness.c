@@ -110,6 +110,39 @@ int harness_log_contains(struct agent_run *r, const char *needle, int timeout_ms
 	}
 }
 
+int harness_hook_attached(struct agent_run *r, const char *prog)
+{
+	char needle[128];
+
+	snprintf(needle, sizeof(needle), " %s", prog);
+	return harness_log_contains(r, needle, 0);
+}
+
+int harness_lsm_hook(struct agent_run *r, const char *prog)
+{
+	const char *forced = getenv("CUSTOS_E2E_ARGS");
+	char tail[8192] = "";
+	FILE *f;
+	long n;
+
+	if (harness_hook_attached(r, prog))
+		return 1;
+	if (!harness_log_contains(r, " lsm=yes ", 0) ||
+	    (forced && strstr(forced, "--backend") && !strstr(forced, "--backend lsm")))
+		return 0;
+	f = fopen(r->log, "r");
+	if (f) {
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		fseek(f, n > (long)sizeof(tail) - 1 ? n - (long)sizeof(tail) + 1 : 0, SEEK_SET);
+		tail[fread(tail, 1, sizeof(tail) - 1, f)] = '\0';
+		fclose(f);
+	}
+	fail_msg("BPF LSM is offered but %s is not attached (run the agent with --backend lsm "
+		 "--log-level debug for the verifier's log); agent log:\n%s", prog, tail);
+	return 0;
+}
+
 int harness_start(struct agent_run *r, const char *const *extra_args)
 {
 	char out_spec[320], status_sock[320], env_args[256], *save = NULL, *tok;

@@ -41,6 +41,14 @@ json_t *harness_wait_record(struct agent_run *r, record_pred pred, void *arg, in
 json_t *harness_records(struct agent_run *r, record_pred pred, void *arg);
 /* Does the agent's log contain needle (waiting up to timeout_ms)? */
 int harness_log_contains(struct agent_run *r, const char *needle, int timeout_ms);
+/* Is a program whose name starts with prog among the hooks the agent
+ * attached (its log line "agent: backend X; hooks: ...")? */
+int harness_hook_attached(struct agent_run *r, const char *prog);
+/* The same for a BPF LSM program, which must be attached where the kernel
+ * offers BPF LSM (probe "lsm=yes") and CUSTOS_E2E_ARGS forces no other
+ * backend: then a missing one (the verifier refused it and the agent fell
+ * back) fails the test, with the agent's log. */
+int harness_lsm_hook(struct agent_run *r, const char *prog);
 
 /* Predicates */
 int pred_pid(json_t *rec, void *pid_ptr);		/* process.pid == *(pid_t *) */

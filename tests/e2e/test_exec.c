@@ -614,37 +614,6 @@ static const char block_rules[] =
 	"    unless:\n"
 	"      - uid: 4242\n";
 
-/*
- * Is the exec guard attached (the agent's "hooks:" line names it)?  Where the
- * kernel offers BPF LSM and no other backend is forced it must be: a guard
- * that failed to load (the agent fell back to a weaker backend) fails the test.
- */
-static int exec_guard_on(struct agent_run *r)
-{
-	const char *forced = getenv("CUSTOS_E2E_ARGS");
-	int on = harness_log_contains(r, " opt_execguard__lsm", 0);
-
-	if (!on && harness_log_contains(r, " lsm=yes ", 0) &&
-	    (!forced || !strstr(forced, "--backend") || strstr(forced, "--backend lsm"))) {
-		char tail[8192] = "";
-		FILE *f = fopen(r->log, "r");
-
-		if (f) {
-			long n;
-
-			fseek(f, 0, SEEK_END);
-			n = ftell(f);
-			fseek(f, n > (long)sizeof(tail) - 1 ? n - (long)sizeof(tail) + 1 : 0, SEEK_SET);
-			tail[fread(tail, 1, sizeof(tail) - 1, f)] = '\0';
-			fclose(f);
-		}
-		fail_msg("BPF LSM is offered but opt_execguard__lsm is not attached (run the agent "
-			 "with --backend lsm --log-level debug for the verifier's log); agent "
-			 "log:\n%s", tail);
-	}
-	return on;
-}
-
 /* bpf_task_pt_regs (5.15): argv of a refused exec is readable. */
 static int kernel_reads_refused_argv(void)
 {
@@ -749,7 +718,7 @@ static void test_exec_block_rule(void **state)
 	assert_int_equal(policy_of(r.rules, policy, sizeof(policy)), 0);
 	snprintf(pidfile, sizeof(pidfile), "%s/child.pid", r.dir);
 	assert_int_equal(harness_start(&r, NULL), 0);
-	lsm = exec_guard_on(&r);
+	lsm = harness_lsm_hook(&r, "opt_execguard__lsm");
 	print_message("exec guard %s\n", lsm ? "attached (BPF LSM): execs are refused" :
 		      "not attached: block rules report only");
 	if (lsm) {
@@ -851,7 +820,7 @@ static void test_exec_block_reload(void **state)
 	write_rules_fmt(&r, block_rules, r.dir, "e2e-tool-a", r.dir);
 	snprintf(pidfile, sizeof(pidfile), "%s/child.pid", r.dir);
 	assert_int_equal(harness_start(&r, NULL), 0);
-	lsm = exec_guard_on(&r);
+	lsm = harness_lsm_hook(&r, "opt_execguard__lsm");
 	assert_int_equal(spawn_via(server, pidfile, tool_a, &child, &spawner),
 			 lsm ? 100 + EPERM : 0);
 	assert_int_equal(spawn_via(server, pidfile, tool_b, &child, &spawner), 0);

@@ -96,7 +96,6 @@ static void write_text(const char *path, const char *text)
 
 static int group_setup(void **state)
 {
-	static const char *backend[] = { "--backend", NULL, NULL };
 	char p[512];
 
 	if (harness_setup(&g_r, rules_yaml))
@@ -117,9 +116,7 @@ static int group_setup(void **state)
 	mkdir(p, 0755);
 	path_in(p, sizeof(p), "blocked");
 	mkdir(p, 0755);
-	/* CUSTOS_E2E_BACKEND=raw runs the same tests on the raw tracepoint variant */
-	backend[1] = getenv("CUSTOS_E2E_BACKEND");
-	return harness_start(&g_r, backend[1] ? backend : NULL);
+	return harness_start(&g_r, NULL);
 }
 
 static int group_teardown(void **state)
@@ -558,28 +555,11 @@ static void test_innocent_not_reported(void **state)
 	json_decref(all);
 }
 
-/* The file hook the agent attached (its log: "agent: backend X; hooks: ..."). */
-static int hook_in(struct agent_run *r, const char *prog)
-{
-	char needle[64];
-
-	snprintf(needle, sizeof(needle), " %s", prog);
-	return harness_log_contains(r, needle, 0);
-}
-
-/*
- * Does the agent refuse file opens (file__lsm attached: BPF LSM)?  Where the
- * kernel offers BPF LSM and no other backend is forced it must: a file__lsm
- * that failed to load (the agent fell back) fails the test.
- */
+/* Does the agent refuse file opens (file__lsm attached: BPF LSM)? */
 static int file_guard_on(struct agent_run *r)
 {
-	const char *forced = getenv("CUSTOS_E2E_ARGS");
-	int on = hook_in(r, "file__lsm");
+	int on = harness_lsm_hook(r, "file__lsm");
 
-	if (!on && harness_log_contains(r, " lsm=yes ", 0) && !getenv("CUSTOS_E2E_BACKEND") &&
-	    (!forced || !strstr(forced, "--backend") || strstr(forced, "--backend lsm")))
-		fail_msg("BPF LSM is offered but file__lsm is not attached");
 	print_message("file guard %s\n", on ? "on (BPF LSM): opens are refused" :
 		      "off (not the lsm backend): file block rules report only");
 	return on;
@@ -718,12 +698,7 @@ static void test_file_block_rules(void **state)
 	snprintf(cat, sizeof(cat), "%s/approved/cat", r.dir);
 	assert_int_equal(copy_file("/bin/cat", cat, 0755), 0);
 	assert_non_null(realpath("/bin/cat", real_cat));
-	{
-		const char *be = getenv("CUSTOS_E2E_BACKEND");
-		const char *args[] = { "--backend", be, NULL };
-
-		assert_int_equal(harness_start(&r, be ? args : NULL), 0);
-	}
+	assert_int_equal(harness_start(&r, NULL), 0);
 	on = file_guard_on(&r);
 	assert_true(harness_log_contains(&r, on ? "agent: 2 file block rules enforced in the "
 					 "kernel (BPF LSM file_open): a matching open fails with "
@@ -865,12 +840,7 @@ static void test_file_block_reload(void **state)
 	assert_int_equal(mkdir(p, 0755), 0);
 	snprintf(p, sizeof(p), "%s/keys/k1", r.dir);
 	assert_int_equal(mknod(p, S_IFREG | 0644, 0), 0);
-	{
-		const char *be = getenv("CUSTOS_E2E_BACKEND");
-		const char *args[] = { "--backend", be, NULL };
-
-		assert_int_equal(harness_start(&r, be ? args : NULL), 0);
-	}
+	assert_int_equal(harness_start(&r, NULL), 0);
 	on = file_guard_on(&r);
 	fp.pid = try_open(p, O_RDONLY, &st);
 	assert_int_equal(st, 0);	/* no block rule yet */
@@ -1137,15 +1107,6 @@ static void test_every_open_syscall(void **state)
 		    NULL, NULL, t0);
 }
 
-/* The file hook the agent attached (its log: "agent: backend X; hooks: ..."). */
-static int file_hook_is(const char *prog)
-{
-	char needle[64];
-
-	snprintf(needle, sizeof(needle), " %s", prog);
-	return harness_log_contains(&g_r, needle, 0);
-}
-
 /*
  * Under the tracepoint backends an io_uring open is seen at submission
  * (opt_iouring__raw_*), without its file: one record per file rule whose
@@ -1200,9 +1161,9 @@ static void expect_uring_submit(pid_t pid, const char *exe, const char *op, long
  * file__fentry), 1 the submission (opt_iouring), 0 none (skipped). */
 static int uring_report(void)
 {
-	if (file_hook_is("file__lsm") || file_hook_is("file__fentry"))
+	if (harness_hook_attached(&g_r, "file__lsm") || harness_hook_attached(&g_r, "file__fentry"))
 		return 2;
-	if (file_hook_is("opt_iouring__raw_"))
+	if (harness_hook_attached(&g_r, "opt_iouring__raw_"))
 		return 1;
 	print_message("skipped: this agent attached no hook that sees io_uring opens "
 		      "(neither file__lsm, file__fentry nor opt_iouring__raw_*)\n");
