@@ -2,7 +2,8 @@
 /*
  * filter_bits.h - what the block-rule compilers share (filter_exec.c, the
  * exec guard; filter_fileguard.c, the file guard): tables of map keys with
- * bit-mask values over rule/condition slots, and rule diagnostics.  Pure.
+ * bit-mask values over rule/condition slots.  Pure.  (Their diagnostics go
+ * through rule_diag_add, rules.h, like filter_net.c's.)
  */
 #ifndef CUSTOS_FILTER_BITS_H
 #define CUSTOS_FILTER_BITS_H
