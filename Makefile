@@ -4,8 +4,8 @@
 #   bpf/*.bpf.c  --clang -target bpf-->  build/bpf/*.bpf.o
 #                --bpftool gen object--> build/custos.bpf.o  (one linked object)
 #                --bpftool gen skeleton--> build/custos.skel.h
-#   user/*.c (but main.c)               -> build/libcustos.a
-#   user/main.c + libcustos.a           -> build/custos
+#   user/*/*.c (but cmd/main.c)         -> build/libcustos.a
+#   user/cmd/main.c + libcustos.a       -> build/custos
 #   tests/unit/test_*.c                 -> build/tests/unit/test_*   (cmocka, no root)
 #   tests/e2e/test_*.c + harness.c      -> build/tests/e2e/test_*    (root, real BPF)
 
@@ -44,7 +44,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPFARCH) \
 
 BPF_SRCS  := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(filter-out user/main.c,$(sort $(wildcard user/*.c)))
+USER_SRCS := $(filter-out user/cmd/main.c,$(sort $(wildcard user/*/*.c)))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
@@ -128,16 +128,21 @@ $(BUILD)/custos.skel.h: $(BUILD)/custos.bpf.o
 	$(BPFTOOL) gen skeleton $< name custos_bpf > $@.tmp && mv $@.tmp $@
 
 # --- agent -----------------------------------------------------------------
-$(BUILD)/user/%.o: user/%.c | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # the loader and the filter apply steps include the skeleton
-$(BUILD)/user/loader.o $(BUILD)/user/filter_file.o $(BUILD)/user/filter_net.o $(BUILD)/user/filter_exec.o $(BUILD)/user/filter_fileguard.o: $(BUILD)/custos.skel.h
+$(BUILD)/user/kernel/loader.o $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/filters/*.c)): $(BUILD)/custos.skel.h
+
+# an archive member is named by its file's base name: two alike would replace each other
+USER_DUPS := $(strip $(shell printf '%s\n' $(notdir $(USER_SRCS)) | sort | uniq -d))
+$(if $(USER_DUPS),$(error user/: two source files share a base name: $(USER_DUPS)))
 
 $(BUILD)/libcustos.a: $(USER_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/custos: $(BUILD)/user/main.o $(BUILD)/libcustos.a
+$(BUILD)/custos: $(BUILD)/user/cmd/main.o $(BUILD)/libcustos.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- tests -----------------------------------------------------------------
@@ -154,13 +159,13 @@ $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcu
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $<
 
-$(BUILD)/bpf $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/e2e/bin:
+$(BUILD)/bpf $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/e2e/bin:
 	mkdir -p $@
 
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d)
 
 # --- install and package ----------------------------------------------------
 PREFIX     ?= /usr/local
@@ -189,7 +194,7 @@ install: $(BUILD)/custos
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 # the binary looks for the shipped rules under DATADIR when installed
-$(BUILD)/user/main.o: CPPFLAGS += -DCUSTOS_DATADIR='"$(DATADIR)"'
+$(BUILD)/user/cmd/main.o: CPPFLAGS += -DCUSTOS_DATADIR='"$(DATADIR)"'
 
 deb:
 	rm -rf $(BUILD)/deb

@@ -134,7 +134,7 @@ kernels_fetch_all() {
 
 # --- static build --------------------------------------------------------------
 kernels_static_build() {
-	rm -f "$SB/user/main.o"	# it carries the git revision, which make does not track
+	rm -f "$SB/user/cmd/main.o"	# it carries the git revision, which make does not track
 	make --no-print-directory -j2 STATIC=1 BUILD=$SB "$@" >"$OUT/build-static.log" 2>&1 ||
 		{ tail -n 30 "$OUT/build-static.log"; die "static build failed (see $OUT/build-static.log)"; }
 }

@@ -31,7 +31,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
-#include "sink.h"
+#include "sinks/sink.h"
 
 #define WAIT_MS 10000
 

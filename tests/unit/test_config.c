@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "cmd/config.h"
 
 static char dir[64], file[128];
 

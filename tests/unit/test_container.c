@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "container.h"
+#include "host/container.h"
 
 #define ID1 "4f1b3c0de3a94a2b8f6d1e2c3b4a59687766554433221100ffeeddccbbaa9988"
 #define ID2 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filter_exec.h"
-#include "filter_net.h"
-#include "filters.h"
+#include "filters/exec.h"
+#include "filters/net.h"
+#include "filters/filters.h"
 
 static struct rule_set *load(const char *yaml)
 {

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filter_file.h"
+#include "filters/file.h"
 #include "filter_maps.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 static struct rule_set *load(const char *yaml)
 {

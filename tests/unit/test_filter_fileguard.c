@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "events.h"
-#include "filter_fileguard.h"
-#include "filter_net.h"
-#include "filters.h"
+#include "filters/fileguard.h"
+#include "filters/net.h"
+#include "filters/filters.h"
 
 static struct rule_set *load(const char *yaml)
 {

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "filter_net.h"
-#include "filters.h"
+#include "filters/net.h"
+#include "filters/filters.h"
 
 static struct rule_set *load(const char *yaml)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "glob.h"
+#include "rules/glob.h"
 
 static int m(const char *pat, const char *s)
 {

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "ocsf.h"
+#include "record/ocsf.h"
 
 static const char *const tags1[] = { "soc2:CC6.1", "mitre:T1552" };
 static const struct json_rule rule1 = {

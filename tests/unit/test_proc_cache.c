@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proc_cache.h"
-#include "proc_seed.h"
+#include "host/proc_cache.h"
+#include "host/proc_seed.h"
 
 #define SEC 1000000000ull
 #define TICK 10000000ull	/* at 100 ticks per second */

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "json.h"
-#include "record.h"
+#include "record/json.h"
+#include "record/record.h"
 
 static void test_bytes_round_trip_through_renderer(void **state)
 {

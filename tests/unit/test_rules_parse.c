@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "rules.h"
+#include "rules/rules.h"
 
 static int resolve(const char *name, uint32_t *uid, void *ctx)
 {

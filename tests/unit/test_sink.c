@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "sink.h"
+#include "sinks/sink.h"
 
 struct tmpdir {
 	char dir[64];

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * agent.h - `custos run`: the loop from ring buffer to sinks.
+ *
+ *   ring record (events.h) -> decode + validate size -> process cache update
+ *   -> struct cev_event with lineage (event.h) -> rule_set_match (rules.h)
+ *   -> one JSON line per matching rule (json.h) -> every sink (sink.h)
+ *
+ * The agent owns every piece of run-time state; main.c owns the signals and
+ * only sets the flags the loop reads.
+ */
+#ifndef CUSTOS_AGENT_H
+#define CUSTOS_AGENT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/cgroups.h"
+#include "events.h"
+#include "kernel/loader.h"
+#include "host/proc_cache.h"
+#include "rules/rules.h"
+#include "base/sbuf.h"
+#include "agent/status.h"
+#include "host/users.h"
+
+#define AGENT_MAX_ANCESTORS 32
+#define AGENT_MAX_HITS 64
+
+struct sink;
+
+struct agent_opts {
+	const char *const *rule_paths;
+	size_t n_rule_paths;
+	const char *const *outputs;	/* sink specs; none: "stdout" */
+	size_t n_outputs;
+	const char *host;		/* NULL: gethostname() */
+	enum backend backend;
+	uint32_t ring_bytes;
+	uint32_t wakeup_bytes;
+	int poll_ms;			/* the longest a record waits in the ring */
+	const char *status_socket;	/* NULL: STATUS_SOCKET_DEFAULT; "none": off */
+	const char *metrics_file;	/* NULL: none; else a node_exporter textfile */
+	int ocsf;			/* --format ocsf: records rendered as OCSF */
+};
+
+/* Signal flags that main.c sets and the loop reads. */
+struct agent_signals {
+	volatile sig_atomic_t stop;
+	volatile sig_atomic_t reload;
+	volatile sig_atomic_t status;	/* SIGUSR1: log per-sink counters */
+};
+
+struct agent_counters {
+	uint64_t records_in;		/* ring records decoded */
+	uint64_t records_bad;		/* wrong size or ABI version */
+	uint64_t events_out;		/* lines emitted (violations and loss) */
+	uint64_t ring_lost;		/* reported as kind: loss, where: ring */
+	uint64_t sink_errors;
+	uint64_t reloads_ok;
+	uint64_t reloads_failed;
+};
+
+struct agent {
+	struct agent_opts opts;
+	struct loader loader;
+	struct rule_set *rules;
+	/* connect rule slots of `rules` as the kernel numbers them (filter_net.h);
+	 * computed on the first EV_CONNECT after a (re)load */
+	const struct rule_set *net_for;
+	const struct rule *net_slot[64];
+	uint64_t net_exact;
+	/* exec block rule slots of `rules` (filter_exec.h), computed on the
+	 * first refused exec after a (re)load */
+	const struct rule_set *exec_for;
+	const struct rule *exec_slot[64];
+	/* file block rule slots (filter_fileguard.h), likewise */
+	const struct rule_set *fguard_for;
+	const struct rule *fguard_slot[64];
+	struct proc_cache procs;
+	struct cgroups cgroups;
+	struct users users;
+	struct sink **sinks;
+	size_t n_sinks;
+	uint64_t *sink_lost_seen;	/* per sink: stats.lines_lost already reported */
+	struct sbuf line;
+	uint64_t seq;			/* last seq emitted */
+	char host[256];
+	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	uint64_t last_stats_ms;
+	uint64_t ring_drops_seen;
+	struct agent_counters counters;
+	uint64_t *rule_hits;		/* per rule of `rules`, since it was loaded */
+	uint64_t bpf_stats[STAT__COUNT];	/* last read of the BPF counters */
+	uint64_t start_mono_ns;
+	uint64_t start_real_ns;
+	uint64_t last_metrics_ms;
+	struct status_server status;
+	/* per-record scratch, reused */
+	struct cev_str ancestors[AGENT_MAX_ANCESTORS];
+	const struct rule *hits[AGENT_MAX_HITS];
+	char cgroup_buf[4096];
+	char container_buf[72];
+};
+
+/* Loads rules, opens sinks, seeds the process cache, loads and attaches BPF. */
+int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen);
+/* Runs until sig->stop; SIGHUP (sig->reload) reloads rules and reopens sinks. */
+int agent_run(struct agent *a, struct agent_signals *sig);
+/* Loads the rule paths again; keeps the running set when the new one fails. */
+int agent_reload(struct agent *a);
+/* Flushes every sink, detaches and frees. */
+void agent_free(struct agent *a);
+
+/* Handles one ring record (exposed for tests and the benchmark). */
+int agent_handle_record(struct agent *a, const void *data, size_t size);
+
+#endif

@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * status.c - the status socket, its client, and the three renderings of the
+ * agent's state (text for people, JSON for machines, Prometheus metrics).
+ */
+#include "agent/status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "events.h"
+#include "base/fdio.h"
+#include "record/json.h"
+#include "base/log.h"
+#include "sinks/sink.h"
+
+#define STATUS_IO_TIMEOUT_MS 200
+
+static const char *const bpf_stat_names[STAT__COUNT] = {
+	[STAT_RING_DROPS] = "ring_drops",
+	[STAT_EXEC_SEEN] = "exec_seen",
+	[STAT_FILE_SEEN] = "file_seen",
+	[STAT_FILE_EMIT] = "file_emitted",
+	[STAT_NET_SEEN] = "net_seen",
+	[STAT_NET_EMIT] = "net_emitted",
+	[STAT_NET_BLOCK] = "net_blocked",
+	[STAT_PATH_TRUNC] = "path_truncated",
+	[STAT_EXEC_BLOCK] = "exec_blocked",
+	[STAT_DROPS_EXEC] = "ring_drops_exec",
+	[STAT_DROPS_FILE] = "ring_drops_file",
+	[STAT_DROPS_CONNECT] = "ring_drops_connect",
+	[STAT_DROPS_PROC] = "ring_drops_process",
+	[STAT_FILE_BLOCK] = "file_blocked",
+};
+
+static uint64_t now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct self_usage {
+	double cpu_seconds;
+	uint64_t rss_bytes;
+	uint64_t peak_rss_bytes;
+};
+
+static void self_usage(struct self_usage *u)
+{
+	struct rusage ru;
+	char line[256];
+	FILE *f;
+
+	memset(u, 0, sizeof(*u));
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		u->cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long kb;
+
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			u->rss_bytes = kb * 1024;
+		else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+			u->peak_rss_bytes = kb * 1024;
+	}
+	fclose(f);
+}
+
+static uint64_t lost_total(const struct agent *a)
+{
+	return a->counters.ring_lost;
+}
+
+static void render_text(struct agent *a, const struct self_usage *u, struct sbuf *o)
+{
+	double up = (double)(now_ns(CLOCK_MONOTONIC) - a->start_mono_ns) / 1e9;
+
+	sbuf_addf(o, "custos %s, pid %d, up %.0f s\n", CUSTOS_VERSION, (int)getpid(), up);
+	sbuf_addf(o, "backend:    %s\n", backend_name(a->loader.backend));
+	sbuf_addf(o, "hooks:      %s\n", a->loader.hooks);
+	sbuf_addf(o, "policy:     %s\n", a->rules->digest);
+	sbuf_addf(o, "rules:      %zu in force, %zu disabled\n", rule_set_enabled(a->rules, NULL),
+		  a->rules->n_rules - rule_set_enabled(a->rules, NULL));
+	sbuf_addf(o, "records:    %" PRIu64 " from the kernel, %" PRIu64 " malformed\n",
+		  a->counters.records_in, a->counters.records_bad);
+	sbuf_addf(o, "events:     %" PRIu64 " emitted (last seq %" PRIu64 ")\n",
+		  a->counters.events_out, a->seq);
+	sbuf_addf(o, "lost:       %" PRIu64 " (ring %" PRIu64 ")\n", lost_total(a),
+		  a->counters.ring_lost);
+	sbuf_addf(o, "reloads:    %" PRIu64 " ok, %" PRIu64 " failed\n",
+		  a->counters.reloads_ok, a->counters.reloads_failed);
+	sbuf_addf(o, "ring:       %u bytes\n", a->opts.ring_bytes);
+	sbuf_addf(o, "processes:  %zu cached\n", proc_cache_count(&a->procs));
+	sbuf_addf(o, "cpu:        %.2f s\n", u->cpu_seconds);
+	sbuf_addf(o, "rss:        %" PRIu64 " KiB (peak %" PRIu64 " KiB)\n", u->rss_bytes / 1024,
+		  u->peak_rss_bytes / 1024);
+	sbuf_adds(o, "sinks:\n");
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+
+		sink_get_stats(a->sinks[i], &st);
+		sbuf_addf(o, "  %-30s %" PRIu64 " lines, %" PRIu64 " bytes, %" PRIu64 " errors, %"
+			  PRIu64 " lost\n", sink_name(a->sinks[i]), st.lines_written, st.bytes,
+			  st.errors, st.lines_lost);
+	}
+	sbuf_adds(o, "rule hits:\n");
+	for (size_t i = 0; i < a->rules->n_rules; i++)
+		sbuf_addf(o, "  %-40s %" PRIu64 "%s\n", a->rules->rules[i].id, a->rule_hits[i],
+			  a->rules->rules[i].enabled ? "" : " (disabled)");
+}
+
+static void json_str(struct sbuf *o, const char *s)
+{
+	json_escape_bytes(o, s, strlen(s));
+}
+
+static void render_json(struct agent *a, const struct self_usage *u, struct sbuf *o)
+{
+	sbuf_addf(o, "{\"version\":\"%s\",\"pid\":%d,\"uptime_seconds\":%.3f,\"backend\":",
+		  CUSTOS_VERSION, (int)getpid(),
+		  (double)(now_ns(CLOCK_MONOTONIC) - a->start_mono_ns) / 1e9);
+	json_str(o, backend_name(a->loader.backend));
+	sbuf_adds(o, ",\"hooks\":[");
+	for (const char *p = a->loader.hooks; *p;) {
+		size_t n = strcspn(p, " ");
+
+		if (p != a->loader.hooks)
+			sbuf_addc(o, ',');
+		json_escape_bytes(o, p, n);
+		p += n;
+		p += *p == ' ';
+	}
+	sbuf_adds(o, "],\"policy\":");
+	json_str(o, a->rules->digest);
+	sbuf_addf(o, ",\"rules\":{\"enabled\":%zu,\"disabled\":%zu,\"hits\":{",
+		  rule_set_enabled(a->rules, NULL), a->rules->n_rules - rule_set_enabled(a->rules, NULL));
+	for (size_t i = 0; i < a->rules->n_rules; i++) {
+		if (i)
+			sbuf_addc(o, ',');
+		json_str(o, a->rules->rules[i].id);
+		sbuf_addf(o, ":%" PRIu64, a->rule_hits[i]);
+	}
+	sbuf_addf(o, "}},\"records_in\":%" PRIu64 ",\"records_malformed\":%" PRIu64
+		  ",\"events_out\":%" PRIu64 ",\"last_seq\":%" PRIu64
+		  ",\"lost\":{\"ring\":%" PRIu64 "},\"reloads\":{\"ok\":%" PRIu64
+		  ",\"failed\":%" PRIu64 "},\"ring_bytes\":%u,\"processes_cached\":%zu"
+		  ",\"cpu_seconds\":%.3f,\"rss_bytes\":%" PRIu64 ",\"peak_rss_bytes\":%" PRIu64
+		  ",\"sinks\":[",
+		  a->counters.records_in, a->counters.records_bad, a->counters.events_out, a->seq,
+		  a->counters.ring_lost, a->counters.reloads_ok, a->counters.reloads_failed,
+		  a->opts.ring_bytes, proc_cache_count(&a->procs), u->cpu_seconds, u->rss_bytes,
+		  u->peak_rss_bytes);
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+
+		sink_get_stats(a->sinks[i], &st);
+		sbuf_adds(o, i ? ",{\"name\":" : "{\"name\":");
+		json_str(o, sink_name(a->sinks[i]));
+		sbuf_addf(o, ",\"lines\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"errors\":%" PRIu64
+			  ",\"lost\":%" PRIu64 "}", st.lines_written, st.bytes, st.errors,
+			  st.lines_lost);
+	}
+	sbuf_adds(o, "],\"bpf\":{");
+	for (int i = 0, first = 1; i < STAT__COUNT; i++) {
+		if (!bpf_stat_names[i])
+			continue;
+		sbuf_addf(o, "%s\"%s\":%" PRIu64, first ? "" : ",", bpf_stat_names[i],
+			  a->bpf_stats[i]);
+		first = 0;
+	}
+	sbuf_adds(o, "}}\n");
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void prom_label(struct sbuf *o, const char *s)
+{
+	sbuf_addc(o, '"');
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			sbuf_addc(o, '\\');
+		if (*s == '\n')
+			sbuf_adds(o, "\\n");
+		else
+			sbuf_addc(o, *s);
+	}
+	sbuf_addc(o, '"');
+}
+
+static void prom_head(struct sbuf *o, const char *name, const char *type, const char *help)
+{
+	sbuf_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void render_metrics(struct agent *a, const struct self_usage *u, struct sbuf *o)
+{
+	prom_head(o, "custos_info", "gauge", "Version, backend and policy of the running agent.");
+	sbuf_adds(o, "custos_info{version=");
+	prom_label(o, CUSTOS_VERSION);
+	sbuf_adds(o, ",backend=");
+	prom_label(o, backend_name(a->loader.backend));
+	sbuf_adds(o, ",policy=");
+	prom_label(o, a->rules->digest);
+	sbuf_adds(o, "} 1\n");
+	prom_head(o, "custos_start_time_seconds", "gauge", "When the agent started, Unix time.");
+	sbuf_addf(o, "custos_start_time_seconds %.3f\n", (double)a->start_real_ns / 1e9);
+	prom_head(o, "custos_rules", "gauge", "Rules loaded, by state.");
+	sbuf_addf(o, "custos_rules{state=\"enabled\"} %zu\ncustos_rules{state=\"disabled\"} %zu\n",
+		  rule_set_enabled(a->rules, NULL), a->rules->n_rules - rule_set_enabled(a->rules, NULL));
+	prom_head(o, "custos_events_total", "counter",
+		  "Violation records emitted, by rule and severity (since the rules were loaded).");
+	for (size_t i = 0; i < a->rules->n_rules; i++) {
+		sbuf_adds(o, "custos_events_total{rule=");
+		prom_label(o, a->rules->rules[i].id);
+		sbuf_adds(o, ",severity=");
+		prom_label(o, rule_severity_name(a->rules->rules[i].severity));
+		sbuf_addf(o, "} %" PRIu64 "\n", a->rule_hits[i]);
+	}
+	prom_head(o, "custos_records_total", "counter", "Records read from the kernel ring buffer.");
+	sbuf_addf(o, "custos_records_total %" PRIu64 "\n", a->counters.records_in);
+	prom_head(o, "custos_records_malformed_total", "counter",
+		  "Ring records refused for a wrong size or ABI version.");
+	sbuf_addf(o, "custos_records_malformed_total %" PRIu64 "\n", a->counters.records_bad);
+	prom_head(o, "custos_lost_total", "counter", "Records lost, by where they were lost.");
+	sbuf_addf(o, "custos_lost_total{where=\"ring\"} %" PRIu64 "\n", a->counters.ring_lost);
+	prom_head(o, "custos_sink_lines_total", "counter", "Lines written, by sink.");
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+
+		sink_get_stats(a->sinks[i], &st);
+		sbuf_adds(o, "custos_sink_lines_total{sink=");
+		prom_label(o, sink_name(a->sinks[i]));
+		sbuf_addf(o, "} %" PRIu64 "\n", st.lines_written);
+	}
+	prom_head(o, "custos_sink_errors_total", "counter", "Failed writes, by sink.");
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+
+		sink_get_stats(a->sinks[i], &st);
+		sbuf_adds(o, "custos_sink_errors_total{sink=");
+		prom_label(o, sink_name(a->sinks[i]));
+		sbuf_addf(o, "} %" PRIu64 "\n", st.errors);
+	}
+	prom_head(o, "custos_reloads_total", "counter", "Rule reloads, by result.");
+	sbuf_addf(o, "custos_reloads_total{result=\"ok\"} %" PRIu64 "\n"
+		  "custos_reloads_total{result=\"failed\"} %" PRIu64 "\n",
+		  a->counters.reloads_ok, a->counters.reloads_failed);
+	prom_head(o, "custos_bpf_events_total", "counter",
+		  "Counters kept by the BPF programs, by name.");
+	for (int i = 0; i < STAT__COUNT; i++)
+		if (bpf_stat_names[i])
+			sbuf_addf(o, "custos_bpf_events_total{counter=\"%s\"} %" PRIu64 "\n",
+				  bpf_stat_names[i], a->bpf_stats[i]);
+	prom_head(o, "custos_processes_cached", "gauge", "Processes in the lineage cache.");
+	sbuf_addf(o, "custos_processes_cached %zu\n", proc_cache_count(&a->procs));
+	prom_head(o, "custos_ring_buffer_bytes", "gauge", "Size of the kernel ring buffer.");
+	sbuf_addf(o, "custos_ring_buffer_bytes %u\n", a->opts.ring_bytes);
+	prom_head(o, "custos_cpu_seconds_total", "counter", "CPU time of the agent (user + system).");
+	sbuf_addf(o, "custos_cpu_seconds_total %.3f\n", u->cpu_seconds);
+	prom_head(o, "custos_resident_memory_bytes", "gauge", "Resident memory of the agent.");
+	sbuf_addf(o, "custos_resident_memory_bytes %" PRIu64 "\n", u->rss_bytes);
+}
+
+void status_render(struct agent *a, enum status_format fmt, struct sbuf *out)
+{
+	struct self_usage u;
+
+	self_usage(&u);
+	/* the loop reads them every 100 ms; a request gets them as of now */
+	loader_read_stats(&a->loader, a->bpf_stats, STAT__COUNT);
+	if (fmt == STATUS_JSON)
+		render_json(a, &u, out);
+	else if (fmt == STATUS_METRICS)
+		render_metrics(a, &u, out);
+	else
+		render_text(a, &u, out);
+}
+
+int status_write_metrics_file(struct agent *a, const char *path)
+{
+	struct sbuf b = SBUF_INIT;
+	char tmp[4200];
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	status_render(a, STATUS_METRICS, &b);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = fd_write_all(fd, b.p, b.len);
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+out:
+	sbuf_free(&b);
+	return rc;
+}
+
+static int make_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa->sun_path, path, strlen(path));
+	return 0;
+}
+
+int status_server_open(struct status_server *s, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	char dir[108];
+	char *slash;
+	int rc;
+
+	s->fd = -1;
+	s->path[0] = '\0';
+	if (!path || strcmp(path, "none") == 0)
+		return 0;
+	if (make_addr(path, &sa)) {
+		snprintf(err, errlen, "status: socket path %s is too long", path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			rc = -errno;
+			snprintf(err, errlen, "status: creating %s failed: %s", dir, strerror(-rc));
+			return rc;
+		}
+	}
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return -errno;
+	unlink(path);	/* a stale socket from a previous run */
+	if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
+	    listen(s->fd, 8)) {
+		rc = -errno;
+		snprintf(err, errlen, "status: listening on %s failed: %s (use --status-socket "
+			 "PATH or none)", path, strerror(-rc));
+		close(s->fd);
+		s->fd = -1;
+		return rc;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	return 0;
+}
+
+static void serve_one(int fd, struct agent *a)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct sbuf b = SBUF_INIT;
+	char req[32] = "";
+	ssize_t n = 0;
+	size_t off = 0;
+
+	if (poll(&p, 1, STATUS_IO_TIMEOUT_MS) == 1)
+		n = read(fd, req, sizeof(req) - 1);
+	req[n > 0 ? n : 0] = '\0';
+	req[strcspn(req, "\r\n")] = '\0';
+	if (strcmp(req, "json") == 0)
+		status_render(a, STATUS_JSON, &b);
+	else if (strcmp(req, "metrics") == 0)
+		status_render(a, STATUS_METRICS, &b);
+	else if (strcmp(req, "text") == 0 || req[0] == '\0')
+		status_render(a, STATUS_TEXT, &b);
+	else
+		sbuf_addf(&b, "error: unknown request '%s' (expected text, json or metrics)\n", req);
+	while (off < b.len) {
+		p.events = POLLOUT;
+		if (poll(&p, 1, STATUS_IO_TIMEOUT_MS) != 1)
+			break;
+		n = write(fd, b.p + off, b.len - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	sbuf_free(&b);
+}
+
+void status_server_serve(struct status_server *s, struct agent *a)
+{
+	int fd;
+
+	if (s->fd < 0)
+		return;
+	while ((fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		serve_one(fd, a);
+		close(fd);
+	}
+}
+
+void status_server_close(struct status_server *s)
+{
+	if (s->fd >= 0) {
+		close(s->fd);
+		unlink(s->path);
+	}
+	s->fd = -1;
+}
+
+int status_query(const char *path, enum status_format fmt, struct sbuf *out,
+		 char *err, size_t errlen)
+{
+	static const char *const req[] = { "text\n", "json\n", "metrics\n" };
+	struct sockaddr_un sa;
+	char buf[4096];
+	ssize_t n;
+	int fd, rc = 0;
+
+	if (make_addr(path, &sa))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		rc = -errno;
+		snprintf(err, errlen, "status: no agent answers at %s: %s (is custos running? "
+			 "as root?)", path, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	if (write(fd, req[fmt], strlen(req[fmt])) < 0)
+		rc = -errno;
+	while (!rc && (n = read(fd, buf, sizeof(buf))) > 0)
+		sbuf_add(out, buf, (size_t)n);
+	close(fd);
+	return rc;
+}

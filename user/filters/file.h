@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * filter_file.h - the file pre-filter compiler (pure: rules in, patterns out)
+ * and what the apply step (filter_file.c, filters.h) makes of them.  The
+ * map contract is in bpf/filter_maps.h.
+ */
+#ifndef CUSTOS_FILTER_FILE_H
+#define CUSTOS_FILTER_FILE_H
+
+#include <stddef.h>
+
+#include "rules/rules.h"
+
+enum ff_fallback {
+	FF_NONE = 0,	/* the last component narrows nothing */
+	FF_NAME = 1,	/* exact basename */
+	FF_SUFFIX = 2,	/* the basename ends with these bytes */
+	FF_DIRNAME = 3,	/* some directory on the path has this name */
+};
+
+/* What one path glob of one rule compiles to. */
+struct ff_pattern {
+	const char *rule;	/* rule id (points into the rule set) */
+	const char *glob;	/* the glob (points into the rule set) */
+	char *dir;		/* literal directory prefix; NULL when it would be "/", or
+				 * when it lies more than one level above the file and
+				 * fb is set (the name is then the narrower filter) */
+	enum ff_fallback fb;	/* what to watch when dir (or all of it but "/") is missing */
+	char *fb_str;		/* the name or suffix (at most FILE_SUFFIX_MAX bytes) */
+};
+
+struct file_filter {
+	struct ff_pattern *pats;
+	size_t n;
+	int match_all;			/* some rule cannot be narrowed in the kernel */
+	const char *match_all_rule;	/* the first such rule, and its glob (NULL: */
+	const char *match_all_glob;	/* the rule has no path condition) */
+	const char *block_rule;		/* the first rule with action: block (reports only) */
+};
+
+/*
+ * Compiles every enabled `on: file` rule of rs.  A glob that can never match
+ * an absolute path (it starts with a literal other than '/') yields nothing.
+ * 0, or -ENOMEM (out is then freed).
+ */
+int file_filter_compile(const struct rule_set *rs, struct file_filter *out);
+void file_filter_free(struct file_filter *f);
+
+#endif

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * filter_net.c - connect rules -> the egress decision maps (filter_maps.h).
+ *
+ * net_compile() is pure; filter_net_apply() resolves `unless: exe` paths
+ * with stat() and writes the maps; filter_net_check() is the compile with
+ * no maps, for `custos rules check`.
+ */
+#include "filters/net.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "custos.skel.h"
+#include "filters/guard.h"
+#include "filters/filters.h"
+#include "rules/glob.h"
+
+/* --- pure compiler ----------------------------------------------------------- */
+
+int net_exe_glob_kernel(const char *glob)
+{
+	const char *slash = strrchr(glob, '/');
+
+	if (glob[0] != '/' || !slash)
+		return 0;
+	for (const char *p = glob; p < slash; p++)
+		if (strchr("*?[\\", *p))
+			return 0;
+	return strstr(slash, "**") == NULL;
+}
+
+/* The first field of c the kernel cannot evaluate, or F__COUNT. */
+static enum rule_field kernel_blind(const struct cond *c, int is_unless)
+{
+	for (int f = 0; f < F__COUNT; f++) {
+		if (!c->f[f].present || f == F_DEST || f == F_PROTO)
+			continue;
+		if (f == F_EXE && is_unless) {
+			size_t i;
+
+			for (i = 0; i < c->f[f].n; i++)
+				if (!net_exe_glob_kernel(c->f[f].globs[i]))
+					return F_EXE;
+			continue;
+		}
+		return (enum rule_field)f;
+	}
+	return F__COUNT;
+}
+
+static void proto_bits(const struct cond *c, __u64 bit, __u64 *tcp, __u64 *udp, __u64 *raw)
+{
+	uint32_t m = c->f[F_PROTO].present ? c->f[F_PROTO].mask : ~0u;
+
+	if (m & PROTO_BIT(IPPROTO_TCP))
+		*tcp |= bit;
+	if (m & PROTO_BIT(IPPROTO_UDP))
+		*udp |= bit;
+	if (m & PROTO_BIT(CEV_PROTO_RAW))
+		*raw |= bit;
+}
+
+/* One dest pattern with what it sets. */
+struct dest_item {
+	struct dest_pat p;
+	uint64_t when, unless;
+	const struct rule *r;	/* for diagnostics */
+};
+
+struct items {
+	struct dest_item *v;
+	size_t n, cap;
+};
+
+static int items_add(struct items *it, const struct cond_field *cf, uint64_t when,
+		     uint64_t unless, const struct rule *r)
+{
+	for (size_t i = 0; i < cf->n; i++) {
+		if (it->n == it->cap) {
+			size_t cap = it->cap ? 2 * it->cap : 16;
+			struct dest_item *v = realloc(it->v, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			it->v = v;
+			it->cap = cap;
+		}
+		it->v[it->n++] = (struct dest_item){ cf->dests[i], when, unless, r };
+	}
+	return 0;
+}
+
+/* Does pattern a cover the prefix b (same family, shorter or equal, same bits)? */
+static int covers(const struct dest_pat *a, const struct dest_pat *b)
+{
+	unsigned full = a->prefix / 8, rem = a->prefix % 8;
+
+	if (a->family != b->family || a->prefix > b->prefix)
+		return 0;
+	if (memcmp(a->addr, b->addr, full))
+		return 0;
+	return !rem || ((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xffu << (8 - rem))) == 0;
+}
+
+static int same_prefix(const struct dest_pat *a, const struct dest_pat *b)
+{
+	return a->family == b->family && a->prefix == b->prefix &&
+	       memcmp(a->addr, b->addr, 16) == 0;
+}
+
+/*
+ * The rule slots that the condition slots in `unless` suppress for every
+ * process and protocol: conditions of dest alone (filter_maps.h, the fast
+ * path).
+ */
+static uint64_t quiet_rules(const struct net_conf *c, size_t n_slots, uint64_t unless)
+{
+	uint64_t dest_only = c->cond_valid & c->cond_need_dest & ~c->cond_need_exe &
+			     c->cond_tcp & c->cond_udp & c->cond_raw & unless;
+	uint64_t quiet = 0;
+
+	for (size_t i = 0; i < n_slots; i++)
+		if (c->rule_conds[i] & dest_only)
+			quiet |= 1ULL << i;
+	return quiet;
+}
+
+static int build_dests(struct items *it, struct net_compiled *out, struct rule_diags *diags)
+{
+	out->dkeys = calloc(it->n ? it->n : 1, sizeof(*out->dkeys));
+	out->dvals = calloc(it->n ? it->n : 1, sizeof(*out->dvals));
+	if (!out->dkeys || !out->dvals)
+		return -ENOMEM;
+	for (size_t i = 0; i < it->n; i++) {
+		const struct dest_pat *p = &it->v[i].p;
+		struct net_dest_val *val;
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (same_prefix(&it->v[j].p, p))
+				break;
+		if (j < i)
+			continue;	/* this prefix has its entry */
+		val = &out->dvals[out->n_dest];
+		out->dkeys[out->n_dest] = (struct net_dest_key){
+			.prefixlen = 8u + p->prefix,
+			.family = p->family == AF_INET ? 4 : 6,
+		};
+		memcpy(out->dkeys[out->n_dest].addr, p->addr, 16);
+		for (j = 0; j < it->n; j++) {
+			const struct dest_item *c = &it->v[j];
+			uint32_t k;
+
+			if (!covers(&c->p, p))
+				continue;
+			for (k = 0; k < val->n; k++)
+				if (val->r[k].lo == c->p.port_lo && val->r[k].hi == c->p.port_hi &&
+				    val->r[k].any_port == !c->p.has_port)
+					break;
+			if (k == val->n) {
+				if (val->n == NET_PORT_RANGES) {
+					char a[64];
+
+					inet_ntop(p->family, p->addr, a, sizeof(a));
+					return rule_diag_add(diags, c->r, "connect rules: more than %d "
+						    "distinct port ranges apply to %s/%u; the "
+						    "kernel filter cannot hold them", NET_PORT_RANGES,
+						    a, p->prefix);
+				}
+				val->r[k].lo = c->p.port_lo;
+				val->r[k].hi = c->p.port_hi;
+				val->r[k].any_port = !c->p.has_port;
+				val->n++;
+			}
+			val->r[k].when |= c->when;
+			val->r[k].unless |= c->unless;
+		}
+		for (uint32_t k = 0; k < val->n; k++)
+			val->r[k].quiet = quiet_rules(&out->conf, out->n_slots, val->r[k].unless);
+		out->n_dest++;
+	}
+	return 0;
+}
+
+static int add_exe(struct net_compiled *out, size_t *cap, const struct net_exe_key *k,
+		   uint64_t bit)
+{
+	for (size_t i = 0; i < out->n_exe; i++) {
+		if (out->ekeys[i].dev == k->dev && out->ekeys[i].ino == k->ino) {
+			out->evals[i] |= bit;
+			return 0;
+		}
+	}
+	if (out->n_exe == *cap) {
+		size_t n = *cap ? 2 * *cap : 16;
+		struct net_exe_key *kk = realloc(out->ekeys, n * sizeof(*kk));
+		uint64_t *vv;
+
+		if (!kk)
+			return -ENOMEM;
+		out->ekeys = kk;
+		vv = realloc(out->evals, n * sizeof(*vv));
+		if (!vv)
+			return -ENOMEM;
+		out->evals = vv;
+		*cap = n;
+	}
+	out->ekeys[out->n_exe] = *k;
+	out->evals[out->n_exe++] = bit;
+	return 0;
+}
+
+static int compile_exes(const struct cond_field *cf, uint64_t bit, net_exe_resolve_fn resolve,
+			void *ctx, struct net_compiled *out, size_t *cap)
+{
+	struct net_exe_key keys[64];
+
+	if (!resolve)
+		return 0;
+	for (size_t i = 0; i < cf->n; i++) {
+		int n = resolve(cf->globs[i], keys, 64, ctx);
+
+		if (n < 0)
+			return n;
+		if (n > 64)
+			return -E2BIG;
+		for (int k = 0; k < n; k++)
+			if (add_exe(out, cap, &keys[k], bit))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx,
+		struct net_compiled *out, struct rule_diags *diags)
+{
+	struct net_conf *c = &out->conf;
+	struct items it = { 0 };
+	size_t n_conds = 0, exe_cap = 0;
+	int rc = 0, bad = 0;
+
+	memset(out, 0, sizeof(*out));
+	c->gen = net_gen(rs);
+	for (size_t ri = 0; ri < rs->n_rules; ri++) {
+		const struct rule *r = &rs->rules[ri];
+		uint64_t bit;
+		enum rule_field f;
+		int exact = 1;
+
+		if (!r->enabled || r->on != RULE_ON_CONNECT)
+			continue;
+		if (out->n_slots == NET_MAX_RULES) {
+			bad = rule_diag_add(diags, r, "rule '%s': more than %d enabled connect rules; "
+				   "the kernel filter has %d slots", r->id, NET_MAX_RULES,
+				   NET_MAX_RULES);
+			if (bad == -ENOMEM)
+				goto err;
+			continue;
+		}
+		bit = 1ULL << out->n_slots;
+		out->slot[out->n_slots++] = r;
+		c->active |= bit;
+		if (r->action == ACT_BLOCK)
+			c->block |= bit;
+		proto_bits(&r->when, bit, &c->tcp, &c->udp, &c->raw);
+		f = kernel_blind(&r->when, 0);
+		if (f != F__COUNT) {
+			exact = 0;
+			if (r->action == ACT_BLOCK) {
+				bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
+					   "kernel decides, but `when` uses '%s', which the kernel "
+					   "cannot evaluate (it can: dest, proto)", r->id,
+					   rule_field_name(f));
+				if (bad == -ENOMEM)
+					goto err;
+			}
+		}
+		if (r->when.f[F_DEST].present) {
+			if ((rc = items_add(&it, &r->when.f[F_DEST], bit, 0, r)))
+				goto err;
+		} else {
+			c->when_any_dest |= bit;
+		}
+		for (size_t u = 0; u < r->n_unless; u++) {
+			const struct cond *uc = &r->unless[u];
+			uint64_t cbit;
+
+			f = kernel_blind(uc, 1);
+			if (f != F__COUNT || n_conds == NET_MAX_CONDS) {
+				exact = 0;
+				if (r->action != ACT_BLOCK)
+					continue;	/* the kernel over-reports; the agent decides */
+				if (f != F__COUNT)
+					bad = rule_diag_add(diags, r, "rule '%s': action block needs every "
+						   "`unless` condition decided in the kernel, but one "
+						   "uses '%s'%s (the kernel can: dest, proto, exe as a "
+						   "path with wildcards only in its last component)",
+						   r->id, rule_field_name(f),
+						   f == F_EXE ? " with a wildcard it cannot resolve" : "");
+				else
+					bad = rule_diag_add(diags, r, "rule '%s': more than %d `unless` "
+						   "conditions across connect rules; the kernel filter "
+						   "has %d slots", r->id, NET_MAX_CONDS, NET_MAX_CONDS);
+				if (bad == -ENOMEM)
+					goto err;
+				continue;
+			}
+			cbit = 1ULL << n_conds++;
+			c->cond_valid |= cbit;
+			c->rule_conds[out->n_slots - 1] |= cbit;
+			proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp, &c->cond_raw);
+			if (uc->f[F_DEST].present) {
+				c->cond_need_dest |= cbit;
+				if ((rc = items_add(&it, &uc->f[F_DEST], 0, cbit, r)))
+					goto err;
+			}
+			if (uc->f[F_EXE].present) {
+				c->cond_need_exe |= cbit;
+				rc = compile_exes(&uc->f[F_EXE], cbit, resolve, ctx, out, &exe_cap);
+				if (rc == -ENOMEM)
+					goto err;
+				if (rc) {
+					bad = rule_diag_add(diags, r, "rule '%s': resolving an `unless: exe` "
+						   "path failed: %s", r->id, strerror(-rc));
+					rc = 0;
+				}
+			}
+		}
+		if (exact)
+			out->exact |= bit;
+	}
+	if ((rc = build_dests(&it, out, diags)) == -ENOMEM)
+		goto err;
+	if (rc)
+		bad = rc;
+	free(it.v);
+	return bad;
+err:
+	free(it.v);
+	net_compiled_free(out);
+	return -ENOMEM;
+}
+
+uint16_t net_gen(const struct rule_set *rs)
+{
+	const char *hex = strchr(rs->digest, ':');
+
+	return hex ? (uint16_t)strtoul((char[5]){ hex[1], hex[2], hex[3], hex[4], 0 }, NULL, 16)
+		   : 0;
+}
+
+void net_compiled_free(struct net_compiled *c)
+{
+	free(c->dkeys);
+	free(c->dvals);
+	free(c->ekeys);
+	free(c->evals);
+	c->dkeys = NULL;
+	c->dvals = NULL;
+	c->ekeys = NULL;
+	c->evals = NULL;
+	c->n_dest = c->n_exe = 0;
+}
+
+/* --- I/O: executables, maps -------------------------------------------------- */
+
+/*
+ * The identity of the executable at path.  As in the matcher, `exe` names
+ * the resolved path: a path through a symlink names nothing (the kernel
+ * would otherwise exempt what the matcher does not).
+ */
+static int key_of(const char *path, struct net_exe_key *k)
+{
+	struct file_ident id;
+	int rc = filter_ident_at(path, S_IFREG, &id);
+
+	if (rc)
+		return rc;
+	k->dev = id.dev;
+	k->ino = id.ino;
+	return 0;
+}
+
+/* A literal path: stat it; wildcards in the last component: list the directory. */
+static int resolve_exe(const char *glob, struct net_exe_key *keys, size_t max, void *ctx)
+{
+	const char *slash = strrchr(glob, '/');
+	char dir[4096], path[4096 + 256 + 2];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	if (!glob_has_wildcard(glob)) {
+		if (key_of(glob, &keys[0]) == 0)
+			return 1;
+		return 0;	/* not there now: nothing to exempt (re-read on reload) */
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - glob), glob);
+	d = opendir(dir[0] ? dir : "/");
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct net_exe_key k;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);	/* dir "" is the root */
+		if (!glob_match(glob, path, strlen(path)) || key_of(path, &k))
+			continue;
+		if (n < max)
+			keys[n] = k;
+		n++;
+	}
+	closedir(d);
+	return (int)n;
+}
+
+int filter_net_check(const struct rule_set *rs, struct rule_diags *diags)
+{
+	struct net_compiled c;
+	int rc = net_compile(rs, NULL, NULL, &c, diags);
+
+	net_compiled_free(&c);
+	return rc;
+}
+
+int filter_net_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen)
+{
+	struct rule_diags diags = { 0 };
+	struct net_compiled c;
+	int fd_dest, fd_exe, fd_conf, rc;
+	__u32 zero = 0;
+
+	rc = net_compile(rs, resolve_exe, NULL, &c, &diags);
+	if (rc) {
+		if (diags.n)
+			snprintf(err, errlen, "%s:%d:%d: error: %s", diags.v[0].file,
+				 diags.v[0].line, diags.v[0].col, diags.v[0].msg);
+		else
+			snprintf(err, errlen, "connect rules: compiling failed: %s",
+				 strerror(-rc));
+		rule_diags_free(&diags);
+		net_compiled_free(&c);
+		return rc;
+	}
+	fd_dest = bpf_map__fd(l->skel->maps.net_dest);
+	fd_exe = bpf_map__fd(l->skel->maps.net_exe);
+	fd_conf = bpf_map__fd(l->skel->maps.net_conf);
+
+	/*
+	 * Replace in an order that never under-reports: first switch the
+	 * decision off, then empty and refill the maps, then switch on.
+	 * (A connect in between passes unreported and unblocked; the window is
+	 * the map update time of one reload.)
+	 */
+	{
+		struct net_conf off = { 0 };
+		struct net_dest_key k, next;
+		struct net_exe_key ek, enext;
+		int more;
+
+		rc = bpf_map_update_elem(fd_conf, &zero, &off, BPF_ANY);
+		for (more = bpf_map_get_next_key(fd_dest, NULL, &k) == 0; more && !rc;) {
+			more = bpf_map_get_next_key(fd_dest, &k, &next) == 0;
+			bpf_map_delete_elem(fd_dest, &k);
+			k = next;
+		}
+		for (more = bpf_map_get_next_key(fd_exe, NULL, &ek) == 0; more && !rc;) {
+			more = bpf_map_get_next_key(fd_exe, &ek, &enext) == 0;
+			bpf_map_delete_elem(fd_exe, &ek);
+			ek = enext;
+		}
+	}
+	for (size_t i = 0; !rc && i < c.n_dest; i++)
+		rc = bpf_map_update_elem(fd_dest, &c.dkeys[i], &c.dvals[i], BPF_ANY) ? -errno : 0;
+	for (size_t i = 0; !rc && i < c.n_exe; i++)
+		rc = bpf_map_update_elem(fd_exe, &c.ekeys[i], &c.evals[i], BPF_ANY) ? -errno : 0;
+	if (!rc)
+		rc = bpf_map_update_elem(fd_conf, &zero, &c.conf, BPF_ANY) ? -errno : 0;
+	if (rc)
+		snprintf(err, errlen, "connect rules: writing the kernel filter failed: %s",
+			 strerror(-rc));
+	net_compiled_free(&c);
+	return rc;
+}

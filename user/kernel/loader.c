@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * loader.c - open, configure, load, attach, poll, free (see loader.h).
+ */
+#include "kernel/loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "custos.skel.h"
+#include "events.h"
+#include "base/log.h"
+
+enum variant {
+	V_NONE = 0,
+	V_LSM,
+	V_FENTRY,
+	V_BTF,
+	V_TP,
+	V_RAW,
+	V_CG,
+	V__COUNT,
+};
+
+static const char *const variant_names[V__COUNT] = {
+	[V_LSM] = "lsm", [V_FENTRY] = "fentry", [V_BTF] = "btf",
+	[V_TP] = "tp", [V_RAW] = "raw", [V_CG] = "cg",
+};
+
+/* Each backend's variants, in the order it prefers them. */
+static const enum variant backend_prefs[][6] = {
+	[BACKEND_LSM] = { V_LSM, V_FENTRY, V_BTF, V_TP, V_RAW, V_NONE },
+	[BACKEND_FENTRY] = { V_FENTRY, V_BTF, V_TP, V_RAW, V_NONE },
+	[BACKEND_TRACEPOINT] = { V_BTF, V_TP, V_RAW, V_NONE },
+	[BACKEND_RAW] = { V_RAW, V_TP, V_NONE },
+};
+
+const char *backend_name(enum backend b)
+{
+	switch (b) {
+	case BACKEND_AUTO: return "auto";
+	case BACKEND_LSM: return "lsm";
+	case BACKEND_FENTRY: return "fentry";
+	case BACKEND_TRACEPOINT: return "tracepoint";
+	case BACKEND_RAW: return "raw";
+	}
+	return "?";
+}
+
+int backend_parse(const char *s, enum backend *out)
+{
+	for (int b = BACKEND_AUTO; b <= BACKEND_RAW; b++) {
+		if (strcmp(s, backend_name(b)) == 0) {
+			*out = b;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int variant_offered(const struct probe *p, enum variant v)
+{
+	switch (v) {
+	case V_LSM: return p->have_lsm;
+	case V_FENTRY: return p->have_fentry;
+	case V_BTF: return p->have_tp_btf;
+	case V_TP: return p->tracefs[0] != '\0';
+	case V_RAW: return p->have_raw_tp;
+	case V_CG: return p->have_cgroup_sock && p->cgroup2[0] != '\0';
+	default: return 0;
+	}
+}
+
+/* Splits "family__variant_rest" into its family length and variant. */
+static enum variant prog_variant(const char *name, size_t *family_len)
+{
+	const char *sep = strstr(name, "__");
+
+	if (!sep)
+		return V_NONE;
+	*family_len = (size_t)(sep - name);
+	for (int v = 1; v < V__COUNT; v++) {
+		size_t n = strlen(variant_names[v]);
+
+		if (strncmp(sep + 2, variant_names[v], n) == 0 &&
+		    (sep[2 + n] == '\0' || sep[2 + n] == '_'))
+			return v;
+	}
+	return V_NONE;
+}
+
+/* The best variant of a family that backend b prefers and the kernel offers. */
+static enum variant family_choice(struct bpf_object *obj, const char *family, size_t flen,
+				  enum backend b, const struct probe *p)
+{
+	for (int i = 0; backend_prefs[b][i] != V_NONE; i++) {
+		enum variant want = backend_prefs[b][i];
+		struct bpf_program *prog;
+
+		if (!variant_offered(p, want))
+			continue;
+		bpf_object__for_each_program(prog, obj) {
+			size_t n = 0;
+			const char *name = bpf_program__name(prog);
+
+			if (prog_variant(name, &n) == want && n == flen &&
+			    strncmp(name, family, flen) == 0)
+				return want;
+		}
+	}
+	return V_NONE;
+}
+
+/* try_backend()'s what: the cgroup egress programs, the raw-socket egress hooks */
+#define LOAD_CG 1
+#define LOAD_NETGUARD 2
+
+/* Sets autoload on every program for backend b; fails when a family has no usable variant. */
+static int select_programs(struct custos_bpf *skel, enum backend b, const struct probe *p,
+			   int what, char *err, size_t errlen)
+{
+	struct bpf_object *obj = skel->obj;
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		size_t flen = 0;
+		enum variant v = prog_variant(name, &flen), best;
+
+		if (v == V_NONE)
+			continue;
+		if (v == V_CG) {
+			bpf_program__set_autoload(prog, (what & LOAD_CG) && variant_offered(p, V_CG));
+			continue;
+		}
+		if (strncmp(name, "opt_netguard__", 14) == 0 &&
+		    !((what & LOAD_CG) && (what & LOAD_NETGUARD) && variant_offered(p, V_CG))) {
+			/* the egress decision of net.bpf.c: loads with the cgroup
+			 * programs or not at all (bpf_loop, 5.17) */
+			bpf_program__set_autoload(prog, 0);
+			continue;
+		}
+		best = family_choice(obj, name, flen, b, p);
+		if (best == V_NONE && strncmp(name, "opt_", 4) == 0) {
+			bpf_program__set_autoload(prog, 0);	/* optional: left out */
+			continue;
+		}
+		if (best == V_NONE) {
+			snprintf(err, errlen, "loader: hook family '%.*s' has no variant that the "
+				 "%s backend allows and this kernel offers", (int)flen, name,
+				 backend_name(b));
+			return -ENOTSUP;
+		}
+		bpf_program__set_autoload(prog, v == best);
+	}
+	return 0;
+}
+
+/* libbpf's messages at debug level; the verifier's log comes as one long
+ * multi-line message: each line its own log line, none cut. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *buf = NULL, *line, *save = NULL;
+	int n;
+
+	if (level == LIBBPF_DEBUG && log_max() < LOG_DEBUG)
+		return 0;
+	n = vasprintf(&buf, fmt, ap);
+	if (n < 0)
+		return n;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(LOG_DEBUG, "libbpf: %s", line);
+	free(buf);
+	return n;
+}
+
+/* A BTF type id with typedefs and qualifiers skipped. */
+static const struct btf_type *btf_skip(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t;
+}
+
+/*
+ * Where the io_uring submit tracepoint tp keeps the opcode: *op_arg (1-based)
+ * for a u8 argument, else *req_arg for a struct io_kiocb * (iouring.bpf.c).
+ * -ENOENT when this kernel has no such tracepoint.
+ */
+static int iouring_layout(const struct btf *btf, const char *tp, __u32 *op_arg, __u32 *req_arg)
+{
+	const struct btf_type *t, *pt;
+	const struct btf_param *pa;
+	char name[96];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -ENOENT;
+	t = btf_skip(btf, (__u32)id);
+	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
+		return -EINVAL;
+	pa = btf_params(t);
+	/* parameter 0 is the tracepoint's void *__data */
+	for (int i = 1; i < btf_vlen(t) && i <= 4; i++) {
+		pt = btf_skip(btf, pa[i].type);
+		if (pt && btf_is_int(pt) && pt->size == 1 && !(btf_int_encoding(pt) & BTF_INT_BOOL)) {
+			*op_arg = (__u32)i;
+			return 0;
+		}
+	}
+	for (int i = 1; i < btf_vlen(t) && i <= 2; i++) {
+		pt = btf_skip(btf, pa[i].type);
+		if (pt && btf_is_ptr(pt) && (pt = btf_skip(btf, pt->type)) && btf_is_struct(pt) &&
+		    strcmp(btf__name_by_offset(btf, pt->name_off), "io_kiocb") == 0) {
+			*req_arg = (__u32)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * opt_iouring: only where the file hook is a syscall tracepoint (the lsm and
+ * fentry file hooks see io_uring opens themselves), and only the program
+ * whose tracepoint this kernel has (io_uring_submit_req, else
+ * io_uring_submit_sqe), with its argument layout.  1 when prog is the one.
+ */
+static int iouring_pick(struct custos_bpf *skel, enum backend b, const struct probe *p,
+			const struct btf *btf, const char *prog, __u32 *op_arg, __u32 *req_arg)
+{
+	static const char *const tps[] = { "io_uring_submit_req", "io_uring_submit_sqe" };
+	static const char *const progs[] = { "opt_iouring__raw_req", "opt_iouring__raw_sqe" };
+	enum variant file_v = family_choice(skel->obj, "file", 4, b, p);
+	__u32 op = 0, req = 0;
+
+	if (!btf || file_v == V_LSM || file_v == V_FENTRY)
+		return 0;
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		int rc = iouring_layout(btf, tps[i], &op, &req);
+
+		if (rc == -ENOENT)
+			continue;
+		if (rc) {
+			if (op_arg)	/* once, at load */
+				log_warn("loader: the %s tracepoint's arguments are not a layout "
+					 "custos knows: io_uring opens are not reported on this "
+					 "kernel", tps[i]);
+			return 0;
+		}
+		if (strcmp(prog, progs[i]) != 0)
+			return 0;
+		if (op_arg)
+			*op_arg = op;
+		if (req_arg)
+			*req_arg = req;
+		return 1;
+	}
+	return 0;
+}
+
+static void iouring_select(struct custos_bpf *skel, enum backend b, const struct probe *p)
+{
+	struct bpf_program *progs[] = { skel->progs.opt_iouring__raw_req,
+					 skel->progs.opt_iouring__raw_sqe };
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		__u32 op_arg = 0, req_arg = 0;
+
+		if (!bpf_program__autoload(progs[i]))
+			continue;
+		if (!iouring_pick(skel, b, p, btf, bpf_program__name(progs[i]), &op_arg, &req_arg)) {
+			bpf_program__set_autoload(progs[i], 0);
+			continue;
+		}
+		skel->rodata->iouring_op_arg = op_arg;
+		skel->rodata->iouring_req_arg = req_arg;
+	}
+	btf__free(btf);
+}
+
+enum backend loader_auto_backend(const struct probe *p)
+{
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++)
+		if (variant_offered(p, backend_prefs[b][0]))
+			return b;
+	return BACKEND_AUTO;
+}
+
+int loader_plan(const struct probe *p, char *buf, size_t size)
+{
+	struct custos_bpf *skel = custos_bpf__open();
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+	size_t used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (!skel) {
+		btf__free(btf);
+		return -errno;
+	}
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
+		if (!variant_offered(p, backend_prefs[b][0]))
+			continue;
+		used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%sbackend %s%s:",
+					 used ? "\n" : "", backend_name(b),
+					 b == loader_auto_backend(p) ? " (auto)" : "");
+		bpf_object__for_each_program(prog, skel->obj) {
+			const char *name = bpf_program__name(prog);
+			size_t flen = 0;
+			enum variant v = prog_variant(name, &flen);
+
+			if (v == V_NONE || (v == V_CG ? !variant_offered(p, V_CG) :
+					    family_choice(skel->obj, name, flen, b, p) != v))
+				continue;
+			if (strncmp(name, "opt_iouring__", 13) == 0 &&
+			    !iouring_pick(skel, b, p, btf, name, NULL, NULL))
+				continue;
+			used += (size_t)snprintf(buf + used, used < size ? size - used : 0, " %s",
+						 name);
+		}
+	}
+	custos_bpf__destroy(skel);
+	btf__free(btf);
+	return used < size ? 0 : -ENOSPC;
+}
+
+static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,
+		       int what, char *err, size_t errlen)
+{
+	struct custos_bpf *skel;
+	int rc;
+
+	skel = custos_bpf__open();
+	if (!skel) {
+		rc = -errno;
+		snprintf(err, errlen, "loader: opening the BPF object failed: %s", strerror(-rc));
+		return rc;
+	}
+	skel->rodata->self_tgid = o->self_tgid;
+	/* a batch bigger than a quarter of the ring would leave a small ring to
+	 * the poll timeout alone (and lose records at rates it could carry) */
+	skel->rodata->wakeup_bytes = o->wakeup_bytes < o->ring_bytes / 4 ? o->wakeup_bytes
+									   : o->ring_bytes / 4;
+	rc = bpf_map__set_max_entries(skel->maps.events, o->ring_bytes);
+	if (rc) {
+		snprintf(err, errlen, "loader: ring size %u is not a power-of-two multiple of "
+			 "the page size: %s", o->ring_bytes, strerror(-rc));
+		goto err_destroy;
+	}
+	rc = select_programs(skel, b, &l->probe, what, err, errlen);
+	if (rc)
+		goto err_destroy;
+	iouring_select(skel, b, &l->probe);
+	rc = custos_bpf__load(skel);
+	if (rc) {
+		snprintf(err, errlen, "loader: the kernel refused the %s backend's programs: %s "
+			 "(run with --log-level debug for the verifier's log)",
+			 backend_name(b), strerror(-rc));
+		goto err_destroy;
+	}
+	l->skel = skel;
+	l->backend = b;
+	return 0;
+
+err_destroy:
+	custos_bpf__destroy(skel);
+	return rc;
+}
+
+/*
+ * The egress programs need more of the kernel than the tracing ones (e.g.
+ * bpf_loop, 5.17+).  When a backend loads only without them, exec and file
+ * monitoring still run, and the log says loudly that connect rules do not.
+ */
+static int try_backend_degraded(struct loader *l, const struct loader_opts *o, enum backend b,
+				char *err, size_t errlen)
+{
+	char first[512];
+	int rc = try_backend(l, o, b, LOAD_CG | LOAD_NETGUARD, err, errlen);
+
+	if (rc == 0 || !variant_offered(&l->probe, V_CG))
+		return rc;
+	snprintf(first, sizeof(first), "%s", err);
+	/* an optional family must not take egress down with it */
+	if (b == BACKEND_LSM && variant_offered(&l->probe, V_LSM) &&
+	    try_backend(l, o, b, LOAD_CG, err, errlen) == 0) {
+		log_warn("loader: the raw-socket egress hooks (opt_netguard__lsm) do not load on "
+			 "this kernel (%s); TCP and UDP egress run, raw IP sockets are not "
+			 "covered", first);
+		return 0;
+	}
+	if (try_backend(l, o, b, 0, err, errlen) != 0) {
+		snprintf(err, errlen, "%s", first);
+		return rc;
+	}
+	l->egress_off = 1;
+	log_warn("loader: the egress hooks (cgroup connect/sendmsg programs) do not load on "
+		 "this kernel (%s); exec and file monitoring run, connect rules will NOT fire "
+		 "(egress needs 5.17 or later)", first);
+	return 0;
+}
+
+int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+{
+	enum backend b;
+	char desc[512];
+	int rc = -ENOTSUP;
+
+	memset(l, 0, sizeof(*l));
+	l->cgroup_fd = -1;
+	libbpf_set_print(libbpf_log);
+	probe_run(&l->probe);
+	probe_describe(&l->probe, desc, sizeof(desc));
+	log_info("probe: %s", desc);
+	if (!l->probe.have_ringbuf) {
+		snprintf(err, errlen, "loader: this kernel has no BPF ring buffer (needs 5.8 or later)");
+		return -ENOTSUP;
+	}
+	if (o->backend != BACKEND_AUTO) {
+		if (!variant_offered(&l->probe, backend_prefs[o->backend][0])) {
+			snprintf(err, errlen, "loader: the %s backend is not available on this "
+				 "kernel (probe: %s); leave --backend out to use the strongest "
+				 "one it offers", backend_name(o->backend), desc);
+			return -ENOTSUP;
+		}
+		rc = try_backend_degraded(l, o, o->backend, err, errlen);
+	} else {
+		for (b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
+			if (!variant_offered(&l->probe, backend_prefs[b][0]))
+				continue;
+			rc = try_backend_degraded(l, o, b, err, errlen);
+			if (rc == 0)
+				break;
+			log_warn("%s; trying a weaker backend", err);
+		}
+	}
+	if (rc)
+		return rc;
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), o->on_sample, o->ctx, NULL);
+	if (!l->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "loader: ring buffer setup failed: %s", strerror(-rc));
+		loader_free(l);
+		return rc;
+	}
+	return 0;
+}
+
+int loader_attach(struct loader *l, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	size_t used = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link;
+		size_t flen;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (l->n_links == LOADER_MAX_LINKS) {
+			snprintf(err, errlen, "loader: more than %d programs", LOADER_MAX_LINKS);
+			return -E2BIG;
+		}
+		if (prog_variant(name, &flen) == V_CG) {
+			if (l->cgroup_fd < 0) {
+				l->cgroup_fd = open(l->probe.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (l->cgroup_fd < 0) {
+					snprintf(err, errlen, "loader: opening the cgroup v2 root %s "
+						 "failed: %s", l->probe.cgroup2, strerror(errno));
+					return -errno;
+				}
+			}
+			link = bpf_program__attach_cgroup(prog, l->cgroup_fd);
+		} else {
+			link = bpf_program__attach(prog);
+		}
+		if (!link && strncmp(name, "opt_", 4) == 0) {
+			/* optional: the agent runs without it, and says so */
+			log_warn("loader: attaching the optional %s failed (%s): running without it",
+				 name, strerror(errno));
+			continue;
+		}
+		if (!link) {
+			int rc = -errno;
+
+			snprintf(err, errlen, "loader: attaching %s failed: %s", name, strerror(-rc));
+			return rc;
+		}
+		l->links[l->n_links++] = link;
+		used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
+					 sizeof(l->hooks) - used : 0, "%s%s", used ? " " : "", name);
+	}
+	return 0;
+}
+
+int loader_attached(const struct loader *l, const char *prog)
+{
+	size_t n = strlen(prog);
+
+	for (const char *p = l->hooks; (p = strstr(p, prog)) != NULL; p += n) {
+		if ((p == l->hooks || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+int loader_poll(struct loader *l, int timeout_ms)
+{
+	int n = ring_buffer__poll(l->rb, timeout_ms);
+
+	if (n < 0)
+		return n == -EINTR ? 0 : n;
+	/* records written with BPF_RB_NO_WAKEUP do not wake poll: always drain */
+	return ring_buffer__consume(l->rb);
+}
+
+int loader_read_stats(struct loader *l, uint64_t *out, int n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1];
+
+	if (ncpu <= 0)
+		return ncpu;
+	for (int i = 0; i < n && i < STAT__COUNT; i++) {
+		__u32 key = i;
+
+		out[i] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.stats), &key, vals))
+			return -errno;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	return 0;
+}
+
+void loader_free(struct loader *l)
+{
+	for (int i = l->n_links - 1; i >= 0; i--)
+		bpf_link__destroy(l->links[i]);
+	l->n_links = 0;
+	ring_buffer__free(l->rb);
+	l->rb = NULL;
+	custos_bpf__destroy(l->skel);
+	l->skel = NULL;
+	if (l->cgroup_fd >= 0)
+		close(l->cgroup_fd);
+	l->cgroup_fd = -1;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * loader.h - the BPF object's lifecycle, literally:
+ *   open -> configure (rodata, map sizes, autoload per backend) -> load
+ *   -> [the agent fills the filter maps] -> attach -> poll -> free
+ *
+ * Hook variants.  A BPF program is named FAMILY__VARIANT[_ANYTHING]; for each
+ * family the loader loads only the programs of the best variant the chosen
+ * backend allows and the kernel offers.  Variants, strongest first:
+ *   lsm     BPF LSM hooks            (needs "bpf" among the active LSMs)
+ *   fentry  fentry/fexit             (needs BPF trampolines)
+ *   btf     BTF-typed tracepoints    (tp_btf)
+ *   tp      classic tracepoints      (needs tracefs, mounted by probe.c)
+ *   raw     raw tracepoints          (any 5.x kernel)
+ *   cg      cgroup hooks, attached at the cgroup v2 root; always loaded
+ * A program whose name has no "__" always loads.  A family whose name starts
+ * with "opt_" is optional: when the backend allows none of its variants, the
+ * kernel offers none, or its attach fails, it is left out instead of failing
+ * the load (e.g. opt_execguard__lsm, the exec refusal that only BPF LSM can
+ * do); the agent asks loader_attached() and says what that means for the rules.
+ * opt_iouring__raw_{req,sqe} (io_uring submissions, bpf/iouring.bpf.c) load
+ * only where the file family runs on a syscall tracepoint, and only the one
+ * whose tracepoint the kernel's BTF names, its argument layout set in rodata.
+ */
+#ifndef CUSTOS_LOADER_H
+#define CUSTOS_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/probe.h"
+
+struct custos_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+enum backend {
+	BACKEND_AUTO = 0,
+	BACKEND_LSM = 1,
+	BACKEND_FENTRY = 2,
+	BACKEND_TRACEPOINT = 3,	/* tp_btf, then classic tracepoints */
+	BACKEND_RAW = 4,	/* raw tracepoints only: oldest kernels */
+};
+
+typedef int (*loader_sample_fn)(void *ctx, void *data, size_t size);
+
+struct loader_opts {
+	enum backend backend;		/* BACKEND_AUTO: the strongest that loads */
+	uint32_t ring_bytes;		/* power of two, >= page size */
+	uint32_t wakeup_bytes;		/* see common.bpf.h */
+	uint32_t self_tgid;
+	loader_sample_fn on_sample;
+	void *ctx;
+};
+
+#define LOADER_MAX_LINKS 64
+
+struct loader {
+	struct custos_bpf *skel;
+	struct ring_buffer *rb;
+	struct probe probe;
+	enum backend backend;		/* what loaded */
+	int egress_off;			/* the cgroup programs did not load (old kernel) */
+	int cgroup_fd;			/* cgroup v2 root, -1 when not open */
+	struct bpf_link *links[LOADER_MAX_LINKS];
+	int n_links;
+	char hooks[512];		/* "exec__btf fork__btf ..." what is attached */
+};
+
+/* Probes, opens, configures and loads; on failure frees what it made. */
+int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen);
+/* Attaches every loaded program; cgroup programs at the cgroup v2 root. */
+int loader_attach(struct loader *l, char *err, size_t errlen);
+/* Is the program named prog (e.g. "opt_execguard__lsm") attached? */
+int loader_attached(const struct loader *l, const char *prog);
+/* Waits up to timeout_ms for records, then consumes whatever is in the ring. */
+int loader_poll(struct loader *l, int timeout_ms);
+/* Sums the per-CPU counters (enum stat_idx) into out[STAT__COUNT]. */
+int loader_read_stats(struct loader *l, uint64_t *out, int n);
+void loader_free(struct loader *l);
+
+/*
+ * Without loading anything: the backend that auto would try first on a kernel
+ * offering p, and the programs each backend would attach there
+ * ("exec__btf file__lsm ..."), one "BACKEND: PROGRAMS" line per backend the
+ * kernel offers; for `custos version --probe`.
+ */
+enum backend loader_auto_backend(const struct probe *p);
+int loader_plan(const struct probe *p, char *buf, size_t size);
+
+const char *backend_name(enum backend b);
+int backend_parse(const char *s, enum backend *out);
+
+#endif

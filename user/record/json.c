@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * json.c - render a decoded event as one custos.event/1 JSON line.
+ *
+ * Field order follows the example in the spec (events-v1.md) exactly; readers
+ * must not depend on it, but golden tests and humans diffing logs do.
+ *
+ * Byte strings (paths, argv, comm, exe) - the decision:
+ *
+ *   The kernel gives us bytes, not text, and the spec requires that the
+ *   original bytes can be recovered from the line.  We therefore use the
+ *   PEP 383 "surrogateescape" convention:
+ *
+ *   - every well-formed, shortest-form UTF-8 sequence for a scalar value
+ *     (U+0000..U+10FFFF minus the surrogates) is copied literally, except
+ *   - '"' and '\\' and the control bytes 0x00-0x1f and 0x7f, which are escaped
+ *     (\b \t \n \f \r \" \\ or \u00XX), and
+ *   - every byte that is NOT part of such a sequence (stray continuation
+ *     bytes, overlong forms, UTF-8-encoded surrogates U+D800..U+DFFF, values
+ *     above U+10FFFF, truncated sequences, 0xc0 0xc1 0xf5..0xff) is written
+ *     as the lone low surrogate \udcXX, XX being the byte (0x80..0xff).
+ *
+ *   A well-formed input never produces \udcXX (UTF-8 cannot encode a
+ *   surrogate), so the mapping is reversible: in Python,
+ *   json.loads(line)["file"]["path"].encode("utf-8", "surrogateescape")
+ *   gives back the exact bytes.  Strict parsers that reject or replace lone
+ *   surrogates lose only the invalid bytes, never the structure of the line.
+ *
+ *   Invalid sequences are escaped one byte at a time: a byte that cannot
+ *   start a valid sequence at its position is escaped and decoding resumes at
+ *   the next byte.  Every byte of a "maximal subpart" after its lead is a
+ *   continuation byte, which can never start a sequence, so this yields the
+ *   same output as Python's decoder.
+ */
+#include "record/json.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (Unicode 15, table 3-7), or
+ * 0 when p[0] does not start one within n bytes.
+ */
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;	/* continuation byte, 0xc0, 0xc1, 0xf5..0xff */
+	if (n < len)
+		return 0;
+	/* the second byte's range excludes overlongs, surrogates, > U+10FFFF */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+void json_escape_bytes(struct sbuf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run, len;
+
+	sbuf_reserve(out, n + 2);
+	sbuf_addc(out, '"');
+	while (i < n) {
+		/* copy the longest run that needs no escaping in one go */
+		run = i;
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f &&
+		       p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			sbuf_add(out, p + i, run - i);
+			i = run;
+			continue;
+		}
+		unsigned char c = p[i];
+		if (c >= 0x80) {
+			len = utf8_seq_len(p + i, n - i);
+			if (len) {
+				sbuf_add(out, p + i, len);
+				i += len;
+			} else {
+				char esc[] = "\\udc00";
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 0xf];
+				sbuf_add(out, esc, 6);
+				i++;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':  sbuf_add(out, "\\\"", 2); break;
+		case '\\': sbuf_add(out, "\\\\", 2); break;
+		case '\b': sbuf_add(out, "\\b", 2); break;
+		case '\t': sbuf_add(out, "\\t", 2); break;
+		case '\n': sbuf_add(out, "\\n", 2); break;
+		case '\f': sbuf_add(out, "\\f", 2); break;
+		case '\r': sbuf_add(out, "\\r", 2); break;
+		default: {
+			char esc[] = "\\u0000";
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			sbuf_add(out, esc, 6);
+		}
+		}
+		i++;
+	}
+	sbuf_addc(out, '"');
+}
+
+/* v as exactly n decimal digits, zero-padded (v < 10^n). */
+static void put_digits(char *p, unsigned v, int n)
+{
+	while (n--) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+int json_format_time(char *buf, size_t size, uint64_t ns)
+{
+	time_t secs = (time_t)(ns / 1000000000u);
+	unsigned nsec = (unsigned)(ns % 1000000000u);
+	struct tm tm;
+	int n;
+
+	if (size < JSON_TIME_SIZE) {
+		if (size)
+			buf[0] = '\0';
+		return -ENOSPC;
+	}
+	if (!gmtime_r(&secs, &tm)) {
+		buf[0] = '\0';
+		return -EOVERFLOW;
+	}
+	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+		n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			     tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
+		if (n < 0 || (size_t)n >= size) {
+			buf[0] = '\0';
+			return -ENOSPC;
+		}
+		return 0;
+	}
+	/* the common case by hand (every record has a time): same bytes */
+	put_digits(buf, (unsigned)(tm.tm_year + 1900), 4);
+	buf[4] = '-';
+	put_digits(buf + 5, (unsigned)tm.tm_mon + 1, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, (unsigned)tm.tm_mday, 2);
+	buf[10] = 'T';
+	put_digits(buf + 11, (unsigned)tm.tm_hour, 2);
+	buf[13] = ':';
+	put_digits(buf + 14, (unsigned)tm.tm_min, 2);
+	buf[16] = ':';
+	put_digits(buf + 17, (unsigned)tm.tm_sec, 2);
+	buf[19] = '.';
+	put_digits(buf + 20, nsec, 9);
+	buf[29] = 'Z';
+	buf[30] = '\0';
+	return 0;
+}
+
+/*
+ * open(2) flag bits.  The values are the kernel's; glibc's agree except for
+ * O_LARGEFILE (0 in 64-bit userspace, but the kernel forces it on) and the
+ * composite O_SYNC / O_TMPFILE, which are split into their own bits here.
+ */
+#if defined(__aarch64__) || defined(__arm__)
+#define K_O_LARGEFILE 0400000u
+#else
+#define K_O_LARGEFILE 0100000u
+#endif
+#define K_O_SYNC_BIT	((uint32_t)(O_SYNC & ~O_DSYNC))		/* __O_SYNC */
+#define K_O_TMPFILE_BIT	((uint32_t)(O_TMPFILE & ~O_DIRECTORY))	/* __O_TMPFILE */
+
+void json_open_flags(struct sbuf *out, uint32_t flags)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ O_CREAT, "O_CREAT" },
+		{ O_EXCL, "O_EXCL" },
+		{ O_NOCTTY, "O_NOCTTY" },
+		{ O_TRUNC, "O_TRUNC" },
+		{ O_APPEND, "O_APPEND" },
+		{ O_NONBLOCK, "O_NONBLOCK" },
+		{ O_DSYNC, "O_DSYNC" },
+		{ O_DIRECT, "O_DIRECT" },
+		{ K_O_LARGEFILE, "O_LARGEFILE" },
+		{ O_DIRECTORY, "O_DIRECTORY" },
+		{ O_NOFOLLOW, "O_NOFOLLOW" },
+		{ O_NOATIME, "O_NOATIME" },
+		{ O_CLOEXEC, "O_CLOEXEC" },
+		{ O_PATH, "O_PATH" },
+	};
+	uint32_t left = flags;
+	uint32_t composite = 0;
+	size_t i;
+
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY: sbuf_adds(out, "O_RDONLY"); break;
+	case O_WRONLY: sbuf_adds(out, "O_WRONLY"); break;
+	case O_RDWR:   sbuf_adds(out, "O_RDWR"); break;
+	default:       sbuf_adds(out, "O_ACCMODE"); break;	/* 3: ioctl-only open */
+	}
+	left &= ~(uint32_t)O_ACCMODE;
+
+	/* O_TMPFILE includes O_DIRECTORY, O_SYNC includes O_DSYNC */
+	if ((left & K_O_TMPFILE_BIT) && (left & O_DIRECTORY))
+		composite |= O_DIRECTORY;
+	if ((left & K_O_SYNC_BIT) && (left & O_DSYNC))
+		composite |= O_DSYNC;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(left & names[i].bit))
+			continue;
+		left &= ~names[i].bit;
+		if (composite & names[i].bit)
+			continue;
+		sbuf_addc(out, '|');
+		sbuf_adds(out, names[i].name);
+	}
+	if (left & K_O_TMPFILE_BIT) {
+		left &= ~K_O_TMPFILE_BIT;
+		sbuf_adds(out, composite & O_DIRECTORY ? "|O_TMPFILE" : "|__O_TMPFILE");
+	}
+	if (left & K_O_SYNC_BIT) {
+		left &= ~K_O_SYNC_BIT;
+		sbuf_adds(out, composite & O_DSYNC ? "|O_SYNC" : "|__O_SYNC");
+	}
+	if (left)
+		sbuf_addf(out, "|0x%" PRIx32, left);
+}
+
+/* --- record pieces -------------------------------------------------------- */
+
+static void add_key(struct sbuf *out, const char *key)
+{
+	sbuf_addc(out, '"');
+	sbuf_adds(out, key);
+	sbuf_add(out, "\":", 2);
+}
+
+/* A NUL-terminated C string, or null. */
+static void add_cstr(struct sbuf *out, const char *s)
+{
+	if (s)
+		json_escape_bytes(out, s, strlen(s));
+	else
+		sbuf_adds(out, "null");
+}
+
+static void add_str(struct sbuf *out, const struct cev_str *s)
+{
+	json_escape_bytes(out, s->p ? s->p : "", s->p ? s->len : 0);
+}
+
+/* argv: entries each followed by one NUL; a truncated tail may lack it. */
+static void add_args(struct sbuf *out, const struct cev_args *a)
+{
+	const char *p = a->buf, *end = a->buf ? a->buf + a->len : NULL;
+	const char *nul;
+	int first = 1;
+
+	sbuf_addc(out, '[');
+	while (p && p < end) {
+		nul = memchr(p, '\0', (size_t)(end - p));
+		if (!first)
+			sbuf_addc(out, ',');
+		first = 0;
+		json_escape_bytes(out, p, (size_t)((nul ? nul : end) - p));
+		if (!nul)
+			break;
+		p = nul + 1;
+	}
+	sbuf_addc(out, ']');
+}
+
+/*
+ * "exe":...,["exe_truncated":true,]"args":[...][,"args_truncated":true]
+ * [,"truncated":true]: the spec's generic flag, set when either was cut.
+ */
+static void add_exe_args(struct sbuf *out, const struct cev_str *exe,
+			 const struct cev_args *args)
+{
+	add_key(out, "exe");
+	add_str(out, exe);
+	if (exe->truncated)
+		sbuf_adds(out, ",\"exe_truncated\":true");
+	sbuf_addc(out, ',');
+	add_key(out, "args");
+	add_args(out, args);
+	if (args->truncated)
+		sbuf_adds(out, ",\"args_truncated\":true");
+	if (exe->truncated || args->truncated)
+		sbuf_adds(out, ",\"truncated\":true");
+}
+
+static void add_process(struct sbuf *out, const struct cev_process *pr)
+{
+	/* no printf on the hot path: the agent renders every record */
+	sbuf_adds(out, "\"process\":{\"pid\":");
+	sbuf_addu(out, pr->pid);
+	sbuf_adds(out, ",\"tid\":");
+	sbuf_addu(out, pr->tid);
+	sbuf_adds(out, ",\"ppid\":");
+	sbuf_addu(out, pr->ppid);
+	sbuf_adds(out, ",\"uid\":");
+	sbuf_addu(out, pr->uid);
+	sbuf_addc(out, ',');
+	add_key(out, "user");
+	add_cstr(out, pr->user);
+	sbuf_addc(out, ',');
+	add_key(out, "comm");
+	json_escape_bytes(out, pr->comm, strnlen(pr->comm, sizeof(pr->comm)));
+	sbuf_addc(out, ',');
+	add_exe_args(out, &pr->exe, &pr->args);
+	sbuf_addc(out, ',');
+	add_key(out, "cgroup");
+	add_cstr(out, pr->cgroup);
+	if (pr->container_id) {	/* only for processes in a container */
+		sbuf_addc(out, ',');
+		add_key(out, "container_id");
+		add_cstr(out, pr->container_id);
+	}
+	sbuf_addc(out, '}');
+}
+
+static void add_lineage(struct sbuf *out, const struct cev_event *ev)
+{
+	uint32_t i;
+
+	if (ev->has_parent) {
+		sbuf_adds(out, ",\"parent\":{\"pid\":");
+		sbuf_addu(out, ev->parent.pid);
+		sbuf_addc(out, ',');
+		add_exe_args(out, &ev->parent.exe, &ev->parent.args);
+		sbuf_addc(out, '}');
+	}
+	sbuf_adds(out, ",\"ancestors\":[");
+	for (i = 0; i < ev->n_ancestors; i++) {
+		if (i)
+			sbuf_addc(out, ',');
+		add_str(out, &ev->ancestors[i]);
+	}
+	sbuf_addc(out, ']');
+}
+
+static void add_file(struct sbuf *out, const struct cev_file *f)
+{
+	static const struct { uint32_t bit; const char *name; } acc[] = {
+		{ CEV_ACC_READ, "read" },
+		{ CEV_ACC_WRITE, "write" },
+		{ CEV_ACC_CREATE, "create" },
+	};
+	int first = 1;
+	size_t i;
+
+	sbuf_adds(out, "\"file\":{\"path\":");
+	add_str(out, &f->path);
+	sbuf_adds(out, ",\"access\":[");
+	for (i = 0; i < sizeof(acc) / sizeof(acc[0]); i++) {
+		if (!(f->access & acc[i].bit))
+			continue;
+		if (!first)
+			sbuf_addc(out, ',');
+		first = 0;
+		sbuf_addf(out, "\"%s\"", acc[i].name);
+	}
+	sbuf_adds(out, "],\"flags\":\"");
+	if (!f->unresolved)
+		json_open_flags(out, f->flags);
+	sbuf_addf(out, "\",\"blocked\":%s", f->blocked ? "true" : "false");
+	if (f->via) {
+		sbuf_adds(out, ",\"via\":");
+		json_escape_bytes(out, f->via, strlen(f->via));
+		sbuf_adds(out, ",\"op\":");
+		json_escape_bytes(out, f->op ? f->op : "", f->op ? strlen(f->op) : 0);
+	}
+	if (f->unresolved)
+		sbuf_adds(out, ",\"unresolved\":true");
+	if (f->path.truncated)
+		sbuf_adds(out, ",\"truncated\":true");
+	sbuf_addc(out, '}');
+}
+
+static void add_connect(struct sbuf *out, const struct cev_connect *c)
+{
+	char dest[INET6_ADDRSTRLEN] = "";
+
+	sbuf_adds(out, "\"connect\":{\"proto\":");
+	if (c->proto == IPPROTO_TCP)
+		sbuf_adds(out, "\"tcp\"");
+	else if (c->proto == IPPROTO_UDP)
+		sbuf_adds(out, "\"udp\"");
+	else if (c->proto == CEV_PROTO_RAW)
+		sbuf_adds(out, "\"raw\"");
+	else
+		sbuf_addf(out, "\"%u\"", c->proto);	/* not produced by the kernel side */
+
+	sbuf_adds(out, ",\"family\":");
+	if (c->family == AF_INET) {
+		sbuf_adds(out, "\"inet\"");
+		inet_ntop(AF_INET, c->addr, dest, sizeof(dest));
+	} else if (c->family == AF_INET6) {
+		sbuf_adds(out, "\"inet6\"");
+		inet_ntop(AF_INET6, c->addr, dest, sizeof(dest));
+	} else {
+		sbuf_addf(out, "\"%u\"", c->family);
+	}
+	sbuf_adds(out, ",\"dest\":");
+	json_escape_bytes(out, dest, strlen(dest));
+	sbuf_addf(out, ",\"port\":%u", c->port);
+	if (c->proto == CEV_PROTO_RAW)
+		sbuf_addf(out, ",\"protocol\":%u", c->ipproto);
+	sbuf_addf(out, ",\"blocked\":%s}", c->blocked ? "true" : "false");
+}
+
+static void add_exec(struct sbuf *out, const struct cev_event *ev)
+{
+	sbuf_adds(out, "\"exec\":{");
+	add_exe_args(out, &ev->proc.exe, &ev->proc.args);
+	sbuf_addf(out, ",\"blocked\":%s}", ev->exec.blocked ? "true" : "false");
+}
+
+static void add_loss(struct sbuf *out, const struct cev_loss *l)
+{
+	sbuf_addf(out, "\"loss\":{\"lost\":%" PRIu64 ",\"where\":", l->lost);
+	add_cstr(out, l->where);
+	sbuf_addc(out, '}');
+}
+
+const char *json_kind_name(enum cev_kind k)
+{
+	switch (k) {
+	case CEV_FILE: return "file";
+	case CEV_CONNECT: return "connect";
+	case CEV_EXEC: return "exec";
+	case CEV_LOSS: return "loss";
+	}
+	return NULL;
+}
+
+int json_render_event(struct sbuf *out, const struct cev_event *ev,
+		      const struct json_rule *rule, const struct json_meta *meta)
+{
+	size_t start = out->len;
+	char when[JSON_TIME_SIZE];
+	const char *kind = json_kind_name(ev->kind);
+	size_t i;
+	int err;
+
+	if (!kind || !meta || (ev->kind != CEV_LOSS && !rule))
+		return -EINVAL;
+	err = json_format_time(when, sizeof(when), ev->time_ns);
+	if (err)
+		return err;
+
+	sbuf_adds(out, "{\"schema\":\"" JSON_SCHEMA "\",\"time\":\"");
+	sbuf_adds(out, when);
+	sbuf_adds(out, "\",\"seq\":");
+	sbuf_addu(out, meta->seq);
+	sbuf_addc(out, ',');
+	add_key(out, "host");
+	add_cstr(out, meta->host);
+	sbuf_adds(out, ",\"kind\":\"");
+	sbuf_adds(out, kind);
+	sbuf_adds(out, "\",");
+
+	if (ev->kind == CEV_LOSS) {
+		if (meta->policy) {
+			add_key(out, "policy");
+			add_cstr(out, meta->policy);
+			sbuf_addc(out, ',');
+		}
+		add_loss(out, &ev->loss);
+		goto done;
+	}
+
+	add_key(out, "rule");
+	add_cstr(out, rule->id);
+	sbuf_addc(out, ',');
+	add_key(out, "severity");
+	add_cstr(out, rule->severity);
+	sbuf_addc(out, ',');
+	add_key(out, "action");
+	add_cstr(out, rule->action);
+	sbuf_adds(out, ",\"tags\":[");
+	for (i = 0; i < rule->n_tags; i++) {
+		if (i)
+			sbuf_addc(out, ',');
+		add_cstr(out, rule->tags[i]);
+	}
+	sbuf_adds(out, "],");
+	add_key(out, "policy");
+	add_cstr(out, meta->policy);
+	sbuf_addc(out, ',');
+	add_process(out, &ev->proc);
+	add_lineage(out, ev);
+	sbuf_addc(out, ',');
+
+	switch (ev->kind) {
+	case CEV_FILE:
+		add_file(out, &ev->file);
+		break;
+	case CEV_CONNECT:
+		add_connect(out, &ev->conn);
+		break;
+	case CEV_EXEC:
+		add_exec(out, ev);
+		break;
+	case CEV_LOSS:
+		break;
+	}
+done:
+	sbuf_add(out, "}\n", 2);
+	err = sbuf_err(out);
+	if (err)
+		out->len = start < out->len ? start : out->len;
+	return err;
+}

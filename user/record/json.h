@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * json.h - the JSON line renderer: one decoded event (event.h) becomes one
+ * line of the custos.event/1 contract (shared spec events-v1.md).
+ *
+ * Pure module: it appends to a caller-owned sbuf and does no I/O.  The agent
+ * calls json_render_event() once per (event, matching rule) pair and hands the
+ * line to a sink (sink.h); `custos rules test` renders the same way.
+ *
+ * The renderer does not know the rule engine: the caller converts a matched
+ * `struct rule` into a `struct json_rule` of plain strings.
+ */
+#ifndef CUSTOS_JSON_H
+#define CUSTOS_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record/event.h"
+#include "base/sbuf.h"
+
+#define JSON_SCHEMA "custos.event/1"
+
+/* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" plus NUL */
+#define JSON_TIME_SIZE 31
+
+/* Facts about the agent run, the same for every record. */
+struct json_meta {
+	const char *host;	/* NULL renders null */
+	uint64_t seq;		/* this record's sequence number */
+	const char *policy;	/* "sha256:..."; NULL renders null (omitted for loss) */
+};
+
+/* The matched rule, as plain strings. */
+struct json_rule {
+	const char *id;
+	const char *severity;	/* rule_severity_name() */
+	const char *action;	/* rule_action_name() */
+	const char *const *tags;
+	size_t n_tags;
+};
+
+/*
+ * Appends p[0..n) as a JSON string, quotes included.  Lossless for arbitrary
+ * bytes: valid UTF-8 passes through, invalid bytes become \udcXX (see json.c).
+ */
+void json_escape_bytes(struct sbuf *out, const char *p, size_t n);
+
+/* "file", "connect", "exec", "loss"; NULL for another value. */
+const char *json_kind_name(enum cev_kind k);
+
+/*
+ * Formats ns since the epoch as RFC 3339 UTC with nine fractional digits.
+ * Returns 0, or -ENOSPC when size < JSON_TIME_SIZE (buf then holds "").
+ */
+int json_format_time(char *buf, size_t size, uint64_t ns);
+
+/*
+ * Formats open(2) flags as the kernel saw them, e.g. "O_RDONLY|O_CLOEXEC";
+ * unknown bits come last as one hex number ("O_WRONLY|0x20").
+ */
+void json_open_flags(struct sbuf *out, uint32_t flags);
+
+/*
+ * Appends exactly one record line, ending in '\n'.  rule may be NULL only for
+ * CEV_LOSS (and is ignored there).  Returns 0, -EINVAL (unknown kind, missing
+ * rule) or -ENOMEM; on error out->len is restored to what it was.
+ */
+int json_render_event(struct sbuf *out, const struct cev_event *ev,
+		      const struct json_rule *rule, const struct json_meta *meta);
+
+#endif

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * record.c - a custos.event/1 line back into struct cev_event (record.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "record/record.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int is_u_escape(const char *s, size_t i, size_t n, char a, char lo, char hi)
+{
+	char b = (char)(s[i + 3] | 0x20);
+
+	return i + 5 < n && s[i] == '\\' && s[i + 1] == 'u' && (s[i + 2] | 0x20) == a &&
+	       b >= lo && b <= hi && hexval(s[i + 4]) >= 0 && hexval(s[i + 5]) >= 0;
+}
+
+/*
+ * \udcXX (XX >= 80) -> \uf7XX, in place, only for escapes inside strings and
+ * not for the low half of a real surrogate pair (\ud83d\udc80 stays).
+ */
+static void rewrite_surrogates(char *s, size_t n)
+{
+	int in_str = 0, after_high = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!in_str) {
+			if (s[i] == '"')
+				in_str = 1;
+			continue;
+		}
+		if (s[i] == '"') {
+			in_str = 0;
+			after_high = 0;
+		} else if (s[i] == '\\' && i + 1 < n) {
+			if (is_u_escape(s, i, n, 'd', '8', 'b')) {
+				after_high = 1;
+				i += 5;
+				continue;
+			}
+			if (!after_high && is_u_escape(s, i, n, 'd', 'c', 'c') && hexval(s[i + 4]) >= 8) {
+				s[i + 2] = 'f';
+				s[i + 3] = '7';
+			}
+			after_high = 0;
+			i++;	/* skip the escaped character */
+		} else {
+			after_high = 0;
+		}
+	}
+}
+
+static int own(struct record *r, char *p)
+{
+	if (r->n_owned == r->cap_owned) {
+		size_t cap = r->cap_owned ? r->cap_owned * 2 : 16;
+		char **v = realloc(r->owned, cap * sizeof(*v));
+
+		if (!v) {
+			free(p);
+			return -ENOMEM;
+		}
+		r->owned = v;
+		r->cap_owned = cap;
+	}
+	r->owned[r->n_owned++] = p;
+	return 0;
+}
+
+/* A JSON string's UTF-8 back into the original bytes (U+F7XX -> XX). */
+static int get_bytes(struct record *r, json_t *v, struct cev_str *out)
+{
+	const char *s;
+	size_t n, j = 0;
+	char *p;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_string(v))
+		return 0;
+	s = json_string_value(v);
+	n = json_string_length(v);
+	p = malloc(n + 1);
+	if (!p || own(r, p))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0xef && i + 2 < n && ((unsigned char)s[i + 1] & 0xfe) == 0x9e &&
+		    ((unsigned char)s[i + 2] & 0xc0) == 0x80) {
+			p[j++] = (char)(0x80 | (((unsigned char)s[i + 1] & 1) << 6) |
+					((unsigned char)s[i + 2] & 0x3f));
+			i += 2;
+		} else {
+			p[j++] = (char)c;
+		}
+	}
+	p[j] = '\0';
+	out->p = p;
+	out->len = (uint32_t)j;
+	return 0;
+}
+
+/* An object {"path": "...", "truncated": true} or a plain string. */
+static int get_str_field(struct record *r, json_t *obj, const char *key, struct cev_str *out)
+{
+	int rc = get_bytes(r, json_object_get(obj, key), out);
+
+	if (rc == 0 && json_is_true(json_object_get(obj, "truncated")))
+		out->truncated = 1;
+	return rc;
+}
+
+/* ["a", "b"] -> "a\0b\0" */
+static int get_args(struct record *r, json_t *arr, struct cev_args *out)
+{
+	size_t total = 0, i, off = 0;
+	json_t *v;
+	char *buf;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_array(arr))
+		return 0;
+	json_array_foreach(arr, i, v)
+		total += json_string_length(v) + 1;
+	buf = malloc(total + 1);
+	if (!buf || own(r, buf))
+		return -ENOMEM;
+	json_array_foreach(arr, i, v) {
+		struct cev_str s;
+
+		if (get_bytes(r, v, &s))
+			return -ENOMEM;
+		memcpy(buf + off, s.p ? s.p : "", s.len);
+		off += s.len;
+		buf[off++] = '\0';
+	}
+	out->buf = buf;
+	out->len = (uint32_t)off;
+	return 0;
+}
+
+static uint32_t get_u32(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? (uint32_t)json_integer_value(v) : 0;
+}
+
+static const char *get_cstr(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int record_severity_rank(const char *name)
+{
+	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
+
+	for (int i = 0; name && i < 5; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int record_parse_time(const char *s, uint64_t *ns)
+{
+	struct tm tm;
+	const char *p;
+	uint64_t frac = 0, scale = 1000000000ull;
+	long off = 0;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9') {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+			p++;
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':' && p[4] && p[5]) {
+		int h = atoi(p + 1), m = atoi(p + 4);
+
+		off = (h * 3600L + m * 60L) * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		return -EINVAL;
+	}
+	if (*p)
+		return -EINVAL;
+	t = timegm(&tm) - off;
+	if (t < 0)
+		return -EINVAL;
+	*ns = (uint64_t)t * 1000000000ull + frac;
+	return 0;
+}
+
+static int parse_connect(struct record *r, json_t *c)
+{
+	const char *proto = get_cstr(c, "proto"), *dest = get_cstr(c, "dest");
+	struct cev_connect *k = &r->ev.conn;
+
+	k->proto = proto && strcmp(proto, "udp") == 0 ? IPPROTO_UDP :
+		   proto && strcmp(proto, "raw") == 0 ? CEV_PROTO_RAW : IPPROTO_TCP;
+	k->ipproto = k->proto == CEV_PROTO_RAW ? (uint8_t)get_u32(c, "protocol") : k->proto;
+	k->port = (uint16_t)get_u32(c, "port");
+	k->blocked = json_is_true(json_object_get(c, "blocked"));
+	if (dest) {
+		snprintf(r->dest, sizeof(r->dest), "%s", dest);
+		if (inet_pton(AF_INET, dest, k->addr) == 1)
+			k->family = AF_INET;
+		else if (inet_pton(AF_INET6, dest, k->addr) == 1)
+			k->family = AF_INET6;
+	}
+	return 0;
+}
+
+static int parse_file(struct record *r, json_t *f)
+{
+	json_t *acc = json_object_get(f, "access"), *v;
+	size_t i;
+
+	json_array_foreach(acc, i, v) {
+		const char *a = json_string_value(v);
+
+		if (!a)
+			continue;
+		if (strcmp(a, "read") == 0)
+			r->ev.file.access |= CEV_ACC_READ;
+		else if (strcmp(a, "write") == 0)
+			r->ev.file.access |= CEV_ACC_WRITE;
+		else if (strcmp(a, "create") == 0)
+			r->ev.file.access |= CEV_ACC_CREATE;
+	}
+	/* an open whose file is not known (io_uring under the tracepoint backends) */
+	r->ev.file.unresolved = json_is_true(json_object_get(f, "unresolved"));
+	r->ev.file.blocked = json_is_true(json_object_get(f, "blocked"));
+	r->ev.file.via = get_cstr(f, "via");
+	r->ev.file.op = get_cstr(f, "op");
+	return get_str_field(r, f, "path", &r->ev.file.path);
+}
+
+int record_parse(struct record *r, const char *line, size_t len)
+{
+	json_t *root, *proc, *par, *anc, *v;
+	const char *kind, *t, *comm;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->copy = malloc(len + 1);
+	if (!r->copy)
+		return -ENOMEM;
+	memcpy(r->copy, line, len);
+	r->copy[len] = '\0';
+	rewrite_surrogates(r->copy, len);
+	root = json_loadb(r->copy, len, JSON_ALLOW_NUL, NULL);
+	if (!root)
+		return -EINVAL;
+	r->json = root;
+	if (!json_is_object(root))
+		return -EINVAL;
+	kind = get_cstr(root, "kind");
+	if (!kind)
+		return -EINVAL;
+	if (strcmp(kind, "file") == 0)
+		r->ev.kind = CEV_FILE;
+	else if (strcmp(kind, "connect") == 0)
+		r->ev.kind = CEV_CONNECT;
+	else if (strcmp(kind, "exec") == 0)
+		r->ev.kind = CEV_EXEC;
+	else if (strcmp(kind, "loss") == 0)
+		r->ev.kind = CEV_LOSS;
+	else
+		return -EINVAL;
+	t = get_cstr(root, "time");
+	if (t && record_parse_time(t, &r->ev.time_ns) == 0)
+		r->has_time = 1;
+	v = json_object_get(root, "seq");
+	r->seq = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+	r->rule = get_cstr(root, "rule");
+	r->severity = get_cstr(root, "severity");
+	r->action = get_cstr(root, "action");
+	r->host = get_cstr(root, "host");
+
+	proc = json_object_get(root, "process");
+	if (json_is_object(proc)) {
+		struct cev_process *p = &r->ev.proc;
+
+		p->pid = get_u32(proc, "pid");
+		p->tid = get_u32(proc, "tid");
+		p->ppid = get_u32(proc, "ppid");
+		p->uid = get_u32(proc, "uid");
+		p->user = get_cstr(proc, "user");
+		p->cgroup = get_cstr(proc, "cgroup");
+		comm = get_cstr(proc, "comm");
+		if (comm)
+			snprintf(p->comm, sizeof(p->comm), "%s", comm);
+		if (get_str_field(r, proc, "exe", &p->exe) ||
+		    get_args(r, json_object_get(proc, "args"), &p->args))
+			return -ENOMEM;
+	}
+	par = json_object_get(root, "parent");
+	if (json_is_object(par)) {
+		r->ev.has_parent = 1;
+		r->ev.parent.pid = get_u32(par, "pid");
+		if (get_str_field(r, par, "exe", &r->ev.parent.exe) ||
+		    get_args(r, json_object_get(par, "args"), &r->ev.parent.args))
+			return -ENOMEM;
+	}
+	anc = json_object_get(root, "ancestors");
+	json_array_foreach(anc, i, v) {
+		if (i == RECORD_MAX_ANCESTORS)
+			break;
+		if (get_bytes(r, v, &r->anc[i]))
+			return -ENOMEM;
+		r->ev.n_ancestors = (uint32_t)i + 1;
+	}
+	r->ev.ancestors = r->anc;
+
+	switch (r->ev.kind) {
+	case CEV_FILE:
+		return parse_file(r, json_object_get(root, "file"));
+	case CEV_CONNECT:
+		return parse_connect(r, json_object_get(root, "connect"));
+	case CEV_EXEC:
+		r->ev.exec.blocked = json_is_true(json_object_get(json_object_get(root, "exec"),
+								 "blocked"));
+		return 0;
+	case CEV_LOSS:
+		v = json_object_get(root, "loss");
+		r->ev.loss.where = get_cstr(v, "where");
+		r->ev.loss.lost = (uint64_t)json_integer_value(json_object_get(v, "lost"));
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void record_free(struct record *r)
+{
+	for (size_t i = 0; i < r->n_owned; i++)
+		free(r->owned[i]);
+	free(r->owned);
+	if (r->json)
+		json_decref((json_t *)r->json);
+	free(r->copy);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * record.h - one custos.event/1 JSON line read back into the event model
+ * (event.h), for `custos events` and `custos rules explain`.
+ *
+ * Strings in records are bytes escaped PEP-383 style: an invalid UTF-8 byte
+ * XX is written \udcXX, a lone surrogate that JSON parsers (jansson) reject.
+ * record_parse() first rewrites every such escape, in a copy of the line, to
+ * \uf7XX (a private-use code point, same length), lets jansson parse that,
+ * and turns U+F780..U+F7FF back into the byte XX when it copies a string out.
+ * So the bytes the agent saw come back exactly; the one thing lost is a real
+ * U+F780..U+F7FF character in a path, which would read back as a byte.
+ *
+ * Pure module: no I/O, no printing.  A record owns everything it points to.
+ */
+#ifndef CUSTOS_RECORD_H
+#define CUSTOS_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record/event.h"
+
+#define RECORD_MAX_ANCESTORS 64
+
+struct record {
+	struct cev_event ev;	/* kind, time, process, parent, ancestors, file/conn */
+	int has_time;
+	uint64_t seq;
+	const char *rule;	/* NULL when absent (loss records) */
+	const char *severity;
+	const char *action;
+	const char *host;
+	char dest[64];		/* connect: the destination as written; else "" */
+	/* private */
+	void *json;
+	struct cev_str anc[RECORD_MAX_ANCESTORS];
+	char **owned;
+	size_t n_owned, cap_owned;
+	char *copy;
+};
+
+/*
+ * Parses line[0..len) (no trailing newline needed).  Returns 0, -EINVAL when
+ * it is not a custos record (not JSON, not an object, no known "kind"), or
+ * -ENOMEM.  r is overwritten; record_free() it after either outcome.
+ */
+int record_parse(struct record *r, const char *line, size_t len);
+void record_free(struct record *r);
+
+/* Severity name to a number 0 (info) .. 4 (critical); -1 when unknown. */
+int record_severity_rank(const char *name);
+
+/*
+ * RFC 3339 ("2026-11-23T07:12:03Z", fraction and +HH:MM offset optional) to
+ * ns since the epoch.  0 or -EINVAL.
+ */
+int record_parse_time(const char *s, uint64_t *ns);
+
+#endif

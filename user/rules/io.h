@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rules_io.h - the I/O around the pure rule engine: reads rule files and
+ * directories (a directory: its *.yaml files in name order), resolves user
+ * names through the system's user database, and calls rule_set_load().
+ */
+#ifndef CUSTOS_RULES_IO_H
+#define CUSTOS_RULES_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules/rules.h"
+
+struct rule_files {
+	struct rule_source *srcs;
+	size_t n;
+	int strict;	/* refuse files and directories others could write */
+};
+
+/*
+ * Reads every path; a problem reading is returned as -errno with err set.
+ * strict (the agent): files and directories must be owned by root or the
+ * caller and not writable by group or others (-EPERM otherwise).
+ */
+int rule_files_read(const char *const *paths, size_t n, int strict, struct rule_files *out,
+		    char *err, size_t errlen);
+void rule_files_free(struct rule_files *f);
+
+/*
+ * Reads and loads paths.  Returns 0 and *out, -EINVAL with diags filled when
+ * a file does not load, or another -errno with err set when one cannot be read.
+ */
+int rules_load_paths(const char *const *paths, size_t n, int strict, struct rule_set **out,
+		     struct rule_diags *diags, char *err, size_t errlen);
+
+/*
+ * 0 when path (rules or configuration) is owned by root or the caller and not
+ * writable by group or others; else -EPERM with a message saying what to run.
+ */
+int trusted_path_check(const char *path, char *err, size_t errlen);
+
+/* The user-name resolver the agent and `rules check` use (getpwnam_r). */
+int rules_resolve_user(const char *name, uint32_t *uid, void *ctx);
+
+#endif

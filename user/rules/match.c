@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rules_match.c - does an event violate a rule?  The agent's hot path.
+ *
+ * Allocation-free: globs run on the event's bytes (argv is matched in place,
+ * its NULs read as spaces), and nothing is copied.
+ */
+#include "rules/internal.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "rules/glob.h"
+
+static int glob_k(const struct cond_field *cf, size_t k, const char *s, size_t len)
+{
+	return glob_match_ends(cf->globs[k], &cf->ends[k], s, len, 0);
+}
+
+static int any_glob(const struct cond_field *cf, const char *s, size_t len)
+{
+	size_t i;
+
+	if (cf->by_last) {
+		/* only the globs whose literal end fits the last byte, and those
+		 * that end in a wildcard */
+		const uint32_t *ix = cf->by_last, *order = cf->by_last + 258;
+		unsigned b = len ? (unsigned char)s[len - 1] : 256;
+
+		for (i = ix[256]; i < ix[257]; i++)
+			if (glob_k(cf, order[i], s, len))
+				return 1;
+		for (i = ix[b]; b < 256 && i < ix[b + 1]; i++)
+			if (glob_k(cf, order[i], s, len))
+				return 1;
+		return 0;
+	}
+	for (i = 0; i < cf->n; i++)
+		if (cf->ends ? glob_match_ends(cf->globs[i], &cf->ends[i], s, len, 0)
+			     : glob_match(cf->globs[i], s, len))
+			return 1;
+	return 0;
+}
+
+static int any_ancestor(const struct cond_field *cf, const struct cev_event *ev)
+{
+	uint32_t i;
+
+	for (i = 0; i < ev->n_ancestors; i++)
+		if (any_glob(cf, ev->ancestors[i].p, ev->ancestors[i].len))
+			return 1;
+	/* no lineage filled in: the parent is still an ancestor */
+	if (ev->n_ancestors == 0 && ev->has_parent)
+		return any_glob(cf, ev->parent.exe.p, ev->parent.exe.len);
+	return 0;
+}
+
+/*
+ * argv is "a\0b\0c\0": matched as "a b c".  The final NUL ends the last
+ * entry; a truncated buffer may lack it.
+ */
+static int any_args(const struct cond_field *cf, const struct cev_args *a)
+{
+	size_t len = a->len, i;
+
+	if (len && a->buf[len - 1] == '\0')
+		len--;
+	for (i = 0; i < cf->n; i++)
+		if (cf->ends ? glob_match_ends(cf->globs[i], &cf->ends[i], a->buf, len, 1)
+			     : glob_match_nul_as_space(cf->globs[i], a->buf, len))
+			return 1;
+	return 0;
+}
+
+static int any_uid(const struct cond_field *cf, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < cf->n; i++)
+		if (cf->uids[i] == uid)
+			return 1;
+	return 0;
+}
+
+static int is_v4_mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) also matches as IPv4. */
+static int any_dest(const struct cond_field *cf, const struct cev_connect *c)
+{
+	int mapped = c->family == AF_INET6 && is_v4_mapped(c->addr);
+	size_t i;
+
+	for (i = 0; i < cf->n; i++) {
+		if (c->proto == CEV_PROTO_RAW && cf->dests[i].has_port)
+			continue;	/* a raw send has no port */
+		if (dest_pat_match(&cf->dests[i], c->family, c->addr, c->port))
+			return 1;
+		if (mapped && dest_pat_match(&cf->dests[i], AF_INET,
+					     c->addr + 12, c->port))
+			return 1;
+	}
+	return 0;
+}
+
+static int field_holds(enum rule_field f, const struct cond_field *cf,
+		       const struct cev_event *ev)
+{
+	const struct cev_process *p = &ev->proc;
+
+	switch (f) {
+	case F_EXE:
+		return any_glob(cf, p->exe.p, p->exe.len);
+	case F_COMM:
+		return any_glob(cf, p->comm, strnlen(p->comm, sizeof(p->comm)));
+	case F_PARENT_EXE:
+		return ev->has_parent &&
+		       any_glob(cf, ev->parent.exe.p, ev->parent.exe.len);
+	case F_ANCESTOR_EXE:
+		return any_ancestor(cf, ev);
+	case F_UID:
+		return any_uid(cf, p->uid);
+	case F_CONTAINER:
+		return p->container_id &&
+		       any_glob(cf, p->container_id, strlen(p->container_id));
+	case F_CGROUP:
+		return p->cgroup && any_glob(cf, p->cgroup, strlen(p->cgroup));
+	case F_PATH:
+		return ev->kind == CEV_FILE &&
+		       any_glob(cf, ev->file.path.p, ev->file.path.len);
+	case F_ACCESS:
+		return ev->kind == CEV_FILE && (ev->file.access & cf->mask);
+	case F_DEST:
+		return ev->kind == CEV_CONNECT && any_dest(cf, &ev->conn);
+	case F_PROTO:
+		return ev->kind == CEV_CONNECT && (cf->mask & PROTO_BIT(ev->conn.proto));
+	case F_ARGS:
+		return ev->kind == CEV_EXEC && any_args(cf, &p->args);
+	case F__COUNT:
+		break;
+	}
+	return 0;
+}
+
+int cond_holds(const struct cond *c, const struct cev_event *ev)
+{
+	int f;
+
+	for (f = 0; f < F__COUNT; f++)
+		if (c->f[f].present &&
+		    !field_holds((enum rule_field)f, &c->f[f], ev))
+			return 0;
+	return 1;
+}
+
+/*
+ * A file event whose file is unknown (cev_file.unresolved): path and access
+ * are unknown, so a `when` condition on them is taken to hold (the open may
+ * be of a watched file), and an `unless` clause that needs them cannot be
+ * shown to hold, so it does not suppress.  The rest is checked as usual:
+ * the rule's scope (exe, uid, cgroup, lineage...).
+ */
+static int needs_file(const struct cond *c)
+{
+	return c->f[F_PATH].present || c->f[F_ACCESS].present;
+}
+
+static int cond_holds_unresolved(const struct cond *c, const struct cev_event *ev)
+{
+	int f;
+
+	for (f = 0; f < F__COUNT; f++) {
+		if (!c->f[f].present || f == F_PATH || f == F_ACCESS)
+			continue;
+		if (!field_holds((enum rule_field)f, &c->f[f], ev))
+			return 0;
+	}
+	return 1;
+}
+
+static int rule_hits(const struct rule *r, const struct cev_event *ev)
+{
+	int unresolved = ev->kind == CEV_FILE && ev->file.unresolved;
+	size_t i;
+
+	if (!r->enabled || (int)r->on != (int)ev->kind)
+		return 0;
+	if (unresolved) {
+		if (!cond_holds_unresolved(&r->when, ev))
+			return 0;
+		for (i = 0; i < r->n_unless; i++)
+			if (!needs_file(&r->unless[i]) && cond_holds(&r->unless[i], ev))
+				return 0;
+		return 1;
+	}
+	if (!cond_holds(&r->when, ev))
+		return 0;
+	for (i = 0; i < r->n_unless; i++)
+		if (cond_holds(&r->unless[i], ev))
+			return 0;
+	return 1;
+}
+
+size_t rule_set_match(const struct rule_set *set, const struct cev_event *ev,
+		      const struct rule **hits, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < set->n_rules; i++) {
+		if (!rule_hits(&set->rules[i], ev))
+			continue;
+		if (n < max)
+			hits[n] = &set->rules[i];
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rules.h - the rule engine: parse, compile, match (../shared/spec/rules-v1.md).
+ *
+ * Pure module: no file I/O, no BPF, no printing.  The caller reads the files
+ * (see rules_io.h) and hands their bytes in; the engine returns a compiled,
+ * immutable rule set or a list of diagnostics.  A rule set is freed whole.
+ *
+ * The compiled rules are public, read-only data: the per-kind kernel
+ * pre-filter compilers (file, connect) read `struct rule` to fill BPF maps.
+ *
+ * Semantics the spec leaves open, as implemented (docs/RULES-ENGINE-NOTES.md
+ * has the reasons):
+ *
+ *  - Loading is in passes over all sources: collect every file's lists,
+ *    lists_append, rules and overrides; apply the appends; resolve every
+ *    list; compile the rules; apply the overrides in file order.  So an
+ *    append in any file is seen by every rule naming the list, and an
+ *    override may target a rule of any file (later overrides win).
+ *  - A scalar starting with '$' is a list reference, anywhere a field value
+ *    is expected (a glob may write \$ for a literal $).  Nested lists
+ *    flatten.  A field whose values expand to nothing never holds.
+ *  - Globs: see glob.h.  `args` is argv joined by single spaces (an empty
+ *    argument gives two spaces).  A connect from an IPv4-mapped IPv6
+ *    address (::ffff:a.b.c.d) also matches IPv4 patterns.  `ancestor_exe`
+ *    falls back to the parent when no lineage was filled in.
+ *  - Diagnostics come sorted by file, line and column; exact repeats are
+ *    dropped.  `diags` is appended to (start it zeroed).  When some file is
+ *    not valid YAML, unknown list / rule names elsewhere are not reported
+ *    (they may be defined in the broken file); the load fails regardless.
+ *  - digest: "sha256:" + hex SHA-256 over, for each source in order: name,
+ *    NUL, length in decimal, NUL, bytes.
+ */
+#ifndef CUSTOS_RULES_H
+#define CUSTOS_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record/event.h"
+#include "rules/glob.h"
+
+enum rule_on {
+	RULE_ON_FILE = CEV_FILE,
+	RULE_ON_CONNECT = CEV_CONNECT,
+	RULE_ON_EXEC = CEV_EXEC,
+};
+
+enum rule_severity {
+	SEV_INFO = 0,
+	SEV_LOW = 1,
+	SEV_MEDIUM = 2,
+	SEV_HIGH = 3,
+	SEV_CRITICAL = 4,
+};
+
+enum rule_action {
+	ACT_ALERT = 0,
+	ACT_BLOCK = 1,
+};
+
+enum rule_field {
+	F_EXE,
+	F_COMM,
+	F_PARENT_EXE,
+	F_ANCESTOR_EXE,
+	F_UID,
+	F_CGROUP,
+	F_PATH,
+	F_ACCESS,
+	F_DEST,
+	F_PROTO,
+	F_ARGS,
+	F_CONTAINER,	/* glob over the container id (issue: deployment) */
+	F__COUNT,
+};
+
+/* dest: ADDR[/PREFIX][:PORT|:LO-HI]; an IPv4 pattern is stored as IPv4. */
+/* the proto mask bit of a cev_connect.proto (tcp 1<<6, udp 1<<17, raw 1<<31) */
+#define PROTO_BIT(p) ((p) == CEV_PROTO_RAW ? 1u << 31 : (p) < 31 ? 1u << (p) : 0u)
+
+struct dest_pat {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t prefix;		/* 0..32 or 0..128 */
+	uint16_t port_lo;	/* 0 .. 65535; any port is 0..65535 */
+	uint16_t port_hi;
+	uint8_t addr[16];	/* network byte order, host bits zeroed */
+	uint8_t has_port;	/* 1: the pattern names a port or range: it never
+				 * matches a raw send, which has none */
+};
+
+/* One key of a condition: its values are any-of. */
+struct cond_field {
+	int present;
+	size_t n;
+	char **globs;		/* exe comm parent_exe ancestor_exe cgroup path args */
+	struct glob_ends *ends;	/* globs[i]'s literal start and end (glob.h); NULL: none */
+	uint32_t *by_last;	/* NULL, or the globs grouped by the last byte a subject must
+				 * have (rules_compile.c, index_by_last): by_last[b] ..
+				 * by_last[b + 1] index by_last + 258 for byte b; group 256
+				 * holds the globs that end in a wildcard */
+	uint32_t *uids;		/* uid */
+	struct dest_pat *dests;	/* dest */
+	uint32_t mask;		/* access: CEV_ACC_*; proto: PROTO_BIT(proto) of each */
+};
+
+/* A condition holds when every present key holds (AND). */
+struct cond {
+	struct cond_field f[F__COUNT];
+};
+
+struct rule {
+	char *id;
+	char *description;	/* NULL when absent */
+	enum rule_on on;
+	enum rule_severity severity;
+	enum rule_action action;
+	int enabled;
+	char **tags;
+	size_t n_tags;
+	struct cond when;
+	struct cond *unless;	/* any one holding suppresses the rule */
+	size_t n_unless;
+	const char *file;	/* where the rule was defined (points into the set) */
+	int line;
+	int col;		/* of the rule's mapping, for diagnostics about a whole rule */
+};
+
+struct rule_set {
+	struct rule *rules;	/* in load order; disabled rules included */
+	size_t n_rules;
+	char digest[72];	/* "sha256:" + 64 hex + NUL */
+	/* private storage follows in the implementation */
+};
+
+/* One input file, already read by the caller. */
+struct rule_source {
+	const char *name;	/* shown in diagnostics, e.g. "rules/exec.yaml" */
+	const char *data;
+	size_t len;
+};
+
+struct rule_diag {
+	char *file;
+	int line;		/* 1-based */
+	int col;		/* 1-based */
+	char *msg;
+};
+
+struct rule_diags {
+	struct rule_diag *v;
+	size_t n;
+};
+
+/* Resolves a user name in `uid:` (I/O belongs to the caller); 0 or -ENOENT.
+ * Any non-zero return makes the name an error ("unknown user 'x'"). */
+typedef int (*rule_resolve_user_fn)(const char *name, uint32_t *uid, void *ctx);
+
+struct rule_load_opts {
+	rule_resolve_user_fn resolve_user;	/* NULL: names are errors */
+	void *resolve_ctx;
+};
+
+/*
+ * Parses and compiles srcs[0..n) in order (later files may override earlier
+ * ones).  On success returns 0 and *out; on failure returns -EINVAL, *out is
+ * NULL and diags lists every problem found (FILE:LINE:COL).  Nothing from any
+ * file is applied when one fails.  -ENOMEM when memory ran out.  diags may
+ * be NULL; otherwise new diagnostics are appended to it.
+ */
+int rule_set_load(const struct rule_source *srcs, size_t n,
+		  const struct rule_load_opts *opts,
+		  struct rule_set **out, struct rule_diags *diags);
+void rule_set_free(struct rule_set *set);
+/* Enabled rules of set; per_on[RULE_ON_*] (indexed by `on`, 4 slots) counts
+ * them by kind when not NULL. */
+size_t rule_set_enabled(const struct rule_set *set, size_t per_on[4]);
+/* Records a diagnostic at rule r's FILE:LINE:COL (the filter compilers'
+ * refusals); returns -EINVAL, or -ENOMEM when it could not be recorded. */
+int rule_diag_add(struct rule_diags *d, const struct rule *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void rule_diags_free(struct rule_diags *diags);
+
+/* Formats one diagnostic as "FILE:LINE:COL: error: MSG" into buf. */
+int rule_diag_format(const struct rule_diag *d, char *buf, size_t size);
+
+/*
+ * Every enabled rule of ev->kind whose `when` holds and no `unless` holds,
+ * in load order.  Writes up to max pointers to hits; returns the total count.
+ */
+size_t rule_set_match(const struct rule_set *set, const struct cev_event *ev,
+		      const struct rule **hits, size_t max);
+
+/* Does one condition hold for ev?  (exposed for `rules explain`) */
+int cond_holds(const struct cond *c, const struct cev_event *ev);
+
+const char *rule_severity_name(enum rule_severity s);
+const char *rule_action_name(enum rule_action a);
+const char *rule_on_name(enum rule_on on);
+const char *rule_field_name(enum rule_field f);
+
+/* Whether a condition field may be used in a rule with this `on`. */
+int rule_field_applies(enum rule_field f, enum rule_on on);
+
+/* Parses a `dest:` value (ADDR[/PREFIX][:PORT|:LO-HI], IPv6 in brackets;
+ * rules_dest.c).  0, or -EINVAL with the reason written to why[0..whylen). */
+int dest_parse(const char *s, struct dest_pat *out, char *why, size_t whylen);
+
+/* Does an address (family AF_INET/AF_INET6, network order) and port fall in p? */
+int dest_pat_match(const struct dest_pat *p, int family, const uint8_t *addr,
+		   uint16_t port);
+
+#endif
