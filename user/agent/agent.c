@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "host/container.h"
 #include "events.h"
 #include "filters/exec.h"
@@ -29,14 +30,6 @@
 
 #define STATS_EVERY_MS 100
 #define METRICS_EVERY_MS 5000
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void sync_clocks(struct agent *a)
 {
@@ -548,11 +541,6 @@ static int on_sample(void *ctx, void *data, size_t size)
 }
 
 /* --- loss ------------------------------------------------------------------ */
-
-static uint64_t now_ms(void)
-{
-	return clock_ns(CLOCK_MONOTONIC) / 1000000;
-}
 
 static void check_losses(struct agent *a)
 {

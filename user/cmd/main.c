@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "base/size.h"
 #include "cmd/events.h"
 #include "cmd/rules_explain.h"
 #include "cmd/rules_test.h"
@@ -114,18 +115,12 @@ static int parse_log_level(const char *s, enum log_level *out)
 	return -EINVAL;
 }
 
-static int parse_size(const char *s, uint32_t *out)
+/* --ring-size: a size (base/size.h), a power of two from 4 KiB to 1 GiB */
+static int parse_ring_size(const char *s, uint32_t *out)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
+	uint64_t v;
 
-	if (end == s)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	if (*end || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
+	if (size_parse(s, 1ull << 30, &v) || v < 4096 || (v & (v - 1)))
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
@@ -206,7 +201,7 @@ static int cmd_run(int argc, char **argv)
 			format_set = 1;
 			break;
 		case 's':
-			if (parse_size(optarg, &ao.ring_bytes)) {
+			if (parse_ring_size(optarg, &ao.ring_bytes)) {
 				fprintf(stderr, "custos: --ring-size %s: expected a power of two "
 					"between 4096 and 1G, e.g. 16M\n", optarg);
 				return 2;

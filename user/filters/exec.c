@@ -138,7 +138,7 @@ static int compile_cond(const struct cond *c, const struct rule *r, int unless, 
 				continue;
 			rc = resolve(cf->globs[i], &id, ctx);
 			if (rc == -ENOENT) {
-				if (filter_grow((void **)&o->missing, o->n_missing, &cp->missing,
+				if (vec_grow((void **)&o->missing, o->n_missing, &cp->missing,
 					 sizeof(*o->missing)))
 					return -ENOMEM;
 				o->missing[o->n_missing++] = (struct exec_missing){ r, cf->globs[i] };

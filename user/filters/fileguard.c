@@ -115,7 +115,7 @@ static int add_name(struct fguard_compiled *o, struct caps *cp, const struct fil
 static int add_missing(struct fguard_compiled *o, struct caps *cp, const struct rule *r,
 		       const char *glob)
 {
-	if (filter_grow((void **)&o->missing, o->n_missing, &cp->missing, sizeof(*o->missing)))
+	if (vec_grow((void **)&o->missing, o->n_missing, &cp->missing, sizeof(*o->missing)))
 		return -ENOMEM;
 	o->missing[o->n_missing++] = (struct exec_missing){ r, glob };
 	return 0;

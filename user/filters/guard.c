@@ -11,20 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int filter_grow(void **v, size_t n, size_t *cap, size_t size)
-{
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*v, (*cap ? 2 * *cap : 16) * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = *cap ? 2 * *cap : 16;
-	return 0;
-}
-
 int filter_bits_set(void **keys, void **vals, size_t *n, size_t caps[2], const void *key,
 		    size_t key_size, size_t val_size, size_t word, uint64_t bit)
 {
@@ -35,8 +21,8 @@ int filter_bits_set(void **keys, void **vals, size_t *n, size_t caps[2], const v
 		if (memcmp((char *)*keys + i * key_size, key, key_size) == 0)
 			break;
 	if (i == *n) {
-		if (filter_grow(keys, *n, &caps[0], key_size) ||
-		    filter_grow(vals, *n, &caps[1], val_size))
+		if (vec_grow(keys, *n, &caps[0], key_size) ||
+		    vec_grow(vals, *n, &caps[1], val_size))
 			return -ENOMEM;
 		memcpy((char *)*keys + i * key_size, key, key_size);
 		memset((char *)*vals + i * val_size, 0, val_size);

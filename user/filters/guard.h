@@ -11,10 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/vec.h"
 #include "rules/rules.h"
 
-/* Grows *v (n used, *cap allocated, elements of size bytes) to hold n + 1. */
-int filter_grow(void **v, size_t n, size_t *cap, size_t size);
 
 /*
  * Ors bit into 64-bit word `word` of the value of key in a table of keys

@@ -11,20 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+
 struct cgroup_entry {
 	uint64_t id;
 	char path[];
 };
 
 #define CGROUP_SCAN_DEPTH 32
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int grow(struct cgroups *c)
 {

@@ -47,7 +47,9 @@
 #include <openssl/x509v3.h>
 #include <zlib.h>
 
+#include "base/clock.h"
 #include "base/fdio.h"
+#include "base/size.h"
 #include "record/json2mp.h"
 #include "sinks/sink.h"
 #include "sinks/spool.h"
@@ -99,14 +101,6 @@ struct fwd {
 	int fd;
 	unsigned backoff_ms;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* --- the agent side: JSON line -> queued entry ------------------------------ */
 
@@ -1024,22 +1018,8 @@ static int parse_option(struct fwd *f, char *opt, char *err, size_t errlen, cons
 		if (strcmp(val, "none") && !f->spool_dir)
 			return -ENOMEM;
 	} else if (!strcmp(opt, "spool-max")) {
-		char *end;
-		unsigned long long mult = 1;
-
-		errno = 0;
-		v = strtoull(val, &end, 10);
-		if (*end == 'K' || *end == 'k')
-			mult = 1ull << 10;
-		else if (*end == 'M')
-			mult = 1ull << 20;
-		else if (*end == 'G')
-			mult = 1ull << 30;
-		if (mult > 1)
-			end++;
-		if (errno || *end || *val == '-' || !v || v > (1ull << 44) / mult)
+		if (size_parse(val, 1ull << 44, &f->spool_max))
 			goto bad;
-		f->spool_max = v * mult;
 	} else if (!strcmp(opt, "shared-key")) {
 		if (!*val)
 			goto bad;

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "base/fdio.h"
+#include "base/size.h"
 #include "base/sbuf.h"
 #include "sinks/forward.h"
 
@@ -353,30 +354,6 @@ static int open_stdout(struct sink *s)
 	return 0;
 }
 
-/* "100", "64K", "100M", "2G" -> bytes; 0 or -EINVAL */
-static int parse_size(const char *v, uint64_t *out)
-{
-	char *end;
-	unsigned long long x, mult = 1;
-
-	if (*v < '0' || *v > '9')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (*end == 'K' || *end == 'k')
-		mult = 1ull << 10;
-	else if (*end == 'M')
-		mult = 1ull << 20;
-	else if (*end == 'G')
-		mult = 1ull << 30;
-	if (mult > 1)
-		end++;
-	if (errno || *end || !x || x > (1ull << 50) / mult)
-		return -EINVAL;
-	*out = x * mult;
-	return 0;
-}
-
 /*
  * jsonl options follow the path after a comma that starts a known option
  * (",max-size=", ",keep="), so a path with other commas still works.
@@ -405,7 +382,7 @@ static int jsonl_options(struct sink *s, struct jsonl_priv *jp, const char *opts
 		if (eq)
 			*eq++ = '\0';
 		if (eq && !strcmp(opt, "max-size")) {
-			if (parse_size(eq, &jp->max_size))
+			if (size_parse(eq, 1ull << 50, &jp->max_size))
 				goto bad;
 		} else if (eq && !strcmp(opt, "keep")) {
 			errno = 0;
