@@ -475,7 +475,7 @@ int sink_open(const char *spec, struct sink **out, char *err, size_t errlen)
 		s->ops = &jsonl_ops;
 		ret = open_jsonl(s, spec + 6, err, errlen);
 	} else if (!strncmp(spec, "forward:", 8)) {
-		ret = sink_forward_open(s, spec + 8, err, errlen);
+		ret = forward_open(s, spec + 8, err, errlen);
 	} else {
 		errbuf_set(err, errlen,
 			"output '%s': unknown sink (expected stdout, jsonl:PATH or forward:HOST:PORT)",
