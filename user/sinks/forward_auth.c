@@ -131,27 +131,20 @@ static int check_pong(struct forward *f, const msgpack_object *pong, struct hand
 int forward_handshake(struct forward *f)
 {
 	struct handshake hs = { .nonce_len = 0 };
-	msgpack_unpacker up;
-	msgpack_unpacked res;
-	int err;
+	struct forward_reader r;
+	int err = forward_reader_init(&r);
 
-	if (!msgpack_unpacker_init(&up, FWD_RECV_BUF))
-		return -ENOMEM;
-	msgpack_unpacked_init(&res);
-	err = forward_recv(f, &up, &res);
+	if (err)
+		return err;
+	err = forward_read(f, &r);
 	if (!err)
-		err = read_helo(&res.data, &hs);
+		err = read_helo(&r.res.data, &hs);
 	if (!err)
 		err = send_ping(f, &hs);
-	if (err)
-		goto out;
-	msgpack_unpacked_destroy(&res);
-	msgpack_unpacked_init(&res);
-	err = forward_recv(f, &up, &res);
 	if (!err)
-		err = check_pong(f, &res.data, &hs);
-out:
-	msgpack_unpacked_destroy(&res);
-	msgpack_unpacker_destroy(&up);
+		err = forward_read(f, &r);
+	if (!err)
+		err = check_pong(f, &r.res.data, &hs);
+	forward_reader_free(&r);
 	return err;
 }

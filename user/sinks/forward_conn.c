@@ -175,22 +175,38 @@ static ssize_t recv_some(struct forward *f, msgpack_unpacker *up)
 	return got ? got : -ECONNRESET;
 }
 
-int forward_recv(struct forward *f, msgpack_unpacker *up, msgpack_unpacked *res)
+int forward_reader_init(struct forward_reader *r)
 {
+	if (!msgpack_unpacker_init(&r->up, FWD_RECV_BUF))
+		return -ENOMEM;
+	msgpack_unpacked_init(&r->res);
+	return 0;
+}
+
+void forward_reader_free(struct forward_reader *r)
+{
+	msgpack_unpacked_destroy(&r->res);
+	msgpack_unpacker_destroy(&r->up);
+}
+
+int forward_read(struct forward *f, struct forward_reader *r)
+{
+	msgpack_unpacked_destroy(&r->res);
+	msgpack_unpacked_init(&r->res);
 	for (;;) {
-		msgpack_unpack_return r = msgpack_unpacker_next(up, res);
+		msgpack_unpack_return ret = msgpack_unpacker_next(&r->up, &r->res);
 		ssize_t got;
 
-		if (r == MSGPACK_UNPACK_SUCCESS)
+		if (ret == MSGPACK_UNPACK_SUCCESS)
 			return 0;
-		if (r != MSGPACK_UNPACK_CONTINUE)
+		if (ret != MSGPACK_UNPACK_CONTINUE)
 			return -EPROTO;
-		if (msgpack_unpacker_buffer_capacity(up) < FWD_RECV_BUF &&
-		    !msgpack_unpacker_reserve_buffer(up, FWD_RECV_BUF))
+		if (msgpack_unpacker_buffer_capacity(&r->up) < FWD_RECV_BUF &&
+		    !msgpack_unpacker_reserve_buffer(&r->up, FWD_RECV_BUF))
 			return -ENOMEM;
-		got = recv_some(f, up);
+		got = recv_some(f, &r->up);
 		if (got < 0)
 			return (int)got;
-		msgpack_unpacker_buffer_consumed(up, (size_t)got);
+		msgpack_unpacker_buffer_consumed(&r->up, (size_t)got);
 	}
 }

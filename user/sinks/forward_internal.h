@@ -107,8 +107,16 @@ int forward_tls_init(struct forward *f);
 int forward_connect(struct forward *f);
 void forward_disconnect(struct forward *f);
 int forward_send(struct forward *f, const char *p, size_t n);
-/* Reads until one msgpack object is complete: 0 and *res, or -errno. */
-int forward_recv(struct forward *f, msgpack_unpacker *up, msgpack_unpacked *res);
+
+/* The server's replies on one connection, one msgpack object at a time. */
+struct forward_reader {
+	msgpack_unpacker up;
+	msgpack_unpacked res;	/* the last object read */
+};
+int forward_reader_init(struct forward_reader *r);
+/* Reads until the next object is complete: 0 and r->res.data, or -errno. */
+int forward_read(struct forward *f, struct forward_reader *r);
+void forward_reader_free(struct forward_reader *r);
 
 /* forward_auth.c: the shared-key handshake on a fresh connection; 0,
  * -EACCES when the server refuses us or does not prove it knows the key. */

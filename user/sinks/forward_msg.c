@@ -230,23 +230,20 @@ const msgpack_object *forward_obj_get(const msgpack_object *o, const char *key)
 
 int forward_wait_ack(struct forward *f, const char *chunk)
 {
-	msgpack_unpacker up;
-	msgpack_unpacked res;
+	struct forward_reader r;
 	const msgpack_object *ack;
-	int err;
+	int err = forward_reader_init(&r);
 
-	if (!msgpack_unpacker_init(&up, FWD_RECV_BUF))
-		return -ENOMEM;
-	msgpack_unpacked_init(&res);
-	err = forward_recv(f, &up, &res);
+	if (err)
+		return err;
+	err = forward_read(f, &r);
 	if (!err) {
-		ack = forward_obj_get(&res.data, "ack");
+		ack = forward_obj_get(&r.res.data, "ack");
 		if (!ack || ack->type != MSGPACK_OBJECT_STR ||
 		    ack->via.str.size != strlen(chunk) ||
 		    memcmp(ack->via.str.ptr, chunk, ack->via.str.size))
 			err = -EPROTO;
 	}
-	msgpack_unpacked_destroy(&res);
-	msgpack_unpacker_destroy(&up);
+	forward_reader_free(&r);
 	return err;
 }
