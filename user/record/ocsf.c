@@ -41,6 +41,9 @@ enum {
 	OCSF_ALLOWED = 1,		/* action_id and disposition_id */
 	OCSF_DENIED = 2,		/* action_id Denied, disposition_id Blocked */
 	OCSF_OUTBOUND = 2,		/* connection_info.direction_id */
+	OCSF_IPV4 = 4,			/* connection_info.protocol_ver_id */
+	OCSF_IPV6 = 6,
+	OCSF_DEVICE_TYPE_UNKNOWN = 0,
 	OCSF_FILE_TYPE_UNKNOWN = 0,
 	OCSF_FILE_TYPE_REGULAR = 1,
 	OCSF_TYPE_UID_SCALE = 100,	/* type_uid = class_uid * 100 + activity_id */
@@ -246,7 +249,7 @@ static void base_attrs(struct sbuf *out, const struct ocsf_class *c, int sev,
 		  "{\"name\":\"custos\",\"vendor_name\":\"custos\",\"version\":\"%s\"},"
 		  "\"sequence\":%" PRIu64 ",\"log_name\":\"" JSON_SCHEMA "\"},",
 		  CUSTOS_VERSION, meta->seq);
-	sbuf_adds(out, "\"device\":{\"type_id\":0,\"hostname\":");
+	sbuf_addf(out, "\"device\":{\"type_id\":%d,\"hostname\":", OCSF_DEVICE_TYPE_UNKNOWN);
 	json_add_cstr(out, meta->host);
 	sbuf_addc(out, '}');
 }
@@ -290,7 +293,7 @@ static void connect_attrs(struct sbuf *out, const struct cev_event *ev,
 	sbuf_addf(out, ",\"port\":%u}", c->port);
 	sbuf_addf(out, ",\"connection_info\":{\"direction_id\":%d,\"direction\":\"Outbound\","
 		  "\"protocol_num\":%u,\"protocol_name\":\"%s\",\"protocol_ver_id\":%d}",
-		  OCSF_OUTBOUND, proto, ip_proto_name(proto), c->family == AF_INET6 ? 6 : 4);
+		  OCSF_OUTBOUND, proto, ip_proto_name(proto), c->family == AF_INET6 ? OCSF_IPV6 : OCSF_IPV4);
 }
 
 static void loss_attrs(struct sbuf *out, const struct cev_loss *l)

@@ -172,7 +172,7 @@ int record_severity_rank(const char *name)
 {
 	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
 
-	for (int i = 0; name && i < 5; i++)
+	for (int i = 0; name && i < (int)(sizeof(names) / sizeof(names[0])); i++)
 		if (strcmp(name, names[i]) == 0)
 			return i;
 	return -1;
