@@ -278,6 +278,13 @@ void json_add_cstr(struct sbuf *out, const char *s)
 		sbuf_adds(out, "null");
 }
 
+/* "key":"s", or "key":null when s is NULL */
+static void add_field(struct sbuf *out, const char *key, const char *s)
+{
+	add_key(out, key);
+	json_add_cstr(out, s);
+}
+
 void json_add_str(struct sbuf *out, const struct cev_str *s)
 {
 	json_escape_bytes(out, s->p ? s->p : "", s->p ? s->len : 0);
@@ -353,20 +360,17 @@ static void add_process(struct sbuf *out, const struct cev_process *pr)
 	sbuf_adds(out, ",\"uid\":");
 	sbuf_addu(out, pr->uid);
 	sbuf_addc(out, ',');
-	add_key(out, "user");
-	json_add_cstr(out, pr->user);
+	add_field(out, "user", pr->user);
 	sbuf_addc(out, ',');
 	add_key(out, "comm");
 	json_escape_bytes(out, pr->comm, strnlen(pr->comm, sizeof(pr->comm)));
 	sbuf_addc(out, ',');
 	add_exe_args(out, &pr->exe, &pr->args);
 	sbuf_addc(out, ',');
-	add_key(out, "cgroup");
-	json_add_cstr(out, pr->cgroup);
+	add_field(out, "cgroup", pr->cgroup);
 	if (pr->container_id) {	/* only for processes in a container */
 		sbuf_addc(out, ',');
-		add_key(out, "container_id");
-		json_add_cstr(out, pr->container_id);
+		add_field(out, "container_id", pr->container_id);
 	}
 	sbuf_addc(out, '}');
 }
@@ -479,20 +483,16 @@ const char *json_kind_name(enum cev_kind k)
 /* "rule", "severity", "action", "tags" and "policy" of a rule's record */
 static void add_rule(struct sbuf *out, const struct json_rule *rule, const struct json_meta *meta)
 {
-	add_key(out, "rule");
-	json_add_cstr(out, rule->id);
+	add_field(out, "rule", rule->id);
 	sbuf_addc(out, ',');
-	add_key(out, "severity");
-	json_add_cstr(out, rule->severity);
+	add_field(out, "severity", rule->severity);
 	sbuf_addc(out, ',');
-	add_key(out, "action");
-	json_add_cstr(out, rule->action);
+	add_field(out, "action", rule->action);
 	sbuf_addc(out, ',');
 	add_key(out, "tags");
 	json_add_cstr_list(out, rule->tags, rule->n_tags);
 	sbuf_addc(out, ',');
-	add_key(out, "policy");
-	json_add_cstr(out, meta->policy);
+	add_field(out, "policy", meta->policy);
 }
 
 int json_end_line(struct sbuf *out, size_t start)
@@ -524,16 +524,14 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 	sbuf_adds(out, "\",\"seq\":");
 	sbuf_addu(out, meta->seq);
 	sbuf_addc(out, ',');
-	add_key(out, "host");
-	json_add_cstr(out, meta->host);
+	add_field(out, "host", meta->host);
 	sbuf_adds(out, ",\"kind\":\"");
 	sbuf_adds(out, kind);
 	sbuf_adds(out, "\",");
 
 	if (ev->kind == CEV_LOSS) {
 		if (meta->policy) {
-			add_key(out, "policy");
-			json_add_cstr(out, meta->policy);
+			add_field(out, "policy", meta->policy);
 			sbuf_addc(out, ',');
 		}
 		add_loss(out, &ev->loss);
