@@ -282,7 +282,8 @@ static int parse_option(struct forward *f, char *opt, char *err, size_t errlen, 
 			   opt);
 	} else if (ret == OPT_UNKNOWN) {
 		errbuf_set(err, errlen, "output '%s': unknown option '%s' (expected tag, compress, "
-			"queue, spool, spool-max, shared-key, self-hostname, tls, tls-ca, backoff-max-ms or drain-ms)", spec, opt);
+			   "queue, spool, spool-max, shared-key, self-hostname, tls, tls-ca, "
+			   "backoff-max-ms or drain-ms)", spec, opt);
 		ret = -EINVAL;
 	}
 	return ret;
