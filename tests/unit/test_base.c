@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_base.c - the small utilities every module shares (user/base/): the
- * byte-count grammar (size.h) and array growth (vec.h). */
+ * byte-count grammar (size.h), array growth (vec.h) and big-endian bytes (be.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/be.h"
 #include "base/size.h"
 #include "base/vec.h"
 
@@ -91,12 +92,37 @@ static void test_vec_overflow(void **state)
 	assert_int_equal(cap, 0);
 }
 
+static void test_be_bytes(void **state)
+{
+	static const unsigned char want[14] = {
+		0x01, 0x02,				/* 16 */
+		0x80, 0x00, 0x00, 0xff,			/* 32 */
+		0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,	/* 64 */
+	};
+	unsigned char b[14 + 1];
+
+	(void)state;
+	memset(b, 0xaa, sizeof(b));
+	be_put16(b, 0x0102);
+	be_put32(b + 2, 0x800000ffu);
+	be_put64(b + 6, 0xfedcba9876543210ull);
+	assert_memory_equal(b, want, sizeof(want));
+	assert_int_equal(b[14], 0xaa);		/* nothing written past the end */
+	assert_int_equal(be_get16(want), 0x0102);
+	assert_int_equal(be_get32(want + 2), 0x800000ffu);
+	assert_true(be_get64(want + 6) == 0xfedcba9876543210ull);
+	/* unaligned: one byte in */
+	be_put32(b + 1, 0xdeadbeefu);
+	assert_int_equal(be_get32(b + 1), 0xdeadbeefu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_size_grammar),
 		cmocka_unit_test(test_vec_grow),
 		cmocka_unit_test(test_vec_overflow),
+		cmocka_unit_test(test_be_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

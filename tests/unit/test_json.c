@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_json.c - the JSON line renderer (user/json.c): byte escaping, time,
+ * test_json.c - the JSON line renderer (user/record/json.c): byte escaping, time,
  * open flags and whole records against golden lines.
  */
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_ocsf.c - the OCSF rendering (user/ocsf.c): each class carries the
+ * test_ocsf.c - the OCSF rendering (user/record/ocsf.c): each class carries the
  * attributes OCSF 1.1 requires of it, type_uid = class_uid * 100 +
  * activity_id, epoch-ms time, severity_id, the rule as the finding.
  */

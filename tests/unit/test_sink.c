@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_sink.c - output sinks (user/sink.c): spec parsing, jsonl append,
+ * test_sink.c - output sinks (user/sinks/sink.c): spec parsing, jsonl append,
  * reopen after logrotate, concurrent writers, stdout buffering, errors.
  */
 #include <stdarg.h>

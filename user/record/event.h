@@ -2,7 +2,7 @@
 /*
  * event.h - one decoded event, as the matcher, the renderers and the sinks see it.
  *
- * The kernel ABI (bpf/events.h) is decoded into this model by agent.c, which
+ * The kernel ABI (bpf/events.h) is decoded into this model by agent/agent.c, which
  * also fills the lineage from the process cache.  `custos rules test` builds the
  * same struct from YAML, so the matcher used in tests is the agent's.
  *
@@ -13,8 +13,10 @@
 #ifndef CUSTOS_EVENT_H
 #define CUSTOS_EVENT_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum cev_kind {
 	CEV_FILE = 1,
@@ -44,6 +46,25 @@ struct cev_args {
 	uint8_t truncated;
 };
 
+/*
+ * Steps through argv: start with *pos = 0; while an entry is left, returns 1
+ * with the entry in [*p, *p + *n), without its NUL.  A tail cut short
+ * without its NUL is the last entry.
+ */
+static inline int cev_args_next(const struct cev_args *a, uint32_t *pos, const char **p,
+				size_t *n)
+{
+	const char *nul;
+
+	if (!a->buf || *pos >= a->len)
+		return 0;
+	*p = a->buf + *pos;
+	nul = memchr(*p, '\0', a->len - *pos);
+	*n = nul ? (size_t)(nul - *p) : a->len - *pos;
+	*pos += (uint32_t)*n + 1;
+	return 1;
+}
+
 struct cev_process {
 	uint32_t pid;		/* tgid */
 	uint32_t tid;
@@ -54,7 +75,7 @@ struct cev_process {
 	struct cev_str exe;	/* absolute, resolved; len 0 when unknown */
 	struct cev_args args;
 	const char *cgroup;	/* cgroup v2 path, NULL when unknown */
-	const char *container_id;	/* from the cgroup path (container.h), NULL: none */
+	const char *container_id;	/* from the cgroup path (host/container.h), NULL: none */
 };
 
 struct cev_parent {
@@ -71,7 +92,7 @@ struct cev_file {
 	 * An open whose file is not known (an io_uring open seen at submission
 	 * by the tracepoint backends): path empty, access and flags 0, via and
 	 * op say what was seen ("io_uring", "openat"/"openat2").  The matcher
-	 * then treats path and access as unknown (rules_match.c).
+	 * then treats path and access as unknown (rules/match.c).
 	 */
 	uint8_t unresolved;
 	uint8_t blocked;	/* 1 only when the kernel refused the open (BPF LSM) */
@@ -79,7 +100,7 @@ struct cev_file {
 	const char *op;
 };
 
-/* cev_connect.proto of a raw IP socket (= EV_PROTO_RAW of events.h) */
+/* cev_connect.proto of a raw IP socket (= EV_PROTO_RAW of bpf/events.h) */
 #define CEV_PROTO_RAW 255
 
 struct cev_connect {
@@ -94,7 +115,8 @@ struct cev_connect {
 /* "tcp", "udp", "raw", or NULL for another value */
 static inline const char *cev_proto_name(uint8_t proto)
 {
-	return proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == CEV_PROTO_RAW ? "raw" : NULL;
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" :
+	       proto == CEV_PROTO_RAW ? "raw" : NULL;
 }
 
 /* CEV_EXEC: the new program is proc.exe / proc.args */

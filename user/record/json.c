@@ -2,8 +2,8 @@
 /*
  * json.c - render a decoded event as one custos.event/1 JSON line.
  *
- * Field order follows the example in the spec (events-v1.md) exactly; readers
- * must not depend on it, but golden tests and humans diffing logs do.
+ * Field order follows the example in docs/EVENTS.md exactly; readers must
+ * not depend on it, but golden tests and humans diffing logs do.
  *
  * Byte strings (paths, argv, comm, exe) - the decision:
  *
@@ -270,8 +270,7 @@ static void add_key(struct sbuf *out, const char *key)
 	sbuf_add(out, "\":", 2);
 }
 
-/* A NUL-terminated C string, or null. */
-static void add_cstr(struct sbuf *out, const char *s)
+void json_add_cstr(struct sbuf *out, const char *s)
 {
 	if (s)
 		json_escape_bytes(out, s, strlen(s));
@@ -279,28 +278,52 @@ static void add_cstr(struct sbuf *out, const char *s)
 		sbuf_adds(out, "null");
 }
 
-static void add_str(struct sbuf *out, const struct cev_str *s)
+/* "key":"s", or "key":null when s is NULL */
+static void add_field(struct sbuf *out, const char *key, const char *s)
+{
+	add_key(out, key);
+	json_add_cstr(out, s);
+}
+
+void json_add_str(struct sbuf *out, const struct cev_str *s)
 {
 	json_escape_bytes(out, s->p ? s->p : "", s->p ? s->len : 0);
 }
 
-/* argv: entries each followed by one NUL; a truncated tail may lack it. */
+void json_add_cstr_list(struct sbuf *out, const char *const *v, size_t n)
+{
+	sbuf_addc(out, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sbuf_addc(out, ',');
+		json_add_cstr(out, v[i]);
+	}
+	sbuf_addc(out, ']');
+}
+
+void json_add_str_list(struct sbuf *out, const struct cev_str *v, uint32_t n)
+{
+	sbuf_addc(out, '[');
+	for (uint32_t i = 0; i < n; i++) {
+		if (i)
+			sbuf_addc(out, ',');
+		json_add_str(out, &v[i]);
+	}
+	sbuf_addc(out, ']');
+}
+
+/* argv as an array of strings */
 static void add_args(struct sbuf *out, const struct cev_args *a)
 {
-	const char *p = a->buf, *end = a->buf ? a->buf + a->len : NULL;
-	const char *nul;
-	int first = 1;
+	uint32_t pos = 0;
+	const char *p;
+	size_t n;
 
 	sbuf_addc(out, '[');
-	while (p && p < end) {
-		nul = memchr(p, '\0', (size_t)(end - p));
-		if (!first)
+	while (cev_args_next(a, &pos, &p, &n)) {
+		if (p != a->buf)	/* not the first entry */
 			sbuf_addc(out, ',');
-		first = 0;
-		json_escape_bytes(out, p, (size_t)((nul ? nul : end) - p));
-		if (!nul)
-			break;
-		p = nul + 1;
+		json_escape_bytes(out, p, n);
 	}
 	sbuf_addc(out, ']');
 }
@@ -313,7 +336,7 @@ static void add_exe_args(struct sbuf *out, const struct cev_str *exe,
 			 const struct cev_args *args)
 {
 	add_key(out, "exe");
-	add_str(out, exe);
+	json_add_str(out, exe);
 	if (exe->truncated)
 		sbuf_adds(out, ",\"exe_truncated\":true");
 	sbuf_addc(out, ',');
@@ -337,28 +360,23 @@ static void add_process(struct sbuf *out, const struct cev_process *pr)
 	sbuf_adds(out, ",\"uid\":");
 	sbuf_addu(out, pr->uid);
 	sbuf_addc(out, ',');
-	add_key(out, "user");
-	add_cstr(out, pr->user);
+	add_field(out, "user", pr->user);
 	sbuf_addc(out, ',');
 	add_key(out, "comm");
 	json_escape_bytes(out, pr->comm, strnlen(pr->comm, sizeof(pr->comm)));
 	sbuf_addc(out, ',');
 	add_exe_args(out, &pr->exe, &pr->args);
 	sbuf_addc(out, ',');
-	add_key(out, "cgroup");
-	add_cstr(out, pr->cgroup);
+	add_field(out, "cgroup", pr->cgroup);
 	if (pr->container_id) {	/* only for processes in a container */
 		sbuf_addc(out, ',');
-		add_key(out, "container_id");
-		add_cstr(out, pr->container_id);
+		add_field(out, "container_id", pr->container_id);
 	}
 	sbuf_addc(out, '}');
 }
 
 static void add_lineage(struct sbuf *out, const struct cev_event *ev)
 {
-	uint32_t i;
-
 	if (ev->has_parent) {
 		sbuf_adds(out, ",\"parent\":{\"pid\":");
 		sbuf_addu(out, ev->parent.pid);
@@ -366,13 +384,8 @@ static void add_lineage(struct sbuf *out, const struct cev_event *ev)
 		add_exe_args(out, &ev->parent.exe, &ev->parent.args);
 		sbuf_addc(out, '}');
 	}
-	sbuf_adds(out, ",\"ancestors\":[");
-	for (i = 0; i < ev->n_ancestors; i++) {
-		if (i)
-			sbuf_addc(out, ',');
-		add_str(out, &ev->ancestors[i]);
-	}
-	sbuf_addc(out, ']');
+	sbuf_adds(out, ",\"ancestors\":");
+	json_add_str_list(out, ev->ancestors, ev->n_ancestors);
 }
 
 static void add_file(struct sbuf *out, const struct cev_file *f)
@@ -386,7 +399,7 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 	size_t i;
 
 	sbuf_adds(out, "\"file\":{\"path\":");
-	add_str(out, &f->path);
+	json_add_str(out, &f->path);
 	sbuf_adds(out, ",\"access\":[");
 	for (i = 0; i < sizeof(acc) / sizeof(acc[0]); i++) {
 		if (!(f->access & acc[i].bit))
@@ -415,15 +428,12 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 
 static void add_connect(struct sbuf *out, const struct cev_connect *c)
 {
+	const char *proto = cev_proto_name(c->proto);
 	char dest[INET6_ADDRSTRLEN] = "";
 
 	sbuf_adds(out, "\"connect\":{\"proto\":");
-	if (c->proto == IPPROTO_TCP)
-		sbuf_adds(out, "\"tcp\"");
-	else if (c->proto == IPPROTO_UDP)
-		sbuf_adds(out, "\"udp\"");
-	else if (c->proto == CEV_PROTO_RAW)
-		sbuf_adds(out, "\"raw\"");
+	if (proto)
+		sbuf_addf(out, "\"%s\"", proto);
 	else
 		sbuf_addf(out, "\"%u\"", c->proto);	/* not produced by the kernel side */
 
@@ -455,7 +465,7 @@ static void add_exec(struct sbuf *out, const struct cev_event *ev)
 static void add_loss(struct sbuf *out, const struct cev_loss *l)
 {
 	sbuf_addf(out, "\"loss\":{\"lost\":%" PRIu64 ",\"where\":", l->lost);
-	add_cstr(out, l->where);
+	json_add_cstr(out, l->where);
 	sbuf_addc(out, '}');
 }
 
@@ -470,13 +480,37 @@ const char *json_kind_name(enum cev_kind k)
 	return NULL;
 }
 
+/* "rule", "severity", "action", "tags" and "policy" of a rule's record */
+static void add_rule(struct sbuf *out, const struct json_rule *rule, const struct json_meta *meta)
+{
+	add_field(out, "rule", rule->id);
+	sbuf_addc(out, ',');
+	add_field(out, "severity", rule->severity);
+	sbuf_addc(out, ',');
+	add_field(out, "action", rule->action);
+	sbuf_addc(out, ',');
+	add_key(out, "tags");
+	json_add_cstr_list(out, rule->tags, rule->n_tags);
+	sbuf_addc(out, ',');
+	add_field(out, "policy", meta->policy);
+}
+
+int json_end_line(struct sbuf *out, size_t start)
+{
+	sbuf_add(out, "}\n", 2);
+	if (sbuf_err(out)) {
+		out->len = start;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int json_render_event(struct sbuf *out, const struct cev_event *ev,
 		      const struct json_rule *rule, const struct json_meta *meta)
 {
 	size_t start = out->len;
 	char when[JSON_TIME_SIZE];
 	const char *kind = json_kind_name(ev->kind);
-	size_t i;
 	int err;
 
 	if (!kind || !meta || (ev->kind != CEV_LOSS && !rule))
@@ -490,44 +524,24 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 	sbuf_adds(out, "\",\"seq\":");
 	sbuf_addu(out, meta->seq);
 	sbuf_addc(out, ',');
-	add_key(out, "host");
-	add_cstr(out, meta->host);
+	add_field(out, "host", meta->host);
 	sbuf_adds(out, ",\"kind\":\"");
 	sbuf_adds(out, kind);
 	sbuf_adds(out, "\",");
 
 	if (ev->kind == CEV_LOSS) {
 		if (meta->policy) {
-			add_key(out, "policy");
-			add_cstr(out, meta->policy);
+			add_field(out, "policy", meta->policy);
 			sbuf_addc(out, ',');
 		}
 		add_loss(out, &ev->loss);
-		goto done;
+		return json_end_line(out, start);
 	}
-
-	add_key(out, "rule");
-	add_cstr(out, rule->id);
-	sbuf_addc(out, ',');
-	add_key(out, "severity");
-	add_cstr(out, rule->severity);
-	sbuf_addc(out, ',');
-	add_key(out, "action");
-	add_cstr(out, rule->action);
-	sbuf_adds(out, ",\"tags\":[");
-	for (i = 0; i < rule->n_tags; i++) {
-		if (i)
-			sbuf_addc(out, ',');
-		add_cstr(out, rule->tags[i]);
-	}
-	sbuf_adds(out, "],");
-	add_key(out, "policy");
-	add_cstr(out, meta->policy);
+	add_rule(out, rule, meta);
 	sbuf_addc(out, ',');
 	add_process(out, &ev->proc);
 	add_lineage(out, ev);
 	sbuf_addc(out, ',');
-
 	switch (ev->kind) {
 	case CEV_FILE:
 		add_file(out, &ev->file);
@@ -541,10 +555,5 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 	case CEV_LOSS:
 		break;
 	}
-done:
-	sbuf_add(out, "}\n", 2);
-	err = sbuf_err(out);
-	if (err)
-		out->len = start < out->len ? start : out->len;
-	return err;
+	return json_end_line(out, start);
 }

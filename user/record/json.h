@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json.h - the JSON line renderer: one decoded event (event.h) becomes one
- * line of the custos.event/1 contract (shared spec events-v1.md).
+ * line of the custos.event/1 contract (docs/EVENTS.md).
  *
  * Pure module: it appends to a caller-owned sbuf and does no I/O.  The agent
  * calls json_render_event() once per (event, matching rule) pair and hands the
- * line to a sink (sink.h); `custos rules test` renders the same way.
+ * line to a sink (sinks/sink.h); `custos rules test` renders the same way.
+ * The OCSF renderer (ocsf.h) builds its lines from the pieces below.
  *
  * The renderer does not know the rule engine: the caller converts a matched
  * `struct rule` into a `struct json_rule` of plain strings.
@@ -45,6 +46,20 @@ struct json_rule {
  * bytes: valid UTF-8 passes through, invalid bytes become \udcXX (see json.c).
  */
 void json_escape_bytes(struct sbuf *out, const char *p, size_t n);
+
+/* A NUL-terminated C string as a JSON string, or null when s is NULL. */
+void json_add_cstr(struct sbuf *out, const char *s);
+/* A byte string as a JSON string ("" when s->p is NULL). */
+void json_add_str(struct sbuf *out, const struct cev_str *s);
+/* [s, s, ...]: arrays of C strings and of byte strings. */
+void json_add_cstr_list(struct sbuf *out, const char *const *v, size_t n);
+void json_add_str_list(struct sbuf *out, const struct cev_str *v, uint32_t n);
+
+/*
+ * Closes a record begun at out->len == start with "}\n": 0, or -ENOMEM with
+ * out->len back at start when any append since start failed.
+ */
+int json_end_line(struct sbuf *out, size_t start);
 
 /* "file", "connect", "exec", "loss"; NULL for another value. */
 const char *json_kind_name(enum cev_kind k);

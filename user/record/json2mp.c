@@ -12,8 +12,20 @@
 #include <time.h>
 
 #include "base/sbuf.h"
+#include "record/record.h"
 
-#define MAX_DEPTH 16
+enum {
+	MAX_DEPTH = 16,
+	NUMBER_MAX = 64,	/* characters of one number */
+	NS_PER_SEC = 1000000000,
+};
+
+/* the top-level keys json2mp_info reports */
+enum info_key {
+	INFO_NONE,
+	INFO_TIME,
+	INFO_KIND,
+};
 
 struct parser {
 	const char *p, *end;
@@ -132,7 +144,7 @@ static int read_string(struct parser *ps)
 static int pack_number(struct parser *ps)
 {
 	const char *start = ps->p;
-	char buf[64], *endp;
+	char buf[NUMBER_MAX], *endp;
 	size_t n;
 	int is_float = 0;
 
@@ -237,6 +249,51 @@ static int count_members(const char *p, const char *end, size_t *out)
 
 static int pack_value(struct parser *ps, int depth, struct json2mp_info *info);
 
+/* Expects c after white space and steps over it. */
+static int expect(struct parser *ps, char c)
+{
+	skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p != c)
+		return -EINVAL;
+	ps->p++;
+	return 0;
+}
+
+/* After member i of n: white space, and the comma when another follows. */
+static void next_member(struct parser *ps, size_t i, size_t n)
+{
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == ',' && i + 1 < n)
+		ps->p++;
+}
+
+static enum info_key info_key(const struct sbuf *key)
+{
+	if (key->len == 4 && !memcmp(key->p, "time", 4))
+		return INFO_TIME;
+	if (key->len == 4 && !memcmp(key->p, "kind", 4))
+		return INFO_KIND;
+	return INFO_NONE;
+}
+
+/* The string value of a top-level "time" or "kind": packed, and kept in info. */
+static int pack_info(struct parser *ps, enum info_key key, struct json2mp_info *info)
+{
+	uint64_t ns;
+	int err = read_string(ps);
+
+	if (err)
+		return err;
+	if (key == INFO_TIME && !record_parse_time(sbuf_cstr(&ps->str), &ns)) {
+		info->time_sec = (int64_t)(ns / NS_PER_SEC);
+		info->time_nsec = (uint32_t)(ns % NS_PER_SEC);
+	} else if (key == INFO_KIND && ps->str.len < sizeof(info->kind)) {
+		memcpy(info->kind, ps->str.p, ps->str.len);
+		info->kind[ps->str.len] = '\0';
+	}
+	return pack_str(ps);
+}
+
 static int pack_object(struct parser *ps, int depth, struct json2mp_info *info)
 {
 	size_t n, i;
@@ -248,7 +305,7 @@ static int pack_object(struct parser *ps, int depth, struct json2mp_info *info)
 		return -ENOMEM;
 	ps->p++;
 	for (i = 0; i < n; i++) {
-		int is_time = 0, is_kind = 0;
+		enum info_key key;
 
 		skip_ws(ps);
 		if (ps->p >= ps->end || *ps->p != '"')
@@ -256,44 +313,22 @@ static int pack_object(struct parser *ps, int depth, struct json2mp_info *info)
 		err = read_string(ps);
 		if (err)
 			return err;
-		if (info && depth == 1) {
-			is_time = ps->str.len == 4 && !memcmp(ps->str.p, "time", 4);
-			is_kind = ps->str.len == 4 && !memcmp(ps->str.p, "kind", 4);
-		}
+		key = info && depth == 1 ? info_key(&ps->str) : INFO_NONE;
 		err = pack_str(ps);
+		if (!err)
+			err = expect(ps, ':');
 		if (err)
 			return err;
 		skip_ws(ps);
-		if (ps->p >= ps->end || *ps->p != ':')
-			return -EINVAL;
-		ps->p++;
-		skip_ws(ps);
-		if ((is_time || is_kind) && ps->p < ps->end && *ps->p == '"') {
-			err = read_string(ps);
-			if (err)
-				return err;
-			if (is_time)
-				json2mp_parse_time(ps->str.p, ps->str.len, &info->time_sec,
-						   &info->time_nsec);
-			else if (ps->str.len < sizeof(info->kind)) {
-				memcpy(info->kind, ps->str.p, ps->str.len);
-				info->kind[ps->str.len] = '\0';
-			}
-			err = pack_str(ps);
-		} else {
+		if (key != INFO_NONE && ps->p < ps->end && *ps->p == '"')
+			err = pack_info(ps, key, info);
+		else
 			err = pack_value(ps, depth + 1, info);
-		}
 		if (err)
 			return err;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',' && i + 1 < n)
-			ps->p++;
+		next_member(ps, i, n);
 	}
-	skip_ws(ps);
-	if (ps->p >= ps->end || *ps->p != '}')
-		return -EINVAL;
-	ps->p++;
-	return 0;
+	return expect(ps, '}');
 }
 
 static int pack_array(struct parser *ps, int depth, struct json2mp_info *info)
@@ -311,15 +346,9 @@ static int pack_array(struct parser *ps, int depth, struct json2mp_info *info)
 		err = pack_value(ps, depth + 1, info);
 		if (err)
 			return err;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',' && i + 1 < n)
-			ps->p++;
+		next_member(ps, i, n);
 	}
-	skip_ws(ps);
-	if (ps->p >= ps->end || *ps->p != ']')
-		return -EINVAL;
-	ps->p++;
-	return 0;
+	return expect(ps, ']');
 }
 
 static int pack_value(struct parser *ps, int depth, struct json2mp_info *info)
@@ -368,37 +397,4 @@ int json2mp(msgpack_packer *pk, const char *s, size_t len, struct json2mp_info *
 	}
 	sbuf_free(&ps.str);
 	return err;
-}
-
-int json2mp_parse_time(const char *s, size_t len, int64_t *sec, uint32_t *nsec)
-{
-	struct tm tm;
-	char buf[64];
-	const char *p;
-	uint32_t ns = 0;
-	int digits = 0;
-
-	if (len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		return -EINVAL;
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			if (digits < 9) {
-				ns = ns * 10 + (uint32_t)(*p - '0');
-				digits++;
-			}
-		}
-		for (; digits < 9; digits++)
-			ns *= 10;
-	}
-	if (strcmp(p, "Z"))
-		return -EINVAL;
-	*sec = (int64_t)timegm(&tm);
-	*nsec = ns;
-	return 0;
 }

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 struct json2mp_info {
-	int64_t time_sec;	/* top-level "time", RFC 3339 UTC, or 0 when absent */
+	int64_t time_sec;	/* top-level "time" (record_parse_time), or 0 when absent */
 	uint32_t time_nsec;
 	char kind[16];		/* top-level "kind", "" when absent */
 };
@@ -28,8 +28,5 @@ struct json2mp_info {
  * -ENOMEM when the packer failed.  info may be NULL.
  */
 int json2mp(msgpack_packer *pk, const char *s, size_t len, struct json2mp_info *info);
-
-/* Parses "YYYY-MM-DDTHH:MM:SS[.fraction]Z"; 0 or -EINVAL. */
-int json2mp_parse_time(const char *s, size_t len, int64_t *sec, uint32_t *nsec);
 
 #endif

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * record.c - a custos.event/1 line back into struct cev_event (record.h).
  */
@@ -13,6 +13,9 @@
 #include <time.h>
 
 #include "record/record.h"
+
+#include "base/vec.h"
+#include "record/json.h"
 
 static int hexval(char c)
 {
@@ -68,18 +71,12 @@ static void rewrite_surrogates(char *s, size_t n)
 	}
 }
 
+/* r frees p in record_free(); on -ENOMEM p is freed at once. */
 static int own(struct record *r, char *p)
 {
-	if (r->n_owned == r->cap_owned) {
-		size_t cap = r->cap_owned ? r->cap_owned * 2 : 16;
-		char **v = realloc(r->owned, cap * sizeof(*v));
-
-		if (!v) {
-			free(p);
-			return -ENOMEM;
-		}
-		r->owned = v;
-		r->cap_owned = cap;
+	if (vec_grow((void **)&r->owned, r->n_owned, &r->cap_owned, sizeof(*r->owned))) {
+		free(p);
+		return -ENOMEM;
 	}
 	r->owned[r->n_owned++] = p;
 	return 0;
@@ -175,7 +172,7 @@ int record_severity_rank(const char *name)
 {
 	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
 
-	for (int i = 0; name && i < 5; i++)
+	for (int i = 0; name && i < (int)(sizeof(names) / sizeof(names[0])); i++)
 		if (strcmp(name, names[i]) == 0)
 			return i;
 	return -1;
@@ -269,66 +266,47 @@ static int parse_file(struct record *r, json_t *f)
 	return get_str_field(r, f, "path", &r->ev.file.path);
 }
 
-int record_parse(struct record *r, const char *line, size_t len)
+static int kind_from_name(const char *name, enum cev_kind *out)
 {
-	json_t *root, *proc, *par, *anc, *v;
-	const char *kind, *t, *comm;
+	for (enum cev_kind k = CEV_FILE; k <= CEV_LOSS; k++) {
+		if (strcmp(name, json_kind_name(k)) == 0) {
+			*out = k;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* "process": the acting process; 0 or -ENOMEM */
+static int parse_process(struct record *r, json_t *proc)
+{
+	struct cev_process *p = &r->ev.proc;
+	const char *comm;
+
+	if (!json_is_object(proc))
+		return 0;
+	p->pid = get_u32(proc, "pid");
+	p->tid = get_u32(proc, "tid");
+	p->ppid = get_u32(proc, "ppid");
+	p->uid = get_u32(proc, "uid");
+	p->user = get_cstr(proc, "user");
+	p->cgroup = get_cstr(proc, "cgroup");
+	comm = get_cstr(proc, "comm");
+	if (comm)
+		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	if (get_str_field(r, proc, "exe", &p->exe) ||
+	    get_args(r, json_object_get(proc, "args"), &p->args))
+		return -ENOMEM;
+	return 0;
+}
+
+/* "parent" and "ancestors"; 0 or -ENOMEM */
+static int parse_lineage(struct record *r, json_t *root)
+{
+	json_t *par = json_object_get(root, "parent");
+	json_t *anc = json_object_get(root, "ancestors"), *v;
 	size_t i;
 
-	memset(r, 0, sizeof(*r));
-	r->copy = malloc(len + 1);
-	if (!r->copy)
-		return -ENOMEM;
-	memcpy(r->copy, line, len);
-	r->copy[len] = '\0';
-	rewrite_surrogates(r->copy, len);
-	root = json_loadb(r->copy, len, JSON_ALLOW_NUL, NULL);
-	if (!root)
-		return -EINVAL;
-	r->json = root;
-	if (!json_is_object(root))
-		return -EINVAL;
-	kind = get_cstr(root, "kind");
-	if (!kind)
-		return -EINVAL;
-	if (strcmp(kind, "file") == 0)
-		r->ev.kind = CEV_FILE;
-	else if (strcmp(kind, "connect") == 0)
-		r->ev.kind = CEV_CONNECT;
-	else if (strcmp(kind, "exec") == 0)
-		r->ev.kind = CEV_EXEC;
-	else if (strcmp(kind, "loss") == 0)
-		r->ev.kind = CEV_LOSS;
-	else
-		return -EINVAL;
-	t = get_cstr(root, "time");
-	if (t && record_parse_time(t, &r->ev.time_ns) == 0)
-		r->has_time = 1;
-	v = json_object_get(root, "seq");
-	r->seq = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
-	r->rule = get_cstr(root, "rule");
-	r->severity = get_cstr(root, "severity");
-	r->action = get_cstr(root, "action");
-	r->host = get_cstr(root, "host");
-
-	proc = json_object_get(root, "process");
-	if (json_is_object(proc)) {
-		struct cev_process *p = &r->ev.proc;
-
-		p->pid = get_u32(proc, "pid");
-		p->tid = get_u32(proc, "tid");
-		p->ppid = get_u32(proc, "ppid");
-		p->uid = get_u32(proc, "uid");
-		p->user = get_cstr(proc, "user");
-		p->cgroup = get_cstr(proc, "cgroup");
-		comm = get_cstr(proc, "comm");
-		if (comm)
-			snprintf(p->comm, sizeof(p->comm), "%s", comm);
-		if (get_str_field(r, proc, "exe", &p->exe) ||
-		    get_args(r, json_object_get(proc, "args"), &p->args))
-			return -ENOMEM;
-	}
-	par = json_object_get(root, "parent");
 	if (json_is_object(par)) {
 		r->ev.has_parent = 1;
 		r->ev.parent.pid = get_u32(par, "pid");
@@ -336,7 +314,6 @@ int record_parse(struct record *r, const char *line, size_t len)
 		    get_args(r, json_object_get(par, "args"), &r->ev.parent.args))
 			return -ENOMEM;
 	}
-	anc = json_object_get(root, "ancestors");
 	json_array_foreach(anc, i, v) {
 		if (i == RECORD_MAX_ANCESTORS)
 			break;
@@ -345,6 +322,13 @@ int record_parse(struct record *r, const char *line, size_t len)
 		r->ev.n_ancestors = (uint32_t)i + 1;
 	}
 	r->ev.ancestors = r->anc;
+	return 0;
+}
+
+/* The kind's own object ("file", "connect", "exec", "loss"). */
+static int parse_kind_fields(struct record *r, json_t *root)
+{
+	json_t *v;
 
 	switch (r->ev.kind) {
 	case CEV_FILE:
@@ -360,9 +344,45 @@ int record_parse(struct record *r, const char *line, size_t len)
 		r->ev.loss.where = get_cstr(v, "where");
 		r->ev.loss.lost = (uint64_t)json_integer_value(json_object_get(v, "lost"));
 		return 0;
-	default:
-		return 0;
 	}
+	return 0;
+}
+
+int record_parse(struct record *r, const char *line, size_t len)
+{
+	json_t *root, *v;
+	const char *kind, *t;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->copy = malloc(len + 1);
+	if (!r->copy)
+		return -ENOMEM;
+	memcpy(r->copy, line, len);
+	r->copy[len] = '\0';
+	rewrite_surrogates(r->copy, len);
+	root = json_loadb(r->copy, len, JSON_ALLOW_NUL, NULL);
+	if (!root)
+		return -EINVAL;
+	r->json = root;
+	if (!json_is_object(root))
+		return -EINVAL;
+	kind = get_cstr(root, "kind");
+	if (!kind || kind_from_name(kind, &r->ev.kind))
+		return -EINVAL;
+	t = get_cstr(root, "time");
+	if (t && record_parse_time(t, &r->ev.time_ns) == 0)
+		r->has_time = 1;
+	v = json_object_get(root, "seq");
+	r->seq = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+	r->rule = get_cstr(root, "rule");
+	r->severity = get_cstr(root, "severity");
+	r->action = get_cstr(root, "action");
+	r->host = get_cstr(root, "host");
+	err = parse_process(r, json_object_get(root, "process"));
+	if (!err)
+		err = parse_lineage(r, root);
+	return err ? err : parse_kind_fields(r, root);
 }
 
 void record_free(struct record *r)

@@ -21,7 +21,16 @@
 #include "base/sbuf.h"
 #include "sinks/forward.h"
 
-#define STDOUT_BUF_MAX (64 * 1024)
+enum {
+	/* gathered lines are written once a poll round, or when this many bytes wait */
+	LINES_BUF_MAX = 64 * 1024,
+	JSONL_MODE = 0600,
+	JSONL_KEEP_DEFAULT = 5,		/* rotated files kept */
+	JSONL_KEEP_MAX = 1000,
+	GZIP_COPY_BUF = 64 * 1024,
+};
+#define JSONL_MAX_SIZE_MAX	(1ull << 50)	/* max-size, bytes */
+#define JSONL_OPEN_FLAGS	(O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
 
 /* A line sink takes exactly one line: non-empty, one '\n', at the end. */
 static int check_line(const char *rec, size_t len)
@@ -31,62 +40,85 @@ static int check_line(const char *rec, size_t len)
 	return 0;
 }
 
-/* --- stdout: buffered, flushed by sink_flush() ------------------------------ */
+/* --- whole lines gathered for one write(2), shared by stdout and jsonl ------- */
 
-struct stdout_priv {
+struct lines {
 	int fd;
-	struct sbuf buf;
+	struct sbuf buf;	/* lines not written yet */
 	uint64_t pending;	/* lines in buf */
+	uint64_t size;		/* bytes written to fd (jsonl: of the current file) */
 };
+
+static int lines_flush(struct sink *s, struct lines *l)
+{
+	int err;
+
+	if (!l->buf.len)
+		return 0;
+	err = fd_write_all(l->fd, l->buf.p, l->buf.len);
+	if (err) {
+		s->stats.errors++;
+		s->stats.lines_lost += l->pending;
+	} else {
+		l->size += l->buf.len;
+		s->stats.lines_written += l->pending;
+		s->stats.bytes += l->buf.len;
+	}
+	sbuf_reset(&l->buf);
+	l->pending = 0;
+	return err;
+}
+
+/* Writes one line directly, past the buffer. */
+static int lines_put(struct sink *s, struct lines *l, const char *rec, size_t len)
+{
+	int err = fd_write_all(l->fd, rec, len);
+
+	if (err) {
+		s->stats.errors++;
+		s->stats.lines_lost++;
+		return err;
+	}
+	l->size += len;
+	s->stats.lines_written++;
+	s->stats.bytes += len;
+	return 0;
+}
+
+/* Gathers one line: 0, or -ENOMEM when the buffer cannot grow (the line is
+ * not in it then, and the buffer takes lines again). */
+static int lines_gather(struct lines *l, const char *rec, size_t len)
+{
+	sbuf_add(&l->buf, rec, len);
+	if (sbuf_err(&l->buf)) {
+		l->buf.err = 0;
+		return -ENOMEM;
+	}
+	l->pending++;
+	return 0;
+}
+
+/* --- stdout: buffered, flushed by sink_flush() ------------------------------ */
 
 static int stdout_flush(struct sink *s)
 {
-	struct stdout_priv *sp = s->priv;
-	int err;
-
-	if (!sp->buf.len)
-		return 0;
-	err = fd_write_all(sp->fd, sp->buf.p, sp->buf.len);
-	if (err) {
-		s->stats.errors++;
-		s->stats.lines_lost += sp->pending;
-	} else {
-		s->stats.lines_written += sp->pending;
-		s->stats.bytes += sp->buf.len;
-	}
-	sbuf_reset(&sp->buf);
-	sp->pending = 0;
-	return err;
+	return lines_flush(s, s->priv);
 }
 
 static int stdout_write(struct sink *s, const char *rec, size_t len)
 {
-	struct stdout_priv *sp = s->priv;
+	struct lines *l = s->priv;
 	int err = check_line(rec, len);
 
 	if (err)
 		return err;
-	sbuf_add(&sp->buf, rec, len);
-	if (sbuf_err(&sp->buf)) {
-		/* cannot grow: put out what is buffered, then this line directly */
-		sp->buf.err = 0;
-		err = stdout_flush(s);
-		if (err)
-			return err;
-		err = fd_write_all(sp->fd, rec, len);
-		if (err) {
-			s->stats.errors++;
-			s->stats.lines_lost++;
-			return err;
-		}
-		s->stats.lines_written++;
-		s->stats.bytes += len;
-		return 0;
-	}
-	sp->pending++;
-	if (sp->buf.len >= STDOUT_BUF_MAX)
-		return stdout_flush(s);
-	return 0;
+	if (!lines_gather(l, rec, len))
+		return l->buf.len >= LINES_BUF_MAX ? lines_flush(s, l) : 0;
+	/* cannot grow: put out what is buffered, then this line directly */
+	err = lines_flush(s, l);
+	if (err)
+		return err;
+	return lines_put(s, l, rec, len);
 }
 
 static int stdout_reopen(struct sink *s)
@@ -96,14 +128,14 @@ static int stdout_reopen(struct sink *s)
 
 static int stdout_close(struct sink *s)
 {
-	struct stdout_priv *sp = s->priv;
+	struct lines *l = s->priv;
 	int err;
 
-	if (!sp)
+	if (!l)
 		return 0;
-	err = stdout_flush(s);
-	sbuf_free(&sp->buf);
-	free(sp);
+	err = lines_flush(s, l);
+	sbuf_free(&l->buf);
+	free(l);
 	s->priv = NULL;
 	return err;
 }
@@ -119,13 +151,9 @@ static const struct sink_ops stdout_ops = {
 /* --- jsonl:PATH: lines gathered, one write(2) per flush, O_APPEND --------------- */
 /*
  * The agent flushes after each poll round of the ring buffer, so a burst
- * costs one write(2) per JSONL_BUF_MAX bytes instead of one per line; every
+ * costs one write(2) per LINES_BUF_MAX bytes instead of one per line; every
  * write holds whole lines only (concurrent O_APPEND writers never tear one).
  */
-#define JSONL_BUF_MAX (64 * 1024)
-
-#define JSONL_OPEN_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
-#define JSONL_MODE 0600
 
 static uint64_t file_size(int fd)
 {
@@ -135,14 +163,11 @@ static uint64_t file_size(int fd)
 }
 
 struct jsonl_priv {
-	int fd;
+	struct lines l;
 	char *path;
 	/* rotation (max_size 0: off) */
 	uint64_t max_size;
 	unsigned keep;
-	uint64_t size;		/* bytes in the current file */
-	struct sbuf buf;	/* lines not written yet */
-	uint64_t pending;	/* lines in buf */
 	pthread_t gz;		/* compresses PATH.1 into PATH.1.gz */
 	int gz_running;
 };
@@ -155,7 +180,7 @@ struct gz_job {
 static void *gzip_file(void *arg)
 {
 	struct gz_job *j = arg;
-	char buf[65536], tmp[PATH_MAX + 8];
+	char buf[GZIP_COPY_BUF], tmp[PATH_MAX + 8];
 	gzFile g;
 	ssize_t n;
 	int in, ok = 1;
@@ -196,6 +221,26 @@ static void gz_wait(struct jsonl_priv *jp)
 	}
 }
 
+/* Starts compressing PATH.1 to PATH.1.gz; when it cannot, PATH.1 stays. */
+static void gz_start(struct jsonl_priv *jp, const char *src)
+{
+	struct gz_job *j = calloc(1, sizeof(*j));
+	char dst[PATH_MAX + 32];
+
+	if (!j)
+		return;
+	j->src = strdup(src);
+	snprintf(dst, sizeof(dst), "%s.1.gz", jp->path);
+	j->dst = strdup(dst);
+	if (j->src && j->dst && !pthread_create(&jp->gz, NULL, gzip_file, j)) {
+		jp->gz_running = 1;
+		return;
+	}
+	free(j->src);
+	free(j->dst);
+	free(j);
+}
+
 /*
  * PATH -> PATH.1 (compressed to PATH.1.gz by a thread), PATH.i.gz ->
  * PATH.i+1.gz, the one past keep removed; a new PATH is opened.  Runs
@@ -205,7 +250,6 @@ static int jsonl_rotate(struct sink *s)
 {
 	struct jsonl_priv *jp = s->priv;
 	char from[PATH_MAX + 32], to[PATH_MAX + 32];
-	struct gz_job *j;
 	int fd;
 
 	gz_wait(jp);
@@ -222,79 +266,39 @@ static int jsonl_rotate(struct sink *s)
 	fd = open(jp->path, JSONL_OPEN_FLAGS, JSONL_MODE);
 	if (fd < 0)
 		return -errno;
-	close(jp->fd);
-	jp->fd = fd;
-	jp->size = 0;
-	j = calloc(1, sizeof(*j));
-	if (j) {
-		j->src = strdup(to);
-		snprintf(from, sizeof(from), "%s.1.gz", jp->path);
-		j->dst = strdup(from);
-		if (j->src && j->dst && !pthread_create(&jp->gz, NULL, gzip_file, j)) {
-			jp->gz_running = 1;
-			return 0;
-		}
-		free(j->src);
-		free(j->dst);
-		free(j);
-	}
-	return 0;	/* PATH.1 stays uncompressed */
+	close(jp->l.fd);
+	jp->l.fd = fd;
+	jp->l.size = 0;
+	gz_start(jp, to);
+	return 0;
 }
 
 static int jsonl_flush(struct sink *s)
 {
 	struct jsonl_priv *jp = s->priv;
-	int err;
 
-	if (!jp->buf.len)
-		return 0;
-	err = fd_write_all(jp->fd, jp->buf.p, jp->buf.len);
-	if (err) {
-		s->stats.errors++;
-		s->stats.lines_lost += jp->pending;
-	} else {
-		jp->size += jp->buf.len;
-		s->stats.lines_written += jp->pending;
-		s->stats.bytes += jp->buf.len;
-	}
-	sbuf_reset(&jp->buf);
-	jp->pending = 0;
-	return err;
+	return lines_flush(s, &jp->l);
 }
 
 static int jsonl_write(struct sink *s, const char *rec, size_t len)
 {
 	struct jsonl_priv *jp = s->priv;
+	struct lines *l = &jp->l;
 	int err = check_line(rec, len);
 
 	if (err)
 		return err;
-	if (jp->max_size && jp->size + jp->buf.len && jp->size + jp->buf.len + len > jp->max_size) {
+	if (jp->max_size && l->size + l->buf.len && l->size + l->buf.len + len > jp->max_size) {
 		/* rotation happens between lines: what is gathered goes to the old file */
-		jsonl_flush(s);
+		lines_flush(s, l);
 		if (jsonl_rotate(s))
 			s->stats.errors++;	/* keep writing to the file we have */
 	}
-	sbuf_add(&jp->buf, rec, len);
-	if (sbuf_err(&jp->buf)) {
-		/* cannot grow: put out what is gathered, then this line directly */
-		jp->buf.err = 0;
-		jsonl_flush(s);
-		err = fd_write_all(jp->fd, rec, len);
-		if (err) {
-			s->stats.errors++;
-			s->stats.lines_lost++;
-			return err;
-		}
-		jp->size += len;
-		s->stats.lines_written++;
-		s->stats.bytes += len;
-		return 0;
-	}
-	jp->pending++;
-	if (jp->buf.len >= JSONL_BUF_MAX)
-		return jsonl_flush(s);
-	return 0;
+	if (!lines_gather(l, rec, len))
+		return l->buf.len >= LINES_BUF_MAX ? lines_flush(s, l) : 0;
+	/* cannot grow: put out what is gathered, then this line directly */
+	lines_flush(s, l);
+	return lines_put(s, l, rec, len);
 }
 
 static int jsonl_reopen(struct sink *s)
@@ -302,16 +306,16 @@ static int jsonl_reopen(struct sink *s)
 	struct jsonl_priv *jp = s->priv;
 	int fd;
 
-	jsonl_flush(s);	/* what was gathered belongs to the old file */
+	lines_flush(s, &jp->l);	/* what was gathered belongs to the old file */
 	fd = open(jp->path, JSONL_OPEN_FLAGS, JSONL_MODE);
 	if (fd < 0) {
 		/* keep writing to the old file rather than nowhere */
 		s->stats.errors++;
 		return -errno;
 	}
-	close(jp->fd);
-	jp->fd = fd;
-	jp->size = file_size(fd);
+	close(jp->l.fd);
+	jp->l.fd = fd;
+	jp->l.size = file_size(fd);
 	return 0;
 }
 
@@ -322,11 +326,11 @@ static int jsonl_close(struct sink *s)
 
 	if (!jp)
 		return 0;
-	err = jsonl_flush(s);
+	err = lines_flush(s, &jp->l);
 	gz_wait(jp);
-	if (close(jp->fd) && errno != EINTR && !err)
+	if (close(jp->l.fd) && errno != EINTR && !err)
 		err = -errno;
-	sbuf_free(&jp->buf);
+	sbuf_free(&jp->l.buf);
 	free(jp->path);
 	free(jp);
 	s->priv = NULL;
@@ -345,12 +349,12 @@ static const struct sink_ops jsonl_ops = {
 
 static int open_stdout(struct sink *s)
 {
-	struct stdout_priv *sp = calloc(1, sizeof(*sp));
+	struct lines *l = calloc(1, sizeof(*l));
 
-	if (!sp)
+	if (!l)
 		return -ENOMEM;
-	sp->fd = STDOUT_FILENO;
-	s->priv = sp;
+	l->fd = STDOUT_FILENO;
+	s->priv = l;
 	return 0;
 }
 
@@ -361,7 +365,8 @@ static int open_stdout(struct sink *s)
 static const char *jsonl_opts_start(const char *arg)
 {
 	for (const char *c = strchr(arg, ','); c; c = strchr(c + 1, ','))
-		if (!strncmp(c + 1, "max-size=", 9) || !strncmp(c + 1, "keep=", 5))
+		if (!strncmp(c + 1, "max-size=", strlen("max-size=")) ||
+		    !strncmp(c + 1, "keep=", strlen("keep=")))
 			return c;
 	return NULL;
 }
@@ -382,12 +387,12 @@ static int jsonl_options(struct sink *s, struct jsonl_priv *jp, const char *opts
 		if (eq)
 			*eq++ = '\0';
 		if (eq && !strcmp(opt, "max-size")) {
-			if (size_parse(eq, 1ull << 50, &jp->max_size))
+			if (size_parse(eq, JSONL_MAX_SIZE_MAX, &jp->max_size))
 				goto bad;
 		} else if (eq && !strcmp(opt, "keep")) {
 			errno = 0;
 			k = strtoul(eq, &endp, 10);
-			if (errno || *endp || *eq < '1' || *eq > '9' || k > 1000)
+			if (errno || *endp || *eq < '1' || *eq > '9' || k > JSONL_KEEP_MAX)
 				goto bad;
 			jp->keep = (unsigned)k;
 		} else {
@@ -416,7 +421,7 @@ static int open_jsonl(struct sink *s, const char *arg, char *err, size_t errlen)
 
 	if (!jp)
 		return -ENOMEM;
-	jp->keep = 5;
+	jp->keep = JSONL_KEEP_DEFAULT;
 	jp->path = opts ? strndup(arg, (size_t)(opts - arg)) : strdup(arg);
 	if (!jp->path) {
 		ret = -ENOMEM;
@@ -428,13 +433,13 @@ static int open_jsonl(struct sink *s, const char *arg, char *err, size_t errlen)
 		if (ret)
 			goto free_path;
 	}
-	jp->fd = open(path, JSONL_OPEN_FLAGS, JSONL_MODE);
-	if (jp->fd < 0) {
+	jp->l.fd = open(path, JSONL_OPEN_FLAGS, JSONL_MODE);
+	if (jp->l.fd < 0) {
 		ret = -errno;
 		errbuf_set(err, errlen, "output '%s': open %s: %s", s->name, path, strerror(-ret));
 		goto free_path;
 	}
-	jp->size = file_size(jp->fd);
+	jp->l.size = file_size(jp->l.fd);
 	s->priv = jp;
 	return 0;
 
@@ -475,7 +480,7 @@ int sink_open(const char *spec, struct sink **out, char *err, size_t errlen)
 		s->ops = &jsonl_ops;
 		ret = open_jsonl(s, spec + 6, err, errlen);
 	} else if (!strncmp(spec, "forward:", 8)) {
-		ret = sink_forward_open(s, spec + 8, err, errlen);
+		ret = forward_open(s, spec + 8, err, errlen);
 	} else {
 		errbuf_set(err, errlen,
 			"output '%s': unknown sink (expected stdout, jsonl:PATH or forward:HOST:PORT)",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sink.h - where rendered records go: `stdout`, `jsonl:PATH` (and, later,
- * `forward:HOST:PORT` and size-based rotation).
+ * sink.h - where rendered records go: `stdout`, `jsonl:PATH` (with size-based
+ * rotation) and `forward:HOST:PORT` (forward.h, a Fluent Forward collector).
  *
  * The agent opens one sink per `output:` entry of the configuration with
  * sink_open(), hands every rendered record to sink_write(), calls
@@ -10,10 +10,10 @@
  * write fails the record is counted as lost in the sink's stats; the agent
  * reports that as a `kind: loss` record with where "sink:NAME".
  *
- * Each sink states the record format it takes (struct sink.format): the
- * line sinks take one JSON line per record; a Fluent Forward sink will take
- * a msgpack Forward entry rendered by its own renderer.  A new sink kind is a
- * new ops table and one more prefix in sink_open(); callers do not change.
+ * Each sink states the record format it takes (struct sink.format).  Every
+ * kind takes one JSON line per record; the forward sink turns each line into
+ * its msgpack Forward entry itself.  A new sink kind is a new ops table and
+ * one more prefix in sink_open(); callers do not change.
  *
  * The module never prints; sink_open() explains a failure in err.
  */
@@ -64,17 +64,17 @@ struct sink {
  * Opens a sink from its spec: "stdout", "jsonl:PATH[,max-size=BYTES][,keep=N]"
  * (appends, creating PATH with mode 0600; with max-size, rotates to
  * PATH.1.gz .. PATH.N.gz between lines) or "forward:HOST:PORT[,OPT=V]..."
- * (sink_forward.c; options in docs/CONFIG.md).  Returns 0 and *out, or -errno with a message in
+ * (forward.h; options in docs/CONFIG.md).  Returns 0 and *out, or -errno with a message in
  * err ("output 'SPEC': ..."): -EINVAL for a bad spec, -ENOTSUP for a kind
  * this build does not have, or the error of open(2).
  */
 int sink_open(const char *spec, struct sink **out, char *err, size_t errlen);
 
 /*
- * Writes one record.  A jsonl line goes out with one write(2) (O_APPEND), so
- * concurrent writers to one file never interleave lines; stdout buffers until
- * sink_flush() or 64 KiB.  Returns 0 or -errno; -EINVAL if rec is not one
- * '\n'-terminated line.
+ * Writes one record.  The line sinks gather whole lines and put them out with
+ * one write(2) at sink_flush() or at 64 KiB; jsonl opens with O_APPEND, so
+ * concurrent writers to one file never interleave lines.  Returns 0 or
+ * -errno; -EINVAL if rec is not one '\n'-terminated line.
  */
 int sink_write(struct sink *s, const char *rec, size_t len);
 int sink_flush(struct sink *s);

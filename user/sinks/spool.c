@@ -11,9 +11,26 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/be.h"
 #include "base/fdio.h"
+#include "base/vec.h"
 
-#define HDR 8
+enum {
+	/* a record: "CS", u16 tag length, u32 data length, then tag and data */
+	HDR = 8,
+	HDR_TAG_LEN = 2,		/* offset of the tag length */
+	HDR_DATA_LEN = 4,		/* offset of the data length */
+	TAG_LEN_MAX = 0xffff,
+	/* spool.pos: u64 inode of spool.dat, u64 offset of the oldest live record */
+	POS_SIZE = 16,
+	/* consumed offsets are dropped from the front of sp->off past this many */
+	OFF_TRIM_MIN = 4096,
+	PATH_BUF = 512,
+	COPY_BUF = 64 * 1024,
+	DIR_MODE = 0700,
+	FILE_MODE = 0600,
+};
+static const char rec_magic[2] = { 'C', 'S' };
 
 struct spool {
 	char *dir;
@@ -26,18 +43,6 @@ struct spool {
 	size_t first, n_off, cap;
 };
 
-static void be16(unsigned char *p, unsigned v) { p[0] = (unsigned char)(v >> 8); p[1] = (unsigned char)v; }
-static void be32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
-}
-static unsigned rd16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* mkdir -p, mode 0700; 0 or -1 with errno */
 static int mkdir_p(char *dir)
 {
@@ -45,13 +50,13 @@ static int mkdir_p(char *dir)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0700) && errno != EEXIST) {
+		if (mkdir(dir, DIR_MODE) && errno != EEXIST) {
 			*p = '/';
 			return -1;
 		}
 		*p = '/';
 	}
-	return mkdir(dir, 0700);
+	return mkdir(dir, DIR_MODE);
 }
 
 static uint64_t live_start(const struct spool *sp)
@@ -68,34 +73,24 @@ static int push_off(struct spool *sp, uint64_t o)
 {
 	if (sp->first && sp->first == sp->n_off) {
 		sp->first = sp->n_off = 0;
-	} else if (sp->first > 4096 && sp->first * 2 > sp->n_off) {
+	} else if (sp->first > OFF_TRIM_MIN && sp->first * 2 > sp->n_off) {
 		memmove(sp->off, sp->off + sp->first, (sp->n_off - sp->first) * sizeof(*sp->off));
 		sp->n_off -= sp->first;
 		sp->first = 0;
 	}
-	if (sp->n_off == sp->cap) {
-		size_t nc = sp->cap ? sp->cap * 2 : 1024;
-		uint64_t *n = realloc(sp->off, nc * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		sp->off = n;
-		sp->cap = nc;
-	}
+	if (vec_grow((void **)&sp->off, sp->n_off, &sp->cap, sizeof(*sp->off)))
+		return -ENOMEM;
 	sp->off[sp->n_off++] = o;
 	return 0;
 }
 
 static int write_pos(struct spool *sp)
 {
-	unsigned char b[16];
-	uint64_t o = live_start(sp);
+	unsigned char b[POS_SIZE];
 
-	for (int i = 0; i < 8; i++) {
-		b[i] = (unsigned char)(sp->ino >> (56 - 8 * i));
-		b[8 + i] = (unsigned char)(o >> (56 - 8 * i));
-	}
-	return pwrite(sp->pos_fd, b, 16, 0) == 16 ? 0 : -EIO;
+	be_put64(b, sp->ino);
+	be_put64(b + 8, live_start(sp));
+	return pwrite(sp->pos_fd, b, POS_SIZE, 0) == POS_SIZE ? 0 : -EIO;
 }
 
 static int path_in(const struct spool *sp, const char *name, char *buf, size_t size)
@@ -110,9 +105,9 @@ static int rec_size(struct spool *sp, uint64_t o, uint64_t *size)
 
 	if (o + HDR > sp->end || pread(sp->fd, h, HDR, (off_t)o) != HDR)
 		return -EINVAL;
-	if (h[0] != 'C' || h[1] != 'S')
+	if (memcmp(h, rec_magic, sizeof(rec_magic)))
 		return -EINVAL;
-	*size = HDR + rd16(h + 2) + (uint64_t)rd32(h + 4);
+	*size = HDR + be_get16(h + HDR_TAG_LEN) + (uint64_t)be_get32(h + HDR_DATA_LEN);
 	if (o + *size > sp->end)
 		return -EINVAL;
 	return 0;
@@ -121,15 +116,15 @@ static int rec_size(struct spool *sp, uint64_t o, uint64_t *size)
 /* Copies the live records to a new spool.dat when the dead prefix is large. */
 static int compact(struct spool *sp)
 {
-	char dat[512], tmp[512];
+	char dat[PATH_BUF], tmp[PATH_BUF];
 	uint64_t start = live_start(sp), o;
 	struct stat st;
-	char buf[65536];
+	char buf[COPY_BUF];
 	int fd;
 
 	if (path_in(sp, "spool.dat", dat, sizeof(dat)) || path_in(sp, "spool.tmp", tmp, sizeof(tmp)))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, FILE_MODE);
 	if (fd < 0)
 		return -errno;
 	for (o = start; o < sp->end;) {
@@ -167,7 +162,7 @@ int spool_append(struct spool *sp, const char *tag, const void *data, size_t len
 	int err;
 
 	*dropped = 0;
-	if (tl > 0xffff || len > 0xffffffffu || size > sp->max_bytes)
+	if (tl > TAG_LEN_MAX || len > UINT32_MAX || size > sp->max_bytes)
 		return -EFBIG;
 	while (spool_count(sp) && sp->end - live_start(sp) + size > sp->max_bytes) {
 		sp->first++;
@@ -185,10 +180,9 @@ int spool_append(struct spool *sp, const char *tag, const void *data, size_t len
 		sp->first = sp->n_off = 0;
 		write_pos(sp);
 	}
-	h[0] = 'C';
-	h[1] = 'S';
-	be16(h + 2, (unsigned)tl);
-	be32(h + 4, (uint32_t)len);
+	memcpy(h, rec_magic, sizeof(rec_magic));
+	be_put16(h + HDR_TAG_LEN, (uint16_t)tl);
+	be_put32(h + HDR_DATA_LEN, (uint32_t)len);
 	iov[0] = (struct iovec){ h, HDR };
 	iov[1] = (struct iovec){ (void *)tag, tl };
 	iov[2] = (struct iovec){ (void *)data, len };
@@ -218,8 +212,8 @@ int spool_peek(struct spool *sp, struct spool_rec *recs, size_t max, size_t max_
 
 		if (pread(sp->fd, h, HDR, (off_t)o) != HDR)
 			goto fail;
-		tl = rd16(h + 2);
-		len = rd32(h + 4);
+		tl = be_get16(h + HDR_TAG_LEN);
+		len = be_get32(h + HDR_DATA_LEN);
 		if (k && bytes + len > max_bytes)
 			break;
 		r.tag = malloc(tl + 1);
@@ -259,14 +253,45 @@ int spool_consume(struct spool *sp, size_t n)
 	return write_pos(sp);
 }
 
+/*
+ * Finds the live records of the spool.dat just opened: from the offset in
+ * spool.pos when it belongs to this file, else from the start; a record cut
+ * short at the end is truncated away.  0 or -ENOMEM.
+ */
+static int load_live(struct spool *sp)
+{
+	unsigned char b[POS_SIZE];
+	uint64_t o = 0, pino = 0, size;
+	int ret;
+
+	if (pread(sp->pos_fd, b, POS_SIZE, 0) == POS_SIZE) {
+		pino = be_get64(b);
+		o = be_get64(b + 8);
+	}
+	/* an offset that belongs to another file means: everything is live */
+	if (pino != sp->ino || o > sp->end)
+		o = 0;
+	while (o < sp->end && !rec_size(sp, o, &size)) {
+		ret = push_off(sp, o);
+		if (ret)
+			return ret;
+		o += size;
+	}
+	if (o < sp->end) {
+		/* a record cut short by a crash */
+		if (ftruncate(sp->fd, (off_t)o)) { /* read-only disk: records stay */ }
+		sp->end = o;
+	}
+	write_pos(sp);
+	return 0;
+}
+
 int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, char *err,
 	       size_t errlen)
 {
 	struct spool *sp = calloc(1, sizeof(*sp));
-	char dat[512], pos[512];
-	unsigned char b[16];
+	char dat[PATH_BUF], pos[PATH_BUF];
 	struct stat st;
-	uint64_t o = 0, pino = 0, size;
 	int ret;
 
 	*out = NULL;
@@ -289,8 +314,8 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, char *er
 		errbuf_set(err, errlen, "spool %s: path too long", dir);
 		goto fail;
 	}
-	sp->fd = open(dat, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	sp->pos_fd = open(pos, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	sp->fd = open(dat, O_RDWR | O_CREAT | O_CLOEXEC, FILE_MODE);
+	sp->pos_fd = open(pos, O_RDWR | O_CREAT | O_CLOEXEC, FILE_MODE);
 	if (sp->fd < 0 || sp->pos_fd < 0 || fstat(sp->fd, &st)) {
 		ret = -errno;
 		errbuf_set(err, errlen, "spool %s: cannot open it: %s", dir, strerror(-ret));
@@ -298,27 +323,9 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, char *er
 	}
 	sp->ino = (uint64_t)st.st_ino;
 	sp->end = (uint64_t)st.st_size;
-	if (pread(sp->pos_fd, b, 16, 0) == 16) {
-		for (int i = 0; i < 8; i++) {
-			pino = pino << 8 | b[i];
-			o = o << 8 | b[8 + i];
-		}
-	}
-	/* an offset that belongs to another file means: everything is live */
-	if (pino != sp->ino || o > sp->end)
-		o = 0;
-	while (o < sp->end && !rec_size(sp, o, &size)) {
-		ret = push_off(sp, o);
-		if (ret)
-			goto fail;
-		o += size;
-	}
-	if (o < sp->end) {
-		/* a record cut short by a crash */
-		if (ftruncate(sp->fd, (off_t)o)) { /* read-only disk: records stay */ }
-		sp->end = o;
-	}
-	write_pos(sp);
+	ret = load_live(sp);
+	if (ret)
+		goto fail;
 	*out = sp;
 	return 0;
 fail:

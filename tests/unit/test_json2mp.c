@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_json2mp.c - a rendered JSON record back into the same map in msgpack
+ * (user/record/json2mp.c), as the forward sink ships it: types kept, escaped
+ * bytes back to raw bytes, the record's time and kind reported, bad input
+ * refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "record/json.h"
+#include "record/json2mp.h"
+
+struct packed {
+	msgpack_sbuffer sb;
+	msgpack_unpacked up;
+	struct json2mp_info info;
+};
+
+/* json2mp on s; on success, the packed bytes unpacked into p->up.data */
+static int pack(struct packed *p, const char *s)
+{
+	msgpack_packer pk;
+	size_t off = 0;
+	int err;
+
+	msgpack_sbuffer_init(&p->sb);
+	msgpack_unpacked_init(&p->up);
+	msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
+	memset(&p->info, 0x55, sizeof(p->info));
+	err = json2mp(&pk, s, strlen(s), &p->info);
+	if (!err) {
+		assert_int_equal(msgpack_unpack_next(&p->up, p->sb.data, p->sb.size, &off),
+				 MSGPACK_UNPACK_SUCCESS);
+		assert_int_equal(off, p->sb.size);	/* one object, nothing after it */
+	}
+	return err;
+}
+
+static void packed_free(struct packed *p)
+{
+	msgpack_unpacked_destroy(&p->up);
+	msgpack_sbuffer_destroy(&p->sb);
+}
+
+static const msgpack_object *get(const msgpack_object *map, const char *key)
+{
+	assert_int_equal(map->type, MSGPACK_OBJECT_MAP);
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object_kv *kv = &map->via.map.ptr[i];
+
+		assert_int_equal(kv->key.type, MSGPACK_OBJECT_STR);
+		if (kv->key.via.str.size == strlen(key) &&
+		    !memcmp(kv->key.via.str.ptr, key, strlen(key)))
+			return &kv->val;
+	}
+	fail_msg("no key %s", key);
+	return NULL;
+}
+
+static void assert_str(const msgpack_object *o, const char *bytes, size_t n)
+{
+	assert_int_equal(o->type, MSGPACK_OBJECT_STR);
+	assert_int_equal(o->via.str.size, n);
+	assert_memory_equal(o->via.str.ptr, bytes, n);
+}
+
+static void test_rendered_record_round_trip(void **state)
+{
+	static const char path[] = "/data/\xff\xfe" "caf\xc3\xa9\x01";	/* invalid, valid, control */
+	static const char args[] = "cat\0-n\0";
+	const char *tags[] = { "t" };
+	struct json_rule rule = { "rule-1", "high", "alert", tags, 1 };
+	struct json_meta meta = { NULL, 42, "sha256:ab" };
+	struct cev_event ev = { .kind = CEV_FILE, .time_ns = 1795417923123456789ull };
+	struct sbuf line = SBUF_INIT;
+	const msgpack_object *m, *proc, *file, *a;
+	struct packed p;
+
+	(void)state;
+	ev.proc.pid = 4242;
+	memcpy(ev.proc.comm, "cat", 4);
+	ev.proc.args = (struct cev_args){ args, sizeof(args) - 1, 0 };
+	ev.file.path = (struct cev_str){ path, sizeof(path) - 1, 0 };
+	ev.file.access = CEV_ACC_READ;
+	ev.file.flags = O_RDONLY;
+	assert_int_equal(json_render_event(&line, &ev, &rule, &meta), 0);
+	/* the line with its '\n', as a sink gets it */
+	assert_int_equal(pack(&p, sbuf_cstr(&line)), 0);
+	m = &p.up.data;
+	assert_int_equal(m->type, MSGPACK_OBJECT_MAP);
+	assert_int_equal(m->via.map.size, 13);	/* no parent */
+	assert_str(get(m, "schema"), "custos.event/1", 14);
+	assert_str(get(m, "time"), "2026-11-23T07:12:03.123456789Z", 30);
+	assert_int_equal(get(m, "seq")->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+	assert_int_equal(get(m, "seq")->via.u64, 42);
+	assert_int_equal(get(m, "host")->type, MSGPACK_OBJECT_NIL);
+	assert_int_equal(get(m, "tags")->type, MSGPACK_OBJECT_ARRAY);
+	assert_str(&get(m, "tags")->via.array.ptr[0], "t", 1);
+	proc = get(m, "process");
+	assert_int_equal(get(proc, "pid")->via.u64, 4242);
+	a = get(proc, "args");
+	assert_int_equal(a->via.array.size, 2);
+	assert_str(&a->via.array.ptr[1], "-n", 2);
+	file = get(m, "file");
+	assert_str(get(file, "path"), path, sizeof(path) - 1);	/* the bytes the kernel saw */
+	assert_int_equal(get(file, "blocked")->type, MSGPACK_OBJECT_BOOLEAN);
+	assert_false(get(file, "blocked")->via.boolean);
+	assert_int_equal(p.info.time_sec, 1795417923);
+	assert_int_equal(p.info.time_nsec, 123456789);
+	assert_string_equal(p.info.kind, "file");
+	packed_free(&p);
+	sbuf_free(&line);
+}
+
+static void test_values_and_escapes(void **state)
+{
+	const msgpack_object *m;
+	struct packed p;
+
+	(void)state;
+	assert_int_equal(pack(&p, " {\"n\": -5, \"u\": 18446744073709551615, \"d\": 1.5e1,"
+			 " \"e\": [], \"o\": {}, \"t\": true, \"f\": false, \"z\": null,"
+			 " \"s\": \"\\ud83d\\ude00\\u00e9\\/\\\\\\\"\\b\\f\\n\\r\\t\\udc80\"}\r\n"), 0);
+	m = &p.up.data;
+	assert_int_equal(m->via.map.size, 9);
+	assert_int_equal(get(m, "n")->type, MSGPACK_OBJECT_NEGATIVE_INTEGER);
+	assert_int_equal(get(m, "n")->via.i64, -5);
+	assert_true(get(m, "u")->via.u64 == UINT64_MAX);
+	assert_int_equal(get(m, "d")->type, MSGPACK_OBJECT_FLOAT64);
+	assert_true(get(m, "d")->via.f64 == 15.0);
+	assert_int_equal(get(m, "e")->via.array.size, 0);
+	assert_int_equal(get(m, "o")->type, MSGPACK_OBJECT_MAP);
+	assert_int_equal(get(m, "o")->via.map.size, 0);
+	assert_true(get(m, "t")->via.boolean);
+	assert_false(get(m, "f")->via.boolean);
+	assert_int_equal(get(m, "z")->type, MSGPACK_OBJECT_NIL);
+	assert_str(get(m, "s"), "\xf0\x9f\x98\x80\xc3\xa9/\\\"\b\f\n\r\t\x80", 15);
+	/* no "time" or "kind": zeros and "" */
+	assert_int_equal(p.info.time_sec, 0);
+	assert_int_equal(p.info.time_nsec, 0);
+	assert_string_equal(p.info.kind, "");
+	packed_free(&p);
+}
+
+static void test_info_only_from_top_level_strings(void **state)
+{
+	struct packed p;
+
+	(void)state;
+	/* nested time/kind and a numeric time (an OCSF line) are not the record's */
+	assert_int_equal(pack(&p, "{\"x\":{\"time\":\"2001-01-01T00:00:00Z\",\"kind\":\"no\"},"
+			 "\"time\":1700000000000}"), 0);
+	assert_int_equal(p.info.time_sec, 0);
+	assert_string_equal(p.info.kind, "");
+	packed_free(&p);
+	/* no fraction; a kind that does not fit is left out */
+	assert_int_equal(pack(&p, "{\"time\":\"1970-01-02T00:00:01Z\","
+			 "\"kind\":\"0123456789abcdef\"}"), 0);
+	assert_int_equal(p.info.time_sec, 86401);
+	assert_int_equal(p.info.time_nsec, 0);
+	assert_string_equal(p.info.kind, "");
+	packed_free(&p);
+	/* a time that does not parse leaves 0, the record is still packed */
+	assert_int_equal(pack(&p, "{\"time\":\"yesterday\",\"kind\":\"exec\"}"), 0);
+	assert_int_equal(p.info.time_sec, 0);
+	assert_string_equal(p.info.kind, "exec");
+	assert_str(get(&p.up.data, "time"), "yesterday", 9);
+	packed_free(&p);
+}
+
+static void test_bad_input_refused(void **state)
+{
+	static const char *const bad[] = {
+		"", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "{\"a\":1} x",
+		"{a:1}", "\"\\ud800\"", "\"\\udc00x\"", "\"\\x\"", "\"\\u12\"", "\"a\x01\"",
+		"tru", "nul", "1.2.3x", "--1", "\"open",
+	};
+	char deep[64];
+	struct packed p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(pack(&p, bad[i]), -EINVAL);
+		packed_free(&p);
+	}
+	/* 16 levels of nesting are fine, 17 are not */
+	memset(deep, '[', 16);
+	memset(deep + 16, ']', 16);
+	deep[32] = '\0';
+	assert_int_equal(pack(&p, deep), 0);
+	packed_free(&p);
+	memset(deep, '[', 17);
+	memset(deep + 17, ']', 17);
+	deep[34] = '\0';
+	assert_int_equal(pack(&p, deep), -EINVAL);
+	packed_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rendered_record_round_trip),
+		cmocka_unit_test(test_values_and_escapes),
+		cmocka_unit_test(test_info_only_from_top_level_strings),
+		cmocka_unit_test(test_bad_input_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

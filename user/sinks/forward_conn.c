@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * forward_conn.c - the forward sink's connection to its collector: a TCP
+ * connect bounded by FWD_IO_TIMEOUT_MS (as is every later send and receive),
+ * TLS with the certificate checked against the host we connect to, then the
+ * shared-key handshake (forward_auth.c) when a key is configured.  Used by
+ * the worker thread only.
+ */
+#include "sinks/forward_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <openssl/x509v3.h>
+
+int forward_tls_init(struct forward *f)
+{
+	f->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (!f->ssl_ctx)
+		return -ENOMEM;
+	SSL_CTX_set_min_proto_version(f->ssl_ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(f->ssl_ctx, SSL_VERIFY_PEER, NULL);
+	if (f->tls_ca ? SSL_CTX_load_verify_locations(f->ssl_ctx, f->tls_ca, NULL) != 1
+		      : SSL_CTX_set_default_verify_paths(f->ssl_ctx) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+void forward_disconnect(struct forward *f)
+{
+	if (f->ssl) {
+		SSL_free(f->ssl);
+		f->ssl = NULL;
+	}
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+static int connect_one(const struct addrinfo *ai)
+{
+	struct timeval tv = { .tv_sec = FWD_IO_TIMEOUT_MS / 1000 };
+	struct pollfd pfd;
+	int fd, soerr = 0, flags;
+	socklen_t sl = sizeof(soerr);
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    ai->ai_protocol);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)
+		goto fail;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, FWD_IO_TIMEOUT_MS) != 1) {
+		errno = ETIMEDOUT;
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr) {
+		errno = soerr ? soerr : errno;
+		goto fail;
+	}
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+
+fail:
+	soerr = errno;
+	close(fd);
+	return -soerr;
+}
+
+/* TLS on the connected f->fd; the certificate must name the address or host. */
+static int tls_start(struct forward *f)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	X509_VERIFY_PARAM *vp;
+	int ok;
+
+	f->ssl = SSL_new(f->ssl_ctx);
+	if (!f->ssl)
+		return -ENOMEM;
+	SSL_set_fd(f->ssl, f->fd);
+	vp = SSL_get0_param(f->ssl);
+	if (inet_pton(AF_INET, f->host, a) == 1 || inet_pton(AF_INET6, f->host, a) == 1) {
+		ok = X509_VERIFY_PARAM_set1_ip_asc(vp, f->host);
+	} else {
+		ok = X509_VERIFY_PARAM_set1_host(vp, f->host, 0) &&
+		     SSL_set_tlsext_host_name(f->ssl, f->host);
+	}
+	if (!ok || SSL_connect(f->ssl) != 1 || SSL_get_verify_result(f->ssl) != X509_V_OK)
+		return -EACCES;
+	return 0;
+}
+
+int forward_connect(struct forward *f)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res, *ai;
+	int fd = -ECONNREFUSED, err = 0;
+
+	if (getaddrinfo(f->host, f->port, &hints, &res))
+		return -EHOSTUNREACH;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = connect_one(ai);
+		if (fd >= 0)
+			break;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return fd;
+	f->fd = fd;
+	if (f->tls)
+		err = tls_start(f);
+	if (!err && f->shared_key)
+		err = forward_handshake(f);
+	if (err)
+		forward_disconnect(f);
+	return err;
+}
+
+int forward_send(struct forward *f, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w;
+
+		if (f->ssl) {
+			int r = SSL_write(f->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+
+			if (r <= 0)
+				return -EIO;
+			w = r;
+		} else {
+			w = send(f->fd, p, n, MSG_NOSIGNAL);
+		}
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Receives into the unpacker's buffer: bytes read (> 0), or -errno. */
+static ssize_t recv_some(struct forward *f, msgpack_unpacker *up)
+{
+	size_t cap = msgpack_unpacker_buffer_capacity(up);
+	ssize_t got;
+
+	if (f->ssl) {
+		int sr = SSL_read(f->ssl, msgpack_unpacker_buffer(up),
+				  cap > INT_MAX ? INT_MAX : (int)cap);
+
+		if (sr <= 0)
+			return SSL_get_error(f->ssl, sr) == SSL_ERROR_ZERO_RETURN ?
+			       -ECONNRESET : -EIO;
+		return sr;
+	}
+	do
+		got = recv(f->fd, msgpack_unpacker_buffer(up), cap, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+	return got ? got : -ECONNRESET;
+}
+
+int forward_reader_init(struct forward_reader *r)
+{
+	if (!msgpack_unpacker_init(&r->up, FWD_RECV_BUF))
+		return -ENOMEM;
+	msgpack_unpacked_init(&r->res);
+	return 0;
+}
+
+void forward_reader_free(struct forward_reader *r)
+{
+	msgpack_unpacked_destroy(&r->res);
+	msgpack_unpacker_destroy(&r->up);
+}
+
+int forward_read(struct forward *f, struct forward_reader *r)
+{
+	msgpack_unpacked_destroy(&r->res);
+	msgpack_unpacked_init(&r->res);
+	for (;;) {
+		msgpack_unpack_return ret = msgpack_unpacker_next(&r->up, &r->res);
+		ssize_t got;
+
+		if (ret == MSGPACK_UNPACK_SUCCESS)
+			return 0;
+		if (ret != MSGPACK_UNPACK_CONTINUE)
+			return -EPROTO;
+		if (msgpack_unpacker_buffer_capacity(&r->up) < FWD_RECV_BUF &&
+		    !msgpack_unpacker_reserve_buffer(&r->up, FWD_RECV_BUF))
+			return -ENOMEM;
+		got = recv_some(f, &r->up);
+		if (got < 0)
+			return (int)got;
+		msgpack_unpacker_buffer_consumed(&r->up, (size_t)got);
+	}
+}
