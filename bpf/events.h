@@ -168,7 +168,7 @@ struct ev_connect {
 	__u8 blocked;		/* 1: the program returned "refuse" */
 	__u8 op;		/* EV_NET_CONNECT or EV_NET_SENDMSG */
 	__u16 port;		/* host byte order; 0 for raw */
-	__u16 gen;		/* net_conf.gen: which rule set numbered rule_mask */
+	__u16 gen;		/* net_conf.gen (rule_set_gen): which rule set numbered rule_mask */
 	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
 	__u64 rule_mask;	/* bit i: connect rule slot i flagged it in the kernel */
 	__u8 ipproto;		/* the IP protocol number */

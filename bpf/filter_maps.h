@@ -237,7 +237,7 @@ struct net_conf {
 	__u64 cond_need_exe;	/* c: the condition has `exe` */
 	__u64 cond_tcp, cond_udp, cond_raw; /* c: its `proto` allows (all when absent) */
 	__u64 rule_conds[NET_MAX_RULES]; /* r -> its condition slots */
-	__u32 gen;		/* names the rule set (net_gen()); copied into ev_connect.gen */
+	__u32 gen;		/* names the rule set (rule_set_gen()); copied into ev_connect.gen */
 	__u32 pad;
 };
 
@@ -307,7 +307,7 @@ struct exec_conf {
 	__u64 cond_valid;	/* c: slots in use */
 	__u64 cond_need_exe, cond_need_parent, cond_need_uid;	/* c: has the field */
 	__u64 cond_owner[EXEC_MAX_CONDS];	/* c -> 1 << its rule slot */
-	__u32 gen;		/* names the rule set (net_gen()); into ev_exec.gen */
+	__u32 gen;		/* names the rule set (rule_set_gen()); into ev_exec.gen */
 	__u32 pad;
 };
 
@@ -386,7 +386,7 @@ struct fguard_conf {
 	      cond_need_uid;	/* c */
 	__u64 cond_acc_read, cond_acc_write, cond_acc_create;	/* c */
 	__u64 cond_owner[FGUARD_MAX_CONDS];	/* c -> 1 << its rule slot */
-	__u32 gen;		/* names the rule set (net_gen()); into ev_file.gen */
+	__u32 gen;		/* names the rule set (rule_set_gen()); into ev_file.gen */
 	__u32 any_tree;		/* some tree_* bit is set: walk the ancestors */
 };
 

@@ -142,7 +142,7 @@ static void test_slots_and_masks(void **state)
 	assert_int_equal(c.conf.cond_need_uid, 3);
 	assert_int_equal(c.conf.cond_need_parent, 2);
 	assert_int_equal(c.conf.cond_need_exe, 0);
-	assert_int_equal(c.conf.gen, net_gen(rs));
+	assert_int_equal(c.conf.gen, rule_set_gen(rs));
 	assert_int_equal(c.n_ids, 3);	/* nc, vllm, ssh */
 	assert_int_equal(c.n_names, 2);	/* ncat, bash */
 	assert_int_equal(c.n_uids, 2);	/* 0, 1000 */

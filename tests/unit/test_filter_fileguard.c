@@ -213,7 +213,7 @@ static void test_slots_and_masks(void **state)
 	assert_int_equal(c.conf.cond_acc_create, 0x8);
 	assert_int_equal(c.conf.cond_acc_read | c.conf.cond_acc_write, 0);
 	assert_int_equal(c.conf.any_tree, 1);
-	assert_int_equal(c.conf.gen, net_gen(rs));
+	assert_int_equal(c.conf.gen, rule_set_gen(rs));
 	assert_int_equal(c.n_ids, 4);	/* credentials, /srv/models, curl, vllm */
 	assert_int_equal(c.n_names, 2);	/* .env, loader */
 	assert_int_equal(c.n_uids, 1);

@@ -239,17 +239,6 @@ static void match_and_emit(struct agent *a, const struct cev_event *ev)
 
 /* --- record handlers ------------------------------------------------------- */
 
-/* Does r hold for ev (its `when`, and none of its `unless`)? */
-static int rule_hits(const struct rule *r, const struct cev_event *ev)
-{
-	if (!cond_holds(&r->when, ev))
-		return 0;
-	for (size_t u = 0; u < r->n_unless; u++)
-		if (cond_holds(&r->unless[u], ev))
-			return 0;
-	return 1;
-}
-
 /* --- exec refused by an exec block rule (bpf/execguard.bpf.c) --- */
 
 /* The exec block rule slots the kernel numbered (filter_exec.h). */
@@ -293,12 +282,12 @@ static int on_exec_refused(struct agent *a, const struct ev_exec *x)
 	ev.exec.blocked = 1;
 	if (exec_slots(a))
 		return -ENOMEM;
-	if (x->gen != net_gen(a->rules)) {
+	if (x->gen != rule_set_gen(a->rules)) {
 		for (size_t i = 0; i < a->rules->n_rules; i++) {
 			const struct rule *r = &a->rules->rules[i];
 
 			if (r->enabled && r->on == RULE_ON_EXEC && r->action == ACT_BLOCK &&
-			    rule_hits(r, &ev))
+			    rule_matches(r, &ev))
 				emit_event(a, &ev, r);
 		}
 		return 0;
@@ -368,12 +357,12 @@ static int on_file_refused(struct agent *a, const struct ev_file *f, struct cev_
 
 	if (fguard_slots(a))
 		return -ENOMEM;
-	if (f->gen != net_gen(a->rules)) {
+	if (f->gen != rule_set_gen(a->rules)) {
 		for (size_t i = 0; i < a->rules->n_rules; i++) {
 			const struct rule *r = &a->rules->rules[i];
 
 			if (r->enabled && r->on == RULE_ON_FILE && r->action == ACT_BLOCK &&
-			    rule_hits(r, ev))
+			    rule_matches(r, ev))
 				emit_event(a, ev, r);
 		}
 	} else {
@@ -471,14 +460,14 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
 	if (net_slots(a))
 		return -ENOMEM;
-	if (c->gen != net_gen(a->rules)) {
+	if (c->gen != rule_set_gen(a->rules)) {
 		/* decided under the rule set a reload just replaced: its slot
 		 * numbers mean nothing here, the matcher decides every rule */
 		for (size_t i = 0; i < a->rules->n_rules; i++) {
 			const struct rule *r = &a->rules->rules[i];
 
 			if (r->enabled && r->on == RULE_ON_CONNECT &&
-			    (r->action != ACT_BLOCK || c->blocked) && rule_hits(r, &ev))
+			    (r->action != ACT_BLOCK || c->blocked) && rule_matches(r, &ev))
 				emit_event(a, &ev, r);
 		}
 		return 0;
@@ -490,7 +479,7 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 			continue;
 		if (r->action == ACT_BLOCK && !c->blocked)
 			continue;
-		if ((a->net_exact & (1ULL << i)) || rule_hits(r, &ev))
+		if ((a->net_exact & (1ULL << i)) || rule_matches(r, &ev))
 			emit_event(a, &ev, r);
 	}
 	return 0;

@@ -176,7 +176,7 @@ int exec_compile(const struct rule_set *rs, exec_ident_resolve_fn resolve, void 
 	int rc, bad = 0;
 
 	memset(out, 0, sizeof(*out));
-	c->gen = net_gen(rs);
+	c->gen = rule_set_gen(rs);
 	for (size_t ri = 0; ri < rs->n_rules; ri++) {
 		const struct rule *r = &rs->rules[ri];
 		const char *value;

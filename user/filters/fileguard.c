@@ -280,7 +280,7 @@ int fguard_compile(const struct rule_set *rs, fguard_resolve_fn resolve, void *c
 	int rc, bad = 0;
 
 	memset(out, 0, sizeof(*out));
-	c->gen = net_gen(rs);
+	c->gen = rule_set_gen(rs);
 	for (size_t ri = 0; ri < rs->n_rules; ri++) {
 		const struct rule *r = &rs->rules[ri];
 		uint64_t bit;

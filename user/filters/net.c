@@ -252,7 +252,7 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 	int rc = 0, bad = 0;
 
 	memset(out, 0, sizeof(*out));
-	c->gen = net_gen(rs);
+	c->gen = rule_set_gen(rs);
 	for (size_t ri = 0; ri < rs->n_rules; ri++) {
 		const struct rule *r = &rs->rules[ri];
 		uint64_t bit;
@@ -351,14 +351,6 @@ err:
 	free(it.v);
 	net_compiled_free(out);
 	return -ENOMEM;
-}
-
-uint16_t net_gen(const struct rule_set *rs)
-{
-	const char *hex = strchr(rs->digest, ':');
-
-	return hex ? (uint16_t)strtoul((char[5]){ hex[1], hex[2], hex[3], hex[4], 0 }, NULL, 16)
-		   : 0;
 }
 
 void net_compiled_free(struct net_compiled *c)

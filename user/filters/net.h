@@ -49,8 +49,4 @@ int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx
 		struct net_compiled *out, struct rule_diags *diags);
 void net_compiled_free(struct net_compiled *c);
 
-/* The generation that names rs's slot numbering in records (ev_connect.gen):
- * derived from its digest, so the agent and the maps agree without state. */
-uint16_t net_gen(const struct rule_set *rs);
-
 #endif
