@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_file.c - end to end for bpf/file.bpf.c and its pre-filter
- * (user/filter_file.c): the real agent, real opens from children of this
+ * (user/filters/file.c): the real agent, real opens from children of this
  * test, every field of each record asserted.
  *
  * One agent runs for the whole group (started in the group setup) on one

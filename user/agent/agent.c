@@ -16,10 +16,8 @@
 #include "base/clock.h"
 #include "host/container.h"
 #include "events.h"
-#include "filters/exec.h"
-#include "filters/fileguard.h"
-#include "filters/net.h"
 #include "filters/filters.h"
+#include "filters/guard.h"
 #include "record/json.h"
 #include "base/log.h"
 #include "base/notify.h"
@@ -237,36 +235,57 @@ static void match_and_emit(struct agent *a, const struct cev_event *ev)
 		emit_event(a, ev, a->hits[i]);
 }
 
+/*
+ * A record whose rules the kernel decided: a flagged connect, a refused exec
+ * or open.  rule_mask holds the slots of s that flagged it, numbered by the
+ * rule set gen names.  A slot the kernel decides exactly (dest, proto, exe
+ * identity; every guard slot) is reported as the kernel decided: so a
+ * renamed binary does not pass as an exempt one, and a refused call names
+ * the block rule that refused it.  A slot it decided loosely is checked by
+ * the matcher.  A record decided under the rule set a reload just replaced
+ * (another gen) goes through the matcher over the rules s numbers.  A block
+ * rule is reported only for a refused call.
+ */
+static void emit_kernel_verdict(struct agent *a, const struct cev_event *ev, uint64_t rule_mask,
+				uint16_t gen, const struct filter_slots *s)
+{
+	int refused = (ev->kind == CEV_CONNECT && ev->conn.blocked) ||
+		      (ev->kind == CEV_EXEC && ev->exec.blocked) ||
+		      (ev->kind == CEV_FILE && ev->file.blocked);
+
+	if (gen != s->gen) {
+		for (size_t i = 0; i < a->rules->n_rules; i++) {
+			const struct rule *r = &a->rules->rules[i];
+
+			if (!rule_matches(r, ev) ||
+			    (r->action == ACT_BLOCK ? !refused : s->block_only))
+				continue;
+			emit_event(a, ev, r);
+		}
+		return;
+	}
+	for (int i = 0; i < FILTER_MAX_SLOTS; i++) {
+		const struct rule *r = s->rule[i];
+
+		if (!(rule_mask & (1ULL << i)) || !r)
+			continue;
+		if (r->action == ACT_BLOCK && !refused)
+			continue;
+		if ((s->exact & (1ULL << i)) || rule_matches(r, ev))
+			emit_event(a, ev, r);
+	}
+}
+
 /* --- record handlers ------------------------------------------------------- */
 
 /* --- exec refused by an exec block rule (bpf/execguard.bpf.c) --- */
-
-/* The exec block rule slots the kernel numbered (filter_exec.h). */
-static int exec_slots(struct agent *a)
-{
-	struct exec_compiled c;
-
-	if (a->exec_for == a->rules)
-		return 0;
-	/* the layout does not depend on the compile's errors */
-	if (exec_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
-		return -ENOMEM;
-	memset(a->exec_slot, 0, sizeof(a->exec_slot));
-	memcpy(a->exec_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
-	exec_compiled_free(&c);
-	a->exec_for = a->rules;
-	return 0;
-}
 
 /*
  * The exec did not happen: the process cache keeps the caller as it was
  * (its pid still runs the old program).  The record is the caller's process
  * with the refused program as exe and args, its parent and ancestors from the
- * cache, one record per block rule that refused it.  The kernel decides these
- * rules exactly (filter_exec.c refuses any other), so its rule_mask is
- * reported as is; a record decided under a rule set a reload just replaced is
- * matched again by the matcher.  Alert rules are not evaluated for an exec
- * that never ran.
+ * cache, one record per block rule that refused it (emit_kernel_verdict).
+ * Alert rules are not evaluated for an exec that never ran.
  */
 static int on_exec_refused(struct agent *a, const struct ev_exec *x)
 {
@@ -280,21 +299,7 @@ static int on_exec_refused(struct agent *a, const struct ev_exec *x)
 	ev.proc.exe.truncated = x->exe_trunc;
 	fill_args(&ev.proc.args, x->data + x->exe_len, x->args_len, x->args_trunc);
 	ev.exec.blocked = 1;
-	if (exec_slots(a))
-		return -ENOMEM;
-	if (x->gen != rule_set_gen(a->rules)) {
-		for (size_t i = 0; i < a->rules->n_rules; i++) {
-			const struct rule *r = &a->rules->rules[i];
-
-			if (r->enabled && r->on == RULE_ON_EXEC && r->action == ACT_BLOCK &&
-			    rule_matches(r, &ev))
-				emit_event(a, &ev, r);
-		}
-		return 0;
-	}
-	for (int i = 0; i < EXEC_MAX_RULES; i++)
-		if ((x->rule_mask & (1ULL << i)) && a->exec_slot[i])
-			emit_event(a, &ev, a->exec_slot[i]);
+	emit_kernel_verdict(a, &ev, x->rule_mask, x->gen, &a->filters.exec);
 	return 0;
 }
 
@@ -326,50 +331,17 @@ static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
 	return 0;
 }
 
-/* The file block rule slots the kernel numbered (filter_fileguard.h). */
-static int fguard_slots(struct agent *a)
-{
-	struct fguard_compiled c;
-
-	if (a->fguard_for == a->rules)
-		return 0;
-	/* the layout does not depend on the compile's errors */
-	if (fguard_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
-		return -ENOMEM;
-	memset(a->fguard_slot, 0, sizeof(a->fguard_slot));
-	memcpy(a->fguard_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
-	fguard_compiled_free(&c);
-	a->fguard_for = a->rules;
-	return 0;
-}
-
 /*
  * An open the file guard refused (file__lsm, blocked = 1): one record per
- * block rule that refused it, as the kernel decided (filter_fileguard.c
- * refuses any rule it cannot decide exactly); a record decided under a rule
- * set a reload just replaced is matched again.  Alert rules are matched as
- * for any open: the open was attempted (their records say action alert,
- * file.blocked true).
+ * block rule that refused it (emit_kernel_verdict).  Alert rules are
+ * matched as for any open: the open was attempted (their records say action
+ * alert, file.blocked true).
  */
 static int on_file_refused(struct agent *a, const struct ev_file *f, struct cev_event *ev)
 {
 	size_t n;
 
-	if (fguard_slots(a))
-		return -ENOMEM;
-	if (f->gen != rule_set_gen(a->rules)) {
-		for (size_t i = 0; i < a->rules->n_rules; i++) {
-			const struct rule *r = &a->rules->rules[i];
-
-			if (r->enabled && r->on == RULE_ON_FILE && r->action == ACT_BLOCK &&
-			    rule_matches(r, ev))
-				emit_event(a, ev, r);
-		}
-	} else {
-		for (int i = 0; i < FGUARD_MAX_RULES; i++)
-			if ((f->rule_mask & (1ULL << i)) && a->fguard_slot[i])
-				emit_event(a, ev, a->fguard_slot[i]);
-	}
+	emit_kernel_verdict(a, ev, f->rule_mask, f->gen, &a->filters.fileguard);
 	n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
 	for (size_t i = 0; i < n && i < AGENT_MAX_HITS; i++)
 		if (a->hits[i]->action != ACT_BLOCK)
@@ -418,31 +390,7 @@ static int on_iouring(struct agent *a, const struct ev_iouring *u, size_t size)
 	return 0;
 }
 
-/* The rule slots the kernel numbered and which of them it decides exactly. */
-static int net_slots(struct agent *a)
-{
-	struct net_compiled c;
-
-	if (a->net_for == a->rules)
-		return 0;
-	/* the layout and exactness do not depend on the compile's errors */
-	if (net_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
-		return -ENOMEM;
-	memset(a->net_slot, 0, sizeof(a->net_slot));
-	memcpy(a->net_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
-	a->net_exact = c.exact;
-	net_compiled_free(&c);
-	a->net_for = a->rules;
-	return 0;
-}
-
-/*
- * The kernel flagged the rule slots in rule_mask.  A slot it decides
- * exactly (dest, proto, exe identity) is reported as the kernel decided:
- * so a renamed binary does not pass as an exempt one, and a refused call
- * names the block rule that refused it.  A slot it decided loosely is
- * checked by the matcher.  A block rule is reported only for a refused call.
- */
+/* A connect or send the egress decision flagged (emit_kernel_verdict). */
 static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 {
 	struct cev_event ev;
@@ -458,30 +406,7 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 	ev.conn.port = c->port;
 	ev.conn.blocked = c->blocked;
 	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
-	if (net_slots(a))
-		return -ENOMEM;
-	if (c->gen != rule_set_gen(a->rules)) {
-		/* decided under the rule set a reload just replaced: its slot
-		 * numbers mean nothing here, the matcher decides every rule */
-		for (size_t i = 0; i < a->rules->n_rules; i++) {
-			const struct rule *r = &a->rules->rules[i];
-
-			if (r->enabled && r->on == RULE_ON_CONNECT &&
-			    (r->action != ACT_BLOCK || c->blocked) && rule_matches(r, &ev))
-				emit_event(a, &ev, r);
-		}
-		return 0;
-	}
-	for (int i = 0; i < NET_MAX_RULES; i++) {
-		const struct rule *r = a->net_slot[i];
-
-		if (!(c->rule_mask & (1ULL << i)) || !r)
-			continue;
-		if (r->action == ACT_BLOCK && !c->blocked)
-			continue;
-		if ((a->net_exact & (1ULL << i)) || rule_matches(r, &ev))
-			emit_event(a, &ev, r);
-	}
+	emit_kernel_verdict(a, &ev, c->rule_mask, c->gen, &a->filters.net);
 	return 0;
 }
 
@@ -650,10 +575,10 @@ static void describe_raw_egress(struct agent *a, const char *who)
 /* What the kernel enforces of the rules in force, and what it cannot see. */
 static void describe_enforcement(struct agent *a, const char *who)
 {
-	describe_blocking(a, who, exec_block_rules(a->rules), "exec", "opt_execguard__lsm",
-			  "bprm_check_security", "exec");
-	describe_blocking(a, who, fguard_block_rules(a->rules), "file", "file__lsm",
-			  "file_open", "open");
+	describe_blocking(a, who, filter_guard_block_rules(a->rules, RULE_ON_EXEC), "exec",
+			  "opt_execguard__lsm", "bprm_check_security", "exec");
+	describe_blocking(a, who, filter_guard_block_rules(a->rules, RULE_ON_FILE), "file",
+			  "file__lsm", "file_open", "open");
 	describe_raw_egress(a, who);
 }
 
@@ -705,7 +630,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	if (rc)
 		return rc;
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
-	rc = filters_apply(&a->loader, a->rules, err, errlen);
+	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
 	if (rc)
 		return rc;
 
@@ -725,6 +650,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 int agent_reload(struct agent *a)
 {
 	struct rule_set *next = NULL;
+	struct filters filters;
 	char desc[256], err[512];
 	uint64_t *hits;
 
@@ -738,14 +664,14 @@ int agent_reload(struct agent *a)
 		return -EINVAL;
 	}
 	hits = calloc(next->n_rules + 1, sizeof(*hits));
-	if (!hits || filters_apply(&a->loader, next, err, sizeof(err))) {
+	if (!hits || filters_apply(&filters, &a->loader, next, err, sizeof(err))) {
 		if (!hits)
 			snprintf(err, sizeof(err), "out of memory");
 		free(hits);
 		a->counters.reloads_failed++;
 		log_error("reload: %s; the running rules (policy %s) stay in force", err,
 			  a->rules->digest);
-		filters_apply(&a->loader, a->rules, err, sizeof(err));
+		filters_apply(&filters, &a->loader, a->rules, err, sizeof(err));
 		rule_set_free(next);
 		return -EINVAL;
 	}
@@ -753,9 +679,7 @@ int agent_reload(struct agent *a)
 	a->rule_hits = hits;
 	rule_set_free(a->rules);
 	a->rules = next;
-	a->net_for = NULL;
-	a->exec_for = NULL;
-	a->fguard_for = NULL;
+	a->filters = filters;
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);

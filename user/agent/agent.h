@@ -18,6 +18,7 @@
 
 #include "host/cgroups.h"
 #include "events.h"
+#include "filters/filters.h"
 #include "kernel/loader.h"
 #include "host/proc_cache.h"
 #include "rules/rules.h"
@@ -66,18 +67,7 @@ struct agent {
 	struct agent_opts opts;
 	struct loader loader;
 	struct rule_set *rules;
-	/* connect rule slots of `rules` as the kernel numbers them (filter_net.h);
-	 * computed on the first EV_CONNECT after a (re)load */
-	const struct rule_set *net_for;
-	const struct rule *net_slot[64];
-	uint64_t net_exact;
-	/* exec block rule slots of `rules` (filter_exec.h), computed on the
-	 * first refused exec after a (re)load */
-	const struct rule_set *exec_for;
-	const struct rule *exec_slot[64];
-	/* file block rule slots (filter_fileguard.h), likewise */
-	const struct rule_set *fguard_for;
-	const struct rule *fguard_slot[64];
+	struct filters filters;		/* the kernel's rule slots of `rules` */
 	struct proc_cache procs;
 	struct cgroups cgroups;
 	struct users users;
