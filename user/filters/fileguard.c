@@ -29,7 +29,7 @@ static void maps(const struct loader *l, int fd[4])
 	fd[3] = bpf_map__fd(l->skel->maps.fileguard_uids);
 }
 
-static const struct guard_family file_guard = {
+static const struct guard_family fileguard = {
 	.on = RULE_ON_FILE,
 	.fields = GUARD_FIELD(F_PATH) | GUARD_FIELD(F_ACCESS) | GUARD_FIELD(F_EXE) |
 		  GUARD_FIELD(F_PARENT_EXE) | GUARD_FIELD(F_UID),
@@ -49,7 +49,7 @@ static const struct guard_family file_guard = {
 int filter_fileguard_compile(const struct rule_set *rs, guard_resolve_fn resolve, void *ctx,
 			     struct filter_guard *out, struct rule_diags *diags)
 {
-	return filter_guard_compile(rs, &file_guard, resolve, ctx, out, diags);
+	return filter_guard_compile(rs, &fileguard, resolve, ctx, out, diags);
 }
 
 int filter_fileguard_check(const struct rule_set *rs, struct rule_diags *diags)
@@ -64,5 +64,5 @@ int filter_fileguard_check(const struct rule_set *rs, struct rule_diags *diags)
 int filter_fileguard_apply(struct loader *l, const struct rule_set *rs,
 			   struct filter_slots *slots, char *err, size_t errlen)
 {
-	return filter_guard_apply(&file_guard, l, rs, slots, err, errlen);
+	return filter_guard_apply(&fileguard, l, rs, slots, err, errlen);
 }
