@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
  * common.bpf.h - BPF-only helpers every hook uses: tunables set by the agent
- * before load, counters, the record header, and emit with batched wakeups.
+ * before load, counters, the record header, emit with batched wakeups; and
+ * what the deciding programs share: the LSM return, the guards' lookups.
  */
 #ifndef CUSTOS_COMMON_BPF_H
 #define CUSTOS_COMMON_BPF_H
@@ -12,6 +13,13 @@
 #include <bpf/bpf_tracing.h>
 
 #include "maps.bpf.h"
+
+/* Kernel constants that vmlinux.h (BTF) does not carry. */
+#define EPERM 1
+#define MAX_ERRNO 4095		/* include/linux/err.h: the error range */
+#define FMODE_READ 0x1		/* include/linux/fs.h, f_mode */
+#define FMODE_WRITE 0x2
+#define FMODE_CREATED 0x100000
 
 /*
  * Tunables (rodata, set by the agent between open and load).  Defaults mean
@@ -93,6 +101,88 @@ static __always_inline void emit(void *data, __u64 size)
 			 type == EV_CONNECT ? STAT_DROPS_CONNECT :
 			 type == EV_EXEC ? STAT_DROPS_EXEC : STAT_DROPS_PROC);
 	}
+}
+
+/*
+ * The return of a BPF LSM program on a hook where an earlier BPF LSM
+ * program already decided ret (non-zero): keep it when it is an error in
+ * the LSM range, else refuse with -EPERM.
+ */
+static __always_inline int lsm_ret(int ret)
+{
+	return ret < 0 && ret >= -MAX_ERRNO ? ret : -EPERM;
+}
+
+/*
+ * The keys the guards look a file up by (filter_maps.h, "The guards"): its
+ * identity (i_sb->s_dev, i_ino) and its own name (NUL padded).  0: no file;
+ * 1: identity only (the name cannot be a name key); 2: both.
+ */
+static __always_inline int file_keys(struct file *f, struct file_ident *id,
+				     struct file_name_key *nk)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 len;
+
+	if (!f || !ino)
+		return 0;
+	id->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	id->ino = BPF_CORE_READ(ino, i_ino);
+	len = BPF_CORE_READ(d, d_name.len);
+	if (len == 0 || len >= FILE_NAME_KEY)
+		return 1;
+	bpf_probe_read_kernel(nk->name, len & (FILE_NAME_KEY - 1), BPF_CORE_READ(d, d_name.name));
+	return 2;
+}
+
+/*
+ * A guard's bits of file f: those of its identity in ids or-ed with those of
+ * its own name in names (a name map carries no tree bits).  ids and names
+ * are the guard's maps (exec_ids / exec_names, fileguard_ids /
+ * fileguard_names).
+ */
+static __always_inline void guard_bits_of(void *ids, void *names, struct file *f,
+					  struct guard_bits *out)
+{
+	struct file_ident id = {};
+	struct file_name_key nk = {};
+	struct guard_bits *b;
+	int keys = file_keys(f, &id, &nk);
+
+	__builtin_memset(out, 0, sizeof(*out));
+	if (!keys)
+		return;
+	b = bpf_map_lookup_elem(ids, &id);
+	if (b)
+		*out = *b;
+	if (keys < 2)
+		return;		/* no name rule can name it */
+	b = bpf_map_lookup_elem(names, &nk);
+	if (b) {
+		out->path_when |= b->path_when;
+		out->path_unless |= b->path_unless;
+		out->exe_when |= b->exe_when;
+		out->exe_unless |= b->exe_unless;
+		out->parent_when |= b->parent_when;
+		out->parent_unless |= b->parent_unless;
+	}
+}
+
+/*
+ * The rule slots that the condition slots in holds suppress: the or of
+ * owner[c] (guard_conf.cond_owner) over every c in holds.  A bounded loop
+ * (no bpf_loop on 5.10), branchless so the verifier walks one path; not
+ * unrolled, which spilled ~480 bytes of stack.
+ */
+static __always_inline __u64 guard_suppressed(__u64 holds, const __u64 *owner)
+{
+	__u64 suppress = 0;
+
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < GUARD_MAX_CONDS; i++)
+		suppress |= (0 - ((holds >> i) & 1)) & owner[i];
+	return suppress;
 }
 
 #endif

@@ -65,8 +65,9 @@ _Static_assert(sizeof(struct ev_header) == 64, "ev_header ABI");
  * (its pid, comm and uid: the exec never happened), data holds the refused
  * program's path walked from bprm->file and argv as the caller's memory held
  * it (args_len 0 where the kernel lacks bpf_task_pt_regs, before 5.15),
- * rule_mask the exec rule slots that refused it, numbered by the rule set
- * that gen names (filter_maps.h, "exec").  blocked = 0: rule_mask and gen 0.
+ * rule_mask the exec guard's rule slots that refused it, numbered by the
+ * rule set that gen names (filter_maps.h, "The guards").  blocked = 0:
+ * rule_mask and gen 0.
  */
 struct ev_exec {
 	struct ev_header h;
@@ -108,7 +109,7 @@ _Static_assert(sizeof(struct ev_exit) == 72, "ev_exit ABI");
  * blocked = 1: an open refused by a file block rule in the BPF LSM hook
  * file_open (bpf/fileguard.bpf.h, decided in file__lsm): the caller got
  * EPERM; rule_mask holds the file guard's rule slots that refused it,
- * numbered by the rule set that gen names (filter_maps.h, "file guard").
+ * numbered by the rule set that gen names (filter_maps.h, "The guards").
  * blocked = 0: rule_mask and gen 0.
  */
 struct ev_file {
@@ -168,7 +169,7 @@ struct ev_connect {
 	__u8 blocked;		/* 1: the program returned "refuse" */
 	__u8 op;		/* EV_NET_CONNECT or EV_NET_SENDMSG */
 	__u16 port;		/* host byte order; 0 for raw */
-	__u16 gen;		/* net_conf.gen: which rule set numbered rule_mask */
+	__u16 gen;		/* net_conf.gen (rule_set_gen): which rule set numbered rule_mask */
 	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
 	__u64 rule_mask;	/* bit i: connect rule slot i flagged it in the kernel */
 	__u8 ipproto;		/* the IP protocol number */

@@ -15,8 +15,8 @@
  * current->mm is still the caller's: the argv pointers the caller passed are
  * readable from its syscall registers.
  *
- * The decision reads the maps user/filter_exec.c writes (contract:
- * filter_maps.h, "exec guard").  A refused exec is sent as an EV_EXEC with
+ * The decision reads the maps user/filters/exec.c writes (contract:
+ * filter_maps.h, "The guards").  A refused exec is sent as an EV_EXEC with
  * blocked = 1 (events.h); an exec that happens is sent by exec.bpf.c from
  * sched_process_exec as before, so no exec is reported twice.
  */
@@ -25,35 +25,10 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define EXEC_ARGV_MAX 64	/* argv entries read for a refused exec */
-#define EPERM 1	/* not in vmlinux.h */
 
 /* x86_64 syscall numbers of execve and execveat */
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
-
-static __always_inline void bits_of(struct file *f, struct exec_bits *out)
-{
-	struct file_ident id = {};
-	struct file_name_key nk = {};
-	struct exec_bits *b;
-	int keys = file_keys(f, &id, &nk);
-
-	__builtin_memset(out, 0, sizeof(*out));
-	if (!keys)
-		return;
-	b = bpf_map_lookup_elem(&exec_ids, &id);
-	if (b)
-		*out = *b;
-	if (keys < 2)
-		return;		/* no name rule can name it */
-	b = bpf_map_lookup_elem(&exec_names, &nk);
-	if (b) {
-		out->exe_when |= b->exe_when;
-		out->exe_unless |= b->exe_unless;
-		out->parent_when |= b->parent_when;
-		out->parent_unless |= b->parent_unless;
-	}
-}
 
 /* argv of the execve/execveat this hook runs in, from the caller's memory. */
 static __noinline __u32 read_argv(struct ev_exec *e, __u32 exe_len, __u8 *trunc)
@@ -105,22 +80,22 @@ static __noinline __u32 read_argv(struct ev_exec *e, __u32 exe_len, __u8 *trunc)
 }
 
 /*
- * The refusing rule slots for this exec (filter_maps.h, "exec guard").  Not
+ * The refusing rule slots for this exec (filter_maps.h, "The guards").  Not
  * inlined: its stack is not added to path_walk()'s (512 bytes in all).
  */
-static __noinline __u64 decide(struct file *f, struct task_struct *task, struct exec_conf *c)
+static __noinline __u64 decide(struct file *f, struct task_struct *task, struct guard_conf *c)
 {
-	struct exec_bits x, p;
-	struct exec_uid_bits *u;
+	struct guard_bits x, p;
+	struct guard_uid_bits *u;
 	struct file *pf;
-	__u64 when, holds, suppress = 0, uw = 0, uu = 0;
+	__u64 when, holds, uw = 0, uu = 0;
 	__u32 uid;
 
 	if (!c)
 		return 0;
-	bits_of(f, &x);
+	guard_bits_of(&exec_ids, &exec_names, f, &x);
 	pf = BPF_CORE_READ(task, real_parent, mm, exe_file);
-	bits_of(pf, &p);
+	guard_bits_of(&exec_ids, &exec_names, pf, &p);
 	uid = (__u32)bpf_get_current_uid_gid();
 	u = bpf_map_lookup_elem(&exec_uids, &uid);
 	if (u) {
@@ -133,19 +108,14 @@ static __noinline __u64 decide(struct file *f, struct task_struct *task, struct 
 		return 0;
 	holds = c->cond_valid & (x.exe_unless | ~c->cond_need_exe) &
 		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
-	/* a bounded loop (no bpf_loop on 5.10), branchless so the verifier walks
-	 * one path; not unrolled, which spilled ~480 bytes of stack */
-#pragma clang loop unroll(disable)
-	for (int i = 0; i < EXEC_MAX_CONDS; i++)
-		suppress |= (0 - ((holds >> i) & 1)) & c->cond_owner[i];
-	return when & ~suppress;
+	return when & ~guard_suppressed(holds, c->cond_owner);
 }
 
 SEC("lsm/bprm_check_security")
 int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct exec_conf *c;
+	struct guard_conf *c;
 	struct scratch *s;
 	struct path_out po = {};
 	struct ev_exec *e;
@@ -154,8 +124,8 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 	__u32 zero = 0, exe_len = 0, alen;
 	__u8 atrunc = 0;
 
-	if (ret)	/* an earlier BPF LSM program decided: keep it (in the LSM range) */
-		return ret < 0 && ret >= -4095 ? ret : -EPERM;
+	if (ret)	/* an earlier BPF LSM program decided */
+		return lsm_ret(ret);
 	c = bpf_map_lookup_elem(&exec_conf, &zero);
 	if (!c || !c->active)
 		return 0;

@@ -36,11 +36,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* f_mode bits (include/linux/fs.h); not in BTF */
-#define FMODE_READ 0x1
-#define FMODE_WRITE 0x2
-#define FMODE_CREATED 0x100000
-
 #if defined(__TARGET_ARCH_x86)
 #define NR_OPEN 2
 #define NR_CREAT 85
@@ -557,13 +552,13 @@ int file__lsm(unsigned long long *ctx)
 	__u16 gen = 0;
 
 	if (!ret)
-		refused = fguard_decide(file, &gen);
+		refused = fileguard_decide(file, &gen);
 	if (refused)
 		stat_inc(STAT_FILE_BLOCK);
 	on_file_open(file, refused, gen);
-	if (ret)	/* keep it (in the LSM range) */
-		return ret < 0 && ret >= -4095 ? ret : -FG_EPERM;
-	return refused ? -FG_EPERM : 0;
+	if (ret)
+		return lsm_ret(ret);
+	return refused ? -EPERM : 0;
 }
 
 SEC("fentry/security_file_open")

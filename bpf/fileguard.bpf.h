@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * fileguard.bpf.h - the file block decision (filter_maps.h, "file guard"),
+ * fileguard.bpf.h - the file block decision (filter_maps.h, "The guards"),
  * taken by file__lsm (file.bpf.c) in the BPF LSM hook file_open before it
  * reports the open.
  *
@@ -13,42 +13,12 @@
  * open (refused or not) exactly once.  Only the lsm variant refuses: the
  * fentry/tracepoint variants cannot change a return value.
  *
- * Included by file.bpf.c only (needs path.bpf.h before it).
+ * Included by file.bpf.c only.
  */
 #ifndef CUSTOS_FILEGUARD_BPF_H
 #define CUSTOS_FILEGUARD_BPF_H
 
-#define FG_EPERM 1		/* not in vmlinux.h */
-#define FG_FMODE_READ 0x1	/* include/linux/fs.h; not in BTF */
-#define FG_FMODE_WRITE 0x2
-#define FG_FMODE_CREATED 0x100000
-
-/* The bits of a file by identity (i_sb->s_dev, i_ino) and by its own name. */
-static __always_inline void fg_bits_of(struct file *f, struct fguard_bits *out)
-{
-	struct file_ident id = {};
-	struct file_name_key nk = {};
-	struct fguard_bits *b;
-	int keys = file_keys(f, &id, &nk);
-
-	__builtin_memset(out, 0, sizeof(*out));
-	if (!keys)
-		return;
-	b = bpf_map_lookup_elem(&fguard_ids, &id);
-	if (b)
-		*out = *b;
-	if (keys < 2)
-		return;		/* no name rule can name it */
-	b = bpf_map_lookup_elem(&fguard_names, &nk);
-	if (b) {	/* names carry no tree bits */
-		out->path_when |= b->path_when;
-		out->path_unless |= b->path_unless;
-		out->exe_when |= b->exe_when;
-		out->exe_unless |= b->exe_unless;
-		out->parent_when |= b->parent_when;
-		out->parent_unless |= b->parent_unless;
-	}
-}
+#include "path.bpf.h"
 
 /*
  * The tree bits of the file and of every directory above it, up to the
@@ -56,7 +26,7 @@ static __always_inline void fg_bits_of(struct file *f, struct fguard_bits *out)
  * matches the reported path).  A walk cut at FILE_WALK_DEPTH adds nothing:
  * the open is then not refused (the matcher still reports it, as alert).
  */
-static __noinline void fg_tree(struct file *file, struct fguard_bits *out)
+static __noinline void fileguard_tree(struct file *file, struct guard_bits *out)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
@@ -68,12 +38,12 @@ static __noinline void fg_tree(struct file *file, struct fguard_bits *out)
 
 	for (int i = 0; i < FILE_WALK_DEPTH; i++) {
 		struct file_ident id = {};
-		struct fguard_bits *b;
+		struct guard_bits *b;
 		struct dentry *parent;
 
 		id.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
 		id.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-		b = bpf_map_lookup_elem(&fguard_ids, &id);
+		b = bpf_map_lookup_elem(&fileguard_ids, &id);
 		if (b) {
 			when |= b->tree_when;
 			unless |= b->tree_unless;
@@ -107,45 +77,46 @@ done:
  * rule set that numbered them.  Not inlined: its stack is not added to the
  * caller's path walk.  The agent's own opens are never refused.
  */
-static __noinline __u64 fguard_decide(struct file *file, __u16 *gen)
+static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fguard_bits f, x, p;
-	struct exec_uid_bits *u;
-	struct fguard_conf *c;
-	__u64 when, holds, aw = 0, au = 0, uw = 0, uu = 0, suppress = 0;
+	struct guard_bits f, x, p;
+	struct guard_uid_bits *u;
+	struct guard_conf *c;
+	__u64 when, holds, aw = 0, au = 0, uw = 0, uu = 0;
 	__u32 zero = 0, uid, fmode;
 
 	*gen = 0;
-	c = bpf_map_lookup_elem(&fguard_conf, &zero);
+	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
 	if (!c || !c->active || !file)
 		return 0;
 	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	fg_bits_of(file, &f);
-	f.tree_when = f.tree_unless = 0;	/* from fg_tree, file included */
+	guard_bits_of(&fileguard_ids, &fileguard_names, file, &f);
+	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */
 	if (c->any_tree)
-		fg_tree(file, &f);
+		fileguard_tree(file, &f);
 	when = c->active & (f.path_when | f.tree_when | ~c->need_path);
 	if (!when)
 		return 0;	/* the common case: no rule names this file */
 	fmode = BPF_CORE_READ(file, f_mode);
-	if (fmode & FG_FMODE_READ) {
+	if (fmode & FMODE_READ) {
 		aw |= c->acc_read;
 		au |= c->cond_acc_read;
 	}
-	if (fmode & FG_FMODE_WRITE) {
+	if (fmode & FMODE_WRITE) {
 		aw |= c->acc_write;
 		au |= c->cond_acc_write;
 	}
-	if (fmode & FG_FMODE_CREATED) {
+	if (fmode & FMODE_CREATED) {
 		aw |= c->acc_create;
 		au |= c->cond_acc_create;
 	}
-	fg_bits_of(BPF_CORE_READ(task, mm, exe_file), &x);
-	fg_bits_of(BPF_CORE_READ(task, real_parent, mm, exe_file), &p);
+	guard_bits_of(&fileguard_ids, &fileguard_names, BPF_CORE_READ(task, mm, exe_file), &x);
+	guard_bits_of(&fileguard_ids, &fileguard_names,
+		      BPF_CORE_READ(task, real_parent, mm, exe_file), &p);
 	uid = (__u32)bpf_get_current_uid_gid();
-	u = bpf_map_lookup_elem(&fguard_uids, &uid);
+	u = bpf_map_lookup_elem(&fileguard_uids, &uid);
 	if (u) {
 		uw = u->when;
 		uu = u->unless;
@@ -157,12 +128,8 @@ static __noinline __u64 fguard_decide(struct file *file, __u16 *gen)
 	holds = c->cond_valid & (f.path_unless | f.tree_unless | ~c->cond_need_path) &
 		(au | ~c->cond_need_access) & (x.exe_unless | ~c->cond_need_exe) &
 		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
-	/* branchless and not unrolled, as in execguard.bpf.c */
-#pragma clang loop unroll(disable)
-	for (int i = 0; i < FGUARD_MAX_CONDS; i++)
-		suppress |= (0 - ((holds >> i) & 1)) & c->cond_owner[i];
 	*gen = (__u16)c->gen;
-	return when & ~suppress;
+	return when & ~guard_suppressed(holds, c->cond_owner);
 }
 
 #endif

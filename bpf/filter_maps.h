@@ -8,8 +8,8 @@
  *
  * exec: no pre-filter.  Every exec is sent, because the agent's process
  *       cache needs each program's path for parent_exe / ancestor_exe.
- *       Exec *block* rules are decided in the kernel (section "exec guard"
- *       at the end), where BPF LSM lets custos refuse an exec.
+ *       Exec *block* rules are decided in the kernel (section "The
+ *       guards" at the end), where BPF LSM lets custos refuse an exec.
  */
 #ifndef CUSTOS_FILTER_MAPS_H
 #define CUSTOS_FILTER_MAPS_H
@@ -19,7 +19,7 @@
 #endif
 
 /*
- * file: the open pre-filter (bpf/file.bpf.c reads, user/filter_file.c writes).
+ * file: the open pre-filter (bpf/file.bpf.c reads, user/filters/file.c writes).
  *
  * The compiler turns each enabled `on: file` rule's `path` globs into one of:
  *   - a watched directory: the glob's longest literal directory prefix
@@ -237,112 +237,36 @@ struct net_conf {
 	__u64 cond_need_exe;	/* c: the condition has `exe` */
 	__u64 cond_tcp, cond_udp, cond_raw; /* c: its `proto` allows (all when absent) */
 	__u64 rule_conds[NET_MAX_RULES]; /* r -> its condition slots */
-	__u32 gen;		/* names the rule set (net_gen()); copied into ev_connect.gen */
+	__u32 gen;		/* names the rule set (rule_set_gen()); copied into ev_connect.gen */
 	__u32 pad;
 };
 
 /*
- * exec guard: the exec block decision, taken in the BPF LSM hook
- * bprm_check_security (bpf/execguard.bpf.c, family opt_execguard__lsm);
- * user/filter_exec.c writes.  Only enabled `on: exec` rules with
- * `action: block` are compiled; each gets a rule slot i < EXEC_MAX_RULES,
- * each of its `unless` conditions a condition slot c < EXEC_MAX_CONDS.
+ * The guards: the exec and file block decisions, taken in BPF LSM hooks.
+ * Both read the same kinds of maps (the compiled-table layout below) and
+ * compute the same way; they differ in which fields they decide.  Only
+ * enabled rules of the guard's kind with `action: block` are compiled; each
+ * gets a rule slot i < GUARD_MAX_RULES, each of its `unless` conditions a
+ * condition slot c < GUARD_MAX_CONDS.  A block rule the guard cannot decide
+ * exactly is refused by `custos rules check` and `custos run` (FILE:LINE:COL
+ * and the reason).
  *
- * The kernel decides exactly these fields, in `when` and in `unless`:
- *   exe         the program being executed (bprm->file), and
- *   parent_exe  the executable of the caller's parent (real_parent's
- *               mm->exe_file), each value either
- *                 an absolute path without wildcards: resolved by the agent
- *                 at load and reload to the file's identity (dev, ino) in
- *                 exec_ids (as net_exe: copying or renaming a binary does
- *                 not carry the rule; a path that does not exist then
- *                 resolves to nothing, with a warning), or
- *                 "STARSTAR/NAME", NAME a literal of less than EXEC_NAME_KEY
- *                 bytes: the file's own name (its dentry) in exec_names;
- *   uid         the caller's real uid, in exec_uids.
- * A block rule with any other field, or another kind of value, is refused
- * by `custos rules check` and `custos run` (FILE:LINE:COL and the reason).
+ * Per guard, four maps: PREFIX_ids (key struct file_ident, dev in the
+ * kernel's encoding), PREFIX_names (key struct file_name_key: a file's own
+ * name), both with value struct guard_bits; PREFIX_uids (key __u32 uid,
+ * value struct guard_uid_bits); PREFIX_conf[0], struct guard_conf.  A file
+ * value of a rule is either
+ *   an absolute path without wildcards: resolved by the agent at load and
+ *   reload to the identity (dev, ino) of the file there, in PREFIX_ids (as
+ *   net_exe: copying or renaming a binary does not carry the rule; a path
+ *   that names no file then resolves to nothing, with a warning), or
+ *   "STARSTAR/NAME", NAME a literal of less than FILE_NAME_KEY bytes: the
+ *   file's own name (its dentry), in PREFIX_names.
+ * (STAR stands for '*'.)
  *
- * For an exec the kernel computes, with ids/names looked up for the new
- * program (x) and the parent's executable (p):
- *
- *   when  = active & (x.exe_when | ~need_exe) & (p.parent_when | ~need_parent)
- *                  & (uid.when | ~need_uid)
- *   holds = cond_valid & (x.exe_unless | ~cond_need_exe)
- *                      & (p.parent_unless | ~cond_need_parent)
- *                      & (uid.unless | ~cond_need_uid)
- *   refused = when minus the owner slot cond_owner[c] of every c in holds
- *
- * refused != 0: the hook returns -EPERM and sends an EV_EXEC with blocked = 1
- * and rule_mask = refused.  A rule whose `when` has none of the three fields
- * refuses every exec: the compiler refuses it too.
- *
- * Reload: exec_conf is switched off (active = 0) first, the maps emptied and
- * refilled, exec_conf written last (an exec in between is not refused).
- */
-#define EXEC_MAX_RULES 64
-#define EXEC_MAX_CONDS 64
-#define EXEC_NAME_KEY FILE_NAME_KEY	/* names < 32 bytes, NUL padded */
-#define EXEC_MAP_MAX 4096
-
-/* exec_ids (key struct file_ident, dev in the kernel's encoding) and
- * exec_names (key struct file_name_key): masks over rule and condition slots */
-struct exec_bits {
-	__u64 exe_when;		/* r: `when.exe` names this file */
-	__u64 exe_unless;	/* c: the condition's `exe` names it */
-	__u64 parent_when;	/* r: `when.parent_exe` names it */
-	__u64 parent_unless;	/* c: the condition's `parent_exe` names it */
-};
-
-/* exec_uids: key __u32 uid */
-struct exec_uid_bits {
-	__u64 when;		/* r */
-	__u64 unless;		/* c */
-};
-
-/* exec_conf[0] */
-struct exec_conf {
-	__u64 active;		/* r: slots in use */
-	__u64 need_exe, need_parent, need_uid;	/* r: `when` has the field */
-	__u64 cond_valid;	/* c: slots in use */
-	__u64 cond_need_exe, cond_need_parent, cond_need_uid;	/* c: has the field */
-	__u64 cond_owner[EXEC_MAX_CONDS];	/* c -> 1 << its rule slot */
-	__u32 gen;		/* names the rule set (net_gen()); into ev_exec.gen */
-	__u32 pad;
-};
-
-/*
- * file guard: the file block decision, taken in the BPF LSM hook file_open
- * by file__lsm itself (bpf/fileguard.bpf.h) before it reports the open;
- * user/filter_fileguard.c writes.  Only enabled `on: file` rules with
- * `action: block` are compiled; each gets a rule slot i < FGUARD_MAX_RULES,
- * each of its `unless` conditions a condition slot c < FGUARD_MAX_CONDS.
- *
- * The kernel decides exactly these fields, in `when` and in `unless`:
- *   path        the opened file, each value either
- *                 an absolute path without wildcards: the identity (dev, ino)
- *                 of the file there, resolved by the agent at load and
- *                 reload, in fguard_ids (path_*),
- *                 "DIR/STARSTAR", DIR an absolute path without wildcards: the
- *                 identity of DIR, in fguard_ids (tree_*), checked on the
- *                 file and every directory above it up to the task's root
- *                 (crossing mounts, as the reported path does; at most
- *                 FILE_WALK_DEPTH levels: a walk cut short finds nothing), or
- *                 "STARSTAR/NAME", NAME a literal of less than FILE_NAME_KEY
- *                 bytes: the file's own name, in fguard_names (path_*);
- *   access      read / write / create, from f_mode (FMODE_READ, FMODE_WRITE,
- *               FMODE_CREATED), any of the listed;
- *   exe         the acting process's executable (mm->exe_file) and
- *   parent_exe  its parent's, as in the exec guard (an absolute path
- *               without wildcards -> identity, "STARSTAR/NAME" -> name);
- *   uid         the acting task's real uid, in fguard_uids.
- * A block rule with any other field or value, or without `path` in `when`,
- * is refused by `custos rules check` and `custos run` (FILE:LINE:COL and
- * the reason).
- *
- * For an open the kernel computes, with f = the opened file's bits (its
- * identity and name), t = the or of tree_* over the file and its ancestors,
- * x / p = the bits of the acting and the parent executable, a = its access:
+ * With f = the bits of the file the hook is about (its identity or-ed with
+ * its name's), x / p = those of the acting and the parent executable
+ * (mm->exe_file), uid = the uid's bits, a = the access:
  *
  *   when  = active & (f.path_when | t.tree_when | ~need_path)
  *                  & (acc_when[a] | ~need_access)
@@ -352,41 +276,73 @@ struct exec_conf {
  *                        cond_need_*, cond_acc[a])
  *   refused = when minus the owner slot cond_owner[c] of every c in holds
  *
- * acc_when[a] is the or of acc_read / acc_write / acc_create for the bits
- * of a (EV_ACC_*): the rules whose access list has one of the open's.
- * refused != 0: the hook returns -EPERM and file__lsm sends the open as an
- * EV_FILE with blocked = 1 and rule_mask = refused (whatever the pre-filter
- * says); else it goes on as before (pre-filter, report).
+ * Reload: PREFIX_conf is switched off (active = 0) first, the maps emptied
+ * and refilled, PREFIX_conf written last (a call in between is not refused).
  *
- * Reload: fguard_conf is switched off (active = 0) first, the maps emptied
- * and refilled, fguard_conf written last (an open in between is not refused).
+ * exec guard (prefix exec_): bprm_check_security (bpf/execguard.bpf.c,
+ * family opt_execguard__lsm); user/filters/exec.c writes.  It decides
+ *   exe         the program being executed (bprm->file),
+ *   parent_exe  the executable of the caller's parent (real_parent's
+ *               mm->exe_file), each a file value as above, and
+ *   uid         the caller's real uid;
+ * a block rule with any other field is refused, and so is one whose `when`
+ * has none of the three (it would refuse every exec).  need_path and
+ * need_access stay 0, so only the exe, parent_exe and uid terms count.
+ * refused != 0: the hook returns -EPERM and sends an EV_EXEC with
+ * blocked = 1 and rule_mask = refused.
+ *
+ * file guard (prefix fileguard_): file_open, decided by file__lsm itself
+ * (bpf/fileguard.bpf.h) before it reports the open;
+ * user/filters/fileguard.c writes.  It decides
+ *   path        the opened file, a file value as above (path_*), or
+ *               "DIR/STARSTAR", DIR an absolute path without wildcards: the
+ *               identity of DIR, in fileguard_ids (tree_*), checked on the
+ *               file and every directory above it up to the task's root
+ *               (crossing mounts, as the reported path does; at most
+ *               FILE_WALK_DEPTH levels: a walk cut short finds nothing),
+ *               or-ed into t above;
+ *   access      read / write / create, from f_mode (FMODE_READ, FMODE_WRITE,
+ *               FMODE_CREATED), any of the listed: acc_when[a] is the or of
+ *               acc_read / acc_write / acc_create for the bits of a
+ *               (EV_ACC_*), the rules whose access list has one of the open's;
+ *   exe, parent_exe  the acting process's executable and its parent's;
+ *   uid         the acting task's real uid;
+ * a block rule with any other field, or without `path` in `when`, is
+ * refused.  refused != 0: the hook returns -EPERM and file__lsm sends the
+ * open as an EV_FILE with blocked = 1 and rule_mask = refused (whatever the
+ * pre-filter says); else it goes on as before (pre-filter, report).
  */
-#define FGUARD_MAX_RULES 64
-#define FGUARD_MAX_CONDS 64
-#define FGUARD_MAP_MAX 4096
+#define GUARD_MAX_RULES 64
+#define GUARD_MAX_CONDS 64
+#define GUARD_MAP_MAX 4096	/* entries per map */
 
-/* fguard_ids (key struct file_ident) and fguard_names (key struct
- * file_name_key): masks over rule (when) and condition (unless) slots */
-struct fguard_bits {
+/* PREFIX_ids and PREFIX_names values: masks over rule (when) and condition
+ * (unless) slots.  A name carries no tree bits; the exec guard's no path
+ * or tree bits. */
+struct guard_bits {
 	__u64 path_when, path_unless;		/* the opened file is it / is named so */
 	__u64 tree_when, tree_unless;		/* the file or a directory above it is it */
-	__u64 exe_when, exe_unless;		/* the acting executable */
+	__u64 exe_when, exe_unless;		/* the acting (exec: executed) program */
 	__u64 parent_when, parent_unless;	/* the parent's executable */
 };
 
-/* fguard_uids: key __u32 uid, value struct exec_uid_bits (when, unless) */
+/* PREFIX_uids value */
+struct guard_uid_bits {
+	__u64 when;		/* r */
+	__u64 unless;		/* c */
+};
 
-/* fguard_conf[0] */
-struct fguard_conf {
+/* PREFIX_conf[0]: masks over rule slots (r) and condition slots (c) */
+struct guard_conf {
 	__u64 active;		/* r: slots in use */
-	__u64 need_path, need_access, need_exe, need_parent, need_uid;	/* r */
+	__u64 need_path, need_access, need_exe, need_parent, need_uid;	/* r: `when` has it */
 	__u64 acc_read, acc_write, acc_create;	/* r: `when.access` lists it */
 	__u64 cond_valid;	/* c: slots in use */
 	__u64 cond_need_path, cond_need_access, cond_need_exe, cond_need_parent,
-	      cond_need_uid;	/* c */
+	      cond_need_uid;	/* c: the condition has it */
 	__u64 cond_acc_read, cond_acc_write, cond_acc_create;	/* c */
-	__u64 cond_owner[FGUARD_MAX_CONDS];	/* c -> 1 << its rule slot */
-	__u32 gen;		/* names the rule set (net_gen()); into ev_file.gen */
+	__u64 cond_owner[GUARD_MAX_CONDS];	/* c -> 1 << its rule slot */
+	__u32 gen;		/* names the rule set (rule_set_gen()); into the record's gen */
 	__u32 any_tree;		/* some tree_* bit is set: walk the ancestors */
 };
 

@@ -89,7 +89,7 @@ struct {
 } file_watch_suffixes __weak SEC(".maps");
 
 
-/* net_dest: the agent writes (filter_net.c) every prefix of a connect rule's
+/* net_dest: the agent writes (user/filters/net.c) every prefix of a connect rule's
  * `when.dest` or an `unless` condition's `dest`; net.bpf.c reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -116,64 +116,64 @@ struct {
 	__type(value, struct net_conf);
 } net_conf __weak SEC(".maps");
 
-/* exec guard (contract in filter_maps.h): the agent writes (filter_exec.c),
- * execguard.bpf.c reads. */
+/* exec guard (contract in filter_maps.h, "The guards"): the agent writes
+ * (user/filters/exec.c), execguard.bpf.c reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, EXEC_MAP_MAX);
+	__uint(max_entries, GUARD_MAP_MAX);
 	__type(key, struct file_ident);
-	__type(value, struct exec_bits);
+	__type(value, struct guard_bits);
 } exec_ids __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, EXEC_MAP_MAX);
+	__uint(max_entries, GUARD_MAP_MAX);
 	__type(key, struct file_name_key);
-	__type(value, struct exec_bits);
+	__type(value, struct guard_bits);
 } exec_names __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, EXEC_MAP_MAX);
+	__uint(max_entries, GUARD_MAP_MAX);
 	__type(key, __u32);
-	__type(value, struct exec_uid_bits);
+	__type(value, struct guard_uid_bits);
 } exec_uids __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct exec_conf);
+	__type(value, struct guard_conf);
 } exec_conf __weak SEC(".maps");
 
-/* file guard (contract in filter_maps.h): the agent writes
- * (filter_fileguard.c), file.bpf.c's file__lsm reads (fileguard.bpf.h). */
+/* file guard (the same contract): the agent writes (user/filters/fileguard.c),
+ * file.bpf.c's file__lsm reads (fileguard.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FGUARD_MAP_MAX);
+	__uint(max_entries, GUARD_MAP_MAX);
 	__type(key, struct file_ident);
-	__type(value, struct fguard_bits);
-} fguard_ids __weak SEC(".maps");
+	__type(value, struct guard_bits);
+} fileguard_ids __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FGUARD_MAP_MAX);
+	__uint(max_entries, GUARD_MAP_MAX);
 	__type(key, struct file_name_key);
-	__type(value, struct fguard_bits);
-} fguard_names __weak SEC(".maps");
+	__type(value, struct guard_bits);
+} fileguard_names __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FGUARD_MAP_MAX);
+	__uint(max_entries, GUARD_MAP_MAX);
 	__type(key, __u32);
-	__type(value, struct exec_uid_bits);
-} fguard_uids __weak SEC(".maps");
+	__type(value, struct guard_uid_bits);
+} fileguard_uids __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct fguard_conf);
-} fguard_conf __weak SEC(".maps");
+	__type(value, struct guard_conf);
+} fileguard_conf __weak SEC(".maps");
 
 #endif

@@ -38,7 +38,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_UDP 17
 #define SOCK_RAW 3
 #define TCP_ESTABLISHED 1
-#define EPERM 1	/* not in vmlinux.h */
 
 /* which proto masks of net_conf apply */
 enum net_kind { NK_TCP, NK_UDP, NK_RAW };
@@ -287,12 +286,6 @@ static __always_inline int sa_dest(const void *sa, int len, int unspec_as, __u8 
 		return AF_INET6;
 	}
 	return 0;
-}
-
-static __always_inline int lsm_ret(int ret)
-{
-	/* an earlier BPF LSM program decided: keep it (in the LSM range) */
-	return ret < 0 && ret >= -4095 ? ret : -EPERM;
 }
 
 SEC("lsm/socket_connect")

@@ -114,27 +114,4 @@ static __always_inline __u32 path_copy(struct scratch *s, const struct path_out 
 	return len;
 }
 
-/*
- * The keys the guards (execguard.bpf.c, fileguard.bpf.h) look a file up by:
- * its identity (i_sb->s_dev, i_ino) and its own name (NUL padded).  0: no
- * file; 1: identity only (the name cannot be a name key); 2: both.
- */
-static __always_inline int file_keys(struct file *f, struct file_ident *id,
-				     struct file_name_key *nk)
-{
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	__u32 len;
-
-	if (!f || !ino)
-		return 0;
-	id->dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	id->ino = BPF_CORE_READ(ino, i_ino);
-	len = BPF_CORE_READ(d, d_name.len);
-	if (len == 0 || len >= FILE_NAME_KEY)
-		return 1;
-	bpf_probe_read_kernel(nk->name, len & (FILE_NAME_KEY - 1), BPF_CORE_READ(d, d_name.name));
-	return 2;
-}
-
 #endif

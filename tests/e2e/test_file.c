@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_file.c - end to end for bpf/file.bpf.c and its pre-filter
- * (user/filter_file.c): the real agent, real opens from children of this
+ * (user/filters/file.c): the real agent, real opens from children of this
  * test, every field of each record asserted.
  *
  * One agent runs for the whole group (started in the group setup) on one
@@ -556,7 +556,7 @@ static void test_innocent_not_reported(void **state)
 }
 
 /* Does the agent refuse file opens (file__lsm attached: BPF LSM)? */
-static int file_guard_on(struct agent_run *r)
+static int fileguard_on(struct agent_run *r)
 {
 	int on = harness_lsm_hook(r, "file__lsm");
 
@@ -623,7 +623,7 @@ static void test_block_rule_group(void **state)
 {
 	struct file_pred fp = { 0, NULL, "e2e-block-asked" };
 	long long t0 = now_realtime_ns();
-	int on = file_guard_on(&g_r), st;
+	int on = fileguard_on(&g_r), st;
 	char p[512];
 	json_t *rec;
 
@@ -699,7 +699,7 @@ static void test_file_block_rules(void **state)
 	assert_int_equal(copy_file("/bin/cat", cat, 0755), 0);
 	assert_non_null(realpath("/bin/cat", real_cat));
 	assert_int_equal(harness_start(&r, NULL), 0);
-	on = file_guard_on(&r);
+	on = fileguard_on(&r);
 	assert_true(harness_log_contains(&r, on ? "agent: 2 file block rules enforced in the "
 					 "kernel (BPF LSM file_open): a matching open fails with "
 					 "EPERM" : "agent: 2 file block rules report only on the ",
@@ -841,7 +841,7 @@ static void test_file_block_reload(void **state)
 	snprintf(p, sizeof(p), "%s/keys/k1", r.dir);
 	assert_int_equal(mknod(p, S_IFREG | 0644, 0), 0);
 	assert_int_equal(harness_start(&r, NULL), 0);
-	on = file_guard_on(&r);
+	on = fileguard_on(&r);
 	fp.pid = try_open(p, O_RDONLY, &st);
 	assert_int_equal(st, 0);	/* no block rule yet */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_filter_exec.c - the exec block-rule compiler (user/filter_exec.h):
+ * test_filter_exec.c - the exec block-rule compiler (user/filters/exec.h):
  * rules in, the exec guard maps out; and a reference evaluation of those
  * maps (what bpf/execguard.bpf.c computes for one exec).  Pure: files are a
  * fake resolver's data.
@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "filters/exec.h"
-#include "filters/net.h"
 #include "filters/filters.h"
 
 static struct rule_set *load(const char *yaml)
@@ -31,7 +30,8 @@ static struct rule_set *load(const char *yaml)
 
 /* A fake file system: /usr/bin/nc is (8, 100), /opt/srv/vllm (8, 200),
  * /usr/bin/ssh (8, 300); every other path is missing. */
-static int fake_resolve(const char *path, struct file_ident *out, void *ctx)
+static int fake_resolve(const char *path, enum guard_want want, struct file_ident *out,
+			void *ctx)
 {
 	static const struct { const char *p; uint64_t ino; } files[] = {
 		{ "/usr/bin/nc", 100 }, { "/opt/srv/vllm", 200 }, { "/usr/bin/ssh", 300 },
@@ -52,9 +52,9 @@ struct kfile {
 	const char *name;
 };
 
-static struct exec_bits bits_of(const struct exec_compiled *c, const struct kfile *f)
+static struct guard_bits bits_of(const struct filter_guard *c, const struct kfile *f)
 {
-	struct exec_bits b = { 0 };
+	struct guard_bits b = { 0 };
 	struct file_name_key nk = { 0 };
 
 	if (!f->ino)
@@ -62,7 +62,7 @@ static struct exec_bits bits_of(const struct exec_compiled *c, const struct kfil
 	for (size_t i = 0; i < c->n_ids; i++)
 		if (c->ikeys[i].dev == 8 && c->ikeys[i].ino == f->ino)
 			b = c->ivals[i];
-	if (strlen(f->name) >= EXEC_NAME_KEY)
+	if (strlen(f->name) >= FILE_NAME_KEY)
 		return b;
 	memcpy(nk.name, f->name, strlen(f->name));
 	for (size_t i = 0; i < c->n_names; i++) {
@@ -77,11 +77,11 @@ static struct exec_bits bits_of(const struct exec_compiled *c, const struct kfil
 }
 
 /* What execguard.bpf.c computes: the refusing rule slots for one exec. */
-static uint64_t kernel_eval(const struct exec_compiled *c, struct kfile exe, struct kfile parent,
+static uint64_t kernel_eval(const struct filter_guard *c, struct kfile exe, struct kfile parent,
 			    uint32_t uid)
 {
-	const struct exec_conf *k = &c->conf;
-	struct exec_bits x = bits_of(c, &exe), p = bits_of(c, &parent);
+	const struct guard_conf *k = &c->conf;
+	struct guard_bits x = bits_of(c, &exe), p = bits_of(c, &parent);
 	uint64_t uw = 0, uu = 0, when, holds, suppress = 0;
 
 	for (size_t i = 0; i < c->n_uids; i++) {
@@ -96,7 +96,7 @@ static uint64_t kernel_eval(const struct exec_compiled *c, struct kfile exe, str
 	       (uw | ~k->need_uid);
 	holds = k->cond_valid & (x.exe_unless | ~k->cond_need_exe) &
 		(p.parent_unless | ~k->cond_need_parent) & (uu | ~k->cond_need_uid);
-	for (int i = 0; i < EXEC_MAX_CONDS; i++)
+	for (int i = 0; i < GUARD_MAX_CONDS; i++)
 		suppress |= (0 - ((holds >> i) & 1)) & k->cond_owner[i];
 	return when & ~suppress;
 }
@@ -125,10 +125,10 @@ static const char two_rules[] =
 static void test_slots_and_masks(void **state)
 {
 	struct rule_set *rs = load(two_rules);
-	struct exec_compiled c;
+	struct filter_guard c;
 
-	assert_int_equal(exec_block_rules(rs), 2);
-	assert_int_equal(exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_guard_block_rules(rs, RULE_ON_EXEC), 2);
+	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_slots, 2);
 	assert_string_equal(c.slot[0]->id, "no-nc-from-server");
 	assert_string_equal(c.slot[1]->id, "no-ssh-but-root");
@@ -142,21 +142,21 @@ static void test_slots_and_masks(void **state)
 	assert_int_equal(c.conf.cond_need_uid, 3);
 	assert_int_equal(c.conf.cond_need_parent, 2);
 	assert_int_equal(c.conf.cond_need_exe, 0);
-	assert_int_equal(c.conf.gen, net_gen(rs));
+	assert_int_equal(c.conf.gen, rule_set_gen(rs));
 	assert_int_equal(c.n_ids, 3);	/* nc, vllm, ssh */
 	assert_int_equal(c.n_names, 2);	/* ncat, bash */
 	assert_int_equal(c.n_uids, 2);	/* 0, 1000 */
 	assert_int_equal(c.n_missing, 0);
-	exec_compiled_free(&c);
+	filter_guard_free(&c);
 	rule_set_free(rs);
 }
 
 static void test_kernel_decision(void **state)
 {
 	struct rule_set *rs = load(two_rules);
-	struct exec_compiled c;
+	struct filter_guard c;
 
-	assert_int_equal(exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	/* nc or any file named ncat, from the server: rule 0 */
 	assert_int_equal(kernel_eval(&c, NC, VLLM, 1000), 1);
 	assert_int_equal(kernel_eval(&c, NCAT, VLLM, 1000), 1);
@@ -174,7 +174,7 @@ static void test_kernel_decision(void **state)
 	assert_int_equal(kernel_eval(&c, NC, VLLM, 0), 1);
 	/* nothing else */
 	assert_int_equal(kernel_eval(&c, BASH, VLLM, 0), 0);
-	exec_compiled_free(&c);
+	filter_guard_free(&c);
 	rule_set_free(rs);
 }
 
@@ -184,22 +184,22 @@ static void test_missing_path(void **state)
 	struct rule_set *rs = load("custos: 1\nrules:\n  - id: b\n    on: exec\n"
 				   "    severity: low\n    action: block\n"
 				   "    when:\n      exe: [/opt/not-here, /usr/bin/nc]\n");
-	struct exec_compiled c;
+	struct filter_guard c;
 
-	assert_int_equal(exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_missing, 1);
 	assert_string_equal(c.missing[0].path, "/opt/not-here");
 	assert_string_equal(c.missing[0].rule->id, "b");
 	assert_int_equal(c.n_ids, 1);
 	assert_int_equal(kernel_eval(&c, NC, NONE, 0), 1);
-	exec_compiled_free(&c);
+	filter_guard_free(&c);
 	/* without a resolver (rules check): same slots, nothing resolved or missing */
-	assert_int_equal(exec_compile(rs, NULL, NULL, &c, NULL), 0);
+	assert_int_equal(filter_exec_compile(rs, NULL, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_slots, 1);
 	assert_int_equal(c.n_ids, 0);
 	assert_int_equal(c.n_missing, 0);
 	assert_int_equal(kernel_eval(&c, NC, NONE, 0), 0);
-	exec_compiled_free(&c);
+	filter_guard_free(&c);
 	rule_set_free(rs);
 }
 
@@ -207,22 +207,22 @@ static void test_value_kinds(void **state)
 {
 	struct file_name_key k;
 
-	assert_int_equal(exec_value_kernel("/usr/bin/nc", NULL), EXEC_VALUE_PATH);
-	assert_int_equal(exec_value_kernel("**/nc", &k), EXEC_VALUE_NAME);
+	assert_int_equal(filter_guard_value_kernel("/usr/bin/nc", NULL), GUARD_VALUE_PATH);
+	assert_int_equal(filter_guard_value_kernel("**/nc", &k), GUARD_VALUE_NAME);
 	assert_string_equal(k.name, "nc");
-	assert_int_equal(k.name[EXEC_NAME_KEY - 1], 0);
-	assert_int_equal(exec_value_kernel("**/0123456789012345678901234567890", NULL),
-			 EXEC_VALUE_NAME);	/* 31 bytes */
-	assert_int_equal(exec_value_kernel("**/01234567890123456789012345678901", NULL),
-			 EXEC_VALUE_NONE);	/* 32 bytes */
-	assert_int_equal(exec_value_kernel("/usr/bin/*", NULL), EXEC_VALUE_NONE);
-	assert_int_equal(exec_value_kernel("/usr/bin/n\\c", NULL), EXEC_VALUE_NONE);
-	assert_int_equal(exec_value_kernel("**/nc*", NULL), EXEC_VALUE_NONE);
-	assert_int_equal(exec_value_kernel("**/bin/nc", NULL), EXEC_VALUE_NONE);
-	assert_int_equal(exec_value_kernel("**/", NULL), EXEC_VALUE_NONE);
-	assert_int_equal(exec_value_kernel("**/..", NULL), EXEC_VALUE_NONE);
-	assert_int_equal(exec_value_kernel("nc", NULL), EXEC_VALUE_NONE);
-	assert_int_equal(exec_value_kernel("/opt/**/nc", NULL), EXEC_VALUE_NONE);
+	assert_int_equal(k.name[FILE_NAME_KEY - 1], 0);
+	assert_int_equal(filter_guard_value_kernel("**/0123456789012345678901234567890", NULL),
+			 GUARD_VALUE_NAME);	/* 31 bytes */
+	assert_int_equal(filter_guard_value_kernel("**/01234567890123456789012345678901", NULL),
+			 GUARD_VALUE_NONE);	/* 32 bytes */
+	assert_int_equal(filter_guard_value_kernel("/usr/bin/*", NULL), GUARD_VALUE_NONE);
+	assert_int_equal(filter_guard_value_kernel("/usr/bin/n\\c", NULL), GUARD_VALUE_NONE);
+	assert_int_equal(filter_guard_value_kernel("**/nc*", NULL), GUARD_VALUE_NONE);
+	assert_int_equal(filter_guard_value_kernel("**/bin/nc", NULL), GUARD_VALUE_NONE);
+	assert_int_equal(filter_guard_value_kernel("**/", NULL), GUARD_VALUE_NONE);
+	assert_int_equal(filter_guard_value_kernel("**/..", NULL), GUARD_VALUE_NONE);
+	assert_int_equal(filter_guard_value_kernel("nc", NULL), GUARD_VALUE_NONE);
+	assert_int_equal(filter_guard_value_kernel("/opt/**/nc", NULL), GUARD_VALUE_NONE);
 }
 
 static void assert_check_fails(const char *yaml, const char *want)
@@ -301,7 +301,7 @@ static void test_too_many_rules(void **state)
 	struct rule_diags d = { 0 };
 	char buf[1024];
 
-	for (int i = 0; i <= EXEC_MAX_RULES; i++)
+	for (int i = 0; i <= GUARD_MAX_RULES; i++)
 		n += (size_t)snprintf(yaml + n, sizeof(yaml) - n,
 				      "  - id: r%d\n    on: exec\n    severity: low\n"
 				      "    action: block\n    when:\n      uid: %d\n", i, i);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_filter_file.c - the file pre-filter compiler (user/filter_file.h). */
+/* test_filter_file.c - the file pre-filter compiler (user/filters/file.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -66,15 +66,15 @@ static void expect_pat(const struct ff_pattern *p, const char *dir, enum ff_fall
 static void test_literal_file(void **state)
 {
 	struct rule_set *rs = load_paths("/root/.aws/credentials");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_int_equal(f.n, 1);
 	assert_false(f.match_all);
 	expect_pat(&f.pats[0], "/root/.aws", FF_NAME, "credentials");
 	assert_string_equal(f.pats[0].rule, "r1");
 	assert_string_equal(f.pats[0].glob, "/root/.aws/credentials");
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 
@@ -82,9 +82,9 @@ static void test_prefixes(void **state)
 {
 	struct rule_set *rs = load_paths("\"/home/*/.ssh/id_*\", \"/data/evals/**\", "
 					 "\"/data/ev*/x\", \"/srv/a/b/*.pem\", \"/etc/\"");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_int_equal(f.n, 5);
 	assert_false(f.match_all);
 	/* ".ssh" as a directory name is narrower than all of /home */
@@ -95,7 +95,7 @@ static void test_prefixes(void **state)
 	expect_pat(&f.pats[2], NULL, FF_NAME, "x");
 	expect_pat(&f.pats[3], "/srv/a/b", FF_SUFFIX, ".pem");
 	expect_pat(&f.pats[4], "/etc", FF_DIRNAME, "etc");
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 
@@ -104,9 +104,9 @@ static void test_no_prefix_names_and_suffixes(void **state)
 	struct rule_set *rs = load_paths("\"**/.env\", \"**/*.pem\", \"/*.key\", "
 					 "\"**/*.a-very-long-suffix-of-many-bytes\", "
 					 "\"**/a-name-that-is-far-too-long-for-a-key\"");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_int_equal(f.n, 5);
 	assert_false(f.match_all);
 	expect_pat(&f.pats[0], NULL, FF_NAME, ".env");
@@ -118,23 +118,23 @@ static void test_no_prefix_names_and_suffixes(void **state)
 	assert_int_equal(strlen(f.pats[3].fb_str), FILE_SUFFIX_MAX);
 	/* a name that does not fit the key: matched as a suffix */
 	expect_pat(&f.pats[4], NULL, FF_SUFFIX, "far-too-long-for-a-key" + 6);
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 
 static void test_suffix_after_last_star(void **state)
 {
 	struct rule_set *rs = load_paths("\"**/privkey*.pem\", \"**/a*b?c\", \"**/x*[ab]\"");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_int_equal(f.n, 3);
 	expect_pat(&f.pats[0], NULL, FF_SUFFIX, ".pem");
 	/* '?' or a class after the last '*': no literal suffix */
 	expect_pat(&f.pats[1], NULL, FF_NONE, NULL);
 	expect_pat(&f.pats[2], NULL, FF_NONE, NULL);
 	assert_true(f.match_all);
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 
@@ -142,9 +142,9 @@ static void test_directory_names(void **state)
 {
 	struct rule_set *rs = load_paths("\"**/.ssh/id_*\", \"**/.aws/**\", "
 					 "\"**/.config/gcloud/*/x*[0-9]\", \"**/a*/b*[0-9]\"");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_int_equal(f.n, 4);
 	expect_pat(&f.pats[0], NULL, FF_DIRNAME, ".ssh");
 	expect_pat(&f.pats[1], NULL, FF_DIRNAME, ".aws");
@@ -153,26 +153,26 @@ static void test_directory_names(void **state)
 	/* no literal component at all */
 	expect_pat(&f.pats[3], NULL, FF_NONE, NULL);
 	assert_true(f.match_all);
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 
 static void test_match_all(void **state)
 {
 	struct rule_set *rs = load_paths("\"**/id_*\"");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_true(f.match_all);
 	assert_string_equal(f.match_all_rule, "r1");
 	assert_string_equal(f.match_all_glob, "**/id_*");
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 
 	rs = load_paths("\"**\"");
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_true(f.match_all);
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 
@@ -185,13 +185,13 @@ static void test_rule_without_path_matches_all(void **state)
 				   "    severity: low\n"
 				   "    when:\n"
 				   "      access: [write]\n");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_true(f.match_all);
 	assert_string_equal(f.match_all_rule, "any-write");
 	assert_null(f.match_all_glob);
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 
@@ -215,13 +215,13 @@ static void test_disabled_and_other_kinds_ignored(void **state)
 				   "    severity: low\n"
 				   "    when:\n"
 				   "      path: [relative/name, \"?x\"]\n");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_false(f.match_all);
 	/* globs that can never match an absolute path cost nothing */
 	assert_int_equal(f.n, 0);
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 
@@ -236,13 +236,13 @@ static void test_list_expansion(void **state)
 				   "    severity: high\n"
 				   "    when:\n"
 				   "      path: $creds\n");
-	struct file_filter f;
+	struct filter_file f;
 
-	assert_int_equal(file_filter_compile(rs, &f), 0);
+	assert_int_equal(filter_file_compile(rs, &f), 0);
 	assert_int_equal(f.n, 2);
 	expect_pat(&f.pats[0], "/root", FF_NAME, ".netrc");
 	expect_pat(&f.pats[1], NULL, FF_NAME, ".netrc");
-	file_filter_free(&f);
+	filter_file_free(&f);
 	rule_set_free(rs);
 }
 

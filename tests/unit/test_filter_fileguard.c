@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_filter_fileguard.c - the file block-rule compiler
- * (user/filter_fileguard.h): rules in, the file guard maps out; and a
+ * (user/filters/fileguard.h): rules in, the file guard maps out; and a
  * reference evaluation of those maps (what bpf/fileguard.bpf.h computes for
  * one open).  Pure: files are a fake resolver's data.
  */
@@ -18,7 +18,6 @@
 
 #include "events.h"
 #include "filters/fileguard.h"
-#include "filters/net.h"
 #include "filters/filters.h"
 
 static struct rule_set *load(const char *yaml)
@@ -34,17 +33,17 @@ static struct rule_set *load(const char *yaml)
 static const struct {
 	const char *p;
 	uint64_t ino;
-	enum fguard_want kind;	/* ANY: a plain file; DIR; EXE: a program */
+	enum guard_want kind;	/* ANY: a plain file; DIR; EXE: a program */
 } files[] = {
-	{ "/root/.aws/credentials", 10, FGUARD_WANT_ANY },
-	{ "/srv/models", 20, FGUARD_WANT_DIR },
-	{ "/", 2, FGUARD_WANT_DIR },
-	{ "/usr/bin/curl", 100, FGUARD_WANT_EXE },
-	{ "/opt/srv/vllm", 200, FGUARD_WANT_EXE },
-	{ "/opt/srv/loader", 300, FGUARD_WANT_EXE },
+	{ "/root/.aws/credentials", 10, GUARD_WANT_ANY },
+	{ "/srv/models", 20, GUARD_WANT_DIR },
+	{ "/", 2, GUARD_WANT_DIR },
+	{ "/usr/bin/curl", 100, GUARD_WANT_EXE },
+	{ "/opt/srv/vllm", 200, GUARD_WANT_EXE },
+	{ "/opt/srv/loader", 300, GUARD_WANT_EXE },
 };
 
-static int fake_resolve(const char *path, enum fguard_want want, struct file_ident *out,
+static int fake_resolve(const char *path, enum guard_want want, struct file_ident *out,
 			void *ctx)
 {
 	int *calls = ctx;
@@ -55,7 +54,7 @@ static int fake_resolve(const char *path, enum fguard_want want, struct file_ide
 		if (strcmp(path, files[i].p) != 0)
 			continue;
 		/* a path value names any file; DIR and EXE want their kind */
-		if (want != FGUARD_WANT_ANY && want != files[i].kind)
+		if (want != GUARD_WANT_ANY && want != files[i].kind)
 			return -ENOENT;
 		*out = (struct file_ident){ 8, files[i].ino };
 		return 0;
@@ -76,9 +75,9 @@ struct kopen {
 	uint32_t acc;		/* EV_ACC_* */
 };
 
-static struct fguard_bits bits_of(const struct fguard_compiled *c, const struct kfile *f)
+static struct guard_bits bits_of(const struct filter_guard *c, const struct kfile *f)
 {
-	struct fguard_bits b = { 0 };
+	struct guard_bits b = { 0 };
 	struct file_name_key nk = { 0 };
 
 	if (!f->ino)
@@ -102,12 +101,12 @@ static struct fguard_bits bits_of(const struct fguard_compiled *c, const struct 
 	return b;
 }
 
-/* What fguard_decide() computes: the refusing rule slots for one open. */
-static uint64_t kernel_eval(const struct fguard_compiled *c, const struct kopen *o,
+/* What fileguard_decide() computes: the refusing rule slots for one open. */
+static uint64_t kernel_eval(const struct filter_guard *c, const struct kopen *o,
 			    struct kfile exe, struct kfile parent, uint32_t uid)
 {
-	const struct fguard_conf *k = &c->conf;
-	struct fguard_bits f = bits_of(c, &o->file), x = bits_of(c, &exe), p = bits_of(c, &parent);
+	const struct guard_conf *k = &c->conf;
+	struct guard_bits f = bits_of(c, &o->file), x = bits_of(c, &exe), p = bits_of(c, &parent);
 	uint64_t tw = 0, tu = 0, aw = 0, au = 0, uw = 0, uu = 0, when, holds, suppress = 0;
 
 	if (!k->active)
@@ -142,7 +141,7 @@ static uint64_t kernel_eval(const struct fguard_compiled *c, const struct kopen 
 	holds = k->cond_valid & (f.path_unless | tu | ~k->cond_need_path) &
 		(au | ~k->cond_need_access) & (x.exe_unless | ~k->cond_need_exe) &
 		(p.parent_unless | ~k->cond_need_parent) & (uu | ~k->cond_need_uid);
-	for (int i = 0; i < FGUARD_MAX_CONDS; i++)
+	for (int i = 0; i < GUARD_MAX_CONDS; i++)
 		suppress |= (0 - ((holds >> i) & 1)) & k->cond_owner[i];
 	return when & ~suppress;
 }
@@ -186,10 +185,10 @@ static const char rules[] =
 static void test_slots_and_masks(void **state)
 {
 	struct rule_set *rs = load(rules);
-	struct fguard_compiled c;
+	struct filter_guard c;
 
-	assert_int_equal(fguard_block_rules(rs), 2);
-	assert_int_equal(fguard_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_guard_block_rules(rs, RULE_ON_FILE), 2);
+	assert_int_equal(filter_fileguard_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_slots, 2);
 	assert_string_equal(c.slot[0]->id, "no-creds-read");
 	assert_string_equal(c.slot[1]->id, "weights-only-by-server");
@@ -213,21 +212,21 @@ static void test_slots_and_masks(void **state)
 	assert_int_equal(c.conf.cond_acc_create, 0x8);
 	assert_int_equal(c.conf.cond_acc_read | c.conf.cond_acc_write, 0);
 	assert_int_equal(c.conf.any_tree, 1);
-	assert_int_equal(c.conf.gen, net_gen(rs));
+	assert_int_equal(c.conf.gen, rule_set_gen(rs));
 	assert_int_equal(c.n_ids, 4);	/* credentials, /srv/models, curl, vllm */
 	assert_int_equal(c.n_names, 2);	/* .env, loader */
 	assert_int_equal(c.n_uids, 1);
 	assert_int_equal(c.n_missing, 0);
-	fguard_compiled_free(&c);
+	filter_guard_free(&c);
 	rule_set_free(rs);
 }
 
 static void test_kernel_decision(void **state)
 {
 	struct rule_set *rs = load(rules);
-	struct fguard_compiled c;
+	struct filter_guard c;
 
-	assert_int_equal(fguard_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_fileguard_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	/* the credentials, read: rule 0, unless curl as root (both fields) */
 	assert_int_equal(kernel_eval(&c, &CREDS_R, BASH, NONE, 1000), 1);
 	assert_int_equal(kernel_eval(&c, &CREDS_R, CURL, BASH, 1000), 1);
@@ -248,7 +247,7 @@ static void test_kernel_decision(void **state)
 	assert_int_equal(kernel_eval(&c, &ENV_R, BASH, NONE, 1000), 2);
 	/* nothing else */
 	assert_int_equal(kernel_eval(&c, &OTHER_R, BASH, NONE, 0), 0);
-	fguard_compiled_free(&c);
+	filter_guard_free(&c);
 	rule_set_free(rs);
 }
 
@@ -259,10 +258,10 @@ static void test_missing_and_kinds(void **state)
 				   "    severity: low\n    action: block\n"
 				   "    when:\n      path: [/opt/not-here, \"/root/.aws/credentials/**\","
 				   " \"/srv/models/**\"]\n      exe: [/srv/models, /usr/bin/curl]\n");
-	struct fguard_compiled c;
+	struct filter_guard c;
 	int calls = 0;
 
-	assert_int_equal(fguard_compile(rs, fake_resolve, &calls, &c, NULL), 0);
+	assert_int_equal(filter_fileguard_compile(rs, fake_resolve, &calls, &c, NULL), 0);
 	assert_int_equal(calls, 5);
 	assert_int_equal(c.n_missing, 3);	/* missing; a file as DIR; a dir as exe */
 	assert_string_equal(c.missing[0].path, "/opt/not-here");
@@ -272,14 +271,14 @@ static void test_missing_and_kinds(void **state)
 	assert_int_equal(kernel_eval(&c, &WEIGHTS_R, CURL, NONE, 0), 1);
 	assert_int_equal(kernel_eval(&c, &WEIGHTS_R, BASH, NONE, 0), 0);
 	assert_int_equal(kernel_eval(&c, &CREDS_R, CURL, NONE, 0), 0);
-	fguard_compiled_free(&c);
+	filter_guard_free(&c);
 	/* without a resolver (rules check): same slots, nothing resolved or missing */
-	assert_int_equal(fguard_compile(rs, NULL, NULL, &c, NULL), 0);
+	assert_int_equal(filter_fileguard_compile(rs, NULL, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_slots, 1);
 	assert_int_equal(c.n_ids, 0);
 	assert_int_equal(c.n_missing, 0);
 	assert_int_equal(kernel_eval(&c, &WEIGHTS_R, CURL, NONE, 0), 0);
-	fguard_compiled_free(&c);
+	filter_guard_free(&c);
 	rule_set_free(rs);
 }
 
@@ -288,20 +287,20 @@ static void test_path_kinds(void **state)
 	struct file_name_key k;
 	size_t dl = 0;
 
-	assert_int_equal(fguard_path_kernel("/root/.aws/credentials", NULL, NULL),
-			 FGUARD_PATH_FILE);
-	assert_int_equal(fguard_path_kernel("/srv/models/**", &dl, NULL), FGUARD_PATH_TREE);
+	assert_int_equal(filter_guard_path_kernel("/root/.aws/credentials", NULL, NULL),
+			 GUARD_PATH_FILE);
+	assert_int_equal(filter_guard_path_kernel("/srv/models/**", &dl, NULL), GUARD_PATH_TREE);
 	assert_int_equal(dl, strlen("/srv/models"));
-	assert_int_equal(fguard_path_kernel("/**", &dl, NULL), FGUARD_PATH_TREE);
+	assert_int_equal(filter_guard_path_kernel("/**", &dl, NULL), GUARD_PATH_TREE);
 	assert_int_equal(dl, 1);
-	assert_int_equal(fguard_path_kernel("**/.env", NULL, &k), FGUARD_PATH_NAME);
+	assert_int_equal(filter_guard_path_kernel("**/.env", NULL, &k), GUARD_PATH_NAME);
 	assert_string_equal(k.name, ".env");
-	assert_int_equal(fguard_path_kernel("/srv/*/models/**", NULL, NULL), FGUARD_PATH_NONE);
-	assert_int_equal(fguard_path_kernel("/srv/models/*", NULL, NULL), FGUARD_PATH_NONE);
-	assert_int_equal(fguard_path_kernel("/srv/models/**/x", NULL, NULL), FGUARD_PATH_NONE);
-	assert_int_equal(fguard_path_kernel("**/*.pem", NULL, NULL), FGUARD_PATH_NONE);
-	assert_int_equal(fguard_path_kernel("**/.ssh/id_rsa", NULL, NULL), FGUARD_PATH_NONE);
-	assert_int_equal(fguard_path_kernel("relative/**", NULL, NULL), FGUARD_PATH_NONE);
+	assert_int_equal(filter_guard_path_kernel("/srv/*/models/**", NULL, NULL), GUARD_PATH_NONE);
+	assert_int_equal(filter_guard_path_kernel("/srv/models/*", NULL, NULL), GUARD_PATH_NONE);
+	assert_int_equal(filter_guard_path_kernel("/srv/models/**/x", NULL, NULL), GUARD_PATH_NONE);
+	assert_int_equal(filter_guard_path_kernel("**/*.pem", NULL, NULL), GUARD_PATH_NONE);
+	assert_int_equal(filter_guard_path_kernel("**/.ssh/id_rsa", NULL, NULL), GUARD_PATH_NONE);
+	assert_int_equal(filter_guard_path_kernel("relative/**", NULL, NULL), GUARD_PATH_NONE);
 }
 
 static void assert_check_fails(const char *yaml, const char *want)
@@ -379,7 +378,7 @@ static void test_too_many_rules(void **state)
 	struct rule_diags d = { 0 };
 	char buf[1024];
 
-	for (int i = 0; i <= FGUARD_MAX_RULES; i++)
+	for (int i = 0; i <= GUARD_MAX_RULES; i++)
 		n += (size_t)snprintf(yaml + n, sizeof(yaml) - n,
 				      "  - id: r%d\n    on: file\n    severity: low\n"
 				      "    action: block\n    when:\n      path: /f%d\n", i, i);

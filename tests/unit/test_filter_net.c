@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_filter_net.c - the connect-rule compiler (user/filter_net.h): rules
+ * test_filter_net.c - the connect-rule compiler (user/filters/net.h): rules
  * in, the kernel's egress maps out; and a reference evaluation of those maps
  * (what net.bpf.c computes).  Pure: addresses here are data, nothing is sent.
  */
@@ -49,7 +49,7 @@ static int fast_path_taken;
 
 /* What net.bpf.c computes: the flagged rule slots for one call; proto 6, 17
  * or CEV_PROTO_RAW (no port: only port ranges of port-less patterns apply). */
-static uint64_t kernel_eval(const struct net_compiled *c, int family, const char *addr,
+static uint64_t kernel_eval(const struct filter_net *c, int family, const char *addr,
 			    uint16_t port, int proto, const struct net_exe_key *exe)
 {
 	uint8_t a[16] = { 0 };
@@ -137,9 +137,9 @@ static const char egress[] =
 static void test_slots_and_masks(void **state)
 {
 	struct rule_set *rs = load(egress);
-	struct net_compiled c;
+	struct filter_net c;
 
-	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_slots, 3);
 	assert_string_equal(c.slot[0]->id, "bypass");
 	assert_string_equal(c.slot[2]->id, "curl-anywhere");
@@ -156,7 +156,7 @@ static void test_slots_and_masks(void **state)
 	assert_int_equal(c.conf.cond_need_dest, 1);
 	assert_int_equal(c.conf.cond_need_exe, 6);
 	assert_int_equal(c.n_exe, 3);
-	net_compiled_free(&c);
+	filter_net_free(&c);
 	rule_set_free(rs);
 }
 
@@ -164,9 +164,9 @@ static void test_kernel_decision(void **state)
 {
 	struct rule_set *rs = load(egress);
 	struct net_exe_key proxy = { 1, 100 }, tool = { 1, 201 }, other = { 2, 100 };
-	struct net_compiled c;
+	struct filter_net c;
 
-	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	/* approved: only the inexact comm rule is flagged (the agent decides) */
 	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 443, 6, NULL), 4);
 	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.10", 3128, 17, NULL), 4);
@@ -185,7 +185,7 @@ static void test_kernel_decision(void **state)
 	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 6, NULL), 7);
 	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 6, &tool), 5);
 	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 17, NULL), 5);
-	net_compiled_free(&c);
+	filter_net_free(&c);
 	rule_set_free(rs);
 }
 
@@ -207,9 +207,9 @@ static void test_fast_path(void **state)
 		"      - exe: /opt/proxy\n";
 	struct rule_set *rs = load(yaml);
 	struct net_exe_key proxy = { 1, 100 };
-	struct net_compiled c;
+	struct filter_net c;
 
-	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	assert_int_equal(kernel_eval(&c, AF_INET, "127.0.0.1", 8080, 6, NULL), 0);
 	assert_true(fast_path_taken);
 	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 53, 17, NULL), 0);
@@ -224,7 +224,7 @@ static void test_fast_path(void **state)
 	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 443, 6, &proxy), 0);
 	assert_false(fast_path_taken);
 	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 443, 6, NULL), 1);
-	net_compiled_free(&c);
+	filter_net_free(&c);
 	rule_set_free(rs);
 }
 
@@ -233,12 +233,12 @@ static void test_families_separate(void **state)
 {
 	struct rule_set *rs = load("custos: 1\nrules:\n  - id: v6\n    on: connect\n"
 				   "    severity: low\n    when:\n      dest: \"::/0\"\n");
-	struct net_compiled c;
+	struct filter_net c;
 
-	assert_int_equal(net_compile(rs, NULL, NULL, &c, NULL), 0);
+	assert_int_equal(filter_net_compile(rs, NULL, NULL, &c, NULL), 0);
 	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 1, 6, NULL), 1);
 	assert_int_equal(kernel_eval(&c, AF_INET, "127.0.0.1", 1, 6, NULL), 0);
-	net_compiled_free(&c);
+	filter_net_free(&c);
 	rule_set_free(rs);
 }
 
@@ -281,15 +281,15 @@ static void test_check_report_rules_pass(void **state)
 				   "    unless:\n      - cgroup: /system.slice/**\n"
 				   "      - exe: \"/opt/**/proxy\"\n");
 	struct rule_diags d = { 0 };
-	struct net_compiled c;
+	struct filter_net c;
 
 	assert_int_equal(filter_net_check(rs, &d), 0);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	assert_int_equal(c.exact, 0);
 	assert_int_equal(c.conf.cond_valid, 0);	/* neither condition in the kernel */
 	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 1, 6, NULL), 1);
-	net_compiled_free(&c);
+	filter_net_free(&c);
 	rule_set_free(rs);
 }
 
@@ -329,7 +329,7 @@ static const char raw_rules[] =
 /* the rule set matcher_eval() matches against */
 static const struct rule_set *rs_of_c;
 
-static uint64_t matcher_eval(const struct net_compiled *c, int family, const char *addr,
+static uint64_t matcher_eval(const struct filter_net *c, int family, const char *addr,
 			     uint16_t port, int proto, int is_proxy)
 {
 	static char proxy[] = "/opt/proxy", other[] = "/usr/bin/ping";
@@ -367,9 +367,9 @@ static void test_raw_agrees(void **state)
 	static const int protos[] = { 6, 17, CEV_PROTO_RAW };
 	struct rule_set *rs = load(raw_rules);
 	struct net_exe_key proxy = { 1, 100 };
-	struct net_compiled c;
+	struct filter_net c;
 
-	assert_int_equal(net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	rs_of_c = rs;
 	assert_int_equal(c.exact, 7);
 	assert_int_equal(c.conf.raw, 3);	/* any-proto, raw-only */
@@ -410,19 +410,19 @@ static void test_raw_agrees(void **state)
 	assert_int_equal(kernel_eval(&c, AF_INET, "203.0.113.5", 0, CEV_PROTO_RAW, NULL), 1);
 	/* the proxy is exempt from any-proto whatever the protocol */
 	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 0, CEV_PROTO_RAW, &proxy), 0);
-	net_compiled_free(&c);
+	filter_net_free(&c);
 	rule_set_free(rs);
 }
 
 static void test_exe_glob_kernel(void **state)
 {
-	assert_true(net_exe_glob_kernel("/usr/bin/squid"));
-	assert_true(net_exe_glob_kernel("/opt/bin/*"));
-	assert_true(net_exe_glob_kernel("/opt/bin/proxy-[0-9]"));
-	assert_false(net_exe_glob_kernel("/opt/*/proxy"));
-	assert_false(net_exe_glob_kernel("/opt/bin/**"));
-	assert_false(net_exe_glob_kernel("**/proxy"));
-	assert_false(net_exe_glob_kernel("proxy"));
+	assert_true(filter_net_exe_kernel("/usr/bin/squid"));
+	assert_true(filter_net_exe_kernel("/opt/bin/*"));
+	assert_true(filter_net_exe_kernel("/opt/bin/proxy-[0-9]"));
+	assert_false(filter_net_exe_kernel("/opt/*/proxy"));
+	assert_false(filter_net_exe_kernel("/opt/bin/**"));
+	assert_false(filter_net_exe_kernel("**/proxy"));
+	assert_false(filter_net_exe_kernel("proxy"));
 }
 
 static void test_too_many_port_ranges(void **state)

@@ -1,31 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * agent.c - `custos run` (see agent.h for the walk of one record).
+ * agent.c - `custos run`: the lifecycle and the run loop (see agent.h for
+ * the walk of one record; decode.c and emit.c are its two halves).
  */
 #include "agent/agent.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/decode.h"
+#include "agent/emit.h"
 #include "base/clock.h"
-#include "host/container.h"
-#include "events.h"
-#include "filters/exec.h"
-#include "filters/fileguard.h"
-#include "filters/net.h"
-#include "filters/filters.h"
-#include "record/json.h"
 #include "base/log.h"
 #include "base/notify.h"
+#include "filters/guard.h"
 #include "host/proc_seed.h"
 #include "rules/io.h"
-#include "record/ocsf.h"
 #include "sinks/sink.h"
 
 #define STATS_EVERY_MS 100
@@ -39,525 +33,37 @@ static void sync_clocks(struct agent *a)
 	a->boot_to_real_ns = (int64_t)(real - boot);
 }
 
-/* --- emitting -------------------------------------------------------------- */
-
-static void write_line(struct agent *a)
-{
-	for (size_t i = 0; i < a->n_sinks; i++) {
-		int rc = sink_write(a->sinks[i], a->line.p, a->line.len);
-
-		if (rc) {
-			a->counters.sink_errors++;
-			log_debug("sink %s: write failed: %s", sink_name(a->sinks[i]),
-				  strerror(-rc));
-		}
-	}
-}
-
-static void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *r)
-{
-	struct json_meta meta = { .host = a->host, .policy = a->rules->digest };
-	struct json_rule jr;
-
-	if (r) {
-		jr.id = r->id;
-		jr.severity = rule_severity_name(r->severity);
-		jr.action = rule_action_name(r->action);
-		/* events-v1: "block" only when the kernel refused the call */
-		if ((ev->kind == CEV_FILE && !ev->file.blocked) ||
-		    (ev->kind == CEV_EXEC && !ev->exec.blocked))
-			jr.action = rule_action_name(ACT_ALERT);
-		jr.tags = (const char *const *)r->tags;
-		jr.n_tags = r->n_tags;
-	}
-	meta.seq = a->seq + 1;
-	sbuf_reset(&a->line);
-	if ((a->opts.ocsf ? ocsf_render_event : json_render_event)(&a->line, ev, r ? &jr : NULL,
-								    &meta)) {
-		log_warn("agent: rendering a record failed (out of memory?); dropped");
-		return;
-	}
-	a->seq++;
-	a->counters.events_out++;
-	if (r)
-		a->rule_hits[r - a->rules->rules]++;
-	write_line(a);
-}
-
-static void emit_loss(struct agent *a, uint64_t lost, const char *where)
-{
-	struct cev_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = CEV_LOSS;
-	ev.time_ns = clock_ns(CLOCK_REALTIME);
-	ev.loss.lost = lost;
-	ev.loss.where = where;
-	emit_event(a, &ev, NULL);
-}
-
-/*
- * A sink that could not take records (a forward sink's full queue, a failed
- * write) says so in its stats; each new count becomes a loss record with
- * where "sink:NAME", which the other sinks carry.
- */
-static int report_sink_loss(struct agent *a)
-{
-	int emitted = 0;
-
-	for (size_t i = 0; i < a->n_sinks; i++) {
-		struct sink_stats st;
-		char where[300];
-		uint64_t lost;
-
-		sink_get_stats(a->sinks[i], &st);
-		if (st.lines_lost <= a->sink_lost_seen[i])
-			continue;
-		lost = st.lines_lost - a->sink_lost_seen[i];
-		a->sink_lost_seen[i] = st.lines_lost;
-		snprintf(where, sizeof(where), "sink:%s", sink_name(a->sinks[i]));
-		log_warn("agent: output %s lost %llu records", sink_name(a->sinks[i]),
-			 (unsigned long long)lost);
-		emit_loss(a, lost, where);
-		emitted++;
-	}
-	return emitted;
-}
-
-/* SIGUSR1: one log line per sink with its counters. */
-static void log_sink_status(struct agent *a)
-{
-	for (size_t i = 0; i < a->n_sinks; i++) {
-		struct sink_stats st;
-
-		sink_get_stats(a->sinks[i], &st);
-		log_info("status: output %s: written %llu, sent %llu, acked %llu, spooled %llu, "
-			 "dropped %llu, errors %llu", sink_name(a->sinks[i]),
-			 (unsigned long long)st.lines_written, (unsigned long long)st.sent,
-			 (unsigned long long)st.acked, (unsigned long long)st.spooled,
-			 (unsigned long long)st.lines_lost, (unsigned long long)st.errors);
-	}
-}
-
-/* Sinks gather lines until flushed: flush, then report what a flush could
- * not write, and flush that report too. */
-static void flush_sinks(struct agent *a)
-{
-	for (size_t i = 0; i < a->n_sinks; i++)
-		sink_flush(a->sinks[i]);
-	if (!report_sink_loss(a))
-		return;
-	for (size_t i = 0; i < a->n_sinks; i++)
-		sink_flush(a->sinks[i]);
-}
-
-/* --- building a cev_event -------------------------------------------------- */
-
-static void fill_args(struct cev_args *out, const char *buf, uint32_t len, int trunc)
-{
-	out->buf = buf;
-	out->len = len;
-	out->truncated = (uint8_t)trunc;
-}
-
-/* The cache entry of the acting process, created from /proc when it is missing. */
-static const struct proc_entry *acting_process(struct agent *a, const struct ev_header *h)
-{
-	const struct proc_entry *e = proc_cache_lookup(&a->procs, h->pid, h->start_ns);
-
-	if (e)
-		return e;
-	/* started before the seed, or its fork record was lost: read it now */
-	if (proc_seed_one(&a->procs, "/proc", h->pid) == 0)
-		e = proc_cache_lookup(&a->procs, h->pid, h->start_ns);
-	return e;
-}
-
-static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_header *h,
-			 const struct proc_entry *e)
-{
-	struct cev_process *p = &ev->proc;
-	const struct proc_entry *parent = NULL;
-	const struct proc_entry *line[AGENT_MAX_ANCESTORS];
-	size_t n;
-
-	ev->time_ns = h->ts_boot_ns + (uint64_t)a->boot_to_real_ns;
-	p->pid = h->pid;
-	p->tid = h->tid;
-	p->ppid = h->ppid;
-	p->uid = h->uid;
-	p->user = users_name(&a->users, h->uid);
-	memcpy(p->comm, h->comm, sizeof(p->comm));
-	p->comm[sizeof(p->comm) - 1] = '\0';
-	p->cgroup = cgroups_lookup(&a->cgroups, h->cgroup_id);
-	if (!p->cgroup && proc_read_cgroup_path((pid_t)h->pid, a->cgroup_buf, sizeof(a->cgroup_buf)) == 0)
-		p->cgroup = a->cgroup_buf;
-	if (p->cgroup && container_id_from_cgroup(p->cgroup, a->container_buf,
-						  sizeof(a->container_buf)) == 0)
-		p->container_id = a->container_buf;
-	if (e) {
-		p->exe.p = e->exe;
-		p->exe.len = e->exe_len;
-		p->exe.truncated = e->exe_truncated;
-		fill_args(&p->args, e->args, e->args_len, e->args_truncated);
-	}
-
-	ev->has_parent = 0;
-	ev->n_ancestors = 0;
-	ev->ancestors = a->ancestors;
-	if (!e)
-		return;
-	n = proc_cache_lineage(&a->procs, e, line, AGENT_MAX_ANCESTORS);
-	if (n > 0)
-		parent = line[0];
-	for (size_t i = 0; i < n; i++) {
-		a->ancestors[i].p = line[i]->exe;
-		a->ancestors[i].len = line[i]->exe_len;
-		a->ancestors[i].truncated = line[i]->exe_truncated;
-	}
-	ev->n_ancestors = (uint32_t)n;
-	if (parent) {
-		ev->has_parent = 1;
-		ev->parent.pid = parent->pid;
-		ev->parent.exe = a->ancestors[0];
-		fill_args(&ev->parent.args, parent->args, parent->args_len, parent->args_truncated);
-	}
-}
-
-static void match_and_emit(struct agent *a, const struct cev_event *ev)
-{
-	size_t n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
-
-	if (n > AGENT_MAX_HITS) {
-		log_warn("agent: %zu rules matched one event; reporting the first %d",
-			 n, AGENT_MAX_HITS);
-		n = AGENT_MAX_HITS;
-	}
-	for (size_t i = 0; i < n; i++)
-		emit_event(a, ev, a->hits[i]);
-}
-
-/* --- record handlers ------------------------------------------------------- */
-
-/* Does r hold for ev (its `when`, and none of its `unless`)? */
-static int rule_hits(const struct rule *r, const struct cev_event *ev)
-{
-	if (!cond_holds(&r->when, ev))
-		return 0;
-	for (size_t u = 0; u < r->n_unless; u++)
-		if (cond_holds(&r->unless[u], ev))
-			return 0;
-	return 1;
-}
-
-/* --- exec refused by an exec block rule (bpf/execguard.bpf.c) --- */
-
-/* The exec block rule slots the kernel numbered (filter_exec.h). */
-static int exec_slots(struct agent *a)
-{
-	struct exec_compiled c;
-
-	if (a->exec_for == a->rules)
-		return 0;
-	/* the layout does not depend on the compile's errors */
-	if (exec_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
-		return -ENOMEM;
-	memset(a->exec_slot, 0, sizeof(a->exec_slot));
-	memcpy(a->exec_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
-	exec_compiled_free(&c);
-	a->exec_for = a->rules;
-	return 0;
-}
-
-/*
- * The exec did not happen: the process cache keeps the caller as it was
- * (its pid still runs the old program).  The record is the caller's process
- * with the refused program as exe and args, its parent and ancestors from the
- * cache, one record per block rule that refused it.  The kernel decides these
- * rules exactly (filter_exec.c refuses any other), so its rule_mask is
- * reported as is; a record decided under a rule set a reload just replaced is
- * matched again by the matcher.  Alert rules are not evaluated for an exec
- * that never ran.
- */
-static int on_exec_refused(struct agent *a, const struct ev_exec *x)
-{
-	struct cev_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = CEV_EXEC;
-	fill_process(a, &ev, &x->h, acting_process(a, &x->h));
-	ev.proc.exe.p = x->data;
-	ev.proc.exe.len = x->exe_len;
-	ev.proc.exe.truncated = x->exe_trunc;
-	fill_args(&ev.proc.args, x->data + x->exe_len, x->args_len, x->args_trunc);
-	ev.exec.blocked = 1;
-	if (exec_slots(a))
-		return -ENOMEM;
-	if (x->gen != net_gen(a->rules)) {
-		for (size_t i = 0; i < a->rules->n_rules; i++) {
-			const struct rule *r = &a->rules->rules[i];
-
-			if (r->enabled && r->on == RULE_ON_EXEC && r->action == ACT_BLOCK &&
-			    rule_hits(r, &ev))
-				emit_event(a, &ev, r);
-		}
-		return 0;
-	}
-	for (int i = 0; i < EXEC_MAX_RULES; i++)
-		if ((x->rule_mask & (1ULL << i)) && a->exec_slot[i])
-			emit_event(a, &ev, a->exec_slot[i]);
-	return 0;
-}
-
-static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
-{
-	const struct proc_entry *e;
-	struct cev_event ev;
-
-	if (size < EV_EXEC_FIXED || (size_t)EV_EXEC_FIXED + x->exe_len + x->args_len > size)
-		return -EINVAL;
-	if (x->blocked)
-		return on_exec_refused(a, x);
-	/* a process the cache never saw (its fork record predates us): its parent first */
-	if (!proc_cache_lookup(&a->procs, x->h.pid, x->h.start_ns))
-		proc_cache_fork(&a->procs, x->h.pid, x->h.ppid, x->h.start_ns);
-	proc_cache_exec(&a->procs, x->h.pid, x->h.start_ns, x->data, x->exe_len, x->exe_trunc,
-			x->data + x->exe_len, x->args_len, x->args_trunc, x->h.uid);
-	e = proc_cache_lookup(&a->procs, x->h.pid, x->h.start_ns);
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = CEV_EXEC;
-	fill_process(a, &ev, &x->h, e);
-	if (!e) {	/* out of memory in the cache: still report from the record */
-		ev.proc.exe.p = x->data;
-		ev.proc.exe.len = x->exe_len;
-		ev.proc.exe.truncated = x->exe_trunc;
-		fill_args(&ev.proc.args, x->data + x->exe_len, x->args_len, x->args_trunc);
-	}
-	match_and_emit(a, &ev);
-	return 0;
-}
-
-/* The file block rule slots the kernel numbered (filter_fileguard.h). */
-static int fguard_slots(struct agent *a)
-{
-	struct fguard_compiled c;
-
-	if (a->fguard_for == a->rules)
-		return 0;
-	/* the layout does not depend on the compile's errors */
-	if (fguard_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
-		return -ENOMEM;
-	memset(a->fguard_slot, 0, sizeof(a->fguard_slot));
-	memcpy(a->fguard_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
-	fguard_compiled_free(&c);
-	a->fguard_for = a->rules;
-	return 0;
-}
-
-/*
- * An open the file guard refused (file__lsm, blocked = 1): one record per
- * block rule that refused it, as the kernel decided (filter_fileguard.c
- * refuses any rule it cannot decide exactly); a record decided under a rule
- * set a reload just replaced is matched again.  Alert rules are matched as
- * for any open: the open was attempted (their records say action alert,
- * file.blocked true).
- */
-static int on_file_refused(struct agent *a, const struct ev_file *f, struct cev_event *ev)
-{
-	size_t n;
-
-	if (fguard_slots(a))
-		return -ENOMEM;
-	if (f->gen != net_gen(a->rules)) {
-		for (size_t i = 0; i < a->rules->n_rules; i++) {
-			const struct rule *r = &a->rules->rules[i];
-
-			if (r->enabled && r->on == RULE_ON_FILE && r->action == ACT_BLOCK &&
-			    rule_hits(r, ev))
-				emit_event(a, ev, r);
-		}
-	} else {
-		for (int i = 0; i < FGUARD_MAX_RULES; i++)
-			if ((f->rule_mask & (1ULL << i)) && a->fguard_slot[i])
-				emit_event(a, ev, a->fguard_slot[i]);
-	}
-	n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
-	for (size_t i = 0; i < n && i < AGENT_MAX_HITS; i++)
-		if (a->hits[i]->action != ACT_BLOCK)
-			emit_event(a, ev, a->hits[i]);
-	return 0;
-}
-
-static int on_file(struct agent *a, const struct ev_file *f, size_t size)
-{
-	struct cev_event ev;
-
-	if (size < EV_FILE_FIXED || (size_t)EV_FILE_FIXED + f->path_len > size)
-		return -EINVAL;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = CEV_FILE;
-	fill_process(a, &ev, &f->h, acting_process(a, &f->h));
-	ev.file.path.p = f->data;
-	ev.file.path.len = f->path_len;
-	ev.file.path.truncated = f->path_trunc;
-	ev.file.flags = f->flags;
-	ev.file.access = (f->access & EV_ACC_READ ? CEV_ACC_READ : 0) |
-			 (f->access & EV_ACC_WRITE ? CEV_ACC_WRITE : 0) |
-			 (f->access & EV_ACC_CREATE ? CEV_ACC_CREATE : 0);
-	ev.file.blocked = f->blocked;
-	if (f->blocked)
-		return on_file_refused(a, f, &ev);
-	match_and_emit(a, &ev);
-	return 0;
-}
-
-/* An io_uring open submitted, seen without its file (tracepoint backends). */
-static int on_iouring(struct agent *a, const struct ev_iouring *u, size_t size)
-{
-	struct cev_event ev;
-
-	if (size < sizeof(*u))
-		return -EINVAL;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = CEV_FILE;
-	fill_process(a, &ev, &u->h, acting_process(a, &u->h));
-	ev.file.path.p = "";
-	ev.file.unresolved = 1;
-	ev.file.via = "io_uring";
-	ev.file.op = u->opcode == EV_IORING_OP_OPENAT2 ? "openat2" : "openat";
-	match_and_emit(a, &ev);
-	return 0;
-}
-
-/* The rule slots the kernel numbered and which of them it decides exactly. */
-static int net_slots(struct agent *a)
-{
-	struct net_compiled c;
-
-	if (a->net_for == a->rules)
-		return 0;
-	/* the layout and exactness do not depend on the compile's errors */
-	if (net_compile(a->rules, NULL, NULL, &c, NULL) == -ENOMEM)
-		return -ENOMEM;
-	memset(a->net_slot, 0, sizeof(a->net_slot));
-	memcpy(a->net_slot, c.slot, c.n_slots * sizeof(c.slot[0]));
-	a->net_exact = c.exact;
-	net_compiled_free(&c);
-	a->net_for = a->rules;
-	return 0;
-}
-
-/*
- * The kernel flagged the rule slots in rule_mask.  A slot it decides
- * exactly (dest, proto, exe identity) is reported as the kernel decided:
- * so a renamed binary does not pass as an exempt one, and a refused call
- * names the block rule that refused it.  A slot it decided loosely is
- * checked by the matcher.  A block rule is reported only for a refused call.
- */
-static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
-{
-	struct cev_event ev;
-
-	if (size < sizeof(*c))
-		return -EINVAL;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = CEV_CONNECT;
-	fill_process(a, &ev, &c->h, acting_process(a, &c->h));
-	ev.conn.family = c->family;
-	ev.conn.proto = c->proto;
-	ev.conn.ipproto = c->ipproto;
-	ev.conn.port = c->port;
-	ev.conn.blocked = c->blocked;
-	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
-	if (net_slots(a))
-		return -ENOMEM;
-	if (c->gen != net_gen(a->rules)) {
-		/* decided under the rule set a reload just replaced: its slot
-		 * numbers mean nothing here, the matcher decides every rule */
-		for (size_t i = 0; i < a->rules->n_rules; i++) {
-			const struct rule *r = &a->rules->rules[i];
-
-			if (r->enabled && r->on == RULE_ON_CONNECT &&
-			    (r->action != ACT_BLOCK || c->blocked) && rule_hits(r, &ev))
-				emit_event(a, &ev, r);
-		}
-		return 0;
-	}
-	for (int i = 0; i < NET_MAX_RULES; i++) {
-		const struct rule *r = a->net_slot[i];
-
-		if (!(c->rule_mask & (1ULL << i)) || !r)
-			continue;
-		if (r->action == ACT_BLOCK && !c->blocked)
-			continue;
-		if ((a->net_exact & (1ULL << i)) || rule_hits(r, &ev))
-			emit_event(a, &ev, r);
-	}
-	return 0;
-}
-
-int agent_handle_record(struct agent *a, const void *data, size_t size)
-{
-	const struct ev_header *h = data;
-	int rc;
-
-	a->counters.records_in++;
-	if (size < sizeof(*h) || h->abi != CUSTOS_ABI_VERSION || h->size > size) {
-		a->counters.records_bad++;
-		return 0;
-	}
-	switch (h->type) {
-	case EV_EXEC:
-		rc = on_exec(a, data, h->size);
-		break;
-	case EV_FORK:
-		rc = size < sizeof(struct ev_fork) ? -EINVAL :
-		     proc_cache_fork(&a->procs, h->pid, h->ppid, h->start_ns);
-		break;
-	case EV_EXIT:
-		proc_cache_exit(&a->procs, h->pid, h->start_ns);
-		rc = 0;
-		break;
-	case EV_FILE:
-		rc = on_file(a, data, h->size);
-		break;
-	case EV_CONNECT:
-		rc = on_connect(a, data, h->size);
-		break;
-	case EV_IOURING:
-		rc = on_iouring(a, data, h->size);
-		break;
-	default:
-		rc = -EINVAL;
-	}
-	if (rc == -EINVAL)
-		a->counters.records_bad++;
-	return 0;
-}
-
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	return agent_handle_record(ctx, data, size);
 }
 
-/* --- loss ------------------------------------------------------------------ */
-
-static void check_losses(struct agent *a)
+/* The status snapshot (status.h), as of now. */
+static void fill_status(void *ctx, struct agent_status *st)
 {
-	uint64_t stats[STAT__COUNT];
+	struct agent *a = ctx;
 
-	if (loader_read_stats(&a->loader, stats, STAT__COUNT))
-		return;
-	memcpy(a->bpf_stats, stats, sizeof(stats));
-	if (stats[STAT_RING_DROPS] > a->ring_drops_seen) {
-		uint64_t lost = stats[STAT_RING_DROPS] - a->ring_drops_seen;
-
-		a->ring_drops_seen = stats[STAT_RING_DROPS];
-		a->counters.ring_lost += lost;
-		log_warn("agent: the ring buffer was full: %llu records lost "
-			 "(raise --ring-size)", (unsigned long long)lost);
-		emit_loss(a, lost, "ring");
+	memset(st, 0, sizeof(*st));
+	st->start_mono_ns = a->start_mono_ns;
+	st->start_real_ns = a->start_real_ns;
+	st->backend = backend_name(a->loader.backend);
+	st->hooks = a->loader.hooks;
+	st->rules = a->rules;
+	st->rule_hits = a->rule_hits;
+	st->counters = a->counters;
+	st->last_seq = a->seq;
+	st->ring_bytes = a->opts.ring_bytes;
+	st->processes = proc_cache_count(&a->procs);
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		a->sink_status[i].name = sink_name(a->sinks[i]);
+		sink_get_stats(a->sinks[i], &a->sink_status[i].stats);
 	}
+	st->sinks = a->sink_status;
+	st->n_sinks = a->n_sinks;
+	/* the loop reads them every 100 ms; a request gets them as of now */
+	if (a->loader.skel)
+		loader_read_stats(&a->loader, a->bpf_stats, STAT__COUNT);
+	memcpy(st->bpf, a->bpf_stats, sizeof(st->bpf));
 }
 
 /* --- lifecycle ------------------------------------------------------------- */
@@ -570,7 +76,8 @@ static int open_sinks(struct agent *a, char *err, size_t errlen)
 
 	a->sinks = calloc(n, sizeof(*a->sinks));
 	a->sink_lost_seen = calloc(n, sizeof(*a->sink_lost_seen));
-	if (!a->sinks || !a->sink_lost_seen)
+	a->sink_status = calloc(n, sizeof(*a->sink_status));
+	if (!a->sinks || !a->sink_lost_seen || !a->sink_status)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		int rc = sink_open(specs[i], &a->sinks[i], err, errlen);
@@ -661,29 +168,18 @@ static void describe_raw_egress(struct agent *a, const char *who)
 /* What the kernel enforces of the rules in force, and what it cannot see. */
 static void describe_enforcement(struct agent *a, const char *who)
 {
-	describe_blocking(a, who, exec_block_rules(a->rules), "exec", "opt_execguard__lsm",
-			  "bprm_check_security", "exec");
-	describe_blocking(a, who, fguard_block_rules(a->rules), "file", "file__lsm",
-			  "file_open", "open");
+	describe_blocking(a, who, filter_guard_block_rules(a->rules, RULE_ON_EXEC), "exec",
+			  "opt_execguard__lsm", "bprm_check_security", "exec");
+	describe_blocking(a, who, filter_guard_block_rules(a->rules, RULE_ON_FILE), "file",
+			  "file__lsm", "file_open", "open");
 	describe_raw_egress(a, who);
 }
 
-int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
+/* Rules, sinks, the status socket and the caches: all but the kernel side. */
+static int init_user_side(struct agent *a, char *err, size_t errlen)
 {
-	struct loader_opts lo = { 0 };
-	char desc[256];
+	const struct agent_opts *o = &a->opts;
 	int rc;
-
-	memset(a, 0, sizeof(*a));
-	a->opts = *o;
-	a->status.fd = -1;
-	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
-	a->start_real_ns = clock_ns(CLOCK_REALTIME);
-	if (o->host)
-		snprintf(a->host, sizeof(a->host), "%s", o->host);
-	else if (gethostname(a->host, sizeof(a->host) - 1))
-		snprintf(a->host, sizeof(a->host), "unknown");
-	sync_clocks(a);
 
 	rc = load_rules(a, &a->rules);
 	if (rc) {
@@ -705,21 +201,29 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 		snprintf(err, errlen, "agent: out of memory");
 		return rc;
 	}
+	return 0;
+}
 
-	lo.backend = o->backend;
-	lo.ring_bytes = o->ring_bytes;
-	lo.wakeup_bytes = o->wakeup_bytes;
-	lo.self_tgid = (uint32_t)getpid();
-	lo.on_sample = on_sample;
-	lo.ctx = a;
+/* Open -> configure -> load, fill the maps, attach, then seed from /proc. */
+static int init_kernel_side(struct agent *a, char *err, size_t errlen)
+{
+	struct loader_opts lo = {
+		.backend = a->opts.backend,
+		.ring_bytes = a->opts.ring_bytes,
+		.wakeup_bytes = a->opts.wakeup_bytes,
+		.self_tgid = (uint32_t)getpid(),
+		.on_sample = on_sample,
+		.ctx = a,
+	};
+	int rc;
+
 	rc = loader_load(&a->loader, &lo, err, errlen);
 	if (rc)
 		return rc;
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
-	rc = filters_apply(&a->loader, a->rules, err, errlen);
+	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
 	if (rc)
 		return rc;
-
 	/* attach first, then seed: a process that starts in between is in both */
 	rc = loader_attach(&a->loader, err, errlen);
 	if (rc)
@@ -727,15 +231,47 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	rc = proc_seed_from_proc(&a->procs, "/proc");
 	log_info("agent: process cache seeded with %d processes from /proc", rc < 0 ? 0 : rc);
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
+	return 0;
+}
+
+int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
+{
+	char desc[256];
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->opts = *o;
+	a->status.fd = -1;
+	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
+	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	a->start_real_ns = clock_ns(CLOCK_REALTIME);
+	if (o->host)
+		snprintf(a->host, sizeof(a->host), "%s", o->host);
+	else if (gethostname(a->host, sizeof(a->host) - 1))
+		snprintf(a->host, sizeof(a->host), "unknown");
+	sync_clocks(a);
+	rc = init_user_side(a, err, errlen);
+	if (rc)
+		return rc;
+	if (o->no_bpf)
+		/* no maps: only the slot tables, from the rules alone */
+		rc = filters_apply(&a->filters, NULL, a->rules, err, errlen);
+	else
+		rc = init_kernel_side(a, err, errlen);
+	if (rc)
+		return rc;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("agent: %s", desc);
-	describe_enforcement(a, "agent");
+	if (!o->no_bpf)
+		describe_enforcement(a, "agent");
 	return 0;
 }
 
 int agent_reload(struct agent *a)
 {
+	struct loader *l = a->opts.no_bpf ? NULL : &a->loader;
 	struct rule_set *next = NULL;
+	struct filters filters;
 	char desc[256], err[512];
 	uint64_t *hits;
 
@@ -749,14 +285,14 @@ int agent_reload(struct agent *a)
 		return -EINVAL;
 	}
 	hits = calloc(next->n_rules + 1, sizeof(*hits));
-	if (!hits || filters_apply(&a->loader, next, err, sizeof(err))) {
+	if (!hits || filters_apply(&filters, l, next, err, sizeof(err))) {
 		if (!hits)
 			snprintf(err, sizeof(err), "out of memory");
 		free(hits);
 		a->counters.reloads_failed++;
 		log_error("reload: %s; the running rules (policy %s) stay in force", err,
 			  a->rules->digest);
-		filters_apply(&a->loader, a->rules, err, sizeof(err));
+		filters_apply(&filters, l, a->rules, err, sizeof(err));
 		rule_set_free(next);
 		return -EINVAL;
 	}
@@ -764,14 +300,28 @@ int agent_reload(struct agent *a)
 	a->rule_hits = hits;
 	rule_set_free(a->rules);
 	a->rules = next;
-	a->net_for = NULL;
-	a->exec_for = NULL;
-	a->fguard_for = NULL;
+	a->filters = filters;
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);
-	describe_enforcement(a, "reload");
+	if (l)
+		describe_enforcement(a, "reload");
 	return 0;
+}
+
+/* Every few seconds: the node_exporter textfile, when asked for. */
+static void write_metrics(struct agent *a)
+{
+	struct agent_status st;
+	int rc;
+
+	if (!a->opts.metrics_file || now_ms() - a->last_metrics_ms < METRICS_EVERY_MS)
+		return;
+	fill_status(a, &st);
+	rc = status_write_metrics_file(&st, a->opts.metrics_file);
+	a->last_metrics_ms = now_ms();
+	if (rc)
+		log_warn("metrics: writing %s failed: %s", a->opts.metrics_file, strerror(-rc));
 }
 
 int agent_run(struct agent *a, struct agent_signals *sig)
@@ -787,22 +337,15 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 		rc = 0;
 		if (now_ms() - a->last_stats_ms >= STATS_EVERY_MS) {
 			a->last_stats_ms = now_ms();
-			check_losses(a);
+			emit_ring_losses(a);
 			sync_clocks(a);
 		}
-		flush_sinks(a);
-		status_server_serve(&a->status, a);
-		if (a->opts.metrics_file && now_ms() - a->last_metrics_ms >= METRICS_EVERY_MS) {
-			int mrc = status_write_metrics_file(a, a->opts.metrics_file);
-
-			a->last_metrics_ms = now_ms();
-			if (mrc)
-				log_warn("metrics: writing %s failed: %s", a->opts.metrics_file,
-					 strerror(-mrc));
-		}
+		emit_flush(a);
+		status_server_serve(&a->status, fill_status, a);
+		write_metrics(a);
 		if (sig->status) {
 			sig->status = 0;
-			log_sink_status(a);
+			emit_log_sinks(a);
 		}
 		if (sig->reload) {
 			sig->reload = 0;
@@ -813,8 +356,8 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 	}
 	/* drain what is left, then report any loss before the sinks close */
 	loader_poll(&a->loader, 0);
-	check_losses(a);
-	flush_sinks(a);
+	emit_ring_losses(a);
+	emit_flush(a);
 	return rc;
 }
 
@@ -832,6 +375,8 @@ void agent_free(struct agent *a)
 	a->sinks = NULL;
 	free(a->sink_lost_seen);
 	a->sink_lost_seen = NULL;
+	free(a->sink_status);
+	a->sink_status = NULL;
 	a->n_sinks = 0;
 	if (a->rules)
 		rule_set_free(a->rules);

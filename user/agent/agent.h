@@ -3,11 +3,13 @@
  * agent.h - `custos run`: the loop from ring buffer to sinks.
  *
  *   ring record (events.h) -> decode + validate size -> process cache update
- *   -> struct cev_event with lineage (event.h) -> rule_set_match (rules.h)
- *   -> one JSON line per matching rule (json.h) -> every sink (sink.h)
+ *   -> struct cev_event with lineage (agent/decode.h) -> rule_set_match, or
+ *   the kernel's verdict (rules.h, filters.h) -> one line per rule
+ *   (agent/emit.h) -> every sink (sink.h)
  *
  * The agent owns every piece of run-time state; main.c owns the signals and
- * only sets the flags the loop reads.
+ * only sets the flags the loop reads.  agent.c is the lifecycle and the run
+ * loop; decode.c and emit.c are its input and output sides.
  */
 #ifndef CUSTOS_AGENT_H
 #define CUSTOS_AGENT_H
@@ -16,14 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host/cgroups.h"
-#include "events.h"
-#include "kernel/loader.h"
-#include "host/proc_cache.h"
-#include "rules/rules.h"
-#include "base/sbuf.h"
 #include "agent/status.h"
+#include "base/sbuf.h"
+#include "events.h"
+#include "filters/filters.h"
+#include "host/cgroups.h"
+#include "host/proc_cache.h"
 #include "host/users.h"
+#include "kernel/loader.h"
+#include "rules/rules.h"
 
 #define AGENT_MAX_ANCESTORS 32
 #define AGENT_MAX_HITS 64
@@ -43,6 +46,9 @@ struct agent_opts {
 	const char *status_socket;	/* NULL: STATUS_SOCKET_DEFAULT; "none": off */
 	const char *metrics_file;	/* NULL: none; else a node_exporter textfile */
 	int ocsf;			/* --format ocsf: records rendered as OCSF */
+	int no_bpf;			/* nothing loaded or attached, no /proc seed:
+					 * records come only from agent_handle_record
+					 * (agent/decode.h; tests) */
 };
 
 /* Signal flags that main.c sets and the loop reads. */
@@ -52,38 +58,18 @@ struct agent_signals {
 	volatile sig_atomic_t status;	/* SIGUSR1: log per-sink counters */
 };
 
-struct agent_counters {
-	uint64_t records_in;		/* ring records decoded */
-	uint64_t records_bad;		/* wrong size or ABI version */
-	uint64_t events_out;		/* lines emitted (violations and loss) */
-	uint64_t ring_lost;		/* reported as kind: loss, where: ring */
-	uint64_t sink_errors;
-	uint64_t reloads_ok;
-	uint64_t reloads_failed;
-};
-
 struct agent {
 	struct agent_opts opts;
 	struct loader loader;
 	struct rule_set *rules;
-	/* connect rule slots of `rules` as the kernel numbers them (filter_net.h);
-	 * computed on the first EV_CONNECT after a (re)load */
-	const struct rule_set *net_for;
-	const struct rule *net_slot[64];
-	uint64_t net_exact;
-	/* exec block rule slots of `rules` (filter_exec.h), computed on the
-	 * first refused exec after a (re)load */
-	const struct rule_set *exec_for;
-	const struct rule *exec_slot[64];
-	/* file block rule slots (filter_fileguard.h), likewise */
-	const struct rule_set *fguard_for;
-	const struct rule *fguard_slot[64];
+	struct filters filters;		/* the kernel's rule slots of `rules` */
 	struct proc_cache procs;
 	struct cgroups cgroups;
 	struct users users;
 	struct sink **sinks;
 	size_t n_sinks;
 	uint64_t *sink_lost_seen;	/* per sink: stats.lines_lost already reported */
+	struct status_sink *sink_status;	/* per sink, for the status snapshot */
 	struct sbuf line;
 	uint64_t seq;			/* last seq emitted */
 	char host[256];
@@ -104,7 +90,11 @@ struct agent {
 	char container_buf[72];
 };
 
-/* Loads rules, opens sinks, seeds the process cache, loads and attaches BPF. */
+/*
+ * Loads rules, opens sinks, loads BPF, fills its maps, attaches, seeds the
+ * process cache (opts.no_bpf: only the rules, sinks and caches).  On
+ * failure err says why; agent_free() frees what was made.
+ */
 int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen);
 /* Runs until sig->stop; SIGHUP (sig->reload) reloads rules and reopens sinks. */
 int agent_run(struct agent *a, struct agent_signals *sig);
@@ -112,8 +102,5 @@ int agent_run(struct agent *a, struct agent_signals *sig);
 int agent_reload(struct agent *a);
 /* Flushes every sink, detaches and frees. */
 void agent_free(struct agent *a);
-
-/* Handles one ring record (exposed for tests and the benchmark). */
-int agent_handle_record(struct agent *a, const void *data, size_t size);
 
 #endif

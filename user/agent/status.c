@@ -19,12 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
-#include "events.h"
+#include "base/clock.h"
 #include "base/fdio.h"
 #include "record/json.h"
-#include "base/log.h"
-#include "sinks/sink.h"
 
 #define STATUS_IO_TIMEOUT_MS 200
 
@@ -44,14 +41,6 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_DROPS_PROC] = "ring_drops_process",
 	[STAT_FILE_BLOCK] = "file_blocked",
 };
-
-static uint64_t now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct self_usage {
 	double cpu_seconds;
@@ -83,47 +72,42 @@ static void self_usage(struct self_usage *u)
 	fclose(f);
 }
 
-static uint64_t lost_total(const struct agent *a)
+static void render_text(const struct agent_status *st, const struct self_usage *u,
+			struct sbuf *o)
 {
-	return a->counters.ring_lost;
-}
-
-static void render_text(struct agent *a, const struct self_usage *u, struct sbuf *o)
-{
-	double up = (double)(now_ns(CLOCK_MONOTONIC) - a->start_mono_ns) / 1e9;
+	double up = (double)(clock_ns(CLOCK_MONOTONIC) - st->start_mono_ns) / 1e9;
 
 	sbuf_addf(o, "custos %s, pid %d, up %.0f s\n", CUSTOS_VERSION, (int)getpid(), up);
-	sbuf_addf(o, "backend:    %s\n", backend_name(a->loader.backend));
-	sbuf_addf(o, "hooks:      %s\n", a->loader.hooks);
-	sbuf_addf(o, "policy:     %s\n", a->rules->digest);
-	sbuf_addf(o, "rules:      %zu in force, %zu disabled\n", rule_set_enabled(a->rules, NULL),
-		  a->rules->n_rules - rule_set_enabled(a->rules, NULL));
+	sbuf_addf(o, "backend:    %s\n", st->backend);
+	sbuf_addf(o, "hooks:      %s\n", st->hooks);
+	sbuf_addf(o, "policy:     %s\n", st->rules->digest);
+	sbuf_addf(o, "rules:      %zu in force, %zu disabled\n", rule_set_enabled(st->rules, NULL),
+		  st->rules->n_rules - rule_set_enabled(st->rules, NULL));
 	sbuf_addf(o, "records:    %" PRIu64 " from the kernel, %" PRIu64 " malformed\n",
-		  a->counters.records_in, a->counters.records_bad);
+		  st->counters.records_in, st->counters.records_bad);
 	sbuf_addf(o, "events:     %" PRIu64 " emitted (last seq %" PRIu64 ")\n",
-		  a->counters.events_out, a->seq);
-	sbuf_addf(o, "lost:       %" PRIu64 " (ring %" PRIu64 ")\n", lost_total(a),
-		  a->counters.ring_lost);
+		  st->counters.events_out, st->last_seq);
+	sbuf_addf(o, "lost:       %" PRIu64 " (ring %" PRIu64 ")\n", st->counters.ring_lost,
+		  st->counters.ring_lost);
 	sbuf_addf(o, "reloads:    %" PRIu64 " ok, %" PRIu64 " failed\n",
-		  a->counters.reloads_ok, a->counters.reloads_failed);
-	sbuf_addf(o, "ring:       %u bytes\n", a->opts.ring_bytes);
-	sbuf_addf(o, "processes:  %zu cached\n", proc_cache_count(&a->procs));
+		  st->counters.reloads_ok, st->counters.reloads_failed);
+	sbuf_addf(o, "ring:       %u bytes\n", st->ring_bytes);
+	sbuf_addf(o, "processes:  %zu cached\n", st->processes);
 	sbuf_addf(o, "cpu:        %.2f s\n", u->cpu_seconds);
 	sbuf_addf(o, "rss:        %" PRIu64 " KiB (peak %" PRIu64 " KiB)\n", u->rss_bytes / 1024,
 		  u->peak_rss_bytes / 1024);
 	sbuf_adds(o, "sinks:\n");
-	for (size_t i = 0; i < a->n_sinks; i++) {
-		struct sink_stats st;
+	for (size_t i = 0; i < st->n_sinks; i++) {
+		const struct sink_stats *ss = &st->sinks[i].stats;
 
-		sink_get_stats(a->sinks[i], &st);
 		sbuf_addf(o, "  %-30s %" PRIu64 " lines, %" PRIu64 " bytes, %" PRIu64 " errors, %"
-			  PRIu64 " lost\n", sink_name(a->sinks[i]), st.lines_written, st.bytes,
-			  st.errors, st.lines_lost);
+			  PRIu64 " lost\n", st->sinks[i].name, ss->lines_written, ss->bytes,
+			  ss->errors, ss->lines_lost);
 	}
 	sbuf_adds(o, "rule hits:\n");
-	for (size_t i = 0; i < a->rules->n_rules; i++)
-		sbuf_addf(o, "  %-40s %" PRIu64 "%s\n", a->rules->rules[i].id, a->rule_hits[i],
-			  a->rules->rules[i].enabled ? "" : " (disabled)");
+	for (size_t i = 0; i < st->rules->n_rules; i++)
+		sbuf_addf(o, "  %-40s %" PRIu64 "%s\n", st->rules->rules[i].id, st->rule_hits[i],
+			  st->rules->rules[i].enabled ? "" : " (disabled)");
 }
 
 static void json_str(struct sbuf *o, const char *s)
@@ -131,31 +115,32 @@ static void json_str(struct sbuf *o, const char *s)
 	json_escape_bytes(o, s, strlen(s));
 }
 
-static void render_json(struct agent *a, const struct self_usage *u, struct sbuf *o)
+static void render_json(const struct agent_status *st, const struct self_usage *u,
+			struct sbuf *o)
 {
 	sbuf_addf(o, "{\"version\":\"%s\",\"pid\":%d,\"uptime_seconds\":%.3f,\"backend\":",
 		  CUSTOS_VERSION, (int)getpid(),
-		  (double)(now_ns(CLOCK_MONOTONIC) - a->start_mono_ns) / 1e9);
-	json_str(o, backend_name(a->loader.backend));
+		  (double)(clock_ns(CLOCK_MONOTONIC) - st->start_mono_ns) / 1e9);
+	json_str(o, st->backend);
 	sbuf_adds(o, ",\"hooks\":[");
-	for (const char *p = a->loader.hooks; *p;) {
+	for (const char *p = st->hooks; *p;) {
 		size_t n = strcspn(p, " ");
 
-		if (p != a->loader.hooks)
+		if (p != st->hooks)
 			sbuf_addc(o, ',');
 		json_escape_bytes(o, p, n);
 		p += n;
 		p += *p == ' ';
 	}
 	sbuf_adds(o, "],\"policy\":");
-	json_str(o, a->rules->digest);
+	json_str(o, st->rules->digest);
 	sbuf_addf(o, ",\"rules\":{\"enabled\":%zu,\"disabled\":%zu,\"hits\":{",
-		  rule_set_enabled(a->rules, NULL), a->rules->n_rules - rule_set_enabled(a->rules, NULL));
-	for (size_t i = 0; i < a->rules->n_rules; i++) {
+		  rule_set_enabled(st->rules, NULL), st->rules->n_rules - rule_set_enabled(st->rules, NULL));
+	for (size_t i = 0; i < st->rules->n_rules; i++) {
 		if (i)
 			sbuf_addc(o, ',');
-		json_str(o, a->rules->rules[i].id);
-		sbuf_addf(o, ":%" PRIu64, a->rule_hits[i]);
+		json_str(o, st->rules->rules[i].id);
+		sbuf_addf(o, ":%" PRIu64, st->rule_hits[i]);
 	}
 	sbuf_addf(o, "}},\"records_in\":%" PRIu64 ",\"records_malformed\":%" PRIu64
 		  ",\"events_out\":%" PRIu64 ",\"last_seq\":%" PRIu64
@@ -163,26 +148,25 @@ static void render_json(struct agent *a, const struct self_usage *u, struct sbuf
 		  ",\"failed\":%" PRIu64 "},\"ring_bytes\":%u,\"processes_cached\":%zu"
 		  ",\"cpu_seconds\":%.3f,\"rss_bytes\":%" PRIu64 ",\"peak_rss_bytes\":%" PRIu64
 		  ",\"sinks\":[",
-		  a->counters.records_in, a->counters.records_bad, a->counters.events_out, a->seq,
-		  a->counters.ring_lost, a->counters.reloads_ok, a->counters.reloads_failed,
-		  a->opts.ring_bytes, proc_cache_count(&a->procs), u->cpu_seconds, u->rss_bytes,
-		  u->peak_rss_bytes);
-	for (size_t i = 0; i < a->n_sinks; i++) {
-		struct sink_stats st;
+		  st->counters.records_in, st->counters.records_bad, st->counters.events_out,
+		  st->last_seq, st->counters.ring_lost, st->counters.reloads_ok,
+		  st->counters.reloads_failed, st->ring_bytes, st->processes, u->cpu_seconds,
+		  u->rss_bytes, u->peak_rss_bytes);
+	for (size_t i = 0; i < st->n_sinks; i++) {
+		const struct sink_stats *ss = &st->sinks[i].stats;
 
-		sink_get_stats(a->sinks[i], &st);
 		sbuf_adds(o, i ? ",{\"name\":" : "{\"name\":");
-		json_str(o, sink_name(a->sinks[i]));
+		json_str(o, st->sinks[i].name);
 		sbuf_addf(o, ",\"lines\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"errors\":%" PRIu64
-			  ",\"lost\":%" PRIu64 "}", st.lines_written, st.bytes, st.errors,
-			  st.lines_lost);
+			  ",\"lost\":%" PRIu64 "}", ss->lines_written, ss->bytes, ss->errors,
+			  ss->lines_lost);
 	}
 	sbuf_adds(o, "],\"bpf\":{");
 	for (int i = 0, first = 1; i < STAT__COUNT; i++) {
 		if (!bpf_stat_names[i])
 			continue;
 		sbuf_addf(o, "%s\"%s\":%" PRIu64, first ? "" : ",", bpf_stat_names[i],
-			  a->bpf_stats[i]);
+			  st->bpf[i]);
 		first = 0;
 	}
 	sbuf_adds(o, "}}\n");
@@ -208,98 +192,91 @@ static void prom_head(struct sbuf *o, const char *name, const char *type, const 
 	sbuf_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void render_metrics(struct agent *a, const struct self_usage *u, struct sbuf *o)
+static void render_metrics(const struct agent_status *st, const struct self_usage *u,
+			   struct sbuf *o)
 {
 	prom_head(o, "custos_info", "gauge", "Version, backend and policy of the running agent.");
 	sbuf_adds(o, "custos_info{version=");
 	prom_label(o, CUSTOS_VERSION);
 	sbuf_adds(o, ",backend=");
-	prom_label(o, backend_name(a->loader.backend));
+	prom_label(o, st->backend);
 	sbuf_adds(o, ",policy=");
-	prom_label(o, a->rules->digest);
+	prom_label(o, st->rules->digest);
 	sbuf_adds(o, "} 1\n");
 	prom_head(o, "custos_start_time_seconds", "gauge", "When the agent started, Unix time.");
-	sbuf_addf(o, "custos_start_time_seconds %.3f\n", (double)a->start_real_ns / 1e9);
+	sbuf_addf(o, "custos_start_time_seconds %.3f\n", (double)st->start_real_ns / 1e9);
 	prom_head(o, "custos_rules", "gauge", "Rules loaded, by state.");
 	sbuf_addf(o, "custos_rules{state=\"enabled\"} %zu\ncustos_rules{state=\"disabled\"} %zu\n",
-		  rule_set_enabled(a->rules, NULL), a->rules->n_rules - rule_set_enabled(a->rules, NULL));
+		  rule_set_enabled(st->rules, NULL), st->rules->n_rules - rule_set_enabled(st->rules, NULL));
 	prom_head(o, "custos_events_total", "counter",
 		  "Violation records emitted, by rule and severity (since the rules were loaded).");
-	for (size_t i = 0; i < a->rules->n_rules; i++) {
+	for (size_t i = 0; i < st->rules->n_rules; i++) {
 		sbuf_adds(o, "custos_events_total{rule=");
-		prom_label(o, a->rules->rules[i].id);
+		prom_label(o, st->rules->rules[i].id);
 		sbuf_adds(o, ",severity=");
-		prom_label(o, rule_severity_name(a->rules->rules[i].severity));
-		sbuf_addf(o, "} %" PRIu64 "\n", a->rule_hits[i]);
+		prom_label(o, rule_severity_name(st->rules->rules[i].severity));
+		sbuf_addf(o, "} %" PRIu64 "\n", st->rule_hits[i]);
 	}
 	prom_head(o, "custos_records_total", "counter", "Records read from the kernel ring buffer.");
-	sbuf_addf(o, "custos_records_total %" PRIu64 "\n", a->counters.records_in);
+	sbuf_addf(o, "custos_records_total %" PRIu64 "\n", st->counters.records_in);
 	prom_head(o, "custos_records_malformed_total", "counter",
 		  "Ring records refused for a wrong size or ABI version.");
-	sbuf_addf(o, "custos_records_malformed_total %" PRIu64 "\n", a->counters.records_bad);
+	sbuf_addf(o, "custos_records_malformed_total %" PRIu64 "\n", st->counters.records_bad);
 	prom_head(o, "custos_lost_total", "counter", "Records lost, by where they were lost.");
-	sbuf_addf(o, "custos_lost_total{where=\"ring\"} %" PRIu64 "\n", a->counters.ring_lost);
+	sbuf_addf(o, "custos_lost_total{where=\"ring\"} %" PRIu64 "\n", st->counters.ring_lost);
 	prom_head(o, "custos_sink_lines_total", "counter", "Lines written, by sink.");
-	for (size_t i = 0; i < a->n_sinks; i++) {
-		struct sink_stats st;
-
-		sink_get_stats(a->sinks[i], &st);
+	for (size_t i = 0; i < st->n_sinks; i++) {
 		sbuf_adds(o, "custos_sink_lines_total{sink=");
-		prom_label(o, sink_name(a->sinks[i]));
-		sbuf_addf(o, "} %" PRIu64 "\n", st.lines_written);
+		prom_label(o, st->sinks[i].name);
+		sbuf_addf(o, "} %" PRIu64 "\n", st->sinks[i].stats.lines_written);
 	}
 	prom_head(o, "custos_sink_errors_total", "counter", "Failed writes, by sink.");
-	for (size_t i = 0; i < a->n_sinks; i++) {
-		struct sink_stats st;
-
-		sink_get_stats(a->sinks[i], &st);
+	for (size_t i = 0; i < st->n_sinks; i++) {
 		sbuf_adds(o, "custos_sink_errors_total{sink=");
-		prom_label(o, sink_name(a->sinks[i]));
-		sbuf_addf(o, "} %" PRIu64 "\n", st.errors);
+		prom_label(o, st->sinks[i].name);
+		sbuf_addf(o, "} %" PRIu64 "\n", st->sinks[i].stats.errors);
 	}
 	prom_head(o, "custos_reloads_total", "counter", "Rule reloads, by result.");
 	sbuf_addf(o, "custos_reloads_total{result=\"ok\"} %" PRIu64 "\n"
 		  "custos_reloads_total{result=\"failed\"} %" PRIu64 "\n",
-		  a->counters.reloads_ok, a->counters.reloads_failed);
+		  st->counters.reloads_ok, st->counters.reloads_failed);
 	prom_head(o, "custos_bpf_events_total", "counter",
 		  "Counters kept by the BPF programs, by name.");
 	for (int i = 0; i < STAT__COUNT; i++)
 		if (bpf_stat_names[i])
 			sbuf_addf(o, "custos_bpf_events_total{counter=\"%s\"} %" PRIu64 "\n",
-				  bpf_stat_names[i], a->bpf_stats[i]);
+				  bpf_stat_names[i], st->bpf[i]);
 	prom_head(o, "custos_processes_cached", "gauge", "Processes in the lineage cache.");
-	sbuf_addf(o, "custos_processes_cached %zu\n", proc_cache_count(&a->procs));
+	sbuf_addf(o, "custos_processes_cached %zu\n", st->processes);
 	prom_head(o, "custos_ring_buffer_bytes", "gauge", "Size of the kernel ring buffer.");
-	sbuf_addf(o, "custos_ring_buffer_bytes %u\n", a->opts.ring_bytes);
+	sbuf_addf(o, "custos_ring_buffer_bytes %u\n", st->ring_bytes);
 	prom_head(o, "custos_cpu_seconds_total", "counter", "CPU time of the agent (user + system).");
 	sbuf_addf(o, "custos_cpu_seconds_total %.3f\n", u->cpu_seconds);
 	prom_head(o, "custos_resident_memory_bytes", "gauge", "Resident memory of the agent.");
 	sbuf_addf(o, "custos_resident_memory_bytes %" PRIu64 "\n", u->rss_bytes);
 }
 
-void status_render(struct agent *a, enum status_format fmt, struct sbuf *out)
+void status_render(const struct agent_status *st, enum status_format fmt, struct sbuf *out)
 {
 	struct self_usage u;
 
 	self_usage(&u);
-	/* the loop reads them every 100 ms; a request gets them as of now */
-	loader_read_stats(&a->loader, a->bpf_stats, STAT__COUNT);
 	if (fmt == STATUS_JSON)
-		render_json(a, &u, out);
+		render_json(st, &u, out);
 	else if (fmt == STATUS_METRICS)
-		render_metrics(a, &u, out);
+		render_metrics(st, &u, out);
 	else
-		render_text(a, &u, out);
+		render_text(st, &u, out);
 }
 
-int status_write_metrics_file(struct agent *a, const char *path)
+int status_write_metrics_file(const struct agent_status *st, const char *path)
 {
 	struct sbuf b = SBUF_INIT;
 	char tmp[4200];
 	int fd, rc = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	status_render(a, STATUS_METRICS, &b);
+	status_render(st, STATUS_METRICS, &b);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = -errno;
@@ -367,8 +344,9 @@ int status_server_open(struct status_server *s, const char *path, char *err, siz
 	return 0;
 }
 
-static void serve_one(int fd, struct agent *a)
+static void serve_one(int fd, status_fill_fn fill, void *ctx)
 {
+	struct agent_status st;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct sbuf b = SBUF_INIT;
 	char req[32] = "";
@@ -379,12 +357,13 @@ static void serve_one(int fd, struct agent *a)
 		n = read(fd, req, sizeof(req) - 1);
 	req[n > 0 ? n : 0] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
+	fill(ctx, &st);
 	if (strcmp(req, "json") == 0)
-		status_render(a, STATUS_JSON, &b);
+		status_render(&st, STATUS_JSON, &b);
 	else if (strcmp(req, "metrics") == 0)
-		status_render(a, STATUS_METRICS, &b);
+		status_render(&st, STATUS_METRICS, &b);
 	else if (strcmp(req, "text") == 0 || req[0] == '\0')
-		status_render(a, STATUS_TEXT, &b);
+		status_render(&st, STATUS_TEXT, &b);
 	else
 		sbuf_addf(&b, "error: unknown request '%s' (expected text, json or metrics)\n", req);
 	while (off < b.len) {
@@ -399,14 +378,14 @@ static void serve_one(int fd, struct agent *a)
 	sbuf_free(&b);
 }
 
-void status_server_serve(struct status_server *s, struct agent *a)
+void status_server_serve(struct status_server *s, status_fill_fn fill, void *ctx)
 {
 	int fd;
 
 	if (s->fd < 0)
 		return;
 	while ((fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		serve_one(fd, a);
+		serve_one(fd, fill, ctx);
 		close(fd);
 	}
 }

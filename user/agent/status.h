@@ -15,12 +15,55 @@
 #define CUSTOS_STATUS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/sbuf.h"
+#include "events.h"
+#include "rules/rules.h"
+#include "sinks/sink.h"
 
 #define STATUS_SOCKET_DEFAULT "/run/custos/status.sock"
 
-struct agent;
+/* What the agent counts while it runs. */
+struct agent_counters {
+	uint64_t records_in;		/* ring records decoded */
+	uint64_t records_bad;		/* wrong size or ABI version */
+	uint64_t events_out;		/* lines emitted (violations and loss) */
+	uint64_t ring_lost;		/* reported as kind: loss, where: ring */
+	uint64_t sink_errors;
+	uint64_t reloads_ok;
+	uint64_t reloads_failed;
+};
+
+/* One output as the status shows it. */
+struct status_sink {
+	const char *name;
+	struct sink_stats stats;
+};
+
+/*
+ * What the status renders: a snapshot of the running agent that it fills
+ * on request (status_fill_fn).  The pointers stay valid until the agent
+ * handles its next record.
+ */
+struct agent_status {
+	uint64_t start_mono_ns;		/* CLOCK_MONOTONIC when it started */
+	uint64_t start_real_ns;		/* and CLOCK_REALTIME */
+	const char *backend;
+	const char *hooks;		/* "exec__btf file__lsm ...": attached programs */
+	const struct rule_set *rules;	/* in force: ids, severities, enabled, digest */
+	const uint64_t *rule_hits;	/* per rule of rules, since it was loaded */
+	struct agent_counters counters;
+	uint64_t last_seq;
+	uint32_t ring_bytes;
+	size_t processes;		/* in the process cache */
+	const struct status_sink *sinks;
+	size_t n_sinks;
+	uint64_t bpf[STAT__COUNT];	/* the BPF programs' counters (enum stat_idx) */
+};
+
+/* Fills *st with the agent's state as of now. */
+typedef void (*status_fill_fn)(void *ctx, struct agent_status *st);
 
 enum status_format {
 	STATUS_TEXT,
@@ -35,14 +78,14 @@ struct status_server {
 
 /* Creates the socket (and its directory, 0700); path NULL or "none": off. */
 int status_server_open(struct status_server *s, const char *path, char *err, size_t errlen);
-/* Answers every pending request. */
-void status_server_serve(struct status_server *s, struct agent *a);
+/* Answers every pending request, each with a snapshot fill(ctx) makes. */
+void status_server_serve(struct status_server *s, status_fill_fn fill, void *ctx);
 void status_server_close(struct status_server *s);
 
 /* Renders the agent's state. */
-void status_render(struct agent *a, enum status_format fmt, struct sbuf *out);
+void status_render(const struct agent_status *st, enum status_format fmt, struct sbuf *out);
 /* Writes the metrics to path atomically (path.tmp + rename). */
-int status_write_metrics_file(struct agent *a, const char *path);
+int status_write_metrics_file(const struct agent_status *st, const char *path);
 
 /* Client side: asks the agent at path; the answer is appended to out. */
 int status_query(const char *path, enum status_format fmt, struct sbuf *out,

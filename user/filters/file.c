@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * filter_file.c - file rules -> the file pre-filter maps (bpf/filter_maps.h).
+ * file.c - file rules -> the file pre-filter maps (bpf/filter_maps.h).
  *
- * file_filter_compile is pure (unit-tested); filter_file_apply stat()s the
+ * filter_file_compile is pure (unit-tested); filter_file_apply stat()s the
  * watched directories and writes the maps: new entries first, then stale
  * ones deleted, file_cfg last.
  */
@@ -19,11 +19,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "base/log.h"
+#include "base/vec.h"
 #include "custos.skel.h"
 #include "filter_maps.h"
 #include "filters/filters.h"
 #include "rules/glob.h"
-#include "base/log.h"
 
 /* --- compile (pure) --------------------------------------------------------- */
 
@@ -125,7 +126,7 @@ static enum ff_fallback middle_dirname(const char *pat, char **out, int *nomem)
 	return FF_NONE;
 }
 
-static void set_match_all(struct file_filter *f, const struct rule *r, const char *glob)
+static void set_match_all(struct filter_file *f, const struct rule *r, const char *glob)
 {
 	if (f->match_all)
 		return;
@@ -134,8 +135,9 @@ static void set_match_all(struct file_filter *f, const struct rule *r, const cha
 	f->match_all_glob = glob;
 }
 
-int file_filter_compile(const struct rule_set *rs, struct file_filter *out)
+int filter_file_compile(const struct rule_set *rs, struct filter_file *out)
 {
+	size_t cap = 0;
 	int nomem = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -153,17 +155,15 @@ int file_filter_compile(const struct rule_set *rs, struct file_filter *out)
 		}
 		for (size_t j = 0; j < path->n; j++) {
 			const char *g = path->globs[j];
-			struct ff_pattern *p, *grown;
+			struct ff_pattern *p;
 
 			/* '?' and '[...]' never match '/': such a glob never matches */
 			if (g[0] != '/' && g[0] != '*' && g[0] != '\\')
 				continue;
-			grown = realloc(out->pats, (out->n + 1) * sizeof(*out->pats));
-			if (!grown) {
+			if (vec_grow((void **)&out->pats, out->n, &cap, sizeof(*out->pats))) {
 				nomem = 1;
 				break;
 			}
-			out->pats = grown;
 			p = &out->pats[out->n++];
 			memset(p, 0, sizeof(*p));
 			p->rule = r->id;
@@ -183,13 +183,13 @@ int file_filter_compile(const struct rule_set *rs, struct file_filter *out)
 		}
 	}
 	if (nomem) {
-		file_filter_free(out);
+		filter_file_free(out);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-void file_filter_free(struct file_filter *f)
+void filter_file_free(struct filter_file *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->pats[i].dir);
@@ -203,97 +203,29 @@ void file_filter_free(struct file_filter *f)
 
 struct keys {
 	struct file_ident *ids;
-	size_t n_ids;
+	size_t n_ids, cap_ids;
 	struct file_name_key *names;
-	size_t n_names;
+	size_t n_names, cap_names;
 	struct file_name_key *dirnames;
-	size_t n_dirnames;
+	size_t n_dirnames, cap_dirnames;
 	struct file_suffix_key *sufs;
-	size_t n_sufs;
+	size_t n_sufs, cap_sufs;
 	struct file_cfg cfg;
 };
 
-static int push(void **v, size_t *n, const void *key, size_t ksize)
+/* Appends key to *v (*n of ksize bytes, room for *cap) unless it is there. */
+static int push(void **v, size_t *n, size_t *cap, const void *key, size_t ksize)
 {
-	char *grown;
-
 	for (size_t i = 0; i < *n; i++)
 		if (memcmp((char *)*v + i * ksize, key, ksize) == 0)
 			return 0;
 	if (*n >= FILE_WATCH_MAX)
 		return -E2BIG;
-	grown = realloc(*v, (*n + 1) * ksize);
-	if (!grown)
+	if (vec_grow(v, *n, cap, ksize))
 		return -ENOMEM;
-	memcpy(grown + *n * ksize, key, ksize);
-	*v = grown;
+	memcpy((char *)*v + *n * ksize, key, ksize);
 	(*n)++;
 	return 0;
-}
-
-/* Decodes mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
-
-/*
- * The superblock's device (sb->s_dev, what the BPF side reads) of the mount
- * that real (a resolved path) lies on, from /proc/self/mountinfo: stat()'s
- * st_dev is not always it (btrfs reports each subvolume's own device, the
- * top level's included).  0 and *dev set, or -ENOENT.
- */
-static int mount_sb_dev(const char *real, __u64 *dev)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0, best = 0;
-	int found = 0;
-
-	if (!f)
-		return -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		unsigned int maj, min;
-		char mp[4096];
-		size_t n;
-
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mp) != 3)
-			continue;
-		unescape_octal(mp);
-		n = strlen(mp);
-		if (strcmp(mp, "/") == 0)
-			n = 0;
-		else if (strncmp(real, mp, n) != 0 || (real[n] != '/' && real[n] != '\0'))
-			continue;
-		/* the deepest mount point wins; among equals the later (on top) */
-		if (!found || n >= best) {
-			best = n;
-			*dev = ((__u64)maj << 20) | min;
-			found = 1;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found ? 0 : -ENOENT;
-}
-
-uint64_t filter_kernel_dev(const char *real, dev_t st_dev)
-{
-	__u64 dev = ((__u64)major(st_dev) << 20) | minor(st_dev);
-
-	mount_sb_dev(real, &dev);	/* stat()'s device when mountinfo has none */
-	return dev;
 }
 
 /*
@@ -328,10 +260,8 @@ static int nearest_existing(const char *dir, struct file_ident *id, struct file_
 	memset(id, 0, sizeof(*id));
 	id->dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev);
 	id->ino = st.st_ino;
-	sb_id->dev = id->dev;
+	sb_id->dev = realpath(buf, real) ? filter_kernel_dev(real, st.st_dev) : id->dev;
 	sb_id->ino = st.st_ino;
-	if (realpath(buf, real))
-		mount_sb_dev(real, &sb_id->dev);
 	snprintf(used, usedlen, "%s", buf);
 	return 0;
 }
@@ -346,8 +276,9 @@ static int add_fallback(struct keys *k, const struct ff_pattern *p)
 		memset(&nk, 0, sizeof(nk));
 		memcpy(nk.name, p->fb_str, len);
 		if (p->fb == FF_DIRNAME)
-			return push((void **)&k->dirnames, &k->n_dirnames, &nk, sizeof(nk));
-		return push((void **)&k->names, &k->n_names, &nk, sizeof(nk));
+			return push((void **)&k->dirnames, &k->n_dirnames, &k->cap_dirnames, &nk,
+				    sizeof(nk));
+		return push((void **)&k->names, &k->n_names, &k->cap_names, &nk, sizeof(nk));
 	}
 	if (p->fb == FF_SUFFIX) {
 		struct file_suffix_key sk;
@@ -356,7 +287,7 @@ static int add_fallback(struct keys *k, const struct ff_pattern *p)
 		sk.len = (__u32)len;
 		memcpy(sk.s, p->fb_str, len);
 		k->cfg.suffix_lens |= 1u << len;
-		return push((void **)&k->sufs, &k->n_sufs, &sk, sizeof(sk));
+		return push((void **)&k->sufs, &k->n_sufs, &k->cap_sufs, &sk, sizeof(sk));
 	}
 	return -EINVAL;
 }
@@ -399,7 +330,7 @@ static void set_blooms(struct keys *k)
 	}
 }
 
-static int build_keys(const struct file_filter *f, struct keys *k, char *err, size_t errlen)
+static int build_keys(const struct filter_file *f, struct keys *k, char *err, size_t errlen)
 {
 	int rc;
 
@@ -436,9 +367,10 @@ static int build_keys(const struct file_filter *f, struct keys *k, char *err, si
 			if (strcmp(used, p->dir) != 0)
 				log_info("filter: file rule '%s': %s does not exist (yet); "
 					 "watching %s", p->rule, p->dir, used);
-			rc = push((void **)&k->ids, &k->n_ids, &id, sizeof(id));
+			rc = push((void **)&k->ids, &k->n_ids, &k->cap_ids, &id, sizeof(id));
 			if (!rc)
-				rc = push((void **)&k->ids, &k->n_ids, &sb_id, sizeof(sb_id));
+				rc = push((void **)&k->ids, &k->n_ids, &k->cap_ids, &sb_id,
+					  sizeof(sb_id));
 		} else if (p->fb != FF_NONE) {
 			rc = add_fallback(k, p);
 		} else {
@@ -476,7 +408,7 @@ static int sync_map(int fd, const void *keys, size_t n, size_t ksize, const char
 	__u8 one = 1;
 	char cur[64], next[64];
 	void *stale = NULL;
-	size_t n_stale = 0;
+	size_t n_stale = 0, cap_stale = 0;
 	int rc = 0, have;
 
 	for (size_t i = 0; i < n; i++) {
@@ -493,7 +425,7 @@ static int sync_map(int fd, const void *keys, size_t n, size_t ksize, const char
 		memcpy(cur, next, ksize);
 		for (size_t i = 0; i < n && !keep; i++)
 			keep = memcmp((const char *)keys + i * ksize, cur, ksize) == 0;
-		if (!keep && (rc = push(&stale, &n_stale, cur, ksize)) != 0)
+		if (!keep && (rc = push(&stale, &n_stale, &cap_stale, cur, ksize)) != 0)
 			break;
 	}
 	for (size_t i = 0; i < n_stale; i++)
@@ -506,7 +438,7 @@ static int sync_map(int fd, const void *keys, size_t n, size_t ksize, const char
 
 int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen)
 {
-	struct file_filter f;
+	struct filter_file f;
 	struct file_cfg old, both;
 	struct keys k;
 	__u32 zero = 0;
@@ -514,7 +446,7 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 
 	if (!l || !l->skel)
 		return 0;
-	rc = file_filter_compile(rs, &f);
+	rc = filter_file_compile(rs, &f);
 	if (rc) {
 		snprintf(err, errlen, "filter: compiling the file rules failed: %s", strerror(-rc));
 		return rc;
@@ -570,6 +502,6 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 		 k.cfg.match_all ? ", every open (match all)" : "");
 out:
 	keys_free(&k);
-	file_filter_free(&f);
+	filter_file_free(&f);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * filter_file.h - the file pre-filter compiler (pure: rules in, patterns out)
- * and what the apply step (filter_file.c, filters.h) makes of them.  The
+ * file.h - the file pre-filter: its compiler (pure: rules in, patterns out)
+ * and the apply step that stat()s what they name and writes the maps.  The
  * map contract is in bpf/filter_maps.h.
  */
 #ifndef CUSTOS_FILTER_FILE_H
@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "kernel/loader.h"
 #include "rules/rules.h"
 
 enum ff_fallback {
@@ -29,7 +30,7 @@ struct ff_pattern {
 	char *fb_str;		/* the name or suffix (at most FILE_SUFFIX_MAX bytes) */
 };
 
-struct file_filter {
+struct filter_file {
 	struct ff_pattern *pats;
 	size_t n;
 	int match_all;			/* some rule cannot be narrowed in the kernel */
@@ -43,7 +44,14 @@ struct file_filter {
  * an absolute path (it starts with a literal other than '/') yields nothing.
  * 0, or -ENOMEM (out is then freed).
  */
-int file_filter_compile(const struct rule_set *rs, struct file_filter *out);
-void file_filter_free(struct file_filter *f);
+int filter_file_compile(const struct rule_set *rs, struct filter_file *out);
+void filter_file_free(struct filter_file *f);
+/*
+ * Compiles rs, stat()s the watched directories and writes the maps of l:
+ * new entries first, then stale ones deleted, file_cfg last (no open is
+ * missed in between).  l NULL or not loaded: nothing.  0, or -errno with
+ * err set.
+ */
+int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * filter_net.c - connect rules -> the egress decision maps (filter_maps.h).
+ * net.c - connect rules -> the egress decision maps (filter_maps.h).
  *
- * net_compile() is pure; filter_net_apply() resolves `unless: exe` paths
- * with stat() and writes the maps; filter_net_check() is the compile with
- * no maps, for `custos rules check`.
+ * filter_net_compile() is pure; filter_net_apply() resolves `unless: exe`
+ * paths with stat() and writes the maps; filter_net_check() is the compile
+ * with no maps, for `custos rules check`.
  */
 #include "filters/net.h"
 
@@ -22,14 +22,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "base/vec.h"
 #include "custos.skel.h"
-#include "filters/guard.h"
-#include "filters/filters.h"
 #include "rules/glob.h"
 
 /* --- pure compiler ----------------------------------------------------------- */
 
-int net_exe_glob_kernel(const char *glob)
+int filter_net_exe_kernel(const char *glob)
 {
 	const char *slash = strrchr(glob, '/');
 
@@ -51,7 +50,7 @@ static enum rule_field kernel_blind(const struct cond *c, int is_unless)
 			size_t i;
 
 			for (i = 0; i < c->f[f].n; i++)
-				if (!net_exe_glob_kernel(c->f[f].globs[i]))
+				if (!filter_net_exe_kernel(c->f[f].globs[i]))
 					return F_EXE;
 			continue;
 		}
@@ -88,15 +87,8 @@ static int items_add(struct items *it, const struct cond_field *cf, uint64_t whe
 		     uint64_t unless, const struct rule *r)
 {
 	for (size_t i = 0; i < cf->n; i++) {
-		if (it->n == it->cap) {
-			size_t cap = it->cap ? 2 * it->cap : 16;
-			struct dest_item *v = realloc(it->v, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			it->v = v;
-			it->cap = cap;
-		}
+		if (vec_grow((void **)&it->v, it->n, &it->cap, sizeof(*it->v)))
+			return -ENOMEM;
 		it->v[it->n++] = (struct dest_item){ cf->dests[i], when, unless, r };
 	}
 	return 0;
@@ -137,7 +129,7 @@ static uint64_t quiet_rules(const struct net_conf *c, size_t n_slots, uint64_t u
 	return quiet;
 }
 
-static int build_dests(struct items *it, struct net_compiled *out, struct rule_diags *diags)
+static int build_dests(struct items *it, struct filter_net *out, struct rule_diags *diags)
 {
 	out->dkeys = calloc(it->n ? it->n : 1, sizeof(*out->dkeys));
 	out->dvals = calloc(it->n ? it->n : 1, sizeof(*out->dvals));
@@ -194,8 +186,7 @@ static int build_dests(struct items *it, struct net_compiled *out, struct rule_d
 	return 0;
 }
 
-static int add_exe(struct net_compiled *out, size_t *cap, const struct net_exe_key *k,
-		   uint64_t bit)
+static int add_exe(struct filter_net *out, const struct net_exe_key *k, uint64_t bit)
 {
 	for (size_t i = 0; i < out->n_exe; i++) {
 		if (out->ekeys[i].dev == k->dev && out->ekeys[i].ino == k->ino) {
@@ -203,27 +194,16 @@ static int add_exe(struct net_compiled *out, size_t *cap, const struct net_exe_k
 			return 0;
 		}
 	}
-	if (out->n_exe == *cap) {
-		size_t n = *cap ? 2 * *cap : 16;
-		struct net_exe_key *kk = realloc(out->ekeys, n * sizeof(*kk));
-		uint64_t *vv;
-
-		if (!kk)
-			return -ENOMEM;
-		out->ekeys = kk;
-		vv = realloc(out->evals, n * sizeof(*vv));
-		if (!vv)
-			return -ENOMEM;
-		out->evals = vv;
-		*cap = n;
-	}
+	if (vec_grow((void **)&out->ekeys, out->n_exe, &out->cap[0], sizeof(*out->ekeys)) ||
+	    vec_grow((void **)&out->evals, out->n_exe, &out->cap[1], sizeof(*out->evals)))
+		return -ENOMEM;
 	out->ekeys[out->n_exe] = *k;
 	out->evals[out->n_exe++] = bit;
 	return 0;
 }
 
-static int compile_exes(const struct cond_field *cf, uint64_t bit, net_exe_resolve_fn resolve,
-			void *ctx, struct net_compiled *out, size_t *cap)
+static int compile_exes(const struct cond_field *cf, uint64_t bit,
+			filter_net_resolve_fn resolve, void *ctx, struct filter_net *out)
 {
 	struct net_exe_key keys[64];
 
@@ -237,131 +217,145 @@ static int compile_exes(const struct cond_field *cf, uint64_t bit, net_exe_resol
 		if (n > 64)
 			return -E2BIG;
 		for (int k = 0; k < n; k++)
-			if (add_exe(out, cap, &keys[k], bit))
+			if (add_exe(out, &keys[k], bit))
 				return -ENOMEM;
 	}
 	return 0;
 }
 
-int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx,
-		struct net_compiled *out, struct rule_diags *diags)
+/* The compile's state across the rules. */
+struct compile {
+	struct filter_net *out;
+	struct items it;	/* every dest pattern, for build_dests() */
+	size_t n_conds;
+	filter_net_resolve_fn resolve;
+	void *ctx;
+	struct rule_diags *diags;
+	int bad;		/* what the last diagnostic returned */
+};
+
+/* One `unless` condition of the last rule slot; *exact cleared when the
+ * kernel cannot decide it.  0 or -ENOMEM. */
+static int compile_unless(struct compile *k, const struct rule *r, const struct cond *uc,
+			  int *exact)
 {
+	struct net_conf *c = &k->out->conf;
+	enum rule_field f = kernel_blind(uc, 1);
+	uint64_t cbit;
+	int rc;
+
+	if (f != F__COUNT || k->n_conds == NET_MAX_CONDS) {
+		*exact = 0;
+		if (r->action != ACT_BLOCK)
+			return 0;	/* the kernel over-reports; the agent decides */
+		if (f != F__COUNT)
+			k->bad = rule_diag_add(k->diags, r, "rule '%s': action block needs every "
+					       "`unless` condition decided in the kernel, but one "
+					       "uses '%s'%s (the kernel can: dest, proto, exe as a "
+					       "path with wildcards only in its last component)",
+					       r->id, rule_field_name(f),
+					       f == F_EXE ? " with a wildcard it cannot resolve" : "");
+		else
+			k->bad = rule_diag_add(k->diags, r, "rule '%s': more than %d `unless` "
+					       "conditions across connect rules; the kernel filter "
+					       "has %d slots", r->id, NET_MAX_CONDS, NET_MAX_CONDS);
+		return k->bad == -ENOMEM ? -ENOMEM : 0;
+	}
+	cbit = 1ULL << k->n_conds++;
+	c->cond_valid |= cbit;
+	c->rule_conds[k->out->n_slots - 1] |= cbit;
+	proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp, &c->cond_raw);
+	if (uc->f[F_DEST].present) {
+		c->cond_need_dest |= cbit;
+		if (items_add(&k->it, &uc->f[F_DEST], 0, cbit, r))
+			return -ENOMEM;
+	}
+	if (uc->f[F_EXE].present) {
+		c->cond_need_exe |= cbit;
+		rc = compile_exes(&uc->f[F_EXE], cbit, k->resolve, k->ctx, k->out);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc)
+			k->bad = rule_diag_add(k->diags, r, "rule '%s': resolving an `unless: exe` "
+					       "path failed: %s", r->id, strerror(-rc));
+	}
+	return 0;
+}
+
+/* One enabled connect rule into the next rule slot.  0 or -ENOMEM. */
+static int compile_rule(struct compile *k, const struct rule *r)
+{
+	struct filter_net *out = k->out;
 	struct net_conf *c = &out->conf;
-	struct items it = { 0 };
-	size_t n_conds = 0, exe_cap = 0;
-	int rc = 0, bad = 0;
+	enum rule_field f;
+	uint64_t bit;
+	int exact = 1;
+
+	if (out->n_slots == NET_MAX_RULES) {
+		k->bad = rule_diag_add(k->diags, r, "rule '%s': more than %d enabled connect "
+				       "rules; the kernel filter has %d slots", r->id,
+				       NET_MAX_RULES, NET_MAX_RULES);
+		return k->bad == -ENOMEM ? -ENOMEM : 0;
+	}
+	bit = 1ULL << out->n_slots;
+	out->slot[out->n_slots++] = r;
+	c->active |= bit;
+	if (r->action == ACT_BLOCK)
+		c->block |= bit;
+	proto_bits(&r->when, bit, &c->tcp, &c->udp, &c->raw);
+	f = kernel_blind(&r->when, 0);
+	if (f != F__COUNT) {
+		exact = 0;
+		if (r->action == ACT_BLOCK) {
+			k->bad = rule_diag_add(k->diags, r, "rule '%s': action block needs a "
+					       "condition the kernel decides, but `when` uses "
+					       "'%s', which the kernel cannot evaluate (it can: "
+					       "dest, proto)", r->id, rule_field_name(f));
+			if (k->bad == -ENOMEM)
+				return -ENOMEM;
+		}
+	}
+	if (r->when.f[F_DEST].present) {
+		if (items_add(&k->it, &r->when.f[F_DEST], bit, 0, r))
+			return -ENOMEM;
+	} else {
+		c->when_any_dest |= bit;
+	}
+	for (size_t u = 0; u < r->n_unless; u++)
+		if (compile_unless(k, r, &r->unless[u], &exact))
+			return -ENOMEM;
+	if (exact)
+		out->exact |= bit;
+	return 0;
+}
+
+int filter_net_compile(const struct rule_set *rs, filter_net_resolve_fn resolve, void *ctx,
+		       struct filter_net *out, struct rule_diags *diags)
+{
+	struct compile k = { .out = out, .resolve = resolve, .ctx = ctx, .diags = diags };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	c->gen = net_gen(rs);
+	out->conf.gen = rule_set_gen(rs);
 	for (size_t ri = 0; ri < rs->n_rules; ri++) {
 		const struct rule *r = &rs->rules[ri];
-		uint64_t bit;
-		enum rule_field f;
-		int exact = 1;
 
-		if (!r->enabled || r->on != RULE_ON_CONNECT)
-			continue;
-		if (out->n_slots == NET_MAX_RULES) {
-			bad = rule_diag_add(diags, r, "rule '%s': more than %d enabled connect rules; "
-				   "the kernel filter has %d slots", r->id, NET_MAX_RULES,
-				   NET_MAX_RULES);
-			if (bad == -ENOMEM)
-				goto err;
-			continue;
-		}
-		bit = 1ULL << out->n_slots;
-		out->slot[out->n_slots++] = r;
-		c->active |= bit;
-		if (r->action == ACT_BLOCK)
-			c->block |= bit;
-		proto_bits(&r->when, bit, &c->tcp, &c->udp, &c->raw);
-		f = kernel_blind(&r->when, 0);
-		if (f != F__COUNT) {
-			exact = 0;
-			if (r->action == ACT_BLOCK) {
-				bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
-					   "kernel decides, but `when` uses '%s', which the kernel "
-					   "cannot evaluate (it can: dest, proto)", r->id,
-					   rule_field_name(f));
-				if (bad == -ENOMEM)
-					goto err;
-			}
-		}
-		if (r->when.f[F_DEST].present) {
-			if ((rc = items_add(&it, &r->when.f[F_DEST], bit, 0, r)))
-				goto err;
-		} else {
-			c->when_any_dest |= bit;
-		}
-		for (size_t u = 0; u < r->n_unless; u++) {
-			const struct cond *uc = &r->unless[u];
-			uint64_t cbit;
-
-			f = kernel_blind(uc, 1);
-			if (f != F__COUNT || n_conds == NET_MAX_CONDS) {
-				exact = 0;
-				if (r->action != ACT_BLOCK)
-					continue;	/* the kernel over-reports; the agent decides */
-				if (f != F__COUNT)
-					bad = rule_diag_add(diags, r, "rule '%s': action block needs every "
-						   "`unless` condition decided in the kernel, but one "
-						   "uses '%s'%s (the kernel can: dest, proto, exe as a "
-						   "path with wildcards only in its last component)",
-						   r->id, rule_field_name(f),
-						   f == F_EXE ? " with a wildcard it cannot resolve" : "");
-				else
-					bad = rule_diag_add(diags, r, "rule '%s': more than %d `unless` "
-						   "conditions across connect rules; the kernel filter "
-						   "has %d slots", r->id, NET_MAX_CONDS, NET_MAX_CONDS);
-				if (bad == -ENOMEM)
-					goto err;
-				continue;
-			}
-			cbit = 1ULL << n_conds++;
-			c->cond_valid |= cbit;
-			c->rule_conds[out->n_slots - 1] |= cbit;
-			proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp, &c->cond_raw);
-			if (uc->f[F_DEST].present) {
-				c->cond_need_dest |= cbit;
-				if ((rc = items_add(&it, &uc->f[F_DEST], 0, cbit, r)))
-					goto err;
-			}
-			if (uc->f[F_EXE].present) {
-				c->cond_need_exe |= cbit;
-				rc = compile_exes(&uc->f[F_EXE], cbit, resolve, ctx, out, &exe_cap);
-				if (rc == -ENOMEM)
-					goto err;
-				if (rc) {
-					bad = rule_diag_add(diags, r, "rule '%s': resolving an `unless: exe` "
-						   "path failed: %s", r->id, strerror(-rc));
-					rc = 0;
-				}
-			}
-		}
-		if (exact)
-			out->exact |= bit;
+		if (r->enabled && r->on == RULE_ON_CONNECT && compile_rule(&k, r))
+			goto err;
 	}
-	if ((rc = build_dests(&it, out, diags)) == -ENOMEM)
+	if ((rc = build_dests(&k.it, out, diags)) == -ENOMEM)
 		goto err;
 	if (rc)
-		bad = rc;
-	free(it.v);
-	return bad;
+		k.bad = rc;
+	free(k.it.v);
+	return k.bad;
 err:
-	free(it.v);
-	net_compiled_free(out);
+	free(k.it.v);
+	filter_net_free(out);
 	return -ENOMEM;
 }
 
-uint16_t net_gen(const struct rule_set *rs)
-{
-	const char *hex = strchr(rs->digest, ':');
-
-	return hex ? (uint16_t)strtoul((char[5]){ hex[1], hex[2], hex[3], hex[4], 0 }, NULL, 16)
-		   : 0;
-}
-
-void net_compiled_free(struct net_compiled *c)
+void filter_net_free(struct filter_net *c)
 {
 	free(c->dkeys);
 	free(c->dvals);
@@ -372,6 +366,7 @@ void net_compiled_free(struct net_compiled *c)
 	c->ekeys = NULL;
 	c->evals = NULL;
 	c->n_dest = c->n_exe = 0;
+	c->cap[0] = c->cap[1] = 0;
 }
 
 /* --- I/O: executables, maps -------------------------------------------------- */
@@ -429,69 +424,55 @@ static int resolve_exe(const char *glob, struct net_exe_key *keys, size_t max, v
 
 int filter_net_check(const struct rule_set *rs, struct rule_diags *diags)
 {
-	struct net_compiled c;
-	int rc = net_compile(rs, NULL, NULL, &c, diags);
+	struct filter_net c;
+	int rc = filter_net_compile(rs, NULL, NULL, &c, diags);
 
-	net_compiled_free(&c);
+	filter_net_free(&c);
 	return rc;
 }
 
-int filter_net_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen)
+/*
+ * Replaces in an order that never under-reports (filter_guard_write): the
+ * decision off, the maps emptied and refilled, the decision on.  A connect
+ * in between passes unreported and unblocked; the window is the map update
+ * time of one reload.
+ */
+static int write_maps(const struct loader *l, const struct filter_net *c)
 {
+	const struct filter_table t[] = {
+		{ bpf_map__fd(l->skel->maps.net_dest), c->dkeys, c->dvals, c->n_dest,
+		  sizeof(*c->dkeys), sizeof(*c->dvals) },
+		{ bpf_map__fd(l->skel->maps.net_exe), c->ekeys, c->evals, c->n_exe,
+		  sizeof(*c->ekeys), sizeof(*c->evals) },
+	};
+
+	return filter_guard_write(bpf_map__fd(l->skel->maps.net_conf), &c->conf, sizeof(c->conf),
+				  t, 2);
+}
+
+int filter_net_apply(struct loader *l, const struct rule_set *rs, struct filter_slots *slots,
+		     char *err, size_t errlen)
+{
+	int loaded = l && l->skel;
 	struct rule_diags diags = { 0 };
-	struct net_compiled c;
-	int fd_dest, fd_exe, fd_conf, rc;
-	__u32 zero = 0;
+	struct filter_net c;
+	int rc;
 
-	rc = net_compile(rs, resolve_exe, NULL, &c, &diags);
+	rc = filter_net_compile(rs, loaded ? resolve_exe : NULL, NULL, &c, &diags);
 	if (rc) {
-		if (diags.n)
-			snprintf(err, errlen, "%s:%d:%d: error: %s", diags.v[0].file,
-				 diags.v[0].line, diags.v[0].col, diags.v[0].msg);
-		else
-			snprintf(err, errlen, "connect rules: compiling failed: %s",
-				 strerror(-rc));
-		rule_diags_free(&diags);
-		net_compiled_free(&c);
-		return rc;
+		filter_net_free(&c);
+		return filter_compile_error(rc, &diags, "connect rules", err, errlen);
 	}
-	fd_dest = bpf_map__fd(l->skel->maps.net_dest);
-	fd_exe = bpf_map__fd(l->skel->maps.net_exe);
-	fd_conf = bpf_map__fd(l->skel->maps.net_conf);
-
-	/*
-	 * Replace in an order that never under-reports: first switch the
-	 * decision off, then empty and refill the maps, then switch on.
-	 * (A connect in between passes unreported and unblocked; the window is
-	 * the map update time of one reload.)
-	 */
-	{
-		struct net_conf off = { 0 };
-		struct net_dest_key k, next;
-		struct net_exe_key ek, enext;
-		int more;
-
-		rc = bpf_map_update_elem(fd_conf, &zero, &off, BPF_ANY);
-		for (more = bpf_map_get_next_key(fd_dest, NULL, &k) == 0; more && !rc;) {
-			more = bpf_map_get_next_key(fd_dest, &k, &next) == 0;
-			bpf_map_delete_elem(fd_dest, &k);
-			k = next;
-		}
-		for (more = bpf_map_get_next_key(fd_exe, NULL, &ek) == 0; more && !rc;) {
-			more = bpf_map_get_next_key(fd_exe, &ek, &enext) == 0;
-			bpf_map_delete_elem(fd_exe, &ek);
-			ek = enext;
-		}
-	}
-	for (size_t i = 0; !rc && i < c.n_dest; i++)
-		rc = bpf_map_update_elem(fd_dest, &c.dkeys[i], &c.dvals[i], BPF_ANY) ? -errno : 0;
-	for (size_t i = 0; !rc && i < c.n_exe; i++)
-		rc = bpf_map_update_elem(fd_exe, &c.ekeys[i], &c.evals[i], BPF_ANY) ? -errno : 0;
-	if (!rc)
-		rc = bpf_map_update_elem(fd_conf, &zero, &c.conf, BPF_ANY) ? -errno : 0;
-	if (rc)
+	rc = loaded ? write_maps(l, &c) : 0;
+	if (rc) {
 		snprintf(err, errlen, "connect rules: writing the kernel filter failed: %s",
 			 strerror(-rc));
-	net_compiled_free(&c);
+	} else {
+		memset(slots, 0, sizeof(*slots));
+		memcpy(slots->rule, c.slot, c.n_slots * sizeof(c.slot[0]));
+		slots->exact = c.exact;
+		slots->gen = (uint16_t)c.conf.gen;
+	}
+	filter_net_free(&c);
 	return rc;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * filter_net.h - the pure part of the connect-rule compiler: rules in, the
- * contents of net_dest / net_exe / net_conf out (bpf/filter_maps.h says what
- * they mean).  No I/O: executables named in `unless: exe` are resolved to
- * their identity through a callback (filter_net.c's own stats the files).
+ * net.h - the egress decision: connect rules in, the contents of net_dest /
+ * net_exe / net_conf out (bpf/filter_maps.h says what they mean).  The
+ * compiler is pure: executables named in `unless: exe` are resolved to
+ * their identity through a callback (the apply step's stats the files).
  */
 #ifndef CUSTOS_FILTER_NET_H
 #define CUSTOS_FILTER_NET_H
@@ -12,17 +12,19 @@
 #include <stdint.h>
 
 #include "filter_maps.h"
+#include "filters/filters.h"
+#include "kernel/loader.h"
 #include "rules/rules.h"
 
 /*
  * Resolves one `exe` glob to the identities of the executables it names.
- * Called only for globs the kernel can evaluate (net_exe_glob_kernel()).
+ * Called only for globs the kernel can evaluate (filter_net_exe_kernel()).
  * Writes up to max keys; returns how many exist (may exceed max), or -errno.
  */
-typedef int (*net_exe_resolve_fn)(const char *glob, struct net_exe_key *keys, size_t max,
-				  void *ctx);
+typedef int (*filter_net_resolve_fn)(const char *glob, struct net_exe_key *keys, size_t max,
+				     void *ctx);
 
-struct net_compiled {
+struct filter_net {
 	struct net_conf conf;
 	struct net_dest_key *dkeys;
 	struct net_dest_val *dvals;
@@ -33,11 +35,12 @@ struct net_compiled {
 	const struct rule *slot[NET_MAX_RULES];	/* rule of each rule slot */
 	size_t n_slots;
 	uint64_t exact;		/* rule slots the kernel decides exactly */
+	size_t cap[2];		/* allocated counts of ekeys, evals */
 };
 
 /* 1 if the kernel can evaluate this exe glob (a literal path, or wildcards
  * only in the last component, without '**'). */
-int net_exe_glob_kernel(const char *glob);
+int filter_net_exe_kernel(const char *glob);
 
 /*
  * Compiles rs.  Problems (a block rule the kernel cannot decide, too many
@@ -45,12 +48,17 @@ int net_exe_glob_kernel(const char *glob);
  * return -EINVAL; -ENOMEM when memory ran out.  resolve may be NULL: no
  * executable resolves (the slot layout and exactness do not depend on it).
  */
-int net_compile(const struct rule_set *rs, net_exe_resolve_fn resolve, void *ctx,
-		struct net_compiled *out, struct rule_diags *diags);
-void net_compiled_free(struct net_compiled *c);
-
-/* The generation that names rs's slot numbering in records (ev_connect.gen):
- * derived from its digest, so the agent and the maps agree without state. */
-uint16_t net_gen(const struct rule_set *rs);
+int filter_net_compile(const struct rule_set *rs, filter_net_resolve_fn resolve, void *ctx,
+		       struct filter_net *out, struct rule_diags *diags);
+void filter_net_free(struct filter_net *c);
+/* The compile with no files and no maps, for `custos rules check`. */
+int filter_net_check(const struct rule_set *rs, struct rule_diags *diags);
+/*
+ * Compiles the connect rules resolving `unless: exe` with stat() and writes
+ * the maps of l (filter_guard_write); slots gets the slot table.  l NULL or
+ * not loaded: nothing resolved or written.  0, or -errno with err set.
+ */
+int filter_net_apply(struct loader *l, const struct rule_set *rs, struct filter_slots *slots,
+		     char *err, size_t errlen);
 
 #endif

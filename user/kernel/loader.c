@@ -15,9 +15,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "base/log.h"
+#include "base/vec.h"
 #include "custos.skel.h"
 #include "events.h"
-#include "base/log.h"
 
 enum variant {
 	V_NONE = 0,
@@ -472,9 +473,9 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		if (l->n_links == LOADER_MAX_LINKS) {
-			snprintf(err, errlen, "loader: more than %d programs", LOADER_MAX_LINKS);
-			return -E2BIG;
+		if (vec_grow((void **)&l->links, l->n_links, &l->cap_links, sizeof(*l->links))) {
+			snprintf(err, errlen, "loader: attaching %s failed: out of memory", name);
+			return -ENOMEM;
 		}
 		if (prog_variant(name, &flen) == V_CG) {
 			if (l->cgroup_fd < 0) {
@@ -550,9 +551,11 @@ int loader_read_stats(struct loader *l, uint64_t *out, int n)
 
 void loader_free(struct loader *l)
 {
-	for (int i = l->n_links - 1; i >= 0; i--)
-		bpf_link__destroy(l->links[i]);
-	l->n_links = 0;
+	for (size_t i = l->n_links; i > 0; i--)
+		bpf_link__destroy(l->links[i - 1]);
+	free(l->links);
+	l->links = NULL;
+	l->n_links = l->cap_links = 0;
 	ring_buffer__free(l->rb);
 	l->rb = NULL;
 	custos_bpf__destroy(l->skel);

@@ -53,8 +53,6 @@ struct loader_opts {
 	void *ctx;
 };
 
-#define LOADER_MAX_LINKS 64
-
 struct loader {
 	struct custos_bpf *skel;
 	struct ring_buffer *rb;
@@ -62,8 +60,8 @@ struct loader {
 	enum backend backend;		/* what loaded */
 	int egress_off;			/* the cgroup programs did not load (old kernel) */
 	int cgroup_fd;			/* cgroup v2 root, -1 when not open */
-	struct bpf_link *links[LOADER_MAX_LINKS];
-	int n_links;
+	struct bpf_link **links;	/* one per attached program */
+	size_t n_links, cap_links;
 	char hooks[512];		/* "exec__btf fork__btf ..." what is attached */
 };
 

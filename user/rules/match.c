@@ -7,6 +7,7 @@
  */
 #include "rules/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -182,7 +183,7 @@ static int cond_holds_unresolved(const struct cond *c, const struct cev_event *e
 	return 1;
 }
 
-static int rule_hits(const struct rule *r, const struct cev_event *ev)
+int rule_matches(const struct rule *r, const struct cev_event *ev)
 {
 	int unresolved = ev->kind == CEV_FILE && ev->file.unresolved;
 	size_t i;
@@ -211,11 +212,19 @@ size_t rule_set_match(const struct rule_set *set, const struct cev_event *ev,
 	size_t i, n = 0;
 
 	for (i = 0; i < set->n_rules; i++) {
-		if (!rule_hits(&set->rules[i], ev))
+		if (!rule_matches(&set->rules[i], ev))
 			continue;
 		if (n < max)
 			hits[n] = &set->rules[i];
 		n++;
 	}
 	return n;
+}
+
+uint16_t rule_set_gen(const struct rule_set *set)
+{
+	const char *hex = strchr(set->digest, ':');
+
+	return hex ? (uint16_t)strtoul((char[5]){ hex[1], hex[2], hex[3], hex[4], 0 }, NULL, 16)
+		   : 0;
 }

@@ -190,6 +190,15 @@ int rule_diag_format(const struct rule_diag *d, char *buf, size_t size);
  */
 size_t rule_set_match(const struct rule_set *set, const struct cev_event *ev,
 		      const struct rule **hits, size_t max);
+/* Is r one of rule_set_match's hits for ev (enabled, of ev->kind, `when`
+ * holds, no `unless` holds)? */
+int rule_matches(const struct rule *r, const struct cev_event *ev);
+/*
+ * The generation that names set's rule slot numbering in the records the
+ * kernel decides (ev_connect.gen, a refused ev_exec's or ev_file's gen):
+ * derived from its digest, so the agent and the maps agree without state.
+ */
+uint16_t rule_set_gen(const struct rule_set *set);
 
 /* Does one condition hold for ev?  (exposed for `rules explain`) */
 int cond_holds(const struct cond *c, const struct cev_event *ev);

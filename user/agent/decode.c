@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * decode.c - from a ring record to a struct cev_event (decode.h).
+ */
+#include "agent/decode.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "agent/emit.h"
+#include "events.h"
+#include "host/container.h"
+#include "host/proc_seed.h"
+
+static void fill_args(struct cev_args *out, const char *buf, uint32_t len, int trunc)
+{
+	out->buf = buf;
+	out->len = len;
+	out->truncated = (uint8_t)trunc;
+}
+
+/* The cache entry of the acting process, created from /proc when it is missing. */
+static const struct proc_entry *acting_process(struct agent *a, const struct ev_header *h)
+{
+	const struct proc_entry *e = proc_cache_lookup(&a->procs, h->pid, h->start_ns);
+
+	if (e)
+		return e;
+	/* started before the seed, or its fork record was lost: read it now */
+	if (proc_seed_one(&a->procs, "/proc", h->pid) == 0)
+		e = proc_cache_lookup(&a->procs, h->pid, h->start_ns);
+	return e;
+}
+
+/* The parent and ancestors (nearest first) of the cache entry e. */
+static void fill_lineage(struct agent *a, struct cev_event *ev, const struct proc_entry *e)
+{
+	const struct proc_entry *line[AGENT_MAX_ANCESTORS];
+	size_t n;
+
+	ev->has_parent = 0;
+	ev->n_ancestors = 0;
+	ev->ancestors = a->ancestors;
+	if (!e)
+		return;
+	n = proc_cache_lineage(&a->procs, e, line, AGENT_MAX_ANCESTORS);
+	for (size_t i = 0; i < n; i++) {
+		a->ancestors[i].p = line[i]->exe;
+		a->ancestors[i].len = line[i]->exe_len;
+		a->ancestors[i].truncated = line[i]->exe_truncated;
+	}
+	ev->n_ancestors = (uint32_t)n;
+	if (n > 0) {
+		ev->has_parent = 1;
+		ev->parent.pid = line[0]->pid;
+		ev->parent.exe = a->ancestors[0];
+		fill_args(&ev->parent.args, line[0]->args, line[0]->args_len,
+			  line[0]->args_truncated);
+	}
+}
+
+/* The acting process of h (its cache entry e, or NULL) and its lineage. */
+static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_header *h,
+			 const struct proc_entry *e)
+{
+	struct cev_process *p = &ev->proc;
+
+	ev->time_ns = h->ts_boot_ns + (uint64_t)a->boot_to_real_ns;
+	p->pid = h->pid;
+	p->tid = h->tid;
+	p->ppid = h->ppid;
+	p->uid = h->uid;
+	p->user = users_name(&a->users, h->uid);
+	memcpy(p->comm, h->comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = '\0';
+	p->cgroup = cgroups_lookup(&a->cgroups, h->cgroup_id);
+	if (!p->cgroup &&
+	    proc_read_cgroup_path((pid_t)h->pid, a->cgroup_buf, sizeof(a->cgroup_buf)) == 0)
+		p->cgroup = a->cgroup_buf;
+	if (p->cgroup && container_id_from_cgroup(p->cgroup, a->container_buf,
+						  sizeof(a->container_buf)) == 0)
+		p->container_id = a->container_buf;
+	if (e) {
+		p->exe.p = e->exe;
+		p->exe.len = e->exe_len;
+		p->exe.truncated = e->exe_truncated;
+		fill_args(&p->args, e->args, e->args_len, e->args_truncated);
+	}
+	fill_lineage(a, ev, e);
+}
+
+/* The program of an exec record as the process's exe and args. */
+static void exec_program(struct cev_event *ev, const struct ev_exec *x)
+{
+	ev->proc.exe.p = x->data;
+	ev->proc.exe.len = x->exe_len;
+	ev->proc.exe.truncated = x->exe_trunc;
+	fill_args(&ev->proc.args, x->data + x->exe_len, x->args_len, x->args_trunc);
+}
+
+/*
+ * An exec the exec guard refused (bpf/execguard.bpf.c).  The exec did not
+ * happen: the process cache keeps the caller as it was (its pid still runs
+ * the old program).  The record is the caller's process with the refused
+ * program as exe and args, its parent and ancestors from the cache, one
+ * record per block rule that refused it.  Alert rules are not evaluated for
+ * an exec that never ran.
+ */
+static int on_exec_refused(struct agent *a, const struct ev_exec *x)
+{
+	struct cev_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_EXEC;
+	fill_process(a, &ev, &x->h, acting_process(a, &x->h));
+	exec_program(&ev, x);
+	ev.exec.blocked = 1;
+	emit_kernel_verdict(a, &ev, x->rule_mask, x->gen, &a->filters.exec);
+	return 0;
+}
+
+static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
+{
+	const struct proc_entry *e;
+	struct cev_event ev;
+
+	if (size < EV_EXEC_FIXED || (size_t)EV_EXEC_FIXED + x->exe_len + x->args_len > size)
+		return -EINVAL;
+	if (x->blocked)
+		return on_exec_refused(a, x);
+	/* a process the cache never saw (its fork record predates us): its parent first */
+	if (!proc_cache_lookup(&a->procs, x->h.pid, x->h.start_ns))
+		proc_cache_fork(&a->procs, x->h.pid, x->h.ppid, x->h.start_ns);
+	proc_cache_exec(&a->procs, x->h.pid, x->h.start_ns, x->data, x->exe_len, x->exe_trunc,
+			x->data + x->exe_len, x->args_len, x->args_trunc, x->h.uid);
+	e = proc_cache_lookup(&a->procs, x->h.pid, x->h.start_ns);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_EXEC;
+	fill_process(a, &ev, &x->h, e);
+	if (!e)		/* out of memory in the cache: still report from the record */
+		exec_program(&ev, x);
+	emit_matches(a, &ev);
+	return 0;
+}
+
+/*
+ * An open the file guard refused (file__lsm, blocked = 1): one record per
+ * block rule that refused it.  Alert rules are matched as for any open: the
+ * open was attempted (their records say action alert, file.blocked true).
+ */
+static void on_file_refused(struct agent *a, const struct ev_file *f, struct cev_event *ev)
+{
+	size_t n;
+
+	emit_kernel_verdict(a, ev, f->rule_mask, f->gen, &a->filters.fileguard);
+	n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
+	for (size_t i = 0; i < n && i < AGENT_MAX_HITS; i++)
+		if (a->hits[i]->action != ACT_BLOCK)
+			emit_event(a, ev, a->hits[i]);
+}
+
+static int on_file(struct agent *a, const struct ev_file *f, size_t size)
+{
+	struct cev_event ev;
+
+	if (size < EV_FILE_FIXED || (size_t)EV_FILE_FIXED + f->path_len > size)
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_FILE;
+	fill_process(a, &ev, &f->h, acting_process(a, &f->h));
+	ev.file.path.p = f->data;
+	ev.file.path.len = f->path_len;
+	ev.file.path.truncated = f->path_trunc;
+	ev.file.flags = f->flags;
+	ev.file.access = (f->access & EV_ACC_READ ? CEV_ACC_READ : 0) |
+			 (f->access & EV_ACC_WRITE ? CEV_ACC_WRITE : 0) |
+			 (f->access & EV_ACC_CREATE ? CEV_ACC_CREATE : 0);
+	ev.file.blocked = f->blocked;
+	if (f->blocked)
+		on_file_refused(a, f, &ev);
+	else
+		emit_matches(a, &ev);
+	return 0;
+}
+
+/* An io_uring open submitted, seen without its file (tracepoint backends). */
+static int on_iouring(struct agent *a, const struct ev_iouring *u, size_t size)
+{
+	struct cev_event ev;
+
+	if (size < sizeof(*u))
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_FILE;
+	fill_process(a, &ev, &u->h, acting_process(a, &u->h));
+	ev.file.path.p = "";
+	ev.file.unresolved = 1;
+	ev.file.via = "io_uring";
+	ev.file.op = u->opcode == EV_IORING_OP_OPENAT2 ? "openat2" : "openat";
+	emit_matches(a, &ev);
+	return 0;
+}
+
+/* A connect or send the egress decision flagged: its rule slots in rule_mask. */
+static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
+{
+	struct cev_event ev;
+
+	if (size < sizeof(*c))
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_CONNECT;
+	fill_process(a, &ev, &c->h, acting_process(a, &c->h));
+	ev.conn.family = c->family;
+	ev.conn.proto = c->proto;
+	ev.conn.ipproto = c->ipproto;
+	ev.conn.port = c->port;
+	ev.conn.blocked = c->blocked;
+	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
+	emit_kernel_verdict(a, &ev, c->rule_mask, c->gen, &a->filters.net);
+	return 0;
+}
+
+int agent_handle_record(struct agent *a, const void *data, size_t size)
+{
+	const struct ev_header *h = data;
+	int rc;
+
+	a->counters.records_in++;
+	if (size < sizeof(*h) || h->abi != CUSTOS_ABI_VERSION || h->size > size) {
+		a->counters.records_bad++;
+		return 0;
+	}
+	switch (h->type) {
+	case EV_EXEC:
+		rc = on_exec(a, data, h->size);
+		break;
+	case EV_FORK:
+		rc = size < sizeof(struct ev_fork) ? -EINVAL :
+		     proc_cache_fork(&a->procs, h->pid, h->ppid, h->start_ns);
+		break;
+	case EV_EXIT:
+		proc_cache_exit(&a->procs, h->pid, h->start_ns);
+		rc = 0;
+		break;
+	case EV_FILE:
+		rc = on_file(a, data, h->size);
+		break;
+	case EV_CONNECT:
+		rc = on_connect(a, data, h->size);
+		break;
+	case EV_IOURING:
+		rc = on_iouring(a, data, h->size);
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	if (rc == -EINVAL)
+		a->counters.records_bad++;
+	return 0;
+}

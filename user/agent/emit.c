@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * emit.c - rendering, the sinks, and loss records (emit.h).
+ */
+#include "agent/emit.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "record/json.h"
+#include "record/ocsf.h"
+#include "sinks/sink.h"
+
+static void write_line(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		int rc = sink_write(a->sinks[i], a->line.p, a->line.len);
+
+		if (rc) {
+			a->counters.sink_errors++;
+			log_debug("sink %s: write failed: %s", sink_name(a->sinks[i]),
+				  strerror(-rc));
+		}
+	}
+}
+
+/* Did the kernel refuse the call ev reports? */
+static int kernel_refused(const struct cev_event *ev)
+{
+	return (ev->kind == CEV_CONNECT && ev->conn.blocked) ||
+	       (ev->kind == CEV_EXEC && ev->exec.blocked) ||
+	       (ev->kind == CEV_FILE && ev->file.blocked);
+}
+
+void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *r)
+{
+	struct json_meta meta = { .host = a->host, .policy = a->rules->digest };
+	struct json_rule jr;
+
+	if (r) {
+		jr.id = r->id;
+		jr.severity = rule_severity_name(r->severity);
+		jr.action = rule_action_name(r->action);
+		/* events-v1: "block" only when the kernel refused the call */
+		if ((ev->kind == CEV_FILE || ev->kind == CEV_EXEC) && !kernel_refused(ev))
+			jr.action = rule_action_name(ACT_ALERT);
+		jr.tags = (const char *const *)r->tags;
+		jr.n_tags = r->n_tags;
+	}
+	meta.seq = a->seq + 1;
+	sbuf_reset(&a->line);
+	if ((a->opts.ocsf ? ocsf_render_event : json_render_event)(&a->line, ev, r ? &jr : NULL,
+								    &meta)) {
+		log_warn("agent: rendering a record failed (out of memory?); dropped");
+		return;
+	}
+	a->seq++;
+	a->counters.events_out++;
+	if (r)
+		a->rule_hits[r - a->rules->rules]++;
+	write_line(a);
+}
+
+void emit_matches(struct agent *a, const struct cev_event *ev)
+{
+	size_t n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
+
+	if (n > AGENT_MAX_HITS) {
+		log_warn("agent: %zu rules matched one event; reporting the first %d",
+			 n, AGENT_MAX_HITS);
+		n = AGENT_MAX_HITS;
+	}
+	for (size_t i = 0; i < n; i++)
+		emit_event(a, ev, a->hits[i]);
+}
+
+/*
+ * A slot the kernel decides exactly (dest, proto, exe identity; every guard
+ * slot) is reported as the kernel decided: so a renamed binary does not
+ * pass as an exempt one, and a refused call names the block rule that
+ * refused it.  A slot it decided loosely is checked by the matcher.  A
+ * record decided under the rule set a reload just replaced (another gen)
+ * goes through the matcher over the rules s numbers.  A block rule is
+ * reported only for a refused call.
+ */
+void emit_kernel_verdict(struct agent *a, const struct cev_event *ev, uint64_t rule_mask,
+			 uint16_t gen, const struct filter_slots *s)
+{
+	int refused = kernel_refused(ev);
+
+	if (gen != s->gen) {
+		for (size_t i = 0; i < a->rules->n_rules; i++) {
+			const struct rule *r = &a->rules->rules[i];
+
+			if (!rule_matches(r, ev) ||
+			    (r->action == ACT_BLOCK ? !refused : s->block_only))
+				continue;
+			emit_event(a, ev, r);
+		}
+		return;
+	}
+	for (int i = 0; i < FILTER_MAX_SLOTS; i++) {
+		const struct rule *r = s->rule[i];
+
+		if (!(rule_mask & (1ULL << i)) || !r)
+			continue;
+		if (r->action == ACT_BLOCK && !refused)
+			continue;
+		if ((s->exact & (1ULL << i)) || rule_matches(r, ev))
+			emit_event(a, ev, r);
+	}
+}
+
+void emit_loss(struct agent *a, uint64_t lost, const char *where)
+{
+	struct cev_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_LOSS;
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.loss.lost = lost;
+	ev.loss.where = where;
+	emit_event(a, &ev, NULL);
+}
+
+void emit_ring_losses(struct agent *a)
+{
+	uint64_t stats[STAT__COUNT];
+
+	if (!a->loader.skel || loader_read_stats(&a->loader, stats, STAT__COUNT))
+		return;
+	memcpy(a->bpf_stats, stats, sizeof(stats));
+	if (stats[STAT_RING_DROPS] > a->ring_drops_seen) {
+		uint64_t lost = stats[STAT_RING_DROPS] - a->ring_drops_seen;
+
+		a->ring_drops_seen = stats[STAT_RING_DROPS];
+		a->counters.ring_lost += lost;
+		log_warn("agent: the ring buffer was full: %llu records lost "
+			 "(raise --ring-size)", (unsigned long long)lost);
+		emit_loss(a, lost, "ring");
+	}
+}
+
+/*
+ * A sink that could not take records (a forward sink's full queue, a failed
+ * write) says so in its stats; each new count becomes a loss record with
+ * where "sink:NAME", which the other sinks carry.
+ */
+static int report_sink_loss(struct agent *a)
+{
+	int emitted = 0;
+
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+		char where[300];
+		uint64_t lost;
+
+		sink_get_stats(a->sinks[i], &st);
+		if (st.lines_lost <= a->sink_lost_seen[i])
+			continue;
+		lost = st.lines_lost - a->sink_lost_seen[i];
+		a->sink_lost_seen[i] = st.lines_lost;
+		snprintf(where, sizeof(where), "sink:%s", sink_name(a->sinks[i]));
+		log_warn("agent: output %s lost %llu records", sink_name(a->sinks[i]),
+			 (unsigned long long)lost);
+		emit_loss(a, lost, where);
+		emitted++;
+	}
+	return emitted;
+}
+
+/* Sinks gather lines until flushed: flush, then report what a flush could
+ * not write, and flush that report too. */
+void emit_flush(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++)
+		sink_flush(a->sinks[i]);
+	if (!report_sink_loss(a))
+		return;
+	for (size_t i = 0; i < a->n_sinks; i++)
+		sink_flush(a->sinks[i]);
+}
+
+void emit_log_sinks(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		struct sink_stats st;
+
+		sink_get_stats(a->sinks[i], &st);
+		log_info("status: output %s: written %llu, sent %llu, acked %llu, spooled %llu, "
+			 "dropped %llu, errors %llu", sink_name(a->sinks[i]),
+			 (unsigned long long)st.lines_written, (unsigned long long)st.sent,
+			 (unsigned long long)st.acked, (unsigned long long)st.spooled,
+			 (unsigned long long)st.lines_lost, (unsigned long long)st.errors);
+	}
+}
