@@ -25,7 +25,7 @@
 #include "cmd/events_filter.h"
 #include "cmd/events_print.h"
 #include "cmd/events_read.h"
-#include "rules/rules.h"
+#include "rules/dest.h"
 
 enum events_color {
 	COLOR_AUTO,		/* when standard output is a terminal and NO_COLOR is unset */

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "record/record.h"
-#include "rules/rules.h"
+#include "rules/dest.h"
 
 struct events_filter {
 	const char *rule, *kind, *exe, *path;	/* NULL: any */
