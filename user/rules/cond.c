@@ -96,13 +96,25 @@ static int is_glob_field(enum rule_field f)
 	       f == F_ARGS || f == F_CONTAINER;
 }
 
+/* access, proto: the value's bit, by name, into the field's mask */
+static void add_bit(struct cond_ctx *x, struct cond_field *cf, const struct ynode *v,
+		    const char *what, const char *const *names, const uint32_t *bits, size_t n)
+{
+	char all[64];
+	int i = names_index(v->s, names, n);
+
+	if (i < 0)
+		ERR(x, v, "%s '%s' is not one of %s", what, v->s, names_join(all, sizeof(all), names, n));
+	else
+		cf->mask |= bits[i];
+}
+
 static void compile_value(struct cond_ctx *x, struct cond_field *cf,
 			  enum rule_field f, size_t k, const struct ynode *v)
 {
 	const char *name = rule_field_name(f);
 	struct arena *a = x->a;
-	char why[160], all[64];
-	int i;
+	char why[160];
 
 	if (is_glob_field(f)) {
 		const char *reason;
@@ -121,20 +133,10 @@ static void compile_value(struct cond_ctx *x, struct cond_field *cf,
 		parse_uid(x, v, &cf->uids[k]);
 		break;
 	case F_ACCESS:
-		i = names_index(v->s, acc_names, N_NAMES(acc_names));
-		if (i < 0)
-			ERR(x, v, "access '%s' is not one of %s", v->s,
-			    names_join(all, sizeof(all), acc_names, N_NAMES(acc_names)));
-		else
-			cf->mask |= acc_values[i];
+		add_bit(x, cf, v, name, acc_names, acc_values, N_NAMES(acc_names));
 		break;
 	case F_PROTO:
-		i = names_index(v->s, proto_names, N_NAMES(proto_names));
-		if (i < 0)
-			ERR(x, v, "proto '%s' is not one of %s", v->s,
-			    names_join(all, sizeof(all), proto_names, N_NAMES(proto_names)));
-		else
-			cf->mask |= proto_values[i];
+		add_bit(x, cf, v, name, proto_names, proto_values, N_NAMES(proto_names));
 		break;
 	case F_DEST:
 		if (dest_parse(v->s, &cf->dests[k], why, sizeof(why)) < 0)
