@@ -194,7 +194,7 @@ install: $(BUILD)/custos
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 # the binary looks for the shipped rules under DATADIR when installed
-$(BUILD)/user/cmd/main.o: CPPFLAGS += -DCUSTOS_DATADIR='"$(DATADIR)"'
+$(BUILD)/user/cmd/run.o: CPPFLAGS += -DCUSTOS_DATADIR='"$(DATADIR)"'
 
 deb:
 	rm -rf $(BUILD)/deb

@@ -150,7 +150,7 @@ static void test_bad_case_is_a_failure(void **state)
 	assert_non_null(strstr(o.out, "0 passed, 1 failed\n"));
 }
 
-/* An io_uring open seen without its file: the scope decides (rules_match.c). */
+/* An io_uring open seen without its file: the scope decides (rules/match.c). */
 static void test_io_uring_unresolved_open(void **state)
 {
 	char *argv[] = { "custos", "rules", "test", rules_path, cases_path, NULL };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_config.c - the --config YAML file (user/config.c): every key, the
- * SPEC strings it builds, and FILE:LINE:COL errors for bad values.
+ * test_config.c - the --config YAML file (user/cmd/config.c): every key, the
+ * SPEC strings it builds, FILE:LINE:COL errors for bad values, and how it
+ * merges under the command line of `custos run`.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cmd/config.h"
+#include "cmd/run.h"
 
 static char dir[64], file[128];
 
@@ -71,7 +73,7 @@ static void test_full_config(void **state)
 	write_file(text);
 	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.host, "inference-01");
-	assert_int_equal(cfg.format, 2);
+	assert_int_equal(cfg.format, CONFIG_FORMAT_OCSF);
 	assert_int_equal(cfg.n_rules, 2);
 	snprintf(want, sizeof(want), "%s/b", dir);
 	assert_string_equal(cfg.rules[1], want);
@@ -119,11 +121,43 @@ static void test_errors_point_at_the_value(void **state)
 		     "3:5: error: unknown jsonl option 'tag' (expected max-size or keep)");
 }
 
+/* --rules / --output replace the file's lists; --host and --format its values */
+static void test_command_line_wins(void **state)
+{
+	struct config cfg = {
+		.host = "file-host", .format = CONFIG_FORMAT_OCSF,
+		.rules = { "file-rules" }, .n_rules = 1,
+		.outputs = { "stdout", "jsonl:/file" }, .n_outputs = 2,
+	};
+	struct run_opts bare = { .n_rules = 1, .rules = { "cli-rules" } };
+	struct run_opts full = {
+		.agent = { .host = "cli-host" }, .format = CONFIG_FORMAT_JSON,
+		.n_outputs = 1, .outputs = { "jsonl:/cli" },
+	};
+
+	config_merge(&cfg, &bare);
+	assert_int_equal(bare.n_rules, 1);
+	assert_string_equal(bare.rules[0], "cli-rules");
+	assert_int_equal(bare.n_outputs, 2);
+	assert_string_equal(bare.outputs[1], "jsonl:/file");
+	assert_string_equal(bare.agent.host, "file-host");
+	assert_int_equal(bare.format, CONFIG_FORMAT_OCSF);
+
+	config_merge(&cfg, &full);
+	assert_int_equal(full.n_rules, 1);
+	assert_string_equal(full.rules[0], "file-rules");
+	assert_int_equal(full.n_outputs, 1);
+	assert_string_equal(full.outputs[0], "jsonl:/cli");
+	assert_string_equal(full.agent.host, "cli-host");
+	assert_int_equal(full.format, CONFIG_FORMAT_JSON);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_errors_point_at_the_value),
+		cmocka_unit_test(test_command_line_wins),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

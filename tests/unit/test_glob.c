@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_glob.c - the glob language of rule files (user/glob.h). */
+/* test_glob.c - the glob language of rule files (user/rules/glob.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

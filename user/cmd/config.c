@@ -18,52 +18,30 @@
 #include "cmd/config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "base/sbuf.h"
+#include "base/yamldoc.h"
+#include "cmd/run.h"
 #include "sinks/sink.h"
 
 #define SPOOL_DIR_DEFAULT "/var/lib/custos/spool"
 
 struct cctx {
-	const char *path;
-	yaml_document_t *doc;
+	struct yamldoc doc;
 	struct config *cfg;
 	char *err;
 	size_t errlen;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail_at(struct cctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(c->err, c->errlen, "%s:%zu:%zu: error: %s", c->path,
-		 n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1, msg);
-	return -EINVAL;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static yaml_node_t *node(struct cctx *c, int id)
-{
-	return yaml_document_get_node(c->doc, id);
-}
+/* "FILE:LINE:COL: error: MESSAGE" at node n; -EINVAL */
+#define fail_at(c, n, ...) yamldoc_fail(&(c)->doc, n, (c)->err, (c)->errlen, __VA_ARGS__)
 
 static int need_scalar(struct cctx *c, yaml_node_t *n, const char *what, const char **out)
 {
-	*out = scalar(n);
+	*out = yamldoc_scalar(n);
 	if (!*out || !**out)
 		return fail_at(c, n, "%s must be a non-empty string", what);
 	if (strchr(*out, ','))
@@ -85,7 +63,7 @@ static int add_str(struct cctx *c, yaml_node_t *n, char **list, size_t *cnt, con
 
 static int parse_rules(struct cctx *c, yaml_node_t *n)
 {
-	const char *s = scalar(n);
+	const char *s = yamldoc_scalar(n);
 
 	if (s)
 		return add_str(c, n, c->cfg->rules, &c->cfg->n_rules, s, "rule paths");
@@ -93,11 +71,11 @@ static int parse_rules(struct cctx *c, yaml_node_t *n)
 		return fail_at(c, n, "rules must be a path or a list of paths");
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *item = node(c, *it);
+		yaml_node_t *item = yamldoc_node(&c->doc, *it);
 
-		if (!scalar(item) || !*scalar(item))
+		if (!yamldoc_scalar(item) || !*yamldoc_scalar(item))
 			return fail_at(c, item, "a rule path must be a string");
-		if (add_str(c, item, c->cfg->rules, &c->cfg->n_rules, scalar(item), "rule paths"))
+		if (add_str(c, item, c->cfg->rules, &c->cfg->n_rules, yamldoc_scalar(item), "rule paths"))
 			return -EINVAL;
 	}
 	return 0;
@@ -105,7 +83,7 @@ static int parse_rules(struct cctx *c, yaml_node_t *n)
 
 static int parse_spool(struct cctx *c, yaml_node_t *n)
 {
-	if (scalar(n) && !strcmp(scalar(n), "none")) {
+	if (yamldoc_scalar(n) && !strcmp(yamldoc_scalar(n), "none")) {
 		free(c->cfg->spool_dir);
 		c->cfg->spool_dir = NULL;
 		return 0;
@@ -113,8 +91,8 @@ static int parse_spool(struct cctx *c, yaml_node_t *n)
 	if (n->type != YAML_MAPPING_NODE)
 		return fail_at(c, n, "spool must be 'none' or a mapping with dir and max");
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
-		const char *key = scalar(k), *val;
+		yaml_node_t *k = yamldoc_node(&c->doc, p->key), *v = yamldoc_node(&c->doc, p->value);
+		const char *key = yamldoc_scalar(k), *val;
 
 		if (!key)
 			return fail_at(c, k, "spool keys must be strings");
@@ -146,74 +124,84 @@ static int check_spec(struct cctx *c, yaml_node_t *n, const char *spec)
 	return 0;
 }
 
+/*
+ * A mapping output as a SPEC: its first pair "KIND: VALUE" gives "KIND:VALUE",
+ * every other pair ",KEY=VALUE".  *has_spool: one of them was `spool`.
+ */
+static int mapping_spec(struct cctx *c, yaml_node_t *n, const char *kind, struct sbuf *spec,
+			int *has_spool)
+{
+	yaml_node_pair_t *first = n->data.mapping.pairs.start;
+
+	for (yaml_node_pair_t *p = first; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yamldoc_node(&c->doc, p->key), *v = yamldoc_node(&c->doc, p->value);
+		const char *key = yamldoc_scalar(k), *val;
+
+		if (!key)
+			return fail_at(c, k, "output keys must be strings");
+		if (p == first) {
+			val = yamldoc_scalar(v);
+			if (!val || !*val)
+				return fail_at(c, v, "%s needs a %s", kind,
+					       strcmp(kind, "jsonl") ? "HOST:PORT" : "path");
+			sbuf_addf(spec, "%s:%s", kind, val);
+			continue;
+		}
+		if (!strcmp(key, "jsonl") || !strcmp(key, "forward"))
+			return fail_at(c, k, "one output per list item");
+		if (!strcmp(kind, "jsonl") && strcmp(key, "max-size") && strcmp(key, "keep"))
+			return fail_at(c, k, "unknown jsonl option '%s' (expected max-size or keep)",
+				       key);
+		if (need_scalar(c, v, key, &val))
+			return -EINVAL;
+		if (!strcmp(key, "spool"))
+			*has_spool = 1;
+		sbuf_addf(spec, ",%s=%s", key, val);
+	}
+	return 0;
+}
+
+/* A forward output without its own spool: DIR/HOST_PORT under spool.dir. */
+static void default_spool(struct cctx *c, yaml_node_t *n, struct sbuf *spec, int has_spool)
+{
+	const char *addr = yamldoc_scalar(yamldoc_node(&c->doc, n->data.mapping.pairs.start->value));
+
+	if (!has_spool && c->cfg->spool_dir) {
+		sbuf_addf(spec, ",spool=%s/", c->cfg->spool_dir);
+		for (const char *a = addr; *a; a++)
+			sbuf_addc(spec, (*a == ':' || *a == '/' || *a == '[' || *a == ']') ? '_' : *a);
+	}
+	if (c->cfg->spool_dir && c->cfg->spool_max)
+		sbuf_addf(spec, ",spool-max=%s", c->cfg->spool_max);
+}
+
 static int parse_output(struct cctx *c, yaml_node_t *n)
 {
-	struct sbuf spec = { 0 };
-	const char *kind = NULL, *val;
+	struct sbuf spec = SBUF_INIT;
+	const char *kind;
 	int has_spool = 0, rc;
 	yaml_node_t *first;
 
-	if (scalar(n)) {
-		rc = check_spec(c, n, scalar(n));
-		return rc ? rc : add_str(c, n, c->cfg->outputs, &c->cfg->n_outputs, scalar(n),
-					 "outputs");
+	if (yamldoc_scalar(n)) {
+		rc = check_spec(c, n, yamldoc_scalar(n));
+		return rc ? rc : add_str(c, n, c->cfg->outputs, &c->cfg->n_outputs,
+					 yamldoc_scalar(n), "outputs");
 	}
 	if (n->type != YAML_MAPPING_NODE || n->data.mapping.pairs.start == n->data.mapping.pairs.top)
 		return fail_at(c, n, "an output is a SPEC string or a mapping "
 			       "(jsonl: PATH or forward: HOST:PORT, then options)");
-	first = node(c, n->data.mapping.pairs.start->key);
-	kind = scalar(first);
+	first = yamldoc_node(&c->doc, n->data.mapping.pairs.start->key);
+	kind = yamldoc_scalar(first);
 	if (!kind || (strcmp(kind, "jsonl") && strcmp(kind, "forward")))
 		return fail_at(c, first, "an output mapping starts with jsonl: PATH or "
 			       "forward: HOST:PORT");
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
-		const char *key = scalar(k);
-
-		if (!key)
-			return fail_at(c, k, "output keys must be strings");
-		if (p == n->data.mapping.pairs.start) {
-			val = scalar(v);
-			if (!val || !*val) {
-				sbuf_free(&spec);
-				return fail_at(c, v, "%s needs a %s", kind,
-					       strcmp(kind, "jsonl") ? "HOST:PORT" : "path");
-			}
-			sbuf_addf(&spec, "%s:%s", kind, val);
-			continue;
-		}
-		if (p != n->data.mapping.pairs.start && (!strcmp(key, "jsonl") || !strcmp(key, "forward"))) {
-			sbuf_free(&spec);
-			return fail_at(c, k, "one output per list item");
-		}
-		if (!strcmp(kind, "jsonl") && strcmp(key, "max-size") && strcmp(key, "keep")) {
-			sbuf_free(&spec);
-			return fail_at(c, k, "unknown jsonl option '%s' (expected max-size or keep)",
-				       key);
-		}
-		if (need_scalar(c, v, key, &val)) {
-			sbuf_free(&spec);
-			return -EINVAL;
-		}
-		if (!strcmp(key, "spool"))
-			has_spool = 1;
-		sbuf_addf(&spec, ",%s=%s", key, val);
-	}
-	if (!strcmp(kind, "forward") && !has_spool && c->cfg->spool_dir) {
-		/* each forward output its own directory under spool.dir */
-		const char *addr = scalar(node(c, n->data.mapping.pairs.start->value));
-
-		sbuf_addf(&spec, ",spool=%s/", c->cfg->spool_dir);
-		for (const char *a = addr; *a; a++)
-			sbuf_addc(&spec, (*a == ':' || *a == '/' || *a == '[' || *a == ']') ? '_' : *a);
-	}
-	if (!strcmp(kind, "forward") && c->cfg->spool_dir && c->cfg->spool_max)
-		sbuf_addf(&spec, ",spool-max=%s", c->cfg->spool_max);
-	if (sbuf_err(&spec)) {
-		sbuf_free(&spec);
-		return -ENOMEM;
-	}
-	rc = check_spec(c, n, sbuf_cstr(&spec));
+	rc = mapping_spec(c, n, kind, &spec, &has_spool);
+	if (!rc && !strcmp(kind, "forward"))
+		default_spool(c, n, &spec, has_spool);
+	if (!rc && sbuf_err(&spec))
+		rc = -ENOMEM;
+	if (!rc)
+		rc = check_spec(c, n, sbuf_cstr(&spec));
 	if (!rc)
 		rc = add_str(c, n, c->cfg->outputs, &c->cfg->n_outputs, sbuf_cstr(&spec), "outputs");
 	sbuf_free(&spec);
@@ -230,13 +218,13 @@ static int parse_root(struct cctx *c, yaml_node_t *root)
 		return fail_at(c, root, "the configuration must be a mapping");
 	/* spool first: forward outputs take their default directory from it */
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
-		const char *key = scalar(k), *val;
+		yaml_node_t *k = yamldoc_node(&c->doc, p->key), *v = yamldoc_node(&c->doc, p->value);
+		const char *key = yamldoc_scalar(k), *val;
 
 		if (!key)
 			return fail_at(c, k, "keys must be strings");
 		if (!strcmp(key, "custos")) {
-			if (!scalar(v) || strcmp(scalar(v), "1"))
+			if (!yamldoc_scalar(v) || strcmp(yamldoc_scalar(v), "1"))
 				return fail_at(c, v, "custos: must be 1 (this configuration version)");
 		} else if (!strcmp(key, "host")) {
 			if (need_scalar(c, v, "host", &val))
@@ -244,9 +232,10 @@ static int parse_root(struct cctx *c, yaml_node_t *root)
 			free(c->cfg->host);
 			c->cfg->host = strdup(val);
 		} else if (!strcmp(key, "format")) {
-			if (!scalar(v) || (strcmp(scalar(v), "json") && strcmp(scalar(v), "ocsf")))
+			val = yamldoc_scalar(v);
+			if (!val || (strcmp(val, "json") && strcmp(val, "ocsf")))
 				return fail_at(c, v, "format must be json or ocsf");
-			c->cfg->format = strcmp(scalar(v), "ocsf") ? 1 : 2;
+			c->cfg->format = strcmp(val, "ocsf") ? CONFIG_FORMAT_JSON : CONFIG_FORMAT_OCSF;
 		} else if (!strcmp(key, "rules")) {
 			if (parse_rules(c, v))
 				return -EINVAL;
@@ -266,16 +255,14 @@ static int parse_root(struct cctx *c, yaml_node_t *root)
 		return fail_at(c, outputs, "outputs must be a list");
 	for (yaml_node_item_t *it = outputs->data.sequence.items.start;
 	     it < outputs->data.sequence.items.top; it++)
-		if (parse_output(c, node(c, *it)))
+		if (parse_output(c, yamldoc_node(&c->doc, *it)))
 			return -EINVAL;
 	return 0;
 }
 
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
-	struct cctx c = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct cctx c = { .cfg = cfg, .err = err, .errlen = errlen };
 	FILE *f;
 	int rc;
 
@@ -287,22 +274,14 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: error: cannot open it: %s", path, strerror(-rc));
 		return rc;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: error: %s", path, parser.problem_mark.line + 1,
-			 parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "not valid YAML");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		config_free(cfg);
-		return -EINVAL;
-	}
-	c.doc = &doc;
-	rc = parse_root(&c, yaml_document_get_root_node(&doc));
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	rc = yamldoc_read(&c.doc, f, path, err, errlen);
 	fclose(f);
+	if (rc) {
+		config_free(cfg);
+		return rc;
+	}
+	rc = parse_root(&c, yamldoc_root(&c.doc));
+	yamldoc_free(&c.doc);
 	if (rc)
 		config_free(cfg);
 	return rc;
@@ -318,4 +297,18 @@ void config_free(struct config *cfg)
 	free(cfg->spool_dir);
 	free(cfg->spool_max);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+void config_merge(const struct config *cfg, struct run_opts *o)
+{
+	if (!o->n_rules)
+		for (size_t i = 0; i < cfg->n_rules; i++)
+			o->rules[o->n_rules++] = cfg->rules[i];
+	if (!o->n_outputs)
+		for (size_t i = 0; i < cfg->n_outputs; i++)
+			o->outputs[o->n_outputs++] = cfg->outputs[i];
+	if (!o->agent.host)
+		o->agent.host = cfg->host;
+	if (o->format == CONFIG_FORMAT_UNSET)
+		o->format = cfg->format;
 }

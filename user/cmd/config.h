@@ -6,8 +6,9 @@
  * config_load() reads the file with libyaml and turns each output into the
  * same SPEC string `--output` takes, so the sinks have one parser.  Every
  * problem is reported as "FILE:LINE:COL: error: MESSAGE" in err (the first
- * one); an output's option values are checked by opening it once.  The
- * module does not print.
+ * one); an output's option values are checked by opening it once.
+ * config_merge() fills in what the command line of `custos run` left unset.
+ * The module does not print.
  */
 #ifndef CUSTOS_CONFIG_H
 #define CUSTOS_CONFIG_H
@@ -17,9 +18,16 @@
 
 #define CONFIG_MAX_LIST 64
 
+/* The record format, `format:` here and `--format` on the command line. */
+enum config_format {
+	CONFIG_FORMAT_UNSET = 0,
+	CONFIG_FORMAT_JSON = 1,
+	CONFIG_FORMAT_OCSF = 2,
+};
+
 struct config {
 	char *host;			/* NULL: not set */
-	int format;			/* 0 not set, 1 json, 2 ocsf */
+	enum config_format format;
 	char *rules[CONFIG_MAX_LIST];
 	size_t n_rules;
 	char *outputs[CONFIG_MAX_LIST];	/* SPEC strings */
@@ -28,7 +36,16 @@ struct config {
 	char *spool_max;		/* as written, e.g. "256M" */
 };
 
+struct run_opts;
+
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 void config_free(struct config *cfg);
+
+/*
+ * The command line wins: cfg's rule paths and outputs are taken only when o
+ * has none, its host and format only when o leaves them unset.  o points
+ * into cfg afterwards (free cfg after o is done with).
+ */
+void config_merge(const struct config *cfg, struct run_opts *o);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_events.h - `custos events [OPTIONS] [FILE...]`: query the agent's
+ * events.h - `custos events [OPTIONS] [FILE...]`: query the agent's
  * JSON-lines audit files, rotated .gz files included (docs/INCIDENT-RESPONSE.md).
  * Prints its own output; returns the exit status for main.c (0; 1 when no
  * file could be read; 2 on a usage error).
@@ -10,6 +10,7 @@
 
 #define EVENTS_DEFAULT_FILE "/var/log/custos/events.jsonl"
 
+/* argv[0] is "events" */
 int cmd_events(int argc, char **argv);
 
 #endif

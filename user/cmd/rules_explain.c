@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd_rules_explain.c - `custos rules explain RULES... RECORD`: for each
+ * rules_explain.c - `custos rules explain RULES... RECORD`: for each
  * record (a JSON line; `-` reads standard input), every rule's verdict and
  * its reason: which `when` field did not hold, or which `unless` entry
  * suppressed it.  The verdict is rule_set_match's (the agent's matcher); the
@@ -10,17 +10,20 @@
  * a record carries the process, lineage and file/connect facts the matcher
  * reads, so the answer is what the given rules would decide for that event.
  */
+#include "cmd/rules_explain.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/rules_explain.h"
-#include "record/record.h"
-#include "rules/rules.h"
-#include "rules/io.h"
 #include "base/sbuf.h"
+#include "cmd/cmd.h"
+#include "cmd/rules_check.h"
+#include "record/record.h"
+#include "rules/io.h"
+#include "rules/rules.h"
 
 #define MAX_HITS 256
 
@@ -202,30 +205,23 @@ int cmd_rules_explain(int argc, char **argv)
 	ssize_t len;
 	unsigned long lineno = 0, n = 0;
 	FILE *f;
-	int status = 0;
+	int status = CMD_EXIT_OK;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: custos rules explain RULES... RECORD.json   (- reads stdin)\n");
-		return 2;
+		return CMD_EXIT_USAGE;
 	}
 	if (rules_load_paths((const char *const *)argv, (size_t)argc - 1, 0, &set, &diags,
 			     err, sizeof(err))) {
-		for (size_t i = 0; i < diags.n; i++) {
-			char msg[2048];
-
-			rule_diag_format(&diags.v[i], msg, sizeof(msg));
-			printf("%s\n", msg);
-		}
-		if (!diags.n)
-			printf("%s\n", err);
+		rules_check_report(&diags, err);
 		rule_diags_free(&diags);
-		return 1;
+		return CMD_EXIT_FAIL;
 	}
 	f = strcmp(src, "-") == 0 ? stdin : fopen(src, "r");
 	if (!f) {
 		fprintf(stderr, "custos: rules explain: %s: %s\n", src, strerror(errno));
 		rule_set_free(set);
-		return 1;
+		return CMD_EXIT_FAIL;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		struct record r;
@@ -244,7 +240,7 @@ int cmd_rules_explain(int argc, char **argv)
 		} else {
 			fprintf(stderr, "%s:%lu: %s, skipped\n", src, lineno,
 				rc ? "malformed record" : "loss record (no rule applies)");
-			status = 1;
+			status = CMD_EXIT_FAIL;
 		}
 		record_free(&r);
 	}

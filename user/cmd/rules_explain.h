@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_rules_explain.h - `custos rules explain PATH... RECORD` (docs/RULE-TESTING.md).
+ * rules_explain.h - `custos rules explain PATH... RECORD` (docs/RULE-TESTING.md).
  *
  * Prints its own output and returns the exit status for main.c: 0, 1 when
  * the rules did not load or a record was malformed, 2 on a usage error.

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd_rules_test.c - `custos rules test`: synthetic events from YAML case
+ * rules_test.c - `custos rules test`: synthetic events from YAML case
  * files run through the agent's own matcher (rule_set_match).
  *
  * Rule files and case files are told apart by content, not by name: a case
  * file's top-level mapping has the key `custos-cases` (a rule file has
- * `custos`).  A directory argument contributes its *.yaml files in name
- * order (not its subdirectories), so `custos rules test rules rules/tests`
- * loads the packs from rules/ and the cases from rules/tests/.
+ * `custos`).  A directory argument contributes its *.yaml files as the
+ * agent reads a rule directory (rules_dir_files: byte order, not its
+ * subdirectories), so `custos rules test rules rules/tests` loads the packs
+ * from rules/ and the cases from rules/tests/.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -18,11 +18,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
+#include "base/yamldoc.h"
+#include "cmd/cmd.h"
+#include "cmd/rules_check.h"
 #include "cmd/rules_test.h"
-#include "rules/rules.h"
 #include "rules/io.h"
+#include "rules/rules.h"
 
 #define MAX_FILES 256
 #define MAX_ANC 64
@@ -30,7 +32,7 @@
 
 struct case_file {
 	char *path;
-	yaml_document_t doc;
+	struct yamldoc doc;
 };
 
 struct paths {
@@ -49,82 +51,43 @@ static int add_path(struct paths *p, const char *s)
 	return p->v[p->n++] ? 0 : -ENOMEM;
 }
 
-static int yaml_filter(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
-}
-
-/* A file as itself, a directory as its *.yaml files in name order. */
+/* A file as itself, a directory as the rule files the agent would read in it. */
 static int expand(const char *arg, struct paths *out)
 {
-	struct dirent **names;
 	struct stat st;
-	int n, rc = 0;
+	char **files;
+	size_t n;
+	int rc;
 
 	if (stat(arg, &st))
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return add_path(out, arg);
-	n = scandir(arg, &names, yaml_filter, alphasort);
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		char buf[4096];
-
-		snprintf(buf, sizeof(buf), "%s/%s", arg, names[i]->d_name);
-		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && rc == 0)
-			rc = add_path(out, buf);
-		free(names[i]);
-	}
-	free(names);
+	rc = rules_dir_files(arg, &files, &n);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = add_path(out, files[i]);
+	rules_dir_free(files, n);
 	return rc;
 }
 
-static int load_yaml(const char *path, yaml_document_t *doc, char *err, size_t errlen)
+static int load_yaml(const char *path, struct yamldoc *doc, char *err, size_t errlen)
 {
-	yaml_parser_t parser;
 	FILE *f = fopen(path, "rb");
-	int ok;
+	int rc;
 
 	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
+		return rc;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	ok = yaml_parser_load(&parser, doc);
-	if (!ok)
-		snprintf(err, errlen, "%s:%zu:%zu: error: %s", path,
-			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "invalid YAML");
-	yaml_parser_delete(&parser);
+	rc = yamldoc_read(doc, f, path, err, errlen);
 	fclose(f);
-	return ok ? 0 : -EINVAL;
+	return rc;
 }
 
-static int scalar_is(const yaml_node_t *n, const char *s)
+static int is_case_file(struct yamldoc *d)
 {
-	return n && n->type == YAML_SCALAR_NODE &&
-	       n->data.scalar.length == strlen(s) &&
-	       memcmp(n->data.scalar.value, s, n->data.scalar.length) == 0;
-}
-
-static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *m, const char *key)
-{
-	if (!m || m->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
-	     p < m->data.mapping.pairs.top; p++)
-		if (scalar_is(yaml_document_get_node(d, p->key), key))
-			return yaml_document_get_node(d, p->value);
-	return NULL;
-}
-
-static int is_case_file(yaml_document_t *d)
-{
-	return map_get(d, yaml_document_get_root_node(d), "custos-cases") != NULL;
+	return yamldoc_get(d, yamldoc_root(d), "custos-cases") != NULL;
 }
 
 /* --- one case's event, borrowed from the YAML document ------------------ */
@@ -138,11 +101,6 @@ struct built {
 	const char *err;	/* static reason when building failed */
 	size_t err_line;
 };
-
-static const char *sval(yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
 
 static int bad(struct built *b, yaml_node_t *n, const char *why)
 {
@@ -169,17 +127,17 @@ static int get_uint(struct built *b, yaml_node_t *n, uint32_t *out)
 
 	if (!n)
 		return 0;
-	if (!sval(n))
+	if (!yamldoc_scalar(n))
 		return bad(b, n, "expected a number");
-	v = strtoul(sval(n), &end, 10);
-	if (*end || end == sval(n) || v > UINT32_MAX)
+	v = strtoul(yamldoc_scalar(n), &end, 10);
+	if (*end || end == yamldoc_scalar(n) || v > UINT32_MAX)
 		return bad(b, n, "expected a number");
 	*out = (uint32_t)v;
 	return 0;
 }
 
 /* args: [a, b] -> "a\0b\0" (a plain string is split on spaces) */
-static int get_args(struct built *b, yaml_document_t *d, yaml_node_t *n, struct cev_args *out)
+static int get_args(struct built *b, struct yamldoc *d, yaml_node_t *n, struct cev_args *out)
 {
 	size_t total = 0, off = 0;
 	char *buf;
@@ -189,7 +147,7 @@ static int get_args(struct built *b, yaml_document_t *d, yaml_node_t *n, struct 
 	if (b->n_bufs == 4)
 		return bad(b, n, "too many argument lists");
 	if (n->type == YAML_SCALAR_NODE) {
-		buf = strdup(sval(n));
+		buf = strdup(yamldoc_scalar(n));
 		if (!buf)
 			return -ENOMEM;
 		total = strlen(buf);
@@ -204,9 +162,9 @@ static int get_args(struct built *b, yaml_document_t *d, yaml_node_t *n, struct 
 	if (n->type != YAML_SEQUENCE_NODE)
 		return bad(b, n, "args: expected a list of strings");
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = yaml_document_get_node(d, *it);
+		yaml_node_t *e = yamldoc_node(d, *it);
 
-		if (!sval(e))
+		if (!yamldoc_scalar(e))
 			return bad(b, e, "args: expected a list of strings");
 		total += e->data.scalar.length + 1;
 	}
@@ -215,7 +173,7 @@ static int get_args(struct built *b, yaml_document_t *d, yaml_node_t *n, struct 
 		return -ENOMEM;
 	b->bufs[b->n_bufs++] = buf;
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = yaml_document_get_node(d, *it);
+		yaml_node_t *e = yamldoc_node(d, *it);
 
 		memcpy(buf + off, e->data.scalar.value, e->data.scalar.length);
 		off += e->data.scalar.length;
@@ -226,7 +184,7 @@ static int get_args(struct built *b, yaml_document_t *d, yaml_node_t *n, struct 
 	return 0;
 }
 
-static int check_keys(struct built *b, yaml_document_t *d, yaml_node_t *m,
+static int check_keys(struct built *b, struct yamldoc *d, yaml_node_t *m,
 		      const char *const *keys, const char *what)
 {
 	if (!m)
@@ -234,18 +192,18 @@ static int check_keys(struct built *b, yaml_document_t *d, yaml_node_t *m,
 	if (m->type != YAML_MAPPING_NODE)
 		return bad(b, m, what);
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(d, p->key);
+		yaml_node_t *k = yamldoc_node(d, p->key);
 		int known = 0;
 
 		for (size_t i = 0; keys[i]; i++)
-			known |= scalar_is(k, keys[i]);
+			known |= yamldoc_scalar_is(k, keys[i]);
 		if (!known)
 			return bad(b, k, "unknown key (see docs/RULE-TESTING.md)");
 	}
 	return 0;
 }
 
-static int build_process(struct built *b, yaml_document_t *d, yaml_node_t *p)
+static int build_process(struct built *b, struct yamldoc *d, yaml_node_t *p)
 {
 	static const char *const keys[] = { "exe", "args", "uid", "user", "comm", "cgroup",
 					    "pid", "tid", "ppid", NULL };
@@ -256,17 +214,17 @@ static int build_process(struct built *b, yaml_document_t *d, yaml_node_t *p)
 	rc = check_keys(b, d, p, keys, "process: expected a mapping");
 	if (rc || !p)
 		return rc;
-	rc = get_str(b, map_get(d, p, "exe"), &pr->exe);
-	rc = rc ? rc : get_args(b, d, map_get(d, p, "args"), &pr->args);
-	rc = rc ? rc : get_uint(b, map_get(d, p, "uid"), &pr->uid);
-	rc = rc ? rc : get_uint(b, map_get(d, p, "pid"), &pr->pid);
-	rc = rc ? rc : get_uint(b, map_get(d, p, "tid"), &pr->tid);
-	rc = rc ? rc : get_uint(b, map_get(d, p, "ppid"), &pr->ppid);
+	rc = get_str(b, yamldoc_get(d, p, "exe"), &pr->exe);
+	rc = rc ? rc : get_args(b, d, yamldoc_get(d, p, "args"), &pr->args);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "uid"), &pr->uid);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "pid"), &pr->pid);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "tid"), &pr->tid);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "ppid"), &pr->ppid);
 	if (rc)
 		return rc;
-	pr->user = sval(map_get(d, p, "user"));
-	pr->cgroup = sval(map_get(d, p, "cgroup"));
-	comm = sval(map_get(d, p, "comm"));
+	pr->user = yamldoc_scalar(yamldoc_get(d, p, "user"));
+	pr->cgroup = yamldoc_scalar(yamldoc_get(d, p, "cgroup"));
+	comm = yamldoc_scalar(yamldoc_get(d, p, "comm"));
 	if (!comm && pr->exe.len) {	/* the kernel's default: the file name */
 		const char *slash = memrchr(pr->exe.p, '/', pr->exe.len);
 
@@ -281,31 +239,140 @@ static int build_process(struct built *b, yaml_document_t *d, yaml_node_t *p)
  * file: {via: io_uring, op: openat|openat2}: an open seen at submission,
  * whose file is unknown (what the tracepoint backends report for io_uring).
  */
-static int build_unresolved(struct built *b, yaml_document_t *d, yaml_node_t *n)
+static int build_unresolved(struct built *b, struct yamldoc *d, yaml_node_t *n)
 {
-	yaml_node_t *via = map_get(d, n, "via"), *op = map_get(d, n, "op");
+	yaml_node_t *via = yamldoc_get(d, n, "via"), *op = yamldoc_get(d, n, "op");
 
-	if (!scalar_is(via, "io_uring"))
+	if (!yamldoc_scalar_is(via, "io_uring"))
 		return bad(b, via, "via: expected io_uring (an open whose file is unknown)");
-	if (map_get(d, n, "path") || map_get(d, n, "access") || map_get(d, n, "flags"))
+	if (yamldoc_get(d, n, "path") || yamldoc_get(d, n, "access") || yamldoc_get(d, n, "flags"))
 		return bad(b, n, "file: an open via io_uring has no path, access or flags "
 			   "(the file is unknown); leave them out");
-	if (op && !scalar_is(op, "openat") && !scalar_is(op, "openat2"))
+	if (op && !yamldoc_scalar_is(op, "openat") && !yamldoc_scalar_is(op, "openat2"))
 		return bad(b, op, "op: expected openat or openat2");
 	b->ev.file.unresolved = 1;
 	b->ev.file.via = "io_uring";
-	b->ev.file.op = op && scalar_is(op, "openat2") ? "openat2" : "openat";
+	b->ev.file.op = op && yamldoc_scalar_is(op, "openat2") ? "openat2" : "openat";
 	return 0;
 }
 
-static int build_event(struct built *b, yaml_document_t *d, yaml_node_t *e)
+/* parent: {exe, pid, args} and ancestors: [exe, ...], nearest first */
+static int build_lineage(struct built *b, struct yamldoc *d, yaml_node_t *e)
+{
+	static const char *const pkeys[] = { "exe", "pid", "args", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "parent");
+	int rc;
+
+	rc = check_keys(b, d, n, pkeys, "parent: expected a mapping");
+	if (rc)
+		return rc;
+	if (n) {
+		b->ev.has_parent = 1;
+		rc = get_str(b, yamldoc_get(d, n, "exe"), &b->ev.parent.exe);
+		rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "pid"), &b->ev.parent.pid);
+		rc = rc ? rc : get_args(b, d, yamldoc_get(d, n, "args"), &b->ev.parent.args);
+		if (rc)
+			return rc;
+	}
+	n = yamldoc_get(d, e, "ancestors");
+	if (n) {
+		if (n->type != YAML_SEQUENCE_NODE)
+			return bad(b, n, "ancestors: expected a list of executables, nearest first");
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++) {
+			if (b->ev.n_ancestors == MAX_ANC)
+				return bad(b, n, "ancestors: too many");
+			rc = get_str(b, yamldoc_node(d, *it), &b->anc[b->ev.n_ancestors++]);
+			if (rc)
+				return rc;
+		}
+	}
+	b->ev.ancestors = b->anc;
+	return 0;
+}
+
+/* access: [read, write, create]; absent: read */
+static int get_access(struct built *b, struct yamldoc *d, yaml_node_t *acc)
+{
+	if (!acc) {
+		b->ev.file.access = CEV_ACC_READ;
+		return 0;
+	}
+	if (acc->type != YAML_SEQUENCE_NODE)
+		return bad(b, acc, "access: expected a list, e.g. [read]");
+	for (yaml_node_item_t *it = acc->data.sequence.items.start;
+	     it < acc->data.sequence.items.top; it++) {
+		yaml_node_t *a = yamldoc_node(d, *it);
+
+		if (yamldoc_scalar_is(a, "read"))
+			b->ev.file.access |= CEV_ACC_READ;
+		else if (yamldoc_scalar_is(a, "write"))
+			b->ev.file.access |= CEV_ACC_WRITE;
+		else if (yamldoc_scalar_is(a, "create"))
+			b->ev.file.access |= CEV_ACC_CREATE;
+		else
+			return bad(b, a, "access: expected read, write or create");
+	}
+	return 0;
+}
+
+static int build_file(struct built *b, struct yamldoc *d, yaml_node_t *e)
+{
+	static const char *const fkeys[] = { "path", "access", "flags", "via", "op", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "file");
+	int rc;
+
+	if (!n)
+		return bad(b, e, "a file event needs file: {path, access}");
+	rc = check_keys(b, d, n, fkeys, "file: expected a mapping");
+	if (rc == 0 && yamldoc_get(d, n, "via"))
+		return build_unresolved(b, d, n);
+	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "path"), &b->ev.file.path);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "flags"), &b->ev.file.flags);
+	return rc ? rc : get_access(b, d, yamldoc_get(d, n, "access"));
+}
+
+static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
+{
+	static const char *const ckeys[] = { "proto", "dest", "port", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "connect"), *dest, *proto;
+	uint32_t port = 0;
+	int rc;
+
+	if (!n)
+		return bad(b, e, "a connect event needs connect: {proto, dest, port}");
+	rc = check_keys(b, d, n, ckeys, "connect: expected a mapping");
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "port"), &port);
+	if (rc)
+		return rc;
+	if (port > UINT16_MAX)
+		return bad(b, yamldoc_get(d, n, "port"), "port: expected 0 to 65535");
+	b->ev.conn.port = (uint16_t)port;
+	proto = yamldoc_get(d, n, "proto");
+	if (!proto || yamldoc_scalar_is(proto, "tcp"))
+		b->ev.conn.proto = IPPROTO_TCP;
+	else if (yamldoc_scalar_is(proto, "udp"))
+		b->ev.conn.proto = IPPROTO_UDP;
+	else if (yamldoc_scalar_is(proto, "raw"))
+		b->ev.conn.proto = CEV_PROTO_RAW;
+	else
+		return bad(b, proto, "proto: expected tcp, udp or raw");
+	dest = yamldoc_get(d, n, "dest");
+	if (yamldoc_scalar(dest) && inet_pton(AF_INET, yamldoc_scalar(dest), b->ev.conn.addr) == 1)
+		b->ev.conn.family = AF_INET;
+	else if (yamldoc_scalar(dest) &&
+		 inet_pton(AF_INET6, yamldoc_scalar(dest), b->ev.conn.addr) == 1)
+		b->ev.conn.family = AF_INET6;
+	else
+		return bad(b, dest ? dest : n, "dest: expected an IPv4 or IPv6 address");
+	return 0;
+}
+
+static int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
 {
 	static const char *const keys[] = { "kind", "process", "parent", "ancestors",
 					    "file", "connect", NULL };
-	static const char *const pkeys[] = { "exe", "pid", "args", NULL };
-	static const char *const fkeys[] = { "path", "access", "flags", "via", "op", NULL };
-	static const char *const ckeys[] = { "proto", "dest", "port", NULL };
-	yaml_node_t *kind = map_get(d, e, "kind"), *n;
+	yaml_node_t *kind = yamldoc_get(d, e, "kind");
 	int rc;
 
 	memset(b, 0, sizeof(*b));
@@ -314,108 +381,22 @@ static int build_event(struct built *b, yaml_document_t *d, yaml_node_t *e)
 	rc = check_keys(b, d, e, keys, "event: expected a mapping");
 	if (rc)
 		return rc;
-	if (scalar_is(kind, "exec"))
+	if (yamldoc_scalar_is(kind, "exec"))
 		b->ev.kind = CEV_EXEC;
-	else if (scalar_is(kind, "file"))
+	else if (yamldoc_scalar_is(kind, "file"))
 		b->ev.kind = CEV_FILE;
-	else if (scalar_is(kind, "connect"))
+	else if (yamldoc_scalar_is(kind, "connect"))
 		b->ev.kind = CEV_CONNECT;
 	else
 		return bad(b, kind ? kind : e, "event: kind must be exec, file or connect");
-	rc = build_process(b, d, map_get(d, e, "process"));
+	rc = build_process(b, d, yamldoc_get(d, e, "process"));
+	rc = rc ? rc : build_lineage(b, d, e);
 	if (rc)
 		return rc;
-	n = map_get(d, e, "parent");
-	rc = check_keys(b, d, n, pkeys, "parent: expected a mapping");
-	if (rc)
-		return rc;
-	if (n) {
-		b->ev.has_parent = 1;
-		rc = get_str(b, map_get(d, n, "exe"), &b->ev.parent.exe);
-		rc = rc ? rc : get_uint(b, map_get(d, n, "pid"), &b->ev.parent.pid);
-		rc = rc ? rc : get_args(b, d, map_get(d, n, "args"), &b->ev.parent.args);
-		if (rc)
-			return rc;
-	}
-	n = map_get(d, e, "ancestors");
-	if (n) {
-		if (n->type != YAML_SEQUENCE_NODE)
-			return bad(b, n, "ancestors: expected a list of executables, nearest first");
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++) {
-			if (b->ev.n_ancestors == MAX_ANC)
-				return bad(b, n, "ancestors: too many");
-			rc = get_str(b, yaml_document_get_node(d, *it), &b->anc[b->ev.n_ancestors++]);
-			if (rc)
-				return rc;
-		}
-	}
-	b->ev.ancestors = b->anc;
-
-	if (b->ev.kind == CEV_FILE) {
-		yaml_node_t *acc;
-
-		n = map_get(d, e, "file");
-		if (!n)
-			return bad(b, e, "a file event needs file: {path, access}");
-		rc = check_keys(b, d, n, fkeys, "file: expected a mapping");
-		if (rc == 0 && map_get(d, n, "via"))
-			return build_unresolved(b, d, n);
-		rc = rc ? rc : get_str(b, map_get(d, n, "path"), &b->ev.file.path);
-		rc = rc ? rc : get_uint(b, map_get(d, n, "flags"), &b->ev.file.flags);
-		if (rc)
-			return rc;
-		acc = map_get(d, n, "access");
-		if (acc && acc->type == YAML_SEQUENCE_NODE) {
-			for (yaml_node_item_t *it = acc->data.sequence.items.start;
-			     it < acc->data.sequence.items.top; it++) {
-				yaml_node_t *a = yaml_document_get_node(d, *it);
-
-				if (scalar_is(a, "read"))
-					b->ev.file.access |= CEV_ACC_READ;
-				else if (scalar_is(a, "write"))
-					b->ev.file.access |= CEV_ACC_WRITE;
-				else if (scalar_is(a, "create"))
-					b->ev.file.access |= CEV_ACC_CREATE;
-				else
-					return bad(b, a, "access: expected read, write or create");
-			}
-		} else if (acc) {
-			return bad(b, acc, "access: expected a list, e.g. [read]");
-		} else {
-			b->ev.file.access = CEV_ACC_READ;
-		}
-	} else if (b->ev.kind == CEV_CONNECT) {
-		yaml_node_t *dest, *proto;
-		uint32_t port = 0;
-
-		n = map_get(d, e, "connect");
-		if (!n)
-			return bad(b, e, "a connect event needs connect: {proto, dest, port}");
-		rc = check_keys(b, d, n, ckeys, "connect: expected a mapping");
-		rc = rc ? rc : get_uint(b, map_get(d, n, "port"), &port);
-		if (rc)
-			return rc;
-		if (port > 65535)
-			return bad(b, map_get(d, n, "port"), "port: expected 0 to 65535");
-		b->ev.conn.port = (uint16_t)port;
-		proto = map_get(d, n, "proto");
-		if (!proto || scalar_is(proto, "tcp"))
-			b->ev.conn.proto = IPPROTO_TCP;
-		else if (scalar_is(proto, "udp"))
-			b->ev.conn.proto = IPPROTO_UDP;
-		else if (scalar_is(proto, "raw"))
-			b->ev.conn.proto = CEV_PROTO_RAW;
-		else
-			return bad(b, proto, "proto: expected tcp, udp or raw");
-		dest = map_get(d, n, "dest");
-		if (sval(dest) && inet_pton(AF_INET, sval(dest), b->ev.conn.addr) == 1)
-			b->ev.conn.family = AF_INET;
-		else if (sval(dest) && inet_pton(AF_INET6, sval(dest), b->ev.conn.addr) == 1)
-			b->ev.conn.family = AF_INET6;
-		else
-			return bad(b, dest ? dest : n, "dest: expected an IPv4 or IPv6 address");
-	}
+	if (b->ev.kind == CEV_FILE)
+		return build_file(b, d, e);
+	if (b->ev.kind == CEV_CONNECT)
+		return build_connect(b, d, e);
 	return 0;
 }
 
@@ -444,10 +425,10 @@ static int in_hits(const struct rule **hits, size_t n, const char *id)
 	return 0;
 }
 
-static int in_expect(yaml_document_t *d, yaml_node_t *exp, const char *id)
+static int in_expect(struct yamldoc *d, yaml_node_t *exp, const char *id)
 {
 	for (yaml_node_item_t *it = exp->data.sequence.items.start; it < exp->data.sequence.items.top; it++)
-		if (scalar_is(yaml_document_get_node(d, *it), id))
+		if (yamldoc_scalar_is(yamldoc_node(d, *it), id))
 			return 1;
 	return 0;
 }
@@ -455,15 +436,15 @@ static int in_expect(yaml_document_t *d, yaml_node_t *exp, const char *id)
 /* One case: 1 passed, 0 failed (the failure printed). */
 static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_t *c)
 {
-	yaml_document_t *d = &cf->doc;
-	yaml_node_t *name = map_get(d, c, "name"), *exp = map_get(d, c, "expect");
-	const char *nm = sval(name) ? sval(name) : "(unnamed)";
+	struct yamldoc *d = &cf->doc;
+	yaml_node_t *name = yamldoc_get(d, c, "name"), *exp = yamldoc_get(d, c, "expect");
+	const char *nm = yamldoc_scalar(name) ? yamldoc_scalar(name) : "(unnamed)";
 	size_t line = c->start_mark.line + 1, n;
 	const struct rule *hits[MAX_HITS];
 	struct built b;
 	int ok = 1;
 
-	if (build_event(&b, d, map_get(d, c, "event"))) {
+	if (build_event(&b, d, yamldoc_get(d, c, "event"))) {
 		printf("FAIL %s:%zu: %s\n     error: %s:%zu: %s\n", cf->path, line, nm,
 		       cf->path, b.err_line ? b.err_line : line, b.err);
 		built_free(&b);
@@ -479,8 +460,8 @@ static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_
 	if (n > MAX_HITS)
 		n = MAX_HITS;
 	for (yaml_node_item_t *it = exp->data.sequence.items.start; it < exp->data.sequence.items.top; it++)
-		if (!sval(yaml_document_get_node(d, *it)) ||
-		    !in_hits(hits, n, sval(yaml_document_get_node(d, *it))))
+		if (!yamldoc_scalar(yamldoc_node(d, *it)) ||
+		    !in_hits(hits, n, yamldoc_scalar(yamldoc_node(d, *it))))
 			ok = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!in_expect(d, exp, hits[i]->id))
@@ -491,7 +472,7 @@ static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_
 		printf("FAIL %s:%zu: %s\n", cf->path, line, nm);
 		for (yaml_node_item_t *it = exp->data.sequence.items.start;
 		     it < exp->data.sequence.items.top; it++) {
-			const char *id = sval(yaml_document_get_node(d, *it));
+			const char *id = yamldoc_scalar(yamldoc_node(d, *it));
 
 			if (id && !in_hits(hits, n, id))
 				printf("     - %s  (expected, did not fire%s)\n", id,
@@ -505,90 +486,115 @@ static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_
 	return ok;
 }
 
-int cmd_rules_test(int argc, char **argv)
-{
+/* The files of every argument, as case files (kept parsed) and rule files. */
+struct inputs {
+	struct paths files;
 	struct case_file cases[MAX_FILES];
-	const char *rule_paths[MAX_FILES];
-	struct paths files = { 0 };
-	struct rule_diags diags = { 0 };
-	struct rule_set *set = NULL;
-	size_t n_cases = 0, n_rules = 0, pass = 0, fail = 0;
-	char err[1024] = "";
-	int rc = 1;
+	size_t n_cases;
+	const char *rules[MAX_FILES];
+	size_t n_rules;
+};
 
-	if (argc < 1) {
-		fprintf(stderr, "usage: custos rules test PATH...   (rule files and case files)\n");
-		return 2;
-	}
+/* 0; or the exit status after saying why (a file that is not YAML counts
+ * as a failed case) */
+static int read_inputs(int argc, char **argv, struct inputs *in)
+{
+	char err[1024] = "";
+
 	for (int i = 0; i < argc; i++) {
-		int r = expand(argv[i], &files);
+		int r = expand(argv[i], &in->files);
 
 		if (r) {
 			fprintf(stderr, "custos: rules test: %s: %s\n", argv[i], strerror(-r));
-			goto out;
+			return CMD_EXIT_FAIL;
 		}
 	}
-	for (size_t i = 0; i < files.n; i++) {
-		yaml_document_t doc;
+	for (size_t i = 0; i < in->files.n; i++) {
+		struct yamldoc doc;
 
-		if (load_yaml(files.v[i], &doc, err, sizeof(err))) {
+		if (load_yaml(in->files.v[i], &doc, err, sizeof(err))) {
 			printf("%s\n0 passed, 1 failed\n", err);
-			goto out;
+			return CMD_EXIT_FAIL;
 		}
 		if (is_case_file(&doc)) {
-			cases[n_cases].path = files.v[i];
-			cases[n_cases++].doc = doc;
+			in->cases[in->n_cases].path = in->files.v[i];
+			in->cases[in->n_cases++].doc = doc;
 		} else {
-			yaml_document_delete(&doc);
-			rule_paths[n_rules++] = files.v[i];
+			yamldoc_free(&doc);
+			in->rules[in->n_rules++] = in->files.v[i];
 		}
 	}
-	if (n_rules == 0 || n_cases == 0) {
-		fprintf(stderr, "custos: rules test: need rule files and case files "
-			"(a case file has `custos-cases: 1`)\n");
-		rc = 2;
-		goto out;
-	}
-	if (rules_load_paths(rule_paths, n_rules, 0, &set, &diags, err, sizeof(err))) {
-		for (size_t i = 0; i < diags.n; i++) {
-			char line[2048];
+	return 0;
+}
 
-			rule_diag_format(&diags.v[i], line, sizeof(line));
-			printf("%s\n", line);
-		}
-		if (!diags.n)
-			printf("%s\n", err);
-		printf("0 passed, 1 failed\n");
-		rule_diags_free(&diags);
-		goto out;
-	}
-	for (size_t i = 0; i < n_cases; i++) {
-		yaml_document_t *d = &cases[i].doc;
-		yaml_node_t *root = yaml_document_get_root_node(d);
-		yaml_node_t *list = map_get(d, root, "cases");
+/* Every case of every case file against set; counts into *pass and *fail. */
+static void run_cases(const struct rule_set *set, struct inputs *in, size_t *pass, size_t *fail)
+{
+	for (size_t i = 0; i < in->n_cases; i++) {
+		struct yamldoc *d = &in->cases[i].doc;
+		yaml_node_t *root = yamldoc_root(d);
+		yaml_node_t *list = yamldoc_get(d, root, "cases");
 
-		if (!scalar_is(map_get(d, root, "custos-cases"), "1") ||
+		if (!yamldoc_scalar_is(yamldoc_get(d, root, "custos-cases"), "1") ||
 		    !list || list->type != YAML_SEQUENCE_NODE) {
 			printf("FAIL %s: expected `custos-cases: 1` and a `cases:` list\n",
-			       cases[i].path);
-			fail++;
+			       in->cases[i].path);
+			(*fail)++;
 			continue;
 		}
 		for (yaml_node_item_t *it = list->data.sequence.items.start;
 		     it < list->data.sequence.items.top; it++) {
-			if (run_case(set, &cases[i], yaml_document_get_node(d, *it)))
-				pass++;
+			if (run_case(set, &in->cases[i], yamldoc_node(d, *it)))
+				(*pass)++;
 			else
-				fail++;
+				(*fail)++;
 		}
 	}
+}
+
+int cmd_rules_test(int argc, char **argv)
+{
+	struct inputs *in;
+	struct rule_diags diags = { 0 };
+	struct rule_set *set = NULL;
+	size_t pass = 0, fail = 0;
+	char err[1024] = "";
+	int rc;
+
+	if (argc < 1) {
+		fprintf(stderr, "usage: custos rules test PATH...   (rule files and case files)\n");
+		return CMD_EXIT_USAGE;
+	}
+	in = calloc(1, sizeof(*in));
+	if (!in) {
+		fprintf(stderr, "custos: rules test: %s\n", strerror(ENOMEM));
+		return CMD_EXIT_FAIL;
+	}
+	rc = read_inputs(argc, argv, in);
+	if (rc)
+		goto out;
+	rc = CMD_EXIT_USAGE;
+	if (in->n_rules == 0 || in->n_cases == 0) {
+		fprintf(stderr, "custos: rules test: need rule files and case files "
+			"(a case file has `custos-cases: 1`)\n");
+		goto out;
+	}
+	rc = CMD_EXIT_FAIL;
+	if (rules_load_paths(in->rules, in->n_rules, 0, &set, &diags, err, sizeof(err))) {
+		rules_check_report(&diags, err);
+		printf("0 passed, 1 failed\n");
+		rule_diags_free(&diags);
+		goto out;
+	}
+	run_cases(set, in, &pass, &fail);
 	printf("%zu passed, %zu failed\n", pass, fail);
-	rc = fail ? 1 : 0;
+	rc = fail ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 out:
 	rule_set_free(set);
-	for (size_t i = 0; i < n_cases; i++)
-		yaml_document_delete(&cases[i].doc);
-	for (size_t i = 0; i < files.n; i++)
-		free(files.v[i]);
+	for (size_t i = 0; i < in->n_cases; i++)
+		yamldoc_free(&in->cases[i].doc);
+	for (size_t i = 0; i < in->files.n; i++)
+		free(in->files.v[i]);
+	free(in);
 	return rc;
 }

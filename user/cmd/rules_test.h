@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_rules_test.h - `custos rules test PATH...` (docs/RULE-TESTING.md).
+ * rules_test.h - `custos rules test PATH...` (docs/RULE-TESTING.md).
  *
  * Prints its own output and returns the exit status for main.c: 0 when
  * every case passed, 1 when one failed or a file did not load, 2 on a

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rules_dest.c - the `dest:` value: ADDR[/PREFIX][:PORT|:LO-HI].
+ * dest.c - the `dest:` value: ADDR[/PREFIX][:PORT|:LO-HI] (dest.h).
  *
  *   10.0.0.0/8            IPv4 network, any port
  *   192.0.2.10:3128       IPv4 host, one port
@@ -12,7 +12,7 @@
  * Host bits are zeroed (10.1.2.3/8 is stored as 10.0.0.0/8).  A single port
  * must be 1..65535; a range may start at 0 (0-65535 is any port).
  */
-#include "rules/internal.h"
+#include "rules/dest.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

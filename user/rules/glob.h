@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * glob.h - path globs over bytes, as rule files use them (spec rules-v1).
+ * glob.h - path globs over bytes, as rule files use them (docs/RULES.md, "Globs").
  *
  *   *        any run of bytes within one path component (never '/')
  *   ?        one byte other than '/'

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * io.c - reading rule files and directories for the pure engine (io.h).
+ */
 #include "rules/io.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/vec.h"
 
 #define RULE_FILE_MAX (16u << 20)
 
@@ -49,7 +55,6 @@ int trusted_path_check(const char *path, char *err, size_t errlen)
 
 static int add_file(struct rule_files *f, const char *path, char *err, size_t errlen)
 {
-	struct rule_source *srcs;
 	struct stat st;
 	char *data = NULL, *name = NULL;
 	ssize_t got;
@@ -71,13 +76,11 @@ static int add_file(struct rule_files *f, const char *path, char *err, size_t er
 	}
 	data = malloc((size_t)st.st_size + 1);
 	name = strdup(path);
-	srcs = realloc(f->srcs, (f->n + 1) * sizeof(*srcs));
-	if (!data || !name || !srcs) {
+	if (!data || !name || vec_grow((void **)&f->srcs, f->n, &f->cap, sizeof(*f->srcs))) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto err_close;
 	}
-	f->srcs = srcs;
 	while (len < (size_t)st.st_size) {
 		got = read(fd, data + len, (size_t)st.st_size - len);
 		if (got < 0 && errno == EINTR)
@@ -102,48 +105,79 @@ err_close:
 	return rc;
 }
 
-static int is_yaml(const char *name)
+static int yaml_name(const struct dirent *d)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(d->d_name);
 
-	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".yaml") == 0;
+	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
 }
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
+/* Byte order, whatever the locale: the load order (and the digest) must not
+ * depend on the environment. */
+static int byte_order(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static int yaml_filter(const struct dirent *d)
+int rules_dir_files(const char *dir, char ***paths, size_t *n)
 {
-	return is_yaml(d->d_name);
+	size_t cap = 0, dlen = strlen(dir);
+	const char *sep = dlen && dir[dlen - 1] == '/' ? "" : "/";
+	struct dirent **names;
+	int count, rc = 0;
+
+	*paths = NULL;
+	*n = 0;
+	count = scandir(dir, &names, yaml_name, byte_order);
+	if (count < 0)
+		return -errno;
+	for (int i = 0; i < count; i++) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s%s%s", dir, sep, names[i]->d_name);
+		free(names[i]);
+		if (rc || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		rc = vec_grow((void **)paths, *n, &cap, sizeof(**paths));
+		if (!rc && !((*paths)[*n] = strdup(path)))
+			rc = -ENOMEM;
+		if (!rc)
+			(*n)++;
+	}
+	free(names);
+	if (rc) {
+		rules_dir_free(*paths, *n);
+		*paths = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void rules_dir_free(char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
 }
 
 static int add_dir(struct rule_files *f, const char *dir, char *err, size_t errlen)
 {
-	struct dirent **list;
-	int n, rc = 0;
-
 	struct stat st;
+	char **paths;
+	size_t n;
+	int rc;
 
 	if (f->strict && stat(dir, &st) == 0 && (rc = check_owner_mode(dir, &st, "rules", err, errlen)))
 		return rc;
-	n = scandir(dir, &list, yaml_filter, cmp_names);
-	if (n < 0) {
-		rc = -errno;
+	rc = rules_dir_files(dir, &paths, &n);
+	if (rc) {
 		snprintf(err, errlen, "%s: cannot list rule directory: %s", dir, strerror(-rc));
 		return rc;
 	}
-	for (int i = 0; i < n; i++) {
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s%s%s", dir,
-			 dir[strlen(dir) - 1] == '/' ? "" : "/", list[i]->d_name);
-		if (rc == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-			rc = add_file(f, path, err, errlen);
-		free(list[i]);
-	}
-	free(list);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = add_file(f, paths[i], err, errlen);
+	rules_dir_free(paths, n);
 	return rc;
 }
 

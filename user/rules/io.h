@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rules_io.h - the I/O around the pure rule engine: reads rule files and
- * directories (a directory: its *.yaml files in name order), resolves user
- * names through the system's user database, and calls rule_set_load().
+ * io.h - the I/O around the pure rule engine: reads rule files and
+ * directories (a directory: its *.yaml files in byte order of their names),
+ * resolves user names through the system's user database, and calls
+ * rule_set_load().
  */
 #ifndef CUSTOS_RULES_IO_H
 #define CUSTOS_RULES_IO_H
@@ -14,7 +15,7 @@
 
 struct rule_files {
 	struct rule_source *srcs;
-	size_t n;
+	size_t n, cap;
 	int strict;	/* refuse files and directories others could write */
 };
 
@@ -26,6 +27,16 @@ struct rule_files {
 int rule_files_read(const char *const *paths, size_t n, int strict, struct rule_files *out,
 		    char *err, size_t errlen);
 void rule_files_free(struct rule_files *f);
+
+/*
+ * What a directory of rules is, for the agent and `custos rules test` alike:
+ * the regular files (symlinks followed) directly in dir whose names end in
+ * ".yaml" and do not start with '.', as "DIR/NAME", in byte order of NAME
+ * (strcmp, whatever the locale).  0 with paths[0..n) (rules_dir_free them),
+ * or -errno when dir cannot be listed.
+ */
+int rules_dir_files(const char *dir, char ***paths, size_t *n);
+void rules_dir_free(char **paths, size_t n);
 
 /*
  * Reads and loads paths.  Returns 0 and *out, -EINVAL with diags filled when

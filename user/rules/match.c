@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rules_match.c - does an event violate a rule?  The agent's hot path.
+ * match.c - does an event violate a rule?  The agent's hot path.
  *
  * Allocation-free: globs run on the event's bytes (argv is matched in place,
  * its NULs read as spaces), and nothing is copied.
  */
-#include "rules/internal.h"
+#include "rules/rules.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rules_parse.c - YAML text -> a tree of ynode that remembers positions.
+ * parse.c - YAML text -> a tree of ynode that remembers positions (parse.h).
  *
  * Built from libyaml's event API with an explicit stack, so depth is
  * bounded and no recursion is needed.  Anchors are ignored; aliases are
@@ -8,12 +8,14 @@
  * expansion can be exponential).  Scalars are kept as text: typing (bool,
  * integer, enum) is the compiler's job, which knows what each key expects.
  */
-#include "rules/internal.h"
+#include "rules/parse.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+
+#include "base/vec.h"
 
 #define YAML_MAX_DEPTH 64
 
@@ -58,15 +60,8 @@ static int attach(struct parse *ps, struct ynode *n)
 		return 0;
 	}
 	f = &ps->stack[ps->depth - 1];
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 8;
-		struct ynode **kids = realloc(f->kids, cap * sizeof(*kids));
-
-		if (!kids)
-			return -ENOMEM;
-		f->kids = kids;
-		f->cap = cap;
-	}
+	if (vec_grow((void **)&f->kids, f->n, &f->cap, sizeof(*f->kids)))
+		return -ENOMEM;
 	f->kids[f->n++] = n;
 	return 0;
 }
@@ -266,4 +261,51 @@ int rules_yaml_parse(struct arena *a, struct diag_list *d, size_t src,
 		return a->err;
 	*root = ps.root;
 	return ps.err;
+}
+
+/* --- the tree's nodes ------------------------------------------------------ */
+
+int ynode_is_null(const struct ynode *n)
+{
+	return n->kind == YN_SCALAR && n->plain &&
+	       (n->len == 0 || strcmp(n->s, "~") == 0 ||
+		strcmp(n->s, "null") == 0 || strcmp(n->s, "Null") == 0 ||
+		strcmp(n->s, "NULL") == 0);
+}
+
+const char *ynode_kind_name(const struct ynode *n)
+{
+	switch (n->kind) {
+	case YN_SCALAR:
+		return ynode_is_null(n) ? "an empty value" : "a string";
+	case YN_SEQ:
+		return "a list";
+	case YN_MAP:
+		return "a mapping";
+	}
+	return "?";
+}
+
+const char *ynode_want_scalar(struct diag_list *d, const struct ynode *v, const char *what)
+{
+	if (v->kind == YN_SCALAR)
+		return v->s;
+	diag_at(d, v, "'%s' must be a string, not %s", what, ynode_kind_name(v));
+	return NULL;
+}
+
+int ynode_want_seq(struct diag_list *d, const struct ynode *v, const char *what)
+{
+	if (v->kind == YN_SEQ || ynode_is_null(v))
+		return 1;
+	diag_at(d, v, "'%s' must be a list, not %s", what, ynode_kind_name(v));
+	return 0;
+}
+
+int ynode_want_map(struct diag_list *d, const struct ynode *v, const char *what, int null_ok)
+{
+	if (v->kind == YN_MAP || (null_ok && ynode_is_null(v)))
+		return 1;
+	diag_at(d, v, "'%s' must be a mapping, not %s", what, ynode_kind_name(v));
+	return 0;
 }

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rules.h - the rule engine: parse, compile, match (../shared/spec/rules-v1.md).
+ * rules.h - the rule engine's public side: load (parse, compile), match,
+ * and the names and diagnostics that go with them (docs/RULES.md).
  *
  * Pure module: no file I/O, no BPF, no printing.  The caller reads the files
- * (see rules_io.h) and hands their bytes in; the engine returns a compiled,
+ * (see io.h) and hands their bytes in; the engine returns a compiled,
  * immutable rule set or a list of diagnostics.  A rule set is freed whole.
+ * This header is the engine's one public face; behind it, compile.c loads
+ * (with parse.c, lists.c, cond.c), match.c matches, diag.c and names.c
+ * provide the diagnostics and names, dest.h the `dest:` patterns.
  *
  * The compiled rules are public, read-only data: the per-kind kernel
  * pre-filter compilers (file, connect) read `struct rule` to fill BPF maps.
  *
- * Semantics the spec leaves open, as implemented (docs/RULES-ENGINE-NOTES.md
- * has the reasons):
+ * Semantics the rule-file contract leaves open, as implemented (the
+ * "Semantics" sections of docs/RULES.md have the reasons):
  *
  *  - Loading is in passes over all sources: collect every file's lists,
  *    lists_append, rules and overrides; apply the appends; resolve every
@@ -38,6 +42,7 @@
 #include <stdint.h>
 
 #include "record/event.h"
+#include "rules/dest.h"
 #include "rules/glob.h"
 
 enum rule_on {
@@ -71,22 +76,19 @@ enum rule_field {
 	F_DEST,
 	F_PROTO,
 	F_ARGS,
-	F_CONTAINER,	/* glob over the container id (issue: deployment) */
+	F_CONTAINER,	/* glob over the container id */
 	F__COUNT,
 };
 
-/* dest: ADDR[/PREFIX][:PORT|:LO-HI]; an IPv4 pattern is stored as IPv4. */
 /* the proto mask bit of a cev_connect.proto (tcp 1<<6, udp 1<<17, raw 1<<31) */
 #define PROTO_BIT(p) ((p) == CEV_PROTO_RAW ? 1u << 31 : (p) < 31 ? 1u << (p) : 0u)
 
-struct dest_pat {
-	uint8_t family;		/* AF_INET or AF_INET6 */
-	uint8_t prefix;		/* 0..32 or 0..128 */
-	uint16_t port_lo;	/* 0 .. 65535; any port is 0..65535 */
-	uint16_t port_hi;
-	uint8_t addr[16];	/* network byte order, host bits zeroed */
-	uint8_t has_port;	/* 1: the pattern names a port or range: it never
-				 * matches a raw send, which has none */
+/* The layout of cond_field.by_last: group starts for the 256 bytes and the
+ * wildcard group, one end, then the glob indexes in group order. */
+enum {
+	BY_LAST_WILD = 256,		/* the group of globs that end in a wildcard */
+	BY_LAST_GROUPS = 257,
+	BY_LAST_ORDER = 258,		/* where the indexes start */
 };
 
 /* One key of a condition: its values are any-of. */
@@ -96,9 +98,10 @@ struct cond_field {
 	char **globs;		/* exe comm parent_exe ancestor_exe cgroup path args */
 	struct glob_ends *ends;	/* globs[i]'s literal start and end (glob.h); NULL: none */
 	uint32_t *by_last;	/* NULL, or the globs grouped by the last byte a subject must
-				 * have (rules_compile.c, index_by_last): by_last[b] ..
-				 * by_last[b + 1] index by_last + 258 for byte b; group 256
-				 * holds the globs that end in a wildcard */
+				 * have (cond.c, index_by_last): by_last[b] ..
+				 * by_last[b + 1] index by_last + BY_LAST_ORDER for
+				 * byte b; group BY_LAST_WILD holds the globs that end
+				 * in a wildcard */
 	uint32_t *uids;		/* uid */
 	struct dest_pat *dests;	/* dest */
 	uint32_t mask;		/* access: CEV_ACC_*; proto: PROTO_BIT(proto) of each */
@@ -149,7 +152,7 @@ struct rule_diag {
 
 struct rule_diags {
 	struct rule_diag *v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Resolves a user name in `uid:` (I/O belongs to the caller); 0 or -ENOENT.
@@ -210,13 +213,5 @@ const char *rule_field_name(enum rule_field f);
 
 /* Whether a condition field may be used in a rule with this `on`. */
 int rule_field_applies(enum rule_field f, enum rule_on on);
-
-/* Parses a `dest:` value (ADDR[/PREFIX][:PORT|:LO-HI], IPv6 in brackets;
- * rules_dest.c).  0, or -EINVAL with the reason written to why[0..whylen). */
-int dest_parse(const char *s, struct dest_pat *out, char *why, size_t whylen);
-
-/* Does an address (family AF_INET/AF_INET6, network order) and port fall in p? */
-int dest_pat_match(const struct dest_pat *p, int family, const uint8_t *addr,
-		   uint16_t port);
 
 #endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_yamldoc.c - a YAML file as a document (user/base/yamldoc.h): the
+ * accessors, and the FILE:LINE:COL form of its errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/yamldoc.h"
+
+/* reads text as the document of a file named "t.yaml" */
+static int read_text(struct yamldoc *d, const char *text, char *err, size_t errlen)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int rc;
+
+	assert_non_null(f);
+	rc = yamldoc_read(d, f, "t.yaml", err, errlen);
+	fclose(f);
+	return rc;
+}
+
+static void test_accessors(void **state)
+{
+	struct yamldoc d;
+	char err[256] = "";
+	yaml_node_t *root, *list;
+
+	(void)state;
+	assert_int_equal(read_text(&d, "a: 1\nb: [x, \"y\\0z\"]\nc: {d: e}\n", err,
+				   sizeof(err)), 0);
+	root = yamldoc_root(&d);
+	assert_non_null(root);
+	assert_string_equal(yamldoc_scalar(yamldoc_get(&d, root, "a")), "1");
+	assert_null(yamldoc_get(&d, root, "z"));
+	assert_null(yamldoc_scalar(yamldoc_get(&d, root, "b")));	/* a list */
+	list = yamldoc_get(&d, root, "b");
+	assert_int_equal(list->type, YAML_SEQUENCE_NODE);
+	assert_true(yamldoc_scalar_is(yamldoc_node(&d, list->data.sequence.items.start[0]), "x"));
+	/* "y\0z": strcmp would see "y"; byte for byte it is not */
+	assert_false(yamldoc_scalar_is(yamldoc_node(&d, list->data.sequence.items.start[1]), "y"));
+	assert_string_equal(yamldoc_scalar(yamldoc_get(&d, yamldoc_get(&d, root, "c"), "d")), "e");
+	assert_null(yamldoc_get(&d, list, "x"));	/* not a mapping */
+	assert_null(yamldoc_scalar(NULL));
+	yamldoc_free(&d);
+}
+
+static void test_errors_name_file_line_col(void **state)
+{
+	struct yamldoc d;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(read_text(&d, "a: 1\nb: [x\n", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:3:1: error: did not find expected ',' or ']'");
+
+	assert_int_equal(read_text(&d, "a: 1\nb: 2\n", err, sizeof(err)), 0);
+	assert_int_equal(yamldoc_fail(&d, yamldoc_root(&d), err, sizeof(err), "bad %s", "thing"),
+			 -EINVAL);
+	assert_string_equal(err, "t.yaml:1:1: error: bad thing");
+	yamldoc_free(&d);
+
+	assert_int_equal(read_text(&d, "\n\nkey:   value\n", err, sizeof(err)), 0);
+	yamldoc_fail(&d, yamldoc_get(&d, yamldoc_root(&d), "key"), err, sizeof(err), "no");
+	assert_string_equal(err, "t.yaml:3:8: error: no");
+	yamldoc_fail(&d, NULL, err, sizeof(err), "empty");
+	assert_string_equal(err, "t.yaml:1:1: error: empty");
+	yamldoc_free(&d);
+}
+
+static void test_empty_file_has_no_root(void **state)
+{
+	struct yamldoc d;
+	char err[64] = "";
+
+	(void)state;
+	assert_int_equal(read_text(&d, "", err, sizeof(err)), 0);
+	assert_null(yamldoc_root(&d));
+	assert_null(yamldoc_get(&d, yamldoc_root(&d), "a"));
+	yamldoc_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accessors),
+		cmocka_unit_test(test_errors_name_file_line_col),
+		cmocka_unit_test(test_empty_file_has_no_root),
+	};
+
+	return cmocka_run_group_tests_name("yamldoc", tests, NULL, NULL);
+}

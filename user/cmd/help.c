@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * help.c - the usage text of `custos` (help.h).
+ */
+#include "cmd/help.h"
+
+#include "cmd/cmd.h"
+#include "cmd/run.h"
+
+void help_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: custos run [--rules PATH]... [--output SPEC]... [--config FILE]\n"
+		"                  [--backend auto|lsm|fentry|tracepoint|raw] [--host NAME]\n"
+		"                  [--format json|ocsf]\n"
+		"                  [--ring-size BYTES] [--poll-ms MS] [--log-level LEVEL]\n"
+		"                  [--status-socket PATH|none] [--metrics-file PATH]\n"
+		"       custos status [--json|--metrics] [--socket PATH]\n"
+		"       custos rules check PATH...\n"
+		"       custos rules test PATH...      (rule files and case files)\n"
+		"       custos rules explain PATH... RECORD.json   (- reads stdin)\n"
+		"       custos events [OPTIONS] [FILE...]   (--help for the filters)\n"
+		"       custos version [--probe]\n"
+		"\n"
+		"PATH is a rule file or a directory of *.yaml files.  Without --rules, run uses\n"
+		RUN_ETC_RULES_DIR " when it exists, else the rules/ shipped with custos.\n"
+		"SPEC is stdout (default), jsonl:PATH or forward:HOST:PORT (options: docs/CONFIG.md).\n"
+		"--config FILE: YAML with host, rules, spool and outputs; --rules, --output and\n"
+		"--host given on the command line replace the file's.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+	help_usage(stdout);
+	return CMD_EXIT_OK;
+}
