@@ -140,6 +140,7 @@ USER_DUPS := $(strip $(shell printf '%s\n' $(notdir $(USER_SRCS)) | sort | uniq 
 $(if $(USER_DUPS),$(error user/: two source files share a base name: $(USER_DUPS)))
 
 $(BUILD)/libcustos.a: $(USER_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/custos: $(BUILD)/user/cmd/main.o $(BUILD)/libcustos.a
