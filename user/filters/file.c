@@ -23,7 +23,7 @@
 #include "base/vec.h"
 #include "custos.skel.h"
 #include "filter_maps.h"
-#include "filters/filters.h"
+#include "filters/family.h"
 #include "rules/glob.h"
 
 /* --- compile (pure) --------------------------------------------------------- */

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "filters/filters.h"
+#include "filters/family.h"
 #include "filters/guard.h"
 #include "kernel/loader.h"
 #include "rules/rules.h"

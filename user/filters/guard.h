@@ -17,7 +17,8 @@
 #include <stdint.h>
 
 #include "filter_maps.h"
-#include "filters/filters.h"
+#include "filters/family.h"
+#include "kernel/loader.h"
 #include "rules/rules.h"
 
 /* What a resolved path must be. */

@@ -2,9 +2,10 @@
 /*
  * forward_conn.c - the forward sink's connection to its collector: a TCP
  * connect bounded by FWD_IO_TIMEOUT_MS (as is every later send and receive),
- * TLS with the certificate checked against the host we connect to, then the
- * shared-key handshake (forward_auth.c) when a key is configured.  Used by
- * the worker thread only.
+ * TLS with the certificate checked against the host we connect to; the
+ * server's replies read one msgpack object at a time, and the ack checked
+ * against the chunk id.  The worker thread runs the shared-key handshake
+ * (forward_auth.c) on a fresh connection.  Used by the worker thread only.
  */
 #include "sinks/forward_internal.h"
 
@@ -14,6 +15,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -120,8 +122,6 @@ int forward_connect(struct forward *f)
 	f->fd = fd;
 	if (f->tls)
 		err = tls_start(f);
-	if (!err && f->shared_key)
-		err = forward_handshake(f);
 	if (err)
 		forward_disconnect(f);
 	return err;
@@ -209,4 +209,55 @@ int forward_read(struct forward *f, struct forward_reader *r)
 			return (int)got;
 		msgpack_unpacker_buffer_consumed(&r->up, (size_t)got);
 	}
+}
+
+/* --- reading replies ------------------------------------------------------- */
+
+const msgpack_object *forward_obj_at(const msgpack_object *o, uint32_t i)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size <= i)
+		return NULL;
+	return &o->via.array.ptr[i];
+}
+
+int forward_obj_is(const msgpack_object *o, const char *s)
+{
+	return o && (o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN) &&
+	       o->via.str.size == strlen(s) && !memcmp(o->via.str.ptr, s, o->via.str.size);
+}
+
+const msgpack_object *forward_obj_get(const msgpack_object *o, const char *key)
+{
+	size_t kl = strlen(key);
+
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+
+		if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == kl &&
+		    !memcmp(kv->key.via.str.ptr, key, kl))
+			return &kv->val;
+	}
+	return NULL;
+}
+
+int forward_wait_ack(struct forward *f, const char *chunk)
+{
+	struct forward_reader r;
+	const msgpack_object *ack;
+	int err = forward_reader_init(&r);
+
+	if (err)
+		return err;
+	err = forward_read(f, &r);
+	if (!err) {
+		ack = forward_obj_get(&r.res.data, "ack");
+		if (!ack || ack->type != MSGPACK_OBJECT_STR ||
+		    ack->via.str.size != strlen(chunk) ||
+		    memcmp(ack->via.str.ptr, chunk, ack->via.str.size))
+			err = -EPROTO;
+	}
+	forward_reader_free(&r);
+	return err;
 }

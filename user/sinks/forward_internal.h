@@ -102,8 +102,8 @@ void *forward_spool_worker(void *arg);
 /* The client context for tls=on: 0, -ENOMEM, or -EINVAL when the CA
  * certificates (tls_ca, or the system's) cannot be loaded. */
 int forward_tls_init(struct forward *f);
-/* Connects to host:port (TLS and the handshake as configured): 0 and f->fd,
- * or -errno with nothing left open. */
+/* Connects to host:port (TLS as configured; the caller runs the handshake):
+ * 0 and f->fd, or -errno with nothing left open. */
 int forward_connect(struct forward *f);
 void forward_disconnect(struct forward *f);
 int forward_send(struct forward *f, const char *p, size_t n);
@@ -117,6 +117,13 @@ int forward_reader_init(struct forward_reader *r);
 /* Reads until the next object is complete: 0 and r->res.data, or -errno. */
 int forward_read(struct forward *f, struct forward_reader *r);
 void forward_reader_free(struct forward_reader *r);
+/* Reads the server's reply: 0 when it is {"ack": chunk}, else -EPROTO or -errno. */
+int forward_wait_ack(struct forward *f, const char *chunk);
+/* Reading a server's msgpack reply: the element i of an array, the value
+ * of a str key in a map (NULL when absent), whether o is the str s. */
+const msgpack_object *forward_obj_at(const msgpack_object *o, uint32_t i);
+const msgpack_object *forward_obj_get(const msgpack_object *o, const char *key);
+int forward_obj_is(const msgpack_object *o, const char *s);
 
 /* forward_auth.c: the shared-key handshake on a fresh connection; 0,
  * -EACCES when the server refuses us or does not prove it knows the key. */
@@ -131,12 +138,5 @@ void forward_entry_free(struct forward_entry *e);
  * the id the ack must echo. */
 int forward_msg_build(int gzip, struct forward_entry *const *b, size_t k, msgpack_sbuffer *sb,
 		      char chunk[FWD_CHUNK_ID_SIZE]);
-/* Reads the server's reply: 0 when it is {"ack": chunk}, else -EPROTO or -errno. */
-int forward_wait_ack(struct forward *f, const char *chunk);
-/* Reading a server's msgpack reply: the element i of an array, the value
- * of a str key in a map (NULL when absent), whether o is the str s. */
-const msgpack_object *forward_obj_at(const msgpack_object *o, uint32_t i);
-const msgpack_object *forward_obj_get(const msgpack_object *o, const char *key);
-int forward_obj_is(const msgpack_object *o, const char *s);
 
 #endif

@@ -3,8 +3,7 @@
  * forward_msg.c - the Fluent Forward messages: a record line becomes an entry
  * [EventTime, map] (the map by record/json2mp.c), a batch of entries becomes
  * one PackedForward message [tag, bin(entries), {"chunk": ID, "size": N}]
- * (CompressedPackedForward with compress=gzip), and the reply {"ack": ID}
- * is checked against the chunk id.
+ * (CompressedPackedForward with compress=gzip) whose ack must echo ID.
  */
 #include "sinks/forward_internal.h"
 
@@ -194,56 +193,5 @@ int forward_msg_build(int gzip, struct forward_entry *const *b, size_t k, msgpac
 out:
 	free(z);
 	free(entries);
-	return err;
-}
-
-/* --- reading replies ------------------------------------------------------- */
-
-const msgpack_object *forward_obj_at(const msgpack_object *o, uint32_t i)
-{
-	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size <= i)
-		return NULL;
-	return &o->via.array.ptr[i];
-}
-
-int forward_obj_is(const msgpack_object *o, const char *s)
-{
-	return o && (o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN) &&
-	       o->via.str.size == strlen(s) && !memcmp(o->via.str.ptr, s, o->via.str.size);
-}
-
-const msgpack_object *forward_obj_get(const msgpack_object *o, const char *key)
-{
-	size_t kl = strlen(key);
-
-	if (o->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (uint32_t i = 0; i < o->via.map.size; i++) {
-		const msgpack_object_kv *kv = &o->via.map.ptr[i];
-
-		if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == kl &&
-		    !memcmp(kv->key.via.str.ptr, key, kl))
-			return &kv->val;
-	}
-	return NULL;
-}
-
-int forward_wait_ack(struct forward *f, const char *chunk)
-{
-	struct forward_reader r;
-	const msgpack_object *ack;
-	int err = forward_reader_init(&r);
-
-	if (err)
-		return err;
-	err = forward_read(f, &r);
-	if (!err) {
-		ack = forward_obj_get(&r.res.data, "ack");
-		if (!ack || ack->type != MSGPACK_OBJECT_STR ||
-		    ack->via.str.size != strlen(chunk) ||
-		    memcmp(ack->via.str.ptr, chunk, ack->via.str.size))
-			err = -EPROTO;
-	}
-	forward_reader_free(&r);
 	return err;
 }

@@ -67,8 +67,12 @@ static int send_batch(struct forward *f, struct forward_entry *const *b, size_t 
 
 	if (f->fd < 0) {
 		err = forward_connect(f);
-		if (err)
+		if (!err && f->shared_key)
+			err = forward_handshake(f);
+		if (err) {
+			forward_disconnect(f);
 			return err;
+		}
 	}
 	msgpack_sbuffer_init(&sb);
 	err = forward_msg_build(f->gzip, b, k, &sb, chunk);

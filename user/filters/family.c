@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * family.c - what the filter families share on the I/O side (family.h):
+ * the compile error, a file's identity as the kernel sees it, the map writer.
+ */
+#include "filters/family.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <bpf/bpf.h>
+
+int filter_compile_error(int rc, struct rule_diags *diags, const char *what, char *err,
+			 size_t errlen)
+{
+	if (diags->n)
+		snprintf(err, errlen, "%s:%d:%d: error: %s", diags->v[0].file, diags->v[0].line,
+			 diags->v[0].col, diags->v[0].msg);
+	else
+		snprintf(err, errlen, "%s: compiling failed: %s", what, strerror(-rc));
+	rule_diags_free(diags);
+	return rc;
+}
+
+/* --- a file's identity -------------------------------------------------------- */
+
+/* Decodes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * The superblock's device (sb->s_dev, what the BPF side reads) of the mount
+ * that real (a resolved path) lies on, from /proc/self/mountinfo: stat()'s
+ * st_dev is not always it (btrfs reports each subvolume's own device, the
+ * top level's included).  0 and *dev set, or -ENOENT.
+ */
+static int mount_sb_dev(const char *real, __u64 *dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0, best = 0;
+	int found = 0;
+
+	if (!f)
+		return -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned int maj, min;
+		char mp[4096];
+		size_t n;
+
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mp) != 3)
+			continue;
+		unescape_octal(mp);
+		n = strlen(mp);
+		if (strcmp(mp, "/") == 0)
+			n = 0;
+		else if (strncmp(real, mp, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+			continue;
+		/* the deepest mount point wins; among equals the later (on top) */
+		if (!found || n >= best) {
+			best = n;
+			*dev = ((__u64)maj << 20) | min;
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
+uint64_t filter_kernel_dev(const char *real, dev_t st_dev)
+{
+	__u64 dev = ((__u64)major(st_dev) << 20) | minor(st_dev);
+
+	mount_sb_dev(real, &dev);	/* stat()'s device when mountinfo has none */
+	return dev;
+}
+
+int filter_ident_at(const char *path, unsigned int type, struct file_ident *k)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(path, real) || strcmp(real, path) != 0)
+		return -ENOENT;
+	if (stat(path, &st) || (type && (st.st_mode & S_IFMT) != type))
+		return -ENOENT;
+	k->dev = filter_kernel_dev(real, st.st_dev);
+	k->ino = st.st_ino;
+	return 0;
+}
+
+/* --- the map writer ------------------------------------------------------------ */
+
+static void clear_map(int fd, size_t key_size)
+{
+	char k[64], next[64];
+	int more;
+
+	if (key_size > sizeof(k))
+		return;
+	for (more = bpf_map_get_next_key(fd, NULL, k) == 0; more;) {
+		more = bpf_map_get_next_key(fd, k, next) == 0;
+		bpf_map_delete_elem(fd, k);
+		memcpy(k, next, key_size);
+	}
+}
+
+int filter_guard_write(int fd_conf, const void *conf, size_t conf_size,
+		       const struct filter_table *t, size_t n_tables)
+{
+	void *off = calloc(1, conf_size);
+	__u32 zero = 0;
+	int rc;
+
+	if (!off)
+		return -ENOMEM;
+	/* off, empty, refill, on (filter_maps.h): never a half-written decision */
+	rc = bpf_map_update_elem(fd_conf, &zero, off, BPF_ANY) ? -errno : 0;
+	free(off);
+	for (size_t i = 0; !rc && i < n_tables; i++)
+		clear_map(t[i].fd, t[i].key_size);
+	for (size_t i = 0; !rc && i < n_tables; i++)
+		for (size_t k = 0; !rc && k < t[i].n; k++)
+			rc = bpf_map_update_elem(t[i].fd, (const char *)t[i].keys + k * t[i].key_size,
+						 (const char *)t[i].vals + k * t[i].val_size,
+						 BPF_ANY) ? -errno : 0;
+	if (!rc)
+		rc = bpf_map_update_elem(fd_conf, &zero, conf, BPF_ANY) ? -errno : 0;
+	return rc;
+}
