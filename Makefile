@@ -52,6 +52,8 @@ E2E_SRCS  := $(sort $(wildcard tests/e2e/test_*.c))
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRCS))
 E2E_LIB   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%.o,$(filter-out $(E2E_SRCS),$(wildcard tests/e2e/*.c)))
 E2E_HELP  := $(patsubst tests/e2e/bin/%.c,$(BUILD)/tests/e2e/bin/%,$(wildcard tests/e2e/bin/*.c))
+# the OCSF schema validator: a library for the tests, a command for any record
+OCSF_VALIDATE := $(BUILD)/tests/ocsf/ocsf_validate.o
 
 .PHONY: all deps run test test-unit test-e2e test-kernels bench bench-kernels clean help vmlinux
 all: $(BUILD)/custos
@@ -96,7 +98,7 @@ test-kernels:
 	@scripts/deps.sh test-kernels
 	scripts/test-kernels.sh
 
-tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
+tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP) $(BUILD)/tests/ocsf-validate
 
 vmlinux:
 	scripts/gen-vmlinux.sh $(ARCH)
@@ -148,13 +150,26 @@ $(BUILD)/custos: $(BUILD)/user/cmd/main.o $(BUILD)/libcustos.a
 
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libcustos.a | $(BUILD)/tests/unit
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $< $(BUILD)/libcustos.a $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $< $(TEST_EXTRA) $(BUILD)/libcustos.a $(TEST_LIBS)
+
+# the tests that validate OCSF records link the validator
+$(BUILD)/tests/unit/test_ocsf: $(OCSF_VALIDATE)
+$(BUILD)/tests/unit/test_ocsf: TEST_EXTRA = $(OCSF_VALIDATE) -Itests/ocsf
+$(BUILD)/tests/e2e/test_ocsf: $(OCSF_VALIDATE)
+$(BUILD)/tests/e2e/test_ocsf.o: CPPFLAGS += -Itests/ocsf
+
+$(BUILD)/tests/ocsf/%.o: tests/ocsf/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/tests/ocsf-validate: $(BUILD)/tests/ocsf/main.o $(OCSF_VALIDATE) $(BUILD)/libcustos.a
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ -ljansson $(LDLIBS)
 
 $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 	$(CC) $(CPPFLAGS) -Itests/e2e $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
-	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(TEST_LIBS)
+	$(CC) $(TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcustos.a $(TEST_LIBS)
 
 # helper programs the e2e tests run (plain C, no libraries)
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin
