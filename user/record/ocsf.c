@@ -12,14 +12,13 @@
  * Base Events (0).  1.1 defines no finding_info in the activity classes, so
  * this is the one place the rule has a defined attribute.
  *
- * The mapping is data: each table below lists OCSF paths in output order,
- * which record kinds carry them, and the function that renders the value
- * (or says there is none, and the attribute is left out).  A path ending
- * an object opens it on its first attribute; "name[]" opens a one-element
- * array.  A row with `sub` renders another table under its path: the
- * process table serves actor.process, evidences[].process and
- * parent_process.  Adding a field is one row, plus its value function when
- * no existing one fits.
+ * The mapping is data (record/ocsf_table.h): record_attrs below lists OCSF
+ * paths in output order, which record kinds carry them, and a constant or
+ * the function that renders the value (or says there is none, and the
+ * attribute is left out).  A row with a sub-table renders it under its
+ * path: the process rows (ocsf_process.c) serve actor.process,
+ * evidences[].process and parent_process.  Adding a field is one row, plus
+ * its value function when no existing one fits.
  */
 #include "record/ocsf.h"
 
@@ -31,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "record/ocsf_table.h"
 #include "record/record.h"
 
 /* OCSF 1.1 ids */
@@ -61,183 +61,13 @@ enum ocsf_ids {
 	OCSF_IPV4 = 4,			/* connection_info.protocol_ver_id */
 	OCSF_IPV6 = 6,
 	OCSF_DEVICE_TYPE_UNKNOWN = 0,
-	OCSF_FILE_TYPE_REGULAR = 1,
 	OCSF_TYPE_UID_SCALE = 100,	/* type_uid = class_uid * 100 + activity_id */
 	OCSF_MS_NS = 1000000,		/* time is in milliseconds */
 };
 
-/* which record kinds a row applies to */
-enum {
-	K_FILE = 1u << CEV_FILE,
-	K_CONNECT = 1u << CEV_CONNECT,
-	K_EXEC = 1u << CEV_EXEC,
-	K_LOSS = 1u << CEV_LOSS,
-	K_RULE = K_FILE | K_CONNECT | K_EXEC,
-	K_ALL = K_RULE | K_LOSS,
-};
-
-enum {
-	PATH_MAX_LEN = 128,	/* a row's full path */
-	DEPTH_MAX = 8,		/* objects open at once */
-	SEG_MAX = 32,		/* one path segment */
-};
-
-/* A process as OCSF shows it: the acting one, the launcher, or a parent. */
-struct ocsf_proc {
-	uint32_t pid, tid;		/* tid 0: not shown */
-	const char *comm;		/* NULL: not shown */
-	const struct cev_str *exe;	/* NULL or empty: no file object */
-	const struct cev_args *args;	/* NULL: no cmd_line */
-	int has_user;
-	uint32_t uid;
-	const char *user;		/* NULL: no name */
-	const char *cgroup, *container_id;
-	const struct cev_event *parent_of;	/* set: parent_process and lineage from it */
-};
-
-/* What the value functions read. */
-struct ocsf_src {
-	const struct cev_event *ev;
-	const struct json_rule *rule;	/* NULL for loss */
-	const struct json_meta *meta;
-	const struct ocsf_proc *proc;	/* in a process table */
-	int blocked;			/* the kernel refused the call */
-};
-
-/* Appends one JSON value to o and returns 1, or returns 0: no such attribute. */
-typedef int (*ocsf_value_fn)(struct sbuf *o, const struct ocsf_src *s);
-/* The process a sub-table describes, filled into *p; 0 when there is none. */
-typedef int (*ocsf_view_fn)(const struct ocsf_src *s, struct ocsf_proc *p);
-
-struct ocsf_attr {
-	const char *path;
-	unsigned kinds;
-	ocsf_value_fn value;
-	const struct ocsf_attr *sub;	/* instead of value: a table under path */
-	ocsf_view_fn view;		/* with sub: the process it describes */
-};
-
-/* a row with a value, a row with a table (and the process it describes) */
-#define LEAF(p, k, fn) { .path = (p), .kinds = (k), .value = (fn) }
-#define SUB(p, k, table, v) { .path = (p), .kinds = (k), .sub = (table), .view = (v) }
-
-/* --- the writer: rows in order become nested objects -------------------------- */
-
-struct ocsf_writer {
-	struct sbuf *out;
-	struct sbuf val;			/* one value, rendered before its path opens */
-	char open[DEPTH_MAX][SEG_MAX];		/* the objects open, outermost first */
-	int depth;
-	unsigned members[DEPTH_MAX + 1];	/* written so far, per open object (0: the record) */
-};
-
-static int is_array_seg(const char *seg, size_t n)
-{
-	return n > 2 && seg[n - 2] == '[' && seg[n - 1] == ']';
-}
-
-static void w_close(struct ocsf_writer *w, int to)
-{
-	while (w->depth > to) {
-		const char *seg = w->open[--w->depth];
-
-		sbuf_adds(w->out, is_array_seg(seg, strlen(seg)) ? "}]" : "}");
-	}
-}
-
-/* ,"name": at the current depth ("name[]" is written "name") */
-static void w_key(struct ocsf_writer *w, const char *seg, size_t n)
-{
-	if (w->members[w->depth]++)
-		sbuf_addc(w->out, ',');
-	sbuf_addc(w->out, '"');
-	sbuf_add(w->out, seg, is_array_seg(seg, n) ? n - 2 : n);
-	sbuf_add(w->out, "\":", 2);
-}
-
-/* Opens what path needs beyond what is open, then writes its leaf and w->val. */
-static int w_put(struct ocsf_writer *w, const char *path)
-{
-	const char *seg[DEPTH_MAX + 1];
-	size_t len[DEPTH_MAX + 1];
-	int k = 0, i = 0;
-
-	for (const char *p = path;; k++) {
-		const char *dot = strchr(p, '.');
-
-		if (k > DEPTH_MAX)
-			return -EINVAL;
-		seg[k] = p;
-		len[k] = dot ? (size_t)(dot - p) : strlen(p);
-		if (len[k] >= SEG_MAX)
-			return -EINVAL;
-		if (!dot)
-			break;
-		p = dot + 1;
-	}
-	/* seg[0..k) are objects, seg[k] the leaf */
-	while (i < w->depth && i < k && strlen(w->open[i]) == len[i] &&
-	       !memcmp(w->open[i], seg[i], len[i]))
-		i++;
-	w_close(w, i);
-	for (; i < k; i++) {
-		w_key(w, seg[i], len[i]);
-		sbuf_adds(w->out, is_array_seg(seg[i], len[i]) ? "[{" : "{");
-		memcpy(w->open[w->depth], seg[i], len[i]);
-		w->open[w->depth][len[i]] = '\0';
-		w->members[++w->depth] = 0;
-	}
-	w_key(w, seg[k], len[k]);
-	sbuf_add(w->out, w->val.p, w->val.len);
-	return 0;
-}
-
-static int w_table(struct ocsf_writer *w, const struct ocsf_attr *t, const char *prefix,
-		   const struct ocsf_src *s)
-{
-	char path[PATH_MAX_LEN];
-	int err = 0;
-
-	for (; t->path && !err; t++) {
-		if (!(t->kinds & (1u << s->ev->kind)))
-			continue;
-		if (snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", t->path) >=
-		    (int)sizeof(path))
-			return -EINVAL;
-		if (t->sub) {
-			struct ocsf_proc p;
-			struct ocsf_src sub = *s;
-
-			if (t->view) {
-				if (!t->view(s, &p))
-					continue;
-				sub.proc = &p;
-			}
-			err = w_table(w, t->sub, path, &sub);
-			continue;
-		}
-		sbuf_reset(&w->val);
-		if (t->value(&w->val, s))
-			err = sbuf_err(&w->val) ? -ENOMEM : w_put(w, path);
-	}
-	return err;
-}
-
 /* --- values ------------------------------------------------------------------- */
 
-static int v_int(struct sbuf *o, long long v)
-{
-	sbuf_addf(o, "%lld", v);
-	return 1;
-}
 
-static int v_cstr(struct sbuf *o, const char *s)
-{
-	if (!s)
-		return 0;
-	json_add_cstr(o, s);
-	return 1;
-}
 
 /* a host name as OCSF's hostname_t accepts it: dot-separated labels of
  * letters, digits and inner hyphens */
@@ -273,74 +103,28 @@ static const char *host(const struct ocsf_src *s)
 /* the host as hostname when it is one, else as name (an endpoint has one of them) */
 static int v_hostname(struct sbuf *o, const struct ocsf_src *s)
 {
-	return is_hostname(host(s)) && v_cstr(o, host(s));
+	return is_hostname(host(s)) && ocsf_v_cstr(o, host(s));
 }
 
 static int v_hostname_as_name(struct sbuf *o, const struct ocsf_src *s)
 {
-	return host(s) && !is_hostname(host(s)) && v_cstr(o, host(s));
+	return host(s) && !is_hostname(host(s)) && ocsf_v_cstr(o, host(s));
 }
 
-/* The class, category and activity of the record itself. */
 static int is_loss(const struct ocsf_src *s)
 {
 	return s->ev->kind == CEV_LOSS;
 }
 
-static int v_class_uid(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, is_loss(s) ? OCSF_BASE_EVENT : OCSF_DETECTION_FINDING);
-}
 
-static int v_class_name(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, is_loss(s) ? "Base Event" : "Detection Finding");
-}
 
-static int v_category_uid(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, is_loss(s) ? OCSF_CAT_UNCATEGORIZED : OCSF_CAT_FINDINGS);
-}
 
-static int v_category_name(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, is_loss(s) ? "Uncategorized" : "Findings");
-}
 
-static int activity_id(const struct ocsf_src *s)
-{
-	return is_loss(s) ? OCSF_ACTIVITY_OTHER : OCSF_FINDING_CREATE;
-}
 
-static const char *activity_name(const struct ocsf_src *s)
-{
-	return is_loss(s) ? "Other" : "Create";
-}
 
-static int v_activity_id(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, activity_id(s));
-}
 
-static int v_activity_name(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, activity_name(s));
-}
 
-static int v_type_uid(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, (is_loss(s) ? OCSF_BASE_EVENT : OCSF_DETECTION_FINDING) *
-			OCSF_TYPE_UID_SCALE + activity_id(s));
-}
 
-static int v_type_name(struct sbuf *o, const struct ocsf_src *s)
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s: %s", is_loss(s) ? "Base Event" : "Detection Finding",
-		 activity_name(s));
-	return v_cstr(o, buf);
-}
 
 int ocsf_severity_id(const char *s)
 {
@@ -354,7 +138,7 @@ static int severity_id(const struct ocsf_src *s)
 
 static int v_severity_id(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_int(o, severity_id(s));
+	return ocsf_v_int(o, severity_id(s));
 }
 
 static int v_severity(struct sbuf *o, const struct ocsf_src *s)
@@ -362,7 +146,7 @@ static int v_severity(struct sbuf *o, const struct ocsf_src *s)
 	static const char *const names[] = { "Unknown", "Informational", "Low", "Medium",
 					     "High", "Critical" };
 
-	return v_cstr(o, names[severity_id(s)]);
+	return ocsf_v_cstr(o, names[severity_id(s)]);
 }
 
 static int v_time(struct sbuf *o, const struct ocsf_src *s)
@@ -371,20 +155,11 @@ static int v_time(struct sbuf *o, const struct ocsf_src *s)
 	return 1;
 }
 
-/* metadata */
-static int v_schema_version(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, OCSF_VERSION);
-}
 
-static int v_product_name(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, "custos");
-}
 
 static int v_product_version(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, CUSTOS_VERSION);
+	return ocsf_v_cstr(o, CUSTOS_VERSION);
 }
 
 /* the profiles whose attributes the record uses */
@@ -405,10 +180,6 @@ static int v_seq(struct sbuf *o, const struct ocsf_src *s)
 	return 1;
 }
 
-static int v_log_name(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, JSON_SCHEMA);
-}
 
 /* the finding */
 static int v_finding_uid(struct sbuf *o, const struct ocsf_src *s)
@@ -416,12 +187,12 @@ static int v_finding_uid(struct sbuf *o, const struct ocsf_src *s)
 	char buf[300];
 
 	snprintf(buf, sizeof(buf), "%s:%" PRIu64, host(s) ? host(s) : "custos", s->meta->seq);
-	return v_cstr(o, buf);
+	return ocsf_v_cstr(o, buf);
 }
 
 static int v_rule_id(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, s->rule->id);
+	return ocsf_v_cstr(o, s->rule->id);
 }
 
 static int v_tags(struct sbuf *o, const struct ocsf_src *s)
@@ -432,15 +203,7 @@ static int v_tags(struct sbuf *o, const struct ocsf_src *s)
 	return 1;
 }
 
-static int v_analytic_type_id(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, OCSF_ANALYTIC_RULE);
-}
 
-static int v_analytic_type(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, "Rule");
-}
 
 /* The activity the evidence shows, as the type of the event it would be. */
 struct ocsf_activity {
@@ -481,7 +244,7 @@ static int v_evidence_type_uid(struct sbuf *o, const struct ocsf_src *s)
 {
 	struct ocsf_activity a = evidence_activity(s);
 
-	return v_int(o, a.class_uid * OCSF_TYPE_UID_SCALE + a.activity_id);
+	return ocsf_v_int(o, a.class_uid * OCSF_TYPE_UID_SCALE + a.activity_id);
 }
 
 static int v_evidence_type(struct sbuf *o, const struct ocsf_src *s)
@@ -490,251 +253,47 @@ static int v_evidence_type(struct sbuf *o, const struct ocsf_src *s)
 	char buf[64];
 
 	snprintf(buf, sizeof(buf), "%s: %s", a.class_name, a.activity_name);
-	return v_cstr(o, buf);
+	return ocsf_v_cstr(o, buf);
 }
 
 /* the outcome (security_control profile) */
 static int v_action_id(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_int(o, s->blocked ? OCSF_DENIED : OCSF_ALLOWED);
+	return ocsf_v_int(o, s->blocked ? OCSF_DENIED : OCSF_ALLOWED);
 }
 
 static int v_action(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, s->blocked ? "Denied" : "Allowed");
+	return ocsf_v_cstr(o, s->blocked ? "Denied" : "Allowed");
 }
 
 static int v_disposition_id(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_int(o, s->blocked ? OCSF_DISP_BLOCKED : OCSF_DISP_ALERT);
+	return ocsf_v_int(o, s->blocked ? OCSF_DISP_BLOCKED : OCSF_DISP_ALERT);
 }
 
 static int v_disposition(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, s->blocked ? "Blocked" : "Alert");
+	return ocsf_v_cstr(o, s->blocked ? "Blocked" : "Alert");
 }
-
-static int v_device_type_id(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, OCSF_DEVICE_TYPE_UNKNOWN);
-}
-
-static int v_unknown(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, "Unknown");
-}
-
-/* --- processes ------------------------------------------------------------------ */
-
-static int view_self(const struct ocsf_src *s, struct ocsf_proc *p)
-{
-	const struct cev_process *pr = &s->ev->proc;
-
-	*p = (struct ocsf_proc){ .pid = pr->pid, .tid = pr->tid, .comm = pr->comm,
-				 .exe = &pr->exe, .args = &pr->args, .has_user = 1,
-				 .uid = pr->uid, .user = pr->user, .cgroup = pr->cgroup,
-				 .container_id = pr->container_id, .parent_of = s->ev };
-	return 1;
-}
-
-/* the exec's launcher: the parent, as far as the record knows it */
-static int view_launcher(const struct ocsf_src *s, struct ocsf_proc *p)
-{
-	const struct cev_event *ev = s->ev;
-
-	*p = (struct ocsf_proc){ .pid = ev->has_parent ? ev->parent.pid : ev->proc.ppid };
-	if (ev->has_parent) {
-		p->exe = &ev->parent.exe;
-		p->args = &ev->parent.args;
-	}
-	return 1;
-}
-
-/* parent_process of a process that has one */
-static int view_parent(const struct ocsf_src *s, struct ocsf_proc *p)
-{
-	const struct cev_event *ev = s->proc->parent_of;
-
-	if (!ev)
-		return 0;
-	*p = (struct ocsf_proc){ .pid = ev->has_parent ? ev->parent.pid : ev->proc.ppid };
-	if (ev->has_parent) {
-		p->exe = &ev->parent.exe;
-		p->args = &ev->parent.args;
-	}
-	return 1;
-}
-
-static int v_pid(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, s->proc->pid);
-}
-
-static int v_tid(struct sbuf *o, const struct ocsf_src *s)
-{
-	return s->proc->tid && v_int(o, s->proc->tid);
-}
-
-static int v_comm(struct sbuf *o, const struct ocsf_src *s)
-{
-	if (!s->proc->comm)
-		return 0;
-	json_escape_bytes(o, s->proc->comm, strnlen(s->proc->comm, sizeof(s->ev->proc.comm)));
-	return 1;
-}
-
-static int has_exe(const struct ocsf_src *s)
-{
-	return s->proc->exe && s->proc->exe->p && s->proc->exe->len;
-}
-
-static int v_regular_file_type_id(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, OCSF_FILE_TYPE_REGULAR);
-}
-
-static int v_regular_file_type(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, "Regular File");
-}
-
-/* basename of a path, as a JSON string */
-static void base_name(struct sbuf *o, const struct cev_str *p)
-{
-	const char *slash = memrchr(p->p, '/', p->len);
-
-	if (slash)
-		json_escape_bytes(o, slash + 1, (size_t)(p->p + p->len - slash - 1));
-	else
-		json_escape_bytes(o, p->p, p->len);
-}
-
-static int v_exe_type_id(struct sbuf *o, const struct ocsf_src *s)
-{
-	return has_exe(s) && v_regular_file_type_id(o, s);
-}
-
-static int v_exe_type(struct sbuf *o, const struct ocsf_src *s)
-{
-	return has_exe(s) && v_regular_file_type(o, s);
-}
-
-static int v_exe_name(struct sbuf *o, const struct ocsf_src *s)
-{
-	if (!has_exe(s))
-		return 0;
-	base_name(o, s->proc->exe);
-	return 1;
-}
-
-static int v_exe_path(struct sbuf *o, const struct ocsf_src *s)
-{
-	if (!has_exe(s))
-		return 0;
-	json_add_str(o, s->proc->exe);
-	return 1;
-}
-
-/* argv joined by single spaces: OCSF's cmd_line (the exact argv is custos.event/1's) */
-static int v_cmd_line(struct sbuf *o, const struct ocsf_src *s)
-{
-	struct sbuf tmp = SBUF_INIT;
-	uint32_t pos = 0;
-	const char *p;
-	size_t n;
-
-	if (!s->proc->args)
-		return 0;
-	while (cev_args_next(s->proc->args, &pos, &p, &n)) {
-		if (tmp.len)
-			sbuf_addc(&tmp, ' ');
-		sbuf_add(&tmp, p, n);
-	}
-	json_escape_bytes(o, tmp.p ? tmp.p : "", tmp.len);
-	sbuf_free(&tmp);
-	return 1;
-}
-
-static int v_user_uid(struct sbuf *o, const struct ocsf_src *s)
-{
-	if (!s->proc->has_user)
-		return 0;
-	sbuf_addf(o, "\"%" PRIu32 "\"", s->proc->uid);	/* a string, as OCSF wants */
-	return 1;
-}
-
-static int v_user_name(struct sbuf *o, const struct ocsf_src *s)
-{
-	return s->proc->has_user && v_cstr(o, s->proc->user);
-}
-
-static int v_cgroup(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, s->proc->cgroup);
-}
-
-static int v_container_id(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, s->proc->container_id);
-}
-
-static int v_lineage(struct sbuf *o, const struct ocsf_src *s)
-{
-	const struct cev_event *ev = s->proc->parent_of;
-
-	if (!ev)
-		return 0;
-	json_add_str_list(o, ev->ancestors, ev->n_ancestors);
-	return 1;
-}
-
-static const struct ocsf_attr process_attrs[];
-
-static const struct ocsf_attr parent_attrs[] = {
-	LEAF("pid", K_ALL, v_pid),
-	LEAF("file.type_id", K_ALL, v_exe_type_id),
-	LEAF("file.type", K_ALL, v_exe_type),
-	LEAF("file.name", K_ALL, v_exe_name),
-	LEAF("file.path", K_ALL, v_exe_path),
-	LEAF("cmd_line", K_ALL, v_cmd_line),
-	{ .path = NULL },
-};
-
-static const struct ocsf_attr process_attrs[] = {
-	LEAF("pid", K_ALL, v_pid),
-	LEAF("tid", K_ALL, v_tid),
-	LEAF("name", K_ALL, v_comm),
-	LEAF("file.type_id", K_ALL, v_exe_type_id),
-	LEAF("file.type", K_ALL, v_exe_type),
-	LEAF("file.name", K_ALL, v_exe_name),
-	LEAF("file.path", K_ALL, v_exe_path),
-	LEAF("cmd_line", K_ALL, v_cmd_line),
-	LEAF("user.uid", K_ALL, v_user_uid),
-	LEAF("user.name", K_ALL, v_user_name),
-	LEAF("xattributes.cgroup", K_ALL, v_cgroup),
-	LEAF("container.uid", K_ALL, v_container_id),	/* container profile */
-	SUB("parent_process", K_ALL, parent_attrs, view_parent),
-	LEAF("lineage", K_ALL, v_lineage),
-	{ .path = NULL },
-};
 
 /* --- files and endpoints --------------------------------------------------------- */
 
 static int v_file_type_id(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_int(o, s->ev->file.unresolved ? 0 : OCSF_FILE_TYPE_REGULAR);
+	return ocsf_v_int(o, s->ev->file.unresolved ? 0 : OCSF_FILE_TYPE_REGULAR);
 }
 
 static int v_file_type(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, s->ev->file.unresolved ? "Unknown" : "Regular File");
+	return ocsf_v_cstr(o, s->ev->file.unresolved ? "Unknown" : "Regular File");
 }
 
 static int v_file_name(struct sbuf *o, const struct ocsf_src *s)
 {
 	if (s->ev->file.unresolved || !s->ev->file.path.p)
-		return v_cstr(o, "");	/* required; the file is not known */
-	base_name(o, &s->ev->file.path);
+		return ocsf_v_cstr(o, "");	/* required; the file is not known */
+	ocsf_base_name(o, &s->ev->file.path);
 	return 1;
 }
 
@@ -753,23 +312,15 @@ static int v_dst_ip(struct sbuf *o, const struct ocsf_src *s)
 
 	if (!inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, dest, sizeof(dest)))
 		return 0;
-	return v_cstr(o, dest);
+	return ocsf_v_cstr(o, dest);
 }
 
 static int v_dst_port(struct sbuf *o, const struct ocsf_src *s)
 {
-	return s->ev->conn.proto != CEV_PROTO_RAW && v_int(o, s->ev->conn.port);
+	return s->ev->conn.proto != CEV_PROTO_RAW && ocsf_v_int(o, s->ev->conn.port);
 }
 
-static int v_outbound_id(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_int(o, OCSF_OUTBOUND);
-}
 
-static int v_outbound(struct sbuf *o, const struct ocsf_src *s)
-{
-	return v_cstr(o, "Outbound");
-}
 
 static unsigned ip_proto(const struct ocsf_src *s)
 {
@@ -780,39 +331,39 @@ static unsigned ip_proto(const struct ocsf_src *s)
 
 static int v_protocol_num(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_int(o, ip_proto(s));
+	return ocsf_v_int(o, ip_proto(s));
 }
 
 /* OCSF connection_info.protocol_name: the IANA keyword, lower case */
 static int v_protocol_name(struct sbuf *o, const struct ocsf_src *s)
 {
 	switch (ip_proto(s)) {
-	case IPPROTO_ICMP: return v_cstr(o, "icmp");
-	case IPPROTO_IGMP: return v_cstr(o, "igmp");
-	case IPPROTO_TCP: return v_cstr(o, "tcp");
-	case IPPROTO_UDP: return v_cstr(o, "udp");
-	case IPPROTO_ICMPV6: return v_cstr(o, "ipv6-icmp");
-	case IPPROTO_SCTP: return v_cstr(o, "sctp");
-	case IPPROTO_RAW: return v_cstr(o, "raw");
+	case IPPROTO_ICMP: return ocsf_v_cstr(o, "icmp");
+	case IPPROTO_IGMP: return ocsf_v_cstr(o, "igmp");
+	case IPPROTO_TCP: return ocsf_v_cstr(o, "tcp");
+	case IPPROTO_UDP: return ocsf_v_cstr(o, "udp");
+	case IPPROTO_ICMPV6: return ocsf_v_cstr(o, "ipv6-icmp");
+	case IPPROTO_SCTP: return ocsf_v_cstr(o, "sctp");
+	case IPPROTO_RAW: return ocsf_v_cstr(o, "raw");
 	}
-	return v_cstr(o, "unknown");
+	return ocsf_v_cstr(o, "unknown");
 }
 
 static int v_protocol_ver_id(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_int(o, s->ev->conn.family == AF_INET6 ? OCSF_IPV6 : OCSF_IPV4);
+	return ocsf_v_int(o, s->ev->conn.family == AF_INET6 ? OCSF_IPV6 : OCSF_IPV4);
 }
 
 /* --- custos facts OCSF has no attribute for (unmapped) ------------------------------- */
 
 static int v_custos_action(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, s->rule->action);
+	return ocsf_v_cstr(o, s->rule->action);
 }
 
 static int v_policy(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, s->meta->policy);
+	return ocsf_v_cstr(o, s->meta->policy);
 }
 
 static int v_access(struct sbuf *o, const struct ocsf_src *s)
@@ -843,12 +394,12 @@ static int v_open_flags(struct sbuf *o, const struct ocsf_src *s)
 
 static int v_via(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, s->ev->file.via);
+	return ocsf_v_cstr(o, s->ev->file.via);
 }
 
 static int v_op(struct sbuf *o, const struct ocsf_src *s)
 {
-	return s->ev->file.via && v_cstr(o, s->ev->file.op ? s->ev->file.op : "");
+	return s->ev->file.via && ocsf_v_cstr(o, s->ev->file.op ? s->ev->file.op : "");
 }
 
 static int v_unresolved(struct sbuf *o, const struct ocsf_src *s)
@@ -884,43 +435,51 @@ static int v_loss_message(struct sbuf *o, const struct ocsf_src *s)
 
 static int v_where(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, s->ev->loss.where);
+	return ocsf_v_cstr(o, s->ev->loss.where);
 }
 
 static int v_host_cstr(struct sbuf *o, const struct ocsf_src *s)
 {
-	return v_cstr(o, host(s));
+	return ocsf_v_cstr(o, host(s));
 }
 
 /* --- the record ------------------------------------------------------------------- */
 
 /* Every attribute of a record, in output order (EVENTS-ocsf.md has the same table). */
 static const struct ocsf_attr record_attrs[] = {
-	LEAF("class_uid", K_ALL, v_class_uid),
-	LEAF("class_name", K_ALL, v_class_name),
-	LEAF("category_uid", K_ALL, v_category_uid),
-	LEAF("category_name", K_ALL, v_category_name),
-	LEAF("activity_id", K_ALL, v_activity_id),
-	LEAF("activity_name", K_ALL, v_activity_name),
-	LEAF("type_uid", K_ALL, v_type_uid),
-	LEAF("type_name", K_ALL, v_type_name),
+	CNUM("class_uid", K_RULE, OCSF_DETECTION_FINDING),
+	CNUM("class_uid", K_LOSS, OCSF_BASE_EVENT),
+	CSTR("class_name", K_RULE, "Detection Finding"),
+	CSTR("class_name", K_LOSS, "Base Event"),
+	CNUM("category_uid", K_RULE, OCSF_CAT_FINDINGS),
+	CNUM("category_uid", K_LOSS, OCSF_CAT_UNCATEGORIZED),
+	CSTR("category_name", K_RULE, "Findings"),
+	CSTR("category_name", K_LOSS, "Uncategorized"),
+	CNUM("activity_id", K_RULE, OCSF_FINDING_CREATE),
+	CNUM("activity_id", K_LOSS, OCSF_ACTIVITY_OTHER),
+	CSTR("activity_name", K_RULE, "Create"),
+	CSTR("activity_name", K_LOSS, "Other"),
+	CNUM("type_uid", K_RULE, OCSF_DETECTION_FINDING * OCSF_TYPE_UID_SCALE + OCSF_FINDING_CREATE),
+	CNUM("type_uid", K_LOSS, OCSF_BASE_EVENT * OCSF_TYPE_UID_SCALE + OCSF_ACTIVITY_OTHER),
+	CSTR("type_name", K_RULE, "Detection Finding: Create"),
+	CSTR("type_name", K_LOSS, "Base Event: Other"),
 	LEAF("severity_id", K_ALL, v_severity_id),
 	LEAF("severity", K_ALL, v_severity),
 	LEAF("time", K_ALL, v_time),
 	LEAF("message", K_LOSS, v_loss_message),
 	LEAF("count", K_LOSS, v_lost),
-	LEAF("metadata.version", K_ALL, v_schema_version),
-	LEAF("metadata.product.name", K_ALL, v_product_name),
-	LEAF("metadata.product.vendor_name", K_ALL, v_product_name),
+	CSTR("metadata.version", K_ALL, OCSF_VERSION),
+	CSTR("metadata.product.name", K_ALL, "custos"),
+	CSTR("metadata.product.vendor_name", K_ALL, "custos"),
 	LEAF("metadata.product.version", K_ALL, v_product_version),
 	LEAF("metadata.profiles", K_ALL, v_profiles),
 	LEAF("metadata.sequence", K_ALL, v_seq),
-	LEAF("metadata.log_name", K_ALL, v_log_name),
+	CSTR("metadata.log_name", K_ALL, JSON_SCHEMA),
 	LEAF("finding_info.uid", K_RULE, v_finding_uid),
 	LEAF("finding_info.title", K_RULE, v_rule_id),
 	LEAF("finding_info.types", K_RULE, v_tags),
-	LEAF("finding_info.analytic.type_id", K_RULE, v_analytic_type_id),
-	LEAF("finding_info.analytic.type", K_RULE, v_analytic_type),
+	CNUM("finding_info.analytic.type_id", K_RULE, OCSF_ANALYTIC_RULE),
+	CSTR("finding_info.analytic.type", K_RULE, "Rule"),
 	LEAF("finding_info.analytic.uid", K_RULE, v_rule_id),
 	LEAF("finding_info.analytic.name", K_RULE, v_rule_id),
 	LEAF("finding_info.related_events[].uid", K_RULE, v_finding_uid),
@@ -930,13 +489,13 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("action", K_RULE, v_action),
 	LEAF("disposition_id", K_RULE, v_disposition_id),
 	LEAF("disposition", K_RULE, v_disposition),
-	LEAF("device.type_id", K_RULE, v_device_type_id),
-	LEAF("device.type", K_RULE, v_unknown),
+	CNUM("device.type_id", K_RULE, OCSF_DEVICE_TYPE_UNKNOWN),
+	CSTR("device.type", K_RULE, "Unknown"),
 	LEAF("device.hostname", K_RULE, v_hostname),
 	LEAF("device.name", K_RULE, v_hostname_as_name),
-	SUB("evidences[].actor.process", K_FILE | K_CONNECT, process_attrs, view_self),
-	SUB("evidences[].actor.process", K_EXEC, parent_attrs, view_launcher),
-	SUB("evidences[].process", K_EXEC, process_attrs, view_self),
+	SUB("evidences[].actor.process", K_FILE | K_CONNECT, ocsf_process_attrs, ocsf_view_self),
+	SUB("evidences[].actor.process", K_EXEC, ocsf_parent_attrs, ocsf_view_launcher),
+	SUB("evidences[].process", K_EXEC, ocsf_process_attrs, ocsf_view_self),
 	LEAF("evidences[].file.type_id", K_FILE, v_file_type_id),
 	LEAF("evidences[].file.type", K_FILE, v_file_type),
 	LEAF("evidences[].file.name", K_FILE, v_file_name),
@@ -945,8 +504,8 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("evidences[].src_endpoint.name", K_CONNECT, v_hostname_as_name),
 	LEAF("evidences[].dst_endpoint.ip", K_CONNECT, v_dst_ip),
 	LEAF("evidences[].dst_endpoint.port", K_CONNECT, v_dst_port),
-	LEAF("evidences[].connection_info.direction_id", K_CONNECT, v_outbound_id),
-	LEAF("evidences[].connection_info.direction", K_CONNECT, v_outbound),
+	CNUM("evidences[].connection_info.direction_id", K_CONNECT, OCSF_OUTBOUND),
+	CSTR("evidences[].connection_info.direction", K_CONNECT, "Outbound"),
 	LEAF("evidences[].connection_info.protocol_num", K_CONNECT, v_protocol_num),
 	LEAF("evidences[].connection_info.protocol_name", K_CONNECT, v_protocol_name),
 	LEAF("evidences[].connection_info.protocol_ver_id", K_CONNECT, v_protocol_ver_id),
@@ -984,7 +543,6 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		      const struct json_rule *rule, const struct json_meta *meta)
 {
 	struct ocsf_src s = { .ev = ev, .rule = rule, .meta = meta };
-	struct ocsf_writer w = { .out = out, .val = SBUF_INIT };
 	size_t start = out->len;
 	int err;
 
@@ -992,9 +550,7 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		return -EINVAL;
 	s.blocked = refused(ev, rule);
 	sbuf_addc(out, '{');
-	err = w_table(&w, record_attrs, "", &s);
-	w_close(&w, 0);
-	sbuf_free(&w.val);
+	err = ocsf_table_render(out, record_attrs, &s);
 	if (err) {
 		out->len = start;
 		return err;
