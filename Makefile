@@ -55,7 +55,7 @@ E2E_HELP  := $(patsubst tests/e2e/bin/%.c,$(BUILD)/tests/e2e/bin/%,$(wildcard te
 # the OCSF schema validator: a library for the tests, a command for any record
 OCSF_VALIDATE := $(BUILD)/tests/ocsf/ocsf_validate.o
 
-.PHONY: all deps run test test-unit test-e2e test-kernels bench bench-kernels clean help vmlinux
+.PHONY: all deps run test test-unit test-e2e test-kernels test-deploy bench bench-kernels clean help vmlinux
 all: $(BUILD)/custos
 
 help:
@@ -66,6 +66,7 @@ help:
 	@echo "make test-unit  unit tests and rule-pack cases (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
 	@echo "make test-kernels  end-to-end tests on Debian kernels 5.10..sid under QEMU (root)"
+	@echo "make test-deploy   the .deb on a booted Debian with systemd as PID 1, under QEMU (root)"
 	@echo "make bench      workload with and without the agent, alternated (root; BENCH_ARGS=--help)"
 	@echo "make bench-kernels  the same per file backend (LSM, fentry, tracepoint) inside"
 	@echo "                Debian kernels under QEMU (root; BENCH_KERNELS=6.12, docs/PERFORMANCE.md)"
@@ -80,7 +81,7 @@ run: deps
 	scripts/run.sh
 
 test: deps
-	@scripts/deps.sh test test-kernels
+	@scripts/deps.sh test test-kernels test-deploy
 	@scripts/forward-setup.sh
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
@@ -92,6 +93,12 @@ test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
 	@scripts/deps.sh test
 	scripts/forward-setup.sh
 	scripts/test.sh e2e
+
+# a bookworm root file system (cached in build/deploy), the .deb installed,
+# booted with systemd as PID 1 under QEMU; drives the unit (docs/OPERATIONS.md)
+test-deploy:
+	@scripts/deps.sh test-kernels test-deploy
+	scripts/test.sh deploy
 
 # fetches Debian kernels, builds build-static/, boots each under QEMU
 test-kernels:

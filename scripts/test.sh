@@ -5,10 +5,12 @@
 #   test.sh e2e      end-to-end tests only (auto backend, then the hook
 #                    families' suites with E2E_FORCED_BACKENDS, default raw)
 #   test.sh pkg      package tests (root: make deb, dpkg -i, run, dpkg -r)
+#   test.sh deploy   the .deb on a booted Debian with systemd, under QEMU
+#                    (scripts/test-deploy.sh; root)
 #   test.sh kernels  the kernel matrix only (scripts/test-kernels.sh)
 # Each binary is a cmocka suite; its own output is shown as it runs.  The
 # kernel matrix counts one per kernel x backend x suite; KERNELS_SKIP=1 leaves
-# it out (a host that cannot reach the Debian archive).
+# it and the deployment test out (a host that cannot reach the Debian archive).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -86,6 +88,20 @@ if [ "$what" = all ] || [ "$what" = pkg ]; then
 		pass=$((pass + p)); fail=$((fail + f))
 		[ "$rc" -ne 0 ] && failed+=("$t")
 	done
+fi
+if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = deploy ]; then
+	echo "== systemd deployment (scripts/test-deploy.sh)"
+	out=$(mktemp)
+	scripts/test-deploy.sh 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	tally=$(tail -n1 "$out")
+	rm -f "$out"
+	if [[ $tally =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
+	else
+		fail=$((fail + 1))
+	fi
+	[ "$rc" -ne 0 ] && failed+=("systemd deployment")
 fi
 if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]; then
 	echo "== kernel matrix (scripts/test-kernels.sh)"
