@@ -8,6 +8,8 @@
  *              control: it proves the fake speaks the protocol)
  *   REFLECT    does not know the key: echoes our PING's name and digest
  *              back as its PONG (the bypass Fluentd's check_pong stops)
+ *   REFLECT_RENAMED  the same digest under its own name (which the digest
+ *              then does not fit)
  *   WRONG_KEY  another key: PONG false, as Fluentd answers
  *   HANGUP     accepts and closes at once (a failed handshake)
  *
@@ -34,7 +36,7 @@
 #include "base/clock.h"
 #include "sinks/sink.h"
 
-enum server_mode { RIGHT, REFLECT, WRONG_KEY, HANGUP };
+enum server_mode { RIGHT, REFLECT, REFLECT_RENAMED, WRONG_KEY, HANGUP };
 
 #define KEY "s3cret"
 #define SERVER_NAME "custos-test-server"
@@ -164,11 +166,12 @@ static void serve_conn(struct server *sv, int fd)
 		pack_str(&pk, "shared_key mismatch");
 		pack_str(&pk, SERVER_NAME);
 		pack_str(&pk, "");
-	} else if (sv->mode == REFLECT) {
+	} else if (sv->mode == REFLECT || sv->mode == REFLECT_RENAMED) {
 		msgpack_pack_true(&pk);
 		pack_str(&pk, "");
-		pack_str(&pk, host);		/* the client's own name ... */
-		pack_str(&pk, digest);		/* ... and its own digest */
+		/* the client's own name, or its own; the client's digest */
+		pack_str(&pk, sv->mode == REFLECT ? host : SERVER_NAME);
+		pack_str(&pk, digest);
 	} else {
 		const char *parts[4] = { salt, SERVER_NAME, NONCE, KEY };
 
@@ -305,14 +308,15 @@ static void test_server_with_the_key_acks(void **state)
 	assert_true(sv.after_pong > 0);
 }
 
-/* A server that reflects our PING as its PONG never gets a record. */
-static void test_reflecting_server_refused(void **state)
+/* A server that reflects our PING as its PONG never gets a record, under
+ * our name or its own. */
+static void check_reflection_refused(enum server_mode mode)
 {
 	struct server sv;
 	struct sink_stats st;
 	struct sink *s;
 
-	server_start(&sv, REFLECT);
+	server_start(&sv, mode);
 	s = open_sink(&sv, ",backoff-max-ms=200,drain-ms=0");
 	assert_int_equal(sink_write(s, line, strlen(line)), 0);
 	usleep(1200000);
@@ -324,6 +328,12 @@ static void test_reflecting_server_refused(void **state)
 	assert_int_equal(sink_close(s), 0);
 	server_stop(&sv);
 	assert_int_equal(sv.after_pong, 0);	/* not one byte after the PONG */
+}
+
+static void test_reflecting_server_refused(void **state)
+{
+	check_reflection_refused(REFLECT);
+	check_reflection_refused(REFLECT_RENAMED);
 }
 
 /*
