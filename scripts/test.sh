@@ -89,10 +89,12 @@ if [ "$what" = all ] || [ "$what" = pkg ]; then
 		[ "$rc" -ne 0 ] && failed+=("$t")
 	done
 fi
-if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = deploy ]; then
-	echo "== systemd deployment (scripts/test-deploy.sh)"
+# A script under QEMU whose last line is "N passed, N failed": its tally added.
+run_tallied() {
+	local name=$1 script=$2 out rc tally
+	echo "== $name ($script)"
 	out=$(mktemp)
-	scripts/test-deploy.sh 2>&1 | tee "$out"
+	"$script" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	tally=$(tail -n1 "$out")
 	rm -f "$out"
@@ -101,21 +103,13 @@ if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = deploy ];
 	else
 		fail=$((fail + 1))
 	fi
-	[ "$rc" -ne 0 ] && failed+=("systemd deployment")
+	[ "$rc" -ne 0 ] && failed+=("$name")
+}
+if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = deploy ]; then
+	run_tallied "systemd deployment" scripts/test-deploy.sh
 fi
 if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]; then
-	echo "== kernel matrix (scripts/test-kernels.sh)"
-	out=$(mktemp)
-	scripts/test-kernels.sh 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	tally=$(tail -n1 "$out")
-	rm -f "$out"
-	if [[ $tally =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
-	else
-		fail=$((fail + 1))
-	fi
-	[ "$rc" -ne 0 ] && failed+=("kernel matrix")
+	run_tallied "kernel matrix" scripts/test-kernels.sh
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"

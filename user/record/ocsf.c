@@ -35,11 +35,6 @@
 
 /* OCSF 1.1 ids */
 enum ocsf_ids {
-	OCSF_BASE_EVENT = 0,
-	OCSF_FILE_ACTIVITY = 1001,
-	OCSF_PROCESS_ACTIVITY = 1007,
-	OCSF_DETECTION_FINDING = 2004,
-	OCSF_NETWORK_ACTIVITY = 4001,
 	OCSF_CAT_UNCATEGORIZED = 0,
 	OCSF_CAT_FINDINGS = 2,
 	OCSF_FINDING_CREATE = 1,	/* Detection Finding activity_id */
@@ -61,7 +56,6 @@ enum ocsf_ids {
 	OCSF_IPV4 = 4,			/* connection_info.protocol_ver_id */
 	OCSF_IPV6 = 6,
 	OCSF_DEVICE_TYPE_UNKNOWN = 0,
-	OCSF_TYPE_UID_SCALE = 100,	/* type_uid = class_uid * 100 + activity_id */
 	OCSF_MS_NS = 1000000,		/* time is in milliseconds */
 };
 

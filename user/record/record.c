@@ -306,8 +306,7 @@ static int parse_process(struct record *r, json_t *proc)
 static int parse_lineage(struct record *r, json_t *root)
 {
 	json_t *par = json_object_get(root, "parent");
-	json_t *anc = json_object_get(root, "ancestors"), *v;
-	size_t i;
+	json_t *anc = json_object_get(root, "ancestors");
 
 	if (json_is_object(par)) {
 		r->ev.has_parent = 1;
@@ -316,15 +315,7 @@ static int parse_lineage(struct record *r, json_t *root)
 		    get_args(r, json_object_get(par, "args"), &r->ev.parent.args))
 			return -ENOMEM;
 	}
-	json_array_foreach(anc, i, v) {
-		if (i == RECORD_MAX_ANCESTORS)
-			break;
-		if (get_bytes(r, v, &r->anc[i]))
-			return -ENOMEM;
-		r->ev.n_ancestors = (uint32_t)i + 1;
-	}
-	r->ev.ancestors = r->anc;
-	return 0;
+	return record_take_ancestors(r, anc);
 }
 
 /* The kind's own object ("file", "connect", "exec", "loss"). */
@@ -417,6 +408,22 @@ int record_take_args(struct record *r, json_t *arr, struct cev_args *out)
 int record_own(struct record *r, char *p)
 {
 	return own(r, p);
+}
+
+int record_take_ancestors(struct record *r, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (i == RECORD_MAX_ANCESTORS)
+			break;
+		if (get_bytes(r, v, &r->anc[i]))
+			return -ENOMEM;
+		r->ev.n_ancestors = (uint32_t)i + 1;
+	}
+	r->ev.ancestors = r->anc;
+	return 0;
 }
 
 void record_take_tags(struct record *r, json_t *arr)

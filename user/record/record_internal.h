@@ -16,6 +16,8 @@ int record_take_bytes(struct record *r, json_t *v, struct cev_str *out);
 int record_take_args(struct record *r, json_t *arr, struct cev_args *out);
 /* r frees p in record_free(); on -ENOMEM p is freed at once. */
 int record_own(struct record *r, char *p);
+/* arr (nearest first) as the event's ancestors: 0 or -ENOMEM. */
+int record_take_ancestors(struct record *r, json_t *arr);
 /* The strings of arr into r->tags. */
 void record_take_tags(struct record *r, json_t *arr);
 /* connect: the destination as written, and its family and address. */

@@ -11,15 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record/ocsf.h"
 #include "record/record_internal.h"
 
 enum {
-	OCSF_DETECTION_FINDING = 2004,
-	OCSF_BASE_EVENT = 0,
-	OCSF_FILE_ACTIVITY = 1001,	/* the evidence's class, from related_events */
-	OCSF_PROCESS_ACTIVITY = 1007,
-	OCSF_NETWORK_ACTIVITY = 4001,
-	OCSF_TYPE_UID_SCALE = 100,
 	NS_PER_MS = 1000000,
 };
 
@@ -74,8 +69,7 @@ static int take_process(struct record *r, json_t *p)
 {
 	struct cev_process *pr = &r->ev.proc;
 	const char *comm = str_at(p, "name");
-	json_t *par = at(p, "parent_process"), *v;
-	size_t i;
+	json_t *par = at(p, "parent_process");
 
 	pr->pid = u32_at(p, "pid");
 	pr->tid = u32_at(p, "tid");
@@ -96,15 +90,7 @@ static int take_process(struct record *r, json_t *p)
 		    take_cmd_line(r, at(par, "cmd_line"), &r->ev.parent.args))
 			return -ENOMEM;
 	}
-	json_array_foreach(at(p, "lineage"), i, v) {
-		if (i == RECORD_MAX_ANCESTORS)
-			break;
-		if (record_take_bytes(r, v, &r->anc[i]))
-			return -ENOMEM;
-		r->ev.n_ancestors = (uint32_t)i + 1;
-	}
-	r->ev.ancestors = r->anc;
-	return 0;
+	return record_take_ancestors(r, at(p, "lineage"));
 }
 
 static void take_file(struct record *r, json_t *root)
