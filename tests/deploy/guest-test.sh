@@ -93,6 +93,13 @@ trigger
 check "an exec record lands in $events" until_ok 100 has_record exec deploy-exec
 check "a file record lands in $events" until_ok 100 has_record file deploy-file
 check "a connect record lands in $events" until_ok 100 has_record connect deploy-connect
+# tampering: a runtime drop-in that would change ExecStart at the next restart
+mkdir -p /run/systemd/system/custos.service.d
+printf '[Service]\nExecStart=\nExecStart=/bin/true\n' >/run/systemd/system/custos.service.d/zz-tamper.conf
+check "a runtime drop-in written by a shell is a custos-self-tamper record" \
+	until_ok 100 bash -c 'grep -F "\"rule\":\"custos-self-tamper\"" '"$events"' |
+		grep -qF "/run/systemd/system/custos.service.d/zz-tamper.conf"'
+rm -rf /run/systemd/system/custos.service.d
 check "the events file is 0600 in a 0700 directory" \
 	bash -c '[ "$(stat -c %a '$events')" = 600 ] && [ "$(stat -c %a /var/log/custos)" = 700 ]'
 
