@@ -14,7 +14,7 @@
 # Prints the guest's "ok/not ok" lines and, last, "N passed, N failed".
 # Environment: DEPLOY_KERNEL, DEPLOY_TIMEOUT (s, default 900), DEPLOY_MIRROR.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/kernels-lib.sh
 . scripts/kernels-lib.sh
 kernels_setup test-deploy
