@@ -52,8 +52,10 @@ E2E_SRCS  := $(sort $(wildcard tests/e2e/test_*.c))
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRCS))
 E2E_LIB   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%.o,$(filter-out $(E2E_SRCS),$(wildcard tests/e2e/*.c)))
 E2E_HELP  := $(patsubst tests/e2e/bin/%.c,$(BUILD)/tests/e2e/bin/%,$(wildcard tests/e2e/bin/*.c))
+# the OCSF schema validator: a library for the tests, a command for any record
+OCSF_VALIDATE := $(BUILD)/tests/ocsf/ocsf_validate.o
 
-.PHONY: all deps run test test-unit test-e2e test-kernels bench bench-kernels clean help vmlinux
+.PHONY: all deps run test test-unit test-e2e test-kernels test-deploy bench bench-kernels clean help vmlinux
 all: $(BUILD)/custos
 
 help:
@@ -64,6 +66,7 @@ help:
 	@echo "make test-unit  unit tests and rule-pack cases (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
 	@echo "make test-kernels  end-to-end tests on Debian kernels 5.10..sid under QEMU (root)"
+	@echo "make test-deploy   the .deb on a booted Debian with systemd as PID 1, under QEMU (root)"
 	@echo "make bench      workload with and without the agent, alternated (root; BENCH_ARGS=--help)"
 	@echo "make bench-kernels  the same per file backend (LSM, fentry, tracepoint) inside"
 	@echo "                Debian kernels under QEMU (root; BENCH_KERNELS=6.12, docs/PERFORMANCE.md)"
@@ -78,7 +81,7 @@ run: deps
 	scripts/run.sh
 
 test: deps
-	@scripts/deps.sh test test-kernels
+	@scripts/deps.sh test test-kernels test-deploy
 	@scripts/forward-setup.sh
 	@$(MAKE) --no-print-directory all tests
 	scripts/test.sh
@@ -91,12 +94,18 @@ test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
 	scripts/forward-setup.sh
 	scripts/test.sh e2e
 
+# a bookworm root file system (cached in build/deploy), the .deb installed,
+# booted with systemd as PID 1 under QEMU; drives the unit (docs/OPERATIONS.md)
+test-deploy:
+	@scripts/deps.sh test-kernels test-deploy
+	scripts/test.sh deploy
+
 # fetches Debian kernels, builds build-static/, boots each under QEMU
 test-kernels:
 	@scripts/deps.sh test-kernels
 	scripts/test-kernels.sh
 
-tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
+tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP) $(BUILD)/tests/ocsf-validate
 
 vmlinux:
 	scripts/gen-vmlinux.sh $(ARCH)
@@ -148,13 +157,26 @@ $(BUILD)/custos: $(BUILD)/user/cmd/main.o $(BUILD)/libcustos.a
 
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libcustos.a | $(BUILD)/tests/unit
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $< $(BUILD)/libcustos.a $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $< $(TEST_EXTRA) $(BUILD)/libcustos.a $(TEST_LIBS)
+
+# the tests that validate OCSF records link the validator
+$(BUILD)/tests/unit/test_ocsf: $(OCSF_VALIDATE)
+$(BUILD)/tests/unit/test_ocsf: TEST_EXTRA = $(OCSF_VALIDATE) -Itests/ocsf
+$(BUILD)/tests/e2e/test_ocsf: $(OCSF_VALIDATE)
+$(BUILD)/tests/e2e/test_ocsf.o: CPPFLAGS += -Itests/ocsf
+
+$(BUILD)/tests/ocsf/%.o: tests/ocsf/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/tests/ocsf-validate: $(BUILD)/tests/ocsf/main.o $(OCSF_VALIDATE) $(BUILD)/libcustos.a
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ -ljansson $(LDLIBS)
 
 $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 	$(CC) $(CPPFLAGS) -Itests/e2e $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
-	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(TEST_LIBS)
+	$(CC) $(TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcustos.a $(TEST_LIBS)
 
 # helper programs the e2e tests run (plain C, no libraries)
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin

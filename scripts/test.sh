@@ -5,10 +5,12 @@
 #   test.sh e2e      end-to-end tests only (auto backend, then the hook
 #                    families' suites with E2E_FORCED_BACKENDS, default raw)
 #   test.sh pkg      package tests (root: make deb, dpkg -i, run, dpkg -r)
+#   test.sh deploy   the .deb on a booted Debian with systemd, under QEMU
+#                    (scripts/test-deploy.sh; root)
 #   test.sh kernels  the kernel matrix only (scripts/test-kernels.sh)
 # Each binary is a cmocka suite; its own output is shown as it runs.  The
 # kernel matrix counts one per kernel x backend x suite; KERNELS_SKIP=1 leaves
-# it out (a host that cannot reach the Debian archive).
+# it and the deployment test out (a host that cannot reach the Debian archive).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -87,10 +89,12 @@ if [ "$what" = all ] || [ "$what" = pkg ]; then
 		[ "$rc" -ne 0 ] && failed+=("$t")
 	done
 fi
-if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]; then
-	echo "== kernel matrix (scripts/test-kernels.sh)"
+# A script under QEMU whose last line is "N passed, N failed": its tally added.
+run_tallied() {
+	local name=$1 script=$2 out rc tally
+	echo "== $name ($script)"
 	out=$(mktemp)
-	scripts/test-kernels.sh 2>&1 | tee "$out"
+	"$script" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	tally=$(tail -n1 "$out")
 	rm -f "$out"
@@ -99,7 +103,13 @@ if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]
 	else
 		fail=$((fail + 1))
 	fi
-	[ "$rc" -ne 0 ] && failed+=("kernel matrix")
+	[ "$rc" -ne 0 ] && failed+=("$name")
+}
+if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = deploy ]; then
+	run_tallied "systemd deployment" scripts/test-deploy.sh
+fi
+if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]; then
+	run_tallied "kernel matrix" scripts/test-kernels.sh
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"

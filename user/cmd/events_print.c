@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cmd/events_filter.h"
+#include "record/json.h"
 #include "rules/rules.h"
 
 enum {
@@ -147,6 +148,15 @@ static void add_safe(struct sbuf *b, const char *p, size_t n, int nul_as_space)
 	}
 }
 
+/* the acting process's exe, "-" for a loss record or when not known */
+static void add_exe_or_dash(struct sbuf *b, const struct record *r)
+{
+	if (r->ev.kind != CEV_LOSS && r->ev.proc.exe.len)
+		add_safe(b, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
+	else
+		sbuf_adds(b, "-");
+}
+
 /* --- the table ------------------------------------------------------------- */
 
 static const char *sev_color(const char *sev)
@@ -160,6 +170,25 @@ static const char *sev_color(const char *sev)
 	}
 }
 
+/* every access of an open, "write+create"; "open" when none is known */
+static void add_access(struct sbuf *b, uint32_t access)
+{
+	static const struct { uint32_t bit; const char *name; } acc[] = {
+		{ CEV_ACC_READ, "read" }, { CEV_ACC_WRITE, "write" }, { CEV_ACC_CREATE, "create" },
+	};
+	size_t start = b->len;
+
+	for (size_t i = 0; i < sizeof(acc) / sizeof(acc[0]); i++) {
+		if (!(access & acc[i].bit))
+			continue;
+		if (b->len != start)
+			sbuf_addc(b, '+');
+		sbuf_adds(b, acc[i].name);
+	}
+	if (b->len == start)
+		sbuf_adds(b, "open");
+}
+
 /* the WHAT column: the access and path, the destination, argv, or the loss */
 static void what(struct sbuf *b, const struct record *r)
 {
@@ -167,23 +196,33 @@ static void what(struct sbuf *b, const struct record *r)
 
 	switch (ev->kind) {
 	case CEV_FILE:
-		sbuf_adds(b, ev->file.access & CEV_ACC_WRITE ? "write " :
-			  ev->file.access & CEV_ACC_CREATE ? "create " : "read ");
-		add_safe(b, ev->file.path.p, ev->file.path.len, 0);
+		add_access(b, ev->file.access);
+		sbuf_addc(b, ' ');
+		if (ev->file.unresolved)
+			sbuf_addf(b, "(%s %s, file unknown)", ev->file.via ? ev->file.via : "?",
+				  ev->file.op ? ev->file.op : "open");
+		else
+			add_safe(b, ev->file.path.p, ev->file.path.len, 0);
 		if (ev->file.blocked)
 			sbuf_adds(b, " (blocked)");
 		break;
 	case CEV_CONNECT:
-		sbuf_addf(b, "%s %s%s%s:%u%s", cev_proto_name(ev->conn.proto) ?
-			  cev_proto_name(ev->conn.proto) : "?",
-			  strchr(r->dest, ':') ? "[" : "", r->dest,
-			  strchr(r->dest, ':') ? "]" : "", ev->conn.port,
-			  ev->conn.blocked ? " (blocked)" : "");
+		if (ev->conn.proto == CEV_PROTO_RAW)	/* no port: the IP protocol */
+			sbuf_addf(b, "raw %s (ip proto %u)", r->dest, ev->conn.ipproto);
+		else
+			sbuf_addf(b, "%s %s%s%s:%u", cev_proto_name(ev->conn.proto) ?
+				  cev_proto_name(ev->conn.proto) : "?",
+				  strchr(r->dest, ':') ? "[" : "", r->dest,
+				  strchr(r->dest, ':') ? "]" : "", ev->conn.port);
+		if (ev->conn.blocked)
+			sbuf_adds(b, " (blocked)");
 		break;
 	case CEV_EXEC:
 		sbuf_adds(b, "exec ");
 		if (ev->proc.args.len)
 			add_safe(b, ev->proc.args.buf, ev->proc.args.len - 1, 1);
+		if (ev->exec.blocked)
+			sbuf_adds(b, " (blocked)");
 		break;
 	case CEV_LOSS:
 		sbuf_addf(b, "%llu events lost at %s", (unsigned long long)ev->loss.lost,
@@ -230,10 +269,7 @@ static void print_row(struct events_out *o, const struct record *r, int depth)
 	start = b->len;
 	for (int i = 0; i < depth; i++)
 		sbuf_adds(b, "  ");
-	if (r->ev.kind != CEV_LOSS && r->ev.proc.exe.len)
-		add_safe(b, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
-	else
-		sbuf_adds(b, "-");
+	add_exe_or_dash(b, r);
 	while (b->len - start < COL_EXE)
 		sbuf_addc(b, ' ');
 	sbuf_adds(b, "  ");
@@ -241,6 +277,15 @@ static void print_row(struct events_out *o, const struct record *r, int depth)
 	sbuf_addc(b, '\n');
 	if (!sbuf_err(b))
 		fwrite(b->p, 1, b->len, stdout);
+}
+
+/* an executable for a terminal, "?" when not known */
+static void add_exe(struct sbuf *b, const struct cev_str *exe)
+{
+	if (exe->len)
+		add_safe(b, exe->p, exe->len, 0);
+	else
+		sbuf_addc(b, '?');
 }
 
 /*
@@ -260,16 +305,18 @@ static void print_lineage(struct events_out *o, const struct record *r, int dept
 		sbuf_adds(b, "(not recorded)\n");
 		goto out;
 	}
-	for (uint32_t i = ev->n_ancestors; i-- > d;) {
-		add_safe(b, ev->ancestors[i].p, ev->ancestors[i].len, 0);
+	for (uint32_t i = ev->n_ancestors, shown = 0; i-- > d;) {
+		/* an ancestor whose exe was not known (a kernel thread, a process
+		 * gone before the agent started): left out at the top, "?" below */
+		if (!ev->ancestors[i].len && !shown)
+			continue;
+		add_exe(b, &ev->ancestors[i]);
 		if (i == 0 && ev->parent.pid)
 			sbuf_addf(b, " [%u]", ev->parent.pid);
 		sbuf_adds(b, " > ");
+		shown = 1;
 	}
-	if (d == 0)
-		add_safe(b, ev->proc.exe.p, ev->proc.exe.len, 0);
-	else
-		add_safe(b, ev->ancestors[d - 1].p, ev->ancestors[d - 1].len, 0);
+	add_exe(b, d == 0 ? &ev->proc.exe : &ev->ancestors[d - 1]);
 	sbuf_addf(b, " [%u]\n", o->tree_pid);
 out:
 	if (!sbuf_err(b))
@@ -278,20 +325,132 @@ out:
 
 /* --- one record ------------------------------------------------------------ */
 
+/* "svc (1000)", "uid 1000", or "-" for a loss record */
+static void user_key(struct sbuf *b, const struct record *r)
+{
+	if (r->ev.kind == CEV_LOSS)
+		sbuf_adds(b, "-");
+	else if (r->ev.proc.user)
+		sbuf_addf(b, "%s (%u)", r->ev.proc.user, r->ev.proc.uid);
+	else
+		sbuf_addf(b, "uid %u", r->ev.proc.uid);
+}
+
+/* "203.0.113.7:80", "[2001:db8::7]:443"; a raw socket has no port */
+static void dest_key(struct sbuf *b, const struct record *r)
+{
+	int v6 = strchr(r->dest, ':') != NULL;
+
+	if (r->ev.conn.proto == CEV_PROTO_RAW)
+		sbuf_addf(b, "%s (raw %u)", r->dest, r->ev.conn.ipproto);
+	else
+		sbuf_addf(b, "%s%s%s:%u", v6 ? "[" : "", r->dest, v6 ? "]" : "", r->ev.conn.port);
+}
+
+/* one key into counts: 0 or -ENOMEM */
+static int count_key(struct events_counts *c, struct sbuf *key)
+{
+	int rc = sbuf_err(key) ? -ENOMEM : counts_add(c, sbuf_cstr(key));
+
+	sbuf_reset(key);
+	return rc;
+}
+
 static int count(struct events_out *o, const struct record *r)
 {
-	struct sbuf exe = SBUF_INIT;
+	struct sbuf k = SBUF_INIT;
 	int rc;
 
-	if (r->ev.kind != CEV_LOSS && r->ev.proc.exe.len)
-		add_safe(&exe, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
-	else
-		sbuf_adds(&exe, "-");
-	rc = counts_add(&o->by_rule, r->rule ? r->rule : events_kind_name(r->ev.kind));
-	rc = rc ? rc : counts_add(&o->by_sev, r->severity ? r->severity : "-");
-	rc = rc ? rc : counts_add(&o->by_exe, sbuf_cstr(&exe));
-	sbuf_free(&exe);
+	sbuf_adds(&k, r->rule ? r->rule : events_kind_name(r->ev.kind));
+	rc = count_key(&o->by_rule, &k);
+	sbuf_adds(&k, r->severity ? r->severity : "-");
+	rc = rc ? rc : count_key(&o->by_sev, &k);
+	sbuf_adds(&k, r->host ? r->host : "-");
+	rc = rc ? rc : count_key(&o->by_host, &k);
+	user_key(&k, r);
+	rc = rc ? rc : count_key(&o->by_user, &k);
+	add_exe_or_dash(&k, r);
+	rc = rc ? rc : count_key(&o->by_exe, &k);
+	if (r->ev.kind == CEV_FILE && r->ev.file.path.len) {
+		add_safe(&k, r->ev.file.path.p, r->ev.file.path.len, 0);
+		rc = rc ? rc : count_key(&o->by_file, &k);
+	}
+	if (r->ev.kind == CEV_CONNECT && r->dest[0]) {
+		dest_key(&k, r);
+		rc = rc ? rc : count_key(&o->by_dest, &k);
+	}
+	sbuf_free(&k);
 	return rc;
+}
+
+/* --- CSV and TSV ----------------------------------------------------------- */
+
+/* one field: TSV as is (add_safe left no tab or newline), CSV quoted when needed */
+static void sep_field(struct events_out *o, const char *p, size_t n, int last)
+{
+	struct sbuf *b = &o->line;
+
+	if (o->mode == EVENTS_CSV && (memchr(p, ',', n) || memchr(p, '"', n))) {
+		sbuf_addc(b, '"');
+		for (size_t i = 0; i < n; i++) {
+			if (p[i] == '"')
+				sbuf_addc(b, '"');
+			sbuf_addc(b, p[i]);
+		}
+		sbuf_addc(b, '"');
+	} else {
+		sbuf_add(b, p, n);
+	}
+	sbuf_addc(b, last ? '\n' : o->mode == EVENTS_CSV ? ',' : '\t');
+}
+
+static const char *const sep_columns[] = {
+	"time", "host", "seq", "kind", "rule", "severity", "action", "blocked", "pid", "ppid",
+	"uid", "user", "container", "exe", "what",
+};
+
+static void print_sep_row(struct events_out *o, const struct record *r)
+{
+	enum { N_COLUMNS = sizeof(sep_columns) / sizeof(sep_columns[0]) };
+	struct sbuf f = SBUF_INIT;
+	int proc = r->ev.kind != CEV_LOSS;
+	char when[JSON_TIME_SIZE] = "";
+
+	sbuf_reset(&o->line);
+	if (!o->header_shown) {
+		for (int i = 0; i < N_COLUMNS; i++)
+			sep_field(o, sep_columns[i], strlen(sep_columns[i]), i == N_COLUMNS - 1);
+		o->header_shown = 1;
+	}
+	if (r->has_time)
+		json_format_time(when, sizeof(when), r->ev.time_ns);
+	for (int i = 0; i < N_COLUMNS; i++) {
+		sbuf_reset(&f);
+		switch (i) {
+		case 0: sbuf_adds(&f, when); break;
+		case 1: if (r->host) add_safe(&f, r->host, strlen(r->host), 0); break;
+		case 2: sbuf_addf(&f, "%llu", (unsigned long long)r->seq); break;
+		case 3: sbuf_adds(&f, events_kind_name(r->ev.kind)); break;
+		case 4: if (r->rule) add_safe(&f, r->rule, strlen(r->rule), 0); break;
+		case 5: if (r->severity) sbuf_adds(&f, r->severity); break;
+		case 6: if (r->action) sbuf_adds(&f, r->action); break;
+		case 7: if (proc) sbuf_adds(&f, events_blocked(r) ? "yes" : "no"); break;
+		case 8: if (proc) sbuf_addf(&f, "%u", r->ev.proc.pid); break;
+		case 9: if (proc) sbuf_addf(&f, "%u", r->ev.proc.ppid ? r->ev.proc.ppid
+								: r->ev.parent.pid); break;
+		case 10: if (proc) sbuf_addf(&f, "%u", r->ev.proc.uid); break;
+		case 11: if (proc && r->ev.proc.user) add_safe(&f, r->ev.proc.user,
+							       strlen(r->ev.proc.user), 0); break;
+		case 12: if (proc && r->ev.proc.container_id) sbuf_adds(&f, r->ev.proc.container_id);
+			 break;
+		case 13: if (proc) add_safe(&f, r->ev.proc.exe.p, r->ev.proc.exe.len, 0); break;
+		case 14: what(&f, r); break;
+		}
+		sep_field(o, f.p ? f.p : "", f.len, i == N_COLUMNS - 1);
+	}
+	sbuf_free(&f);
+	if (!sbuf_err(&o->line))
+		fwrite(o->line.p, 1, o->line.len, stdout);
 }
 
 int events_show(struct events_out *o, const struct record *r, const char *line, size_t len,
@@ -312,6 +471,10 @@ int events_show(struct events_out *o, const struct record *r, const char *line, 
 	case EVENTS_JSON:
 		fwrite(line, 1, len, stdout);
 		fputc('\n', stdout);
+		break;
+	case EVENTS_CSV:
+	case EVENTS_TSV:
+		print_sep_row(o, r);
 		break;
 	case EVENTS_TABLE:
 		if (o->tree_pid && !o->lineage_shown) {
@@ -349,13 +512,21 @@ void events_print_summary(struct events_out *o, unsigned long files)
 	printf("\n");
 	counts_print(&o->by_rule, "by rule");
 	counts_print(&o->by_sev, "by severity");
+	counts_print(&o->by_host, "by host");
+	counts_print(&o->by_user, "by user");
 	counts_print(&o->by_exe, "by exe");
+	counts_print(&o->by_file, "by file");
+	counts_print(&o->by_dest, "by destination");
 }
 
 void events_out_free(struct events_out *o)
 {
 	counts_free(&o->by_rule);
 	counts_free(&o->by_sev);
+	counts_free(&o->by_host);
+	counts_free(&o->by_user);
 	counts_free(&o->by_exe);
+	counts_free(&o->by_file);
+	counts_free(&o->by_dest);
 	sbuf_free(&o->line);
 }

@@ -18,6 +18,8 @@ enum {
 	MAX_DEPTH = 16,
 	NUMBER_MAX = 64,	/* characters of one number */
 	NS_PER_SEC = 1000000000,
+	MS_PER_SEC = 1000,
+	NS_PER_MS = 1000000,
 };
 
 /* the top-level keys json2mp_info reports */
@@ -294,6 +296,26 @@ static int pack_info(struct parser *ps, enum info_key key, struct json2mp_info *
 	return pack_str(ps);
 }
 
+/*
+ * A top-level "time" that is a number: OCSF's, milliseconds since the epoch.
+ * Packed as the number it is, and kept in info as seconds and nanoseconds.
+ */
+static int pack_time_ms(struct parser *ps, struct json2mp_info *info)
+{
+	const char *start = ps->p;
+	unsigned long long ms = 0;
+	int err;
+
+	while (start < ps->end && *start >= '0' && *start <= '9' && ms < UINT64_MAX / 10)
+		ms = ms * 10 + (unsigned long long)(*start++ - '0');
+	err = pack_value(ps, 2, NULL);
+	if (!err && start == ps->p && ms / MS_PER_SEC <= INT64_MAX) {	/* a whole number */
+		info->time_sec = (int64_t)(ms / MS_PER_SEC);
+		info->time_nsec = (uint32_t)(ms % MS_PER_SEC) * NS_PER_MS;
+	}
+	return err;
+}
+
 static int pack_object(struct parser *ps, int depth, struct json2mp_info *info)
 {
 	size_t n, i;
@@ -322,6 +344,8 @@ static int pack_object(struct parser *ps, int depth, struct json2mp_info *info)
 		skip_ws(ps);
 		if (key != INFO_NONE && ps->p < ps->end && *ps->p == '"')
 			err = pack_info(ps, key, info);
+		else if (key == INFO_TIME)
+			err = pack_time_ms(ps, info);
 		else
 			err = pack_value(ps, depth + 1, info);
 		if (err)

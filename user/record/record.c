@@ -16,6 +16,7 @@
 
 #include "base/vec.h"
 #include "record/json.h"
+#include "record/record_internal.h"
 
 static int hexval(char c)
 {
@@ -291,6 +292,7 @@ static int parse_process(struct record *r, json_t *proc)
 	p->uid = get_u32(proc, "uid");
 	p->user = get_cstr(proc, "user");
 	p->cgroup = get_cstr(proc, "cgroup");
+	p->container_id = get_cstr(proc, "container_id");
 	comm = get_cstr(proc, "comm");
 	if (comm)
 		snprintf(p->comm, sizeof(p->comm), "%s", comm);
@@ -304,8 +306,7 @@ static int parse_process(struct record *r, json_t *proc)
 static int parse_lineage(struct record *r, json_t *root)
 {
 	json_t *par = json_object_get(root, "parent");
-	json_t *anc = json_object_get(root, "ancestors"), *v;
-	size_t i;
+	json_t *anc = json_object_get(root, "ancestors");
 
 	if (json_is_object(par)) {
 		r->ev.has_parent = 1;
@@ -314,15 +315,7 @@ static int parse_lineage(struct record *r, json_t *root)
 		    get_args(r, json_object_get(par, "args"), &r->ev.parent.args))
 			return -ENOMEM;
 	}
-	json_array_foreach(anc, i, v) {
-		if (i == RECORD_MAX_ANCESTORS)
-			break;
-		if (get_bytes(r, v, &r->anc[i]))
-			return -ENOMEM;
-		r->ev.n_ancestors = (uint32_t)i + 1;
-	}
-	r->ev.ancestors = r->anc;
-	return 0;
+	return record_take_ancestors(r, anc);
 }
 
 /* The kind's own object ("file", "connect", "exec", "loss"). */
@@ -368,8 +361,12 @@ int record_parse(struct record *r, const char *line, size_t len)
 	if (!json_is_object(root))
 		return -EINVAL;
 	kind = get_cstr(root, "kind");
+	if (!kind && json_is_integer(json_object_get(root, "class_uid")))
+		return record_parse_ocsf(r, root);
 	if (!kind || kind_from_name(kind, &r->ev.kind))
 		return -EINVAL;
+	r->format = RECORD_CUSTOS;
+	record_take_tags(r, json_object_get(root, "tags"));
 	t = get_cstr(root, "time");
 	if (t && record_parse_time(t, &r->ev.time_ns) == 0)
 		r->has_time = 1;
@@ -394,4 +391,60 @@ void record_free(struct record *r)
 		json_decref((json_t *)r->json);
 	free(r->copy);
 	memset(r, 0, sizeof(*r));
+}
+
+/* --- for record_ocsf.c (record_internal.h) -------------------------------------------- */
+
+int record_take_bytes(struct record *r, json_t *v, struct cev_str *out)
+{
+	return get_bytes(r, v, out);
+}
+
+int record_take_args(struct record *r, json_t *arr, struct cev_args *out)
+{
+	return get_args(r, arr, out);
+}
+
+int record_own(struct record *r, char *p)
+{
+	return own(r, p);
+}
+
+int record_take_ancestors(struct record *r, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (i == RECORD_MAX_ANCESTORS)
+			break;
+		if (get_bytes(r, v, &r->anc[i]))
+			return -ENOMEM;
+		r->ev.n_ancestors = (uint32_t)i + 1;
+	}
+	r->ev.ancestors = r->anc;
+	return 0;
+}
+
+void record_take_tags(struct record *r, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && r->n_tags < RECORD_MAX_TAGS)
+			r->tags[r->n_tags++] = json_string_value(v);
+}
+
+void record_set_dest(struct record *r, const char *dest)
+{
+	struct cev_connect *k = &r->ev.conn;
+
+	if (!dest)
+		return;
+	snprintf(r->dest, sizeof(r->dest), "%s", dest);
+	if (inet_pton(AF_INET, dest, k->addr) == 1)
+		k->family = AF_INET;
+	else if (inet_pton(AF_INET6, dest, k->addr) == 1)
+		k->family = AF_INET6;
 }

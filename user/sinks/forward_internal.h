@@ -92,6 +92,7 @@ struct forward {
 	int fd;
 	SSL *ssl;		/* NULL without TLS */
 	unsigned backoff_ms;
+	const char *auth_why;	/* the last handshake refusal logged, NULL: none */
 };
 
 /* forward_worker.c: the thread's function, with and without a spool */
@@ -126,7 +127,9 @@ const msgpack_object *forward_obj_get(const msgpack_object *o, const char *key);
 int forward_obj_is(const msgpack_object *o, const char *s);
 
 /* forward_auth.c: the shared-key handshake on a fresh connection; 0,
- * -EACCES when the server refuses us or does not prove it knows the key. */
+ * -EACCES when the server refuses us or does not prove it knows the key
+ * (its PONG names our own host, or its digest is not the key's), -EPROTO
+ * when it does not speak the handshake. */
 int forward_handshake(struct forward *f);
 
 /* forward_msg.c */
