@@ -33,6 +33,7 @@ struct record {
 	const char *host;
 	char dest[64];		/* connect: the destination as written; else "" */
 	/* private */
+	int bad;		/* a number out of its field's range */
 	void *json;
 	struct cev_str anc[RECORD_MAX_ANCESTORS];
 	char **owned;
@@ -42,7 +43,8 @@ struct record {
 
 /*
  * Parses line[0..len) (no trailing newline needed).  Returns 0, -EINVAL when
- * it is not a custos record (not JSON, not an object, no known "kind"), or
+ * it is not a custos record (not JSON, not an object, no known "kind", a
+ * number out of its field's range: a negative seq, a pid above 2^32-1), or
  * -ENOMEM.  r is overwritten; record_free() it after either outcome.
  */
 int record_parse(struct record *r, const char *line, size_t len);
