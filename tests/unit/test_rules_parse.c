@@ -472,12 +472,16 @@ static void test_bad_ports(void **state)
 		"        - 10.0.0.1:70000\n"
 		"        - '[::1]:1-65536'\n"
 		"        - 10.0.0.1:0\n"
-		"        - 10.0.0.1:1-\n",
+		"        - 10.0.0.1:1-\n"
+		"        - 10.0.0.1:0-0\n"
+		"        - '[::1]:00-0'\n",
 		"t.yaml:8:11: error: dest '10.0.0.1:443-80' is invalid: port range 443-80 is reversed (LO must not exceed HI)\n"
 		"t.yaml:9:11: error: dest '10.0.0.1:70000' is invalid: port 70000 is out of range 0..65535\n"
 		"t.yaml:10:11: error: dest '[::1]:1-65536' is invalid: port 65536 is out of range 0..65535\n"
 		"t.yaml:11:11: error: dest '10.0.0.1:0' is invalid: port 0 is not a valid port (a range like 0-65535 means any port)\n"
-		"t.yaml:12:11: error: dest '10.0.0.1:1-' is invalid: port range '1-' is not LO-HI\n");
+		"t.yaml:12:11: error: dest '10.0.0.1:1-' is invalid: port range '1-' is not LO-HI\n"
+		"t.yaml:13:11: error: dest '10.0.0.1:0-0' is invalid: port range 0-0 names only port 0, which is not a valid port (0-65535 means any port)\n"
+		"t.yaml:14:11: error: dest '[::1]:00-0' is invalid: port range 0-0 names only port 0, which is not a valid port (0-65535 means any port)\n");
 }
 
 static void test_bad_glob(void **state)
