@@ -268,6 +268,42 @@ static void append(const char *path, const char *text)
 	"{\"schema\":\"custos.event/1\",\"time\":\"2026-11-23T08:00:00Z\",\"seq\":" #seq "," \
 	"\"kind\":\"loss\",\"loss\":{\"lost\":1,\"where\":\"ring\"}}\n"
 
+/* A NUL byte hid the record after it (fgets + strlen merged the next line
+ * into the malformed one): now it spoils only its own line, plain or .gz. */
+static void test_nul_byte_hides_no_record(void **state)
+{
+	static const char good[] = LOSS_LINE(8);
+	char bad[] = LOSS_LINE(7), path[300], gzpath[300];
+	char *argv[] = { "custos", "events", "--json", path, NULL };
+	char *sum[] = { "custos", "events", "--summary", gzpath, NULL };
+	FILE *f;
+	gzFile gz;
+
+	bad[20] = '\0';
+	snprintf(path, sizeof(path), "%s/nul.jsonl", dir);
+	snprintf(gzpath, sizeof(gzpath), "%s/nul.jsonl.gz", dir);
+	f = fopen(path, "w");
+	gz = gzopen(gzpath, "wb");
+	assert_non_null(f);
+	assert_non_null(gz);
+	fwrite(bad, 1, sizeof(bad) - 1, f);
+	fwrite(good, 1, sizeof(good) - 1, f);
+	fclose(f);
+	gzwrite(gz, bad, sizeof(bad) - 1);
+	gzwrite(gz, good, sizeof(good) - 1);
+	gzclose(gz);
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.out, good);
+	assert_non_null(strstr(o.err, "nul.jsonl:1: malformed record, skipped\n"));
+	assert_null(strstr(o.err, ":2:"));
+	assert_int_equal(run_custos(&o, sum), 0);
+	assert_non_null(strstr(o.out, "1 records from 1 file(s)"));
+	assert_non_null(strstr(o.out, "(1 malformed lines skipped)"));
+	unlink(path);
+	unlink(gzpath);
+}
+
 static void test_follow_picks_up_appended_lines(void **state)
 {
 	char *argv[] = { "custos", "events", "--follow", "--json", follow_path, NULL };
@@ -313,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_and_malformed),
+		cmocka_unit_test(test_nul_byte_hides_no_record),
 		cmocka_unit_test(test_json_passes_lines_unchanged),
 		cmocka_unit_test(test_filter_rule_kind_severity),
 		cmocka_unit_test(test_filter_time),
