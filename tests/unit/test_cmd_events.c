@@ -304,6 +304,39 @@ static void test_nul_byte_hides_no_record(void **state)
 	unlink(gzpath);
 }
 
+/* A tampered file's rule, severity, destination and loss fields reach the
+ * table and the summary escaped, as paths always did: no ESC, no C1 CSI */
+static void test_terminal_escapes_in_every_field(void **state)
+{
+	static const char recs[] =
+		"{\"time\":\"2026-11-23T08:00:00Z\",\"seq\":1,\"kind\":\"connect\","
+		"\"rule\":\"x\\u001b]0;owned\\u0007\",\"severity\":\"hi\\u001b[2J\","
+		"\"process\":{\"pid\":5,\"exe\":\"/bin/x\"},"
+		"\"connect\":{\"proto\":\"tcp\",\"dest\":\"1\\u009b31m\",\"port\":1}}\n"
+		"{\"time\":\"2026-11-23T08:00:01Z\",\"seq\":2,\"kind\":\"loss\","
+		"\"loss\":{\"lost\":1,\"where\":\"ring\\u001b[1A\\u202e\"}}\n";
+	char path[300];
+	char *table[] = { "custos", "events", path, NULL };
+	char *sum[] = { "custos", "events", "--summary", path, NULL };
+
+	snprintf(path, sizeof(path), "%s/esc.jsonl", dir);
+	write_file(path, recs);
+	assert_int_equal(run_custos(&o, table), 0);
+	assert_int_equal(o.status, 0);
+	assert_null(strchr(o.out, '\033'));
+	assert_null(strstr(o.out, "\xc2\x9b"));
+	assert_null(strstr(o.out, "\xe2\x80\xae"));
+	assert_non_null(strstr(o.out, "hi\\x1b[2J"));
+	assert_non_null(strstr(o.out, "x\\x1b]0;owned\\x07"));
+	assert_non_null(strstr(o.out, "tcp 1\\xc2\\x9b31m:1"));
+	assert_non_null(strstr(o.out, "1 events lost at ring\\x1b[1A\\xe2\\x80\\xae"));
+	assert_int_equal(run_custos(&o, sum), 0);
+	assert_null(strchr(o.out, '\033'));
+	assert_non_null(strstr(o.out, "x\\x1b]0;owned\\x07"));
+	assert_non_null(strstr(o.out, "hi\\x1b[2J"));
+	unlink(path);
+}
+
 static void test_follow_picks_up_appended_lines(void **state)
 {
 	char *argv[] = { "custos", "events", "--follow", "--json", follow_path, NULL };
@@ -350,6 +383,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_and_malformed),
 		cmocka_unit_test(test_nul_byte_hides_no_record),
+		cmocka_unit_test(test_terminal_escapes_in_every_field),
 		cmocka_unit_test(test_json_passes_lines_unchanged),
 		cmocka_unit_test(test_filter_rule_kind_severity),
 		cmocka_unit_test(test_filter_time),

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * events_print.c - table, JSON lines, summary and lineage of `custos events`
- * (events_print.h).  Record bytes reach the terminal only through add_safe:
- * control bytes and invalid UTF-8 are shown as \xNN.
+ * (events_print.h).  Every string of a record (paths, argv, and the rule,
+ * severity, destination and loss fields, which a tampered file can fill
+ * too) reaches the terminal only through termstr_add (base/termstr.h).
+ * --json passes the lines as they are: JSON escapes every control byte.
  */
 #include "cmd/events_print.h"
 
@@ -12,12 +14,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/termstr.h"
 #include "cmd/events_filter.h"
 #include "rules/rules.h"
 
 enum {
 	COUNTS_FIRST_CAP = 64,
-	COL_EXE = 30,		/* the EXE column's width, indentation included */
+	COL_SEVERITY = 8,	/* column widths */
+	COL_RULE = 38,
+	COL_EXE = 30,		/* indentation included */
 	NS_PER_SEC = 1000000000,
 };
 
@@ -107,44 +112,11 @@ static void counts_free(struct events_counts *c)
 	free(c->v);
 }
 
-/* --- bytes for a terminal -------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+/* pads the field that started at start to width columns */
+static void pad(struct sbuf *b, size_t start, size_t width)
 {
-	size_t len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-
-	if (!len || len > n || p[0] > 0xf4)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return len;
-}
-
-/* Bytes for a terminal: controls and invalid UTF-8 bytes as \xNN. */
-static void add_safe(struct sbuf *b, const char *p, size_t n, int nul_as_space)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		size_t len;
-
-		if (c == 0 && nul_as_space) {
-			sbuf_addc(b, ' ');
-		} else if (c < 0x20 || c == 0x7f) {
-			sbuf_addf(b, "\\x%02x", c);
-		} else if (c < 0x80) {
-			sbuf_addc(b, (char)c);
-		} else if ((len = utf8_len((const unsigned char *)p + i, n - i)) != 0) {
-			sbuf_add(b, p + i, len);
-			i += len - 1;
-		} else {
-			sbuf_addf(b, "\\x%02x", c);
-		}
-	}
+	while (b->len - start < width)
+		sbuf_addc(b, ' ');
 }
 
 /* --- the table ------------------------------------------------------------- */
@@ -169,25 +141,25 @@ static void what(struct sbuf *b, const struct record *r)
 	case CEV_FILE:
 		sbuf_adds(b, ev->file.access & CEV_ACC_WRITE ? "write " :
 			  ev->file.access & CEV_ACC_CREATE ? "create " : "read ");
-		add_safe(b, ev->file.path.p, ev->file.path.len, 0);
+		termstr_add(b, ev->file.path.p, ev->file.path.len, 0);
 		if (ev->file.blocked)
 			sbuf_adds(b, " (blocked)");
 		break;
 	case CEV_CONNECT:
-		sbuf_addf(b, "%s %s%s%s:%u%s", cev_proto_name(ev->conn.proto) ?
-			  cev_proto_name(ev->conn.proto) : "?",
-			  strchr(r->dest, ':') ? "[" : "", r->dest,
-			  strchr(r->dest, ':') ? "]" : "", ev->conn.port,
+		sbuf_addf(b, "%s %s", cev_proto_name(ev->conn.proto) ?
+			  cev_proto_name(ev->conn.proto) : "?", strchr(r->dest, ':') ? "[" : "");
+		termstr_adds(b, r->dest, "");
+		sbuf_addf(b, "%s:%u%s", strchr(r->dest, ':') ? "]" : "", ev->conn.port,
 			  ev->conn.blocked ? " (blocked)" : "");
 		break;
 	case CEV_EXEC:
 		sbuf_adds(b, "exec ");
 		if (ev->proc.args.len)
-			add_safe(b, ev->proc.args.buf, ev->proc.args.len - 1, 1);
+			termstr_add(b, ev->proc.args.buf, ev->proc.args.len - 1, TERMSTR_NUL_AS_SPACE);
 		break;
 	case CEV_LOSS:
-		sbuf_addf(b, "%llu events lost at %s", (unsigned long long)ev->loss.lost,
-			  ev->loss.where ? ev->loss.where : "?");
+		sbuf_addf(b, "%llu events lost at ", (unsigned long long)ev->loss.lost);
+		termstr_adds(b, ev->loss.where, "?");
 		break;
 	}
 }
@@ -219,10 +191,15 @@ static void print_row(struct events_out *o, const struct record *r, int depth)
 	}
 	sbuf_addf(b, "%-19s  ", when);
 	if (o->color)
-		sbuf_addf(b, "%s%-8s\033[0m  ", sev_color(sev), sev);
-	else
-		sbuf_addf(b, "%-8s  ", sev);
-	sbuf_addf(b, "%-38s  ", r->rule ? r->rule : events_kind_name(r->ev.kind));
+		sbuf_adds(b, sev_color(sev));
+	start = b->len;
+	termstr_adds(b, sev, "-");
+	pad(b, start, COL_SEVERITY);
+	sbuf_adds(b, o->color ? "\033[0m  " : "  ");
+	start = b->len;
+	termstr_adds(b, r->rule, events_kind_name(r->ev.kind));
+	pad(b, start, COL_RULE);
+	sbuf_adds(b, "  ");
 	if (r->ev.kind == CEV_LOSS)
 		sbuf_addf(b, "%7s  ", "-");
 	else
@@ -231,11 +208,10 @@ static void print_row(struct events_out *o, const struct record *r, int depth)
 	for (int i = 0; i < depth; i++)
 		sbuf_adds(b, "  ");
 	if (r->ev.kind != CEV_LOSS && r->ev.proc.exe.len)
-		add_safe(b, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
+		termstr_add(b, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
 	else
 		sbuf_adds(b, "-");
-	while (b->len - start < COL_EXE)
-		sbuf_addc(b, ' ');
+	pad(b, start, COL_EXE);
 	sbuf_adds(b, "  ");
 	what(b, r);
 	sbuf_addc(b, '\n');
@@ -261,15 +237,15 @@ static void print_lineage(struct events_out *o, const struct record *r, int dept
 		goto out;
 	}
 	for (uint32_t i = ev->n_ancestors; i-- > d;) {
-		add_safe(b, ev->ancestors[i].p, ev->ancestors[i].len, 0);
+		termstr_add(b, ev->ancestors[i].p, ev->ancestors[i].len, 0);
 		if (i == 0 && ev->parent.pid)
 			sbuf_addf(b, " [%u]", ev->parent.pid);
 		sbuf_adds(b, " > ");
 	}
 	if (d == 0)
-		add_safe(b, ev->proc.exe.p, ev->proc.exe.len, 0);
+		termstr_add(b, ev->proc.exe.p, ev->proc.exe.len, 0);
 	else
-		add_safe(b, ev->ancestors[d - 1].p, ev->ancestors[d - 1].len, 0);
+		termstr_add(b, ev->ancestors[d - 1].p, ev->ancestors[d - 1].len, 0);
 	sbuf_addf(b, " [%u]\n", o->tree_pid);
 out:
 	if (!sbuf_err(b))
@@ -278,18 +254,24 @@ out:
 
 /* --- one record ------------------------------------------------------------ */
 
+/* --summary's keys are shown on the terminal too: counted made safe */
 static int count(struct events_out *o, const struct record *r)
 {
-	struct sbuf exe = SBUF_INIT;
+	struct sbuf rule = SBUF_INIT, sev = SBUF_INIT, exe = SBUF_INIT;
 	int rc;
 
 	if (r->ev.kind != CEV_LOSS && r->ev.proc.exe.len)
-		add_safe(&exe, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
+		termstr_add(&exe, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
 	else
 		sbuf_adds(&exe, "-");
-	rc = counts_add(&o->by_rule, r->rule ? r->rule : events_kind_name(r->ev.kind));
-	rc = rc ? rc : counts_add(&o->by_sev, r->severity ? r->severity : "-");
+	termstr_adds(&rule, r->rule, events_kind_name(r->ev.kind));
+	termstr_adds(&sev, r->severity, "-");
+	rc = sbuf_err(&rule) || sbuf_err(&sev) || sbuf_err(&exe) ? -ENOMEM : 0;
+	rc = rc ? rc : counts_add(&o->by_rule, sbuf_cstr(&rule));
+	rc = rc ? rc : counts_add(&o->by_sev, sbuf_cstr(&sev));
 	rc = rc ? rc : counts_add(&o->by_exe, sbuf_cstr(&exe));
+	sbuf_free(&rule);
+	sbuf_free(&sev);
 	sbuf_free(&exe);
 	return rc;
 }
