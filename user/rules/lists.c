@@ -27,6 +27,17 @@ static void push(struct lists *ls, struct nodes *v, const struct ynode *n)
 		ls->oom = 1;
 }
 
+/* One more value into out, against the field's and the rule set's budget;
+ * -1 when either is spent. */
+static int take(struct lists *ls, struct nodes *out, const struct ynode *n)
+{
+	if (out->n >= MAX_VALUES || ls->total >= LISTS_MAX_TOTAL)
+		return -1;
+	ls->total++;
+	push(ls, out, n);
+	return 0;
+}
+
 static struct list_def *find_list(struct lists *ls, const char *name)
 {
 	for (size_t i = 0; i < ls->n; i++)
@@ -99,11 +110,9 @@ static int expand_ref(struct lists *ls, const struct ynode *v, struct nodes *out
 	}
 	if (resolve_list(ls, ld, v) < 0)
 		return -1;
-	for (size_t i = 0; i < ld->n_items; i++) {
-		if (out->n >= MAX_VALUES)
+	for (size_t i = 0; i < ld->n_items; i++)
+		if (take(ls, out, ld->items[i]))
 			break;
-		push(ls, out, ld->items[i]);
-	}
 	return 0;
 }
 
@@ -126,8 +135,15 @@ int lists_flatten(struct lists *ls, const struct ynode *v, struct nodes *out)
 	if (v->s[0] == '$') {
 		if (expand_ref(ls, v, out) < 0)
 			return -1;
-	} else if (out->n < MAX_VALUES) {
-		push(ls, out, v);
+	} else {
+		take(ls, out, v);
+	}
+	if (ls->total >= LISTS_MAX_TOTAL) {
+		if (!ls->total_reported)
+			diag_at(ls->d, v, "more than %d values in all after expanding lists (the limit of one rule set)",
+				LISTS_MAX_TOTAL);
+		ls->total_reported = 1;
+		return -1;
 	}
 	if (out->n >= MAX_VALUES) {
 		diag_at(ls->d, v, "more than %d values after expanding lists", MAX_VALUES);
