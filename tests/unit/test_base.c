@@ -8,12 +8,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/be.h"
 #include "base/sbuf.h"
 #include "base/size.h"
+#include "base/strmap.h"
 #include "base/termstr.h"
 #include "base/vec.h"
 
@@ -152,6 +154,30 @@ static void test_termstr(void **state)
 	sbuf_free(&b);
 }
 
+/* names to indexes: put, overwrite, grow past many slots, miss */
+static void test_strmap(void **state)
+{
+	static char keys[5000][8];
+	struct strmap m = { 0 };
+	size_t v;
+
+	(void)state;
+	assert_int_equal(strmap_get(&m, "x", &v), 0);
+	for (size_t i = 0; i < 5000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%zu", i);
+		assert_int_equal(strmap_put(&m, keys[i], i), 0);
+	}
+	assert_int_equal(strmap_put(&m, "k7", 70), 0);
+	assert_int_equal(m.n, 5000);
+	for (size_t i = 0; i < 5000; i++) {
+		assert_int_equal(strmap_get(&m, keys[i], &v), 1);
+		assert_int_equal(v, i == 7 ? 70 : i);
+	}
+	assert_int_equal(strmap_get(&m, "k5000", &v), 0);
+	assert_true(m.cap >= 2 * m.n);
+	strmap_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_vec_overflow),
 		cmocka_unit_test(test_be_bytes),
 		cmocka_unit_test(test_termstr),
+		cmocka_unit_test(test_strmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,10 +40,9 @@ static int take(struct lists *ls, struct nodes *out, const struct ynode *n)
 
 static struct list_def *find_list(struct lists *ls, const char *name)
 {
-	for (size_t i = 0; i < ls->n; i++)
-		if (strcmp(ls->v[i].name, name) == 0)
-			return &ls->v[i];
-	return NULL;
+	size_t i;
+
+	return strmap_get(&ls->names, name, &i) ? &ls->v[i] : NULL;
 }
 
 static int valid_list_name(const char *s)
@@ -81,7 +80,8 @@ void lists_define(struct lists *ls, const struct ynode *key, const struct ynode 
 			key->s);
 		return;
 	}
-	if (vec_grow((void **)&ls->v, ls->n, &ls->cap, sizeof(*ls->v))) {
+	if (vec_grow((void **)&ls->v, ls->n, &ls->cap, sizeof(*ls->v)) ||
+	    strmap_put(&ls->names, key->s, ls->n)) {
 		ls->oom = 1;
 		return;
 	}
@@ -228,5 +228,6 @@ void lists_free(struct lists *ls)
 	}
 	free(ls->v);
 	free(ls->appends.v);
+	strmap_free(&ls->names);
 	memset(ls, 0, sizeof(*ls));
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "base/strmap.h"
 #include "rules/diag.h"
 #include "rules/parse.h"
 
@@ -41,6 +42,7 @@ struct list_def {
 struct lists {
 	struct list_def *v;
 	size_t n, cap;
+	struct strmap names;		/* name -> index in v */
 	struct nodes appends;		/* key, value pairs of lists_append */
 	const char *resolving[LISTS_MAX_DEPTH];	/* the lists being resolved, outermost first */
 	size_t depth;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "base/strmap.h"
 #include "base/vec.h"
 
 #define YAML_MAX_DEPTH 64
@@ -73,7 +74,8 @@ static int attach(struct parse *ps, struct ynode *n)
  */
 static void check_keys(struct parse *ps, struct ynode *map)
 {
-	size_t i, j, n = 0;
+	struct strmap seen = { 0 };
+	size_t i, n = 0, first;
 
 	for (i = 0; i + 1 < map->n; i += 2) {
 		struct ynode *k = map->kids[i];
@@ -85,21 +87,19 @@ static void check_keys(struct parse *ps, struct ynode *map)
 			ps->err = -EINVAL;
 			continue;
 		}
-		for (j = 0; j < n; j += 2) {
-			const struct ynode *p = map->kids[j];
-
-			if (strcmp(p->s, k->s) == 0) {
-				diag_add(ps->d, ps->src, k->line, k->col,
-					 "duplicate key '%s' (first at line %d)",
-					 k->s, p->line);
-				ps->err = -EINVAL;
-				break;
-			}
+		if (strmap_get(&seen, k->s, &first)) {
+			diag_add(ps->d, ps->src, k->line, k->col,
+				 "duplicate key '%s' (first at line %d)",
+				 k->s, map->kids[first]->line);
+			ps->err = -EINVAL;
+		} else if (strmap_put(&seen, k->s, n)) {
+			ps->err = -ENOMEM;
 		}
 		map->kids[n++] = k;
 		map->kids[n++] = map->kids[i + 1];
 	}
 	map->n = n;
+	strmap_free(&seen);
 }
 
 static int push(struct parse *ps, enum ynode_kind kind, const yaml_mark_t *mark)
