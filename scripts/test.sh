@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the test binaries and prints one closing line "N passed, N failed".
-#   test.sh          unit, end-to-end, package (root), then the kernel matrix (root)
+#   test.sh          unit, end-to-end, sanitized, package (root), then the kernel matrix (root)
 #   test.sh unit     unit tests and the rule packs' cases (rules/tests/)
 #   test.sh e2e      end-to-end tests only (auto backend, then the hook
 #                    families' suites with E2E_FORCED_BACKENDS, default raw)
+#   test.sh asan     unit, rule-pack cases and (root) e2e once more, built with
+#                    ASan+UBSan in $ASAN_BUILD (make sanitized), then every
+#                    fuzz harness over its corpus and FUZZ_SECONDS (default 5) more
 #   test.sh pkg      package tests (root: make deb, dpkg -i, run, dpkg -r)
 #   test.sh kernels  the kernel matrix only (scripts/test-kernels.sh)
 # Each binary is a cmocka suite; its own output is shown as it runs.  The
@@ -35,10 +38,10 @@ run_suite() {
 # The shipped rule packs' cases (rules/tests/*.yaml), no root needed; the
 # command's own closing line "N passed, N failed" is added to the totals.
 run_rule_cases() {
-	local out rc p f
-	echo "== build/custos rules test rules rules/tests"
+	local bin=${1:-build/custos} out rc p f
+	echo "== $bin rules test rules rules/tests"
 	out=$(mktemp)
-	timeout "${TEST_TIMEOUT:-300}" build/custos rules test rules rules/tests 2>&1 | tee "$out"
+	timeout "${TEST_TIMEOUT:-300}" "$bin" rules test rules rules/tests 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	read -r p f < <(tail -n 1 "$out" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p')
 	rm -f "$out"
@@ -70,6 +73,38 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 				CUSTOS_E2E_ARGS="--backend $b" run_suite "$t"
 			done
 		done
+	fi
+fi
+if [ "$what" = all ] || [ "$what" = asan ]; then
+	asan=${ASAN_BUILD:-build/asan}
+	if [ ! -x "$asan/custos" ] || [ ! -d "$asan/fuzz" ]; then
+		echo "test.sh: no sanitized build in $asan (make sanitized)" >&2
+		fail=$((fail + 1)); failed+=("asan (not built)")
+	else
+		# every report is fatal; the commands the tests run are the sanitized ones
+		export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+		export CUSTOS_BIN=$asan/custos CUSTOS_E2E_BIN=$asan/tests/e2e/bin
+		for t in "$asan"/tests/unit/test_*; do [ -x "$t" ] && run_suite "$t"; done
+		run_rule_cases "$asan/custos"
+		if [ "$(id -u)" -eq 0 ]; then
+			for t in "$asan"/tests/e2e/test_*; do [ -x "$t" ] && run_suite "$t"; done
+		else
+			echo "test.sh: sanitized end-to-end tests need root; left out" >&2
+		fi
+		unset ASAN_OPTIONS UBSAN_OPTIONS CUSTOS_BIN CUSTOS_E2E_BIN
+		echo "== fuzz harnesses (scripts/fuzz.sh ${FUZZ_SECONDS:-5})"
+		out=$(mktemp)
+		ASAN_BUILD=$asan scripts/fuzz.sh "${FUZZ_SECONDS:-5}" 2>&1 | tee "$out"
+		rc=${PIPESTATUS[0]}
+		line=$(tail -n 1 "$out")
+		rm -f "$out"
+		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+			pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
+		else
+			fail=$((fail + 1))
+		fi
+		[ "$rc" -ne 0 ] && failed+=("fuzz")
 	fi
 fi
 if [ "$what" = all ] || [ "$what" = pkg ]; then

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * run_cmd.h - run build/custos from a unit test (fork/exec, output captured,
- * bounded time).  Tests run from the repository root (scripts/test.sh).
+ * bounded time).  Tests run from the repository root (scripts/test.sh);
+ * $CUSTOS_BIN names another binary (the sanitizer build's).
  */
 #ifndef CUSTOS_TEST_RUN_CMD_H
 #define CUSTOS_TEST_RUN_CMD_H
@@ -14,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CUSTOS_BIN "build/custos"
+#define CUSTOS_BIN (getenv("CUSTOS_BIN") ? getenv("CUSTOS_BIN") : "build/custos")
 
 struct run_out {
 	int status;		/* exit code; 128+sig when killed */

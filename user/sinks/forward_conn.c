@@ -287,8 +287,8 @@ int forward_reader_take(struct forward_reader *r)
 	n = forward_msgpack_size((const unsigned char *)r->buf, r->len, FWD_REPLY_MAX);
 	if (n < 0)
 		return (int)n;
-	if (n == 0)
-		return -EAGAIN;
+	if (n == 0)	/* a full buffer holds a cut header: too long too */
+		return r->len == FWD_REPLY_MAX ? -EMSGSIZE : -EAGAIN;
 	msgpack_unpacked_destroy(&r->res);
 	msgpack_unpacked_init(&r->res);
 	if (msgpack_unpack_next(&r->res, r->buf, (size_t)n, &off) != MSGPACK_UNPACK_SUCCESS ||
