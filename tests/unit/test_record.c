@@ -186,6 +186,19 @@ static void test_not_records(void **state)
 	}
 }
 
+/* record_parse on s[0..n) copied into a heap buffer of exactly n bytes */
+static int parse_exact(struct record *r, const char *s, size_t n)
+{
+	char *p = malloc(n ? n : 1);
+	int rc;
+
+	assert_non_null(p);
+	memcpy(p, s, n);
+	rc = record_parse(r, p, n);
+	free(p);
+	return rc;
+}
+
 /* Every prefix of a line that ends in byte escapes, each in a buffer of its
  * exact size: a cut escape ("\\u", "\\udc8") is read no further than the
  * line (a sanitizer build reports any byte past it) and is not a record. */
@@ -196,24 +209,14 @@ static void test_cut_escapes_read_nothing_past_the_line(void **state)
 	struct record r;
 
 	for (size_t n = 0; n <= sizeof(line) - 1; n++) {
-		char *p = malloc(n ? n : 1);
-
-		assert_non_null(p);
-		memcpy(p, line, n);
-		assert_int_equal(record_parse(&r, p, n), -EINVAL);
+		assert_int_equal(parse_exact(&r, line, n), -EINVAL);
 		record_free(&r);
-		free(p);
 	}
 	for (size_t n = 0; n < sizeof(full) - 1; n++) {
-		char *p = malloc(n ? n : 1);
-
-		assert_non_null(p);
-		memcpy(p, full, n);
-		assert_int_equal(record_parse(&r, p, n), -EINVAL);
+		assert_int_equal(parse_exact(&r, full, n), -EINVAL);
 		record_free(&r);
-		free(p);
 	}
-	assert_int_equal(record_parse(&r, full, sizeof(full) - 1), 0);
+	assert_int_equal(parse_exact(&r, full, sizeof(full) - 1), 0);
 	assert_int_equal(r.ev.file.path.len, 2);
 	assert_memory_equal(r.ev.file.path.p, "\x80\xff", 2);
 	record_free(&r);
