@@ -54,6 +54,24 @@ run_rule_cases() {
 	[ "$rc" -ne 0 ] && failed+=("rule cases")
 }
 
+# A command that closes with its own "N passed, N failed": added to the
+# totals (one failure when the line is missing); NAME is listed when it fails.
+run_tallied() {
+	local name=$1 out rc tally
+	shift
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	tally=$(tail -n1 "$out")
+	rm -f "$out"
+	if [[ $tally =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
+	else
+		fail=$((fail + 1))
+	fi
+	[ "$rc" -ne 0 ] && failed+=("$name")
+}
+
 if [ "$what" = all ] || [ "$what" = unit ]; then
 	for t in build/tests/unit/test_*; do [ -x "$t" ] && run_suite "$t"; done
 	run_rule_cases
@@ -94,17 +112,7 @@ if [ "$what" = all ] || [ "$what" = asan ]; then
 		fi
 		unset ASAN_OPTIONS UBSAN_OPTIONS CUSTOS_BIN CUSTOS_E2E_BIN
 		echo "== fuzz harnesses (scripts/fuzz.sh ${FUZZ_SECONDS:-5})"
-		out=$(mktemp)
-		ASAN_BUILD=$asan scripts/fuzz.sh "${FUZZ_SECONDS:-5}" 2>&1 | tee "$out"
-		rc=${PIPESTATUS[0]}
-		line=$(tail -n 1 "$out")
-		rm -f "$out"
-		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-			pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
-		else
-			fail=$((fail + 1))
-		fi
-		[ "$rc" -ne 0 ] && failed+=("fuzz")
+		ASAN_BUILD=$asan run_tallied fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 	fi
 fi
 if [ "$what" = all ] || [ "$what" = pkg ]; then
@@ -124,17 +132,7 @@ if [ "$what" = all ] || [ "$what" = pkg ]; then
 fi
 if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]; then
 	echo "== kernel matrix (scripts/test-kernels.sh)"
-	out=$(mktemp)
-	scripts/test-kernels.sh 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	tally=$(tail -n1 "$out")
-	rm -f "$out"
-	if [[ $tally =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
-	else
-		fail=$((fail + 1))
-	fi
-	[ "$rc" -ne 0 ] && failed+=("kernel matrix")
+	run_tallied "kernel matrix" scripts/test-kernels.sh
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -73,4 +73,13 @@ static void write_file(const char *path, const char *text)
 	}
 }
 
+/* Nothing in a command's output can drive a terminal: no ESC, no CSI as
+ * UTF-8, no right-to-left override (cmocka included before this header). */
+static inline void assert_no_terminal_controls(const char *out)
+{
+	assert_null(strchr(out, '\033'));
+	assert_null(strstr(out, "\xc2\x9b"));
+	assert_null(strstr(out, "\xe2\x80\xae"));
+}
+
 #endif

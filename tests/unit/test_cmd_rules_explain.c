@@ -118,8 +118,7 @@ static void test_terminal_escapes(void **state)
 		   "\"comm\":\"c\\u001b[1A\",\"cgroup\":\"/g\\u001b[K\"}}\n");
 	assert_int_equal(run_custos(&o, argv), 0);
 	assert_int_equal(o.status, 0);
-	assert_null(strchr(o.out, '\033'));
-	assert_null(strstr(o.out, "\xc2\x9b"));
+	assert_no_terminal_controls(o.out);
 	assert_non_null(strstr(o.out, "record seq 3: exec by pid 9 /usr/bin/dash\\x1b]0;t\\x07 "
 				       "(recorded for rule r\\x1b[2J\\xc2\\x9b)\n"));
 	assert_non_null(strstr(o.out, "/usr/bin/dash\\x1b]0;t\\x07\n"));
