@@ -125,9 +125,13 @@ int lists_flatten(struct lists *ls, const struct ynode *v, struct nodes *out)
 		return -1;
 	}
 	if (v->kind == YN_SEQ) {
-		for (size_t i = 0; i < v->n; i++)
-			if (lists_flatten(ls, v->kids[i], out) < 0)
-				r = -1;
+		for (size_t i = 0; i < v->n; i++) {
+			if (lists_flatten(ls, v->kids[i], out) == 0)
+				continue;
+			r = -1;
+			if (out->n >= MAX_VALUES || ls->total >= LISTS_MAX_TOTAL)
+				break;	/* said once, not for every value after it */
+		}
 		return r;
 	}
 	if (ynode_is_null(v))

@@ -19,6 +19,7 @@
 #include "base/vec.h"
 
 #define YAML_MAX_DEPTH 64
+#define YAML_MAX_NODES 1000000	/* scalars, lists and mappings of one file */
 
 struct frame {
 	struct ynode *node;
@@ -33,6 +34,7 @@ struct parse {
 	struct frame stack[YAML_MAX_DEPTH];
 	size_t depth;
 	struct ynode *root;
+	size_t nodes;
 	int err;
 };
 
@@ -211,6 +213,20 @@ static int on_event(struct parse *ps, const yaml_event_t *ev, int *ndocs)
 			 "yaml aliases (*%s) are not supported",
 			 (const char *)ev->data.alias.anchor);
 		return -EINVAL;
+	case YAML_SCALAR_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (++ps->nodes > YAML_MAX_NODES) {
+			diag_add(ps->d, ps->src, (int)m->line + 1, (int)m->column + 1,
+				 "more than %d values, lists and mappings in one file",
+				 YAML_MAX_NODES);
+			return -EINVAL;
+		}
+		break;
+	default:
+		break;
+	}
+	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		return scalar(ps, ev);
 	case YAML_SEQUENCE_START_EVENT:
