@@ -135,6 +135,33 @@ static void test_aliases_refused(void **state)
 	assert_string_equal(err, "t.yaml:2:5: error: yaml aliases are not supported (write the value out)");
 }
 
+/* a million nodes load, one more is refused before the document is built */
+static void test_nodes_are_bounded(void **state)
+{
+	struct yamldoc d;
+	char err[256] = "";
+	size_t n = YAMLDOC_MAX_NODES;	/* the list itself and n - 1 values */
+	char *s = malloc(2 * n + 2);
+
+	(void)state;
+	assert_non_null(s);
+	s[0] = '[';
+	for (size_t i = 0; i < n - 1; i++) {
+		s[1 + 2 * i] = 'x';
+		s[2 + 2 * i] = i + 2 < n ? ',' : ']';
+	}
+	s[2 * n - 1] = '\0';
+	assert_int_equal(read_text(&d, s, err, sizeof(err)), 0);
+	yamldoc_free(&d);
+	s[2 * n - 2] = ',';
+	s[2 * n - 1] = 'x';
+	s[2 * n] = ']';
+	s[2 * n + 1] = '\0';
+	assert_int_equal(read_text(&d, s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:1:2000000: error: more than 1000000 values, lists and mappings");
+	free(s);
+}
+
 /* a file past YAMLDOC_MAX_BYTES is refused without being parsed */
 static void test_size_is_bounded(void **state)
 {
@@ -165,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_nesting_is_bounded),
 		cmocka_unit_test(test_aliases_refused),
 		cmocka_unit_test(test_size_is_bounded),
+		cmocka_unit_test(test_nodes_are_bounded),
 	};
 
 	return cmocka_run_group_tests_name("yamldoc", tests, NULL, NULL);

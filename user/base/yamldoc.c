@@ -53,8 +53,9 @@ static int slurp(FILE *f, unsigned char **buf, size_t *len)
 }
 
 /*
- * One pass over the events, before the document is built: refuses nesting
- * deeper than YAMLDOC_MAX_DEPTH and aliases (a document that nests a node
+ * One pass over the events, before the document is built: refuses more
+ * than YAMLDOC_MAX_NODES nodes, nesting deeper than YAMLDOC_MAX_DEPTH and
+ * aliases (a document that nests a node
  * in itself many times over is how a few bytes become gigabytes), so the
  * loader never sees them.  0, or -EINVAL with err set.
  */
@@ -64,6 +65,7 @@ static int prescan(const unsigned char *buf, size_t len, const char *path, char 
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	int depth = 0, rc = 0, done = 0;
+	size_t nodes = 0;
 
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
@@ -71,7 +73,14 @@ static int prescan(const unsigned char *buf, size_t len, const char *path, char 
 	while (!done && !rc) {
 		if (!yaml_parser_parse(&parser, &ev))
 			break;	/* the loader reports it, with its position */
-		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+		if ((ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+		     ev.type == YAML_MAPPING_START_EVENT) && ++nodes > YAMLDOC_MAX_NODES) {
+			char msg[80];
+
+			snprintf(msg, sizeof(msg), "more than %d values, lists and mappings",
+				 YAMLDOC_MAX_NODES);
+			rc = fail_mark(path, ev.start_mark, err, errlen, msg);
+		} else if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
 			if (++depth > YAMLDOC_MAX_DEPTH) {
 				char msg[64];
 
