@@ -15,6 +15,7 @@
 #include "base/vec.h"
 
 /* Appends one diagnostic, cap or not. */
+__attribute__((format(printf, 5, 0)))
 static void add(struct diag_list *d, size_t src, int line, int col, const char *fmt, va_list ap)
 {
 	struct sbuf msg = SBUF_INIT;
