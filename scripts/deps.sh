@@ -14,7 +14,9 @@ for group in "$@"; do
 	case "$group" in
 	forward) pkgs+=(nodejs npm openssl) ;;
 	bench) pkgs+=(auditd linux-perf) ;;
-	test) pkgs+=(btrfs-progs) ;;	# test_net: an exempt binary on btrfs
+	# test_net: an exempt binary on btrfs; the sanitizer and libFuzzer runtimes
+	# of the default clang (make test-asan, make fuzz)
+	test) pkgs+=(btrfs-progs libclang-rt-dev) ;;
 	test-kernels) pkgs+=(qemu-system-x86 busybox-static libzstd-dev) ;;
 	test-deploy) pkgs+=(mmdebstrap qemu-system-x86 busybox-static) ;;	# scripts/test-deploy.sh
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;

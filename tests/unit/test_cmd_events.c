@@ -516,6 +516,73 @@ static void append(const char *path, const char *text)
 	"{\"schema\":\"custos.event/1\",\"time\":\"2026-11-23T08:00:00Z\",\"seq\":" #seq "," \
 	"\"kind\":\"loss\",\"loss\":{\"lost\":1,\"where\":\"ring\"}}\n"
 
+/* A NUL byte hid the record after it (fgets + strlen merged the next line
+ * into the malformed one): now it spoils only its own line, plain or .gz. */
+static void test_nul_byte_hides_no_record(void **state)
+{
+	static const char good[] = LOSS_LINE(8);
+	char bad[] = LOSS_LINE(7), path[300], gzpath[300];
+	char *argv[] = { "custos", "events", "--json", path, NULL };
+	char *sum[] = { "custos", "events", "--summary", gzpath, NULL };
+	FILE *f;
+	gzFile gz;
+
+	bad[20] = '\0';
+	snprintf(path, sizeof(path), "%s/nul.jsonl", dir);
+	snprintf(gzpath, sizeof(gzpath), "%s/nul.jsonl.gz", dir);
+	f = fopen(path, "w");
+	gz = gzopen(gzpath, "wb");
+	assert_non_null(f);
+	assert_non_null(gz);
+	fwrite(bad, 1, sizeof(bad) - 1, f);
+	fwrite(good, 1, sizeof(good) - 1, f);
+	fclose(f);
+	gzwrite(gz, bad, sizeof(bad) - 1);
+	gzwrite(gz, good, sizeof(good) - 1);
+	gzclose(gz);
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.out, good);
+	assert_non_null(strstr(o.err, "nul.jsonl:1: malformed record, skipped\n"));
+	assert_null(strstr(o.err, ":2:"));
+	assert_int_equal(run_custos(&o, sum), 0);
+	assert_non_null(strstr(o.out, "1 records from 1 file(s)"));
+	assert_non_null(strstr(o.out, "(1 malformed lines skipped)"));
+	unlink(path);
+	unlink(gzpath);
+}
+
+/* A tampered file's rule, severity, destination and loss fields reach the
+ * table and the summary escaped, as paths always did: no ESC, no C1 CSI */
+static void test_terminal_escapes_in_every_field(void **state)
+{
+	static const char recs[] =
+		"{\"time\":\"2026-11-23T08:00:00Z\",\"seq\":1,\"kind\":\"connect\","
+		"\"rule\":\"x\\u001b]0;owned\\u0007\",\"severity\":\"hi\\u001b[2J\","
+		"\"process\":{\"pid\":5,\"exe\":\"/bin/x\"},"
+		"\"connect\":{\"proto\":\"tcp\",\"dest\":\"1\\u009b31m\",\"port\":1}}\n"
+		"{\"time\":\"2026-11-23T08:00:01Z\",\"seq\":2,\"kind\":\"loss\","
+		"\"loss\":{\"lost\":1,\"where\":\"ring\\u001b[1A\\u202e\"}}\n";
+	char path[300];
+	char *table[] = { "custos", "events", path, NULL };
+	char *sum[] = { "custos", "events", "--summary", path, NULL };
+
+	snprintf(path, sizeof(path), "%s/esc.jsonl", dir);
+	write_file(path, recs);
+	assert_int_equal(run_custos(&o, table), 0);
+	assert_int_equal(o.status, 0);
+	assert_no_terminal_controls(o.out);
+	assert_non_null(strstr(o.out, "hi\\x1b[2J"));
+	assert_non_null(strstr(o.out, "x\\x1b]0;owned\\x07"));
+	assert_non_null(strstr(o.out, "tcp 1\\xc2\\x9b31m:1"));
+	assert_non_null(strstr(o.out, "1 events lost at ring\\x1b[1A\\xe2\\x80\\xae"));
+	assert_int_equal(run_custos(&o, sum), 0);
+	assert_no_terminal_controls(o.out);
+	assert_non_null(strstr(o.out, "x\\x1b]0;owned\\x07"));
+	assert_non_null(strstr(o.out, "hi\\x1b[2J"));
+	unlink(path);
+}
+
 static void test_follow_picks_up_appended_lines(void **state)
 {
 	char *argv[] = { "custos", "events", "--follow", "--json", follow_path, NULL };
@@ -561,6 +628,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_and_malformed),
+		cmocka_unit_test(test_nul_byte_hides_no_record),
+		cmocka_unit_test(test_terminal_escapes_in_every_field),
 		cmocka_unit_test(test_json_passes_lines_unchanged),
 		cmocka_unit_test(test_filter_rule_kind_severity),
 		cmocka_unit_test(test_filter_time),

@@ -239,6 +239,39 @@ static void test_bad_input_refused(void **state)
 	packed_free(&p);
 }
 
+/* Numbers are JSON's: a NUL byte, "+1", "01", ".5", "1.", "1e" are none
+ * (strtod and strtoull took each of them, a NUL as the number 0). */
+static void test_numbers_are_json_numbers(void **state)
+{
+	static const struct { const char *s; size_t n; } bad[] = {
+		{ "\0", 1 }, { "[\0]", 3 }, { "{\"a\":\0}", 7 }, { "[1,\0]", 5 },
+		{ "+1", 2 }, { "01", 2 }, { "-01", 3 }, { ".5", 2 }, { "1.", 2 }, { "1e", 2 },
+		{ "1e+", 3 }, { "-", 1 }, { "1.e5", 4 }, { "1e400", 5 },
+		{ "18446744073709551616", 20 }, { "-9223372036854775809", 20 },
+	};
+	static const char *const good[] = { "0", "-0", "1.5", "-2e3", "1E+2", "0.0e-1",
+					    "18446744073709551615", "-9223372036854775808" };
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct packed p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		assert_int_equal(json2mp(&pk, bad[i].s, bad[i].n, NULL), -EINVAL);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(pack(&p, good[i]), 0);
+		packed_free(&p);
+	}
+	assert_int_equal(pack(&p, "-9223372036854775808"), 0);
+	assert_int_equal(p.up.data.type, MSGPACK_OBJECT_NEGATIVE_INTEGER);
+	assert_true(p.up.data.via.i64 == INT64_MIN);
+	packed_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_info_only_from_top_level),
 		cmocka_unit_test(test_ocsf_record_time),
 		cmocka_unit_test(test_bad_input_refused),
+		cmocka_unit_test(test_numbers_are_json_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -242,9 +242,10 @@ static int handle_line(struct reader *rd, void *ctx)
 
 	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
-	if (!len)
+	if (!len && !rd->overlong)
 		return 0;
-	rc = record_parse(&r, line, len);
+	memset(&r, 0, sizeof(r));
+	rc = rd->overlong ? -EINVAL : record_parse(&r, line, len);
 	if (rc) {
 		record_free(&r);
 		if (rc == -ENOMEM)
@@ -280,10 +281,8 @@ static int read_files(struct events_run *q, const struct events_files *files,
 			continue;
 		}
 		(*opened)++;
-		while (rc == 0 && reader_next(&rd, !(q->follow && last)) == 1) {
+		while (rc == 0 && reader_next(&rd, !(q->follow && last)) == 1)
 			rc = handle_line(&rd, q);
-			sbuf_reset(&rd.line);
-		}
 		if (rc == 0 && q->follow && last)
 			rc = reader_follow(&rd, handle_line, q);
 		reader_close(&rd);

@@ -43,6 +43,7 @@ struct record {
 	enum record_format format;
 	char dest[64];		/* connect: the destination as written; else "" */
 	/* private */
+	int bad;		/* a number out of its field's range */
 	void *json;
 	struct cev_str anc[RECORD_MAX_ANCESTORS];
 	char **owned;
@@ -55,7 +56,8 @@ struct record {
  * or a line of custos' OCSF rendering (read back through the mapping of
  * docs/EVENTS-ocsf.md: what OCSF keeps, e.g. argv as cmd_line split at
  * spaces, time in ms).  Returns 0, -EINVAL when it is neither (not JSON,
- * not an object, no known "kind", an OCSF class custos does not write), or
+ * not an object, no known "kind", an OCSF class custos does not write, a
+ * number out of its field's range: a negative seq, a pid above 2^32-1), or
  * -ENOMEM.  r is overwritten; record_free() it after either outcome.
  */
 int record_parse(struct record *r, const char *line, size_t len);
