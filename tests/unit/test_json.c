@@ -498,6 +498,7 @@ static void set_conn(struct cev_event *ev, int family, const char *addr, uint16_
 	base_event(ev, CEV_CONNECT);
 	ev->conn.family = (uint8_t)family;
 	ev->conn.proto = proto;
+	ev->conn.ipproto = cev_proto_number(proto);
 	ev->conn.port = port;
 	ev->conn.blocked = blocked;
 	assert_int_equal(inet_pton(family, addr, ev->conn.addr), 1);
@@ -527,7 +528,7 @@ static void test_record_connect(void **state)
 	struct cev_event ev;
 	char *got;
 
-	set_conn(&ev, AF_INET, "10.1.2.3", 443, IPPROTO_TCP, 0);
+	set_conn(&ev, AF_INET, "10.1.2.3", 443, CEV_PROTO_TCP, 0);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
 		"\"connect\":{\"proto\":\"tcp\",\"family\":\"inet\",\"dest\":\"10.1.2.3\","
@@ -542,23 +543,22 @@ static void test_record_connect(void **state)
 		"\"connect\":{\"proto\":\"raw\",\"family\":\"inet\",\"dest\":\"127.0.0.5\","
 		"\"port\":0,\"protocol\":1,\"blocked\":false}}\n");
 	free(got);
-	ev.conn.ipproto = 0;
 
-	set_conn(&ev, AF_INET6, "0:0:0:0:0:0:0:1", 4445, IPPROTO_TCP, 1);
+	set_conn(&ev, AF_INET6, "0:0:0:0:0:0:0:1", 4445, CEV_PROTO_TCP, 1);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
 		"\"connect\":{\"proto\":\"tcp\",\"family\":\"inet6\",\"dest\":\"::1\","
 		"\"port\":4445,\"blocked\":true}}\n");
 	free(got);
 
-	set_conn(&ev, AF_INET6, "2001:0DB8:0000:0000:0001:0000:0000:0001", 53, IPPROTO_UDP, 0);
+	set_conn(&ev, AF_INET6, "2001:0DB8:0000:0000:0001:0000:0000:0001", 53, CEV_PROTO_UDP, 0);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
 		"\"connect\":{\"proto\":\"udp\",\"family\":\"inet6\",\"dest\":\"2001:db8::1:0:0:1\","
 		"\"port\":53,\"blocked\":false}}\n");
 	free(got);
 
-	set_conn(&ev, AF_INET6, "::ffff:127.0.0.1", 65535, IPPROTO_TCP, 0);
+	set_conn(&ev, AF_INET6, "::ffff:127.0.0.1", 65535, CEV_PROTO_TCP, 0);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
 		"\"connect\":{\"proto\":\"tcp\",\"family\":\"inet6\",\"dest\":\"::ffff:127.0.0.1\","

@@ -266,7 +266,8 @@ static void test_network_activity(void **state)
 	json_t *j;
 
 	base_event(&ev, CEV_CONNECT);
-	ev.conn.proto = IPPROTO_TCP;
+	ev.conn.proto = CEV_PROTO_TCP;
+	ev.conn.ipproto = IPPROTO_TCP;
 	ev.conn.family = AF_INET;
 	ev.conn.port = 443;
 	inet_pton(AF_INET, "10.1.2.3", ev.conn.addr);

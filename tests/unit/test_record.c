@@ -155,7 +155,8 @@ static void test_connect(void **state)
 
 	assert_int_equal(record_parse(&r, line, sizeof(line) - 1), 0);
 	assert_int_equal(r.ev.conn.family, AF_INET6);
-	assert_int_equal(r.ev.conn.proto, IPPROTO_UDP);
+	assert_int_equal(r.ev.conn.proto, CEV_PROTO_UDP);
+	assert_int_equal(r.ev.conn.ipproto, IPPROTO_UDP);
 	assert_int_equal(r.ev.conn.port, 53);
 	assert_int_equal(r.ev.conn.blocked, 1);
 	assert_int_equal(r.ev.conn.addr[0], 0x20);

@@ -420,8 +420,9 @@ static void test_bad_access_proto(void **state)
 		"  - id: x\n"
 		"    on: connect\n"
 		"    severity: low\n"
-		"    when: {proto: icmp}\n",
-		"t.yaml:6:19: error: proto 'icmp' is not one of tcp, udp, raw\n");
+		"    when: {proto: gre}\n",
+		"t.yaml:6:19: error: proto 'gre' is not one of tcp, udp, udplite, sctp, raw, icmp, "
+		"packet\n");
 }
 
 static void test_bad_dest(void **state)
@@ -742,7 +743,7 @@ static void test_valid_full(void **state)
 	assert_int_equal(r->action, ACT_BLOCK);
 	assert_int_equal(r->enabled, 0);
 	assert_int_equal(r->n_tags, 0);
-	assert_int_equal(r->when.f[F_PROTO].mask, 1u << IPPROTO_TCP);
+	assert_int_equal(r->when.f[F_PROTO].mask, PROTO_BIT(CEV_PROTO_TCP));
 	f = &r->when.f[F_DEST];
 	assert_int_equal(f->n, 2);
 	assert_int_equal(f->dests[0].family, AF_INET);

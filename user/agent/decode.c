@@ -221,6 +221,28 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 	return 0;
 }
 
+/* A socket made or a source route set that the egress decision flagged. */
+static int on_socket(struct agent *a, const struct ev_socket *k, size_t size)
+{
+	struct cev_event ev;
+
+	if (size < sizeof(*k))
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_SOCKET;
+	fill_process(a, &ev, &k->h, acting_process(a, &k->h));
+	ev.sock.family = k->family;
+	ev.sock.type = k->type;
+	ev.sock.ipproto = k->ipproto;
+	ev.sock.proto = k->proto;
+	ev.sock.op = k->op;
+	ev.sock.blocked = k->blocked;
+	ev.sock.hop_family = k->hop_family;
+	memcpy(ev.sock.hop, k->addr, sizeof(ev.sock.hop));
+	emit_kernel_verdict(a, &ev, k->rule_mask, k->gen, &a->filters.net);
+	return 0;
+}
+
 int agent_handle_record(struct agent *a, const void *data, size_t size)
 {
 	const struct ev_header *h = data;
@@ -251,6 +273,9 @@ int agent_handle_record(struct agent *a, const void *data, size_t size)
 		break;
 	case EV_IOURING:
 		rc = on_iouring(a, data, h->size);
+		break;
+	case EV_SOCKET:
+		rc = on_socket(a, data, h->size);
 		break;
 	default:
 		rc = -EINVAL;

@@ -40,6 +40,10 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_DROPS_CONNECT] = "ring_drops_connect",
 	[STAT_DROPS_PROC] = "ring_drops_process",
 	[STAT_FILE_BLOCK] = "file_blocked",
+	[STAT_SOCK_SEEN] = "socket_seen",
+	[STAT_SOCK_EMIT] = "socket_emitted",
+	[STAT_SOCK_BLOCK] = "socket_blocked",
+	[STAT_DROPS_SOCKET] = "ring_drops_socket",
 };
 
 struct self_usage {

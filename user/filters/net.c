@@ -59,16 +59,26 @@ static enum rule_field kernel_blind(const struct cond *c, int is_unless)
 	return F__COUNT;
 }
 
-static void proto_bits(const struct cond *c, __u64 bit, __u64 *tcp, __u64 *udp, __u64 *raw)
+_Static_assert(NET_PROTOS == CEV_PROTO__COUNT && NET_PROTOS == EV_PROTO__COUNT,
+	       "one proto mask per kind of socket");
+
+/* bit into masks[p] for every kind of socket p that c's `proto` allows (all when absent) */
+static void proto_bits(const struct cond *c, __u64 bit, __u64 *masks)
 {
 	uint32_t m = c->f[F_PROTO].present ? c->f[F_PROTO].mask : ~0u;
 
-	if (m & PROTO_BIT(IPPROTO_TCP))
-		*tcp |= bit;
-	if (m & PROTO_BIT(IPPROTO_UDP))
-		*udp |= bit;
-	if (m & PROTO_BIT(CEV_PROTO_RAW))
-		*raw |= bit;
+	for (int p = 0; p < NET_PROTOS; p++)
+		if (m & PROTO_BIT(p))
+			masks[p] |= bit;
+}
+
+/* Does a dest field name every address (a port-less 0.0.0.0/0 or ::/0)? */
+static int names_everything(const struct cond_field *cf)
+{
+	for (size_t i = 0; i < cf->n; i++)
+		if (cf->dests[i].prefix == 0 && !cf->dests[i].has_port)
+			return 1;
+	return 0;
 }
 
 /* One dest pattern with what it sets. */
@@ -117,15 +127,16 @@ static int same_prefix(const struct dest_pat *a, const struct dest_pat *b)
  * process and protocol: conditions of dest alone (filter_maps.h, the fast
  * path).
  */
-static uint64_t quiet_rules(const struct net_conf *c, size_t n_slots, uint64_t unless)
+static uint64_t quiet_rules(const struct net_conf *c, uint64_t unless)
 {
-	uint64_t dest_only = c->cond_valid & c->cond_need_dest & ~c->cond_need_exe &
-			     c->cond_tcp & c->cond_udp & c->cond_raw & unless;
+	uint64_t dest_only = c->cond_valid & c->cond_need_dest & ~c->cond_need_exe & unless;
 	uint64_t quiet = 0;
 
-	for (size_t i = 0; i < n_slots; i++)
-		if (c->rule_conds[i] & dest_only)
-			quiet |= 1ULL << i;
+	for (int p = 0; p < NET_PROTOS; p++)
+		dest_only &= c->cond_proto[p];
+	for (int i = 0; i < NET_MAX_CONDS; i++)
+		if (dest_only & (1ULL << i))
+			quiet |= c->cond_owner[i];
 	return quiet;
 }
 
@@ -180,7 +191,7 @@ static int build_dests(struct items *it, struct filter_net *out, struct rule_dia
 			val->r[k].unless |= c->unless;
 		}
 		for (uint32_t k = 0; k < val->n; k++)
-			val->r[k].quiet = quiet_rules(&out->conf, out->n_slots, val->r[k].unless);
+			val->r[k].quiet = quiet_rules(&out->conf, val->r[k].unless);
 		out->n_dest++;
 	}
 	return 0;
@@ -261,12 +272,14 @@ static int compile_unless(struct compile *k, const struct rule *r, const struct 
 					       "has %d slots", r->id, NET_MAX_CONDS, NET_MAX_CONDS);
 		return k->bad == -ENOMEM ? -ENOMEM : 0;
 	}
+	c->cond_owner[k->n_conds] = 1ULL << (k->out->n_slots - 1);
 	cbit = 1ULL << k->n_conds++;
 	c->cond_valid |= cbit;
-	c->rule_conds[k->out->n_slots - 1] |= cbit;
-	proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp, &c->cond_raw);
+	proto_bits(uc, cbit, c->cond_proto);
 	if (uc->f[F_DEST].present) {
 		c->cond_need_dest |= cbit;
+		if (names_everything(&uc->f[F_DEST]))
+			c->cond_dest_all |= cbit;
 		if (items_add(&k->it, &uc->f[F_DEST], 0, cbit, r))
 			return -ENOMEM;
 	}
@@ -302,7 +315,11 @@ static int compile_rule(struct compile *k, const struct rule *r)
 	c->active |= bit;
 	if (r->action == ACT_BLOCK)
 		c->block |= bit;
-	proto_bits(&r->when, bit, &c->tcp, &c->udp, &c->raw);
+	proto_bits(&r->when, bit, c->proto);
+	if (r->when.f[F_PROTO].present)
+		c->proto_named |= bit;
+	if (!r->when.f[F_DEST].present || names_everything(&r->when.f[F_DEST]))
+		c->sock_when |= bit;
 	f = kernel_blind(&r->when, 0);
 	if (f != F__COUNT) {
 		exact = 0;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "filter_maps.h"
 #include "filters/family.h"
 #include "kernel/loader.h"

@@ -69,6 +69,8 @@ static const char *ip_proto_name(unsigned p)
 	case IPPROTO_UDP: return "udp";
 	case IPPROTO_ICMPV6: return "ipv6-icmp";
 	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_UDPLITE: return "udplite";
+	case IPPROTO_MPTCP: return "mptcp";
 	case IPPROTO_RAW: return "raw";
 	}
 	return "unknown";
@@ -225,6 +227,16 @@ static int classify(const struct cev_event *ev, struct ocsf_class *c)
 			c->activity_name = "Refuse";
 		}
 		return 0;
+	case CEV_SOCKET:
+		/* no connection yet: a socket made, a source route set */
+		*c = (struct ocsf_class){ OCSF_NETWORK_ACTIVITY, OCSF_CAT_NETWORK,
+					  OCSF_ACTIVITY_OTHER, "Network Activity",
+					  "Network Activity", "Other", ev->sock.blocked };
+		if (c->blocked) {
+			c->activity_id = OCSF_NETWORK_REFUSE;
+			c->activity_name = "Refuse";
+		}
+		return 0;
 	case CEV_LOSS:
 		*c = (struct ocsf_class){ OCSF_BASE_EVENT, OCSF_CAT_UNCATEGORIZED,
 					  OCSF_ACTIVITY_OTHER, "Base Event", "Uncategorized",
@@ -280,7 +292,7 @@ static void connect_attrs(struct sbuf *out, const struct cev_event *ev,
 			  const struct json_meta *meta)
 {
 	const struct cev_connect *c = &ev->conn;
-	unsigned proto = c->proto == CEV_PROTO_RAW ? c->ipproto : c->proto;
+	unsigned proto = c->ipproto;
 	char dest[INET6_ADDRSTRLEN] = "";
 
 	inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, dest, sizeof(dest));
@@ -294,6 +306,35 @@ static void connect_attrs(struct sbuf *out, const struct cev_event *ev,
 	sbuf_addf(out, ",\"connection_info\":{\"direction_id\":%d,\"direction\":\"Outbound\","
 		  "\"protocol_num\":%u,\"protocol_name\":\"%s\",\"protocol_ver_id\":%d}",
 		  OCSF_OUTBOUND, proto, ip_proto_name(proto), c->family == AF_INET6 ? OCSF_IPV6 : OCSF_IPV4);
+}
+
+/* A socket made or a source route set: the hop (if any) as the destination,
+ * the socket's facts that OCSF has no attribute for in unmapped. */
+static void socket_attrs(struct sbuf *out, const struct cev_event *ev)
+{
+	const struct cev_socket *k = &ev->sock;
+	const char *fam = cev_family_name(k->family), *type = cev_socktype_name(k->type);
+	char hop[INET6_ADDRSTRLEN] = "";
+
+	sbuf_adds(out, ",\"actor\":{\"process\":");
+	process_obj(out, ev);
+	sbuf_addc(out, '}');
+	if (k->hop_family == AF_INET || k->hop_family == AF_INET6) {
+		inet_ntop(k->hop_family, k->hop, hop, sizeof(hop));
+		sbuf_adds(out, ",\"dst_endpoint\":{\"ip\":");
+		json_add_cstr(out, hop);
+		sbuf_addc(out, '}');
+	}
+	sbuf_addf(out, ",\"connection_info\":{\"direction_id\":%d,\"direction\":\"Outbound\","
+		  "\"protocol_num\":%u,\"protocol_name\":\"%s\"}", OCSF_OUTBOUND, k->ipproto,
+		  k->family == AF_PACKET ? "packet" : ip_proto_name(k->ipproto));
+	sbuf_adds(out, ",\"unmapped\":{\"socket\":{\"family\":");
+	json_add_cstr(out, fam ? fam : "");
+	sbuf_adds(out, ",\"type\":");
+	json_add_cstr(out, type ? type : "");
+	sbuf_addf(out, ",\"op\":\"%s\"", k->op == CEV_SOCK_CREATE ? "create" :
+		  k->op == CEV_SOCK_IP_OPTIONS ? "IP_OPTIONS" : "IPV6_RTHDR");
+	sbuf_adds(out, "}}");
 }
 
 static void loss_attrs(struct sbuf *out, const struct cev_loss *l)
@@ -337,6 +378,9 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		break;
 	case CEV_CONNECT:
 		connect_attrs(out, ev, meta);
+		break;
+	case CEV_SOCKET:
+		socket_attrs(out, ev);
 		break;
 	case CEV_LOSS:
 		loss_attrs(out, &ev->loss);
