@@ -126,9 +126,10 @@ static __always_inline __u64 net_judge(const struct net_conf *c, __u64 when, __u
 }
 
 /*
- * The header of an egress record.  Without NET_HELPER_TASK ppid and the start
- * time are 0 and the agent takes them from its process cache; without
- * NET_HELPER_ID either, pid, tid and comm are 0 too (filter_maps.h).
+ * The header of an egress record.  With NET_HELPER_ID, as every record's
+ * (header_fill); with the task alone (5.10's cgroup programs), every field
+ * read from it; with neither, ppid, the start time, pid, tid and comm are
+ * 0 and the agent fills what it can from its process cache (filter_maps.h).
  */
 static __always_inline void net_header(struct ev_header *h, __u16 type, __u32 size,
 				       struct task_struct *task)
@@ -145,15 +146,17 @@ static __always_inline void net_header(struct ev_header *h, __u16 type, __u32 si
 	h->ts_boot_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->uid = (__u32)bpf_get_current_uid_gid();
-	if (net_helpers & NET_HELPER_ID) {
+	if (task) {
+		h->pid = BPF_CORE_READ(task, tgid);
+		h->tid = BPF_CORE_READ(task, pid);
+		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+		h->start_ns = task_start_ns(task);
+		BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+	} else if (net_helpers & NET_HELPER_ID) {
 		id = bpf_get_current_pid_tgid();
 		h->pid = id >> 32;
 		h->tid = (__u32)id;
 		bpf_get_current_comm(h->comm, sizeof(h->comm));
-	} else if (task) {
-		h->pid = BPF_CORE_READ(task, tgid);
-		h->tid = BPF_CORE_READ(task, pid);
-		BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
 	}
 }
 

@@ -169,7 +169,10 @@ int opt_netpacket__tp(struct syscall_trace_exit *ctx)
 	sk = BPF_CORE_READ(sock, sk);
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_PACKET)
 		return 0;
-	packet_event(BPF_CORE_READ(sk, sk_type), BPF_CORE_READ(sk, sk_protocol), 0);
+	/* packet_create keeps the protocol in packet_sock.num, not sk_protocol */
+	packet_event(BPF_CORE_READ(sk, sk_type),
+		     bpf_core_type_exists(struct packet_sock) ?
+		     BPF_CORE_READ((struct packet_sock *)sk, num) : 0, 0);
 	return 0;
 }
 
