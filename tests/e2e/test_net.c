@@ -73,26 +73,6 @@ static const char rules_fmt[] =
 	"    when:\n"
 	"      dest: 127.0.0.6/32\n";
 
-static int copy_exec(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in = open(from, O_RDONLY), out;
-
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	if (out < 0) {
-		close(in);
-		return -errno;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			break;
-	close(in);
-	return close(out);
-}
-
 static int listen_loopback(int *port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -127,7 +107,7 @@ static int group_setup(void **state)
 	mkdir(path, 0755);
 	snprintf(g.proxy, sizeof(g.proxy), "%s/bin/proxy", g.r.dir);
 	snprintf(g.other, sizeof(g.other), "%s/other/proxy", g.r.dir);
-	if (copy_exec(g.netpoke, g.proxy) || copy_exec(g.netpoke, g.other))
+	if (harness_copy_exec(g.netpoke, g.proxy) || harness_copy_exec(g.netpoke, g.other))
 		return -1;
 	snprintf(yaml, sizeof(yaml), rules_fmt, g.lport, g.lport, g.bport, g.r.dir);
 	if (harness_write_rules(&g.r, yaml) || policy_of(g.r.rules, g.policy, sizeof(g.policy)))
@@ -349,6 +329,44 @@ static void sentinel(void)
 }
 
 /*
+ * Every protocol a hook sees is judged: UDP-Lite (unprivileged, and which
+ * custos used to let through) is reported and refused like UDP.  A UDP send
+ * of an AF_INET6 socket to ::ffff:a.b.c.d, which the kernel hands to the
+ * IPv4 hook, is recorded as the socket's family with the mapped address.
+ */
+static void test_udplite_and_mapped_udp(void **state)
+{
+	pid_t lite, conn, blocked, mapped;
+	json_t *rec;
+
+	NEEDS_EGRESS();
+
+	assert_int_equal(poke(g.netpoke, NULL, "udplite", "127.0.0.2", g.uport, &lite), 0);
+	assert_int_equal(poke(g.netpoke, NULL, "udpliteconn", "127.0.0.5", g.uport, &conn), 0);
+	assert_int_equal(poke(g.netpoke, NULL, "udplite", "127.0.0.3", g.bport, &blocked), EPERM);
+	assert_int_equal(poke(g.netpoke, NULL, "udp", "::ffff:127.0.0.2", g.uport, &mapped), 0);
+	rec = wait_rec(lite, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, lite, "e2e-egress", g.netpoke, "netpoke", NULL, "udplite", "inet",
+		       "127.0.0.2", g.uport, 0);
+	json_decref(rec);
+	rec = wait_rec(blocked, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, blocked, "e2e-egress-block", g.netpoke, "netpoke", NULL, "udplite",
+		       "inet", "127.0.0.3", g.bport, 1);
+	json_decref(rec);
+	rec = wait_rec(mapped, NULL);
+	assert_non_null(rec);
+	assert_connect(rec, mapped, "e2e-egress", g.netpoke, "netpoke", NULL, "udp", "inet6",
+		       "::ffff:127.0.0.2", g.uport, 0);
+	json_decref(rec);
+	/* a connected UDP-Lite socket: its connect() passes no cgroup hook, nor
+	 * its send(); only its creation is judged (test_netsock.c) */
+	sentinel();
+	assert_no_records(conn);
+}
+
+/*
  * Raw IP sockets (SOCK_RAW, ICMP echo requests): the cgroup hooks never see
  * them; opt_netguard__lsm does, with the same decision.  Under BPF LSM: a
  * flagged destination is reported (proto raw, protocol 1, port 0), a block
@@ -480,25 +498,6 @@ static void test_block_and_exe_identity(void **state)
 	json_decref(rec);
 }
 
-static int cgroup2_mount(char *buf, size_t size)
-{
-	FILE *f = fopen("/proc/mounts", "r");
-	char dev[256], dir[4096], type[64];
-	int rc = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (strcmp(type, "cgroup2") == 0) {
-			snprintf(buf, size, "%s", dir);
-			rc = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
-}
-
 /* A process in a child cgroup is covered: the hooks sit at the cgroup v2 root. */
 static void test_child_cgroup(void **state)
 {
@@ -508,7 +507,7 @@ static void test_child_cgroup(void **state)
 
 	NEEDS_EGRESS();
 
-	assert_int_equal(cgroup2_mount(mnt, sizeof(mnt)), 0);
+	assert_int_equal(harness_cgroup2_mount(mnt, sizeof(mnt)), 0);
 	snprintf(rel, sizeof(rel), "/custos-e2e-net-%d", (int)getpid());
 	snprintf(dir, sizeof(dir), "%s%s", mnt, rel);
 	assert_int_equal(mkdir(dir, 0755), 0);
@@ -614,7 +613,7 @@ static void test_exe_identity_on_btrfs(void **state)
 		skip();
 	}
 	assert_int_equal(mkdir(bin, 0755), 0);
-	assert_int_equal(copy_exec(g.netpoke, proxy), 0);
+	assert_int_equal(harness_copy_exec(g.netpoke, proxy), 0);
 	{
 		struct stat st;
 
@@ -680,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_udp_connected_reported),
 		cmocka_unit_test(test_ipv6_reported),
 		cmocka_unit_test(test_v4_mapped),
+		cmocka_unit_test(test_udplite_and_mapped_udp),
 		cmocka_unit_test(test_block_and_exe_identity),
 		cmocka_unit_test(test_raw_icmp),
 		cmocka_unit_test(test_raw_icmpv6),

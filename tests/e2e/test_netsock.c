@@ -75,26 +75,6 @@ static const char rules_fmt[] =
 	"    unless:\n"
 	"      - exe: [\"%s\", \"%s\"]\n";
 
-static int copy_exec(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in = open(from, O_RDONLY), out;
-
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	if (out < 0) {
-		close(in);
-		return -errno;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			break;
-	close(in);
-	return close(out);
-}
-
 static int udplite_listener(const char *addr, int *port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -147,7 +127,7 @@ static int group_setup(void **state)
 	snprintf(dir, sizeof(dir), "%s/free", g.r.dir);
 	mkdir(dir, 0755);
 	snprintf(g.free_copy, sizeof(g.free_copy), "%s/netpoke", dir);
-	if (copy_exec(g.netpoke, g.free_copy))
+	if (harness_copy_exec(g.netpoke, g.free_copy))
 		return -1;
 	g.ufd = udplite_listener("127.0.0.2", &g.uport);
 	g.cap = capture_lo();
