@@ -421,6 +421,90 @@ static void test_raw_agrees(void **state)
 	rule_set_free(rs);
 }
 
+/*
+ * What netsock.bpf.c computes for an event without a destination (a socket
+ * made: route 0; a source route set: route 1), filter_maps.h.
+ */
+static uint64_t kernel_eval_socket(const struct filter_net *c, int proto, int route, int proxy)
+{
+	const struct net_conf *k = &c->conf;
+	uint64_t when = route ? ~0ULL : k->sock_when | k->proto_named;
+	uint64_t cond_dest = route ? 0 : k->cond_dest_all, holds, suppress = 0;
+	uint64_t exe_bits = 0;
+
+	for (size_t i = 0; proxy && i < c->n_exe; i++)
+		if (c->ekeys[i].dev == 1 && c->ekeys[i].ino == 100)
+			exe_bits = c->evals[i];
+	when &= k->active & k->proto[proto];
+	holds = k->cond_valid & (cond_dest | ~k->cond_need_dest) &
+		(exe_bits | ~k->cond_need_exe) & k->cond_proto[proto];
+	for (int i = 0; i < NET_MAX_CONDS; i++)
+		if (holds & (1ULL << i))
+			suppress |= k->cond_owner[i];
+	return when & ~suppress;
+}
+
+static uint64_t matcher_eval_socket(const struct filter_net *c, int proto, int route, int proxy)
+{
+	static char proxy_exe[] = "/opt/proxy", other[] = "/usr/bin/ping";
+	const struct rule *hits[NET_MAX_RULES];
+	struct cev_event ev;
+	uint64_t m = 0;
+	size_t n;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_SOCKET;
+	ev.proc.exe.p = proxy ? proxy_exe : other;
+	ev.proc.exe.len = strlen(ev.proc.exe.p);
+	ev.sock.proto = (uint8_t)proto;
+	ev.sock.family = AF_INET;
+	ev.sock.op = route ? CEV_SOCK_IP_OPTIONS : CEV_SOCK_CREATE;
+	n = rule_set_match(rs_of_c, &ev, hits, NET_MAX_RULES);
+	for (size_t h = 0; h < n; h++)
+		for (size_t i = 0; i < c->n_slots; i++)
+			if (c->slot[i] == hits[h])
+				m |= 1ULL << i;
+	return m;
+}
+
+/*
+ * Sockets made and source routes set: the kernel's masks and the matcher
+ * agree for every kind of socket, with and without an exempt executable;
+ * the values spelled out for the rules of raw_rules.
+ */
+static void test_socket_events_agree(void **state)
+{
+	struct rule_set *rs = load(raw_rules);
+	struct filter_net c;
+
+	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	rs_of_c = rs;
+	assert_int_equal(c.conf.sock_when, 1);		/* any-proto names every address */
+	assert_int_equal(c.conf.proto_named, 6);
+	assert_int_equal(c.conf.cond_dest_all, 4);	/* tcp-udp's `proto: raw, dest: 0/0` */
+	for (int p = 0; p < NET_PROTOS; p++)
+		for (int route = 0; route < 2; route++)
+			for (int x = 0; x < 2; x++)
+				if (kernel_eval_socket(&c, p, route, x) !=
+				    matcher_eval_socket(&c, p, route, x))
+					fail_msg("proto %d route %d proxy %d: kernel %#llx, "
+						 "matcher %#llx", p, route, x,
+						 (unsigned long long)kernel_eval_socket(&c, p, route, x),
+						 (unsigned long long)matcher_eval_socket(&c, p, route, x));
+	/* a raw socket made: any-proto (every address) and raw-only (names raw) */
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_RAW, 0, 0), 3);
+	/* the exempt proxy: any-proto's `unless: exe` holds, raw-only has none */
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_RAW, 0, 1), 2);
+	/* a UDP-Lite socket made: any-proto only (tcp-udp names neither) */
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_UDPLITE, 0, 0), 1);
+	/* a source route on a UDP socket: every rule covering udp, whatever its dest;
+	 * tcp-udp's `unless: proto raw` does not hold for udp */
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_UDP, 1, 0), 5);
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_TCP, 1, 1), 4);
+	filter_net_free(&c);
+	rule_set_free(rs);
+}
+
 static void test_exe_glob_kernel(void **state)
 {
 	assert_true(filter_net_exe_kernel("/usr/bin/squid"));
@@ -456,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_check_block_rules),
 		cmocka_unit_test(test_check_report_rules_pass),
 		cmocka_unit_test(test_raw_agrees),
+		cmocka_unit_test(test_socket_events_agree),
 		cmocka_unit_test(test_exe_glob_kernel),
 		cmocka_unit_test(test_too_many_port_ranges),
 	};
