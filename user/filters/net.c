@@ -76,7 +76,7 @@ static void proto_bits(const struct cond *c, __u64 bit, __u64 *masks)
 static int names_everything(const struct cond_field *cf)
 {
 	for (size_t i = 0; i < cf->n; i++)
-		if (cf->dests[i].prefix == 0 && !cf->dests[i].has_port)
+		if (!cf->dests[i].is_name && cf->dests[i].prefix == 0 && !cf->dests[i].has_port)
 			return 1;
 	return 0;
 }

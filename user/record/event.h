@@ -125,6 +125,7 @@ struct cev_connect {
 	uint16_t ipproto;	/* the socket's protocol number (6 TCP, 1 ICMP...) */
 	uint16_t port;		/* host byte order; 0 for a protocol without ports */
 	uint8_t addr[16];	/* AF_INET: first 4 bytes; network byte order */
+	const char *dest_name;	/* the DNS name addr was learned from, NULL: none known */
 };
 
 /* The name of a cev_proto ("tcp", "udplite"...), NULL for CEV_PROTO_OTHER. */

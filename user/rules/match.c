@@ -99,6 +99,11 @@ static int any_dest(const struct cond_field *cf, const struct cev_connect *c)
 	for (i = 0; i < cf->n; i++) {
 		if (!cev_proto_has_ports(c->proto) && cf->dests[i].has_port)
 			continue;	/* a raw or ping send has no port */
+		if (cf->dests[i].is_name) {
+			if (dest_name_match(&cf->dests[i], c->dest_name, c->port))
+				return 1;
+			continue;
+		}
 		if (dest_pat_match(&cf->dests[i], c->family, c->addr, c->port))
 			return 1;
 		if (mapped && dest_pat_match(&cf->dests[i], AF_INET,
@@ -112,7 +117,7 @@ static int any_dest(const struct cond_field *cf, const struct cev_connect *c)
 static int dest_all(const struct cond_field *cf)
 {
 	for (size_t i = 0; i < cf->n; i++)
-		if (cf->dests[i].prefix == 0 && !cf->dests[i].has_port)
+		if (!cf->dests[i].is_name && cf->dests[i].prefix == 0 && !cf->dests[i].has_port)
 			return 1;
 	return 0;
 }
