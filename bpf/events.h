@@ -182,7 +182,9 @@ enum ev_proto {
  * UDP-Lite, 1 ICMP for a raw or ping socket, 58 ICMPv6, 255 IPPROTO_RAW...).
  * Raw, ping and unnamed protocols have no port here (port 0).  A destination
  * that an AF_INET6 socket reaches as IPv4 is family AF_INET6 with the mapped
- * address ::ffff:a.b.c.d, whichever hook saw it.
+ * address ::ffff:a.b.c.d, whichever hook saw it.  Tail: name[0 .. name_len)
+ * the DNS name the address was learned from (filter_maps.h, "DNS names"),
+ * lower case, no NUL; name_len 0 when none is known.  h.size counts it.
  */
 struct ev_connect {
 	struct ev_header h;
@@ -195,9 +197,12 @@ struct ev_connect {
 	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
 	__u64 rule_mask;	/* bit i: connect rule slot i flagged it in the kernel */
 	__u16 ipproto;		/* the socket's protocol number */
-	__u8 pad[6];
+	__u16 name_len;		/* bytes of name */
+	__u8 pad[4];
+	char name[256];		/* DNS_NAME_KEY */
 };
-_Static_assert(sizeof(struct ev_connect) == 64 + 40, "ev_connect ABI");
+_Static_assert(sizeof(struct ev_connect) == 64 + 40 + 256, "ev_connect ABI");
+#define EV_CONNECT_FIXED 104u	/* offsetof(struct ev_connect, name) */
 
 enum {
 	EV_NET_CONNECT = 1,
@@ -263,6 +268,10 @@ enum stat_idx {
 	STAT_SOCK_EMIT = 17,	/* ... reported */
 	STAT_SOCK_BLOCK = 18,	/* ... refused (creation or source route) */
 	STAT_DROPS_SOCKET = 19,	/* EV_SOCKET records lost to a full ring */
+	STAT_DNS_ANSWERS = 20,	/* messages from a trusted resolver parsed (dns.bpf.c) */
+	STAT_DNS_BOUND = 21,	/* addresses bound to a name */
+	STAT_DNS_BAD = 22,	/* messages from a trusted resolver that were malformed */
+	STAT_DNS_NEW = 23,	/* bindings of an address not in dns_bind: new entries */
 	STAT__COUNT = 64,
 };
 

@@ -255,6 +255,75 @@ struct net_exe_key {
 	__u64 ino;
 };
 
+/*
+ * DNS names in `dest` (the same decision; docs/RULES.md "Names").  Each
+ * distinct name pattern of the connect rules (a name, or "*." and a name)
+ * with one of its port ranges gets a name slot n < NET_MAX_NAMES;
+ * net_names[n] holds that range with its when/unless/quiet bits (one
+ * struct net_port_bits: one range per slot keeps the kernel's pass over the
+ * slots free of an inner loop), and dns_names maps the pattern (key: wild 0
+ * and the name, or wild 1 and the part after "*.") to its name slots.
+ *
+ * bpf/dns.bpf.c (cgroup_skb/ingress at the cgroup v2 root) reads the DNS
+ * answers that processes receive from a trusted resolver (dns_servers: its
+ * address and port; the agent fills it from /etc/resolv.conf and
+ * --dns-server), before the socket has them, and binds every A/AAAA
+ * address of an answer to the name that was asked (dnsparse.h), in the
+ * LRU map dns_bind: the name itself, the name slots it stood for when
+ * learned (dns_names[wild 0, name] or-ed with dns_names[wild 1, each
+ * suffix after a dot]), net_conf.gen then, and an expiry: now + min(TTL,
+ * dns_conf.ttl_max_s) + dns_conf.grace_s.
+ *
+ * The decision (net.bpf.c): when the longest-prefix lookup leaves a rule
+ * flagged and net_conf.any_names, dns_bind[destination] is looked up (and
+ * its IPv4 form for ::ffff:a.b.c.d); a binding not expired and of the
+ * current gen adds the bits of net_names[n] for each n of its slots whose
+ * range holds the port, as a prefix's would.  An address never seen in an answer has no binding and
+ * no name holds for it (fail closed).  A record carries the binding's name
+ * whatever its slots (ev_connect.name).  On reload the agent rewrites each
+ * binding's slots and gen from its name, with the decision off.
+ */
+#define NET_MAX_NAMES 64
+#define DNS_NAME_KEY 256	/* dns_names key: text name, NUL padded */
+
+struct dns_name_key {
+	__u32 wild;		/* 1: the pattern is "*." + name */
+	char name[DNS_NAME_KEY];
+};
+
+struct dns_bind_key {
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
+};
+
+struct dns_bind_val {
+	__u64 expires_ns;	/* bpf_ktime_get_boot_ns() after which it is gone */
+	__u64 slots;		/* name slots of name (for gen) */
+	__u32 gen;		/* net_conf.gen the slots were computed for */
+	__u32 name_len;
+	char name[DNS_NAME_KEY];	/* the asked name, lower case, no final dot */
+};
+
+/* dns_servers key: a resolver whose answers are trusted; value __u8 1 */
+struct dns_server_key {
+	__u8 family;		/* 4 or 6 */
+	__u8 pad;
+	__u16 port;		/* host byte order */
+	__u8 addr[16];
+};
+
+#define DNS_CONF_PORTS 4
+
+/* dns_conf[0] */
+struct dns_conf {
+	__u32 active;		/* parse answers at all */
+	__u32 ttl_max_s;	/* a longer TTL counts as this */
+	__u32 grace_s;		/* kept this long after the TTL ran out */
+	__u32 any_port;		/* 1: look every source port up in dns_servers */
+	__u16 ports[DNS_CONF_PORTS];	/* else only these source ports (0: unused) */
+};
+
 /* net_conf[0]: masks over rule slots (r) and condition slots (c). */
 struct net_conf {
 	__u64 active;		/* r: slots in use */
@@ -270,7 +339,7 @@ struct net_conf {
 	__u64 cond_proto[NET_PROTOS]; /* c: its `proto` allows p (all when absent) */
 	__u64 cond_owner[NET_MAX_CONDS]; /* c -> 1 << its rule slot */
 	__u32 gen;		/* names the rule set (rule_set_gen()); copied into ev_connect.gen */
-	__u32 pad;
+	__u32 any_names;	/* some rule's dest names a DNS name: look up dns_bind */
 };
 
 /*

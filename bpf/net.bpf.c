@@ -40,6 +40,21 @@ struct net_bits {
 	__u64 quiet;
 };
 
+/* The bits of the port ranges of v that hold port (portless: those without a port). */
+static __always_inline void ranges_or(const struct net_dest_val *v, __u16 port, int portless,
+				      struct net_bits *out)
+{
+	for (int i = 0; i < NET_PORT_RANGES; i++) {
+		if (i >= v->n)
+			break;
+		if (portless ? v->r[i].any_port : port >= v->r[i].lo && port <= v->r[i].hi) {
+			out->when |= v->r[i].when;
+			out->unless |= v->r[i].unless;
+			out->quiet |= v->r[i].quiet;
+		}
+	}
+}
+
 static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 port, int portless,
 					struct net_bits *out)
 {
@@ -50,15 +65,39 @@ static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 por
 	k.family = family;
 	__builtin_memcpy(k.addr, addr, 16);
 	v = bpf_map_lookup_elem(&net_dest, &k);
-	if (!v)
-		return;
-	for (int i = 0; i < NET_PORT_RANGES; i++) {
-		if (i >= v->n)
-			break;
-		if (portless ? v->r[i].any_port : port >= v->r[i].lo && port <= v->r[i].hi) {
-			out->when |= v->r[i].when;
-			out->unless |= v->r[i].unless;
-			out->quiet |= v->r[i].quiet;
+	if (v)
+		ranges_or(v, port, portless, out);
+}
+
+/* The live binding of an address (filter_maps.h, "DNS names"), or NULL. */
+static __always_inline struct dns_bind_val *binding(__u8 family, const __u8 *addr)
+{
+	struct dns_bind_key k = {};
+	struct dns_bind_val *v;
+
+	k.family = family;
+	__builtin_memcpy(k.addr, addr, 16);
+	v = bpf_map_lookup_elem(&dns_bind, &k);
+	return v && bpf_ktime_get_boot_ns() <= v->expires_ns ? v : 0;
+}
+
+/* The bits of the name slots a binding of the current gen stands for. */
+static __always_inline void name_lookup(const struct dns_bind_val *v, __u32 gen, __u16 port,
+					int portless, struct net_bits *out)
+{
+	__u64 slots = v && v->gen == gen ? v->slots : 0;
+
+	for (__u32 n = 0; n < NET_MAX_NAMES; n++) {
+		struct net_port_bits *r;
+		__u32 k = n;
+
+		if (!((slots >> n) & 1))
+			continue;
+		r = bpf_map_lookup_elem(&net_names, &k);
+		if (r && (portless ? r->any_port : port >= r->lo && port <= r->hi)) {
+			out->when |= r->when;
+			out->unless |= r->unless;
+			out->quiet |= r->quiet;
 		}
 	}
 }
@@ -75,12 +114,15 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 				  __u16 ipproto, __u8 op, int tracing)
 {
 	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	int portless = !net_has_ports(proto), is_mapped = 1;
+	int portless = !net_has_ports(proto), is_mapped = family == AF_INET6;
+	struct dns_bind_val *bind = 0;
 	struct task_struct *task;
 	struct net_bits b = {};
 	struct net_conf *c;
-	struct ev_connect e;
-	__u64 flagged;
+	struct scratch *s;
+	struct ev_connect *e;
+	__u64 flagged, pmask;
+	__u32 name_len;
 	__u8 v4[16] = {};
 
 	c = net_conf_get();
@@ -89,47 +131,60 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 	stat_inc(STAT_NET_SEEN);
 	if (portless)
 		port = 0;
+	pmask = c->active & c->proto[proto & (NET_PROTOS - 1)];
 
-	if (family == AF_INET) {
-		dest_lookup(4, addr, port, portless, &b);
-	} else {
-		dest_lookup(6, addr, port, portless, &b);
-		for (int i = 0; i < 12; i++)
-			if (addr[i] != mapped[i])
-				is_mapped = 0;
-		if (is_mapped) {
-			__builtin_memcpy(v4, addr + 12, 4);
-			dest_lookup(4, v4, port, portless, &b);
-		}
+	dest_lookup(family == AF_INET ? 4 : 6, addr, port, portless, &b);
+	for (int i = 0; i < 12 && is_mapped; i++)
+		if (addr[i] != mapped[i])
+			is_mapped = 0;
+	if (is_mapped) {
+		__builtin_memcpy(v4, addr + 12, 4);
+		dest_lookup(4, v4, port, portless, &b);
 	}
-
 	/* fast path (filter_maps.h): rules a dest-only `unless` suppresses */
-	flagged = (b.when | c->when_any_dest) & c->active & c->proto[proto & (NET_PROTOS - 1)];
+	flagged = (b.when | c->when_any_dest) & pmask;
 	if (!(flagged & ~b.quiet))
 		return 1;
+	/* names: the address's binding, learned from a DNS answer */
+	bind = is_mapped ? binding(4, v4) : binding(family == AF_INET ? 4 : 6, addr);
+	if (c->any_names && bind) {
+		name_lookup(bind, c->gen, port, portless, &b);
+		flagged = (b.when | c->when_any_dest) & pmask;
+		if (!(flagged & ~b.quiet))
+			return 1;
+	}
 
 	task = tracing ? (struct task_struct *)bpf_get_current_task() : net_task();
 	flagged = net_judge(c, b.when | c->when_any_dest, b.unless, proto, task);
 	if (!flagged)
 		return 1;
 
-	__builtin_memset(&e, 0, sizeof(e));
+	s = scratch_get();
+	if (!s)
+		return 1;
+	e = &s->connect;
+	__builtin_memset(e, 0, EV_CONNECT_FIXED);
 	if (tracing)
-		header_fill(&e.h, EV_CONNECT, sizeof(e), task);
+		header_fill(&e->h, EV_CONNECT, EV_CONNECT_FIXED, task);
 	else
-		net_header(&e.h, EV_CONNECT, sizeof(e), task);
-	e.family = family;
-	e.proto = proto;
-	e.ipproto = ipproto;
-	e.op = op;
-	e.port = port;
-	__builtin_memcpy(e.addr, addr, 16);
-	e.rule_mask = flagged;
-	e.gen = (__u16)c->gen;
-	e.blocked = (flagged & c->block) != 0;
-	stat_inc(e.blocked ? STAT_NET_BLOCK : STAT_NET_EMIT);
-	emit(&e, sizeof(e));
-	return e.blocked ? 0 : 1;
+		net_header(&e->h, EV_CONNECT, EV_CONNECT_FIXED, task);
+	e->family = family;
+	e->proto = proto;
+	e->ipproto = ipproto;
+	e->op = op;
+	e->port = port;
+	__builtin_memcpy(e->addr, addr, 16);
+	e->rule_mask = flagged;
+	e->gen = (__u16)c->gen;
+	e->blocked = (flagged & c->block) != 0;
+	name_len = bind ? bind->name_len & (DNS_NAME_KEY - 1) : 0;
+	if (name_len)
+		bpf_probe_read_kernel(e->name, name_len, bind->name);
+	e->name_len = name_len;
+	e->h.size = EV_CONNECT_FIXED + name_len;
+	stat_inc(e->blocked ? STAT_NET_BLOCK : STAT_NET_EMIT);
+	emit(e, EV_CONNECT_FIXED + name_len);
+	return e->blocked ? 0 : 1;
 }
 
 /*

@@ -606,7 +606,7 @@ static void test_malformed(void **state)
 	assert_int_equal(agent_handle_record(&f->a, &c, sizeof(c)), 0);
 	c.h.abi = CUSTOS_ABI_VERSION;
 	assert_int_equal(agent_handle_record(&f->a, &c, sizeof(c) - 1), 0);	/* cut short */
-	c.h.size = sizeof(c) - 8;	/* says less than an ev_connect */
+	c.h.size = EV_CONNECT_FIXED - 8;	/* says less than an ev_connect */
 	assert_int_equal(agent_handle_record(&f->a, &c, sizeof(c)), 0);
 	x->h = header(EV_EXEC, EV_EXEC_FIXED + 4, f->pid0, 1, "sh");
 	x->exe_len = 9;		/* more than the record holds */

@@ -437,7 +437,7 @@ static void test_bad_dest(void **state)
 		"      dest:\n"
 		"        - 10.0.0.0/33\n"
 		"        - 300.1.1.1\n"
-		"        - example.com:443\n"
+		"        - ex*ample.com:443\n"
 		"        - '[::1'\n"
 		"        - '[::1]x'\n"
 		"        - '[10.0.0.1]:80'\n"
@@ -448,7 +448,8 @@ static void test_bad_dest(void **state)
 		"        - /8\n",
 		"t.yaml:8:11: error: dest '10.0.0.0/33' is invalid: prefix /33 is out of range 0..32\n"
 		"t.yaml:9:11: error: dest '300.1.1.1' is invalid: '300.1.1.1' is not an IPv4 address\n"
-		"t.yaml:10:11: error: dest 'example.com:443' is invalid: 'example.com' is not an IPv4 address\n"
+		"t.yaml:10:11: error: dest 'ex*ample.com:443' is invalid: '*' is not allowed in a name "
+		"(letters, digits, '-', '_' and dots; '*.' only in front)\n"
 		"t.yaml:11:11: error: dest '[::1' is invalid: missing ']' after an IPv6 address\n"
 		"t.yaml:12:11: error: dest '[::1]x' is invalid: unexpected 'x' after ']' (expected :PORT or nothing)\n"
 		"t.yaml:13:11: error: dest '[10.0.0.1]:80' is invalid: '10.0.0.1' is not an IPv6 address\n"

@@ -14,6 +14,7 @@
 
 #include "agent/decode.h"
 #include "agent/emit.h"
+#include "filters/dns.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/notify.h"
@@ -225,6 +226,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.ring_bytes = a->opts.ring_bytes,
 		.wakeup_bytes = a->opts.wakeup_bytes,
 		.self_tgid = (uint32_t)getpid(),
+		.dns_table = a->opts.dns_table,
 		.on_sample = on_sample,
 		.ctx = a,
 	};
@@ -235,6 +237,10 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		return rc;
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
 	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
+	if (rc)
+		return rc;
+	rc = filter_dns_configure(&a->loader, a->opts.dns_servers, a->opts.n_dns_servers,
+				  a->opts.dns_grace_s, err, errlen);
 	if (rc)
 		return rc;
 	/* attach first, then seed: a process that starts in between is in both */

@@ -206,10 +206,16 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 {
 	struct cev_event ev;
 
-	if (size < sizeof(*c))
+	if (size < EV_CONNECT_FIXED || (size_t)EV_CONNECT_FIXED + c->name_len > size ||
+	    c->name_len >= sizeof(a->dest_name_buf))
 		return -EINVAL;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = CEV_CONNECT;
+	if (c->name_len) {
+		memcpy(a->dest_name_buf, c->name, c->name_len);
+		a->dest_name_buf[c->name_len] = '\0';
+		ev.conn.dest_name = a->dest_name_buf;
+	}
 	fill_process(a, &ev, &c->h, acting_process(a, &c->h));
 	ev.conn.family = c->family;
 	ev.conn.proto = c->proto;

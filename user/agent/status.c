@@ -44,6 +44,10 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_SOCK_EMIT] = "socket_emitted",
 	[STAT_SOCK_BLOCK] = "socket_blocked",
 	[STAT_DROPS_SOCKET] = "ring_drops_socket",
+	[STAT_DNS_ANSWERS] = "dns_answers",
+	[STAT_DNS_BOUND] = "dns_bound",
+	[STAT_DNS_BAD] = "dns_malformed",
+	[STAT_DNS_NEW] = "dns_new_bindings",
 };
 
 struct self_usage {

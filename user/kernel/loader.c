@@ -363,6 +363,10 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 			 "the page size: %s", o->ring_bytes, strerror(-rc));
 		goto err_destroy;
 	}
+	if (o->dns_table && (rc = bpf_map__set_max_entries(skel->maps.dns_bind, o->dns_table))) {
+		snprintf(err, errlen, "loader: %u DNS bindings: %s", o->dns_table, strerror(-rc));
+		goto err_destroy;
+	}
 	rc = select_programs(skel, b, &l->probe, what, err, errlen);
 	if (rc)
 		goto err_destroy;

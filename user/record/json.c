@@ -468,6 +468,10 @@ static void add_connect(struct sbuf *out, const struct cev_connect *c)
 	add_family(out, c->family, c->addr, dest, sizeof(dest));
 	sbuf_adds(out, ",\"dest\":");
 	json_escape_bytes(out, dest, strlen(dest));
+	if (c->dest_name) {
+		sbuf_adds(out, ",\"dest_name\":");
+		json_escape_bytes(out, c->dest_name, strlen(c->dest_name));
+	}
 	sbuf_addf(out, ",\"port\":%u", c->port);
 	add_protocol(out, c->proto, c->ipproto);
 	sbuf_addf(out, ",\"blocked\":%s}", c->blocked ? "true" : "false");

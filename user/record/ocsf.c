@@ -302,6 +302,10 @@ static void connect_attrs(struct sbuf *out, const struct cev_event *ev,
 	json_add_cstr(out, meta->host);
 	sbuf_adds(out, "},\"dst_endpoint\":{\"ip\":");
 	json_add_cstr(out, dest);
+	if (c->dest_name) {
+		sbuf_adds(out, ",\"hostname\":");
+		json_add_cstr(out, c->dest_name);
+	}
 	sbuf_addf(out, ",\"port\":%u}", c->port);
 	sbuf_addf(out, ",\"connection_info\":{\"direction_id\":%d,\"direction\":\"Outbound\","
 		  "\"protocol_num\":%u,\"protocol_name\":\"%s\",\"protocol_ver_id\":%d}",

@@ -236,9 +236,13 @@ static void parse_proto(json_t *o, uint8_t *proto, uint16_t *ipproto)
 
 static int parse_connect(struct record *r, json_t *c)
 {
-	const char *dest = get_cstr(c, "dest");
+	const char *dest = get_cstr(c, "dest"), *name = get_cstr(c, "dest_name");
 	struct cev_connect *k = &r->ev.conn;
 
+	if (name) {
+		snprintf(r->dest_name, sizeof(r->dest_name), "%s", name);
+		k->dest_name = r->dest_name;
+	}
 	parse_proto(c, &k->proto, &k->ipproto);
 	k->port = (uint16_t)get_u32(c, "port");
 	k->blocked = json_is_true(json_object_get(c, "blocked"));

@@ -32,6 +32,7 @@ struct record {
 	const char *action;
 	const char *host;
 	char dest[64];		/* connect: the destination as written; else "" */
+	char dest_name[256];	/* connect.dest_name; ev.conn.dest_name points here */
 	/* private */
 	void *json;
 	struct cev_str anc[RECORD_MAX_ANCESTORS];
