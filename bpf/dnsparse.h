@@ -124,9 +124,11 @@ DNS_FUNC int dns_name_clean(DNS_CTX *ctx)
 
 /*
  * An owner name at off: labels, ending in a zero byte or in one
- * compression pointer (two bytes, not followed).  The offset past it, or -1.
+ * compression pointer (two bytes, not followed, but it must point back into
+ * the message before itself, as RFC 1035 4.1.4 has them: a pointer to
+ * itself or past it makes the message malformed).  The offset past it, or -1.
  */
-DNS_FUNC int dns_skip_name(DNS_CTX *ctx, __u32 off, __u32 end)
+DNS_FUNC int dns_skip_name(DNS_CTX *ctx, __u32 base, __u32 off, __u32 end)
 {
 	__u32 o = off;
 	__u8 len = 0;
@@ -138,8 +140,15 @@ DNS_FUNC int dns_skip_name(DNS_CTX *ctx, __u32 off, __u32 end)
 			return -1;
 		if (len == 0)
 			return (int)(o + 1);
-		if ((len & 0xc0) == 0xc0)
-			return o + 2 > end ? -1 : (int)(o + 2);
+		if ((len & 0xc0) == 0xc0) {
+			__u8 lo = 0;
+			__u32 to;
+
+			if (o + 2 > end || DNS_LOAD(ctx, o + 1, &lo, 1))
+				return -1;
+			to = (__u32)(len & 0x3f) << 8 | lo;	/* from the message's start */
+			return to < DNS_HDR_LEN || to + base >= o ? -1 : (int)(o + 2);
+		}
 		if (len & 0xc0)
 			return -1;	/* 0x40, 0x80: extended label types */
 		o += 1 + len;
@@ -148,16 +157,17 @@ DNS_FUNC int dns_skip_name(DNS_CTX *ctx, __u32 off, __u32 end)
 }
 
 /*
- * One answer record at off: an A or AAAA of class IN goes into the answer
- * (while there is room).  The offset past it, or -1.
+ * One answer record at off (base: where the message starts): an A or AAAA
+ * of class IN goes into the answer (while there is room).  The offset past
+ * it, or -1.
  */
-DNS_FUNC int dns_record(DNS_CTX *ctx, __u32 off, __u32 end)
+DNS_FUNC int dns_record(DNS_CTX *ctx, __u32 base, __u32 off, __u32 end)
 {
 	struct dns_answer *out = DNS_OUT(ctx);
 	__u8 f[10];
 	__u16 type, class, rdlen;
 	__u32 ttl, n;
-	int o = dns_skip_name(ctx, off, end);
+	int o = dns_skip_name(ctx, base, off, end);
 
 	if (!out || o < 0 || end > 0xffff)
 		return -1;
@@ -192,6 +202,7 @@ DNS_FUNC int dns_parse(DNS_CTX *ctx, __u32 off, __u32 end)
 {
 	struct dns_answer *out = DNS_OUT(ctx);
 	__u8 h[DNS_HDR_LEN];
+	__u32 base = off;
 	__u16 qd, an;
 	int o;
 
@@ -215,7 +226,7 @@ DNS_FUNC int dns_parse(DNS_CTX *ctx, __u32 off, __u32 end)
 	for (__u32 i = 0; i < DNS_MAX_ANSWERS; i++) {
 		if (i >= an)
 			break;
-		o = dns_record(ctx, off, end);
+		o = dns_record(ctx, base, off, end);
 		if (o < 0)
 			return DNS_BAD;
 		off = (__u32)o & 0xffff;

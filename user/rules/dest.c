@@ -149,6 +149,7 @@ static int parse_name(const char *s, size_t len, struct dest_pat *out, char *why
 			if (label == 0)
 				return fail(why, wl, "empty label in name '%.*s'", (int)len, s);
 			label = 0;
+			out->name[i] = '.';
 			continue;
 		}
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
