@@ -188,6 +188,7 @@ DNS_FUNC int dns_record(DNS_CTX *ctx, __u32 base, __u32 off, __u32 end)
 
 		a->family = type == 1 ? 4 : 6;
 		a->ttl = ttl > 0x7fffffff ? 0 : ttl;	/* RFC 2181: a TTL over 2^31 is 0 */
+		__builtin_memset(a->addr, 0, sizeof(a->addr));	/* an IPv4 key's zero tail */
 		if (DNS_LOAD(ctx, off, a->addr, type == 1 ? 4 : 16))
 			return -1;
 		out->n_addr = n + 1;

@@ -114,7 +114,8 @@ static void test_a_and_aaaa(void **state)
 	assert_int_equal(a.n_addr, 2);
 	assert_int_equal(a.addrs[0].family, 4);
 	assert_int_equal(a.addrs[0].ttl, 300);
-	assert_memory_equal(a.addrs[0].addr, "\xc0\x00\x02\x05", 4);
+	/* all 16 bytes: an IPv4 address is a binding key with a zero tail */
+	assert_memory_equal(a.addrs[0].addr, "\xc0\x00\x02\x05\0\0\0\0\0\0\0\0\0\0\0\0", 16);
 	assert_int_equal(a.addrs[1].family, 6);
 	assert_int_equal(a.addrs[1].ttl, 0);
 	assert_int_equal(a.addrs[1].addr[15], 5);

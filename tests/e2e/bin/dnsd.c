@@ -12,13 +12,13 @@
  *   cname.vendor.test CNAME edge.cdn.test, edge.cdn.test A 127.0.0.8
  *   chain.evil.test   CNAME edge2.cdn.test, edge2.cdn.test A 127.0.0.10
  *   v6.vendor.test    AAAA ::1           tcp.vendor.test   A 127.0.0.11
- *   other.vendor.test A 127.0.0.14
+ *   other.hostile.test A 127.0.0.14
  * and hostile answers, each also carrying an A record for 127.0.0.12:
- *   trunc.vendor.test the answer cut inside its record
- *   loop.vendor.test  the record's owner a compression pointer to itself
- *   badlen.vendor.test an rdlength past the end of the message
- *   many.vendor.test  20 answers, then the A record
- *   upper.vendor.test asked as UPPER.VENDOR.TEST: the answer binds the lower case
+ *   trunc.hostile.test the answer cut inside its record
+ *   loop.hostile.test  the record's owner a compression pointer to itself
+ *   badlen.hostile.test an rdlength past the end of the message
+ *   many.hostile.test  20 answers, then the A record
+ *   upper.hostile.test asked as UPPER.VENDOR.TEST: the answer binds the lower case
  * Anything else: NXDOMAIN.  Exits 0 after answering (ask) or on SIGTERM.
  */
 #include <arpa/inet.h>
@@ -152,7 +152,7 @@ static void answer(const uint8_t *q, size_t qn, struct msg *m)
 	put16(m, 0);			/* ancount: set below */
 	put32(m, 0);
 	put(m, q + 12, o - 12);		/* the question */
-	if (!strcasecmp(name, "api.vendor.test") || !strcasecmp(name, "upper.vendor.test")) {
+	if (!strcasecmp(name, "api.vendor.test") || !strcasecmp(name, "upper.hostile.test")) {
 		put_a(m, strcasecmp(name, "api.vendor.test") ? "127.0.0.15" : "127.0.0.5",
 		      strcasecmp(name, "api.vendor.test") ? 60 : 2);
 		set_ancount(m, 1);
@@ -168,15 +168,15 @@ static void answer(const uint8_t *q, size_t qn, struct msg *m)
 	} else if (!strcmp(name, "v6.vendor.test")) {
 		put_a(m, "::1", 60);
 		set_ancount(m, 1);
-	} else if (!strcmp(name, "tcp.vendor.test") || !strcmp(name, "other.vendor.test")) {
+	} else if (!strcmp(name, "tcp.vendor.test") || !strcmp(name, "other.hostile.test")) {
 		put_a(m, name[0] == 't' ? "127.0.0.11" : "127.0.0.14", 60);
 		set_ancount(m, 1);
-	} else if (!strcmp(name, "trunc.vendor.test")) {
+	} else if (!strcmp(name, "trunc.hostile.test")) {
 		put_a(m, "127.0.0.12", 60);
 		put_a(m, "127.0.0.12", 60);
 		m->n -= 3;		/* the second record cut inside its address */
 		set_ancount(m, 2);
-	} else if (!strcmp(name, "loop.vendor.test")) {
+	} else if (!strcmp(name, "loop.hostile.test")) {
 		size_t at = m->n;
 
 		/* an A record whose owner is a compression pointer to itself */
@@ -184,11 +184,11 @@ static void answer(const uint8_t *q, size_t qn, struct msg *m)
 		m->b[at] = (uint8_t)(0xc0 | at >> 8);
 		m->b[at + 1] = (uint8_t)at;
 		set_ancount(m, 1);
-	} else if (!strcmp(name, "badlen.vendor.test")) {
+	} else if (!strcmp(name, "badlen.hostile.test")) {
 		put_a(m, "127.0.0.12", 60);
 		m->b[m->n - 5] = 0xff;	/* rdlength 0xff04 */
 		set_ancount(m, 1);
-	} else if (!strcmp(name, "many.vendor.test")) {
+	} else if (!strcmp(name, "many.hostile.test")) {
 		for (int i = 0; i < 20; i++)
 			put_rr(m, 16 /* TXT */, 60, "\x01x", 2);
 		put_a(m, "127.0.0.12", 60);
