@@ -299,6 +299,34 @@ static void test_events_dest_name(void **state)
 	assert_null(strstr(out, "evil.test"));
 }
 
+/* The binding table in `custos status` (JSON) and the metrics. */
+static void test_status(void **state)
+{
+	char out[65536], sock[400];
+	json_t *st;
+	int rc;
+
+	NEEDS_EGRESS();
+	assert_int_equal(ask(DNS_ADDR, "cname.vendor.test", 0), 0);
+	snprintf(sock, sizeof(sock), "%s/status.sock", g.r.dir);
+	rc = harness_capture((char *[]){ (char *)harness_custos(), "status", "--json", "--socket",
+					 sock, NULL }, out, sizeof(out));
+	assert_int_equal(rc, 0);
+	st = json_loads(out, 0, NULL);
+	assert_non_null(st);
+	assert_true(jint(st, "dns.bindings") >= 1);
+	assert_int_equal(jint(st, "dns.capacity"), 8192);
+	assert_int_equal(jint(st, "dns.evictions"), 0);
+	assert_true(jint(st, "bpf.dns_answers") >= 1);
+	assert_true(jint(st, "bpf.dns_malformed") >= 1);	/* the hostile answers */
+	json_decref(st);
+	rc = harness_capture((char *[]){ (char *)harness_custos(), "status", "--metrics",
+					 "--socket", sock, NULL }, out, sizeof(out));
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\ncustos_dns_bindings_capacity 8192\n"));
+	assert_non_null(strstr(out, "\ncustos_dns_evictions_total 0\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_aaaa_and_tcp),
 		cmocka_unit_test(test_hostile_and_untrusted),
 		cmocka_unit_test(test_events_dest_name),
+		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_ttl_and_grace),
 	};
 

@@ -65,6 +65,8 @@ static void fill_status(void *ctx, struct agent_status *st)
 	if (a->loader.skel)
 		loader_read_stats(&a->loader, a->bpf_stats, STAT__COUNT);
 	memcpy(st->bpf, a->bpf_stats, sizeof(st->bpf));
+	if (filter_dns_count(&a->loader, &st->dns_bindings) == 0)
+		st->dns_capacity = a->opts.dns_table;
 }
 
 /* --- lifecycle ------------------------------------------------------------- */
