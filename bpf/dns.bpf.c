@@ -39,6 +39,7 @@ static __always_inline struct dns_answer *scratch_answer(struct __sk_buff *skb)
 #define DNS_FUNC __noinline
 #define DNS_LOAD(ctx, off, dst, len) bpf_skb_load_bytes(ctx, off, dst, len)
 #define DNS_OUT(ctx) scratch_answer(ctx)
+#define DNS_BARRIER(v) barrier_var(v)
 #include "dnsparse.h"
 
 #define ETH_P_IP 0x0800
@@ -52,54 +53,65 @@ struct dns_pkt {
 	__u32 off, end;
 };
 
-/* IPv4 or IPv6, UDP or TCP: from, and the message's bounds.  0: not DNS-shaped. */
-static __always_inline int locate(struct __sk_buff *skb, struct dns_pkt *p)
+/*
+ * IPv4 or IPv6, UDP or TCP, from a source port some trusted resolver uses:
+ * from, and the message's bounds.  0: not a packet to parse.  The headers
+ * are read in place (direct packet access): every packet of the host passes
+ * here, and most stop at the port.
+ */
+static __always_inline int locate(struct __sk_buff *skb, const struct dns_conf *dc,
+				  struct dns_pkt *p)
 {
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	__u32 l4, end = skb->len;
-	__u8 proto;
-	__u8 tcp[14];
+	__u8 *l4h, proto, len[2];
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
+		struct iphdr *ip = data;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) || ip.ihl < 5 ||
-		    (ip.frag_off & bpf_htons(IP_MF_OFFSET)))
-			return 0;
+		if ((void *)(ip + 1) > data_end || ip->ihl != 5 ||
+		    (ip->frag_off & bpf_htons(IP_MF_OFFSET)))
+			return 0;	/* options or a fragment: not parsed */
+		proto = ip->protocol;
+		l4 = sizeof(*ip);
+		if (bpf_ntohs(ip->tot_len) < end)
+			end = bpf_ntohs(ip->tot_len);
 		p->from.family = 4;
-		__builtin_memcpy(p->from.addr, &ip.saddr, 4);
-		proto = ip.protocol;
-		l4 = ip.ihl * 4;
-		if (bpf_ntohs(ip.tot_len) < end)
-			end = bpf_ntohs(ip.tot_len);
+		__builtin_memcpy(p->from.addr, &ip->saddr, 4);
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
+		struct ipv6hdr *ip6 = data;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+		if ((void *)(ip6 + 1) > data_end)
 			return 0;
+		proto = ip6->nexthdr;	/* extension headers: not parsed */
+		l4 = sizeof(*ip6);
+		if (40 + bpf_ntohs(ip6->payload_len) < end)
+			end = 40 + bpf_ntohs(ip6->payload_len);
 		p->from.family = 6;
-		__builtin_memcpy(p->from.addr, &ip6.saddr, 16);
-		proto = ip6.nexthdr;	/* extension headers: not parsed */
-		l4 = sizeof(ip6);
-		if (40 + bpf_ntohs(ip6.payload_len) < end)
-			end = 40 + bpf_ntohs(ip6.payload_len);
+		__builtin_memcpy(p->from.addr, &ip6->saddr, 16);
 	} else {
 		return 0;
 	}
 	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
 		return 0;
-	if (bpf_skb_load_bytes(skb, l4, tcp, sizeof(tcp)))
+	l4h = data + l4;
+	if ((void *)(l4h + 14) > data_end)
 		return 0;
-	p->from.port = (__u16)(tcp[0] << 8 | tcp[1]);
+	p->from.port = (__u16)(l4h[0] << 8 | l4h[1]);
+	/* a resolver's port before the hash lookup: most packets stop here */
+	if (!dc->any_port && p->from.port != dc->ports[0] && p->from.port != dc->ports[1] &&
+	    p->from.port != dc->ports[2] && p->from.port != dc->ports[3])
+		return 0;
 	if (proto == IPPROTO_UDP) {
 		p->off = l4 + 8;
 		p->end = end;
 		return 1;
 	}
 	/* TCP: the payload starts with the message's 2-byte length */
-	p->off = l4 + (tcp[12] >> 4) * 4;
-	if (p->off + 2 > end || bpf_skb_load_bytes(skb, p->off, tcp, 2))
+	p->off = l4 + (l4h[12] >> 4) * 4;
+	if (p->off + 2 > end || bpf_skb_load_bytes(skb, p->off, len, 2))
 		return 0;
-	p->end = p->off + 2 + (tcp[0] << 8 | tcp[1]);
+	p->end = p->off + 2 + (len[0] << 8 | len[1]);
 	p->off += 2;
 	return p->end <= end;
 }
@@ -172,11 +184,7 @@ int net__cg_dns(struct __sk_buff *skb)
 	int rc;
 
 	dc = bpf_map_lookup_elem(&dns_conf, &zero);
-	if (!dc || !dc->active || !locate(skb, &p))
-		return 1;
-	/* a resolver's port before the hash lookup: most packets stop here */
-	if (!dc->any_port && p.from.port != dc->ports[0] && p.from.port != dc->ports[1] &&
-	    p.from.port != dc->ports[2] && p.from.port != dc->ports[3])
+	if (!dc || !dc->active || !locate(skb, dc, &p))
 		return 1;
 	if (!bpf_map_lookup_elem(&dns_servers, &p.from))
 		return 1;	/* not a trusted resolver (or not DNS at all) */

@@ -63,6 +63,10 @@ struct dns_answer {
 #if defined(DNS_PARSE_IMPL) && !defined(CUSTOS_DNSPARSE_IMPL)
 #define CUSTOS_DNSPARSE_IMPL
 
+#ifndef DNS_BARRIER
+#define DNS_BARRIER(v) ((void)0)	/* BPF: barrier_var(v), so a mask is not optimized out */
+#endif
+
 /*
  * The question's name at off (labels, no compression: a query carries
  * none) into the answer's name in text.  The offset past it, or -1.
@@ -184,7 +188,11 @@ DNS_FUNC int dns_record(DNS_CTX *ctx, __u32 base, __u32 off, __u32 end)
 	n = out->n_addr;
 	if (class == 1 && ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) &&
 	    n < DNS_MAX_ADDRS) {
-		struct dns_addr *a = &out->addrs[n & (DNS_MAX_ADDRS - 1)];
+		__u32 i = n;
+		struct dns_addr *a;
+
+		DNS_BARRIER(i);	/* keep the mask: older verifiers lose the compare's bound */
+		a = &out->addrs[i & (DNS_MAX_ADDRS - 1)];
 
 		a->family = type == 1 ? 4 : 6;
 		a->ttl = ttl > 0x7fffffff ? 0 : ttl;	/* RFC 2181: a TTL over 2^31 is 0 */
