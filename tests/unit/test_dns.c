@@ -17,42 +17,11 @@
 
 #include <cmocka.h>
 
+#include "../e2e/bin/dnsmsg.h"
 #include "filters/dns.h"
 #include "filters/net.h"
 #include "rules/dest.h"
 #include "rules/rules.h"
-
-struct msg {
-	uint8_t b[2048];
-	size_t n;
-};
-
-static void put(struct msg *m, const void *p, size_t n)
-{
-	assert_true(m->n + n <= sizeof(m->b));
-	memcpy(m->b + m->n, p, n);
-	m->n += n;
-}
-
-static void put16(struct msg *m, unsigned v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	put(m, b, 2);
-}
-
-static void put_name(struct msg *m, const char *name)
-{
-	while (*name) {
-		size_t l = strcspn(name, ".");
-		uint8_t len = (uint8_t)l;
-
-		put(m, &len, 1);
-		put(m, name, l);
-		name += l + (name[l] == '.');
-	}
-	put(m, "", 1);
-}
 
 /* A response header with one question for name, an answers. */
 static void head(struct msg *m, const char *name, unsigned flags, unsigned an)
@@ -73,16 +42,7 @@ static void head(struct msg *m, const char *name, unsigned flags, unsigned an)
 static void rr(struct msg *m, const char *owner, unsigned type, unsigned ttl, const void *rd,
 	       size_t rdlen)
 {
-	if (owner)
-		put_name(m, owner);
-	else
-		put16(m, 0xc00c);
-	put16(m, type);
-	put16(m, 1);
-	put16(m, ttl >> 16);
-	put16(m, ttl & 0xffff);
-	put16(m, (unsigned)rdlen);
-	put(m, rd, rdlen);
+	assert_int_equal(put_rr(m, owner, type, ttl, rd, rdlen), 0);
 }
 
 static void rr_a(struct msg *m, const char *owner, const char *addr, unsigned ttl)

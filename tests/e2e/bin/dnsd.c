@@ -34,60 +34,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnsmsg.h"
+
 #define TYPE_A 1
 #define TYPE_CNAME 5
 #define TYPE_AAAA 28
-
-struct msg {
-	uint8_t b[1024];
-	size_t n;
-};
-
-static void put(struct msg *m, const void *p, size_t n)
-{
-	if (m->n + n <= sizeof(m->b)) {
-		memcpy(m->b + m->n, p, n);
-		m->n += n;
-	}
-}
-
-static void put16(struct msg *m, unsigned v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	put(m, b, 2);
-}
-
-static void put32(struct msg *m, unsigned v)
-{
-	put16(m, v >> 16);
-	put16(m, v & 0xffff);
-}
-
-/* A name in labels. */
-static void put_name(struct msg *m, const char *name)
-{
-	while (*name) {
-		size_t l = strcspn(name, ".");
-		uint8_t len = (uint8_t)l;
-
-		put(m, &len, 1);
-		put(m, name, l);
-		name += l + (name[l] == '.');
-	}
-	put(m, "", 1);
-}
-
-/* One record whose owner is the question's name (pointer 0xc00c). */
-static void put_rr(struct msg *m, unsigned type, unsigned ttl, const void *rd, size_t rdlen)
-{
-	put16(m, 0xc00c);
-	put16(m, type);
-	put16(m, 1);
-	put32(m, ttl);
-	put16(m, (unsigned)rdlen);
-	put(m, rd, rdlen);
-}
 
 static void put_a(struct msg *m, const char *addr, unsigned ttl)
 {
@@ -95,10 +46,10 @@ static void put_a(struct msg *m, const char *addr, unsigned ttl)
 
 	if (strchr(addr, ':')) {
 		inet_pton(AF_INET6, addr, a);
-		put_rr(m, TYPE_AAAA, ttl, a, 16);
+		put_rr(m, NULL, TYPE_AAAA, ttl, a, 16);
 	} else {
 		inet_pton(AF_INET, addr, a);
-		put_rr(m, TYPE_A, ttl, a, 4);
+		put_rr(m, NULL, TYPE_A, ttl, a, 4);
 	}
 }
 
@@ -109,7 +60,7 @@ static void put_chain(struct msg *m, const char *target, const char *addr)
 	uint8_t a[4];
 
 	put_name(&t, target);
-	put_rr(m, TYPE_CNAME, 60, t.b, t.n);
+	put_rr(m, NULL, TYPE_CNAME, 60, t.b, t.n);
 	put(m, t.b, t.n);
 	put16(m, TYPE_A);
 	put16(m, 1);
@@ -190,7 +141,7 @@ static void answer(const uint8_t *q, size_t qn, struct msg *m)
 		set_ancount(m, 1);
 	} else if (!strcmp(name, "many.hostile.test")) {
 		for (int i = 0; i < 20; i++)
-			put_rr(m, 16 /* TXT */, 60, "\x01x", 2);
+			put_rr(m, NULL, 16 /* TXT */, 60, "\x01x", 2);
 		put_a(m, "127.0.0.12", 60);
 		set_ancount(m, 21);
 	} else {
