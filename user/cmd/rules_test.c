@@ -361,7 +361,7 @@ static int get_addr(yaml_node_t *n, uint8_t *addr)
 
 static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
 {
-	static const char *const ckeys[] = { "proto", "dest", "port", NULL };
+	static const char *const ckeys[] = { "proto", "dest", "port", "dest_name", NULL };
 	yaml_node_t *n = yamldoc_get(d, e, "connect"), *dest;
 	uint32_t port = 0;
 	int rc;
@@ -383,6 +383,8 @@ static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
 	b->ev.conn.family = (uint8_t)get_addr(dest, b->ev.conn.addr);
 	if (!b->ev.conn.family)
 		return bad(b, dest ? dest : n, "dest: expected an IPv4 or IPv6 address");
+	/* the name the address was learned from (a DNS answer), for name patterns */
+	b->ev.conn.dest_name = yamldoc_scalar(yamldoc_get(d, n, "dest_name"));
 	return 0;
 }
 
