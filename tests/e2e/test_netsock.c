@@ -238,8 +238,8 @@ static json_t *wait_rec(pid_t pid, const char *rule)
  * block rule's, both blocked) where can_refuse, else let through with the
  * report rule's record alone; the exempt copy let through, one record.
  */
-static void trick(int netns, int uid, const char *how, const char *addr, const char *hop,
-		  struct want w, const char *block_rule, int can_refuse)
+static pid_t trick(int netns, int uid, const char *how, const char *addr, const char *hop,
+		   struct want w, const char *block_rule, int can_refuse)
 {
 	pid_t refused, exempt;
 	json_t *rec, *all;
@@ -275,6 +275,7 @@ static void trick(int netns, int uid, const char *how, const char *addr, const c
 	all = harness_records(&g.r, pred_kind_pid, &(struct kind_pid){ "socket", exempt, NULL });
 	assert_int_equal(json_array_size(all), 1);
 	json_decref(all);
+	return exempt;
 }
 
 /* Datagrams the UDP-Lite listener on 127.0.0.2 got since the last call. */
@@ -307,8 +308,21 @@ static void test_ping_socket_unprivileged(void **state)
 {
 	struct want w = { .proto = "icmp", .protocol = 1, .family = "inet", .type = "dgram",
 			  .uid = NOBODY };
+	pid_t exempt = trick(1, NOBODY, "ping", "127.0.0.1", NULL, w, "sk-block", 1);
+	json_t *rec;
 
-	trick(1, NOBODY, "ping", "127.0.0.1", NULL, w, "sk-block", 1);
+	if (!harness_lsm_hook(&g.r, "opt_netguard__lsm_sendmsg"))
+		return;
+	/* under BPF LSM its send is judged too: a connect record, proto icmp, no port */
+	rec = harness_wait_record(&g.r, pred_kind_pid,
+				  &(struct kind_pid){ "connect", exempt, "sk-report" }, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "connect.proto"), "icmp");
+	assert_int_equal(jint(rec, "connect.protocol"), 1);
+	assert_string_equal(jstr(rec, "connect.dest"), "127.0.0.1");
+	assert_int_equal(jint(rec, "connect.port"), 0);
+	assert_int_equal(jint(rec, "process.uid"), NOBODY);
+	json_decref(rec);
 }
 
 /* UDP-Lite needs no privilege either; its connect() passes no cgroup hook. */
