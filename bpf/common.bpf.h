@@ -99,6 +99,7 @@ static __always_inline void emit(void *data, __u64 size)
 		stat_inc(STAT_RING_DROPS);
 		stat_inc(type == EV_FILE ? STAT_DROPS_FILE :
 			 type == EV_CONNECT ? STAT_DROPS_CONNECT :
+			 type == EV_SOCKET ? STAT_DROPS_SOCKET :
 			 type == EV_EXEC ? STAT_DROPS_EXEC : STAT_DROPS_PROC);
 	}
 }

@@ -20,8 +20,10 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 4	/* 2: ev_exec carries blocked, rule_mask, gen;
-				 * 3: ev_file too; 4: ev_connect.ipproto (raw) */
+#define CUSTOS_ABI_VERSION 5	/* 2: ev_exec carries blocked, rule_mask, gen;
+				 * 3: ev_file too; 4: ev_connect.ipproto (raw);
+				 * 5: ev_connect.proto is enum ev_proto, ipproto
+				 *    16 bits; EV_SOCKET */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -35,6 +37,7 @@ enum ev_type {
 	EV_FILE = 4,		/* an open that the file pre-filter let through */
 	EV_CONNECT = 5,		/* a connect/sendmsg that the egress decision flagged */
 	EV_IOURING = 6,		/* an io_uring open submitted (tracepoint backends only) */
+	EV_SOCKET = 7,		/* a raw, ping or packet socket made, or a source route set */
 };
 
 /* 64 bytes, first in every record. */
@@ -156,33 +159,86 @@ enum {
 };
 
 /*
- * EV_CONNECT: a TCP connect, UDP send or raw IP send to a destination not
- * approved.  proto EV_PROTO_RAW: a SOCK_RAW socket (AF_INET/AF_INET6) seen by
- * the BPF LSM hooks socket_connect/socket_sendmsg (opt_netguard__lsm, in
- * net.bpf.c); port 0 (raw has none), ipproto the socket's IP protocol number
- * (1 ICMP, 58 ICMPv6, 255 IPPROTO_RAW...).  For TCP and UDP ipproto = proto.
+ * The protocol of a socket as the egress decision names it (rules' `proto`):
+ * ev_connect.proto, ev_socket.proto, and the index of net_conf.proto[].
+ * The IP protocol number itself travels in ipproto.
+ */
+enum ev_proto {
+	EV_PROTO_OTHER = 0,	/* an IP protocol custos has no name for: see ipproto */
+	EV_PROTO_TCP = 1,	/* IPPROTO_TCP, and MPTCP (262) */
+	EV_PROTO_UDP = 2,
+	EV_PROTO_UDPLITE = 3,	/* IPPROTO_UDPLITE (136) */
+	EV_PROTO_SCTP = 4,	/* IPPROTO_SCTP (132) */
+	EV_PROTO_RAW = 5,	/* a SOCK_RAW socket, any IP protocol */
+	EV_PROTO_ICMP = 6,	/* a ping socket: SOCK_DGRAM with ICMP or ICMPv6 */
+	EV_PROTO_PACKET = 7,	/* an AF_PACKET socket */
+	EV_PROTO__COUNT = 8,
+};
+
+/*
+ * EV_CONNECT: a connect or send to a destination not approved, of any
+ * protocol the hooks see (bpf/net.bpf.c).  proto names the kind of socket
+ * (enum ev_proto); ipproto is the socket's protocol number (6 TCP, 136
+ * UDP-Lite, 1 ICMP for a raw or ping socket, 58 ICMPv6, 255 IPPROTO_RAW...).
+ * Raw, ping and unnamed protocols have no port here (port 0).  A destination
+ * that an AF_INET6 socket reaches as IPv4 is family AF_INET6 with the mapped
+ * address ::ffff:a.b.c.d, whichever hook saw it.  Tail: name[0 .. name_len)
+ * the DNS name the address was learned from (filter_maps.h, "DNS names"),
+ * lower case, no NUL; name_len 0 when none is known.  h.size counts it.
  */
 struct ev_connect {
 	struct ev_header h;
-	__u8 family;		/* AF_INET (2) or AF_INET6 (10) */
-	__u8 proto;		/* IPPROTO_TCP (6), IPPROTO_UDP (17) or EV_PROTO_RAW */
+	__u8 family;		/* AF_INET (2) or AF_INET6 (10): the socket's */
+	__u8 proto;		/* enum ev_proto */
 	__u8 blocked;		/* 1: the program returned "refuse" */
 	__u8 op;		/* EV_NET_CONNECT or EV_NET_SENDMSG */
-	__u16 port;		/* host byte order; 0 for raw */
+	__u16 port;		/* host byte order; 0 where the protocol has none */
 	__u16 gen;		/* net_conf.gen (rule_set_gen): which rule set numbered rule_mask */
 	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
 	__u64 rule_mask;	/* bit i: connect rule slot i flagged it in the kernel */
-	__u8 ipproto;		/* the IP protocol number */
-	__u8 pad[7];
+	__u16 ipproto;		/* the socket's protocol number */
+	__u16 name_len;		/* bytes of name */
+	__u8 pad[4];
+	char name[256];		/* DNS_NAME_KEY */
 };
-_Static_assert(sizeof(struct ev_connect) == 64 + 40, "ev_connect ABI");
-
-/* ev_connect.proto of a raw socket (not an IP protocol number here: see ipproto) */
-#define EV_PROTO_RAW 255
+_Static_assert(sizeof(struct ev_connect) == 64 + 40 + 256, "ev_connect ABI");
+#define EV_CONNECT_FIXED 104u	/* offsetof(struct ev_connect, name) */
 
 enum {
 	EV_NET_CONNECT = 1,
 	EV_NET_SENDMSG = 2,
+};
+
+/*
+ * EV_SOCKET: under connect rules, a socket that the egress hooks cannot
+ * judge send by send was made (op EV_SOCK_CREATE: raw, ping and AF_PACKET
+ * sockets, and inet sockets of protocols whose connect() no hook sees), or
+ * a source route was set on a socket (op EV_SOCK_IP_OPTIONS: IP_OPTIONS
+ * with LSRR/SSRR; EV_SOCK_IPV6_RTHDR: an IPv6 routing header), addr then
+ * the route's first hop (family AF_INET / AF_INET6; 0 when it has none).
+ * rule_mask and gen as in ev_connect; blocked 1: the call failed with EPERM.
+ * The rules decide it as docs/RULES.md ("Sockets") says.
+ */
+struct ev_socket {
+	struct ev_header h;
+	__u16 family;		/* socket family: AF_INET, AF_INET6, AF_PACKET (17) */
+	__u16 type;		/* SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_RAW 3, ... */
+	__u16 ipproto;		/* the protocol argument (AF_PACKET: the ethertype, host order) */
+	__u8 proto;		/* enum ev_proto */
+	__u8 op;		/* EV_SOCK_* */
+	__u8 blocked;
+	__u8 hop_family;	/* AF_INET / AF_INET6 when addr holds a hop, else 0 */
+	__u16 gen;
+	__u8 pad[4];
+	__u8 addr[16];		/* first hop of a source route, network byte order */
+	__u64 rule_mask;
+};
+_Static_assert(sizeof(struct ev_socket) == 64 + 40, "ev_socket ABI");
+
+enum {
+	EV_SOCK_CREATE = 1,
+	EV_SOCK_IP_OPTIONS = 2,
+	EV_SOCK_IPV6_RTHDR = 3,
 };
 
 /*
@@ -207,7 +263,16 @@ enum stat_idx {
 	STAT_DROPS_CONNECT = 11,
 	STAT_DROPS_PROC = 12,	/* fork, exit and io_uring records */
 	STAT_FILE_BLOCK = 13,	/* opens refused by the file guard (file__lsm) */
-	STAT__COUNT = 16,
+	/* 16..23 and 48..55: egress (net.bpf.c) */
+	STAT_SOCK_SEEN = 16,	/* sockets of the kinds EV_SOCKET reports, made */
+	STAT_SOCK_EMIT = 17,	/* ... reported */
+	STAT_SOCK_BLOCK = 18,	/* ... refused (creation or source route) */
+	STAT_DROPS_SOCKET = 19,	/* EV_SOCKET records lost to a full ring */
+	STAT_DNS_ANSWERS = 20,	/* messages from a trusted resolver parsed (dns.bpf.c) */
+	STAT_DNS_BOUND = 21,	/* addresses bound to a name */
+	STAT_DNS_BAD = 22,	/* messages from a trusted resolver that were malformed */
+	STAT_DNS_NEW = 23,	/* bindings of an address not in dns_bind: new entries */
+	STAT__COUNT = 64,
 };
 
 #endif

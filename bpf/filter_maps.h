@@ -149,29 +149,43 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
  * connect: the egress decision, taken in the cgroup sock_addr programs
  * (bpf/net.bpf.c).  Every enabled `on: connect` rule, in load order, gets a
  * rule slot i < NET_MAX_RULES; each `unless` condition the kernel can
- * evaluate gets a condition slot c < NET_MAX_CONDS.  For a destination
- * (family, addr, port) and protocol the kernel computes
+ * evaluate gets a condition slot c < NET_MAX_CONDS.  Every call a hook sees
+ * is judged, whatever its protocol: p below is the socket's kind, enum
+ * ev_proto (events.h; tcp, udp, udplite, sctp, raw, icmp, packet, or other).
+ * For a destination (family, addr, port) the kernel computes
  *
  *   when    = (dest bits of the longest matching net_dest prefix whose port
- *              range holds port | when_any_dest) & proto mask & active
+ *              range holds port | when_any_dest) & proto[p] & active
  *   holds   = cond_valid & (cond dest bits | ~cond_need_dest)
  *                        & (net_exe[current exe (dev, ino)] | ~cond_need_exe)
- *                        & cond proto mask
- *   flagged = when minus every slot i with holds & rule_conds[i]
+ *                        & cond_proto[p]
+ *   flagged = when minus cond_owner[c] of every c in holds
  *
- * A raw IP send (SOCK_RAW, BPF LSM only: opt_netguard__lsm) has no port:
- * only port ranges with any_port (patterns without a port) apply to it, and
- * the proto masks are raw / cond_raw.
+ * Raw, ping (icmp), packet and unnamed protocols have no port: only port
+ * ranges with any_port (patterns without a port) apply to them.
  *
  * flagged & block != 0: the call is refused (EPERM) and reported blocked;
  * else flagged != 0: reported; else nothing.  ev_connect.rule_mask = flagged.
  *
+ * Events without a destination (ev_socket, docs/RULES.md "Sockets"):
+ *   - a socket made (raw, ping, packet; protocols whose connect no hook
+ *     sees): `when.dest` holds only where it names every address (dest_all:
+ *     0.0.0.0/0 or ::/0 without a port) or `when.proto` names p itself, an
+ *     `unless` dest only where it names every address:
+ *       when  = (sock_when | proto_named) & proto[p] & active
+ *       holds = as above with cond_dest_all for the cond dest bits
+ *   - a source route set (IP_OPTIONS LSRR/SSRR, IPv6 routing header): the
+ *     packets go to hops no rule was asked about, so every `when.dest` holds
+ *     and no `unless` dest does:
+ *       when  = proto[p] & active
+ *       holds = as above with 0 for the cond dest bits
+ *
  * Fast path: `quiet` (per port range, or-ed like the other bits) names the
  * rule slots that an `unless` condition of dest alone suppresses whatever
- * the process and protocol (tcp, udp and raw), so `when & ~quiet` of the
- * looked-up range is already final for them; when nothing is left the program returns after
+ * the process and protocol, so `when & ~quiet` of the looked-up range is
+ * already final for them; when nothing is left the program returns after
  * the one lookup (an approved destination: no task read, no exe lookup, no
- * loop over condition slots).  The full computation above runs otherwise,
+ * pass over condition slots).  The full computation above runs otherwise,
  * and gives the same result.
  *
  * Exact vs "maybe".  The kernel evaluates dest, proto, and `exe` in `unless`
@@ -193,6 +207,21 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
 #define NET_MAX_RULES 64
 #define NET_MAX_CONDS 64
 #define NET_PORT_RANGES 16
+#define NET_PROTOS 8		/* enum ev_proto values: EV_PROTO__COUNT */
+
+/*
+ * The egress programs' rodata `net_helpers` (set by the loader from the
+ * probe): which helpers every cgroup socket program type offers on this
+ * kernel.  Without NET_HELPER_TASK the programs cannot read the task (no
+ * executable identity: `unless: exe` does not hold, over-reporting; ppid
+ * and start time 0, which the agent fills from its process cache); without
+ * NET_HELPER_ID they cannot name the process (pid and comm 0 in a record
+ * of a sock_create or setsockopt program).
+ */
+enum {
+	NET_HELPER_TASK = 1,	/* bpf_get_current_task */
+	NET_HELPER_ID = 2,	/* bpf_get_current_pid_tgid, bpf_get_current_comm */
+};
 
 /* net_dest key: prefixlen counts the family byte: 8 + the pattern's prefix. */
 struct net_dest_key {
@@ -205,12 +234,12 @@ struct net_dest_key {
 struct net_port_bits {
 	__u16 lo, hi;		/* inclusive, host byte order */
 	__u8 any_port;		/* 1: from patterns without a port; only these
-				 * apply to a raw send, which has no port */
+				 * apply to a protocol without ports (raw...) */
 	__u8 pad[3];
 	__u64 when;		/* rule slots whose `when.dest` covers this */
 	__u64 unless;		/* condition slots whose `dest` covers this */
 	__u64 quiet;		/* rule slots one of whose `unless` conditions is a
-				 * dest (no exe, both protocols) covering this */
+				 * dest (no exe, every protocol) covering this */
 };
 
 struct net_dest_val {
@@ -226,19 +255,91 @@ struct net_exe_key {
 	__u64 ino;
 };
 
+/*
+ * DNS names in `dest` (the same decision; docs/RULES.md "Names").  Each
+ * distinct name pattern of the connect rules (a name, or "*." and a name)
+ * with one of its port ranges gets a name slot n < NET_MAX_NAMES;
+ * net_names[n] holds that range with its when/unless/quiet bits (one
+ * struct net_port_bits: one range per slot keeps the kernel's pass over the
+ * slots free of an inner loop), and dns_names maps the pattern (key: wild 0
+ * and the name, or wild 1 and the part after "*.") to its name slots.
+ *
+ * bpf/dns.bpf.c (cgroup_skb/ingress at the cgroup v2 root) reads the DNS
+ * answers that processes receive from a trusted resolver (dns_servers: its
+ * address and port; the agent fills it from /etc/resolv.conf and
+ * --dns-server), before the socket has them, and binds every A/AAAA
+ * address of an answer to the name that was asked (dnsparse.h), in the
+ * LRU map dns_bind: the name itself, the name slots it stood for when
+ * learned (dns_names[wild 0, name] or-ed with dns_names[wild 1, each
+ * suffix after a dot]), net_conf.gen then, and an expiry: now + min(TTL,
+ * dns_conf.ttl_max_s) + dns_conf.grace_s.
+ *
+ * The decision (net.bpf.c): when the longest-prefix lookup leaves a rule
+ * flagged and net_conf.any_names, dns_bind[destination] is looked up (and
+ * its IPv4 form for ::ffff:a.b.c.d); a binding not expired and of the
+ * current gen adds the bits of net_names[n] for each n of its slots whose
+ * range holds the port, as a prefix's would.  An address never seen in an answer has no binding and
+ * no name holds for it (fail closed).  A record carries the binding's name
+ * whatever its slots (ev_connect.name).  On reload the agent rewrites each
+ * binding's slots and gen from its name, with the decision off.
+ */
+#define NET_MAX_NAMES 64
+#define DNS_NAME_KEY 256	/* dns_names key: text name, NUL padded */
+
+struct dns_name_key {
+	__u32 wild;		/* 1: the pattern is "*." + name */
+	char name[DNS_NAME_KEY];
+};
+
+struct dns_bind_key {
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
+};
+
+struct dns_bind_val {
+	__u64 expires_ns;	/* bpf_ktime_get_boot_ns() after which it is gone */
+	__u64 slots;		/* name slots of name (for gen) */
+	__u32 gen;		/* net_conf.gen the slots were computed for */
+	__u32 name_len;
+	char name[DNS_NAME_KEY];	/* the asked name, lower case, no final dot */
+};
+
+/* dns_servers key: a resolver whose answers are trusted; value __u8 1 */
+struct dns_server_key {
+	__u8 family;		/* 4 or 6 */
+	__u8 pad;
+	__u16 port;		/* host byte order */
+	__u8 addr[16];
+};
+
+#define DNS_CONF_PORTS 4
+
+/* dns_conf[0] */
+struct dns_conf {
+	__u32 active;		/* parse answers at all */
+	__u32 ttl_max_s;	/* a longer TTL counts as this */
+	__u32 grace_s;		/* kept this long after the TTL ran out */
+	__u32 any_port;		/* 1: look every source port up in dns_servers */
+	__u16 ports[DNS_CONF_PORTS];	/* else only these source ports (0: unused) */
+};
+
 /* net_conf[0]: masks over rule slots (r) and condition slots (c). */
 struct net_conf {
 	__u64 active;		/* r: slots in use */
 	__u64 when_any_dest;	/* r: `when` has no dest: every destination */
-	__u64 tcp, udp, raw;	/* r: `when.proto` allows (all when absent) */
+	__u64 sock_when;	/* r: `when` has no dest, or one naming every address */
+	__u64 proto_named;	/* r: `when` has `proto` */
 	__u64 block;		/* r: action block */
+	__u64 proto[NET_PROTOS]; /* r: `when.proto` allows p (all when absent) */
 	__u64 cond_valid;	/* c: slots in use */
 	__u64 cond_need_dest;	/* c: the condition has `dest` */
 	__u64 cond_need_exe;	/* c: the condition has `exe` */
-	__u64 cond_tcp, cond_udp, cond_raw; /* c: its `proto` allows (all when absent) */
-	__u64 rule_conds[NET_MAX_RULES]; /* r -> its condition slots */
+	__u64 cond_dest_all;	/* c: its `dest` names every address */
+	__u64 cond_proto[NET_PROTOS]; /* c: its `proto` allows p (all when absent) */
+	__u64 cond_owner[NET_MAX_CONDS]; /* c -> 1 << its rule slot */
 	__u32 gen;		/* names the rule set (rule_set_gen()); copied into ev_connect.gen */
-	__u32 pad;
+	__u32 any_names;	/* some rule's dest names a DNS name: look up dns_bind */
 };
 
 /*

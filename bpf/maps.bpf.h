@@ -15,6 +15,7 @@
 
 #include "events.h"
 #include "filter_maps.h"
+#include "dnsparse.h"
 
 /* events: BPF programs write records (events.h); the agent consumes them.
  * Size set by the agent before load (--ring-size), default 16 MiB. */
@@ -39,6 +40,7 @@ struct scratch {
 		struct ev_header h;
 		struct ev_exec exec;
 		struct ev_file file;
+		struct ev_connect connect;
 	};
 	__u32 walk_pos;		/* path.bpf.h: write position in walk */
 	__u32 walk_trunc;	/* path.bpf.h: the walk did not reach a root */
@@ -115,6 +117,63 @@ struct {
 	__type(key, __u32);
 	__type(value, struct net_conf);
 } net_conf __weak SEC(".maps");
+
+/* net_names: the agent writes each name slot's port range and bits
+ * (filter_maps.h, "DNS names"); net.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NET_MAX_NAMES);
+	__type(key, __u32);
+	__type(value, struct net_port_bits);
+} net_names __weak SEC(".maps");
+
+/* dns_names: the agent writes each name pattern's slots; dns.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * NET_MAX_NAMES);
+	__type(key, struct dns_name_key);
+	__type(value, __u64);
+} dns_names __weak SEC(".maps");
+
+/* dns_bind: dns.bpf.c writes a binding per address of each trusted answer;
+ * net.bpf.c reads; the agent rewrites slots on reload and counts entries.
+ * Size set by the agent before load (--dns-table). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct dns_bind_key);
+	__type(value, struct dns_bind_val);
+} dns_bind __weak SEC(".maps");
+
+/* dns_servers: the agent writes the trusted resolvers; dns.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct dns_server_key);
+	__type(value, __u8);
+} dns_servers __weak SEC(".maps");
+
+/* dns_scratch: per-CPU working space of dns.bpf.c's parser; BPF-only. */
+struct dns_scratch {
+	struct dns_answer answer;
+	struct dns_name_key key;
+	struct dns_bind_val val;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dns_scratch);
+} dns_scratch __weak SEC(".maps");
+
+/* dns_conf: the agent writes; dns.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dns_conf);
+} dns_conf __weak SEC(".maps");
 
 /* exec guard (contract in filter_maps.h, "The guards"): the agent writes
  * (user/filters/exec.c), execguard.bpf.c reads. */

@@ -1,48 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * net.bpf.c - egress: TCP connect and UDP connect/send, IPv4 and IPv6.
+ * net.bpf.c - egress: connect and send, every protocol, IPv4 and IPv6.
  *
  * cgroup sock_addr hooks attached at the cgroup v2 root (loader.c), so every
  * process on the host passes them, in child cgroups and containers too.
- * The decision (filter_maps.h, "connect") is taken here: an approved
- * destination produces nothing; a flagged one a record; a block rule's
- * match refuses the call with EPERM before a packet leaves.
+ * The decision (filter_maps.h, "connect"; net.bpf.h) is taken here: an
+ * approved destination produces nothing; a flagged one a record; a block
+ * rule's match refuses the call with EPERM before a packet leaves.
  *
- * connect4/6 see connect() of TCP and UDP sockets; sendmsg4/6 see a UDP
+ * connect4/6 see connect() of every protocol whose kernel code calls them
+ * (TCP, MPTCP, UDP, ping sockets from 5.18); sendmsg4/6 a UDP or UDP-Lite
  * send that carries an address (sendto/sendmsg on an unconnected socket).
+ * Whatever the protocol, the call is judged (fail closed): a protocol custos
+ * has no name for is EV_PROTO_OTHER, which only rules without `proto` cover.
  * A send() on a connected UDP socket passes neither: its connect() did.
  * An AF_INET6 socket reaching an IPv4 peer (::ffff:a.b.c.d) passes the *6
- * hooks with the mapped address.
+ * hooks with the mapped address, except a UDP send, which the kernel hands
+ * to the *4 hook: both are recorded as the socket's family, AF_INET6, with
+ * the mapped address.
  *
- * Raw IP sockets (SOCK_RAW: ICMP, hand-made UDP/TCP, any protocol) pass
- * none of the cgroup hooks.  Where BPF LSM runs, opt_netguard__lsm_connect
- * and opt_netguard__lsm_sendmsg (socket_connect, socket_sendmsg) take the
- * same decision for AF_INET/AF_INET6 sockets of type SOCK_RAW only (TCP and
- * UDP stay with the cgroup hooks: no record twice), with no port.  The
- * loader loads them only with the cgroup programs (same kernel needs).
- *
- * Kernel needs beyond the cgroup hooks: bpf_loop (5.17) and
- * bpf_get_current_task + probe reads in sock_addr programs (helpers of
- * bpf_base_func_proto for a CAP_PERFMON loader; verified on 6.18).  Where
- * they are missing the object does not load; the fallback (a tgid ->
- * exe identity map kept by exec.bpf.c) is not written yet.
+ * Raw IP sockets (SOCK_RAW) and ping sockets' sends pass none of the cgroup
+ * hooks.  Where BPF LSM runs, opt_netguard__lsm_connect and
+ * opt_netguard__lsm_sendmsg (socket_connect, socket_sendmsg) take the same
+ * decision for AF_INET/AF_INET6 sockets of type SOCK_RAW, and for ping
+ * sockets' sends, with no port.  On every backend their creation is judged
+ * by netsock.bpf.c.  The loader loads them only with the cgroup programs.
  */
-#include "common.bpf.h"
+#include "net.bpf.h"
 #include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define AF_INET 2
-#define AF_INET6 10
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-#define SOCK_RAW 3
-#define TCP_ESTABLISHED 1
-
-/* which proto masks of net_conf apply */
-enum net_kind { NK_TCP, NK_UDP, NK_RAW };
-
 /* self_tgid, wakeup_bytes: defined in exec.bpf.c, documented in common.bpf.h. */
+const volatile __u32 net_helpers = 0;
 
 struct net_bits {
 	__u64 when;
@@ -50,7 +40,22 @@ struct net_bits {
 	__u64 quiet;
 };
 
-static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 port, int raw,
+/* The bits of the port ranges of v that hold port (portless: those without a port). */
+static __always_inline void ranges_or(const struct net_dest_val *v, __u16 port, int portless,
+				      struct net_bits *out)
+{
+	for (int i = 0; i < NET_PORT_RANGES; i++) {
+		if (i >= v->n)
+			break;
+		if (portless ? v->r[i].any_port : port >= v->r[i].lo && port <= v->r[i].hi) {
+			out->when |= v->r[i].when;
+			out->unless |= v->r[i].unless;
+			out->quiet |= v->r[i].quiet;
+		}
+	}
+}
+
+static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 port, int portless,
 					struct net_bits *out)
 {
 	struct net_dest_key k = {};
@@ -60,160 +65,162 @@ static __always_inline void dest_lookup(__u8 family, const __u8 *addr, __u16 por
 	k.family = family;
 	__builtin_memcpy(k.addr, addr, 16);
 	v = bpf_map_lookup_elem(&net_dest, &k);
-	if (!v)
-		return;
-	for (int i = 0; i < NET_PORT_RANGES; i++) {
-		if (i >= v->n)
-			break;
-		if (raw ? v->r[i].any_port : port >= v->r[i].lo && port <= v->r[i].hi) {
-			out->when |= v->r[i].when;
-			out->unless |= v->r[i].unless;
-			out->quiet |= v->r[i].quiet;
+	if (v)
+		ranges_or(v, port, portless, out);
+}
+
+/* The live binding of an address (filter_maps.h, "DNS names"), or NULL. */
+static __always_inline struct dns_bind_val *binding(__u8 family, const __u8 *addr)
+{
+	struct dns_bind_key k = {};
+	struct dns_bind_val *v;
+
+	k.family = family;
+	__builtin_memcpy(k.addr, addr, 16);
+	v = bpf_map_lookup_elem(&dns_bind, &k);
+	return v && bpf_ktime_get_boot_ns() <= v->expires_ns ? v : 0;
+}
+
+/* The bits of the name slots a binding of the current gen stands for. */
+static __always_inline void name_lookup(const struct dns_bind_val *v, __u32 gen, __u16 port,
+					int portless, struct net_bits *out)
+{
+	__u64 slots = v && v->gen == gen ? v->slots : 0;
+
+	for (__u32 n = 0; n < NET_MAX_NAMES; n++) {
+		struct net_port_bits *r;
+		__u32 k = n;
+
+		if (!((slots >> n) & 1))
+			continue;
+		r = bpf_map_lookup_elem(&net_names, &k);
+		if (r && (portless ? r->any_port : port >= r->lo && port <= r->hi)) {
+			out->when |= r->when;
+			out->unless |= r->unless;
+			out->quiet |= r->quiet;
 		}
 	}
 }
 
-static __always_inline __u64 exe_conds(struct task_struct *task)
-{
-	struct net_exe_key k = {};
-	struct inode *ino;
-	__u64 *v;
-
-	ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
-	if (!ino)
-		return 0;
-	k.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	k.ino = BPF_CORE_READ(ino, i_ino);
-	v = bpf_map_lookup_elem(&net_exe, &k);
-	return v ? *v : 0;
-}
-
 /*
- * Rule slot i is suppressed when one of its `unless` conditions holds.  A
- * bpf_loop callback: the verifier checks it once, where an open-coded loop
- * made it track the growing mask precisely, one state per value.
+ * The egress decision of the cgroup and the LSM programs for a call to a
+ * destination.  addr: 16 bytes, IPv4 in the first 4; port in host order
+ * (ignored for a protocol without ports); proto the socket's kind (enum
+ * ev_proto), ipproto its protocol number; tracing: called from an LSM
+ * program, which may call every helper (net_helpers is the cgroup
+ * programs').  1 allows, 0 refuses.
  */
-struct suppress_ctx {
-	struct net_conf *c;
-	__u64 holds;
-	__u64 suppress;
-};
-
-static long suppress_one(__u64 i, void *ctx)
-{
-	struct suppress_ctx *sc = ctx;
-
-	if (i < NET_MAX_RULES && (sc->holds & sc->c->rule_conds[i]))
-		sc->suppress |= 1ULL << i;
-	return 0;
-}
-
-/*
- * The egress decision of the cgroup and the LSM programs (filter_maps.h,
- * "connect").  addr: 16 bytes, IPv4 in the first 4; port in host order (0
- * for raw); ipproto the IP protocol number.  1 allows, 0 refuses.
- */
-static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int kind,
-				  __u8 ipproto, __u8 op)
+static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int proto,
+				  __u16 ipproto, __u8 op, int tracing)
 {
 	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	int portless = !net_has_ports(proto), is_mapped = family == AF_INET6;
+	struct dns_bind_val *bind = 0;
 	struct task_struct *task;
 	struct net_bits b = {};
 	struct net_conf *c;
-	struct ev_connect e;
-	__u64 holds, flagged;
-	__u32 zero = 0;
+	struct scratch *s;
+	struct ev_connect *e;
+	__u64 flagged, pmask;
+	__u32 name_len;
 	__u8 v4[16] = {};
-	int is_mapped = 1;
 
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
-		return 1;
-	c = bpf_map_lookup_elem(&net_conf, &zero);
-	if (!c || !c->active)
+	c = net_conf_get();
+	if (!c)
 		return 1;
 	stat_inc(STAT_NET_SEEN);
+	if (portless)
+		port = 0;
+	pmask = c->active & c->proto[proto & (NET_PROTOS - 1)];
 
-	if (family == AF_INET) {
-		dest_lookup(4, addr, port, kind == NK_RAW, &b);
-	} else {
-		dest_lookup(6, addr, port, kind == NK_RAW, &b);
-		for (int i = 0; i < 12; i++)
-			if (addr[i] != mapped[i])
-				is_mapped = 0;
-		if (is_mapped) {
-			__builtin_memcpy(v4, addr + 12, 4);
-			dest_lookup(4, v4, port, kind == NK_RAW, &b);
-		}
+	dest_lookup(family == AF_INET ? 4 : 6, addr, port, portless, &b);
+	for (int i = 0; i < 12 && is_mapped; i++)
+		if (addr[i] != mapped[i])
+			is_mapped = 0;
+	if (is_mapped) {
+		__builtin_memcpy(v4, addr + 12, 4);
+		dest_lookup(4, v4, port, portless, &b);
 	}
-
-	flagged = (b.when | c->when_any_dest) & c->active &
-		  (kind == NK_TCP ? c->tcp : kind == NK_UDP ? c->udp : c->raw);
 	/* fast path (filter_maps.h): rules a dest-only `unless` suppresses */
+	flagged = (b.when | c->when_any_dest) & pmask;
 	if (!(flagged & ~b.quiet))
 		return 1;
-
-	task = (struct task_struct *)bpf_get_current_task();
-	holds = c->cond_valid & (b.unless | ~c->cond_need_dest) &
-		(kind == NK_TCP ? c->cond_tcp : kind == NK_UDP ? c->cond_udp : c->cond_raw);
-	if (holds & c->cond_need_exe)
-		holds &= exe_conds(task) | ~c->cond_need_exe;
-	if (holds) {
-		struct suppress_ctx sc = { .c = c, .holds = holds };
-
-		bpf_loop(NET_MAX_RULES, suppress_one, &sc, 0);
-		flagged &= ~sc.suppress;
+	/* names: the address's binding, learned from a DNS answer */
+	bind = is_mapped ? binding(4, v4) : binding(family == AF_INET ? 4 : 6, addr);
+	if (c->any_names && bind) {
+		name_lookup(bind, c->gen, port, portless, &b);
+		flagged = (b.when | c->when_any_dest) & pmask;
+		if (!(flagged & ~b.quiet))
+			return 1;
 	}
+
+	task = tracing ? (struct task_struct *)bpf_get_current_task() : net_task();
+	flagged = net_judge(c, b.when | c->when_any_dest, b.unless, proto, task);
 	if (!flagged)
 		return 1;
 
-	__builtin_memset(&e, 0, sizeof(e));
-	header_fill(&e.h, EV_CONNECT, sizeof(e), task);
-	e.family = family;
-	e.proto = kind == NK_RAW ? EV_PROTO_RAW : ipproto;
-	e.ipproto = ipproto;
-	e.op = op;
-	e.port = port;
-	__builtin_memcpy(e.addr, addr, 16);
-	e.rule_mask = flagged;
-	e.gen = (__u16)c->gen;
-	e.blocked = (flagged & c->block) != 0;
-	stat_inc(e.blocked ? STAT_NET_BLOCK : STAT_NET_EMIT);
-	emit(&e, sizeof(e));
-	return e.blocked ? 0 : 1;
+	s = scratch_get();
+	if (!s)
+		return 1;
+	e = &s->connect;
+	__builtin_memset(e, 0, EV_CONNECT_FIXED);
+	if (tracing)
+		header_fill(&e->h, EV_CONNECT, EV_CONNECT_FIXED, task);
+	else
+		net_header(&e->h, EV_CONNECT, EV_CONNECT_FIXED, task);
+	e->family = family;
+	e->proto = proto;
+	e->ipproto = ipproto;
+	e->op = op;
+	e->port = port;
+	__builtin_memcpy(e->addr, addr, 16);
+	e->rule_mask = flagged;
+	e->gen = (__u16)c->gen;
+	e->blocked = (flagged & c->block) != 0;
+	name_len = bind ? bind->name_len & (DNS_NAME_KEY - 1) : 0;
+	if (name_len)
+		bpf_probe_read_kernel(e->name, name_len, bind->name);
+	e->name_len = name_len;
+	e->h.size = EV_CONNECT_FIXED + name_len;
+	stat_inc(e->blocked ? STAT_NET_BLOCK : STAT_NET_EMIT);
+	emit(e, EV_CONNECT_FIXED + name_len);
+	return e->blocked ? 0 : 1;
 }
 
-static __always_inline int cg_kind(__u32 proto)
-{
-	return proto == IPPROTO_TCP ? NK_TCP : proto == IPPROTO_UDP ? NK_UDP : -1;
-}
-
+/*
+ * An IPv4 destination.  The *4 hooks also see a UDP send of an AF_INET6
+ * socket to a v4-mapped address (udpv6_sendmsg hands it to udp_sendmsg):
+ * ctx->family is the socket's, and the record keeps it, with ::ffff:a.b.c.d.
+ */
 static __always_inline int on_addr4(struct bpf_sock_addr *ctx, __u8 op)
 {
 	__u8 addr[16] = {};
 	__u32 ip = ctx->user_ip4;
-	__u32 proto = ctx->protocol;
-	int kind = cg_kind(proto);
+	__u32 ipproto = ctx->protocol;
+	int proto = net_proto_of(ctx->type, ipproto);
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 
-	if (kind < 0)
-		return 1;
+	if (ctx->family == AF_INET6) {
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		__builtin_memcpy(addr + 12, &ip, 4);
+		return decide(AF_INET6, addr, port, proto, (__u16)ipproto, op, 0);
+	}
 	__builtin_memcpy(addr, &ip, 4);
-	return decide(AF_INET, addr, bpf_ntohs((__u16)ctx->user_port), kind, (__u8)proto, op);
+	return decide(AF_INET, addr, port, proto, (__u16)ipproto, op, 0);
 }
 
 static __always_inline int on_addr6(struct bpf_sock_addr *ctx, __u8 op)
 {
 	__u32 a[4];
-	__u32 proto = ctx->protocol;
-	int kind = cg_kind(proto);
+	__u32 ipproto = ctx->protocol;
 
-	if (kind < 0)
-		return 1;
 	a[0] = ctx->user_ip6[0];
 	a[1] = ctx->user_ip6[1];
 	a[2] = ctx->user_ip6[2];
 	a[3] = ctx->user_ip6[3];
-	return decide(AF_INET6, (const __u8 *)a, bpf_ntohs((__u16)ctx->user_port), kind,
-		      (__u8)proto, op);
+	return decide(AF_INET6, (const __u8 *)a, bpf_ntohs((__u16)ctx->user_port),
+		      net_proto_of(ctx->type, ipproto), (__u16)ipproto, op, 0);
 }
 
 SEC("cgroup/connect4")
@@ -240,15 +247,21 @@ int net__cg_sendmsg6(struct bpf_sock_addr *ctx)
 	return on_addr6(ctx, EV_NET_SENDMSG);
 }
 
-/* --- raw IP sockets: BPF LSM (opt_netguard__lsm) ---------------------------- */
+/* --- raw IP and ping sockets: BPF LSM (opt_netguard__lsm) ------------------- */
 
-/* The socket's family when it is an AF_INET/AF_INET6 SOCK_RAW socket, else 0. */
-static __always_inline int raw_family(struct socket *sock, __u8 *ipproto)
+/*
+ * The socket's family when the LSM hooks judge its calls, else 0: an
+ * AF_INET/AF_INET6 socket of type SOCK_RAW, or (sends only: a ping
+ * connect() passes cgroup/connect4|6 from 5.18 and sends nothing) a ping
+ * socket.  *proto its kind, *ipproto its protocol number.
+ */
+static __always_inline int lsm_family(struct socket *sock, int sending, int *proto,
+				      __u16 *ipproto)
 {
+	__u16 type = BPF_CORE_READ(sock, type), fam;
 	struct sock *sk;
-	__u16 fam;
 
-	if (BPF_CORE_READ(sock, type) != SOCK_RAW)
+	if (type != SOCK_RAW && !(sending && type == SOCK_DGRAM))
 		return 0;
 	sk = BPF_CORE_READ(sock, sk);
 	if (!sk)
@@ -256,7 +269,10 @@ static __always_inline int raw_family(struct socket *sock, __u8 *ipproto)
 	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (fam != AF_INET && fam != AF_INET6)
 		return 0;
-	*ipproto = (__u8)BPF_CORE_READ(sk, sk_protocol);
+	*ipproto = BPF_CORE_READ(sk, sk_protocol);
+	*proto = net_proto_of(type, *ipproto);
+	if (*proto != EV_PROTO_RAW && *proto != EV_PROTO_ICMP)
+		return 0;	/* UDP, UDP-Lite: the cgroup hooks' */
 	return fam;
 }
 
@@ -292,33 +308,35 @@ SEC("lsm/socket_connect")
 int BPF_PROG(opt_netguard__lsm_connect, struct socket *sock, struct sockaddr *address,
 	     int addrlen, int ret)
 {
-	__u8 addr[16] = {}, ipproto = 0;
-	int sfam, fam;
+	__u8 addr[16] = {};
+	__u16 ipproto = 0;
+	int sfam, fam, proto = 0;
 
 	if (ret)
 		return lsm_ret(ret);
-	sfam = raw_family(sock, &ipproto);
+	sfam = lsm_family(sock, 0, &proto, &ipproto);
 	if (!sfam)
 		return 0;
 	/* AF_UNSPEC dissolves the association: no destination */
 	fam = sa_dest(address, addrlen, 0, addr);
 	if (!fam || (sfam == AF_INET && fam != AF_INET))
 		return 0;
-	return decide(fam, addr, 0, NK_RAW, ipproto, EV_NET_CONNECT) ? 0 : -EPERM;
+	return decide(fam, addr, 0, proto, ipproto, EV_NET_CONNECT, 1) ? 0 : -EPERM;
 }
 
 SEC("lsm/socket_sendmsg")
 int BPF_PROG(opt_netguard__lsm_sendmsg, struct socket *sock, struct msghdr *msg, int size,
 	     int ret)
 {
-	__u8 addr[16] = {}, ipproto = 0;
+	__u8 addr[16] = {};
+	__u16 ipproto = 0;
 	struct sock *sk;
 	void *name;
-	int sfam, fam;
+	int sfam, fam, proto = 0;
 
 	if (ret)
 		return lsm_ret(ret);
-	sfam = raw_family(sock, &ipproto);
+	sfam = lsm_family(sock, 1, &proto, &ipproto);
 	if (!sfam)
 		return 0;
 	name = BPF_CORE_READ(msg, msg_name);
@@ -341,5 +359,5 @@ int BPF_PROG(opt_netguard__lsm_sendmsg, struct socket *sock, struct msghdr *msg,
 			BPF_CORE_READ_INTO(addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 		}
 	}
-	return decide(fam, addr, 0, NK_RAW, ipproto, EV_NET_SENDMSG) ? 0 : -EPERM;
+	return decide(fam, addr, 0, proto, ipproto, EV_NET_SENDMSG, 1) ? 0 : -EPERM;
 }

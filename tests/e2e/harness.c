@@ -28,6 +28,26 @@ long long now_realtime_ns(void)
 	return (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+int harness_copy_exec(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out;
+
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	if (out < 0) {
+		close(in);
+		return -errno;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	return close(out);
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -429,6 +449,25 @@ int self_cgroup(char *buf, size_t size)
 			line[strcspn(line, "\n")] = '\0';
 			snprintf(buf, size, "%s", line + 3);
 			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int harness_cgroup2_mount(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char dev[256], dir[4096], type[64];
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (strcmp(type, "cgroup2") == 0) {
+			snprintf(buf, size, "%s", dir);
+			rc = 0;
+			break;
 		}
 	}
 	fclose(f);

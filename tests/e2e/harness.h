@@ -75,8 +75,12 @@ const char *jstr(json_t *obj, const char *path);	/* "process.exe" etc., NULL whe
 long long jint(json_t *obj, const char *path);	/* -1 when absent */
 /* This process's cgroup v2 path ("0::" line of /proc/self/cgroup). */
 int self_cgroup(char *buf, size_t size);
+/* Where cgroup v2 is mounted (/proc/mounts): 0, or -ENOENT. */
+int harness_cgroup2_mount(char *buf, size_t size);
 /* The policy digest `custos rules check FILE` prints. */
 int policy_of(const char *rules_path, char *buf, size_t size);
 long long now_realtime_ns(void);
+/* Copies the executable from to a new file to (mode 0755): 0 or -errno. */
+int harness_copy_exec(const char *from, const char *to);
 
 #endif

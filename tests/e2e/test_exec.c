@@ -27,26 +27,6 @@
 
 #define WAIT_MS 5000
 
-static int copy_exec(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in = open(from, O_RDONLY), out;
-
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	if (out < 0) {
-		close(in);
-		return -errno;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			break;
-	close(in);
-	return close(out);
-}
-
 static void mkdirs(const char *dir, const char *rel)
 {
 	char path[512];
@@ -95,7 +75,7 @@ static void install_spawner(struct agent_run *r, const char *rel_dir, const char
 
 	mkdirs(r->dir, rel_dir);
 	snprintf(out, size, "%s/%s/%s", r->dir, rel_dir, name);
-	assert_int_equal(copy_exec(harness_helper("spawner", helper, sizeof(helper)), out), 0);
+	assert_int_equal(harness_copy_exec(harness_helper("spawner", helper, sizeof(helper)), out), 0);
 }
 
 static const char *real_sh(void)
@@ -635,7 +615,7 @@ static void install_noop(struct agent_run *r, const char *rel, const char *name,
 	harness_helper("noop", src, sizeof(src));
 	mkdirs(r->dir, rel);
 	snprintf(out, size, "%s/%s/%s", r->dir, rel, name);
-	assert_int_equal(copy_exec(src, out), 0);
+	assert_int_equal(harness_copy_exec(src, out), 0);
 }
 
 /* server spawns prog with argv {prog, "--to", "a b"}; returns its exit status. */

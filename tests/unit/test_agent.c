@@ -244,7 +244,7 @@ static void feed_connect(struct fixture *f, uint32_t pid, const char *comm, cons
 	struct ev_connect c = { .h = header(EV_CONNECT, sizeof(c), pid, pid - 1, comm) };
 
 	c.family = AF_INET;
-	c.proto = IPPROTO_TCP;
+	c.proto = EV_PROTO_TCP;
 	c.ipproto = IPPROTO_TCP;
 	c.blocked = (uint8_t)blocked;
 	c.op = EV_NET_CONNECT;
@@ -601,12 +601,12 @@ static void test_malformed(void **state)
 	c.rule_mask = 1;	/* metadata: reported as it stands, were it well-formed */
 	c.gen = rule_set_gen(f->a.rules);
 	c.family = AF_INET;
-	c.proto = IPPROTO_TCP;
+	c.proto = EV_PROTO_TCP;
 	c.h.abi = CUSTOS_ABI_VERSION + 1;	/* another ABI */
 	assert_int_equal(agent_handle_record(&f->a, &c, sizeof(c)), 0);
 	c.h.abi = CUSTOS_ABI_VERSION;
 	assert_int_equal(agent_handle_record(&f->a, &c, sizeof(c) - 1), 0);	/* cut short */
-	c.h.size = sizeof(c) - 8;	/* says less than an ev_connect */
+	c.h.size = EV_CONNECT_FIXED - 8;	/* says less than an ev_connect */
 	assert_int_equal(agent_handle_record(&f->a, &c, sizeof(c)), 0);
 	x->h = header(EV_EXEC, EV_EXEC_FIXED + 4, f->pid0, 1, "sh");
 	x->exe_len = 9;		/* more than the record holds */

@@ -47,8 +47,9 @@ static int fake_resolve(const char *glob, struct net_exe_key *keys, size_t max, 
 /* Whether the last kernel_eval() returned on net.bpf.c's fast path. */
 static int fast_path_taken;
 
-/* What net.bpf.c computes: the flagged rule slots for one call; proto 6, 17
- * or CEV_PROTO_RAW (no port: only port ranges of port-less patterns apply). */
+/* What net.bpf.c computes: the flagged rule slots for one call; proto a
+ * cev_proto (raw, icmp, packet, other: no port, only port ranges of
+ * port-less patterns apply). */
 static uint64_t kernel_eval(const struct filter_net *c, int family, const char *addr,
 			    uint16_t port, int proto, const struct net_exe_key *exe)
 {
@@ -79,7 +80,7 @@ static uint64_t kernel_eval(const struct filter_net *c, int family, const char *
 			}
 		}
 		for (uint32_t i = 0; best && i < best->n; i++) {
-			if (proto == CEV_PROTO_RAW ? best->r[i].any_port :
+			if (!cev_proto_has_ports(proto) ? best->r[i].any_port :
 			    port >= best->r[i].lo && port <= best->r[i].hi) {
 				when |= best->r[i].when;
 				unless |= best->r[i].unless;
@@ -90,15 +91,12 @@ static uint64_t kernel_eval(const struct filter_net *c, int family, const char *
 	for (size_t i = 0; exe && i < c->n_exe; i++)
 		if (c->ekeys[i].dev == exe->dev && c->ekeys[i].ino == exe->ino)
 			exe_bits = c->evals[i];
-	flagged = (when | c->conf.when_any_dest) & c->conf.active &
-		  (proto == 6 ? c->conf.tcp : proto == 17 ? c->conf.udp : c->conf.raw);
+	flagged = (when | c->conf.when_any_dest) & c->conf.active & c->conf.proto[proto];
 	holds = c->conf.cond_valid & (unless | ~c->conf.cond_need_dest) &
-		(exe_bits | ~c->conf.cond_need_exe) &
-		(proto == 6 ? c->conf.cond_tcp : proto == 17 ? c->conf.cond_udp :
-		 c->conf.cond_raw);
-	for (int i = 0; i < NET_MAX_RULES; i++)
-		if (holds & c->conf.rule_conds[i])
-			suppress |= 1ULL << i;
+		(exe_bits | ~c->conf.cond_need_exe) & c->conf.cond_proto[proto];
+	for (int i = 0; i < NET_MAX_CONDS; i++)
+		if (holds & (1ULL << i))
+			suppress |= c->conf.cond_owner[i];
 	/* the fast path (nothing flagged but what `quiet` covers) must agree */
 	if (!(flagged & ~quiet))
 		assert_int_equal(flagged & ~suppress, 0);
@@ -146,14 +144,20 @@ static void test_slots_and_masks(void **state)
 	assert_int_equal(c.conf.active, 7);
 	assert_int_equal(c.conf.block, 2);
 	assert_int_equal(c.conf.when_any_dest, 4);	/* curl-anywhere has no dest */
-	assert_int_equal(c.conf.tcp, 7);
-	assert_int_equal(c.conf.udp, 5);		/* metadata: tcp only */
+	assert_int_equal(c.conf.proto[CEV_PROTO_TCP], 7);
+	assert_int_equal(c.conf.proto[CEV_PROTO_UDP], 5);	/* metadata: tcp only */
+	assert_int_equal(c.conf.proto[CEV_PROTO_UDPLITE], 5);
+	assert_int_equal(c.conf.proto[CEV_PROTO_OTHER], 5);
+	assert_int_equal(c.conf.proto_named, 2);
+	assert_int_equal(c.conf.sock_when, 5);		/* 0.0.0.0/0, and no dest */
 	assert_int_equal(c.exact, 3);			/* comm is not kernel-evaluable */
 	/* conditions: bypass's two, metadata's one */
 	assert_int_equal(c.conf.cond_valid, 7);
-	assert_int_equal(c.conf.rule_conds[0], 3);
-	assert_int_equal(c.conf.rule_conds[1], 4);
+	assert_int_equal(c.conf.cond_owner[0], 1);
+	assert_int_equal(c.conf.cond_owner[1], 1);
+	assert_int_equal(c.conf.cond_owner[2], 2);
 	assert_int_equal(c.conf.cond_need_dest, 1);
+	assert_int_equal(c.conf.cond_dest_all, 0);
 	assert_int_equal(c.conf.cond_need_exe, 6);
 	assert_int_equal(c.n_exe, 3);
 	filter_net_free(&c);
@@ -168,23 +172,23 @@ static void test_kernel_decision(void **state)
 
 	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	/* approved: only the inexact comm rule is flagged (the agent decides) */
-	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 443, 6, NULL), 4);
-	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.10", 3128, 17, NULL), 4);
-	assert_int_equal(kernel_eval(&c, AF_INET6, "2001:db8::1", 80, 6, NULL), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 443, CEV_PROTO_TCP, NULL), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.10", 3128, CEV_PROTO_UDP, NULL), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "2001:db8::1", 80, CEV_PROTO_TCP, NULL), 4);
 	/* not approved: the port or the prefix differs */
-	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 80, 6, NULL), 5);
-	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.11", 3128, 6, NULL), 5);
-	assert_int_equal(kernel_eval(&c, AF_INET6, "2001:db8::1", 1024, 6, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 80, CEV_PROTO_TCP, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.11", 3128, CEV_PROTO_TCP, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "2001:db8::1", 1024, CEV_PROTO_TCP, NULL), 5);
 	/* v4-mapped: IPv4 patterns apply */
-	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:10.9.9.9", 443, 6, NULL), 4);
-	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:10.9.9.9", 444, 6, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:10.9.9.9", 443, CEV_PROTO_TCP, NULL), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:10.9.9.9", 444, CEV_PROTO_TCP, NULL), 5);
 	/* the proxy by identity, not by name: same inode on another device is not it */
-	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.7", 53, 17, &proxy), 4);
-	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.7", 53, 17, &other), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.7", 53, CEV_PROTO_UDP, &proxy), 4);
+	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.7", 53, CEV_PROTO_UDP, &other), 5);
 	/* metadata: blocked for TCP, tools exempt, UDP not covered */
-	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 6, NULL), 7);
-	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 6, &tool), 5);
-	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, 17, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, CEV_PROTO_TCP, NULL), 7);
+	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, CEV_PROTO_TCP, &tool), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET, "169.254.169.254", 80, CEV_PROTO_UDP, NULL), 5);
 	filter_net_free(&c);
 	rule_set_free(rs);
 }
@@ -210,20 +214,20 @@ static void test_fast_path(void **state)
 	struct filter_net c;
 
 	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
-	assert_int_equal(kernel_eval(&c, AF_INET, "127.0.0.1", 8080, 6, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET, "127.0.0.1", 8080, CEV_PROTO_TCP, NULL), 0);
 	assert_true(fast_path_taken);
-	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 53, 17, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 53, CEV_PROTO_UDP, NULL), 0);
 	assert_true(fast_path_taken);
-	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:127.0.0.1", 80, 6, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:127.0.0.1", 80, CEV_PROTO_TCP, NULL), 0);
 	assert_true(fast_path_taken);
 	/* a condition with a protocol is not quiet: the full computation runs */
-	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.1.1", 53, 17, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.1.1", 53, CEV_PROTO_UDP, NULL), 0);
 	assert_false(fast_path_taken);
-	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.1.1", 53, 6, NULL), 1);
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.1.1", 53, CEV_PROTO_TCP, NULL), 1);
 	/* nor is an exe condition */
-	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 443, 6, &proxy), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 443, CEV_PROTO_TCP, &proxy), 0);
 	assert_false(fast_path_taken);
-	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 443, 6, NULL), 1);
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 443, CEV_PROTO_TCP, NULL), 1);
 	filter_net_free(&c);
 	rule_set_free(rs);
 }
@@ -236,8 +240,8 @@ static void test_families_separate(void **state)
 	struct filter_net c;
 
 	assert_int_equal(filter_net_compile(rs, NULL, NULL, &c, NULL), 0);
-	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 1, 6, NULL), 1);
-	assert_int_equal(kernel_eval(&c, AF_INET, "127.0.0.1", 1, 6, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 1, CEV_PROTO_TCP, NULL), 1);
+	assert_int_equal(kernel_eval(&c, AF_INET, "127.0.0.1", 1, CEV_PROTO_TCP, NULL), 0);
 	filter_net_free(&c);
 	rule_set_free(rs);
 }
@@ -288,7 +292,7 @@ static void test_check_report_rules_pass(void **state)
 	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	assert_int_equal(c.exact, 0);
 	assert_int_equal(c.conf.cond_valid, 0);	/* neither condition in the kernel */
-	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 1, 6, NULL), 1);
+	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.1", 1, CEV_PROTO_TCP, NULL), 1);
 	filter_net_free(&c);
 	rule_set_free(rs);
 }
@@ -364,7 +368,9 @@ static void test_raw_agrees(void **state)
 		{ AF_INET6, "::1", 0 }, { AF_INET6, "::1", 53 },
 		{ AF_INET6, "::ffff:198.51.100.1", 0 }, { AF_INET6, "2001:db8::1", 0 },
 	};
-	static const int protos[] = { 6, 17, CEV_PROTO_RAW };
+	static const int protos[] = { CEV_PROTO_TCP, CEV_PROTO_UDP, CEV_PROTO_UDPLITE,
+				       CEV_PROTO_SCTP, CEV_PROTO_RAW, CEV_PROTO_ICMP,
+				       CEV_PROTO_PACKET, CEV_PROTO_OTHER };
 	struct rule_set *rs = load(raw_rules);
 	struct net_exe_key proxy = { 1, 100 };
 	struct filter_net c;
@@ -372,13 +378,14 @@ static void test_raw_agrees(void **state)
 	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
 	rs_of_c = rs;
 	assert_int_equal(c.exact, 7);
-	assert_int_equal(c.conf.raw, 3);	/* any-proto, raw-only */
-	assert_int_equal(c.conf.tcp, 5);
+	assert_int_equal(c.conf.proto[CEV_PROTO_RAW], 3);	/* any-proto, raw-only */
+	assert_int_equal(c.conf.proto[CEV_PROTO_TCP], 5);
+	assert_int_equal(c.conf.proto[CEV_PROTO_ICMP], 1);	/* any-proto only */
 	assert_int_equal(c.conf.block, 2);
 	for (size_t d = 0; d < sizeof(dests) / sizeof(dests[0]); d++) {
-		for (size_t p = 0; p < 3; p++) {
+		for (size_t p = 0; p < sizeof(protos) / sizeof(protos[0]); p++) {
 			/* a raw send has no port: the kernel passes 0 */
-			uint16_t port = protos[p] == CEV_PROTO_RAW ? 0 : dests[d].port;
+			uint16_t port = cev_proto_has_ports(protos[p]) ? dests[d].port : 0;
 
 			for (int x = 0; x < 2; x++) {
 				uint64_t k = kernel_eval(&c, dests[d].family, dests[d].addr, port,
@@ -395,14 +402,14 @@ static void test_raw_agrees(void **state)
 	}
 	/* the expected values, spelled out */
 	/* 10.0.0.0/8:443 approves TCP on 443, never raw (the pattern has a port) */
-	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 443, 6, NULL), 0);
+	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 443, CEV_PROTO_TCP, NULL), 0);
 	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 0, CEV_PROTO_RAW, NULL), 1);
 	/* 192.0.2.0/24 without a port approves raw too */
 	assert_int_equal(kernel_eval(&c, AF_INET, "192.0.2.7", 0, CEV_PROTO_RAW, NULL), 0);
 	/* raw-only: 198.51.100.0/24 and ::1 (no port) flag raw; tcp-udp is
 	 * suppressed for raw by its own proto, and for tcp the block rule is out */
 	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.9", 0, CEV_PROTO_RAW, NULL), 3);
-	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.9", 22, 6, NULL), 5);
+	assert_int_equal(kernel_eval(&c, AF_INET, "198.51.100.9", 22, CEV_PROTO_TCP, NULL), 5);
 	assert_int_equal(kernel_eval(&c, AF_INET6, "::ffff:198.51.100.1", 0, CEV_PROTO_RAW, NULL),
 			 3);
 	assert_int_equal(kernel_eval(&c, AF_INET6, "::1", 0, CEV_PROTO_RAW, NULL), 3);
@@ -410,6 +417,90 @@ static void test_raw_agrees(void **state)
 	assert_int_equal(kernel_eval(&c, AF_INET, "203.0.113.5", 0, CEV_PROTO_RAW, NULL), 1);
 	/* the proxy is exempt from any-proto whatever the protocol */
 	assert_int_equal(kernel_eval(&c, AF_INET, "10.1.2.3", 0, CEV_PROTO_RAW, &proxy), 0);
+	filter_net_free(&c);
+	rule_set_free(rs);
+}
+
+/*
+ * What netsock.bpf.c computes for an event without a destination (a socket
+ * made: route 0; a source route set: route 1), filter_maps.h.
+ */
+static uint64_t kernel_eval_socket(const struct filter_net *c, int proto, int route, int proxy)
+{
+	const struct net_conf *k = &c->conf;
+	uint64_t when = route ? ~0ULL : k->sock_when | k->proto_named;
+	uint64_t cond_dest = route ? 0 : k->cond_dest_all, holds, suppress = 0;
+	uint64_t exe_bits = 0;
+
+	for (size_t i = 0; proxy && i < c->n_exe; i++)
+		if (c->ekeys[i].dev == 1 && c->ekeys[i].ino == 100)
+			exe_bits = c->evals[i];
+	when &= k->active & k->proto[proto];
+	holds = k->cond_valid & (cond_dest | ~k->cond_need_dest) &
+		(exe_bits | ~k->cond_need_exe) & k->cond_proto[proto];
+	for (int i = 0; i < NET_MAX_CONDS; i++)
+		if (holds & (1ULL << i))
+			suppress |= k->cond_owner[i];
+	return when & ~suppress;
+}
+
+static uint64_t matcher_eval_socket(const struct filter_net *c, int proto, int route, int proxy)
+{
+	static char proxy_exe[] = "/opt/proxy", other[] = "/usr/bin/ping";
+	const struct rule *hits[NET_MAX_RULES];
+	struct cev_event ev;
+	uint64_t m = 0;
+	size_t n;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_SOCKET;
+	ev.proc.exe.p = proxy ? proxy_exe : other;
+	ev.proc.exe.len = strlen(ev.proc.exe.p);
+	ev.sock.proto = (uint8_t)proto;
+	ev.sock.family = AF_INET;
+	ev.sock.op = route ? CEV_SOCK_IP_OPTIONS : CEV_SOCK_CREATE;
+	n = rule_set_match(rs_of_c, &ev, hits, NET_MAX_RULES);
+	for (size_t h = 0; h < n; h++)
+		for (size_t i = 0; i < c->n_slots; i++)
+			if (c->slot[i] == hits[h])
+				m |= 1ULL << i;
+	return m;
+}
+
+/*
+ * Sockets made and source routes set: the kernel's masks and the matcher
+ * agree for every kind of socket, with and without an exempt executable;
+ * the values spelled out for the rules of raw_rules.
+ */
+static void test_socket_events_agree(void **state)
+{
+	struct rule_set *rs = load(raw_rules);
+	struct filter_net c;
+
+	assert_int_equal(filter_net_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	rs_of_c = rs;
+	assert_int_equal(c.conf.sock_when, 1);		/* any-proto names every address */
+	assert_int_equal(c.conf.proto_named, 6);
+	assert_int_equal(c.conf.cond_dest_all, 4);	/* tcp-udp's `proto: raw, dest: 0/0` */
+	for (int p = 0; p < NET_PROTOS; p++)
+		for (int route = 0; route < 2; route++)
+			for (int x = 0; x < 2; x++)
+				if (kernel_eval_socket(&c, p, route, x) !=
+				    matcher_eval_socket(&c, p, route, x))
+					fail_msg("proto %d route %d proxy %d: kernel %#llx, "
+						 "matcher %#llx", p, route, x,
+						 (unsigned long long)kernel_eval_socket(&c, p, route, x),
+						 (unsigned long long)matcher_eval_socket(&c, p, route, x));
+	/* a raw socket made: any-proto (every address) and raw-only (names raw) */
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_RAW, 0, 0), 3);
+	/* the exempt proxy: any-proto's `unless: exe` holds, raw-only has none */
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_RAW, 0, 1), 2);
+	/* a UDP-Lite socket made: any-proto only (tcp-udp names neither) */
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_UDPLITE, 0, 0), 1);
+	/* a source route on a UDP socket: every rule covering udp, whatever its dest;
+	 * tcp-udp's `unless: proto raw` does not hold for udp */
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_UDP, 1, 0), 5);
+	assert_int_equal(kernel_eval_socket(&c, CEV_PROTO_TCP, 1, 1), 4);
 	filter_net_free(&c);
 	rule_set_free(rs);
 }
@@ -449,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_check_block_rules),
 		cmocka_unit_test(test_check_report_rules_pass),
 		cmocka_unit_test(test_raw_agrees),
+		cmocka_unit_test(test_socket_events_agree),
 		cmocka_unit_test(test_exe_glob_kernel),
 		cmocka_unit_test(test_too_many_port_ranges),
 	};

@@ -498,6 +498,7 @@ static void set_conn(struct cev_event *ev, int family, const char *addr, uint16_
 	base_event(ev, CEV_CONNECT);
 	ev->conn.family = (uint8_t)family;
 	ev->conn.proto = proto;
+	ev->conn.ipproto = cev_proto_number(proto);
 	ev->conn.port = port;
 	ev->conn.blocked = blocked;
 	assert_int_equal(inet_pton(family, addr, ev->conn.addr), 1);
@@ -527,7 +528,7 @@ static void test_record_connect(void **state)
 	struct cev_event ev;
 	char *got;
 
-	set_conn(&ev, AF_INET, "10.1.2.3", 443, IPPROTO_TCP, 0);
+	set_conn(&ev, AF_INET, "10.1.2.3", 443, CEV_PROTO_TCP, 0);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
 		"\"connect\":{\"proto\":\"tcp\",\"family\":\"inet\",\"dest\":\"10.1.2.3\","
@@ -542,27 +543,77 @@ static void test_record_connect(void **state)
 		"\"connect\":{\"proto\":\"raw\",\"family\":\"inet\",\"dest\":\"127.0.0.5\","
 		"\"port\":0,\"protocol\":1,\"blocked\":false}}\n");
 	free(got);
-	ev.conn.ipproto = 0;
 
-	set_conn(&ev, AF_INET6, "0:0:0:0:0:0:0:1", 4445, IPPROTO_TCP, 1);
+	set_conn(&ev, AF_INET6, "0:0:0:0:0:0:0:1", 4445, CEV_PROTO_TCP, 1);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
 		"\"connect\":{\"proto\":\"tcp\",\"family\":\"inet6\",\"dest\":\"::1\","
 		"\"port\":4445,\"blocked\":true}}\n");
 	free(got);
 
-	set_conn(&ev, AF_INET6, "2001:0DB8:0000:0000:0001:0000:0000:0001", 53, IPPROTO_UDP, 0);
+	set_conn(&ev, AF_INET6, "2001:0DB8:0000:0000:0001:0000:0000:0001", 53, CEV_PROTO_UDP, 0);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
 		"\"connect\":{\"proto\":\"udp\",\"family\":\"inet6\",\"dest\":\"2001:db8::1:0:0:1\","
 		"\"port\":53,\"blocked\":false}}\n");
 	free(got);
 
-	set_conn(&ev, AF_INET6, "::ffff:127.0.0.1", 65535, IPPROTO_TCP, 0);
+	set_conn(&ev, AF_INET6, "::ffff:127.0.0.1", 65535, CEV_PROTO_TCP, 0);
 	got = render(&ev, &rule1, &meta1);
 	assert_string_equal(got, HEAD("connect") RULE PROC LINEAGE
 		"\"connect\":{\"proto\":\"tcp\",\"family\":\"inet6\",\"dest\":\"::ffff:127.0.0.1\","
 		"\"port\":65535,\"blocked\":false}}\n");
+	free(got);
+}
+
+/* Protocols beyond TCP and UDP: a name, or the number; protocol where the name does not say it */
+static void test_record_connect_protocols(void **state)
+{
+	struct cev_event ev;
+	char *got;
+
+	set_conn(&ev, AF_INET, "127.0.0.9", 9, CEV_PROTO_UDPLITE, 1);
+	got = render(&ev, &rule1, &meta1);
+	assert_non_null(strstr(got, "\"connect\":{\"proto\":\"udplite\",\"family\":\"inet\","
+				    "\"dest\":\"127.0.0.9\",\"port\":9,\"blocked\":true}}"));
+	free(got);
+	set_conn(&ev, AF_INET, "127.0.0.9", 0, CEV_PROTO_OTHER, 0);
+	ev.conn.ipproto = 33;	/* DCCP */
+	got = render(&ev, &rule1, &meta1);
+	assert_non_null(strstr(got, "\"connect\":{\"proto\":33,\"family\":\"inet\",\"dest\":"
+				    "\"127.0.0.9\",\"port\":0,\"protocol\":33,\"blocked\":false}}"));
+	free(got);
+	set_conn(&ev, AF_INET, "127.0.0.9", 443, CEV_PROTO_TCP, 0);
+	ev.conn.ipproto = IPPROTO_MPTCP;
+	got = render(&ev, &rule1, &meta1);
+	assert_non_null(strstr(got, "\"port\":443,\"protocol\":262,\"blocked\":false}}"));
+	free(got);
+}
+
+/* kind socket: a socket made, a source route set */
+static void test_record_socket(void **state)
+{
+	struct cev_event ev;
+	char *got;
+
+	base_event(&ev, CEV_SOCKET);
+	ev.sock = (struct cev_socket){ .family = AF_PACKET, .type = SOCK_RAW, .ipproto = 3,
+				       .proto = CEV_PROTO_PACKET, .op = CEV_SOCK_CREATE,
+				       .blocked = 1 };
+	got = render(&ev, &rule1, &meta1);
+	assert_string_equal(got, HEAD("socket") RULE PROC LINEAGE
+		"\"socket\":{\"proto\":\"packet\",\"protocol\":3,\"family\":\"packet\","
+		"\"type\":\"raw\",\"op\":\"create\",\"blocked\":true}}\n");
+	free(got);
+	ev.sock = (struct cev_socket){ .family = AF_INET6, .type = SOCK_DGRAM, .ipproto = 17,
+				       .proto = CEV_PROTO_UDP, .op = CEV_SOCK_IPV6_RTHDR,
+				       .hop_family = AF_INET6 };
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::9", ev.sock.hop), 1);
+	got = render(&ev, &rule1, &meta1);
+	assert_string_equal(got, HEAD("socket") RULE PROC LINEAGE
+		"\"socket\":{\"proto\":\"udp\",\"family\":\"inet6\",\"type\":\"dgram\","
+		"\"op\":\"setsockopt\",\"option\":\"IPV6_RTHDR\",\"hop\":\"2001:db8::9\","
+		"\"blocked\":false}}\n");
 	free(got);
 }
 
@@ -710,6 +761,8 @@ int main(void)
 		cmocka_unit_test(test_record_null_user_cgroup_no_parent),
 		cmocka_unit_test(test_record_container_id),
 		cmocka_unit_test(test_record_connect),
+		cmocka_unit_test(test_record_connect_protocols),
+		cmocka_unit_test(test_record_socket),
 		cmocka_unit_test(test_record_exec_truncated),
 		cmocka_unit_test(test_record_loss),
 		cmocka_unit_test(test_record_errors_leave_buffer),

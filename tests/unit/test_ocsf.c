@@ -74,7 +74,7 @@ static void connect_event(struct cev_event *ev, int family, const char *addr, ui
 	base_event(ev, CEV_CONNECT);
 	ev->conn.family = (uint8_t)family;
 	ev->conn.proto = proto;
-	ev->conn.ipproto = proto;
+	ev->conn.ipproto = cev_proto_number(proto);
 	ev->conn.port = port;
 	assert_int_equal(inet_pton(family, addr, ev->conn.addr), 1);
 }
@@ -301,7 +301,7 @@ static void test_connect(void **state)
 	struct cev_event ev;
 	json_t *j;
 
-	connect_event(&ev, AF_INET, "203.0.113.7", IPPROTO_TCP, 443);
+	connect_event(&ev, AF_INET, "203.0.113.7", CEV_PROTO_TCP, 443);
 	j = render(&ev, &rule1);
 	check_finding(j, &rule1, 4, 400101);	/* Network Activity: Open */
 	check_actor(j);
@@ -314,7 +314,7 @@ static void test_connect(void **state)
 	assert_int_equal(num(j, "evidences.0.connection_info.protocol_ver_id"), 4);
 	json_decref(j);
 
-	connect_event(&ev, AF_INET6, "2001:db8::7", IPPROTO_UDP, 53);
+	connect_event(&ev, AF_INET6, "2001:db8::7", CEV_PROTO_UDP, 53);
 	ev.conn.blocked = 1;
 	j = render(&ev, &rule1);
 	check_finding(j, &rule1, 4, 400105);	/* Network Activity: Refuse */
@@ -331,6 +331,50 @@ static void test_connect(void **state)
 	assert_null(at(j, "evidences.0.dst_endpoint.port"));
 	assert_int_equal(num(j, "evidences.0.connection_info.protocol_num"), 1);
 	assert_string_equal(s(j, "evidences.0.connection_info.protocol_name"), "icmp");
+	json_decref(j);
+
+	/* the name the address was learned from: dst_endpoint.hostname */
+	connect_event(&ev, AF_INET, "198.51.100.5", CEV_PROTO_UDPLITE, 443);
+	ev.conn.dest_name = "api.vendor.test";
+	j = render(&ev, &rule1);
+	assert_string_equal(s(j, "evidences.0.dst_endpoint.hostname"), "api.vendor.test");
+	assert_int_equal(num(j, "evidences.0.connection_info.protocol_num"), 136);
+	assert_string_equal(s(j, "evidences.0.connection_info.protocol_name"), "udplite");
+	json_decref(j);
+}
+
+/* A socket record: Network Activity Other (Refuse when refused), the hop as
+ * the destination, the socket's facts in unmapped. */
+static void test_socket(void **state)
+{
+	struct cev_event ev;
+	json_t *j;
+
+	base_event(&ev, CEV_SOCKET);
+	ev.sock = (struct cev_socket){ .family = AF_INET6, .type = SOCK_DGRAM, .ipproto = 17,
+				       .proto = CEV_PROTO_UDP, .op = CEV_SOCK_IPV6_RTHDR,
+				       .hop_family = AF_INET6 };
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::9", ev.sock.hop), 1);
+	j = render(&ev, &rule1);
+	check_finding(j, &rule1, 4, 400199);	/* Network Activity: Other */
+	check_actor(j);
+	assert_string_equal(s(j, "evidences.0.dst_endpoint.ip"), "2001:db8::9");
+	assert_int_equal(num(j, "evidences.0.connection_info.protocol_num"), 17);
+	assert_int_equal(num(j, "evidences.0.connection_info.protocol_ver_id"), 6);
+	assert_string_equal(s(j, "unmapped.socket.op"), "IPV6_RTHDR");
+	assert_string_equal(s(j, "unmapped.socket.family"), "inet6");
+	json_decref(j);
+
+	ev.sock = (struct cev_socket){ .family = AF_PACKET, .type = SOCK_RAW, .ipproto = 3,
+				       .proto = CEV_PROTO_PACKET, .op = CEV_SOCK_CREATE,
+				       .blocked = 1 };
+	j = render(&ev, &rule1);
+	check_finding(j, &rule1, 4, 400105);	/* Network Activity: Refuse */
+	check_outcome(j, 1);
+	assert_null(at(j, "evidences.0.dst_endpoint"));
+	assert_null(at(j, "evidences.0.connection_info.protocol_num"));
+	assert_string_equal(s(j, "unmapped.socket.proto"), "packet");
+	assert_string_equal(s(j, "unmapped.socket.type"), "raw");
 	json_decref(j);
 }
 
@@ -365,7 +409,7 @@ static void test_host_not_a_hostname(void **state)
 	struct cev_event ev;
 	json_t *j;
 
-	connect_event(&ev, AF_INET, "203.0.113.7", IPPROTO_TCP, 443);
+	connect_event(&ev, AF_INET, "203.0.113.7", CEV_PROTO_TCP, 443);
 	j = render_meta(&ev, &rule1, &m);
 	assert_null(at(j, "device.hostname"));
 	assert_string_equal(s(j, "device.name"), "inference_01 (rack 4)");
@@ -495,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_file_unresolved),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_socket),
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_host_not_a_hostname),
 		cmocka_unit_test(test_errors),

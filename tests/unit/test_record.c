@@ -156,7 +156,8 @@ static void test_connect(void **state)
 
 	assert_int_equal(record_parse(&r, line, sizeof(line) - 1), 0);
 	assert_int_equal(r.ev.conn.family, AF_INET6);
-	assert_int_equal(r.ev.conn.proto, IPPROTO_UDP);
+	assert_int_equal(r.ev.conn.proto, CEV_PROTO_UDP);
+	assert_int_equal(r.ev.conn.ipproto, IPPROTO_UDP);
 	assert_int_equal(r.ev.conn.port, 53);
 	assert_int_equal(r.ev.conn.blocked, 1);
 	assert_int_equal(r.ev.conn.addr[0], 0x20);
@@ -171,6 +172,37 @@ static void test_connect(void **state)
 	assert_int_equal(r.ev.conn.blocked, 0);
 	assert_int_equal(r.ev.conn.addr[0], 127);
 	assert_int_equal(r.ev.conn.addr[3], 5);
+	record_free(&r);
+}
+
+/* kind socket and an unnamed protocol read back as json.c wrote them */
+static void test_socket_and_numbered_proto(void **state)
+{
+	static const char sock[] =
+		"{\"kind\":\"socket\",\"socket\":{\"proto\":\"udp\",\"family\":\"inet\","
+		"\"type\":\"dgram\",\"op\":\"setsockopt\",\"option\":\"IP_OPTIONS\","
+		"\"hop\":\"127.0.0.9\",\"blocked\":true}}";
+	static const char other[] =
+		"{\"kind\":\"connect\",\"connect\":{\"proto\":33,\"family\":\"inet\","
+		"\"dest\":\"10.0.0.1\",\"port\":0,\"protocol\":33,\"blocked\":false}}";
+	struct record r;
+
+	assert_int_equal(record_parse(&r, sock, sizeof(sock) - 1), 0);
+	assert_int_equal(r.ev.kind, CEV_SOCKET);
+	assert_int_equal(r.ev.sock.proto, CEV_PROTO_UDP);
+	assert_int_equal(r.ev.sock.ipproto, IPPROTO_UDP);
+	assert_int_equal(r.ev.sock.family, AF_INET);
+	assert_int_equal(r.ev.sock.type, SOCK_DGRAM);
+	assert_int_equal(r.ev.sock.op, CEV_SOCK_IP_OPTIONS);
+	assert_int_equal(r.ev.sock.hop_family, AF_INET);
+	assert_int_equal(r.ev.sock.hop[3], 9);
+	assert_int_equal(r.ev.sock.blocked, 1);
+	assert_string_equal(r.dest, "127.0.0.9");
+	record_free(&r);
+
+	assert_int_equal(record_parse(&r, other, sizeof(other) - 1), 0);
+	assert_int_equal(r.ev.conn.proto, CEV_PROTO_OTHER);
+	assert_int_equal(r.ev.conn.ipproto, 33);
 	record_free(&r);
 }
 
@@ -232,7 +264,7 @@ static void test_numbers_out_of_range(void **state)
 		"{\"kind\":\"exec\",\"process\":{\"uid\":-2}}",
 		"{\"kind\":\"exec\",\"parent\":{\"pid\":-1}}",
 		"{\"kind\":\"connect\",\"connect\":{\"port\":65536}}",
-		"{\"kind\":\"connect\",\"connect\":{\"proto\":\"raw\",\"protocol\":256}}",
+		"{\"kind\":\"connect\",\"connect\":{\"proto\":\"raw\",\"protocol\":65536}}",
 		"{\"kind\":\"loss\",\"loss\":{\"where\":\"ring\",\"lost\":-5}}",
 	};
 	static const char good[] =
@@ -272,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_file_unresolved_round_trip),
 		cmocka_unit_test(test_surrogate_pair_and_escaped_backslash_kept),
 		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_socket_and_numbered_proto),
 		cmocka_unit_test(test_exec_blocked),
 		cmocka_unit_test(test_file_blocked),
 		cmocka_unit_test(test_not_records),

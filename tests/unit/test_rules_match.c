@@ -302,12 +302,12 @@ static void test_kind_filter(void **state)
 	assert_string_equal(hits(set, &ev), "any-file");
 	ev = exec_ev("/bin/cat", "cat\0", 4);
 	assert_string_equal(hits(set, &ev), "any-exec");
-	ev = conn_ev("10.0.0.1", 80, IPPROTO_TCP);
+	ev = conn_ev("10.0.0.1", 80, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "");
 	ev.kind = CEV_LOSS;
 	assert_string_equal(hits(set, &ev), "");
 	/* a file field on a connect event never holds */
-	ev = conn_ev("10.0.0.1", 80, IPPROTO_TCP);
+	ev = conn_ev("10.0.0.1", 80, CEV_PROTO_TCP);
 	{
 		struct cond c = { 0 };
 		char *g[] = { "**" };
@@ -499,35 +499,35 @@ static void test_dest_v4(void **state)
 	struct cev_event ev;
 
 	(void)state;
-	ev = conn_ev("93.184.216.34", 443, IPPROTO_TCP);
+	ev = conn_ev("93.184.216.34", 443, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("10.20.30.40", 443, IPPROTO_TCP);	/* in 10/8 */
+	ev = conn_ev("10.20.30.40", 443, CEV_PROTO_TCP);	/* in 10/8 */
 	assert_string_equal(hits(set, &ev), "");
-	ev = conn_ev("11.0.0.1", 443, IPPROTO_TCP);
+	ev = conn_ev("11.0.0.1", 443, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("192.0.2.10", 3128, IPPROTO_TCP);	/* /32 and the port */
+	ev = conn_ev("192.0.2.10", 3128, CEV_PROTO_TCP);	/* /32 and the port */
 	assert_string_equal(hits(set, &ev), "");
-	ev = conn_ev("192.0.2.10", 3129, IPPROTO_TCP);
+	ev = conn_ev("192.0.2.10", 3129, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("192.0.2.11", 3128, IPPROTO_TCP);
+	ev = conn_ev("192.0.2.11", 3128, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
 	/* port range 1-1023, udp only */
-	ev = conn_ev("10.0.0.53", 53, IPPROTO_UDP);
+	ev = conn_ev("10.0.0.53", 53, CEV_PROTO_UDP);
 	assert_string_equal(hits(set, &ev), "low-ports-udp");
-	ev = conn_ev("10.0.0.53", 1023, IPPROTO_UDP);
+	ev = conn_ev("10.0.0.53", 1023, CEV_PROTO_UDP);
 	assert_string_equal(hits(set, &ev), "low-ports-udp");
-	ev = conn_ev("10.0.0.53", 1024, IPPROTO_UDP);
+	ev = conn_ev("10.0.0.53", 1024, CEV_PROTO_UDP);
 	assert_string_equal(hits(set, &ev), "");
-	ev = conn_ev("10.0.0.53", 0, IPPROTO_UDP);
+	ev = conn_ev("10.0.0.53", 0, CEV_PROTO_UDP);
 	assert_string_equal(hits(set, &ev), "");
-	ev = conn_ev("10.0.0.53", 53, IPPROTO_TCP);
+	ev = conn_ev("10.0.0.53", 53, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "");
 	/* /32 */
-	ev = conn_ev("203.0.113.7", 9, IPPROTO_TCP);
+	ev = conn_ev("203.0.113.7", 9, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress,one-host");
-	ev = conn_ev("203.0.113.8", 9, IPPROTO_TCP);
+	ev = conn_ev("203.0.113.8", 9, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("203.0.113.7", 9, IPPROTO_ICMP);	/* proto not listed */
+	ev = conn_ev("203.0.113.7", 9, CEV_PROTO_ICMP);	/* proto not listed */
 	assert_string_equal(hits(set, &ev), "egress");
 	rule_set_free(set);
 }
@@ -538,31 +538,31 @@ static void test_dest_v6(void **state)
 	struct cev_event ev;
 
 	(void)state;
-	ev = conn_ev("2606:4700::1111", 443, IPPROTO_TCP);
+	ev = conn_ev("2606:4700::1111", 443, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("2001:db8:ffff::1", 443, IPPROTO_TCP);	/* in /32, port 443 */
+	ev = conn_ev("2001:db8:ffff::1", 443, CEV_PROTO_TCP);	/* in /32, port 443 */
 	assert_string_equal(hits(set, &ev), "");
-	ev = conn_ev("2001:db8:ffff::1", 80, IPPROTO_TCP);
+	ev = conn_ev("2001:db8:ffff::1", 80, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("2001:db9::1", 443, IPPROTO_TCP);
+	ev = conn_ev("2001:db9::1", 443, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("::1", 8080, IPPROTO_TCP);	/* /128, any port */
+	ev = conn_ev("::1", 8080, CEV_PROTO_TCP);	/* /128, any port */
 	assert_string_equal(hits(set, &ev), "");
-	ev = conn_ev("::2", 8080, IPPROTO_TCP);
+	ev = conn_ev("::2", 8080, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("2001:db8:1::1", 22, IPPROTO_TCP);
+	ev = conn_ev("2001:db8:1::1", 22, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress,one-host");	/* approved is :443 only */
-	ev = conn_ev("2001:db8:1::2", 22, IPPROTO_TCP);	/* /128: one address */
+	ev = conn_ev("2001:db8:1::2", 22, CEV_PROTO_TCP);	/* /128: one address */
 	assert_string_equal(hits(set, &ev), "egress");
 	/* IPv4-mapped: matched as IPv4 too */
-	ev = conn_ev("::ffff:10.1.1.1", 443, IPPROTO_TCP);
+	ev = conn_ev("::ffff:10.1.1.1", 443, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "");	/* in ::/0 but approved as 10/8 */
-	ev = conn_ev("::ffff:8.8.8.8", 53, IPPROTO_UDP);
+	ev = conn_ev("::ffff:8.8.8.8", 53, CEV_PROTO_UDP);
 	assert_string_equal(hits(set, &ev), "egress,low-ports-udp");
-	ev = conn_ev("::ffff:203.0.113.7", 1, IPPROTO_TCP);
+	ev = conn_ev("::ffff:203.0.113.7", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress,one-host");
 	/* not mapped: ::fffe:... is plain IPv6 */
-	ev = conn_ev("::fffe:a01:101", 443, IPPROTO_TCP);
+	ev = conn_ev("::fffe:a01:101", 443, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress");
 	rule_set_free(set);
 }
@@ -600,19 +600,19 @@ static void test_dest_raw(void **state)
 	assert_string_equal(hits(set, &ev), "");
 	ev = conn_ev("192.0.2.10", 0, CEV_PROTO_RAW);	/* 0-65535 is a port range */
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("192.0.2.10", 0, IPPROTO_UDP);	/* ...which holds 0 for udp */
+	ev = conn_ev("192.0.2.10", 0, CEV_PROTO_UDP);	/* ...which holds 0 for udp */
 	assert_string_equal(hits(set, &ev), "");
 	ev = conn_ev("::1", 0, CEV_PROTO_RAW);
 	assert_string_equal(hits(set, &ev), "egress");
-	ev = conn_ev("::1", 53, IPPROTO_UDP);
+	ev = conn_ev("::1", 53, CEV_PROTO_UDP);
 	assert_string_equal(hits(set, &ev), "");
 	ev = conn_ev("203.0.113.7", 0, CEV_PROTO_RAW);
 	assert_string_equal(hits(set, &ev), "egress,raw-only");
-	ev = conn_ev("203.0.113.7", 22, IPPROTO_TCP);
+	ev = conn_ev("203.0.113.7", 22, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress,raw-port");
 	ev = conn_ev("::ffff:203.0.113.9", 0, CEV_PROTO_RAW);	/* mapped */
 	assert_string_equal(hits(set, &ev), "egress,raw-only");
-	ev = conn_ev("203.0.113.7", 22, IPPROTO_UDP);
+	ev = conn_ev("203.0.113.7", 22, CEV_PROTO_UDP);
 	assert_string_equal(hits(set, &ev), "egress");
 	rule_set_free(set);
 }
@@ -641,25 +641,25 @@ static void test_dest_prefixes(void **state)
 		   "    on: connect\n"
 		   "    severity: info\n"
 		   "    when: {dest: 'fc00::/7'}\n");
-	ev = conn_ev("172.16.32.0", 1, IPPROTO_TCP);
+	ev = conn_ev("172.16.32.0", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v4-0,v4-19");
-	ev = conn_ev("172.16.63.255", 1, IPPROTO_TCP);
+	ev = conn_ev("172.16.63.255", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v4-0,v4-19");
-	ev = conn_ev("172.16.64.0", 1, IPPROTO_TCP);
+	ev = conn_ev("172.16.64.0", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v4-0");
-	ev = conn_ev("172.16.31.255", 1, IPPROTO_TCP);
+	ev = conn_ev("172.16.31.255", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v4-0");
-	ev = conn_ev("0.0.0.0", 0, IPPROTO_TCP);
+	ev = conn_ev("0.0.0.0", 0, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v4-0");
-	ev = conn_ev("255.255.255.255", 65535, IPPROTO_UDP);
+	ev = conn_ev("255.255.255.255", 65535, CEV_PROTO_UDP);
 	assert_string_equal(hits(set, &ev), "v4-0");
-	ev = conn_ev("fd12::1", 1, IPPROTO_TCP);
+	ev = conn_ev("fd12::1", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v6-0,v6-7");
-	ev = conn_ev("fe00::1", 1, IPPROTO_TCP);
+	ev = conn_ev("fe00::1", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v6-0");
-	ev = conn_ev("::", 1, IPPROTO_TCP);
+	ev = conn_ev("::", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v6-0");
-	ev = conn_ev("::ffff:172.16.40.1", 1, IPPROTO_TCP);
+	ev = conn_ev("::ffff:172.16.40.1", 1, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "v4-0,v4-19,v6-0");
 	rule_set_free(set);
 }
@@ -753,11 +753,11 @@ static void test_lists_append(void **state)
 		    "  approved_egress: [$proxies, '[2001:db8::/32]']\n"
 		    "  readers: /usr/bin/passwd\n");
 	/* a rule in the first file sees the second file's appends */
-	ev = conn_ev("192.0.2.10", 3128, IPPROTO_TCP);
+	ev = conn_ev("192.0.2.10", 3128, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "");
-	ev = conn_ev("192.0.2.10", 80, IPPROTO_TCP);
+	ev = conn_ev("192.0.2.10", 80, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "egress-bypass");
-	ev = conn_ev("10.9.9.9", 80, IPPROTO_TCP);
+	ev = conn_ev("10.9.9.9", 80, CEV_PROTO_TCP);
 	assert_string_equal(hits(set, &ev), "");
 	ev = file_ev("/usr/bin/passwd", "/etc/shadow", CEV_ACC_WRITE);
 	assert_string_equal(hits(set, &ev), "");

@@ -422,8 +422,9 @@ static void test_bad_access_proto(void **state)
 		"  - id: x\n"
 		"    on: connect\n"
 		"    severity: low\n"
-		"    when: {proto: icmp}\n",
-		"t.yaml:6:19: error: proto 'icmp' is not one of tcp, udp, raw\n");
+		"    when: {proto: gre}\n",
+		"t.yaml:6:19: error: proto 'gre' is not one of tcp, udp, udplite, sctp, raw, icmp, "
+		"packet\n");
 }
 
 static void test_bad_dest(void **state)
@@ -438,7 +439,7 @@ static void test_bad_dest(void **state)
 		"      dest:\n"
 		"        - 10.0.0.0/33\n"
 		"        - 300.1.1.1\n"
-		"        - example.com:443\n"
+		"        - ex*ample.com:443\n"
 		"        - '[::1'\n"
 		"        - '[::1]x'\n"
 		"        - '[10.0.0.1]:80'\n"
@@ -449,7 +450,8 @@ static void test_bad_dest(void **state)
 		"        - /8\n",
 		"t.yaml:8:11: error: dest '10.0.0.0/33' is invalid: prefix /33 is out of range 0..32\n"
 		"t.yaml:9:11: error: dest '300.1.1.1' is invalid: '300.1.1.1' is not an IPv4 address\n"
-		"t.yaml:10:11: error: dest 'example.com:443' is invalid: 'example.com' is not an IPv4 address\n"
+		"t.yaml:10:11: error: dest 'ex*ample.com:443' is invalid: '*' is not allowed in a name "
+		"(letters, digits, '-', '_' and dots; '*.' only in front)\n"
 		"t.yaml:11:11: error: dest '[::1' is invalid: missing ']' after an IPv6 address\n"
 		"t.yaml:12:11: error: dest '[::1]x' is invalid: unexpected 'x' after ']' (expected :PORT or nothing)\n"
 		"t.yaml:13:11: error: dest '[10.0.0.1]:80' is invalid: '10.0.0.1' is not an IPv6 address\n"
@@ -852,7 +854,7 @@ static void test_valid_full(void **state)
 	assert_int_equal(r->action, ACT_BLOCK);
 	assert_int_equal(r->enabled, 0);
 	assert_int_equal(r->n_tags, 0);
-	assert_int_equal(r->when.f[F_PROTO].mask, 1u << IPPROTO_TCP);
+	assert_int_equal(r->when.f[F_PROTO].mask, PROTO_BIT(CEV_PROTO_TCP));
 	f = &r->when.f[F_DEST];
 	assert_int_equal(f->n, 2);
 	assert_int_equal(f->dests[0].family, AF_INET);

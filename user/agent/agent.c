@@ -14,6 +14,7 @@
 
 #include "agent/decode.h"
 #include "agent/emit.h"
+#include "filters/dns.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/notify.h"
@@ -64,6 +65,8 @@ static void fill_status(void *ctx, struct agent_status *st)
 	if (a->loader.skel)
 		loader_read_stats(&a->loader, a->bpf_stats, STAT__COUNT);
 	memcpy(st->bpf, a->bpf_stats, sizeof(st->bpf));
+	if (filter_dns_count(&a->loader, &st->dns_bindings) == 0)
+		st->dns_capacity = a->opts.dns_table;
 }
 
 /* --- lifecycle ------------------------------------------------------------- */
@@ -143,9 +146,11 @@ static void describe_blocking(struct agent *a, const char *who, size_t n, const 
 }
 
 /*
- * Raw IP sockets (SOCK_RAW) pass no cgroup hook: only the BPF LSM hooks of
- * opt_netguard__lsm see them.  With connect rules loaded, the agent says
- * whether raw sends are covered.
+ * Raw IP and ping sockets' sends pass no cgroup hook: only the BPF LSM hooks
+ * of opt_netguard__lsm judge them send by send; their creation is judged on
+ * every backend (cgroup/sock_create).  AF_PACKET sockets are judged at
+ * creation by opt_netpacket: refused under BPF LSM, reported elsewhere.
+ * With connect rules loaded, the agent says which of these hold.
  */
 static void describe_raw_egress(struct agent *a, const char *who)
 {
@@ -157,12 +162,23 @@ static void describe_raw_egress(struct agent *a, const char *who)
 	if (loader_attached(&a->loader, "opt_netguard__lsm_connect") &&
 	    loader_attached(&a->loader, "opt_netguard__lsm_sendmsg"))
 		log_info("%s: raw IP sockets are covered: connect rules apply to SOCK_RAW "
-			 "connect/send (BPF LSM socket_connect/socket_sendmsg, proto raw)", who);
+			 "connect/send and ping sends (BPF LSM socket_connect/socket_sendmsg, "
+			 "proto raw, icmp)", who);
 	else
-		log_warn("%s: raw IP sockets are NOT covered on the %s backend: a SOCK_RAW send "
-			 "(ICMP, hand-made packets; needs CAP_NET_RAW) passes no cgroup hook and "
-			 "connect rules do not see it; covering it needs BPF LSM (boot with "
-			 "lsm=...,bpf)", who, backend_name(a->loader.backend));
+		log_warn("%s: raw IP sockets are NOT covered send by send on the %s backend: a "
+			 "SOCK_RAW or ping send passes no cgroup hook (that needs BPF LSM: boot "
+			 "with lsm=...,bpf); their creation is judged: a block rule naming proto "
+			 "raw or icmp refuses them", who, backend_name(a->loader.backend));
+	if (loader_attached(&a->loader, "opt_netpacket__lsm"))
+		log_info("%s: AF_PACKET sockets are judged at creation and refused by block "
+			 "rules (BPF LSM socket_post_create, proto packet)", who);
+	else if (loader_attached(&a->loader, "opt_netpacket__fentry") ||
+		 loader_attached(&a->loader, "opt_netpacket__tp"))
+		log_warn("%s: AF_PACKET sockets are reported at creation but NOT refused on the "
+			 "%s backend (refusing needs BPF LSM)", who, backend_name(a->loader.backend));
+	else
+		log_warn("%s: AF_PACKET sockets are NOT covered: no hook of this kernel saw "
+			 "their creation attach", who);
 }
 
 /* What the kernel enforces of the rules in force, and what it cannot see. */
@@ -212,6 +228,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.ring_bytes = a->opts.ring_bytes,
 		.wakeup_bytes = a->opts.wakeup_bytes,
 		.self_tgid = (uint32_t)getpid(),
+		.dns_table = a->opts.dns_table,
 		.on_sample = on_sample,
 		.ctx = a,
 	};
@@ -222,6 +239,10 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		return rc;
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
 	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
+	if (rc)
+		return rc;
+	rc = filter_dns_configure(&a->loader, a->opts.dns_servers, a->opts.n_dns_servers,
+				  a->opts.dns_grace_s, err, errlen);
 	if (rc)
 		return rc;
 	/* attach first, then seed: a process that starts in between is in both */

@@ -46,6 +46,11 @@ struct agent_opts {
 	const char *status_socket;	/* NULL: STATUS_SOCKET_DEFAULT; "none": off */
 	const char *metrics_file;	/* NULL: none; else a node_exporter textfile */
 	int ocsf;			/* --format ocsf: records rendered as OCSF */
+	const char *const *dns_servers;	/* trusted resolvers "ADDR[:PORT]"; none:
+					 * /etc/resolv.conf's nameservers */
+	size_t n_dns_servers;
+	uint32_t dns_table;		/* bindings the kernel keeps (LRU) */
+	uint32_t dns_grace_s;		/* a binding outlives its TTL by this */
 	int no_bpf;			/* nothing loaded or attached, no /proc seed:
 					 * records come only from agent_handle_record
 					 * (agent/decode.h; tests) */
@@ -88,6 +93,7 @@ struct agent {
 	const struct rule *hits[AGENT_MAX_HITS];
 	char cgroup_buf[4096];
 	char container_buf[72];
+	char dest_name_buf[DNS_NAME_KEY + 1];	/* a connect record's name, NUL-terminated */
 };
 
 /*

@@ -206,10 +206,16 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 {
 	struct cev_event ev;
 
-	if (size < sizeof(*c))
+	if (size < EV_CONNECT_FIXED || (size_t)EV_CONNECT_FIXED + c->name_len > size ||
+	    c->name_len >= sizeof(a->dest_name_buf))
 		return -EINVAL;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = CEV_CONNECT;
+	if (c->name_len) {
+		memcpy(a->dest_name_buf, c->name, c->name_len);
+		a->dest_name_buf[c->name_len] = '\0';
+		ev.conn.dest_name = a->dest_name_buf;
+	}
 	fill_process(a, &ev, &c->h, acting_process(a, &c->h));
 	ev.conn.family = c->family;
 	ev.conn.proto = c->proto;
@@ -218,6 +224,28 @@ static int on_connect(struct agent *a, const struct ev_connect *c, size_t size)
 	ev.conn.blocked = c->blocked;
 	memcpy(ev.conn.addr, c->addr, sizeof(ev.conn.addr));
 	emit_kernel_verdict(a, &ev, c->rule_mask, c->gen, &a->filters.net);
+	return 0;
+}
+
+/* A socket made or a source route set that the egress decision flagged. */
+static int on_socket(struct agent *a, const struct ev_socket *k, size_t size)
+{
+	struct cev_event ev;
+
+	if (size < sizeof(*k))
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_SOCKET;
+	fill_process(a, &ev, &k->h, acting_process(a, &k->h));
+	ev.sock.family = k->family;
+	ev.sock.type = k->type;
+	ev.sock.ipproto = k->ipproto;
+	ev.sock.proto = k->proto;
+	ev.sock.op = k->op;
+	ev.sock.blocked = k->blocked;
+	ev.sock.hop_family = k->hop_family;
+	memcpy(ev.sock.hop, k->addr, sizeof(ev.sock.hop));
+	emit_kernel_verdict(a, &ev, k->rule_mask, k->gen, &a->filters.net);
 	return 0;
 }
 
@@ -251,6 +279,9 @@ int agent_handle_record(struct agent *a, const void *data, size_t size)
 		break;
 	case EV_IOURING:
 		rc = on_iouring(a, data, h->size);
+		break;
+	case EV_SOCKET:
+		rc = on_socket(a, data, h->size);
 		break;
 	default:
 		rc = -EINVAL;

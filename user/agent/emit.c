@@ -31,6 +31,7 @@ static void write_line(struct agent *a)
 static int kernel_refused(const struct cev_event *ev)
 {
 	return (ev->kind == CEV_CONNECT && ev->conn.blocked) ||
+	       (ev->kind == CEV_SOCKET && ev->sock.blocked) ||
 	       (ev->kind == CEV_EXEC && ev->exec.blocked) ||
 	       (ev->kind == CEV_FILE && ev->file.blocked);
 }
@@ -45,7 +46,7 @@ void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *
 		jr.severity = rule_severity_name(r->severity);
 		jr.action = rule_action_name(r->action);
 		/* events-v1: "block" only when the kernel refused the call */
-		if ((ev->kind == CEV_FILE || ev->kind == CEV_EXEC) && !kernel_refused(ev))
+		if (ev->kind != CEV_CONNECT && !kernel_refused(ev))
 			jr.action = rule_action_name(ACT_ALERT);
 		jr.tags = (const char *const *)r->tags;
 		jr.n_tags = r->n_tags;

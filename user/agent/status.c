@@ -41,6 +41,14 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_DROPS_CONNECT] = "ring_drops_connect",
 	[STAT_DROPS_PROC] = "ring_drops_process",
 	[STAT_FILE_BLOCK] = "file_blocked",
+	[STAT_SOCK_SEEN] = "socket_seen",
+	[STAT_SOCK_EMIT] = "socket_emitted",
+	[STAT_SOCK_BLOCK] = "socket_blocked",
+	[STAT_DROPS_SOCKET] = "ring_drops_socket",
+	[STAT_DNS_ANSWERS] = "dns_answers",
+	[STAT_DNS_BOUND] = "dns_bound",
+	[STAT_DNS_BAD] = "dns_malformed",
+	[STAT_DNS_NEW] = "dns_new_bindings",
 };
 
 struct self_usage {
@@ -94,6 +102,9 @@ static void render_text(const struct agent_status *st, const struct self_usage *
 		  st->counters.reloads_ok, st->counters.reloads_failed);
 	sbuf_addf(o, "ring:       %u bytes\n", st->ring_bytes);
 	sbuf_addf(o, "processes:  %zu cached\n", st->processes);
+	sbuf_addf(o, "dns:        %" PRIu64 " of %u bindings, %" PRIu64 " evicted, %" PRIu64
+		  " answers (%" PRIu64 " malformed)\n", st->dns_bindings, st->dns_capacity,
+		  status_dns_evictions(st), st->bpf[STAT_DNS_ANSWERS], st->bpf[STAT_DNS_BAD]);
 	sbuf_addf(o, "cpu:        %.2f s\n", u->cpu_seconds);
 	sbuf_addf(o, "rss:        %" PRIu64 " KiB (peak %" PRIu64 " KiB)\n", u->rss_bytes / 1024,
 		  u->peak_rss_bytes / 1024);
@@ -148,11 +159,13 @@ static void render_json(const struct agent_status *st, const struct self_usage *
 		  ",\"lost\":{\"ring\":%" PRIu64 "},\"reloads\":{\"ok\":%" PRIu64
 		  ",\"failed\":%" PRIu64 "},\"ring_bytes\":%u,\"processes_cached\":%zu"
 		  ",\"cpu_seconds\":%.3f,\"rss_bytes\":%" PRIu64 ",\"peak_rss_bytes\":%" PRIu64
+		  ",\"dns\":{\"bindings\":%" PRIu64 ",\"capacity\":%u,\"evictions\":%" PRIu64 "}"
 		  ",\"sinks\":[",
 		  st->counters.records_in, st->counters.records_bad, st->counters.events_out,
 		  st->last_seq, st->counters.ring_lost, st->counters.reloads_ok,
 		  st->counters.reloads_failed, st->ring_bytes, st->processes, u->cpu_seconds,
-		  u->rss_bytes, u->peak_rss_bytes);
+		  u->rss_bytes, u->peak_rss_bytes, st->dns_bindings, st->dns_capacity,
+		  status_dns_evictions(st));
 	for (size_t i = 0; i < st->n_sinks; i++) {
 		const struct sink_stats *ss = &st->sinks[i].stats;
 
@@ -272,6 +285,14 @@ static void render_metrics(const struct agent_status *st, const struct self_usag
 		if (bpf_stat_names[i])
 			sbuf_addf(o, "custos_bpf_events_total{counter=\"%s\"} %" PRIu64 "\n",
 				  bpf_stat_names[i], st->bpf[i]);
+	prom_head(o, "custos_dns_bindings", "gauge", "DNS name bindings in the kernel's table.");
+	sbuf_addf(o, "custos_dns_bindings %" PRIu64 "\n", st->dns_bindings);
+	prom_head(o, "custos_dns_bindings_capacity", "gauge",
+		  "Size of the kernel's DNS binding table (LRU, --dns-table).");
+	sbuf_addf(o, "custos_dns_bindings_capacity %u\n", st->dns_capacity);
+	prom_head(o, "custos_dns_evictions_total", "counter",
+		  "DNS bindings the table dropped to make room for new ones.");
+	sbuf_addf(o, "custos_dns_evictions_total %" PRIu64 "\n", status_dns_evictions(st));
 	prom_head(o, "custos_processes_cached", "gauge", "Processes in the lineage cache.");
 	sbuf_addf(o, "custos_processes_cached %zu\n", st->processes);
 	prom_head(o, "custos_ring_buffer_bytes", "gauge", "Size of the kernel ring buffer.");

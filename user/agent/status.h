@@ -60,7 +60,17 @@ struct agent_status {
 	const struct status_sink *sinks;
 	size_t n_sinks;
 	uint64_t bpf[STAT__COUNT];	/* the BPF programs' counters (enum stat_idx) */
+	uint64_t dns_bindings;		/* DNS bindings in the kernel's table now */
+	uint32_t dns_capacity;		/* ... and its size (--dns-table) */
 };
+
+/* Bindings the LRU table dropped to make room: new ones made, less those left. */
+static inline uint64_t status_dns_evictions(const struct agent_status *st)
+{
+	uint64_t made = st->bpf[STAT_DNS_NEW];
+
+	return made > st->dns_bindings ? made - st->dns_bindings : 0;
+}
 
 /* Fills *st with the agent's state as of now. */
 typedef void (*status_fill_fn)(void *ctx, struct agent_status *st);

@@ -26,6 +26,7 @@ int events_blocked(const struct record *r)
 	case CEV_FILE: return r->ev.file.blocked;
 	case CEV_CONNECT: return r->ev.conn.blocked;
 	case CEV_EXEC: return r->ev.exec.blocked;
+	case CEV_SOCKET: return r->ev.sock.blocked;
 	case CEV_LOSS: return 0;
 	}
 	return 0;
@@ -94,7 +95,10 @@ int events_filter_keep(const struct events_filter *f, const struct record *r)
 			!glob_match(f->path, ev->file.path.p, ev->file.path.len)))
 		return 0;
 	if (f->has_dest && (ev->kind != CEV_CONNECT || !ev->conn.family ||
-			    !dest_pat_match(&f->dest, ev->conn.family, ev->conn.addr, ev->conn.port)))
+			    !(f->dest.is_name ? dest_name_match(&f->dest, ev->conn.dest_name,
+								ev->conn.port) :
+			      dest_pat_match(&f->dest, ev->conn.family, ev->conn.addr,
+					     ev->conn.port))))
 		return 0;
 	return 1;
 }

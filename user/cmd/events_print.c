@@ -217,6 +217,15 @@ static void what(struct sbuf *b, const struct record *r)
 		sbuf_addf(b, "%llu events lost at ", (unsigned long long)ev->loss.lost);
 		termstr_adds(b, ev->loss.where, "?");
 		break;
+	case CEV_SOCKET:
+		sbuf_addf(b, "%s socket %s", cev_proto_name(ev->sock.proto) ?
+			  cev_proto_name(ev->sock.proto) : "?",
+			  ev->sock.op == CEV_SOCK_CREATE ? "made" : "source route via ");
+		if (ev->sock.op != CEV_SOCK_CREATE)
+			sbuf_adds(b, r->dest[0] ? r->dest : "?");
+		if (ev->sock.blocked)
+			sbuf_adds(b, " (blocked)");
+		break;
 	}
 }
 

@@ -15,6 +15,7 @@ void help_usage(FILE *f)
 		"                  [--format json|ocsf]\n"
 		"                  [--ring-size BYTES] [--poll-ms MS] [--log-level LEVEL]\n"
 		"                  [--status-socket PATH|none] [--metrics-file PATH]\n"
+		"                  [--dns-server ADDR[:PORT]]... [--dns-table N] [--dns-grace SECS]\n"
 		"       custos status [--json|--metrics] [--socket PATH]\n"
 		"       custos rules check PATH...\n"
 		"       custos rules test PATH...      (rule files and case files)\n"
@@ -26,7 +27,9 @@ void help_usage(FILE *f)
 		RUN_ETC_RULES_DIR " when it exists, else the rules/ shipped with custos.\n"
 		"SPEC is stdout (default), jsonl:PATH or forward:HOST:PORT (options: docs/CONFIG.md).\n"
 		"--config FILE: YAML with host, rules, spool and outputs; --rules, --output and\n"
-		"--host given on the command line replace the file's.\n");
+		"--host given on the command line replace the file's.\n"
+		"--dns-server: a resolver whose answers bind names to addresses for `dest` names\n"
+		"(default: the nameservers of /etc/resolv.conf, port 53; docs/RULES.md \"Names\").\n");
 }
 
 int cmd_help(int argc, char **argv)

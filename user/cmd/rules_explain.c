@@ -74,13 +74,19 @@ static void field_value(struct sbuf *b, const struct record *r, enum rule_field 
 			sbuf_adds(b, b->len ? ", create" : "create");
 		break;
 	case F_DEST:
+		if (ev->kind == CEV_SOCKET) {
+			sbuf_adds(b, "none (a socket made or a source route set)");
+			break;
+		}
 		termstr_adds(b, r->dest, "");
 		sbuf_addf(b, " port %u", ev->conn.port);
 		break;
-	case F_PROTO:
-		sbuf_adds(b, cev_proto_name(ev->conn.proto) ? cev_proto_name(ev->conn.proto)
-							     : "?");
+	case F_PROTO: {
+		uint8_t p = ev->kind == CEV_SOCKET ? ev->sock.proto : ev->conn.proto;
+
+		sbuf_adds(b, cev_proto_name(p) ? cev_proto_name(p) : "other");
 		break;
+	}
 	case F_ARGS:
 		if (ev->proc.args.len)
 			add_printable(b, ev->proc.args.buf, ev->proc.args.len - 1);
@@ -168,7 +174,7 @@ static void explain(const struct rule_set *set, const struct record *r)
 	const struct rule *hits[MAX_HITS];
 	size_t n = rule_set_match(set, &r->ev, hits, MAX_HITS);
 	struct sbuf b = SBUF_INIT;
-	static const char *const kinds[] = { "?", "file", "connect", "exec", "loss" };
+	static const char *const kinds[] = { "?", "file", "connect", "exec", "loss", "socket" };
 
 	if (n > MAX_HITS)
 		n = MAX_HITS;

@@ -332,10 +332,37 @@ static int build_file(struct built *b, struct yamldoc *d, yaml_node_t *e)
 	return rc ? rc : get_access(b, d, yamldoc_get(d, n, "access"));
 }
 
+/* proto: a name of rules' `proto` (default tcp) into *out */
+static int get_proto(struct built *b, yaml_node_t *proto, uint8_t *out)
+{
+	*out = CEV_PROTO_TCP;
+	if (!proto)
+		return 0;
+	for (uint8_t p = 0; p < CEV_PROTO__COUNT; p++) {
+		if (cev_proto_name(p) && yamldoc_scalar_is(proto, cev_proto_name(p))) {
+			*out = p;
+			return 0;
+		}
+	}
+	return bad(b, proto, "proto: expected tcp, udp, udplite, sctp, raw, icmp or packet");
+}
+
+/* an IPv4 or IPv6 address into addr; its family, or 0 */
+static int get_addr(yaml_node_t *n, uint8_t *addr)
+{
+	const char *s = yamldoc_scalar(n);
+
+	if (s && inet_pton(AF_INET, s, addr) == 1)
+		return AF_INET;
+	if (s && inet_pton(AF_INET6, s, addr) == 1)
+		return AF_INET6;
+	return 0;
+}
+
 static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
 {
-	static const char *const ckeys[] = { "proto", "dest", "port", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "connect"), *dest, *proto;
+	static const char *const ckeys[] = { "proto", "dest", "port", "dest_name", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "connect"), *dest;
 	uint32_t port = 0;
 	int rc;
 
@@ -348,30 +375,51 @@ static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
 	if (port > UINT16_MAX)
 		return bad(b, yamldoc_get(d, n, "port"), "port: expected 0 to 65535");
 	b->ev.conn.port = (uint16_t)port;
-	proto = yamldoc_get(d, n, "proto");
-	if (!proto || yamldoc_scalar_is(proto, "tcp"))
-		b->ev.conn.proto = IPPROTO_TCP;
-	else if (yamldoc_scalar_is(proto, "udp"))
-		b->ev.conn.proto = IPPROTO_UDP;
-	else if (yamldoc_scalar_is(proto, "raw"))
-		b->ev.conn.proto = CEV_PROTO_RAW;
-	else
-		return bad(b, proto, "proto: expected tcp, udp or raw");
+	rc = get_proto(b, yamldoc_get(d, n, "proto"), &b->ev.conn.proto);
+	if (rc)
+		return rc;
+	b->ev.conn.ipproto = cev_proto_number(b->ev.conn.proto);
 	dest = yamldoc_get(d, n, "dest");
-	if (yamldoc_scalar(dest) && inet_pton(AF_INET, yamldoc_scalar(dest), b->ev.conn.addr) == 1)
-		b->ev.conn.family = AF_INET;
-	else if (yamldoc_scalar(dest) &&
-		 inet_pton(AF_INET6, yamldoc_scalar(dest), b->ev.conn.addr) == 1)
-		b->ev.conn.family = AF_INET6;
-	else
+	b->ev.conn.family = (uint8_t)get_addr(dest, b->ev.conn.addr);
+	if (!b->ev.conn.family)
 		return bad(b, dest ? dest : n, "dest: expected an IPv4 or IPv6 address");
+	/* the name the address was learned from (a DNS answer), for name patterns */
+	b->ev.conn.dest_name = yamldoc_scalar(yamldoc_get(d, n, "dest_name"));
+	return 0;
+}
+
+/* socket: {proto, family, hop}: a socket made, or (hop) a source route set */
+static int build_socket(struct built *b, struct yamldoc *d, yaml_node_t *e)
+{
+	static const char *const skeys[] = { "proto", "family", "hop", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "socket"), *fam, *hop;
+	struct cev_socket *k = &b->ev.sock;
+	int rc;
+
+	if (!n)
+		return bad(b, e, "a socket event needs socket: {proto, family, hop}");
+	rc = check_keys(b, d, n, skeys, "socket: expected a mapping");
+	rc = rc ? rc : get_proto(b, yamldoc_get(d, n, "proto"), &k->proto);
+	if (rc)
+		return rc;
+	fam = yamldoc_get(d, n, "family");
+	k->family = k->proto == CEV_PROTO_PACKET ? AF_PACKET :
+		    yamldoc_scalar_is(fam, "inet6") ? AF_INET6 : AF_INET;
+	k->op = CEV_SOCK_CREATE;
+	hop = yamldoc_get(d, n, "hop");
+	if (hop) {
+		k->hop_family = (uint8_t)get_addr(hop, k->hop);
+		if (!k->hop_family)
+			return bad(b, hop, "hop: expected an IPv4 or IPv6 address");
+		k->op = k->hop_family == AF_INET ? CEV_SOCK_IP_OPTIONS : CEV_SOCK_IPV6_RTHDR;
+	}
 	return 0;
 }
 
 static int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
 {
 	static const char *const keys[] = { "kind", "process", "parent", "ancestors",
-					    "file", "connect", NULL };
+					    "file", "connect", "socket", NULL };
 	yaml_node_t *kind = yamldoc_get(d, e, "kind");
 	int rc;
 
@@ -387,8 +435,10 @@ static int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
 		b->ev.kind = CEV_FILE;
 	else if (yamldoc_scalar_is(kind, "connect"))
 		b->ev.kind = CEV_CONNECT;
+	else if (yamldoc_scalar_is(kind, "socket"))
+		b->ev.kind = CEV_SOCKET;
 	else
-		return bad(b, kind ? kind : e, "event: kind must be exec, file or connect");
+		return bad(b, kind ? kind : e, "event: kind must be exec, file, connect or socket");
 	rc = build_process(b, d, yamldoc_get(d, e, "process"));
 	rc = rc ? rc : build_lineage(b, d, e);
 	if (rc)
@@ -397,6 +447,8 @@ static int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
 		return build_file(b, d, e);
 	if (b->ev.kind == CEV_CONNECT)
 		return build_connect(b, d, e);
+	if (b->ev.kind == CEV_SOCKET)
+		return build_socket(b, d, e);
 	return 0;
 }
 

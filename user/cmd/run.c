@@ -32,6 +32,10 @@ enum {
 	RUN_WAKEUP_BYTES = 256u << 10,	/* records waiting before a wakeup */
 	RUN_POLL_MS = 10,		/* --poll-ms default */
 	RUN_POLL_MS_MAX = 1000,
+	RUN_DNS_TABLE = 8192,		/* --dns-table default: bindings kept */
+	RUN_DNS_TABLE_MAX = 1u << 20,
+	RUN_DNS_GRACE_S = 30,		/* --dns-grace default */
+	RUN_DNS_GRACE_MAX = 3600,
 };
 
 enum run_parsed {
@@ -164,6 +168,22 @@ static int parse_option(int c, const char *arg, struct run_opts *o)
 		fprintf(stderr, "custos: --ring-size %s: expected a power of two "
 			"between 4096 and 1G, e.g. 16M\n", arg);
 		return -EINVAL;
+	case 'D':
+		return add_path(o->dns_servers, &o->n_dns_servers, arg, "dns-server");
+	case 'T':
+		ao->dns_table = (uint32_t)atoi(arg);
+		if (ao->dns_table >= 64 && ao->dns_table <= RUN_DNS_TABLE_MAX)
+			return 0;
+		fprintf(stderr, "custos: --dns-table %s: expected 64 to %u bindings\n", arg,
+			RUN_DNS_TABLE_MAX);
+		return -EINVAL;
+	case 'G':
+		ao->dns_grace_s = (uint32_t)atoi(arg);
+		if ((arg[0] >= '0' && arg[0] <= '9') && ao->dns_grace_s <= RUN_DNS_GRACE_MAX)
+			return 0;
+		fprintf(stderr, "custos: --dns-grace %s: expected 0 to %u seconds\n", arg,
+			RUN_DNS_GRACE_MAX);
+		return -EINVAL;
 	case 'p':
 		ao->poll_ms = atoi(arg);
 		if (ao->poll_ms >= 1 && ao->poll_ms <= RUN_POLL_MS_MAX)
@@ -194,6 +214,9 @@ static enum run_parsed run_parse(int argc, char **argv, struct run_opts *o)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "status-socket", required_argument, NULL, 'S' },
 		{ "metrics-file", required_argument, NULL, 'M' },
+		{ "dns-server", required_argument, NULL, 'D' },
+		{ "dns-table", required_argument, NULL, 'T' },
+		{ "dns-grace", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -283,6 +306,8 @@ int cmd_run(int argc, char **argv)
 			.ring_bytes = RUN_RING_BYTES,
 			.wakeup_bytes = RUN_WAKEUP_BYTES,
 			.poll_ms = RUN_POLL_MS,
+			.dns_table = RUN_DNS_TABLE,
+			.dns_grace_s = RUN_DNS_GRACE_S,
 		},
 		.level = LOG_INFO,
 	};
@@ -313,6 +338,8 @@ int cmd_run(int argc, char **argv)
 	o.agent.n_rule_paths = o.n_rules;
 	o.agent.outputs = o.outputs;
 	o.agent.n_outputs = o.n_outputs;
+	o.agent.dns_servers = o.dns_servers;
+	o.agent.n_dns_servers = o.n_dns_servers;
 	install_signals();
 	status = run_agent(&o.agent);
 	config_free(&cfg);

@@ -27,6 +27,8 @@ struct run_opts {
 	size_t n_rules;
 	const char *outputs[RUN_MAX_LIST];
 	size_t n_outputs;
+	const char *dns_servers[RUN_MAX_LIST];	/* --dns-server */
+	size_t n_dns_servers;
 	const char *config_path;	/* --config; NULL: none */
 	enum config_format format;	/* --format; unset: the file's, else json */
 	enum log_level level;

@@ -127,6 +127,13 @@ static void clear_map(int fd, size_t key_size)
 int filter_guard_write(int fd_conf, const void *conf, size_t conf_size,
 		       const struct filter_table *t, size_t n_tables)
 {
+	return filter_guard_write_then(fd_conf, conf, conf_size, t, n_tables, NULL, NULL);
+}
+
+int filter_guard_write_then(int fd_conf, const void *conf, size_t conf_size,
+			    const struct filter_table *t, size_t n_tables,
+			    int (*then)(void *ctx), void *ctx)
+{
 	void *off = calloc(1, conf_size);
 	__u32 zero = 0;
 	int rc;
@@ -143,6 +150,8 @@ int filter_guard_write(int fd_conf, const void *conf, size_t conf_size,
 			rc = bpf_map_update_elem(t[i].fd, (const char *)t[i].keys + k * t[i].key_size,
 						 (const char *)t[i].vals + k * t[i].val_size,
 						 BPF_ANY) ? -errno : 0;
+	if (!rc && then)
+		rc = then(ctx);
 	if (!rc)
 		rc = bpf_map_update_elem(fd_conf, &zero, conf, BPF_ANY) ? -errno : 0;
 	return rc;

@@ -58,6 +58,11 @@ struct filter_table {
  */
 int filter_guard_write(int fd_conf, const void *conf, size_t conf_size,
 		       const struct filter_table *t, size_t n_tables);
+/* The same, with then(ctx) run after the refill, before conf goes on (its
+ * error stops the write there, the decision left off). */
+int filter_guard_write_then(int fd_conf, const void *conf, size_t conf_size,
+			    const struct filter_table *t, size_t n_tables,
+			    int (*then)(void *ctx), void *ctx);
 
 /*
  * The apply steps' error for a compile that returned rc: the first

@@ -24,6 +24,7 @@
 
 #include "base/vec.h"
 #include "custos.skel.h"
+#include "filters/dns.h"
 #include "rules/glob.h"
 
 /* --- pure compiler ----------------------------------------------------------- */
@@ -59,16 +60,26 @@ static enum rule_field kernel_blind(const struct cond *c, int is_unless)
 	return F__COUNT;
 }
 
-static void proto_bits(const struct cond *c, __u64 bit, __u64 *tcp, __u64 *udp, __u64 *raw)
+_Static_assert(NET_PROTOS == CEV_PROTO__COUNT && NET_PROTOS == EV_PROTO__COUNT,
+	       "one proto mask per kind of socket");
+
+/* bit into masks[p] for every kind of socket p that c's `proto` allows (all when absent) */
+static void proto_bits(const struct cond *c, __u64 bit, __u64 *masks)
 {
 	uint32_t m = c->f[F_PROTO].present ? c->f[F_PROTO].mask : ~0u;
 
-	if (m & PROTO_BIT(IPPROTO_TCP))
-		*tcp |= bit;
-	if (m & PROTO_BIT(IPPROTO_UDP))
-		*udp |= bit;
-	if (m & PROTO_BIT(CEV_PROTO_RAW))
-		*raw |= bit;
+	for (int p = 0; p < NET_PROTOS; p++)
+		if (m & PROTO_BIT(p))
+			masks[p] |= bit;
+}
+
+/* Does a dest field name every address (a port-less 0.0.0.0/0 or ::/0)? */
+static int names_everything(const struct cond_field *cf)
+{
+	for (size_t i = 0; i < cf->n; i++)
+		if (!cf->dests[i].is_name && cf->dests[i].prefix == 0 && !cf->dests[i].has_port)
+			return 1;
+	return 0;
 }
 
 /* One dest pattern with what it sets. */
@@ -83,10 +94,13 @@ struct items {
 	size_t n, cap;
 };
 
-static int items_add(struct items *it, const struct cond_field *cf, uint64_t when,
-		     uint64_t unless, const struct rule *r)
+/* Each dest pattern of cf into addrs, or names for a DNS name. */
+static int items_add(struct items *addrs, struct items *names, const struct cond_field *cf,
+		     uint64_t when, uint64_t unless, const struct rule *r)
 {
 	for (size_t i = 0; i < cf->n; i++) {
+		struct items *it = cf->dests[i].is_name ? names : addrs;
+
 		if (vec_grow((void **)&it->v, it->n, &it->cap, sizeof(*it->v)))
 			return -ENOMEM;
 		it->v[it->n++] = (struct dest_item){ cf->dests[i], when, unless, r };
@@ -117,16 +131,88 @@ static int same_prefix(const struct dest_pat *a, const struct dest_pat *b)
  * process and protocol: conditions of dest alone (filter_maps.h, the fast
  * path).
  */
-static uint64_t quiet_rules(const struct net_conf *c, size_t n_slots, uint64_t unless)
+static uint64_t quiet_rules(const struct net_conf *c, uint64_t unless)
 {
-	uint64_t dest_only = c->cond_valid & c->cond_need_dest & ~c->cond_need_exe &
-			     c->cond_tcp & c->cond_udp & c->cond_raw & unless;
+	uint64_t dest_only = c->cond_valid & c->cond_need_dest & ~c->cond_need_exe & unless;
 	uint64_t quiet = 0;
 
-	for (size_t i = 0; i < n_slots; i++)
-		if (c->rule_conds[i] & dest_only)
-			quiet |= 1ULL << i;
+	for (int p = 0; p < NET_PROTOS; p++)
+		dest_only &= c->cond_proto[p];
+	for (int i = 0; i < NET_MAX_CONDS; i++)
+		if (dest_only & (1ULL << i))
+			quiet |= c->cond_owner[i];
 	return quiet;
+}
+
+/*
+ * The port range of pattern p in val (found or added), its bits or-ed in.
+ * 0, or -ENOSPC when val holds NET_PORT_RANGES others already.
+ */
+static int add_range(struct net_dest_val *val, const struct dest_item *c)
+{
+	uint32_t k;
+
+	for (k = 0; k < val->n; k++)
+		if (val->r[k].lo == c->p.port_lo && val->r[k].hi == c->p.port_hi &&
+		    val->r[k].any_port == !c->p.has_port)
+			break;
+	if (k == val->n) {
+		if (val->n == NET_PORT_RANGES)
+			return -ENOSPC;
+		val->r[k].lo = c->p.port_lo;
+		val->r[k].hi = c->p.port_hi;
+		val->r[k].any_port = !c->p.has_port;
+		val->n++;
+	}
+	val->r[k].when |= c->when;
+	val->r[k].unless |= c->unless;
+	return 0;
+}
+
+/*
+ * Each distinct name pattern with one of its port ranges into a name slot:
+ * the pattern's dns_names key with its slots, the slot's net_names range
+ * (filter_maps.h, "DNS names").
+ */
+static int build_names(const struct items *it, struct filter_net *out, struct rule_diags *diags)
+{
+	for (size_t i = 0; i < it->n; i++) {
+		const struct dest_item *c = &it->v[i];
+		struct dns_name_key key = { .wild = c->p.wildcard };
+		struct net_port_bits *r;
+		size_t k, n;
+
+		snprintf(key.name, sizeof(key.name), "%s", c->p.name);
+		for (k = 0; k < out->n_nkeys; k++)
+			if (memcmp(&out->nkeys[k], &key, sizeof(key)) == 0)
+				break;
+		for (n = 0; k < out->n_nkeys && n < out->n_names; n++) {
+			r = &out->nvals[n];
+			if ((out->nkey_slots[k] >> n & 1) && r->lo == c->p.port_lo &&
+			    r->hi == c->p.port_hi && r->any_port == !c->p.has_port)
+				break;
+		}
+		if (k == out->n_nkeys)
+			n = out->n_names;
+		if (n == NET_MAX_NAMES)
+			return rule_diag_add(diags, c->r, "connect rules: more than %d DNS names "
+					     "(each with one port range) in `dest`; the kernel filter "
+					     "has %d name slots", NET_MAX_NAMES, NET_MAX_NAMES);
+		if (k == out->n_nkeys)
+			out->nkeys[out->n_nkeys++] = key;
+		if (n == out->n_names) {
+			out->nvals[out->n_names++] = (struct net_port_bits){
+				.lo = c->p.port_lo, .hi = c->p.port_hi, .any_port = !c->p.has_port,
+			};
+			out->nkey_slots[k] |= 1ULL << n;
+		}
+		out->nvals[n].when |= c->when;
+		out->nvals[n].unless |= c->unless;
+	}
+	for (size_t n = 0; n < out->n_names; n++)
+		out->nvals[n].quiet = quiet_rules(&out->conf, out->nvals[n].unless);
+	out->conf.any_names = out->n_names > 0;
+	return 0;
 }
 
 static int build_dests(struct items *it, struct filter_net *out, struct rule_diags *diags)
@@ -153,34 +239,21 @@ static int build_dests(struct items *it, struct filter_net *out, struct rule_dia
 		memcpy(out->dkeys[out->n_dest].addr, p->addr, 16);
 		for (j = 0; j < it->n; j++) {
 			const struct dest_item *c = &it->v[j];
-			uint32_t k;
 
 			if (!covers(&c->p, p))
 				continue;
-			for (k = 0; k < val->n; k++)
-				if (val->r[k].lo == c->p.port_lo && val->r[k].hi == c->p.port_hi &&
-				    val->r[k].any_port == !c->p.has_port)
-					break;
-			if (k == val->n) {
-				if (val->n == NET_PORT_RANGES) {
-					char a[64];
+			if (add_range(val, c)) {
+				char a[64];
 
-					inet_ntop(p->family, p->addr, a, sizeof(a));
-					return rule_diag_add(diags, c->r, "connect rules: more than %d "
-						    "distinct port ranges apply to %s/%u; the "
-						    "kernel filter cannot hold them", NET_PORT_RANGES,
-						    a, p->prefix);
-				}
-				val->r[k].lo = c->p.port_lo;
-				val->r[k].hi = c->p.port_hi;
-				val->r[k].any_port = !c->p.has_port;
-				val->n++;
+				inet_ntop(p->family, p->addr, a, sizeof(a));
+				return rule_diag_add(diags, c->r, "connect rules: more than %d "
+						     "distinct port ranges apply to %s/%u; the "
+						     "kernel filter cannot hold them",
+						     NET_PORT_RANGES, a, p->prefix);
 			}
-			val->r[k].when |= c->when;
-			val->r[k].unless |= c->unless;
 		}
 		for (uint32_t k = 0; k < val->n; k++)
-			val->r[k].quiet = quiet_rules(&out->conf, out->n_slots, val->r[k].unless);
+			val->r[k].quiet = quiet_rules(&out->conf, val->r[k].unless);
 		out->n_dest++;
 	}
 	return 0;
@@ -226,7 +299,8 @@ static int compile_exes(const struct cond_field *cf, uint64_t bit,
 /* The compile's state across the rules. */
 struct compile {
 	struct filter_net *out;
-	struct items it;	/* every dest pattern, for build_dests() */
+	struct items it;	/* every address pattern, for build_dests() */
+	struct items names;	/* every name pattern, for build_names() */
 	size_t n_conds;
 	filter_net_resolve_fn resolve;
 	void *ctx;
@@ -261,13 +335,15 @@ static int compile_unless(struct compile *k, const struct rule *r, const struct 
 					       "has %d slots", r->id, NET_MAX_CONDS, NET_MAX_CONDS);
 		return k->bad == -ENOMEM ? -ENOMEM : 0;
 	}
+	c->cond_owner[k->n_conds] = 1ULL << (k->out->n_slots - 1);
 	cbit = 1ULL << k->n_conds++;
 	c->cond_valid |= cbit;
-	c->rule_conds[k->out->n_slots - 1] |= cbit;
-	proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp, &c->cond_raw);
+	proto_bits(uc, cbit, c->cond_proto);
 	if (uc->f[F_DEST].present) {
 		c->cond_need_dest |= cbit;
-		if (items_add(&k->it, &uc->f[F_DEST], 0, cbit, r))
+		if (names_everything(&uc->f[F_DEST]))
+			c->cond_dest_all |= cbit;
+		if (items_add(&k->it, &k->names, &uc->f[F_DEST], 0, cbit, r))
 			return -ENOMEM;
 	}
 	if (uc->f[F_EXE].present) {
@@ -302,7 +378,11 @@ static int compile_rule(struct compile *k, const struct rule *r)
 	c->active |= bit;
 	if (r->action == ACT_BLOCK)
 		c->block |= bit;
-	proto_bits(&r->when, bit, &c->tcp, &c->udp, &c->raw);
+	proto_bits(&r->when, bit, c->proto);
+	if (r->when.f[F_PROTO].present)
+		c->proto_named |= bit;
+	if (!r->when.f[F_DEST].present || names_everything(&r->when.f[F_DEST]))
+		c->sock_when |= bit;
 	f = kernel_blind(&r->when, 0);
 	if (f != F__COUNT) {
 		exact = 0;
@@ -316,7 +396,7 @@ static int compile_rule(struct compile *k, const struct rule *r)
 		}
 	}
 	if (r->when.f[F_DEST].present) {
-		if (items_add(&k->it, &r->when.f[F_DEST], bit, 0, r))
+		if (items_add(&k->it, &k->names, &r->when.f[F_DEST], bit, 0, r))
 			return -ENOMEM;
 	} else {
 		c->when_any_dest |= bit;
@@ -343,14 +423,17 @@ int filter_net_compile(const struct rule_set *rs, filter_net_resolve_fn resolve,
 		if (r->enabled && r->on == RULE_ON_CONNECT && compile_rule(&k, r))
 			goto err;
 	}
-	if ((rc = build_dests(&k.it, out, diags)) == -ENOMEM)
+	if ((rc = build_dests(&k.it, out, diags)) == -ENOMEM ||
+	    (!rc && (rc = build_names(&k.names, out, diags)) == -ENOMEM))
 		goto err;
 	if (rc)
 		k.bad = rc;
 	free(k.it.v);
+	free(k.names.v);
 	return k.bad;
 err:
 	free(k.it.v);
+	free(k.names.v);
 	filter_net_free(out);
 	return -ENOMEM;
 }
@@ -437,17 +520,42 @@ int filter_net_check(const struct rule_set *rs, struct rule_diags *diags)
  * in between passes unreported and unblocked; the window is the map update
  * time of one reload.
  */
+struct rewrite {
+	const struct loader *l;
+	const struct filter_net *c;
+};
+
+static int rewrite_bindings(void *ctx)
+{
+	const struct rewrite *w = ctx;
+
+	return filter_dns_rewrite(w->l, w->c);
+}
+
 static int write_maps(const struct loader *l, const struct filter_net *c)
 {
+	static const __u32 name_slots[NET_MAX_NAMES] = {
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+		22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+		42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61,
+		62, 63,
+	};
 	const struct filter_table t[] = {
 		{ bpf_map__fd(l->skel->maps.net_dest), c->dkeys, c->dvals, c->n_dest,
 		  sizeof(*c->dkeys), sizeof(*c->dvals) },
 		{ bpf_map__fd(l->skel->maps.net_exe), c->ekeys, c->evals, c->n_exe,
 		  sizeof(*c->ekeys), sizeof(*c->evals) },
+		/* every slot: an array keeps its unused entries, zeroed here */
+		{ bpf_map__fd(l->skel->maps.net_names), name_slots, c->nvals, NET_MAX_NAMES,
+		  sizeof(name_slots[0]), sizeof(c->nvals[0]) },
+		{ bpf_map__fd(l->skel->maps.dns_names), c->nkeys, c->nkey_slots, c->n_nkeys,
+		  sizeof(c->nkeys[0]), sizeof(c->nkey_slots[0]) },
 	};
+	struct rewrite w = { l, c };
 
-	return filter_guard_write(bpf_map__fd(l->skel->maps.net_conf), &c->conf, sizeof(c->conf),
-				  t, 2);
+	/* bindings rewritten for the new gen while the decision is off */
+	return filter_guard_write_then(bpf_map__fd(l->skel->maps.net_conf), &c->conf,
+				       sizeof(c->conf), t, 4, rewrite_bindings, &w);
 }
 
 int filter_net_apply(struct loader *l, const struct rule_set *rs, struct filter_slots *slots,

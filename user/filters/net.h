@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "filter_maps.h"
 #include "filters/family.h"
 #include "kernel/loader.h"
@@ -32,6 +33,11 @@ struct filter_net {
 	struct net_exe_key *ekeys;
 	uint64_t *evals;
 	size_t n_exe;
+	struct dns_name_key nkeys[NET_MAX_NAMES];	/* dns_names keys: each name pattern */
+	__u64 nkey_slots[NET_MAX_NAMES];		/* ... and its name slots */
+	size_t n_nkeys;
+	struct net_port_bits nvals[NET_MAX_NAMES];	/* net_names[n]: slot n's range */
+	size_t n_names;					/* name slots in use */
 	const struct rule *slot[NET_MAX_RULES];	/* rule of each rule slot */
 	size_t n_slots;
 	uint64_t exact;		/* rule slots the kernel decides exactly */

@@ -145,7 +145,7 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 		if (strncmp(name, "opt_netguard__", 14) == 0 &&
 		    !((what & LOAD_CG) && (what & LOAD_NETGUARD) && variant_offered(p, V_CG))) {
 			/* the egress decision of net.bpf.c: loads with the cgroup
-			 * programs or not at all (bpf_loop, 5.17) */
+			 * programs or not at all */
 			bpf_program__set_autoload(prog, 0);
 			continue;
 		}
@@ -353,6 +353,7 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 		return rc;
 	}
 	skel->rodata->self_tgid = o->self_tgid;
+	skel->rodata->net_helpers = l->probe.net_helpers;
 	/* a batch bigger than a quarter of the ring would leave a small ring to
 	 * the poll timeout alone (and lose records at rates it could carry) */
 	skel->rodata->wakeup_bytes = o->wakeup_bytes < o->ring_bytes / 4 ? o->wakeup_bytes
@@ -361,6 +362,10 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 	if (rc) {
 		snprintf(err, errlen, "loader: ring size %u is not a power-of-two multiple of "
 			 "the page size: %s", o->ring_bytes, strerror(-rc));
+		goto err_destroy;
+	}
+	if (o->dns_table && (rc = bpf_map__set_max_entries(skel->maps.dns_bind, o->dns_table))) {
+		snprintf(err, errlen, "loader: %u DNS bindings: %s", o->dns_table, strerror(-rc));
 		goto err_destroy;
 	}
 	rc = select_programs(skel, b, &l->probe, what, err, errlen);
@@ -384,9 +389,10 @@ err_destroy:
 }
 
 /*
- * The egress programs need more of the kernel than the tracing ones (e.g.
- * bpf_loop, 5.17+).  When a backend loads only without them, exec and file
- * monitoring still run, and the log says loudly that connect rules do not.
+ * The egress programs need more of the kernel than the tracing ones (the
+ * cgroup hooks, and a verifier that takes their decision).  When a backend
+ * loads only without them, exec and file monitoring still run, and the log
+ * says loudly that connect rules do not.
  */
 static int try_backend_degraded(struct loader *l, const struct loader_opts *o, enum backend b,
 				char *err, size_t errlen)
@@ -411,8 +417,8 @@ static int try_backend_degraded(struct loader *l, const struct loader_opts *o, e
 	}
 	l->egress_off = 1;
 	log_warn("loader: the egress hooks (cgroup connect/sendmsg programs) do not load on "
-		 "this kernel (%s); exec and file monitoring run, connect rules will NOT fire "
-		 "(egress needs 5.17 or later)", first);
+		 "this kernel (%s); exec and file monitoring run, connect rules will NOT fire",
+		 first);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ struct loader_opts {
 	uint32_t ring_bytes;		/* power of two, >= page size */
 	uint32_t wakeup_bytes;		/* see common.bpf.h */
 	uint32_t self_tgid;
+	uint32_t dns_table;		/* entries of dns_bind; 0: the object's */
 	loader_sample_fn on_sample;
 	void *ctx;
 };

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 
 #include "base/log.h"
+#include "filter_maps.h"
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 
@@ -154,6 +155,26 @@ static int lsm_list_has_bpf(const char *list)
 	return 0;
 }
 
+/*
+ * Which helpers the egress programs (cgroup sock_addr, sock_create and
+ * sockopt programs) may call here: NET_HELPER_* when every one of the three
+ * program types offers them.  5.10 offers neither in all three.
+ */
+static unsigned probe_net_helpers(void)
+{
+	static const enum bpf_prog_type types[] = { BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+						    BPF_PROG_TYPE_CGROUP_SOCK,
+						    BPF_PROG_TYPE_CGROUP_SOCKOPT };
+	unsigned task = 1, id = 1;
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		task &= libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_task, NULL) == 1;
+		id &= libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_pid_tgid, NULL) == 1 &&
+		      libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_comm, NULL) == 1;
+	}
+	return (task ? NET_HELPER_TASK : 0) | (id ? NET_HELPER_ID : 0);
+}
+
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
@@ -176,6 +197,7 @@ int probe_run(struct probe *p)
 	p->have_ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
 	p->have_raw_tp = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) == 1;
 	p->have_cgroup_sock = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, NULL) == 1;
+	p->net_helpers = p->have_cgroup_sock ? probe_net_helpers() : 0;
 	p->have_tp_btf = probe_tracing(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP,
 				       "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF);
 	p->have_fentry = probe_tracing(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY,
@@ -192,11 +214,14 @@ void probe_describe(const struct probe *p, char *buf, size_t size)
 {
 	snprintf(buf, size,
 		 "btf=%s ringbuf=%s tp_btf=%s raw_tracepoint=%s fentry=%s lsm=%s "
-		 "cgroup_sock_addr=%s cgroup2=%s tracefs=%s lsm_list=%s",
+		 "cgroup_sock_addr=%s cgroup_task=%s cgroup_pid=%s cgroup2=%s tracefs=%s "
+		 "lsm_list=%s",
 		 p->have_btf ? "yes" : "no", p->have_ringbuf ? "yes" : "no",
 		 p->have_tp_btf ? "yes" : "no", p->have_raw_tp ? "yes" : "no",
 		 p->have_fentry ? "yes" : "no", p->have_lsm ? "yes" : "no",
 		 p->have_cgroup_sock ? "yes" : "no",
+		 p->net_helpers & NET_HELPER_TASK ? "yes" : "no",
+		 p->net_helpers & NET_HELPER_ID ? "yes" : "no",
 		 p->cgroup2[0] ? p->cgroup2 : "none", p->tracefs[0] ? p->tracefs : "none",
 		 p->lsm_list[0] ? p->lsm_list : "unknown");
 }

@@ -19,6 +19,8 @@ struct probe {
 	int have_fentry;	/* fentry/fexit attach */
 	int have_lsm;		/* BPF LSM programs attach and "bpf" is in the active LSMs */
 	int have_cgroup_sock;	/* cgroup/connect4 and friends */
+	unsigned net_helpers;	/* NET_HELPER_* (filter_maps.h): what the cgroup
+				 * socket programs may call on this kernel */
 	int tracefs_mounted_by_us;
 	char tracefs[256];	/* where tracefs is mounted, "" when nowhere */
 	char cgroup2[256];	/* where cgroup v2 is mounted, "" when nowhere */

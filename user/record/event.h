@@ -14,6 +14,7 @@
 #define CUSTOS_EVENT_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,6 +24,7 @@ enum cev_kind {
 	CEV_CONNECT = 2,
 	CEV_EXEC = 3,
 	CEV_LOSS = 4,
+	CEV_SOCKET = 5,		/* a raw/ping/packet socket made, a source route set */
 };
 
 /* access bits of a file open (rules: `access: [read, write, create]`) */
@@ -100,24 +102,90 @@ struct cev_file {
 	const char *op;
 };
 
-/* cev_connect.proto of a raw IP socket (= EV_PROTO_RAW of bpf/events.h) */
-#define CEV_PROTO_RAW 255
-
-struct cev_connect {
-	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP or CEV_PROTO_RAW */
-	uint8_t family;		/* AF_INET or AF_INET6 */
-	uint8_t blocked;	/* 1 only when the kernel refused the call */
-	uint8_t ipproto;	/* the IP protocol number (raw: the socket's, e.g. 1 ICMP) */
-	uint16_t port;		/* host byte order */
-	uint8_t addr[16];	/* AF_INET: first 4 bytes; network byte order */
+/*
+ * The kind of socket, as rules' `proto` names it (= enum ev_proto of
+ * bpf/events.h, value for value).  The protocol number is cev_connect.ipproto.
+ */
+enum cev_proto {
+	CEV_PROTO_OTHER = 0,	/* an IP protocol without a name here: see ipproto */
+	CEV_PROTO_TCP = 1,
+	CEV_PROTO_UDP = 2,
+	CEV_PROTO_UDPLITE = 3,
+	CEV_PROTO_SCTP = 4,
+	CEV_PROTO_RAW = 5,	/* SOCK_RAW */
+	CEV_PROTO_ICMP = 6,	/* ping socket */
+	CEV_PROTO_PACKET = 7,	/* AF_PACKET */
+	CEV_PROTO__COUNT = 8,
 };
 
-/* "tcp", "udp", "raw", or NULL for another value */
+struct cev_connect {
+	uint8_t proto;		/* enum cev_proto */
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t blocked;	/* 1 only when the kernel refused the call */
+	uint16_t ipproto;	/* the socket's protocol number (6 TCP, 1 ICMP...) */
+	uint16_t port;		/* host byte order; 0 for a protocol without ports */
+	uint8_t addr[16];	/* AF_INET: first 4 bytes; network byte order */
+	const char *dest_name;	/* the DNS name addr was learned from, NULL: none known */
+};
+
+/* The name of a cev_proto ("tcp", "udplite"...), NULL for CEV_PROTO_OTHER. */
 static inline const char *cev_proto_name(uint8_t proto)
 {
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" :
-	       proto == CEV_PROTO_RAW ? "raw" : NULL;
+	static const char *const names[CEV_PROTO__COUNT] = {
+		NULL, "tcp", "udp", "udplite", "sctp", "raw", "icmp", "packet",
+	};
+
+	return proto < CEV_PROTO__COUNT ? names[proto] : NULL;
 }
+
+/* The protocol number a named kind stands for (tcp 6...), 0 for raw, icmp,
+ * packet and other, whose number says more than the name. */
+static inline uint16_t cev_proto_number(uint8_t proto)
+{
+	static const uint16_t numbers[CEV_PROTO__COUNT] = { 0, 6, 17, 136, 132, 0, 0, 0 };
+
+	return proto < CEV_PROTO__COUNT ? numbers[proto] : 0;
+}
+
+/* Does a protocol of this kind carry ports (that `dest` patterns may name)? */
+static inline int cev_proto_has_ports(uint8_t proto)
+{
+	return proto >= CEV_PROTO_TCP && proto <= CEV_PROTO_SCTP;
+}
+
+/* "inet", "inet6", "packet", or NULL */
+static inline const char *cev_family_name(unsigned family)
+{
+	return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" :
+	       family == AF_PACKET ? "packet" : NULL;
+}
+
+/* "stream", "dgram", "raw", "seqpacket", or NULL */
+static inline const char *cev_socktype_name(unsigned type)
+{
+	static const char *const names[] = { NULL, "stream", "dgram", "raw", NULL, "seqpacket" };
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
+}
+
+/* cev_socket.op */
+enum cev_sock_op {
+	CEV_SOCK_CREATE = 1,	/* the socket was made */
+	CEV_SOCK_IP_OPTIONS = 2,	/* IP_OPTIONS with a source route set on it */
+	CEV_SOCK_IPV6_RTHDR = 3,	/* an IPv6 routing header set on it */
+};
+
+/* CEV_SOCKET: a socket made or a source route set; no destination was asked about. */
+struct cev_socket {
+	uint16_t family;	/* AF_INET, AF_INET6, AF_PACKET */
+	uint16_t type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_RAW... */
+	uint16_t ipproto;	/* protocol number (AF_PACKET: the ethertype) */
+	uint8_t proto;		/* enum cev_proto */
+	uint8_t op;		/* enum cev_sock_op */
+	uint8_t blocked;	/* 1 only when the kernel refused the call */
+	uint8_t hop_family;	/* AF_INET/AF_INET6: hop holds a source route's first hop */
+	uint8_t hop[16];
+};
 
 /* CEV_EXEC: the new program is proc.exe / proc.args */
 struct cev_exec {
@@ -140,6 +208,7 @@ struct cev_event {
 	union {
 		struct cev_file file;
 		struct cev_connect conn;
+		struct cev_socket sock;
 		struct cev_loss loss;
 		struct cev_exec exec;
 	};

@@ -426,33 +426,81 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 	sbuf_addc(out, '}');
 }
 
+/* "proto": its name, or the protocol number where it has none */
+static void add_proto(struct sbuf *out, uint8_t proto, uint16_t ipproto)
+{
+	const char *name = cev_proto_name(proto);
+
+	if (name)
+		sbuf_addf(out, "\"proto\":\"%s\"", name);
+	else
+		sbuf_addf(out, "\"proto\":%u", ipproto);
+}
+
+/* ",protocol": the number, where the name does not say it (raw, ping, MPTCP...) */
+static void add_protocol(struct sbuf *out, uint8_t proto, uint16_t ipproto)
+{
+	if (ipproto != cev_proto_number(proto))
+		sbuf_addf(out, ",\"protocol\":%u", ipproto);
+}
+
+/* "family": "inet", "inet6", "packet" or the number; dest in text into buf */
+static void add_family(struct sbuf *out, unsigned family, const uint8_t *addr, char *buf,
+		       size_t size)
+{
+	const char *name = cev_family_name(family);
+
+	buf[0] = '\0';
+	if (name)
+		sbuf_addf(out, ",\"family\":\"%s\"", name);
+	else
+		sbuf_addf(out, ",\"family\":%u", family);
+	if (addr && (family == AF_INET || family == AF_INET6))
+		inet_ntop((int)family, addr, buf, (socklen_t)size);
+}
+
 static void add_connect(struct sbuf *out, const struct cev_connect *c)
 {
-	const char *proto = cev_proto_name(c->proto);
-	char dest[INET6_ADDRSTRLEN] = "";
+	char dest[INET6_ADDRSTRLEN];
 
-	sbuf_adds(out, "\"connect\":{\"proto\":");
-	if (proto)
-		sbuf_addf(out, "\"%s\"", proto);
-	else
-		sbuf_addf(out, "\"%u\"", c->proto);	/* not produced by the kernel side */
-
-	sbuf_adds(out, ",\"family\":");
-	if (c->family == AF_INET) {
-		sbuf_adds(out, "\"inet\"");
-		inet_ntop(AF_INET, c->addr, dest, sizeof(dest));
-	} else if (c->family == AF_INET6) {
-		sbuf_adds(out, "\"inet6\"");
-		inet_ntop(AF_INET6, c->addr, dest, sizeof(dest));
-	} else {
-		sbuf_addf(out, "\"%u\"", c->family);
-	}
+	sbuf_adds(out, "\"connect\":{");
+	add_proto(out, c->proto, c->ipproto);
+	add_family(out, c->family, c->addr, dest, sizeof(dest));
 	sbuf_adds(out, ",\"dest\":");
 	json_escape_bytes(out, dest, strlen(dest));
+	if (c->dest_name) {
+		sbuf_adds(out, ",\"dest_name\":");
+		json_escape_bytes(out, c->dest_name, strlen(c->dest_name));
+	}
 	sbuf_addf(out, ",\"port\":%u", c->port);
-	if (c->proto == CEV_PROTO_RAW)
-		sbuf_addf(out, ",\"protocol\":%u", c->ipproto);
+	add_protocol(out, c->proto, c->ipproto);
 	sbuf_addf(out, ",\"blocked\":%s}", c->blocked ? "true" : "false");
+}
+
+static void add_socket(struct sbuf *out, const struct cev_socket *k)
+{
+	const char *type = cev_socktype_name(k->type);
+	char hop[INET6_ADDRSTRLEN];
+
+	sbuf_adds(out, "\"socket\":{");
+	add_proto(out, k->proto, k->ipproto);
+	add_protocol(out, k->proto, k->ipproto);
+	add_family(out, k->family, NULL, hop, sizeof(hop));
+	if (type)
+		sbuf_addf(out, ",\"type\":\"%s\"", type);
+	else
+		sbuf_addf(out, ",\"type\":%u", k->type);
+	sbuf_addf(out, ",\"op\":\"%s\"", k->op == CEV_SOCK_CREATE ? "create" : "setsockopt");
+	if (k->op != CEV_SOCK_CREATE) {
+		sbuf_addf(out, ",\"option\":\"%s\"",
+			  k->op == CEV_SOCK_IP_OPTIONS ? "IP_OPTIONS" : "IPV6_RTHDR");
+		if (k->hop_family == AF_INET || k->hop_family == AF_INET6) {
+			inet_ntop(k->hop_family, k->hop, hop, sizeof(hop));
+			sbuf_adds(out, ",\"hop\":");
+			json_escape_bytes(out, hop, strlen(hop));
+		}
+	}
+	sbuf_addf(out, ",\"blocked\":%s}", k->blocked ? "true" : "false");
 }
 
 static void add_exec(struct sbuf *out, const struct cev_event *ev)
@@ -476,6 +524,7 @@ const char *json_kind_name(enum cev_kind k)
 	case CEV_CONNECT: return "connect";
 	case CEV_EXEC: return "exec";
 	case CEV_LOSS: return "loss";
+	case CEV_SOCKET: return "socket";
 	}
 	return NULL;
 }
@@ -551,6 +600,9 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 		break;
 	case CEV_EXEC:
 		add_exec(out, ev);
+		break;
+	case CEV_SOCKET:
+		add_socket(out, &ev->sock);
 		break;
 	case CEV_LOSS:
 		break;

@@ -225,6 +225,12 @@ static struct ocsf_activity evidence_activity(const struct ocsf_src *s)
 	case CEV_EXEC:
 		return (struct ocsf_activity){ OCSF_PROCESS_ACTIVITY, OCSF_PROCESS_LAUNCH,
 					       "Process Activity", "Launch" };
+	case CEV_SOCKET:	/* no connection yet: a socket made, a source route set */
+		if (!s->blocked)
+			return (struct ocsf_activity){ OCSF_NETWORK_ACTIVITY, OCSF_ACTIVITY_OTHER,
+						       "Network Activity", "Other" };
+		return (struct ocsf_activity){ OCSF_NETWORK_ACTIVITY, OCSF_NETWORK_REFUSE,
+					       "Network Activity", "Refuse" };
 	default:
 		if (s->blocked)
 			return (struct ocsf_activity){ OCSF_NETWORK_ACTIVITY, OCSF_NETWORK_REFUSE,
@@ -299,38 +305,60 @@ static int v_file_path(struct sbuf *o, const struct ocsf_src *s)
 	return 1;
 }
 
+/* the destination: a connect's address, a source route's first hop */
 static int v_dst_ip(struct sbuf *o, const struct ocsf_src *s)
 {
 	const struct cev_connect *c = &s->ev->conn;
+	const struct cev_socket *k = &s->ev->sock;
 	char dest[INET6_ADDRSTRLEN] = "";
+	int sock = s->ev->kind == CEV_SOCKET;
 
-	if (!inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, dest, sizeof(dest)))
+	if (sock && k->hop_family != AF_INET && k->hop_family != AF_INET6)
+		return 0;
+	if (!inet_ntop(sock ? k->hop_family : c->family == AF_INET6 ? AF_INET6 : AF_INET,
+		       sock ? k->hop : c->addr, dest, sizeof(dest)))
 		return 0;
 	return ocsf_v_cstr(o, dest);
 }
 
-static int v_dst_port(struct sbuf *o, const struct ocsf_src *s)
+/* the name the destination was learned from (a DNS answer), when known */
+static int v_dst_hostname(struct sbuf *o, const struct ocsf_src *s)
 {
-	return s->ev->conn.proto != CEV_PROTO_RAW && ocsf_v_int(o, s->ev->conn.port);
+	return is_hostname(s->ev->conn.dest_name) && ocsf_v_cstr(o, s->ev->conn.dest_name);
 }
 
+/* ... and where it is not a host name OCSF accepts (an underscore), unmapped */
+static int v_dest_name_unmapped(struct sbuf *o, const struct ocsf_src *s)
+{
+	const char *n = s->ev->conn.dest_name;
 
+	return n && !is_hostname(n) && ocsf_v_cstr(o, n);
+}
 
+static int v_dst_port(struct sbuf *o, const struct ocsf_src *s)
+{
+	return cev_proto_has_ports(s->ev->conn.proto) && ocsf_v_int(o, s->ev->conn.port);
+}
+
+/* the IP protocol number; 0 for an AF_PACKET socket, which has none */
 static unsigned ip_proto(const struct ocsf_src *s)
 {
-	const struct cev_connect *c = &s->ev->conn;
-
-	return c->proto == CEV_PROTO_RAW ? c->ipproto : c->proto;
+	if (s->ev->kind == CEV_SOCKET)
+		return s->ev->sock.family == AF_PACKET ? 0 : s->ev->sock.ipproto;
+	return s->ev->conn.ipproto;
 }
 
 static int v_protocol_num(struct sbuf *o, const struct ocsf_src *s)
 {
-	return ocsf_v_int(o, ip_proto(s));
+	return (s->ev->kind != CEV_SOCKET || s->ev->sock.family != AF_PACKET) &&
+	       ocsf_v_int(o, ip_proto(s));
 }
 
 /* OCSF connection_info.protocol_name: the IANA keyword, lower case */
 static int v_protocol_name(struct sbuf *o, const struct ocsf_src *s)
 {
+	if (s->ev->kind == CEV_SOCKET && s->ev->sock.family == AF_PACKET)
+		return 0;
 	switch (ip_proto(s)) {
 	case IPPROTO_ICMP: return ocsf_v_cstr(o, "icmp");
 	case IPPROTO_IGMP: return ocsf_v_cstr(o, "igmp");
@@ -338,6 +366,8 @@ static int v_protocol_name(struct sbuf *o, const struct ocsf_src *s)
 	case IPPROTO_UDP: return ocsf_v_cstr(o, "udp");
 	case IPPROTO_ICMPV6: return ocsf_v_cstr(o, "ipv6-icmp");
 	case IPPROTO_SCTP: return ocsf_v_cstr(o, "sctp");
+	case IPPROTO_UDPLITE: return ocsf_v_cstr(o, "udplite");
+	case IPPROTO_MPTCP: return ocsf_v_cstr(o, "mptcp");
 	case IPPROTO_RAW: return ocsf_v_cstr(o, "raw");
 	}
 	return ocsf_v_cstr(o, "unknown");
@@ -345,7 +375,39 @@ static int v_protocol_name(struct sbuf *o, const struct ocsf_src *s)
 
 static int v_protocol_ver_id(struct sbuf *o, const struct ocsf_src *s)
 {
-	return ocsf_v_int(o, s->ev->conn.family == AF_INET6 ? OCSF_IPV6 : OCSF_IPV4);
+	unsigned family = s->ev->kind == CEV_SOCKET ? s->ev->sock.family : s->ev->conn.family;
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return ocsf_v_int(o, family == AF_INET6 ? OCSF_IPV6 : OCSF_IPV4);
+}
+
+/* a socket record's facts OCSF has no attribute for */
+static int v_sock_family(struct sbuf *o, const struct ocsf_src *s)
+{
+	const char *name = cev_family_name(s->ev->sock.family);
+
+	return name ? ocsf_v_cstr(o, name) : ocsf_v_int(o, s->ev->sock.family);
+}
+
+static int v_sock_type(struct sbuf *o, const struct ocsf_src *s)
+{
+	const char *name = cev_socktype_name(s->ev->sock.type);
+
+	return name ? ocsf_v_cstr(o, name) : ocsf_v_int(o, s->ev->sock.type);
+}
+
+static int v_sock_proto(struct sbuf *o, const struct ocsf_src *s)
+{
+	const char *name = cev_proto_name(s->ev->sock.proto);
+
+	return name ? ocsf_v_cstr(o, name) : ocsf_v_int(o, s->ev->sock.ipproto);
+}
+
+static int v_sock_op(struct sbuf *o, const struct ocsf_src *s)
+{
+	return ocsf_v_cstr(o, s->ev->sock.op == CEV_SOCK_CREATE ? "create" :
+			   s->ev->sock.op == CEV_SOCK_IP_OPTIONS ? "IP_OPTIONS" : "IPV6_RTHDR");
 }
 
 /* --- custos facts OCSF has no attribute for (unmapped) ------------------------------- */
@@ -487,7 +549,7 @@ static const struct ocsf_attr record_attrs[] = {
 	CSTR("device.type", K_RULE, "Unknown"),
 	LEAF("device.hostname", K_RULE, v_hostname),
 	LEAF("device.name", K_RULE, v_hostname_as_name),
-	SUB("evidences[].actor.process", K_FILE | K_CONNECT, ocsf_process_attrs, ocsf_view_self),
+	SUB("evidences[].actor.process", K_FILE | K_NET, ocsf_process_attrs, ocsf_view_self),
 	SUB("evidences[].actor.process", K_EXEC, ocsf_parent_attrs, ocsf_view_launcher),
 	SUB("evidences[].process", K_EXEC, ocsf_process_attrs, ocsf_view_self),
 	LEAF("evidences[].file.type_id", K_FILE, v_file_type_id),
@@ -496,13 +558,14 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("evidences[].file.path", K_FILE, v_file_path),
 	LEAF("evidences[].src_endpoint.hostname", K_CONNECT, v_hostname),
 	LEAF("evidences[].src_endpoint.name", K_CONNECT, v_hostname_as_name),
-	LEAF("evidences[].dst_endpoint.ip", K_CONNECT, v_dst_ip),
+	LEAF("evidences[].dst_endpoint.ip", K_NET, v_dst_ip),
+	LEAF("evidences[].dst_endpoint.hostname", K_CONNECT, v_dst_hostname),
 	LEAF("evidences[].dst_endpoint.port", K_CONNECT, v_dst_port),
-	CNUM("evidences[].connection_info.direction_id", K_CONNECT, OCSF_OUTBOUND),
-	CSTR("evidences[].connection_info.direction", K_CONNECT, "Outbound"),
-	LEAF("evidences[].connection_info.protocol_num", K_CONNECT, v_protocol_num),
-	LEAF("evidences[].connection_info.protocol_name", K_CONNECT, v_protocol_name),
-	LEAF("evidences[].connection_info.protocol_ver_id", K_CONNECT, v_protocol_ver_id),
+	CNUM("evidences[].connection_info.direction_id", K_NET, OCSF_OUTBOUND),
+	CSTR("evidences[].connection_info.direction", K_NET, "Outbound"),
+	LEAF("evidences[].connection_info.protocol_num", K_NET, v_protocol_num),
+	LEAF("evidences[].connection_info.protocol_name", K_NET, v_protocol_name),
+	LEAF("evidences[].connection_info.protocol_ver_id", K_NET, v_protocol_ver_id),
 	LEAF("unmapped.action", K_RULE, v_custos_action),
 	LEAF("unmapped.policy", K_ALL, v_policy),
 	LEAF("unmapped.host", K_LOSS, v_host_cstr),
@@ -514,6 +577,12 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("unmapped.file.blocked", K_FILE, v_blocked),
 	LEAF("unmapped.exec.blocked", K_EXEC, v_blocked),
 	LEAF("unmapped.connect.blocked", K_CONNECT, v_blocked),
+	LEAF("unmapped.connect.dest_name", K_CONNECT, v_dest_name_unmapped),
+	LEAF("unmapped.socket.proto", K_SOCKET, v_sock_proto),
+	LEAF("unmapped.socket.family", K_SOCKET, v_sock_family),
+	LEAF("unmapped.socket.type", K_SOCKET, v_sock_type),
+	LEAF("unmapped.socket.op", K_SOCKET, v_sock_op),
+	LEAF("unmapped.socket.blocked", K_SOCKET, v_blocked),
 	LEAF("unmapped.loss.lost", K_LOSS, v_lost),
 	LEAF("unmapped.loss.where", K_LOSS, v_where),
 	{ .path = NULL },
@@ -528,6 +597,7 @@ static int refused(const struct cev_event *ev, const struct json_rule *rule)
 	case CEV_FILE: return ev->file.blocked;
 	case CEV_EXEC: return ev->exec.blocked;
 	case CEV_CONNECT: return ev->conn.blocked;
+	case CEV_SOCKET: return ev->sock.blocked;
 	case CEV_LOSS: return 0;
 	}
 	return 0;

@@ -241,14 +241,30 @@ int record_parse_time(const char *s, uint64_t *ns)
 	return 0;
 }
 
+/* "proto" (a name, or the protocol number) and "protocol" */
+static void parse_proto(struct record *r, json_t *o, uint8_t *proto, uint16_t *ipproto)
+{
+	json_t *p = json_object_get(o, "proto");
+
+	*proto = CEV_PROTO_OTHER;
+	for (uint8_t i = 0; json_is_string(p) && i < CEV_PROTO__COUNT; i++)
+		if (cev_proto_name(i) && strcmp(json_string_value(p), cev_proto_name(i)) == 0)
+			*proto = i;
+	*ipproto = json_object_get(o, "protocol") ? (uint16_t)get_uint(r, o, "protocol", UINT16_MAX) :
+		   json_is_integer(p) ? (uint16_t)get_uint(r, o, "proto", UINT16_MAX) :
+		   cev_proto_number(*proto);
+}
+
 static int parse_connect(struct record *r, json_t *c)
 {
-	const char *proto = get_cstr(c, "proto"), *dest = get_cstr(c, "dest");
+	const char *dest = get_cstr(c, "dest"), *name = get_cstr(c, "dest_name");
 	struct cev_connect *k = &r->ev.conn;
 
-	k->proto = proto && strcmp(proto, "udp") == 0 ? IPPROTO_UDP :
-		   proto && strcmp(proto, "raw") == 0 ? CEV_PROTO_RAW : IPPROTO_TCP;
-	k->ipproto = k->proto == CEV_PROTO_RAW ? (uint8_t)get_uint(r, c, "protocol", UINT8_MAX) : k->proto;
+	if (name) {
+		snprintf(r->dest_name, sizeof(r->dest_name), "%s", name);
+		k->dest_name = r->dest_name;
+	}
+	parse_proto(r, c, &k->proto, &k->ipproto);
 	k->port = (uint16_t)get_uint(r, c, "port", UINT16_MAX);
 	k->blocked = json_is_true(json_object_get(c, "blocked"));
 	if (dest) {
@@ -257,6 +273,32 @@ static int parse_connect(struct record *r, json_t *c)
 			k->family = AF_INET;
 		else if (inet_pton(AF_INET6, dest, k->addr) == 1)
 			k->family = AF_INET6;
+	}
+	return 0;
+}
+
+static int parse_socket(struct record *r, json_t *o)
+{
+	const char *family = get_cstr(o, "family"), *type = get_cstr(o, "type");
+	const char *option = get_cstr(o, "option"), *hop = get_cstr(o, "hop");
+	struct cev_socket *k = &r->ev.sock;
+
+	parse_proto(r, o, &k->proto, &k->ipproto);
+	for (unsigned f = 0; family && f <= AF_PACKET; f++)
+		if (cev_family_name(f) && strcmp(family, cev_family_name(f)) == 0)
+			k->family = (uint16_t)f;
+	for (unsigned t = 0; type && t < 8; t++)
+		if (cev_socktype_name(t) && strcmp(type, cev_socktype_name(t)) == 0)
+			k->type = (uint16_t)t;
+	k->op = !option ? CEV_SOCK_CREATE : strcmp(option, "IP_OPTIONS") == 0 ?
+		CEV_SOCK_IP_OPTIONS : CEV_SOCK_IPV6_RTHDR;
+	k->blocked = json_is_true(json_object_get(o, "blocked"));
+	if (hop) {
+		snprintf(r->dest, sizeof(r->dest), "%s", hop);
+		if (inet_pton(AF_INET, hop, k->hop) == 1)
+			k->hop_family = AF_INET;
+		else if (inet_pton(AF_INET6, hop, k->hop) == 1)
+			k->hop_family = AF_INET6;
 	}
 	return 0;
 }
@@ -288,7 +330,7 @@ static int parse_file(struct record *r, json_t *f)
 
 static int kind_from_name(const char *name, enum cev_kind *out)
 {
-	for (enum cev_kind k = CEV_FILE; k <= CEV_LOSS; k++) {
+	for (enum cev_kind k = CEV_FILE; k <= CEV_SOCKET; k++) {
 		if (strcmp(name, json_kind_name(k)) == 0) {
 			*out = k;
 			return 0;
@@ -337,7 +379,7 @@ static int parse_lineage(struct record *r, json_t *root)
 	return record_take_ancestors(r, anc);
 }
 
-/* The kind's own object ("file", "connect", "exec", "loss"). */
+/* The kind's own object ("file", "connect", "exec", "loss", "socket"). */
 static int parse_kind_fields(struct record *r, json_t *root)
 {
 	json_t *v;
@@ -347,6 +389,8 @@ static int parse_kind_fields(struct record *r, json_t *root)
 		return parse_file(r, json_object_get(root, "file"));
 	case CEV_CONNECT:
 		return parse_connect(r, json_object_get(root, "connect"));
+	case CEV_SOCKET:
+		return parse_socket(r, json_object_get(root, "socket"));
 	case CEV_EXEC:
 		r->ev.exec.blocked = json_is_true(json_object_get(json_object_get(root, "exec"),
 								 "blocked"));

@@ -42,6 +42,7 @@ struct record {
 	size_t n_tags;
 	enum record_format format;
 	char dest[64];		/* connect: the destination as written; else "" */
+	char dest_name[256];	/* connect.dest_name; ev.conn.dest_name points here */
 	/* private */
 	int bad;		/* a number out of its field's range */
 	void *json;

@@ -6,6 +6,7 @@
  * does not keep does not come back: argv is cmd_line split at spaces, the
  * time has milliseconds.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -112,16 +113,65 @@ static void take_file(struct record *r, json_t *root)
 	f->op = str_at(root, "unmapped.file.op");
 }
 
+/* The kind of socket an IP protocol number stands for (OCSF has only the
+ * number: ICMP is taken for a raw socket's, as custos writes them). */
+static uint8_t proto_of_number(uint32_t n)
+{
+	switch (n) {
+	case IPPROTO_TCP: case IPPROTO_MPTCP: return CEV_PROTO_TCP;
+	case IPPROTO_UDP: return CEV_PROTO_UDP;
+	case IPPROTO_UDPLITE: return CEV_PROTO_UDPLITE;
+	case IPPROTO_SCTP: return CEV_PROTO_SCTP;
+	case IPPROTO_ICMP: case IPPROTO_ICMPV6: case IPPROTO_RAW: return CEV_PROTO_RAW;
+	}
+	return CEV_PROTO_OTHER;
+}
+
 static void take_connect(struct record *r, json_t *root, json_t *ev0)
 {
 	struct cev_connect *c = &r->ev.conn;
 	uint32_t proto = u32_at(ev0, "connection_info.protocol_num");
+	const char *name = str_at(ev0, "dst_endpoint.hostname");
 
-	c->proto = proto == IPPROTO_TCP || proto == IPPROTO_UDP ? (uint8_t)proto : CEV_PROTO_RAW;
-	c->ipproto = (uint8_t)proto;
+	c->proto = proto_of_number(proto);
+	c->ipproto = (uint16_t)proto;
 	c->port = (uint16_t)u32_at(ev0, "dst_endpoint.port");
 	c->blocked = json_is_true(at(root, "unmapped.connect.blocked"));
 	record_set_dest(r, str_at(ev0, "dst_endpoint.ip"));
+	if (name) {
+		snprintf(r->dest_name, sizeof(r->dest_name), "%s", name);
+		c->dest_name = r->dest_name;
+	}
+}
+
+/* A socket record: unmapped.socket, the hop as dst_endpoint.ip. */
+static void take_socket(struct record *r, json_t *root, json_t *ev0)
+{
+	struct cev_socket *k = &r->ev.sock;
+	const char *fam = str_at(root, "unmapped.socket.family");
+	const char *type = str_at(root, "unmapped.socket.type");
+	const char *proto = str_at(root, "unmapped.socket.proto");
+	const char *op = str_at(root, "unmapped.socket.op"), *hop = str_at(ev0, "dst_endpoint.ip");
+
+	for (unsigned f = 0; fam && f <= AF_PACKET; f++)
+		if (cev_family_name(f) && !strcmp(fam, cev_family_name(f)))
+			k->family = (uint16_t)f;
+	for (unsigned t = 0; type && t < 8; t++)
+		if (cev_socktype_name(t) && !strcmp(type, cev_socktype_name(t)))
+			k->type = (uint16_t)t;
+	for (uint8_t p = 0; proto && p < CEV_PROTO__COUNT; p++)
+		if (cev_proto_name(p) && !strcmp(proto, cev_proto_name(p)))
+			k->proto = p;
+	k->ipproto = (uint16_t)u32_at(ev0, "connection_info.protocol_num");
+	k->op = !op || !strcmp(op, "create") ? CEV_SOCK_CREATE :
+		!strcmp(op, "IP_OPTIONS") ? CEV_SOCK_IP_OPTIONS : CEV_SOCK_IPV6_RTHDR;
+	k->blocked = json_is_true(at(root, "unmapped.socket.blocked"));
+	if (hop && inet_pton(AF_INET, hop, k->hop) == 1)
+		k->hop_family = AF_INET;
+	else if (hop && inet_pton(AF_INET6, hop, k->hop) == 1)
+		k->hop_family = AF_INET6;
+	if (hop)
+		snprintf(r->dest, sizeof(r->dest), "%s", hop);
 }
 
 /* The kind from the evidence's activity type (finding_info.related_events). */
@@ -132,7 +182,9 @@ static int kind_of(json_t *root, enum cev_kind *kind)
 	switch (t / OCSF_TYPE_UID_SCALE) {
 	case OCSF_FILE_ACTIVITY: *kind = CEV_FILE; return 0;
 	case OCSF_PROCESS_ACTIVITY: *kind = CEV_EXEC; return 0;
-	case OCSF_NETWORK_ACTIVITY: *kind = CEV_CONNECT; return 0;
+	case OCSF_NETWORK_ACTIVITY:
+		*kind = json_is_object(at(root, "unmapped.socket")) ? CEV_SOCKET : CEV_CONNECT;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -191,6 +243,9 @@ int record_parse_ocsf(struct record *r, json_t *root)
 		break;
 	case CEV_CONNECT:
 		take_connect(r, root, ev0);
+		break;
+	case CEV_SOCKET:
+		take_socket(r, root, ev0);
 		break;
 	case CEV_EXEC:
 		r->ev.exec.blocked = json_is_true(at(root, "unmapped.exec.blocked"));

@@ -20,9 +20,13 @@ static const char *const acc_names[] = { "read", "write", "create" };
 static const uint32_t acc_values[] = {
 	CEV_ACC_READ, CEV_ACC_WRITE, CEV_ACC_CREATE,
 };
-static const char *const proto_names[] = { "tcp", "udp", "raw" };
+static const char *const proto_names[] = {
+	"tcp", "udp", "udplite", "sctp", "raw", "icmp", "packet",
+};
 static const uint32_t proto_values[] = {
-	PROTO_BIT(IPPROTO_TCP), PROTO_BIT(IPPROTO_UDP), PROTO_BIT(CEV_PROTO_RAW),
+	PROTO_BIT(CEV_PROTO_TCP), PROTO_BIT(CEV_PROTO_UDP), PROTO_BIT(CEV_PROTO_UDPLITE),
+	PROTO_BIT(CEV_PROTO_SCTP), PROTO_BIT(CEV_PROTO_RAW), PROTO_BIT(CEV_PROTO_ICMP),
+	PROTO_BIT(CEV_PROTO_PACKET),
 };
 
 static int parse_uid(struct cond_ctx *x, const struct ynode *v, uint32_t *uid)
@@ -100,7 +104,7 @@ static int is_glob_field(enum rule_field f)
 static void add_bit(struct cond_ctx *x, struct cond_field *cf, const struct ynode *v,
 		    const char *what, const char *const *names, const uint32_t *bits, size_t n)
 {
-	char all[64];
+	char all[96];
 	int i = names_index(v->s, names, n);
 
 	if (i < 0)

@@ -8,6 +8,9 @@
  *   [::1]:8080            IPv6 needs brackets to carry a port
  *   [2001:db8::/32]       brackets without a port are fine too
  *   ::/0  ::1  fe80::/10  a bare IPv6 (more than one ':') has no port
+ *   api.openai.com:443    a DNS name: the addresses the host's processes
+ *                         received in DNS answers for it (docs/RULES.md)
+ *   *.huggingface.co      every name below huggingface.co (not itself)
  *
  * Host bits are zeroed (10.1.2.3/8 is stored as 10.0.0.0/8).  A single port
  * must be 1..65535; a range may start at 0 (0-65535 is any port) but not be
@@ -20,6 +23,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 static int fail(char *why, size_t wl, const char *fmt, ...)
@@ -121,6 +125,68 @@ static int parse_addr(char *addr, int family, struct dest_pat *out, char *why,
 	return 0;
 }
 
+/*
+ * A DNS name: labels of letters, digits, '-' and '_', 1..63 bytes each,
+ * joined by dots, at most DEST_NAME_MAX bytes, one final dot allowed; "*."
+ * in front makes it a wildcard.  Stored in lower case without the dot.
+ */
+static int parse_name(const char *s, size_t len, struct dest_pat *out, char *why, size_t wl)
+{
+	size_t label = 0, i;
+
+	if (len >= 2 && s[0] == '*' && s[1] == '.') {
+		out->wildcard = 1;
+		s += 2;
+		len -= 2;
+	}
+	if (len && s[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return fail(why, wl, "missing name");
+	if (len > DEST_NAME_MAX)
+		return fail(why, wl, "name longer than %d bytes", DEST_NAME_MAX);
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return fail(why, wl, "empty label in name '%.*s'", (int)len, s);
+			label = 0;
+			out->name[i] = '.';
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return fail(why, wl, "'%c' is not allowed in a name (letters, digits, "
+				    "'-', '_' and dots; '*.' only in front)", c);
+		if (++label > 63)
+			return fail(why, wl, "a label of '%.*s' is longer than 63 bytes", (int)len, s);
+		out->name[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	out->name[len] = '\0';
+	out->is_name = 1;
+	return 0;
+}
+
+/* A name rather than an address: a letter or '_' or '*' somewhere before
+ * any port (IPv6 hex digits are told apart by their colons). */
+static int looks_like_name(const char *s)
+{
+	size_t n = strcspn(s, ":/");
+
+	if (s[n] == '/' || strchr(s, '[') || strchr(s + n, ':') != strrchr(s, ':'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((s[i] >= 'g' && s[i] <= 'z') || (s[i] >= 'G' && s[i] <= 'Z') ||
+		    s[i] == '_' || s[i] == '*')
+			return 1;
+	/* "cafe.example" has only hex letters: a name if it has a dot and a letter */
+	for (size_t i = 0; i < n; i++)
+		if (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f') && memchr(s, '.', n))
+			return 1;
+	return 0;
+}
+
 int dest_parse(const char *s, struct dest_pat *out, char *why, size_t wl)
 {
 	char addr[80];
@@ -129,6 +195,15 @@ int dest_parse(const char *s, struct dest_pat *out, char *why, size_t wl)
 	int family, r;
 
 	*out = (struct dest_pat){ .port_lo = 0, .port_hi = 65535 };
+	if (looks_like_name(s)) {
+		colon = strchr(s, ':');
+		r = parse_name(s, colon ? (size_t)(colon - s) : strlen(s), out, why, wl);
+		if (r == 0 && colon) {
+			r = parse_ports(colon + 1, out, why, wl);
+			out->has_port = 1;
+		}
+		return r;
+	}
 	for (colon = s; *colon; colon++)
 		ncolon += *colon == ':';
 	if (*s == '[') {
@@ -169,12 +244,32 @@ int dest_parse(const char *s, struct dest_pat *out, char *why, size_t wl)
 	return r;
 }
 
+int dest_name_covers(const char *pattern, int wildcard, const char *name, size_t len)
+{
+	size_t plen = strlen(pattern);
+
+	if (len && name[len - 1] == '.')
+		len--;
+	if (!wildcard)
+		return len == plen && strncasecmp(name, pattern, len) == 0;
+	/* "*.x" holds for "a.x", "b.a.x", never for "x" */
+	return len > plen + 1 && name[len - plen - 1] == '.' &&
+	       strncasecmp(name + len - plen, pattern, plen) == 0;
+}
+
+int dest_name_match(const struct dest_pat *p, const char *name, uint16_t port)
+{
+	if (!p->is_name || !name || port < p->port_lo || port > p->port_hi)
+		return 0;
+	return dest_name_covers(p->name, p->wildcard, name, strlen(name));
+}
+
 int dest_pat_match(const struct dest_pat *p, int family, const uint8_t *addr,
 		   uint16_t port)
 {
 	unsigned full, rem;
 
-	if (p->family != family || port < p->port_lo || port > p->port_hi)
+	if (p->is_name || p->family != family || port < p->port_lo || port > p->port_hi)
 		return 0;
 	full = p->prefix / 8;
 	rem = p->prefix % 8;

@@ -97,8 +97,13 @@ static int any_dest(const struct cond_field *cf, const struct cev_connect *c)
 	size_t i;
 
 	for (i = 0; i < cf->n; i++) {
-		if (c->proto == CEV_PROTO_RAW && cf->dests[i].has_port)
-			continue;	/* a raw send has no port */
+		if (!cev_proto_has_ports(c->proto) && cf->dests[i].has_port)
+			continue;	/* a raw or ping send has no port */
+		if (cf->dests[i].is_name) {
+			if (dest_name_match(&cf->dests[i], c->dest_name, c->port))
+				return 1;
+			continue;
+		}
 		if (dest_pat_match(&cf->dests[i], c->family, c->addr, c->port))
 			return 1;
 		if (mapped && dest_pat_match(&cf->dests[i], AF_INET,
@@ -106,6 +111,25 @@ static int any_dest(const struct cond_field *cf, const struct cev_connect *c)
 			return 1;
 	}
 	return 0;
+}
+
+/* Does dest name every address (0.0.0.0/0 or ::/0 without a port)? */
+static int dest_all(const struct cond_field *cf)
+{
+	for (size_t i = 0; i < cf->n; i++)
+		if (!cf->dests[i].is_name && cf->dests[i].prefix == 0 && !cf->dests[i].has_port)
+			return 1;
+	return 0;
+}
+
+/*
+ * `dest` of an event without a destination (a socket made, a source route
+ * set), outside a rule's `when`: it holds only where it names every
+ * address, and never for a source route (the hops were not asked about).
+ */
+static int socket_dest(const struct cond_field *cf, const struct cev_socket *s)
+{
+	return s->op == CEV_SOCK_CREATE && dest_all(cf);
 }
 
 static int field_holds(enum rule_field f, const struct cond_field *cf,
@@ -136,9 +160,11 @@ static int field_holds(enum rule_field f, const struct cond_field *cf,
 	case F_ACCESS:
 		return ev->kind == CEV_FILE && (ev->file.access & cf->mask);
 	case F_DEST:
-		return ev->kind == CEV_CONNECT && any_dest(cf, &ev->conn);
+		return ev->kind == CEV_CONNECT ? any_dest(cf, &ev->conn) :
+		       ev->kind == CEV_SOCKET && socket_dest(cf, &ev->sock);
 	case F_PROTO:
-		return ev->kind == CEV_CONNECT && (cf->mask & PROTO_BIT(ev->conn.proto));
+		return ev->kind == CEV_CONNECT ? (cf->mask & PROTO_BIT(ev->conn.proto)) != 0 :
+		       ev->kind == CEV_SOCKET && (cf->mask & PROTO_BIT(ev->sock.proto));
 	case F_ARGS:
 		return ev->kind == CEV_EXEC && any_args(cf, &p->args);
 	case F__COUNT:
@@ -183,12 +209,35 @@ static int cond_holds_unresolved(const struct cond *c, const struct cev_event *e
 	return 1;
 }
 
+/*
+ * A rule's `when` for an event without a destination (docs/RULES.md,
+ * "Sockets"; the kernel's computation in bpf/filter_maps.h): for a source
+ * route `dest` holds (its hops may be anything); for a socket made it holds
+ * where it names every address or `proto` names the socket's kind itself.
+ */
+static int socket_when_holds(const struct cond *c, const struct cev_event *ev)
+{
+	const struct cond_field *proto = &c->f[F_PROTO];
+
+	for (int f = 0; f < F__COUNT; f++) {
+		if (!c->f[f].present)
+			continue;
+		if (f == F_DEST && (ev->sock.op != CEV_SOCK_CREATE || dest_all(&c->f[f]) ||
+				    (proto->present && (proto->mask & PROTO_BIT(ev->sock.proto)))))
+			continue;
+		if (!field_holds((enum rule_field)f, &c->f[f], ev))
+			return 0;
+	}
+	return 1;
+}
+
 int rule_matches(const struct rule *r, const struct cev_event *ev)
 {
 	int unresolved = ev->kind == CEV_FILE && ev->file.unresolved;
+	int on = ev->kind == CEV_SOCKET ? CEV_CONNECT : ev->kind;	/* `on: connect` */
 	size_t i;
 
-	if (!r->enabled || (int)r->on != (int)ev->kind)
+	if (!r->enabled || (int)r->on != on)
 		return 0;
 	if (unresolved) {
 		if (!cond_holds_unresolved(&r->when, ev))
@@ -198,7 +247,7 @@ int rule_matches(const struct rule *r, const struct cev_event *ev)
 				return 0;
 		return 1;
 	}
-	if (!cond_holds(&r->when, ev))
+	if (!(ev->kind == CEV_SOCKET ? socket_when_holds(&r->when, ev) : cond_holds(&r->when, ev)))
 		return 0;
 	for (i = 0; i < r->n_unless; i++)
 		if (cond_holds(&r->unless[i], ev))

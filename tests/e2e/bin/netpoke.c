@@ -1,26 +1,47 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * netpoke - one connect or send, for the egress e2e tests (test_net.c).
+ * netpoke - one connect, send or socket trick, for the egress e2e tests
+ * (test_net.c, test_netsock.c).
  *
- *   netpoke [-g CGROUPDIR] tcp|udp|udpconn|raw|rawconn ADDR PORT
+ *   netpoke [-g CGROUPDIR] [-n] [-u UID] HOW ADDR PORT [HOP]
  * tcp: connect(); udp: sendto() on an unconnected socket; udpconn: connect()
- * a UDP socket, then send().  raw: an ICMP echo request (ICMPv6 for an IPv6
- * ADDR) with sendto() on a SOCK_RAW socket; rawconn: connect() it, then
- * send(); PORT is ignored (raw has none).  ADDR is IPv4 or IPv6 (::ffff:a.b.c.d uses an
- * AF_INET6 socket).  -g first moves this process into the cgroup v2 DIR.
- * Exits 0 when the call succeeded, else with its errno (EPERM: 1), and
- * prints the outcome.  The tests only ever pass loopback addresses.
+ * a UDP socket, then send(); udplite, udpliteconn: the same over UDP-Lite;
+ * raw: an ICMP echo request (ICMPv6 for an IPv6 ADDR) with sendto() on a
+ * SOCK_RAW socket; rawconn: connect() it, then send(); ping: the echo
+ * request on a ping socket (SOCK_DGRAM + ICMP); sctp: connect() an SCTP
+ * socket; packet: an AF_PACKET socket sending one frame to ADDR on lo;
+ * srr: a UDP socket with IP_OPTIONS holding a loose source route via HOP,
+ * then sendto() ADDR; rthdr: an IPv6 UDP socket with an IPv6 segment routing
+ * header (IPV6_RTHDR) whose first segment is HOP, then sendto() ADDR.
+ * PORT is ignored where the protocol has none.  ADDR is IPv4 or IPv6
+ * (::ffff:a.b.c.d uses an AF_INET6 socket).  -g first moves this process
+ * into the cgroup v2 DIR; -n into a new network namespace with lo up and
+ * ping sockets allowed to every group; -u then becomes UID (and group UID).
+ * Exits 0 when every call succeeded, else with the errno of the first that
+ * failed (EPERM: 1), and prints which call and why.  The tests only ever
+ * pass loopback addresses.
  */
 #include <arpa/inet.h>
-#include <netinet/icmp6.h>
-#include <netinet/ip_icmp.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#ifndef IPPROTO_UDPLITE
+#define IPPROTO_UDPLITE 136
+#endif
+#define IPV6_SRCRT_TYPE_4 4
 
 /* An ICMP(v6) echo request; the IPv6 stack fills in the ICMPv6 checksum. */
 static size_t echo_request(unsigned char *buf, int v6)
@@ -58,70 +79,179 @@ static int join_cgroup(const char *dir)
 	return fclose(f);
 }
 
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/* A network namespace of its own: lo up, ping sockets for every group. */
+static int own_netns(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+		return -1;
+	close(fd);
+	return write_file("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
+}
+
+/* The outcome of one call: 0, or its errno after saying which call failed. */
+static int check(int ok, const char *what)
+{
+	int e = errno;
+
+	if (ok)
+		return 0;
+	printf("netpoke: %s: %s\n", what, strerror(e));
+	return e ? e : EIO;
+}
+
+/* One Ethernet frame to lo (all zero addresses) carrying an IPv4 ethertype
+ * and a marker, through an AF_PACKET socket. */
+static int packet_send(void)
+{
+	unsigned char frame[64] = { 0 };
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)), rc;
+
+	if ((rc = check(fd >= 0, "socket")))
+		return rc;
+	ll.sll_ifindex = (int)if_nametoindex("lo");
+	ll.sll_protocol = htons(ETH_P_IP);
+	frame[12] = 0x08;			/* ETH_P_IP */
+	memcpy(frame + 14, "custos-packet", 13);
+	return check(sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&ll, sizeof(ll)) ==
+		     (ssize_t)sizeof(frame), "sendto");
+}
+
+/* IP_OPTIONS: NOP, then a loose source route (type, length 7, pointer 4, hop). */
+static int set_srr(int fd, const char *hop)
+{
+	unsigned char opt[8] = { 1, 0x83, 7, 4 };
+
+	if (inet_pton(AF_INET, hop, opt + 4) != 1)
+		return EINVAL;
+	return check(setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opt, sizeof(opt)) == 0, "setsockopt");
+}
+
+/* IPV6_RTHDR: a segment routing header with one segment, the hop (the
+ * first address the packets go to). */
+static int set_rthdr(int fd, const char *hop)
+{
+	unsigned char srh[24] = { 0, 2, IPV6_SRCRT_TYPE_4, 0, 0, 0, 0, 0 };
+
+	if (inet_pton(AF_INET6, hop, srh + 8) != 1)
+		return EINVAL;
+	return check(setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, srh, sizeof(srh)) == 0,
+		     "setsockopt");
+}
+
+/* HOW on a socket of family fam to ss: the socket, then its calls. */
+static int poke(const char *how, struct sockaddr_storage *ss, socklen_t len, const char *hop)
+{
+	int v6 = ss->ss_family == AF_INET6, type = SOCK_DGRAM, proto = 0, fd, rc;
+	int conn = strstr(how, "conn") != NULL;
+	unsigned char pkt[16];
+	size_t plen = 1;
+	const void *data = "x";
+
+	if (strcmp(how, "packet") == 0)
+		return packet_send();
+	if (strcmp(how, "tcp") == 0 || strcmp(how, "sctp") == 0)
+		type = SOCK_STREAM;
+	if (strcmp(how, "sctp") == 0)
+		proto = IPPROTO_SCTP;
+	if (strncmp(how, "udplite", 7) == 0)
+		proto = IPPROTO_UDPLITE;
+	if (strncmp(how, "raw", 3) == 0 || strcmp(how, "ping") == 0) {
+		type = how[0] == 'r' ? SOCK_RAW : SOCK_DGRAM;
+		proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+		plen = echo_request(pkt, v6);
+		data = pkt;
+		((struct sockaddr_in *)ss)->sin_port = 0;	/* sin6_port: same offset */
+	}
+	fd = socket(ss->ss_family, type, proto);
+	if ((rc = check(fd >= 0, "socket")))
+		return rc;
+	if (strcmp(how, "srr") == 0 && (rc = set_srr(fd, hop)))
+		return rc;
+	if (strcmp(how, "rthdr") == 0 && (rc = set_rthdr(fd, hop)))
+		return rc;
+	if (type == SOCK_STREAM)
+		return check(connect(fd, (struct sockaddr *)ss, len) == 0, "connect");
+	if (conn) {
+		if ((rc = check(connect(fd, (struct sockaddr *)ss, len) == 0, "connect")))
+			return rc;
+		return check(send(fd, data, plen, 0) == (ssize_t)plen, "send");
+	}
+	return check(sendto(fd, data, plen, 0, (struct sockaddr *)ss, len) == (ssize_t)plen,
+		     "sendto");
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: netpoke [-g CGROUPDIR] [-n] [-u UID] tcp|udp|udpconn|udplite|"
+		"udpliteconn|raw|rawconn|ping|sctp|packet|srr|rthdr ADDR PORT [HOP]\n");
+	return 101;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	socklen_t len;
-	unsigned char pkt[16];
-	size_t plen = 0;
-	int fd, rc, type, proto = 0, raw;
+	int opt, rc;
 
-	if (argc >= 3 && strcmp(argv[1], "-g") == 0) {
-		if (join_cgroup(argv[2])) {
+	while ((opt = getopt(argc, argv, "+g:nu:")) != -1) {
+		if (opt == 'g' && join_cgroup(optarg)) {
 			perror("netpoke: joining the cgroup");
 			return 100;
 		}
-		argc -= 2;
-		argv += 2;
+		if (opt == 'n' && own_netns()) {
+			perror("netpoke: a network namespace of its own");
+			return 100;
+		}
+		if (opt == 'u' && (setgid((gid_t)atoi(optarg)) || setuid((uid_t)atoi(optarg)))) {
+			perror("netpoke: becoming the user");
+			return 100;
+		}
+		if (opt == '?')
+			return usage();
 	}
-	if (argc != 4) {
-		fprintf(stderr, "usage: netpoke [-g CGROUPDIR] tcp|udp|udpconn|raw|rawconn ADDR "
-			"PORT\n");
-		return 101;
-	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 3 && argc != 4)
+		return usage();
 	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, argv[2], &a4->sin_addr) == 1) {
+	if (inet_pton(AF_INET, argv[1], &a4->sin_addr) == 1) {
 		a4->sin_family = AF_INET;
-		a4->sin_port = htons((unsigned short)atoi(argv[3]));
+		a4->sin_port = htons((unsigned short)atoi(argv[2]));
 		len = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, argv[2], &a6->sin6_addr) == 1) {
+	} else if (inet_pton(AF_INET6, argv[1], &a6->sin6_addr) == 1) {
 		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((unsigned short)atoi(argv[3]));
+		a6->sin6_port = htons((unsigned short)atoi(argv[2]));
 		len = sizeof(*a6);
 	} else {
-		fprintf(stderr, "netpoke: bad address %s\n", argv[2]);
+		fprintf(stderr, "netpoke: bad address %s\n", argv[1]);
 		return 102;
 	}
-	raw = strncmp(argv[1], "raw", 3) == 0;
-	type = strcmp(argv[1], "tcp") == 0 ? SOCK_STREAM : raw ? SOCK_RAW : SOCK_DGRAM;
-	if (raw) {
-		proto = ss.ss_family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-		plen = echo_request(pkt, ss.ss_family == AF_INET6);
-		a4->sin_port = 0;	/* sin6_port: same offset */
-	}
-	fd = socket(ss.ss_family, type, proto);
-	if (fd < 0) {
-		perror("netpoke: socket");
-		return 103;
-	}
-	if (strcmp(argv[1], "udp") == 0) {
-		rc = sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) == 1 ? 0 : -1;
-	} else if (strcmp(argv[1], "raw") == 0) {
-		rc = sendto(fd, pkt, plen, 0, (struct sockaddr *)&ss, len) == (ssize_t)plen ? 0 : -1;
-	} else {
-		rc = connect(fd, (struct sockaddr *)&ss, len);
-		if (rc == 0 && strcmp(argv[1], "udpconn") == 0)
-			rc = send(fd, "x", 1, 0) == 1 ? 0 : -1;
-		else if (rc == 0 && strcmp(argv[1], "rawconn") == 0)
-			rc = send(fd, pkt, plen, 0) == (ssize_t)plen ? 0 : -1;
-	}
-	if (rc) {
-		rc = errno;
-		printf("netpoke: %s\n", strerror(rc));
-		return rc;
-	}
-	printf("netpoke: ok\n");
-	return 0;
+	rc = poke(argv[0], &ss, len, argc == 4 ? argv[3] : "");
+	if (rc == 0)
+		printf("netpoke: ok\n");
+	return rc;
 }
