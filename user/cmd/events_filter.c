@@ -35,9 +35,9 @@ int events_filter_keep(const struct events_filter *f, const struct record *r)
 		return 0;
 	if (f->has_until && ev->time_ns >= f->until)
 		return 0;
-	if (f->has_pid && (ev->kind == CEV_LOSS || ev->proc.pid != f->pid))
+	if (f->has_pid && (cev_kind_is_stream(ev->kind) || ev->proc.pid != f->pid))
 		return 0;
-	if (f->exe && (ev->kind == CEV_LOSS || !ev->proc.exe.p ||
+	if (f->exe && (cev_kind_is_stream(ev->kind) || !ev->proc.exe.p ||
 		       !glob_match(f->exe, ev->proc.exe.p, ev->proc.exe.len)))
 		return 0;
 	if (f->path && (ev->kind != CEV_FILE || !ev->file.path.p ||
@@ -113,7 +113,7 @@ int events_tree_depth(struct events_tree *t, const struct record *r)
 	struct events_tree_node *n, *parent;
 	int depth;
 
-	if (r->ev.kind == CEV_LOSS || !pid)
+	if (cev_kind_is_stream(r->ev.kind) || !pid)
 		return -1;
 	n = tree_find(t, pid);
 	if (n)

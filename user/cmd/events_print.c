@@ -189,7 +189,19 @@ static void what(struct sbuf *b, const struct record *r)
 		sbuf_addf(b, "%llu events lost at %s", (unsigned long long)ev->loss.lost,
 			  ev->loss.where ? ev->loss.where : "?");
 		break;
+	case CEV_GAP:
+		sbuf_addf(b, "no agent read for %.3f s (previous end %s, %s)",
+			  (double)(ev->gap.to_ns - ev->gap.from_ns) / NS_PER_SEC,
+			  ev->gap.clean ? "clean" : "unclean",
+			  ev->gap.enforced ? "enforced" : "not enforced");
+		break;
+	case CEV_CHECKPOINT:
+		sbuf_addf(b, "checkpoint: %llu records%s", (unsigned long long)ev->checkpoint.records,
+			  ev->checkpoint.final ? ", run ended" : "");
+		break;
 	}
+	if (ev->repeat.count)
+		sbuf_addf(b, " (x%llu)", (unsigned long long)ev->repeat.count);
 }
 
 static void print_header(void)
@@ -223,14 +235,14 @@ static void print_row(struct events_out *o, const struct record *r, int depth)
 	else
 		sbuf_addf(b, "%-8s  ", sev);
 	sbuf_addf(b, "%-38s  ", r->rule ? r->rule : events_kind_name(r->ev.kind));
-	if (r->ev.kind == CEV_LOSS)
+	if (cev_kind_is_stream(r->ev.kind))
 		sbuf_addf(b, "%7s  ", "-");
 	else
 		sbuf_addf(b, "%7u  ", r->ev.proc.pid);
 	start = b->len;
 	for (int i = 0; i < depth; i++)
 		sbuf_adds(b, "  ");
-	if (r->ev.kind != CEV_LOSS && r->ev.proc.exe.len)
+	if (!cev_kind_is_stream(r->ev.kind) && r->ev.proc.exe.len)
 		add_safe(b, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
 	else
 		sbuf_adds(b, "-");
@@ -283,7 +295,7 @@ static int count(struct events_out *o, const struct record *r)
 	struct sbuf exe = SBUF_INIT;
 	int rc;
 
-	if (r->ev.kind != CEV_LOSS && r->ev.proc.exe.len)
+	if (!cev_kind_is_stream(r->ev.kind) && r->ev.proc.exe.len)
 		add_safe(&exe, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
 	else
 		sbuf_adds(&exe, "-");

@@ -37,7 +37,8 @@ enum ocsf_activity_id {
 };
 
 enum {
-	OCSF_SEVERITY_HIGH = 4,		/* every loss record */
+	OCSF_SEVERITY_INFO = 1,		/* a checkpoint */
+	OCSF_SEVERITY_HIGH = 4,		/* every loss and gap record */
 	OCSF_ALLOWED = 1,		/* action_id and disposition_id */
 	OCSF_DENIED = 2,		/* action_id Denied, disposition_id Blocked */
 	OCSF_OUTBOUND = 2,		/* connection_info.direction_id */
@@ -226,6 +227,8 @@ static int classify(const struct cev_event *ev, struct ocsf_class *c)
 		}
 		return 0;
 	case CEV_LOSS:
+	case CEV_GAP:
+	case CEV_CHECKPOINT:
 		*c = (struct ocsf_class){ OCSF_BASE_EVENT, OCSF_CAT_UNCATEGORIZED,
 					  OCSF_ACTIVITY_OTHER, "Base Event", "Uncategorized",
 					  "Other", 0 };
@@ -313,6 +316,23 @@ static void loss_attrs(struct sbuf *out, const struct cev_loss *l)
 	sbuf_addc(out, '}');
 }
 
+/* A gap or checkpoint: a message, and the record's own object in unmapped. */
+static void stream_attrs(struct sbuf *out, const struct cev_event *ev)
+{
+	sbuf_adds(out, ev->kind == CEV_GAP ? ",\"message\":\"no agent was reading events\"" :
+		  ",\"message\":\"chain checkpoint\"");
+	sbuf_adds(out, ",\"unmapped\":{");
+	json_add_stream(out, ev);
+	sbuf_addc(out, '}');
+}
+
+/* A record that stands for several coalesced events: OCSF's count and period. */
+static void repeat_attrs(struct sbuf *out, const struct cev_repeat *r)
+{
+	sbuf_addf(out, ",\"count\":%" PRIu64 ",\"start_time\":%" PRIu64 ",\"end_time\":%" PRIu64,
+		  r->count, r->first_ns / OCSF_MS_NS, r->last_ns / OCSF_MS_NS);
+}
+
 int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		      const struct json_rule *rule, const struct json_meta *meta)
 {
@@ -320,11 +340,12 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 	struct ocsf_class c;
 	int sev;
 
-	if (ev->kind != CEV_LOSS && !rule)
+	if (!cev_kind_is_stream(ev->kind) && !rule)
 		return -EINVAL;
 	if (classify(ev, &c))
 		return -EINVAL;
-	sev = ev->kind == CEV_LOSS ? OCSF_SEVERITY_HIGH : ocsf_severity_id(rule->severity);
+	sev = ev->kind == CEV_CHECKPOINT ? OCSF_SEVERITY_INFO :
+	      cev_kind_is_stream(ev->kind) ? OCSF_SEVERITY_HIGH : ocsf_severity_id(rule->severity);
 	if (rule && rule->action && !strcmp(rule->action, "block"))
 		c.blocked = 1;
 	base_attrs(out, &c, sev, ev, meta);
@@ -341,8 +362,14 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 	case CEV_LOSS:
 		loss_attrs(out, &ev->loss);
 		break;
+	case CEV_GAP:
+	case CEV_CHECKPOINT:
+		stream_attrs(out, ev);
+		break;
 	}
-	if (ev->kind != CEV_LOSS)
+	if (ev->repeat.count)
+		repeat_attrs(out, &ev->repeat);
+	if (!cev_kind_is_stream(ev->kind))
 		finding(out, rule, meta, c.blocked, ev);
 	return json_end_line(out, start);
 }

@@ -31,6 +31,8 @@ struct record {
 	const char *severity;
 	const char *action;
 	const char *host;
+	const char *run;	/* the agent run's id; NULL when absent */
+	const char *chain;	/* the chain digest (record/chain.h); NULL when absent */
 	char dest[64];		/* connect: the destination as written; else "" */
 	/* private */
 	void *json;
