@@ -69,11 +69,13 @@ int reader_next(struct reader *r, int final)
 		if (n && chunk[n - 1] == '\n') {
 			r->line.len--;
 			r->lineno++;
+			r->partial = 0;
 			return 1;
 		}
 	}
 	if (final && r->line.len) {
 		r->lineno++;
+		r->partial = 1;
 		return 1;
 	}
 	return 0;

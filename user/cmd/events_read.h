@@ -24,6 +24,7 @@ struct reader {
 	gzFile gz;		/* *.gz */
 	struct sbuf line;	/* the current line, newline stripped */
 	unsigned long lineno;
+	int partial;		/* the line returned last had no newline (final) */
 	ino_t ino;
 };
 

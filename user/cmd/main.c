@@ -9,6 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/events.h"
+#include "cmd/events_verify.h"
 #include "cmd/help.h"
 #include "cmd/rules_check.h"
 #include "cmd/rules_explain.h"
@@ -35,6 +36,7 @@ static const struct cmd commands[] = {
 	{ "rules check", cmd_rules_check, CMD_OPERANDS },
 	{ "rules test", cmd_rules_test, CMD_OPERANDS },
 	{ "rules explain", cmd_rules_explain, CMD_OPERANDS },
+	{ "events verify", cmd_events_verify, 0 },
 	{ "events", cmd_events, 0 },
 	{ "version", cmd_version, 0 },
 	{ "--version", cmd_version, 0 },
