@@ -145,7 +145,7 @@ int harness_lsm_hook(struct agent_run *r, const char *prog)
 
 int harness_start(struct agent_run *r, const char *const *extra_args)
 {
-	char out_spec[320], status_sock[320], env_args[256], *save = NULL, *tok;
+	char out_spec[320], status_sock[320], state_dir[320], env_args[256], *save = NULL, *tok;
 	const char *argv[32];
 	int n = 0, fd;
 
@@ -159,6 +159,10 @@ int harness_start(struct agent_run *r, const char *const *extra_args)
 	snprintf(status_sock, sizeof(status_sock), "%s/status.sock", r->dir);
 	argv[n++] = "--status-socket";
 	argv[n++] = status_sock;
+	/* seq and the chain continue across the test's own restarts only */
+	snprintf(state_dir, sizeof(state_dir), "%s/state", r->dir);
+	argv[n++] = "--state-dir";
+	argv[n++] = state_dir;
 	for (int i = 0; extra_args && extra_args[i] && n < 30; i++)
 		argv[n++] = extra_args[i];
 	/* CUSTOS_E2E_ARGS="--backend tracepoint": the whole suite on one backend */

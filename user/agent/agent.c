@@ -15,6 +15,8 @@
 #include "agent/decode.h"
 #include "agent/emit.h"
 #include "base/clock.h"
+#include "base/fdio.h"
+#include "base/keyfile.h"
 #include "base/log.h"
 #include "base/notify.h"
 #include "filters/guard.h"
@@ -22,8 +24,12 @@
 #include "rules/io.h"
 #include "sinks/sink.h"
 
-#define STATS_EVERY_MS 100
-#define METRICS_EVERY_MS 5000
+enum {
+	STATS_EVERY_MS = 100,
+	METRICS_EVERY_MS = 5000,
+	STATE_EVERY_MS = 1000,	/* the state file's alive time, without records */
+	MS_PER_S = 1000,
+};
 
 static void sync_clocks(struct agent *a)
 {
@@ -204,6 +210,77 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* This run's id, the chain (keyed or not) and what the previous run left. */
+static int init_stream(struct agent *a, char *err, size_t errlen)
+{
+	uint8_t key[KEYFILE_MAX];
+	size_t key_len = 0;
+	int rc;
+
+	rc = state_new_run_id(a->run);
+	if (rc) {
+		errbuf_set(err, errlen, "agent: no random bytes for the run id: %s", strerror(-rc));
+		return rc;
+	}
+	if (a->opts.chain_key &&
+	    (rc = keyfile_read(a->opts.chain_key, key, &key_len, err, errlen)))
+		return rc;
+	rc = chain_init(&a->chain, a->opts.chain_key ? key : NULL, key_len);
+	memset(key, 0, sizeof(key));
+	if (rc) {
+		errbuf_set(err, errlen, "agent: setting up the record chain failed: %s",
+			   strerror(-rc));
+		return rc;
+	}
+	if (!a->opts.state_dir)
+		return 0;
+	rc = state_open(&a->state, a->opts.state_dir, err, errlen);
+	if (rc)
+		return rc;
+	if (a->state.found) {
+		a->seq = a->saved_seq = a->state.prev.seq;
+		memcpy(a->chain.last, a->state.prev.chain, sizeof(a->chain.last));
+	}
+	return 0;
+}
+
+/* The state file: seq and chain of the last record, alive now; clean at the end. */
+static void save_state(struct agent *a, int clean)
+{
+	struct state_rec r = { .seq = a->seq, .alive_ns = clock_ns(CLOCK_REALTIME),
+			       .clean = clean };
+	int rc;
+
+	if (a->state.fd < 0)
+		return;
+	memcpy(r.chain, a->chain.last, sizeof(r.chain));
+	memcpy(r.run, a->run, sizeof(r.run));
+	rc = state_save(&a->state, &r);
+	if (rc && a->saved_seq != a->seq)
+		log_warn("state: writing the state file failed: %s (a restart now would "
+			 "repeat seq numbers)", strerror(-rc));
+	a->saved_seq = a->seq;
+	a->last_save_ms = now_ms();
+}
+
+/* The first record of a run that follows another: the time between them. */
+static void emit_run_gap(struct agent *a)
+{
+	const struct state_rec *prev = &a->state.prev;
+	struct cev_gap gap = {
+		.from_ns = prev->alive_ns,
+		.to_ns = clock_ns(CLOCK_REALTIME),
+		.clean = (uint8_t)prev->clean,
+	};
+
+	emit_gap(a, &gap);
+	emit_flush(a, 0);
+	save_state(a, 0);
+	log_info("agent: run %s follows run %s (%s end, seq %llu)", a->run,
+		 prev->run[0] ? prev->run : "?", prev->clean ? "clean" : "unclean",
+		 (unsigned long long)prev->seq);
+}
+
 /* Open -> configure -> load, fill the maps, attach, then seed from /proc. */
 static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 {
@@ -242,6 +319,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	memset(a, 0, sizeof(*a));
 	a->opts = *o;
 	a->status.fd = -1;
+	a->state.fd = -1;
 	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
 	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	a->start_real_ns = clock_ns(CLOCK_REALTIME);
@@ -251,6 +329,8 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 		snprintf(a->host, sizeof(a->host), "unknown");
 	sync_clocks(a);
 	rc = init_user_side(a, err, errlen);
+	if (!rc)
+		rc = init_stream(a, err, errlen);
 	if (rc)
 		return rc;
 	if (o->no_bpf)
@@ -264,6 +344,9 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	log_info("agent: %s", desc);
 	if (!o->no_bpf)
 		describe_enforcement(a, "agent");
+	a->last_checkpoint_ms = now_ms();
+	if (a->state.found)
+		emit_run_gap(a);
 	return 0;
 }
 
@@ -340,7 +423,14 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 			emit_ring_losses(a);
 			sync_clocks(a);
 		}
-		emit_flush(a);
+		if (a->opts.checkpoint_s &&
+		    now_ms() - a->last_checkpoint_ms >= (uint64_t)a->opts.checkpoint_s * MS_PER_S) {
+			a->last_checkpoint_ms = now_ms();
+			emit_checkpoint(a, 0);
+		}
+		emit_flush(a, 0);
+		if (a->seq != a->saved_seq || now_ms() - a->last_save_ms >= STATE_EVERY_MS)
+			save_state(a, 0);
 		status_server_serve(&a->status, fill_status, a);
 		write_metrics(a);
 		if (sig->status) {
@@ -357,7 +447,11 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 	/* drain what is left, then report any loss before the sinks close */
 	loader_poll(&a->loader, 0);
 	emit_ring_losses(a);
-	emit_flush(a);
+	if (rc)
+		emit_flush(a, 1);
+	else
+		emit_close(a);	/* a clean stop: the closing checkpoint last */
+	save_state(a, !rc);
 	return rc;
 }
 
@@ -385,4 +479,6 @@ void agent_free(struct agent *a)
 	cgroups_free(&a->cgroups);
 	users_free(&a->users);
 	sbuf_free(&a->line);
+	state_free(&a->state);
+	chain_free(&a->chain);
 }

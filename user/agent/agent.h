@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/state.h"
 #include "agent/status.h"
 #include "base/sbuf.h"
 #include "events.h"
@@ -26,6 +27,7 @@
 #include "host/proc_cache.h"
 #include "host/users.h"
 #include "kernel/loader.h"
+#include "record/chain.h"
 #include "rules/rules.h"
 
 #define AGENT_MAX_ANCESTORS 32
@@ -46,6 +48,10 @@ struct agent_opts {
 	const char *status_socket;	/* NULL: STATUS_SOCKET_DEFAULT; "none": off */
 	const char *metrics_file;	/* NULL: none; else a node_exporter textfile */
 	int ocsf;			/* --format ocsf: records rendered as OCSF */
+	const char *state_dir;		/* seq, chain and run continue from here
+					 * (agent/state.h); NULL: no state, seq from 1 */
+	const char *chain_key;		/* key file of the keyed chain; NULL: plain */
+	int checkpoint_s;		/* a checkpoint record this often; 0: none */
 	int no_bpf;			/* nothing loaded or attached, no /proc seed:
 					 * records come only from agent_handle_record
 					 * (agent/decode.h; tests) */
@@ -69,9 +75,17 @@ struct agent {
 	struct sink **sinks;
 	size_t n_sinks;
 	uint64_t *sink_lost_seen;	/* per sink: stats.lines_lost already reported */
+	uint64_t last_sink_loss_ms;	/* when a sink's loss was last reported */
 	struct status_sink *sink_status;	/* per sink, for the status snapshot */
 	struct sbuf line;
 	uint64_t seq;			/* last seq emitted */
+	char run[STATE_RUN_SIZE];	/* this run's id */
+	struct chain chain;		/* the last record's digest, the next one's key */
+	struct state state;		/* what the previous run left, and the file */
+	uint64_t run_records;		/* records this run emitted */
+	uint64_t run_lost;		/* records this run reported lost */
+	uint64_t saved_seq;		/* seq in the state file */
+	uint64_t last_save_ms, last_checkpoint_ms;
 	char host[256];
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t last_stats_ms;

@@ -32,7 +32,12 @@ enum {
 	RUN_WAKEUP_BYTES = 256u << 10,	/* records waiting before a wakeup */
 	RUN_POLL_MS = 10,		/* --poll-ms default */
 	RUN_POLL_MS_MAX = 1000,
+	RUN_CHECKPOINT_S = 60,		/* --checkpoint-every default */
+	RUN_CHECKPOINT_S_MAX = 86400,
 };
+
+/* seq, the chain and the run's id continue from here (--state-dir) */
+#define RUN_STATE_DIR "/var/lib/custos"
 
 enum run_parsed {
 	RUN_PARSED,		/* go on and run */
@@ -170,6 +175,20 @@ static int parse_option(int c, const char *arg, struct run_opts *o)
 			return 0;
 		fprintf(stderr, "custos: --poll-ms %s: expected 1 to 1000\n", arg);
 		return -EINVAL;
+	case 'D':
+		ao->state_dir = arg;
+		return 0;
+	case 'K':
+		ao->chain_key = arg;
+		return 0;
+	case 'C':
+		ao->checkpoint_s = atoi(arg);
+		if (ao->checkpoint_s >= 0 && ao->checkpoint_s <= RUN_CHECKPOINT_S_MAX &&
+		    strspn(arg, "0123456789") == strlen(arg) && *arg)
+			return 0;
+		fprintf(stderr, "custos: --checkpoint-every %s: expected seconds, 0 (none) to "
+			"86400\n", arg);
+		return -EINVAL;
 	case 'l':
 		if (!parse_log_level(arg, &o->level))
 			return 0;
@@ -194,6 +213,9 @@ static enum run_parsed run_parse(int argc, char **argv, struct run_opts *o)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "status-socket", required_argument, NULL, 'S' },
 		{ "metrics-file", required_argument, NULL, 'M' },
+		{ "state-dir", required_argument, NULL, 'D' },
+		{ "chain-key", required_argument, NULL, 'K' },
+		{ "checkpoint-every", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -283,6 +305,7 @@ int cmd_run(int argc, char **argv)
 			.ring_bytes = RUN_RING_BYTES,
 			.wakeup_bytes = RUN_WAKEUP_BYTES,
 			.poll_ms = RUN_POLL_MS,
+			.checkpoint_s = RUN_CHECKPOINT_S,
 		},
 		.level = LOG_INFO,
 	};
@@ -301,6 +324,8 @@ int cmd_run(int argc, char **argv)
 	if (o.config_path && merge_config(&o, &cfg))
 		return CMD_EXIT_USAGE;
 	o.agent.ocsf = o.format == CONFIG_FORMAT_OCSF;
+	if (!o.agent.state_dir)
+		o.agent.state_dir = RUN_STATE_DIR;
 	log_set(log_to_stderr, NULL, o.level);
 	if (probe_preconditions(err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
