@@ -20,8 +20,9 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 4	/* 2: ev_exec carries blocked, rule_mask, gen;
-				 * 3: ev_file too; 4: ev_connect.ipproto (raw) */
+#define CUSTOS_ABI_VERSION 5	/* 2: ev_exec carries blocked, rule_mask, gen;
+				 * 3: ev_file too; 4: ev_connect.ipproto (raw);
+				 * 5: 64 counters (delivery.h's among them) */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -207,7 +208,15 @@ enum stat_idx {
 	STAT_DROPS_CONNECT = 11,
 	STAT_DROPS_PROC = 12,	/* fork, exit and io_uring records */
 	STAT_FILE_BLOCK = 13,	/* opens refused by the file guard (file__lsm) */
-	STAT__COUNT = 16,
+	/* 16..23, 32..55: the hook families' */
+	/* delivery (delivery.h): what emit() did instead of writing a record */
+	STAT_REPEAT_FILE = 24,	/* file and io_uring records coalesced into a count */
+	STAT_REPEAT_CONNECT = 25,
+	STAT_LIMIT_FILE = 26,	/* file and io_uring records over a process's limit */
+	STAT_LIMIT_CONNECT = 27,
+	STAT_RESERVE = 28,	/* bulk records the reserve kept out (also ring drops) */
+	STAT_REPEAT_FULL = 29,	/* records sent uncoalesced: no room in repeats */
+	STAT__COUNT = 64,
 };
 
 #endif

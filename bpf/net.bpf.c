@@ -42,7 +42,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* which proto masks of net_conf apply */
 enum net_kind { NK_TCP, NK_UDP, NK_RAW };
 
-/* self_tgid, wakeup_bytes: defined in exec.bpf.c, documented in common.bpf.h. */
+/* wakeup_bytes: defined in exec.bpf.c, documented in common.bpf.h. */
 
 struct net_bits {
 	__u64 when;
@@ -126,7 +126,7 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 	__u8 v4[16] = {};
 	int is_mapped = 1;
 
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	if (is_agent())
 		return 1;
 	c = bpf_map_lookup_elem(&net_conf, &zero);
 	if (!c || !c->active)

@@ -51,6 +51,7 @@ int harness_hook_attached(struct agent_run *r, const char *prog);
 int harness_lsm_hook(struct agent_run *r, const char *prog);
 
 /* Predicates */
+int pred_any_record(json_t *rec, void *arg);		/* every record */
 int pred_pid(json_t *rec, void *pid_ptr);		/* process.pid == *(pid_t *) */
 int pred_kind_pid(json_t *rec, void *kp);		/* struct kind_pid */
 struct kind_pid { const char *kind; pid_t pid; const char *rule; };

@@ -28,6 +28,7 @@ enum {
 	STATS_EVERY_MS = 100,
 	METRICS_EVERY_MS = 5000,
 	STATE_EVERY_MS = 1000,	/* the state file's alive time, without records */
+	STOP_DRAIN_ROUNDS = 100,	/* polls of the ring at a stop, each at most 50 ms */
 	MS_PER_S = 1000,
 };
 
@@ -42,6 +43,32 @@ static void sync_clocks(struct agent *a)
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	return agent_handle_record(ctx, data, size);
+}
+
+/* A closed coalescing window's count, as a record made from its first one. */
+static void on_repeat(void *ctx, const void *rec, size_t size, const struct cev_repeat *rep)
+{
+	struct agent *a = ctx;
+	struct cev_repeat real = { rep->count, rep->first_ns + (uint64_t)a->boot_to_real_ns,
+				   rep->last_ns + (uint64_t)a->boot_to_real_ns };
+
+	agent_handle_repeat(a, rec, size, &real);
+}
+
+/*
+ * What the kernel side did instead of delivering: coalesced counts become
+ * repeat records (every window, when all), losses become loss records.
+ */
+static void report_kernel(struct agent *a, int all)
+{
+	uint64_t stats[STAT__COUNT];
+
+	if (!a->loader.skel || loader_read_stats(&a->loader, stats, STAT__COUNT))
+		return;
+	memcpy(a->bpf_stats, stats, sizeof(stats));
+	flow_sweep_repeats(&a->flow, loader_map_fd(&a->loader, "repeats"),
+			   all ? UINT64_MAX / 2 : clock_ns(CLOCK_BOOTTIME), on_repeat, a);
+	flow_report_losses(&a->flow, a, stats, loader_map_fd(&a->loader, "limits"));
 }
 
 /* The status snapshot (status.h), as of now. */
@@ -288,7 +315,6 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.backend = a->opts.backend,
 		.ring_bytes = a->opts.ring_bytes,
 		.wakeup_bytes = a->opts.wakeup_bytes,
-		.self_tgid = (uint32_t)getpid(),
 		.on_sample = on_sample,
 		.ctx = a,
 	};
@@ -297,6 +323,17 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	rc = loader_load(&a->loader, &lo, err, errlen);
 	if (rc)
 		return rc;
+	/* before attaching: the agent's own opens are never reported */
+	rc = flow_init(&a->flow, a->opts.rate_limit, a->opts.repeat_ms, a->opts.reserve_pct);
+	if (!rc)
+		rc = flow_write_conf(&a->flow, loader_map_fd(&a->loader, "agent_conf"));
+	if (!rc)
+		rc = loader_read_stats(&a->loader, a->flow.seen, STAT__COUNT);
+	if (rc) {
+		errbuf_set(err, errlen, "agent: telling the kernel side who the agent is failed: "
+			   "%s", strerror(-rc));
+		return rc;
+	}
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
 	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
 	if (rc)
@@ -420,8 +457,8 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 		rc = 0;
 		if (now_ms() - a->last_stats_ms >= STATS_EVERY_MS) {
 			a->last_stats_ms = now_ms();
-			emit_ring_losses(a);
 			sync_clocks(a);
+			report_kernel(a, 0);
 		}
 		if (a->opts.checkpoint_s &&
 		    now_ms() - a->last_checkpoint_ms >= (uint64_t)a->opts.checkpoint_s * MS_PER_S) {
@@ -444,9 +481,14 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 			notify_service("READY=1");
 		}
 	}
-	/* drain what is left, then report any loss before the sinks close */
-	loader_poll(&a->loader, 0);
-	emit_ring_losses(a);
+	/*
+	 * Detach, drain what is left, then every count and loss before the
+	 * sinks close: with nothing attached, no window is still counting.
+	 */
+	loader_detach(&a->loader);
+	for (int i = 0; i < STOP_DRAIN_ROUNDS && loader_poll(&a->loader, 0) > 0; i++)
+		;
+	report_kernel(a, 1);
 	if (rc)
 		emit_flush(a, 1);
 	else
@@ -481,4 +523,5 @@ void agent_free(struct agent *a)
 	sbuf_free(&a->line);
 	state_free(&a->state);
 	chain_free(&a->chain);
+	flow_free(&a->flow);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/flow.h"
 #include "agent/state.h"
 #include "agent/status.h"
 #include "base/sbuf.h"
@@ -52,6 +53,10 @@ struct agent_opts {
 					 * (agent/state.h); NULL: no state, seq from 1 */
 	const char *chain_key;		/* key file of the keyed chain; NULL: plain */
 	int checkpoint_s;		/* a checkpoint record this often; 0: none */
+	/* flood-proof delivery (bpf/delivery.h, agent/flow.h) */
+	uint32_t rate_limit;		/* file/connect records per second per process; 0: none */
+	uint32_t repeat_ms;		/* coalescing window; 0: no coalescing */
+	uint32_t reserve_pct;		/* ring share kept for exec, fork, exit, refusals */
 	int no_bpf;			/* nothing loaded or attached, no /proc seed:
 					 * records come only from agent_handle_record
 					 * (agent/decode.h; tests) */
@@ -89,7 +94,8 @@ struct agent {
 	char host[256];
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t last_stats_ms;
-	uint64_t ring_drops_seen;
+	struct flow flow;		/* repeats, limits, the kernel side's losses */
+	const struct cev_repeat *repeat;	/* the record being decoded stands for these */
 	struct agent_counters counters;
 	uint64_t *rule_hits;		/* per rule of `rules`, since it was loaded */
 	uint64_t bpf_stats[STAT__COUNT];	/* last read of the BPF counters */

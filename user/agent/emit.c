@@ -155,6 +155,18 @@ void emit_loss(struct agent *a, uint64_t lost, const char *where)
 	emit_loss_to(a, lost, where, NO_SINK);
 }
 
+void emit_loss_record(struct agent *a, const struct cev_loss *l)
+{
+	struct cev_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_LOSS;
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.loss = *l;
+	emit_record(a, &ev, NULL, NO_SINK);
+	a->run_lost += l->lost;
+}
+
 void emit_gap(struct agent *a, const struct cev_gap *gap)
 {
 	struct cev_event ev;
@@ -177,24 +189,6 @@ void emit_checkpoint(struct agent *a, int final)
 	ev.checkpoint.lost = a->run_lost;
 	ev.checkpoint.final = (uint8_t)final;
 	emit_event(a, &ev, NULL);
-}
-
-void emit_ring_losses(struct agent *a)
-{
-	uint64_t stats[STAT__COUNT];
-
-	if (!a->loader.skel || loader_read_stats(&a->loader, stats, STAT__COUNT))
-		return;
-	memcpy(a->bpf_stats, stats, sizeof(stats));
-	if (stats[STAT_RING_DROPS] > a->ring_drops_seen) {
-		uint64_t lost = stats[STAT_RING_DROPS] - a->ring_drops_seen;
-
-		a->ring_drops_seen = stats[STAT_RING_DROPS];
-		a->counters.ring_lost += lost;
-		log_warn("agent: the ring buffer was full: %llu records lost "
-			 "(raise --ring-size)", (unsigned long long)lost);
-		emit_loss(a, lost, "ring");
-	}
 }
 
 /*

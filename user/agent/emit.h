@@ -31,8 +31,8 @@ void emit_loss(struct agent *a, uint64_t lost, const char *where);
 void emit_gap(struct agent *a, const struct cev_gap *gap);
 /* A `kind: checkpoint` record; final: the last record of a clean stop. */
 void emit_checkpoint(struct agent *a, int final);
-/* Reads the BPF counters; ring buffer drops become a loss record. */
-void emit_ring_losses(struct agent *a);
+/* A `kind: loss` record with what is known of what was lost (loss.by). */
+void emit_loss_record(struct agent *a, const struct cev_loss *l);
 /*
  * Flushes every sink; what a sink lost becomes a loss record for the other
  * sinks, flushed too: at most once a second, unless final (the last flush).

@@ -40,6 +40,12 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_DROPS_CONNECT] = "ring_drops_connect",
 	[STAT_DROPS_PROC] = "ring_drops_process",
 	[STAT_FILE_BLOCK] = "file_blocked",
+	[STAT_REPEAT_FILE] = "repeat_file",
+	[STAT_REPEAT_CONNECT] = "repeat_connect",
+	[STAT_LIMIT_FILE] = "ratelimited_file",
+	[STAT_LIMIT_CONNECT] = "ratelimited_connect",
+	[STAT_RESERVE] = "ring_reserve_drops",
+	[STAT_REPEAT_FULL] = "repeat_map_full",
 };
 
 struct self_usage {

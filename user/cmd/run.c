@@ -34,6 +34,12 @@ enum {
 	RUN_POLL_MS_MAX = 1000,
 	RUN_CHECKPOINT_S = 60,		/* --checkpoint-every default */
 	RUN_CHECKPOINT_S_MAX = 86400,
+	RUN_RATE_LIMIT = 2000,		/* --rate-limit: records/s per process */
+	RUN_RATE_LIMIT_MAX = 10000000,
+	RUN_COALESCE_MS = 250,		/* --coalesce-ms: the repeat window */
+	RUN_COALESCE_MS_MAX = 10000,
+	RUN_RESERVE_PCT = 25,		/* --ring-reserve: percent kept for exec and refusals */
+	RUN_RESERVE_PCT_MAX = 90,
 };
 
 /* seq, the chain and the run's id continue from here (--state-dir) */
@@ -117,6 +123,43 @@ static int parse_ring_size(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* A whole number from 0 to max (no sign, no suffix): 0, or -EINVAL. */
+static int parse_uint(const char *s, unsigned long max, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* --rate-limit, --coalesce-ms, --ring-reserve: 0, or -EINVAL after saying why */
+static int parse_flow_option(int c, const char *arg, struct agent_opts *ao)
+{
+	static const struct { int c; const char *name; unsigned long max; } opts[] = {
+		{ 'R', "rate-limit", RUN_RATE_LIMIT_MAX },
+		{ 'W', "coalesce-ms", RUN_COALESCE_MS_MAX },
+		{ 'V', "ring-reserve", RUN_RESERVE_PCT_MAX },
+	};
+	uint32_t *dst[] = { &ao->rate_limit, &ao->repeat_ms, &ao->reserve_pct };
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (opts[i].c != c)
+			continue;
+		if (!parse_uint(arg, opts[i].max, dst[i]))
+			return 0;
+		fprintf(stderr, "custos: --%s %s: expected 0 (off) to %lu\n", opts[i].name, arg,
+			opts[i].max);
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
 /* --rules and --output, repeatable */
 static int add_path(const char **list, size_t *n, const char *path, const char *option)
 {
@@ -132,6 +175,7 @@ static int add_path(const char **list, size_t *n, const char *path, const char *
 static int parse_option(int c, const char *arg, struct run_opts *o)
 {
 	struct agent_opts *ao = &o->agent;
+	uint32_t v;
 
 	switch (c) {
 	case 'r':
@@ -181,11 +225,15 @@ static int parse_option(int c, const char *arg, struct run_opts *o)
 	case 'K':
 		ao->chain_key = arg;
 		return 0;
+	case 'R':
+	case 'W':
+	case 'V':
+		return parse_flow_option(c, arg, ao);
 	case 'C':
-		ao->checkpoint_s = atoi(arg);
-		if (ao->checkpoint_s >= 0 && ao->checkpoint_s <= RUN_CHECKPOINT_S_MAX &&
-		    strspn(arg, "0123456789") == strlen(arg) && *arg)
+		if (!parse_uint(arg, RUN_CHECKPOINT_S_MAX, &v)) {
+			ao->checkpoint_s = (int)v;
 			return 0;
+		}
 		fprintf(stderr, "custos: --checkpoint-every %s: expected seconds, 0 (none) to "
 			"86400\n", arg);
 		return -EINVAL;
@@ -216,6 +264,9 @@ static enum run_parsed run_parse(int argc, char **argv, struct run_opts *o)
 		{ "state-dir", required_argument, NULL, 'D' },
 		{ "chain-key", required_argument, NULL, 'K' },
 		{ "checkpoint-every", required_argument, NULL, 'C' },
+		{ "rate-limit", required_argument, NULL, 'R' },
+		{ "coalesce-ms", required_argument, NULL, 'W' },
+		{ "ring-reserve", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -306,6 +357,9 @@ int cmd_run(int argc, char **argv)
 			.wakeup_bytes = RUN_WAKEUP_BYTES,
 			.poll_ms = RUN_POLL_MS,
 			.checkpoint_s = RUN_CHECKPOINT_S,
+			.rate_limit = RUN_RATE_LIMIT,
+			.repeat_ms = RUN_COALESCE_MS,
+			.reserve_pct = RUN_RESERVE_PCT,
 		},
 		.level = LOG_INFO,
 	};

@@ -15,10 +15,16 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/vec.h"
 #include "custos.skel.h"
 #include "events.h"
+
+enum {
+	BUDGET_CHECK = 64,	/* records between two looks at the poll's deadline */
+	NS_PER_MS = 1000000,
+};
 
 enum variant {
 	V_NONE = 0,
@@ -351,7 +357,6 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 		snprintf(err, errlen, "loader: opening the BPF object failed: %s", strerror(-rc));
 		return rc;
 	}
-	skel->rodata->self_tgid = o->self_tgid;
 	/* a batch bigger than a quarter of the ring would leave a small ring to
 	 * the poll timeout alone (and lose records at rates it could carry) */
 	skel->rodata->wakeup_bytes = o->wakeup_bytes < o->ring_bytes / 4 ? o->wakeup_bytes
@@ -415,6 +420,23 @@ static int try_backend_degraded(struct loader *l, const struct loader_opts *o, e
 	return 0;
 }
 
+/*
+ * Every record goes through here to the caller's on_sample; past the poll's
+ * deadline (looked at every BUDGET_CHECK records) -ECANCELED stops
+ * libbpf's loop after this record, which it has consumed.
+ */
+static int sample_budgeted(void *ctx, void *data, size_t size)
+{
+	struct loader *l = ctx;
+	int rc = l->on_sample(l->sample_ctx, data, size);
+
+	if (rc)
+		return rc;
+	if ((++l->polled % BUDGET_CHECK) == 0 && clock_ns(CLOCK_MONOTONIC) >= l->poll_deadline_ns)
+		return -ECANCELED;
+	return 0;
+}
+
 int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
 {
 	enum backend b;
@@ -451,7 +473,9 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 	}
 	if (rc)
 		return rc;
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), o->on_sample, o->ctx, NULL);
+	l->on_sample = o->on_sample;
+	l->sample_ctx = o->ctx;
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), sample_budgeted, l, NULL);
 	if (!l->rb) {
 		rc = -errno;
 		snprintf(err, errlen, "loader: ring buffer setup failed: %s", strerror(-rc));
@@ -522,12 +546,21 @@ int loader_attached(const struct loader *l, const char *prog)
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
-	int n = ring_buffer__poll(l->rb, timeout_ms);
+	uint64_t before = l->polled;
+	int n;
 
-	if (n < 0)
-		return n == -EINTR ? 0 : n;
+	l->poll_deadline_ns = clock_ns(CLOCK_MONOTONIC) +
+			      (uint64_t)(timeout_ms + LOADER_POLL_BUDGET_MS) * NS_PER_MS;
+	n = ring_buffer__poll(l->rb, timeout_ms);
+	if (n < 0 && n != -EINTR && n != -ECANCELED)
+		return n;
 	/* records written with BPF_RB_NO_WAKEUP do not wake poll: always drain */
-	return ring_buffer__consume(l->rb);
+	if (n != -ECANCELED) {
+		n = ring_buffer__consume(l->rb);
+		if (n < 0 && n != -ECANCELED)
+			return n;
+	}
+	return (int)(l->polled - before);
 }
 
 int loader_read_stats(struct loader *l, uint64_t *out, int n)
@@ -549,13 +582,25 @@ int loader_read_stats(struct loader *l, uint64_t *out, int n)
 	return 0;
 }
 
-void loader_free(struct loader *l)
+int loader_map_fd(const struct loader *l, const char *name)
+{
+	struct bpf_map *m = l->skel ? bpf_object__find_map_by_name(l->skel->obj, name) : NULL;
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+void loader_detach(struct loader *l)
 {
 	for (size_t i = l->n_links; i > 0; i--)
 		bpf_link__destroy(l->links[i - 1]);
 	free(l->links);
 	l->links = NULL;
 	l->n_links = l->cap_links = 0;
+}
+
+void loader_free(struct loader *l)
+{
+	loader_detach(l);
 	ring_buffer__free(l->rb);
 	l->rb = NULL;
 	custos_bpf__destroy(l->skel);

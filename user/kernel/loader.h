@@ -44,11 +44,12 @@ enum backend {
 
 typedef int (*loader_sample_fn)(void *ctx, void *data, size_t size);
 
+enum { LOADER_POLL_BUDGET_MS = 50 };
+
 struct loader_opts {
 	enum backend backend;		/* BACKEND_AUTO: the strongest that loads */
 	uint32_t ring_bytes;		/* power of two, >= page size */
 	uint32_t wakeup_bytes;		/* see common.bpf.h */
-	uint32_t self_tgid;
 	loader_sample_fn on_sample;
 	void *ctx;
 };
@@ -60,6 +61,10 @@ struct loader {
 	enum backend backend;		/* what loaded */
 	int egress_off;			/* the cgroup programs did not load (old kernel) */
 	int cgroup_fd;			/* cgroup v2 root, -1 when not open */
+	loader_sample_fn on_sample;	/* the caller's, called through a budget */
+	void *sample_ctx;
+	uint64_t poll_deadline_ns;	/* CLOCK_MONOTONIC: this poll hands back then */
+	uint64_t polled;		/* records handed to on_sample */
 	struct bpf_link **links;	/* one per attached program */
 	size_t n_links, cap_links;
 	char hooks[512];		/* "exec__btf fork__btf ..." what is attached */
@@ -71,10 +76,19 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 int loader_attach(struct loader *l, char *err, size_t errlen);
 /* Is the program named prog (e.g. "opt_execguard__lsm") attached? */
 int loader_attached(const struct loader *l, const char *prog);
-/* Waits up to timeout_ms for records, then consumes whatever is in the ring. */
+/*
+ * Waits up to timeout_ms for records, then consumes what is in the ring, for
+ * at most LOADER_POLL_BUDGET_MS: a flood that fills the ring as fast as it
+ * is read does not keep the caller from its other work (loss records).
+ * Returns the records consumed (>= 0) or -errno.
+ */
 int loader_poll(struct loader *l, int timeout_ms);
 /* Sums the per-CPU counters (enum stat_idx) into out[STAT__COUNT]. */
 int loader_read_stats(struct loader *l, uint64_t *out, int n);
+/* The fd of the map named name (maps.bpf.h), or -ENOENT. */
+int loader_map_fd(const struct loader *l, const char *name);
+/* Detaches every program this loader attached (the maps stay). */
+void loader_detach(struct loader *l);
 void loader_free(struct loader *l);
 
 /*
