@@ -107,6 +107,27 @@ struct run_state {
 };
 
 /*
+ * pin_meta[0]: what the programs pinned in bpffs are (user/kernel/pin.c).
+ * Written by the agent that pinned them (policy again on every reload),
+ * read by the next agent to decide: adopt them as they are, or load its own
+ * and swap.  No BPF program touches it.  The first three fields stay where
+ * they are in every version, so that any later agent can read them.
+ */
+#define PIN_META_VERSION 1
+#define PIN_HOOKS_SIZE 512
+struct pin_meta {
+	__u32 version;		/* PIN_META_VERSION */
+	__u32 abi;		/* CUSTOS_ABI_VERSION of the programs */
+	__u8 object[32];	/* SHA-256 of the BPF object they were loaded from */
+	__u32 backend;		/* user/kernel/loader.h enum backend that loaded */
+	__u32 ring_bytes;	/* the ring's size */
+	__u32 wakeup_bytes;	/* rodata as loaded */
+	__u32 egress_off;	/* the cgroup programs did not load */
+	char policy[80];	/* "sha256:..." of the rules in the maps */
+	char hooks[PIN_HOOKS_SIZE];	/* the programs attached, space-separated */
+};
+
+/*
  * The coalescing key of a record (win 0): 1, or 0 for a record that is not
  * coalesced.  Shared by emit() and the agent, which keeps the first record
  * of each key to report the window's count with.

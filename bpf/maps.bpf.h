@@ -69,6 +69,15 @@ struct {
 	__type(value, struct run_state);
 } run_state __weak SEC(".maps");
 
+/* pin_meta: the agent that pins the programs writes what they are; the next
+ * agent reads it (delivery.h).  No BPF program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pin_meta);
+} pin_meta __weak SEC(".maps");
+
 /* scratch: per-CPU buffer where a record is built before bpf_ringbuf_output;
  * BPF-only. Large enough for the biggest record (ev_exec) plus the path walk's
  * working space (see path.bpf.h). */

@@ -14,9 +14,9 @@
 
 #include "agent/decode.h"
 #include "agent/emit.h"
+#include "agent/stream.h"
 #include "base/clock.h"
 #include "base/fdio.h"
-#include "base/keyfile.h"
 #include "base/log.h"
 #include "base/notify.h"
 #include "filters/guard.h"
@@ -58,6 +58,9 @@ static void on_repeat(void *ctx, const void *rec, size_t size, const struct cev_
 /*
  * What the kernel side did instead of delivering: coalesced counts become
  * repeat records (every window, when all), losses become loss records.
+ * The counters read here become the next heartbeat when the ring is then
+ * drained empty: every record they counted has been handled, and is
+ * written out at the flush that comes before the heartbeat.
  */
 static void report_kernel(struct agent *a, int all)
 {
@@ -66,6 +69,10 @@ static void report_kernel(struct agent *a, int all)
 	if (!a->loader.skel || loader_read_stats(&a->loader, stats, STAT__COUNT))
 		return;
 	memcpy(a->bpf_stats, stats, sizeof(stats));
+	if (loader_poll(&a->loader, 0) >= 0 && !a->loader.budget_hit) {
+		memcpy(a->beat, stats, sizeof(a->beat));
+		a->beat_pending = 1;
+	}
 	flow_sweep_repeats(&a->flow, loader_map_fd(&a->loader, "repeats"),
 			   all ? UINT64_MAX / 2 : clock_ns(CLOCK_BOOTTIME), on_repeat, a);
 	flow_report_losses(&a->flow, a, stats, loader_map_fd(&a->loader, "limits"));
@@ -237,77 +244,6 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
-/* This run's id, the chain (keyed or not) and what the previous run left. */
-static int init_stream(struct agent *a, char *err, size_t errlen)
-{
-	uint8_t key[KEYFILE_MAX];
-	size_t key_len = 0;
-	int rc;
-
-	rc = state_new_run_id(a->run);
-	if (rc) {
-		errbuf_set(err, errlen, "agent: no random bytes for the run id: %s", strerror(-rc));
-		return rc;
-	}
-	if (a->opts.chain_key &&
-	    (rc = keyfile_read(a->opts.chain_key, key, &key_len, err, errlen)))
-		return rc;
-	rc = chain_init(&a->chain, a->opts.chain_key ? key : NULL, key_len);
-	memset(key, 0, sizeof(key));
-	if (rc) {
-		errbuf_set(err, errlen, "agent: setting up the record chain failed: %s",
-			   strerror(-rc));
-		return rc;
-	}
-	if (!a->opts.state_dir)
-		return 0;
-	rc = state_open(&a->state, a->opts.state_dir, err, errlen);
-	if (rc)
-		return rc;
-	if (a->state.found) {
-		a->seq = a->saved_seq = a->state.prev.seq;
-		memcpy(a->chain.last, a->state.prev.chain, sizeof(a->chain.last));
-	}
-	return 0;
-}
-
-/* The state file: seq and chain of the last record, alive now; clean at the end. */
-static void save_state(struct agent *a, int clean)
-{
-	struct state_rec r = { .seq = a->seq, .alive_ns = clock_ns(CLOCK_REALTIME),
-			       .clean = clean };
-	int rc;
-
-	if (a->state.fd < 0)
-		return;
-	memcpy(r.chain, a->chain.last, sizeof(r.chain));
-	memcpy(r.run, a->run, sizeof(r.run));
-	rc = state_save(&a->state, &r);
-	if (rc && a->saved_seq != a->seq)
-		log_warn("state: writing the state file failed: %s (a restart now would "
-			 "repeat seq numbers)", strerror(-rc));
-	a->saved_seq = a->seq;
-	a->last_save_ms = now_ms();
-}
-
-/* The first record of a run that follows another: the time between them. */
-static void emit_run_gap(struct agent *a)
-{
-	const struct state_rec *prev = &a->state.prev;
-	struct cev_gap gap = {
-		.from_ns = prev->alive_ns,
-		.to_ns = clock_ns(CLOCK_REALTIME),
-		.clean = (uint8_t)prev->clean,
-	};
-
-	emit_gap(a, &gap);
-	emit_flush(a, 0);
-	save_state(a, 0);
-	log_info("agent: run %s follows run %s (%s end, seq %llu)", a->run,
-		 prev->run[0] ? prev->run : "?", prev->clean ? "clean" : "unclean",
-		 (unsigned long long)prev->seq);
-}
-
 /* Open -> configure -> load, fill the maps, attach, then seed from /proc. */
 static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 {
@@ -315,12 +251,14 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.backend = a->opts.backend,
 		.ring_bytes = a->opts.ring_bytes,
 		.wakeup_bytes = a->opts.wakeup_bytes,
+		.pin_dir = a->opts.pin_dir,
 		.on_sample = on_sample,
 		.ctx = a,
 	};
+	struct loader *l = &a->loader;
 	int rc;
 
-	rc = loader_load(&a->loader, &lo, err, errlen);
+	rc = loader_load(l, &lo, err, errlen);
 	if (rc)
 		return rc;
 	/* before attaching: the agent's own opens are never reported */
@@ -334,14 +272,22 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 			   "%s", strerror(-rc));
 		return rc;
 	}
-	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
-	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
+	cgroups_init(&a->cgroups, l->probe.cgroup2);
+	/* adopted with the same policy: the maps already hold it, untouched */
+	rc = filters_apply(&a->filters, l->adopted && !strcmp(l->pin.meta.policy,
+		a->rules->digest) ? NULL : l, a->rules, err, errlen);
 	if (rc)
 		return rc;
 	/* attach first, then seed: a process that starts in between is in both */
-	rc = loader_attach(&a->loader, err, errlen);
+	rc = loader_attach(l, err, errlen);
+	if (!rc)
+		rc = loader_pin_policy(l, a->rules->digest);
 	if (rc)
 		return rc;
+	if (l->pinning)
+		log_info("agent: the programs stay attached when the agent stops (pinned in %s%s; "
+			 "`custos unload` removes them)", l->pin.dir, l->unpinned ?
+			 ", but for those the kernel cannot pin" : "");
 	rc = proc_seed_from_proc(&a->procs, "/proc");
 	log_info("agent: process cache seeded with %d processes from /proc", rc < 0 ? 0 : rc);
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
@@ -358,6 +304,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	a->status.fd = -1;
 	a->state.fd = -1;
 	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
+	a->loader.pin.lock_fd = -1;
 	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	a->start_real_ns = clock_ns(CLOCK_REALTIME);
 	if (o->host)
@@ -367,7 +314,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	sync_clocks(a);
 	rc = init_user_side(a, err, errlen);
 	if (!rc)
-		rc = init_stream(a, err, errlen);
+		rc = stream_init(a, err, errlen);
 	if (rc)
 		return rc;
 	if (o->no_bpf)
@@ -382,8 +329,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	if (!o->no_bpf)
 		describe_enforcement(a, "agent");
 	a->last_checkpoint_ms = now_ms();
-	if (a->state.found)
-		emit_run_gap(a);
+	stream_gap(a);
 	return 0;
 }
 
@@ -420,6 +366,9 @@ int agent_reload(struct agent *a)
 	a->rule_hits = hits;
 	rule_set_free(a->rules);
 	a->rules = next;
+	if (l && loader_pin_policy(l, next->digest))
+		log_warn("reload: the pinned programs' record of the policy was not updated: the "
+			 "next agent will fill the maps again");
 	a->filters = filters;
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
@@ -467,7 +416,11 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 		}
 		emit_flush(a, 0);
 		if (a->seq != a->saved_seq || now_ms() - a->last_save_ms >= STATE_EVERY_MS)
-			save_state(a, 0);
+			stream_save(a, 0);
+		if (a->beat_pending) {
+			stream_heartbeat(a, a->beat, 0);
+			a->beat_pending = 0;
+		}
 		status_server_serve(&a->status, fill_status, a);
 		write_metrics(a);
 		if (sig->status) {
@@ -485,15 +438,19 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 	 * Detach, drain what is left, then every count and loss before the
 	 * sinks close: with nothing attached, no window is still counting.
 	 */
-	loader_detach(&a->loader);
+	if (!a->loader.pinning)
+		loader_detach(&a->loader);
 	for (int i = 0; i < STOP_DRAIN_ROUNDS && loader_poll(&a->loader, 0) > 0; i++)
 		;
-	report_kernel(a, 1);
+	/* pinned, the programs go on counting: windows still open are the next run's */
+	report_kernel(a, !a->loader.pinning);
+	if (!rc && a->loader.skel)
+		stream_heartbeat(a, a->beat_pending ? a->beat : a->bpf_stats, 1);
 	if (rc)
 		emit_flush(a, 1);
 	else
 		emit_close(a);	/* a clean stop: the closing checkpoint last */
-	save_state(a, !rc);
+	stream_save(a, !rc);
 	return rc;
 }
 

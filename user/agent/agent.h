@@ -52,6 +52,8 @@ struct agent_opts {
 	const char *state_dir;		/* seq, chain and run continue from here
 					 * (agent/state.h); NULL: no state, seq from 1 */
 	const char *chain_key;		/* key file of the keyed chain; NULL: plain */
+	const char *pin_dir;		/* the programs stay attached, pinned here
+					 * (kernel/pin.h); NULL: they stop with the agent */
 	int checkpoint_s;		/* a checkpoint record this often; 0: none */
 	/* flood-proof delivery (bpf/delivery.h, agent/flow.h) */
 	uint32_t rate_limit;		/* file/connect records per second per process; 0: none */
@@ -99,6 +101,8 @@ struct agent {
 	struct agent_counters counters;
 	uint64_t *rule_hits;		/* per rule of `rules`, since it was loaded */
 	uint64_t bpf_stats[STAT__COUNT];	/* last read of the BPF counters */
+	uint64_t beat[STAT__COUNT];	/* counters all handled: the next heartbeat */
+	int beat_pending;
 	uint64_t start_mono_ns;
 	uint64_t start_real_ns;
 	uint64_t last_metrics_ms;

@@ -16,6 +16,7 @@
 #include "cmd/rules_test.h"
 #include "cmd/run.h"
 #include "cmd/status_client.h"
+#include "cmd/unload.h"
 #include "cmd/version.h"
 
 enum cmd_flags {
@@ -33,6 +34,7 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "run", cmd_run, 0 },
 	{ "status", cmd_status, 0 },
+	{ "unload", cmd_unload, 0 },
 	{ "rules check", cmd_rules_check, CMD_OPERANDS },
 	{ "rules test", cmd_rules_test, CMD_OPERANDS },
 	{ "rules explain", cmd_rules_explain, CMD_OPERANDS },

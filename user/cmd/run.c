@@ -222,6 +222,12 @@ static int parse_option(int c, const char *arg, struct run_opts *o)
 	case 'D':
 		ao->state_dir = arg;
 		return 0;
+	case 'P':
+		ao->pin_dir = arg;
+		return 0;
+	case 'N':
+		o->no_pin = 1;
+		return 0;
 	case 'K':
 		ao->chain_key = arg;
 		return 0;
@@ -262,6 +268,8 @@ static enum run_parsed run_parse(int argc, char **argv, struct run_opts *o)
 		{ "status-socket", required_argument, NULL, 'S' },
 		{ "metrics-file", required_argument, NULL, 'M' },
 		{ "state-dir", required_argument, NULL, 'D' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "no-pin", no_argument, NULL, 'N' },
 		{ "chain-key", required_argument, NULL, 'K' },
 		{ "checkpoint-every", required_argument, NULL, 'C' },
 		{ "rate-limit", required_argument, NULL, 'R' },
@@ -380,6 +388,10 @@ int cmd_run(int argc, char **argv)
 	o.agent.ocsf = o.format == CONFIG_FORMAT_OCSF;
 	if (!o.agent.state_dir)
 		o.agent.state_dir = RUN_STATE_DIR;
+	if (o.no_pin)
+		o.agent.pin_dir = NULL;
+	else if (!o.agent.pin_dir)
+		o.agent.pin_dir = PIN_DIR_DEFAULT;
 	log_set(log_to_stderr, NULL, o.level);
 	if (probe_preconditions(err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);

@@ -16,10 +16,12 @@
 #include <bpf/libbpf.h>
 
 #include "base/clock.h"
+#include "base/fdio.h"
 #include "base/log.h"
 #include "base/vec.h"
 #include "custos.skel.h"
 #include "events.h"
+#include "kernel/loader_pin.h"
 
 enum {
 	BUDGET_CHECK = 64,	/* records between two looks at the poll's deadline */
@@ -361,6 +363,8 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 	 * the poll timeout alone (and lose records at rates it could carry) */
 	skel->rodata->wakeup_bytes = o->wakeup_bytes < o->ring_bytes / 4 ? o->wakeup_bytes
 									   : o->ring_bytes / 4;
+	l->ring_bytes = o->ring_bytes;
+	l->wakeup_bytes = skel->rodata->wakeup_bytes;
 	rc = bpf_map__set_max_entries(skel->maps.events, o->ring_bytes);
 	if (rc) {
 		snprintf(err, errlen, "loader: ring size %u is not a power-of-two multiple of "
@@ -437,6 +441,32 @@ static int sample_budgeted(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * The pin directory: 0 when its set was adopted, -ESTALE when this agent
+ * loads its own (and pins it at attach), else -errno with err set.
+ */
+static int load_pinned(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+{
+	char why[128];
+	int rc = pin_open(&l->pin, o->pin_dir, err, errlen);
+
+	if (rc)
+		return rc;
+	l->pinning = 1;
+	rc = loader_adopt(l, o, why, sizeof(why));
+	if (rc == 0)
+		log_info("pin: adopted the programs pinned in %s (backend %s): they stayed "
+			 "attached", l->pin.dir, backend_name(l->backend));
+	else if (l->pin.found)
+		log_info("pin: the programs pinned in %s are %s: loading this agent's, then "
+			 "swapping them in", l->pin.dir, why);
+	if (rc && rc != -ESTALE) {
+		pin_close(&l->pin);
+		errbuf_set(err, errlen, "pin: %s: %s", l->pin.dir, strerror(-rc));
+	}
+	return rc;
+}
+
 int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
 {
 	enum backend b;
@@ -452,6 +482,13 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 	if (!l->probe.have_ringbuf) {
 		snprintf(err, errlen, "loader: this kernel has no BPF ring buffer (needs 5.8 or later)");
 		return -ENOTSUP;
+	}
+	if (o->pin_dir) {
+		rc = load_pinned(l, o, err, errlen);
+		if (rc == 0)
+			goto ring;
+		if (rc != -ESTALE)
+			return rc;
 	}
 	if (o->backend != BACKEND_AUTO) {
 		if (!variant_offered(&l->probe, backend_prefs[o->backend][0])) {
@@ -471,8 +508,13 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 			log_warn("%s; trying a weaker backend", err);
 		}
 	}
-	if (rc)
+	if (rc) {
+		if (l->pinning)
+			pin_close(&l->pin);
+		l->pinning = 0;
 		return rc;
+	}
+ring:
 	l->on_sample = o->on_sample;
 	l->sample_ctx = o->ctx;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), sample_budgeted, l, NULL);
@@ -490,6 +532,8 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 	struct bpf_program *prog;
 	size_t used = 0;
 
+	if (l->adopted)
+		return 0;	/* pinned and attached all along */
 	bpf_object__for_each_program(prog, l->skel->obj) {
 		const char *name = bpf_program__name(prog);
 		struct bpf_link *link;
@@ -497,7 +541,9 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		if (vec_grow((void **)&l->links, l->n_links, &l->cap_links, sizeof(*l->links))) {
+		if (vec_grow((void **)&l->links, l->n_links, &l->cap_links, sizeof(*l->links)) ||
+		    vec_grow((void **)&l->link_names, l->n_links, &l->cap_names,
+			     sizeof(*l->link_names))) {
 			snprintf(err, errlen, "loader: attaching %s failed: out of memory", name);
 			return -ENOMEM;
 		}
@@ -526,11 +572,26 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 			snprintf(err, errlen, "loader: attaching %s failed: %s", name, strerror(-rc));
 			return rc;
 		}
+		l->link_names[l->n_links] = name;
 		l->links[l->n_links++] = link;
 		used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
 					 sizeof(l->hooks) - used : 0, "%s%s", used ? " " : "", name);
 	}
-	return 0;
+	return l->pinning ? loader_pin_attached(l, err, errlen) : 0;
+}
+
+int loader_pin_policy(struct loader *l, const char *policy)
+{
+	struct pin_meta meta;
+	__u32 zero = 0;
+	int fd = loader_map_fd(l, "pin_meta");
+
+	if (!l->pinning || fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &meta))
+		return -errno;
+	snprintf(meta.policy, sizeof(meta.policy), "%s", policy);
+	return bpf_map_update_elem(fd, &zero, &meta, BPF_ANY) ? -errno : 0;
 }
 
 int loader_attached(const struct loader *l, const char *prog)
@@ -551,6 +612,7 @@ int loader_poll(struct loader *l, int timeout_ms)
 
 	l->poll_deadline_ns = clock_ns(CLOCK_MONOTONIC) +
 			      (uint64_t)(timeout_ms + LOADER_POLL_BUDGET_MS) * NS_PER_MS;
+	l->budget_hit = 0;
 	n = ring_buffer__poll(l->rb, timeout_ms);
 	if (n < 0 && n != -EINTR && n != -ECANCELED)
 		return n;
@@ -560,6 +622,7 @@ int loader_poll(struct loader *l, int timeout_ms)
 		if (n < 0 && n != -ECANCELED)
 			return n;
 	}
+	l->budget_hit = n == -ECANCELED;
 	return (int)(l->polled - before);
 }
 
@@ -592,15 +655,20 @@ int loader_map_fd(const struct loader *l, const char *name)
 void loader_detach(struct loader *l)
 {
 	for (size_t i = l->n_links; i > 0; i--)
-		bpf_link__destroy(l->links[i - 1]);
+		bpf_link__destroy(l->links[i - 1]);	/* a pinned one stays attached */
 	free(l->links);
+	free(l->link_names);
 	l->links = NULL;
-	l->n_links = l->cap_links = 0;
+	l->link_names = NULL;
+	l->n_links = l->cap_links = l->cap_names = 0;
 }
 
 void loader_free(struct loader *l)
 {
 	loader_detach(l);
+	if (l->pinning)
+		pin_close(&l->pin);
+	l->pinning = 0;
 	ring_buffer__free(l->rb);
 	l->rb = NULL;
 	custos_bpf__destroy(l->skel);
