@@ -109,23 +109,20 @@ static __always_inline void stat_inc_bulk(__u16 type, __u32 file_idx, __u32 conn
 }
 
 /*
- * Coalescing (delivery.h, 1): 1 when the record was counted in its key's
+ * Coalescing (delivery.h, 1): 1 when the event was counted in its key's
  * window instead of being sent; 0 when it goes out (the window's first).
  */
-static __always_inline int repeat_absorbed(const void *data, __u64 window)
+static __always_inline int repeat_absorbed(struct repeat_key *k, const struct ev_header *h,
+					   __u64 window)
 {
-	const struct ev_header *h = data;
 	struct repeat_val fresh = {}, *v;
-	struct repeat_key k;
 
-	if (!repeat_key_of(data, &k))
-		return 0;
-	k.win = (__u32)(h->ts_boot_ns / window);
-	v = bpf_map_lookup_elem(&repeats, &k);
+	k->win = (__u32)(h->ts_boot_ns / window);
+	v = bpf_map_lookup_elem(&repeats, k);
 	if (!v) {
-		if (!bpf_map_update_elem(&repeats, &k, &fresh, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&repeats, k, &fresh, BPF_NOEXIST))
 			return 0;
-		v = bpf_map_lookup_elem(&repeats, &k);	/* another CPU made it */
+		v = bpf_map_lookup_elem(&repeats, k);	/* another CPU made it */
 		if (!v) {
 			stat_inc(STAT_REPEAT_FULL);
 			return 0;
@@ -196,29 +193,63 @@ static __always_inline void count_drop(__u16 type, struct limit_val *v)
 }
 
 /*
- * Copies size bytes of data into the ring, after the flood checks of
- * delivery.h for the bulk records; counts what does not get there.
+ * The flood checks of delivery.h for a bulk record of type bulk (EV_FILE,
+ * EV_CONNECT, EV_IOURING): 1 when it is not to be sent (counted already).
+ * *budget: the process's entry, for counting a drop.
  */
-static __always_inline void emit(void *data, __u64 size)
+static __always_inline int flood_checked(void *data, __u64 size, const int bulk,
+					 struct limit_val **budget)
 {
-	struct ev_header *h = data;
 	struct agent_conf *conf = agent_conf_get();
+	struct ev_header *h = data;
+	struct repeat_key k;
+	int refused = 0;
+
+	if (!conf)
+		return 0;
+	if (bulk == EV_FILE)
+		refused = ((struct ev_file *)data)->blocked;
+	else if (bulk == EV_CONNECT)
+		refused = ((struct ev_connect *)data)->blocked;
+	if (conf->repeat_ns) {
+		if (bulk == EV_FILE)
+			repeat_key_file(data, &k);
+		else if (bulk == EV_CONNECT)
+			repeat_key_connect(data, &k);
+		else
+			repeat_key_iouring(data, &k);
+		if (repeat_absorbed(&k, h, conf->repeat_ns))
+			return 1;
+	}
+	if (conf->limit || conf->reserve_pct)
+		*budget = limit_of(h);
+	if (limit_exceeded(h, *budget, conf->limit))
+		return 1;
+	if (!refused && reserve_hit(size, conf->reserve_pct)) {
+		stat_inc(STAT_RESERVE);
+		count_drop(h->type, *budget);
+		return 1;
+	}
+	return 0;
+}
+
+/* The bulk record type of a record pointer, known when compiled; 0: not bulk. */
+#define bulk_type_of(data) _Generic((data), \
+	struct ev_file *: EV_FILE, struct ev_connect *: EV_CONNECT, \
+	struct ev_iouring *: EV_IOURING, default: 0)
+
+/*
+ * Copies size bytes of data into the ring, after the flood checks for the
+ * bulk records; counts what does not get there.  bulk: bulk_type_of(data),
+ * a constant, so each program carries only the checks of its own records.
+ */
+static __always_inline void emit_record(void *data, __u64 size, const int bulk)
+{
 	struct limit_val *budget = NULL;
 	__u64 flags = 0;
 
-	if (conf && (h->type == EV_FILE || h->type == EV_CONNECT || h->type == EV_IOURING)) {
-		if (conf->repeat_ns && repeat_absorbed(data, conf->repeat_ns))
-			return;
-		if (conf->limit || conf->reserve_pct)
-			budget = limit_of(h);
-		if (limit_exceeded(h, budget, conf->limit))
-			return;
-		if (!record_refused(data) && reserve_hit(size, conf->reserve_pct)) {
-			stat_inc(STAT_RESERVE);
-			count_drop(h->type, budget);
-			return;
-		}
-	}
+	if (bulk && flood_checked(data, size, bulk, &budget))
+		return;
 	/*
 	 * The kernel's own wakeup (flags 0) fires only for a record written
 	 * into an empty ring, which batching never leaves: the record that
@@ -232,8 +263,10 @@ static __always_inline void emit(void *data, __u64 size)
 				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
 	if (bpf_ringbuf_output(&events, data, size, flags))
-		count_drop(h->type, budget);
+		count_drop(((struct ev_header *)data)->type, budget);
 }
+
+#define emit(data, size) emit_record((data), (size), bulk_type_of(data))
 
 /*
  * The return of a BPF LSM program on a hook where an earlier BPF LSM

@@ -58,6 +58,7 @@ struct agent_conf {
 struct repeat_key {
 	__u64 start_ns;		/* the process: its start time and tgid */
 	__u64 a, b;		/* file: dev, ino; connect: the address's two halves */
+	__u64 path;		/* file: repeat_path_hash() of its path */
 	__u64 mask;		/* the rule slots the record carries */
 	__u32 tgid;
 	__u32 win;		/* ts_boot_ns / repeat_ns; 0 in the agent's own table */
@@ -70,7 +71,7 @@ struct repeat_key {
 	__u8 blocked;
 	__u8 pad[5];
 };
-_Static_assert(sizeof(struct repeat_key) == 56, "repeat_key layout");
+_Static_assert(sizeof(struct repeat_key) == 64, "repeat_key layout");
 
 /* repeats: what the window counted after its first record. */
 struct repeat_val {
@@ -128,60 +129,100 @@ struct pin_meta {
 };
 
 /*
- * The coalescing key of a record (win 0): 1, or 0 for a record that is not
- * coalesced.  Shared by emit() and the agent, which keeps the first record
- * of each key to report the window's count with.
+ * A file record's path as one number (FNV-1a over 8-byte words, the last
+ * one zero-padded): two opens of one inode by two names are two keys, so
+ * that an innocent name cannot make a watched name's open a repeat of its own.
  */
-static inline int repeat_key_of(const void *rec, struct repeat_key *k)
+static inline __u64 repeat_path_hash(const char *p, __u32 len)
 {
-	const struct ev_header *h = (const struct ev_header *)rec;
+	__u64 h = 14695981039346656037ULL;
 
+	for (__u32 i = 0; i < CUSTOS_PATH_MAX / 8; i++) {
+		__u32 off = i * 8;
+		__u64 w = 0;
+
+		if (off >= len)
+			break;
+		if (off + 8 <= len)
+			__builtin_memcpy(&w, p + off, 8);
+		else
+			for (__u32 j = 0; j < 8 && off + j < len; j++)
+				w |= (__u64)(__u8)p[off + j] << (8 * j);
+		h = (h ^ w) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The coalescing keys (win 0) of the three kinds of bulk record. */
+static inline void repeat_key_file(const struct ev_file *f, struct repeat_key *k)
+{
 	__builtin_memset(k, 0, sizeof(*k));
-	k->start_ns = h->start_ns;
-	k->tgid = h->pid;
-	k->type = h->type;
-	if (h->type == EV_FILE) {
-		const struct ev_file *f = (const struct ev_file *)rec;
-
-		k->a = f->dev;
-		k->b = f->ino;
-		k->mask = f->rule_mask;
-		k->c = f->flags;
-		k->gen = f->gen;
-		k->d = f->access;
-		k->blocked = f->blocked;
-		return 1;
-	}
-	if (h->type == EV_CONNECT) {
-		const struct ev_connect *c = (const struct ev_connect *)rec;
-
-		__builtin_memcpy(&k->a, c->addr, sizeof(k->a));
-		__builtin_memcpy(&k->b, c->addr + sizeof(k->a), sizeof(k->b));
-		k->mask = c->rule_mask;
-		k->c = c->port | (__u32)c->proto << 16 | (__u32)c->family << 24;
-		k->gen = c->gen;
-		k->d = c->op;
-		k->e = c->ipproto;
-		k->blocked = c->blocked;
-		return 1;
-	}
-	if (h->type == EV_IOURING) {
-		k->c = ((const struct ev_iouring *)rec)->opcode;
-		return 1;
-	}
-	return 0;
+	k->start_ns = f->h.start_ns;
+	k->tgid = f->h.pid;
+	k->type = EV_FILE;
+	k->a = f->dev;
+	k->b = f->ino;
+	k->path = repeat_path_hash(f->data, f->path_len < CUSTOS_PATH_MAX ? f->path_len
+									   : CUSTOS_PATH_MAX);
+	k->mask = f->rule_mask;
+	k->c = f->flags;
+	k->gen = f->gen;
+	k->d = f->access;
+	k->blocked = f->blocked;
 }
 
-/* Is the record a refusal (the kernel said EPERM)?  Those keep the reserve. */
-static inline int record_refused(const void *rec)
+static inline void repeat_key_connect(const struct ev_connect *c, struct repeat_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->start_ns = c->h.start_ns;
+	k->tgid = c->h.pid;
+	k->type = EV_CONNECT;
+	__builtin_memcpy(&k->a, c->addr, sizeof(k->a));
+	__builtin_memcpy(&k->b, c->addr + sizeof(k->a), sizeof(k->b));
+	k->mask = c->rule_mask;
+	k->c = c->port | (__u32)c->proto << 16 | (__u32)c->family << 24;
+	k->gen = c->gen;
+	k->d = c->op;
+	k->e = c->ipproto;
+	k->blocked = c->blocked;
+}
+
+static inline void repeat_key_iouring(const struct ev_iouring *u, struct repeat_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->start_ns = u->h.start_ns;
+	k->tgid = u->h.pid;
+	k->type = EV_IOURING;
+	k->c = u->opcode;
+}
+
+#ifndef __BPF__
+/*
+ * The agent's side: the key of a record of size bytes as the ring gave it
+ * (win 0): 1, or 0 when it is not a bulk record or is cut short.  emit()
+ * calls the typed ones above, knowing each record's type when compiled.
+ */
+static inline int repeat_key_of(const void *rec, __u64 size, struct repeat_key *k)
 {
 	const struct ev_header *h = (const struct ev_header *)rec;
 
-	if (h->type == EV_FILE)
-		return ((const struct ev_file *)rec)->blocked;
-	if (h->type == EV_CONNECT)
-		return ((const struct ev_connect *)rec)->blocked;
+	if (size < sizeof(*h))
+		return 0;
+	if (h->type == EV_FILE && size >= EV_FILE_FIXED &&
+	    EV_FILE_FIXED + (__u64)((const struct ev_file *)rec)->path_len <= size) {
+		repeat_key_file((const struct ev_file *)rec, k);
+		return 1;
+	}
+	if (h->type == EV_CONNECT && size >= sizeof(struct ev_connect)) {
+		repeat_key_connect((const struct ev_connect *)rec, k);
+		return 1;
+	}
+	if (h->type == EV_IOURING && size >= sizeof(struct ev_iouring)) {
+		repeat_key_iouring((const struct ev_iouring *)rec, k);
+		return 1;
+	}
 	return 0;
 }
+#endif
 
 #endif

@@ -106,7 +106,7 @@ void flow_remember(struct flow *f, const void *rec, size_t size)
 	struct flow_head *set, *way;
 	struct repeat_key k;
 
-	if (!f->heads || !repeat_key_of(rec, &k))
+	if (!f->heads || !repeat_key_of(rec, size, &k))
 		return;
 	way = head_find(f, &k);
 	if (!way) {	/* an empty way, else the one that came longest ago */
