@@ -168,7 +168,7 @@ static void test_flood_does_not_hide_the_secret(void **state)
 	assert_int_equal(read_count(cv), SECRET_OPENS);
 	n1 = read_count(c1);
 	n2 = read_count(c2);
-	assert_true(n1 > 10000 && n2 > 10000);
+	assert_true(n1 > 1000 && n2 > 1000);	/* a flood, even under QEMU without KVM */
 	/* a clean stop reports every window still open */
 	assert_int_equal(harness_stop(&r), 0);
 
