@@ -483,7 +483,8 @@ static void test_verify_real_stream(void **state)
 	expect_break(edited, "edited", 4, out);
 	copy_edited(p->r.events, edited, remove_line);
 	assert_int_equal(verify(NULL, edited, out, sizeof(out)), 1);
-	snprintf(cmd, sizeof(cmd), "%s:5: seq 6: removed: 1 record(s) missing", edited);
+	snprintf(cmd, sizeof(cmd), "%s:5: seq 6: removed: 1 record missing before it (seq 5)",
+		 edited);
 	assert_non_null(strstr(out, cmd));
 	copy_edited(p->r.events, edited, swap_lines);
 	assert_int_equal(verify(NULL, edited, out, sizeof(out)), 1);

@@ -55,8 +55,11 @@ static void on_finding(void *ctx, const struct verify_finding *f)
 		       "digest of the record before it was)\n");
 		break;
 	case VERIFY_REMOVED:
-		printf("%" PRIu64 " record(s) missing before it (seq %" PRIu64 "..%" PRIu64 ")\n",
-		       f->seq - f->prev_seq - 1, f->prev_seq + 1, f->seq - 1);
+		if (f->seq - f->prev_seq == 2)
+			printf("1 record missing before it (seq %" PRIu64 ")\n", f->prev_seq + 1);
+		else
+			printf("%" PRIu64 " records missing before it (seq %" PRIu64 "..%" PRIu64
+			       ")\n", f->seq - f->prev_seq - 1, f->prev_seq + 1, f->seq - 1);
 		break;
 	case VERIFY_REORDERED:
 		if (f->later_seq)
