@@ -54,12 +54,13 @@ static void test_line_round_trip(void **state)
 
 static void test_dir_lock_and_continuation(void **state)
 {
-	char dir[] = "/tmp/custos-state-XXXXXX", err[512];
+	char top[] = "/tmp/custos-state-XXXXXX", dir[128], err[512];
 	struct state a, b;
 	struct state_rec r = { .seq = 41 };
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(top));
+	snprintf(dir, sizeof(dir), "%s/var/lib/custos", top);	/* parents made too */
 	assert_int_equal(state_open(&a, dir, err, sizeof(err)), 0);
 	assert_false(a.found);
 	strcpy(r.chain, "sha256:aa");
@@ -78,7 +79,7 @@ static void test_dir_lock_and_continuation(void **state)
 	{
 		char cmd[128];
 
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 		assert_int_equal(system(cmd), 0);
 	}
 }

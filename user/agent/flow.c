@@ -277,6 +277,17 @@ static void top_processes(struct flow *f, struct agent *a, int fd, struct cev_lo
 	f->cap_procs = cap;
 }
 
+/* A loss record's facts: lost, where, and the processes that lost most. */
+static void loss_init(struct cev_loss *l, uint64_t lost, const char *where,
+		      const struct cev_loss_proc *procs, uint32_t n_procs)
+{
+	memset(l, 0, sizeof(*l));
+	l->lost = lost;
+	l->where = where;
+	l->procs = procs;
+	l->n_procs = n_procs;
+}
+
 static uint64_t grew(const struct flow *f, const uint64_t *stats, int idx)
 {
 	return stats[idx] > f->seen[idx] ? stats[idx] - f->seen[idx] : 0;
@@ -293,37 +304,28 @@ void flow_report_losses(struct flow *f, struct agent *a, const uint64_t *stats, 
 	if (ring || limited)
 		top_processes(f, a, limits_fd, dropped, &n_dropped, suppressed, &n_suppressed);
 	if (ring) {
-		memset(&l, 0, sizeof(l));
-		l.lost = ring;
-		l.where = "ring";
+		loss_init(&l, ring, "ring", dropped, n_dropped);
 		l.by_kind[CEV_LOST_EXEC] = grew(f, stats, STAT_DROPS_EXEC);
 		l.by_kind[CEV_LOST_FILE] = grew(f, stats, STAT_DROPS_FILE);
 		l.by_kind[CEV_LOST_CONNECT] = grew(f, stats, STAT_DROPS_CONNECT);
 		l.by_kind[CEV_LOST_PROCESS] = grew(f, stats, STAT_DROPS_PROC);
-		l.procs = dropped;
-		l.n_procs = n_dropped;
 		a->counters.ring_lost += ring;
 		log_warn("agent: the ring buffer was full: %llu records lost (raise --ring-size)",
 			 (unsigned long long)ring);
 		emit_loss_record(a, &l);
 	}
 	if (limited) {
-		memset(&l, 0, sizeof(l));
-		l.lost = limited;
-		l.where = "ratelimit";
+		loss_init(&l, limited, "ratelimit", suppressed, n_suppressed);
 		l.by_kind[CEV_LOST_FILE] = grew(f, stats, STAT_LIMIT_FILE);
 		l.by_kind[CEV_LOST_CONNECT] = grew(f, stats, STAT_LIMIT_CONNECT);
-		l.procs = suppressed;
-		l.n_procs = n_suppressed;
 		emit_loss_record(a, &l);
 	}
-	memset(&l, 0, sizeof(l));
+	loss_init(&l, 0, "repeat", NULL, 0);
 	for (int k = 0; k < CEV_LOST__COUNT; k++) {
 		l.by_kind[k] = f->lost_repeat[k];
 		l.lost += f->lost_repeat[k];
 	}
 	if (l.lost) {
-		l.where = "repeat";
 		emit_loss_record(a, &l);
 		memset(f->lost_repeat, 0, sizeof(f->lost_repeat));
 	}

@@ -132,8 +132,8 @@ int state_open(struct state *s, const char *dir, char *err, size_t errlen)
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	read_boot_id(s->boot);
-	if (mkdir(dir, STATE_DIR_MODE) && errno != EEXIST) {
-		rc = -errno;
+	rc = dir_make(dir, STATE_DIR_MODE);
+	if (rc) {
 		errbuf_set(err, errlen, "state: creating the state directory %s failed: %s; "
 			   "give another one with --state-dir DIR", dir, strerror(-rc));
 		return rc;
