@@ -536,9 +536,9 @@ static void add_loss(struct sbuf *out, const struct cev_loss *l)
 	sbuf_addc(out, '}');
 }
 
-static void add_gap(struct sbuf *out, const struct cev_gap *g)
+void json_add_gap(struct sbuf *out, const struct cev_gap *g)
 {
-	sbuf_adds(out, "\"gap\":{");
+	sbuf_addc(out, '{');
 	add_time_field(out, "from", g->from_ns);
 	sbuf_addc(out, ',');
 	add_time_field(out, "to", g->to_ns);
@@ -553,9 +553,9 @@ static void add_gap(struct sbuf *out, const struct cev_gap *g)
 	sbuf_adds(out, "}}");
 }
 
-static void add_checkpoint(struct sbuf *out, const struct cev_checkpoint *c)
+void json_add_checkpoint(struct sbuf *out, const struct cev_checkpoint *c)
 {
-	sbuf_adds(out, "\"checkpoint\":{\"records\":");
+	sbuf_adds(out, "{\"records\":");
 	sbuf_addu(out, c->records);
 	sbuf_adds(out, ",\"lost\":");
 	sbuf_addu(out, c->lost);
@@ -566,10 +566,13 @@ void json_add_stream(struct sbuf *out, const struct cev_event *ev)
 {
 	if (ev->kind == CEV_LOSS)
 		add_loss(out, &ev->loss);
-	else if (ev->kind == CEV_GAP)
-		add_gap(out, &ev->gap);
-	else if (ev->kind == CEV_CHECKPOINT)
-		add_checkpoint(out, &ev->checkpoint);
+	else if (ev->kind == CEV_GAP) {
+		add_key(out, "gap");
+		json_add_gap(out, &ev->gap);
+	} else if (ev->kind == CEV_CHECKPOINT) {
+		add_key(out, "checkpoint");
+		json_add_checkpoint(out, &ev->checkpoint);
+	}
 }
 
 const char *json_kind_name(enum cev_kind k)

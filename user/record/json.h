@@ -56,6 +56,9 @@ void json_add_str(struct sbuf *out, const struct cev_str *s);
 void json_add_cstr_list(struct sbuf *out, const char *const *v, size_t n);
 void json_add_str_list(struct sbuf *out, const struct cev_str *v, uint32_t n);
 
+/* A gap record's and a checkpoint's own object, {...}. */
+void json_add_gap(struct sbuf *out, const struct cev_gap *g);
+void json_add_checkpoint(struct sbuf *out, const struct cev_checkpoint *c);
 /* "loss":{...}, "gap":{...} or "checkpoint":{...}: the object of a record
  * of the stream itself (cev_kind_is_stream); nothing for another kind. */
 void json_add_stream(struct sbuf *out, const struct cev_event *ev);
