@@ -435,11 +435,16 @@ static void print_sep_row(struct events_out *o, const struct record *r)
 		case 6: if (r->action) sbuf_adds(&f, r->action); break;
 		case 7: if (proc) sbuf_adds(&f, events_blocked(r) ? "yes" : "no"); break;
 		case 8: if (proc) sbuf_addf(&f, "%u", r->ev.proc.pid); break;
-		case 9: if (proc) sbuf_addf(&f, "%u", r->ev.proc.ppid ? r->ev.proc.ppid
-								: r->ev.parent.pid); break;
+		case 9:
+			if (proc)
+				sbuf_addf(&f, "%u", r->ev.proc.ppid ? r->ev.proc.ppid
+								    : r->ev.parent.pid);
+			break;
 		case 10: if (proc) sbuf_addf(&f, "%u", r->ev.proc.uid); break;
-		case 11: if (proc && r->ev.proc.user) termstr_add(&f, r->ev.proc.user,
-							       strlen(r->ev.proc.user), 0); break;
+		case 11:
+			if (proc && r->ev.proc.user)
+				termstr_add(&f, r->ev.proc.user, strlen(r->ev.proc.user), 0);
+			break;
 		case 12: if (proc && r->ev.proc.container_id) sbuf_adds(&f, r->ev.proc.container_id);
 			 break;
 		case 13: if (proc) termstr_add(&f, r->ev.proc.exe.p, r->ev.proc.exe.len, 0); break;
