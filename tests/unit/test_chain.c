@@ -22,6 +22,7 @@
 
 #include "record/chain.h"
 #include "record/json.h"
+#include "record/ocsf.h"
 #include "record/verify.h"
 
 enum { N_LINES = 12, MAX_FINDINGS = 16 };
@@ -94,7 +95,7 @@ static void test_seal_and_split(void **state)
 	(void)state;
 	assert_int_equal(chain_init(&c, NULL, 0), 0);
 	sbuf_adds(&line, "{\"a\":\",\\\"chain\\\":\\\"x\"}\n");	/* a string that looks like it */
-	assert_int_equal(chain_seal(&c, &line, 0), 0);
+	assert_int_equal(chain_seal(&c, &line, 0, 1), 0);
 	expected(NULL, "", "{\"a\":\",\\\"chain\\\":\\\"x\"", want);
 	assert_string_equal(c.last, want);
 	assert_int_equal(line.p[line.len - 1], '\n');
@@ -107,16 +108,33 @@ static void test_seal_and_split(void **state)
 	strcpy(prev, c.last);
 	sbuf_reset(&line);
 	sbuf_adds(&line, "{\"b\":2}\n");
-	assert_int_equal(chain_seal(&c, &line, 0), 0);
+	assert_int_equal(chain_seal(&c, &line, 0, 1), 0);
 	expected(NULL, prev, "{\"b\":2", want);
 	assert_string_equal(c.last, want);
 	/* lines without a chain member */
 	assert_int_equal(chain_split("{\"b\":2}", 7, &body, &value, &n), -EINVAL);
 	assert_int_equal(chain_split("{\"chain\":\"x\"}", 13, &body, &value, &n), -EINVAL);
+	/* OCSF: the last member of unmapped, the last object */
+	strcpy(prev, c.last);
+	sbuf_reset(&line);
+	sbuf_adds(&line, "{\"class_uid\":0,\"unmapped\":{\"host\":\"h\"}}\n");
+	assert_int_equal(chain_seal(&c, &line, 0, 2), 0);
+	expected(NULL, prev, "{\"class_uid\":0,\"unmapped\":{\"host\":\"h\"", want);
+	assert_string_equal(c.last, want);
+	assert_int_equal(strlen(sbuf_cstr(&line)), line.len);
+	assert_int_equal(line.p[line.len - 4], '"');
+	assert_memory_equal(line.p + line.len - 3, "}}\n", 3);
+	assert_int_equal(chain_split(line.p, line.len - 1, &body, &value, &n), 0);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(value, want, n);
+	assert_int_equal(body, strlen("{\"class_uid\":0,\"unmapped\":{\"host\":\"h\""));
 	/* not a rendered line */
 	sbuf_reset(&line);
 	sbuf_adds(&line, "{\"b\":2}");
-	assert_int_equal(chain_seal(&c, &line, 0), -EINVAL);
+	assert_int_equal(chain_seal(&c, &line, 0, 1), -EINVAL);
+	sbuf_reset(&line);
+	sbuf_adds(&line, "{\"b\":2}\n");
+	assert_int_equal(chain_seal(&c, &line, 0, 2), -EINVAL);
 	sbuf_free(&line);
 	chain_free(&c);
 }
@@ -128,9 +146,10 @@ struct stream {
 	size_t n;
 };
 
-/* n records, seq first.., sealed in one chain from prev (""), the last a final checkpoint. */
-static void make_stream(struct stream *s, const char *key, uint64_t first, size_t n,
-			const char *prev, char *last_out)
+/* n records, seq first.., sealed in one chain from prev (""), the last a final
+ * checkpoint; custos.event/1 lines, or OCSF ones when ocsf. */
+static void make_stream_as(struct stream *s, const char *key, uint64_t first, size_t n,
+			   const char *prev, char *last_out, int ocsf)
 {
 	static const char *const tags[] = { "t" };
 	struct json_rule rule = { "r", "high", "alert", tags, 1 };
@@ -150,8 +169,9 @@ static void make_stream(struct stream *s, const char *key, uint64_t first, size_
 		}
 		ev.proc.pid = (uint32_t)(100 + i);
 		sbuf_reset(&line);
-		assert_int_equal(json_render_event(&line, &ev, &rule, &meta), 0);
-		assert_int_equal(chain_seal(&c, &line, 0), 0);
+		assert_int_equal((ocsf ? ocsf_render_event : json_render_event)(&line, &ev, &rule,
+									       &meta), 0);
+		assert_int_equal(chain_seal(&c, &line, 0, ocsf ? 2 : 1), 0);
 		line.len--;	/* the newline */
 		s->lines[s->n++] = strdup(sbuf_cstr(&line));
 	}
@@ -159,6 +179,12 @@ static void make_stream(struct stream *s, const char *key, uint64_t first, size_
 		strcpy(last_out, c.last);
 	sbuf_free(&line);
 	chain_free(&c);
+}
+
+static void make_stream(struct stream *s, const char *key, uint64_t first, size_t n,
+			const char *prev, char *last_out)
+{
+	make_stream_as(s, key, first, n, prev, last_out, 0);
 }
 
 static void free_stream(struct stream *s)
@@ -325,6 +351,28 @@ static void test_runs_and_restart(void **state)
 	free_stream(&s);
 }
 
+/* The OCSF rendering: the chain is unmapped.chain, verified the same way. */
+static void test_ocsf_stream(void **state)
+{
+	struct stream s = { 0 };
+	struct result r;
+	char *p;
+
+	(void)state;
+	make_stream_as(&s, NULL, 1, N_LINES, "", NULL, 1);
+	assert_non_null(strstr(s.lines[0], ",\"chain\":\"sha256:"));
+	assert_int_equal(s.lines[0][strlen(s.lines[0]) - 1], '}');
+	run_verify(&r, &s, NULL, 0);
+	assert_int_equal(r.n, 0);
+	assert_true(r.v.last_final);
+	p = strstr(s.lines[2], "\"pid\":102");
+	p[8] = '3';
+	run_verify(&r, &s, NULL, 0);
+	assert_int_equal(r.n, 1);
+	assert_finding(&r, 0, VERIFY_EDITED, 3, 3);
+	free_stream(&s);
+}
+
 static void test_keyed(void **state)
 {
 	static const char key[] = "0123456789abcdef0123456789abcdef";
@@ -361,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_swapped_lines),
 		cmocka_unit_test(test_cut_tail),
 		cmocka_unit_test(test_runs_and_restart),
+		cmocka_unit_test(test_ocsf_stream),
 		cmocka_unit_test(test_keyed),
 	};
 

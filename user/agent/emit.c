@@ -69,7 +69,8 @@ static void emit_record(struct agent *a, const struct cev_event *ev, const struc
 		log_warn("agent: rendering a record failed (out of memory?); dropped");
 		return;
 	}
-	if (chain_seal(&a->chain, &a->line, 0)) {
+	/* OCSF: unmapped.chain, the last member of the last object */
+	if (chain_seal(&a->chain, &a->line, 0, a->opts.ocsf ? 2 : 1)) {
 		log_warn("agent: sealing a record into the chain failed (out of memory?); dropped");
 		return;
 	}

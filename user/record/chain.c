@@ -104,20 +104,24 @@ int chain_value(struct chain *c, const char *prev, const char *body, size_t n,
 	return 0;
 }
 
-int chain_seal(struct chain *c, struct sbuf *line, size_t start)
+int chain_seal(struct chain *c, struct sbuf *line, size_t start, int depth)
 {
 	char value[CHAIN_VALUE_MAX];
-	size_t len = line->len;
+	size_t len = line->len, tail = (size_t)depth + 1;	/* the braces, the newline */
 
-	/* the rendered line ends in "}\n": the body stops before the '}' */
-	if (len < start + 2 || line->p[len - 2] != '}' || line->p[len - 1] != '\n')
+	/* the rendered line ends in depth '}' and "\n": the body stops before them */
+	if (depth < 1 || depth > CHAIN_DEPTH_MAX || len < start + tail ||
+	    line->p[len - 1] != '\n' || strspn(line->p + len - tail, "}") != (size_t)depth)
 		return -EINVAL;
-	if (chain_value(c, c->last, line->p + start, len - 2 - start, value))
+	if (chain_value(c, c->last, line->p + start, len - tail - start, value))
 		return -ENOMEM;
-	line->len = len - 2;
+	line->len = len - tail;
 	sbuf_adds(line, CHAIN_MEMBER);
 	sbuf_adds(line, value);
-	sbuf_add(line, "\"}\n", 3);
+	sbuf_addc(line, '"');
+	for (int i = 0; i < depth; i++)
+		sbuf_addc(line, '}');
+	sbuf_addc(line, '\n');
 	if (sbuf_err(line)) {
 		line->len = len;
 		return -ENOMEM;
@@ -131,11 +135,14 @@ int chain_split(const char *line, size_t len, size_t *body_len, const char **val
 {
 	static const size_t member = sizeof(CHAIN_MEMBER) - 1;
 	const char *end, *v;
+	size_t depth = 0;
 
-	/* ...,"chain":"VALUE"} : VALUE holds no quote */
-	if (len < member + 2 || line[len - 1] != '}' || line[len - 2] != '"')
+	/* ...,"chain":"VALUE"} or ...,"chain":"VALUE"}} : VALUE holds no quote */
+	while (depth < CHAIN_DEPTH_MAX && depth < len && line[len - 1 - depth] == '}')
+		depth++;
+	if (!depth || len < member + depth + 1 || line[len - depth - 1] != '"')
 		return -EINVAL;
-	end = line + len - 2;
+	end = line + len - depth - 1;
 	for (v = end; v > line && v[-1] != '"'; v--)
 		;
 	if ((size_t)(v - line) < member || memcmp(v - member, CHAIN_MEMBER, member) != 0)

@@ -3,7 +3,9 @@
  * chain.h - the tamper-evident chain that links every record line to the
  * one before it (docs/EVENTS.md, "The chain").
  *
- * A record line ends with the member ,"chain":"VALUE"} where
+ * A record line ends with the member ,"chain":"VALUE" and the braces that
+ * close the line: "}" in custos.event/1 (a top-level member), "}}" in the
+ * OCSF rendering (the last member of unmapped).  VALUE is
  *
  *     VALUE = ALG ":" hex(H(prev "\n" body))
  *
@@ -30,6 +32,8 @@
 #define CHAIN_MEMBER ",\"chain\":\""
 /* "hmac-sha256:" + 64 hex digits + NUL, rounded up */
 #define CHAIN_VALUE_MAX 80
+/* how deep the chain member may be: 1 top level, 2 in OCSF's unmapped */
+#define CHAIN_DEPTH_MAX 2
 
 struct chain {
 	void *ctx;		/* EVP_MD_CTX the digest is computed in */
@@ -49,10 +53,12 @@ int chain_value(struct chain *c, const char *prev, const char *body, size_t n,
 
 /*
  * Seals the record line that line holds from start on (rendered, ending in
- * "}\n"): appends its chain member after c->last and makes its VALUE
- * c->last.  0, or -ENOMEM (line->len back at its length before the call).
+ * depth '}' and '\n'): puts its chain member before those braces (1: as the
+ * line's last member; 2: as the last member of its last object), after
+ * c->last, and makes its VALUE c->last.  0, -EINVAL (not such a line), or
+ * -ENOMEM (line->len back at its length before the call).
  */
-int chain_seal(struct chain *c, struct sbuf *line, size_t start);
+int chain_seal(struct chain *c, struct sbuf *line, size_t start, int depth);
 
 /*
  * Splits line[0..len) (no newline) into its body and its chain VALUE:

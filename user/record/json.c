@@ -493,12 +493,20 @@ const char *json_loss_kind_name(enum cev_loss_kind k)
 	return (unsigned)k < CEV_LOST__COUNT ? names[k] : NULL;
 }
 
-/* ,"by":{"kind":{...},"processes":[...]}: what a loss record knows it lost */
-static void add_loss_by(struct sbuf *out, const struct cev_loss *l)
+int json_loss_has_by(const struct cev_loss *l)
+{
+	int by = l->n_procs > 0;
+
+	for (int k = 0; k < CEV_LOST__COUNT; k++)
+		by |= l->by_kind[k] != 0;
+	return by;
+}
+
+void json_add_loss_by(struct sbuf *out, const struct cev_loss *l)
 {
 	int first = 1;
 
-	sbuf_adds(out, ",\"by\":{\"kind\":{");
+	sbuf_adds(out, "{\"kind\":{");
 	for (int k = 0; k < CEV_LOST__COUNT; k++) {
 		if (!l->by_kind[k])
 			continue;
@@ -525,14 +533,12 @@ static void add_loss_by(struct sbuf *out, const struct cev_loss *l)
 
 static void add_loss(struct sbuf *out, const struct cev_loss *l)
 {
-	int by = l->n_procs > 0;
-
 	sbuf_addf(out, "\"loss\":{\"lost\":%" PRIu64 ",\"where\":", l->lost);
 	json_add_cstr(out, l->where);
-	for (int k = 0; k < CEV_LOST__COUNT; k++)
-		by |= l->by_kind[k] != 0;
-	if (by)
-		add_loss_by(out, l);
+	if (json_loss_has_by(l)) {
+		sbuf_adds(out, ",\"by\":");
+		json_add_loss_by(out, l);
+	}
 	sbuf_addc(out, '}');
 }
 

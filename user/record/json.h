@@ -56,6 +56,9 @@ void json_add_str(struct sbuf *out, const struct cev_str *s);
 void json_add_cstr_list(struct sbuf *out, const char *const *v, size_t n);
 void json_add_str_list(struct sbuf *out, const struct cev_str *v, uint32_t n);
 
+/* A loss record's loss.by, {"kind":{...},"processes":[...]}, when it has one. */
+int json_loss_has_by(const struct cev_loss *l);
+void json_add_loss_by(struct sbuf *out, const struct cev_loss *l);
 /* A gap record's and a checkpoint's own object, {...}. */
 void json_add_gap(struct sbuf *out, const struct cev_gap *g);
 void json_add_checkpoint(struct sbuf *out, const struct cev_checkpoint *c);

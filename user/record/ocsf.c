@@ -461,6 +461,31 @@ static int v_repeat_last(struct sbuf *o, const struct ocsf_src *s)
 	return 1;
 }
 
+static int v_gap_from(struct sbuf *o, const struct ocsf_src *s)
+{
+	sbuf_addu(o, s->ev->gap.from_ns / OCSF_MS_NS);
+	return 1;
+}
+
+static int v_gap_to(struct sbuf *o, const struct ocsf_src *s)
+{
+	sbuf_addu(o, s->ev->gap.to_ns / OCSF_MS_NS);
+	return 1;
+}
+
+static int v_run(struct sbuf *o, const struct ocsf_src *s)
+{
+	return ocsf_v_cstr(o, s->meta->run);
+}
+
+static int v_loss_by(struct sbuf *o, const struct ocsf_src *s)
+{
+	if (!json_loss_has_by(&s->ev->loss))
+		return 0;
+	json_add_loss_by(o, &s->ev->loss);
+	return 1;
+}
+
 /* gap and checkpoint: their custos object as it is in custos.event/1 */
 static int v_gap(struct sbuf *o, const struct ocsf_src *s)
 {
@@ -508,7 +533,9 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("count", K_LOSS, v_lost),
 	LEAF("count", K_RULE, v_repeat_count),
 	LEAF("start_time", K_RULE, v_repeat_first),
+	LEAF("start_time", K_GAP, v_gap_from),
 	LEAF("end_time", K_RULE, v_repeat_last),
+	LEAF("end_time", K_GAP, v_gap_to),
 	CSTR("metadata.version", K_ALL, OCSF_VERSION),
 	CSTR("metadata.product.name", K_ALL, "custos"),
 	CSTR("metadata.product.vendor_name", K_ALL, "custos"),
@@ -550,6 +577,7 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("evidences[].connection_info.protocol_num", K_CONNECT, v_protocol_num),
 	LEAF("evidences[].connection_info.protocol_name", K_CONNECT, v_protocol_name),
 	LEAF("evidences[].connection_info.protocol_ver_id", K_CONNECT, v_protocol_ver_id),
+	LEAF("unmapped.run", K_ALL, v_run),
 	LEAF("unmapped.action", K_RULE, v_custos_action),
 	LEAF("unmapped.policy", K_ALL, v_policy),
 	LEAF("unmapped.host", K_STREAM, v_host_cstr),
@@ -563,6 +591,7 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("unmapped.connect.blocked", K_CONNECT, v_blocked),
 	LEAF("unmapped.loss.lost", K_LOSS, v_lost),
 	LEAF("unmapped.loss.where", K_LOSS, v_where),
+	LEAF("unmapped.loss.by", K_LOSS, v_loss_by),
 	LEAF("unmapped.gap", K_GAP, v_gap),
 	LEAF("unmapped.checkpoint", K_CHECKPOINT, v_checkpoint),
 	{ .path = NULL },
