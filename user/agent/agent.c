@@ -264,9 +264,11 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	/* before attaching: the agent's own opens are never reported */
 	rc = flow_init(&a->flow, a->opts.rate_limit, a->opts.repeat_ms, a->opts.reserve_pct);
 	if (!rc)
-		rc = flow_write_conf(&a->flow, loader_map_fd(&a->loader, "agent_conf"));
+		rc = flow_write_conf(&a->flow, loader_map_fd(l, "agent_conf"));
 	if (!rc)
-		rc = loader_read_stats(&a->loader, a->flow.seen, STAT__COUNT);
+		rc = loader_read_stats(l, a->bpf_stats, STAT__COUNT);
+	if (!rc)
+		flow_baseline(&a->flow, a, a->bpf_stats, loader_map_fd(l, "limits"));
 	if (rc) {
 		errbuf_set(err, errlen, "agent: telling the kernel side who the agent is failed: "
 			   "%s", strerror(-rc));

@@ -288,6 +288,15 @@ static void loss_init(struct cev_loss *l, uint64_t lost, const char *where,
 	l->n_procs = n_procs;
 }
 
+void flow_baseline(struct flow *f, struct agent *a, const uint64_t *stats, int limits_fd)
+{
+	struct cev_loss_proc ignored[FLOW_TOP];
+	uint32_t n1 = 0, n2 = 0;
+
+	memcpy(f->seen, stats, sizeof(f->seen));
+	top_processes(f, a, limits_fd, ignored, &n1, ignored, &n2);
+}
+
 static uint64_t grew(const struct flow *f, const uint64_t *stats, int idx)
 {
 	return stats[idx] > f->seen[idx] ? stats[idx] - f->seen[idx] : 0;

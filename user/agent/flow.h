@@ -75,6 +75,13 @@ void flow_sweep_repeats(struct flow *f, int fd, uint64_t now_boot, flow_repeat_f
 			void *ctx);
 
 /*
+ * Where the losses count from: the counters stats and the processes' counts
+ * in the limits map (fd) as they are now, e.g. in programs an earlier agent
+ * pinned, whose losses before this one are the gap record's.
+ */
+void flow_baseline(struct flow *f, struct agent *a, const uint64_t *stats, int limits_fd);
+
+/*
  * The kernel side's losses since the last call, from the counters in stats
  * (enum stat_idx) and, for the top processes, the limits map (fd): one loss
  * record each for "ring", "ratelimit" and "repeat" that grew, through the
