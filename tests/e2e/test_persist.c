@@ -95,6 +95,15 @@ static int unload(const char *pin, char *out, size_t size)
 	return harness_capture(argv, out, size);
 }
 
+/* `custos unload` of p's pins succeeds, or the test fails with what it said. */
+static void assert_unloaded(const char *pin, char *out, size_t size)
+{
+	int rc = unload(pin, out, size);
+
+	if (rc != 0)
+		fail_msg("custos unload --pin-dir %s: exit %d:\n%s", pin, rc, out);
+}
+
 /* Whatever a crashed earlier run of this suite left pinned; the rules. */
 static int group_setup(void **state)
 {
@@ -341,7 +350,7 @@ static void test_sigkill_keeps_enforcing(void **state)
 		assert_int_equal(netpoke("127.0.0.77"), EXIT_EPERM);
 	n = link_ids(p, ids);
 	assert_true(n >= 3);
-	assert_int_equal(unload(p->pin, out, sizeof(out)), 0);
+	assert_unloaded(p->pin, out, sizeof(out));
 	assert_non_null(strstr(out, "programs detached"));
 	assert_false(any_link_left(ids, n));
 	assert_int_equal(access(p->pin, F_OK), -1);
@@ -423,12 +432,12 @@ static void test_unload_waits_for_the_agent(void **state)
 	if (egress)
 		assert_int_equal(netpoke("127.0.0.77"), EXIT_EPERM);
 	assert_int_equal(harness_stop(&p->r), 0);
-	assert_int_equal(unload(p->pin, out, sizeof(out)), 0);
+	assert_unloaded(p->pin, out, sizeof(out));
 	assert_int_equal(access(p->pin, F_OK), -1);
 	if (egress)
 		assert_int_equal(netpoke("127.0.0.77"), EXIT_ECONNREFUSED);
 	/* again: nothing left to unload */
-	assert_int_equal(unload(p->pin, out, sizeof(out)), 0);
+	assert_unloaded(p->pin, out, sizeof(out));
 	assert_non_null(strstr(out, "nothing pinned"));
 }
 

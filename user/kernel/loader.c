@@ -458,6 +458,11 @@ static int load_pinned(struct loader *l, const struct loader_opts *o, char *err,
 	if (rc == 0)
 		log_info("pin: adopted the programs pinned in %s (backend %s): they stayed "
 			 "attached", l->pin.dir, backend_name(l->backend));
+	if (rc == 0 && l->egress_off)
+		log_warn("loader: the pinned programs run without the egress hooks (cgroup "
+			 "connect/sendmsg programs, which did not load on this kernel); exec and "
+			 "file monitoring run, connect rules will NOT fire (egress needs 5.17 or "
+			 "later)");
 	else if (l->pin.found)
 		log_info("pin: the programs pinned in %s are %s: loading this agent's, then "
 			 "swapping them in", l->pin.dir, why);
