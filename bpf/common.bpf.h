@@ -109,6 +109,14 @@ static __always_inline void stat_inc_bulk(__u16 type, __u32 file_idx, __u32 conn
 }
 
 /*
+ * repeat_path_hash() of the file record in scratch (file.bpf.c builds every
+ * ev_file there), len bytes of its path.  A global function in
+ * delivery.bpf.c: the verifier walks its loop once, not once per path
+ * through the file programs to emit().
+ */
+extern __u64 scratch_path_hash(__u32 len);
+
+/*
  * Coalescing (delivery.h, 1): 1 when the event was counted in its key's
  * window instead of being sent; 0 when it goes out (the window's first).
  */
@@ -213,7 +221,8 @@ static __always_inline int flood_checked(void *data, __u64 size, const int bulk,
 		refused = ((struct ev_connect *)data)->blocked;
 	if (conf->repeat_ns) {
 		if (bulk == EV_FILE)
-			repeat_key_file(data, &k);
+			repeat_key_file(data, scratch_path_hash(((struct ev_file *)data)->path_len),
+					&k);
 		else if (bulk == EV_CONNECT)
 			repeat_key_connect(data, &k);
 		else
@@ -266,7 +275,20 @@ static __always_inline void emit_record(void *data, __u64 size, const int bulk)
 		count_drop(((struct ev_header *)data)->type, budget);
 }
 
-#define emit(data, size) emit_record((data), (size), bulk_type_of(data))
+/*
+ * emit_scratch_file() (delivery.bpf.c): emit_record() of the ev_file in
+ * scratch, where the file programs build every one; a global function, so
+ * that the verifier walks the flood checks once, not once per path through
+ * the file programs.
+ */
+extern int emit_scratch_file(__u64 size);
+
+#define emit(data, size) do {							\
+	if (bulk_type_of(data) == EV_FILE)					\
+		emit_scratch_file(size);					\
+	else									\
+		emit_record((data), (size), bulk_type_of(data));		\
+} while (0)
 
 /*
  * The return of a BPF LSM program on a hook where an earlier BPF LSM

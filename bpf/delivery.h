@@ -129,9 +129,12 @@ struct pin_meta {
 };
 
 /*
- * A file record's path as one number (FNV-1a over 8-byte words, the last
- * one zero-padded): two opens of one inode by two names are two keys, so
- * that an innocent name cannot make a watched name's open a repeat of its own.
+ * A file record's path as one number (FNV-1a over little-endian 8-byte
+ * words, the last one zero-padded): two opens of one inode by two names are
+ * two keys, so that an innocent name cannot make a watched name's open a
+ * repeat of its own.  p must hold CUSTOS_PATH_MAX bytes in BPF (the last
+ * word is read whole and masked: one branch per word for the verifier),
+ * len bytes in the agent.
  */
 static inline __u64 repeat_path_hash(const char *p, __u32 len)
 {
@@ -143,18 +146,23 @@ static inline __u64 repeat_path_hash(const char *p, __u32 len)
 
 		if (off >= len)
 			break;
-		if (off + 8 <= len)
-			__builtin_memcpy(&w, p + off, 8);
-		else
-			for (__u32 j = 0; j < 8 && off + j < len; j++)
-				w |= (__u64)(__u8)p[off + j] << (8 * j);
+#ifdef __BPF__
+		__builtin_memcpy(&w, p + off, 8);
+		if (len - off < 8)
+			w &= (1ULL << ((len - off) * 8)) - 1;
+#else
+		for (__u32 j = 0; j < 8 && off + j < len; j++)
+			w |= (__u64)(__u8)p[off + j] << (8 * j);
+#endif
 		h = (h ^ w) * 1099511628211ULL;
 	}
 	return h;
 }
 
-/* The coalescing keys (win 0) of the three kinds of bulk record. */
-static inline void repeat_key_file(const struct ev_file *f, struct repeat_key *k)
+/* The coalescing keys (win 0) of the three kinds of bulk record; a file's
+ * with the repeat_path_hash() of its path. */
+static inline void repeat_key_file(const struct ev_file *f, __u64 path_hash,
+				   struct repeat_key *k)
 {
 	__builtin_memset(k, 0, sizeof(*k));
 	k->start_ns = f->h.start_ns;
@@ -162,8 +170,7 @@ static inline void repeat_key_file(const struct ev_file *f, struct repeat_key *k
 	k->type = EV_FILE;
 	k->a = f->dev;
 	k->b = f->ino;
-	k->path = repeat_path_hash(f->data, f->path_len < CUSTOS_PATH_MAX ? f->path_len
-									   : CUSTOS_PATH_MAX);
+	k->path = path_hash;
 	k->mask = f->rule_mask;
 	k->c = f->flags;
 	k->gen = f->gen;
@@ -210,7 +217,9 @@ static inline int repeat_key_of(const void *rec, __u64 size, struct repeat_key *
 		return 0;
 	if (h->type == EV_FILE && size >= EV_FILE_FIXED &&
 	    EV_FILE_FIXED + (__u64)((const struct ev_file *)rec)->path_len <= size) {
-		repeat_key_file((const struct ev_file *)rec, k);
+		const struct ev_file *f = (const struct ev_file *)rec;
+
+		repeat_key_file(f, repeat_path_hash(f->data, f->path_len), k);
 		return 1;
 	}
 	if (h->type == EV_CONNECT && size >= sizeof(struct ev_connect)) {

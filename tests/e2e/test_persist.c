@@ -195,18 +195,26 @@ static int link_ids(const struct persist *p, __u32 *ids)
 	return k;
 }
 
-/* Does any of ids still exist as a link? */
+/* Does any of ids still exist as a link, 3 s on (an unpinned link may be
+ * freed after an RCU grace period)? */
 static int any_link_left(const __u32 *ids, int n)
 {
-	for (int i = 0; i < n; i++) {
-		int fd = bpf_link_get_fd_by_id(ids[i]);
+	for (int waited = 0; waited <= 3000; waited += 20) {
+		int left = 0;
 
-		if (fd >= 0) {
-			close(fd);
-			return 1;
+		for (int i = 0; i < n; i++) {
+			int fd = bpf_link_get_fd_by_id(ids[i]);
+
+			if (fd >= 0) {
+				close(fd);
+				left = 1;
+			}
 		}
+		if (!left)
+			return 0;
+		usleep(20000);
 	}
-	return 0;
+	return 1;
 }
 
 static int pred_kind(json_t *rec, void *kind)

@@ -31,6 +31,8 @@ enum {
 	PIN_DIR_MODE = 0700,
 	PIN_MAX_LINKS = 64,	/* programs of the object, with room to spare */
 	PIN_VALUE_MAX = 4096,	/* a pinned map value this agent reads */
+	UNLOAD_WAIT_MS = 3000,	/* for unpinned links to be freed */
+	UNLOAD_POLL_MS = 20,
 };
 
 static int is_bpffs(const char *path)
@@ -343,6 +345,31 @@ static void link_id(const char *path, void *ctx)
 		close(fd);
 }
 
+/*
+ * How many of ids still exist as links.  The last reference to an unpinned
+ * link may be dropped after an RCU grace period (bpffs frees its inodes
+ * from an RCU callback, 5.10), so a link has UNLOAD_WAIT_MS to go.
+ */
+static int links_left(const struct link_ids *ids)
+{
+	int left = 0;
+
+	for (int waited = 0;; waited += UNLOAD_POLL_MS) {
+		left = 0;
+		for (int i = 0; i < ids->n; i++) {
+			int fd = bpf_link_get_fd_by_id(ids->ids[i]);
+
+			if (fd >= 0) {
+				left++;
+				close(fd);
+			}
+		}
+		if (!left || waited >= UNLOAD_WAIT_MS)
+			return left;
+		usleep(UNLOAD_POLL_MS * 1000);
+	}
+}
+
 int pin_unload(const char *dir, struct pin_unload *out, char *err, size_t errlen)
 {
 	struct link_ids ids = { .n = 0 };
@@ -379,13 +406,6 @@ int pin_unload(const char *dir, struct pin_unload *out, char *err, size_t errlen
 			   "pinned there)", dir, strerror(-rc));
 		return rc;
 	}
-	for (int i = 0; i < ids.n; i++) {
-		int fd = bpf_link_get_fd_by_id(ids.ids[i]);
-
-		if (fd >= 0) {
-			out->still++;
-			close(fd);
-		}
-	}
+	out->still = links_left(&ids);
 	return 0;
 }
