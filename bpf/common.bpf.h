@@ -24,13 +24,14 @@
 /*
  * Tunables (rodata, set by the agent between open and load).  Defaults mean
  * "filter off" so that the object is usable on its own.
- *   self_tgid     the agent's own pid: its file/net activity is not reported
  *   wakeup_bytes  wake the agent when the data waiting in the ring reaches
  *                 this much (the loader caps it at a quarter of the ring);
  *                 below it the agent's short poll timeout picks records up.
  *                 0: the kernel's default (wake on a record into an empty ring).
+ * Who the agent is lives in agent_conf (delivery.h), not here: programs
+ * pinned in bpffs outlive the agent that loaded them, and the next one
+ * tells them its own pid.
  */
-extern const volatile __u32 self_tgid;
 extern const volatile __u32 wakeup_bytes;
 
 static __always_inline void stat_inc(__u32 idx)
@@ -76,11 +77,189 @@ static __always_inline void header_fill(struct ev_header *h, __u16 type, __u32 s
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* Copies size bytes of data into the ring; counts a drop when it is full. */
-static __always_inline void emit(void *data, __u64 size)
+static __always_inline struct agent_conf *agent_conf_get(void)
 {
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&agent_conf, &zero);
+}
+
+/*
+ * Is the current task the agent?  Its pid, and its start time in ticks as
+ * /proc shows it: a process that reuses the pid of an agent that died is
+ * not the agent, and stays monitored.
+ */
+static __always_inline int is_agent(void)
+{
+	struct agent_conf *c = agent_conf_get();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!c || !c->self_tgid || c->self_tgid != tgid || !c->ns_per_tick)
+		return 0;
+	return task_start_ns((struct task_struct *)bpf_get_current_task()) / c->ns_per_tick ==
+	       c->self_start_ticks;
+}
+
+#define NS_PER_SEC 1000000000ull
+
+/* Counts a bulk record of type in the file or the connect counter. */
+static __always_inline void stat_inc_bulk(__u16 type, __u32 file_idx, __u32 connect_idx)
+{
+	stat_inc(type == EV_CONNECT ? connect_idx : file_idx);
+}
+
+/*
+ * repeat_path_hash() of the file record in scratch (file.bpf.c builds every
+ * ev_file there), len bytes of its path.  A global function in
+ * delivery.bpf.c: the verifier walks its loop once, not once per path
+ * through the file programs to emit().
+ */
+extern __u64 scratch_path_hash(__u32 len);
+
+/*
+ * Coalescing (delivery.h, 1): 1 when the event was counted in its key's
+ * window instead of being sent; 0 when it goes out (the window's first).
+ */
+static __always_inline int repeat_absorbed(struct repeat_key *k, const struct ev_header *h,
+					   __u64 window)
+{
+	struct repeat_val fresh = {}, *v;
+
+	k->win = (__u32)(h->ts_boot_ns / window);
+	v = bpf_map_lookup_elem(&repeats, k);
+	if (!v) {
+		if (!bpf_map_update_elem(&repeats, k, &fresh, BPF_NOEXIST))
+			return 0;
+		v = bpf_map_lookup_elem(&repeats, k);	/* another CPU made it */
+		if (!v) {
+			stat_inc(STAT_REPEAT_FULL);
+			return 0;
+		}
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	if (!v->first_ns)
+		v->first_ns = h->ts_boot_ns;
+	if (h->ts_boot_ns > v->last_ns)
+		v->last_ns = h->ts_boot_ns;
+	stat_inc_bulk(h->type, STAT_REPEAT_FILE, STAT_REPEAT_CONNECT);
+	return 1;
+}
+
+/* The process's budget entry (delivery.h, 2); NULL when the map cannot hold it. */
+static __always_inline struct limit_val *limit_of(const struct ev_header *h)
+{
+	struct limit_key k = { .start_ns = h->start_ns, .tgid = h->pid };
+	struct limit_val fresh = {}, *v = bpf_map_lookup_elem(&limits, &k);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(&limits, &k, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&limits, &k);
+}
+
+/* Over the per-process limit (delivery.h, 2)?  Counted when it is. */
+static __always_inline int limit_exceeded(const struct ev_header *h, struct limit_val *v,
+					  __u32 limit)
+{
+	__u64 win = h->ts_boot_ns / NS_PER_SEC;
+
+	if (!v || !limit)
+		return 0;
+	if (v->win != win) {	/* a new second (two CPUs may both reset: a few more pass) */
+		v->win = win;
+		v->n = 0;
+	}
+	__sync_fetch_and_add(&v->n, 1);
+	if (v->n <= limit)
+		return 0;
+	__sync_fetch_and_add(&v->suppressed, 1);
+	stat_inc_bulk(h->type, STAT_LIMIT_FILE, STAT_LIMIT_CONNECT);
+	return 1;
+}
+
+/* Would a bulk record of size eat into the reserve (delivery.h, 3)? */
+static __always_inline int reserve_hit(__u64 size, __u32 pct)
+{
+	__u64 ring, avail;
+
+	if (!pct)
+		return 0;
+	ring = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	return avail + size > ring / 100 * (100 - pct);
+}
+
+/* A record that did not reach the ring: counted by kind (and process). */
+static __always_inline void count_drop(__u16 type, struct limit_val *v)
+{
+	stat_inc(STAT_RING_DROPS);
+	stat_inc(type == EV_FILE ? STAT_DROPS_FILE :
+		 type == EV_CONNECT ? STAT_DROPS_CONNECT :
+		 type == EV_SOCKET ? STAT_DROPS_SOCKET :
+		 type == EV_EXEC ? STAT_DROPS_EXEC : STAT_DROPS_PROC);
+	if (v)
+		__sync_fetch_and_add(&v->dropped, 1);
+}
+
+/*
+ * The flood checks of delivery.h for a bulk record of type bulk (EV_FILE,
+ * EV_CONNECT, EV_IOURING): 1 when it is not to be sent (counted already).
+ * *budget: the process's entry, for counting a drop.
+ */
+static __always_inline int flood_checked(void *data, __u64 size, const int bulk,
+					 struct limit_val **budget)
+{
+	struct agent_conf *conf = agent_conf_get();
+	struct ev_header *h = data;
+	struct repeat_key k;
+	int refused = 0;
+
+	if (!conf)
+		return 0;
+	if (bulk == EV_FILE)
+		refused = ((struct ev_file *)data)->blocked;
+	else if (bulk == EV_CONNECT)
+		refused = ((struct ev_connect *)data)->blocked;
+	if (conf->repeat_ns) {
+		if (bulk == EV_FILE)
+			repeat_key_file(data, scratch_path_hash(((struct ev_file *)data)->path_len),
+					&k);
+		else if (bulk == EV_CONNECT)
+			repeat_key_connect(data, &k);
+		else
+			repeat_key_iouring(data, &k);
+		if (repeat_absorbed(&k, h, conf->repeat_ns))
+			return 1;
+	}
+	if (conf->limit || conf->reserve_pct)
+		*budget = limit_of(h);
+	if (limit_exceeded(h, *budget, conf->limit))
+		return 1;
+	if (!refused && reserve_hit(size, conf->reserve_pct)) {
+		stat_inc(STAT_RESERVE);
+		count_drop(h->type, *budget);
+		return 1;
+	}
+	return 0;
+}
+
+/* The bulk record type of a record pointer, known when compiled; 0: not bulk. */
+#define bulk_type_of(data) _Generic((data), \
+	struct ev_file *: EV_FILE, struct ev_connect *: EV_CONNECT, \
+	struct ev_iouring *: EV_IOURING, default: 0)
+
+/*
+ * Copies size bytes of data into the ring, after the flood checks for the
+ * bulk records; counts what does not get there.  bulk: bulk_type_of(data),
+ * a constant, so each program carries only the checks of its own records.
+ */
+static __always_inline void emit_record(void *data, __u64 size, const int bulk)
+{
+	struct limit_val *budget = NULL;
 	__u64 flags = 0;
 
+	if (bulk && flood_checked(data, size, bulk, &budget))
+		return;
 	/*
 	 * The kernel's own wakeup (flags 0) fires only for a record written
 	 * into an empty ring, which batching never leaves: the record that
@@ -93,16 +272,24 @@ static __always_inline void emit(void *data, __u64 size)
 		flags = avail < wakeup_bytes && avail + size >= wakeup_bytes ?
 				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
-	if (bpf_ringbuf_output(&events, data, size, flags)) {
-		__u16 type = ((struct ev_header *)data)->type;
-
-		stat_inc(STAT_RING_DROPS);
-		stat_inc(type == EV_FILE ? STAT_DROPS_FILE :
-			 type == EV_CONNECT ? STAT_DROPS_CONNECT :
-			 type == EV_SOCKET ? STAT_DROPS_SOCKET :
-			 type == EV_EXEC ? STAT_DROPS_EXEC : STAT_DROPS_PROC);
-	}
+	if (bpf_ringbuf_output(&events, data, size, flags))
+		count_drop(((struct ev_header *)data)->type, budget);
 }
+
+/*
+ * emit_scratch_file() (delivery.bpf.c): emit_record() of the ev_file in
+ * scratch, where the file programs build every one; a global function, so
+ * that the verifier walks the flood checks once, not once per path through
+ * the file programs.
+ */
+extern int emit_scratch_file(__u64 size);
+
+#define emit(data, size) do {							\
+	if (bulk_type_of(data) == EV_FILE)					\
+		emit_scratch_file(size);					\
+	else									\
+		emit_record((data), (size), bulk_type_of(data));		\
+} while (0)
 
 /*
  * The return of a BPF LSM program on a hook where an earlier BPF LSM

@@ -23,7 +23,8 @@
 #define CUSTOS_ABI_VERSION 5	/* 2: ev_exec carries blocked, rule_mask, gen;
 				 * 3: ev_file too; 4: ev_connect.ipproto (raw);
 				 * 5: ev_connect.proto is enum ev_proto, ipproto
-				 *    16 bits; EV_SOCKET */
+				 *    16 bits; EV_SOCKET; 64 counters
+				 *    (delivery.h's among them) */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -272,6 +273,14 @@ enum stat_idx {
 	STAT_DNS_BOUND = 21,	/* addresses bound to a name */
 	STAT_DNS_BAD = 22,	/* messages from a trusted resolver that were malformed */
 	STAT_DNS_NEW = 23,	/* bindings of an address not in dns_bind: new entries */
+	/* 32..47: the file and exec families' */
+	/* delivery (delivery.h): what emit() did instead of writing a record */
+	STAT_REPEAT_FILE = 24,	/* file and io_uring records coalesced into a count */
+	STAT_REPEAT_CONNECT = 25,
+	STAT_LIMIT_FILE = 26,	/* file and io_uring records over a process's limit */
+	STAT_LIMIT_CONNECT = 27,
+	STAT_RESERVE = 28,	/* bulk records the reserve kept out (also ring drops) */
+	STAT_REPEAT_FULL = 29,	/* records sent uncoalesced: no room in repeats */
 	STAT__COUNT = 64,
 };
 

@@ -17,7 +17,6 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Tunables shared by every object; documented in common.bpf.h. */
-const volatile __u32 self_tgid = 0;
 const volatile __u32 wakeup_bytes = 0;
 
 static __always_inline int on_exec(void)

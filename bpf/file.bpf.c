@@ -448,7 +448,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
 	oc = open_call(nr);
 	if (oc == OC_NONE)
 		return 0;
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	if (is_agent())
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
 	task = (struct task_struct *)bpf_get_current_task();
@@ -493,7 +493,7 @@ static __always_inline int on_file_open(struct file *file, __u64 refused, __u16 
 	long nr;
 	int oc;
 
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	if (is_agent())
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
 	task = (struct task_struct *)bpf_get_current_task();

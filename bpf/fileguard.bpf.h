@@ -90,7 +90,7 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
 	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
 	if (!c || !c->active || !file)
 		return 0;
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	if (is_agent())
 		return 0;
 	guard_bits_of(&fileguard_ids, &fileguard_names, file, &f);
 	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */

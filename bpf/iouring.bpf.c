@@ -56,7 +56,7 @@ static __always_inline int on_submit(struct bpf_raw_tracepoint_args *ctx)
 
 	if (op != EV_IORING_OP_OPENAT && op != EV_IORING_OP_OPENAT2)
 		return 0;
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	if (is_agent())
 		return 0;
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
 	/* no file rule the kernel could let an open through for: nothing to report */

@@ -13,6 +13,7 @@
 #ifndef CUSTOS_MAPS_BPF_H
 #define CUSTOS_MAPS_BPF_H
 
+#include "delivery.h"
 #include "events.h"
 #include "filter_maps.h"
 #include "dnsparse.h"
@@ -31,6 +32,52 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats __weak SEC(".maps");
+
+/* agent_conf: the agent writes who it is and the flow limits (delivery.h);
+ * every program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct agent_conf);
+} agent_conf __weak SEC(".maps");
+
+/* repeats: emit() writes the current window of each coalescing key; the
+ * agent reads closed windows and deletes them (delivery.h).  Full: emit()
+ * sends records uncoalesced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, REPEAT_MAX);
+	__type(key, struct repeat_key);
+	__type(value, struct repeat_val);
+} repeats __weak SEC(".maps");
+
+/* limits: emit() counts each process's bulk records, suppressed and
+ * dropped ones; the agent reads them for a loss record's top processes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LIMIT_MAX);
+	__type(key, struct limit_key);
+	__type(value, struct limit_val);
+} limits __weak SEC(".maps");
+
+/* run_state: the agent writes its heartbeat and the counters it saw; the
+ * next agent reads it (delivery.h).  No BPF program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct run_state);
+} run_state __weak SEC(".maps");
+
+/* pin_meta: the agent that pins the programs writes what they are; the next
+ * agent reads it (delivery.h).  No BPF program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pin_meta);
+} pin_meta __weak SEC(".maps");
 
 /* scratch: per-CPU buffer where a record is built before bpf_ringbuf_output;
  * BPF-only. Large enough for the biggest record (ev_exec) plus the path walk's

@@ -31,7 +31,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* self_tgid, wakeup_bytes: defined in exec.bpf.c, documented in common.bpf.h. */
+/* wakeup_bytes: defined in exec.bpf.c, documented in common.bpf.h. */
 const volatile __u32 net_helpers = 0;
 
 struct net_bits {

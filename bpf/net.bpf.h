@@ -64,15 +64,25 @@ static __always_inline struct task_struct *net_task(void)
 	return net_helpers & NET_HELPER_TASK ? (struct task_struct *)bpf_get_current_task() : 0;
 }
 
-/* Is the caller the agent itself (whose own traffic is not judged)? */
+/*
+ * Is the caller the agent itself (whose own traffic is not judged)?  The
+ * agent's pid is in agent_conf (delivery.h), so that programs a new agent
+ * adopts know it; where the task can be read, its start time too, so that
+ * a process that reuses the pid of an agent gone is judged.
+ */
 static __always_inline int net_is_self(void)
 {
-	if (!self_tgid)
+	struct agent_conf *a = agent_conf_get();
+
+	if (!a || !a->self_tgid)
 		return 0;
+	if ((net_helpers & (NET_HELPER_ID | NET_HELPER_TASK)) ==
+	    (NET_HELPER_ID | NET_HELPER_TASK))
+		return is_agent();
 	if (net_helpers & NET_HELPER_ID)
-		return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+		return (bpf_get_current_pid_tgid() >> 32) == a->self_tgid;
 	if (net_helpers & NET_HELPER_TASK)
-		return BPF_CORE_READ(net_task(), tgid) == self_tgid;
+		return BPF_CORE_READ(net_task(), tgid) == a->self_tgid;
 	return 0;
 }
 

@@ -42,8 +42,8 @@ class Monitor:
     """A monitoring daemon under test (self.proc: its Popen): what it costs."""
     stderr_lines = ()
 
-    def count(self, jsonl, rule_id, wpid):
-        return count_sink(jsonl, rule_id)
+    def count(self, jsonl, rule_id, wpid, by_kind=None):
+        return count_sink(jsonl, rule_id, by_kind)
 
 
 class Agent(Monitor):
@@ -58,7 +58,11 @@ class Agent(Monitor):
         self.sock = os.path.join(os.path.dirname(os.path.abspath(jsonl)), "agent.sock")
         if len(self.sock.encode()) >= 100:  # sun_path: a deep TMPDIR goes without
             self.sock = "none"
-        args += ["--output", "jsonl:" + jsonl, "--status-socket", self.sock]
+        # nothing pinned (the next case's agent must not inherit this one's
+        # programs), and its own seq: the state directory next to its output
+        args += ["--output", "jsonl:" + jsonl, "--status-socket", self.sock, "--no-pin",
+                 "--state-dir", os.path.join(os.path.dirname(os.path.abspath(jsonl)),
+                                             "agent-state")]
         self.stderr_lines = []
         self.ready = threading.Event()
         t0 = time.monotonic()
@@ -272,6 +276,8 @@ def profile_run(args, case, tmp):
 # the kernel's count of dropped records of the kind a workload mode causes
 DROPS_OF_MODE = {"open": "ring_drops_file", "connect": "ring_drops_connect",
                  "exec": "ring_drops_exec"}
+# the loss records' loss.by.kind key of what a workload mode causes
+KIND_OF_MODE = {"open": "file", "connect": "connect", "exec": "exec"}
 
 
 def accounting(recs, lost, violations, lost_kind):
@@ -285,8 +291,10 @@ def accounting(recs, lost, violations, lost_kind):
     return "MISMATCH"
 
 
-def count_sink(path, rule_id):
-    """(records of rule_id, all records, sum of loss.lost) in a jsonl file."""
+def count_sink(path, rule_id, by_kind=None):
+    """(events of rule_id, all records, sum of loss.lost) in a jsonl file.  A
+    record that stands for coalesced events counts repeat.count of them; the
+    loss records' loss.by.kind is added up into by_kind (a dict) if given."""
     recs = allrecs = lost = 0
     bad = 0
     try:
@@ -303,8 +311,11 @@ def count_sink(path, rule_id):
             allrecs += 1
             if ev.get("kind") == "loss":
                 lost += int(ev.get("loss", {}).get("lost", 0))
+                for k, n in ev.get("loss", {}).get("by", {}).get("kind", {}).items():
+                    if by_kind is not None:
+                        by_kind[k] = by_kind.get(k, 0) + int(n)
             elif rule_id and ev.get("rule") == rule_id:
-                recs += 1
+                recs += int(ev.get("repeat", {}).get("count", 1))
     return recs, allrecs, lost, bad
 
 
@@ -478,7 +489,7 @@ class Auditd(Agent):
                 self.proc.wait()
         return self.proc.returncode
 
-    def count(self, jsonl, rule_id, wpid):
+    def count(self, jsonl, rule_id, wpid, by_kind=None):
         """SYSCALL records with our key appended to audit.log by the workload
         (pid) or its children (ppid) -- the execve rule logs every exec on
         the host --, all lines appended, and the kernel's lost counter."""
@@ -571,7 +582,8 @@ def run_case(args, case, tmp):
                 cpu_total = cpu1
             finally:
                 rc = agent.stop()
-            recs, allrecs, lost, bad = agent.count(jsonl, case["rule"], w["pid"])
+            by_kind = {}
+            recs, allrecs, lost, bad = agent.count(jsonl, case["rule"], w["pid"], by_kind)
             if os.path.exists(jsonl):
                 os.unlink(jsonl)
             w.update(agent_ready_s=agent.ready_s, agent_cpu_s=cpu1 - cpu0,
@@ -581,7 +593,10 @@ def run_case(args, case, tmp):
                      agent_hwm_kib=hwm, agent_bpf_map_rss_kib=maprss, agent_exit=rc, sink_lines=allrecs,
                      sink_bad_lines=bad, records=recs, lost=lost)
             w["ring_drops"] = drops.get("ring_drops")
-            w["ring_drops_of_kind"] = drops.get(DROPS_OF_MODE[case["mode"]])
+            # what the loss records say was lost of that kind (ring, rate limit,
+            # repeats), else the kernel's drops of it
+            w["ring_drops_of_kind"] = (by_kind.get(KIND_OF_MODE[case["mode"]], 0) if by_kind
+                                       else drops.get(DROPS_OF_MODE[case["mode"]]))
             if case["rule"]:
                 # every timed, warm-up and setup op of the workload matches (the
                 # setup opens create files: not for a watch on reads only)
@@ -724,14 +739,15 @@ def run_sweep(args, tmp):
             drops = agent.bpf_counters()
         finally:
             rc = agent.stop()
-        recs, allrecs, lost, bad = count_sink(jsonl, case["rule"])
+        by_kind = {}
+        recs, allrecs, lost, bad = count_sink(jsonl, case["rule"], by_kind)
         if os.path.exists(jsonl):
             os.unlink(jsonl)
         for d in dirs:
             os.rmdir(d)
         viol = sum(w["ops"] + w["warmup"] + w["setup"] for w in ws)
         secs = max(w["secs"] for w in ws)
-        lost_file = drops.get("ring_drops_file")
+        lost_file = by_kind.get("file", 0) if by_kind else drops.get("ring_drops_file")
         verdict = accounting(recs, lost, viol, lost_file)
         lv = {"workloads": k, "violations": viol, "records": recs, "lost": lost,
               "lost_of_kind": lost_file, "ring_drops": drops.get("ring_drops"),

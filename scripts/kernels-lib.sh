@@ -188,11 +188,12 @@ K=$(uname -r)
 cd /custos
 export CUSTOS_BIN=/custos/build/custos
 # agent_start LOG ARGS..: the agent on the shipped rules (/custos/rules), back
-# once it is ready or has given up (LOG says why); its pid in $apid
+# once it is ready or has given up (LOG says why); its pid in $apid.  Not
+# pinned: its programs go when it is killed, before the suites run.
 agent_start() {
 	alog=$1
 	shift
-	$CUSTOS_BIN run --rules rules "$@" >"$alog" 2>&1 &
+	$CUSTOS_BIN run --no-pin --rules rules "$@" >"$alog" 2>&1 &
 	apid=$!
 	for _w in $(seq 1 300); do	# not $i: the callers' loops use it
 		grep -q 'custos: ready' "$alog" && break

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the agent on the shipped rules, records to stdout, until Ctrl-C.
+# `make run`: the agent on the shipped rules, records to stdout, until Ctrl-C
+# (not pinned: nothing of it stays in the kernel afterwards).
 # The agent refuses rules that anyone but root could change; a checkout owned
 # by a user is therefore staged into build/run-rules (root-owned, 0644) first.
 set -euo pipefail
@@ -16,4 +17,5 @@ if [ -n "$(find rules -maxdepth 1 \( ! -user root -o -perm /022 \) -print -quit)
 	rules=build/run-rules
 	echo "run.sh: rules/ is not root-owned and read-only to others; running on a root-owned copy in $rules" >&2
 fi
-exec build/custos run --rules "$rules" "$@"
+# a developer's run: nothing stays attached after Ctrl-C, state under build/
+exec build/custos run --no-pin --state-dir build/run-state --rules "$rules" "$@"

@@ -27,7 +27,9 @@ int harness_setup(struct agent_run *r, const char *rules_yaml);
 /* Rewrites dir/rules.yaml (for reload tests). */
 int harness_write_rules(struct agent_run *r, const char *rules_yaml);
 /* Starts build/custos run with the rules, extra_args, then the words of env
- * CUSTOS_E2E_ARGS (e.g. "--backend tracepoint"); waits for ready. */
+ * CUSTOS_E2E_ARGS (e.g. "--backend tracepoint"); waits for ready.  The
+ * agent's state directory is dir/state; it runs with --no-pin unless
+ * extra_args has --pin-dir (then the test must `custos unload` it). */
 int harness_start(struct agent_run *r, const char *const *extra_args);
 /* SIGTERM, wait; returns the exit status (or -1). */
 int harness_stop(struct agent_run *r);
@@ -51,6 +53,7 @@ int harness_hook_attached(struct agent_run *r, const char *prog);
 int harness_lsm_hook(struct agent_run *r, const char *prog);
 
 /* Predicates */
+int pred_any_record(json_t *rec, void *arg);		/* every record */
 int pred_pid(json_t *rec, void *pid_ptr);		/* process.pid == *(pid_t *) */
 int pred_kind_pid(json_t *rec, void *kp);		/* struct kind_pid */
 struct kind_pid { const char *kind; pid_t pid; const char *rule; };

@@ -345,7 +345,7 @@ static void test_sigterm_flushes_every_record(void **state)
 	assert_int_equal(harness_stop(&r), 0);
 
 	all = harness_records(&r, pred_any, NULL);
-	assert_int_equal(json_array_size(all), N);
+	assert_int_equal(json_array_size(all), N + 1);
 	for (size_t i = 0; i < N; i++) {
 		json_t *rec = json_array_get(all, i);
 
@@ -353,6 +353,12 @@ static void test_sigterm_flushes_every_record(void **state)
 		assert_int_equal(jint(rec, "process.pid"), pids[i]);
 		assert_string_equal(jstr(rec, "rule"), "e2e-flush");
 	}
+	/* the last record closes the run: a clean stop, every record counted */
+	assert_string_equal(jstr(json_array_get(all, N), "kind"), "checkpoint");
+	assert_int_equal(jint(json_array_get(all, N), "seq"), N + 1);
+	assert_int_equal(jint(json_array_get(all, N), "checkpoint.records"), N + 1);
+	assert_true(json_is_true(json_object_get(json_object_get(json_array_get(all, N),
+								 "checkpoint"), "final")));
 	json_decref(all);
 	harness_cleanup(&r);
 }

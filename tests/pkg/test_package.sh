@@ -84,8 +84,11 @@ check "the self-protection rule reports a write to the agent's configuration" ta
 stop() { kill -TERM "$agent" && wait "$agent"; }
 check "SIGTERM stops it with exit 0" stop
 agent=
+pinned() { [ -n "$(ls /sys/fs/bpf/custos/links 2>/dev/null)" ]; }
+check "its programs stay pinned (and enforcing) after it stops" pinned
 check "dpkg -r removes it" dpkg -r custos
 check "the binary is gone" test ! -e /usr/bin/custos
+check "dpkg -r unloaded the pinned programs" test ! -e /sys/fs/bpf/custos
 
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"

@@ -68,8 +68,10 @@ static void test_full_config(void **state)
 		 "    tag: audit\n"
 		 "    compress: gzip\n"
 		 "  - forward: \"[::1]:24225\"\n"
-		 "    spool: none\n",
-		 dir, dir, dir, dir);
+		 "    spool: none\n"
+		 "state_dir: %s/state\n"
+		 "chain_key: /etc/custos/chain.key\n",
+		 dir, dir, dir, dir, dir);
 	write_file(text);
 	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.host, "inference-01");
@@ -85,6 +87,9 @@ static void test_full_config(void **state)
 		 "spool=%s/spool/127.0.0.1_24224,spool-max=1M", dir);
 	assert_string_equal(cfg.outputs[2], want);
 	assert_string_equal(cfg.outputs[3], "forward:[::1]:24225,spool=none,spool-max=1M");
+	snprintf(want, sizeof(want), "%s/state", dir);
+	assert_string_equal(cfg.state_dir, want);
+	assert_string_equal(cfg.chain_key, "/etc/custos/chain.key");
 	config_free(&cfg);
 }
 
@@ -103,7 +108,7 @@ static void test_errors_point_at_the_value(void **state)
 {
 	expect_error("custos: 1\nhosts: x\n",
 		     "2:1: error: unknown key 'hosts' (expected custos, host, format, rules, "
-		     "spool or outputs)");
+		     "spool, outputs, state_dir or chain_key)");
 	expect_error("custos: 2\n", "1:9: error: custos: must be 1 (this configuration version)");
 	expect_error("outputs:\n  - forward: 127.0.0.1:24224\n    compress: lz4\n",
 		     "2:5: error: output 'forward:127.0.0.1:24224,compress=lz4,spool="
@@ -156,10 +161,12 @@ static void test_command_line_wins(void **state)
 		.host = "file-host", .format = CONFIG_FORMAT_OCSF,
 		.rules = { "file-rules" }, .n_rules = 1,
 		.outputs = { "stdout", "jsonl:/file" }, .n_outputs = 2,
+		.state_dir = "/file-state", .chain_key = "/file-key",
 	};
 	struct run_opts bare = { .n_rules = 1, .rules = { "cli-rules" } };
 	struct run_opts full = {
-		.agent = { .host = "cli-host" }, .format = CONFIG_FORMAT_JSON,
+		.agent = { .host = "cli-host", .state_dir = "/cli-state", .chain_key = "/cli-key" },
+		.format = CONFIG_FORMAT_JSON,
 		.n_outputs = 1, .outputs = { "jsonl:/cli" },
 	};
 
@@ -170,6 +177,8 @@ static void test_command_line_wins(void **state)
 	assert_string_equal(bare.outputs[1], "jsonl:/file");
 	assert_string_equal(bare.agent.host, "file-host");
 	assert_int_equal(bare.format, CONFIG_FORMAT_OCSF);
+	assert_string_equal(bare.agent.state_dir, "/file-state");
+	assert_string_equal(bare.agent.chain_key, "/file-key");
 
 	config_merge(&cfg, &full);
 	assert_int_equal(full.n_rules, 1);
@@ -178,6 +187,8 @@ static void test_command_line_wins(void **state)
 	assert_string_equal(full.outputs[0], "jsonl:/cli");
 	assert_string_equal(full.agent.host, "cli-host");
 	assert_int_equal(full.format, CONFIG_FORMAT_JSON);
+	assert_string_equal(full.agent.state_dir, "/cli-state");
+	assert_string_equal(full.agent.chain_key, "/cli-key");
 }
 
 int main(void)

@@ -402,6 +402,70 @@ static void test_loss(void **state)
 	json_decref(j);
 }
 
+/* The stream's own records and the 2026-12 fields, as EVENTS-ocsf.md maps them. */
+static void test_stream_records(void **state)
+{
+	static const struct cev_count counted[] = { { "exec", 3 }, { "connect_refused", 1 } };
+	static const struct cev_loss_proc procs[] = { { 4242, "flood", STR("/tmp/flood"), 90 } };
+	struct json_meta m = { .host = "inference-01", .seq = 8, .policy = "sha256:9f2c",
+			       .run = "0123456789abcdef0123456789abcdef" };
+	struct cev_event ev = { .kind = CEV_GAP, .time_ns = 1795417923123456789ull };
+	json_t *j;
+
+	ev.gap.from_ns = 1795417920000000000ull;
+	ev.gap.to_ns = 1795417923123456789ull;
+	ev.gap.enforced = 1;
+	ev.gap.counted = counted;
+	ev.gap.n_counted = 2;
+	j = render_meta(&ev, NULL, &m);
+	assert_int_equal(num(j, "class_uid"), 0);
+	assert_int_equal(num(j, "severity_id"), 4);
+	assert_int_equal(num(j, "start_time"), 1795417920000);
+	assert_int_equal(num(j, "end_time"), 1795417923123);
+	assert_string_equal(s(j, "unmapped.gap.previous_end"), "unclean");
+	assert_true(json_is_true(at(j, "unmapped.gap.enforced")));
+	assert_int_equal(num(j, "unmapped.gap.counted.connect_refused"), 1);
+	assert_string_equal(s(j, "unmapped.run"), m.run);
+	json_decref(j);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_CHECKPOINT;
+	ev.time_ns = 1795417923123456789ull;
+	ev.checkpoint.records = 99;
+	ev.checkpoint.final = 1;
+	j = render_meta(&ev, NULL, &m);
+	assert_int_equal(num(j, "severity_id"), 1);
+	assert_int_equal(num(j, "unmapped.checkpoint.records"), 99);
+	assert_true(json_is_true(at(j, "unmapped.checkpoint.final")));
+	json_decref(j);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_LOSS;
+	ev.time_ns = 1795417923123456789ull;
+	ev.loss.lost = 100;
+	ev.loss.where = "ratelimit";
+	ev.loss.by_kind[CEV_LOST_FILE] = 100;
+	ev.loss.procs = procs;
+	ev.loss.n_procs = 1;
+	j = render_meta(&ev, NULL, &m);
+	assert_int_equal(num(j, "unmapped.loss.by.kind.file"), 100);
+	assert_int_equal(num(j, "unmapped.loss.by.processes.0.pid"), 4242);
+	json_decref(j);
+
+	/* a file record standing for 4711 coalesced opens */
+	base_event(&ev, CEV_FILE);
+	ev.file.path = (struct cev_str)STR("/root/.aws/credentials");
+	ev.file.access = CEV_ACC_READ;
+	ev.repeat.count = 4711;
+	ev.repeat.first_ns = 1795417923000000000ull;
+	ev.repeat.last_ns = 1795417923250000000ull;
+	j = render_meta(&ev, &rule1, &m);
+	assert_int_equal(num(j, "count"), 4711);
+	assert_int_equal(num(j, "start_time"), 1795417923000);
+	assert_int_equal(num(j, "end_time"), 1795417923250);
+	json_decref(j);
+}
+
 /* A configured host that is no DNS name goes to device.name, not hostname. */
 static void test_host_not_a_hostname(void **state)
 {
@@ -541,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_socket),
 		cmocka_unit_test(test_loss),
+		cmocka_unit_test(test_stream_records),
 		cmocka_unit_test(test_host_not_a_hostname),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_validator_catches),

@@ -35,7 +35,7 @@ static void test_bytes_round_trip_through_renderer(void **state)
 		.file = { .path = { path, sizeof(path) - 1, 0 }, .access = CEV_ACC_READ },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 9, "sha256:00" };
+	const struct json_meta meta = { "h", 9, "sha256:00", NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 
@@ -76,7 +76,7 @@ static void test_file_unresolved_round_trip(void **state)
 			  .op = "openat" },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 9, "sha256:00" };
+	const struct json_meta meta = { "h", 9, "sha256:00", NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 

@@ -15,7 +15,9 @@
 #include "agent/decode.h"
 #include "agent/emit.h"
 #include "filters/dns.h"
+#include "agent/stream.h"
 #include "base/clock.h"
+#include "base/fdio.h"
 #include "base/log.h"
 #include "base/notify.h"
 #include "filters/guard.h"
@@ -23,8 +25,13 @@
 #include "rules/io.h"
 #include "sinks/sink.h"
 
-#define STATS_EVERY_MS 100
-#define METRICS_EVERY_MS 5000
+enum {
+	STATS_EVERY_MS = 100,
+	METRICS_EVERY_MS = 5000,
+	STATE_EVERY_MS = 1000,	/* the state file's alive time, without records */
+	STOP_DRAIN_ROUNDS = 100,	/* polls of the ring at a stop, each at most 50 ms */
+	MS_PER_S = 1000,
+};
 
 static void sync_clocks(struct agent *a)
 {
@@ -37,6 +44,39 @@ static void sync_clocks(struct agent *a)
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	return agent_handle_record(ctx, data, size);
+}
+
+/* A closed coalescing window's count, as a record made from its first one. */
+static void on_repeat(void *ctx, const void *rec, size_t size, const struct cev_repeat *rep)
+{
+	struct agent *a = ctx;
+	struct cev_repeat real = { rep->count, rep->first_ns + (uint64_t)a->boot_to_real_ns,
+				   rep->last_ns + (uint64_t)a->boot_to_real_ns };
+
+	agent_handle_repeat(a, rec, size, &real);
+}
+
+/*
+ * What the kernel side did instead of delivering: coalesced counts become
+ * repeat records (every window, when all), losses become loss records.
+ * The counters read here become the next heartbeat when the ring is then
+ * drained empty: every record they counted has been handled, and is
+ * written out at the flush that comes before the heartbeat.
+ */
+static void report_kernel(struct agent *a, int all)
+{
+	uint64_t stats[STAT__COUNT];
+
+	if (!a->loader.skel || loader_read_stats(&a->loader, stats, STAT__COUNT))
+		return;
+	memcpy(a->bpf_stats, stats, sizeof(stats));
+	if (loader_poll(&a->loader, 0) >= 0 && !a->loader.budget_hit) {
+		memcpy(a->beat, stats, sizeof(a->beat));
+		a->beat_pending = 1;
+	}
+	flow_sweep_repeats(&a->flow, loader_map_fd(&a->loader, "repeats"),
+			   all ? UINT64_MAX / 2 : clock_ns(CLOCK_BOOTTIME), on_repeat, a);
+	flow_report_losses(&a->flow, a, stats, loader_map_fd(&a->loader, "limits"));
 }
 
 /* The status snapshot (status.h), as of now. */
@@ -227,18 +267,34 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.backend = a->opts.backend,
 		.ring_bytes = a->opts.ring_bytes,
 		.wakeup_bytes = a->opts.wakeup_bytes,
-		.self_tgid = (uint32_t)getpid(),
 		.dns_table = a->opts.dns_table,
+		.pin_dir = a->opts.pin_dir,
 		.on_sample = on_sample,
 		.ctx = a,
 	};
+	struct loader *l = &a->loader;
 	int rc;
 
-	rc = loader_load(&a->loader, &lo, err, errlen);
+	rc = loader_load(l, &lo, err, errlen);
 	if (rc)
 		return rc;
-	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
-	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
+	/* before attaching: the agent's own opens are never reported */
+	rc = flow_init(&a->flow, a->opts.rate_limit, a->opts.repeat_ms, a->opts.reserve_pct);
+	if (!rc)
+		rc = flow_write_conf(&a->flow, loader_map_fd(l, "agent_conf"));
+	if (!rc)
+		rc = loader_read_stats(l, a->bpf_stats, STAT__COUNT);
+	if (!rc)
+		flow_baseline(&a->flow, a, a->bpf_stats, loader_map_fd(l, "limits"));
+	if (rc) {
+		errbuf_set(err, errlen, "agent: telling the kernel side who the agent is failed: "
+			   "%s", strerror(-rc));
+		return rc;
+	}
+	cgroups_init(&a->cgroups, l->probe.cgroup2);
+	/* adopted with the same policy: the maps already hold it, untouched */
+	rc = filters_apply(&a->filters, l->adopted && !strcmp(l->pin.meta.policy,
+		a->rules->digest) ? NULL : l, a->rules, err, errlen);
 	if (rc)
 		return rc;
 	rc = filter_dns_configure(&a->loader, a->opts.dns_servers, a->opts.n_dns_servers,
@@ -246,9 +302,15 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	/* attach first, then seed: a process that starts in between is in both */
-	rc = loader_attach(&a->loader, err, errlen);
+	rc = loader_attach(l, err, errlen);
+	if (!rc)
+		rc = loader_pin_policy(l, a->rules->digest);
 	if (rc)
 		return rc;
+	if (l->pinning)
+		log_info("agent: the programs stay attached when the agent stops (pinned in %s%s; "
+			 "`custos unload` removes them)", l->pin.dir, l->unpinned ?
+			 ", but for those the kernel cannot pin" : "");
 	rc = proc_seed_from_proc(&a->procs, "/proc");
 	log_info("agent: process cache seeded with %d processes from /proc", rc < 0 ? 0 : rc);
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
@@ -263,7 +325,9 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	memset(a, 0, sizeof(*a));
 	a->opts = *o;
 	a->status.fd = -1;
+	a->state.fd = -1;
 	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
+	a->loader.pin.lock_fd = -1;
 	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	a->start_real_ns = clock_ns(CLOCK_REALTIME);
 	if (o->host)
@@ -272,6 +336,8 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 		snprintf(a->host, sizeof(a->host), "unknown");
 	sync_clocks(a);
 	rc = init_user_side(a, err, errlen);
+	if (!rc)
+		rc = stream_init(a, err, errlen);
 	if (rc)
 		return rc;
 	if (o->no_bpf)
@@ -285,6 +351,8 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	log_info("agent: %s", desc);
 	if (!o->no_bpf)
 		describe_enforcement(a, "agent");
+	a->last_checkpoint_ms = now_ms();
+	stream_gap(a);
 	return 0;
 }
 
@@ -321,6 +389,9 @@ int agent_reload(struct agent *a)
 	a->rule_hits = hits;
 	rule_set_free(a->rules);
 	a->rules = next;
+	if (l && loader_pin_policy(l, next->digest))
+		log_warn("reload: the pinned programs' record of the policy was not updated: the "
+			 "next agent will fill the maps again");
 	a->filters = filters;
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
@@ -358,10 +429,21 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 		rc = 0;
 		if (now_ms() - a->last_stats_ms >= STATS_EVERY_MS) {
 			a->last_stats_ms = now_ms();
-			emit_ring_losses(a);
 			sync_clocks(a);
+			report_kernel(a, 0);
 		}
-		emit_flush(a);
+		if (a->opts.checkpoint_s &&
+		    now_ms() - a->last_checkpoint_ms >= (uint64_t)a->opts.checkpoint_s * MS_PER_S) {
+			a->last_checkpoint_ms = now_ms();
+			emit_checkpoint(a, 0);
+		}
+		emit_flush(a, 0);
+		if (a->seq != a->saved_seq || now_ms() - a->last_save_ms >= STATE_EVERY_MS)
+			stream_save(a, 0);
+		if (a->beat_pending) {
+			stream_heartbeat(a, a->beat, 0);
+			a->beat_pending = 0;
+		}
 		status_server_serve(&a->status, fill_status, a);
 		write_metrics(a);
 		if (sig->status) {
@@ -375,10 +457,23 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 			notify_service("READY=1");
 		}
 	}
-	/* drain what is left, then report any loss before the sinks close */
-	loader_poll(&a->loader, 0);
-	emit_ring_losses(a);
-	emit_flush(a);
+	/*
+	 * Detach, drain what is left, then every count and loss before the
+	 * sinks close: with nothing attached, no window is still counting.
+	 */
+	if (!a->loader.pinning)
+		loader_detach(&a->loader);
+	for (int i = 0; i < STOP_DRAIN_ROUNDS && loader_poll(&a->loader, 0) > 0; i++)
+		;
+	/* pinned, the programs go on counting: windows still open are the next run's */
+	report_kernel(a, !a->loader.pinning);
+	if (!rc && a->loader.skel)
+		stream_heartbeat(a, a->beat_pending ? a->beat : a->bpf_stats, 1);
+	if (rc)
+		emit_flush(a, 1);
+	else
+		emit_close(a);	/* a clean stop: the closing checkpoint last */
+	stream_save(a, !rc);
 	return rc;
 }
 
@@ -406,4 +501,7 @@ void agent_free(struct agent *a)
 	cgroups_free(&a->cgroups);
 	users_free(&a->users);
 	sbuf_free(&a->line);
+	state_free(&a->state);
+	chain_free(&a->chain);
+	flow_free(&a->flow);
 }

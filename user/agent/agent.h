@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/flow.h"
+#include "agent/state.h"
 #include "agent/status.h"
 #include "base/sbuf.h"
 #include "events.h"
@@ -26,6 +28,7 @@
 #include "host/proc_cache.h"
 #include "host/users.h"
 #include "kernel/loader.h"
+#include "record/chain.h"
 #include "rules/rules.h"
 
 #define AGENT_MAX_ANCESTORS 32
@@ -51,6 +54,16 @@ struct agent_opts {
 	size_t n_dns_servers;
 	uint32_t dns_table;		/* bindings the kernel keeps (LRU) */
 	uint32_t dns_grace_s;		/* a binding outlives its TTL by this */
+	const char *state_dir;		/* seq, chain and run continue from here
+					 * (agent/state.h); NULL: no state, seq from 1 */
+	const char *chain_key;		/* key file of the keyed chain; NULL: plain */
+	const char *pin_dir;		/* the programs stay attached, pinned here
+					 * (kernel/pin.h); NULL: they stop with the agent */
+	int checkpoint_s;		/* a checkpoint record this often; 0: none */
+	/* flood-proof delivery (bpf/delivery.h, agent/flow.h) */
+	uint32_t rate_limit;		/* file/connect records per second per process; 0: none */
+	uint32_t repeat_ms;		/* coalescing window; 0: no coalescing */
+	uint32_t reserve_pct;		/* ring share kept for exec, fork, exit, refusals */
 	int no_bpf;			/* nothing loaded or attached, no /proc seed:
 					 * records come only from agent_handle_record
 					 * (agent/decode.h; tests) */
@@ -74,16 +87,27 @@ struct agent {
 	struct sink **sinks;
 	size_t n_sinks;
 	uint64_t *sink_lost_seen;	/* per sink: stats.lines_lost already reported */
+	uint64_t last_sink_loss_ms;	/* when a sink's loss was last reported */
 	struct status_sink *sink_status;	/* per sink, for the status snapshot */
 	struct sbuf line;
 	uint64_t seq;			/* last seq emitted */
+	char run[STATE_RUN_SIZE];	/* this run's id */
+	struct chain chain;		/* the last record's digest, the next one's key */
+	struct state state;		/* what the previous run left, and the file */
+	uint64_t run_records;		/* records this run emitted */
+	uint64_t run_lost;		/* records this run reported lost */
+	uint64_t saved_seq;		/* seq in the state file */
+	uint64_t last_save_ms, last_checkpoint_ms;
 	char host[256];
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t last_stats_ms;
-	uint64_t ring_drops_seen;
+	struct flow flow;		/* repeats, limits, the kernel side's losses */
+	const struct cev_repeat *repeat;	/* the record being decoded stands for these */
 	struct agent_counters counters;
 	uint64_t *rule_hits;		/* per rule of `rules`, since it was loaded */
 	uint64_t bpf_stats[STAT__COUNT];	/* last read of the BPF counters */
+	uint64_t beat[STAT__COUNT];	/* counters all handled: the next heartbeat */
+	int beat_pending;
 	uint64_t start_mono_ns;
 	uint64_t start_real_ns;
 	uint64_t last_metrics_ms;

@@ -66,6 +66,10 @@ static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_
 	struct cev_process *p = &ev->proc;
 
 	ev->time_ns = h->ts_boot_ns + (uint64_t)a->boot_to_real_ns;
+	if (a->repeat) {
+		ev->repeat = *a->repeat;
+		ev->time_ns = a->repeat->first_ns;
+	}
 	p->pid = h->pid;
 	p->tid = h->tid;
 	p->ppid = h->ppid;
@@ -254,11 +258,14 @@ int agent_handle_record(struct agent *a, const void *data, size_t size)
 	const struct ev_header *h = data;
 	int rc;
 
-	a->counters.records_in++;
+	if (!a->repeat)
+		a->counters.records_in++;
 	if (size < sizeof(*h) || h->abi != CUSTOS_ABI_VERSION || h->size > size) {
 		a->counters.records_bad++;
 		return 0;
 	}
+	if (!a->repeat)	/* the first of its coalescing window, maybe */
+		flow_remember(&a->flow, data, h->size);
 	switch (h->type) {
 	case EV_EXEC:
 		rc = on_exec(a, data, h->size);
@@ -288,5 +295,14 @@ int agent_handle_record(struct agent *a, const void *data, size_t size)
 	}
 	if (rc == -EINVAL)
 		a->counters.records_bad++;
+	return 0;
+}
+
+int agent_handle_repeat(struct agent *a, const void *data, size_t size,
+			const struct cev_repeat *rep)
+{
+	a->repeat = rep;
+	agent_handle_record(a, data, size);
+	a->repeat = NULL;
 	return 0;
 }

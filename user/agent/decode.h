@@ -19,5 +19,12 @@
  * (counters.records_bad) and dropped.  Returns 0 (the ring goes on).
  */
 int agent_handle_record(struct agent *a, const void *data, size_t size);
+/*
+ * The same record again, standing for rep's events (a coalescing window's
+ * count, times in CLOCK_REALTIME): its lines carry `repeat` and rep's first
+ * time.  Returns 0.
+ */
+int agent_handle_repeat(struct agent *a, const void *data, size_t size,
+			const struct cev_repeat *rep);
 
 #endif

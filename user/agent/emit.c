@@ -14,10 +14,20 @@
 #include "record/ocsf.h"
 #include "sinks/sink.h"
 
-static void write_line(struct agent *a)
+enum {
+	SINK_LOSS_EVERY_MS = 1000,	/* a sink's loss is reported at most this often */
+	NO_SINK = -1,
+};
+
+/* The line to every sink but skip (NO_SINK: to all). */
+static void write_line(struct agent *a, int skip)
 {
 	for (size_t i = 0; i < a->n_sinks; i++) {
-		int rc = sink_write(a->sinks[i], a->line.p, a->line.len);
+		int rc;
+
+		if ((int)i == skip)
+			continue;
+		rc = sink_write(a->sinks[i], a->line.p, a->line.len);
 
 		if (rc) {
 			a->counters.sink_errors++;
@@ -36,9 +46,11 @@ static int kernel_refused(const struct cev_event *ev)
 	       (ev->kind == CEV_FILE && ev->file.blocked);
 }
 
-void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *r)
+/* One line for ev and r, to every sink but skip. */
+static void emit_record(struct agent *a, const struct cev_event *ev, const struct rule *r,
+			int skip)
 {
-	struct json_meta meta = { .host = a->host, .policy = a->rules->digest };
+	struct json_meta meta = { .host = a->host, .policy = a->rules->digest, .run = a->run };
 	struct json_rule jr;
 
 	if (r) {
@@ -58,11 +70,22 @@ void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *
 		log_warn("agent: rendering a record failed (out of memory?); dropped");
 		return;
 	}
+	/* OCSF: unmapped.chain, the last member of the last object */
+	if (chain_seal(&a->chain, &a->line, 0, a->opts.ocsf ? 2 : 1)) {
+		log_warn("agent: sealing a record into the chain failed (out of memory?); dropped");
+		return;
+	}
 	a->seq++;
+	a->run_records++;
 	a->counters.events_out++;
 	if (r)
 		a->rule_hits[r - a->rules->rules]++;
-	write_line(a);
+	write_line(a, skip);
+}
+
+void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *r)
+{
+	emit_record(a, ev, r, NO_SINK);
 }
 
 void emit_matches(struct agent *a, const struct cev_event *ev)
@@ -115,7 +138,8 @@ void emit_kernel_verdict(struct agent *a, const struct cev_event *ev, uint64_t r
 	}
 }
 
-void emit_loss(struct agent *a, uint64_t lost, const char *where)
+/* A loss record to every sink but skip (the one that lost, when it is a sink's). */
+static void emit_loss_to(struct agent *a, uint64_t lost, const char *where, int skip)
 {
 	struct cev_event ev;
 
@@ -124,36 +148,64 @@ void emit_loss(struct agent *a, uint64_t lost, const char *where)
 	ev.time_ns = clock_ns(CLOCK_REALTIME);
 	ev.loss.lost = lost;
 	ev.loss.where = where;
+	emit_record(a, &ev, NULL, skip);
+	a->run_lost += lost;
+}
+
+void emit_loss(struct agent *a, uint64_t lost, const char *where)
+{
+	emit_loss_to(a, lost, where, NO_SINK);
+}
+
+void emit_loss_record(struct agent *a, const struct cev_loss *l)
+{
+	struct cev_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_LOSS;
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.loss = *l;
+	emit_record(a, &ev, NULL, NO_SINK);
+	a->run_lost += l->lost;
+}
+
+void emit_gap(struct agent *a, const struct cev_gap *gap)
+{
+	struct cev_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_GAP;
+	ev.time_ns = gap->to_ns;
+	ev.gap = *gap;
 	emit_event(a, &ev, NULL);
 }
 
-void emit_ring_losses(struct agent *a)
+void emit_checkpoint(struct agent *a, int final)
 {
-	uint64_t stats[STAT__COUNT];
+	struct cev_event ev;
 
-	if (!a->loader.skel || loader_read_stats(&a->loader, stats, STAT__COUNT))
-		return;
-	memcpy(a->bpf_stats, stats, sizeof(stats));
-	if (stats[STAT_RING_DROPS] > a->ring_drops_seen) {
-		uint64_t lost = stats[STAT_RING_DROPS] - a->ring_drops_seen;
-
-		a->ring_drops_seen = stats[STAT_RING_DROPS];
-		a->counters.ring_lost += lost;
-		log_warn("agent: the ring buffer was full: %llu records lost "
-			 "(raise --ring-size)", (unsigned long long)lost);
-		emit_loss(a, lost, "ring");
-	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_CHECKPOINT;
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.checkpoint.records = a->run_records + 1;	/* this one too */
+	ev.checkpoint.lost = a->run_lost;
+	ev.checkpoint.final = (uint8_t)final;
+	emit_event(a, &ev, NULL);
 }
 
 /*
  * A sink that could not take records (a forward sink's full queue, a failed
- * write) says so in its stats; each new count becomes a loss record with
- * where "sink:NAME", which the other sinks carry.
+ * write) says so in its stats; what it lost becomes, at most once a second,
+ * a loss record with where "sink:NAME" that the OTHER sinks carry: written
+ * to the sink that lost, it would be lost there too and reported again,
+ * forever.  The sink's own counters (custos status) have its losses.
  */
-static int report_sink_loss(struct agent *a)
+static int report_sink_loss(struct agent *a, int now)
 {
 	int emitted = 0;
 
+	if (!now && a->last_sink_loss_ms && now_ms() - a->last_sink_loss_ms < SINK_LOSS_EVERY_MS)
+		return 0;
 	for (size_t i = 0; i < a->n_sinks; i++) {
 		struct sink_stats st;
 		char where[300];
@@ -167,20 +219,30 @@ static int report_sink_loss(struct agent *a)
 		snprintf(where, sizeof(where), "sink:%s", sink_name(a->sinks[i]));
 		log_warn("agent: output %s lost %llu records", sink_name(a->sinks[i]),
 			 (unsigned long long)lost);
-		emit_loss(a, lost, where);
+		emit_loss_to(a, lost, where, (int)i);
 		emitted++;
 	}
+	if (emitted)
+		a->last_sink_loss_ms = now_ms();
 	return emitted;
 }
 
 /* Sinks gather lines until flushed: flush, then report what a flush could
  * not write, and flush that report too. */
-void emit_flush(struct agent *a)
+void emit_flush(struct agent *a, int final)
 {
 	for (size_t i = 0; i < a->n_sinks; i++)
 		sink_flush(a->sinks[i]);
-	if (!report_sink_loss(a))
+	if (!report_sink_loss(a, final))
 		return;
+	for (size_t i = 0; i < a->n_sinks; i++)
+		sink_flush(a->sinks[i]);
+}
+
+void emit_close(struct agent *a)
+{
+	emit_flush(a, 1);
+	emit_checkpoint(a, 1);
 	for (size_t i = 0; i < a->n_sinks; i++)
 		sink_flush(a->sinks[i]);
 }

@@ -27,10 +27,23 @@ void emit_kernel_verdict(struct agent *a, const struct cev_event *ev, uint64_t r
 			 uint16_t gen, const struct filter_slots *s);
 /* A `kind: loss` record: lost records, lost where ("ring", "sink:NAME"). */
 void emit_loss(struct agent *a, uint64_t lost, const char *where);
-/* Reads the BPF counters; ring buffer drops become a loss record. */
-void emit_ring_losses(struct agent *a);
-/* Flushes every sink; what a sink lost becomes a loss record, flushed too. */
-void emit_flush(struct agent *a);
+/* The `kind: gap` record that opens a run after a time no agent read. */
+void emit_gap(struct agent *a, const struct cev_gap *gap);
+/* A `kind: checkpoint` record; final: the last record of a clean stop. */
+void emit_checkpoint(struct agent *a, int final);
+/* A `kind: loss` record with what is known of what was lost (loss.by). */
+void emit_loss_record(struct agent *a, const struct cev_loss *l);
+/*
+ * Flushes every sink; what a sink lost becomes a loss record for the other
+ * sinks, flushed too: at most once a second, unless final (the last flush).
+ */
+void emit_flush(struct agent *a, int final);
+/*
+ * A clean stop: flushes and reports every loss, then the closing checkpoint
+ * (the run's last record), flushed; what a sink cannot take of it stays in
+ * that sink's counters.
+ */
+void emit_close(struct agent *a);
 /* Logs one line per sink with its counters (SIGUSR1). */
 void emit_log_sinks(struct agent *a);
 

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int fd_write_all(int fd, const void *buf, size_t n)
@@ -24,6 +26,25 @@ int fd_write_all(int fd, const void *buf, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int dir_make(const char *dir, mode_t mode)
+{
+	char path[4096];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(path, mode) && errno != EEXIST ? -errno : 0;
 }
 
 void errbuf_set(char *err, size_t errlen, const char *fmt, ...)

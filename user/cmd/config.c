@@ -212,6 +212,16 @@ static int parse_output(struct cctx *c, yaml_node_t *n)
 	return rc;
 }
 
+/* The keys whose value is one path, and where they go; NULL for another key. */
+static char **path_key(struct config *cfg, const char *key)
+{
+	if (!strcmp(key, "state_dir"))
+		return &cfg->state_dir;
+	if (!strcmp(key, "chain_key"))
+		return &cfg->chain_key;
+	return NULL;
+}
+
 static int parse_root(struct cctx *c, yaml_node_t *root)
 {
 	yaml_node_t *outputs = NULL;
@@ -248,9 +258,14 @@ static int parse_root(struct cctx *c, yaml_node_t *root)
 				return -EINVAL;
 		} else if (!strcmp(key, "outputs")) {
 			outputs = v;
+		} else if (path_key(c->cfg, key)) {
+			if (need_scalar(c, v, key, &val))
+				return -EINVAL;
+			free(*path_key(c->cfg, key));
+			*path_key(c->cfg, key) = strdup(val);
 		} else {
 			return fail_at(c, k, "unknown key '%s' (expected custos, host, format, rules, "
-				       "spool or outputs)", key);
+				       "spool, outputs, state_dir or chain_key)", key);
 		}
 	}
 	if (!outputs)
@@ -311,6 +326,8 @@ void config_free(struct config *cfg)
 		free(cfg->outputs[i]);
 	free(cfg->spool_dir);
 	free(cfg->spool_max);
+	free(cfg->state_dir);
+	free(cfg->chain_key);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -326,4 +343,8 @@ void config_merge(const struct config *cfg, struct run_opts *o)
 		o->agent.host = cfg->host;
 	if (o->format == CONFIG_FORMAT_UNSET)
 		o->format = cfg->format;
+	if (!o->agent.state_dir)
+		o->agent.state_dir = cfg->state_dir;
+	if (!o->agent.chain_key)
+		o->agent.chain_key = cfg->chain_key;
 }

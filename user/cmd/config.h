@@ -35,6 +35,8 @@ struct config {
 	size_t n_outputs;
 	char *spool_dir;		/* for forward outputs; NULL: no spool */
 	char *spool_max;		/* as written, e.g. "256M" */
+	char *state_dir;		/* state_dir: (--state-dir); NULL: not set */
+	char *chain_key;		/* chain_key: (--chain-key); NULL: not set */
 };
 
 struct run_opts;

@@ -58,7 +58,7 @@ static void usage(FILE *f)
 		"Reads custos audit files, custos.event/1 or OCSF lines (default\n"
 		EVENTS_DEFAULT_FILE "), each after its rotations FILE.N[.gz], oldest first.\n"
 		"Exit status: 0 records shown, 1 none matched (or no file read), 2 usage.\n"
-		"  --rule GLOB        rule id          --kind file|connect|exec|loss\n"
+		"  --rule GLOB        rule id          --kind file|connect|exec|loss|gap|checkpoint\n"
 		"  --severity LEVEL   this or higher   --tag GLOB     one of the rule's tags\n"
 		"  --since WHEN       at or after      --until WHEN   before\n"
 		"                     WHEN (UTC): RFC 3339, \"2026-12-06 01:59:30\", 2026-12-06,\n"
@@ -103,9 +103,10 @@ static int parse_checked(int c, const char *arg, struct events_run *q)
 
 	switch (c) {
 	case 'k':
-		if (strcmp(arg, "file") && strcmp(arg, "connect") &&
-		    strcmp(arg, "exec") && strcmp(arg, "loss")) {
-			fprintf(stderr, "custos: events: --kind %s: expected file, connect, exec or loss\n", arg);
+		if (strcmp(arg, "file") && strcmp(arg, "connect") && strcmp(arg, "exec") &&
+		    strcmp(arg, "loss") && strcmp(arg, "gap") && strcmp(arg, "checkpoint")) {
+			fprintf(stderr, "custos: events: --kind %s: expected file, connect, exec, loss, "
+				"gap or checkpoint\n", arg);
 			return -EINVAL;
 		}
 		f->kind = arg;

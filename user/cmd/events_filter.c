@@ -27,9 +27,8 @@ int events_blocked(const struct record *r)
 	case CEV_CONNECT: return r->ev.conn.blocked;
 	case CEV_EXEC: return r->ev.exec.blocked;
 	case CEV_SOCKET: return r->ev.sock.blocked;
-	case CEV_LOSS: return 0;
+	default: return 0;	/* loss, gap, checkpoint, dns */
 	}
-	return 0;
 }
 
 static int glob_cstr(const char *pat, const char *s)
@@ -49,7 +48,7 @@ static int any_tag(const char *pat, const struct record *r)
 static int keep_who(const struct events_filter *f, const struct record *r)
 {
 	const struct cev_event *ev = &r->ev;
-	int proc = ev->kind != CEV_LOSS;
+	int proc = !cev_kind_is_stream(ev->kind);
 
 	if (f->host && !glob_cstr(f->host, r->host))
 		return 0;
@@ -88,7 +87,7 @@ int events_filter_keep(const struct events_filter *f, const struct record *r)
 		return 0;
 	if (f->has_until && ev->time_ns >= f->until)
 		return 0;
-	if (f->exe && (ev->kind == CEV_LOSS || !ev->proc.exe.p ||
+	if (f->exe && (cev_kind_is_stream(ev->kind) || !ev->proc.exe.p ||
 		       !glob_match(f->exe, ev->proc.exe.p, ev->proc.exe.len)))
 		return 0;
 	if (f->path && (ev->kind != CEV_FILE || !ev->file.path.p ||
@@ -203,7 +202,7 @@ int events_tree_depth(struct events_tree *t, const struct record *r)
 	struct events_tree_node *n, *parent;
 	int depth;
 
-	if (r->ev.kind == CEV_LOSS || !pid)
+	if (cev_kind_is_stream(r->ev.kind) || !pid)
 		return -1;
 	n = tree_find(t, pid);
 	if (n)

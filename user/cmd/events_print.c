@@ -123,7 +123,7 @@ static void pad(struct sbuf *b, size_t start, size_t width)
 /* the acting process's exe, "-" for a loss record or when not known */
 static void add_exe_or_dash(struct sbuf *b, const struct record *r)
 {
-	if (r->ev.kind != CEV_LOSS && r->ev.proc.exe.len)
+	if (!cev_kind_is_stream(r->ev.kind) && r->ev.proc.exe.len)
 		termstr_add(b, r->ev.proc.exe.p, r->ev.proc.exe.len, 0);
 	else
 		sbuf_adds(b, "-");
@@ -226,7 +226,19 @@ static void what(struct sbuf *b, const struct record *r)
 		if (ev->sock.blocked)
 			sbuf_adds(b, " (blocked)");
 		break;
+	case CEV_GAP:
+		sbuf_addf(b, "no agent read for %.3f s (previous end %s, %s)",
+			  (double)(ev->gap.to_ns - ev->gap.from_ns) / NS_PER_SEC,
+			  ev->gap.clean ? "clean" : "unclean",
+			  ev->gap.enforced ? "enforced" : "not enforced");
+		break;
+	case CEV_CHECKPOINT:
+		sbuf_addf(b, "checkpoint: %llu records%s", (unsigned long long)ev->checkpoint.records,
+			  ev->checkpoint.final ? ", run ended" : "");
+		break;
 	}
+	if (ev->repeat.count)
+		sbuf_addf(b, " (x%llu)", (unsigned long long)ev->repeat.count);
 }
 
 static void print_header(void)
@@ -265,7 +277,7 @@ static void print_row(struct events_out *o, const struct record *r, int depth)
 	termstr_adds(b, r->rule, events_kind_name(r->ev.kind));
 	pad(b, start, COL_RULE);
 	sbuf_adds(b, "  ");
-	if (r->ev.kind == CEV_LOSS)
+	if (cev_kind_is_stream(r->ev.kind))
 		sbuf_addf(b, "%7s  ", "-");
 	else
 		sbuf_addf(b, "%7u  ", r->ev.proc.pid);
@@ -331,7 +343,7 @@ out:
 /* "svc (1000)", "uid 1000", or "-" for a loss record */
 static void user_key(struct sbuf *b, const struct record *r)
 {
-	if (r->ev.kind == CEV_LOSS)
+	if (cev_kind_is_stream(r->ev.kind))
 		sbuf_adds(b, "-");
 	else if (r->ev.proc.user) {
 		termstr_adds(b, r->ev.proc.user, "");
@@ -409,7 +421,7 @@ static void print_sep_row(struct events_out *o, const struct record *r)
 {
 	enum { N_COLUMNS = sizeof(sep_columns) / sizeof(sep_columns[0]) };
 	struct sbuf f = SBUF_INIT;
-	int proc = r->ev.kind != CEV_LOSS;
+	int proc = !cev_kind_is_stream(r->ev.kind);
 	char when[JSON_TIME_SIZE] = "";
 
 	sbuf_reset(&o->line);

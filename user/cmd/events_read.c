@@ -91,12 +91,14 @@ int reader_next(struct reader *r, int final)
 		if (nl) {
 			r->lineno++;
 			r->done = 1;
+			r->partial = 0;
 			return 1;
 		}
 	}
 	if (final && (r->line.len || r->overlong)) {
 		r->lineno++;
 		r->done = 1;
+		r->partial = 1;
 		return 1;
 	}
 	return 0;

@@ -27,6 +27,7 @@ struct reader {
 	struct sbuf line;	/* the current line, newline stripped, NULs kept */
 	int overlong;		/* the line had more than EVENTS_LINE_MAX bytes */
 	unsigned long lineno;
+	int partial;		/* the line returned last had no newline (final) */
 	ino_t ino;
 	/* private */
 	char buf[EVENTS_READ_CHUNK];

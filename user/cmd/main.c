@@ -9,12 +9,14 @@
 
 #include "cmd/cmd.h"
 #include "cmd/events.h"
+#include "cmd/events_verify.h"
 #include "cmd/help.h"
 #include "cmd/rules_check.h"
 #include "cmd/rules_explain.h"
 #include "cmd/rules_test.h"
 #include "cmd/run.h"
 #include "cmd/status_client.h"
+#include "cmd/unload.h"
 #include "cmd/version.h"
 
 enum cmd_flags {
@@ -32,9 +34,11 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "run", cmd_run, 0 },
 	{ "status", cmd_status, 0 },
+	{ "unload", cmd_unload, 0 },
 	{ "rules check", cmd_rules_check, CMD_OPERANDS },
 	{ "rules test", cmd_rules_test, CMD_OPERANDS },
 	{ "rules explain", cmd_rules_explain, CMD_OPERANDS },
+	{ "events verify", cmd_events_verify, 0 },
 	{ "events", cmd_events, 0 },
 	{ "version", cmd_version, 0 },
 	{ "--version", cmd_version, 0 },

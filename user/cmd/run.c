@@ -36,7 +36,18 @@ enum {
 	RUN_DNS_TABLE_MAX = 1u << 20,
 	RUN_DNS_GRACE_S = 30,		/* --dns-grace default */
 	RUN_DNS_GRACE_MAX = 3600,
+	RUN_CHECKPOINT_S = 60,		/* --checkpoint-every default */
+	RUN_CHECKPOINT_S_MAX = 86400,
+	RUN_RATE_LIMIT = 2000,		/* --rate-limit: records/s per process */
+	RUN_RATE_LIMIT_MAX = 10000000,
+	RUN_COALESCE_MS = 250,		/* --coalesce-ms: the repeat window */
+	RUN_COALESCE_MS_MAX = 10000,
+	RUN_RESERVE_PCT = 25,		/* --ring-reserve: percent kept for exec and refusals */
+	RUN_RESERVE_PCT_MAX = 90,
 };
+
+/* seq, the chain and the run's id continue from here (--state-dir) */
+#define RUN_STATE_DIR "/var/lib/custos"
 
 enum run_parsed {
 	RUN_PARSED,		/* go on and run */
@@ -116,6 +127,43 @@ static int parse_ring_size(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* A whole number from 0 to max (no sign, no suffix): 0, or -EINVAL. */
+static int parse_uint(const char *s, unsigned long max, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* --rate-limit, --coalesce-ms, --ring-reserve: 0, or -EINVAL after saying why */
+static int parse_flow_option(int c, const char *arg, struct agent_opts *ao)
+{
+	static const struct { int c; const char *name; unsigned long max; } opts[] = {
+		{ 'R', "rate-limit", RUN_RATE_LIMIT_MAX },
+		{ 'W', "coalesce-ms", RUN_COALESCE_MS_MAX },
+		{ 'V', "ring-reserve", RUN_RESERVE_PCT_MAX },
+	};
+	uint32_t *dst[] = { &ao->rate_limit, &ao->repeat_ms, &ao->reserve_pct };
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (opts[i].c != c)
+			continue;
+		if (!parse_uint(arg, opts[i].max, dst[i]))
+			return 0;
+		fprintf(stderr, "custos: --%s %s: expected 0 (off) to %lu\n", opts[i].name, arg,
+			opts[i].max);
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
 /* --rules and --output, repeatable */
 static int add_path(const char **list, size_t *n, const char *path, const char *option)
 {
@@ -131,6 +179,7 @@ static int add_path(const char **list, size_t *n, const char *path, const char *
 static int parse_option(int c, const char *arg, struct run_opts *o)
 {
 	struct agent_opts *ao = &o->agent;
+	uint32_t v;
 
 	switch (c) {
 	case 'r':
@@ -168,18 +217,16 @@ static int parse_option(int c, const char *arg, struct run_opts *o)
 		fprintf(stderr, "custos: --ring-size %s: expected a power of two "
 			"between 4096 and 1G, e.g. 16M\n", arg);
 		return -EINVAL;
-	case 'D':
+	case 'd':
 		return add_path(o->dns_servers, &o->n_dns_servers, arg, "dns-server");
 	case 'T':
-		ao->dns_table = (uint32_t)atoi(arg);
-		if (ao->dns_table >= 64 && ao->dns_table <= RUN_DNS_TABLE_MAX)
+		if (!parse_uint(arg, RUN_DNS_TABLE_MAX, &ao->dns_table) && ao->dns_table >= 64)
 			return 0;
 		fprintf(stderr, "custos: --dns-table %s: expected 64 to %u bindings\n", arg,
 			RUN_DNS_TABLE_MAX);
 		return -EINVAL;
 	case 'G':
-		ao->dns_grace_s = (uint32_t)atoi(arg);
-		if ((arg[0] >= '0' && arg[0] <= '9') && ao->dns_grace_s <= RUN_DNS_GRACE_MAX)
+		if (!parse_uint(arg, RUN_DNS_GRACE_MAX, &ao->dns_grace_s))
 			return 0;
 		fprintf(stderr, "custos: --dns-grace %s: expected 0 to %u seconds\n", arg,
 			RUN_DNS_GRACE_MAX);
@@ -189,6 +236,30 @@ static int parse_option(int c, const char *arg, struct run_opts *o)
 		if (ao->poll_ms >= 1 && ao->poll_ms <= RUN_POLL_MS_MAX)
 			return 0;
 		fprintf(stderr, "custos: --poll-ms %s: expected 1 to 1000\n", arg);
+		return -EINVAL;
+	case 'D':
+		ao->state_dir = arg;
+		return 0;
+	case 'P':
+		ao->pin_dir = arg;
+		return 0;
+	case 'N':
+		o->no_pin = 1;
+		return 0;
+	case 'K':
+		ao->chain_key = arg;
+		return 0;
+	case 'R':
+	case 'W':
+	case 'V':
+		return parse_flow_option(c, arg, ao);
+	case 'C':
+		if (!parse_uint(arg, RUN_CHECKPOINT_S_MAX, &v)) {
+			ao->checkpoint_s = (int)v;
+			return 0;
+		}
+		fprintf(stderr, "custos: --checkpoint-every %s: expected seconds, 0 (none) to "
+			"86400\n", arg);
 		return -EINVAL;
 	case 'l':
 		if (!parse_log_level(arg, &o->level))
@@ -214,9 +285,17 @@ static enum run_parsed run_parse(int argc, char **argv, struct run_opts *o)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "status-socket", required_argument, NULL, 'S' },
 		{ "metrics-file", required_argument, NULL, 'M' },
-		{ "dns-server", required_argument, NULL, 'D' },
+		{ "dns-server", required_argument, NULL, 'd' },
 		{ "dns-table", required_argument, NULL, 'T' },
 		{ "dns-grace", required_argument, NULL, 'G' },
+		{ "state-dir", required_argument, NULL, 'D' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "no-pin", no_argument, NULL, 'N' },
+		{ "chain-key", required_argument, NULL, 'K' },
+		{ "checkpoint-every", required_argument, NULL, 'C' },
+		{ "rate-limit", required_argument, NULL, 'R' },
+		{ "coalesce-ms", required_argument, NULL, 'W' },
+		{ "ring-reserve", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -308,6 +387,10 @@ int cmd_run(int argc, char **argv)
 			.poll_ms = RUN_POLL_MS,
 			.dns_table = RUN_DNS_TABLE,
 			.dns_grace_s = RUN_DNS_GRACE_S,
+			.checkpoint_s = RUN_CHECKPOINT_S,
+			.rate_limit = RUN_RATE_LIMIT,
+			.repeat_ms = RUN_COALESCE_MS,
+			.reserve_pct = RUN_RESERVE_PCT,
 		},
 		.level = LOG_INFO,
 	};
@@ -326,6 +409,12 @@ int cmd_run(int argc, char **argv)
 	if (o.config_path && merge_config(&o, &cfg))
 		return CMD_EXIT_USAGE;
 	o.agent.ocsf = o.format == CONFIG_FORMAT_OCSF;
+	if (!o.agent.state_dir)
+		o.agent.state_dir = RUN_STATE_DIR;
+	if (o.no_pin)
+		o.agent.pin_dir = NULL;
+	else if (!o.agent.pin_dir)
+		o.agent.pin_dir = PIN_DIR_DEFAULT;
 	log_set(log_to_stderr, NULL, o.level);
 	if (probe_preconditions(err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);

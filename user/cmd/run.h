@@ -32,6 +32,7 @@ struct run_opts {
 	const char *config_path;	/* --config; NULL: none */
 	enum config_format format;	/* --format; unset: the file's, else json */
 	enum log_level level;
+	int no_pin;			/* --no-pin: nothing outlives the agent */
 };
 
 /* argv[0] is "run" */

@@ -15,10 +15,18 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "base/clock.h"
+#include "base/fdio.h"
 #include "base/log.h"
 #include "base/vec.h"
 #include "custos.skel.h"
 #include "events.h"
+#include "kernel/loader_pin.h"
+
+enum {
+	BUDGET_CHECK = 64,	/* records between two looks at the poll's deadline */
+	NS_PER_MS = 1000000,
+};
 
 enum variant {
 	V_NONE = 0,
@@ -352,12 +360,13 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 		snprintf(err, errlen, "loader: opening the BPF object failed: %s", strerror(-rc));
 		return rc;
 	}
-	skel->rodata->self_tgid = o->self_tgid;
 	skel->rodata->net_helpers = l->probe.net_helpers;
 	/* a batch bigger than a quarter of the ring would leave a small ring to
 	 * the poll timeout alone (and lose records at rates it could carry) */
 	skel->rodata->wakeup_bytes = o->wakeup_bytes < o->ring_bytes / 4 ? o->wakeup_bytes
 									   : o->ring_bytes / 4;
+	l->ring_bytes = o->ring_bytes;
+	l->wakeup_bytes = skel->rodata->wakeup_bytes;
 	rc = bpf_map__set_max_entries(skel->maps.events, o->ring_bytes);
 	if (rc) {
 		snprintf(err, errlen, "loader: ring size %u is not a power-of-two multiple of "
@@ -422,6 +431,54 @@ static int try_backend_degraded(struct loader *l, const struct loader_opts *o, e
 	return 0;
 }
 
+/*
+ * Every record goes through here to the caller's on_sample; past the poll's
+ * deadline (looked at every BUDGET_CHECK records) -ECANCELED stops
+ * libbpf's loop after this record, which it has consumed.
+ */
+static int sample_budgeted(void *ctx, void *data, size_t size)
+{
+	struct loader *l = ctx;
+	int rc = l->on_sample(l->sample_ctx, data, size);
+
+	if (rc)
+		return rc;
+	if ((++l->polled % BUDGET_CHECK) == 0 && clock_ns(CLOCK_MONOTONIC) >= l->poll_deadline_ns)
+		return -ECANCELED;
+	return 0;
+}
+
+/*
+ * The pin directory: 0 when its set was adopted, -ESTALE when this agent
+ * loads its own (and pins it at attach), else -errno with err set.
+ */
+static int load_pinned(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+{
+	char why[128];
+	int rc = pin_open(&l->pin, o->pin_dir, err, errlen);
+
+	if (rc)
+		return rc;
+	l->pinning = 1;
+	rc = loader_adopt(l, o, why, sizeof(why));
+	if (rc == 0)
+		log_info("pin: adopted the programs pinned in %s (backend %s): they stayed "
+			 "attached", l->pin.dir, backend_name(l->backend));
+	if (rc == 0 && l->egress_off)
+		log_warn("loader: the pinned programs run without the egress hooks (cgroup "
+			 "connect/sendmsg programs, which did not load on this kernel); exec and "
+			 "file monitoring run, connect rules will NOT fire (egress needs 5.17 or "
+			 "later)");
+	else if (l->pin.found)
+		log_info("pin: the programs pinned in %s are %s: loading this agent's, then "
+			 "swapping them in", l->pin.dir, why);
+	if (rc && rc != -ESTALE) {
+		pin_close(&l->pin);
+		errbuf_set(err, errlen, "pin: %s: %s", l->pin.dir, strerror(-rc));
+	}
+	return rc;
+}
+
 int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
 {
 	enum backend b;
@@ -437,6 +494,13 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 	if (!l->probe.have_ringbuf) {
 		snprintf(err, errlen, "loader: this kernel has no BPF ring buffer (needs 5.8 or later)");
 		return -ENOTSUP;
+	}
+	if (o->pin_dir) {
+		rc = load_pinned(l, o, err, errlen);
+		if (rc == 0)
+			goto ring;
+		if (rc != -ESTALE)
+			return rc;
 	}
 	if (o->backend != BACKEND_AUTO) {
 		if (!variant_offered(&l->probe, backend_prefs[o->backend][0])) {
@@ -456,9 +520,16 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 			log_warn("%s; trying a weaker backend", err);
 		}
 	}
-	if (rc)
+	if (rc) {
+		if (l->pinning)
+			pin_close(&l->pin);
+		l->pinning = 0;
 		return rc;
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), o->on_sample, o->ctx, NULL);
+	}
+ring:
+	l->on_sample = o->on_sample;
+	l->sample_ctx = o->ctx;
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), sample_budgeted, l, NULL);
 	if (!l->rb) {
 		rc = -errno;
 		snprintf(err, errlen, "loader: ring buffer setup failed: %s", strerror(-rc));
@@ -473,6 +544,8 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 	struct bpf_program *prog;
 	size_t used = 0;
 
+	if (l->adopted)
+		return 0;	/* pinned and attached all along */
 	bpf_object__for_each_program(prog, l->skel->obj) {
 		const char *name = bpf_program__name(prog);
 		struct bpf_link *link;
@@ -480,7 +553,9 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		if (vec_grow((void **)&l->links, l->n_links, &l->cap_links, sizeof(*l->links))) {
+		if (vec_grow((void **)&l->links, l->n_links, &l->cap_links, sizeof(*l->links)) ||
+		    vec_grow((void **)&l->link_names, l->n_links, &l->cap_names,
+			     sizeof(*l->link_names))) {
 			snprintf(err, errlen, "loader: attaching %s failed: out of memory", name);
 			return -ENOMEM;
 		}
@@ -509,11 +584,26 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 			snprintf(err, errlen, "loader: attaching %s failed: %s", name, strerror(-rc));
 			return rc;
 		}
+		l->link_names[l->n_links] = name;
 		l->links[l->n_links++] = link;
 		used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
 					 sizeof(l->hooks) - used : 0, "%s%s", used ? " " : "", name);
 	}
-	return 0;
+	return l->pinning ? loader_pin_attached(l, err, errlen) : 0;
+}
+
+int loader_pin_policy(struct loader *l, const char *policy)
+{
+	struct pin_meta meta;
+	__u32 zero = 0;
+	int fd = loader_map_fd(l, "pin_meta");
+
+	if (!l->pinning || fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &meta))
+		return -errno;
+	snprintf(meta.policy, sizeof(meta.policy), "%s", policy);
+	return bpf_map_update_elem(fd, &zero, &meta, BPF_ANY) ? -errno : 0;
 }
 
 int loader_attached(const struct loader *l, const char *prog)
@@ -529,12 +619,23 @@ int loader_attached(const struct loader *l, const char *prog)
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
-	int n = ring_buffer__poll(l->rb, timeout_ms);
+	uint64_t before = l->polled;
+	int n;
 
-	if (n < 0)
-		return n == -EINTR ? 0 : n;
+	l->poll_deadline_ns = clock_ns(CLOCK_MONOTONIC) +
+			      (uint64_t)(timeout_ms + LOADER_POLL_BUDGET_MS) * NS_PER_MS;
+	l->budget_hit = 0;
+	n = ring_buffer__poll(l->rb, timeout_ms);
+	if (n < 0 && n != -EINTR && n != -ECANCELED)
+		return n;
 	/* records written with BPF_RB_NO_WAKEUP do not wake poll: always drain */
-	return ring_buffer__consume(l->rb);
+	if (n != -ECANCELED) {
+		n = ring_buffer__consume(l->rb);
+		if (n < 0 && n != -ECANCELED)
+			return n;
+	}
+	l->budget_hit = n == -ECANCELED;
+	return (int)(l->polled - before);
 }
 
 int loader_read_stats(struct loader *l, uint64_t *out, int n)
@@ -556,13 +657,30 @@ int loader_read_stats(struct loader *l, uint64_t *out, int n)
 	return 0;
 }
 
-void loader_free(struct loader *l)
+int loader_map_fd(const struct loader *l, const char *name)
+{
+	struct bpf_map *m = l->skel ? bpf_object__find_map_by_name(l->skel->obj, name) : NULL;
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+void loader_detach(struct loader *l)
 {
 	for (size_t i = l->n_links; i > 0; i--)
-		bpf_link__destroy(l->links[i - 1]);
+		bpf_link__destroy(l->links[i - 1]);	/* a pinned one stays attached */
 	free(l->links);
+	free(l->link_names);
 	l->links = NULL;
-	l->n_links = l->cap_links = 0;
+	l->link_names = NULL;
+	l->n_links = l->cap_links = l->cap_names = 0;
+}
+
+void loader_free(struct loader *l)
+{
+	loader_detach(l);
+	if (l->pinning)
+		pin_close(&l->pin);
+	l->pinning = 0;
 	ring_buffer__free(l->rb);
 	l->rb = NULL;
 	custos_bpf__destroy(l->skel);

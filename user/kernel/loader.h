@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/pin.h"
 #include "kernel/probe.h"
 
 struct custos_bpf;
@@ -44,12 +45,14 @@ enum backend {
 
 typedef int (*loader_sample_fn)(void *ctx, void *data, size_t size);
 
+enum { LOADER_POLL_BUDGET_MS = 50 };
+
 struct loader_opts {
 	enum backend backend;		/* BACKEND_AUTO: the strongest that loads */
 	uint32_t ring_bytes;		/* power of two, >= page size */
 	uint32_t wakeup_bytes;		/* see common.bpf.h */
-	uint32_t self_tgid;
 	uint32_t dns_table;		/* entries of dns_bind; 0: the object's */
+	const char *pin_dir;		/* pin the programs there (kernel/pin.h); NULL: not */
 	loader_sample_fn on_sample;
 	void *ctx;
 };
@@ -60,9 +63,21 @@ struct loader {
 	struct probe probe;
 	enum backend backend;		/* what loaded */
 	int egress_off;			/* the cgroup programs did not load (old kernel) */
+	uint32_t ring_bytes, wakeup_bytes;	/* as loaded */
+	struct pin pin;			/* when pinning: the pin directory */
+	int pinning;			/* the programs are (to be) pinned in pin.dir */
+	int adopted;			/* taken as they were pinned: none loaded, none attached */
+	int replaced;			/* an earlier pinned set was detached for these */
+	int unpinned;			/* attached links the kernel could not pin */
 	int cgroup_fd;			/* cgroup v2 root, -1 when not open */
+	loader_sample_fn on_sample;	/* the caller's, called through a budget */
+	void *sample_ctx;
+	uint64_t poll_deadline_ns;	/* CLOCK_MONOTONIC: this poll hands back then */
+	uint64_t polled;		/* records handed to on_sample */
+	int budget_hit;			/* the last poll stopped at its budget, not empty */
 	struct bpf_link **links;	/* one per attached program */
-	size_t n_links, cap_links;
+	const char **link_names;	/* its program's name */
+	size_t n_links, cap_links, cap_names;
 	char hooks[512];		/* "exec__btf fork__btf ..." what is attached */
 };
 
@@ -70,12 +85,32 @@ struct loader {
 int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen);
 /* Attaches every loaded program; cgroup programs at the cgroup v2 root. */
 int loader_attach(struct loader *l, char *err, size_t errlen);
+/*
+ * Pinning (opts.pin_dir): loader_load adopts the set pinned there when it is
+ * this build's with the same backend and ring (nothing is loaded, the links
+ * stay attached: no window), else loads its own; loader_attach then pins
+ * the new set and detaches the earlier one, after the new links are in
+ * place.  What the earlier set counted while no agent read is in l->pin
+ * (state, stats) for the gap record.
+ */
+/* Writes the policy in force into the pinned set's meta (after filling the maps). */
+int loader_pin_policy(struct loader *l, const char *policy);
+
 /* Is the program named prog (e.g. "opt_execguard__lsm") attached? */
 int loader_attached(const struct loader *l, const char *prog);
-/* Waits up to timeout_ms for records, then consumes whatever is in the ring. */
+/*
+ * Waits up to timeout_ms for records, then consumes what is in the ring, for
+ * at most LOADER_POLL_BUDGET_MS: a flood that fills the ring as fast as it
+ * is read does not keep the caller from its other work (loss records).
+ * Returns the records consumed (>= 0) or -errno.
+ */
 int loader_poll(struct loader *l, int timeout_ms);
 /* Sums the per-CPU counters (enum stat_idx) into out[STAT__COUNT]. */
 int loader_read_stats(struct loader *l, uint64_t *out, int n);
+/* The fd of the map named name (maps.bpf.h), or -ENOENT. */
+int loader_map_fd(const struct loader *l, const char *name);
+/* Detaches every program this loader attached (the maps stay). */
+void loader_detach(struct loader *l);
 void loader_free(struct loader *l);
 
 /*

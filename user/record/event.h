@@ -2,7 +2,7 @@
 /*
  * event.h - one decoded event, as the matcher, the renderers and the sinks see it.
  *
- * The kernel ABI (bpf/events.h) is decoded into this model by agent/agent.c, which
+ * The kernel ABI (bpf/events.h) is decoded into this model by agent/decode.c, which
  * also fills the lineage from the process cache.  `custos rules test` builds the
  * same struct from YAML, so the matcher used in tests is the agent's.
  *
@@ -25,7 +25,16 @@ enum cev_kind {
 	CEV_EXEC = 3,
 	CEV_LOSS = 4,
 	CEV_SOCKET = 5,		/* a raw/ping/packet socket made, a source route set */
+	CEV_GAP = 6,		/* the first record after a time no agent was reading */
+	CEV_CHECKPOINT = 7,	/* a periodic chain checkpoint */
 };
+
+/* Records the agent writes about its own stream (loss, gap, checkpoint):
+ * they carry no rule and no process. */
+static inline int cev_kind_is_stream(int kind)
+{
+	return kind == CEV_LOSS || kind == CEV_GAP || kind == CEV_CHECKPOINT;
+}
 
 /* access bits of a file open (rules: `access: [read, write, create]`) */
 enum {
@@ -192,9 +201,59 @@ struct cev_exec {
 	uint8_t blocked;	/* 1 only when the kernel refused the exec (BPF LSM) */
 };
 
+/* What a loss record knows about what was lost (loss.by); zero: unknown. */
+enum cev_loss_kind {
+	CEV_LOST_EXEC = 0,
+	CEV_LOST_FILE = 1,
+	CEV_LOST_CONNECT = 2,
+	CEV_LOST_PROCESS = 3,	/* fork and exit records (lineage) */
+	CEV_LOST_SOCKET = 4,	/* socket records */
+	CEV_LOST__COUNT = 5,
+};
+
+struct cev_loss_proc {
+	uint32_t pid;
+	char comm[16];		/* NUL-terminated */
+	struct cev_str exe;	/* len 0 when unknown */
+	uint64_t lost;
+};
+
 struct cev_loss {
 	uint64_t lost;
-	const char *where;	/* "ring", "queue", "sink:NAME", ... */
+	const char *where;	/* "ring", "ratelimit", "repeat", "sink:NAME", ... */
+	uint64_t by_kind[CEV_LOST__COUNT];
+	const struct cev_loss_proc *procs;	/* the top processes, most first */
+	uint32_t n_procs;
+};
+
+/* One counter of a gap record: "file", "connect_refused", ... */
+struct cev_count {
+	const char *name;
+	uint64_t n;
+};
+
+struct cev_gap {
+	uint64_t from_ns, to_ns;	/* CLOCK_REALTIME: no agent read in between */
+	uint8_t clean;			/* the previous run ended cleanly */
+	uint8_t enforced;		/* the kernel side stayed attached throughout */
+	const struct cev_count *counted;	/* what the kernel side counted meanwhile */
+	uint32_t n_counted;
+};
+
+struct cev_checkpoint {
+	uint64_t records;	/* records this run emitted, this one included */
+	uint64_t lost;		/* records this run reported lost */
+	uint8_t final;		/* the run's last record: it ended cleanly */
+};
+
+/*
+ * A record that stands for several identical events the kernel coalesced
+ * (file and connect records): count events from first to last.  count 0:
+ * not coalesced.
+ */
+struct cev_repeat {
+	uint64_t count;
+	uint64_t first_ns, last_ns;	/* CLOCK_REALTIME */
 };
 
 struct cev_event {
@@ -205,12 +264,15 @@ struct cev_event {
 	struct cev_parent parent;
 	const struct cev_str *ancestors;	/* nearest first, parent included */
 	uint32_t n_ancestors;
+	struct cev_repeat repeat;
 	union {
 		struct cev_file file;
 		struct cev_connect conn;
 		struct cev_socket sock;
 		struct cev_loss loss;
 		struct cev_exec exec;
+		struct cev_gap gap;
+		struct cev_checkpoint checkpoint;
 	};
 };
 

@@ -30,6 +30,7 @@ struct json_meta {
 	const char *host;	/* NULL renders null */
 	uint64_t seq;		/* this record's sequence number */
 	const char *policy;	/* "sha256:..."; NULL renders null (omitted for loss) */
+	const char *run;	/* the agent run's id; NULL: no "run" member */
 };
 
 /* The matched rule, as plain strings. */
@@ -55,14 +56,26 @@ void json_add_str(struct sbuf *out, const struct cev_str *s);
 void json_add_cstr_list(struct sbuf *out, const char *const *v, size_t n);
 void json_add_str_list(struct sbuf *out, const struct cev_str *v, uint32_t n);
 
+/* A loss record's loss.by, {"kind":{...},"processes":[...]}, when it has one. */
+int json_loss_has_by(const struct cev_loss *l);
+void json_add_loss_by(struct sbuf *out, const struct cev_loss *l);
+/* A gap record's and a checkpoint's own object, {...}. */
+void json_add_gap(struct sbuf *out, const struct cev_gap *g);
+void json_add_checkpoint(struct sbuf *out, const struct cev_checkpoint *c);
+/* "loss":{...}, "gap":{...} or "checkpoint":{...}: the object of a record
+ * of the stream itself (cev_kind_is_stream); nothing for another kind. */
+void json_add_stream(struct sbuf *out, const struct cev_event *ev);
+
 /*
  * Closes a record begun at out->len == start with "}\n": 0, or -ENOMEM with
  * out->len back at start when any append since start failed.
  */
 int json_end_line(struct sbuf *out, size_t start);
 
-/* "file", "connect", "exec", "loss"; NULL for another value. */
+/* "file", "connect", "exec", "loss", "gap", "checkpoint"; NULL for another value. */
 const char *json_kind_name(enum cev_kind k);
+/* A loss.by kind: "exec", "file", "connect", "process"; NULL for another value. */
+const char *json_loss_kind_name(enum cev_loss_kind k);
 
 /*
  * Formats ns since the epoch as RFC 3339 UTC with nine fractional digits.
@@ -78,7 +91,8 @@ void json_open_flags(struct sbuf *out, uint32_t flags);
 
 /*
  * Appends exactly one record line, ending in '\n'.  rule may be NULL only for
- * CEV_LOSS (and is ignored there).  Returns 0, -EINVAL (unknown kind, missing
+ * the stream's own records (cev_kind_is_stream: loss, gap, checkpoint) and is
+ * ignored there.  Returns 0, -EINVAL (unknown kind, missing
  * rule) or -ENOMEM; on error out->len is restored to what it was.
  */
 int json_render_event(struct sbuf *out, const struct cev_event *ev,

@@ -46,7 +46,8 @@ enum ocsf_ids {
 	OCSF_PROCESS_LAUNCH = 1,
 	OCSF_NETWORK_OPEN = 1,
 	OCSF_NETWORK_REFUSE = 5,
-	OCSF_SEVERITY_HIGH = 4,		/* every loss record */
+	OCSF_SEVERITY_INFO = 1,		/* a checkpoint */
+	OCSF_SEVERITY_HIGH = 4,		/* every loss and gap record */
 	OCSF_ALLOWED = 1,		/* action_id */
 	OCSF_DENIED = 2,
 	OCSF_DISP_BLOCKED = 2,		/* disposition_id */
@@ -105,9 +106,10 @@ static int v_hostname_as_name(struct sbuf *o, const struct ocsf_src *s)
 	return host(s) && !is_hostname(host(s)) && ocsf_v_cstr(o, host(s));
 }
 
-static int is_loss(const struct ocsf_src *s)
+/* a record of the stream itself (loss, gap, checkpoint): no rule */
+static int is_stream(const struct ocsf_src *s)
 {
-	return s->ev->kind == CEV_LOSS;
+	return cev_kind_is_stream(s->ev->kind);
 }
 
 
@@ -127,7 +129,9 @@ int ocsf_severity_id(const char *s)
 
 static int severity_id(const struct ocsf_src *s)
 {
-	return is_loss(s) ? OCSF_SEVERITY_HIGH : ocsf_severity_id(s->rule->severity);
+	if (s->ev->kind == CEV_CHECKPOINT)
+		return OCSF_SEVERITY_INFO;
+	return is_stream(s) ? OCSF_SEVERITY_HIGH : ocsf_severity_id(s->rule->severity);
 }
 
 static int v_severity_id(struct sbuf *o, const struct ocsf_src *s)
@@ -159,7 +163,7 @@ static int v_product_version(struct sbuf *o, const struct ocsf_src *s)
 /* the profiles whose attributes the record uses */
 static int v_profiles(struct sbuf *o, const struct ocsf_src *s)
 {
-	if (is_loss(s))
+	if (is_stream(s))
 		return 0;
 	sbuf_adds(o, "[\"host\",\"security_control\"");
 	if (s->ev->proc.container_id)
@@ -494,6 +498,69 @@ static int v_where(struct sbuf *o, const struct ocsf_src *s)
 	return ocsf_v_cstr(o, s->ev->loss.where);
 }
 
+/* a record standing for coalesced events: OCSF's count and period */
+static int v_repeat_count(struct sbuf *o, const struct ocsf_src *s)
+{
+	if (!s->ev->repeat.count)
+		return 0;
+	sbuf_addu(o, s->ev->repeat.count);
+	return 1;
+}
+
+static int v_repeat_first(struct sbuf *o, const struct ocsf_src *s)
+{
+	if (!s->ev->repeat.count)
+		return 0;
+	sbuf_addu(o, s->ev->repeat.first_ns / OCSF_MS_NS);
+	return 1;
+}
+
+static int v_repeat_last(struct sbuf *o, const struct ocsf_src *s)
+{
+	if (!s->ev->repeat.count)
+		return 0;
+	sbuf_addu(o, s->ev->repeat.last_ns / OCSF_MS_NS);
+	return 1;
+}
+
+static int v_gap_from(struct sbuf *o, const struct ocsf_src *s)
+{
+	sbuf_addu(o, s->ev->gap.from_ns / OCSF_MS_NS);
+	return 1;
+}
+
+static int v_gap_to(struct sbuf *o, const struct ocsf_src *s)
+{
+	sbuf_addu(o, s->ev->gap.to_ns / OCSF_MS_NS);
+	return 1;
+}
+
+static int v_run(struct sbuf *o, const struct ocsf_src *s)
+{
+	return ocsf_v_cstr(o, s->meta->run);
+}
+
+static int v_loss_by(struct sbuf *o, const struct ocsf_src *s)
+{
+	if (!json_loss_has_by(&s->ev->loss))
+		return 0;
+	json_add_loss_by(o, &s->ev->loss);
+	return 1;
+}
+
+/* gap and checkpoint: their custos object as it is in custos.event/1 */
+static int v_gap(struct sbuf *o, const struct ocsf_src *s)
+{
+	json_add_gap(o, &s->ev->gap);
+	return 1;
+}
+
+static int v_checkpoint(struct sbuf *o, const struct ocsf_src *s)
+{
+	json_add_checkpoint(o, &s->ev->checkpoint);
+	return 1;
+}
+
 static int v_host_cstr(struct sbuf *o, const struct ocsf_src *s)
 {
 	return ocsf_v_cstr(o, host(s));
@@ -504,26 +571,33 @@ static int v_host_cstr(struct sbuf *o, const struct ocsf_src *s)
 /* Every attribute of a record, in output order (EVENTS-ocsf.md has the same table). */
 static const struct ocsf_attr record_attrs[] = {
 	CNUM("class_uid", K_RULE, OCSF_DETECTION_FINDING),
-	CNUM("class_uid", K_LOSS, OCSF_BASE_EVENT),
+	CNUM("class_uid", K_STREAM, OCSF_BASE_EVENT),
 	CSTR("class_name", K_RULE, "Detection Finding"),
-	CSTR("class_name", K_LOSS, "Base Event"),
+	CSTR("class_name", K_STREAM, "Base Event"),
 	CNUM("category_uid", K_RULE, OCSF_CAT_FINDINGS),
-	CNUM("category_uid", K_LOSS, OCSF_CAT_UNCATEGORIZED),
+	CNUM("category_uid", K_STREAM, OCSF_CAT_UNCATEGORIZED),
 	CSTR("category_name", K_RULE, "Findings"),
-	CSTR("category_name", K_LOSS, "Uncategorized"),
+	CSTR("category_name", K_STREAM, "Uncategorized"),
 	CNUM("activity_id", K_RULE, OCSF_FINDING_CREATE),
-	CNUM("activity_id", K_LOSS, OCSF_ACTIVITY_OTHER),
+	CNUM("activity_id", K_STREAM, OCSF_ACTIVITY_OTHER),
 	CSTR("activity_name", K_RULE, "Create"),
-	CSTR("activity_name", K_LOSS, "Other"),
+	CSTR("activity_name", K_STREAM, "Other"),
 	CNUM("type_uid", K_RULE, OCSF_DETECTION_FINDING * OCSF_TYPE_UID_SCALE + OCSF_FINDING_CREATE),
-	CNUM("type_uid", K_LOSS, OCSF_BASE_EVENT * OCSF_TYPE_UID_SCALE + OCSF_ACTIVITY_OTHER),
+	CNUM("type_uid", K_STREAM, OCSF_BASE_EVENT * OCSF_TYPE_UID_SCALE + OCSF_ACTIVITY_OTHER),
 	CSTR("type_name", K_RULE, "Detection Finding: Create"),
-	CSTR("type_name", K_LOSS, "Base Event: Other"),
+	CSTR("type_name", K_STREAM, "Base Event: Other"),
 	LEAF("severity_id", K_ALL, v_severity_id),
 	LEAF("severity", K_ALL, v_severity),
 	LEAF("time", K_ALL, v_time),
 	LEAF("message", K_LOSS, v_loss_message),
+	CSTR("message", K_GAP, "no agent was reading events"),
+	CSTR("message", K_CHECKPOINT, "chain checkpoint"),
 	LEAF("count", K_LOSS, v_lost),
+	LEAF("count", K_RULE, v_repeat_count),
+	LEAF("start_time", K_RULE, v_repeat_first),
+	LEAF("start_time", K_GAP, v_gap_from),
+	LEAF("end_time", K_RULE, v_repeat_last),
+	LEAF("end_time", K_GAP, v_gap_to),
 	CSTR("metadata.version", K_ALL, OCSF_VERSION),
 	CSTR("metadata.product.name", K_ALL, "custos"),
 	CSTR("metadata.product.vendor_name", K_ALL, "custos"),
@@ -566,9 +640,10 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("evidences[].connection_info.protocol_num", K_NET, v_protocol_num),
 	LEAF("evidences[].connection_info.protocol_name", K_NET, v_protocol_name),
 	LEAF("evidences[].connection_info.protocol_ver_id", K_NET, v_protocol_ver_id),
+	LEAF("unmapped.run", K_ALL, v_run),
 	LEAF("unmapped.action", K_RULE, v_custos_action),
 	LEAF("unmapped.policy", K_ALL, v_policy),
-	LEAF("unmapped.host", K_LOSS, v_host_cstr),
+	LEAF("unmapped.host", K_STREAM, v_host_cstr),
 	LEAF("unmapped.file.access", K_FILE, v_access),
 	LEAF("unmapped.file.flags", K_FILE, v_open_flags),
 	LEAF("unmapped.file.via", K_FILE, v_via),
@@ -585,6 +660,9 @@ static const struct ocsf_attr record_attrs[] = {
 	LEAF("unmapped.socket.blocked", K_SOCKET, v_blocked),
 	LEAF("unmapped.loss.lost", K_LOSS, v_lost),
 	LEAF("unmapped.loss.where", K_LOSS, v_where),
+	LEAF("unmapped.loss.by", K_LOSS, v_loss_by),
+	LEAF("unmapped.gap", K_GAP, v_gap),
+	LEAF("unmapped.checkpoint", K_CHECKPOINT, v_checkpoint),
 	{ .path = NULL },
 };
 
@@ -598,9 +676,8 @@ static int refused(const struct cev_event *ev, const struct json_rule *rule)
 	case CEV_EXEC: return ev->exec.blocked;
 	case CEV_CONNECT: return ev->conn.blocked;
 	case CEV_SOCKET: return ev->sock.blocked;
-	case CEV_LOSS: return 0;
+	default: return 0;	/* the stream's own records */
 	}
-	return 0;
 }
 
 int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
@@ -610,7 +687,7 @@ int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 	size_t start = out->len;
 	int err;
 
-	if (!json_kind_name(ev->kind) || !meta || (ev->kind != CEV_LOSS && !rule))
+	if (!json_kind_name(ev->kind) || !meta || (!cev_kind_is_stream(ev->kind) && !rule))
 		return -EINVAL;
 	s.blocked = refused(ev, rule);
 	sbuf_addc(out, '{');

@@ -28,8 +28,11 @@ enum {
 	K_LOSS = 1u << CEV_LOSS,
 	K_SOCKET = 1u << CEV_SOCKET,
 	K_NET = K_CONNECT | K_SOCKET,
+	K_GAP = 1u << CEV_GAP,
+	K_CHECKPOINT = 1u << CEV_CHECKPOINT,
 	K_RULE = K_FILE | K_CONNECT | K_EXEC | K_SOCKET,
-	K_ALL = K_RULE | K_LOSS,
+	K_STREAM = K_LOSS | K_GAP | K_CHECKPOINT,	/* the stream's own records: no rule */
+	K_ALL = K_RULE | K_STREAM,
 };
 
 /* A process as OCSF shows it: the acting one, the launcher, or a parent. */

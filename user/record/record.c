@@ -330,7 +330,7 @@ static int parse_file(struct record *r, json_t *f)
 
 static int kind_from_name(const char *name, enum cev_kind *out)
 {
-	for (enum cev_kind k = CEV_FILE; k <= CEV_SOCKET; k++) {
+	for (enum cev_kind k = CEV_FILE; k <= CEV_CHECKPOINT; k++) {
 		if (strcmp(name, json_kind_name(k)) == 0) {
 			*out = k;
 			return 0;
@@ -379,7 +379,88 @@ static int parse_lineage(struct record *r, json_t *root)
 	return record_take_ancestors(r, anc);
 }
 
-/* The kind's own object ("file", "connect", "exec", "loss", "socket"). */
+/* "key": TIME as ns since the epoch, 0 when absent or not a time */
+static uint64_t get_time(json_t *obj, const char *key)
+{
+	const char *t = get_cstr(obj, key);
+	uint64_t ns = 0;
+
+	if (t && record_parse_time(t, &ns))
+		ns = 0;
+	return ns;
+}
+
+/* "loss": lost, where, and by (kinds, top processes) when present */
+static int parse_loss(struct record *r, json_t *l)
+{
+	struct cev_loss *loss = &r->ev.loss;
+	json_t *by = json_object_get(l, "by"), *procs = json_object_get(by, "processes"), *p;
+	struct cev_loss_proc *v;
+	size_t i;
+
+	loss->where = get_cstr(l, "where");
+	loss->lost = get_uint(r, l, "lost", INT64_MAX);
+	for (int k = 0; k < CEV_LOST__COUNT; k++)
+		loss->by_kind[k] = get_uint(r, json_object_get(by, "kind"), json_loss_kind_name(k),
+					    INT64_MAX);
+	if (!json_array_size(procs))
+		return 0;
+	v = calloc(json_array_size(procs), sizeof(*v));
+	if (!v || own(r, (char *)v))
+		return -ENOMEM;
+	json_array_foreach(procs, i, p) {
+		const char *comm = get_cstr(p, "comm");
+
+		v[i].pid = get_u32(r, p, "pid");
+		v[i].lost = get_uint(r, p, "lost", INT64_MAX);
+		if (comm)
+			snprintf(v[i].comm, sizeof(v[i].comm), "%s", comm);
+		if (get_bytes(r, json_object_get(p, "exe"), &v[i].exe))
+			return -ENOMEM;
+	}
+	loss->procs = v;
+	loss->n_procs = (uint32_t)json_array_size(procs);
+	return 0;
+}
+
+/* "gap": the times, how the previous run ended, and what was counted */
+static int parse_gap(struct record *r, json_t *g)
+{
+	struct cev_gap *gap = &r->ev.gap;
+	json_t *counted = json_object_get(g, "counted"), *v;
+	struct cev_count *c;
+	const char *name, *end = get_cstr(g, "previous_end");
+	size_t n = 0;
+
+	gap->from_ns = get_time(g, "from");
+	gap->to_ns = get_time(g, "to");
+	gap->clean = end && strcmp(end, "clean") == 0;
+	gap->enforced = json_is_true(json_object_get(g, "enforced"));
+	if (!json_object_size(counted))
+		return 0;
+	c = calloc(json_object_size(counted), sizeof(*c));
+	if (!c || own(r, (char *)c))
+		return -ENOMEM;
+	json_object_foreach(counted, name, v) {
+		c[n].name = name;	/* owned by the parsed object */
+		c[n++].n = get_uint(r, counted, name, INT64_MAX);
+	}
+	gap->counted = c;
+	gap->n_counted = (uint32_t)n;
+	return 0;
+}
+
+/* "repeat" of a record that stands for several coalesced events */
+static void parse_repeat(struct record *r, json_t *rep)
+{
+	if (!json_is_object(rep))
+		return;
+	r->ev.repeat.count = get_uint(r, rep, "count", INT64_MAX);
+	r->ev.repeat.first_ns = get_time(rep, "first");
+	r->ev.repeat.last_ns = get_time(rep, "last");
+}
+
+/* The kind's own object ("file", "connect", "exec", "loss", "socket", "gap", "checkpoint"). */
 static int parse_kind_fields(struct record *r, json_t *root)
 {
 	json_t *v;
@@ -396,9 +477,14 @@ static int parse_kind_fields(struct record *r, json_t *root)
 								 "blocked"));
 		return 0;
 	case CEV_LOSS:
-		v = json_object_get(root, "loss");
-		r->ev.loss.where = get_cstr(v, "where");
-		r->ev.loss.lost = get_uint(r, v, "lost", INT64_MAX);
+		return parse_loss(r, json_object_get(root, "loss"));
+	case CEV_GAP:
+		return parse_gap(r, json_object_get(root, "gap"));
+	case CEV_CHECKPOINT:
+		v = json_object_get(root, "checkpoint");
+		r->ev.checkpoint.records = get_uint(r, v, "records", INT64_MAX);
+		r->ev.checkpoint.lost = get_uint(r, v, "lost", INT64_MAX);
+		r->ev.checkpoint.final = json_is_true(json_object_get(v, "final"));
 		return 0;
 	}
 	return 0;
@@ -438,6 +524,9 @@ int record_parse(struct record *r, const char *line, size_t len)
 	r->severity = get_cstr(root, "severity");
 	r->action = get_cstr(root, "action");
 	r->host = get_cstr(root, "host");
+	r->run = get_cstr(root, "run");
+	r->chain = get_cstr(root, "chain");
+	parse_repeat(r, json_object_get(root, "repeat"));
 	err = parse_process(r, json_object_get(root, "process"));
 	if (!err)
 		err = parse_lineage(r, root);

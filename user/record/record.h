@@ -38,6 +38,8 @@ struct record {
 	const char *severity;
 	const char *action;
 	const char *host;
+	const char *run;	/* the agent run's id; NULL when absent */
+	const char *chain;	/* the chain digest (record/chain.h); NULL when absent */
 	const char *tags[RECORD_MAX_TAGS];	/* the rule's tags (the first RECORD_MAX_TAGS) */
 	size_t n_tags;
 	enum record_format format;

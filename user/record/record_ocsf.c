@@ -196,17 +196,39 @@ static const char *severity_name(json_int_t id)
 	return id >= 1 && id <= 5 ? names[id - 1] : NULL;
 }
 
-/* A loss record (Base Event with unmapped.loss). */
-static int take_loss(struct record *r, json_t *root)
+/* unmapped.PATH as a count, 0 when it is not one */
+static uint64_t count_at(json_t *root, const char *path)
 {
+	json_t *v = at(root, path);
+
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+/* A record of the stream itself (Base Event with unmapped.loss, .gap or .checkpoint). */
+static int take_stream(struct record *r, json_t *root)
+{
+	const char *end = str_at(root, "unmapped.gap.previous_end");
 	json_t *lost = at(root, "unmapped.loss.lost");
 
+	r->host = str_at(root, "unmapped.host");
+	if (json_is_object(at(root, "unmapped.gap"))) {
+		r->ev.kind = CEV_GAP;
+		r->ev.gap.clean = end && !strcmp(end, "clean");
+		r->ev.gap.enforced = json_is_true(at(root, "unmapped.gap.enforced"));
+		return 0;
+	}
+	if (json_is_object(at(root, "unmapped.checkpoint"))) {
+		r->ev.kind = CEV_CHECKPOINT;
+		r->ev.checkpoint.records = count_at(root, "unmapped.checkpoint.records");
+		r->ev.checkpoint.lost = count_at(root, "unmapped.checkpoint.lost");
+		r->ev.checkpoint.final = json_is_true(at(root, "unmapped.checkpoint.final"));
+		return 0;
+	}
 	if (!json_is_integer(lost))
 		return -EINVAL;
 	r->ev.kind = CEV_LOSS;
 	r->ev.loss.lost = (uint64_t)json_integer_value(lost);
 	r->ev.loss.where = str_at(root, "unmapped.loss.where");
-	r->host = str_at(root, "unmapped.host");
 	return 0;
 }
 
@@ -223,7 +245,7 @@ int record_parse_ocsf(struct record *r, json_t *root)
 	}
 	r->seq = (uint64_t)json_integer_value(at(root, "metadata.sequence"));
 	if (cls == OCSF_BASE_EVENT)
-		return take_loss(r, root);
+		return take_stream(r, root);
 	if (cls != OCSF_DETECTION_FINDING || kind_of(root, &r->ev.kind) || !json_is_object(ev0))
 		return -EINVAL;
 	r->host = str_at(root, "device.hostname") ?: str_at(root, "device.name");
@@ -250,7 +272,7 @@ int record_parse_ocsf(struct record *r, json_t *root)
 	case CEV_EXEC:
 		r->ev.exec.blocked = json_is_true(at(root, "unmapped.exec.blocked"));
 		break;
-	case CEV_LOSS:
+	default:	/* the stream's own records: above */
 		break;
 	}
 	return err;

@@ -43,22 +43,6 @@ struct spool {
 	size_t first, n_off, cap;
 };
 
-/* mkdir -p, mode 0700; 0 or -1 with errno */
-static int mkdir_p(char *dir)
-{
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, DIR_MODE) && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return mkdir(dir, DIR_MODE);
-}
-
 static uint64_t live_start(const struct spool *sp)
 {
 	return sp->first < sp->n_off ? sp->off[sp->first] : sp->end;
@@ -304,8 +288,8 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, char *er
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if (mkdir_p(sp->dir) && errno != EEXIST) {
-		ret = -errno;
+	ret = dir_make(sp->dir, DIR_MODE);
+	if (ret) {
 		errbuf_set(err, errlen, "spool %s: cannot create it: %s", dir, strerror(-ret));
 		goto fail;
 	}
