@@ -229,6 +229,8 @@ static void feed_file(struct fixture *f, uint32_t pid, const char *comm, const c
 	r->access = access;
 	r->dev = 8;
 	r->ino = 42;
+	for (size_t i = 0; i < len; i++)	/* another file, another inode */
+		r->ino = (r->ino * 31 + (unsigned char)path[i]) % 1000003;
 	r->blocked = refused != 0;
 	r->rule_mask = refused;
 	r->gen = refused ? gen : 0;

@@ -197,6 +197,7 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 				STATUS_SOCKET_DEFAULT, err, errlen);
 	if (rc)
 		return rc;
+	filewatch_init(&a->fwatch);
 	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0))) {
 		snprintf(err, errlen, "agent: out of memory");
 		return rc;
@@ -221,13 +222,20 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
-	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
+	/* where the records' files are from the host's root (agent/decode.c) */
+	rc = mounts_load(&a->mounts, NULL);
+	if (rc)
+		log_warn("agent: reading /proc/self/mountinfo failed (%s): files opened in "
+			 "other mount namespaces are reported without their host path",
+			 strerror(-rc));
+	rc = filters_apply(&a->filters, &a->loader, a->rules, &a->fwatch, err, errlen);
 	if (rc)
 		return rc;
 	/* attach first, then seed: a process that starts in between is in both */
 	rc = loader_attach(&a->loader, err, errlen);
 	if (rc)
 		return rc;
+	filters_attached(&a->loader);
 	rc = proc_seed_from_proc(&a->procs, "/proc");
 	log_info("agent: process cache seeded with %d processes from /proc", rc < 0 ? 0 : rc);
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
@@ -241,6 +249,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 
 	memset(a, 0, sizeof(*a));
 	a->opts = *o;
+	mounts_init(&a->mounts);
 	a->status.fd = -1;
 	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
 	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
@@ -255,7 +264,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 		return rc;
 	if (o->no_bpf)
 		/* no maps: only the slot tables, from the rules alone */
-		rc = filters_apply(&a->filters, NULL, a->rules, err, errlen);
+		rc = filters_apply(&a->filters, NULL, a->rules, NULL, err, errlen);
 	else
 		rc = init_kernel_side(a, err, errlen);
 	if (rc)
@@ -285,14 +294,14 @@ int agent_reload(struct agent *a)
 		return -EINVAL;
 	}
 	hits = calloc(next->n_rules + 1, sizeof(*hits));
-	if (!hits || filters_apply(&filters, l, next, err, sizeof(err))) {
+	if (!hits || filters_apply(&filters, l, next, l ? &a->fwatch : NULL, err, sizeof(err))) {
 		if (!hits)
 			snprintf(err, sizeof(err), "out of memory");
 		free(hits);
 		a->counters.reloads_failed++;
 		log_error("reload: %s; the running rules (policy %s) stay in force", err,
 			  a->rules->digest);
-		filters_apply(&filters, l, a->rules, err, sizeof(err));
+		filters_apply(&filters, l, a->rules, l ? &a->fwatch : NULL, err, sizeof(err));
 		rule_set_free(next);
 		return -EINVAL;
 	}
@@ -384,5 +393,8 @@ void agent_free(struct agent *a)
 	proc_cache_free(&a->procs);
 	cgroups_free(&a->cgroups);
 	users_free(&a->users);
+	filewatch_free(&a->fwatch);
+	mounts_free(&a->mounts);
+	sbuf_free(&a->host_path);
 	sbuf_free(&a->line);
 }

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * prefilter.bpf.h - may an open match a file rule?  The file pre-filter of
+ * filter_maps.h ("file"), in the order its checks cost:
+ *
+ *   every open      the file's device overflowed?  its identity watched?
+ *                   its own name watched?  then, per mount from the file's
+ *                   up to the top of its mount tree, one cached verdict of
+ *                   a directory: the file's parent, then each mountpoint
+ *   on a cache miss a walk of that directory's ancestors in its filesystem
+ *
+ * and what the BPF side adds to it: the identity of a file an open created
+ * under a watched scope (file_watch_add), and the topology generation that
+ * a rename bumps (file_topo_bump).  Included by file.bpf.c only.
+ */
+#ifndef CUSTOS_PREFILTER_BPF_H
+#define CUSTOS_PREFILTER_BPF_H
+
+#include "path.bpf.h"
+
+/* include/linux/dcache.h: a dentry its filesystem revalidates (network
+ * filesystems, procfs): its place may change without a rename here */
+#define K_DCACHE_OP_REVALIDATE 0x4
+#define K_DCACHE_OP_WEAK_REVALIDATE 0x800
+
+/* file_fs_verdict(): a verdict that must not be cached */
+#define FILE_DIR_NOCACHE 0x100
+
+/* Bit `bit` of a file_cfg bloom filter. */
+static __always_inline int bloom_has(const __u64 *bloom, __u32 bit)
+{
+	return (bloom[(bit / 64) & (FILE_BLOOM_WORDS - 1)] >> (bit % 64)) & 1;
+}
+
+/* The last bytes of a name, read once: byte i of the tail is byte i (< 8)
+ * of lo or i - 8 of hi (little endian); shifts, not a variable stack index,
+ * so that 5.x verifiers take it. */
+struct name_tail {
+	__u64 lo, hi;
+	__u64 spare[2];	/* the read's size is masked to < 32 for the verifier */
+};
+
+static __always_inline __u8 tail_byte(const struct name_tail *t, __u32 i)
+{
+	i &= 2 * 8 - 1;
+	return i < 8 ? (__u8)(t->lo >> (i * 8)) : (__u8)(t->hi >> ((i - 8) * 8));
+}
+
+/* Reads the last min(len, FILE_SUFFIX_MAX) bytes of name into t; that
+ * count, 0 when there is nothing to read. */
+static __always_inline __u32 tail_read(struct name_tail *t, const unsigned char *name, __u32 len)
+{
+	__u32 n = len < FILE_SUFFIX_MAX ? len : FILE_SUFFIX_MAX;
+
+	t->lo = t->hi = 0;
+	/* the compiler may know n < 16 and drop the mask; the verifier must see it */
+	asm volatile("" : "+r"(n));
+	if (!n || bpf_probe_read_kernel(t, n & (2 * FILE_SUFFIX_MAX - 1), name + (len - n)))
+		return 0;
+	return n;
+}
+
+/* The name bloom bit of a name whose tail (n bytes) is t (filter_maps.h). */
+static __always_inline __u32 tail_bloom(const struct name_tail *t, __u32 len, __u32 n)
+{
+	return file_bloom_name(len, tail_byte(t, 0), tail_byte(t, n - 1));
+}
+
+/* Is the name q (whose tail t holds n bytes) a key of map names? */
+static __always_inline int name_key_in(void *names, const struct qstr *q)
+{
+	struct file_name_key k = {};
+
+	bpf_probe_read_kernel(k.name, q->len & (FILE_NAME_KEY - 1), q->name);
+	return bpf_map_lookup_elem(names, &k) != NULL;
+}
+
+/* Is q a watched directory name? */
+static __always_inline int dirname_watched(const struct file_cfg *cfg, const struct qstr *q)
+{
+	struct name_tail t;
+	__u32 n;
+
+	if (!cfg->any_dirnames || q->len >= FILE_NAME_KEY || !((cfg->dirname_lens >> q->len) & 1))
+		return 0;
+	n = tail_read(&t, q->name, q->len);
+	return n && bloom_has(cfg->dirname_bloom, tail_bloom(&t, q->len, n)) &&
+	       name_key_in(&file_watch_dirnames, q);
+}
+
+/*
+ * Is the opened file's own name watched (exact, or by suffix)?  One read of
+ * its last bytes; a lookup only where the length and a bloom bit say it may
+ * be watched.
+ */
+static __always_inline int name_watched(const struct file_cfg *cfg, const struct qstr *q)
+{
+	struct name_tail t;
+	__u32 len = q->len, n, sufs;
+	int names;
+
+	if (!cfg->any_names && !cfg->suffix_lens)
+		return 0;
+	names = cfg->any_names && len < FILE_NAME_KEY && ((cfg->name_lens >> len) & 1);
+	/* suffix lengths up to len */
+	sufs = cfg->suffix_lens & (len >= FILE_SUFFIX_MAX ? ~0u : (2u << len) - 1);
+	if (!names && !sufs)
+		return 0;
+	n = tail_read(&t, q->name, len);
+	if (!n)
+		return 0;
+	if (names && bloom_has(cfg->name_bloom, tail_bloom(&t, len, n)) &&
+	    name_key_in(&file_watch_names, q))
+		return 1;
+	for (__u32 i = 1; i <= FILE_SUFFIX_MAX; i++) {
+		struct file_suffix_key k = {};
+
+		if (!(sufs & (1u << i)) || i > n)
+			continue;
+		if (!bloom_has(cfg->suffix_bloom,
+			       file_bloom_name(i, tail_byte(&t, n - i), tail_byte(&t, n - 1))))
+			continue;
+		k.len = i;
+		bpf_probe_read_kernel(k.s, i & (2 * FILE_SUFFIX_MAX - 1), q->name + (len - i));
+		if (bpf_map_lookup_elem(&file_watch_suffixes, &k))
+			return 1;
+	}
+	return 0;
+}
+
+/* The file_watch_ids entry of (dev, ino), looked up only when its bloom
+ * element is set. */
+static __always_inline struct file_watch *watch_lookup(__u64 dev, __u64 ino)
+{
+	struct file_ident id = { .dev = dev, .ino = ino };
+	__u32 b = file_bloom_ident(dev, ino);
+	__u8 *on = bpf_map_lookup_elem(&file_ident_bloom, &b);
+
+	if (!on || !*on)
+		return NULL;
+	return bpf_map_lookup_elem(&file_watch_ids, &id);
+}
+
+/* Is inode the one entry w was made for (its generation, when w has one)? */
+static __always_inline int watch_is(const struct file_watch *w, struct inode *inode)
+{
+	if (!w->gen || BPF_CORE_READ(inode, i_generation) == w->gen)
+		return 1;
+	stat_inc(STAT_FILE_IDS_STALE);	/* its number was reused: not that file */
+	return 0;
+}
+
+/*
+ * The verdict (FILE_DIR_*) of directory dp: is it, or an ancestor of it in
+ * its filesystem, a watched scope or named as a watched directory?
+ * FILE_DIR_NOCACHE or-ed in when it must not be cached.  A global function,
+ * so that the verifier checks its loop once (pointers passed as scalars).
+ */
+__noinline int file_fs_verdict(__u64 dp)
+{
+	struct dentry *d = (struct dentry *)dp;
+	struct file_cfg *cfg;
+	__u32 zero = 0;
+	__u64 dev;
+	int nocache = 0, scopes;
+
+	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
+	if (!cfg || !d)
+		return FILE_DIR_UNDECIDED | FILE_DIR_NOCACHE;
+	dev = BPF_CORE_READ(d, d_sb, s_dev);
+	scopes = cfg->any_scopes && ((cfg->scope_devs >> file_bloom_dev(dev)) & 1);
+	for (int i = 0; i < FILE_WALK_DEPTH; i++) {
+		struct dentry *parent;
+
+		if (scopes) {
+			struct inode *inode = BPF_CORE_READ(d, d_inode);
+			struct file_watch *w = watch_lookup(dev, BPF_CORE_READ(inode, i_ino));
+
+			if (w && (w->what & FILE_WATCH_SCOPE) && watch_is(w, inode))
+				return FILE_DIR_WATCHED;
+		}
+		if (cfg->any_dirnames) {
+			struct qstr q = {};
+
+			BPF_CORE_READ_INTO(&q, d, d_name);
+			if (dirname_watched(cfg, &q))
+				return FILE_DIR_WATCHED;
+		}
+		if (BPF_CORE_READ(d, d_flags) &
+		    (K_DCACHE_OP_REVALIDATE | K_DCACHE_OP_WEAK_REVALIDATE))
+			nocache = FILE_DIR_NOCACHE;
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d)	/* the filesystem's root, or a disconnected one */
+			return d == BPF_CORE_READ(d, d_sb, s_root) ? FILE_DIR_CLEAN | nocache :
+			       FILE_DIR_UNDECIDED | FILE_DIR_NOCACHE;
+		d = parent;
+	}
+	return FILE_DIR_UNDECIDED | nocache;	/* too deep to tell */
+}
+
+/* The low 32 bits of the topology generation. */
+static __always_inline __u32 file_topo_gen(void)
+{
+	__u32 zero = 0;
+	struct file_topo *t = bpf_map_lookup_elem(&file_topo, &zero);
+
+	return t ? (__u32)t->gen : 0;
+}
+
+/* A directory has moved: every cached verdict is stale. */
+static __always_inline void file_topo_bump(void)
+{
+	__u32 zero = 0;
+	struct file_topo *t = bpf_map_lookup_elem(&file_topo, &zero);
+
+	if (t)
+		__sync_fetch_and_add(&t->gen, 1);
+	stat_inc(STAT_FILE_TOPO);
+}
+
+/* The verdict of directory d on device dev, from file_dir_cache when it
+ * holds one taken for this dentry under this policy and topology. */
+static __always_inline int dir_verdict(const struct file_cfg *cfg, struct dentry *d, __u64 dev,
+				       __u32 policy, __u32 topo)
+{
+	struct file_ident key = { .dev = dev, .ino = BPF_CORE_READ(d, d_inode, i_ino) };
+	struct file_dir_verdict *c, nv = {};
+	__u64 parent = (__u64)BPF_CORE_READ(d, d_parent);
+	__u64 hash_len = BPF_CORE_READ(d, d_name.hash_len);
+	int v;
+
+	if (cfg->dir_cache) {
+		c = bpf_map_lookup_elem(&file_dir_cache, &key);
+		if (c && c->dentry == (__u64)d && c->parent == parent && c->hash_len == hash_len &&
+		    c->policy == policy && c->topo == topo) {
+			stat_inc(STAT_FILE_DIR_HIT);
+			return c->verdict;
+		}
+	}
+	v = file_fs_verdict((__u64)d);
+	stat_inc(STAT_FILE_DIR_MISS);
+	if (cfg->dir_cache && !(v & FILE_DIR_NOCACHE)) {
+		nv.dentry = (__u64)d;
+		nv.parent = parent;
+		nv.hash_len = hash_len;
+		nv.policy = policy;
+		nv.topo = topo;
+		nv.verdict = (__u8)v;
+		bpf_map_update_elem(&file_dir_cache, &key, &nv, BPF_ANY);
+	}
+	return v & 0xff;
+}
+
+/*
+ * The verdict of everything above the opened file: its parent directory in
+ * its filesystem (the ancestors hidden above a bind mount's root included),
+ * then the mountpoint of its mount, and so on up to the top of the mount
+ * tree (not the task's root: a chroot hides nothing).  FILE_DIR_*.
+ */
+static __always_inline int tree_verdict(const struct file_cfg *cfg, struct file *file, __u64 dev)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct mount *m = real_mount_of(BPF_CORE_READ(file, f_path.mnt));
+	__u32 policy = cfg->policy, topo = file_topo_gen();
+
+	d = BPF_CORE_READ(d, d_parent);	/* the file itself: its identity and name */
+	for (int lvl = 0; lvl < FILE_MOUNT_DEPTH; lvl++) {
+		struct mount *pm;
+		int v = dir_verdict(cfg, d, dev, policy, topo);
+
+		if (v != FILE_DIR_CLEAN)
+			return v;
+		pm = BPF_CORE_READ(m, mnt_parent);
+		if (pm == m)
+			return FILE_DIR_CLEAN;
+		d = BPF_CORE_READ(m, mnt_mountpoint);
+		m = pm;
+		dev = BPF_CORE_READ(d, d_sb, s_dev);
+	}
+	return FILE_DIR_UNDECIDED;
+}
+
+/* Is dev's element of file_dev_full set (an identity of it did not fit)? */
+static __always_inline int dev_overflowed(__u64 dev)
+{
+	__u32 slot = file_bloom_dev(dev);
+	__u8 *full = bpf_map_lookup_elem(&file_dev_full, &slot);
+
+	return full && *full;
+}
+
+/*
+ * The pre-filter, a global function so that the verifier checks it once, on
+ * its own, instead of once per path through the caller (the file pointer is
+ * passed as a scalar for that reason).  EV_WATCH_* of why the open is sent;
+ * 0: no rule can match it.
+ */
+__noinline int file_prefilter(__u64 filep)
+{
+	struct file *file = (struct file *)filep;
+	struct inode *inode;
+	struct file_cfg *cfg;
+	struct qstr q = {};
+	__u32 zero = 0;
+	__u64 dev;
+	int v;
+
+	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
+	if (!cfg || !file)
+		return 0;
+	if (cfg->match_all)
+		return EV_WATCH_ALL;
+	inode = BPF_CORE_READ(file, f_inode);
+	dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (dev_overflowed(dev))
+		return EV_WATCH_ALL;
+	{
+		struct file_watch *w = watch_lookup(dev, BPF_CORE_READ(inode, i_ino));
+
+		if (w && watch_is(w, inode))
+			return EV_WATCH_IDENT;
+	}
+	BPF_CORE_READ_INTO(&q, file, f_path.dentry, d_name);
+	if (name_watched(cfg, &q) || dirname_watched(cfg, &q))
+		return EV_WATCH_SCOPE;
+	v = tree_verdict(cfg, file, dev);
+	if (v == FILE_DIR_WATCHED)
+		return EV_WATCH_SCOPE;
+	if (v == FILE_DIR_CLEAN)
+		return 0;
+	stat_inc(STAT_FILE_UNDECIDED);
+	return EV_WATCH_ALL;
+}
+
+/*
+ * A file this open created under a watched scope becomes watched by
+ * identity before its record is sent: a hard link or rename made right
+ * after cannot outrun it.  The bloom element is set first (a lookup it
+ * causes too early finds nothing, never misses).  EV_WATCH_ADDED, or
+ * EV_WATCH_FULL when file_watch_ids is full (its device then overflows:
+ * every open on it is sent).
+ */
+static __always_inline int file_watch_add(__u64 dev, __u64 ino, __u32 gen)
+{
+	struct file_ident id = { .dev = dev, .ino = ino };
+	struct file_watch w = { .gen = gen, .what = FILE_WATCH_FILE | FILE_WATCH_ADDED };
+	__u32 b = file_bloom_ident(dev, ino), slot;
+	__u8 *on = bpf_map_lookup_elem(&file_ident_bloom, &b), *full;
+
+	if (on)
+		*on = 1;
+	if (bpf_map_update_elem(&file_watch_ids, &id, &w, BPF_ANY) == 0) {
+		stat_inc(STAT_FILE_IDS_ADDED);
+		return EV_WATCH_ADDED;
+	}
+	slot = file_bloom_dev(dev);
+	full = bpf_map_lookup_elem(&file_dev_full, &slot);
+	if (full)
+		*full = 1;
+	stat_inc(STAT_FILE_IDS_FULL);
+	return EV_WATCH_FULL;
+}
+
+#endif
