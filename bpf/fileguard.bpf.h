@@ -54,8 +54,8 @@ static __noinline void fileguard_tree(struct file *file, struct guard_bits *out)
 			dentry = parent;
 			continue;
 		}
-		if (dentry != BPF_CORE_READ(dentry, d_sb, s_root))
-			return;		/* disconnected: nothing proven */
+		if (dentry_disconnected(dentry))
+			return;		/* parents not known: nothing proven */
 		pmnt = BPF_CORE_READ(mnt, mnt_parent);
 		if (pmnt == mnt)
 			goto done;

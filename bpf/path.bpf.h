@@ -42,6 +42,16 @@ struct path_out {
 	__u64 top_mnt;		/* the struct mount the walk ended in (0: cut short) */
 };
 
+/* include/linux/dcache.h: a dentry made from a file handle (d_obtain_alias)
+ * whose parents are not known; a pseudo file's (pipe, socket, memfd) root
+ * dentry is not one: it has no parents to know */
+#define K_DCACHE_DISCONNECTED 0x20
+
+static __always_inline int dentry_disconnected(struct dentry *d)
+{
+	return (BPF_CORE_READ(d, d_flags) & K_DCACHE_DISCONNECTED) != 0;
+}
+
 static __always_inline struct mount *real_mount_of(struct vfsmount *vfsmnt)
 {
 	return (struct mount *)((char *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
@@ -122,9 +132,16 @@ static __noinline int path_walk_ns(struct scratch *s, const struct path *path,
 			continue;
 		}
 		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry) {	/* disconnected (e.g. a file handle's dentry) */
+		if (parent == dentry) {	/* a file handle's dentry, a pseudo file */
 			s->walk_trunc = 0;
-			s->walk_view = EV_VIEW_DISCONNECTED;
+			if (dentry_disconnected(dentry)) {
+				s->walk_view = EV_VIEW_DISCONNECTED;
+				break;
+			}
+			/* a pipe, a socket, a memfd: its name is all there is
+			 * ("/memfd:NAME"), in no one's tree: not detached */
+			walk_prepend(s, dentry, CUSTOS_PATH_MAX);
+			s->walk_task = s->walk_pos;
 			break;
 		}
 		if (walk_prepend(s, dentry, CUSTOS_PATH_MAX))

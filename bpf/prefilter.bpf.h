@@ -18,10 +18,25 @@
 
 #include "path.bpf.h"
 
-/* include/linux/dcache.h: a dentry its filesystem revalidates (network
- * filesystems, procfs): its place may change without a rename here */
+/*
+ * include/linux/dcache.h: a dentry its filesystem revalidates.  On a
+ * network filesystem or FUSE, revalidation may move a directory's dentry
+ * (d_splice_alias) without any rename here: verdicts on such filesystems
+ * are not cached.  A local block filesystem's revalidation (fscrypt's,
+ * which recent kernels set on every ext4 dentry) moves nothing.
+ */
 #define K_DCACHE_OP_REVALIDATE 0x4
 #define K_DCACHE_OP_WEAK_REVALIDATE 0x800
+#define K_FS_REQUIRES_DEV 1		/* include/linux/fs.h: a block device's */
+#define K_FUSE_SUPER_MAGIC 0x65735546	/* fuseblk requires one, and is FUSE */
+
+/* May verdicts of dentries of superblock sb that its filesystem revalidates
+ * be cached? */
+static __always_inline int sb_moves_only_by_rename(struct super_block *sb)
+{
+	return (BPF_CORE_READ(sb, s_type, fs_flags) & K_FS_REQUIRES_DEV) &&
+	       BPF_CORE_READ(sb, s_magic) != K_FUSE_SUPER_MAGIC;
+}
 
 /* file_fs_verdict(): a verdict that must not be cached */
 #define FILE_DIR_NOCACHE 0x100
@@ -161,13 +176,16 @@ __noinline int file_fs_verdict(__u64 dp)
 	struct dentry *d = (struct dentry *)dp;
 	struct file_cfg *cfg;
 	__u32 zero = 0;
+	struct super_block *sb;
 	__u64 dev;
-	int nocache = 0, scopes;
+	int nocache = 0, scopes, local;
 
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
 	if (!cfg || !d)
 		return FILE_DIR_UNDECIDED | FILE_DIR_NOCACHE;
-	dev = BPF_CORE_READ(d, d_sb, s_dev);
+	sb = BPF_CORE_READ(d, d_sb);
+	dev = BPF_CORE_READ(sb, s_dev);
+	local = sb_moves_only_by_rename(sb);
 	scopes = cfg->any_scopes && ((cfg->scope_devs >> file_bloom_dev(dev)) & 1);
 	for (int i = 0; i < FILE_WALK_DEPTH; i++) {
 		struct dentry *parent;
@@ -186,13 +204,16 @@ __noinline int file_fs_verdict(__u64 dp)
 			if (dirname_watched(cfg, &q))
 				return FILE_DIR_WATCHED;
 		}
-		if (BPF_CORE_READ(d, d_flags) &
-		    (K_DCACHE_OP_REVALIDATE | K_DCACHE_OP_WEAK_REVALIDATE))
+		if (!local && (BPF_CORE_READ(d, d_flags) &
+			       (K_DCACHE_OP_REVALIDATE | K_DCACHE_OP_WEAK_REVALIDATE)))
 			nocache = FILE_DIR_NOCACHE;
 		parent = BPF_CORE_READ(d, d_parent);
-		if (parent == d)	/* the filesystem's root, or a disconnected one */
-			return d == BPF_CORE_READ(d, d_sb, s_root) ? FILE_DIR_CLEAN | nocache :
-			       FILE_DIR_UNDECIDED | FILE_DIR_NOCACHE;
+		/* the filesystem's root, a pseudo file's (a pipe, a memfd: under
+		 * no directory), or one a file handle made whose parents are not
+		 * known (DCACHE_DISCONNECTED) */
+		if (parent == d)
+			return dentry_disconnected(d) ? FILE_DIR_UNDECIDED | FILE_DIR_NOCACHE :
+			       FILE_DIR_CLEAN | nocache;
 		d = parent;
 	}
 	return FILE_DIR_UNDECIDED | nocache;	/* too deep to tell */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/emit.h"
+#include "base/log.h"
 #include "events.h"
 #include "host/container.h"
 #include "host/proc_seed.h"
@@ -282,6 +283,11 @@ static int on_file(struct agent *a, const struct ev_file *f, size_t size)
 	fill_process(a, &ev, &f->h, acting_process(a, &f->h));
 	file_views(a, f, size, &ev.file);
 	file_identity(a, f, &ev);
+	if (log_max() >= LOG_DEBUG)
+		log_debug("decode: open by pid %u: view %#x watch %#x task_off %u mnt_off %u "
+			  "fsroot %u path_len %u%s", f->h.pid, f->view, f->watch, f->task_off,
+			  f->mnt_off, f->fsroot_len, f->path_len,
+			  ev.file.path_partial ? " (path not whole)" : "");
 	ev.file.flags = f->flags;
 	ev.file.access = (f->access & EV_ACC_READ ? CEV_ACC_READ : 0) |
 			 (f->access & EV_ACC_WRITE ? CEV_ACC_WRITE : 0) |
