@@ -64,6 +64,10 @@ static void fill_status(void *ctx, struct agent_status *st)
 	if (a->loader.skel)
 		loader_read_stats(&a->loader, a->bpf_stats, STAT__COUNT);
 	memcpy(st->bpf, a->bpf_stats, sizeof(st->bpf));
+	st->watched_files = a->fwatch.ids.n;
+	st->watched_refused = a->fwatch.ids.refused;
+	st->watched_kernel_full = a->fwatch.kernel_full;
+	st->watched_incomplete = a->fwatch.incomplete;
 }
 
 /* --- lifecycle ------------------------------------------------------------- */

@@ -40,6 +40,13 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_DROPS_CONNECT] = "ring_drops_connect",
 	[STAT_DROPS_PROC] = "ring_drops_process",
 	[STAT_FILE_BLOCK] = "file_blocked",
+	[STAT_FILE_IDS_ADDED] = "file_ids_added",
+	[STAT_FILE_IDS_FULL] = "file_ids_full",
+	[STAT_FILE_IDS_STALE] = "file_ids_stale",
+	[STAT_FILE_DIR_HIT] = "file_dir_cache_hits",
+	[STAT_FILE_DIR_MISS] = "file_dir_cache_misses",
+	[STAT_FILE_UNDECIDED] = "file_undecided",
+	[STAT_FILE_TOPO] = "file_renames",
 };
 
 struct self_usage {
@@ -93,6 +100,11 @@ static void render_text(const struct agent_status *st, const struct self_usage *
 		  st->counters.reloads_ok, st->counters.reloads_failed);
 	sbuf_addf(o, "ring:       %u bytes\n", st->ring_bytes);
 	sbuf_addf(o, "processes:  %zu cached\n", st->processes);
+	sbuf_addf(o, "files:      %zu watched by identity%s%s\n", st->watched_files,
+		  st->watched_refused || st->watched_incomplete ?
+		  " (incomplete: more than it holds)" : "",
+		  st->watched_kernel_full || st->bpf[STAT_FILE_IDS_FULL] ?
+		  "; kernel map full: every open on some devices goes to the agent" : "");
 	sbuf_addf(o, "cpu:        %.2f s\n", u->cpu_seconds);
 	sbuf_addf(o, "rss:        %" PRIu64 " KiB (peak %" PRIu64 " KiB)\n", u->rss_bytes / 1024,
 		  u->peak_rss_bytes / 1024);
@@ -161,7 +173,10 @@ static void render_json(const struct agent_status *st, const struct self_usage *
 			  ",\"lost\":%" PRIu64 "}", ss->lines_written, ss->bytes, ss->errors,
 			  ss->lines_lost);
 	}
-	sbuf_adds(o, "],\"bpf\":{");
+	sbuf_addf(o, "],\"file_watch\":{\"identities\":%zu,\"refused\":%" PRIu64
+		  ",\"kernel_full\":%" PRIu64 ",\"walk_incomplete\":%s},\"bpf\":{",
+		  st->watched_files, st->watched_refused, st->watched_kernel_full,
+		  st->watched_incomplete ? "true" : "false");
 	for (int i = 0, first = 1; i < STAT__COUNT; i++) {
 		if (!bpf_stat_names[i])
 			continue;

@@ -60,6 +60,11 @@ struct agent_status {
 	const struct status_sink *sinks;
 	size_t n_sinks;
 	uint64_t bpf[STAT__COUNT];	/* the BPF programs' counters (enum stat_idx) */
+	/* files watched by identity (filters/filewatch.h) */
+	size_t watched_files;		/* identities the agent knows a path for */
+	uint64_t watched_refused;	/* ... it could not keep (its table full) */
+	uint64_t watched_kernel_full;	/* ... the kernel's map did not take at load */
+	int watched_incomplete;		/* the load's walk ran out of its budget */
 };
 
 /* Fills *st with the agent's state as of now. */
