@@ -59,8 +59,14 @@ static int report(struct walk *w, size_t len, const struct stat *st)
 	return w->fn(w->path, len, st, w->ctx);
 }
 
-/* Every file below the directory path[0..len), matched whole. */
-static int subtree(struct walk *w, size_t len)
+/*
+ * Calls on(w, n, name) for each entry of the directory path[0..len) whose
+ * name matches comp (NULL: every one), with path[0..n) its path; stops at
+ * a non-zero return, or with 1 when the budget runs out.  Directories that
+ * cannot be read are empty.
+ */
+static int each_entry(struct walk *w, size_t len, const char *comp,
+		      int (*on)(struct walk *w, size_t n, size_t ci), size_t ci)
 {
 	DIR *d = opendir(len ? w->path : "/");
 	struct dirent *de;
@@ -69,7 +75,6 @@ static int subtree(struct walk *w, size_t len)
 	if (!d)
 		return 0;
 	while (rc == 0 && (de = readdir(d))) {
-		struct stat st;
 		size_t n;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -78,67 +83,67 @@ static int subtree(struct walk *w, size_t len)
 			rc = 1;
 			break;
 		}
-		n = join(w, len, de->d_name);
-		if (!n || lstat(w->path, &st))
+		if (comp && !glob_match(comp, de->d_name, strlen(de->d_name)))
 			continue;
-		rc = S_ISDIR(st.st_mode) ? subtree(w, n) : report(w, n, &st);
+		n = join(w, len, de->d_name);
+		if (n)
+			rc = on(w, n, ci);
+		w->path[len] = '\0';
 	}
 	closedir(d);
-	w->path[len] = '\0';
 	return rc;
+}
+
+static int subtree(struct walk *w, size_t len);
+
+/* An entry below a "STARSTAR": a directory is walked, a file matched whole. */
+static int subtree_entry(struct walk *w, size_t n, size_t ci)
+{
+	struct stat st;
+
+	(void)ci;
+	if (lstat(w->path, &st))
+		return 0;
+	return S_ISDIR(st.st_mode) ? subtree(w, n) : report(w, n, &st);
+}
+
+/* Every file below the directory path[0..len), matched whole. */
+static int subtree(struct walk *w, size_t len)
+{
+	return each_entry(w, len, NULL, subtree_entry, 0);
 }
 
 static int step(struct walk *w, size_t len, size_t ci);
 
-/* Follows path[0..len) (lstat st) to component ci, or reports it at the end. */
-static int descend(struct walk *w, size_t len, const struct stat *st, size_t ci)
+/* Follows path[0..n) to component ci, or reports it at the end. */
+static int descend(struct walk *w, size_t n, size_t ci)
 {
+	struct stat st;
+
+	if (lstat(w->path, &st))
+		return 0;
 	if (ci == w->n)
-		return report(w, len, st);
-	return S_ISDIR(st->st_mode) ? step(w, len, ci) : 0;
+		return report(w, n, &st);
+	return S_ISDIR(st.st_mode) ? step(w, n, ci) : 0;
 }
 
 /* The directory path[0..len) holds component ci of the glob. */
 static int step(struct walk *w, size_t len, size_t ci)
 {
 	const char *comp = w->comp[ci];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
+	size_t n;
 	int rc = 0;
 
 	if (spans(comp))
 		return subtree(w, len);
-	if (!glob_has_wildcard(comp)) {
-		size_t n = join(w, len, comp);
-
-		if (!spend(w))
-			return 1;
-		if (n && lstat(w->path, &st) == 0)
-			rc = descend(w, n, &st, ci + 1);
-		w->path[len] = '\0';
-		return rc;
-	}
-	d = opendir(len ? w->path : "/");
-	if (!d)
-		return 0;
-	while (rc == 0 && (de = readdir(d))) {
-		size_t n;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!spend(w)) {
-			rc = 1;
-			break;
-		}
-		if (!glob_match(comp, de->d_name, strlen(de->d_name)))
-			continue;
-		n = join(w, len, de->d_name);
-		if (n && lstat(w->path, &st) == 0)
-			rc = descend(w, n, &st, ci + 1);
-		w->path[len] = '\0';
-	}
-	closedir(d);
+	if (glob_has_wildcard(comp))
+		return each_entry(w, len, comp, descend, ci + 1);
+	if (!spend(w))
+		return 1;
+	n = join(w, len, comp);
+	if (n)
+		rc = descend(w, n, ci + 1);
+	w->path[len] = '\0';
 	return rc;
 }
 
