@@ -261,8 +261,8 @@ enum stat_idx {
 	STAT_FILE_IDS_ADDED = 32,	/* identities of created files added to file_watch_ids */
 	STAT_FILE_IDS_FULL = 33,	/* ... that did not fit: the device is overflowed */
 	STAT_FILE_IDS_STALE = 34,	/* watched identities whose generation no longer matched */
-	STAT_FILE_DIR_HIT = 35,		/* directory verdicts found in the cache */
-	STAT_FILE_DIR_MISS = 36,	/* directory verdicts walked */
+	STAT_FILE_VERDICT_MISS = 36,	/* file or directory verdicts not in the cache:
+					 * taken (an open seen before is not counted) */
 	STAT_FILE_UNDECIDED = 37,	/* opens sent because a walk could not decide */
 	STAT_FILE_TOPO = 38,		/* directory renames seen (the verdict cache's generation) */
 	STAT__COUNT = 64,

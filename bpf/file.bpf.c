@@ -80,6 +80,7 @@ enum open_call {
 	OC_CREAT,		/* creat(path, mode) */
 	OC_BY_HANDLE,		/* open_by_handle_at(mount_fd, handle, flags) */
 	OC_URING,		/* not an open syscall: io_uring_enter submitting an open */
+	OC_FROM_REGS,		/* not known yet: from the saved registers, when needed */
 };
 
 #define NR_IO_URING_ENTER 426	/* the same number on every architecture */
@@ -211,6 +212,26 @@ static __always_inline __u32 file_flags(struct file *file)
 }
 
 /*
+ * The user registers saved at syscall entry (task_pt_regs of the current
+ * task).  bpf_task_pt_regs (5.15+) knows where they are; before it, they are
+ * at the top of the 16 KiB kernel stack (x86-64 and arm64 without KASAN, no
+ * stack padding before CONFIG_X86_FRED, 6.9).  A kernel thread's are zero;
+ * a wrong guess only makes the syscall number unknown, and the flags then
+ * come from f_flags.
+ */
+#define K_THREAD_SIZE 16384
+
+static __always_inline struct pt_regs *current_user_regs(struct task_struct *task)
+{
+	char *stack;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	stack = BPF_CORE_READ(task, stack);
+	return (struct pt_regs *)(stack + K_THREAD_SIZE) - 1;
+}
+
+/*
  * The paths of the record (events.h, EV_FILE): the walk up to the top of
  * the mount tree with the process's view and the file's mount marked in
  * it, and, when the walk did not end at the root of the agent's mount
@@ -255,7 +276,9 @@ static __always_inline __u32 file_paths(struct scratch *s, struct ev_file *e, st
 /*
  * One open, after the caller's cheap checks: the pre-filter, then the record.
  * oc/regs: the open syscall that made it (its arguments give the caller's
- * flags), or OC_NONE/OC_URING when there is none (file_flags()).
+ * flags), or OC_NONE/OC_URING when there is none (file_flags()), or
+ * OC_FROM_REGS: read from the registers the task saved at syscall entry,
+ * only for an open that is sent (the LSM and fentry variants).
  * refused: the file guard's rule slots that refused it (file__lsm only): the
  * record is then sent whatever the pre-filter says, with blocked = 1.
  */
@@ -281,6 +304,15 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 		return 0;
 	e = &s->file;
 	header_fill(&e->h, EV_FILE, 0, task);
+	if (oc == OC_FROM_REGS) {
+		long nr;
+
+		regs = current_user_regs(task);
+		nr = REGS_NR(regs);
+		oc = open_call(nr);
+		if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
+			oc = OC_URING;
+	}
 	if (oc == OC_NONE)
 		e->flags = file_flags(file);
 	else if (oc == OC_URING)	/* io_uring adds O_NONBLOCK for its inline try */
@@ -314,6 +346,7 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
 {
 	struct task_struct *task;
+	struct fdtable *fdt;
 	struct file **fds;
 	struct file *file = NULL;
 	int oc;
@@ -328,32 +361,13 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
 	task = (struct task_struct *)bpf_get_current_task();
-	if ((__u64)ret >= BPF_CORE_READ(task, files, fdt, max_fds))
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if ((__u64)ret >= BPF_CORE_READ(fdt, max_fds))
 		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
+	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
 	return file_event(task, file, oc, regs, 0, 0);
-}
-
-/*
- * The user registers saved at syscall entry (task_pt_regs of the current
- * task).  bpf_task_pt_regs (5.15+) knows where they are; before it, they are
- * at the top of the 16 KiB kernel stack (x86-64 and arm64 without KASAN, no
- * stack padding before CONFIG_X86_FRED, 6.9).  A kernel thread's are zero;
- * a wrong guess only makes the syscall number unknown, and the flags then
- * come from f_flags.
- */
-#define K_THREAD_SIZE 16384
-
-static __always_inline struct pt_regs *current_user_regs(struct task_struct *task)
-{
-	char *stack;
-
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
-		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	stack = BPF_CORE_READ(task, stack);
-	return (struct pt_regs *)(stack + K_THREAD_SIZE) - 1;
 }
 
 /*
@@ -364,21 +378,11 @@ static __always_inline struct pt_regs *current_user_regs(struct task_struct *tas
  */
 static __always_inline int on_file_open(struct file *file, __u64 refused, __u16 gen)
 {
-	struct task_struct *task;
-	struct pt_regs *regs;
-	long nr;
-	int oc;
-
 	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
-	task = (struct task_struct *)bpf_get_current_task();
-	regs = current_user_regs(task);
-	nr = REGS_NR(regs);
-	oc = open_call(nr);
-	if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
-		oc = OC_URING;
-	return file_event(task, file, oc, regs, refused, gen);
+	return file_event((struct task_struct *)bpf_get_current_task(), file, OC_FROM_REGS, NULL,
+			  refused, gen);
 }
 
 SEC("tp_btf/sys_exit")

@@ -71,19 +71,28 @@
  * FILE_WALK_DEPTH levels (the open is sent: it cannot prove that no watched
  * directory lies above); else "clean".  The walk does not stop at the
  * task's root: a chroot does not hide a watched directory above it.
- * Mounts are followed live on every open (at most FILE_MOUNT_DEPTH; more:
- * sent); a directory's verdict is cached in file_dir_cache (the BPF side's
- * own), keyed by its identity and valid while
- *   - file_cfg.policy is unchanged (the agent bumps it on every write),
- *   - file_topo.gen is unchanged: the BPF side bumps it after every
- *     successful rename (the tracepoint program at the rename syscalls'
- *     exit; under lsm/fentry opt_filetopo__fentry at vfs_rename's exit),
- *   - the dentry, its parent and its name's hash and length are those the
- *     verdict was taken for (a directory removed and another made with the
- *     same inode number elsewhere is not taken for it),
- * and only when file_cfg.dir_cache says the rename hook is in place; a
- * verdict involving a dentry that its filesystem revalidates (network
- * filesystems, procfs) is never cached.
+ * Verdicts are cached in file_verdicts (the BPF side's own): an array
+ * indexed by a dentry's address, each element one word: a tag, a mix of
+ * the dentry, its parent, its name's hash and length, its inode,
+ * file_cfg.policy and file_topo.gen, or-ed with the verdict.  An opened
+ * file's own verdict (its identity, its name, then its directory's) is
+ * kept under its dentry, a directory's under its own; mounts are followed
+ * live on every open (at most FILE_MOUNT_DEPTH; more: sent), each
+ * mountpoint's verdict cached as a directory's.  A cached verdict holds
+ * while nothing it was taken for changed:
+ *   - file_cfg.policy: the agent bumps it on every write of the maps,
+ *     identities it learns included,
+ *   - file_topo.gen: the BPF side bumps it after every successful rename
+ *     (the tracepoint program at the rename syscalls' exit; under
+ *     lsm/fentry opt_filetopo__fentry at vfs_rename's exit),
+ *   - the dentry, its parent, name and inode: a name unlinked and made
+ *     again (a hard link in its place), a directory removed and another
+ *     made where the address is reused, is not taken for it;
+ * and only when file_cfg.dir_cache says the rename hook is in place.  A
+ * verdict of a dentry its filesystem revalidates and may move (network
+ * filesystems, FUSE) is never cached, nor one that ended at a
+ * disconnected dentry.  Identities the BPF side adds are of new inodes,
+ * under new dentries: no verdict to invalidate.
  * The agent's rule matcher makes the decision on the reported paths and
  * the identity.
  *
@@ -157,16 +166,11 @@ struct file_suffix_key {
 	char s[FILE_SUFFIX_MAX];
 };
 
-/* file_dir_cache value: a directory's verdict and what it was taken for. */
-struct file_dir_verdict {
-	__u64 dentry;		/* the struct dentry */
-	__u64 parent;		/* its d_parent */
-	__u64 hash_len;		/* its d_name.hash_len */
-	__u32 policy;		/* file_cfg.policy */
-	__u32 topo;		/* file_topo.gen (low 32 bits) */
-	__u8 verdict;		/* FILE_DIR_* */
-	__u8 pad[7];
-};
+/* file_verdicts element: a verdict's tag or-ed with the verdict (FILE_DIR_*,
+ * or 4: the file's own identity is watched) in its low FILE_VERDICT_MASK
+ * bits; 0: none. */
+#define FILE_VERDICT_MASK 7
+#define FILE_VERDICT_SLOTS 65536	/* elements of file_verdicts */
 
 enum {
 	FILE_DIR_CLEAN = 1,	/* nothing watched at or above */
@@ -231,7 +235,6 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
 
 #define FILE_WATCH_MAX 4096	/* entries per name map */
 #define FILE_IDS_MAX 65536	/* entries of file_watch_ids */
-#define FILE_DIR_CACHE_MAX 16384	/* entries of file_dir_cache */
 
 /*
  * connect: the egress decision, taken in the cgroup sock_addr programs

@@ -60,7 +60,7 @@ struct {
 /* file pre-filter (contract in filter_maps.h): the agent writes, file.bpf.c
  * (prefilter.bpf.h) reads; file_watch_ids, the bloom arrays and
  * file_dev_full are also written by the BPF side for files created under a
- * watched scope; file_dir_cache and file_topo are the BPF side's own. */
+ * watched scope; file_verdicts and file_topo are the BPF side's own. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -84,7 +84,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FILE_DEV_SLOTS);
+	__uint(max_entries, FILE_DEV_SLOTS + 1);
 	__type(key, __u32);
 	__type(value, __u8);
 } file_dev_full __weak SEC(".maps");
@@ -111,11 +111,11 @@ struct {
 } file_watch_suffixes __weak SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, FILE_DIR_CACHE_MAX);
-	__type(key, struct file_ident);
-	__type(value, struct file_dir_verdict);
-} file_dir_cache __weak SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FILE_VERDICT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} file_verdicts __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -209,29 +209,28 @@ static __noinline __u32 path_fsroot(struct scratch *s, __u64 vfsmnt_p)
 	return 0;
 }
 
-/* Copies the process's view of the walked path into dst (at most
- * CUSTOS_PATH_MAX); returns its length. */
-static __always_inline __u32 path_copy(struct scratch *s, const struct path_out *o, char *dst)
+/* Copies walk[pos .. CUSTOS_PATH_MAX) into dst; returns its length. */
+static __always_inline __u32 path_copy_from(struct scratch *s, __u32 from, char *dst)
 {
-	__u32 pos = o->task_pos & (CUSTOS_PATH_MAX - 1);
+	__u32 pos = from & (CUSTOS_PATH_MAX - 1);
 	__u32 len = CUSTOS_PATH_MAX - pos;
 
-	if (o->task_pos >= CUSTOS_PATH_MAX)
+	if (from >= CUSTOS_PATH_MAX)
 		return 0;
 	bpf_probe_read_kernel(dst, len & (2 * CUSTOS_PATH_MAX - 1), &s->walk[pos]);
 	return len;
 }
 
-/* Copies the whole walk (every view of it) into dst; returns its length. */
+/* The process's view of the walked path into dst (at most CUSTOS_PATH_MAX). */
+static __always_inline __u32 path_copy(struct scratch *s, const struct path_out *o, char *dst)
+{
+	return path_copy_from(s, o->task_pos, dst);
+}
+
+/* The whole walk (every view of it) into dst. */
 static __always_inline __u32 path_copy_all(struct scratch *s, const struct path_out *o, char *dst)
 {
-	__u32 pos = o->pos & (CUSTOS_PATH_MAX - 1);
-	__u32 len = CUSTOS_PATH_MAX - pos;
-
-	if (o->pos >= CUSTOS_PATH_MAX)
-		return 0;
-	bpf_probe_read_kernel(dst, len & (2 * CUSTOS_PATH_MAX - 1), &s->walk[pos]);
-	return len;
+	return path_copy_from(s, o->pos, dst);
 }
 
 #endif

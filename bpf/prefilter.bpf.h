@@ -3,11 +3,12 @@
  * prefilter.bpf.h - may an open match a file rule?  The file pre-filter of
  * filter_maps.h ("file"), in the order its checks cost:
  *
- *   every open      the file's device overflowed?  its identity watched?
- *                   its own name watched?  then, per mount from the file's
- *                   up to the top of its mount tree, one cached verdict of
- *                   a directory: the file's parent, then each mountpoint
- *   on a cache miss a walk of that directory's ancestors in its filesystem
+ *   every open      overflow?  then the file's verdict, cached (one read of
+ *                   its dentry, one array element), and one cached verdict
+ *                   per mount above it (each mountpoint's)
+ *   a file's miss   its identity watched?  its own name?  its directory's
+ *                   verdict, cached too
+ *   a directory's miss  a walk of its ancestors in its filesystem
  *
  * and what the BPF side adds to it: the identity of a file an open created
  * under a watched scope (file_watch_add), and the topology generation that
@@ -40,6 +41,8 @@ static __always_inline int sb_moves_only_by_rename(struct super_block *sb)
 
 /* file_fs_verdict(): a verdict that must not be cached */
 #define FILE_DIR_NOCACHE 0x100
+/* own_verdict(): the file's own identity is watched */
+#define FILE_VERDICT_IDENT 4
 
 /* Bit `bit` of a file_cfg bloom filter. */
 static __always_inline int bloom_has(const __u64 *bloom, __u32 bit)
@@ -239,66 +242,102 @@ static __always_inline void file_topo_bump(void)
 	stat_inc(STAT_FILE_TOPO);
 }
 
-/* The verdict of directory d on device dev, from file_dir_cache when it
- * holds one taken for this dentry under this policy and topology. */
-static __always_inline int dir_verdict(const struct file_cfg *cfg, struct dentry *d, __u64 dev,
-				       __u32 policy, __u32 topo)
-{
-	struct file_ident key = { .dev = dev, .ino = BPF_CORE_READ(d, d_inode, i_ino) };
-	struct file_dir_verdict *c, nv = {};
-	__u64 parent = (__u64)BPF_CORE_READ(d, d_parent);
-	__u64 hash_len = BPF_CORE_READ(d, d_name.hash_len);
-	int v;
+/* What a verdict is taken for: a dentry's parent, name and inode. */
+struct dent {
+	__u64 parent;		/* d_parent */
+	__u64 hash_len;		/* d_name.hash_len */
+	__u64 name;		/* d_name.name */
+	__u64 inode;		/* d_inode */
+};
 
-	if (cfg->dir_cache) {
-		c = bpf_map_lookup_elem(&file_dir_cache, &key);
-		if (c && c->dentry == (__u64)d && c->parent == parent && c->hash_len == hash_len &&
-		    c->policy == policy && c->topo == topo) {
-			stat_inc(STAT_FILE_DIR_HIT);
-			return c->verdict;
-		}
+/* The dentry's four fields, in one read where they lie together (every
+ * kernel tested: d_parent, d_name, d_inode), else in four. */
+static __always_inline void dent_read(struct dentry *d, struct dent *e)
+{
+	if (bpf_core_field_offset(struct dentry, d_name) ==
+		    bpf_core_field_offset(struct dentry, d_parent) + 8 &&
+	    bpf_core_field_offset(struct dentry, d_inode) ==
+		    bpf_core_field_offset(struct dentry, d_name) + 16) {
+		if (bpf_probe_read_kernel(e, sizeof(*e), (char *)d +
+					  bpf_core_field_offset(struct dentry, d_parent)))
+			__builtin_memset(e, 0, sizeof(*e));
+		return;
 	}
-	v = file_fs_verdict((__u64)d);
-	stat_inc(STAT_FILE_DIR_MISS);
-	if (cfg->dir_cache && !(v & FILE_DIR_NOCACHE)) {
-		nv.dentry = (__u64)d;
-		nv.parent = parent;
-		nv.hash_len = hash_len;
-		nv.policy = policy;
-		nv.topo = topo;
-		nv.verdict = (__u8)v;
-		bpf_map_update_elem(&file_dir_cache, &key, &nv, BPF_ANY);
-	}
-	return v & 0xff;
+	e->parent = (__u64)BPF_CORE_READ(d, d_parent);
+	e->hash_len = BPF_CORE_READ(d, d_name.hash_len);
+	e->name = (__u64)BPF_CORE_READ(d, d_name.name);
+	e->inode = (__u64)BPF_CORE_READ(d, d_inode);
 }
 
 /*
- * The verdict of everything above the opened file: its parent directory in
- * its filesystem (the ancestors hidden above a bind mount's root included),
- * then the mountpoint of its mount, and so on up to the top of the mount
- * tree (not the task's root: a chroot hides nothing).  FILE_DIR_*.
+ * A verdict's tag (filter_maps.h, file_verdicts): a mix of the dentry and
+ * everything the verdict depends on, its low FILE_VERDICT_MASK bits free
+ * for the verdict.  The tag is the whole entry, one word: two writers
+ * cannot leave a torn one that passes for either.
  */
-static __always_inline int tree_verdict(const struct file_cfg *cfg, struct file *file, __u64 dev)
+static __always_inline __u64 verdict_tag(__u64 d, const struct dent *e, __u32 policy, __u32 topo)
 {
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-	struct mount *m = real_mount_of(BPF_CORE_READ(file, f_path.mnt));
-	__u32 policy = cfg->policy, topo = file_topo_gen();
+	__u64 h = d * 0x9e3779b97f4a7c15ull ^ e->parent * 0xc2b2ae3d27d4eb4full ^
+		  e->hash_len * 0x165667b19e3779f9ull ^ e->inode * 0x27d4eb2f165667c5ull ^
+		  ((__u64)policy << 32 | topo);
 
-	d = BPF_CORE_READ(d, d_parent);	/* the file itself: its identity and name */
-	for (int lvl = 0; lvl < FILE_MOUNT_DEPTH; lvl++) {
-		struct mount *pm;
-		int v = dir_verdict(cfg, d, dev, policy, topo);
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return h & ~(__u64)FILE_VERDICT_MASK;
+}
 
-		if (v != FILE_DIR_CLEAN)
-			return v;
-		pm = BPF_CORE_READ(m, mnt_parent);
-		if (pm == m)
-			return FILE_DIR_CLEAN;
-		d = BPF_CORE_READ(m, mnt_mountpoint);
-		m = pm;
-		dev = BPF_CORE_READ(d, d_sb, s_dev);
-	}
-	return FILE_DIR_UNDECIDED;
+/* dentry d's element of file_verdicts (direct-mapped by its address). */
+static __always_inline __u64 *verdict_slot(__u64 d)
+{
+	__u32 i = (__u32)((d >> 6) ^ (d >> 22)) & (FILE_VERDICT_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&file_verdicts, &i);
+}
+
+/* The verdict slot holds under tag; 0 when none. */
+static __always_inline int verdict_get(__u64 *slot, __u64 tag)
+{
+	__u64 v = slot ? *slot : 0;
+
+	return (v & ~(__u64)FILE_VERDICT_MASK) == tag ? (int)(v & FILE_VERDICT_MASK) : 0;
+}
+
+static __always_inline void verdict_put(const struct file_cfg *cfg, __u64 *slot, __u64 tag,
+					int v)
+{
+	if (slot && cfg->dir_cache && !(v & FILE_DIR_NOCACHE))
+		*slot = tag | (__u64)(v & FILE_VERDICT_MASK);
+}
+
+/* The verdict of directory d (FILE_DIR_*, FILE_DIR_NOCACHE or-ed in), from
+ * file_verdicts when it holds one taken for it as it is now. */
+static __always_inline int dir_verdict(const struct file_cfg *cfg, struct dentry *d,
+				       __u32 policy, __u32 topo)
+{
+	struct dent e;
+	__u64 tag, *slot;
+	int v;
+
+	dent_read(d, &e);
+	tag = verdict_tag((__u64)d, &e, policy, topo);
+	slot = verdict_slot((__u64)d);
+	v = verdict_get(slot, tag);
+	if (v)
+		return v;
+	v = file_fs_verdict((__u64)d);
+	stat_inc(STAT_FILE_VERDICT_MISS);
+	verdict_put(cfg, slot, tag, v);
+	return v;
+}
+
+/* Has any identity not fit (file_dev_full's last element)? */
+static __always_inline int any_overflow(void)
+{
+	__u32 slot = FILE_DEV_SLOTS;
+	__u8 *full = bpf_map_lookup_elem(&file_dev_full, &slot);
+
+	return full && *full;
 }
 
 /* Is dev's element of file_dev_full set (an identity of it did not fit)? */
@@ -311,19 +350,63 @@ static __always_inline int dev_overflowed(__u64 dev)
 }
 
 /*
+ * The verdict of the opened file itself (FILE_DIR_* for its ancestors in
+ * its filesystem, FILE_VERDICT_IDENT for a watched identity): its
+ * identity, its own name, then its directory's verdict.
+ */
+static __always_inline int own_verdict(const struct file_cfg *cfg, const struct dent *e,
+				       __u32 policy, __u32 topo)
+{
+	struct inode *inode = (struct inode *)e->inode;
+	struct qstr q = { .hash_len = e->hash_len, .name = (const unsigned char *)e->name };
+	struct file_watch *w;
+
+	w = watch_lookup(BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino));
+	if (w && (w->what & FILE_WATCH_FILE) && watch_is(w, inode))
+		return FILE_VERDICT_IDENT;
+	if (w && (w->what & FILE_WATCH_SCOPE) && watch_is(w, inode))
+		return FILE_DIR_WATCHED;	/* a watched directory, opened itself */
+	if (name_watched(cfg, &q) || dirname_watched(cfg, &q))
+		return FILE_DIR_WATCHED;
+	return dir_verdict(cfg, (struct dentry *)e->parent, policy, topo);
+}
+
+/* The mountpoints above mount m, each a cached directory verdict, up to the
+ * top of its mount tree (not the task's root: a chroot hides nothing). */
+static __always_inline int mounts_verdict(const struct file_cfg *cfg, struct mount *m,
+					  __u32 policy, __u32 topo)
+{
+	for (int lvl = 0; lvl < FILE_MOUNT_DEPTH; lvl++) {
+		struct mount *pm = BPF_CORE_READ(m, mnt_parent);
+		int v;
+
+		if (pm == m)
+			return FILE_DIR_CLEAN;
+		v = dir_verdict(cfg, BPF_CORE_READ(m, mnt_mountpoint), policy, topo) & 0xff;
+		if (v != FILE_DIR_CLEAN)
+			return v;
+		m = pm;
+	}
+	return FILE_DIR_UNDECIDED;
+}
+
+/*
  * The pre-filter, a global function so that the verifier checks it once, on
  * its own, instead of once per path through the caller (the file pointer is
  * passed as a scalar for that reason).  EV_WATCH_* of why the open is sent;
- * 0: no rule can match it.
+ * 0: no rule can match it.  The file's own verdict (identity, name, the
+ * ancestors in its filesystem) is cached under its dentry, so that an
+ * innocent open of a file seen before costs one read of its dentry and one
+ * array element; the mounts above are followed live.
  */
 __noinline int file_prefilter(__u64 filep)
 {
 	struct file *file = (struct file *)filep;
-	struct inode *inode;
 	struct file_cfg *cfg;
-	struct qstr q = {};
-	__u32 zero = 0;
-	__u64 dev;
+	struct path fp = {};
+	struct dent e;
+	__u32 zero = 0, policy, topo;
+	__u64 tag, *slot;
 	int v;
 
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
@@ -331,24 +414,29 @@ __noinline int file_prefilter(__u64 filep)
 		return 0;
 	if (cfg->match_all)
 		return EV_WATCH_ALL;
-	inode = BPF_CORE_READ(file, f_inode);
-	dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	if (dev_overflowed(dev))
+	if (any_overflow() && dev_overflowed(BPF_CORE_READ(file, f_inode, i_sb, s_dev)))
 		return EV_WATCH_ALL;
-	{
-		struct file_watch *w = watch_lookup(dev, BPF_CORE_READ(inode, i_ino));
-
-		if (w && watch_is(w, inode))
-			return EV_WATCH_IDENT;
+	BPF_CORE_READ_INTO(&fp, file, f_path);
+	dent_read(fp.dentry, &e);
+	policy = cfg->policy;
+	topo = file_topo_gen();
+	tag = verdict_tag((__u64)fp.dentry, &e, policy, topo);
+	slot = verdict_slot((__u64)fp.dentry);
+	v = verdict_get(slot, tag);
+	if (!v) {
+		v = own_verdict(cfg, &e, policy, topo);
+		stat_inc(STAT_FILE_VERDICT_MISS);
+		verdict_put(cfg, slot, tag, v);
 	}
-	BPF_CORE_READ_INTO(&q, file, f_path.dentry, d_name);
-	if (name_watched(cfg, &q) || dirname_watched(cfg, &q))
-		return EV_WATCH_SCOPE;
-	v = tree_verdict(cfg, file, dev);
-	if (v == FILE_DIR_WATCHED)
-		return EV_WATCH_SCOPE;
+	v &= 0xff;
+	if (v == FILE_DIR_CLEAN)
+		v = mounts_verdict(cfg, real_mount_of(fp.mnt), policy, topo);
 	if (v == FILE_DIR_CLEAN)
 		return 0;
+	if (v == FILE_VERDICT_IDENT)
+		return EV_WATCH_IDENT;
+	if (v == FILE_DIR_WATCHED)
+		return EV_WATCH_SCOPE;
 	stat_inc(STAT_FILE_UNDECIDED);
 	return EV_WATCH_ALL;
 }
@@ -375,6 +463,10 @@ static __always_inline int file_watch_add(__u64 dev, __u64 ino, __u32 gen)
 		return EV_WATCH_ADDED;
 	}
 	slot = file_bloom_dev(dev);
+	full = bpf_map_lookup_elem(&file_dev_full, &slot);
+	if (full)
+		*full = 1;
+	slot = FILE_DEV_SLOTS;		/* "some device overflowed" */
 	full = bpf_map_lookup_elem(&file_dev_full, &slot);
 	if (full)
 		*full = 1;

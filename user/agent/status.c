@@ -43,8 +43,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_FILE_IDS_ADDED] = "file_ids_added",
 	[STAT_FILE_IDS_FULL] = "file_ids_full",
 	[STAT_FILE_IDS_STALE] = "file_ids_stale",
-	[STAT_FILE_DIR_HIT] = "file_dir_cache_hits",
-	[STAT_FILE_DIR_MISS] = "file_dir_cache_misses",
+	[STAT_FILE_VERDICT_MISS] = "file_verdicts_taken",
 	[STAT_FILE_UNDECIDED] = "file_undecided",
 	[STAT_FILE_TOPO] = "file_renames",
 };

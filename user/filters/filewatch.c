@@ -151,18 +151,20 @@ static void set_byte(int fd, __u32 i)
 }
 
 /*
- * Writes one identity: the kept bits of an entry already there are kept,
- * its bloom element set first.  A full map overflows the device: every
- * open on it is then sent (filter_maps.h, "Bounds").
+ * Writes one identity: the bits keep of an entry already there are kept
+ * (a load keeps what was added or learned; learning keeps everything: a
+ * directory that is a scope and is learned as a file stays a scope), its
+ * bloom element set first.  A full map overflows the device: every open on
+ * it is then sent (filter_maps.h, "Bounds").
  */
 static int write_ident(struct filewatch *w, struct custos_bpf *skel, const struct file_ident *id,
-		       uint32_t gen, uint16_t what)
+		       uint32_t gen, uint16_t what, uint16_t keep)
 {
 	int fd = bpf_map__fd(skel->maps.file_watch_ids);
 	struct file_watch v = { .gen = gen, .what = what }, old;
 
 	if (bpf_map_lookup_elem(fd, id, &old) == 0)
-		v.what |= old.what & KEPT;
+		v.what |= old.what & keep;
 	set_byte(bpf_map__fd(skel->maps.file_ident_bloom), file_bloom_ident(id->dev, id->ino));
 	if (bpf_map_update_elem(fd, id, &v, BPF_ANY) == 0)
 		return 0;
@@ -184,7 +186,7 @@ static int write_map(struct filewatch *w, struct custos_bpf *skel, const struct 
 
 	while (rc == 0 && (e = file_ids_next(want, &pos)))
 		rc = write_ident(w, skel, &(struct file_ident){ .dev = e->dev, .ino = e->ino },
-				 e->gen, e->what);
+				 e->gen, e->what, KEPT);
 	for (more = bpf_map_get_next_key(fd, NULL, &next) == 0; more && rc == 0;
 	     more = bpf_map_get_next_key(fd, &cur, &next) == 0) {
 		struct file_watch v;
@@ -242,6 +244,23 @@ int filewatch_apply(struct filewatch *w, struct loader *l, const struct rule_set
 	return rc;
 }
 
+/*
+ * A new generation of the pre-filter's policy: the verdicts the kernel
+ * cached for files (filter_maps.h, file_verdicts) may say "not watched" of
+ * an identity just added.
+ */
+static int bump_policy(struct custos_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.file_cfg);
+	struct file_cfg cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	cfg.policy++;
+	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
 int filewatch_learn(struct filewatch *w, struct loader *l, uint64_t dev, uint64_t ino,
 		    uint32_t gen, uint16_t what, const char *path, size_t len)
 {
@@ -250,9 +269,12 @@ int filewatch_learn(struct filewatch *w, struct loader *l, uint64_t dev, uint64_
 	if (rc)
 		return rc;
 	w->learned++;
-	if (!(what & FILE_WATCH_ADDED) && l && l->skel)
+	if (!(what & FILE_WATCH_ADDED) && l && l->skel) {
 		rc = write_ident(w, l->skel, &(struct file_ident){ .dev = dev, .ino = ino }, gen,
-				 FILE_WATCH_FILE | FILE_WATCH_LEARNED);
+				 FILE_WATCH_FILE | FILE_WATCH_LEARNED, 0xffff);
+		if (!rc)
+			rc = bump_policy(l->skel);
+	}
 	return rc;
 }
 
