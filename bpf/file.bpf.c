@@ -427,17 +427,14 @@ SEC("lsm/file_open")
 int file__lsm(unsigned long long *ctx)
 {
 	struct file *file = ctx_file(ctx);
-	struct guard_bits tree = {};
 	int ret = (int)ctx[1];
 	__u64 refused = 0;
 	__u16 gen = 0;
 
 	if (!ret)
-		refused = fileguard_decide(file, &gen, &tree);
+		refused = fileguard_decide(file, &gen);
 	if (refused)
 		stat_inc(STAT_FILE_BLOCK);
-	else
-		fileguard_add(file, &tree);
 	on_file_open(file, refused, gen);
 	if (ret)
 		return lsm_ret(ret);

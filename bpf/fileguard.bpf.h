@@ -69,37 +69,39 @@ done:
 }
 
 /*
- * The file guard's rule slots that refuse this open (0: allow); *gen the
- * rule set that numbered them; *tree the tree bits found for it.  Not
- * inlined: its stack is not added to the caller's path walk.  The agent's
- * own opens are never refused.
+ * A file an open created below a `DIR/STARSTAR` of a block rule (tree bits
+ * found): its identity gets those bits as its own, so that a hard link or
+ * a rename out of DIR made later is refused as the file in DIR would be.
+ * A full map only leaves the link unrefused (the pre-filter still sends
+ * its opens).
  */
-static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, struct guard_bits *tree)
+static __always_inline void fileguard_add(struct file *file, const struct guard_bits *tree)
+{
+	struct file_ident id = {};
+	struct guard_bits b = {};
+
+	if (!(tree->tree_when | tree->tree_unless) ||
+	    !(BPF_CORE_READ(file, f_mode) & FMODE_CREATED))
+		return;
+	id.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	id.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	b.tree_when = tree->tree_when;
+	b.tree_unless = tree->tree_unless;
+	bpf_map_update_elem(&fileguard_ids, &id, &b, BPF_NOEXIST);
+}
+
+/* The rule slots that refuse the open of file whose path bits are f (its
+ * own and its tree's), under conf c. */
+static __always_inline __u64 fileguard_refuses(struct file *file, const struct guard_conf *c,
+					       const struct guard_bits *f)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct guard_bits f, x, p;
+	struct guard_bits x, p;
 	struct guard_uid_bits *u;
-	struct guard_conf *c;
 	__u64 when, holds, aw = 0, au = 0, uw = 0, uu = 0;
-	__u32 zero = 0, uid, fmode;
+	__u32 uid, fmode;
 
-	*gen = 0;
-	if (tree)
-		__builtin_memset(tree, 0, sizeof(*tree));
-	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
-	if (!c || !c->active || !file)
-		return 0;
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
-		return 0;
-	guard_bits_of(&fileguard_ids, &fileguard_names, file, &f);
-	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */
-	if (c->any_tree)
-		fileguard_tree(file, &f);
-	if (tree) {
-		tree->tree_when = f.tree_when;
-		tree->tree_unless = f.tree_unless;
-	}
-	when = c->active & (f.path_when | f.tree_when | ~c->need_path);
+	when = c->active & (f->path_when | f->tree_when | ~c->need_path);
 	if (!when)
 		return 0;	/* the common case: no rule names this file */
 	fmode = BPF_CORE_READ(file, f_mode);
@@ -128,33 +130,42 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, struct g
 		(p.parent_when | ~c->need_parent) & (uw | ~c->need_uid);
 	if (!when)
 		return 0;
-	holds = c->cond_valid & (f.path_unless | f.tree_unless | ~c->cond_need_path) &
+	holds = c->cond_valid & (f->path_unless | f->tree_unless | ~c->cond_need_path) &
 		(au | ~c->cond_need_access) & (x.exe_unless | ~c->cond_need_exe) &
 		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
-	*gen = (__u16)c->gen;
 	return when & ~guard_suppressed(holds, c->cond_owner);
 }
 
 /*
- * A file an open created below a `DIR/STARSTAR` of a block rule (tree bits
- * found): its identity gets those bits as its own, so that a hard link or
- * a rename out of DIR made later is refused as the file in DIR would be.
- * A full map only leaves the link unrefused (the pre-filter still sends
- * its opens).
+ * The file guard's rule slots that refuse this open (0: allow); *gen the
+ * rule set that numbered them.  An open it allows that created a file
+ * below a DIR/STARSTAR gives it DIR's bits (fileguard_add).  Not inlined:
+ * its stack is not added to the caller's path walk.  The agent's own opens
+ * are never refused.
  */
-static __always_inline void fileguard_add(struct file *file, const struct guard_bits *tree)
+static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
 {
-	struct file_ident id = {};
-	struct guard_bits b = {};
+	struct guard_bits f;
+	struct guard_conf *c;
+	__u32 zero = 0;
+	__u64 refused;
 
-	if (!(tree->tree_when | tree->tree_unless) ||
-	    !(BPF_CORE_READ(file, f_mode) & FMODE_CREATED))
-		return;
-	id.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	id.ino = BPF_CORE_READ(file, f_inode, i_ino);
-	b.tree_when = tree->tree_when;
-	b.tree_unless = tree->tree_unless;
-	bpf_map_update_elem(&fileguard_ids, &id, &b, BPF_NOEXIST);
+	*gen = 0;
+	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
+	if (!c || !c->active || !file)
+		return 0;
+	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	guard_bits_of(&fileguard_ids, &fileguard_names, file, &f);
+	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */
+	if (c->any_tree)
+		fileguard_tree(file, &f);
+	refused = fileguard_refuses(file, c, &f);
+	if (refused)
+		*gen = (__u16)c->gen;
+	else
+		fileguard_add(file, &f);
+	return refused;
 }
 
 #endif
