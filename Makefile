@@ -155,9 +155,9 @@ vmlinux:
 	scripts/gen-vmlinux.sh $(ARCH)
 
 # overhead benchmark (root): docs/PERFORMANCE.md; e.g. make bench BENCH_ARGS="--pairs 9"
-bench: $(BUILD)/custos $(BUILD)/bench/workload
+bench: $(BUILD)/custos $(BUILD)/bench/workload $(BUILD)/bench/floor
 	python3 scripts/bench.py --agent $(BUILD)/custos --workload $(BUILD)/bench/workload \
-		--out $(BUILD)/bench/results.json $(BENCH_ARGS)
+		--floor $(BUILD)/bench/floor --out $(BUILD)/bench/results.json $(BENCH_ARGS)
 
 # innocent-workload overhead per backend inside QEMU guests (LSM and fentry
 # attach there): docs/PERFORMANCE.md, e.g. make bench-kernels BENCH_KERNELS="6.1 6.12"
@@ -169,6 +169,18 @@ bench-kernels:
 $(BUILD)/bench/workload: tests/bench/workload.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# the reference monitor bench.py times custos against: a bare program on
+# each hook custos uses (tests/bench/floor.bpf.c), and its loader
+$(BUILD)/bench/floor.bpf.o: tests/bench/floor.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/floor: tests/bench/floor.c $(BUILD)/bench/floor.skel.h
+	$(CC) $(CFLAGS) -I$(BUILD)/bench $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 # --- kernel side -----------------------------------------------------------
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
@@ -232,7 +244,7 @@ $(BUILD)/bpf $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/e2e/bin:
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(BUILD)/fuzz/*.d)
+-include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(BUILD)/fuzz/*.d $(BUILD)/bench/*.d)
 
 # --- install and package ----------------------------------------------------
 PREFIX     ?= /usr/local

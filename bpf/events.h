@@ -24,7 +24,8 @@
 				 * 3: ev_file too; 4: ev_connect.ipproto (raw);
 				 * 5: ev_connect.proto is enum ev_proto, ipproto
 				 *    16 bits; EV_SOCKET; 64 counters
-				 *    (delivery.h's among them) */
+				 *    (delivery.h's among them); ev_file's views,
+				 *    inode generation, watch */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -107,8 +108,26 @@ struct ev_exit {
 _Static_assert(sizeof(struct ev_exit) == 72, "ev_exit ABI");
 
 /*
- * EV_FILE: an open that may match a file rule.  Tail: data[0 .. path_len) is
- * the absolute path of the opened file as seen from the process's root.
+ * EV_FILE: an open that may match a file rule.  Tail layout:
+ *
+ *   data[0 .. path_len)          the file's path walked up to the top of its
+ *                                mount tree (path.bpf.h): the mount
+ *                                namespace's root, or a detached mount's root
+ *   data[task_off .. path_len)   the same path from the process's own root
+ *                                (its chroot or container root): file.path
+ *   data[mnt_off .. path_len)    the part of it inside the file's own mount
+ *   data[path_len .. path_len + fsroot_len)
+ *                                the path of that mount's root inside its
+ *                                filesystem (empty: the filesystem's root);
+ *                                sent only when the walk did not end at the
+ *                                agent's mount namespace root (EV_VIEW_HOST
+ *                                clear), so that the agent can find the file
+ *                                in its own mount table: host path = where
+ *                                the agent sees dev's filesystem + fsroot +
+ *                                data[mnt_off .. path_len)
+ *
+ * task_off <= mnt_off <= path_len, except that a detached walk (the
+ * process's root never met: EV_VIEW_DETACHED) has task_off 0.
  *
  * blocked = 1: an open refused by a file block rule in the BPF LSM hook
  * file_open (bpf/fileguard.bpf.h, decided in file__lsm): the caller got
@@ -121,18 +140,49 @@ struct ev_file {
 	__u32 flags;		/* open flags as the caller passed them (syscall
 				 * argument; creat: O_WRONLY|O_CREAT|O_TRUNC) */
 	__u16 path_len;
-	__u8 path_trunc;
+	__u8 path_trunc;	/* the walk was cut (CUSTOS_PATH_MAX bytes or its
+				 * depth limit): data holds the deepest part */
 	__u8 access;		/* EV_ACC_* */
 	__u64 dev;		/* inode's superblock s_dev */
 	__u64 ino;
 	__u64 rule_mask;
 	__u16 gen;
 	__u8 blocked;
-	__u8 pad[5];
-	char data[CUSTOS_PATH_MAX];
+	__u8 view;		/* EV_VIEW_* */
+	__u16 task_off;
+	__u16 mnt_off;
+	__u32 i_gen;		/* the inode's i_generation (0 where the
+				 * filesystem keeps none) */
+	__u16 fsroot_len;
+	__u8 watch;		/* EV_WATCH_*: why the pre-filter sent it */
+	__u8 pad;
+	char data[2 * CUSTOS_PATH_MAX];
 };
-_Static_assert(sizeof(struct ev_file) == 64 + 40 + CUSTOS_PATH_MAX, "ev_file ABI");
-#define EV_FILE_FIXED 104u	/* offsetof(struct ev_file, data) */
+_Static_assert(sizeof(struct ev_file) == 64 + 48 + 2 * CUSTOS_PATH_MAX, "ev_file ABI");
+#define EV_FILE_FIXED 112u	/* offsetof(struct ev_file, data) */
+
+/* ev_file.view */
+enum {
+	EV_VIEW_HOST = 1,	/* the walk ended at the root of the agent's mount
+				 * namespace: data[0 .. path_len) is the host path */
+	EV_VIEW_DETACHED = 2,	/* the process's root is not on the walk (a
+				 * detached mount: open_tree, a lazily unmounted
+				 * one, another mount namespace's file) */
+	EV_VIEW_DISCONNECTED = 4, /* the dentry chain ended at a root that is
+				 * not its mount's (open_by_handle_at with a cold
+				 * dentry cache): only the deepest names are known */
+};
+
+/* ev_file.watch: what of the pre-filter (filter_maps.h) sent the open */
+enum {
+	EV_WATCH_IDENT = 1,	/* the file's own identity is watched */
+	EV_WATCH_SCOPE = 2,	/* a watched directory, name or suffix */
+	EV_WATCH_ADDED = 4,	/* created under a watched scope: its identity
+				 * was added to file_watch_ids by this open */
+	EV_WATCH_FULL = 8,	/* file_watch_ids was full: not added */
+	EV_WATCH_ALL = 16,	/* every open is sent (match_all, an overflowed
+				 * device, a walk that could not decide) */
+};
 
 enum {
 	EV_ACC_READ = 1,
@@ -273,14 +323,21 @@ enum stat_idx {
 	STAT_DNS_BOUND = 21,	/* addresses bound to a name */
 	STAT_DNS_BAD = 22,	/* messages from a trusted resolver that were malformed */
 	STAT_DNS_NEW = 23,	/* bindings of an address not in dns_bind: new entries */
-	/* 32..47: the file and exec families' */
-	/* delivery (delivery.h): what emit() did instead of writing a record */
+	/* 24..31: delivery (delivery.h): what emit() did instead of writing a record */
 	STAT_REPEAT_FILE = 24,	/* file and io_uring records coalesced into a count */
 	STAT_REPEAT_CONNECT = 25,
 	STAT_LIMIT_FILE = 26,	/* file and io_uring records over a process's limit */
 	STAT_LIMIT_CONNECT = 27,
 	STAT_RESERVE = 28,	/* bulk records the reserve kept out (also ring drops) */
 	STAT_REPEAT_FULL = 29,	/* records sent uncoalesced: no room in repeats */
+	/* 32..39: files; 40..47: exec */
+	STAT_FILE_IDS_ADDED = 32,	/* identities of created files added to file_watch_ids */
+	STAT_FILE_IDS_FULL = 33,	/* ... that did not fit: the device is overflowed */
+	STAT_FILE_IDS_STALE = 34,	/* watched identities whose generation no longer matched */
+	STAT_FILE_VERDICT_MISS = 36,	/* file or directory verdicts not in the cache:
+					 * taken (an open seen before is not counted) */
+	STAT_FILE_UNDECIDED = 37,	/* opens sent because a walk could not decide */
+	STAT_FILE_TOPO = 38,		/* directory renames seen (the verdict cache's generation) */
 	STAT__COUNT = 64,
 };
 

@@ -13,9 +13,10 @@
  * of five, no tracefs needed for the tp_btf/raw variants, and a syscall we
  * do not care about costs one compare before returning.
  *
- * The pre-filter (filter_maps.h) runs before anything is built: an open
- * that no rule can match costs the fd lookup, a name lookup or two, and a
- * bounded walk of hash lookups, and sends nothing.
+ * The pre-filter (prefilter.bpf.h, contract in filter_maps.h) runs before
+ * anything is built: an open that no rule can match costs the fd lookup, a
+ * look at its identity and name, and one cached verdict per mount above
+ * it, and sends nothing.
  *
  * Under the lsm and fentry backends the hook is security_file_open instead:
  * given the struct file of every open of a file, whoever makes it (the open
@@ -31,7 +32,7 @@
  *   raw_tracepoint/sys_exit     untyped arguments, any 5.x
  * io_uring opens under the tracepoint variants: iouring.bpf.c.
  */
-#include "path.bpf.h"
+#include "prefilter.bpf.h"
 #include "fileguard.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -47,6 +48,13 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR32_CREAT 8
 #define NR32_OPENAT 295
 #define NR32_OPEN_BY_HANDLE_AT 342
+/* the renames, which move directories (prefilter.bpf.h: file_topo) */
+#define NR_RENAME 82
+#define NR_RENAMEAT 264
+#define NR_RENAMEAT2 316
+#define NR32_RENAME 38
+#define NR32_RENAMEAT 302
+#define NR32_RENAMEAT2 353
 #define TS_COMPAT 0x0002
 #define X32_SYSCALL_BIT 0x40000000
 #define REGS_NR(regs) BPF_CORE_READ((regs), orig_ax)
@@ -56,6 +64,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_OPENAT 56
 #define NR_OPEN_BY_HANDLE_AT 265
 #define NR_OPENAT2 437
+#define NR_RENAMEAT 38
+#define NR_RENAMEAT2 276
 #define REGS_NR(regs) BPF_CORE_READ((regs), syscallno)
 #define REGS_NR_BTF(regs) ((regs)->syscallno)
 #else
@@ -70,6 +80,7 @@ enum open_call {
 	OC_CREAT,		/* creat(path, mode) */
 	OC_BY_HANDLE,		/* open_by_handle_at(mount_fd, handle, flags) */
 	OC_URING,		/* not an open syscall: io_uring_enter submitting an open */
+	OC_FROM_REGS,		/* not known yet: from the saved registers, when needed */
 };
 
 #define NR_IO_URING_ENTER 426	/* the same number on every architecture */
@@ -108,6 +119,21 @@ static __always_inline int open_call(long nr)
 	case NR_OPEN_BY_HANDLE_AT: return OC_BY_HANDLE;
 	}
 	return OC_NONE;
+#endif
+}
+
+/*
+ * Is nr a rename (any kind: the native and the ia32 numbers both count, a
+ * stray match only makes the directory verdicts be walked again)?
+ */
+static __always_inline int is_rename(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	nr &= ~(long)X32_SYSCALL_BIT;
+	return nr == NR_RENAME || nr == NR_RENAMEAT || nr == NR_RENAMEAT2 || nr == NR32_RENAME ||
+	       nr == NR32_RENAMEAT || nr == NR32_RENAMEAT2;
+#else
+	return nr == NR_RENAMEAT || nr == NR_RENAMEAT2;
 #endif
 }
 
@@ -160,197 +186,6 @@ static __always_inline __u32 open_flags(int oc, struct pt_regs *regs, struct fil
 	return BPF_CORE_READ(file, f_flags);
 }
 
-/* Bit `bit` of a file_cfg bloom filter. */
-static __always_inline int bloom_has(const __u64 *bloom, __u32 bit)
-{
-	return (bloom[(bit / 64) & (FILE_BLOOM_WORDS - 1)] >> (bit % 64)) & 1;
-}
-
-/* The last bytes of a name, read once: byte i of the tail is byte i (< 8)
- * of lo or i - 8 of hi (little endian); shifts, not a variable stack index,
- * so that 5.x verifiers take it. */
-struct name_tail {
-	__u64 lo, hi;
-	__u64 spare[2];	/* the read's size is masked to < 32 for the verifier */
-};
-
-static __always_inline __u8 tail_byte(const struct name_tail *t, __u32 i)
-{
-	i &= 2 * 8 - 1;
-	return i < 8 ? (__u8)(t->lo >> (i * 8)) : (__u8)(t->hi >> ((i - 8) * 8));
-}
-
-/* Reads the last min(len, FILE_SUFFIX_MAX) bytes of name into t; that
- * count, 0 when there is nothing to read. */
-static __always_inline __u32 tail_read(struct name_tail *t, const unsigned char *name, __u32 len)
-{
-	__u32 n = len < FILE_SUFFIX_MAX ? len : FILE_SUFFIX_MAX;
-
-	t->lo = t->hi = 0;
-	/* the compiler may know n < 16 and drop the mask; the verifier must see it */
-	asm volatile("" : "+r"(n));
-	if (!n || bpf_probe_read_kernel(t, n & (2 * FILE_SUFFIX_MAX - 1), name + (len - n)))
-		return 0;
-	return n;
-}
-
-/* The name bloom bit of a name whose tail (n bytes) is t (filter_maps.h). */
-static __always_inline __u32 tail_bloom(const struct name_tail *t, __u32 len, __u32 n)
-{
-	return file_bloom_name(len, tail_byte(t, 0), tail_byte(t, n - 1));
-}
-
-/*
- * Is the opened file's own name watched (exact, or by suffix)?  One read of
- * the name (pointer and length), one of its last bytes; a lookup only where
- * the length and a bloom bit say it may be watched.
- */
-static __always_inline int name_watched(const struct file_cfg *cfg, struct dentry *d)
-{
-	struct qstr q = {};
-	struct name_tail t;
-	__u32 len, n, sufs;
-	int names;
-
-	if (!cfg->any_names && !cfg->suffix_lens)
-		return 0;
-	BPF_CORE_READ_INTO(&q, d, d_name);
-	len = q.len;
-	names = cfg->any_names && len < FILE_NAME_KEY && ((cfg->name_lens >> len) & 1);
-	/* suffix lengths up to len */
-	sufs = cfg->suffix_lens & (len >= FILE_SUFFIX_MAX ? ~0u : (2u << len) - 1);
-	if (!names && !sufs)
-		return 0;
-	n = tail_read(&t, q.name, len);
-	if (!n)
-		return 0;
-	if (names && bloom_has(cfg->name_bloom, tail_bloom(&t, len, n))) {
-		struct file_name_key k = {};
-
-		bpf_probe_read_kernel(k.name, len & (FILE_NAME_KEY - 1), q.name);
-		if (bpf_map_lookup_elem(&file_watch_names, &k))
-			return 1;
-	}
-	for (__u32 i = 1; i <= FILE_SUFFIX_MAX; i++) {
-		struct file_suffix_key k = {};
-
-		if (!(sufs & (1u << i)) || i > n)
-			continue;
-		if (!bloom_has(cfg->suffix_bloom,
-			       file_bloom_name(i, tail_byte(&t, n - i), tail_byte(&t, n - 1))))
-			continue;
-		k.len = i;
-		bpf_probe_read_kernel(k.s, i & (2 * FILE_SUFFIX_MAX - 1), q.name + (len - i));
-		if (bpf_map_lookup_elem(&file_watch_suffixes, &k))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Is the file, or a directory on its path up to the task's root, watched
- * (by identity, or by name)?  Walks as path_walk does (crossing mounts), so
- * every directory that can appear in the reported path is checked.  1 when
- * the walk is cut short.  Per level: the parent pointer, the name (when a
- * directory name is watched) and the inode number (when an identity on this
- * mount's superblock is); lookups only on a bloom hit.
- */
-static __always_inline int ident_watched(const struct file_cfg *cfg, struct file *file)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct path root = {}, fp = {};
-	struct dentry *dentry, *mnt_root;
-	struct vfsmount *vfsmnt;
-	struct mount *mnt;
-	__u64 dev = 0;
-	int dev_watched = 0;
-
-	BPF_CORE_READ_INTO(&root, task, fs, root);
-	BPF_CORE_READ_INTO(&fp, file, f_path);
-	dentry = fp.dentry;
-	vfsmnt = fp.mnt;
-	mnt = real_mount_of(vfsmnt);
-	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	if (cfg->any_ids) {
-		dev = BPF_CORE_READ(dentry, d_sb, s_dev);
-		dev_watched = (cfg->dev_bloom >> file_bloom_dev(dev)) & 1;
-	}
-
-	for (int i = 0; i < FILE_WALK_DEPTH; i++) {
-		struct dentry *parent;
-
-		if (dev_watched) {
-			struct file_ident id = {};
-
-			id.dev = dev;
-			id.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-			if (bloom_has(cfg->ident_bloom, file_bloom_ident(dev, id.ino)) &&
-			    bpf_map_lookup_elem(&file_watch_ids, &id))
-				return 1;
-		}
-		if (cfg->any_dirnames) {
-			struct qstr q = {};
-
-			BPF_CORE_READ_INTO(&q, dentry, d_name);
-			if (q.len < FILE_NAME_KEY && ((cfg->dirname_lens >> q.len) & 1)) {
-				struct name_tail t;
-				__u32 n = tail_read(&t, q.name, q.len);
-
-				if (n && bloom_has(cfg->dirname_bloom, tail_bloom(&t, q.len, n))) {
-					struct file_name_key k = {};
-
-					bpf_probe_read_kernel(k.name, q.len & (FILE_NAME_KEY - 1),
-							      q.name);
-					if (bpf_map_lookup_elem(&file_watch_dirnames, &k))
-						return 1;
-				}
-			}
-		}
-		if (dentry == root.dentry && vfsmnt == root.mnt)
-			return 0;
-		if (dentry == mnt_root) {
-			struct mount *pmnt = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (pmnt == mnt)
-				return 0;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = pmnt;
-			vfsmnt = (struct vfsmount *)((char *)pmnt +
-						     bpf_core_field_offset(struct mount, mnt));
-			mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-			if (cfg->any_ids) {
-				dev = BPF_CORE_READ(dentry, d_sb, s_dev);
-				dev_watched = (cfg->dev_bloom >> file_bloom_dev(dev)) & 1;
-			}
-			continue;
-		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry)
-			return 0;
-		dentry = parent;
-	}
-	return 1;
-}
-
-/*
- * The pre-filter, a global function so that the verifier checks it once, on
- * its own, instead of once per path through the caller (the file pointer is
- * passed as a scalar for that reason).  1: send the open.
- */
-__noinline int file_prefilter(__u64 filep)
-{
-	struct file *file = (struct file *)filep;
-	struct file_cfg *cfg;
-	__u32 zero = 0;
-
-	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
-	if (!cfg || !file)
-		return 0;
-	if (name_watched(cfg, BPF_CORE_READ(file, f_path.dentry)))
-		return 1;
-	return (cfg->any_ids || cfg->any_dirnames) && ident_watched(cfg, file);
-}
-
 /*
  * The flags of an open that no open syscall of the current task made
  * (io_uring, exec, kernel-internal): file->f_flags at security_file_open
@@ -377,90 +212,6 @@ static __always_inline __u32 file_flags(struct file *file)
 }
 
 /*
- * One open, after the caller's cheap checks: the pre-filter, then the record.
- * oc/regs: the open syscall that made it (its arguments give the caller's
- * flags), or OC_NONE/OC_URING when there is none (file_flags()).
- * refused: the file guard's rule slots that refused it (file__lsm only): the
- * record is then sent whatever the pre-filter says, with blocked = 1.
- */
-static __always_inline int file_event(struct task_struct *task, struct file *file, int oc,
-				      struct pt_regs *regs, __u64 refused, __u16 gen)
-{
-	struct file_cfg *cfg;
-	struct scratch *s;
-	struct path_out po = {};
-	struct ev_file *e;
-	__u32 zero = 0, fmode, len = 0, size;
-
-	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
-	if (!cfg || !file)
-		return 0;
-	if (!refused && !cfg->match_all && !file_prefilter((__u64)file))
-		return 0;
-
-	s = scratch_get();
-	if (!s)
-		return 0;
-	e = &s->file;
-	header_fill(&e->h, EV_FILE, 0, task);
-	if (oc == OC_NONE)
-		e->flags = file_flags(file);
-	else if (oc == OC_URING)	/* io_uring adds O_NONBLOCK for its inline try */
-		e->flags = file_flags(file) & ~(__u32)04000;
-	else
-		e->flags = open_flags(oc, regs, file);
-	fmode = BPF_CORE_READ(file, f_mode);
-	e->access = (fmode & FMODE_READ ? EV_ACC_READ : 0) |
-		    (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
-		    (fmode & FMODE_CREATED ? EV_ACC_CREATE : 0);
-	e->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	e->ino = BPF_CORE_READ(file, f_inode, i_ino);
-	e->path_trunc = 0;
-	e->rule_mask = refused;
-	e->gen = refused ? gen : 0;
-	e->blocked = refused != 0;
-	__builtin_memset(e->pad, 0, sizeof(e->pad));
-	if (path_walk(s, &file->f_path, &po) == 0) {
-		len = path_copy(s, &po, e->data);
-		e->path_trunc = po.trunc;
-	}
-	if (len > CUSTOS_PATH_MAX)
-		len = CUSTOS_PATH_MAX;
-	e->path_len = len;
-	size = EV_FILE_FIXED + len;
-	if (size > sizeof(*e))
-		size = sizeof(*e);
-	e->h.size = size;
-	stat_inc(STAT_FILE_EMIT);
-	emit(e, size);
-	return 0;
-}
-
-/* Tracepoint variants: an open syscall returned ret, the new fd. */
-/* nr: the syscall's number, read by the caller (each variant reads regs its own way) */
-static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
-{
-	struct task_struct *task;
-	struct file **fds;
-	struct file *file = NULL;
-	int oc;
-
-	oc = open_call(nr);
-	if (oc == OC_NONE)
-		return 0;
-	if (is_agent())
-		return 0;
-	stat_inc(STAT_FILE_SEEN);
-	task = (struct task_struct *)bpf_get_current_task();
-	if ((__u64)ret >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
-		return 0;
-	return file_event(task, file, oc, regs, 0, 0);
-}
-
-/*
  * The user registers saved at syscall entry (task_pt_regs of the current
  * task).  bpf_task_pt_regs (5.15+) knows where they are; before it, they are
  * at the top of the 16 KiB kernel stack (x86-64 and arm64 without KASAN, no
@@ -481,6 +232,145 @@ static __always_inline struct pt_regs *current_user_regs(struct task_struct *tas
 }
 
 /*
+ * The paths of the record (events.h, EV_FILE): the walk up to the top of
+ * the mount tree with the process's view and the file's mount marked in
+ * it, and, when the walk did not end at the root of the agent's mount
+ * namespace, where the file's mount root lies in its filesystem.  The
+ * record's size.
+ */
+static __always_inline __u32 file_paths(struct scratch *s, struct ev_file *e, struct file *file,
+					__u32 host_mntns)
+{
+	struct path_out po = {};
+	__u32 len = 0, flen = 0, size;
+
+	e->path_trunc = 0;
+	e->view = 0;
+	e->task_off = e->mnt_off = 0;
+	e->fsroot_len = 0;
+	if (path_walk_ns(s, &file->f_path, &po, host_mntns) == 0) {
+		len = path_copy_all(s, &po, e->data);
+		e->path_trunc = po.trunc;
+		e->view = po.view;
+		e->task_off = (__u16)(po.task_pos - po.pos);
+		e->mnt_off = (__u16)(po.mnt_pos - po.pos);
+	}
+	if (len > CUSTOS_PATH_MAX)
+		len = CUSTOS_PATH_MAX;
+	e->path_len = len;
+	if (len && !po.trunc && !(po.view & (EV_VIEW_HOST | EV_VIEW_DISCONNECTED)))
+		flen = path_fsroot(s, (__u64)BPF_CORE_READ(file, f_path.mnt));
+	if (flen >= CUSTOS_PATH_MAX)
+		flen = 0;
+	/* the compiler knows flen < CUSTOS_PATH_MAX; the verifier must see it */
+	asm volatile("%0 &= 4095" : "+r"(flen));
+	if (flen) {
+		bpf_probe_read_kernel(&e->data[len], flen,
+				      &s->walk[(2 * CUSTOS_PATH_MAX - flen) & (2 * CUSTOS_PATH_MAX - 1)]);
+		e->fsroot_len = flen;
+	}
+	size = EV_FILE_FIXED + len + flen;
+	return size > sizeof(*e) ? sizeof(*e) : size;
+}
+
+/*
+ * One open, after the caller's cheap checks: the pre-filter, then the record.
+ * oc/regs: the open syscall that made it (its arguments give the caller's
+ * flags), or OC_NONE/OC_URING when there is none (file_flags()), or
+ * OC_FROM_REGS: read from the registers the task saved at syscall entry,
+ * only for an open that is sent (the LSM and fentry variants).
+ * refused: the file guard's rule slots that refused it (file__lsm only): the
+ * record is then sent whatever the pre-filter says, with blocked = 1.
+ */
+static __always_inline int file_event(struct task_struct *task, struct file *file, int oc,
+				      struct pt_regs *regs, __u64 refused, __u16 gen)
+{
+	struct file_cfg *cfg;
+	struct scratch *s;
+	struct ev_file *e;
+	struct inode *inode;
+	__u32 zero = 0, fmode, size;
+	int watch;
+
+	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
+	if (!cfg || !file)
+		return 0;
+	watch = file_prefilter((__u64)file);
+	if (!watch && !refused)
+		return 0;
+
+	s = scratch_get();
+	if (!s)
+		return 0;
+	e = &s->file;
+	header_fill(&e->h, EV_FILE, 0, task);
+	if (oc == OC_FROM_REGS) {
+		long nr;
+
+		regs = current_user_regs(task);
+		nr = REGS_NR(regs);
+		oc = open_call(nr);
+		if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
+			oc = OC_URING;
+	}
+	if (oc == OC_NONE)
+		e->flags = file_flags(file);
+	else if (oc == OC_URING)	/* io_uring adds O_NONBLOCK for its inline try */
+		e->flags = file_flags(file) & ~(__u32)04000;
+	else
+		e->flags = open_flags(oc, regs, file);
+	fmode = BPF_CORE_READ(file, f_mode);
+	e->access = (fmode & FMODE_READ ? EV_ACC_READ : 0) |
+		    (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
+		    (fmode & FMODE_CREATED ? EV_ACC_CREATE : 0);
+	inode = BPF_CORE_READ(file, f_inode);
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->i_gen = BPF_CORE_READ(inode, i_generation);
+	if ((watch & EV_WATCH_SCOPE) && (fmode & FMODE_CREATED))
+		watch |= file_watch_add(e->dev, e->ino, e->i_gen);
+	e->watch = (__u8)watch;
+	e->pad = 0;
+	e->rule_mask = refused;
+	e->gen = refused ? gen : 0;
+	e->blocked = refused != 0;
+	size = file_paths(s, e, file, cfg->host_mntns);
+	e->h.size = size;
+	stat_inc(STAT_FILE_EMIT);
+	emit(e, size);
+	return 0;
+}
+
+/* Tracepoint variants: an open syscall returned ret, the new fd. */
+/* nr: the syscall's number, read by the caller (each variant reads regs its own way) */
+static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
+{
+	struct task_struct *task;
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+	int oc;
+
+	oc = open_call(nr);
+	if (oc == OC_NONE) {
+		if (is_rename(nr))	/* ret >= 0: it moved something */
+			file_topo_bump();
+		return 0;
+	}
+	if (is_agent())
+		return 0;
+	stat_inc(STAT_FILE_SEEN);
+	task = (struct task_struct *)bpf_get_current_task();
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if ((__u64)ret >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
+		return 0;
+	return file_event(task, file, oc, regs, 0, 0);
+}
+
+/*
  * LSM and fentry variants: security_file_open(file), every open of a file
  * (not O_PATH) by anyone: the open syscalls, io_uring, exec, the kernel.  It
  * runs before the open completes, so an open refused after it (by another
@@ -488,21 +378,11 @@ static __always_inline struct pt_regs *current_user_regs(struct task_struct *tas
  */
 static __always_inline int on_file_open(struct file *file, __u64 refused, __u16 gen)
 {
-	struct task_struct *task;
-	struct pt_regs *regs;
-	long nr;
-	int oc;
-
 	if (is_agent())
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
-	task = (struct task_struct *)bpf_get_current_task();
-	regs = current_user_regs(task);
-	nr = REGS_NR(regs);
-	oc = open_call(nr);
-	if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
-		oc = OC_URING;
-	return file_event(task, file, oc, regs, refused, gen);
+	return file_event((struct task_struct *)bpf_get_current_task(), file, OC_FROM_REGS, NULL,
+			  refused, gen);
 }
 
 SEC("tp_btf/sys_exit")
@@ -565,4 +445,18 @@ SEC("fentry/security_file_open")
 int file__fentry(unsigned long long *ctx)
 {
 	return on_file_open(ctx_file(ctx), 0, 0);
+}
+
+/*
+ * Under lsm/fentry no program sees the rename syscalls: the directory
+ * verdicts' generation is bumped when vfs_rename returns (every rename of
+ * every filesystem, the syscalls' and the kernel's).  A stray bump (a
+ * failed rename) only makes the verdicts be walked again.  Optional: where
+ * it does not attach the agent leaves the verdict cache off (file_cfg).
+ */
+SEC("fexit/vfs_rename")
+int opt_filetopo__fentry(unsigned long long *ctx)
+{
+	file_topo_bump();
+	return 0;
 }

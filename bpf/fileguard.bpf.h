@@ -21,25 +21,26 @@
 #include "path.bpf.h"
 
 /*
- * The tree bits of the file and of every directory above it, up to the
- * task's root, crossing mounts as path_walk() does (a "DIR/STARSTAR" rule
- * matches the reported path).  A walk cut at FILE_WALK_DEPTH adds nothing:
- * the open is then not refused (the matcher still reports it, as alert).
+ * The tree bits of the file and of every directory above it: its ancestors
+ * in its filesystem up to the filesystem's root (those a bind mount's root
+ * hides included), then the mountpoint of its mount and its ancestors, and
+ * so on up to the top of the mount tree: not only up to the task's root (a
+ * chroot hides nothing), and a detached mount (open_tree) still has its
+ * filesystem's ancestors.  A walk cut at FILE_WALK_DEPTH, or ending at a
+ * disconnected dentry, adds nothing: the open is then not refused (the
+ * pre-filter sends it and the matcher reports it, as alert).
  */
 static __noinline void fileguard_tree(struct file *file, struct guard_bits *out)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
-	struct vfsmount *root_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
-	struct mount *mnt = real_mount_of(vfsmnt);
+	struct mount *mnt = real_mount_of(BPF_CORE_READ(file, f_path.mnt));
 	__u64 when = 0, unless = 0;
 
 	for (int i = 0; i < FILE_WALK_DEPTH; i++) {
 		struct file_ident id = {};
 		struct guard_bits *b;
 		struct dentry *parent;
+		struct mount *pmnt;
 
 		id.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
 		id.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
@@ -48,23 +49,18 @@ static __noinline void fileguard_tree(struct file *file, struct guard_bits *out)
 			when |= b->tree_when;
 			unless |= b->tree_unless;
 		}
-		if (dentry == root_dentry && vfsmnt == root_mnt)
-			goto done;
-		if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
-			struct mount *pmnt = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (pmnt == mnt)
-				goto done;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = pmnt;
-			vfsmnt = (struct vfsmount *)((char *)pmnt +
-						     bpf_core_field_offset(struct mount, mnt));
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent != dentry) {
+			dentry = parent;
 			continue;
 		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry)
+		if (dentry_disconnected(dentry))
+			return;		/* parents not known: nothing proven */
+		pmnt = BPF_CORE_READ(mnt, mnt_parent);
+		if (pmnt == mnt)
 			goto done;
-		dentry = parent;
+		dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		mnt = pmnt;
 	}
 	return;		/* cut short: nothing proven */
 done:
@@ -73,30 +69,39 @@ done:
 }
 
 /*
- * The file guard's rule slots that refuse this open (0: allow); *gen the
- * rule set that numbered them.  Not inlined: its stack is not added to the
- * caller's path walk.  The agent's own opens are never refused.
+ * A file an open created below a `DIR/STARSTAR` of a block rule (tree bits
+ * found): its identity gets those bits as its own, so that a hard link or
+ * a rename out of DIR made later is refused as the file in DIR would be.
+ * A full map only leaves the link unrefused (the pre-filter still sends
+ * its opens).
  */
-static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
+static __always_inline void fileguard_add(struct file *file, const struct guard_bits *tree)
+{
+	struct file_ident id = {};
+	struct guard_bits b = {};
+
+	if (!(tree->tree_when | tree->tree_unless) ||
+	    !(BPF_CORE_READ(file, f_mode) & FMODE_CREATED))
+		return;
+	id.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	id.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	b.tree_when = tree->tree_when;
+	b.tree_unless = tree->tree_unless;
+	bpf_map_update_elem(&fileguard_ids, &id, &b, BPF_NOEXIST);
+}
+
+/* The rule slots that refuse the open of file whose path bits are f (its
+ * own and its tree's), under conf c. */
+static __always_inline __u64 fileguard_refuses(struct file *file, const struct guard_conf *c,
+					       const struct guard_bits *f)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct guard_bits f, x, p;
+	struct guard_bits x, p;
 	struct guard_uid_bits *u;
-	struct guard_conf *c;
 	__u64 when, holds, aw = 0, au = 0, uw = 0, uu = 0;
-	__u32 zero = 0, uid, fmode;
+	__u32 uid, fmode;
 
-	*gen = 0;
-	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
-	if (!c || !c->active || !file)
-		return 0;
-	if (is_agent())
-		return 0;
-	guard_bits_of(&fileguard_ids, &fileguard_names, file, &f);
-	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */
-	if (c->any_tree)
-		fileguard_tree(file, &f);
-	when = c->active & (f.path_when | f.tree_when | ~c->need_path);
+	when = c->active & (f->path_when | f->tree_when | ~c->need_path);
 	if (!when)
 		return 0;	/* the common case: no rule names this file */
 	fmode = BPF_CORE_READ(file, f_mode);
@@ -125,11 +130,42 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
 		(p.parent_when | ~c->need_parent) & (uw | ~c->need_uid);
 	if (!when)
 		return 0;
-	holds = c->cond_valid & (f.path_unless | f.tree_unless | ~c->cond_need_path) &
+	holds = c->cond_valid & (f->path_unless | f->tree_unless | ~c->cond_need_path) &
 		(au | ~c->cond_need_access) & (x.exe_unless | ~c->cond_need_exe) &
 		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
-	*gen = (__u16)c->gen;
 	return when & ~guard_suppressed(holds, c->cond_owner);
+}
+
+/*
+ * The file guard's rule slots that refuse this open (0: allow); *gen the
+ * rule set that numbered them.  An open it allows that created a file
+ * below a DIR/STARSTAR gives it DIR's bits (fileguard_add).  Not inlined:
+ * its stack is not added to the caller's path walk.  The agent's own opens
+ * are never refused.
+ */
+static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
+{
+	struct guard_bits f;
+	struct guard_conf *c;
+	__u32 zero = 0;
+	__u64 refused;
+
+	*gen = 0;
+	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
+	if (!c || !c->active || !file)
+		return 0;
+	if (is_agent())
+		return 0;
+	guard_bits_of(&fileguard_ids, &fileguard_names, file, &f);
+	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */
+	if (c->any_tree)
+		fileguard_tree(file, &f);
+	refused = fileguard_refuses(file, c, &f);
+	if (refused)
+		*gen = (__u16)c->gen;
+	else
+		fileguard_add(file, &f);
+	return refused;
 }
 
 #endif

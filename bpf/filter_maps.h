@@ -19,17 +19,19 @@
 #endif
 
 /*
- * file: the open pre-filter (bpf/file.bpf.c reads, user/filters/file.c writes).
+ * file: the open pre-filter (bpf/prefilter.bpf.h reads, user/filters/file.c
+ * writes).
  *
  * The compiler turns each enabled `on: file` rule's `path` globs into one of:
- *   - a watched directory: the glob's longest literal directory prefix
- *     ("/root/.aws/credentials" -> /root/.aws, "/home/STAR/.ssh/id_STAR" -> /home).
- *     The agent stat()s it; when it does not exist yet, the basename or
- *     suffix below is used if the glob has one, else the nearest existing
- *     ancestor is watched (over-reports a little, never misses a directory
- *     created later).  Its identity goes into file_watch_ids.  When the
- *     prefix lies more than one level above the file and the glob has a
- *     basename or suffix ("/home/STAR/.aws/credentials"), that is used instead.
+ *   - a watched directory, a scope: the glob's longest literal directory
+ *     prefix ("/root/.aws/credentials" -> /root/.aws, "/home/STAR/.ssh/id_STAR"
+ *     -> /home).  The agent stat()s it; when it does not exist yet, the
+ *     basename or suffix below is used if the glob has one, else the nearest
+ *     existing ancestor is watched (over-reports a little, never misses a
+ *     directory created later).  Its identity goes into file_watch_ids with
+ *     FILE_WATCH_SCOPE.  When the prefix lies more than one level above the
+ *     file and the glob has a basename or suffix ("/home/STAR/.aws/credentials"),
+ *     that is used instead.
  *   - a basename ("STARSTAR/.env" -> ".env") in file_watch_names, when the glob
  *     has no useful prefix (or only "/" exists of it) and its last component
  *     is a literal of less than FILE_NAME_KEY bytes;
@@ -42,15 +44,57 @@
  *   - otherwise (a rule without `path`, or a glob none of these covers)
  *     file_cfg.match_all: every open is sent, and the agent warns.
  * (STAR stands for '*': a C comment cannot hold the glob.)
+ * And the files themselves, by identity: every existing file a glob matches
+ * when the rules load (the agent walks the glob: user/filters/filewalk.c)
+ * goes into file_watch_ids with FILE_WATCH_FILE, so that it is known under
+ * any other name (a hard link, after a rename, through a bind mount, a
+ * chroot, a detached mount, a file handle).  Later ones get there too: the
+ * BPF side adds every file an open creates (FMODE_CREATED) under a watched
+ * scope, name or suffix (FILE_WATCH_ADDED, before the record is sent, so
+ * there is no window), and the agent adds the identity of a file it reports
+ * whose path a rule's glob matches (FILE_WATCH_LEARNED).  An identity also
+ * carries the inode's generation: an entry whose inode was freed and its
+ * number reused by another file does not match it.
  *
- * The BPF side sends an open when match_all is set, or the opened file's
- * name is in file_watch_names, or ends with one of file_watch_suffixes, or
- * the identity of the file or of any directory on its path up to the task's
- * root (crossing mounts, as the reported path does) is in file_watch_ids,
- * or the name of one of them is in file_watch_dirnames.
- * A walk cut at FILE_WALK_DEPTH levels before reaching the root sends the
- * open (it cannot prove that no watched directory lies above).
- * The agent's rule matcher makes the decision on the reported path.
+ * The BPF side sends an open when
+ *   match_all is set, or the file's device has overflowed (file_dev_full), or
+ *   the file's own identity is in file_watch_ids, or
+ *   its name is in file_watch_names, or ends with one of file_watch_suffixes,
+ *   or is in file_watch_dirnames ("/a/evals/STARSTAR" matches "/a/evals"), or
+ *   the directory verdict of its parent, or of the mountpoint of any mount
+ *   above it up to the top of its mount tree, is not "clean".
+ * The directory verdict of a dentry D is "watched" when D or any of its
+ * ancestors *in its filesystem* (up to the filesystem's root, so also the
+ * ones above a bind mount's root, which the path hides) has an identity in
+ * file_watch_ids with FILE_WATCH_SCOPE or a name in file_watch_dirnames;
+ * "undecided" when that walk ends at a disconnected root or is cut at
+ * FILE_WALK_DEPTH levels (the open is sent: it cannot prove that no watched
+ * directory lies above); else "clean".  The walk does not stop at the
+ * task's root: a chroot does not hide a watched directory above it.
+ * Verdicts are cached in file_verdicts (the BPF side's own): an array
+ * indexed by a dentry's address, each element one word: a tag, a mix of
+ * the dentry, its parent, its name's hash and length, its inode,
+ * file_cfg.policy and file_topo.gen, or-ed with the verdict.  An opened
+ * file's own verdict (its identity, its name, then its directory's) is
+ * kept under its dentry, a directory's under its own; mounts are followed
+ * live on every open (at most FILE_MOUNT_DEPTH; more: sent), each
+ * mountpoint's verdict cached as a directory's.  A cached verdict holds
+ * while nothing it was taken for changed:
+ *   - file_cfg.policy: the agent bumps it on every write of the maps,
+ *     identities it learns included,
+ *   - file_topo.gen: the BPF side bumps it after every successful rename
+ *     (the tracepoint program at the rename syscalls' exit; under
+ *     lsm/fentry opt_filetopo__fentry at vfs_rename's exit),
+ *   - the dentry, its parent, name and inode: a name unlinked and made
+ *     again (a hard link in its place), a directory removed and another
+ *     made where the address is reused, is not taken for it;
+ * and only when file_cfg.dir_cache says the rename hook is in place.  A
+ * verdict of a dentry its filesystem revalidates and may move (network
+ * filesystems, FUSE) is never cached, nor one that ended at a
+ * disconnected dentry.  Identities the BPF side adds are of new inodes,
+ * under new dentries: no verdict to invalidate.
+ * The agent's rule matcher makes the decision on the reported paths and
+ * the identity.
  *
  * Cheap checks first (file_cfg): a hash lookup runs only when the
  * name's length is one some watched name has (name_lens, dirname_lens,
@@ -61,18 +105,29 @@
  *     of more than FILE_SUFFIX_MAX bytes uses its byte at len -
  *     FILE_SUFFIX_MAX for a (the BPF side reads only a name's last
  *     FILE_SUFFIX_MAX bytes to decide, in one read);
- *   - identities: a mount's superblock whose bit file_bloom_dev(dev) is not
- *     in dev_bloom has no watched directory (no inode read, no lookup on
- *     the levels of the walk inside it); otherwise bit
- *     file_bloom_ident(dev, ino) of ident_bloom.
+ *   - scopes: a directory walk on a device whose bit file_bloom_dev(dev)
+ *     is not in scope_devs reads no inode and looks up no identity;
+ *   - identities: element file_bloom_ident(dev, ino) of file_ident_bloom,
+ *     one byte per element so that the BPF side can set one with a plain
+ *     store (an identity it adds) without losing another's; set, never
+ *     cleared while the agent runs.
  * A bloom bit set by mistake costs a lookup, never a missed open.
+ *
+ * Bounds: file_watch_ids holds FILE_IDS_MAX identities.  When an identity
+ * does not fit (the agent's at load, the BPF side's at create time), its
+ * device's element of file_dev_full is set (file_bloom_dev(dev)): every
+ * open on that device is then sent, and the agent, which keeps every
+ * identity it knows in its own table, decides (counted: STAT_FILE_IDS_FULL,
+ * `custos status`; logged).
  *
  * Reload: the agent adds the new entries first, then deletes the stale
  * ones, and updates file_cfg last, so no open is missed in between (while
  * both sets are in the maps, file_cfg holds the union of both: or-ed masks
- * and bloom bits).
+ * and bloom bits; policy is bumped at each write).  Identities added by the
+ * BPF side or learned by the agent are kept.
  */
-#define FILE_WALK_DEPTH 32
+#define FILE_WALK_DEPTH 64	/* levels of a directory verdict's walk */
+#define FILE_MOUNT_DEPTH 16	/* mounts crossed per open */
 #define FILE_NAME_KEY 32	/* basename key, NUL padded: names < 32 bytes */
 #define FILE_SUFFIX_MAX 16
 
@@ -86,6 +141,20 @@ struct file_ident {
 	__u64 ino;
 };
 
+/* file_watch_ids value */
+struct file_watch {
+	__u32 gen;		/* the inode's i_generation; 0: any */
+	__u16 what;		/* FILE_WATCH_* */
+	__u16 pad;
+};
+
+enum {
+	FILE_WATCH_FILE = 1,	/* the file itself: an open of it is sent */
+	FILE_WATCH_SCOPE = 2,	/* a watched directory: opens below it are sent */
+	FILE_WATCH_ADDED = 4,	/* added by the BPF side (created under a scope) */
+	FILE_WATCH_LEARNED = 8,	/* added by the agent from a record */
+};
+
 /* file_watch_names and file_watch_dirnames key: a name, NUL padded. */
 struct file_name_key {
 	char name[FILE_NAME_KEY];
@@ -97,24 +166,45 @@ struct file_suffix_key {
 	char s[FILE_SUFFIX_MAX];
 };
 
+/* file_verdicts element: a verdict's tag or-ed with the verdict (FILE_DIR_*,
+ * or 4: the file's own identity is watched) in its low FILE_VERDICT_MASK
+ * bits; 0: none. */
+#define FILE_VERDICT_MASK 7
+#define FILE_VERDICT_SLOTS 65536	/* elements of file_verdicts */
+
+enum {
+	FILE_DIR_CLEAN = 1,	/* nothing watched at or above */
+	FILE_DIR_WATCHED = 2,	/* a watched scope or directory name at or above */
+	FILE_DIR_UNDECIDED = 3,	/* disconnected, or deeper than FILE_WALK_DEPTH */
+};
+
+/* file_topo[0]: the generation of the dentry tree's shape (BPF-only) */
+struct file_topo {
+	__u64 gen;
+};
+
 #define FILE_BLOOM_BITS 1024
 #define FILE_BLOOM_WORDS (FILE_BLOOM_BITS / 64)
+#define FILE_IDENT_BLOOM 16384	/* elements of file_ident_bloom */
+#define FILE_DEV_SLOTS 64	/* elements of file_dev_full */
 
 /* file_cfg[0] */
 struct file_cfg {
 	__u32 match_all;	/* 1: send every open */
 	__u32 suffix_lens;	/* bit n set: some suffix of n bytes is watched */
-	__u32 any_ids;		/* file_watch_ids is not empty */
+	__u32 any_scopes;	/* file_watch_ids holds a FILE_WATCH_SCOPE entry */
 	__u32 any_names;	/* file_watch_names is not empty */
 	__u32 any_dirnames;	/* file_watch_dirnames is not empty */
-	__u32 pad;
+	__u32 dir_cache;	/* 1: file_dir_cache may be used (the rename hook runs) */
 	__u32 name_lens;	/* bit n set: some watched name has n bytes */
 	__u32 dirname_lens;	/* bit n set: some watched directory name has n bytes */
-	__u64 dev_bloom;	/* bit file_bloom_dev(dev) of each watched identity */
+	__u32 policy;		/* bumped by the agent at every write of this */
+	__u32 host_mntns;	/* inode of the agent's mount namespace: a walk that
+				 * ends at its root is the host's view (EV_VIEW_HOST) */
+	__u64 scope_devs;	/* bit file_bloom_dev(dev) of each scope's device */
 	__u64 name_bloom[FILE_BLOOM_WORDS];
 	__u64 dirname_bloom[FILE_BLOOM_WORDS];
 	__u64 suffix_bloom[FILE_BLOOM_WORDS];
-	__u64 ident_bloom[FILE_BLOOM_WORDS];
 };
 
 /* The bloom bit numbers, the same computation on both sides. */
@@ -135,15 +225,16 @@ static inline __attribute__((always_inline)) __u32 file_bloom_name(__u32 n, __u8
 static inline __attribute__((always_inline)) __u32 file_bloom_ident(__u64 dev, __u64 ino)
 {
 	return file_bloom_mix((__u32)ino * 0x9e3779b1u ^ (__u32)(ino >> 32) * 0x85ebca77u ^
-			      (__u32)dev * 0xc2b2ae3du) % FILE_BLOOM_BITS;
+			      (__u32)dev * 0xc2b2ae3du) % FILE_IDENT_BLOOM;
 }
 
 static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
 {
-	return file_bloom_mix((__u32)dev * 0x9e3779b1u ^ (__u32)(dev >> 32)) % 64;
+	return file_bloom_mix((__u32)dev * 0x9e3779b1u ^ (__u32)(dev >> 32)) % FILE_DEV_SLOTS;
 }
 
-#define FILE_WATCH_MAX 4096	/* entries per map */
+#define FILE_WATCH_MAX 4096	/* entries per name map */
+#define FILE_IDS_MAX 65536	/* entries of file_watch_ids */
 
 /*
  * connect: the egress decision, taken in the cgroup sock_addr programs

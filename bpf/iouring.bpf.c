@@ -60,7 +60,7 @@ static __always_inline int on_submit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
 	/* no file rule the kernel could let an open through for: nothing to report */
-	if (!cfg || !(cfg->match_all || cfg->any_names || cfg->suffix_lens || cfg->any_ids ||
+	if (!cfg || !(cfg->match_all || cfg->any_names || cfg->suffix_lens || cfg->any_scopes ||
 		      cfg->any_dirnames))
 		return 0;
 	header_fill(&r.h, EV_IOURING, sizeof(r), (struct task_struct *)bpf_get_current_task());

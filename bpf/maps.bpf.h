@@ -80,8 +80,9 @@ struct {
 } pin_meta __weak SEC(".maps");
 
 /* scratch: per-CPU buffer where a record is built before bpf_ringbuf_output;
- * BPF-only. Large enough for the biggest record (ev_exec) plus the path walk's
- * working space (see path.bpf.h). */
+ * BPF-only. Large enough for the biggest record plus the path walk's
+ * working space (see path.bpf.h): two paths and a name's worth of slack,
+ * since a name is written at a masked position. */
 struct scratch {
 	union {
 		struct ev_header h;
@@ -91,7 +92,11 @@ struct scratch {
 	};
 	__u32 walk_pos;		/* path.bpf.h: write position in walk */
 	__u32 walk_trunc;	/* path.bpf.h: the walk did not reach a root */
-	char walk[2 * CUSTOS_PATH_MAX];
+	__u32 walk_task;	/* path.bpf.h: where the task's root was met */
+	__u32 walk_mnt;		/* path.bpf.h: where the file's mount was left */
+	__u32 walk_view;	/* path.bpf.h: EV_VIEW_* found on the way */
+	__u32 pad;
+	char walk[2 * CUSTOS_PATH_MAX + 256];
 };
 
 struct {
@@ -101,7 +106,10 @@ struct {
 	__type(value, struct scratch);
 } scratch_map __weak SEC(".maps");
 
-/* file pre-filter (contract in filter_maps.h): the agent writes, file.bpf.c reads. */
+/* file pre-filter (contract in filter_maps.h): the agent writes, file.bpf.c
+ * (prefilter.bpf.h) reads; file_watch_ids, the bloom arrays and
+ * file_dev_full are also written by the BPF side for files created under a
+ * watched scope; file_verdicts and file_topo are the BPF side's own. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -111,10 +119,24 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FILE_WATCH_MAX);
+	__uint(max_entries, FILE_IDS_MAX);
 	__type(key, struct file_ident);
-	__type(value, __u8);
+	__type(value, struct file_watch);
 } file_watch_ids __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FILE_IDENT_BLOOM);
+	__type(key, __u32);
+	__type(value, __u8);
+} file_ident_bloom __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FILE_DEV_SLOTS + 1);
+	__type(key, __u32);
+	__type(value, __u8);
+} file_dev_full __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -137,6 +159,19 @@ struct {
 	__type(value, __u8);
 } file_watch_suffixes __weak SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FILE_VERDICT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} file_verdicts __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_topo);
+} file_topo __weak SEC(".maps");
 
 /* net_dest: the agent writes (user/filters/net.c) every prefix of a connect rule's
  * `when.dest` or an `unless` condition's `dest`; net.bpf.c reads. */

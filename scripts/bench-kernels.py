@@ -88,15 +88,17 @@ def summarize(name, log, args, problems):
         for m in args.modes:
             runs = [r for r in log["runs"] if r["backend"] == b and r["mode"] == m]
             release = release or (runs[0]["kernel"] if runs else "")
-            pairs = []
+            pairs, floor = [], []
             for p in range(1, args.pairs + 1):
                 w0 = [r for r in runs if r["pair"] == str(p) and r["agent"] == "0"]
                 w1 = [r for r in runs if r["pair"] == str(p) and r["agent"] == "1"]
-                if not w0 or not w1:
+                wf = [r for r in runs if r["pair"] == str(p) and r["agent"] == "floor"]
+                if not w0 or not w1 or not wf:
                     problems.append("%s backend=%s mode=%s pair=%d: result line missing"
                                     % (name, b, m, p))
                     continue
                 pairs.append((float(w0[0]["ns_per_op"]), float(w1[0]["ns_per_op"])))
+                floor.append(float(wf[0]["ns_per_op"]) - float(w0[0]["ns_per_op"]))
             if not pairs:
                 continue
             ratios = [w / wo for wo, w in pairs]
@@ -113,6 +115,11 @@ def summarize(name, log, args, problems):
                    # ever add time to a run, so the minimum is the least disturbed
                    "ns_per_op_without_best": min(wo for wo, _ in pairs),
                    "ns_per_op_with_best": min(w for _, w in pairs)}
+            # the floor (the hooks alone, in the same guest): custos's added
+            # cost as a multiple of it, of the medians
+            row["floor_ns_added_median"] = statistics.median(floor)
+            row["floor_multiple"] = (row["ns_added_median"] / row["floor_ns_added_median"]
+                                     if row["floor_ns_added_median"] > 0 else None)
             row["ratio_best"] = row["ns_per_op_with_best"] / row["ns_per_op_without_best"]
             row["ns_added_best"] = row["ns_per_op_with_best"] - row["ns_per_op_without_best"]
             prof = log["profile"].get((b, m))
@@ -165,15 +172,19 @@ def main():
     print("Under QEMU TCG (times ~7-11x the host's): compare ratios and ns added between backends.")
     print("ratio/ns added: median over the pairs (min-max); best: fastest run with / fastest without;")
     print("BPF ns/op: the agent's programs' run time per op (kernel.bpf_stats_enabled, separate run)")
-    print("%-6s %-8s %-10s %-13s %9s %-26s %-30s %6s %8s %9s %7s" % (
+    print("floor: the bare hooks (tests/bench/floor.bpf.c) in the same guest; x floor: custos's")
+    print("ns added / the floor's (medians)")
+    print("%-6s %-8s %-10s %-13s %9s %-26s %-30s %9s %8s %6s %8s %9s %7s" % (
         "kernel", "mode", "backend", "file hook", "ns/op w/o", "ratio", "ns added",
-        "best", "best +ns", "BPF ns/op", "records"))
+        "floor +ns", "x floor", "best", "best +ns", "BPF ns/op", "records"))
     for r in rows:
         bpf = r.get("bpf_profile", {}).get("bpf_ns_per_op")
-        print("%-6s %-8s %-10s %-13s %9.0f %-26s %-30s %6.3f %8.0f %9s %7d" % (
+        print("%-6s %-8s %-10s %-13s %9.0f %-26s %-30s %9.0f %8s %6.3f %8.0f %9s %7d" % (
             r["kernel"], r["mode"], r["backend"], r["file_hook"], r["ns_per_op_without"],
             "%.3f (%s)" % (r["ratio_median"], fmt_range(r["ratio_min"], r["ratio_max"], "%.3f")),
             "%.0f (%s)" % (r["ns_added_median"], fmt_range(r["ns_added_min"], r["ns_added_max"], "%.0f")),
+            r["floor_ns_added_median"],
+            "-" if r["floor_multiple"] is None else "%.2fx" % r["floor_multiple"],
             r["ratio_best"], r["ns_added_best"],
             "-" if bpf is None else "%.0f" % bpf, r["records_in_timed_runs"]))
     for r in rows:

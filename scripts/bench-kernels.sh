@@ -8,8 +8,10 @@
 #   2. pack them, busybox, bpftool (with its libraries) and rules/ into an initramfs;
 #   3. boot each kernel; its /init runs PAIRS rounds; in each, for each backend
 #      (default = auto, the others forced with --backend; their order rotated
-#      per round), `workload MODE -t SECS` for each mode once without and once
-#      with the agent on the shipped rules (the order alternating per round);
+#      per round), `workload MODE -t SECS` for each mode once without a
+#      monitor, once with the agent on the shipped rules and once under the
+#      floor (tests/bench/floor.c on the hooks the agent attached on that
+#      backend), the order of the three rotated per round;
 #      then per backend one profile run per mode with kernel.bpf_stats_enabled=1
 #      (the BPF run time of each program);
 #   4. parse the serial logs: a table per kernel, mode and backend (median
@@ -38,11 +40,11 @@ BPFTOOL=$(command -v bpftool) || die "bpftool missing: scripts/deps.sh"
 mkdir -p build/bench
 
 kernels_fetch_all "$KERNELS"
-kernels_static_build all "$SB/bench/workload"
+kernels_static_build all "$SB/bench/workload" "$SB/bench/floor"
 
 root=$OUT/bench-initramfs
 initramfs_base "$root"
-cp "$SB/bench/workload" "$root/custos/build/"
+cp "$SB/bench/workload" "$SB/bench/floor" "$root/custos/build/"
 cp "$BPFTOOL" "$root/bin/bpftool"
 initramfs_libs "$root" "$BPFTOOL"
 cat >"$root/init" <<EOF
@@ -53,6 +55,7 @@ EOF
 initramfs_init_prelude >>"$root/init"
 cat >>"$root/init" <<'EOF'
 W=/custos/build/workload
+F=/custos/build/floor
 echo "CUSTOS-KBENCH-BEGIN kernel=$K"
 echo "CUSTOS-KBENCH-PROBE kernel=$K $($CUSTOS_BIN version --probe 2>&1 | tr '\n' ' ')"
 # one line per mode: the workload's own result line, tagged
@@ -83,6 +86,23 @@ agent_down() {
 	rm -f /tmp/bench.jsonl
 }
 backend_args() { args=""; [ "$b" = default ] || args="--backend $b"; }
+# the backend the agent attaches for b (default: what auto picks), which the
+# floor then loads on the same hooks
+for b in $BACKENDS; do
+	backend_args
+	agent_up || continue
+	eval "fb_$b=$(sed -n 's/.*agent: backend \([a-z]*\);.*/\1/p' /tmp/agent.log | head -n 1)"
+	agent_down >/dev/null
+done
+floor_up() {
+	eval "fb=\$fb_$b"
+	$F --backend "${fb:-tracepoint}" 2>/tmp/floor.log &
+	fpid=$!
+	for _w in $(seq 1 100); do grep -q 'floor: ready' /tmp/floor.log && return 0; sleep 0.1; done
+	echo "CUSTOS-KBENCH-ERROR kernel=$K backend=$b the floor did not start: $(tr '\n' ' ' </tmp/floor.log)"
+	kill $fpid 2>/dev/null; wait $fpid
+	return 1
+}
 # each round runs one pair per backend, the backends' order rotated and the
 # order within the pairs alternated from round to round, so that a burst of
 # load on the host falls on all of them alike
@@ -91,10 +111,15 @@ for i in $(seq 1 $PAIRS); do
 	for _r in $(seq 2 $i); do x=$1; shift; set -- "$@" $x; done
 	for b in "$@"; do
 		backend_args
-		order="0 1"
-		[ $((i % 2)) -eq 0 ] && order="1 0"
+		case $((i % 3)) in 1) order="0 1 floor" ;; 2) order="1 floor 0" ;; *) order="floor 0 1" ;; esac
 		for a in $order; do
 			if [ $a = 0 ]; then run_modes 0; continue; fi
+			if [ $a = floor ]; then
+				floor_up || continue
+				run_modes floor
+				kill $fpid; wait $fpid
+				continue
+			fi
 			agent_up || continue
 			[ $i = 1 ] && echo "CUSTOS-KBENCH-HOOKS kernel=$K backend=$b $(grep -E 'backend|error|failed' /tmp/agent.log | sed 's/^custos: //' | tr '\n' ' ')"
 			run_modes 1

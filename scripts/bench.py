@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """custos overhead benchmark (`make bench`; methodology in docs/PERFORMANCE.md).
 
-Per case, PAIRS pairs of runs of tests/bench/workload: one without the agent,
-one with a freshly started agent, the order alternating from pair to pair
-(without-with, with-without, ...).  Reports per case the median overhead ratio
-(ns/op with / ns/op without) and its min-max over the pairs, ns added per op,
-the agent's CPU time over the workload run, its peak RSS (VmHWM) and its
-start-to-ready time; for the matching cases, records delivered vs violations
-caused.  Table on stdout, everything in --out (JSON).
+Per case, PAIRS rounds of runs of tests/bench/workload: one without any
+monitor, one with a freshly started agent, and, for the innocent cases, one
+under each reference monitor (the floor: a bare program on each hook custos
+uses, tests/bench/floor.bpf.c; auditd with a watch and a syscall rule that
+match nothing), the order rotated from round to round.  Reports per case the
+median overhead ratio (ns/op with / ns/op without) and its min-max over the
+rounds, ns added per op by custos and by each reference, custos's added cost
+as a multiple of the floor's, the agent's CPU time over the workload run,
+its peak RSS (VmHWM) and its start-to-ready time; for the matching cases,
+records delivered vs violations caused.  Table on stdout, everything in
+--out (JSON).
 
 Every bit of traffic goes to 127.0.0.1 (the workload's own listener).
 Root is needed (the agent loads BPF programs).
@@ -17,306 +21,23 @@ import datetime
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
 
-
-def log(msg):
-    print("bench: " + msg, file=sys.stderr, flush=True)
-
-
-# ---- agent ------------------------------------------------------------------
-
-class Monitor:
-    """A monitoring daemon under test (self.proc: its Popen): what it costs."""
-    stderr_lines = ()
-
-    def count(self, jsonl, rule_id, wpid, by_kind=None):
-        return count_sink(jsonl, rule_id, by_kind)
-
-
-class Agent(Monitor):
-    """custos run, with the time from spawn to `custos: ready` measured."""
-
-    def __init__(self, binary, rules, jsonl, extra=(), ready_timeout=30.0):
-        args = [binary, "run"] + list(extra)
-        for r in rules:
-            args += ["--rules", r]
-        # the status socket gives the kernel's drop counters by kind of record
-        self.binary = binary
-        self.sock = os.path.join(os.path.dirname(os.path.abspath(jsonl)), "agent.sock")
-        if len(self.sock.encode()) >= 100:  # sun_path: a deep TMPDIR goes without
-            self.sock = "none"
-        # nothing pinned (the next case's agent must not inherit this one's
-        # programs), and its own seq: the state directory next to its output
-        args += ["--output", "jsonl:" + jsonl, "--status-socket", self.sock, "--no-pin",
-                 "--state-dir", os.path.join(os.path.dirname(os.path.abspath(jsonl)),
-                                             "agent-state")]
-        self.stderr_lines = []
-        self.ready = threading.Event()
-        t0 = time.monotonic()
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        self.ready_at = None
-        # the reader keeps draining stderr after ready, so the agent never
-        # blocks on a full pipe
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        if not self.ready.wait(ready_timeout) or self.ready_at is None:
-            self.stop()
-            raise RuntimeError("agent not ready after %.0f s; stderr:\n%s"
-                               % (ready_timeout, "".join(self.stderr_lines)))
-        self.ready_s = self.ready_at - t0
-
-    def _read(self):
-        for raw in self.proc.stderr:
-            line = raw.decode("utf-8", "replace")
-            self.stderr_lines.append(line)
-            if line.strip() == "custos: ready" and not self.ready.is_set():
-                self.ready_at = time.monotonic()
-                self.ready.set()
-        self.ready.set()  # exited: wake the waiter
-
-    def bpf_counters(self):
-        """The BPF counters (`custos status --json`: bpf.ring_drops,
-        bpf.ring_drops_file, ...), or {} when they cannot be read."""
-        if self.sock == "none":
-            return {}
-        try:
-            out = subprocess.run([self.binary, "status", "--json", "--socket", self.sock],
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 timeout=10, check=True).stdout
-            return json.loads(out).get("bpf", {})
-        except (OSError, ValueError, subprocess.SubprocessError):
-            return {}
-
-    def hooks(self):
-        for line in self.stderr_lines:
-            m = re.search(r"hooks: (.*)", line)
-            if m:
-                return m.group(1).split()
-        return []
-
-    def cpu_s(self):
-        """utime + stime of the agent so far, seconds (/proc/PID/stat)."""
-        with open("/proc/%d/stat" % self.proc.pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        # after "pid (comm)": state is field 3, utime 14, stime 15
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-    def sched_s(self):
-        """CPU time of all the agent's threads from schedstat (ns resolution,
-        where utime+stime count whole clock ticks); None without schedstats."""
-        total = 0
-        try:
-            tdir = "/proc/%d/task" % self.proc.pid
-            for tid in os.listdir(tdir):
-                with open("%s/%s/schedstat" % (tdir, tid)) as f:
-                    total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        return total / 1e9
-
-    def bpf_map_rss_kib(self):
-        """Rss of the agent's mmap'd BPF maps (the ring buffer: its data
-        pages are mapped twice, and both count), from /proc/PID/smaps."""
-        total, in_map = 0, False
-        try:
-            with open("/proc/%d/smaps" % self.proc.pid) as f:
-                for line in f:
-                    if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                        in_map = line.rstrip().endswith("anon_inode:bpf-map")
-                    elif in_map and line.startswith("Rss:"):
-                        total += int(line.split()[1])
-        except OSError:
-            return None
-        return total
-
-    def hwm_kib(self):
-        with open("/proc/%d/status" % self.proc.pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-        return None
-
-    def stop(self, timeout=20.0):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.reader.join(5)
-        return self.proc.returncode
-
-
-# ---- workload ---------------------------------------------------------------
-
-def start_workload(binary, mode, secs, extra):
-    return subprocess.Popen([binary, mode, "-t", str(secs)] + extra,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def finish_workload(p, mode):
-    so, se = p.communicate()
-    if p.returncode != 0:
-        raise RuntimeError("workload %s failed: %s" % (mode, se.decode().strip()))
-    kv = dict(tok.split("=", 1) for tok in so.decode().split())
-    return {"pid": p.pid, "ops": int(kv["ops"]), "warmup": int(kv["warmup"]),
-            "setup": int(kv.get("setup", 0)),
-            "secs": float(kv["secs"]), "ops_per_s": float(kv["ops_per_s"]),
-            "ns_per_op": float(kv["ns_per_op"])}
-
-
-def run_workload(binary, mode, secs, extra):
-    return finish_workload(start_workload(binary, mode, secs, extra), mode)
-
-
-# ---- per-program BPF run time (kernel.bpf_stats_enabled) ----------------------
-
-STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
-
-
-class BpfStats:
-    """kernel.bpf_stats_enabled set to 1 while in use, restored afterwards.
-    With it on, the kernel times every run of every BPF program (two clock
-    reads per run), so it is on only for the separate profile runs, never
-    for the timed pairs."""
-
-    def __init__(self):
-        with open(STATS_SYSCTL) as f:
-            self.saved = f.read().strip()
-
-    def __enter__(self):
-        with open(STATS_SYSCTL, "w") as f:
-            f.write("1")
-        return self
-
-    def __exit__(self, *exc):
-        with open(STATS_SYSCTL, "w") as f:
-            f.write(self.saved)
-
-
-def prog_counters(pid):
-    """{prog_id: (run_time_ns, run_cnt)} of the BPF programs the process
-    holds open (from /proc/PID/fdinfo: one entry per program fd)."""
-    out = {}
-    d = "/proc/%d/fdinfo" % pid
-    for fd in os.listdir(d):
-        kv = {}
-        try:
-            with open(os.path.join(d, fd)) as f:
-                for line in f:
-                    k, _, v = line.partition(":")
-                    kv[k.strip()] = v.strip()
-        except OSError:
-            continue
-        if "prog_id" in kv and "run_cnt" in kv:
-            out[int(kv["prog_id"])] = (int(kv["run_time_ns"]), int(kv["run_cnt"]))
-    return out
-
-
-def prog_names(ids):
-    """{prog_id: name} from bpftool (prog<ID> where bpftool is missing)."""
-    names = {i: "prog%d" % i for i in ids}
-    if shutil.which("bpftool"):
-        try:
-            out = subprocess.run(["bpftool", "prog", "show", "--json"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, check=True).stdout
-            for p in json.loads(out):
-                if p.get("id") in names and p.get("name"):
-                    names[p["id"]] = p["name"]
-        except (OSError, ValueError, subprocess.CalledProcessError):
-            pass
-    return names
-
-
-def profile_run(args, case, tmp):
-    """One more run with the agent, kernel.bpf_stats_enabled on: the kernel's
-    run count and run time of each of the agent's programs over the workload
-    run.  Returns {prog name: {...}}, programs that did not run left out."""
-    jsonl = os.path.join(tmp, "%s-profile.jsonl" % case["name"])
-    agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
-    try:
-        with BpfStats():
-            c0 = prog_counters(agent.proc.pid)
-            w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
-            c1 = prog_counters(agent.proc.pid)
-        names = prog_names(c1.keys())  # while the agent still holds them
-    finally:
-        agent.stop()
-        if os.path.exists(jsonl):
-            os.unlink(jsonl)
-    progs = {}
-    ops = w["ops"] + w["warmup"] + w["setup"]
-    for pid_, (t1, n1) in sorted(c1.items()):
-        t0, n0 = c0.get(pid_, (0, 0))
-        runs, ns = n1 - n0, t1 - t0
-        if runs <= 0:
-            continue
-        progs[names[pid_]] = {"prog_id": pid_, "run_cnt": runs, "run_time_ns": ns,
-                              "ns_per_run": ns / runs, "runs_per_op": runs / ops,
-                              "ns_per_op": ns / ops}
-    return {"workload": w, "programs": progs}
-
-
-# the kernel's count of dropped records of the kind a workload mode causes
-DROPS_OF_MODE = {"open": "ring_drops_file", "connect": "ring_drops_connect",
-                 "exec": "ring_drops_exec"}
-# the loss records' loss.by.kind key of what a workload mode causes
-KIND_OF_MODE = {"open": "file", "connect": "connect", "exec": "exec"}
-
-
-def accounting(recs, lost, violations, lost_kind):
-    """ok (all delivered), accounted (records + the reported losses of the
-    violations' kind = violations), or MISMATCH.  lost_kind: the kernel's
-    drops of that kind (None: unknown, the total reported loss is used)."""
-    if recs == violations and lost == 0:
-        return "ok"
-    if recs + (lost if lost_kind is None else lost_kind) == violations:
-        return "accounted"
-    return "MISMATCH"
-
-
-def count_sink(path, rule_id, by_kind=None):
-    """(events of rule_id, all records, sum of loss.lost) in a jsonl file.  A
-    record that stands for coalesced events counts repeat.count of them; the
-    loss records' loss.by.kind is added up into by_kind (a dict) if given."""
-    recs = allrecs = lost = 0
-    bad = 0
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        return 0, 0, 0, 0
-    with f:
-        for raw in f:
-            try:
-                ev = json.loads(raw)
-            except ValueError:
-                bad += 1
-                continue
-            allrecs += 1
-            if ev.get("kind") == "loss":
-                lost += int(ev.get("loss", {}).get("lost", 0))
-                for k, n in ev.get("loss", {}).get("by", {}).get("kind", {}).items():
-                    if by_kind is not None:
-                        by_kind[k] = by_kind.get(k, 0) + int(n)
-            elif rule_id and ev.get("rule") == rule_id:
-                recs += int(ev.get("repeat", {}).get("count", 1))
-    return recs, allrecs, lost, bad
+from bench_monitors import (AUDIT_KEY, DROPS_OF_MODE, KIND_OF_MODE, Agent, Auditd, BpfStats, Floor,  # noqa: E402
+                            accounting, audit_restore, audit_status, auditctl, count_sink,
+                            finish_workload, log, prog_counters, prog_names, run_workload,
+                            start_workload)
+from bench_report import bpf_table, reference_table, sweep_table, table, targets  # noqa: E402
 
 
 # ---- cases ------------------------------------------------------------------
@@ -336,10 +57,24 @@ def make_cases(args, tmp):
     true_real = os.path.realpath("/bin/true")
     open_dir = os.path.join(tmp, "files")
     os.mkdir(open_dir)
+    refs = ("floor", "auditd")
     cases = [
-        dict(name="open-innocent", mode="open", rules=[shipped], extra=[], rule=None),
-        dict(name="connect-innocent", mode="connect", rules=[shipped], extra=[], rule=None),
-        dict(name="exec-innocent", mode="exec", rules=[shipped], extra=[], rule=None),
+        # 64 files in one directory
+        dict(name="open-innocent", mode="open", rules=[shipped], extra=[], rule=None,
+             refs=refs),
+        # 2000 files in 20 directories 5 deep, each op in another directory
+        dict(name="open-deep-innocent", mode="open", rules=[shipped],
+             extra=["-f", "2000", "-l", "5", "-b", "20"], rule=None, refs=refs),
+        # a model/data cache: 10 000 small shards in 100 directories 8 deep
+        dict(name="dataloader-innocent", mode="open", rules=[shipped],
+             extra=["-f", "10000", "-l", "8", "-b", "100"], rule=None, refs=refs),
+        # a fresh interpreter importing its standard library, repeatedly
+        dict(name="import-storm-innocent", mode="pyimport", rules=[shipped], rule=None,
+             extra=["-x", args.python], refs=refs, needs=args.python),
+        dict(name="connect-innocent", mode="connect", rules=[shipped], extra=[], rule=None,
+             refs=("floor",)),
+        dict(name="exec-innocent", mode="exec", rules=[shipped], extra=[], rule=None,
+             refs=("floor",)),
     ]
     # every exec of the workload's children matches; parent_exe keeps other
     # engineers' /bin/true out of the count
@@ -383,6 +118,8 @@ def supported(args, case, tmp):
     """None if the case can run, else the reason it is skipped.  A rule kind
     is supported when `rules check` accepts it AND a matching op produces a
     record (an agent may accept `on: file` rules with no file hook yet)."""
+    if case.get("needs") and not os.access(case["needs"], os.X_OK):
+        return "%s not found (--python)" % case["needs"]
     if "family" not in case:
         return None
     chk = subprocess.run([args.agent, "rules", "check"] + case["rules"][1:],
@@ -411,118 +148,46 @@ def supported(args, case, tmp):
     return None
 
 
-AUDIT_KEY = "custos-bench"
+def profile_run(args, case, tmp):
+    """One more run with the agent, kernel.bpf_stats_enabled on: the kernel's
+    run count and run time of each of the agent's programs over the workload
+    run.  Returns {prog name: {...}}, programs that did not run left out."""
+    jsonl = os.path.join(tmp, "%s-profile.jsonl" % case["name"])
+    agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
+    try:
+        with BpfStats():
+            c0 = prog_counters(agent.proc.pid)
+            w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
+            c1 = prog_counters(agent.proc.pid)
+        names = prog_names(c1.keys())  # while the agent still holds them
+    finally:
+        agent.stop()
+        if os.path.exists(jsonl):
+            os.unlink(jsonl)
+    progs = {}
+    ops = w["ops"] + w["warmup"] + w["setup"]
+    for pid_, (t1, n1) in sorted(c1.items()):
+        t0, n0 = c0.get(pid_, (0, 0))
+        runs, ns = n1 - n0, t1 - t0
+        if runs <= 0:
+            continue
+        progs[names[pid_]] = {"prog_id": pid_, "run_cnt": runs, "run_time_ns": ns,
+                              "ns_per_run": ns / runs, "runs_per_op": runs / ops,
+                              "ns_per_op": ns / ops}
+    return {"workload": w, "programs": progs}
 
 
-def auditctl(*a, check=True):
-    out = subprocess.run(["auditctl"] + list(a), stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
-    if check and out.returncode != 0:
-        raise RuntimeError("auditctl %s: %s" % (" ".join(a), out.stdout.decode().strip()))
-    return out.stdout.decode()
-
-
-def audit_status():
-    st = {}
-    for line in auditctl("-s").splitlines():
-        parts = line.split()
-        if len(parts) >= 2:
-            st[parts[0]] = parts[1]
-    return st
-
-
-class Auditd(Agent):
-    """auditd -n with the given auditctl rules (each a list of arguments).
-    Ready: when the kernel reports auditd's pid as the audit daemon and the
-    rules are in.  Stopping deletes every rule (the driver checked there were
-    none before), restores enabled/backlog_limit and stops auditd."""
-
-    def __init__(self, rules, saved, confdir, mode, ready_timeout=20.0):
-        self.saved = saved
-        self.mode = mode
-        self.stderr_lines = []
-        self.LOG = os.path.join(confdir, "audit.log")
-        if os.path.exists(self.LOG):
-            os.unlink(self.LOG)
-        self.log_off = 0
-        t0 = time.monotonic()
-        self.proc = subprocess.Popen(["auditd", "-n", "-c", confdir], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            while audit_status().get("pid") != str(self.proc.pid):
-                if self.proc.poll() is not None or time.monotonic() - t0 > ready_timeout:
-                    raise RuntimeError("auditd did not register (exit %s)" % self.proc.poll())
-                time.sleep(0.005)
-            auditctl("-b", "8192")
-            auditctl("-e", "1")
-            for r in rules:
-                auditctl(*r)
-        except BaseException:
-            self.stop()
-            raise
-        self.ready_s = time.monotonic() - t0
-        self.lost0 = int(audit_status().get("lost", 0))
-
-    def hooks(self):
-        return []
-
-    def bpf_counters(self):
-        return {}
-
-    def stop(self, timeout=20.0):
-        # let auditd read what the kernel still queues before it is stopped
-        # (it does not on SIGTERM, and those records are not counted as lost)
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < 5 and self.proc.poll() is None:
-            if audit_status().get("backlog", "0") == "0":
-                break
-            time.sleep(0.01)
-        time.sleep(0.05)
-        self.lost1 = int(audit_status().get("lost", 0))
-        audit_restore(self.saved)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def count(self, jsonl, rule_id, wpid, by_kind=None):
-        """SYSCALL records with our key appended to audit.log by the workload
-        (pid) or its children (ppid) -- the execve rule logs every exec on
-        the host --, all lines appended, and the kernel's lost counter."""
-        recs = lines = 0
-        mine = re.compile(rb"\b%s=%d\b" % (b"ppid" if self.mode == "exec" else b"pid", wpid))
-        try:
-            with open(self.LOG, "rb") as f:
-                f.seek(self.log_off)
-                for raw in f:
-                    lines += 1
-                    if raw.startswith(b"type=SYSCALL") and (b'key="%s"' % AUDIT_KEY.encode()) in raw \
-                            and mine.search(raw):
-                        recs += 1
-        except OSError:
-            pass
-        return recs, lines, max(0, self.lost1 - self.lost0), 0
-
-
-def audit_restore(saved):
-    auditctl("-D", check=False)
-    auditctl("-e", saved.get("enabled", "0"), check=False)
-    auditctl("-b", saved.get("backlog_limit", "64"), check=False)
-
-
-def audit_cases(args, tmp):
-    """auditd side by side, or the reason it cannot run."""
+def audit_setup(args, tmp):
+    """auditd ready to be started as a reference: its config (its log in
+    the temp dir, never rotated, /var/log/audit untouched), the saved audit
+    state, and the innocent cases' rules (a watch on a directory no
+    workload touches, and a syscall rule on the opens that matches no uid);
+    or the reason it cannot run."""
     if not shutil.which("auditd") or not shutil.which("auditctl"):
-        return None, "auditd not installed (scripts/deps.sh bench installs it)"
+        return "auditd not installed (scripts/deps.sh bench installs it)"
     st = audit_status()
     if st.get("pid", "0") != "0" or "No rules" not in auditctl("-l"):
-        return None, "the audit subsystem is in use on this host (daemon or rules); not touching it"
-    # auditd with a config of its own: its log in the temp dir, never rotated
-    # (so a run's records are all in one file) and /var/log/audit untouched
+        return "the audit subsystem is in use on this host (daemon or rules); not touching it"
     confdir = os.path.join(tmp, "auditd")
     os.mkdir(confdir, 0o700)
     conf = {}
@@ -541,77 +206,127 @@ def audit_cases(args, tmp):
         os.fchmod(f.fileno(), 0o600)
         for k_, v_ in conf.items():
             f.write("%s = %s\n" % (k_, v_))
-    watched = os.path.join(tmp, "audit-watched")
     other = os.path.join(tmp, "audit-other")
-    os.mkdir(watched)
     os.mkdir(other)
-    mk = lambda rules, mode: (lambda jsonl: Auditd(rules, st, confdir, mode))
+    args.audit_saved, args.audit_conf = st, confdir
+    args.audit_rules = [["-w", other, "-p", "r", "-k", AUDIT_KEY],
+                        ["-a", "always,exit", "-F", "arch=b64", "-S", "open", "-S", "openat",
+                         "-F", "uid=%d" % AUDIT_NOBODY_UID, "-k", AUDIT_KEY]]
+    return None
+
+
+# a uid no process has: the syscall rule is evaluated on every open, matches none
+AUDIT_NOBODY_UID = 3999999
+
+
+def audit_matching_cases(args, tmp):
+    """auditd's own matching cases: a watch on the directory every open
+    reads, a rule on every execve."""
+    watched = os.path.join(tmp, "audit-watched")
+    os.mkdir(watched)
+    mk = lambda rules, mode: (lambda jsonl: Auditd(rules, args.audit_saved, args.audit_conf,
+                                                   mode))
     k = ["-k", AUDIT_KEY]
-    cases = [
-        dict(name="auditd-open-innocent", mode="open", extra=[], rule=None,
-             start=mk([["-w", other, "-p", "r"] + k], "open")),
+    return [
         dict(name="auditd-open-every-match", mode="open", extra=["-d", watched], rule=AUDIT_KEY,
              setup_matches=False,  # -p r: the creating opens are writes
              start=mk([["-w", watched, "-p", "r"] + k], "open")),
         dict(name="auditd-exec-every-match", mode="exec", extra=[], rule=AUDIT_KEY,
              start=mk([["-a", "always,exit", "-F", "arch=b64", "-S", "execve"] + k], "exec")),
     ]
-    return (cases, st), None
+
+
+def detect_backend(args, tmp):
+    """The backend and hooks custos attaches here (the floor uses the same)."""
+    forced = [a.split("=", 1)[1] for a in args.agent_arg if a.startswith("--backend=")]
+    agent = Agent(args.agent, [os.path.join(ROOT, "rules")], os.path.join(tmp, "probe.jsonl"),
+                  args.agent_arg)
+    try:
+        backend, hooks = agent.backend(), agent.hooks()
+    finally:
+        agent.stop()
+    return (forced[0] if forced else backend), hooks
+
+
+def monitored_run(args, case, tmp, i, which):
+    """One workload run under monitor which (custos, floor, auditd), with
+    what it cost the monitor itself and what it recorded."""
+    jsonl = os.path.join(tmp, "%s-%s-%d.jsonl" % (case["name"], which, i))
+    if which == "floor":
+        mon = Floor(args.floor, args.backend, net=args.floor_net)
+    elif which == "auditd":
+        mon = Auditd(args.audit_rules, args.audit_saved, args.audit_conf, case["mode"])
+    elif "start" in case:
+        mon = case["start"](jsonl)
+    else:
+        mon = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
+    try:
+        cpu0, sch0 = mon.cpu_s(), mon.sched_s()
+        w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
+        cpu1, sch1 = mon.cpu_s(), mon.sched_s()
+        drops = mon.bpf_counters()
+        hwm = mon.hwm_kib()
+        maprss = mon.bpf_map_rss_kib()
+    finally:
+        rc = mon.stop()
+    by_kind = {}
+    recs, allrecs, lost, bad = mon.count(jsonl, case["rule"], w["pid"], by_kind)
+    if os.path.exists(jsonl):
+        os.unlink(jsonl)
+    w.update(agent_ready_s=mon.ready_s, agent_cpu_s=cpu1 - cpu0, agent_cpu_total_s=cpu1,
+             agent_cpu_sched_s=(sch1 - sch0) if sch0 is not None and sch1 is not None
+             else None,
+             agent_hwm_kib=hwm, agent_bpf_map_rss_kib=maprss, agent_exit=rc, sink_lines=allrecs,
+             sink_bad_lines=bad, records=recs, lost=lost)
+    w["ring_drops"] = drops.get("ring_drops")
+    # what the loss records say was lost of that kind (ring, rate limit,
+    # repeats), else the kernel's drops of it
+    w["ring_drops_of_kind"] = (by_kind.get(KIND_OF_MODE[case["mode"]], 0) if by_kind
+                               else drops.get(DROPS_OF_MODE[case["mode"]]))
+    if case["rule"]:
+        # every timed, warm-up and setup op of the workload matches (the
+        # setup opens create files: not for a watch on reads only)
+        w["violations"] = w["ops"] + w["warmup"] + (
+            w["setup"] if case.get("setup_matches", True) else 0)
+    if rc != 0:
+        log("%s: %s exited %s; stderr:\n%s" % (case["name"], which, rc,
+            "".join(mon.stderr_lines[-10:])))
+    return w
+
+
+def references(args, case):
+    """The reference monitors this case runs against (those available)."""
+    return [r for r in case.get("refs", ()) if r in args.refs]
 
 
 def run_case(args, case, tmp):
-    pairs = []
+    """PAIRS rounds; in each, the workload without a monitor, under custos
+    and under each reference, the order rotated from round to round so that
+    a drift of the machine favours none of them.  Per round, each
+    monitor's ratio to the run without and ns added per op."""
+    mons = ["without", "with"] + references(args, case)
+    rounds = []
     for i in range(args.pairs):
-        order = ("without", "with") if i % 2 == 0 else ("with", "without")
-        pair = {"order": "-".join(order)}
+        k = i % len(mons)
+        order = mons[k:] + mons[:k]
+        rnd = {"order": "-".join({"with": "custos"}.get(m, m) for m in order)}
         for which in order:
             if which == "without":
-                pair["without"] = run_workload(args.workload, case["mode"],
-                                               args.seconds, case["extra"])
-                continue
-            jsonl = os.path.join(tmp, "%s-%d.jsonl" % (case["name"], i))
-            agent = (case["start"](jsonl) if "start" in case
-                     else Agent(args.agent, case["rules"], jsonl, args.agent_arg))
-            try:
-                cpu0, sch0 = agent.cpu_s(), agent.sched_s()
-                w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
-                cpu1, sch1 = agent.cpu_s(), agent.sched_s()
-                drops = agent.bpf_counters()
-                hwm = agent.hwm_kib()
-                maprss = agent.bpf_map_rss_kib()
-                cpu_total = cpu1
-            finally:
-                rc = agent.stop()
-            by_kind = {}
-            recs, allrecs, lost, bad = agent.count(jsonl, case["rule"], w["pid"], by_kind)
-            if os.path.exists(jsonl):
-                os.unlink(jsonl)
-            w.update(agent_ready_s=agent.ready_s, agent_cpu_s=cpu1 - cpu0,
-                     agent_cpu_total_s=cpu_total,
-                     agent_cpu_sched_s=(sch1 - sch0) if sch0 is not None and sch1 is not None
-                     else None,
-                     agent_hwm_kib=hwm, agent_bpf_map_rss_kib=maprss, agent_exit=rc, sink_lines=allrecs,
-                     sink_bad_lines=bad, records=recs, lost=lost)
-            w["ring_drops"] = drops.get("ring_drops")
-            # what the loss records say was lost of that kind (ring, rate limit,
-            # repeats), else the kernel's drops of it
-            w["ring_drops_of_kind"] = (by_kind.get(KIND_OF_MODE[case["mode"]], 0) if by_kind
-                                       else drops.get(DROPS_OF_MODE[case["mode"]]))
-            if case["rule"]:
-                # every timed, warm-up and setup op of the workload matches (the
-                # setup opens create files: not for a watch on reads only)
-                w["violations"] = w["ops"] + w["warmup"] + (
-                    w["setup"] if case.get("setup_matches", True) else 0)
-            if rc != 0:
-                log("%s: agent exited %s; stderr:\n%s" % (case["name"], rc,
-                    "".join(agent.stderr_lines[-10:])))
-            pair["with"] = w
-        pair["ratio"] = pair["with"]["ns_per_op"] / pair["without"]["ns_per_op"]
-        pair["ns_added"] = pair["with"]["ns_per_op"] - pair["without"]["ns_per_op"]
-        pairs.append(pair)
-        log("%s pair %d/%d (%s): ratio %.3f" % (case["name"], i + 1, args.pairs,
-                                              pair["order"], pair["ratio"]))
-    return pairs
+                rnd["without"] = run_workload(args.workload, case["mode"], args.seconds,
+                                              case["extra"])
+            else:
+                rnd[which] = monitored_run(args, case, tmp, i,
+                                           "custos" if which == "with" else which)
+        base = rnd["without"]["ns_per_op"]
+        for which in mons[1:]:
+            key = "" if which == "with" else which + "_"
+            rnd[key + "ratio"] = rnd[which]["ns_per_op"] / base
+            rnd[key + "ns_added"] = rnd[which]["ns_per_op"] - base
+        rounds.append(rnd)
+        log("%s round %d/%d (%s): custos %.3f%s" % (
+            case["name"], i + 1, args.pairs, rnd["order"], rnd["ratio"],
+            "".join(", %s %.3f" % (r, rnd[r + "_ratio"]) for r in mons[2:])))
+    return rounds
 
 
 def summarize(case, pairs):
@@ -619,6 +334,7 @@ def summarize(case, pairs):
     ratios = [p["ratio"] for p in pairs]
     w = [p["with"] for p in pairs]
     s = {
+        "rounds": len(pairs),
         "ratio_median": med(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
         "ns_added_median": med(p["ns_added"] for p in pairs),
         "ns_per_op_without_median": med(p["without"]["ns_per_op"] for p in pairs),
@@ -637,6 +353,20 @@ def summarize(case, pairs):
         "agent_ready_s_max": max(x["agent_ready_s"] for x in w),
         "agent_exit_codes": sorted({x["agent_exit"] for x in w}),
     }
+    for ref in ("floor", "auditd"):
+        if ref not in pairs[0]:
+            continue
+        added = [p[ref + "_ns_added"] for p in pairs]
+        s[ref] = {"ratio_median": med(p[ref + "_ratio"] for p in pairs),
+                  "ratio_min": min(p[ref + "_ratio"] for p in pairs),
+                  "ratio_max": max(p[ref + "_ratio"] for p in pairs),
+                  "ns_added_median": med(added),
+                  "agent_hwm_kib_max": max(p[ref]["agent_hwm_kib"] or 0 for p in pairs)}
+        # custos's added cost as a multiple of the reference's: of the
+        # medians (steadier than a median of per-round quotients, whose
+        # denominators are small and noisy)
+        s[ref]["custos_multiple"] = (s["ns_added_median"] / med(added)
+                                     if med(added) > 0 else None)
     if case["rule"]:
         recs = sum(x["records"] for x in w)
         lost = sum(x["lost"] for x in w)
@@ -649,66 +379,6 @@ def summarize(case, pairs):
                  no_loss=(recs == viol and lost == 0),
                  delivered_per_s_median=med(x["records"] / x["secs"] for x in w))
     return s
-
-
-# ---- output -----------------------------------------------------------------
-
-def table(results):
-    hdr = ("case", "ratio", "min-max", "ns/op w/o", "+ns/op", "agent cpu", "(sched)",
-           "peak RSS", "(bpf maps)", "ready", "records/lost/violations")
-    rows = []
-    for r in results:
-        if r.get("skipped"):
-            rows.append((r["name"], "skipped: " + r["skipped"]))
-            continue
-        s = r["summary"]
-        rec = ""
-        if "records" in s:
-            lk = s["lost"] if s.get("lost_of_kind") is None else s["lost_of_kind"]
-            rec = "%d/%d/%d %s" % (s["records"], lk, s["violations"], s["accounting"])
-            if lk != s["lost"]:
-                rec += " (lost, all kinds: %d)" % s["lost"]
-            rec += " %.0f/s" % s["delivered_per_s_median"]
-        rows.append((r["name"], "%.3f" % s["ratio_median"],
-                     "%.3f-%.3f" % (s["ratio_min"], s["ratio_max"]),
-                     "%.0f" % s["ns_per_op_without_median"],
-                     "%+.0f" % s["ns_added_median"],
-                     "%.0f ms %.1f%%" % (1000 * s["agent_cpu_s_median"],
-                                         s["agent_cpu_pct_median"]),
-                     "-" if s["agent_cpu_sched_s_median"] is None
-                     else "%.1f ms" % (1000 * s["agent_cpu_sched_s_median"]),
-                     "%.1f MiB" % (s["agent_hwm_kib_max"] / 1024.0),
-                     "%.1f MiB" % (s["agent_bpf_map_rss_kib_max"] / 1024.0),
-                     "%.0f ms" % (1000 * s["agent_ready_s_median"]), rec))
-    full = [r for r in rows if len(r) == len(hdr)]
-    widths = [max(len(str(x[i])) for x in [hdr] + full) for i in range(len(hdr))]
-    widths[0] = max(len(r[0]) for r in rows + [hdr])
-    lines = ["  ".join(str(v).ljust(widths[i]) for i, v in enumerate(hdr)).rstrip()]
-    for r in rows:
-        if len(r) == len(hdr):
-            lines.append("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)).rstrip())
-        else:
-            lines.append(r[0].ljust(widths[0]) + "  " + r[1])
-    return "\n".join(lines)
-
-
-def bpf_table(results):
-    """Per case and program: runs per workload op, ns per run, ns per op."""
-    hdr = ("case", "bpf program", "runs/op", "ns/run", "ns/op", "runs")
-    rows = []
-    for r in results:
-        prof = r.get("bpf_profile")
-        if not prof:
-            continue
-        for name, p in sorted(prof["programs"].items(), key=lambda kv: -kv[1]["run_time_ns"]):
-            rows.append((r["name"], name, "%.2f" % p["runs_per_op"], "%.0f" % p["ns_per_run"],
-                         "%.0f" % p["ns_per_op"], "%d" % p["run_cnt"]))
-    widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
-    out = ["BPF run time per program (kernel.bpf_stats_enabled, a separate run per case;"
-           " runs of other processes on the host included)"]
-    for r in [hdr] + rows:
-        out.append("  ".join(v.ljust(widths[i]) for i, v in enumerate(r)).rstrip())
-    return "\n".join(out)
 
 
 def run_sweep(args, tmp):
@@ -766,75 +436,6 @@ def run_sweep(args, tmp):
     return {"levels": levels}
 
 
-def sweep_table(sweep):
-    if sweep.get("skipped"):
-        return "saturation sweep skipped: " + sweep["skipped"]
-    hdr = ("workloads", "caused/s", "delivered/s", "agent cpu", "cpu/record",
-           "records/lost/violations")
-    rows = []
-    for lv in sweep["levels"]:
-        lk = lv["lost"] if lv.get("lost_of_kind") is None else lv["lost_of_kind"]
-        rec = "%d/%d/%d %s" % (lv["records"], lk, lv["violations"], lv["accounting"])
-        if lk != lv["lost"]:
-            rec += " (lost, all kinds: %d)" % lv["lost"]
-        rows.append(("%d" % lv["workloads"], "%.0f" % lv["caused_per_s"],
-                     "%.0f" % lv["delivered_per_s"],
-                     "-" if lv["agent_cpu_sched_s"] is None
-                     else "%.0f%%" % (100 * lv["agent_cpu_sched_s"] / lv["secs"]),
-                     "-" if lv["agent_us_per_record"] is None
-                     else "%.2f us" % lv["agent_us_per_record"],
-                     rec))
-    widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
-    out = ["saturation sweep (open-every-match, k workloads in parallel, one agent)"]
-    for r in [hdr] + rows:
-        out.append("  ".join(v.ljust(widths[i]) for i, v in enumerate(r)).rstrip())
-    return "\n".join(out)
-
-
-def targets(results):
-    """The issue's targets, each: name, target, measured, verdict
-    (pass / FAIL / n/a when the case did not run)."""
-    by = {r["name"]: r.get("summary") for r in results}
-    out = []
-
-    def add(name, target, case, measure, ok):
-        s = by.get(case)
-        if not s:
-            out.append(dict(target=name, goal=target, measured=None, verdict="n/a"))
-            return
-        v = measure(s)
-        out.append(dict(target=name, goal=target, measured=v[1], value=v[0],
-                        verdict="pass" if ok(v[0]) else "FAIL"))
-
-    add("innocent open: ns added", "<= 200 ns", "open-innocent",
-        lambda s: (s["ns_added_median"], "%+.0f ns" % s["ns_added_median"]), lambda v: v <= 200)
-    add("innocent open: ratio", "<= 1.04", "open-innocent",
-        lambda s: (s["ratio_median"], "%.3f" % s["ratio_median"]), lambda v: v <= 1.04)
-    for c in ("connect", "exec"):
-        add("innocent %s: ratio" % c, "<= 1.03", c + "-innocent",
-            lambda s: (s["ratio_median"], "%.3f" % s["ratio_median"]), lambda v: v <= 1.03)
-    add("every open matches: ratio", "<= 1.5", "open-every-match",
-        lambda s: (s["ratio_median"], "%.3f" % s["ratio_median"]), lambda v: v <= 1.5)
-    add("violations delivered, no loss", ">= 300000/s", "open-every-match",
-        lambda s: (s["delivered_per_s_median"] if s["no_loss"] else 0,
-                   "%.0f/s%s" % (s["delivered_per_s_median"], "" if s["no_loss"] else " WITH LOSS")),
-        lambda v: v >= 300000)
-    ship = [r["summary"] for r in results
-            if r.get("summary") and r["name"].endswith("-innocent")
-            and not r["name"].startswith("auditd")]
-    if ship:
-        m = max(s["agent_hwm_kib_max"] for s in ship) / 1024.0
-        out.append(dict(target="agent peak RSS, shipped rules", goal="<= 32 MiB", value=m,
-                        measured="%.1f MiB" % m, verdict="pass" if m <= 32 else "FAIL"))
-    ran = [r["summary"] for r in results
-           if r.get("summary") and not r["name"].startswith("auditd")]
-    if ran:
-        m = max(s["agent_ready_s_max"] for s in ran)
-        out.append(dict(target="start to ready (max)", goal="<= 1 s", value=m,
-                        measured="%.0f ms" % (1000 * m), verdict="pass" if m <= 1 else "FAIL"))
-    return out
-
-
 def other_monitors():
     """Other custos agents and audit daemons running now: their hooks run in
     both the with and the without runs, and make the numbers noisier."""
@@ -877,8 +478,14 @@ def main():
     ap.add_argument("--sweep", default="1,2,4",
                     help="saturation sweep: numbers of parallel open workloads, each level "
                          "one agent run with every open matching (default 1,2,4; '' skips)")
+    ap.add_argument("--floor", default=os.path.join(ROOT, "build/bench/floor"),
+                    help="the reference monitor (tests/bench/floor.c); '' leaves it out")
+    ap.add_argument("--no-auditd", dest="auditd_ref", action="store_false",
+                    help="leave auditd out of the innocent cases' references")
     ap.add_argument("--auditd", action="store_true",
-                    help="also run auditd with equivalent rules, side by side")
+                    help="also auditd's own matching cases (every open, every exec)")
+    ap.add_argument("--python", default="/usr/bin/python3",
+                    help="the interpreter of the import storm (default /usr/bin/python3)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root (the agent loads BPF programs)")
@@ -903,7 +510,19 @@ def main():
         log("warning: other monitors running (%s): numbers will be noisy" % " ".join(others))
     tmp = tempfile.mkdtemp(prefix="custos-bench-")
     results = []
+    args.refs = set()
     try:
+        args.backend, hooks = detect_backend(args, tmp)
+        args.floor_net = any("__cg_" in h for h in hooks)
+        if args.floor and os.access(args.floor, os.X_OK):
+            args.refs.add("floor")
+        else:
+            log("floor left out: %s missing (make bench builds it)" % args.floor)
+        why = audit_setup(args, tmp) if args.auditd_ref or args.auditd else "not asked"
+        if why:
+            log("auditd left out: %s" % why)
+        elif args.auditd_ref:
+            args.refs.add("auditd")
         for case in make_cases(args, tmp):
             why = supported(args, case, tmp)
             if why:
@@ -920,22 +539,15 @@ def main():
         sweep = None
         if args.sweep:
             sweep = run_sweep(args, tmp)
-        if args.auditd:
-            got, why = audit_cases(args, tmp)
-            if why:
-                log("auditd skipped: %s" % why)
-                results.append({"name": "auditd", "mode": "-", "skipped": why})
-            else:
-                acases, saved = got
-                try:
-                    for case in acases:
-                        pairs = run_case(args, case, tmp)
-                        results.append({"name": case["name"], "mode": case["mode"],
-                                        "match_rule": case["rule"], "pairs": pairs,
-                                        "summary": summarize(case, pairs)})
-                finally:
-                    audit_restore(saved)
+        if args.auditd and not why:
+            for case in audit_matching_cases(args, tmp):
+                pairs = run_case(args, case, tmp)
+                results.append({"name": case["name"], "mode": case["mode"],
+                                "match_rule": case["rule"], "pairs": pairs,
+                                "summary": summarize(case, pairs)})
     finally:
+        if getattr(args, "audit_saved", None):
+            audit_restore(args.audit_saved)
         shutil.rmtree(tmp, ignore_errors=True)
 
     doc = {
@@ -951,6 +563,8 @@ def main():
         "other_monitors_at_start": others,
         "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "pairs": args.pairs,
+        "backend": getattr(args, "backend", None),
+        "references": sorted(getattr(args, "refs", ())),
         "seconds_per_run": args.seconds,
         "cases": results,
         "sweep": sweep,
@@ -960,14 +574,18 @@ def main():
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
-    print("custos bench  commit %s%s  kernel %s  %s  %d pairs x %gs  loadavg %.2f..%.2f"
+    print("custos bench  commit %s%s  kernel %s  backend %s  %s  %d rounds x %gs  loadavg %.2f..%.2f"
           % ((doc["commit"] or "?")[:12], "-dirty" if doc["dirty"] else "",
-             doc["kernel"], doc["date"], args.pairs, args.seconds,
+             doc["kernel"], doc["backend"], doc["date"], args.pairs, args.seconds,
              doc["loadavg_start"][0], doc["loadavg_end"][0]))
     if others:
         print("other monitors running at start: %s" % " ".join(others))
     print(table(results))
     print()
+    ref = reference_table(results)
+    if ref:
+        print(ref)
+        print()
     if any(r.get("bpf_profile") for r in results):
         print(bpf_table(results))
         print()

@@ -2,13 +2,23 @@
 /*
  * workload - the syscall loops `make bench` times with and without the agent.
  *
- *   workload open    [-n N | -t SECS] [-d DIR] [-f FILES] [-s BYTES]
- *   workload connect [-n N | -t SECS]
- *   workload exec    [-n N | -t SECS] [-x PATH]
+ *   workload open     [-n N | -t SECS] [-d DIR] [-f FILES] [-s BYTES] [-l LEVELS] [-b LEAVES]
+ *   workload connect  [-n N | -t SECS]
+ *   workload exec     [-n N | -t SECS] [-x PATH]
+ *   workload pyimport [-n N | -t SECS] [-x PYTHON]
  *
  * open:    FILES files of BYTES bytes are created in DIR (default: a fresh
- *          mkdtemp dir under $TMPDIR or /tmp, removed at the end); one op is
- *          open(O_RDONLY) + read(BYTES) + close, round robin over the files.
+ *          mkdtemp dir under $TMPDIR or /tmp, removed at the end), spread
+ *          over LEAVES directories LEVELS deep (default 1 and 0: DIR itself;
+ *          leaf k is DIR/dK/l1/.../l(LEVELS-1)); one op is open(O_RDONLY) +
+ *          read(BYTES) + close, round robin over the files, file i in leaf
+ *          i % LEAVES (a shuffled data loader's order: each op in another
+ *          directory).
+ * pyimport: one op is a fresh interpreter (PYTHON, default /usr/bin/python3,
+ *          -S -B: no site, no bytecode written) importing every public
+ *          module of its standard library that imports without side
+ *          effects: a few hundred opens of .py/.pyc files and their
+ *          directories per op.
  * connect: a listener on 127.0.0.1 (ephemeral port) in this process; one op
  *          is socket + connect + accept + close of both ends (the client end
  *          with SO_LINGER 0, so no TIME_WAIT piles up).  Loopback only: the
@@ -34,7 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_FILES 4096
+#define MAX_FILES 16384
+#define MAX_LEVELS 64
 #define WARMUP 16 /* untimed ops first; printed as warmup=, they count as events too */
 
 static char dir_buf[4096];
@@ -42,6 +53,17 @@ static int dir_owned;
 static char **files;
 static int nfiles = 64;
 static size_t fsize = 4096;
+static int levels, leaves = 1;
+
+/* Leaf k's directory (levels deep under dir_buf) into buf. */
+static void leaf_dir(char *buf, size_t size, int k, int upto)
+{
+	int n = snprintf(buf, size, "%s", dir_buf);
+
+	for (int l = 0; l < upto && n > 0 && (size_t)n < size; l++)
+		n += l ? snprintf(buf + n, size - (size_t)n, "/l%d", l)
+		       : snprintf(buf + n, size - (size_t)n, "/d%d", k);
+}
 
 static double now_s(void)
 {
@@ -59,8 +81,8 @@ static void die(const char *what)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: workload open|connect|exec [-n N | -t SECS] "
-			"[-d DIR] [-f FILES] [-s BYTES] [-x PATH]\n");
+	fprintf(stderr, "usage: workload open|connect|exec|pyimport [-n N | -t SECS] "
+			"[-d DIR] [-f FILES] [-s BYTES] [-l LEVELS] [-b LEAVES] [-x PATH]\n");
 	exit(2);
 }
 
@@ -87,8 +109,20 @@ static void open_setup(const char *dir)
 	if (!buf || !files)
 		die("malloc");
 	memset(buf, 'x', fsize);
+	for (int k = 0; k < leaves && levels; k++) {
+		for (int l = 1; l <= levels; l++) {
+			char d[8192];
+
+			leaf_dir(d, sizeof(d), k, l);
+			if (mkdir(d, 0700) && errno != EEXIST)
+				die(d);
+		}
+	}
 	for (i = 0; i < nfiles; i++) {
-		if (asprintf(&files[i], "%s/f%04d", dir_buf, i) < 0)
+		char d[8192];
+
+		leaf_dir(d, sizeof(d), i % leaves, levels);
+		if (asprintf(&files[i], "%s/f%05d", d, i) < 0)
 			die("asprintf");
 		fd = open(files[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0)
@@ -109,6 +143,14 @@ static void open_teardown(void)
 		free(files[i]);
 	}
 	free(files);
+	for (int k = 0; k < leaves && levels; k++) {
+		for (int l = levels; l >= 1; l--) {
+			char d[8192];
+
+			leaf_dir(d, sizeof(d), k, l);
+			rmdir(d);
+		}
+	}
 	if (dir_owned)
 		rmdir(dir_buf);
 }
@@ -176,24 +218,61 @@ static void connect_op(uint64_t i)
 
 static const char *exec_path = "/bin/true";
 
-static void exec_op(uint64_t i)
+/* fork + execv(path, argv) + waitpid; the child's output to /dev/null when quiet. */
+static void run_child(const char *path, char **argv, int quiet)
 {
-	char *argv[] = { (char *)"true", NULL };
-	int status;
+	int status, null;
 	pid_t pid = fork();
 
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		execv(exec_path, argv);
+		if (quiet && (null = open("/dev/null", O_RDWR)) >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execv(path, argv);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		die("waitpid");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "workload: %s failed (status %d)\n", exec_path, status);
+		fprintf(stderr, "workload: %s failed (status %d)\n", path, status);
 		exit(1);
 	}
+}
+
+static void exec_op(uint64_t i)
+{
+	char *argv[] = { (char *)"true", NULL };
+
+	run_child(exec_path, argv, 0);
+}
+
+/* ---- pyimport ------------------------------------------------------------ */
+
+static const char *python = "/usr/bin/python3";
+
+/* every public module of the standard library, but those that act on import */
+static const char pyimport_code[] =
+	"import sys\n"
+	"skip = {'antigravity', 'this', 'idlelib', 'tkinter', 'turtle', 'turtledemo',\n"
+	"        'ensurepip', 'venv', 'pydoc_data', 'lib2to3', 'test', 'xxsubtype'}\n"
+	"for m in sorted(sys.stdlib_module_names):\n"
+	"    if m.startswith('_') or m in skip:\n"
+	"        continue\n"
+	"    try:\n"
+	"        __import__(m)\n"
+	"    except BaseException:\n"
+	"        pass\n";
+
+static void pyimport_op(uint64_t i)
+{
+	char *argv[] = { (char *)"python3", (char *)"-S", (char *)"-B", (char *)"-W",
+			 (char *)"ignore", (char *)"-c", (char *)pyimport_code, NULL };
+
+	run_child(python, argv, 1);
 }
 
 int main(int argc, char **argv)
@@ -202,24 +281,27 @@ int main(int argc, char **argv)
 	void (*op)(uint64_t);
 	uint64_t n = 0, i;
 	double secs = 2.0, t0, t1, deadline;
-	int opt, check_every;
+	int opt, check_every, warmup;
 
 	if (argc < 2)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:t:d:f:s:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:d:f:s:x:l:b:")) != -1) {
 		switch (opt) {
 		case 'n': n = strtoull(optarg, NULL, 10); break;
 		case 't': secs = atof(optarg); break;
 		case 'd': dir = optarg; break;
 		case 'f': nfiles = atoi(optarg); break;
 		case 's': fsize = strtoul(optarg, NULL, 10); break;
-		case 'x': exec_path = optarg; break;
+		case 'x': exec_path = python = optarg; break;
+		case 'l': levels = atoi(optarg); break;
+		case 'b': leaves = atoi(optarg); break;
 		default: usage();
 		}
 	}
-	if (nfiles < 1 || nfiles > MAX_FILES || fsize < 1 || (!n && secs <= 0))
+	if (nfiles < 1 || nfiles > MAX_FILES || fsize < 1 || (!n && secs <= 0) || levels < 0 ||
+	    levels > MAX_LEVELS || leaves < 1 || (leaves > 1 && !levels))
 		usage();
 
 	if (!strcmp(mode, "open")) {
@@ -233,12 +315,17 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "exec")) {
 		op = exec_op;
 		check_every = 1;
+	} else if (!strcmp(mode, "pyimport")) {
+		op = pyimport_op;
+		check_every = 1;
 	} else {
 		usage();
 	}
 
-	/* a few untimed ops: page cache, socket slabs, the exec'd binary */
-	for (i = 0; i < WARMUP; i++)
+	/* a few untimed ops: page cache, socket slabs, the exec'd binary (an
+	 * interpreter's imports take long: two) */
+	warmup = op == pyimport_op ? 2 : WARMUP;
+	for (i = 0; i < (uint64_t)warmup; i++)
 		op(i);
 
 	t0 = now_s();
@@ -266,7 +353,7 @@ int main(int argc, char **argv)
 	/* setup=: untimed operations of the same kind before the warm-up (open:
 	 * creating the files opens each once), events a matching rule sees too */
 	printf("mode=%s ops=%llu warmup=%d setup=%d secs=%.6f ops_per_s=%.1f ns_per_op=%.1f\n",
-	       mode, (unsigned long long)n, WARMUP, op == open_op ? nfiles : 0, t1 - t0,
+	       mode, (unsigned long long)n, warmup, op == open_op ? nfiles : 0, t1 - t0,
 	       n / (t1 - t0), (t1 - t0) * 1e9 / n);
 	return 0;
 }

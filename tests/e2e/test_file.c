@@ -34,11 +34,9 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "events.h"
+#include "filehelp.h"
 #include "harness.h"
 
 #define WAIT_MS 5000
@@ -85,15 +83,6 @@ static void path_in(char *buf, size_t size, const char *rel)
 	snprintf(buf, size, "%s/%s", g_r.dir, rel);
 }
 
-static void write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
-
 static int group_setup(void **state)
 {
 	char p[512];
@@ -125,35 +114,6 @@ static int group_teardown(void **state)
 
 	harness_cleanup(&g_r);
 	return rc == 0 ? 0 : -1;
-}
-
-struct file_pred {
-	pid_t pid;
-	const char *path;
-	const char *rule;
-};
-
-static int pred_file(json_t *rec, void *arg)
-{
-	struct file_pred *fp = arg;
-	const char *kind = jstr(rec, "kind"), *path = jstr(rec, "file.path");
-	const char *rule = jstr(rec, "rule");
-
-	return kind && strcmp(kind, "file") == 0 && jint(rec, "process.pid") == fp->pid &&
-	       (!fp->path || (path && strcmp(path, fp->path) == 0)) &&
-	       (!fp->rule || (rule && strcmp(rule, fp->rule) == 0));
-}
-
-static void assert_strings(json_t *arr, const char *const *want)
-{
-	size_t i;
-
-	assert_true(json_is_array(arr));
-	for (i = 0; want[i]; i++) {
-		assert_true(i < json_array_size(arr));
-		assert_string_equal(json_string_value(json_array_get(arr, i)), want[i]);
-	}
-	assert_int_equal(json_array_size(arr), i);
 }
 
 /*
@@ -467,59 +427,6 @@ static int pred_path(json_t *rec, void *path)
 	return p && strcmp(p, path) == 0;
 }
 
-/*
- * The agent's count of opens its pre-filter let into the ring
- * (stats[STAT_FILE_EMIT]), read from the "stats" map among its fds.
- */
-static long long agent_file_emits(pid_t agent)
-{
-	char dir[64], path[320], line[256];
-	long long total = -1;
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)agent);
-	d = opendir(dir);
-	if (!d)
-		return -1;
-	while (total < 0 && (de = readdir(d))) {
-		unsigned int id = 0;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "map_id: %u", &id) == 1)
-				break;
-		fclose(f);
-		if (id) {
-			struct bpf_map_info info;
-			__u32 len = sizeof(info);
-			int fd = bpf_map_get_fd_by_id(id), ncpu = libbpf_num_possible_cpus();
-
-			if (fd < 0)
-				continue;
-			memset(&info, 0, sizeof(info));
-			if (ncpu > 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-			    strcmp(info.name, "stats") == 0) {
-				__u64 vals[ncpu];
-				__u32 key = STAT_FILE_EMIT;
-
-				if (bpf_map_lookup_elem(fd, &key, vals) == 0) {
-					total = 0;
-					for (int c = 0; c < ncpu; c++)
-						total += (long long)vals[c];
-				}
-			}
-			close(fd);
-		}
-	}
-	closedir(d);
-	return total;
-}
-
 /* An open no rule can match is not reported, not even to the agent. */
 static void test_innocent_not_reported(void **state)
 {
@@ -535,14 +442,14 @@ static void test_innocent_not_reported(void **state)
 	write_text(plain, "hello\n");
 	/* nothing else on the host opens what these rules watch: the kernel
 	 * must not have let the innocent open into the ring at all */
-	before = agent_file_emits(g_r.pid);
+	before = agent_stat(g_r.pid, STAT_FILE_EMIT);
 	assert_true(before >= 0);
 	innocent = open_path(plain, O_RDONLY);
-	after = agent_file_emits(g_r.pid);
+	after = agent_stat(g_r.pid, STAT_FILE_EMIT);
 	assert_int_equal(after, before);
 	path_in(p, sizeof(p), "secrets/api.key");
 	culprit = open_path(p, O_RDONLY);
-	assert_true(agent_file_emits(g_r.pid) > after);	/* the counter does count */
+	assert_true(agent_stat(g_r.pid, STAT_FILE_EMIT) > after);	/* the counter does count */
 	/* records are in order: once this one is in, the innocent one would be */
 	expect_open(culprit, p, RULE, "critical", R, "O_RDONLY", NULL, NULL, t0);
 

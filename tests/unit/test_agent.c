@@ -229,6 +229,8 @@ static void feed_file(struct fixture *f, uint32_t pid, const char *comm, const c
 	r->access = access;
 	r->dev = 8;
 	r->ino = 42;
+	for (size_t i = 0; i < len; i++)	/* another file, another inode */
+		r->ino = (r->ino * 31 + (unsigned char)path[i]) % 1000003;
 	r->blocked = refused != 0;
 	r->rule_mask = refused;
 	r->gen = refused ? gen : 0;
@@ -589,6 +591,53 @@ static void test_iouring(void **state)
 	}
 }
 
+/*
+ * A file's identity: opened under another name, the path a rule knows it
+ * by (learned from the first record that named it) comes with it and the
+ * rule fires; an identity the kernel says it watches but the agent cannot
+ * name is matched failing closed (every file rule in scope, unresolved).
+ */
+static void test_file_identity(void **state)
+{
+	struct fixture *f = *state;
+	struct ev_file *r = calloc(1, sizeof(*r));
+	static const char *const paths[] = { "/root/.aws/config", "/tmp/x", "/tmp/y" };
+
+	assert_non_null(r);
+	for (size_t i = 0; i < 3; i++) {
+		size_t len = strlen(paths[i]);
+
+		memset(r, 0, sizeof(*r));
+		r->h = header(EV_FILE, (uint32_t)(EV_FILE_FIXED + len), f->pid0, 1, "cat");
+		r->path_len = (uint16_t)len;
+		r->access = EV_ACC_READ;
+		r->dev = 8;
+		r->ino = i < 2 ? 7 : 9;		/* /tmp/x: a hard link to the first */
+		r->view = EV_VIEW_HOST;
+		r->watch = i ? EV_WATCH_IDENT : EV_WATCH_SCOPE;
+		memcpy(r->data, paths[i], len);
+		assert_int_equal(agent_handle_record(&f->a, r, r->h.size), 0);
+	}
+	free(r);
+	collect(f);
+	assert_int_equal(f->n, 5);
+	assert_head(f, 0, "file", "secrets", "critical", "alert");
+	assert_absent(f->lines[0], "file.watched_path");
+	assert_str(f->lines[0], "file.identity.dev", "0:8");
+	assert_int_at(f->lines[0], "file.identity.ino", 7);
+	assert_head(f, 1, "file", "secrets", "critical", "alert");
+	assert_str(f->lines[1], "file.path", "/tmp/x");
+	assert_str(f->lines[1], "file.watched_path", "/root/.aws/config");
+	assert_absent(f->lines[1], "file.unresolved");
+	for (size_t i = 2; i < 5; i++) {
+		assert_str(f->lines[i], "file.path", "/tmp/y");
+		assert_bool(f->lines[i], "file.unresolved", 1);
+	}
+	assert_head(f, 2, "file", "secrets", "critical", "alert");
+	assert_head(f, 3, "file", "no-keys", "high", "alert");
+	assert_head(f, 4, "file", "key-names", "low", "alert");
+}
+
 /* Records that do not hold what their header says are counted and dropped. */
 static void test_malformed(void **state)
 {
@@ -666,6 +715,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_stale_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iouring, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_renumbers, setup, teardown),
 	};

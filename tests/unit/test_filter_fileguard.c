@@ -303,6 +303,37 @@ static void test_path_kinds(void **state)
 	assert_int_equal(filter_guard_path_kernel("relative/**", NULL, NULL), GUARD_PATH_NONE);
 }
 
+/*
+ * A file below a DIR/STARSTAR gets DIR's tree bits under its own identity
+ * (a hard link to it elsewhere is refused as it is); a directory without
+ * tree bits gives nothing.
+ */
+static void test_tree_file(void **state)
+{
+	struct rule_set *rs = load("custos: 1\nrules:\n"
+				   "  - id: a\n    on: file\n    severity: low\n    action: block\n"
+				   "    when:\n      path: /srv/models/**\n"
+				   "  - id: b\n    on: file\n    severity: low\n    action: block\n"
+				   "    when:\n      path: /root/.aws/credentials\n"
+				   "    unless:\n      - path: /srv/models/**\n");
+	struct file_ident dir = { 8, 20 }, cred = { 8, 10 }, f = { 8, 555 }, g2 = { 8, 556 };
+	struct filter_guard g;
+	size_t n;
+
+	assert_int_equal(filter_fileguard_compile(rs, fake_resolve, NULL, &g, NULL), 0);
+	n = g.n_ids;
+	assert_int_equal(filter_guard_tree_file(&g, &dir, &f), 0);
+	assert_int_equal(g.n_ids, n + 1);
+	assert_memory_equal(&g.ikeys[n], &f, sizeof(f));
+	assert_int_equal(g.ivals[n].tree_when, 1);	/* rule a's slot */
+	assert_int_equal(g.ivals[n].tree_unless, 1);	/* rule b's first condition */
+	assert_int_equal(g.ivals[n].path_when, 0);
+	assert_int_equal(filter_guard_tree_file(&g, &cred, &g2), 0);
+	assert_int_equal(g.n_ids, n + 1);
+	filter_guard_free(&g);
+	rule_set_free(rs);
+}
+
 static void assert_check_fails(const char *yaml, const char *want)
 {
 	struct rule_set *rs = load(yaml);
@@ -398,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_decision),
 		cmocka_unit_test(test_missing_and_kinds),
 		cmocka_unit_test(test_path_kinds),
+		cmocka_unit_test(test_tree_file),
 		cmocka_unit_test(test_check_block_rules),
 		cmocka_unit_test(test_check_others_pass),
 		cmocka_unit_test(test_too_many_rules),

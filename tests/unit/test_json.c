@@ -459,6 +459,44 @@ static void test_record_file_truncated_all_access(void **state)
 	free(got);
 }
 
+/*
+ * The identity and the other views (events-v1 "Additions"): a watched file
+ * opened through a hard link by a chrooted process; then one whose path is
+ * relative to a detached mount nothing resolves.
+ */
+static void test_record_file_views(void **state)
+{
+	struct cev_event ev;
+	char *got;
+
+	base_event(&ev, CEV_FILE);
+	ev.file.path = (struct cev_str)STR("/tmp/innocent");
+	ev.file.host_path = (struct cev_str)STR("/srv/jail/tmp/innocent");
+	ev.file.watched_path = (struct cev_str)STR("/root/.aws/credentials");
+	ev.file.dev = (259u << 20) | 3;
+	ev.file.ino = 1234567;
+	ev.file.has_identity = 1;
+	ev.file.access = CEV_ACC_READ;
+	ev.file.flags = O_RDONLY;
+	got = render(&ev, &rule1, &meta1);
+	assert_string_equal(got, HEAD("file") RULE PROC LINEAGE
+		"\"file\":{\"path\":\"/tmp/innocent\",\"access\":[\"read\"],\"flags\":\"O_RDONLY\","
+		"\"blocked\":false,\"identity\":{\"dev\":\"259:3\",\"ino\":1234567},"
+		"\"host_path\":\"/srv/jail/tmp/innocent\",\"watched_path\":\"/root/.aws/credentials\"}}\n");
+	free(got);
+	memset(&ev.file.host_path, 0, sizeof(ev.file.host_path));
+	memset(&ev.file.watched_path, 0, sizeof(ev.file.watched_path));
+	ev.file.path = (struct cev_str)STR("/api-token");
+	ev.file.detached = 1;
+	ev.file.path_partial = 1;
+	got = render(&ev, &rule1, &meta1);
+	assert_string_equal(got, HEAD("file") RULE PROC LINEAGE
+		"\"file\":{\"path\":\"/api-token\",\"access\":[\"read\"],\"flags\":\"O_RDONLY\","
+		"\"blocked\":false,\"unresolved\":true,\"identity\":{\"dev\":\"259:3\","
+		"\"ino\":1234567},\"detached\":true}}\n");
+	free(got);
+}
+
 static void test_record_null_user_cgroup_no_parent(void **state)
 {
 	static const char *const no_tags[] = { NULL };
@@ -758,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_record_file),
 		cmocka_unit_test(test_record_file_unresolved),
 		cmocka_unit_test(test_record_file_truncated_all_access),
+		cmocka_unit_test(test_record_file_views),
 		cmocka_unit_test(test_record_null_user_cgroup_no_parent),
 		cmocka_unit_test(test_record_container_id),
 		cmocka_unit_test(test_record_connect),

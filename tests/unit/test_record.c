@@ -92,6 +92,50 @@ static void test_file_unresolved_round_trip(void **state)
 	sbuf_free(&b);
 }
 
+/* The identity and the views come back as the matcher needs them. */
+static void test_file_views_round_trip(void **state)
+{
+	struct cev_event ev = {
+		.kind = CEV_FILE,
+		.time_ns = 1795417923123456789ull,
+		.proc = { .pid = 42, .ppid = 41, .uid = 7, .comm = "cat",
+			  .exe = { "/usr/bin/cat", 12, 0 } },
+		.file = { .path = { "/x", 2, 0 }, .host_path = { "/jail/x", 7, 0 },
+			  .watched_path = { "/root/.ssh/id_rsa", 17, 0 }, .dev = (8u << 20) | 1,
+			  .ino = 99, .has_identity = 1, .access = CEV_ACC_READ },
+	};
+	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
+	const struct json_meta meta = { "h", 9, "sha256:00", NULL };
+	struct sbuf b = SBUF_INIT;
+	struct record r;
+
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_int_equal(record_parse(&r, b.p, b.len - 1), 0);
+	assert_int_equal(r.ev.file.has_identity, 1);
+	assert_int_equal(r.ev.file.dev, (8u << 20) | 1);
+	assert_int_equal(r.ev.file.ino, 99);
+	assert_int_equal(r.ev.file.host_path.len, 7);
+	assert_memory_equal(r.ev.file.host_path.p, "/jail/x", 7);
+	assert_int_equal(r.ev.file.watched_path.len, 17);
+	assert_memory_equal(r.ev.file.watched_path.p, "/root/.ssh/id_rsa", 17);
+	assert_int_equal(r.ev.file.path_partial, 0);
+	assert_int_equal(r.ev.file.detached, 0);
+	record_free(&r);
+	sbuf_reset(&b);
+	/* a partial path: unresolved without via, detached */
+	ev.file.host_path = (struct cev_str){ NULL, 0, 0 };
+	ev.file.path_partial = 1;
+	ev.file.detached = 1;
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_int_equal(record_parse(&r, b.p, b.len - 1), 0);
+	assert_int_equal(r.ev.file.path_partial, 1);
+	assert_int_equal(r.ev.file.unresolved, 0);
+	assert_int_equal(r.ev.file.detached, 1);
+	assert_null(r.ev.file.host_path.p);
+	record_free(&r);
+	sbuf_free(&b);
+}
+
 static void test_surrogate_pair_and_escaped_backslash_kept(void **state)
 {
 	static const char line[] =
@@ -302,6 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bytes_round_trip_through_renderer),
 		cmocka_unit_test(test_file_unresolved_round_trip),
+		cmocka_unit_test(test_file_views_round_trip),
 		cmocka_unit_test(test_surrogate_pair_and_escaped_backslash_kept),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_socket_and_numbered_proto),

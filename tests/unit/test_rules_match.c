@@ -244,6 +244,74 @@ static void test_file_unresolved_scope(void **state)
 	rule_set_free(set);
 }
 
+/*
+ * A file's path holds in any of its views: the process's, the host's (a
+ * chroot, a container), the one a rule knows it by (a hard link, a
+ * rename).  An `unless` on a path holds the same way.
+ */
+static void test_file_views(void **state)
+{
+	struct rule_set *set;
+	struct cev_event ev;
+
+	(void)state;
+	set = load("custos: 1\n"
+		   "rules:\n"
+		   "  - id: secret\n"
+		   "    on: file\n"
+		   "    severity: high\n"
+		   "    when: {path: '/srv/secrets/**'}\n"
+		   "    unless:\n"
+		   "      - path: '/srv/secrets/public/*'\n");
+	/* chrooted at /srv: its /secrets/api is the host's /srv/secrets/api */
+	ev = file_ev("/usr/bin/cat", "/secrets/api", CEV_ACC_READ);
+	assert_string_equal(hits(set, &ev), "");
+	ev.file.host_path = str("/srv/secrets/api");
+	assert_string_equal(hits(set, &ev), "secret");
+	/* a hard link in /tmp to a watched file */
+	ev = file_ev("/usr/bin/cat", "/tmp/innocent", CEV_ACC_READ);
+	ev.file.watched_path = str("/srv/secrets/api");
+	assert_string_equal(hits(set, &ev), "secret");
+	/* the unless too: a link to a public file is not reported */
+	ev.file.watched_path = str("/srv/secrets/public/readme");
+	assert_string_equal(hits(set, &ev), "");
+	rule_set_free(set);
+}
+
+/*
+ * A path not had whole (cut at the kernel's limit, or relative to a root
+ * nothing resolves): `path` is taken to hold, an unless on a path does not
+ * suppress; access and the process still decide (fail closed, as narrow
+ * as the other fields allow).
+ */
+static void test_file_partial_path(void **state)
+{
+	struct rule_set *set;
+	struct cev_event ev;
+
+	(void)state;
+	set = load("custos: 1\n"
+		   "rules:\n"
+		   "  - id: evals\n"
+		   "    on: file\n"
+		   "    severity: high\n"
+		   "    when: {path: '/srv/evals/**', access: [read]}\n"
+		   "    unless:\n"
+		   "      - exe: /opt/eval/runner\n"
+		   "      - path: '/srv/evals/public/**'\n");
+	ev = file_ev("/usr/bin/cat", "/dddd/dddd/x.jsonl", CEV_ACC_READ);
+	assert_string_equal(hits(set, &ev), "");
+	ev.file.path.truncated = 1;
+	ev.file.path_partial = 1;
+	assert_string_equal(hits(set, &ev), "evals");
+	ev.file.access = CEV_ACC_WRITE;		/* access is known: it decides */
+	assert_string_equal(hits(set, &ev), "");
+	ev = file_ev("/opt/eval/runner", "/x.jsonl", CEV_ACC_READ);
+	ev.file.path_partial = 1;
+	assert_string_equal(hits(set, &ev), "");	/* the process's unless holds */
+	rule_set_free(set);
+}
+
 static void test_unless_and_disabled(void **state)
 {
 	struct rule_set *set;
@@ -935,6 +1003,8 @@ int main(void)
 		cmocka_unit_test(test_dest_raw),
 		cmocka_unit_test(test_dest_prefixes),
 		cmocka_unit_test(test_file_unresolved_scope),
+		cmocka_unit_test(test_file_views),
+		cmocka_unit_test(test_file_partial_path),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_lists_append),
 		cmocka_unit_test(test_dollar_literal),

@@ -107,6 +107,10 @@ static void fill_status(void *ctx, struct agent_status *st)
 	memcpy(st->bpf, a->bpf_stats, sizeof(st->bpf));
 	if (filter_dns_count(&a->loader, &st->dns_bindings) == 0)
 		st->dns_capacity = a->opts.dns_table;
+	st->watched_files = a->fwatch.ids.n;
+	st->watched_refused = a->fwatch.ids.refused;
+	st->watched_kernel_full = a->fwatch.kernel_full;
+	st->watched_incomplete = a->fwatch.incomplete;
 }
 
 /* --- lifecycle ------------------------------------------------------------- */
@@ -253,6 +257,7 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 				STATUS_SOCKET_DEFAULT, err, errlen);
 	if (rc)
 		return rc;
+	filewatch_init(&a->fwatch);
 	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0))) {
 		snprintf(err, errlen, "agent: out of memory");
 		return rc;
@@ -292,9 +297,16 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		return rc;
 	}
 	cgroups_init(&a->cgroups, l->probe.cgroup2);
-	/* adopted with the same policy: the maps already hold it, untouched */
+	/* where the records' files are from the host's root (agent/decode.c) */
+	rc = mounts_load(&a->mounts, NULL);
+	if (rc)
+		log_warn("agent: reading /proc/self/mountinfo failed (%s): files opened in "
+			 "other mount namespaces are reported without their host path",
+			 strerror(-rc));
+	/* adopted with the same policy: the maps already hold it, untouched (the
+	 * agent's own table of watched identities is built all the same) */
 	rc = filters_apply(&a->filters, l->adopted && !strcmp(l->pin.meta.policy,
-		a->rules->digest) ? NULL : l, a->rules, err, errlen);
+		a->rules->digest) ? NULL : l, a->rules, &a->fwatch, err, errlen);
 	if (rc)
 		return rc;
 	rc = filter_dns_configure(&a->loader, a->opts.dns_servers, a->opts.n_dns_servers,
@@ -311,6 +323,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		log_info("agent: the programs stay attached when the agent stops (pinned in %s%s; "
 			 "`custos unload` removes them)", l->pin.dir, l->unpinned ?
 			 ", but for those the kernel cannot pin" : "");
+	filters_attached(&a->loader);
 	rc = proc_seed_from_proc(&a->procs, "/proc");
 	log_info("agent: process cache seeded with %d processes from /proc", rc < 0 ? 0 : rc);
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
@@ -324,6 +337,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 
 	memset(a, 0, sizeof(*a));
 	a->opts = *o;
+	mounts_init(&a->mounts);
 	a->status.fd = -1;
 	a->state.fd = -1;
 	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
@@ -342,7 +356,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 		return rc;
 	if (o->no_bpf)
 		/* no maps: only the slot tables, from the rules alone */
-		rc = filters_apply(&a->filters, NULL, a->rules, err, errlen);
+		rc = filters_apply(&a->filters, NULL, a->rules, NULL, err, errlen);
 	else
 		rc = init_kernel_side(a, err, errlen);
 	if (rc)
@@ -374,14 +388,14 @@ int agent_reload(struct agent *a)
 		return -EINVAL;
 	}
 	hits = calloc(next->n_rules + 1, sizeof(*hits));
-	if (!hits || filters_apply(&filters, l, next, err, sizeof(err))) {
+	if (!hits || filters_apply(&filters, l, next, l ? &a->fwatch : NULL, err, sizeof(err))) {
 		if (!hits)
 			snprintf(err, sizeof(err), "out of memory");
 		free(hits);
 		a->counters.reloads_failed++;
 		log_error("reload: %s; the running rules (policy %s) stay in force", err,
 			  a->rules->digest);
-		filters_apply(&filters, l, a->rules, err, sizeof(err));
+		filters_apply(&filters, l, a->rules, l ? &a->fwatch : NULL, err, sizeof(err));
 		rule_set_free(next);
 		return -EINVAL;
 	}
@@ -500,6 +514,9 @@ void agent_free(struct agent *a)
 	proc_cache_free(&a->procs);
 	cgroups_free(&a->cgroups);
 	users_free(&a->users);
+	filewatch_free(&a->fwatch);
+	mounts_free(&a->mounts);
+	sbuf_free(&a->host_path);
 	sbuf_free(&a->line);
 	state_free(&a->state);
 	chain_free(&a->chain);

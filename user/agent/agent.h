@@ -25,6 +25,7 @@
 #include "events.h"
 #include "filters/filters.h"
 #include "host/cgroups.h"
+#include "host/mounts.h"
 #include "host/proc_cache.h"
 #include "host/users.h"
 #include "kernel/loader.h"
@@ -81,6 +82,8 @@ struct agent {
 	struct loader loader;
 	struct rule_set *rules;
 	struct filters filters;		/* the kernel's rule slots of `rules` */
+	struct filewatch fwatch;	/* files watched by identity, and their paths */
+	struct mounts mounts;		/* the host's mount table (records' host paths) */
 	struct proc_cache procs;
 	struct cgroups cgroups;
 	struct users users;
@@ -118,6 +121,7 @@ struct agent {
 	char cgroup_buf[4096];
 	char container_buf[72];
 	char dest_name_buf[DNS_NAME_KEY + 1];	/* a connect record's name, NUL-terminated */
+	struct sbuf host_path;		/* a record's file.host_path, when built */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/emit.h"
+#include "base/log.h"
 #include "events.h"
 #include "host/container.h"
 #include "host/proc_seed.h"
@@ -163,18 +164,134 @@ static void on_file_refused(struct agent *a, const struct ev_file *f, struct cev
 			emit_event(a, ev, a->hits[i]);
 }
 
+/*
+ * Where the host sees a file that the kernel walked in another mount
+ * namespace or a detached mount: its path inside its filesystem (the
+ * mount's root there, then the part inside the mount) looked up in the
+ * host's mount table, read again once when the device is not in it (a
+ * filesystem mounted since).  Into a->host_path; 0 or -ENOENT.
+ */
+static int host_path_of(struct agent *a, const struct ev_file *f, const char *fsroot,
+			uint32_t fsroot_len)
+{
+	const char *part = f->data + f->mnt_off;
+	uint32_t part_len = f->path_len - f->mnt_off;
+	char fs[2 * CUSTOS_PATH_MAX];
+	size_t n = 0;
+	int rc;
+
+	memcpy(fs, fsroot, fsroot_len);
+	n = fsroot_len;
+	if (!(part_len == 1 && part[0] == '/')) {	/* the mount's root itself */
+		memcpy(fs + n, part, part_len);
+		n += part_len;
+	}
+	sbuf_reset(&a->host_path);
+	rc = mounts_host_path(&a->mounts, f->dev, fs, n, &a->host_path);
+	if (rc == -ENOENT && mounts_refresh(&a->mounts, 0) == 1) {
+		sbuf_reset(&a->host_path);
+		rc = mounts_host_path(&a->mounts, f->dev, fs, n, &a->host_path);
+	}
+	return rc;
+}
+
+/*
+ * The views of a record's path (events.h, EV_FILE): the process's
+ * (file.path), the host's when it differs (file.host_path), and whether
+ * the path is whole.  size: the record's, for the filesystem root part.
+ */
+static void file_views(struct agent *a, const struct ev_file *f, size_t size,
+		       struct cev_file *out)
+{
+	const char *d = f->data;
+	uint32_t fsroot_len = f->fsroot_len;
+
+	out->path.p = d + f->task_off;
+	out->path.len = f->path_len - f->task_off;
+	out->path.truncated = f->path_trunc;
+	out->detached = (f->view & (EV_VIEW_DETACHED | EV_VIEW_DISCONNECTED)) != 0;
+	if (f->path_trunc || (f->view & EV_VIEW_DISCONNECTED)) {
+		out->path_partial = 1;
+		return;
+	}
+	if (f->view & EV_VIEW_HOST) {
+		if (f->task_off) {	/* a chroot: the walk's whole is the host's */
+			out->host_path.p = d;
+			out->host_path.len = f->path_len;
+		}
+		return;
+	}
+	if ((size_t)EV_FILE_FIXED + f->path_len + fsroot_len > size)
+		fsroot_len = 0;
+	if (host_path_of(a, f, d + f->path_len, fsroot_len) == 0 &&
+	    (a->host_path.len != out->path.len ||
+	     memcmp(a->host_path.p, out->path.p, out->path.len) != 0)) {
+		out->host_path.p = a->host_path.p;
+		out->host_path.len = (uint32_t)a->host_path.len;
+	}
+	if (out->detached && !out->host_path.p)
+		out->path_partial = 1;	/* relative to a root no view resolves */
+}
+
+static int same_str(const struct cev_str *s, const char *p, size_t len)
+{
+	return s->p && s->len == len && memcmp(s->p, p, len) == 0;
+}
+
+/*
+ * The file's identity: the path a rule knows it by when it was opened under
+ * another name (file.watched_path), and what the record teaches the table
+ * (filters/filewatch.h): a file the kernel added when it was created, or
+ * one whose path a rule names that the kernel did not know by identity.
+ * A file the kernel says is watched but the agent cannot name (its
+ * creation's record was lost) has no path to go by: fail closed.
+ */
+static void file_identity(struct agent *a, const struct ev_file *f, struct cev_event *ev)
+{
+	struct loader *l = a->opts.no_bpf ? NULL : &a->loader;
+	struct cev_file *cf = &ev->file;
+	const struct cev_str *own = cf->host_path.p ? &cf->host_path : &cf->path;
+	const struct file_id_entry *e;
+
+	cf->dev = f->dev;
+	cf->ino = f->ino;
+	cf->has_identity = 1;
+	e = filewatch_lookup(&a->fwatch, f->dev, f->ino, f->i_gen);
+	if (e && !same_str(&cf->path, e->path, e->path_len) &&
+	    !same_str(&cf->host_path, e->path, e->path_len)) {
+		cf->watched_path.p = e->path;
+		cf->watched_path.len = e->path_len;
+	}
+	if (cf->path_partial) {
+		return;
+	} else if (f->watch & EV_WATCH_ADDED) {
+		filewatch_learn(&a->fwatch, l, f->dev, f->ino, f->i_gen, FILE_WATCH_ADDED, own->p,
+				own->len);
+	} else if (!e && (f->watch & EV_WATCH_IDENT)) {
+		cf->path_partial = 1;
+	} else if (!e && rule_set_path_named(a->rules, own->p, own->len)) {
+		filewatch_learn(&a->fwatch, l, f->dev, f->ino, f->i_gen, FILE_WATCH_LEARNED,
+				own->p, own->len);
+	}
+}
+
 static int on_file(struct agent *a, const struct ev_file *f, size_t size)
 {
 	struct cev_event ev;
 
-	if (size < EV_FILE_FIXED || (size_t)EV_FILE_FIXED + f->path_len > size)
+	if (size < EV_FILE_FIXED || (size_t)EV_FILE_FIXED + f->path_len > size ||
+	    f->task_off > f->path_len || f->mnt_off > f->path_len)
 		return -EINVAL;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = CEV_FILE;
 	fill_process(a, &ev, &f->h, acting_process(a, &f->h));
-	ev.file.path.p = f->data;
-	ev.file.path.len = f->path_len;
-	ev.file.path.truncated = f->path_trunc;
+	file_views(a, f, size, &ev.file);
+	file_identity(a, f, &ev);
+	if (log_max() >= LOG_DEBUG)
+		log_debug("decode: open by pid %u: view %#x watch %#x task_off %u mnt_off %u "
+			  "fsroot %u path_len %u%s", f->h.pid, f->view, f->watch, f->task_off,
+			  f->mnt_off, f->fsroot_len, f->path_len,
+			  ev.file.path_partial ? " (path not whole)" : "");
 	ev.file.flags = f->flags;
 	ev.file.access = (f->access & EV_ACC_READ ? CEV_ACC_READ : 0) |
 			 (f->access & EV_ACC_WRITE ? CEV_ACC_WRITE : 0) |

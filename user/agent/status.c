@@ -55,6 +55,12 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_LIMIT_CONNECT] = "ratelimited_connect",
 	[STAT_RESERVE] = "ring_reserve_drops",
 	[STAT_REPEAT_FULL] = "repeat_map_full",
+	[STAT_FILE_IDS_ADDED] = "file_ids_added",
+	[STAT_FILE_IDS_FULL] = "file_ids_full",
+	[STAT_FILE_IDS_STALE] = "file_ids_stale",
+	[STAT_FILE_VERDICT_MISS] = "file_verdicts_taken",
+	[STAT_FILE_UNDECIDED] = "file_undecided",
+	[STAT_FILE_TOPO] = "file_renames",
 };
 
 struct self_usage {
@@ -111,6 +117,11 @@ static void render_text(const struct agent_status *st, const struct self_usage *
 	sbuf_addf(o, "dns:        %" PRIu64 " of %u bindings, %" PRIu64 " evicted, %" PRIu64
 		  " answers (%" PRIu64 " malformed)\n", st->dns_bindings, st->dns_capacity,
 		  status_dns_evictions(st), st->bpf[STAT_DNS_ANSWERS], st->bpf[STAT_DNS_BAD]);
+	sbuf_addf(o, "files:      %zu watched by identity%s%s\n", st->watched_files,
+		  st->watched_refused || st->watched_incomplete ?
+		  " (incomplete: more than it holds)" : "",
+		  st->watched_kernel_full || st->bpf[STAT_FILE_IDS_FULL] ?
+		  "; kernel map full: every open on some devices goes to the agent" : "");
 	sbuf_addf(o, "cpu:        %.2f s\n", u->cpu_seconds);
 	sbuf_addf(o, "rss:        %" PRIu64 " KiB (peak %" PRIu64 " KiB)\n", u->rss_bytes / 1024,
 		  u->peak_rss_bytes / 1024);
@@ -182,7 +193,10 @@ static void render_json(const struct agent_status *st, const struct self_usage *
 			  ",\"spooled\":%" PRIu64 "}", ss->lines_written, ss->bytes, ss->errors,
 			  ss->lines_lost, ss->sent, ss->acked, ss->spooled);
 	}
-	sbuf_adds(o, "],\"bpf\":{");
+	sbuf_addf(o, "],\"file_watch\":{\"identities\":%zu,\"refused\":%" PRIu64
+		  ",\"kernel_full\":%" PRIu64 ",\"walk_incomplete\":%s},\"bpf\":{",
+		  st->watched_files, st->watched_refused, st->watched_kernel_full,
+		  st->watched_incomplete ? "true" : "false");
 	for (int i = 0, first = 1; i < STAT__COUNT; i++) {
 		if (!bpf_stat_names[i])
 			continue;

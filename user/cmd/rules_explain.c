@@ -123,9 +123,11 @@ static void explain_rule(const struct rule *ru, const struct record *r, int matc
 {
 	struct sbuf b = SBUF_INIT;
 	const struct cev_event *ev = &r->ev;
-	/* an open whose file is unknown (io_uring, tracepoint backends): path and
-	 * access are taken to hold, an unless that needs them does not suppress */
+	/* an open whose file or path is unknown (io_uring under the tracepoint
+	 * backends, a path cut short): what is unknown is taken to hold, an
+	 * unless that needs it does not suppress */
 	int unresolved = ev->kind == CEV_FILE && ev->file.unresolved;
+	int partial = ev->kind == CEV_FILE && !unresolved && ev->file.path_partial;
 
 	if ((int)ru->on != (int)ev->kind) {
 		printf("  skip        %-38s on: %s\n", ru->id, rule_on_name(ru->on));
@@ -138,13 +140,14 @@ static void explain_rule(const struct rule *ru, const struct record *r, int matc
 	if (matched) {
 		fields_of(&b, &ru->when);
 		printf("  MATCH       %-38s when holds (%s)%s; no unless holds\n", ru->id, sbuf_cstr(&b),
-		       unresolved ? " (file unknown: path and access taken to hold)" : "");
+		       unresolved ? " (file unknown: path and access taken to hold)" :
+		       partial ? " (path not whole: taken to hold)" : "");
 		sbuf_free(&b);
 		return;
 	}
 	for (int f = 0; f < F__COUNT; f++) {
 		if (!ru->when.f[f].present || field_holds(&ru->when, (enum rule_field)f, ev) ||
-		    (unresolved && (f == F_PATH || f == F_ACCESS)))
+		    rule_field_unknown(ev, (enum rule_field)f))
 			continue;
 		sbuf_reset(&b);
 		field_value(&b, r, (enum rule_field)f);
@@ -154,9 +157,7 @@ static void explain_rule(const struct rule *ru, const struct record *r, int matc
 		return;
 	}
 	for (size_t i = 0; i < ru->n_unless; i++) {
-		if (!cond_holds(&ru->unless[i], ev) ||
-		    (unresolved && (ru->unless[i].f[F_PATH].present ||
-				    ru->unless[i].f[F_ACCESS].present)))
+		if (!cond_holds(&ru->unless[i], ev) || cond_needs_unknown(&ru->unless[i], ev))
 			continue;
 		sbuf_reset(&b);
 		fields_of(&b, &ru->unless[i]);

@@ -318,8 +318,9 @@ static int get_access(struct built *b, struct yamldoc *d, yaml_node_t *acc)
 
 static int build_file(struct built *b, struct yamldoc *d, yaml_node_t *e)
 {
-	static const char *const fkeys[] = { "path", "access", "flags", "via", "op", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "file");
+	static const char *const fkeys[] = { "path", "access", "flags", "via", "op", "host_path",
+					     "watched_path", "truncated", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "file"), *t;
 	int rc;
 
 	if (!n)
@@ -328,7 +329,15 @@ static int build_file(struct built *b, struct yamldoc *d, yaml_node_t *e)
 	if (rc == 0 && yamldoc_get(d, n, "via"))
 		return build_unresolved(b, d, n);
 	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "path"), &b->ev.file.path);
+	/* the other views (docs/EVENTS.md): a chroot's, a hard link's */
+	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "host_path"), &b->ev.file.host_path);
+	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "watched_path"), &b->ev.file.watched_path);
 	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "flags"), &b->ev.file.flags);
+	t = yamldoc_get(d, n, "truncated");
+	if (!rc && t && !yamldoc_scalar_is(t, "true") && !yamldoc_scalar_is(t, "false"))
+		return bad(b, t, "truncated: expected true or false");
+	if (t && yamldoc_scalar_is(t, "true"))
+		b->ev.file.path.truncated = b->ev.file.path_partial = 1;
 	return rc ? rc : get_access(b, d, yamldoc_get(d, n, "access"));
 }
 

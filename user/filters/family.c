@@ -15,6 +15,8 @@
 
 #include <bpf/bpf.h>
 
+#include "host/mounts.h"
+
 int filter_compile_error(int rc, struct rule_diags *diags, const char *what, char *err,
 			 size_t errlen)
 {
@@ -29,68 +31,21 @@ int filter_compile_error(int rc, struct rule_diags *diags, const char *what, cha
 
 /* --- a file's identity -------------------------------------------------------- */
 
-/* Decodes mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
-
 /*
  * The superblock's device (sb->s_dev, what the BPF side reads) of the mount
  * that real (a resolved path) lies on, from /proc/self/mountinfo: stat()'s
  * st_dev is not always it (btrfs reports each subvolume's own device, the
- * top level's included).  0 and *dev set, or -ENOENT.
+ * top level's included); stat()'s when mountinfo has none.
  */
-static int mount_sb_dev(const char *real, __u64 *dev)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0, best = 0;
-	int found = 0;
-
-	if (!f)
-		return -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		unsigned int maj, min;
-		char mp[4096];
-		size_t n;
-
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mp) != 3)
-			continue;
-		unescape_octal(mp);
-		n = strlen(mp);
-		if (strcmp(mp, "/") == 0)
-			n = 0;
-		else if (strncmp(real, mp, n) != 0 || (real[n] != '/' && real[n] != '\0'))
-			continue;
-		/* the deepest mount point wins; among equals the later (on top) */
-		if (!found || n >= best) {
-			best = n;
-			*dev = ((__u64)maj << 20) | min;
-			found = 1;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found ? 0 : -ENOENT;
-}
-
 uint64_t filter_kernel_dev(const char *real, dev_t st_dev)
 {
-	__u64 dev = ((__u64)major(st_dev) << 20) | minor(st_dev);
+	uint64_t dev = ((uint64_t)major(st_dev) << 20) | minor(st_dev);
+	struct mounts m;
 
-	mount_sb_dev(real, &dev);	/* stat()'s device when mountinfo has none */
+	mounts_init(&m);
+	if (mounts_load(&m, NULL) == 0)
+		mounts_sb_dev(&m, real, &dev);
+	mounts_free(&m);
 	return dev;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -202,7 +203,7 @@ void filter_file_free(struct filter_file *f)
 /* --- apply (stat + maps) ---------------------------------------------------- */
 
 struct keys {
-	struct file_ident *ids;
+	struct filewatch_scope *ids;	/* the watched directories */
 	size_t n_ids, cap_ids;
 	struct file_name_key *names;
 	size_t n_names, cap_names;
@@ -219,7 +220,7 @@ static int push(void **v, size_t *n, size_t *cap, const void *key, size_t ksize)
 	for (size_t i = 0; i < *n; i++)
 		if (memcmp((char *)*v + i * ksize, key, ksize) == 0)
 			return 0;
-	if (*n >= FILE_WATCH_MAX)
+	if (*n >= (ksize == sizeof(struct filewatch_scope) ? FILE_IDS_MAX : FILE_WATCH_MAX))
 		return -E2BIG;
 	if (vec_grow(v, *n, cap, ksize))
 		return -ENOMEM;
@@ -234,8 +235,8 @@ static int push(void **v, size_t *n, size_t *cap, const void *key, size_t ksize)
  * *id has stat()'s device, *sb_id the superblock's from mountinfo; the
  * caller watches both (they differ on btrfs subvolumes).
  */
-static int nearest_existing(const char *dir, struct file_ident *id, struct file_ident *sb_id,
-			    char *used, size_t usedlen)
+static int nearest_existing(const char *dir, struct filewatch_scope *id,
+			    struct filewatch_scope *sb_id, char *used, size_t usedlen)
 {
 	char buf[4096], real[PATH_MAX];
 	struct stat st;
@@ -258,10 +259,11 @@ static int nearest_existing(const char *dir, struct file_ident *id, struct file_
 			*slash = '\0';
 	}
 	memset(id, 0, sizeof(*id));
-	id->dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev);
-	id->ino = st.st_ino;
-	sb_id->dev = realpath(buf, real) ? filter_kernel_dev(real, st.st_dev) : id->dev;
-	sb_id->ino = st.st_ino;
+	memset(sb_id, 0, sizeof(*sb_id));
+	id->id.dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev);
+	id->id.ino = st.st_ino;
+	sb_id->id.dev = realpath(buf, real) ? filter_kernel_dev(real, st.st_dev) : id->id.dev;
+	sb_id->id.ino = st.st_ino;
 	snprintf(used, usedlen, "%s", buf);
 	return 0;
 }
@@ -324,10 +326,8 @@ static void set_blooms(struct keys *k)
 		bloom_set(k->cfg.suffix_bloom,
 			  file_bloom_name(sk->len, (__u8)sk->s[0], (__u8)sk->s[sk->len - 1]));
 	}
-	for (size_t i = 0; i < k->n_ids; i++) {
-		k->cfg.dev_bloom |= 1ull << file_bloom_dev(k->ids[i].dev);
-		bloom_set(k->cfg.ident_bloom, file_bloom_ident(k->ids[i].dev, k->ids[i].ino));
-	}
+	for (size_t i = 0; i < k->n_ids; i++)
+		k->cfg.scope_devs |= 1ull << file_bloom_dev(k->ids[i].id.dev);
 }
 
 static int build_keys(const struct filter_file *f, struct keys *k, char *err, size_t errlen)
@@ -347,7 +347,7 @@ static int build_keys(const struct filter_file *f, struct keys *k, char *err, si
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ff_pattern *p = &f->pats[i];
-		struct file_ident id, sb_id;
+		struct filewatch_scope id, sb_id;
 		char used[4096];
 
 		struct stat st;
@@ -386,7 +386,7 @@ static int build_keys(const struct filter_file *f, struct keys *k, char *err, si
 			return rc;
 		}
 	}
-	k->cfg.any_ids = k->n_ids > 0;
+	k->cfg.any_scopes = k->n_ids > 0;
 	k->cfg.any_names = k->n_names > 0;
 	k->cfg.any_dirnames = k->n_dirnames > 0;
 	set_blooms(k);
@@ -436,7 +436,63 @@ static int sync_map(int fd, const void *keys, size_t n, size_t ksize, const char
 	return rc;
 }
 
-int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen)
+/* The old and the new file_cfg at once: while both sets are in the maps. */
+static void cfg_union(struct file_cfg *both, const struct file_cfg *old, const struct file_cfg *new)
+{
+	*both = *new;
+	both->match_all = old->match_all | new->match_all;
+	both->suffix_lens = old->suffix_lens | new->suffix_lens;
+	both->any_scopes = old->any_scopes | new->any_scopes;
+	both->any_names = old->any_names | new->any_names;
+	both->any_dirnames = old->any_dirnames | new->any_dirnames;
+	both->name_lens = old->name_lens | new->name_lens;
+	both->dirname_lens = old->dirname_lens | new->dirname_lens;
+	both->scope_devs = old->scope_devs | new->scope_devs;
+	for (int i = 0; i < FILE_BLOOM_WORDS; i++) {
+		both->name_bloom[i] = old->name_bloom[i] | new->name_bloom[i];
+		both->dirname_bloom[i] = old->dirname_bloom[i] | new->dirname_bloom[i];
+		both->suffix_bloom[i] = old->suffix_bloom[i] | new->suffix_bloom[i];
+	}
+}
+
+/* The inode number of the agent's mount namespace (file_cfg.host_mntns). */
+static __u32 own_mntns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/mnt", &st) == 0 ? (__u32)st.st_ino : 0;
+}
+
+/* Writes file_cfg[0] = cfg under the next policy generation. */
+static int write_cfg(int fd, struct file_cfg *cfg, __u32 policy, char *err, size_t errlen)
+{
+	__u32 zero = 0;
+
+	cfg->policy = policy;
+	if (bpf_map_update_elem(fd, &zero, cfg, BPF_ANY) == 0)
+		return 0;
+	snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(errno));
+	return -errno;
+}
+
+/* The name maps: new keys first, then stale ones deleted. */
+static int sync_names(struct loader *l, const struct keys *k, char *err, size_t errlen)
+{
+	int rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_names), k->names, k->n_names,
+			  sizeof(*k->names), "file_watch_names", err, errlen);
+
+	if (!rc)
+		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_suffixes), k->sufs, k->n_sufs,
+			      sizeof(*k->sufs), "file_watch_suffixes", err, errlen);
+	if (!rc)
+		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_dirnames), k->dirnames,
+			      k->n_dirnames, sizeof(*k->dirnames), "file_watch_dirnames", err,
+			      errlen);
+	return rc;
+}
+
+int filter_file_apply(struct loader *l, const struct rule_set *rs, struct filewatch *w, char *err,
+		      size_t errlen)
 {
 	struct filter_file f;
 	struct file_cfg old, both;
@@ -444,64 +500,66 @@ int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, si
 	__u32 zero = 0;
 	int cfg_fd, rc;
 
-	if (!l || !l->skel)
-		return 0;
 	rc = filter_file_compile(rs, &f);
 	if (rc) {
 		snprintf(err, errlen, "filter: compiling the file rules failed: %s", strerror(-rc));
 		return rc;
 	}
-	rc = build_keys(&f, &k, err, errlen);
+	rc = l && l->skel ? build_keys(&f, &k, err, errlen) : (memset(&k, 0, sizeof(k)), 0);
 	if (rc)
 		goto out;
+	if (!l || !l->skel) {	/* no kernel: the table of identities alone */
+		rc = w ? filewatch_apply(w, NULL, rs, NULL, 0, err, errlen) : 0;
+		goto out;
+	}
 	cfg_fd = bpf_map__fd(l->skel->maps.file_cfg);
 	if (bpf_map_lookup_elem(cfg_fd, &zero, &old))
 		memset(&old, 0, sizeof(old));
+	k.cfg.host_mntns = own_mntns();
+	k.cfg.dir_cache = old.dir_cache;	/* filter_file_dir_cache() turns it on */
 	/* while both sets are in the maps, check both */
-	both.match_all = old.match_all | k.cfg.match_all;
-	both.suffix_lens = old.suffix_lens | k.cfg.suffix_lens;
-	both.any_ids = old.any_ids | k.cfg.any_ids;
-	both.any_names = old.any_names | k.cfg.any_names;
-	both.any_dirnames = old.any_dirnames | k.cfg.any_dirnames;
-	both.pad = 0;
-	both.name_lens = old.name_lens | k.cfg.name_lens;
-	both.dirname_lens = old.dirname_lens | k.cfg.dirname_lens;
-	both.dev_bloom = old.dev_bloom | k.cfg.dev_bloom;
-	for (int i = 0; i < FILE_BLOOM_WORDS; i++) {
-		both.name_bloom[i] = old.name_bloom[i] | k.cfg.name_bloom[i];
-		both.dirname_bloom[i] = old.dirname_bloom[i] | k.cfg.dirname_bloom[i];
-		both.suffix_bloom[i] = old.suffix_bloom[i] | k.cfg.suffix_bloom[i];
-		both.ident_bloom[i] = old.ident_bloom[i] | k.cfg.ident_bloom[i];
-	}
-	if (bpf_map_update_elem(cfg_fd, &zero, &both, BPF_ANY)) {
-		rc = -errno;
-		snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(-rc));
-		goto out;
-	}
-	rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_ids), k.ids, k.n_ids,
-		      sizeof(*k.ids), "file_watch_ids", err, errlen);
+	cfg_union(&both, &old, &k.cfg);
+	rc = write_cfg(cfg_fd, &both, old.policy + 1, err, errlen);
 	if (!rc)
-		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_names), k.names, k.n_names,
-			      sizeof(*k.names), "file_watch_names", err, errlen);
+		rc = w ? filewatch_apply(w, l, rs, k.ids, k.n_ids, err, errlen) : 0;
 	if (!rc)
-		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_suffixes), k.sufs, k.n_sufs,
-			      sizeof(*k.sufs), "file_watch_suffixes", err, errlen);
+		rc = sync_names(l, &k, err, errlen);
 	if (!rc)
-		rc = sync_map(bpf_map__fd(l->skel->maps.file_watch_dirnames), k.dirnames,
-			      k.n_dirnames, sizeof(*k.dirnames), "file_watch_dirnames", err,
-			      errlen);
+		rc = write_cfg(cfg_fd, &k.cfg, old.policy + 2, err, errlen);
 	if (rc)
 		goto out;
-	if (bpf_map_update_elem(cfg_fd, &zero, &k.cfg, BPF_ANY)) {
-		rc = -errno;
-		snprintf(err, errlen, "filter: writing file_cfg failed: %s", strerror(-rc));
-		goto out;
-	}
 	log_info("filter: file pre-filter: %zu directory identities, %zu names, %zu suffixes, "
-		 "%zu directory names%s", k.n_ids, k.n_names, k.n_sufs, k.n_dirnames,
-		 k.cfg.match_all ? ", every open (match all)" : "");
+		 "%zu directory names, %zu files by identity%s", k.n_ids, k.n_names, k.n_sufs,
+		 k.n_dirnames, w ? w->walked : 0, k.cfg.match_all ? ", every open (match all)" : "");
 out:
 	keys_free(&k);
 	filter_file_free(&f);
 	return rc;
+}
+
+int filter_file_dir_cache(struct loader *l)
+{
+	struct file_cfg cfg;
+	__u32 zero = 0;
+	int fd, on;
+
+	if (!l || !l->skel)
+		return 0;
+	/* the directory verdicts are sound only while a program bumps their
+	 * generation at every rename: the syscall exit (tracepoint, raw), or
+	 * opt_filetopo__fentry (lsm, fentry) */
+	on = loader_attached(l, "file__btf") || loader_attached(l, "file__raw") ||
+	     loader_attached(l, "opt_filetopo__fentry");
+	fd = bpf_map__fd(l->skel->maps.file_cfg);
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	cfg.dir_cache = (__u32)on;
+	cfg.policy++;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	if (!on)
+		log_warn("filter: no program sees renames on this backend (opt_filetopo__fentry "
+			 "did not attach): the file pre-filter walks every open's directories "
+			 "(costlier, as sound)");
+	return on;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "filters/filewatch.h"
 #include "kernel/loader.h"
 #include "rules/rules.h"
 
@@ -47,11 +48,19 @@ struct filter_file {
 int filter_file_compile(const struct rule_set *rs, struct filter_file *out);
 void filter_file_free(struct filter_file *f);
 /*
- * Compiles rs, stat()s the watched directories and writes the maps of l:
+ * Compiles rs, stat()s the watched directories, walks the files the rules
+ * name into w (filters/filewatch.h; may be NULL) and writes the maps of l:
  * new entries first, then stale ones deleted, file_cfg last (no open is
- * missed in between).  l NULL or not loaded: nothing.  0, or -errno with
- * err set.
+ * missed in between).  l NULL or not loaded: only w's table.  0, or
+ * -errno with err set.
  */
-int filter_file_apply(struct loader *l, const struct rule_set *rs, char *err, size_t errlen);
+int filter_file_apply(struct loader *l, const struct rule_set *rs, struct filewatch *w, char *err,
+		      size_t errlen);
+/*
+ * After attach: turns the pre-filter's directory verdict cache on where a
+ * program keeps its rename generation (filter_maps.h), says so where none
+ * does.  1 on, 0 off, -errno.
+ */
+int filter_file_dir_cache(struct loader *l);
 
 #endif

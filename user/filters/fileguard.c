@@ -6,10 +6,16 @@
  */
 #include "filters/fileguard.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
 #include <bpf/libbpf.h>
 
 #include "base/log.h"
 #include "custos.skel.h"
+#include "filters/filewalk.h"
+#include "host/mounts.h"
 
 static void warn_missing(const struct guard_missing *m)
 {
@@ -29,6 +35,85 @@ static void maps(const struct loader *l, int fd[4])
 	fd[3] = bpf_map__fd(l->skel->maps.fileguard_uids);
 }
 
+struct tree_walk {
+	struct filter_guard *g;
+	struct file_ident dir;
+	struct mounts mounts;	/* read once for the walk's devices */
+	int full;
+};
+
+/* One file below DIR: its identity gets DIR's tree bits. */
+static int tree_file(const char *path, size_t len, const struct stat *st, void *arg)
+{
+	struct tree_walk *t = arg;
+	struct file_ident id = { .ino = st->st_ino };
+	uint64_t dev = ((uint64_t)major(st->st_dev) << 20) | minor(st->st_dev);
+	int rc;
+
+	(void)len;
+	mounts_sb_dev(&t->mounts, path, &dev);
+	id.dev = dev;
+	rc = filter_guard_tree_file(t->g, &t->dir, &id);
+	if (rc == -E2BIG)
+		t->full = 1;
+	return rc == -E2BIG ? 1 : rc;
+}
+
+/*
+ * The files below every `DIR/STARSTAR` of the block rules, by identity (the
+ * tree walk in the kernel sees a file's directories, not its other names):
+ * a hard link to one, or the file renamed out of DIR, is refused as it
+ * is.  Files created later are added by file__lsm (fileguard.bpf.h).
+ */
+static int expand_trees(struct filter_guard *g, const struct rule_set *rs)
+{
+	size_t budget = GUARD_MAP_MAX * 4;
+	struct tree_walk t = { .g = g };
+	int rc = 0;
+
+	mounts_init(&t.mounts);
+	mounts_load(&t.mounts, NULL);
+
+	for (size_t i = 0; i < rs->n_rules && rc >= 0; i++) {
+		const struct rule *r = &rs->rules[i];
+		const struct cond *conds[1 + 64];
+		size_t nc = 0;
+
+		if (!r->enabled || r->on != RULE_ON_FILE || r->action != ACT_BLOCK)
+			continue;
+		conds[nc++] = &r->when;
+		for (size_t u = 0; u < r->n_unless && nc < 1 + 64; u++)
+			conds[nc++] = &r->unless[u];
+		for (size_t c = 0; c < nc && rc >= 0; c++) {
+			const struct cond_field *cf = &conds[c]->f[F_PATH];
+
+			for (size_t j = 0; cf->present && j < cf->n && rc >= 0; j++) {
+				size_t dl = 0;
+				char *dir;
+
+				if (filter_guard_path_kernel(cf->globs[j], &dl, NULL) != GUARD_PATH_TREE)
+					continue;
+				dir = strndup(cf->globs[j], dl);
+				if (!dir) {
+					rc = -ENOMEM;
+					break;
+				}
+				if (filter_ident_at(dir, S_IFDIR, &t.dir) == 0)
+					rc = filewalk_glob(cf->globs[j], &budget, tree_file, &t);
+				free(dir);
+				if (rc == 1 || rc == -EINVAL)
+					rc = 0;
+			}
+		}
+	}
+	if (t.full || !budget)
+		log_warn("filter: file block rules: more files below their DIR/** than the file "
+			 "guard holds (%d entries): a hard link to one of the others, or one "
+			 "renamed out, is reported but not refused", GUARD_MAP_MAX);
+	mounts_free(&t.mounts);
+	return rc < 0 ? rc : 0;
+}
+
 static const struct guard_family fileguard = {
 	.on = RULE_ON_FILE,
 	.fields = GUARD_FIELD(F_PATH) | GUARD_FIELD(F_ACCESS) | GUARD_FIELD(F_EXE) |
@@ -44,6 +129,7 @@ static const struct guard_family fileguard = {
 		   "allow; name the files to refuse",
 	.warn_missing = warn_missing,
 	.maps = maps,
+	.expand = expand_trees,
 };
 
 int filter_fileguard_compile(const struct rule_set *rs, guard_resolve_fn resolve, void *ctx,

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "filters/family.h"
+#include "filters/filewatch.h"
 #include "kernel/loader.h"
 #include "rules/rules.h"
 
@@ -33,12 +34,16 @@ struct filters {
 
 /*
  * Compiles rs for every family and writes the maps of l; fills *out on
- * success (on failure *out is unspecified).  l NULL or not loaded: no
- * maps, no file is looked at, only *out (an agent without BPF).  0, or
- * -errno with err set (FILE:LINE:COL: error: ... for a rule).
+ * success (on failure *out is unspecified); walks the files the file rules
+ * name into w (the identity watch, filters/filewatch.h; NULL: none).  l
+ * NULL or not loaded: no maps, only *out and w's table (an agent without
+ * BPF).  0, or -errno with err set (FILE:LINE:COL: error: ... for a rule).
  */
-int filters_apply(struct filters *out, struct loader *l, const struct rule_set *rs, char *err,
-		  size_t errlen);
+int filters_apply(struct filters *out, struct loader *l, const struct rule_set *rs,
+		  struct filewatch *w, char *err, size_t errlen);
+/* After the programs are attached: what the families turn on only then
+ * (the file pre-filter's directory verdict cache). */
+void filters_attached(struct loader *l);
 /* Appends diagnostics for rules the kernel side cannot honour; -EINVAL if
  * any, -ENOMEM when memory ran out. */
 int filters_check(const struct rule_set *rs, struct rule_diags *diags);

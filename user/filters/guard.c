@@ -195,6 +195,27 @@ static int add_ident(struct filter_guard *g, const struct file_ident *k, size_t 
 		       sizeof(*k), sizeof(*g->ivals), word, bit);
 }
 
+int filter_guard_tree_file(struct filter_guard *g, const struct file_ident *dir,
+			   const struct file_ident *file)
+{
+	struct guard_bits bits = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < g->n_ids; i++)
+		if (memcmp(&g->ikeys[i], dir, sizeof(*dir)) == 0)
+			bits = g->ivals[i];
+	if (!bits.tree_when && !bits.tree_unless)
+		return 0;
+	if (g->n_ids >= GUARD_MAP_MAX)
+		return -E2BIG;
+	/* add_ident ors a mask of bits in */
+	if (bits.tree_when)
+		rc = add_ident(g, file, WORD(tree_when), bits.tree_when);
+	if (!rc && bits.tree_unless)
+		rc = add_ident(g, file, WORD(tree_unless), bits.tree_unless);
+	return rc;
+}
+
 static int add_name(struct filter_guard *g, const struct file_name_key *k, size_t word,
 		    uint64_t bit)
 {
@@ -441,7 +462,9 @@ int filter_guard_apply(const struct guard_family *fam, struct loader *l,
 		return filter_compile_error(rc, &diags, fam->rules, err, errlen);
 	for (size_t i = 0; i < g.n_missing; i++)
 		fam->warn_missing(&g.missing[i]);
-	rc = loaded ? write_maps(fam, l, &g) : 0;
+	rc = loaded && fam->expand ? fam->expand(&g, rs) : 0;
+	if (!rc && loaded)
+		rc = write_maps(fam, l, &g);
 	if (rc)
 		snprintf(err, errlen, "%s: writing the kernel filter failed: %s", fam->rules,
 			 strerror(-rc));

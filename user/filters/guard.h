@@ -82,6 +82,9 @@ struct guard_family {
 	void (*warn_missing)(const struct guard_missing *m);
 	/* The guard's maps in l: conf, ids, names, uids. */
 	void (*maps)(const struct loader *l, int fd[4]);
+	/* NULL, or what the apply step adds to the compiled tables before
+	 * writing them (the file guard: the files below a `DIR/STARSTAR`). */
+	int (*expand)(struct filter_guard *g, const struct rule_set *rs);
 };
 
 enum guard_value_kind {
@@ -108,6 +111,15 @@ enum guard_path_kind {
  */
 enum guard_path_kind filter_guard_path_kernel(const char *glob, size_t *dir_len,
 					      struct file_name_key *name);
+
+/*
+ * Gives file the tree bits that the directory dir has in g: a file below a
+ * `DIR/STARSTAR` value known by its own identity, so that a hard link or a
+ * rename of it out of DIR is refused as it is.  0 (also when dir has no
+ * tree bits), -E2BIG when the table is full (GUARD_MAP_MAX), -ENOMEM.
+ */
+int filter_guard_tree_file(struct filter_guard *g, const struct file_ident *dir,
+			   const struct file_ident *file);
 
 /* Enabled rules of kind on with action: block. */
 size_t filter_guard_block_rules(const struct rule_set *rs, enum rule_on on);

@@ -96,7 +96,22 @@ struct cev_parent {
 };
 
 struct cev_file {
-	struct cev_str path;
+	struct cev_str path;	/* as the process sees it (its chroot or container root) */
+	struct cev_str host_path;	/* from the host's root; p NULL: the same as path,
+					 * or unknown */
+	struct cev_str watched_path;	/* the path a rule knows the file by, when it was
+					 * opened under another name; p NULL: none */
+	uint64_t dev;		/* identity: the kernel's encoding (major << 20 | minor) */
+	uint64_t ino;
+	uint8_t has_identity;	/* dev and ino are known */
+	uint8_t detached;	/* the path is not from the process's root (a detached
+				 * mount, a disconnected dentry): file.detached */
+	/*
+	 * The path could not be had whole: truncated, or detached and resolved
+	 * by no other view.  The matcher then takes `path` conditions as
+	 * unknown (rules/match.c): fail closed.
+	 */
+	uint8_t path_partial;
 	uint32_t access;	/* CEV_ACC_* */
 	uint32_t flags;		/* open(2) flags as the kernel saw them */
 	/*

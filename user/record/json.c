@@ -388,6 +388,31 @@ static void add_lineage(struct sbuf *out, const struct cev_event *ev)
 	json_add_str_list(out, ev->ancestors, ev->n_ancestors);
 }
 
+/* file.identity, file.host_path, file.watched_path, file.detached
+ * (events-v1 "Additions"), each only when known. */
+static void add_file_identity(struct sbuf *out, const struct cev_file *f)
+{
+	if (f->has_identity) {
+		sbuf_adds(out, ",\"identity\":{\"dev\":\"");
+		sbuf_addu(out, f->dev >> 20);
+		sbuf_addc(out, ':');
+		sbuf_addu(out, f->dev & ((1u << 20) - 1));
+		sbuf_adds(out, "\",\"ino\":");
+		sbuf_addu(out, f->ino);
+		sbuf_addc(out, '}');
+	}
+	if (f->host_path.p) {
+		sbuf_adds(out, ",\"host_path\":");
+		json_add_str(out, &f->host_path);
+	}
+	if (f->watched_path.p) {
+		sbuf_adds(out, ",\"watched_path\":");
+		json_add_str(out, &f->watched_path);
+	}
+	if (f->detached)
+		sbuf_adds(out, ",\"detached\":true");
+}
+
 static void add_file(struct sbuf *out, const struct cev_file *f)
 {
 	static const struct { uint32_t bit; const char *name; } acc[] = {
@@ -419,10 +444,11 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 		sbuf_adds(out, ",\"op\":");
 		json_escape_bytes(out, f->op ? f->op : "", f->op ? strlen(f->op) : 0);
 	}
-	if (f->unresolved)
+	if (f->unresolved || (f->path_partial && !f->path.truncated))
 		sbuf_adds(out, ",\"unresolved\":true");
 	if (f->path.truncated)
 		sbuf_adds(out, ",\"truncated\":true");
+	add_file_identity(out, f);
 	sbuf_addc(out, '}');
 }
 

@@ -303,6 +303,20 @@ static int parse_socket(struct record *r, json_t *o)
 	return 0;
 }
 
+/* "identity": {"dev": "MAJ:MIN", "ino": N} */
+static void parse_identity(struct cev_file *f, json_t *id)
+{
+	const char *dev = get_cstr(id, "dev");
+	json_t *ino = json_object_get(id, "ino");
+	unsigned int maj, min;
+
+	if (!dev || !json_is_integer(ino) || sscanf(dev, "%u:%u", &maj, &min) != 2)
+		return;
+	f->dev = ((uint64_t)maj << 20) | min;
+	f->ino = (uint64_t)json_integer_value(ino);
+	f->has_identity = 1;
+}
+
 static int parse_file(struct record *r, json_t *f)
 {
 	json_t *acc = json_object_get(f, "access"), *v;
@@ -320,12 +334,29 @@ static int parse_file(struct record *r, json_t *f)
 		else if (strcmp(a, "create") == 0)
 			r->ev.file.access |= CEV_ACC_CREATE;
 	}
-	/* an open whose file is not known (io_uring under the tracepoint backends) */
-	r->ev.file.unresolved = json_is_true(json_object_get(f, "unresolved"));
 	r->ev.file.blocked = json_is_true(json_object_get(f, "blocked"));
 	r->ev.file.via = get_cstr(f, "via");
 	r->ev.file.op = get_cstr(f, "op");
-	return get_str_field(r, f, "path", &r->ev.file.path);
+	/* an open whose file is not known (io_uring under the tracepoint
+	 * backends: "via"), or whose path is not whole */
+	if (json_is_true(json_object_get(f, "unresolved"))) {
+		if (r->ev.file.via)
+			r->ev.file.unresolved = 1;
+		else
+			r->ev.file.path_partial = 1;
+	}
+	r->ev.file.detached = json_is_true(json_object_get(f, "detached"));
+	parse_identity(&r->ev.file, json_object_get(f, "identity"));
+	if ((json_object_get(f, "host_path") &&
+	     get_bytes(r, json_object_get(f, "host_path"), &r->ev.file.host_path)) ||
+	    (json_object_get(f, "watched_path") &&
+	     get_bytes(r, json_object_get(f, "watched_path"), &r->ev.file.watched_path)))
+		return -ENOMEM;
+	if (get_str_field(r, f, "path", &r->ev.file.path))
+		return -ENOMEM;
+	if (r->ev.file.path.truncated)
+		r->ev.file.path_partial = 1;
+	return 0;
 }
 
 static int kind_from_name(const char *name, enum cev_kind *out)

@@ -43,6 +43,18 @@ static int any_glob(const struct cond_field *cf, const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * A file's path holds in any of its views: the process's (file.path), the
+ * host's (file.host_path, when it differs) or the one a rule knows it by
+ * (file.watched_path: opened under another name).
+ */
+static int any_path(const struct cond_field *cf, const struct cev_file *f)
+{
+	return any_glob(cf, f->path.p, f->path.len) ||
+	       (f->host_path.p && any_glob(cf, f->host_path.p, f->host_path.len)) ||
+	       (f->watched_path.p && any_glob(cf, f->watched_path.p, f->watched_path.len));
+}
+
 static int any_ancestor(const struct cond_field *cf, const struct cev_event *ev)
 {
 	uint32_t i;
@@ -155,8 +167,7 @@ static int field_holds(enum rule_field f, const struct cond_field *cf,
 	case F_CGROUP:
 		return p->cgroup && any_glob(cf, p->cgroup, strlen(p->cgroup));
 	case F_PATH:
-		return ev->kind == CEV_FILE &&
-		       any_glob(cf, ev->file.path.p, ev->file.path.len);
+		return ev->kind == CEV_FILE && any_path(cf, &ev->file);
 	case F_ACCESS:
 		return ev->kind == CEV_FILE && (ev->file.access & cf->mask);
 	case F_DEST:
@@ -185,23 +196,39 @@ int cond_holds(const struct cond *c, const struct cev_event *ev)
 }
 
 /*
- * A file event whose file is unknown (cev_file.unresolved): path and access
- * are unknown, so a `when` condition on them is taken to hold (the open may
- * be of a watched file), and an `unless` clause that needs them cannot be
- * shown to hold, so it does not suppress.  The rest is checked as usual:
- * the rule's scope (exe, uid, cgroup, lineage...).
+ * A file event whose file is unknown (cev_file.unresolved: an io_uring open
+ * seen at submission), or whose path could not be had whole
+ * (cev_file.path_partial: cut at the kernel's limit, or of a detached or
+ * disconnected dentry that no view or identity resolves): what is unknown
+ * is taken to hold in `when` (the open may be of a watched file: fail
+ * closed), and an `unless` clause that needs it cannot be shown to hold, so
+ * it does not suppress.  The rest is checked as usual: the rule's scope
+ * (exe, uid, cgroup, lineage...).  Unknown: path and access for an
+ * unresolved file, the path alone for a partial one.
  */
-static int needs_file(const struct cond *c)
+int rule_field_unknown(const struct cev_event *ev, enum rule_field f)
 {
-	return c->f[F_PATH].present || c->f[F_ACCESS].present;
+	if (ev->kind != CEV_FILE)
+		return 0;
+	if (f == F_PATH)
+		return ev->file.unresolved || ev->file.path_partial;
+	return f == F_ACCESS && ev->file.unresolved;
 }
 
-static int cond_holds_unresolved(const struct cond *c, const struct cev_event *ev)
+int cond_needs_unknown(const struct cond *c, const struct cev_event *ev)
+{
+	for (int f = 0; f < F__COUNT; f++)
+		if (c->f[f].present && rule_field_unknown(ev, (enum rule_field)f))
+			return 1;
+	return 0;
+}
+
+static int cond_holds_partly(const struct cond *c, const struct cev_event *ev)
 {
 	int f;
 
 	for (f = 0; f < F__COUNT; f++) {
-		if (!c->f[f].present || f == F_PATH || f == F_ACCESS)
+		if (!c->f[f].present || rule_field_unknown(ev, (enum rule_field)f))
 			continue;
 		if (!field_holds((enum rule_field)f, &c->f[f], ev))
 			return 0;
@@ -233,17 +260,17 @@ static int socket_when_holds(const struct cond *c, const struct cev_event *ev)
 
 int rule_matches(const struct rule *r, const struct cev_event *ev)
 {
-	int unresolved = ev->kind == CEV_FILE && ev->file.unresolved;
+	int partly = ev->kind == CEV_FILE && (ev->file.unresolved || ev->file.path_partial);
 	int on = ev->kind == CEV_SOCKET ? CEV_CONNECT : ev->kind;	/* `on: connect` */
 	size_t i;
 
 	if (!r->enabled || (int)r->on != on)
 		return 0;
-	if (unresolved) {
-		if (!cond_holds_unresolved(&r->when, ev))
+	if (partly) {
+		if (!cond_holds_partly(&r->when, ev))
 			return 0;
 		for (i = 0; i < r->n_unless; i++)
-			if (!needs_file(&r->unless[i]) && cond_holds(&r->unless[i], ev))
+			if (!cond_needs_unknown(&r->unless[i], ev) && cond_holds(&r->unless[i], ev))
 				return 0;
 		return 1;
 	}
@@ -253,6 +280,18 @@ int rule_matches(const struct rule *r, const struct cev_event *ev)
 		if (cond_holds(&r->unless[i], ev))
 			return 0;
 	return 1;
+}
+
+int rule_set_path_named(const struct rule_set *set, const char *path, size_t len)
+{
+	for (size_t i = 0; i < set->n_rules; i++) {
+		const struct rule *r = &set->rules[i];
+		const struct cond_field *cf = &r->when.f[F_PATH];
+
+		if (r->enabled && r->on == RULE_ON_FILE && cf->present && any_glob(cf, path, len))
+			return 1;
+	}
+	return 0;
 }
 
 size_t rule_set_match(const struct rule_set *set, const struct cev_event *ev,

@@ -196,6 +196,9 @@ size_t rule_set_match(const struct rule_set *set, const struct cev_event *ev,
 /* Is r one of rule_set_match's hits for ev (enabled, of ev->kind, `when`
  * holds, no `unless` holds)? */
 int rule_matches(const struct rule *r, const struct cev_event *ev);
+/* Does the `when.path` of an enabled file rule name path[0..len)?  (The
+ * identity watch: filters/filewatch.h.) */
+int rule_set_path_named(const struct rule_set *set, const char *path, size_t len);
 /*
  * The generation that names set's rule slot numbering in the records the
  * kernel decides (ev_connect.gen, a refused ev_exec's or ev_file's gen):
@@ -205,6 +208,13 @@ uint16_t rule_set_gen(const struct rule_set *set);
 
 /* Does one condition hold for ev?  (exposed for `rules explain`) */
 int cond_holds(const struct cond *c, const struct cev_event *ev);
+/*
+ * Is field f unknown for ev (a file record whose file or path could not be
+ * had whole: rules/match.c), and so taken to hold in `when`?  And does c
+ * need such a field (then, as an `unless`, it does not suppress)?
+ */
+int rule_field_unknown(const struct cev_event *ev, enum rule_field f);
+int cond_needs_unknown(const struct cond *c, const struct cev_event *ev);
 
 const char *rule_severity_name(enum rule_severity s);
 const char *rule_action_name(enum rule_action a);

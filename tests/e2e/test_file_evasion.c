@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_file_evasion.c - end to end for the file rules against a reader
+ * who avoids the watched name: each way around a path rule that went
+ * unreported before files were watched by identity and paths were taken
+ * in both views (bpf/prefilter.bpf.h, bpf/path.bpf.h, user/filters/
+ * filewatch.c, agent/decode.c), asserting every field of the record: both
+ * paths, the identity, the flags.
+ *
+ * One agent for the group, on three rules over its temporary directory:
+ *   secrets/STARSTAR   e2e-secret, alert; its files exist at start
+ *   evals/STARSTAR     e2e-evals, alert; the long and deep paths
+ *   vault/STARSTAR     e2e-vault, block (read): refused under BPF LSM, by
+ *                      identity too; reported as alert elsewhere
+ * other/ is watched by nothing: the other names are made there.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "events.h"
+#include "filehelp.h"
+#include "harness.h"
+
+#define WAIT_MS 5000
+#define SECRET "e2e-secret"
+#define EVALS "e2e-evals"
+#define VAULT "e2e-vault"
+#define TMPFS_MAGIC_NR 0x01021994
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+
+static const char rules_yaml[] =
+	"custos: 1\n"
+	"rules:\n"
+	"  - id: " SECRET "\n"
+	"    on: file\n"
+	"    severity: critical\n"
+	"    when:\n"
+	"      path: \"@DIR@/secrets/**\"\n"
+	"  - id: " EVALS "\n"
+	"    on: file\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      path: \"@DIR@/evals/**\"\n"
+	"  - id: " VAULT "\n"
+	"    on: file\n"
+	"    severity: critical\n"
+	"    action: block\n"
+	"    when:\n"
+	"      path: \"@DIR@/vault/**\"\n"
+	"      access: [read]\n";
+
+static struct agent_run g_r;
+static char g_policy[80];
+static char g_self[PATH_MAX];
+static int g_guard;	/* file__lsm attached: vault opens are refused */
+
+static const char *const R[] = { "read", NULL };
+static const char *const W_C[] = { "write", "create", NULL };
+
+static void path_in(char *buf, size_t size, const char *rel)
+{
+	snprintf(buf, size, "%s/%s", g_r.dir, rel);
+}
+
+static void make(const char *rel, int dir)
+{
+	char p[512];
+
+	path_in(p, sizeof(p), rel);
+	if (dir)
+		assert_int_equal(mkdir(p, 0700), 0);
+	else
+		write_text(p, "secret\n");
+}
+
+static int group_setup(void **state)
+{
+	static const char *const dirs[] = { "secrets", "evals", "vault", "other", "other/view" };
+	static const char *const files[] = { "secrets/api-token", "secrets/to-rename",
+					     "secrets/by-handle", "secrets/cold", "vault/key",
+					     "vault/key2" };
+
+	if (harness_setup(&g_r, rules_yaml) || policy_of(g_r.rules, g_policy, sizeof(g_policy)) ||
+	    !realpath("/proc/self/exe", g_self))
+		return -1;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		make(dirs[i], 1);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		make(files[i], 0);
+	if (harness_start(&g_r, NULL))
+		return -1;
+	g_guard = harness_lsm_hook(&g_r, "file__lsm");
+	print_message("file guard %s\n", g_guard ? "on (BPF LSM)" : "off: block rules report only");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	int rc = harness_stop(&g_r);
+
+	harness_cleanup(&g_r);
+	return rc == 0 ? 0 : -1;
+}
+
+/* --- what a record must say ------------------------------------------------ */
+
+struct want {
+	const char *rule, *severity;
+	const char *path;	/* file.path */
+	const char *host;	/* file.host_path; NULL: absent */
+	const char *watched;	/* file.watched_path; NULL: absent */
+	const struct stat *id;	/* the file whose identity it carries */
+	const char *const *access;
+	const char *flags;
+	int detached, unresolved, truncated;
+	int refused;		/* the kernel refused the open (action block) */
+};
+
+static void expect_bool(json_t *file, const char *key, int want)
+{
+	json_t *v = json_object_get(file, key);
+
+	if (want)
+		assert_true(json_is_true(v));
+	else
+		assert_null(v);
+}
+
+/* Every field of pid's record for w->rule; returns it (the caller decrefs). */
+static json_t *expect(pid_t pid, const struct want *w, long long t0)
+{
+	struct file_pred fp = { pid, NULL, w->rule };
+	json_t *rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS), *file;
+	char dev[32];
+
+	if (!rec)
+		fail_msg("no %s record for pid %d opening %s", w->rule, (int)pid, w->path);
+	assert_common_fields(rec, "file", w->rule, w->severity, w->refused ? "block" : "alert",
+			     g_policy);
+	assert_time_recent(rec, t0);
+	assert_int_equal(jint(rec, "process.pid"), pid);
+	assert_int_equal(jint(rec, "process.tid"), pid);
+	assert_int_equal(jint(rec, "process.ppid"), getpid());
+	assert_int_equal(jint(rec, "process.uid"), getuid());
+	assert_string_equal(jstr(rec, "process.comm"), "test_file_evasi");
+	assert_string_equal(jstr(rec, "process.exe"), g_self);
+	file = json_object_get(rec, "file");
+	if (!w->truncated)
+		assert_string_equal(jstr(rec, "file.path"), w->path);
+	assert_strings(json_object_get(file, "access"), w->access);
+	assert_string_equal(jstr(rec, "file.flags"), w->flags);
+	assert_int_equal(json_is_true(json_object_get(file, "blocked")), w->refused);
+	if (w->host)
+		assert_string_equal(jstr(rec, "file.host_path"), w->host);
+	else
+		assert_null(json_object_get(file, "host_path"));
+	if (w->watched)
+		assert_string_equal(jstr(rec, "file.watched_path"), w->watched);
+	else
+		assert_null(json_object_get(file, "watched_path"));
+	snprintf(dev, sizeof(dev), "%u:%u", major(w->id->st_dev), minor(w->id->st_dev));
+	assert_string_equal(jstr(rec, "file.identity.dev"), dev);
+	assert_int_equal(jint(rec, "file.identity.ino"), (long long)w->id->st_ino);
+	expect_bool(file, "detached", w->detached);
+	expect_bool(file, "unresolved", w->unresolved);
+	expect_bool(file, "truncated", w->truncated);
+	assert_null(json_object_get(file, "via"));
+	return rec;
+}
+
+static void expect_done(pid_t pid, const struct want *w, long long t0)
+{
+	json_decref(expect(pid, w, t0));
+}
+
+static void stat_of(const char *rel, struct stat *st)
+{
+	char p[512];
+
+	path_in(p, sizeof(p), rel);
+	assert_int_equal(stat(p, st), 0);
+}
+
+/* --- children: each evasion in a process of its own ----------------------- */
+
+enum how {
+	OPEN_PATH,	/* open(a) */
+	OPEN_MANY,	/* open(a) and close, 200 times */
+	BIND_NS,	/* private mount namespace, bind a on b, open c */
+	CHROOT,		/* chroot(a), open(b) */
+	OPEN_TREE,	/* open_tree(a, OPEN_TREE_CLONE), openat(it, b) */
+	BY_HANDLE,	/* handle of a, unlink(b) unless NULL, open_by_handle_at */
+	BY_HANDLE_COLD,	/* handle of a, drop the dentry cache, open_by_handle_at */
+};
+
+struct act {
+	enum how how;
+	const char *a, *b, *c;	/* paths as above, absolute */
+	int flags;
+};
+
+static void drop_dentries(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	sync();
+	if (fd >= 0) {
+		(void)!write(fd, "2", 1);
+		close(fd);
+	}
+}
+
+/* The child's open; exits 0, 100 + errno when the open failed, else 10..20. */
+static void child_act(const struct act *x)
+{
+	struct { struct file_handle fh; unsigned char bytes[128]; } h;
+	int fd = -1, tfd, mfd, mount_id;
+
+	switch (x->how) {
+	case OPEN_PATH:
+		fd = open(x->a, x->flags, 0600);
+		break;
+	case OPEN_MANY:
+		for (int i = 0; i < 200; i++) {
+			fd = open(x->a, x->flags);
+			if (fd < 0)
+				break;
+			close(fd);
+		}
+		break;
+	case BIND_NS:
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(x->a, x->b, NULL, MS_BIND, NULL))
+			_exit(10);
+		fd = open(x->c, x->flags);
+		break;
+	case CHROOT:
+		if (chroot(x->a) || chdir("/"))
+			_exit(11);
+		fd = open(x->b, x->flags);
+		break;
+	case OPEN_TREE:
+		tfd = (int)syscall(SYS_open_tree, AT_FDCWD, x->a, OPEN_TREE_CLONE | O_CLOEXEC);
+		if (tfd < 0)
+			_exit(errno == ENOSYS ? 12 : 13);
+		fd = openat(tfd, x->b, x->flags);
+		break;
+	case BY_HANDLE:
+	case BY_HANDLE_COLD:
+		h.fh.handle_bytes = sizeof(h.bytes);
+		mfd = open(x->c, O_RDONLY | O_DIRECTORY);
+		if (mfd < 0 || name_to_handle_at(AT_FDCWD, x->a, &h.fh, &mount_id, 0))
+			_exit(14);
+		if (x->how == BY_HANDLE && x->b && unlink(x->b))
+			_exit(15);
+		if (x->how == BY_HANDLE_COLD)
+			drop_dentries();
+		fd = open_by_handle_at(mfd, &h.fh, x->flags);
+		break;
+	}
+	_exit(fd >= 0 ? 0 : 100 + (errno & 0x3f));
+}
+
+/* Runs x in a child; its pid, its exit status in *st. */
+static pid_t act(const struct act *x, int *st)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		child_act(x);
+	*st = harness_wait(pid);
+	return pid;
+}
+
+static pid_t act_ok(const struct act *x)
+{
+	int st;
+	pid_t pid = act(x, &st);
+
+	assert_int_equal(st, 0);
+	return pid;
+}
+
+/* --- the evasions ------------------------------------------------------------ */
+
+/* A hard link outside the watched directory, made after the rules loaded. */
+static void test_hardlink(void **state)
+{
+	char src[512], link_[512];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = link_, .host = NULL,
+			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY" };
+
+	path_in(src, sizeof(src), "secrets/api-token");
+	path_in(link_, sizeof(link_), "other/hardlink");
+	stat_of("secrets/api-token", &st);
+	assert_int_equal(link(src, link_), 0);
+	expect_done(act_ok(&x), &w, t0);
+}
+
+/* The secret renamed out of its directory, then opened. */
+static void test_rename(void **state)
+{
+	char src[512], dst[512];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct act x = { OPEN_PATH, dst, NULL, NULL, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = dst, .host = NULL,
+			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY" };
+
+	path_in(src, sizeof(src), "secrets/to-rename");
+	path_in(dst, sizeof(dst), "other/renamed");
+	stat_of("secrets/to-rename", &st);
+	assert_int_equal(rename(src, dst), 0);
+	expect_done(act_ok(&x), &w, t0);
+}
+
+/* A file created after the start (added by the kernel at its creation),
+ * then reached through a hard link. */
+static void test_created_then_linked(void **state)
+{
+	char src[512], link_[512];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct act create = { OPEN_PATH, src, NULL, NULL, O_WRONLY | O_CREAT | O_EXCL };
+	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY };
+	struct want wc = { .rule = SECRET, .severity = "critical", .path = src, .host = NULL,
+			  .watched = NULL, .id = &st, .access = W_C,
+			  .flags = "O_WRONLY|O_CREAT|O_EXCL" };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = link_, .host = NULL,
+			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY" };
+	pid_t creator;
+
+	path_in(src, sizeof(src), "secrets/late");
+	path_in(link_, sizeof(link_), "other/late-link");
+	creator = act_ok(&create);
+	stat_of("secrets/late", &st);
+	expect_done(creator, &wc, t0);
+	assert_int_equal(link(src, link_), 0);
+	expect_done(act_ok(&x), &w, t0);
+}
+
+/* The secret's directory bind-mounted elsewhere in a private mount
+ * namespace: the process's path is the mount's, the host's the secret's. */
+static void test_bind_private_ns(void **state)
+{
+	char src[512], mnt[512], via[512], host[512];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct act x = { BIND_NS, src, mnt, via, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = via, .host = host,
+			  .watched = NULL, .id = &st, .access = R, .flags = "O_RDONLY" };
+
+	path_in(src, sizeof(src), "secrets");
+	path_in(mnt, sizeof(mnt), "other/view");
+	path_in(via, sizeof(via), "other/view/api-token");
+	path_in(host, sizeof(host), "secrets/api-token");
+	stat_of("secrets/api-token", &st);
+	expect_done(act_ok(&x), &w, t0);
+}
+
+/* chroot into the test directory: "/secrets/api-token" to the process. */
+static void test_chroot(void **state)
+{
+	char host[512];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct act x = { CHROOT, g_r.dir, "/secrets/api-token", NULL, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = "/secrets/api-token",
+			  .host = host, .watched = NULL, .id = &st, .access = R,
+			  .flags = "O_RDONLY" };
+
+	path_in(host, sizeof(host), "secrets/api-token");
+	stat_of("secrets/api-token", &st);
+	expect_done(act_ok(&x), &w, t0);
+}
+
+/* A detached clone of the secret's directory (open_tree), then openat. */
+static void test_open_tree(void **state)
+{
+	char dir[512], host[512];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct act x = { OPEN_TREE, dir, "api-token", NULL, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = "/api-token",
+			  .host = host, .watched = NULL, .id = &st, .access = R,
+			  .flags = "O_RDONLY", .detached = 1 };
+	int rc;
+	pid_t pid;
+
+	path_in(dir, sizeof(dir), "secrets");
+	path_in(host, sizeof(host), "secrets/api-token");
+	stat_of("secrets/api-token", &st);
+	pid = act(&x, &rc);
+	if (rc == 12) {
+		print_message("skipped: open_tree(2) is not in this kernel\n");
+		skip();
+	}
+	assert_int_equal(rc, 0);
+	expect_done(pid, &w, t0);
+}
+
+/* A file handle of the secret when only a hard link to it is left: the
+ * kernel finds the link's dentry. */
+static void test_by_handle_hardlink(void **state)
+{
+	char src[512], link_[512];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct act x = { BY_HANDLE, src, src, g_r.dir, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = link_, .host = NULL,
+			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY" };
+
+	path_in(src, sizeof(src), "secrets/by-handle");
+	path_in(link_, sizeof(link_), "other/handle-link");
+	stat_of("secrets/by-handle", &st);
+	assert_int_equal(link(src, link_), 0);
+	expect_done(act_ok(&x), &w, t0);
+}
+
+/*
+ * A file handle with the dentry cache dropped: the kernel makes a
+ * disconnected dentry whose path is "/".  The identity names the secret;
+ * the path is not whole, so every file rule whose other conditions hold
+ * reports it (three here).  On tmpfs the dentries are the files and stay:
+ * the path then comes whole.
+ */
+static void test_by_handle_cold(void **state)
+{
+	char src[512];
+	struct stat st;
+	struct statfs sfs;
+	long long t0 = now_realtime_ns();
+	struct act x = { BY_HANDLE_COLD, src, NULL, g_r.dir, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = "/", .host = NULL,
+			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY",
+			  .detached = 1, .unresolved = 1 };
+	struct file_pred fp = { 0, NULL, NULL };
+	json_t *all;
+	pid_t pid;
+
+	path_in(src, sizeof(src), "secrets/cold");
+	stat_of("secrets/cold", &st);
+	assert_int_equal(statfs(g_r.dir, &sfs), 0);
+	pid = act_ok(&x);
+	if (sfs.f_type == TMPFS_MAGIC_NR) {
+		print_message("tmpfs keeps its dentries: the handle's path comes whole\n");
+		w.path = src;
+		w.watched = NULL;
+		w.detached = w.unresolved = 0;
+		expect_done(pid, &w, t0);
+		return;
+	}
+	expect_done(pid, &w, t0);
+	w.rule = EVALS;
+	w.severity = "high";
+	expect_done(pid, &w, t0);
+	w.rule = VAULT;
+	w.severity = "critical";
+	expect_done(pid, &w, t0);
+	fp.pid = pid;
+	all = harness_records(&g_r, pred_file, &fp);
+	assert_int_equal(json_array_size(all), 3);
+	json_decref(all);
+}
+
+/*
+ * In a child, from top: levels directories named comp, then leaf.  mode
+ * MAKE creates them, OPEN opens leaf for reading (the pid is the opener),
+ * STAT writes leaf's stat to *st (through a pipe), REMOVE takes them down
+ * (the harness's nftw cannot walk paths this long).
+ */
+enum deep_op { MAKE, OPEN, STAT, REMOVE };
+
+static pid_t deep(const char *top, const char *comp, int levels, enum deep_op op,
+		  struct stat *st)
+{
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct stat s;
+		int fd = -1;
+
+		close(p[0]);
+		if (chdir(top))
+			_exit(10);
+		for (int i = 0; i < levels; i++)
+			if ((op == MAKE && mkdir(comp, 0700) && errno != EEXIST) || chdir(comp))
+				_exit(11);
+		if (op == MAKE)
+			fd = open("x.jsonl", O_WRONLY | O_CREAT, 0600);
+		else if (op == OPEN || op == STAT)
+			fd = open("x.jsonl", O_RDONLY);
+		if (op == STAT && (fd < 0 || fstat(fd, &s) || write(p[1], &s, sizeof(s)) != sizeof(s)))
+			_exit(12);
+		if (op == REMOVE) {
+			unlink("x.jsonl");
+			for (int i = 0; i < levels; i++)
+				if (chdir("..") || rmdir(comp))
+					_exit(13);
+			_exit(0);
+		}
+		_exit(fd >= 0 ? 0 : 14);
+	}
+	close(p[1]);
+	if (op == STAT)
+		assert_int_equal(read(p[0], st, sizeof(*st)), sizeof(*st));
+	close(p[0]);
+	assert_int_equal(harness_wait(pid), 0);
+	return pid;
+}
+
+/*
+ * Paths the kernel cannot give whole under the evaluation set: longer than
+ * 4096 bytes (22 levels of 200), deeper than its walk (72 levels).  Cut,
+ * flagged, and reported: the path is unknown, so every file rule whose
+ * other conditions hold fires, the evaluation set's among them.  The path
+ * is the deepest part, whole components from a '/'.
+ */
+static void check_cut(const char *sub, const char *comp, int levels)
+{
+	char top[512], full[20000];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct want w = { .rule = EVALS, .severity = "high", .path = NULL, .host = NULL,
+			  .watched = NULL, .id = &st, .access = R, .flags = "O_RDONLY",
+			  .truncated = 1 };
+	struct file_pred fp = { 0, NULL, NULL };
+	const char *path;
+	json_t *rec, *all;
+	size_t flen, plen;
+
+	path_in(top, sizeof(top), sub);
+	assert_int_equal(mkdir(top, 0700), 0);
+	deep(top, comp, levels, MAKE, NULL);
+	deep(top, comp, levels, STAT, &st);
+	fp.pid = deep(top, comp, levels, OPEN, NULL);
+	snprintf(full, sizeof(full), "%s", top);
+	for (int i = 0; i < levels; i++)
+		snprintf(full + strlen(full), sizeof(full) - strlen(full), "/%s", comp);
+	strcat(full, "/x.jsonl");
+	rec = expect(fp.pid, &w, t0);
+	path = jstr(rec, "file.path");
+	flen = strlen(full);
+	plen = strlen(path);
+	assert_true(plen < flen && plen <= 4096 && path[0] == '/');
+	assert_string_equal(path, full + (flen - plen));
+	json_decref(rec);
+	all = harness_records(&g_r, pred_file, &fp);
+	assert_int_equal(json_array_size(all), 3);	/* secret, evals, vault */
+	json_decref(all);
+	deep(top, comp, levels, REMOVE, NULL);
+}
+
+/* Is the pre-filter's directory verdict cache in use (filter_maps.h)? */
+static int dir_cache_on(void)
+{
+	return harness_hook_attached(&g_r, "file__btf") || harness_hook_attached(&g_r, "file__raw") ||
+	       harness_hook_attached(&g_r, "opt_filetopo__fentry");
+}
+
+/*
+ * A tree opened from while it was innocent, then moved into the watched
+ * directory: the verdict cached for the file's directory must not outlive
+ * the rename of its parent (the directory itself keeps its parent and
+ * name: only the rename generation tells).  Before that, opens in it are
+ * innocent: not reported, not even sent, and (where the cache runs) found
+ * in the cache: 200 more opens of the file take no verdict (the host's
+ * other opens meanwhile may take a few).
+ */
+static void test_dir_moved_into_scope(void **state)
+{
+	char top[512], dir[512], f[512], moved[512], mf[512];
+	struct stat st;
+	long long t0 = now_realtime_ns(), emits, taken;
+	struct act x = { OPEN_PATH, f, NULL, NULL, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = mf, .id = &st,
+			  .access = R, .flags = "O_RDONLY" };
+	struct file_pred fp = { 0, NULL, NULL };
+	json_t *all;
+
+	path_in(top, sizeof(top), "other/incoming");
+	path_in(dir, sizeof(dir), "other/incoming/batch");
+	path_in(f, sizeof(f), "other/incoming/batch/notes");
+	path_in(moved, sizeof(moved), "secrets/incoming");
+	path_in(mf, sizeof(mf), "secrets/incoming/batch/notes");
+	assert_int_equal(mkdir(top, 0700), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_text(f, "n\n");
+	stat_of("other/incoming/batch/notes", &st);
+	fp.pid = act_ok(&x);
+	emits = agent_stat(g_r.pid, STAT_FILE_EMIT);
+	taken = agent_stat(g_r.pid, STAT_FILE_VERDICT_MISS);
+	assert_true(emits >= 0 && taken >= 0);
+	x.how = OPEN_MANY;
+	act_ok(&x);
+	x.how = OPEN_PATH;
+	assert_int_equal(agent_stat(g_r.pid, STAT_FILE_EMIT), emits);
+	if (dir_cache_on())
+		assert_true(agent_stat(g_r.pid, STAT_FILE_VERDICT_MISS) - taken < 100);
+	assert_int_equal(rename(top, moved), 0);
+	x.a = mf;
+	expect_done(act_ok(&x), &w, t0);
+	all = harness_records(&g_r, pred_file, &fp);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+}
+
+static void test_long_path(void **state)
+{
+	char comp[201];
+
+	memset(comp, 'd', sizeof(comp) - 1);
+	comp[sizeof(comp) - 1] = '\0';
+	check_cut("evals/long", comp, 22);
+}
+
+static void test_deep_path(void **state)
+{
+	check_cut("evals/deep", "a", 72);
+}
+
+/*
+ * The block rule on vault/STARSTAR against the same evasions: under BPF LSM
+ * the open fails with EPERM and is reported refused (the file guard knows
+ * the files below DIR by identity, walks past a chroot and up a detached
+ * mount's filesystem); elsewhere it succeeds and is reported as alert.
+ */
+static void expect_vault(const struct act *x, const char *path, const char *host,
+			 const char *watched, const struct stat *st, int detached)
+{
+	long long t0 = now_realtime_ns();
+	struct want w = { .rule = VAULT, .severity = "critical", .path = path, .host = host,
+			  .watched = watched, .id = st, .access = R, .flags = "O_RDONLY",
+			  .detached = detached, .refused = g_guard };
+	int rc;
+	pid_t pid = act(x, &rc);
+
+	assert_int_equal(rc, g_guard ? 100 + EPERM : 0);
+	expect_done(pid, &w, t0);
+}
+
+static void test_vault_by_identity(void **state)
+{
+	char key[512], key2[512], link_[512], ren[512], dir[512], mnt[512], via[512];
+	char late[512], late_link[512];
+	struct stat st, st2, st3;
+	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY };
+	struct act create = { OPEN_PATH, late, NULL, NULL, O_WRONLY | O_CREAT | O_EXCL };
+
+	path_in(key, sizeof(key), "vault/key");
+	path_in(key2, sizeof(key2), "vault/key2");
+	path_in(link_, sizeof(link_), "other/vault-link");
+	path_in(ren, sizeof(ren), "other/vault-renamed");
+	path_in(dir, sizeof(dir), "vault");
+	path_in(mnt, sizeof(mnt), "other/view");
+	path_in(via, sizeof(via), "other/view/key");
+	path_in(late, sizeof(late), "vault/late");
+	path_in(late_link, sizeof(late_link), "other/vault-late-link");
+	stat_of("vault/key", &st);
+	stat_of("vault/key2", &st2);
+	assert_int_equal(link(key, link_), 0);
+	expect_vault(&x, link_, NULL, key, &st, 0);
+	assert_int_equal(rename(key2, ren), 0);
+	x.a = ren;
+	expect_vault(&x, ren, NULL, key2, &st2, 0);
+	x = (struct act){ CHROOT, g_r.dir, "/vault/key", NULL, O_RDONLY };
+	expect_vault(&x, "/vault/key", key, NULL, &st, 0);
+	x = (struct act){ OPEN_TREE, dir, "key", NULL, O_RDONLY };
+	expect_vault(&x, "/key", key, NULL, &st, 1);
+	x = (struct act){ BIND_NS, dir, mnt, via, O_RDONLY };
+	expect_vault(&x, via, key, NULL, &st, 0);
+	/* created after the start (not refused: the rule is on reads), then linked */
+	act_ok(&create);
+	stat_of("vault/late", &st3);
+	assert_int_equal(link(late, late_link), 0);
+	x = (struct act){ OPEN_PATH, late_link, NULL, NULL, O_RDONLY };
+	expect_vault(&x, late_link, NULL, late, &st3, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hardlink),
+		cmocka_unit_test(test_rename),
+		cmocka_unit_test(test_created_then_linked),
+		cmocka_unit_test(test_bind_private_ns),
+		cmocka_unit_test(test_chroot),
+		cmocka_unit_test(test_open_tree),
+		cmocka_unit_test(test_by_handle_hardlink),
+		cmocka_unit_test(test_by_handle_cold),
+		cmocka_unit_test(test_dir_moved_into_scope),
+		cmocka_unit_test(test_vault_by_identity),
+		cmocka_unit_test(test_long_path),
+		cmocka_unit_test(test_deep_path),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
