@@ -6,14 +6,13 @@
 #include "filters/family.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <bpf/bpf.h>
+
+#include "host/fsid.h"
 
 int filter_compile_error(int rc, struct rule_diags *diags, const char *what, char *err,
 			 size_t errlen)
@@ -29,83 +28,21 @@ int filter_compile_error(int rc, struct rule_diags *diags, const char *what, cha
 
 /* --- a file's identity -------------------------------------------------------- */
 
-/* Decodes mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
-
-/*
- * The superblock's device (sb->s_dev, what the BPF side reads) of the mount
- * that real (a resolved path) lies on, from /proc/self/mountinfo: stat()'s
- * st_dev is not always it (btrfs reports each subvolume's own device, the
- * top level's included).  0 and *dev set, or -ENOENT.
- */
-static int mount_sb_dev(const char *real, __u64 *dev)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0, best = 0;
-	int found = 0;
-
-	if (!f)
-		return -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		unsigned int maj, min;
-		char mp[4096];
-		size_t n;
-
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mp) != 3)
-			continue;
-		unescape_octal(mp);
-		n = strlen(mp);
-		if (strcmp(mp, "/") == 0)
-			n = 0;
-		else if (strncmp(real, mp, n) != 0 || (real[n] != '/' && real[n] != '\0'))
-			continue;
-		/* the deepest mount point wins; among equals the later (on top) */
-		if (!found || n >= best) {
-			best = n;
-			*dev = ((__u64)maj << 20) | min;
-			found = 1;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found ? 0 : -ENOENT;
-}
-
 uint64_t filter_kernel_dev(const char *real, dev_t st_dev)
 {
-	__u64 dev = ((__u64)major(st_dev) << 20) | minor(st_dev);
-
-	mount_sb_dev(real, &dev);	/* stat()'s device when mountinfo has none */
-	return dev;
+	return fsid_kernel_dev(real, st_dev);
 }
 
 int filter_ident_at(const char *path, unsigned int type, struct file_ident *k)
 {
-	char real[PATH_MAX];
-	struct stat st;
+	struct ident id;
+	int rc = fsid_at(path, type, &id);
 
-	if (!realpath(path, real) || strcmp(real, path) != 0)
-		return -ENOENT;
-	if (stat(path, &st) || (type && (st.st_mode & S_IFMT) != type))
-		return -ENOENT;
-	k->dev = filter_kernel_dev(real, st.st_dev);
-	k->ino = st.st_ino;
-	return 0;
+	if (rc == 0) {
+		k->dev = id.dev;
+		k->ino = id.ino;
+	}
+	return rc;
 }
 
 /* --- the map writer ------------------------------------------------------------ */
