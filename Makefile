@@ -132,8 +132,8 @@ $(BUILD)/user/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-# the loader and the filter apply steps include the skeleton
-$(BUILD)/user/kernel/loader.o $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/filters/*.c)): $(BUILD)/custos.skel.h
+# the loader, the agent (its per-process state map) and the filter apply steps include the skeleton
+$(BUILD)/user/kernel/loader.o $(BUILD)/user/agent/agent.o $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/filters/*.c)): $(BUILD)/custos.skel.h
 
 # an archive member is named by its file's base name: two alike would replace each other
 USER_DUPS := $(strip $(shell printf '%s\n' $(notdir $(USER_SRCS)) | sort | uniq -d))

@@ -58,10 +58,27 @@ static __always_inline __u64 task_start_ns(struct task_struct *task)
 	return BPF_CORE_READ(leader, start_time);
 }
 
+/*
+ * The per-process state entry of the process (tgid, start_ns), or NULL
+ * (filter_maps.h, "Per-process state": an entry of a dead process that had
+ * the tgid counts as none).
+ */
+static __always_inline struct proc_class *proc_class_of(__u32 tgid, __u64 start_ns)
+{
+	struct proc_class *c = bpf_map_lookup_elem(&proc_class, &tgid);
+
+	if (!c)
+		return NULL;
+	if (c->start_ns ? c->start_ns != start_ns : c->start_tick != start_ns / PROC_NS_PER_TICK)
+		return NULL;
+	return c;
+}
+
 static __always_inline void header_fill(struct ev_header *h, __u16 type, __u32 size,
 					struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct proc_class *c;
 
 	h->type = type;
 	h->abi = CUSTOS_ABI_VERSION;
@@ -74,6 +91,9 @@ static __always_inline void header_fill(struct ev_header *h, __u16 type, __u32 s
 	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	h->uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	c = proc_class_of(h->pid, h->start_ns);
+	h->lineage = c ? c->lineage : 0;
+	h->labels = 0;
 }
 
 /* Copies size bytes of data into the ring; counts a drop when it is full. */

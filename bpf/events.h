@@ -20,8 +20,10 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 4	/* 2: ev_exec carries blocked, rule_mask, gen;
-				 * 3: ev_file too; 4: ev_connect.ipproto (raw) */
+#define CUSTOS_ABI_VERSION 5	/* 2: ev_exec carries blocked, rule_mask, gen;
+				 * 3: ev_file too; 4: ev_connect.ipproto (raw);
+				 * 5: ev_header.lineage and labels, ev_exec's
+				 *    executable identity, fingerprint, flags */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -37,7 +39,12 @@ enum ev_type {
 	EV_IOURING = 6,		/* an io_uring open submitted (tracepoint backends only) */
 };
 
-/* 64 bytes, first in every record. */
+/*
+ * 80 bytes, first in every record.  lineage and labels are the acting
+ * process's per-process state (filter_maps.h, "Per-process state") when the
+ * hook ran: kept in the kernel, so they hold after the agent's process cache
+ * forgot an ancestor.
+ */
 struct ev_header {
 	__u16 type;		/* enum ev_type */
 	__u16 abi;		/* CUSTOS_ABI_VERSION */
@@ -50,8 +57,10 @@ struct ev_header {
 	__u32 ppid;		/* tgid of real_parent */
 	__u32 uid;		/* real uid */
 	char comm[CUSTOS_COMM_LEN];
+	__u64 lineage;		/* class bits of the process's ancestors and former programs */
+	__u64 labels;		/* label slots it holds (expired ones left out) */
 };
-_Static_assert(sizeof(struct ev_header) == 64, "ev_header ABI");
+_Static_assert(sizeof(struct ev_header) == 80, "ev_header ABI");
 
 /*
  * EV_EXEC: the process after exec.  Tail layout (no padding, no NULs added):
@@ -68,6 +77,14 @@ _Static_assert(sizeof(struct ev_header) == 64, "ev_header ABI");
  * rule_mask the exec guard's rule slots that refused it, numbered by the
  * rule set that gen names (filter_maps.h, "The guards").  blocked = 0:
  * rule_mask and gen 0.
+ *
+ * The executable (mm->exe_file, or bprm->file when refused) as the kernel
+ * knows it: exe_dev/exe_ino its identity (i_sb->s_dev, i_ino), exe_size its
+ * i_size, exe_head the fingerprint of its first EXE_HEAD_BYTES bytes as
+ * execve() read them (bprm->buf; exe_head_hash(), filter_maps.h), 0 when
+ * unknown.  exe_flags EV_EXE_*: a memfd (data holds "memfd:NAME", the name
+ * memfd_create gave it) or a file no name leads to any more (data holds
+ * its last path and " (deleted)", as /proc/PID/exe shows it).
  */
 struct ev_exec {
 	struct ev_header h;
@@ -77,22 +94,31 @@ struct ev_exec {
 	__u8 exe_trunc;
 	__u8 args_trunc;
 	__u8 blocked;
-	__u8 pad;
+	__u8 exe_flags;		/* EV_EXE_* */
 	__u64 rule_mask;
 	__u16 gen;
 	__u8 pad2[6];
+	__u64 exe_dev;
+	__u64 exe_ino;
+	__u64 exe_size;
+	__u64 exe_head;
 	char data[CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX];
 };
-_Static_assert(sizeof(struct ev_exec) == 64 + 32 + CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX,
+_Static_assert(sizeof(struct ev_exec) == 80 + 64 + CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX,
 	       "ev_exec ABI");
-#define EV_EXEC_FIXED 96u	/* offsetof(struct ev_exec, data) */
+#define EV_EXEC_FIXED 144u	/* offsetof(struct ev_exec, data) */
+
+enum {
+	EV_EXE_MEMFD = 1,	/* memfd_create() + execveat/fexecve: no file system name */
+	EV_EXE_DELETED = 2,	/* unlinked (or an O_TMPFILE never linked) */
+};
 
 /* EV_FORK: h is the child; h.ppid its parent. */
 struct ev_fork {
 	struct ev_header h;
 	__u64 parent_start_ns;
 };
-_Static_assert(sizeof(struct ev_fork) == 72, "ev_fork ABI");
+_Static_assert(sizeof(struct ev_fork) == 88, "ev_fork ABI");
 
 /* EV_EXIT: h is the process whose leader exited. */
 struct ev_exit {
@@ -100,7 +126,7 @@ struct ev_exit {
 	__u32 exit_code;
 	__u32 pad;
 };
-_Static_assert(sizeof(struct ev_exit) == 72, "ev_exit ABI");
+_Static_assert(sizeof(struct ev_exit) == 88, "ev_exit ABI");
 
 /*
  * EV_FILE: an open that may match a file rule.  Tail: data[0 .. path_len) is
@@ -127,8 +153,8 @@ struct ev_file {
 	__u8 pad[5];
 	char data[CUSTOS_PATH_MAX];
 };
-_Static_assert(sizeof(struct ev_file) == 64 + 40 + CUSTOS_PATH_MAX, "ev_file ABI");
-#define EV_FILE_FIXED 104u	/* offsetof(struct ev_file, data) */
+_Static_assert(sizeof(struct ev_file) == 80 + 40 + CUSTOS_PATH_MAX, "ev_file ABI");
+#define EV_FILE_FIXED 120u	/* offsetof(struct ev_file, data) */
 
 enum {
 	EV_ACC_READ = 1,
@@ -148,7 +174,7 @@ struct ev_iouring {
 	__u8 opcode;		/* IORING_OP_OPENAT (18) or IORING_OP_OPENAT2 (28) */
 	__u8 pad[7];
 };
-_Static_assert(sizeof(struct ev_iouring) == 72, "ev_iouring ABI");
+_Static_assert(sizeof(struct ev_iouring) == 88, "ev_iouring ABI");
 
 enum {
 	EV_IORING_OP_OPENAT = 18,
@@ -175,7 +201,7 @@ struct ev_connect {
 	__u8 ipproto;		/* the IP protocol number */
 	__u8 pad[7];
 };
-_Static_assert(sizeof(struct ev_connect) == 64 + 40, "ev_connect ABI");
+_Static_assert(sizeof(struct ev_connect) == 80 + 40, "ev_connect ABI");
 
 /* ev_connect.proto of a raw socket (not an IP protocol number here: see ipproto) */
 #define EV_PROTO_RAW 255
@@ -207,7 +233,9 @@ enum stat_idx {
 	STAT_DROPS_CONNECT = 11,
 	STAT_DROPS_PROC = 12,	/* fork, exit and io_uring records */
 	STAT_FILE_BLOCK = 13,	/* opens refused by the file guard (file__lsm) */
-	STAT__COUNT = 16,
+	/* 40..47: per-process state (filter_maps.h, "Per-process state") */
+	STAT_PROC_FULL = 40,	/* a process's state found no room: it has none */
+	STAT__COUNT = 64,
 };
 
 #endif

@@ -20,7 +20,7 @@
  * blocked = 1 (events.h); an exec that happens is sent by exec.bpf.c from
  * sched_process_exec as before, so no exec is reported twice.
  */
-#include "path.bpf.h"
+#include "exe.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -117,11 +117,10 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct guard_conf *c;
 	struct scratch *s;
-	struct path_out po = {};
 	struct ev_exec *e;
 	struct file *f;
 	__u64 refused, size;
-	__u32 zero = 0, exe_len = 0, alen;
+	__u32 zero = 0, exe_len, alen;
 	__u8 atrunc = 0;
 
 	if (ret)	/* an earlier BPF LSM program decided */
@@ -143,14 +142,10 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 	e->parent_start_ns = task_start_ns(BPF_CORE_READ(task, real_parent));
 	e->exe_trunc = 0;
 	e->blocked = 1;
-	e->pad = 0;
 	e->rule_mask = refused;
 	e->gen = (__u16)c->gen;
 	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
-	if (f && path_walk(s, &f->f_path, &po) == 0) {
-		exe_len = path_copy(s, &po, e->data);
-		e->exe_trunc = po.trunc;
-	}
+	exe_len = exe_fill(s, e, f, __builtin_preserve_access_index(&bprm->buf));
 	if (exe_len > CUSTOS_PATH_MAX)
 		exe_len = CUSTOS_PATH_MAX;
 	alen = read_argv(e, exe_len, &atrunc);

@@ -346,4 +346,73 @@ struct guard_conf {
 	__u32 any_tree;		/* some tree_* bit is set: walk the ancestors */
 };
 
+/*
+ * An executable's fingerprint: its size and a hash of the first
+ * EXE_HEAD_BYTES bytes (BINPRM_BUF_SIZE: what execve() reads of the file
+ * before it picks a binary handler, bprm->buf, zero padded past the end of
+ * a shorter file).  The exec hook computes it from bprm->buf (ev_exec.exe_head),
+ * the agent from the file; the same computation on both sides.  Two copies
+ * of a program have the same fingerprint; two different programs sharing
+ * size and first 256 bytes is what it cannot tell apart, which the agent's
+ * content digest then does (docs/RULES.md, "Copies").  0 means unknown.
+ */
+#define EXE_HEAD_BYTES 256
+#define EXE_HEAD_WORDS (EXE_HEAD_BYTES / 8)
+
+static inline __attribute__((always_inline)) __u64 exe_head_step(__u64 h, __u64 w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 31);
+}
+
+static inline __attribute__((always_inline)) __u64 exe_head_final(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
+/*
+ * Per-process state: what a process carries that outlives the agent's
+ * process cache, kept by bpf/exec.bpf.c and read into every record's header
+ * (ev_header.lineage, events.h).
+ *
+ * proc_class, key the process's tgid (__u32), value struct proc_class.  A
+ * class is one `ancestor_exe` value list of the rules in force; the agent
+ * numbers them (a class keeps its number across reloads while a rule names
+ * it) and decides which classes a program is of: self.  The kernel keeps
+ *   at fork   child.self = parent.self, child.lineage = parent.lineage | parent.self
+ *             (only when the parent has an entry: most processes have none)
+ *   at exec   lineage |= self, self = 0 (the agent sets the new program's self)
+ *   at exit   the entry is deleted (when the last thread is gone)
+ * so lineage holds every class an ancestor or a former program of the
+ * process was of, at any depth, after every one of them died.  The agent
+ * writes self after an exec record, and adds to lineage the classes the
+ * kernel could not know yet (a process forked between an exec and the
+ * agent's write, or started before the agent: the header of its fork or
+ * exec record says what the kernel had).
+ *
+ * Keyed by tgid, not (tgid, start): the agent writes entries for processes
+ * it read from /proc, whose start it knows only in clock ticks.  An entry
+ * is that process's when start_ns equals its start_boottime, or start_ns is
+ * 0 and start_tick equals start_boottime / PROC_NS_PER_TICK; any other
+ * entry under the tgid is a dead process's and counts as none.
+ *
+ * Bound: PROC_STATE_MAX entries (processes with a class).  A fork that
+ * finds no room leaves the child without state and counts STAT_PROC_FULL;
+ * the agent reports the count as a loss (where "process-state") and its
+ * own process cache is then the only lineage of that process.
+ */
+#define PROC_STATE_MAX 32768
+#define PROC_NS_PER_TICK 10000000ull	/* /proc's clock ticks: USER_HZ 100 */
+
+struct proc_class {
+	__u64 start_ns;		/* start_boottime; 0: written from /proc, start_tick decides */
+	__u64 start_tick;
+	__u64 self;		/* classes of the program it runs */
+	__u64 lineage;		/* classes of its ancestors and former programs */
+};
+
 #endif

@@ -176,4 +176,15 @@ struct {
 	__type(value, struct guard_conf);
 } fileguard_conf __weak SEC(".maps");
 
+/* proc_class (filter_maps.h, "Per-process state"): exec.bpf.c writes at fork,
+ * exec and exit, the agent writes a program's classes; every program that
+ * builds a record reads it (header_fill). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROC_STATE_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct proc_class);
+} proc_class __weak SEC(".maps");
+
 #endif
