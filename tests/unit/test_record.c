@@ -122,6 +122,42 @@ static void test_exec_blocked(void **state)
 	record_free(&r);
 }
 
+/* exe_flags and prev_exe: rendered in process and exec, read back. */
+static void test_exe_flags_round_trip(void **state)
+{
+	struct cev_event ev = {
+		.kind = CEV_EXEC,
+		.time_ns = 1795417923000000000ull,
+		.proc = { .pid = 7, .comm = "x", .exe = { "memfd:x", 7, 0 },
+			  .exe_prog = { .flags = CEV_EXE_MEMFD | CEV_EXE_ELSEWHERE },
+			  .prev_exe = { "/opt/srv/bin/serve", 18, 0 } },
+	};
+	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
+	const struct json_meta meta = { "h", 1, "sha256:00" };
+	struct sbuf b = SBUF_INIT;
+	struct record r;
+
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_non_null(strstr(sbuf_cstr(&b), "\"exe\":\"memfd:x\",\"args\":[],"
+			       "\"exe_flags\":[\"memfd\",\"elsewhere\"],"
+			       "\"prev_exe\":\"/opt/srv/bin/serve\","));
+	assert_non_null(strstr(sbuf_cstr(&b), "\"exec\":{\"exe\":\"memfd:x\",\"args\":[],"
+			       "\"exe_flags\":[\"memfd\",\"elsewhere\"],\"blocked\":false}"));
+	assert_int_equal(record_parse(&r, b.p, b.len - 1), 0);
+	assert_int_equal(r.ev.proc.exe_prog.flags, CEV_EXE_MEMFD | CEV_EXE_ELSEWHERE);
+	assert_int_equal(r.ev.proc.prev_exe.len, 18);
+	assert_memory_equal(r.ev.proc.prev_exe.p, "/opt/srv/bin/serve", 18);
+	record_free(&r);
+	/* none set: no key */
+	sbuf_reset(&b);
+	ev.proc.exe_prog.flags = 0;
+	ev.proc.prev_exe.len = 0;
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_null(strstr(sbuf_cstr(&b), "exe_flags"));
+	assert_null(strstr(sbuf_cstr(&b), "prev_exe"));
+	sbuf_free(&b);
+}
+
 static void test_file_blocked(void **state)
 {
 	static const char refused[] =
@@ -209,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_surrogate_pair_and_escaped_backslash_kept),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_exec_blocked),
+		cmocka_unit_test(test_exe_flags_round_trip),
 		cmocka_unit_test(test_file_blocked),
 		cmocka_unit_test(test_not_records),
 		cmocka_unit_test(test_times),

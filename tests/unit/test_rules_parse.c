@@ -325,7 +325,7 @@ static void test_unknown_field(void **state)
 		"    severity: low\n"
 		"    when:\n"
 		"      pth: /etc/shadow\n",
-		"t.yaml:7:7: error: unknown field 'pth' (expected one of: exe, comm, parent_exe, ancestor_exe, uid, cgroup, path, access, dest, proto, args, container)\n");
+		"t.yaml:7:7: error: unknown field 'pth' (expected one of: exe, comm, parent_exe, ancestor_exe, uid, cgroup, path, access, dest, proto, args, container, exe_content)\n");
 }
 
 static void test_field_not_for_kind(void **state)

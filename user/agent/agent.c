@@ -12,12 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "agent/decode.h"
 #include "agent/emit.h"
+#include "agent/exe.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/notify.h"
+#include "custos.skel.h"
 #include "filters/guard.h"
+#include "host/fsid.h"
 #include "host/proc_seed.h"
 #include "rules/io.h"
 #include "sinks/sink.h"
@@ -89,13 +94,24 @@ static int open_sinks(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* Programs named in rules, as the files they name now (rules.h, "Programs"). */
+static int resolve_program(const char *glob, struct ident *out, size_t max, void *ctx)
+{
+	return fsid_glob(glob, out, max);
+}
+
 static int load_rules(struct agent *a, struct rule_set **out)
 {
+	struct rule_load_opts opts = {
+		.resolve_user = rules_resolve_user,
+		/* records fed by hand (no_bpf) name no real file */
+		.resolve_exe = a->opts.no_bpf ? NULL : resolve_program,
+	};
 	struct rule_diags diags = { 0 };
 	char err[512] = "";
 	int rc;
 
-	rc = rules_load_paths(a->opts.rule_paths, a->opts.n_rule_paths, 1, out, &diags,
+	rc = rules_load_paths(a->opts.rule_paths, a->opts.n_rule_paths, 1, &opts, out, &diags,
 			      err, sizeof(err));
 	if (rc == -EINVAL && diags.n) {
 		for (size_t i = 0; i < diags.n; i++) {
@@ -197,7 +213,8 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 				STATUS_SOCKET_DEFAULT, err, errlen);
 	if (rc)
 		return rc;
-	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0))) {
+	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0)) ||
+	    (rc = classes_load(&a->classes, a->rules, &a->procs))) {
 		snprintf(err, errlen, "agent: out of memory");
 		return rc;
 	}
@@ -220,6 +237,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	rc = loader_load(&a->loader, &lo, err, errlen);
 	if (rc)
 		return rc;
+	a->classes.map_fd = bpf_map__fd(a->loader.skel->maps.proc_class);
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
 	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
 	if (rc)
@@ -230,6 +248,8 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		return rc;
 	rc = proc_seed_from_proc(&a->procs, "/proc");
 	log_info("agent: process cache seeded with %d processes from /proc", rc < 0 ? 0 : rc);
+	exe_examine_all(a);
+	classes_sync(&a->classes, &a->procs);
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
 	return 0;
 }
@@ -242,6 +262,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	memset(a, 0, sizeof(*a));
 	a->opts = *o;
 	a->status.fd = -1;
+	classes_init(&a->classes, -1);
 	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
 	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	a->start_real_ns = clock_ns(CLOCK_REALTIME);
@@ -296,6 +317,18 @@ int agent_reload(struct agent *a)
 		rule_set_free(next);
 		return -EINVAL;
 	}
+	if (classes_load(&a->classes, next, &a->procs)) {
+		/* the old numbering stays with the old rules */
+		classes_load(&a->classes, a->rules, &a->procs);
+		free(hits);
+		a->counters.reloads_failed++;
+		log_error("reload: out of memory; the running rules (policy %s) stay in force",
+			  a->rules->digest);
+		filters_apply(&filters, l, a->rules, err, sizeof(err));
+		rule_set_free(next);
+		return -ENOMEM;
+	}
+	classes_sync(&a->classes, &a->procs);
 	free(a->rule_hits);
 	a->rule_hits = hits;
 	rule_set_free(a->rules);
@@ -382,6 +415,8 @@ void agent_free(struct agent *a)
 		rule_set_free(a->rules);
 	a->rules = NULL;
 	proc_cache_free(&a->procs);
+	classes_free(&a->classes);
+	fsid_devs_free(&a->devs);
 	cgroups_free(&a->cgroups);
 	users_free(&a->users);
 	sbuf_free(&a->line);

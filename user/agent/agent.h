@@ -18,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/classes.h"
 #include "agent/status.h"
 #include "base/sbuf.h"
 #include "events.h"
 #include "filters/filters.h"
 #include "host/cgroups.h"
+#include "host/fsid.h"
 #include "host/proc_cache.h"
 #include "host/users.h"
 #include "kernel/loader.h"
@@ -64,6 +66,8 @@ struct agent {
 	struct rule_set *rules;
 	struct filters filters;		/* the kernel's rule slots of `rules` */
 	struct proc_cache procs;
+	struct classes classes;		/* lineage classes, as the kernel numbers them */
+	struct fsid_devs devs;		/* agent/exe.c: host paths checked against identities */
 	struct cgroups cgroups;
 	struct users users;
 	struct sink **sinks;
@@ -85,6 +89,7 @@ struct agent {
 	struct status_server status;
 	/* per-record scratch, reused */
 	struct cev_str ancestors[AGENT_MAX_ANCESTORS];
+	struct cev_prog ancestor_progs[AGENT_MAX_ANCESTORS];
 	const struct rule *hits[AGENT_MAX_HITS];
 	char cgroup_buf[4096];
 	char container_buf[72];

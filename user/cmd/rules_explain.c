@@ -211,7 +211,7 @@ int cmd_rules_explain(int argc, char **argv)
 		fprintf(stderr, "usage: custos rules explain RULES... RECORD.json   (- reads stdin)\n");
 		return CMD_EXIT_USAGE;
 	}
-	if (rules_load_paths((const char *const *)argv, (size_t)argc - 1, 0, &set, &diags,
+	if (rules_load_paths((const char *const *)argv, (size_t)argc - 1, 0, NULL, &set, &diags,
 			     err, sizeof(err))) {
 		rules_check_report(&diags, err);
 		rule_diags_free(&diags);

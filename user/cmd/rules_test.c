@@ -580,7 +580,7 @@ int cmd_rules_test(int argc, char **argv)
 		goto out;
 	}
 	rc = CMD_EXIT_FAIL;
-	if (rules_load_paths(in->rules, in->n_rules, 0, &set, &diags, err, sizeof(err))) {
+	if (rules_load_paths(in->rules, in->n_rules, 0, NULL, &set, &diags, err, sizeof(err))) {
 		rules_check_report(&diags, err);
 		printf("0 passed, 1 failed\n");
 		rule_diags_free(&diags);

@@ -9,35 +9,24 @@
 #include "filters/net.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "base/vec.h"
 #include "custos.skel.h"
-#include "rules/glob.h"
+#include "host/fsid.h"
 
 /* --- pure compiler ----------------------------------------------------------- */
 
 int filter_net_exe_kernel(const char *glob)
 {
-	const char *slash = strrchr(glob, '/');
-
-	if (glob[0] != '/' || !slash)
-		return 0;
-	for (const char *p = glob; p < slash; p++)
-		if (strchr("*?[\\", *p))
-			return 0;
-	return strstr(slash, "**") == NULL;
+	return rules_glob_resolvable(glob);
 }
 
 /* The first field of c the kernel cannot evaluate, or F__COUNT. */
@@ -371,55 +360,19 @@ void filter_net_free(struct filter_net *c)
 
 /* --- I/O: executables, maps -------------------------------------------------- */
 
-/*
- * The identity of the executable at path.  As in the matcher, `exe` names
- * the resolved path: a path through a symlink names nothing (the kernel
- * would otherwise exempt what the matcher does not).
- */
-static int key_of(const char *path, struct net_exe_key *k)
-{
-	struct file_ident id;
-	int rc = filter_ident_at(path, S_IFREG, &id);
-
-	if (rc)
-		return rc;
-	k->dev = id.dev;
-	k->ino = id.ino;
-	return 0;
-}
-
-/* A literal path: stat it; wildcards in the last component: list the directory. */
+/* A literal path: stat it; wildcards in the last component: list the directory.
+ * As in the matcher, `exe` names resolved paths: a path through a symlink
+ * names nothing (the kernel would otherwise exempt what the matcher does not). */
 static int resolve_exe(const char *glob, struct net_exe_key *keys, size_t max, void *ctx)
 {
-	const char *slash = strrchr(glob, '/');
-	char dir[4096], path[4096 + 256 + 2];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
+	struct ident ids[64];
+	int n = fsid_glob(glob, ids, max < 64 ? max : 64);
 
-	if (!glob_has_wildcard(glob)) {
-		if (key_of(glob, &keys[0]) == 0)
-			return 1;
-		return 0;	/* not there now: nothing to exempt (re-read on reload) */
+	for (int i = 0; i < n && (size_t)i < max && i < 64; i++) {
+		keys[i].dev = ids[i].dev;
+		keys[i].ino = ids[i].ino;
 	}
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - glob), glob);
-	d = opendir(dir[0] ? dir : "/");
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		struct net_exe_key k;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);	/* dir "" is the root */
-		if (!glob_match(glob, path, strlen(path)) || key_of(path, &k))
-			continue;
-		if (n < max)
-			keys[n] = k;
-		n++;
-	}
-	closedir(d);
-	return (int)n;
+	return n;
 }
 
 int filter_net_check(const struct rule_set *rs, struct rule_diags *diags)

@@ -348,6 +348,30 @@ static void add_exe_args(struct sbuf *out, const struct cev_str *exe,
 		sbuf_adds(out, ",\"truncated\":true");
 }
 
+static const char *const exe_flag_names[] = { "memfd", "deleted", "loader", "elsewhere" };
+
+const char *json_exe_flag_name(unsigned int i)
+{
+	return i < sizeof(exe_flag_names) / sizeof(exe_flag_names[0]) ? exe_flag_names[i] : NULL;
+}
+
+/* ,"exe_flags":["memfd",...] when any CEV_EXE_* is set */
+static void add_exe_flags(struct sbuf *out, uint32_t flags)
+{
+	int first = 1;
+
+	for (unsigned int i = 0; json_exe_flag_name(i); i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		sbuf_adds(out, first ? ",\"exe_flags\":[\"" : ",\"");
+		sbuf_adds(out, json_exe_flag_name(i));
+		sbuf_addc(out, '"');
+		first = 0;
+	}
+	if (!first)
+		sbuf_addc(out, ']');
+}
+
 static void add_process(struct sbuf *out, const struct cev_process *pr)
 {
 	/* no printf on the hot path: the agent renders every record */
@@ -366,6 +390,11 @@ static void add_process(struct sbuf *out, const struct cev_process *pr)
 	json_escape_bytes(out, pr->comm, strnlen(pr->comm, sizeof(pr->comm)));
 	sbuf_addc(out, ',');
 	add_exe_args(out, &pr->exe, &pr->args);
+	add_exe_flags(out, pr->exe_prog.flags);
+	if (pr->prev_exe.len) {
+		sbuf_adds(out, ",\"prev_exe\":");
+		json_add_str(out, &pr->prev_exe);
+	}
 	sbuf_addc(out, ',');
 	add_field(out, "cgroup", pr->cgroup);
 	if (pr->container_id) {	/* only for processes in a container */
@@ -459,6 +488,7 @@ static void add_exec(struct sbuf *out, const struct cev_event *ev)
 {
 	sbuf_adds(out, "\"exec\":{");
 	add_exe_args(out, &ev->proc.exe, &ev->proc.args);
+	add_exe_flags(out, ev->proc.exe_prog.flags);
 	sbuf_addf(out, ",\"blocked\":%s}", ev->exec.blocked ? "true" : "false");
 }
 

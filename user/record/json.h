@@ -61,6 +61,9 @@ void json_add_str_list(struct sbuf *out, const struct cev_str *v, uint32_t n);
  */
 int json_end_line(struct sbuf *out, size_t start);
 
+/* The name of bit i of CEV_EXE_* ("memfd", "deleted", ...), NULL past the last. */
+const char *json_exe_flag_name(unsigned int i);
+
 /* "file", "connect", "exec", "loss"; NULL for another value. */
 const char *json_kind_name(enum cev_kind k);
 

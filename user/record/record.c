@@ -277,6 +277,20 @@ static int kind_from_name(const char *name, enum cev_kind *out)
 	return -EINVAL;
 }
 
+/* ["memfd", ...] -> CEV_EXE_* (unknown names are left out) */
+static uint32_t get_exe_flags(json_t *arr)
+{
+	uint32_t flags = 0;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		for (unsigned int b = 0; json_exe_flag_name(b) && json_is_string(v); b++)
+			if (strcmp(json_string_value(v), json_exe_flag_name(b)) == 0)
+				flags |= 1u << b;
+	return flags;
+}
+
 /* "process": the acting process; 0 or -ENOMEM */
 static int parse_process(struct record *r, json_t *proc)
 {
@@ -294,7 +308,9 @@ static int parse_process(struct record *r, json_t *proc)
 	comm = get_cstr(proc, "comm");
 	if (comm)
 		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	p->exe_prog.flags = get_exe_flags(json_object_get(proc, "exe_flags"));
 	if (get_str_field(r, proc, "exe", &p->exe) ||
+	    get_bytes(r, json_object_get(proc, "prev_exe"), &p->prev_exe) ||
 	    get_args(r, json_object_get(proc, "args"), &p->args))
 		return -ENOMEM;
 	return 0;

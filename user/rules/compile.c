@@ -367,6 +367,61 @@ static void apply_override(struct loader *L, const struct ynode *m)
 	}
 }
 
+/* --- classes ------------------------------------------------------------- */
+
+static int same_values(const struct cond_field *a, const struct cond_field *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!a->globs[i] || !b->globs[i] || strcmp(a->globs[i], b->globs[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* The class of one ancestor_exe field: an equal one's, or a new one. */
+static void assign_class(struct loader *L, struct rule_class *cls, struct cond_field *cf,
+			 int unless)
+{
+	struct rule_set *pub = &L->set->pub;
+
+	for (size_t i = 0; i < pub->n_classes; i++) {
+		if (cls[i].unless == unless && same_values(cls[i].cf, cf)) {
+			cf->cls = (int)i;
+			return;
+		}
+	}
+	if (pub->n_classes == RULE_MAX_CLASSES)
+		return;	/* the process cache's lineage alone decides it */
+	cls[pub->n_classes] = (struct rule_class){ cf, unless };
+	cf->cls = (int)pub->n_classes++;
+}
+
+/*
+ * Every `ancestor_exe` field gets a class (rules.h): after the overrides,
+ * so that unless_append's conditions have theirs too.
+ */
+static void assign_classes(struct loader *L)
+{
+	struct rule_set *pub = &L->set->pub;
+	struct rule_class *cls = arena_alloc(&L->set->a, RULE_MAX_CLASSES * sizeof(*cls));
+
+	if (!cls)
+		return;
+	pub->classes = cls;
+	for (size_t r = 0; r < pub->n_rules; r++) {
+		struct rule *rl = &pub->rules[r];
+
+		if (!rl->enabled)
+			continue;
+		if (rl->when.f[F_ANCESTOR_EXE].present)
+			assign_class(L, cls, &rl->when.f[F_ANCESTOR_EXE], 0);
+		for (size_t u = 0; u < rl->n_unless; u++)
+			if (rl->unless[u].f[F_ANCESTOR_EXE].present)
+				assign_class(L, cls, &rl->unless[u].f[F_ANCESTOR_EXE], 1);
+	}
+}
+
 /* --- files --------------------------------------------------------------- */
 
 enum { TK_CUSTOS, TK_LISTS, TK_RULES, TK_OVERRIDES, TK_LISTS_APPEND, TK__COUNT };
@@ -532,6 +587,7 @@ int rule_set_load(const struct rule_source *srcs, size_t n,
 			compile_rule(&L, L.rule_nodes.v[i]);
 		for (i = 0; i < L.override_nodes.n; i++)
 			apply_override(&L, L.override_nodes.v[i]);
+		assign_classes(&L);
 		if (L.oom || L.lists.oom || L.set->a.err || L.ast.err)
 			r = -ENOMEM;
 	}

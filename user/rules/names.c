@@ -82,6 +82,7 @@ static const char *const field_names[F__COUNT] = {
 	[F_PROTO] = "proto",
 	[F_ARGS] = "args",
 	[F_CONTAINER] = "container",
+	[F_EXE_CONTENT] = "exe_content",
 };
 
 const char *rule_field_name(enum rule_field f)
