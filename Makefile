@@ -156,9 +156,11 @@ $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
-# helper programs the e2e tests run (plain C, no libraries)
+# helper programs the e2e tests run (plain C, no libraries); linked like the
+# tests, against the shared libc even in STATIC=1 builds, so that the dynamic
+# loader can run them (test_lineage)
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin
-	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $<
 
 $(BUILD)/bpf $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/e2e/bin:
 	mkdir -p $@

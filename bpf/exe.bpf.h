@@ -26,17 +26,10 @@
 static __always_inline __u64 exe_head_of(struct scratch *s, const void *buf, __u64 size)
 {
 	char *w = &s->walk[CUSTOS_PATH_MAX];	/* path_walk uses the lower half */
-	__u64 h = size ^ 0xcbf29ce484222325ull;
 
 	if (!buf || bpf_probe_read_kernel(w, EXE_HEAD_BYTES, buf))
 		return 0;
-	for (int i = 0; i < EXE_HEAD_WORDS; i++) {
-		__u64 v;
-
-		__builtin_memcpy(&v, &w[i * 8], 8);
-		h = exe_head_step(h, v);
-	}
-	return exe_head_final(h);
+	return exe_head_hash(w, size);
 }
 
 /* EV_EXE_* of the file f. */

@@ -374,6 +374,20 @@ static inline __attribute__((always_inline)) __u64 exe_head_final(__u64 h)
 	return h ? h : 1;
 }
 
+/* The fingerprint's hash of head (EXE_HEAD_BYTES, zero padded) for a file of size bytes. */
+static inline __attribute__((always_inline)) __u64 exe_head_hash(const void *head, __u64 size)
+{
+	__u64 h = size ^ 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < EXE_HEAD_WORDS; i++) {
+		__u64 w;
+
+		__builtin_memcpy(&w, (const char *)head + i * 8, 8);
+		h = exe_head_step(h, w);
+	}
+	return exe_head_final(h);
+}
+
 /*
  * Per-process state: what a process carries that outlives the agent's
  * process cache, kept by bpf/exec.bpf.c and read into every record's header

@@ -4,8 +4,9 @@
  * per-process state, agent/classes.c, agent/exe.c): a server that execs
  * away from itself, a shell 33 processes below it, one whose parents died
  * and were evicted, hardlinks of a listed shell, another program bind
- * mounted over an exempt one, fileless programs.  Each ran unreported
- * before; each test asserts the record's fields.
+ * mounted over an exempt one, fileless programs, copies of a shell, the
+ * dynamic loader running a shell.  Each ran unreported before; each test
+ * asserts the record's fields.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +49,12 @@ static const char rules_fmt[] =
 	"    when:\n"
 	"      exe: $shells\n"
 	"      ancestor_exe: $servers\n"
+	"  - id: e2e-shell-copy\n"
+	"    on: exec\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      exe_content: \"%s\"\n"
+	"      ancestor_exe: $servers\n"
 	"  - id: e2e-fileless\n"
 	"    on: exec\n"
 	"    severity: critical\n"
@@ -73,11 +80,11 @@ static void install(struct env *e, const char *helper, const char *rel, const ch
 
 static void start(struct env *e)
 {
-	char yaml[8192 + sizeof(rules_fmt)];
+	char yaml[6 * PATH_MAX + sizeof(rules_fmt)];
 	const char *d = e->r.dir;
 
 	assert_non_null(realpath("/bin/sh", e->sh));
-	snprintf(yaml, sizeof(yaml), rules_fmt, d, e->sh, d, d, d);
+	snprintf(yaml, sizeof(yaml), rules_fmt, d, e->sh, d, e->sh, d, d);
 	assert_int_equal(harness_write_rules(&e->r, yaml), 0);
 	assert_int_equal(policy_of(e->r.rules, e->policy, sizeof(e->policy)), 0);
 	install(e, "evade", "opt/vllm/bin", "vllm-serve", e->server, sizeof(e->server));
@@ -374,6 +381,104 @@ static void test_deleted_exec(void **state)
 	json_decref(rec);
 }
 
+/*
+ * A copy of the shell under the server: the content rule holds, the path
+ * rule does not; a tampered copy (same size and first bytes) is another
+ * program.  A memfd holding the shell's bytes is a copy too.
+ */
+static void test_copies_of_shell(void **state)
+{
+	struct env *e = *state;
+	char copy[600], tampered[600];
+	long long t0 = now_realtime_ns();
+	struct kind_pid kp = { "exec", 0, "e2e-fileless" };
+	json_t *rec, *all;
+	pid_t pid, bad;
+
+	harness_mkdirs(e->r.dir, "tmp");
+	snprintf(copy, sizeof(copy), "%s/tmp/innocent", e->r.dir);
+	snprintf(tampered, sizeof(tampered), "%s/tmp/tampered", e->r.dir);
+	assert_int_equal(harness_copy_file(e->sh, copy, 0755), 0);
+	assert_int_equal(harness_copy_file(e->sh, tampered, 0755), 0);
+	{
+		int fd = open(tampered, O_RDWR);
+		off_t end = lseek(fd, 0, SEEK_END);
+		unsigned char c;
+
+		assert_int_equal(pread(fd, &c, 1, end - 1), 1);
+		c ^= 0x5a;
+		assert_int_equal(pwrite(fd, &c, 1, end - 1), 1);
+		close(fd);
+	}
+	/* each lives a moment, so the agent reads it whole */
+	bad = via_server(e, (char *[]){ "spawn", e->pidfile, tampered, "sh", "-c", "sleep 0.3",
+					NULL });
+	pid = via_server(e, (char *[]){ "spawn", e->pidfile, copy, "sh", "-c", "sleep 0.3",
+					NULL });
+	rec = wait_rule(e, pid, "e2e-shell-copy");
+	assert_common_fields(rec, "exec", "e2e-shell-copy", "high", "alert", e->policy);
+	assert_time_recent(rec, t0);
+	assert_string_equal(jstr(rec, "process.exe"), copy);
+	assert_string_equal(jstr(rec, "process.comm"), "innocent");
+	assert_null(json_object_get(json_object_get(rec, "process"), "exe_flags"));
+	assert_args(json_object_get(json_object_get(rec, "process"), "args"),
+		    (const char *[]){ "sh", "-c", "sleep 0.3", NULL });
+	assert_string_equal(jstr(rec, "parent.exe"), e->server);
+	json_decref(rec);
+	all = harness_records(&e->r, pred_pid, &pid);
+	assert_int_equal(json_array_size(all), 1);	/* not the path rule */
+	json_decref(all);
+	all = harness_records(&e->r, pred_pid, &bad);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+
+	/* the shell's bytes in a memfd, run by the server */
+	t0 = now_realtime_ns();
+	pid = via_server(e, (char *[]){ "memfd", "e2e-sh", e->sh, e->pidfile, "sh", "-c",
+					"sleep 0.3", NULL });
+	rec = wait_rule(e, pid, "e2e-shell-copy");
+	assert_time_recent(rec, t0);
+	assert_string_equal(jstr(rec, "process.exe"), "memfd:e2e-sh");
+	assert_args(json_object_get(json_object_get(rec, "process"), "exe_flags"),
+		    (const char *[]){ "memfd", NULL });
+	assert_string_equal(jstr(rec, "parent.exe"), e->server);
+	json_decref(rec);
+	kp.pid = pid;
+	rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+	assert_non_null(rec);
+	json_decref(rec);
+}
+
+/* ld.so run directly on a listed shell: the record names the shell, flagged loader. */
+static void test_loader_runs_shell(void **state)
+{
+	struct env *e = *state;
+	char shell[512], ldso[PATH_MAX];
+	long long t0 = now_realtime_ns();
+	json_t *rec;
+	pid_t pid;
+
+	install(e, "evade", "bin", "myshell", shell, sizeof(shell));
+	kill(e->r.pid, SIGHUP);
+	assert_true(harness_log_contains(&e->r, "reload: ", WAIT_MS));
+	assert_non_null(realpath("/lib64/ld-linux-x86-64.so.2", ldso));
+	pid = via_server(e, (char *[]){ "spawn", e->pidfile, ldso, "ld.so", shell, "wait", "300",
+					NULL });
+	rec = wait_rule(e, pid, "e2e-shell-under-server");
+	assert_common_fields(rec, "exec", "e2e-shell-under-server", "high", "alert", e->policy);
+	assert_time_recent(rec, t0);
+	assert_string_equal(jstr(rec, "process.exe"), shell);
+	assert_args(json_object_get(json_object_get(rec, "process"), "exe_flags"),
+		    (const char *[]){ "loader", NULL });
+	assert_args(json_object_get(json_object_get(rec, "process"), "args"),
+		    (const char *[]){ "ld.so", shell, "wait", "300", NULL });
+	assert_string_equal(jstr(rec, "exec.exe"), shell);
+	assert_args(json_object_get(json_object_get(rec, "exec"), "exe_flags"),
+		    (const char *[]){ "loader", NULL });
+	assert_string_equal(jstr(rec, "parent.exe"), e->server);
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +489,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_mount_over_exempt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memfd_exec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_exec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copies_of_shell, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loader_runs_shell, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e lineage", tests, NULL, NULL);

@@ -214,7 +214,8 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0)) ||
-	    (rc = classes_load(&a->classes, a->rules, &a->procs))) {
+	    (rc = classes_load(&a->classes, a->rules, &a->procs)) ||
+	    (rc = copies_load(&a->copies, a->rules))) {
 		snprintf(err, errlen, "agent: out of memory");
 		return rc;
 	}
@@ -238,6 +239,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	a->classes.map_fd = bpf_map__fd(a->loader.skel->maps.proc_class);
+	ldso_find(&a->ldso, copies_fingerprint);
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
 	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
 	if (rc)
@@ -328,12 +330,14 @@ int agent_reload(struct agent *a)
 		rule_set_free(next);
 		return -ENOMEM;
 	}
-	classes_sync(&a->classes, &a->procs);
+	copies_load(&a->copies, next);
 	free(a->rule_hits);
 	a->rule_hits = hits;
 	rule_set_free(a->rules);
 	a->rules = next;
 	a->filters = filters;
+	exe_examine_all(a);
+	classes_sync(&a->classes, &a->procs);
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);
@@ -416,6 +420,7 @@ void agent_free(struct agent *a)
 	a->rules = NULL;
 	proc_cache_free(&a->procs);
 	classes_free(&a->classes);
+	copies_free(&a->copies);
 	fsid_devs_free(&a->devs);
 	cgroups_free(&a->cgroups);
 	users_free(&a->users);

@@ -19,12 +19,14 @@
 #include <stdint.h>
 
 #include "agent/classes.h"
+#include "agent/copies.h"
 #include "agent/status.h"
 #include "base/sbuf.h"
 #include "events.h"
 #include "filters/filters.h"
 #include "host/cgroups.h"
 #include "host/fsid.h"
+#include "host/ldso.h"
 #include "host/proc_cache.h"
 #include "host/users.h"
 #include "kernel/loader.h"
@@ -68,6 +70,8 @@ struct agent {
 	struct proc_cache procs;
 	struct classes classes;		/* lineage classes, as the kernel numbers them */
 	struct fsid_devs devs;		/* agent/exe.c: host paths checked against identities */
+	struct copies copies;		/* the programs of `exe_content` rules */
+	struct ldso ldso;		/* the dynamic loaders on this host */
 	struct cgroups cgroups;
 	struct users users;
 	struct sink **sinks;

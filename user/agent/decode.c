@@ -36,8 +36,10 @@ static const struct proc_entry *acting_process(struct agent *a, const struct ev_
 	if (e)
 		return e;
 	/* started before the seed, or its fork record was lost: read it now */
-	if (proc_seed_one(&a->procs, "/proc", h->pid) == 0)
+	if (proc_seed_one(&a->procs, "/proc", h->pid) == 0) {
 		e = proc_cache_lookup(&a->procs, h->pid, h->start_ns);
+		exe_examine(a, e);
+	}
 	return e;
 }
 

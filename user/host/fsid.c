@@ -94,23 +94,22 @@ int fsid_at(const char *path, unsigned int type, struct ident *out)
 	return 0;
 }
 
-int fsid_glob(const char *glob, struct ident *out, size_t max)
+int fsid_glob_each(const char *glob, int (*fn)(const char *path, const struct ident *id,
+					       void *ctx), void *ctx)
 {
 	const char *slash = strrchr(glob, '/');
 	char dir[PATH_MAX], path[PATH_MAX + 256 + 2];
 	struct dirent *de;
-	size_t n = 0;
+	struct ident id;
+	int n = 0;
 	DIR *d;
 
 	if (glob[0] != '/' || !slash)
 		return 0;
 	if (!strpbrk(slash, "*?[\\")) {	/* a literal path */
-		struct ident id;
-
 		if (fsid_at(glob, S_IFREG, &id))
 			return 0;
-		if (max)
-			out[0] = id;
+		fn(glob, &id, ctx);
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - glob), glob);
@@ -118,20 +117,41 @@ int fsid_glob(const char *glob, struct ident *out, size_t max)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		struct ident id;
-
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
 		    fnmatch(slash + 1, de->d_name, 0) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);	/* dir "" is the root */
 		if (fsid_at(path, S_IFREG, &id))
 			continue;
-		if (n < max)
-			out[n] = id;
 		n++;
+		if (fn(path, &id, ctx))
+			break;
 	}
 	closedir(d);
-	return (int)n;
+	return n;
+}
+
+struct collect {
+	struct ident *out;
+	size_t max, n;
+};
+
+static int collect_one(const char *path, const struct ident *id, void *ctx)
+{
+	struct collect *c = ctx;
+
+	if (c->n < c->max)
+		c->out[c->n] = *id;
+	c->n++;
+	return 0;
+}
+
+int fsid_glob(const char *glob, struct ident *out, size_t max)
+{
+	struct collect c = { out, max, 0 };
+
+	fsid_glob_each(glob, collect_one, &c);
+	return (int)c.n;
 }
 
 /* The device (major << 20 | minor) of mount id in the mountinfo at path; -ENOENT. */

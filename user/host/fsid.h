@@ -37,6 +37,11 @@ int fsid_at(const char *path, unsigned int type, struct ident *out);
  */
 int fsid_glob(const char *glob, struct ident *out, size_t max);
 
+/* The same walk, calling fn with each file's resolved path and identity
+ * (fn returning non-zero stops it); returns how many it was called for. */
+int fsid_glob_each(const char *glob, int (*fn)(const char *path, const struct ident *id,
+					       void *ctx), void *ctx);
+
 /*
  * The kernel's device of each stat() device seen so far (btrfs subvolumes
  * map to their file system's), so that checking a path costs a stat(), not

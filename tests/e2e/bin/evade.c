@@ -29,6 +29,8 @@
  *   evade chroot DIR PIDFILE PATH ARG0... chroot(DIR), exec PATH in it
  *   evade open PATH                       opens PATH and reads a byte (a
  *                                         program that reads a file)
+ *   evade wait MS                         sleeps MS milliseconds (a program
+ *                                         that lives long enough to be read)
  *
  * The modes that fork wait for their children and exit with the exec'd
  * program's status; a failed exec exits 100 + errno.
@@ -246,6 +248,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(mode, "open") == 0 && argc > 2)
 		return open_read(argv[2]);
+	if (strcmp(mode, "wait") == 0 && argc > 2)
+		return usleep((useconds_t)atoi(argv[2]) * 1000) ? 1 : 0;
 	if (strcmp(mode, "exec") == 0 && argc > 4)
 		run(argv[2], argv[3], argv + 4);
 	if (strcmp(mode, "spawn") == 0 && argc > 4)
@@ -264,7 +268,8 @@ int main(int argc, char **argv)
 		return bind_exec(argv[2], argv[3], argv[4], argv + 5);
 	if (strcmp(mode, "chroot") == 0 && argc > 5)
 		return chroot_exec(argv[2], argv[3], argv[4], argv + 5);
-	fprintf(stderr, "usage: evade exec|spawn|chain|orphan|churn|memfd|deleted|bind|chroot ... "
+	fprintf(stderr, "usage: evade exec|spawn|chain|orphan|churn|memfd|deleted|bind|chroot|open|"
+		"wait ... "
 		"(see evade.c)\n");
 	return 2;
 }
