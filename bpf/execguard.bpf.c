@@ -80,10 +80,33 @@ static __noinline __u32 read_argv(struct ev_exec *e, __u32 exe_len, __u8 *trunc)
 }
 
 /*
- * The refusing rule slots for this exec (filter_maps.h, "The guards").  Not
- * inlined: its stack is not added to path_walk()'s (512 bytes in all).
+ * The exec_heads bits of the program execve() read head (bprm->buf) of
+ * (filter_maps.h, "exe_content"): a copy of a listed program has its
+ * fingerprint.
  */
-static __noinline __u64 decide(struct file *f, struct task_struct *task, struct guard_conf *c)
+static __always_inline void head_bits(struct scratch *s, struct file *f, const void *head,
+				      struct guard_bits *out)
+{
+	struct exe_head_key k = {};
+	struct guard_bits *b;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	if (!s || !f)
+		return;
+	k.size = BPF_CORE_READ(f, f_inode, i_size);
+	k.head = exe_head_of(s, head, k.size);
+	b = bpf_map_lookup_elem(&exec_heads, &k);
+	if (b)
+		*out = *b;
+}
+
+/*
+ * The refusing rule slots for this exec (filter_maps.h, "The guards"); hb
+ * the program's exec_heads bits.  Not inlined: its stack is not added to
+ * path_walk()'s (512 bytes in all).
+ */
+static __noinline __u64 decide(struct file *f, struct task_struct *task, struct guard_conf *c,
+			       const struct guard_bits *hb)
 {
 	struct guard_bits x, p;
 	struct guard_uid_bits *u;
@@ -91,9 +114,11 @@ static __noinline __u64 decide(struct file *f, struct task_struct *task, struct 
 	__u64 when, holds, uw = 0, uu = 0;
 	__u32 uid;
 
-	if (!c)
+	if (!c || !hb)
 		return 0;
 	guard_bits_of(&exec_ids, &exec_names, f, &x);
+	x.exe_when |= hb->exe_when;
+	x.exe_unless |= hb->exe_unless;
 	pf = BPF_CORE_READ(task, real_parent, mm, exe_file);
 	guard_bits_of(&exec_ids, &exec_names, pf, &p);
 	uid = (__u32)bpf_get_current_uid_gid();
@@ -116,6 +141,7 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct guard_conf *c;
+	struct guard_bits hb;
 	struct scratch *s;
 	struct ev_exec *e;
 	struct file *f;
@@ -129,12 +155,16 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 	if (!c || !c->active)
 		return 0;
 	f = BPF_CORE_READ(bprm, file);
-	refused = decide(f, task, c);
+	s = scratch_get();
+	if (c->any_heads)
+		head_bits(s, f, __builtin_preserve_access_index(&bprm->buf), &hb);
+	else
+		__builtin_memset(&hb, 0, sizeof(hb));
+	refused = decide(f, task, c, &hb);
 	if (!refused)
 		return 0;
 
 	stat_inc(STAT_EXEC_BLOCK);
-	s = scratch_get();
 	if (!s)
 		return -EPERM;
 	e = &s->exec;

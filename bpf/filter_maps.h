@@ -285,9 +285,20 @@ struct net_conf {
  *   parent_exe  the executable of the caller's parent (real_parent's
  *               mm->exe_file), each a file value as above, and
  *   uid         the caller's real uid;
+ *   exe_content the program being executed, or a copy of it: each value an
+ *               absolute path without wildcards, whose identity goes into
+ *               exec_ids (exe_* bits, as for exe) and whose fingerprint
+ *               (exe_head_hash, above) into exec_heads (key struct
+ *               exe_head_key, value struct guard_bits: exe_* bits); the
+ *               hook fingerprints bprm->buf (the bytes execve() read) and
+ *               the file's size when conf.any_heads, so a copy, a memfd
+ *               holding the program, or a hardlink is refused.  It refuses
+ *               a file crafted to share a listed program's size and first
+ *               EXE_HEAD_BYTES too (never lets a copy through);
  * a block rule with any other field is refused, and so is one whose `when`
- * has none of the three (it would refuse every exec).  need_path and
- * need_access stay 0, so only the exe, parent_exe and uid terms count.
+ * has none of them (it would refuse every exec).  need_path and
+ * need_access stay 0, so only the exe, parent_exe and uid terms count
+ * (exe_content counts as exe: need_exe, cond_need_exe).
  * refused != 0: the hook returns -EPERM and sends an EV_EXEC with
  * blocked = 1 and rule_mask = refused.
  *
@@ -344,6 +355,14 @@ struct guard_conf {
 	__u64 cond_owner[GUARD_MAX_CONDS];	/* c -> 1 << its rule slot */
 	__u32 gen;		/* names the rule set (rule_set_gen()); into the record's gen */
 	__u32 any_tree;		/* some tree_* bit is set: walk the ancestors */
+	__u32 any_heads;	/* exec_heads is not empty: fingerprint the program */
+	__u32 pad;
+};
+
+/* exec_heads key: a program's fingerprint (filter_maps.h, above). */
+struct exe_head_key {
+	__u64 size;
+	__u64 head;
 };
 
 /*

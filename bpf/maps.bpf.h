@@ -146,6 +146,13 @@ struct {
 	__type(value, struct guard_conf);
 } exec_conf __weak SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GUARD_MAP_MAX);
+	__type(key, struct exe_head_key);
+	__type(value, struct guard_bits);
+} exec_heads __weak SEC(".maps");
+
 /* file guard (the same contract): the agent writes (user/filters/fileguard.c),
  * file.bpf.c's file__lsm reads (fileguard.bpf.h). */
 struct {

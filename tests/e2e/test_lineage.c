@@ -479,6 +479,95 @@ static void test_loader_runs_shell(void **state)
 	json_decref(rec);
 }
 
+static const char block_fmt[] =
+	"custos: 1\n"
+	"rules:\n"
+	"  - id: e2e-no-tool-copies\n"
+	"    on: exec\n"
+	"    severity: critical\n"
+	"    action: block\n"
+	"    when:\n"
+	"      exe_content: \"%s/bin/tool\"\n"
+	"      parent_exe: \"%s/opt/vllm/bin/vllm-serve\"\n";
+
+/* One refused (BPF LSM) or reported exec of a form of the tool: its record. */
+static void expect_tool(struct env *e, int lsm, int st, pid_t pid, const char *exe,
+			const char *flag, long long t0)
+{
+	json_t *rec;
+
+	assert_int_equal(st, lsm ? 100 + EPERM : 0);
+	rec = wait_rule(e, pid, "e2e-no-tool-copies");
+	assert_common_fields(rec, "exec", "e2e-no-tool-copies", "critical", lsm ? "block" : "alert",
+			     e->policy);
+	assert_time_recent(rec, t0);
+	assert_int_equal(jint(rec, "process.pid"), pid);
+	assert_string_equal(jstr(rec, "process.exe"), exe);
+	assert_string_equal(jstr(rec, "exec.exe"), exe);
+	assert_int_equal(json_is_true(json_object_get(json_object_get(rec, "exec"), "blocked")), lsm);
+	if (flag)
+		assert_args(json_object_get(json_object_get(rec, "exec"), "exe_flags"),
+			    (const char *[]){ flag, NULL });
+	else
+		assert_null(json_object_get(json_object_get(rec, "exec"), "exe_flags"));
+	assert_string_equal(jstr(rec, "parent.exe"), e->server);
+	json_decref(rec);
+}
+
+/*
+ * An exec block rule on a program's content: under BPF LSM its hardlink,
+ * its copy and a memfd holding it are refused in the kernel (EPERM, nothing
+ * ran); elsewhere they run and are reported.  Another program runs.
+ */
+static void test_block_copies(void **state)
+{
+	struct env *e = *state;
+	char yaml[2 * PATH_MAX + sizeof(block_fmt)], tool[512], hl[600], copy[600], other[512];
+	long long t0;
+	json_t *all;
+	pid_t pid;
+	int lsm, st;
+
+	install(e, "noop", "bin", "tool", tool, sizeof(tool));
+	install(e, "evade", "bin", "other", other, sizeof(other));
+	snprintf(hl, sizeof(hl), "%s/bin/hardlink", e->r.dir);
+	snprintf(copy, sizeof(copy), "%s/bin/copy", e->r.dir);
+	assert_int_equal(link(tool, hl), 0);
+	assert_int_equal(harness_copy_file(tool, copy, 0755), 0);
+	snprintf(yaml, sizeof(yaml), block_fmt, e->r.dir, e->r.dir);
+	assert_int_equal(harness_write_rules(&e->r, yaml), 0);
+	assert_int_equal(policy_of(e->r.rules, e->policy, sizeof(e->policy)), 0);
+	kill(e->r.pid, SIGHUP);
+	assert_true(harness_log_contains(&e->r, "reload: 1 rules in force", WAIT_MS));
+	lsm = harness_lsm_hook(&e->r, "opt_execguard__lsm");
+	print_message("exec guard %s\n", lsm ? "attached: copies are refused" : "not attached");
+
+	t0 = now_realtime_ns();
+	unlink(e->pidfile);
+	st = harness_wait(harness_spawn(e->server, (char *[]){ e->server, "spawn", e->pidfile,
+						      hl, "hardlink", NULL }));
+	expect_tool(e, lsm, st, harness_read_pid(e->pidfile), hl, NULL, t0);
+	unlink(e->pidfile);
+	st = harness_wait(harness_spawn(e->server, (char *[]){ e->server, "spawn", e->pidfile,
+						      copy, "copy", NULL }));
+	expect_tool(e, lsm, st, harness_read_pid(e->pidfile), copy, NULL, t0);
+	unlink(e->pidfile);
+	st = harness_wait(harness_spawn(e->server, (char *[]){ e->server, "memfd", "e2e-tool",
+						      tool, e->pidfile, "tool", NULL }));
+	expect_tool(e, lsm, st, harness_read_pid(e->pidfile), "memfd:e2e-tool", "memfd", t0);
+	/* another program from the server runs, unreported */
+	pid = via_server(e, (char *[]){ "spawn", e->pidfile, other, "other", "open", "/dev/null",
+					NULL });
+	/* the first record after it: the tool itself, refused (or reported) */
+	unlink(e->pidfile);
+	st = harness_wait(harness_spawn(e->server, (char *[]){ e->server, "spawn", e->pidfile,
+						      tool, "tool", NULL }));
+	expect_tool(e, lsm, st, harness_read_pid(e->pidfile), tool, NULL, t0);
+	all = harness_records(&e->r, pred_pid, &pid);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deleted_exec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copies_of_shell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loader_runs_shell, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_copies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e lineage", tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent/copies.h"
+#include "filters/family.h"
 #include "host/fsid.h"
 #include "host/ldso.h"
 
@@ -70,7 +71,7 @@ static void entry_of(struct proc_entry *e, struct proc_exe_info *info, const cha
 	memset(e, 0, sizeof(*e));
 	memset(info, 0, sizeof(*info));
 	e->pid = (uint32_t)getpid();
-	assert_int_equal(copies_fingerprint(fd, &info->size, &info->head), 0);
+	assert_int_equal(filter_exe_fingerprint(fd, &info->size, &info->head), 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	close(fd);
 	info->id.ino = st.st_ino;

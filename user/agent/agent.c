@@ -239,7 +239,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	a->classes.map_fd = bpf_map__fd(a->loader.skel->maps.proc_class);
-	ldso_find(&a->ldso, copies_fingerprint);
+	ldso_find(&a->ldso, filter_exe_fingerprint);
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
 	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
 	if (rc)

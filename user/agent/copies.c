@@ -15,30 +15,8 @@
 #include <unistd.h>
 
 #include "base/vec.h"
-#include "filter_maps.h"
+#include "filters/family.h"
 #include "host/fsid.h"
-
-int copies_fingerprint(int fd, uint64_t *size, uint64_t *head)
-{
-	unsigned char buf[EXE_HEAD_BYTES] = { 0 };
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-
-	if (fstat(fd, &st))
-		return -errno;
-	while (got < sizeof(buf)) {
-		n = pread(fd, buf + got, sizeof(buf) - got, (off_t)got);
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	*size = (uint64_t)st.st_size;
-	*head = exe_head_hash(buf, *size);
-	return 0;
-}
 
 /* SHA-256 of fd's whole file: 0 or -errno. */
 static int digest_fd(int fd, unsigned char out[COPIES_DIGEST])
@@ -74,7 +52,7 @@ static int add_prog(const char *path, const struct ident *id, void *ctx)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (copies_fingerprint(fd, &p.size, &p.head) || digest_fd(fd, p.digest) ||
+	if (filter_exe_fingerprint(fd, &p.size, &p.head) || digest_fd(fd, p.digest) ||
 	    vec_grow((void **)&c->progs, c->n, &c->cap, sizeof(*c->progs))) {
 		close(fd);
 		return 0;
@@ -189,7 +167,7 @@ size_t copies_find(struct copies *c, const char *proc_root, const struct proc_en
 
 		if (fd < 0)
 			return 0;
-		copies_fingerprint(fd, &info->size, &info->head);
+		filter_exe_fingerprint(fd, &info->size, &info->head);
 		close(fd);
 	}
 	for (size_t i = 0; i < c->n; i++)

@@ -58,7 +58,4 @@ static inline int copies_any(const struct copies *c)
 size_t copies_find(struct copies *c, const char *proc_root, const struct proc_entry *e,
 		   struct proc_exe_info *info, struct ident *out, size_t max);
 
-/* The fingerprint of fd's file (bpf/filter_maps.h): 0 and *size, *head; -errno. */
-int copies_fingerprint(int fd, uint64_t *size, uint64_t *head);
-
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filters/family.h"
 #include "host/ldso.h"
 
 #define PROC_ROOT "/proc"
@@ -40,7 +41,7 @@ static void loader_program(struct agent *a, const struct proc_entry *e,
 		fsid_at(path, 0, &info->id);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			copies_fingerprint(fd, &info->size, &info->head);
+			filter_exe_fingerprint(fd, &info->size, &info->head);
 			close(fd);
 		}
 	}

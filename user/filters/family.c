@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -43,6 +45,28 @@ int filter_ident_at(const char *path, unsigned int type, struct file_ident *k)
 		k->ino = id.ino;
 	}
 	return rc;
+}
+
+int filter_exe_fingerprint(int fd, uint64_t *size, uint64_t *head)
+{
+	unsigned char buf[EXE_HEAD_BYTES] = { 0 };
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return -errno;
+	while (got < sizeof(buf)) {
+		n = pread(fd, buf + got, sizeof(buf) - got, (off_t)got);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*size = (uint64_t)st.st_size;
+	*head = exe_head_hash(buf, *size);
+	return 0;
 }
 
 /* --- the map writer ------------------------------------------------------------ */

@@ -65,10 +65,20 @@ enum guard_path_kind filter_guard_path_kernel(const char *glob, size_t *dir_len,
 	return GUARD_PATH_NONE;
 }
 
+/* Can the kernel decide glob for field f (path, exe, parent_exe, exe_content)? */
+static int value_decidable(enum rule_field f, const char *g)
+{
+	if (f == F_PATH)
+		return filter_guard_path_kernel(g, NULL, NULL) != GUARD_PATH_NONE;
+	if (f == F_EXE_CONTENT)	/* a file to take a fingerprint of */
+		return filter_guard_value_kernel(g, NULL) == GUARD_VALUE_PATH;
+	return filter_guard_value_kernel(g, NULL) != GUARD_VALUE_NONE;
+}
+
 /*
  * The first field of c the kernel cannot decide (F__COUNT: none): one not in
- * fields, or a path / exe / parent_exe with a value it cannot decide (that
- * value then goes to *bad_value, else NULL).
+ * fields, or a path / exe / parent_exe / exe_content with a value it cannot
+ * decide (that value then goes to *bad_value, else NULL).
  */
 static enum rule_field blind(const struct cond *c, uint32_t fields, const char **bad_value)
 {
@@ -78,13 +88,12 @@ static enum rule_field blind(const struct cond *c, uint32_t fields, const char *
 			continue;
 		if (!(fields & GUARD_FIELD(f)))
 			return (enum rule_field)f;
-		if (f != F_PATH && f != F_EXE && f != F_PARENT_EXE)
+		if (f != F_PATH && f != F_EXE && f != F_PARENT_EXE && f != F_EXE_CONTENT)
 			continue;
 		for (size_t i = 0; i < c->f[f].n; i++) {
 			const char *g = c->f[f].globs[i];
 
-			if (f == F_PATH ? filter_guard_path_kernel(g, NULL, NULL) == GUARD_PATH_NONE
-					: filter_guard_value_kernel(g, NULL) == GUARD_VALUE_NONE) {
+			if (!value_decidable((enum rule_field)f, g)) {
 				*bad_value = g;
 				return (enum rule_field)f;
 			}
@@ -95,6 +104,7 @@ static enum rule_field blind(const struct cond *c, uint32_t fields, const char *
 
 #define KERNEL_PATHS "an absolute path without wildcards, 'DIR/**' with DIR one, or '**/NAME'"
 #define KERNEL_EXES "an absolute path without wildcards, or '**/NAME'"
+#define KERNEL_CONTENT "an absolute path without wildcards"
 
 /* Diagnoses r; 1 when the kernel can decide it. */
 static int decidable(const struct guard_family *fam, const struct rule *r,
@@ -113,7 +123,8 @@ static int decidable(const struct guard_family *fam, const struct rule *r,
 			*bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
 					     "kernel decides, but `when.%s` has '%s', which it "
 					     "cannot (it can: %s)", r->id, rule_field_name(f), value,
-					     f == F_PATH ? KERNEL_PATHS : KERNEL_EXES);
+					     f == F_PATH ? KERNEL_PATHS : f == F_EXE_CONTENT ?
+					     KERNEL_CONTENT : KERNEL_EXES);
 		else
 			*bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
 					     "kernel decides, but `when` uses '%s', which the "
@@ -122,6 +133,11 @@ static int decidable(const struct guard_family *fam, const struct rule *r,
 	} else if (!needed) {
 		ok = 0;
 		*bad = rule_diag_add(diags, r, "rule '%s': action block %s", r->id, fam->no_need);
+	} else if (r->when.f[F_EXE].present && r->when.f[F_EXE_CONTENT].present) {
+		ok = 0;
+		*bad = rule_diag_add(diags, r, "rule '%s': action block cannot have both `exe` and "
+				     "`exe_content` in `when` (the kernel decides them as one); "
+				     "list the programs under exe_content", r->id);
 	}
 	if (*bad == -ENOMEM)
 		return 0;
@@ -152,7 +168,10 @@ size_t filter_guard_block_rules(const struct rule_set *rs, enum rule_on on)
 }
 
 /* the arrays of struct filter_guard, as indexes of its cap[] */
-enum { CAP_IKEYS, CAP_IVALS, CAP_NKEYS, CAP_NVALS, CAP_UKEYS, CAP_UVALS, CAP_MISSING };
+enum {
+	CAP_IKEYS, CAP_IVALS, CAP_NKEYS, CAP_NVALS, CAP_UKEYS, CAP_UVALS, CAP_MISSING,
+	CAP_HKEYS, CAP_HVALS,
+};
 
 /*
  * Ors bit into 64-bit word `word` of the value of key in a table of keys
@@ -209,6 +228,14 @@ static int add_uid(struct filter_guard *g, uint32_t uid, int unless, uint64_t bi
 		       unless ? offsetof(struct guard_uid_bits, unless) / 8 : 0, bit);
 }
 
+static int add_head(struct filter_guard *g, const struct exe_head_key *k, size_t word,
+		    uint64_t bit)
+{
+	g->conf.any_heads = 1;
+	return set_bit((void **)&g->hkeys, (void **)&g->hvals, &g->n_heads, &g->cap[CAP_HKEYS],
+		       k, sizeof(*k), sizeof(*g->hvals), word, bit);
+}
+
 static int add_missing(struct filter_guard *g, const struct rule *r, const char *glob)
 {
 	if (vec_grow((void **)&g->missing, g->n_missing, &g->cap[CAP_MISSING],
@@ -218,10 +245,31 @@ static int add_missing(struct filter_guard *g, const struct rule *r, const char 
 	return 0;
 }
 
-/* One path / exe / parent_exe value into the tables. */
+/* How the compile reaches files: resolve (identities), head (fingerprints). */
+struct guard_io {
+	guard_resolve_fn resolve;
+	guard_head_fn head;
+	void *ctx;
+};
+
+/* An exe_content value's fingerprint into the heads table (its identity is an exe value's). */
+static int add_content(struct filter_guard *g, const char *v, const struct rule *r,
+		       size_t word, uint64_t bit, const struct guard_io *io)
+{
+	struct exe_head_key k;
+	int rc;
+
+	if (!io->head)
+		return 0;
+	rc = io->head(v, &k, io->ctx);
+	if (rc == -ENOENT)
+		return add_missing(g, r, v);
+	return rc ? rc : add_head(g, &k, word, bit);
+}
+
+/* One path / exe / parent_exe / exe_content value into the tables. */
 static int add_value(struct filter_guard *g, enum rule_field f, const char *v,
-		     const struct rule *r, int unless, uint64_t bit, guard_resolve_fn resolve,
-		     void *ctx)
+		     const struct rule *r, int unless, uint64_t bit, const struct guard_io *io)
 {
 	size_t w_file, w_tree = WORD(tree_when) + (unless ? 1 : 0);
 	enum guard_want want = GUARD_WANT_EXE;
@@ -233,7 +281,7 @@ static int add_value(struct filter_guard *g, enum rule_field f, const char *v,
 
 	if (f == F_PATH)
 		w_file = WORD(path_when);
-	else if (f == F_EXE)
+	else if (f == F_EXE || f == F_EXE_CONTENT)
 		w_file = WORD(exe_when);
 	else
 		w_file = WORD(parent_when);
@@ -253,13 +301,15 @@ static int add_value(struct filter_guard *g, enum rule_field f, const char *v,
 		}
 	} else if (filter_guard_value_kernel(v, &nk) == GUARD_VALUE_NAME) {
 		return add_name(g, &nk, w_file, bit);
+	} else if (f == F_EXE_CONTENT && (rc = add_content(g, v, r, w_file, bit, io))) {
+		return rc;
 	}
-	if (!resolve)
+	if (!io->resolve)
 		return 0;
 	path = want == GUARD_WANT_DIR ? strndup(v, dl) : (char *)v;
 	if (!path)
 		return -ENOMEM;
-	rc = resolve(path, want, &id, ctx);
+	rc = io->resolve(path, want, &id, io->ctx);
 	if (path != v)
 		free(path);
 	if (rc == -ENOENT)
@@ -277,6 +327,8 @@ static void need_bits(const struct cond *c, uint64_t bit, __u64 *need[5], __u64 
 	for (int i = 0; i < 5; i++)
 		if (c->f[fields[i]].present)
 			*need[i] |= bit;
+	if (c->f[F_EXE_CONTENT].present)	/* decided as exe, copies included */
+		*need[2] |= bit;
 	if (!c->f[F_ACCESS].present)
 		return;
 	if (c->f[F_ACCESS].mask & CEV_ACC_READ)
@@ -289,9 +341,9 @@ static void need_bits(const struct cond *c, uint64_t bit, __u64 *need[5], __u64 
 
 /* One decidable condition (a `when`, or an `unless` when unless) into conf and the tables. */
 static int add_cond(struct filter_guard *g, const struct cond *c, const struct rule *r,
-		    int unless, uint64_t bit, guard_resolve_fn resolve, void *ctx)
+		    int unless, uint64_t bit, const struct guard_io *io)
 {
-	static const enum rule_field fields[3] = { F_PATH, F_EXE, F_PARENT_EXE };
+	static const enum rule_field fields[4] = { F_PATH, F_EXE, F_PARENT_EXE, F_EXE_CONTENT };
 	struct guard_conf *k = &g->conf;
 	__u64 *need[5] = { &k->need_path, &k->need_access, &k->need_exe, &k->need_parent,
 			   &k->need_uid };
@@ -302,12 +354,11 @@ static int add_cond(struct filter_guard *g, const struct cond *c, const struct r
 	int rc;
 
 	need_bits(c, bit, unless ? cneed : need, unless ? cacc : acc);
-	for (int p = 0; p < 3; p++) {
+	for (int p = 0; p < 4; p++) {
 		const struct cond_field *cf = &c->f[fields[p]];
 
 		for (size_t i = 0; cf->present && i < cf->n; i++)
-			if ((rc = add_value(g, fields[p], cf->globs[i], r, unless, bit, resolve,
-					    ctx)))
+			if ((rc = add_value(g, fields[p], cf->globs[i], r, unless, bit, io)))
 				return rc;
 	}
 	for (size_t i = 0; c->f[F_UID].present && i < c->f[F_UID].n; i++)
@@ -320,6 +371,15 @@ int filter_guard_compile(const struct rule_set *rs, const struct guard_family *f
 			 guard_resolve_fn resolve, void *ctx, struct filter_guard *out,
 			 struct rule_diags *diags)
 {
+	return filter_guard_compile_heads(rs, fam, resolve, resolve ? fam->head : NULL, ctx, out,
+					  diags);
+}
+
+int filter_guard_compile_heads(const struct rule_set *rs, const struct guard_family *fam,
+			       guard_resolve_fn resolve, guard_head_fn head, void *ctx,
+			       struct filter_guard *out, struct rule_diags *diags)
+{
+	const struct guard_io io = { resolve, head, ctx };
 	struct guard_conf *c = &out->conf;
 	size_t n_conds = 0;
 	int rc, bad = 0;
@@ -349,14 +409,14 @@ int filter_guard_compile(const struct rule_set *rs, const struct guard_family *f
 		bit = 1ULL << out->n_slots;
 		out->slot[out->n_slots++] = r;
 		c->active |= bit;
-		if ((rc = add_cond(out, &r->when, r, 0, bit, resolve, ctx)))
+		if ((rc = add_cond(out, &r->when, r, 0, bit, &io)))
 			goto fail;
 		for (size_t u = 0; u < r->n_unless; u++) {
 			uint64_t cbit = 1ULL << n_conds;
 
 			c->cond_owner[n_conds++] = bit;
 			c->cond_valid |= cbit;
-			if ((rc = add_cond(out, &r->unless[u], r, 1, cbit, resolve, ctx)))
+			if ((rc = add_cond(out, &r->unless[u], r, 1, cbit, &io)))
 				goto fail;
 		}
 	}
@@ -377,6 +437,11 @@ void filter_guard_free(struct filter_guard *g)
 	free(g->ukeys);
 	free(g->uvals);
 	free(g->missing);
+	free(g->hkeys);
+	free(g->hvals);
+	g->hkeys = NULL;
+	g->hvals = NULL;
+	g->n_heads = 0;
 	g->ikeys = NULL;
 	g->ivals = NULL;
 	g->nkeys = NULL;
@@ -414,7 +479,7 @@ static void fill_slots(const struct filter_guard *g, struct filter_slots *s)
 static int write_maps(const struct guard_family *fam, const struct loader *l,
 		      const struct filter_guard *g)
 {
-	struct filter_table t[3];
+	struct filter_table t[4];
 	int fd[4];
 
 	fam->maps(l, fd);
@@ -424,7 +489,11 @@ static int write_maps(const struct guard_family *fam, const struct loader *l,
 				      sizeof(*g->nvals) };
 	t[2] = (struct filter_table){ fd[3], g->ukeys, g->uvals, g->n_uids, sizeof(*g->ukeys),
 				      sizeof(*g->uvals) };
-	return filter_guard_write(fd[0], &g->conf, sizeof(g->conf), t, 3);
+	if (!fam->heads_map)
+		return filter_guard_write(fd[0], &g->conf, sizeof(g->conf), t, 3);
+	t[3] = (struct filter_table){ fam->heads_map(l), g->hkeys, g->hvals, g->n_heads,
+				      sizeof(*g->hkeys), sizeof(*g->hvals) };
+	return filter_guard_write(fd[0], &g->conf, sizeof(g->conf), t, 4);
 }
 
 int filter_guard_apply(const struct guard_family *fam, struct loader *l,
