@@ -2,7 +2,7 @@
 /*
  * test_rules_programs.c - programs in rules: exe, parent_exe, ancestor_exe
  * and exe_content by path, by identity and by content; `unless` paths that
- * are not the host's; lineage classes kept by the kernel.
+ * are not the host's; lineage classes kept by the kernel; an argv cut short.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -299,6 +299,36 @@ static void test_resolvable_values(void **state)
 	assert_false(rules_glob_resolvable("memfd:*"));
 }
 
+/* An argv the kernel cut short: `args` in when holds, in unless does not. */
+static void test_truncated_argv_fails_closed(void **state)
+{
+	static const char yaml[] =
+		"custos: 1\n"
+		"rules:\n"
+		"  - id: inline\n"
+		"    on: exec\n"
+		"    severity: medium\n"
+		"    when:\n"
+		"      args: \"** -c**\"\n"
+		"    unless:\n"
+		"      - args: \"python3 -c pass\"\n";
+	static const char cut[] = "python3\0-X\0aaaaaaaa";
+	static const char exempt[] = "python3\0-c\0pass";
+	struct rule_set *set = load(yaml, 0);
+	struct cev_event ev = exec_of("/usr/bin/python3", (struct ident){ 0, 0 }, 0);
+
+	ev.proc.args = (struct cev_args){ cut, sizeof(cut) - 1, 0 };
+	assert_string_equal(hits(set, &ev), "");
+	ev.proc.args.truncated = 1;
+	assert_string_equal(hits(set, &ev), "inline");
+	/* the visible part matches the exemption, but it was cut: not shown */
+	ev.proc.args = (struct cev_args){ exempt, sizeof(exempt) - 1, 1 };
+	assert_string_equal(hits(set, &ev), "inline");
+	ev.proc.args.truncated = 0;
+	assert_string_equal(hits(set, &ev), "");
+	rule_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_exe_content),
 		cmocka_unit_test(test_ancestor_classes),
 		cmocka_unit_test(test_resolvable_values),
+		cmocka_unit_test(test_truncated_argv_fails_closed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

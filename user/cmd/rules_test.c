@@ -21,13 +21,13 @@
 
 #include "base/yamldoc.h"
 #include "cmd/cmd.h"
+#include "cmd/rules_case.h"
 #include "cmd/rules_check.h"
 #include "cmd/rules_test.h"
 #include "rules/io.h"
 #include "rules/rules.h"
 
 #define MAX_FILES 256
-#define MAX_ANC 64
 #define MAX_HITS 256
 
 struct case_file {
@@ -88,323 +88,6 @@ static int load_yaml(const char *path, struct yamldoc *doc, char *err, size_t er
 static int is_case_file(struct yamldoc *d)
 {
 	return yamldoc_get(d, yamldoc_root(d), "custos-cases") != NULL;
-}
-
-/* --- one case's event, borrowed from the YAML document ------------------ */
-
-struct built {
-	struct cev_event ev;
-	struct cev_str anc[MAX_ANC];
-	char comm[16];
-	char *bufs[4];
-	size_t n_bufs;
-	const char *err;	/* static reason when building failed */
-	size_t err_line;
-};
-
-static int bad(struct built *b, yaml_node_t *n, const char *why)
-{
-	b->err = why;
-	b->err_line = n ? n->start_mark.line + 1 : 0;
-	return -EINVAL;
-}
-
-static int get_str(struct built *b, yaml_node_t *n, struct cev_str *out)
-{
-	if (!n)
-		return 0;
-	if (n->type != YAML_SCALAR_NODE)
-		return bad(b, n, "expected a string");
-	out->p = (const char *)n->data.scalar.value;
-	out->len = (uint32_t)n->data.scalar.length;
-	return 0;
-}
-
-static int get_uint(struct built *b, yaml_node_t *n, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!n)
-		return 0;
-	if (!yamldoc_scalar(n))
-		return bad(b, n, "expected a number");
-	v = strtoul(yamldoc_scalar(n), &end, 10);
-	if (*end || end == yamldoc_scalar(n) || v > UINT32_MAX)
-		return bad(b, n, "expected a number");
-	*out = (uint32_t)v;
-	return 0;
-}
-
-/* args: [a, b] -> "a\0b\0" (a plain string is split on spaces) */
-static int get_args(struct built *b, struct yamldoc *d, yaml_node_t *n, struct cev_args *out)
-{
-	size_t total = 0, off = 0;
-	char *buf;
-
-	if (!n)
-		return 0;
-	if (b->n_bufs == 4)
-		return bad(b, n, "too many argument lists");
-	if (n->type == YAML_SCALAR_NODE) {
-		buf = strdup(yamldoc_scalar(n));
-		if (!buf)
-			return -ENOMEM;
-		total = strlen(buf);
-		for (size_t i = 0; i < total; i++)
-			if (buf[i] == ' ')
-				buf[i] = '\0';
-		out->buf = buf;
-		out->len = (uint32_t)total + 1;
-		b->bufs[b->n_bufs++] = buf;
-		return 0;
-	}
-	if (n->type != YAML_SEQUENCE_NODE)
-		return bad(b, n, "args: expected a list of strings");
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = yamldoc_node(d, *it);
-
-		if (!yamldoc_scalar(e))
-			return bad(b, e, "args: expected a list of strings");
-		total += e->data.scalar.length + 1;
-	}
-	buf = malloc(total + 1);
-	if (!buf)
-		return -ENOMEM;
-	b->bufs[b->n_bufs++] = buf;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = yamldoc_node(d, *it);
-
-		memcpy(buf + off, e->data.scalar.value, e->data.scalar.length);
-		off += e->data.scalar.length;
-		buf[off++] = '\0';
-	}
-	out->buf = buf;
-	out->len = (uint32_t)off;
-	return 0;
-}
-
-static int check_keys(struct built *b, struct yamldoc *d, yaml_node_t *m,
-		      const char *const *keys, const char *what)
-{
-	if (!m)
-		return 0;
-	if (m->type != YAML_MAPPING_NODE)
-		return bad(b, m, what);
-	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yamldoc_node(d, p->key);
-		int known = 0;
-
-		for (size_t i = 0; keys[i]; i++)
-			known |= yamldoc_scalar_is(k, keys[i]);
-		if (!known)
-			return bad(b, k, "unknown key (see docs/RULE-TESTING.md)");
-	}
-	return 0;
-}
-
-static int build_process(struct built *b, struct yamldoc *d, yaml_node_t *p)
-{
-	static const char *const keys[] = { "exe", "args", "uid", "user", "comm", "cgroup",
-					    "pid", "tid", "ppid", NULL };
-	struct cev_process *pr = &b->ev.proc;
-	const char *comm;
-	int rc;
-
-	rc = check_keys(b, d, p, keys, "process: expected a mapping");
-	if (rc || !p)
-		return rc;
-	rc = get_str(b, yamldoc_get(d, p, "exe"), &pr->exe);
-	rc = rc ? rc : get_args(b, d, yamldoc_get(d, p, "args"), &pr->args);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "uid"), &pr->uid);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "pid"), &pr->pid);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "tid"), &pr->tid);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "ppid"), &pr->ppid);
-	if (rc)
-		return rc;
-	pr->user = yamldoc_scalar(yamldoc_get(d, p, "user"));
-	pr->cgroup = yamldoc_scalar(yamldoc_get(d, p, "cgroup"));
-	comm = yamldoc_scalar(yamldoc_get(d, p, "comm"));
-	if (!comm && pr->exe.len) {	/* the kernel's default: the file name */
-		const char *slash = memrchr(pr->exe.p, '/', pr->exe.len);
-
-		comm = slash ? slash + 1 : pr->exe.p;
-	}
-	if (comm)
-		snprintf(pr->comm, sizeof(pr->comm), "%s", comm);
-	return 0;
-}
-
-/*
- * file: {via: io_uring, op: openat|openat2}: an open seen at submission,
- * whose file is unknown (what the tracepoint backends report for io_uring).
- */
-static int build_unresolved(struct built *b, struct yamldoc *d, yaml_node_t *n)
-{
-	yaml_node_t *via = yamldoc_get(d, n, "via"), *op = yamldoc_get(d, n, "op");
-
-	if (!yamldoc_scalar_is(via, "io_uring"))
-		return bad(b, via, "via: expected io_uring (an open whose file is unknown)");
-	if (yamldoc_get(d, n, "path") || yamldoc_get(d, n, "access") || yamldoc_get(d, n, "flags"))
-		return bad(b, n, "file: an open via io_uring has no path, access or flags "
-			   "(the file is unknown); leave them out");
-	if (op && !yamldoc_scalar_is(op, "openat") && !yamldoc_scalar_is(op, "openat2"))
-		return bad(b, op, "op: expected openat or openat2");
-	b->ev.file.unresolved = 1;
-	b->ev.file.via = "io_uring";
-	b->ev.file.op = op && yamldoc_scalar_is(op, "openat2") ? "openat2" : "openat";
-	return 0;
-}
-
-/* parent: {exe, pid, args} and ancestors: [exe, ...], nearest first */
-static int build_lineage(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const pkeys[] = { "exe", "pid", "args", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "parent");
-	int rc;
-
-	rc = check_keys(b, d, n, pkeys, "parent: expected a mapping");
-	if (rc)
-		return rc;
-	if (n) {
-		b->ev.has_parent = 1;
-		rc = get_str(b, yamldoc_get(d, n, "exe"), &b->ev.parent.exe);
-		rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "pid"), &b->ev.parent.pid);
-		rc = rc ? rc : get_args(b, d, yamldoc_get(d, n, "args"), &b->ev.parent.args);
-		if (rc)
-			return rc;
-	}
-	n = yamldoc_get(d, e, "ancestors");
-	if (n) {
-		if (n->type != YAML_SEQUENCE_NODE)
-			return bad(b, n, "ancestors: expected a list of executables, nearest first");
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++) {
-			if (b->ev.n_ancestors == MAX_ANC)
-				return bad(b, n, "ancestors: too many");
-			rc = get_str(b, yamldoc_node(d, *it), &b->anc[b->ev.n_ancestors++]);
-			if (rc)
-				return rc;
-		}
-	}
-	b->ev.ancestors = b->anc;
-	return 0;
-}
-
-/* access: [read, write, create]; absent: read */
-static int get_access(struct built *b, struct yamldoc *d, yaml_node_t *acc)
-{
-	if (!acc) {
-		b->ev.file.access = CEV_ACC_READ;
-		return 0;
-	}
-	if (acc->type != YAML_SEQUENCE_NODE)
-		return bad(b, acc, "access: expected a list, e.g. [read]");
-	for (yaml_node_item_t *it = acc->data.sequence.items.start;
-	     it < acc->data.sequence.items.top; it++) {
-		yaml_node_t *a = yamldoc_node(d, *it);
-
-		if (yamldoc_scalar_is(a, "read"))
-			b->ev.file.access |= CEV_ACC_READ;
-		else if (yamldoc_scalar_is(a, "write"))
-			b->ev.file.access |= CEV_ACC_WRITE;
-		else if (yamldoc_scalar_is(a, "create"))
-			b->ev.file.access |= CEV_ACC_CREATE;
-		else
-			return bad(b, a, "access: expected read, write or create");
-	}
-	return 0;
-}
-
-static int build_file(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const fkeys[] = { "path", "access", "flags", "via", "op", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "file");
-	int rc;
-
-	if (!n)
-		return bad(b, e, "a file event needs file: {path, access}");
-	rc = check_keys(b, d, n, fkeys, "file: expected a mapping");
-	if (rc == 0 && yamldoc_get(d, n, "via"))
-		return build_unresolved(b, d, n);
-	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "path"), &b->ev.file.path);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "flags"), &b->ev.file.flags);
-	return rc ? rc : get_access(b, d, yamldoc_get(d, n, "access"));
-}
-
-static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const ckeys[] = { "proto", "dest", "port", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "connect"), *dest, *proto;
-	uint32_t port = 0;
-	int rc;
-
-	if (!n)
-		return bad(b, e, "a connect event needs connect: {proto, dest, port}");
-	rc = check_keys(b, d, n, ckeys, "connect: expected a mapping");
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "port"), &port);
-	if (rc)
-		return rc;
-	if (port > UINT16_MAX)
-		return bad(b, yamldoc_get(d, n, "port"), "port: expected 0 to 65535");
-	b->ev.conn.port = (uint16_t)port;
-	proto = yamldoc_get(d, n, "proto");
-	if (!proto || yamldoc_scalar_is(proto, "tcp"))
-		b->ev.conn.proto = IPPROTO_TCP;
-	else if (yamldoc_scalar_is(proto, "udp"))
-		b->ev.conn.proto = IPPROTO_UDP;
-	else if (yamldoc_scalar_is(proto, "raw"))
-		b->ev.conn.proto = CEV_PROTO_RAW;
-	else
-		return bad(b, proto, "proto: expected tcp, udp or raw");
-	dest = yamldoc_get(d, n, "dest");
-	if (yamldoc_scalar(dest) && inet_pton(AF_INET, yamldoc_scalar(dest), b->ev.conn.addr) == 1)
-		b->ev.conn.family = AF_INET;
-	else if (yamldoc_scalar(dest) &&
-		 inet_pton(AF_INET6, yamldoc_scalar(dest), b->ev.conn.addr) == 1)
-		b->ev.conn.family = AF_INET6;
-	else
-		return bad(b, dest ? dest : n, "dest: expected an IPv4 or IPv6 address");
-	return 0;
-}
-
-static int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const keys[] = { "kind", "process", "parent", "ancestors",
-					    "file", "connect", NULL };
-	yaml_node_t *kind = yamldoc_get(d, e, "kind");
-	int rc;
-
-	memset(b, 0, sizeof(*b));
-	if (!e)
-		return bad(b, NULL, "case has no event");
-	rc = check_keys(b, d, e, keys, "event: expected a mapping");
-	if (rc)
-		return rc;
-	if (yamldoc_scalar_is(kind, "exec"))
-		b->ev.kind = CEV_EXEC;
-	else if (yamldoc_scalar_is(kind, "file"))
-		b->ev.kind = CEV_FILE;
-	else if (yamldoc_scalar_is(kind, "connect"))
-		b->ev.kind = CEV_CONNECT;
-	else
-		return bad(b, kind ? kind : e, "event: kind must be exec, file or connect");
-	rc = build_process(b, d, yamldoc_get(d, e, "process"));
-	rc = rc ? rc : build_lineage(b, d, e);
-	if (rc)
-		return rc;
-	if (b->ev.kind == CEV_FILE)
-		return build_file(b, d, e);
-	if (b->ev.kind == CEV_CONNECT)
-		return build_connect(b, d, e);
-	return 0;
-}
-
-static void built_free(struct built *b)
-{
-	for (size_t i = 0; i < b->n_bufs; i++)
-		free(b->bufs[i]);
-	b->n_bufs = 0;
 }
 
 /* --- running the cases ---------------------------------------------------- */
@@ -554,6 +237,11 @@ static void run_cases(const struct rule_set *set, struct inputs *in, size_t *pas
 
 int cmd_rules_test(int argc, char **argv)
 {
+	/* programs in rules get the identities the cases' programs have */
+	const struct rule_load_opts case_opts = {
+		.resolve_user = rules_resolve_user,
+		.resolve_exe = rules_case_resolve,
+	};
 	struct inputs *in;
 	struct rule_diags diags = { 0 };
 	struct rule_set *set = NULL;
@@ -580,7 +268,8 @@ int cmd_rules_test(int argc, char **argv)
 		goto out;
 	}
 	rc = CMD_EXIT_FAIL;
-	if (rules_load_paths(in->rules, in->n_rules, 0, NULL, &set, &diags, err, sizeof(err))) {
+	if (rules_load_paths(in->rules, in->n_rules, 0, &case_opts, &set, &diags, err,
+			     sizeof(err))) {
 		rules_check_report(&diags, err);
 		printf("0 passed, 1 failed\n");
 		rule_diags_free(&diags);

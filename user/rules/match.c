@@ -189,6 +189,10 @@ static int field_holds(enum rule_field f, const struct cond_field *cf, int unles
 	case F_PROTO:
 		return ev->kind == CEV_CONNECT && (cf->mask & PROTO_BIT(ev->conn.proto));
 	case F_ARGS:
+		/* argv cut short: the part never read may match, so a `when`
+		 * holds and an `unless` cannot be shown to (fails closed) */
+		if (ev->kind == CEV_EXEC && p->args.truncated)
+			return !unless;
 		return ev->kind == CEV_EXEC && any_args(cf, &p->args);
 	case F__COUNT:
 		break;

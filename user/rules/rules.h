@@ -25,7 +25,9 @@
  *    is expected (a glob may write \$ for a literal $).  Nested lists
  *    flatten.  A field whose values expand to nothing never holds.
  *  - Globs: see glob.h.  `args` is argv joined by single spaces (an empty
- *    argument gives two spaces).
+ *    argument gives two spaces).  An argv the kernel cut short holds for
+ *    every `args` in `when` and for none in `unless` (what was not read may
+ *    match).
  *  - Programs (`exe`, `parent_exe`, `ancestor_exe`, `exe_content`) are also
  *    known by identity when the caller resolves them (rule_load_opts.
  *    resolve_exe): a value that is an absolute path with wildcards only in

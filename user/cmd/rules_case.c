@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * rules_case.c - a `rules test` case's event (rules_case.h).
+ */
+#include "cmd/rules_case.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "record/json.h"
+
+static int bad(struct built *b, yaml_node_t *n, const char *why)
+{
+	b->err = why;
+	b->err_line = n ? n->start_mark.line + 1 : 0;
+	return -EINVAL;
+}
+
+static int get_str(struct built *b, yaml_node_t *n, struct cev_str *out)
+{
+	if (!n)
+		return 0;
+	if (n->type != YAML_SCALAR_NODE)
+		return bad(b, n, "expected a string");
+	out->p = (const char *)n->data.scalar.value;
+	out->len = (uint32_t)n->data.scalar.length;
+	return 0;
+}
+
+static int get_uint(struct built *b, yaml_node_t *n, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!n)
+		return 0;
+	if (!yamldoc_scalar(n))
+		return bad(b, n, "expected a number");
+	v = strtoul(yamldoc_scalar(n), &end, 10);
+	if (*end || end == yamldoc_scalar(n) || v > UINT32_MAX)
+		return bad(b, n, "expected a number");
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* args: [a, b] -> "a\0b\0" (a plain string is split on spaces) */
+static int get_args(struct built *b, struct yamldoc *d, yaml_node_t *n, struct cev_args *out)
+{
+	size_t total = 0, off = 0;
+	char *buf;
+
+	if (!n)
+		return 0;
+	if (b->n_bufs == 4)
+		return bad(b, n, "too many argument lists");
+	if (n->type == YAML_SCALAR_NODE) {
+		buf = strdup(yamldoc_scalar(n));
+		if (!buf)
+			return -ENOMEM;
+		total = strlen(buf);
+		for (size_t i = 0; i < total; i++)
+			if (buf[i] == ' ')
+				buf[i] = '\0';
+		out->buf = buf;
+		out->len = (uint32_t)total + 1;
+		b->bufs[b->n_bufs++] = buf;
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad(b, n, "args: expected a list of strings");
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = yamldoc_node(d, *it);
+
+		if (!yamldoc_scalar(e))
+			return bad(b, e, "args: expected a list of strings");
+		total += e->data.scalar.length + 1;
+	}
+	buf = malloc(total + 1);
+	if (!buf)
+		return -ENOMEM;
+	b->bufs[b->n_bufs++] = buf;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = yamldoc_node(d, *it);
+
+		memcpy(buf + off, e->data.scalar.value, e->data.scalar.length);
+		off += e->data.scalar.length;
+		buf[off++] = '\0';
+	}
+	out->buf = buf;
+	out->len = (uint32_t)off;
+	return 0;
+}
+
+static int check_keys(struct built *b, struct yamldoc *d, yaml_node_t *m,
+		      const char *const *keys, const char *what)
+{
+	if (!m)
+		return 0;
+	if (m->type != YAML_MAPPING_NODE)
+		return bad(b, m, what);
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yamldoc_node(d, p->key);
+		int known = 0;
+
+		for (size_t i = 0; keys[i]; i++)
+			known |= yamldoc_scalar_is(k, keys[i]);
+		if (!known)
+			return bad(b, k, "unknown key (see docs/RULE-TESTING.md)");
+	}
+	return 0;
+}
+
+/* --- programs: made-up identities (rules_case.h) -------------------------- */
+
+#define CASE_DEV (1ull << 20)	/* "1:0": no real device */
+
+static struct ident made_up(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return (struct ident){ CASE_DEV, h ? h : 1 };
+}
+
+int rules_case_resolve(const char *glob, struct ident *out, size_t max, void *ctx)
+{
+	if (strpbrk(glob, "*?[\\"))
+		return 0;	/* a case names files one by one */
+	if (max)
+		out[0] = made_up(glob, strlen(glob));
+	return 1;
+}
+
+static struct ident id_of(const struct cev_str *s)
+{
+	return s->len ? made_up(s->p, s->len) : (struct ident){ 0, 0 };
+}
+
+/* exe_flags: [memfd, deleted, loader, elsewhere] */
+static int get_exe_flags(struct built *b, struct yamldoc *d, yaml_node_t *n, uint32_t *out)
+{
+	if (!n)
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad(b, n, "exe_flags: expected a list, e.g. [memfd]");
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *f = yamldoc_node(d, *it);
+		unsigned int i;
+
+		for (i = 0; json_exe_flag_name(i); i++)
+			if (yamldoc_scalar_is(f, json_exe_flag_name(i)))
+				break;
+		if (!json_exe_flag_name(i))
+			return bad(b, f, "exe_flags: expected memfd, deleted, loader or elsewhere");
+		*out |= 1u << i;
+	}
+	return 0;
+}
+
+/* copy_of: [PATH...]: the programs the process's program is a copy of */
+static int get_copies(struct built *b, struct yamldoc *d, yaml_node_t *n)
+{
+	struct cev_process *pr = &b->ev.proc;
+
+	if (!n)
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad(b, n, "copy_of: expected a list of programs");
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		const char *s = yamldoc_scalar(yamldoc_node(d, *it));
+
+		if (!s)
+			return bad(b, n, "copy_of: expected a list of programs");
+		if (pr->n_copies == CEV_MAX_COPIES)
+			return bad(b, n, "copy_of: too many");
+		pr->copies[pr->n_copies++] = made_up(s, strlen(s));
+	}
+	return 0;
+}
+
+/* What a case says of the process's program beyond its path. */
+static int build_program(struct built *b, struct yamldoc *d, yaml_node_t *p)
+{
+	struct cev_process *pr = &b->ev.proc;
+	yaml_node_t *t = yamldoc_get(d, p, "args_truncated"), *same = yamldoc_get(d, p, "same_as");
+	struct cev_str file = { 0 };
+	int rc;
+
+	/* the file it runs: the exe's own, or (same_as) another's under this name */
+	rc = get_str(b, same ? same : yamldoc_get(d, p, "exe"), &file);
+	pr->exe_prog.id = id_of(&file);
+	rc = rc ? rc : get_str(b, yamldoc_get(d, p, "prev_exe"), &pr->prev_exe);
+	rc = rc ? rc : get_exe_flags(b, d, yamldoc_get(d, p, "exe_flags"), &pr->exe_prog.flags);
+	rc = rc ? rc : get_copies(b, d, yamldoc_get(d, p, "copy_of"));
+	if (rc)
+		return rc;
+	if (t && !yamldoc_scalar_is(t, "true") && !yamldoc_scalar_is(t, "false"))
+		return bad(b, t, "args_truncated: expected true or false");
+	pr->args.truncated = yamldoc_scalar_is(t, "true");
+	return 0;
+}
+
+static int build_process(struct built *b, struct yamldoc *d, yaml_node_t *p)
+{
+	static const char *const keys[] = { "exe", "args", "uid", "user", "comm", "cgroup",
+					    "pid", "tid", "ppid", "exe_flags", "prev_exe",
+					    "same_as", "copy_of", "args_truncated", NULL };
+	struct cev_process *pr = &b->ev.proc;
+	const char *comm;
+	int rc;
+
+	rc = check_keys(b, d, p, keys, "process: expected a mapping");
+	if (rc || !p)
+		return rc;
+	rc = get_str(b, yamldoc_get(d, p, "exe"), &pr->exe);
+	rc = rc ? rc : get_args(b, d, yamldoc_get(d, p, "args"), &pr->args);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "uid"), &pr->uid);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "pid"), &pr->pid);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "tid"), &pr->tid);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "ppid"), &pr->ppid);
+	rc = rc ? rc : build_program(b, d, p);
+	if (rc)
+		return rc;
+	pr->user = yamldoc_scalar(yamldoc_get(d, p, "user"));
+	pr->cgroup = yamldoc_scalar(yamldoc_get(d, p, "cgroup"));
+	comm = yamldoc_scalar(yamldoc_get(d, p, "comm"));
+	if (!comm && pr->exe.len) {	/* the kernel's default: the file name */
+		const char *slash = memrchr(pr->exe.p, '/', pr->exe.len);
+
+		comm = slash ? slash + 1 : pr->exe.p;
+	}
+	if (comm)
+		snprintf(pr->comm, sizeof(pr->comm), "%s", comm);
+	return 0;
+}
+
+/*
+ * file: {via: io_uring, op: openat|openat2}: an open seen at submission,
+ * whose file is unknown (what the tracepoint backends report for io_uring).
+ */
+static int build_unresolved(struct built *b, struct yamldoc *d, yaml_node_t *n)
+{
+	yaml_node_t *via = yamldoc_get(d, n, "via"), *op = yamldoc_get(d, n, "op");
+
+	if (!yamldoc_scalar_is(via, "io_uring"))
+		return bad(b, via, "via: expected io_uring (an open whose file is unknown)");
+	if (yamldoc_get(d, n, "path") || yamldoc_get(d, n, "access") || yamldoc_get(d, n, "flags"))
+		return bad(b, n, "file: an open via io_uring has no path, access or flags "
+			   "(the file is unknown); leave them out");
+	if (op && !yamldoc_scalar_is(op, "openat") && !yamldoc_scalar_is(op, "openat2"))
+		return bad(b, op, "op: expected openat or openat2");
+	b->ev.file.unresolved = 1;
+	b->ev.file.via = "io_uring";
+	b->ev.file.op = op && yamldoc_scalar_is(op, "openat2") ? "openat2" : "openat";
+	return 0;
+}
+
+/* parent: {exe, pid, args} and ancestors: [exe, ...], nearest first */
+static int build_lineage(struct built *b, struct yamldoc *d, yaml_node_t *e)
+{
+	static const char *const pkeys[] = { "exe", "pid", "args", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "parent");
+	int rc;
+
+	rc = check_keys(b, d, n, pkeys, "parent: expected a mapping");
+	if (rc)
+		return rc;
+	if (n) {
+		b->ev.has_parent = 1;
+		rc = get_str(b, yamldoc_get(d, n, "exe"), &b->ev.parent.exe);
+		rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "pid"), &b->ev.parent.pid);
+		rc = rc ? rc : get_args(b, d, yamldoc_get(d, n, "args"), &b->ev.parent.args);
+		if (rc)
+			return rc;
+		b->ev.parent.exe_prog.id = id_of(&b->ev.parent.exe);
+	}
+	n = yamldoc_get(d, e, "ancestors");
+	if (n) {
+		if (n->type != YAML_SEQUENCE_NODE)
+			return bad(b, n, "ancestors: expected a list of executables, nearest first");
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++) {
+			if (b->ev.n_ancestors == CASE_MAX_ANC)
+				return bad(b, n, "ancestors: too many");
+			rc = get_str(b, yamldoc_node(d, *it), &b->anc[b->ev.n_ancestors]);
+			if (rc)
+				return rc;
+			b->anc_progs[b->ev.n_ancestors].id = id_of(&b->anc[b->ev.n_ancestors]);
+			b->ev.n_ancestors++;
+		}
+	}
+	b->ev.ancestors = b->anc;
+	b->ev.ancestor_progs = b->anc_progs;
+	return 0;
+}
+
+/* access: [read, write, create]; absent: read */
+static int get_access(struct built *b, struct yamldoc *d, yaml_node_t *acc)
+{
+	if (!acc) {
+		b->ev.file.access = CEV_ACC_READ;
+		return 0;
+	}
+	if (acc->type != YAML_SEQUENCE_NODE)
+		return bad(b, acc, "access: expected a list, e.g. [read]");
+	for (yaml_node_item_t *it = acc->data.sequence.items.start;
+	     it < acc->data.sequence.items.top; it++) {
+		yaml_node_t *a = yamldoc_node(d, *it);
+
+		if (yamldoc_scalar_is(a, "read"))
+			b->ev.file.access |= CEV_ACC_READ;
+		else if (yamldoc_scalar_is(a, "write"))
+			b->ev.file.access |= CEV_ACC_WRITE;
+		else if (yamldoc_scalar_is(a, "create"))
+			b->ev.file.access |= CEV_ACC_CREATE;
+		else
+			return bad(b, a, "access: expected read, write or create");
+	}
+	return 0;
+}
+
+static int build_file(struct built *b, struct yamldoc *d, yaml_node_t *e)
+{
+	static const char *const fkeys[] = { "path", "access", "flags", "via", "op", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "file");
+	int rc;
+
+	if (!n)
+		return bad(b, e, "a file event needs file: {path, access}");
+	rc = check_keys(b, d, n, fkeys, "file: expected a mapping");
+	if (rc == 0 && yamldoc_get(d, n, "via"))
+		return build_unresolved(b, d, n);
+	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "path"), &b->ev.file.path);
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "flags"), &b->ev.file.flags);
+	return rc ? rc : get_access(b, d, yamldoc_get(d, n, "access"));
+}
+
+static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
+{
+	static const char *const ckeys[] = { "proto", "dest", "port", NULL };
+	yaml_node_t *n = yamldoc_get(d, e, "connect"), *dest, *proto;
+	uint32_t port = 0;
+	int rc;
+
+	if (!n)
+		return bad(b, e, "a connect event needs connect: {proto, dest, port}");
+	rc = check_keys(b, d, n, ckeys, "connect: expected a mapping");
+	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "port"), &port);
+	if (rc)
+		return rc;
+	if (port > UINT16_MAX)
+		return bad(b, yamldoc_get(d, n, "port"), "port: expected 0 to 65535");
+	b->ev.conn.port = (uint16_t)port;
+	proto = yamldoc_get(d, n, "proto");
+	if (!proto || yamldoc_scalar_is(proto, "tcp"))
+		b->ev.conn.proto = IPPROTO_TCP;
+	else if (yamldoc_scalar_is(proto, "udp"))
+		b->ev.conn.proto = IPPROTO_UDP;
+	else if (yamldoc_scalar_is(proto, "raw"))
+		b->ev.conn.proto = CEV_PROTO_RAW;
+	else
+		return bad(b, proto, "proto: expected tcp, udp or raw");
+	dest = yamldoc_get(d, n, "dest");
+	if (yamldoc_scalar(dest) && inet_pton(AF_INET, yamldoc_scalar(dest), b->ev.conn.addr) == 1)
+		b->ev.conn.family = AF_INET;
+	else if (yamldoc_scalar(dest) &&
+		 inet_pton(AF_INET6, yamldoc_scalar(dest), b->ev.conn.addr) == 1)
+		b->ev.conn.family = AF_INET6;
+	else
+		return bad(b, dest ? dest : n, "dest: expected an IPv4 or IPv6 address");
+	return 0;
+}
+
+int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
+{
+	static const char *const keys[] = { "kind", "process", "parent", "ancestors",
+					    "file", "connect", NULL };
+	yaml_node_t *kind = yamldoc_get(d, e, "kind");
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if (!e)
+		return bad(b, NULL, "case has no event");
+	rc = check_keys(b, d, e, keys, "event: expected a mapping");
+	if (rc)
+		return rc;
+	if (yamldoc_scalar_is(kind, "exec"))
+		b->ev.kind = CEV_EXEC;
+	else if (yamldoc_scalar_is(kind, "file"))
+		b->ev.kind = CEV_FILE;
+	else if (yamldoc_scalar_is(kind, "connect"))
+		b->ev.kind = CEV_CONNECT;
+	else
+		return bad(b, kind ? kind : e, "event: kind must be exec, file or connect");
+	rc = build_process(b, d, yamldoc_get(d, e, "process"));
+	rc = rc ? rc : build_lineage(b, d, e);
+	if (rc)
+		return rc;
+	if (b->ev.kind == CEV_FILE)
+		return build_file(b, d, e);
+	if (b->ev.kind == CEV_CONNECT)
+		return build_connect(b, d, e);
+	return 0;
+}
+
+void built_free(struct built *b)
+{
+	for (size_t i = 0; i < b->n_bufs; i++)
+		free(b->bufs[i]);
+	b->n_bufs = 0;
+}
+
