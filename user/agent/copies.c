@@ -148,9 +148,11 @@ static int digest_of(struct copies *c, const char *proc_root, const struct proc_
 	return 0;
 }
 
+/* Same fingerprint, another file (the program itself matches by identity). */
 static int candidate(const struct copy_prog *p, const struct proc_exe_info *info)
 {
-	return info->head && p->head == info->head && p->size == info->size;
+	return info->head && p->head == info->head && p->size == info->size &&
+	       !ident_eq(&p->id, &info->id);
 }
 
 size_t copies_find(struct copies *c, const char *proc_root, const struct proc_entry *e,

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "base/vec.h"
 #include "record/json.h"
+#include "rules/glob.h"
 
 static int bad(struct built *b, yaml_node_t *n, const char *why)
 {
@@ -130,11 +132,61 @@ static struct ident made_up(const char *p, size_t n)
 
 int rules_case_resolve(const char *glob, struct ident *out, size_t max, void *ctx)
 {
-	if (strpbrk(glob, "*?[\\"))
-		return 0;	/* a case names files one by one */
-	if (max)
-		out[0] = made_up(glob, strlen(glob));
-	return 1;
+	const struct case_world *w = ctx;
+	size_t n = 0;
+
+	if (!strpbrk(glob, "*?[\\")) {
+		if (max)
+			out[0] = made_up(glob, strlen(glob));
+		return 1;
+	}
+	for (size_t i = 0; w && i < w->n; i++) {
+		if (!glob_match(glob, w->paths[i], strlen(w->paths[i])))
+			continue;
+		if (n < max)
+			out[n] = made_up(w->paths[i], strlen(w->paths[i]));
+		n++;
+	}
+	return (int)n;
+}
+
+static int world_add(struct case_world *w, const char *path)
+{
+	if (!path)
+		return 0;
+	if (vec_grow((void **)&w->paths, w->n, &w->cap, sizeof(*w->paths)))
+		return -ENOMEM;
+	w->paths[w->n++] = path;
+	return 0;
+}
+
+int rules_case_world(struct case_world *w, struct yamldoc *d)
+{
+	yaml_node_t *list = yamldoc_get(d, yamldoc_root(d), "cases");
+	int rc = 0;
+
+	if (!list || list->type != YAML_SEQUENCE_NODE)
+		return 0;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     !rc && it < list->data.sequence.items.top; it++) {
+		yaml_node_t *ev = yamldoc_get(d, yamldoc_node(d, *it), "event");
+		yaml_node_t *p = yamldoc_get(d, ev, "process");
+		yaml_node_t *copies = yamldoc_get(d, p, "copy_of");
+
+		rc = world_add(w, yamldoc_scalar(yamldoc_get(d, p, "same_as")));
+		if (!copies || copies->type != YAML_SEQUENCE_NODE)
+			continue;
+		for (yaml_node_item_t *c = copies->data.sequence.items.start;
+		     !rc && c < copies->data.sequence.items.top; c++)
+			rc = world_add(w, yamldoc_scalar(yamldoc_node(d, *c)));
+	}
+	return rc;
+}
+
+void rules_case_world_free(struct case_world *w)
+{
+	free(w->paths);
+	memset(w, 0, sizeof(*w));
 }
 
 static struct ident id_of(const struct cev_str *s)

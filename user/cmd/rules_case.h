@@ -8,6 +8,8 @@
  * path, the same identity): a case says a program is another under a
  * different name (`same_as`), or a copy of listed programs (`copy_of`), and
  * rules_case_resolve gives the rules' values the same made-up identities.
+ * The files that exist in the cases' world are the ones they name there
+ * (struct case_world): a value like /usr/bin/python3* names those.
  */
 #ifndef CUSTOS_CMD_RULES_CASE_H
 #define CUSTOS_CMD_RULES_CASE_H
@@ -35,8 +37,19 @@ struct built {
 int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e);
 void built_free(struct built *b);
 
-/* The rule loader's resolver (rules.h) in a case's world: a literal path
- * names the file of its made-up identity. */
+/* The programs the cases name as files (same_as, copy_of). */
+struct case_world {
+	const char **paths;	/* borrowed from the case documents */
+	size_t n, cap;
+};
+
+/* Adds the programs the cases of document d name; 0 or -ENOMEM. */
+int rules_case_world(struct case_world *w, struct yamldoc *d);
+void rules_case_world_free(struct case_world *w);
+
+/* The rule loader's resolver (rules.h) in the cases' world (ctx: a struct
+ * case_world): a literal path names its made-up file, a glob the world's
+ * files it matches. */
 int rules_case_resolve(const char *glob, struct ident *out, size_t max, void *ctx);
 
 #endif

@@ -237,10 +237,12 @@ static void run_cases(const struct rule_set *set, struct inputs *in, size_t *pas
 
 int cmd_rules_test(int argc, char **argv)
 {
+	struct case_world world = { 0 };
 	/* programs in rules get the identities the cases' programs have */
 	const struct rule_load_opts case_opts = {
 		.resolve_user = rules_resolve_user,
 		.resolve_exe = rules_case_resolve,
+		.resolve_exe_ctx = &world,
 	};
 	struct inputs *in;
 	struct rule_diags diags = { 0 };
@@ -268,6 +270,11 @@ int cmd_rules_test(int argc, char **argv)
 		goto out;
 	}
 	rc = CMD_EXIT_FAIL;
+	for (size_t i = 0; i < in->n_cases; i++)
+		if (rules_case_world(&world, &in->cases[i].doc)) {
+			fprintf(stderr, "custos: rules test: %s\n", strerror(ENOMEM));
+			goto out;
+		}
 	if (rules_load_paths(in->rules, in->n_rules, 0, &case_opts, &set, &diags, err,
 			     sizeof(err))) {
 		rules_check_report(&diags, err);
@@ -280,6 +287,7 @@ int cmd_rules_test(int argc, char **argv)
 	rc = fail ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 out:
 	rule_set_free(set);
+	rules_case_world_free(&world);
 	for (size_t i = 0; i < in->n_cases; i++)
 		yamldoc_free(&in->cases[i].doc);
 	for (size_t i = 0; i < in->files.n; i++)
