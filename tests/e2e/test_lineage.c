@@ -53,7 +53,7 @@ static const char rules_fmt[] =
 	"    on: exec\n"
 	"    severity: high\n"
 	"    when:\n"
-	"      exe_content: \"%s\"\n"
+	"      exe_content: [\"%s\", \"%s/bin/myshell\"]\n"
 	"      ancestor_exe: $servers\n"
 	"  - id: e2e-fileless\n"
 	"    on: exec\n"
@@ -84,7 +84,7 @@ static void start(struct env *e)
 	const char *d = e->r.dir;
 
 	assert_non_null(realpath("/bin/sh", e->sh));
-	snprintf(yaml, sizeof(yaml), rules_fmt, d, e->sh, d, e->sh, d, d);
+	snprintf(yaml, sizeof(yaml), rules_fmt, d, e->sh, d, e->sh, d, d, d);
 	assert_int_equal(harness_write_rules(&e->r, yaml), 0);
 	assert_int_equal(policy_of(e->r.rules, e->policy, sizeof(e->policy)), 0);
 	install(e, "evade", "opt/vllm/bin", "vllm-serve", e->server, sizeof(e->server));
@@ -225,7 +225,7 @@ static void test_orphan_after_churn(void **state)
 	json_decref(rec);
 }
 
-/* A hardlink of a listed shell under another name; a copy is another program. */
+/* A hardlink of a listed shell under another name; a copy is another file (content only). */
 static void test_hardlink_of_shell(void **state)
 {
 	struct env *e = *state;
@@ -257,9 +257,17 @@ static void test_hardlink_of_shell(void **state)
 	assert_string_equal(jstr(rec, "parent.exe"), e->server);
 	assert_string_equal(jstr(rec, "exec.exe"), link_path);
 	json_decref(rec);
-	all = harness_records(&e->r, pred_pid, &other);
-	assert_int_equal(json_array_size(all), 0);
-	json_decref(all);
+	/* the copy is another file: only the content rule knows it */
+	{
+		struct kind_pid kp = { "exec", other, "e2e-shell-under-server" };
+
+		all = harness_records(&e->r, pred_kind_pid, &kp);
+		assert_int_equal(json_array_size(all), 0);
+		json_decref(all);
+		rec = wait_rule(e, other, "e2e-shell-copy");
+		assert_string_equal(jstr(rec, "process.exe"), copy);
+		json_decref(rec);
+	}
 }
 
 /*
@@ -481,6 +489,19 @@ static void test_loader_runs_shell(void **state)
 	assert_args(json_object_get(json_object_get(rec, "exec"), "exe_flags"),
 		    (const char *[]){ "loader", NULL });
 	assert_string_equal(jstr(rec, "parent.exe"), e->server);
+	json_decref(rec);
+
+	/* the shell's bytes in a memfd, through the loader: ld.so /proc/self/fd/N */
+	t0 = now_realtime_ns();
+	pid = via_server(e, (char *[]){ "memfd-ld", ldso, "e2e-ld", shell, e->pidfile, "ld.so",
+					"wait", "300", NULL });
+	rec = wait_rule(e, pid, "e2e-shell-copy");
+	assert_time_recent(rec, t0);
+	assert_string_equal(jstr(rec, "process.exe"), "memfd:e2e-ld");
+	assert_args(json_object_get(json_object_get(rec, "process"), "exe_flags"),
+		    (const char *[]){ "memfd", "loader", NULL });
+	json_decref(rec);
+	rec = wait_rule(e, pid, "e2e-fileless");
 	json_decref(rec);
 }
 

@@ -101,10 +101,10 @@ static void test_copy_by_digest(void **state)
 
 	/* this process runs a copy of orig (the test binary itself) */
 	entry_of(&e, &info, self);
-	assert_int_equal(copies_find(&c, "/proc", &e, &info, found, 4), 1);
+	assert_int_equal(copies_find(&c, "/proc", &e, NULL, &info, found, 4), 1);
 	assert_true(ident_eq(&found[0], &want));
 	assert_int_equal(c.hashed, 1);
-	assert_int_equal(copies_find(&c, "/proc", &e, &info, found, 4), 1);
+	assert_int_equal(copies_find(&c, "/proc", &e, NULL, &info, found, 4), 1);
 	assert_int_equal(c.hashed, 1);	/* the digest is remembered */
 
 	/* orig as listed by a file that only shares the fingerprint: not a copy */
@@ -112,16 +112,16 @@ static void test_copy_by_digest(void **state)
 	rule_set_free(set);
 	set = content_rule(fake);
 	assert_int_equal(copies_load(&c, set), 0);
-	assert_int_equal(copies_find(&c, "/proc", &e, &info, found, 4), 0);
+	assert_int_equal(copies_find(&c, "/proc", &e, NULL, &info, found, 4), 0);
 	/* the same program (identity, fingerprint) later: its digest is remembered */
 	e.pid = 0x7ffffff0;
-	assert_int_equal(copies_find(&c, "/proc", &e, &info, found, 4), 0);
+	assert_int_equal(copies_find(&c, "/proc", &e, NULL, &info, found, 4), 0);
 	/* a program that can no longer be read: the fingerprint decides */
 	info.id.ino++;
-	assert_int_equal(copies_find(&c, "/proc", &e, &info, found, 4), 1);
+	assert_int_equal(copies_find(&c, "/proc", &e, NULL, &info, found, 4), 1);
 	/* another program entirely: no candidate, nothing read */
 	info.size++;
-	assert_int_equal(copies_find(&c, "/proc", &e, &info, found, 4), 0);
+	assert_int_equal(copies_find(&c, "/proc", &e, NULL, &info, found, 4), 0);
 	copies_free(&c);
 	rule_set_free(set);
 	unlink(orig);
@@ -172,6 +172,12 @@ static void test_loader_resolve(void **state)
 				      sizeof(out)), 0);
 	assert_non_null(realpath("/bin/sh", want));
 	assert_string_equal(out, want);
+	/* the process's own /proc, kept to be opened */
+	assert_int_equal(ldso_resolve("/proc", 42, "/proc/self/fd/3", 15, out, sizeof(out)), 0);
+	assert_string_equal(out, "/proc/42/fd/3");
+	assert_int_equal(ldso_resolve("/proc", 42, "/proc/thread-self/fd/3", 22, out,
+				      sizeof(out)), 0);
+	assert_string_equal(out, "/proc/42/fd/3");
 	assert_true(ldso_resolve("/proc", 0x7ffffff0, "x", 1, out, sizeof(out)) < 0);
 	assert_string_equal(out, "x");
 }

@@ -100,15 +100,18 @@ static const struct copy_prog *seen(const struct copies *c, const struct proc_ex
 	return NULL;
 }
 
-/* e's program through /proc/PID/exe, checked to be it: an fd, or -errno. */
-static int open_exe(const char *proc_root, const struct proc_entry *e,
+/* e's program through file, or /proc/PID/exe, checked to be it: an fd, or -errno. */
+static int open_exe(const char *proc_root, const struct proc_entry *e, const char *file,
 		    const struct proc_exe_info *info)
 {
 	char path[PATH_MAX];
 	struct stat st;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%u/exe", proc_root, e->pid);
+	if (file)
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%s/%u/exe", proc_root, e->pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -121,7 +124,8 @@ static int open_exe(const char *proc_root, const struct proc_entry *e,
 
 /* The digest of e's program (remembered, or read now); 0 or -errno. */
 static int digest_of(struct copies *c, const char *proc_root, const struct proc_entry *e,
-		     const struct proc_exe_info *info, unsigned char out[COPIES_DIGEST])
+		     const char *file, const struct proc_exe_info *info,
+		     unsigned char out[COPIES_DIGEST])
 {
 	const struct copy_prog *s = seen(c, info);
 	struct copy_prog *slot;
@@ -131,7 +135,7 @@ static int digest_of(struct copies *c, const char *proc_root, const struct proc_
 		memcpy(out, s->digest, COPIES_DIGEST);
 		return 0;
 	}
-	fd = open_exe(proc_root, e, info);
+	fd = open_exe(proc_root, e, file, info);
 	if (fd < 0)
 		return fd;
 	rc = digest_fd(fd, out);
@@ -156,7 +160,7 @@ static int candidate(const struct copy_prog *p, const struct proc_exe_info *info
 }
 
 size_t copies_find(struct copies *c, const char *proc_root, const struct proc_entry *e,
-		   struct proc_exe_info *info, struct ident *out, size_t max)
+		   const char *file, struct proc_exe_info *info, struct ident *out, size_t max)
 {
 	unsigned char digest[COPIES_DIGEST];
 	int any = 0, have;
@@ -165,7 +169,7 @@ size_t copies_find(struct copies *c, const char *proc_root, const struct proc_en
 	if (!c->n)
 		return 0;
 	if (!info->head) {	/* not from an exec record: read it from /proc */
-		int fd = open_exe(proc_root, e, info);
+		int fd = open_exe(proc_root, e, file, info);
 
 		if (fd < 0)
 			return 0;
@@ -176,7 +180,7 @@ size_t copies_find(struct copies *c, const char *proc_root, const struct proc_en
 		any |= candidate(&c->progs[i], info);
 	if (!any)
 		return 0;
-	have = digest_of(c, proc_root, e, info, digest) == 0;
+	have = digest_of(c, proc_root, e, file, info, digest) == 0;
 	for (size_t i = 0; i < c->n && n < max; i++) {
 		/* unreadable now: the fingerprint decides (copies.h) */
 		if (candidate(&c->progs[i], info) &&

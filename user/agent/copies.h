@@ -52,10 +52,11 @@ static inline int copies_any(const struct copies *c)
 
 /*
  * The listed programs process e (of proc_root) runs a copy of: their
- * identities into out (max), how many.  Fills e's fingerprint from /proc
- * when its exec record had none (info).
+ * identities into out (max), how many.  file: where to read the program
+ * (the dynamic loader's program), NULL: proc_root/PID/exe.  Fills e's
+ * fingerprint from the file when its exec record had none (info).
  */
 size_t copies_find(struct copies *c, const char *proc_root, const struct proc_entry *e,
-		   struct proc_exe_info *info, struct ident *out, size_t max);
+		   const char *file, struct proc_exe_info *info, struct ident *out, size_t max);
 
 #endif

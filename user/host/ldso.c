@@ -115,6 +115,15 @@ int ldso_resolve(const char *proc_root, uint32_t pid, const char *path, size_t p
 	snprintf(out, size, "%.*s", (int)plen, path);
 	if (plen == 0 || memchr(path, '\0', plen))
 		return -EINVAL;
+	/* the process's own /proc (a memfd: ld.so /proc/self/fd/3), not ours */
+	if (plen >= 11 && memcmp(path, "/proc/self/", 11) == 0) {
+		snprintf(out, size, "%s/%u/%.*s", proc_root, pid, (int)plen - 11, path + 11);
+		return 0;
+	}
+	if (plen >= 18 && memcmp(path, "/proc/thread-self/", 18) == 0) {
+		snprintf(out, size, "%s/%u/%.*s", proc_root, pid, (int)plen - 18, path + 18);
+		return 0;
+	}
 	snprintf(link, sizeof(link), "%s/%u/root", proc_root, pid);
 	n = readlink(link, root, sizeof(root) - 1);
 	if (n < 0)

@@ -44,7 +44,9 @@ int ldso_program(const char *args, size_t len, size_t *off, size_t *plen);
 /*
  * path (plen bytes) as process pid of proc_root sees it, made absolute from
  * its working directory and resolved when the process's root is the host's,
- * into out.  0, or -errno (out then holds the path as given).
+ * into out; its /proc/self is proc_root/PID (kept unresolved: a magic link
+ * to open, e.g. a memfd's fd).  0, or -errno (out then holds the path as
+ * given).
  */
 int ldso_resolve(const char *proc_root, uint32_t pid, const char *path, size_t plen, char *out,
 		 size_t size);

@@ -21,6 +21,9 @@
  *                                         the exec
  *   evade memfd NAME SRC PIDFILE ARG0...  execs SRC's bytes from a memfd
  *                                         named NAME (fexecve)
+ *   evade memfd-ld LDSO NAME SRC PIDFILE ARG0...
+ *                                         the same through the dynamic
+ *                                         loader: LDSO /proc/self/fd/N ...
  *   evade deleted SRC PIDFILE ARG0...     copies SRC to a file, opens it,
  *                                         unlinks it, execs the fd
  *   evade bind SRC TARGET PIDFILE ARG0... in a private mount namespace,
@@ -183,6 +186,25 @@ static int memfd_exec(const char *name, const char *src, const char *pidfile, ch
 	FAIL("fexecve");
 }
 
+static int memfd_ld_exec(const char *ldso, const char *name, const char *src,
+			 const char *pidfile, char **argv)
+{
+	char fdpath[32], *args[64] = { argv[0], fdpath };
+	pid_t pid = fork();
+	int fd;
+
+	if (pid != 0)
+		return wait_status(pid);
+	fd = (int)syscall(SYS_memfd_create, name, 0);
+	if (fd < 0 || copy_fd(src, fd))
+		FAIL("memfd");
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	for (int i = 1; argv[i] && i < 62; i++)
+		args[i + 1] = argv[i];
+	run(pidfile, ldso, args);
+	return 0;
+}
+
 static int deleted_exec(const char *src, const char *pidfile, char **argv)
 {
 	char tmp[] = "/tmp/evade-deleted-XXXXXX";
@@ -262,14 +284,16 @@ int main(int argc, char **argv)
 		return orphan(atoi(argv[2]), argv[3], argv[4], argv + 5);
 	if (strcmp(mode, "memfd") == 0 && argc > 5)
 		return memfd_exec(argv[2], argv[3], argv[4], argv + 5);
+	if (strcmp(mode, "memfd-ld") == 0 && argc > 6)
+		return memfd_ld_exec(argv[2], argv[3], argv[4], argv[5], argv + 6);
 	if (strcmp(mode, "deleted") == 0 && argc > 4)
 		return deleted_exec(argv[2], argv[3], argv + 4);
 	if (strcmp(mode, "bind") == 0 && argc > 5)
 		return bind_exec(argv[2], argv[3], argv[4], argv + 5);
 	if (strcmp(mode, "chroot") == 0 && argc > 5)
 		return chroot_exec(argv[2], argv[3], argv[4], argv + 5);
-	fprintf(stderr, "usage: evade exec|spawn|chain|orphan|churn|memfd|deleted|bind|chroot|open|"
-		"wait ... "
+	fprintf(stderr, "usage: evade exec|spawn|chain|orphan|churn|memfd|memfd-ld|deleted|bind|"
+		"chroot|open|wait ... "
 		"(see evade.c)\n");
 	return 2;
 }
