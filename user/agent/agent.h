@@ -84,6 +84,7 @@ struct agent {
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t last_stats_ms;
 	uint64_t ring_drops_seen;
+	uint64_t proc_full_seen;	/* stats[STAT_PROC_FULL] already reported */
 	struct agent_counters counters;
 	uint64_t *rule_hits;		/* per rule of `rules`, since it was loaded */
 	uint64_t bpf_stats[STAT__COUNT];	/* last read of the BPF counters */

@@ -133,6 +133,15 @@ void emit_ring_losses(struct agent *a)
 	if (!a->loader.skel || loader_read_stats(&a->loader, stats, STAT__COUNT))
 		return;
 	memcpy(a->bpf_stats, stats, sizeof(stats));
+	if (stats[STAT_PROC_FULL] > a->proc_full_seen) {
+		uint64_t lost = stats[STAT_PROC_FULL] - a->proc_full_seen;
+
+		a->proc_full_seen = stats[STAT_PROC_FULL];
+		log_warn("agent: the kernel's per-process state is full: %llu new processes have "
+			 "no lineage there (the agent's process cache still has it)",
+			 (unsigned long long)lost);
+		emit_loss(a, lost, "process-state");
+	}
 	if (stats[STAT_RING_DROPS] > a->ring_drops_seen) {
 		uint64_t lost = stats[STAT_RING_DROPS] - a->ring_drops_seen;
 

@@ -27,7 +27,8 @@ void emit_kernel_verdict(struct agent *a, const struct cev_event *ev, uint64_t r
 			 uint16_t gen, const struct filter_slots *s);
 /* A `kind: loss` record: lost records, lost where ("ring", "sink:NAME"). */
 void emit_loss(struct agent *a, uint64_t lost, const char *where);
-/* Reads the BPF counters; ring buffer drops become a loss record. */
+/* Reads the BPF counters; ring buffer drops (and forks the per-process
+ * state had no room for, where "process-state") become loss records. */
 void emit_ring_losses(struct agent *a);
 /* Flushes every sink; what a sink lost becomes a loss record, flushed too. */
 void emit_flush(struct agent *a);

@@ -40,6 +40,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_DROPS_CONNECT] = "ring_drops_connect",
 	[STAT_DROPS_PROC] = "ring_drops_process",
 	[STAT_FILE_BLOCK] = "file_blocked",
+	[STAT_PROC_FULL] = "process_state_full",
 };
 
 struct self_usage {
