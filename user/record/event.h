@@ -149,6 +149,15 @@ struct cev_exec {
 	uint8_t blocked;	/* 1 only when the kernel refused the exec (BPF LSM) */
 };
 
+/* A data-flow label the process carries, and where it came from (rules.h, "Labels"). */
+struct cev_label {
+	const char *name;
+	const char *rule;	/* the rule that set it; NULL: not known */
+	uint64_t seq;		/* the record that set it; 0: none (a label-only rule) or not known */
+	uint64_t time_ns;	/* when it was set (CLOCK_REALTIME); 0: not known */
+	struct cev_str via;	/* a label-only rule's: the file or destination; len 0: none */
+};
+
 struct cev_loss {
 	uint64_t lost;
 	const char *where;	/* "ring", "queue", "sink:NAME", ... */
@@ -170,6 +179,11 @@ struct cev_event {
 	 * was of the class), whatever the ancestors above say.
 	 */
 	uint64_t lineage;
+	/* the labels the process carries: bits of the rule set's (rules.h), and
+	 * what is known of each, for the record */
+	uint64_t labels;
+	const struct cev_label *label_info;
+	uint32_t n_label_info;
 	union {
 		struct cev_file file;
 		struct cev_connect conn;

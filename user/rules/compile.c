@@ -28,6 +28,7 @@
 #include "rules/arena.h"
 #include "rules/cond.h"
 #include "rules/diag.h"
+#include "rules/label_keys.h"
 #include "rules/lists.h"
 #include "rules/names.h"
 #include "rules/parse.h"
@@ -36,6 +37,7 @@
 struct rule_set_priv {
 	struct rule_set pub;
 	struct arena a;
+	struct label_table labels;	/* pub.labels points into it */
 };
 
 struct loader {
@@ -76,7 +78,7 @@ static const enum rule_on on_values[] = {
 static const char *const sev_names[] = {
 	"info", "low", "medium", "high", "critical",
 };
-static const char *const act_names[] = { "alert", "block" };
+static const char *const act_names[] = { "alert", "block", "label" };
 
 /* The index of v's text in names, or -1 after a diagnostic. */
 static int parse_enum(struct loader *L, const struct ynode *v, const char *what,
@@ -115,12 +117,12 @@ static int parse_bool(struct loader *L, const struct ynode *v, const char *what)
 
 enum {
 	RK_ID, RK_DESCRIPTION, RK_ON, RK_SEVERITY, RK_ACTION, RK_ENABLED,
-	RK_TAGS, RK_WHEN, RK_UNLESS, RK__COUNT,
+	RK_TAGS, RK_WHEN, RK_UNLESS, RK_SET_LABELS, RK_LABEL_TTL, RK__COUNT,
 };
 
 static const char *const rule_keys[RK__COUNT] = {
 	"id", "description", "on", "severity", "action", "enabled", "tags",
-	"when", "unless",
+	"when", "unless", "set_labels", "label_ttl",
 };
 
 static int valid_rule_id(const char *s)
@@ -261,6 +263,8 @@ static int rule_values(struct loader *L, struct rule *r, const struct ynode **va
 	if (val[RK_UNLESS])
 		r->n_unless = cond_compile_list(&L->cond, val[RK_UNLESS], on, "unless",
 						&r->unless);
+	labels_compile_rule(&L->cond, r, on, val[RK_SET_LABELS], val[RK_LABEL_TTL],
+			    val[RK_ACTION]);
 	return on;
 }
 
@@ -277,10 +281,10 @@ static void compile_rule(struct loader *L, const struct ynode *m)
 		return;
 	}
 	id = rule_collect(L, m, val);
+	r.id = id ? arena_strdup(&L->set->a, id) : NULL;	/* the values' diagnostics name it */
 	on = rule_values(L, &r, val);
 	if (!id)
 		return;	/* nothing can refer to it; the load fails anyway */
-	r.id = arena_strdup(&L->set->a, id);
 	r.on = on >= 0 ? (enum rule_on)on : RULE_ON_FILE;
 	r.file = L->file_names[m->src];
 	r.line = m->line;
@@ -344,8 +348,10 @@ static void apply_override(struct loader *L, const struct ynode *m)
 	if (val[OK_ACTION]) {
 		i = parse_enum(L, val[OK_ACTION], "action", act_names,
 			       N_NAMES(act_names));
-		if (r && i >= 0)
+		if (r && i >= 0) {
 			r->action = (enum rule_action)i;
+			labels_check_action(&L->cond, r, val[OK_ACTION]);
+		}
 	}
 	if (!val[OK_UNLESS_APPEND])
 		return;
@@ -549,7 +555,9 @@ static int prepare_set(struct loader *L)
 							 L->srcs[i].name : "<input>");
 	L->cond = (struct cond_ctx){
 		.d = &L->d, .a = &set->a, .lists = &L->lists, .opts = L->opts,
+		.labels = &set->labels,
 	};
+	set->pub.labels = set->labels.name;
 	return set->a.err;
 }
 
@@ -588,6 +596,11 @@ int rule_set_load(const struct rule_source *srcs, size_t n,
 		for (i = 0; i < L.override_nodes.n; i++)
 			apply_override(&L, L.override_nodes.v[i]);
 		assign_classes(&L);
+		L.set->pub.n_labels = L.set->labels.n;
+		for (i = 0; i < RULE_MAX_CLASSES; i++)
+			L.set->pub.class_slot[i] = i < L.set->pub.n_classes ? (int)i : -1;
+		for (i = 0; i < RULE_MAX_LABELS; i++)
+			L.set->pub.label_slot[i] = i < L.set->pub.n_labels ? (int)i : -1;
 		if (L.oom || L.lists.oom || L.set->a.err || L.ast.err)
 			r = -ENOMEM;
 	}

@@ -162,6 +162,42 @@ static void add_bit(struct cond_ctx *x, struct cond_field *cf, const struct ynod
 		cf->mask |= bits[i];
 }
 
+/* Label names read like rule ids: [a-z0-9][a-z0-9-]* */
+static int valid_label(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] == '-' && i > 0)))
+			return 0;
+	return i > 0;
+}
+
+uint64_t cond_label_bit(struct cond_ctx *x, const struct ynode *v)
+{
+	struct label_table *t = x->labels;
+	size_t i;
+
+	if (!t)
+		return 0;
+	if (!valid_label(v->s)) {
+		ERR(x, v, "label '%s' is invalid (use lowercase letters, digits and '-', starting "
+		    "with a letter or digit)", v->s);
+		return 0;
+	}
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->name[i], v->s) == 0)
+			return 1ULL << i;
+	if (t->n == RULE_MAX_LABELS) {
+		ERR(x, v, "label '%s': more than %d labels across the rules (the kernel keeps %d "
+		    "per process)", v->s, RULE_MAX_LABELS, RULE_MAX_LABELS);
+		return 0;
+	}
+	t->name[t->n] = arena_strdup(x->a, v->s);
+	return 1ULL << t->n++;
+}
+
 static void compile_value(struct cond_ctx *x, struct cond_field *cf,
 			  enum rule_field f, size_t k, const struct ynode *v)
 {
@@ -194,6 +230,9 @@ static void compile_value(struct cond_ctx *x, struct cond_field *cf,
 	case F_DEST:
 		if (dest_parse(v->s, &cf->dests[k], why, sizeof(why)) < 0)
 			ERR(x, v, "dest '%s' is invalid: %s", v->s, why);
+		break;
+	case F_LABELS:
+		cf->labels |= cond_label_bit(x, v);
 		break;
 	default:
 		break;

@@ -188,6 +188,8 @@ static int field_holds(enum rule_field f, const struct cond_field *cf, int unles
 		return ev->kind == CEV_CONNECT && any_dest(cf, &ev->conn);
 	case F_PROTO:
 		return ev->kind == CEV_CONNECT && (cf->mask & PROTO_BIT(ev->conn.proto));
+	case F_LABELS:
+		return (ev->labels & cf->labels) != 0;
 	case F_ARGS:
 		/* argv cut short: the part never read may match, so a `when`
 		 * holds and an `unless` cannot be shown to (fails closed) */
@@ -283,6 +285,14 @@ uint64_t rule_set_classes_of(const struct rule_set *set, const struct cev_str *e
 		if (program_holds(set->classes[i].cf, set->classes[i].unless, exe, prog))
 			bits |= 1ULL << i;
 	return bits;
+}
+
+uint64_t rule_set_label_bit(const struct rule_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n_labels && i < RULE_MAX_LABELS; i++)
+		if (strcmp(set->labels[i], name) == 0)
+			return 1ULL << i;
+	return 0;
 }
 
 uint16_t rule_set_gen(const struct rule_set *set)

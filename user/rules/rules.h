@@ -78,6 +78,7 @@ enum rule_severity {
 enum rule_action {
 	ACT_ALERT = 0,
 	ACT_BLOCK = 1,
+	ACT_LABEL = 2,		/* set_labels only: no record */
 };
 
 enum rule_field {
@@ -94,6 +95,7 @@ enum rule_field {
 	F_ARGS,
 	F_CONTAINER,	/* glob over the container id */
 	F_EXE_CONTENT,	/* exe, or a copy (same content) of a named program */
+	F_LABELS,	/* the process carries any of these data-flow labels */
 	F__COUNT,
 };
 
@@ -126,6 +128,7 @@ struct cond_field {
 	struct ident *idents;	/* the identities the resolvable globs named at load */
 	size_t n_idents;
 	int cls;		/* ancestor_exe: its class (rule_set.classes), -1: none */
+	uint64_t labels;	/* labels: bit i = rule_set.labels[i] */
 };
 
 /* A condition holds when every present key holds (AND). */
@@ -148,6 +151,17 @@ struct rule_class {
 	int unless;
 };
 
+/*
+ * Labels (data-flow rules): a file rule's `set_labels` gives the opening
+ * process labels, in the kernel at the open (only file rules may: the label
+ * must be set before the process can act on what it read); children inherit
+ * them at fork, exec keeps them, `label_ttl` ends them.  `labels` in a
+ * condition holds when the process carries any of them.  The rule set
+ * numbers the names it uses (bit i of set_labels, cond_field.labels,
+ * cev_event.labels: labels[i]).
+ */
+#define RULE_MAX_LABELS 16
+
 struct rule {
 	char *id;
 	char *description;	/* NULL when absent */
@@ -160,6 +174,8 @@ struct rule {
 	struct cond when;
 	struct cond *unless;	/* any one holding suppresses the rule */
 	size_t n_unless;
+	uint64_t set_labels;	/* labels it gives the process when it fires (bits of rule_set.labels) */
+	uint64_t label_ttl_ns;	/* 0: they do not expire */
 	const char *file;	/* where the rule was defined (points into the set) */
 	int line;
 	int col;		/* of the rule's mapping, for diagnostics about a whole rule */
@@ -170,6 +186,16 @@ struct rule_set {
 	size_t n_rules;
 	const struct rule_class *classes;	/* cond_field.cls indexes it */
 	size_t n_classes;
+	const char *const *labels;		/* the label names rules use, bit i: labels[i] */
+	size_t n_labels;
+	/*
+	 * The kernel's numbering of the classes and labels (the per-process
+	 * state's bits): rule_set_load makes it the set's own (i -> i); the
+	 * agent, which keeps a class's and a label's slot across reloads,
+	 * writes its own before the kernel filters are compiled.  -1: none.
+	 */
+	int class_slot[RULE_MAX_CLASSES];
+	int label_slot[RULE_MAX_LABELS];
 	char digest[72];	/* "sha256:" + 64 hex + NUL */
 	/* private storage follows in the implementation */
 };
@@ -268,6 +294,9 @@ const char *rule_severity_name(enum rule_severity s);
 const char *rule_action_name(enum rule_action a);
 const char *rule_on_name(enum rule_on on);
 const char *rule_field_name(enum rule_field f);
+
+/* The bit of label name in set's labels, 0 when no rule uses it. */
+uint64_t rule_set_label_bit(const struct rule_set *set, const char *name);
 
 /* Whether a condition field may be used in a rule with this `on`. */
 int rule_field_applies(enum rule_field f, enum rule_on on);
