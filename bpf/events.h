@@ -235,6 +235,7 @@ enum stat_idx {
 	STAT_FILE_BLOCK = 13,	/* opens refused by the file guard (file__lsm) */
 	/* 40..47: per-process state (filter_maps.h, "Per-process state") */
 	STAT_PROC_FULL = 40,	/* a process's state found no room: it has none */
+	STAT_LABEL_SET = 41,	/* opens that gave their process labels (label rules) */
 	STAT__COUNT = 64,
 };
 

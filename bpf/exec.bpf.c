@@ -9,7 +9,8 @@
  * fingerprint and flags (exe.bpf.h); argv is read from the new mm's arg area.
  *
  * The per-process state (filter_maps.h, "Per-process state") is kept here:
- * copied to a child at fork, folded at exec, deleted at exit.
+ * lineage classes and labels copied to a child at fork, classes folded at
+ * exec (labels kept), both deleted at exit.
  *
  * Two variants of each hook, the loader picks one set (loader.c):
  *   tp_btf/...         BTF-typed tracepoints (5.5+), cheapest
@@ -103,6 +104,27 @@ static __always_inline __u64 state_fork(struct task_struct *parent, __u32 tgid, 
 	return c.lineage;
 }
 
+/* The child inherits its parent's labels, with the times they were set. */
+static __always_inline void labels_fork(struct task_struct *parent, __u32 tgid, __u64 start_ns)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	struct proc_label *p = bpf_map_lookup_elem(&proc_label, &ptgid);
+	struct scratch *s;
+	struct proc_label *c;
+
+	if (!p || !p->labels || p->start_ns != task_start_ns(parent))
+		return;
+	/* the value is too big for the stack: built in the per-CPU scratch */
+	s = scratch_get();
+	if (!s)
+		return;
+	c = (struct proc_label *)s->walk;
+	__builtin_memcpy(c, p, sizeof(*c));
+	c->start_ns = start_ns;
+	if (bpf_map_update_elem(&proc_label, &tgid, c, BPF_ANY))
+		stat_inc(STAT_PROC_FULL);
+}
+
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {
 	struct ev_fork f = {};
@@ -120,7 +142,8 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	if (!bpf_core_field_exists(child->start_boottime))
 		f.h.start_ns = BPF_CORE_READ(child, start_time);
 	f.h.lineage = state_fork(parent, tgid, f.h.start_ns);
-	f.h.labels = 0;
+	labels_fork(parent, tgid, f.h.start_ns);
+	f.h.labels = labels_held(tgid, f.h.start_ns);
 	f.parent_start_ns = task_start_ns(parent);
 	emit(&f, sizeof(f));
 	return 0;
@@ -135,6 +158,7 @@ static __always_inline int on_exit(struct task_struct *task)
 		return 0;
 	header_fill(&x.h, EV_EXIT, sizeof(x), task);
 	bpf_map_delete_elem(&proc_class, &x.h.pid);
+	bpf_map_delete_elem(&proc_label, &x.h.pid);
 	x.exit_code = BPF_CORE_READ(task, exit_code);
 	emit(&x, sizeof(x));
 	return 0;

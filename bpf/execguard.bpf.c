@@ -133,6 +133,7 @@ static __noinline __u64 decide(struct file *f, struct task_struct *task, struct 
 		return 0;
 	holds = c->cond_valid & (x.exe_unless | ~c->cond_need_exe) &
 		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
+	guard_state_terms(c, bpf_get_current_pid_tgid() >> 32, task_start_ns(task), &when, &holds);
 	return when & ~guard_suppressed(holds, c->cond_owner);
 }
 

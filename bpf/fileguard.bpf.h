@@ -73,22 +73,27 @@ done:
 }
 
 /*
- * The file guard's rule slots that refuse this open (0: allow); *gen the
- * rule set that numbered them.  Not inlined: its stack is not added to the
- * caller's path walk.  The agent's own opens are never refused.
+ * The file guard's rule slots that hold for this open (0: none); *gen the
+ * rule set that numbered them.  labels 0: its block rules (refuse the
+ * open); 1: its label rules (label the process).  Not inlined: its stack
+ * is not added to the caller's path walk.  The agent's own opens are never
+ * refused nor labelled.
  */
-static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
+static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labels)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct guard_bits f, x, p;
 	struct guard_uid_bits *u;
 	struct guard_conf *c;
-	__u64 when, holds, aw = 0, au = 0, uw = 0, uu = 0;
+	__u64 when, holds, consider, aw = 0, au = 0, uw = 0, uu = 0;
 	__u32 zero = 0, uid, fmode;
 
 	*gen = 0;
 	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
-	if (!c || !c->active || !file)
+	if (!c || !file)
+		return 0;
+	consider = c->active & (labels ? c->label : c->block);
+	if (!consider)
 		return 0;
 	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
@@ -96,7 +101,7 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
 	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */
 	if (c->any_tree)
 		fileguard_tree(file, &f);
-	when = c->active & (f.path_when | f.tree_when | ~c->need_path);
+	when = consider & (f.path_when | f.tree_when | ~c->need_path);
 	if (!when)
 		return 0;	/* the common case: no rule names this file */
 	fmode = BPF_CORE_READ(file, f_mode);
@@ -128,8 +133,19 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
 	holds = c->cond_valid & (f.path_unless | f.tree_unless | ~c->cond_need_path) &
 		(au | ~c->cond_need_access) & (x.exe_unless | ~c->cond_need_exe) &
 		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
+	guard_state_terms(c, bpf_get_current_pid_tgid() >> 32, task_start_ns(task), &when, &holds);
 	*gen = (__u16)c->gen;
 	return when & ~guard_suppressed(holds, c->cond_owner);
+}
+
+/* The labels the fired label rules give (slot_labels of each). */
+static __always_inline __u64 fileguard_labels(__u64 fired)
+{
+	struct guard_conf *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
+	return c ? slots_of(fired, c->slot_labels, GUARD_MAX_RULES) : 0;
 }
 
 #endif

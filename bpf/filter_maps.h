@@ -18,6 +18,9 @@
 #include <linux/types.h>
 #endif
 
+#define PROC_LABEL_MAX 16	/* label slots per process (section "Per-process state") */
+#define PROC_CLASS_MAX 64	/* lineage classes (bits of ev_header.lineage) */
+
 /*
  * file: the open pre-filter (bpf/file.bpf.c reads, user/filters/file.c writes).
  *
@@ -174,9 +177,15 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
  * loop over condition slots).  The full computation above runs otherwise,
  * and gives the same result.
  *
- * Exact vs "maybe".  The kernel evaluates dest, proto, and `exe` in `unless`
- * (by identity: the executable's inode, so renaming or copying a binary
- * does not carry an exception).  A rule whose conditions use anything else
+ * Labels: a rule (condition) with `labels` holds only for a process that
+ * carries one of them (held, the per-process state's labels): when &=
+ * OR(label_when[l] for l in held) | ~need_labels, holds likewise with
+ * label_unless and cond_need_labels.  Looked up only when a flagged rule
+ * needs it.
+ *
+ * Exact vs "maybe".  The kernel evaluates dest, proto, labels, and `exe` in
+ * `unless` (by identity: the executable's inode, so renaming or copying a
+ * binary does not carry an exception).  A rule whose conditions use anything else
  * (comm, uid, cgroup, lineage, `exe` in `when`, an exe glob with a wildcard
  * outside its last component) is evaluated loosely: unknown `when` fields
  * count as holding, unknown `unless` conditions as not holding, so the
@@ -239,6 +248,11 @@ struct net_conf {
 	__u64 rule_conds[NET_MAX_RULES]; /* r -> its condition slots */
 	__u32 gen;		/* names the rule set (rule_set_gen()); copied into ev_connect.gen */
 	__u32 pad;
+	/* labels (filter_maps.h, "Per-process state"): held = the process's labels */
+	__u64 need_labels;	/* r: `when` has labels */
+	__u64 cond_need_labels;	/* c: the condition has labels */
+	__u64 label_when[PROC_LABEL_MAX];	/* label slot -> r whose `when.labels` lists it */
+	__u64 label_unless[PROC_LABEL_MAX];	/* label slot -> c whose `labels` lists it */
 };
 
 /*
@@ -302,9 +316,19 @@ struct net_conf {
  * refused != 0: the hook returns -EPERM and sends an EV_EXEC with
  * blocked = 1 and rule_mask = refused.
  *
+ * Both guards also decide `labels` (the process carries one: label_when /
+ * label_unless over its held label slots) and `ancestor_exe` (its lineage
+ * classes: lineage_when / lineage_unless over the class slots of
+ * ev_header.lineage), each term or-ed over the set bits and ignored by the
+ * rules that do not need it, as the other fields.
+ *
  * file guard (prefix fileguard_): file_open, decided by file__lsm itself
  * (bpf/fileguard.bpf.h) before it reports the open;
- * user/filters/fileguard.c writes.  It decides
+ * user/filters/fileguard.c writes.  Its rules are the file rules with
+ * action block (conf.block: the open is refused) and those with set_labels
+ * (conf.label: the opening process gets the labels slot_labels[r], in the
+ * kernel, before the open returns: every backend decides these, after the
+ * pre-filter let the open through).  It decides
  *   path        the opened file, a file value as above (path_*), or
  *               "DIR/STARSTAR", DIR an absolute path without wildcards: the
  *               identity of DIR, in fileguard_ids (tree_*), checked on the
@@ -357,6 +381,15 @@ struct guard_conf {
 	__u32 any_tree;		/* some tree_* bit is set: walk the ancestors */
 	__u32 any_heads;	/* exec_heads is not empty: fingerprint the program */
 	__u32 pad;
+	/* labels and lineage, as net_conf's labels (the per-process state) */
+	__u64 need_labels, cond_need_labels;
+	__u64 label_when[PROC_LABEL_MAX], label_unless[PROC_LABEL_MAX];
+	__u64 need_lineage, cond_need_lineage;	/* `ancestor_exe` */
+	__u64 lineage_when[PROC_CLASS_MAX], lineage_unless[PROC_CLASS_MAX];	/* class -> r / c */
+	/* the file guard's rules are its block rules and the rules that set labels */
+	__u64 block;		/* r: action block: refused */
+	__u64 label;		/* r: set_labels: the opening process gets slot_labels[r] */
+	__u64 slot_labels[GUARD_MAX_RULES];
 };
 
 /* exec_heads key: a program's fingerprint (filter_maps.h, above). */
@@ -446,6 +479,32 @@ struct proc_class {
 	__u64 start_tick;
 	__u64 self;		/* classes of the program it runs */
 	__u64 lineage;		/* classes of its ancestors and former programs */
+};
+
+/*
+ * proc_label, key the process's tgid, value struct proc_label: the
+ * data-flow labels it carries.  Written by the kernel only: set by the file
+ * program when a label rule fires (the file guard, above), copied to a child
+ * at fork, kept across exec, deleted at exit.  A process with no label has
+ * no entry.  Slot l (the agent numbers the label names, keeping a name's
+ * slot across reloads) is held when its bit is set, label_conf.valid has
+ * it, it was set no earlier than label_conf.since_ns[l] (the slot's name
+ * changed at that time: older labels in it are another name's) and, with
+ * ttl_ns[l], less than ttl_ns[l] ago.  So a reload that drops a label's
+ * last rule clears the label's effect everywhere without touching a
+ * process's entry.  Held labels go into ev_header.labels.
+ */
+struct proc_label {
+	__u64 start_ns;		/* start_boottime of the process */
+	__u64 labels;		/* slots set */
+	__u64 set_ns[PROC_LABEL_MAX];	/* boot ns when each was set (a child keeps its parent's) */
+};
+
+/* label_conf[0]: the agent writes at load and reload. */
+struct label_conf {
+	__u64 valid;		/* slots in use */
+	__u64 since_ns[PROC_LABEL_MAX];	/* boot ns: the slot's name since then */
+	__u64 ttl_ns[PROC_LABEL_MAX];	/* 0: forever */
 };
 
 #endif

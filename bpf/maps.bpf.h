@@ -194,4 +194,24 @@ struct {
 	__type(value, struct proc_class);
 } proc_class __weak SEC(".maps");
 
+/* proc_label (filter_maps.h, "Per-process state"): the kernel alone writes
+ * (exec.bpf.c at fork and exit, file.bpf.c when a label rule fires); every
+ * program that builds a record or decides on labels reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROC_STATE_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct proc_label);
+} proc_label __weak SEC(".maps");
+
+/* label_conf: the agent writes (which label slots mean something, since
+ * when, for how long); the programs read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct label_conf);
+} label_conf __weak SEC(".maps");
+
 #endif

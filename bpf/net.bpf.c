@@ -155,6 +155,13 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 	task = (struct task_struct *)bpf_get_current_task();
 	holds = c->cond_valid & (b.unless | ~c->cond_need_dest) &
 		(kind == NK_TCP ? c->cond_tcp : kind == NK_UDP ? c->cond_udp : c->cond_raw);
+	/* labels: looked up only when a rule or condition left needs them */
+	if ((flagged & c->need_labels) || (holds & c->cond_need_labels)) {
+		__u64 held = labels_held(bpf_get_current_pid_tgid() >> 32, task_start_ns(task));
+
+		flagged &= slots_of(held, c->label_when, PROC_LABEL_MAX) | ~c->need_labels;
+		holds &= slots_of(held, c->label_unless, PROC_LABEL_MAX) | ~c->cond_need_labels;
+	}
 	if (holds & c->cond_need_exe)
 		holds &= exe_conds(task) | ~c->cond_need_exe;
 	if (holds) {

@@ -810,7 +810,7 @@ static void test_exec_block_undecidable(void **state)
 						     r.rules, NULL }, out, sizeof(out)), 1);
 	snprintf(want, sizeof(want), "%s:8:5: error: rule 'bad-exec-block': action block needs a "
 		 "condition the kernel decides, but `when` uses 'args', which the kernel cannot "
-		 "evaluate (it can: exe, exe_content, parent_exe, uid)\n", r.rules);
+		 "evaluate (it can: exe, exe_content, parent_exe, uid, labels, ancestor_exe)\n", r.rules);
 	assert_string_equal(out, want);
 	assert_int_equal(harness_start(&r, NULL), -ECHILD);
 	want[strlen(want) - 1] = '\0';

@@ -42,7 +42,8 @@ static void test_slots_survive_reloads(void **state)
 
 	assert_int_equal(proc_cache_init(&procs, 16), 0);
 	classes_init(&k, -1);
-	assert_int_equal(classes_load(&k, a, &procs), 0);
+	assert_int_equal(classes_plan(&k, a), 0);
+	assert_int_equal(classes_commit(&k, a, &procs), 0);
 	slot_a = k.slot_of[0];
 	slot_b = k.slot_of[1];
 	assert_true(slot_a >= 0 && slot_b >= 0 && slot_a != slot_b);
@@ -62,7 +63,11 @@ static void test_slots_survive_reloads(void **state)
 	assert_int_equal(classes_local(&k, e->lineage), 3);
 
 	/* reload: b keeps its slot; a's slot is cleared before c may take it */
-	assert_int_equal(classes_load(&k, b, &procs), 0);
+	assert_int_equal(classes_plan(&k, b), 0);
+	assert_int_equal(b->class_slot[1], slot_b);	/* planned, not yet in force */
+	e = proc_cache_lookup(&procs, 11, 2 * SEC);
+	assert_int_equal(e->lineage, (1ULL << slot_b) | (1ULL << slot_a));
+	assert_int_equal(classes_commit(&k, b, &procs), 0);
 	assert_int_equal(k.slot_of[1], slot_b);
 	assert_true(k.slot_of[0] >= 0 && k.slot_of[0] != slot_b);
 	e = proc_cache_lookup(&procs, 11, 2 * SEC);

@@ -251,31 +251,31 @@ static void test_check_block_rules(void **state)
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n      args: \"* -e *\"\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when` uses 'args', which the kernel cannot "
-			   "evaluate (it can: exe, exe_content, parent_exe, uid)");
+			   "evaluate (it can: exe, exe_content, parent_exe, uid, labels, ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n      comm: [nc]\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when` uses 'comm', which the kernel cannot "
-			   "evaluate (it can: exe, exe_content, parent_exe, uid)");
+			   "evaluate (it can: exe, exe_content, parent_exe, uid, labels, ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      exe: \"/usr/*/nc\"\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when.exe` has '/usr/*/nc', which it cannot "
 			   "(it can: an absolute path without wildcards, or '**/NAME')");
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n"
-			   "    unless:\n      - ancestor_exe: /usr/sbin/sshd\n",
+			   "    unless:\n      - comm: [sshd]\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs every `unless` "
-			   "condition decided in the kernel, but one uses 'ancestor_exe' (the "
+			   "condition decided in the kernel, but one uses 'comm' (the "
 			   "kernel can: exe, parent_exe as an absolute path without wildcards or "
-			   "'**/NAME', exe_content as an absolute path, uid)");
+			   "'**/NAME', exe_content as an absolute path, uid, labels, ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n"
 			   "    unless:\n      - parent_exe: \"/opt/**/srv\"\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs every `unless` "
 			   "condition decided in the kernel, but one uses 'parent_exe' with "
 			   "'/opt/**/srv' (the kernel can: exe, parent_exe as an absolute path "
-			   "without wildcards or '**/NAME', exe_content as an absolute path, uid)");
+			   "without wildcards or '**/NAME', exe_content as an absolute path, uid, labels, ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      cgroup: /system.slice/**\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when` uses 'cgroup', which the kernel cannot "
-			   "evaluate (it can: exe, exe_content, parent_exe, uid)");
+			   "evaluate (it can: exe, exe_content, parent_exe, uid, labels, ancestor_exe)");
 }
 
 /* A fingerprint the fake head gives: nc's, and another program's. */

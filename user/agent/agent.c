@@ -181,14 +181,42 @@ static void describe_raw_egress(struct agent *a, const char *who)
 			 "lsm=...,bpf)", who, backend_name(a->loader.backend));
 }
 
+/* Rules that set labels: the file program labels the process at the open, on every backend. */
+static void describe_labels(struct agent *a, const char *who)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->rules->n_rules; i++)
+		n += a->rules->rules[i].enabled && a->rules->rules[i].set_labels;
+	if (n)
+		log_info("%s: %zu rule%s set labels in the kernel at the open (%zu label%s); "
+			 "children inherit them", who, n, n == 1 ? "" : "s", a->rules->n_labels,
+			 a->rules->n_labels == 1 ? "" : "s");
+}
+
 /* What the kernel enforces of the rules in force, and what it cannot see. */
 static void describe_enforcement(struct agent *a, const char *who)
 {
+	describe_labels(a, who);
 	describe_blocking(a, who, filter_guard_block_rules(a->rules, RULE_ON_EXEC), "exec",
 			  "opt_execguard__lsm", "bprm_check_security", "exec");
 	describe_blocking(a, who, filter_guard_block_rules(a->rules, RULE_ON_FILE), "file",
 			  "file__lsm", "file_open", "open");
 	describe_raw_egress(a, who);
+}
+
+/*
+ * The per-process state's numbering of rs (classes, labels) made the one in
+ * force: after the kernel filters compiled with it (agent/classes.h,
+ * agent/labels.h).
+ */
+static int state_numbering(struct agent *a, struct rule_set *rs)
+{
+	int rc = classes_plan(&a->classes, rs);
+
+	rc = rc ? rc : labels_plan(&a->labels, rs);
+	rc = rc ? rc : classes_commit(&a->classes, rs, &a->procs);
+	return rc ? rc : labels_commit(&a->labels, rs, clock_ns(CLOCK_BOOTTIME));
 }
 
 /* Rules, sinks, the status socket and the caches: all but the kernel side. */
@@ -214,7 +242,7 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0)) ||
-	    (rc = classes_load(&a->classes, a->rules, &a->procs)) ||
+	    (rc = state_numbering(a, a->rules)) ||
 	    (rc = copies_load(&a->copies, a->rules))) {
 		snprintf(err, errlen, "agent: out of memory");
 		return rc;
@@ -239,6 +267,8 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	a->classes.map_fd = bpf_map__fd(a->loader.skel->maps.proc_class);
+	a->labels.conf_fd = bpf_map__fd(a->loader.skel->maps.label_conf);
+	labels_write(&a->labels);
 	ldso_find(&a->ldso, filter_exe_fingerprint);
 	cgroups_init(&a->cgroups, a->loader.probe.cgroup2);
 	rc = filters_apply(&a->filters, &a->loader, a->rules, err, errlen);
@@ -265,6 +295,7 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	a->opts = *o;
 	a->status.fd = -1;
 	classes_init(&a->classes, -1);
+	labels_init(&a->labels, -1);
 	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
 	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	a->start_real_ns = clock_ns(CLOCK_REALTIME);
@@ -297,6 +328,7 @@ int agent_reload(struct agent *a)
 	struct filters filters;
 	char desc[256], err[512];
 	uint64_t *hits;
+	int rc;
 
 	users_clear(&a->users);
 	for (size_t i = 0; i < a->n_sinks; i++)
@@ -308,27 +340,25 @@ int agent_reload(struct agent *a)
 		return -EINVAL;
 	}
 	hits = calloc(next->n_rules + 1, sizeof(*hits));
-	if (!hits || filters_apply(&filters, l, next, err, sizeof(err))) {
-		if (!hits)
-			snprintf(err, sizeof(err), "out of memory");
+	/* the new numbering, for the filters; in force only once they are */
+	rc = hits ? classes_plan(&a->classes, next) : -ENOMEM;
+	rc = rc ? rc : labels_plan(&a->labels, next);
+	if (rc)
+		snprintf(err, sizeof(err), "out of memory");
+	else if ((rc = filters_apply(&filters, l, next, err, sizeof(err))))
+		;	/* err says why */
+	else if ((rc = classes_commit(&a->classes, next, &a->procs)) ||
+		 (rc = labels_commit(&a->labels, next, clock_ns(CLOCK_BOOTTIME))))
+		snprintf(err, sizeof(err), "out of memory");
+	if (rc) {
 		free(hits);
 		a->counters.reloads_failed++;
 		log_error("reload: %s; the running rules (policy %s) stay in force", err,
 			  a->rules->digest);
+		state_numbering(a, a->rules);
 		filters_apply(&filters, l, a->rules, err, sizeof(err));
 		rule_set_free(next);
 		return -EINVAL;
-	}
-	if (classes_load(&a->classes, next, &a->procs)) {
-		/* the old numbering stays with the old rules */
-		classes_load(&a->classes, a->rules, &a->procs);
-		free(hits);
-		a->counters.reloads_failed++;
-		log_error("reload: out of memory; the running rules (policy %s) stay in force",
-			  a->rules->digest);
-		filters_apply(&filters, l, a->rules, err, sizeof(err));
-		rule_set_free(next);
-		return -ENOMEM;
 	}
 	copies_load(&a->copies, next);
 	free(a->rule_hits);
@@ -420,6 +450,7 @@ void agent_free(struct agent *a)
 	a->rules = NULL;
 	proc_cache_free(&a->procs);
 	classes_free(&a->classes);
+	labels_free(&a->labels);
 	copies_free(&a->copies);
 	fsid_devs_free(&a->devs);
 	cgroups_free(&a->cgroups);

@@ -20,6 +20,7 @@
 
 #include "agent/classes.h"
 #include "agent/copies.h"
+#include "agent/labels.h"
 #include "agent/status.h"
 #include "base/sbuf.h"
 #include "events.h"
@@ -71,6 +72,7 @@ struct agent {
 	struct classes classes;		/* lineage classes, as the kernel numbers them */
 	struct fsid_devs devs;		/* agent/exe.c: host paths checked against identities */
 	struct copies copies;		/* the programs of `exe_content` rules */
+	struct labels labels;		/* data-flow labels, as the kernel numbers them */
 	struct ldso ldso;		/* the dynamic loaders on this host */
 	struct cgroups cgroups;
 	struct users users;
@@ -95,6 +97,9 @@ struct agent {
 	/* per-record scratch, reused */
 	struct cev_str ancestors[AGENT_MAX_ANCESTORS];
 	struct cev_prog ancestor_progs[AGENT_MAX_ANCESTORS];
+	struct cev_label label_info[RULE_MAX_LABELS];
+	const struct proc_entry *acting;	/* the record's process in the cache, or NULL */
+	uint64_t acting_start;			/* its start (ns), as the record says */
 	const struct rule *hits[AGENT_MAX_HITS];
 	char cgroup_buf[4096];
 	char container_buf[72];

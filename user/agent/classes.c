@@ -92,57 +92,76 @@ static void clear_slots(struct classes *k, struct proc_cache *procs, uint64_t ma
 	free(all);
 }
 
-int classes_load(struct classes *k, const struct rule_set *rs, struct proc_cache *procs)
+/* The slot of the class whose key is key, kept from before; -1: none. */
+static int kept_slot(const struct classes *k, const char *key, uint64_t taken)
+{
+	for (int s = 0; s < RULE_MAX_CLASSES; s++)
+		if (k->key[s] && !(taken & (1ULL << s)) && same_key(k->key[s], key))
+			return s;
+	return -1;
+}
+
+int classes_plan(const struct classes *k, struct rule_set *rs)
+{
+	uint64_t taken = 0;
+	char *key;
+
+	for (size_t c = 0; c < RULE_MAX_CLASSES; c++)
+		rs->class_slot[c] = -1;
+	/* a class whose values had a slot keeps it */
+	for (size_t c = 0; c < rs->n_classes; c++) {
+		key = class_key(&rs->classes[c]);
+		if (!key)
+			return -ENOMEM;
+		rs->class_slot[c] = kept_slot(k, key, taken);
+		if (rs->class_slot[c] >= 0)
+			taken |= 1ULL << rs->class_slot[c];
+		free(key);
+	}
+	/* the others take slots no class keeps */
+	for (size_t c = 0; c < rs->n_classes; c++) {
+		for (int s = 0; rs->class_slot[c] < 0 && s < RULE_MAX_CLASSES; s++) {
+			if (taken & (1ULL << s))
+				continue;
+			rs->class_slot[c] = s;
+			taken |= 1ULL << s;
+		}
+	}
+	return 0;
+}
+
+int classes_commit(struct classes *k, struct rule_set *rs, struct proc_cache *procs)
 {
 	char *keys[RULE_MAX_CLASSES] = { 0 };
-	uint64_t kept = 0, freed = 0;
+	uint64_t stale = 0;
 	int rc = 0;
 
 	for (size_t c = 0; c < rs->n_classes; c++) {
-		keys[c] = class_key(&rs->classes[c]);
-		if (!keys[c]) {
+		int s = rs->class_slot[c];
+
+		if (s < 0)
+			continue;
+		keys[s] = class_key(&rs->classes[c]);
+		if (!keys[s]) {
 			rc = -ENOMEM;
 			goto out;
 		}
 	}
-	/* a class whose values had a slot keeps it */
-	for (size_t c = 0; c < rs->n_classes; c++) {
-		k->slot_of[c] = -1;
-		for (int s = 0; s < RULE_MAX_CLASSES; s++) {
-			if (k->key[s] && !(kept & (1ULL << s)) && same_key(k->key[s], keys[c])) {
-				k->slot_of[c] = s;
-				kept |= 1ULL << s;
-				break;
-			}
-		}
-	}
+	/* a slot that leaves its class: its bits mean nothing any more */
+	for (int s = 0; s < RULE_MAX_CLASSES; s++)
+		if (k->key[s] && (!keys[s] || !same_key(k->key[s], keys[s])))
+			stale |= 1ULL << s;
+	clear_slots(k, procs, stale);
 	for (int s = 0; s < RULE_MAX_CLASSES; s++) {
-		if (k->key[s] && !(kept & (1ULL << s))) {
-			freed |= 1ULL << s;
-			free(k->key[s]);
-			k->key[s] = NULL;
-		}
+		free(k->key[s]);
+		k->key[s] = keys[s];
+		keys[s] = NULL;
 	}
-	clear_slots(k, procs, freed);
-	/* the others take free slots */
-	for (size_t c = 0; c < rs->n_classes; c++) {
-		if (k->slot_of[c] >= 0)
-			continue;
-		for (int s = 0; s < RULE_MAX_CLASSES; s++) {
-			if (!k->key[s]) {
-				k->key[s] = keys[c];
-				keys[c] = NULL;
-				k->slot_of[c] = s;
-				break;
-			}
-		}
-	}
-	for (size_t c = rs->n_classes; c < RULE_MAX_CLASSES; c++)
-		k->slot_of[c] = -1;
+	memcpy(k->slot_of, rs->class_slot, sizeof(k->slot_of));
 	k->rs = rs;
 out:
-	for (size_t c = 0; c < rs->n_classes; c++)
-		free(keys[c]);
+	for (int s = 0; s < RULE_MAX_CLASSES; s++)
+		free(keys[s]);
 	return rc;
 }
 

@@ -39,11 +39,18 @@ void classes_init(struct classes *k, int map_fd);
 void classes_free(struct classes *k);
 
 /*
- * Gives rs's classes their slots (keeping the slots of classes the previous
- * set had), and clears the slots no class keeps from the kernel's entries
- * and from procs.  0 or -ENOMEM.
+ * Gives rs's classes their slots in rs->class_slot (a class keeps the slot
+ * its values had; the kernel filters compile with them), changing nothing
+ * yet: a reload whose filters fail keeps the running numbering.  0 or
+ * -ENOMEM.
  */
-int classes_load(struct classes *k, const struct rule_set *rs, struct proc_cache *procs);
+int classes_plan(const struct classes *k, struct rule_set *rs);
+/*
+ * Makes rs's numbering (classes_plan) the one in force: the slots that leave
+ * their class are cleared from the kernel's entries and from procs first.
+ * 0 or -ENOMEM.
+ */
+int classes_commit(struct classes *k, struct rule_set *rs, struct proc_cache *procs);
 
 /* Kernel slots -> the loaded rule set's class bits (cev_event.lineage). */
 uint64_t classes_local(const struct classes *k, uint64_t slots);

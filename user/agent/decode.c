@@ -117,6 +117,12 @@ static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_
 	}
 	fill_lineage(a, ev, e);
 	ev->lineage = classes_local(&a->classes, h->lineage | (e ? e->lineage : 0));
+	ev->labels = labels_local(&a->labels, h->labels);
+	ev->n_label_info = labels_describe(&a->labels, e, ev->labels, a->label_info,
+					   RULE_MAX_LABELS);
+	ev->label_info = a->label_info;
+	a->acting = e;
+	a->acting_start = h->start_ns;
 }
 
 /* What an exec record says of its program beyond the path. */
@@ -200,13 +206,8 @@ static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
  */
 static void on_file_refused(struct agent *a, const struct ev_file *f, struct cev_event *ev)
 {
-	size_t n;
-
 	emit_kernel_verdict(a, ev, f->rule_mask, f->gen, &a->filters.fileguard);
-	n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
-	for (size_t i = 0; i < n && i < AGENT_MAX_HITS; i++)
-		if (a->hits[i]->action != ACT_BLOCK)
-			emit_event(a, ev, a->hits[i]);
+	emit_matches_unblocked(a, ev);
 }
 
 static int on_file(struct agent *a, const struct ev_file *f, size_t size)

@@ -238,6 +238,33 @@ static int get_copies(struct built *b, struct yamldoc *d, yaml_node_t *n)
 	return 0;
 }
 
+/*
+ * labels: [NAME...]: the data-flow labels the process carries (their
+ * sources are the agent's; a case names the labels only).  A name no
+ * loaded rule uses is carried but matches nothing.
+ */
+static int get_labels(struct built *b, struct yamldoc *d, yaml_node_t *n,
+		      const struct rule_set *set)
+{
+	if (!n)
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad(b, n, "labels: expected a list of label names");
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		const char *name = yamldoc_scalar(yamldoc_node(d, *it));
+
+		if (!name)
+			return bad(b, n, "labels: expected a list of label names");
+		if (b->ev.n_label_info == RULE_MAX_LABELS)
+			return bad(b, n, "labels: too many");
+		b->labels[b->ev.n_label_info++].name = name;
+		b->ev.labels |= set ? rule_set_label_bit(set, name) : 0;
+	}
+	b->ev.label_info = b->labels;
+	return 0;
+}
+
 /* What a case says of the process's program beyond its path. */
 static int build_program(struct built *b, struct yamldoc *d, yaml_node_t *p)
 {
@@ -260,11 +287,12 @@ static int build_program(struct built *b, struct yamldoc *d, yaml_node_t *p)
 	return 0;
 }
 
-static int build_process(struct built *b, struct yamldoc *d, yaml_node_t *p)
+static int build_process(struct built *b, struct yamldoc *d, yaml_node_t *p,
+			 const struct rule_set *set)
 {
 	static const char *const keys[] = { "exe", "args", "uid", "user", "comm", "cgroup",
 					    "pid", "tid", "ppid", "exe_flags", "prev_exe",
-					    "same_as", "copy_of", "args_truncated", NULL };
+					    "same_as", "copy_of", "args_truncated", "labels", NULL };
 	struct cev_process *pr = &b->ev.proc;
 	const char *comm;
 	int rc;
@@ -279,6 +307,7 @@ static int build_process(struct built *b, struct yamldoc *d, yaml_node_t *p)
 	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "tid"), &pr->tid);
 	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "ppid"), &pr->ppid);
 	rc = rc ? rc : build_program(b, d, p);
+	rc = rc ? rc : get_labels(b, d, yamldoc_get(d, p, "labels"), set);
 	if (rc)
 		return rc;
 	pr->user = yamldoc_scalar(yamldoc_get(d, p, "user"));
@@ -431,7 +460,7 @@ static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
 	return 0;
 }
 
-int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
+int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e, const struct rule_set *set)
 {
 	static const char *const keys[] = { "kind", "process", "parent", "ancestors",
 					    "file", "connect", NULL };
@@ -452,7 +481,7 @@ int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
 		b->ev.kind = CEV_CONNECT;
 	else
 		return bad(b, kind ? kind : e, "event: kind must be exec, file or connect");
-	rc = build_process(b, d, yamldoc_get(d, e, "process"));
+	rc = build_process(b, d, yamldoc_get(d, e, "process"), set);
 	rc = rc ? rc : build_lineage(b, d, e);
 	if (rc)
 		return rc;

@@ -19,6 +19,7 @@
 
 #include "base/yamldoc.h"
 #include "record/event.h"
+#include "rules/rules.h"
 
 #define CASE_MAX_ANC 64
 
@@ -26,6 +27,7 @@ struct built {
 	struct cev_event ev;
 	struct cev_str anc[CASE_MAX_ANC];
 	struct cev_prog anc_progs[CASE_MAX_ANC];
+	struct cev_label labels[RULE_MAX_LABELS];
 	char comm[16];
 	char *bufs[4];
 	size_t n_bufs;
@@ -33,8 +35,9 @@ struct built {
 	size_t err_line;
 };
 
-/* The event of case node e into b: 0, or -EINVAL with b->err (-ENOMEM). */
-int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e);
+/* The event of case node e into b, its labels as set's bits: 0, or -EINVAL
+ * with b->err (-ENOMEM). */
+int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e, const struct rule_set *set);
 void built_free(struct built *b);
 
 /* The programs the cases name as files (same_as, copy_of). */

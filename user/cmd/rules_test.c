@@ -116,18 +116,76 @@ static int in_expect(struct yamldoc *d, yaml_node_t *exp, const char *id)
 	return 0;
 }
 
-/* One case: 1 passed, 0 failed (the failure printed). */
+/*
+ * set_labels: [NAME...] of a case, when it has the key: the exact set of
+ * labels the matching rules give the process.  1 when it holds (or is
+ * absent); else 0 with what differs printed.
+ */
+static int check_labels(const struct rule_set *set, struct yamldoc *d, yaml_node_t *want,
+			uint64_t got, int say)
+{
+	uint64_t listed = 0;
+	int ok = 1;
+
+	if (!want)
+		return 1;
+	for (yaml_node_item_t *it = want->type == YAML_SEQUENCE_NODE ?
+				     want->data.sequence.items.start : NULL;
+	     it && it < want->data.sequence.items.top; it++) {
+		const char *nm = yamldoc_scalar(yamldoc_node(d, *it));
+		uint64_t bit = nm ? rule_set_label_bit(set, nm) : 0;
+
+		listed |= bit;
+		if (!(got & bit)) {
+			if (say)
+				printf("     - label %s  (expected, not set)\n", nm ? nm : "?");
+			ok = 0;
+		}
+	}
+	for (size_t i = 0; i < set->n_labels; i++) {
+		if ((got >> i) & 1 && !((listed >> i) & 1)) {
+			if (say)
+				printf("     + label %s  (set, not expected)\n", set->labels[i]);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+/* Prints what differs between the reporting hits and expect. */
+static void print_diff(const struct rule_set *set, struct yamldoc *d, yaml_node_t *exp,
+		       const struct rule **hits, size_t n)
+{
+	for (yaml_node_item_t *it = exp->data.sequence.items.start;
+	     it < exp->data.sequence.items.top; it++) {
+		const char *id = yamldoc_scalar(yamldoc_node(d, *it));
+
+		if (id && !in_hits(hits, n, id))
+			printf("     - %s  (expected, did not fire%s)\n", id,
+			       has_rule(set, id) ? "" : "; no rule has this id");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!in_expect(d, exp, hits[i]->id))
+			printf("     + %s  (fired, not expected)\n", hits[i]->id);
+}
+
+/*
+ * One case: 1 passed, 0 failed (the failure printed).  expect is the rules
+ * that report (action: label rules report nothing: the labels they set are
+ * the case's set_labels).
+ */
 static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_t *c)
 {
 	struct yamldoc *d = &cf->doc;
 	yaml_node_t *name = yamldoc_get(d, c, "name"), *exp = yamldoc_get(d, c, "expect");
 	const char *nm = yamldoc_scalar(name) ? yamldoc_scalar(name) : "(unnamed)";
-	size_t line = c->start_mark.line + 1, n;
+	size_t line = c->start_mark.line + 1, n, k = 0;
 	const struct rule *hits[MAX_HITS];
+	uint64_t labels = 0;
 	struct built b;
-	int ok = 1;
+	int ok = 1, labels_ok;
 
-	if (build_event(&b, d, yamldoc_get(d, c, "event"))) {
+	if (build_event(&b, d, yamldoc_get(d, c, "event"), set)) {
 		printf("FAIL %s:%zu: %s\n     error: %s:%zu: %s\n", cf->path, line, nm,
 		       cf->path, b.err_line ? b.err_line : line, b.err);
 		built_free(&b);
@@ -142,6 +200,12 @@ static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_
 	n = rule_set_match(set, &b.ev, hits, MAX_HITS);
 	if (n > MAX_HITS)
 		n = MAX_HITS;
+	for (size_t i = 0; i < n; i++) {
+		labels |= hits[i]->set_labels;
+		if (hits[i]->action != ACT_LABEL)
+			hits[k++] = hits[i];
+	}
+	n = k;
 	for (yaml_node_item_t *it = exp->data.sequence.items.start; it < exp->data.sequence.items.top; it++)
 		if (!yamldoc_scalar(yamldoc_node(d, *it)) ||
 		    !in_hits(hits, n, yamldoc_scalar(yamldoc_node(d, *it))))
@@ -149,24 +213,16 @@ static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_
 	for (size_t i = 0; i < n; i++)
 		if (!in_expect(d, exp, hits[i]->id))
 			ok = 0;
-	if (ok) {
+	labels_ok = check_labels(set, d, yamldoc_get(d, c, "set_labels"), labels, 0);
+	if (ok && labels_ok) {
 		printf("ok   %s: %s\n", cf->path, nm);
 	} else {
 		printf("FAIL %s:%zu: %s\n", cf->path, line, nm);
-		for (yaml_node_item_t *it = exp->data.sequence.items.start;
-		     it < exp->data.sequence.items.top; it++) {
-			const char *id = yamldoc_scalar(yamldoc_node(d, *it));
-
-			if (id && !in_hits(hits, n, id))
-				printf("     - %s  (expected, did not fire%s)\n", id,
-				       has_rule(set, id) ? "" : "; no rule has this id");
-		}
-		for (size_t i = 0; i < n; i++)
-			if (!in_expect(d, exp, hits[i]->id))
-				printf("     + %s  (fired, not expected)\n", hits[i]->id);
+		print_diff(set, d, exp, hits, n);
+		check_labels(set, d, yamldoc_get(d, c, "set_labels"), labels, 1);
 	}
 	built_free(&b);
-	return ok;
+	return ok && labels_ok;
 }
 
 /* The files of every argument, as case files (kept parsed) and rule files. */

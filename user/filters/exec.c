@@ -74,9 +74,9 @@ static const struct guard_family exec_guard = {
 	.need = EXEC_FIELDS,
 	.what = "exec",
 	.rules = "exec rules",
-	.can = "exe, exe_content, parent_exe, uid",
+	.can = "exe, exe_content, parent_exe, uid, labels, ancestor_exe",
 	.can_unless = "exe, parent_exe as an absolute path without wildcards or '**/NAME', "
-		      "exe_content as an absolute path, uid",
+		      "exe_content as an absolute path, uid, labels, ancestor_exe",
 	.no_need = "with none of exe, exe_content, parent_exe, uid in `when` would refuse every "
 		   "exec; name what to refuse",
 	.warn_missing = warn_missing,

@@ -80,13 +80,17 @@ static int value_decidable(enum rule_field f, const char *g)
  * fields, or a path / exe / parent_exe / exe_content with a value it cannot
  * decide (that value then goes to *bad_value, else NULL).
  */
-static enum rule_field blind(const struct cond *c, uint32_t fields, const char **bad_value)
+static enum rule_field blind(const struct rule_set *rs, const struct cond *c, uint32_t fields,
+			     const char **bad_value)
 {
 	*bad_value = NULL;
 	for (int f = 0; f < F__COUNT; f++) {
 		if (!c->f[f].present)
 			continue;
 		if (!(fields & GUARD_FIELD(f)))
+			return (enum rule_field)f;
+		/* the per-process state: labels, and the lineage classes the kernel keeps */
+		if (f == F_ANCESTOR_EXE && (c->f[f].cls < 0 || rs->class_slot[c->f[f].cls] < 0))
 			return (enum rule_field)f;
 		if (f != F_PATH && f != F_EXE && f != F_PARENT_EXE && f != F_EXE_CONTENT)
 			continue;
@@ -106,49 +110,55 @@ static enum rule_field blind(const struct cond *c, uint32_t fields, const char *
 #define KERNEL_EXES "an absolute path without wildcards, or '**/NAME'"
 #define KERNEL_CONTENT "an absolute path without wildcards"
 
+/* Every guard also decides the per-process state: labels, lineage classes. */
+#define STATE_FIELDS (GUARD_FIELD(F_LABELS) | GUARD_FIELD(F_ANCESTOR_EXE))
+
 /* Diagnoses r; 1 when the kernel can decide it. */
-static int decidable(const struct guard_family *fam, const struct rule *r,
-		     struct rule_diags *diags, int *bad)
+static int decidable(const struct rule_set *rs, const struct guard_family *fam,
+		     const struct rule *r, struct rule_diags *diags, int *bad)
 {
+	/* a block rule refuses in the kernel; a label rule labels there */
+	const char *what = r->action == ACT_BLOCK ? "action block" : "set_labels";
+	uint32_t fields = fam->fields | STATE_FIELDS;
 	const char *value;
 	enum rule_field f;
 	int ok = 1, needed = 0;
 
 	for (int i = 0; i < F__COUNT; i++)
 		needed |= (fam->need & GUARD_FIELD(i)) && r->when.f[i].present;
-	f = blind(&r->when, fam->fields, &value);
+	f = blind(rs, &r->when, fields, &value);
 	if (f != F__COUNT) {
 		ok = 0;
 		if (value)
-			*bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
+			*bad = rule_diag_add(diags, r, "rule '%s': %s needs a condition the "
 					     "kernel decides, but `when.%s` has '%s', which it "
-					     "cannot (it can: %s)", r->id, rule_field_name(f), value,
-					     f == F_PATH ? KERNEL_PATHS : f == F_EXE_CONTENT ?
+					     "cannot (it can: %s)", r->id, what, rule_field_name(f),
+					     value, f == F_PATH ? KERNEL_PATHS : f == F_EXE_CONTENT ?
 					     KERNEL_CONTENT : KERNEL_EXES);
 		else
-			*bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
+			*bad = rule_diag_add(diags, r, "rule '%s': %s needs a condition the "
 					     "kernel decides, but `when` uses '%s', which the "
-					     "kernel cannot evaluate (it can: %s)", r->id,
+					     "kernel cannot evaluate (it can: %s)", r->id, what,
 					     rule_field_name(f), fam->can);
 	} else if (!needed) {
 		ok = 0;
-		*bad = rule_diag_add(diags, r, "rule '%s': action block %s", r->id, fam->no_need);
+		*bad = rule_diag_add(diags, r, "rule '%s': %s %s", r->id, what, fam->no_need);
 	} else if (r->when.f[F_EXE].present && r->when.f[F_EXE_CONTENT].present) {
 		ok = 0;
-		*bad = rule_diag_add(diags, r, "rule '%s': action block cannot have both `exe` and "
+		*bad = rule_diag_add(diags, r, "rule '%s': %s cannot have both `exe` and "
 				     "`exe_content` in `when` (the kernel decides them as one); "
-				     "list the programs under exe_content", r->id);
+				     "list the programs under exe_content", r->id, what);
 	}
 	if (*bad == -ENOMEM)
 		return 0;
 	for (size_t u = 0; u < r->n_unless; u++) {
-		f = blind(&r->unless[u], fam->fields, &value);
+		f = blind(rs, &r->unless[u], fields, &value);
 		if (f == F__COUNT)
 			continue;
 		ok = 0;
-		*bad = rule_diag_add(diags, r, "rule '%s': action block needs every `unless` "
+		*bad = rule_diag_add(diags, r, "rule '%s': %s needs every `unless` "
 				     "condition decided in the kernel, but one uses '%s'%s%s%s (the "
-				     "kernel can: %s)", r->id, rule_field_name(f),
+				     "kernel can: %s)", r->id, what, rule_field_name(f),
 				     value ? " with '" : "", value ? value : "", value ? "'" : "",
 				     fam->can_unless);
 		if (*bad == -ENOMEM)
@@ -339,6 +349,24 @@ static void need_bits(const struct cond *c, uint64_t bit, __u64 *need[5], __u64 
 		*acc[2] |= bit;
 }
 
+/* A condition's labels and ancestor_exe (the per-process state) into conf. */
+static void add_state(struct guard_conf *k, const struct rule_set *rs, const struct cond *c,
+		      int unless, uint64_t bit)
+{
+	const struct cond_field *lf = &c->f[F_LABELS], *af = &c->f[F_ANCESTOR_EXE];
+
+	if (lf->present) {
+		*(unless ? &k->cond_need_labels : &k->need_labels) |= bit;
+		for (size_t i = 0; i < rs->n_labels && i < RULE_MAX_LABELS; i++)
+			if (((lf->labels >> i) & 1) && rs->label_slot[i] >= 0)
+				(unless ? k->label_unless : k->label_when)[rs->label_slot[i]] |= bit;
+	}
+	if (af->present && af->cls >= 0 && rs->class_slot[af->cls] >= 0) {
+		*(unless ? &k->cond_need_lineage : &k->need_lineage) |= bit;
+		(unless ? k->lineage_unless : k->lineage_when)[rs->class_slot[af->cls]] |= bit;
+	}
+}
+
 /* One decidable condition (a `when`, or an `unless` when unless) into conf and the tables. */
 static int add_cond(struct filter_guard *g, const struct cond *c, const struct rule *r,
 		    int unless, uint64_t bit, const struct guard_io *io)
@@ -390,9 +418,10 @@ int filter_guard_compile_heads(const struct rule_set *rs, const struct guard_fam
 		const struct rule *r = &rs->rules[ri];
 		uint64_t bit;
 
-		if (!r->enabled || r->on != fam->on || r->action != ACT_BLOCK)
+		/* block rules, and the rules that set labels (file rules only) */
+		if (!r->enabled || r->on != fam->on || (r->action != ACT_BLOCK && !r->set_labels))
 			continue;
-		if (!decidable(fam, r, diags, &bad)) {
+		if (!decidable(rs, fam, r, diags, &bad)) {
 			if (bad == -ENOMEM)
 				goto err;
 			continue;
@@ -409,8 +438,17 @@ int filter_guard_compile_heads(const struct rule_set *rs, const struct guard_fam
 		bit = 1ULL << out->n_slots;
 		out->slot[out->n_slots++] = r;
 		c->active |= bit;
+		if (r->action == ACT_BLOCK)
+			c->block |= bit;
+		if (r->set_labels) {
+			c->label |= bit;
+			for (size_t i = 0; i < rs->n_labels && i < RULE_MAX_LABELS; i++)
+				if (((r->set_labels >> i) & 1) && rs->label_slot[i] >= 0)
+					c->slot_labels[out->n_slots - 1] |= 1ULL << rs->label_slot[i];
+		}
 		if ((rc = add_cond(out, &r->when, r, 0, bit, &io)))
 			goto fail;
+		add_state(c, rs, &r->when, 0, bit);
 		for (size_t u = 0; u < r->n_unless; u++) {
 			uint64_t cbit = 1ULL << n_conds;
 
@@ -418,6 +456,7 @@ int filter_guard_compile_heads(const struct rule_set *rs, const struct guard_fam
 			c->cond_valid |= cbit;
 			if ((rc = add_cond(out, &r->unless[u], r, 1, cbit, &io)))
 				goto fail;
+			add_state(c, rs, &r->unless[u], 1, cbit);
 		}
 	}
 	return bad;

@@ -33,7 +33,7 @@ int filter_net_exe_kernel(const char *glob)
 static enum rule_field kernel_blind(const struct cond *c, int is_unless)
 {
 	for (int f = 0; f < F__COUNT; f++) {
-		if (!c->f[f].present || f == F_DEST || f == F_PROTO)
+		if (!c->f[f].present || f == F_DEST || f == F_PROTO || f == F_LABELS)
 			continue;
 		if (f == F_EXE && is_unless) {
 			size_t i;
@@ -58,6 +58,18 @@ static void proto_bits(const struct cond *c, __u64 bit, __u64 *tcp, __u64 *udp, 
 		*udp |= bit;
 	if (m & PROTO_BIT(CEV_PROTO_RAW))
 		*raw |= bit;
+}
+
+/* A condition's labels (kernel slots of rs) into the label table of conf. */
+static void label_bits(const struct rule_set *rs, const struct cond_field *lf, __u64 *table,
+		       __u64 *need, uint64_t bit)
+{
+	if (!lf->present)
+		return;
+	*need |= bit;
+	for (size_t i = 0; i < rs->n_labels && i < RULE_MAX_LABELS; i++)
+		if (((lf->labels >> i) & 1) && rs->label_slot[i] >= 0)
+			table[rs->label_slot[i]] |= bit;
 }
 
 /* One dest pattern with what it sets. */
@@ -214,6 +226,7 @@ static int compile_exes(const struct cond_field *cf, uint64_t bit,
 
 /* The compile's state across the rules. */
 struct compile {
+	const struct rule_set *rs;
 	struct filter_net *out;
 	struct items it;	/* every dest pattern, for build_dests() */
 	size_t n_conds;
@@ -240,8 +253,8 @@ static int compile_unless(struct compile *k, const struct rule *r, const struct 
 		if (f != F__COUNT)
 			k->bad = rule_diag_add(k->diags, r, "rule '%s': action block needs every "
 					       "`unless` condition decided in the kernel, but one "
-					       "uses '%s'%s (the kernel can: dest, proto, exe as a "
-					       "path with wildcards only in its last component)",
+					       "uses '%s'%s (the kernel can: dest, proto, labels, exe as "
+					       "a path with wildcards only in its last component)",
 					       r->id, rule_field_name(f),
 					       f == F_EXE ? " with a wildcard it cannot resolve" : "");
 		else
@@ -254,6 +267,7 @@ static int compile_unless(struct compile *k, const struct rule *r, const struct 
 	c->cond_valid |= cbit;
 	c->rule_conds[k->out->n_slots - 1] |= cbit;
 	proto_bits(uc, cbit, &c->cond_tcp, &c->cond_udp, &c->cond_raw);
+	label_bits(k->rs, &uc->f[F_LABELS], c->label_unless, &c->cond_need_labels, cbit);
 	if (uc->f[F_DEST].present) {
 		c->cond_need_dest |= cbit;
 		if (items_add(&k->it, &uc->f[F_DEST], 0, cbit, r))
@@ -292,6 +306,7 @@ static int compile_rule(struct compile *k, const struct rule *r)
 	if (r->action == ACT_BLOCK)
 		c->block |= bit;
 	proto_bits(&r->when, bit, &c->tcp, &c->udp, &c->raw);
+	label_bits(k->rs, &r->when.f[F_LABELS], c->label_when, &c->need_labels, bit);
 	f = kernel_blind(&r->when, 0);
 	if (f != F__COUNT) {
 		exact = 0;
@@ -299,7 +314,7 @@ static int compile_rule(struct compile *k, const struct rule *r)
 			k->bad = rule_diag_add(k->diags, r, "rule '%s': action block needs a "
 					       "condition the kernel decides, but `when` uses "
 					       "'%s', which the kernel cannot evaluate (it can: "
-					       "dest, proto)", r->id, rule_field_name(f));
+					       "dest, proto, labels)", r->id, rule_field_name(f));
 			if (k->bad == -ENOMEM)
 				return -ENOMEM;
 		}
@@ -321,7 +336,7 @@ static int compile_rule(struct compile *k, const struct rule *r)
 int filter_net_compile(const struct rule_set *rs, filter_net_resolve_fn resolve, void *ctx,
 		       struct filter_net *out, struct rule_diags *diags)
 {
-	struct compile k = { .out = out, .resolve = resolve, .ctx = ctx, .diags = diags };
+	struct compile k = { .rs = rs, .out = out, .resolve = resolve, .ctx = ctx, .diags = diags };
 	int rc;
 
 	memset(out, 0, sizeof(*out));

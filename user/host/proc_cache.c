@@ -98,13 +98,56 @@ static void hash_grow(struct proc_cache *c)
 
 /* --- entries --------------------------------------------------------------- */
 
+static void labels_free(struct proc_entry *e)
+{
+	for (uint32_t i = 0; i < e->n_labels; i++) {
+		free(e->labels[i].rule);
+		free(e->labels[i].via);
+	}
+	free(e->labels);
+	e->labels = NULL;
+	e->n_labels = 0;
+}
+
 static void entry_free(struct proc_entry *e)
 {
 	free(e->exe);
 	free(e->args);
 	free(e->prev_exe);
 	free(e->copies);
+	labels_free(e);
 	free(e);
+}
+
+/* dst[i] = a deep copy of src; -ENOMEM (dst[i] then empty). */
+static int copy_label(struct proc_label_src *dst, const struct proc_label_src *src)
+{
+	*dst = *src;
+	dst->rule = src->rule ? strdup(src->rule) : NULL;
+	dst->via = src->via ? strdup(src->via) : NULL;
+	if ((src->rule && !dst->rule) || (src->via && !dst->via)) {
+		free(dst->rule);
+		free(dst->via);
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A child's labels: copies of its parent's sources. */
+static int inherit_labels(struct proc_entry *e, const struct proc_entry *parent)
+{
+	if (!parent->n_labels)
+		return 0;
+	e->labels = calloc(parent->n_labels, sizeof(*e->labels));
+	if (!e->labels)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < parent->n_labels; i++) {
+		if (copy_label(&e->labels[e->n_labels], &parent->labels[i]))
+			return -ENOMEM;
+		e->n_labels++;
+	}
+	return 0;
 }
 
 static void entry_drop(struct proc_cache *c, struct proc_entry *e)
@@ -391,7 +434,7 @@ int proc_cache_fork(struct proc_cache *c, uint32_t pid, uint32_t ppid, uint64_t 
 		e->copies_known = parent->copies_known;
 		e->self = parent->self;
 		e->lineage = parent->lineage | parent->self;
-		if (set_copies(e, parent->copies, parent->n_copies))
+		if (set_copies(e, parent->copies, parent->n_copies) || inherit_labels(e, parent))
 			return -ENOMEM;
 	}
 	return 0;
@@ -535,6 +578,38 @@ int proc_cache_set_classes(struct proc_cache *c, uint32_t pid, uint64_t start_ns
 		return -ENOENT;
 	e->self = self;
 	e->lineage = lineage;
+	return 0;
+}
+
+const struct proc_label_src *proc_cache_label(const struct proc_entry *e, uint32_t slot)
+{
+	for (uint32_t i = 0; e && i < e->n_labels; i++)
+		if (e->labels[i].slot == slot)
+			return &e->labels[i];
+	return NULL;
+}
+
+int proc_cache_set_label(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
+			 const struct proc_label_src *src)
+{
+	struct proc_entry *e = find(c, pid, start_ns);
+	struct proc_label_src *grown, *old;
+
+	if (!e)
+		return -ENOENT;
+	old = (struct proc_label_src *)proc_cache_label(e, src->slot);
+	if (old) {
+		free(old->rule);
+		free(old->via);
+		return copy_label(old, src);
+	}
+	grown = realloc(e->labels, (e->n_labels + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	e->labels = grown;
+	if (copy_label(&e->labels[e->n_labels], src))
+		return -ENOMEM;
+	e->n_labels++;
 	return 0;
 }
 

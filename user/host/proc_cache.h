@@ -57,6 +57,19 @@ struct proc_exe_info {
 	uint32_t flags;		/* PROC_EXE_* */
 };
 
+/*
+ * Where a data-flow label a process carries came from (the kernel keeps
+ * which labels it holds; this is what the records say of each): a child
+ * inherits it with the label.
+ */
+struct proc_label_src {
+	uint32_t slot;		/* the kernel's label slot (agent/labels.h) */
+	uint64_t seq;		/* the record that set it; 0: none (a label-only rule) */
+	uint64_t time_ns;	/* when (CLOCK_REALTIME) */
+	char *rule;		/* owned: the rule that set it */
+	char *via;		/* owned: a label-only rule's file; NULL: none */
+};
+
 struct proc_entry {
 	uint32_t pid;		/* tgid */
 	uint32_t ppid;		/* tgid of the real parent; 0: none or unknown */
@@ -81,6 +94,8 @@ struct proc_entry {
 	struct ident *copies;	/* owned: the `exe_content` programs it is a copy of */
 	uint64_t self;		/* classes of its program (the agent's numbering) */
 	uint64_t lineage;	/* classes of its ancestors and former programs */
+	struct proc_label_src *labels;	/* owned: its labels' sources, by slot */
+	uint32_t n_labels;
 
 	/* private to proc_cache.c */
 	struct proc_entry *hnext;		/* hash chain */
@@ -156,6 +171,11 @@ int proc_cache_set_copies(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
 			  const struct ident *ids, size_t n);
 int proc_cache_set_classes(struct proc_cache *c, uint32_t pid, uint64_t start_ns, uint64_t self,
 			   uint64_t lineage);
+/* The source of label slot src->slot (added, or replacing the slot's): 0, -ENOENT, -ENOMEM. */
+int proc_cache_set_label(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
+			 const struct proc_label_src *src);
+/* e's source of label slot, or NULL. */
+const struct proc_label_src *proc_cache_label(const struct proc_entry *e, uint32_t slot);
 
 /* The process (pid, start_ns), live or exited, or NULL. */
 const struct proc_entry *proc_cache_lookup(struct proc_cache *c, uint32_t pid, uint64_t start_ns);

@@ -372,8 +372,42 @@ static void add_exe_flags(struct sbuf *out, uint32_t flags)
 		sbuf_addc(out, ']');
 }
 
-static void add_process(struct sbuf *out, const struct cev_process *pr)
+/* ,"labels":[{"label":..,"rule":..,"seq":..,"time":..[,"file":..]}] when it carries any */
+static void add_labels(struct sbuf *out, const struct cev_event *ev)
 {
+	char when[JSON_TIME_SIZE];
+
+	if (!ev->n_label_info)
+		return;
+	sbuf_adds(out, ",\"labels\":[");
+	for (uint32_t i = 0; i < ev->n_label_info; i++) {
+		const struct cev_label *l = &ev->label_info[i];
+
+		sbuf_adds(out, i ? ",{" : "{");
+		add_field(out, "label", l->name);
+		sbuf_addc(out, ',');
+		add_field(out, "rule", l->rule);
+		sbuf_adds(out, ",\"seq\":");
+		if (l->seq)
+			sbuf_addu(out, l->seq);
+		else
+			sbuf_adds(out, "null");
+		sbuf_addc(out, ',');
+		add_field(out, "time", l->time_ns && json_format_time(when, sizeof(when),
+								       l->time_ns) == 0 ? when : NULL);
+		if (l->via.len) {
+			sbuf_adds(out, ",\"file\":");
+			json_add_str(out, &l->via);
+		}
+		sbuf_addc(out, '}');
+	}
+	sbuf_addc(out, ']');
+}
+
+static void add_process(struct sbuf *out, const struct cev_event *ev)
+{
+	const struct cev_process *pr = &ev->proc;
+
 	/* no printf on the hot path: the agent renders every record */
 	sbuf_adds(out, "\"process\":{\"pid\":");
 	sbuf_addu(out, pr->pid);
@@ -395,6 +429,7 @@ static void add_process(struct sbuf *out, const struct cev_process *pr)
 		sbuf_adds(out, ",\"prev_exe\":");
 		json_add_str(out, &pr->prev_exe);
 	}
+	add_labels(out, ev);
 	sbuf_addc(out, ',');
 	add_field(out, "cgroup", pr->cgroup);
 	if (pr->container_id) {	/* only for processes in a container */
@@ -569,7 +604,7 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 	}
 	add_rule(out, rule, meta);
 	sbuf_addc(out, ',');
-	add_process(out, &ev->proc);
+	add_process(out, ev);
 	add_lineage(out, ev);
 	sbuf_addc(out, ',');
 	switch (ev->kind) {

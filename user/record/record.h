@@ -22,6 +22,7 @@
 #include "record/event.h"
 
 #define RECORD_MAX_ANCESTORS 64
+#define RECORD_MAX_LABELS 16
 
 struct record {
 	struct cev_event ev;	/* kind, time, process, parent, ancestors, file/conn */
@@ -35,6 +36,8 @@ struct record {
 	/* private */
 	void *json;
 	struct cev_str anc[RECORD_MAX_ANCESTORS];
+	struct cev_label labels[RECORD_MAX_LABELS];	/* ev.label_info; ev.labels is left 0:
+							 * bits of a rule set (rule_set_label_bit) */
 	char **owned;
 	size_t n_owned, cap_owned;
 	char *copy;

@@ -34,6 +34,10 @@
  *                                         program that reads a file)
  *   evade wait MS                         sleeps MS milliseconds (a program
  *                                         that lives long enough to be read)
+ *   evade read PATH WAITFILE PIDFILE PROG ARG0...
+ *                                         reads PATH, waits until WAITFILE
+ *                                         exists ("-": not at all), then a
+ *                                         child execs PROG (data-flow tests)
  *
  * The modes that fork wait for their children and exit with the exec'd
  * program's status; a failed exec exits 100 + errno.
@@ -251,6 +255,18 @@ static int chroot_exec(const char *dir, const char *pidfile, const char *path, c
 	FAIL("execv");
 }
 
+static int open_read(const char *path);
+
+static int read_then(const char *path, const char *waitfile, const char *pidfile,
+		     const char *prog, char **argv)
+{
+	if (open_read(path))
+		FAIL("read");
+	while (strcmp(waitfile, "-") != 0 && access(waitfile, F_OK) != 0)
+		usleep(10000);
+	return spawn(pidfile, prog, argv);
+}
+
 static int open_read(const char *path)
 {
 	char c;
@@ -270,6 +286,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(mode, "open") == 0 && argc > 2)
 		return open_read(argv[2]);
+	if (strcmp(mode, "read") == 0 && argc > 6)
+		return read_then(argv[2], argv[3], argv[4], argv[5], argv + 6);
 	if (strcmp(mode, "wait") == 0 && argc > 2)
 		return usleep((useconds_t)atoi(argv[2]) * 1000) ? 1 : 0;
 	if (strcmp(mode, "exec") == 0 && argc > 4)
@@ -293,7 +311,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "chroot") == 0 && argc > 5)
 		return chroot_exec(argv[2], argv[3], argv[4], argv + 5);
 	fprintf(stderr, "usage: evade exec|spawn|chain|orphan|churn|memfd|memfd-ld|deleted|bind|"
-		"chroot|open|wait ... "
+		"chroot|open|wait|read ... "
 		"(see evade.c)\n");
 	return 2;
 }
