@@ -64,7 +64,7 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		# the hook families' suites again with weaker backends forced
 		# (E2E_FORCED_BACKENDS, default "raw"; the run above used auto)
 		for b in ${E2E_FORCED_BACKENDS-raw}; do
-			for t in build/tests/e2e/test_exec build/tests/e2e/test_lineage build/tests/e2e/test_file build/tests/e2e/test_net; do
+			for t in build/tests/e2e/test_exec build/tests/e2e/test_lineage build/tests/e2e/test_labels build/tests/e2e/test_file build/tests/e2e/test_net; do
 				[ -x "$t" ] || continue
 				echo "== backend $b:"
 				CUSTOS_E2E_ARGS="--backend $b" run_suite "$t"
