@@ -8,6 +8,8 @@
 #   user/cmd/main.c + libcustos.a       -> build/custos
 #   tests/unit/test_*.c                 -> build/tests/unit/test_*   (cmocka, no root)
 #   tests/e2e/test_*.c + harness.c      -> build/tests/e2e/test_*    (root, real BPF)
+#   SAN=1 (make test-asan, make fuzz): the same tree built by clang with
+#   ASan+UBSan into build/asan/, plus tests/fuzz/fuzz_*.c -> build/asan/fuzz/fuzz_*
 
 ARCH    ?= $(shell uname -m)
 BPFARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
@@ -25,6 +27,19 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	   -D_GNU_SOURCE -DCUSTOS_VERSION='"$(VERSION)"' -DCUSTOS_GITREV='"$(GITREV)"'
 CPPFLAGS += -Iuser -Ibpf -I$(BUILD) -MMD -MP
 LDLIBS  += -lbpf -lelf -lz -lyaml -lmsgpackc -lssl -lcrypto -ljansson -lpthread
+# SAN=1: clang, AddressSanitizer + UndefinedBehaviorSanitizer, every report
+# fatal; objects carry the coverage libFuzzer reads (the sanitizer runtime
+# has no-op hooks for it), so the harnesses link against the same library
+# the sanitized unit and e2e tests use
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_COV   := -fsanitize-coverage=inline-8bit-counters,pc-table,trace-cmp
+ifneq ($(SAN),)
+CC      := $(CLANG)
+CFLAGS  += -O1 $(SAN_FLAGS) $(SAN_COV)
+LDFLAGS += $(SAN_FLAGS)
+endif
+
+
 # STATIC=1: a self-contained agent for kernels booted from an initramfs
 # (scripts/test-kernels.sh).  Debian ships no libcmocka.a, so test binaries
 # link every library statically but cmocka and libc, whose .so files the
@@ -52,8 +67,14 @@ E2E_SRCS  := $(sort $(wildcard tests/e2e/test_*.c))
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRCS))
 E2E_LIB   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%.o,$(filter-out $(E2E_SRCS),$(wildcard tests/e2e/*.c)))
 E2E_HELP  := $(patsubst tests/e2e/bin/%.c,$(BUILD)/tests/e2e/bin/%,$(wildcard tests/e2e/bin/*.c))
+# the OCSF schema validator: a library for the tests, a command for any record
+OCSF_VALIDATE := $(BUILD)/tests/ocsf/ocsf_validate.o
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+ASAN_BUILD := $(BUILD)/asan
 
-.PHONY: all deps run test test-unit test-e2e test-kernels bench bench-kernels clean help vmlinux
+.PHONY: all deps run test test-unit test-e2e test-kernels test-deploy bench bench-kernels clean \
+	help vmlinux fuzz fuzzers sanitized test-asan
 all: $(BUILD)/custos
 
 help:
@@ -64,6 +85,11 @@ help:
 	@echo "make test-unit  unit tests and rule-pack cases (no root)"
 	@echo "make test-e2e   end-to-end tests only (root, real BPF)"
 	@echo "make test-kernels  end-to-end tests on Debian kernels 5.10..sid under QEMU (root)"
+	@echo "make test-deploy   the .deb on a booted Debian with systemd as PID 1, under QEMU (root)"
+	@echo "make test-asan  unit and end-to-end tests built with ASan+UBSan, then every fuzz"
+	@echo "                harness over its corpus and for FUZZ_SECONDS (default 5) each"
+	@echo "make fuzz       build the libFuzzer harnesses (tests/fuzz/) and fuzz each for"
+	@echo "                FUZZ_SECONDS (default 60); FUZZ=NAME picks one"
 	@echo "make bench      workload with and without the agent, alternated (root; BENCH_ARGS=--help)"
 	@echo "make bench-kernels  the same per file backend (LSM, fentry, tracepoint) inside"
 	@echo "                Debian kernels under QEMU (root; BENCH_KERNELS=6.12, docs/PERFORMANCE.md)"
@@ -78,9 +104,9 @@ run: deps
 	scripts/run.sh
 
 test: deps
-	@scripts/deps.sh test test-kernels
+	@scripts/deps.sh test test-kernels test-deploy
 	@scripts/forward-setup.sh
-	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory all tests sanitized
 	scripts/test.sh
 
 test-unit: $(BUILD)/custos $(UNIT_BINS)
@@ -91,12 +117,39 @@ test-e2e: $(BUILD)/custos $(E2E_BINS) $(E2E_HELP)
 	scripts/forward-setup.sh
 	scripts/test.sh e2e
 
+# a bookworm root file system (cached in build/deploy), the .deb installed,
+# booted with systemd as PID 1 under QEMU; drives the unit (docs/OPERATIONS.md)
+test-deploy:
+	@scripts/deps.sh test-kernels test-deploy
+	scripts/test.sh deploy
+
 # fetches Debian kernels, builds build-static/, boots each under QEMU
 test-kernels:
 	@scripts/deps.sh test-kernels
 	scripts/test-kernels.sh
 
-tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP)
+tests: $(BUILD)/custos $(UNIT_BINS) $(E2E_BINS) $(E2E_HELP) $(BUILD)/tests/ocsf-validate
+
+# --- sanitizers and fuzzing --------------------------------------------------
+# the whole tree and the harnesses, sanitized, in $(ASAN_BUILD)
+sanitized:
+	@$(MAKE) --no-print-directory SAN=1 BUILD=$(ASAN_BUILD) tests fuzzers
+
+fuzzers: $(FUZZ_BINS)
+
+test-asan: sanitized
+	@scripts/deps.sh test
+	scripts/forward-setup.sh
+	ASAN_BUILD=$(ASAN_BUILD) scripts/test.sh asan
+
+fuzz: sanitized
+	ASAN_BUILD=$(ASAN_BUILD) scripts/fuzz.sh $(or $(FUZZ_SECONDS),60) $(FUZZ)
+
+# libFuzzer's main; the library is the sanitized one
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcustos.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer \
+		$(LDFLAGS) -o $@ $< $(BUILD)/libcustos.a $(LDLIBS)
 
 vmlinux:
 	scripts/gen-vmlinux.sh $(ARCH)
@@ -148,13 +201,26 @@ $(BUILD)/custos: $(BUILD)/user/cmd/main.o $(BUILD)/libcustos.a
 
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libcustos.a | $(BUILD)/tests/unit
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $< $(BUILD)/libcustos.a $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $< $(TEST_EXTRA) $(BUILD)/libcustos.a $(TEST_LIBS)
+
+# the tests that validate OCSF records link the validator
+$(BUILD)/tests/unit/test_ocsf: $(OCSF_VALIDATE)
+$(BUILD)/tests/unit/test_ocsf: TEST_EXTRA = $(OCSF_VALIDATE) -Itests/ocsf
+$(BUILD)/tests/e2e/test_ocsf: $(OCSF_VALIDATE)
+$(BUILD)/tests/e2e/test_ocsf.o: CPPFLAGS += -Itests/ocsf
+
+$(BUILD)/tests/ocsf/%.o: tests/ocsf/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/tests/ocsf-validate: $(BUILD)/tests/ocsf/main.o $(OCSF_VALIDATE) $(BUILD)/libcustos.a
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ -ljansson $(LDLIBS)
 
 $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 	$(CC) $(CPPFLAGS) -Itests/e2e $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
-	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(TEST_LIBS)
+	$(CC) $(TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcustos.a $(TEST_LIBS)
 
 # helper programs the e2e tests run (plain C, no libraries); linked like the
 # tests, against the shared libc even in STATIC=1 builds, so that the dynamic
@@ -168,7 +234,7 @@ $(BUILD)/bpf $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/e2e/bin:
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(BUILD)/fuzz/*.d)
 
 # --- install and package ----------------------------------------------------
 PREFIX     ?= /usr/local

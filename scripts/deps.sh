@@ -2,7 +2,8 @@
 # Installs the Debian packages custos needs to build, run and test, when any
 # is missing.  Called by `make run` and `make test`; safe to run again.
 # Extra groups: `deps.sh test` what the host's e2e tests add, `deps.sh
-# test-kernels` what the kernel matrix needs, forward, bench.
+# test-kernels` what the kernel matrix needs, `deps.sh test-deploy` what
+# the systemd deployment test needs, forward, bench.
 set -euo pipefail
 
 pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
@@ -13,8 +14,11 @@ for group in "$@"; do
 	case "$group" in
 	forward) pkgs+=(nodejs npm openssl) ;;
 	bench) pkgs+=(auditd linux-perf) ;;
-	test) pkgs+=(btrfs-progs) ;;	# test_net: an exempt binary on btrfs
+	# test_net: an exempt binary on btrfs; the sanitizer and libFuzzer runtimes
+	# of the default clang (make test-asan, make fuzz)
+	test) pkgs+=(btrfs-progs libclang-rt-dev) ;;
 	test-kernels) pkgs+=(qemu-system-x86 busybox-static libzstd-dev) ;;
+	test-deploy) pkgs+=(mmdebstrap qemu-system-x86 busybox-static) ;;	# scripts/test-deploy.sh
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Runs the test binaries and prints one closing line "N passed, N failed".
-#   test.sh          unit, end-to-end, package (root), then the kernel matrix (root)
+#   test.sh          unit, end-to-end, sanitized, package (root), then the kernel matrix (root)
 #   test.sh unit     unit tests and the rule packs' cases (rules/tests/)
 #   test.sh e2e      end-to-end tests only (auto backend, then the hook
 #                    families' suites with E2E_FORCED_BACKENDS, default raw)
+#   test.sh asan     unit, rule-pack cases and (root) e2e once more, built with
+#                    ASan+UBSan in $ASAN_BUILD (make sanitized), then every
+#                    fuzz harness over its corpus and FUZZ_SECONDS (default 5) more
 #   test.sh pkg      package tests (root: make deb, dpkg -i, run, dpkg -r)
+#   test.sh deploy   the .deb on a booted Debian with systemd, under QEMU
+#                    (scripts/test-deploy.sh; root)
 #   test.sh kernels  the kernel matrix only (scripts/test-kernels.sh)
 # Each binary is a cmocka suite; its own output is shown as it runs.  The
 # kernel matrix counts one per kernel x backend x suite; KERNELS_SKIP=1 leaves
-# it out (a host that cannot reach the Debian archive).
+# it and the deployment test out (a host that cannot reach the Debian archive).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -35,10 +40,10 @@ run_suite() {
 # The shipped rule packs' cases (rules/tests/*.yaml), no root needed; the
 # command's own closing line "N passed, N failed" is added to the totals.
 run_rule_cases() {
-	local out rc p f
-	echo "== build/custos rules test rules rules/tests"
+	local bin=${1:-build/custos} out rc p f
+	echo "== $bin rules test rules rules/tests"
 	out=$(mktemp)
-	timeout "${TEST_TIMEOUT:-300}" build/custos rules test rules rules/tests 2>&1 | tee "$out"
+	timeout "${TEST_TIMEOUT:-300}" "$bin" rules test rules rules/tests 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	read -r p f < <(tail -n 1 "$out" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p')
 	rm -f "$out"
@@ -49,6 +54,24 @@ run_rule_cases() {
 	fi
 	pass=$((pass + p)); fail=$((fail + f))
 	[ "$rc" -ne 0 ] && failed+=("rule cases")
+}
+
+# A command that closes with its own "N passed, N failed": added to the
+# totals (one failure when the line is missing); NAME is listed when it fails.
+run_tallied() {
+	local name=$1 out rc tally
+	shift
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	tally=$(tail -n1 "$out")
+	rm -f "$out"
+	if [[ $tally =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
+	else
+		fail=$((fail + 1))
+	fi
+	[ "$rc" -ne 0 ] && failed+=("$name")
 }
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
@@ -72,6 +95,28 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		done
 	fi
 fi
+if [ "$what" = all ] || [ "$what" = asan ]; then
+	asan=${ASAN_BUILD:-build/asan}
+	if [ ! -x "$asan/custos" ] || [ ! -d "$asan/fuzz" ]; then
+		echo "test.sh: no sanitized build in $asan (make sanitized)" >&2
+		fail=$((fail + 1)); failed+=("asan (not built)")
+	else
+		# every report is fatal; the commands the tests run are the sanitized ones
+		export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+		export CUSTOS_BIN=$asan/custos CUSTOS_E2E_BIN=$asan/tests/e2e/bin
+		for t in "$asan"/tests/unit/test_*; do [ -x "$t" ] && run_suite "$t"; done
+		run_rule_cases "$asan/custos"
+		if [ "$(id -u)" -eq 0 ]; then
+			for t in "$asan"/tests/e2e/test_*; do [ -x "$t" ] && run_suite "$t"; done
+		else
+			echo "test.sh: sanitized end-to-end tests need root; left out" >&2
+		fi
+		unset ASAN_OPTIONS UBSAN_OPTIONS CUSTOS_BIN CUSTOS_E2E_BIN
+		echo "== fuzz harnesses (scripts/fuzz.sh ${FUZZ_SECONDS:-5})"
+		ASAN_BUILD=$asan run_tallied fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
+	fi
+fi
 if [ "$what" = all ] || [ "$what" = pkg ]; then
 	for t in tests/pkg/test_*.sh; do
 		[ -x "$t" ] || continue
@@ -87,19 +132,13 @@ if [ "$what" = all ] || [ "$what" = pkg ]; then
 		[ "$rc" -ne 0 ] && failed+=("$t")
 	done
 fi
+if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = deploy ]; then
+	echo "== systemd deployment (scripts/test-deploy.sh)"
+	run_tallied "systemd deployment" scripts/test-deploy.sh
+fi
 if { [ "$what" = all ] && [ -z "${KERNELS_SKIP:-}" ]; } || [ "$what" = kernels ]; then
 	echo "== kernel matrix (scripts/test-kernels.sh)"
-	out=$(mktemp)
-	scripts/test-kernels.sh 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	tally=$(tail -n1 "$out")
-	rm -f "$out"
-	if [[ $tally =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
-	else
-		fail=$((fail + 1))
-	fi
-	[ "$rc" -ne 0 ] && failed+=("kernel matrix")
+	run_tallied "kernel matrix" scripts/test-kernels.sh
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -350,8 +350,10 @@ static json_t *jget(json_t *obj, const char *path)
 	char buf[256], *save = NULL, *tok;
 
 	snprintf(buf, sizeof(buf), "%s", path);
+	/* "a.0.b": a number indexes an array */
 	for (tok = strtok_r(buf, ".", &save); tok && obj; tok = strtok_r(NULL, ".", &save))
-		obj = json_object_get(obj, tok);
+		obj = json_is_array(obj) ? json_array_get(obj, strtoul(tok, NULL, 10))
+					 : json_object_get(obj, tok);
 	return obj;
 }
 

@@ -47,6 +47,7 @@ static const char *real_sh(void)
 	return buf;
 }
 
+__attribute__((format(printf, 2, 3)))
 static void write_rules_fmt(struct agent_run *r, const char *fmt, ...)
 {
 	char yaml[4096];

@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "record/ocsf.h"
 #include "sinks/sink.h"
 
 #define WAIT_MS 10000
@@ -467,6 +468,38 @@ static void test_queue_bound_counts_drops(void **state)
 	receiver_cleanup(&rc);
 }
 
+/* An OCSF line: tag PREFIX.event, EventTime its millisecond time (not 1970). */
+static void test_ocsf_line_event_time(void **state)
+{
+	static const char *const tags[] = { "t" };
+	const struct json_rule rule = { "r", "high", "alert", tags, 1 };
+	const struct json_meta meta = { "inference-01", 9, "sha256:ab" };
+	struct cev_event ev = { .kind = CEV_EXEC, .time_ns = 1795417923123456789ull };
+	struct sbuf line = SBUF_INIT;
+	struct receiver rc;
+	struct sink *s;
+	json_t *all, *e;
+
+	ev.proc.pid = 42;
+	assert_int_equal(ocsf_render_event(&line, &ev, &rule, &meta), 0);
+	receiver_setup(&rc, NULL);
+	s = open_sink(&rc, "");
+	assert_int_equal(sink_write(s, line.p, line.len), 0);
+	assert_int_equal(wait_unique_seqs(&rc, 1, WAIT_MS), 1);	/* no "seq": one key "0" */
+	assert_int_equal(sink_close(s), 0);
+	all = received(&rc);
+	assert_int_equal(json_array_size(all), 1);
+	e = json_array_get(all, 0);
+	assert_string_equal(json_string_value(json_object_get(e, "tag")), "custos.event");
+	assert_int_equal(json_integer_value(json_object_get(e, "sec")), 1795417923);
+	assert_int_equal(json_integer_value(json_object_get(e, "nsec")), 123000000);
+	assert_int_equal(jint(json_object_get(e, "record"), "time"), 1795417923123LL);
+	assert_int_equal(jint(json_object_get(e, "record"), "class_uid"), 2004);
+	json_decref(all);
+	sbuf_free(&line);
+	receiver_cleanup(&rc);
+}
+
 static void test_bad_specs_rejected(void **state)
 {
 	static const char *const bad[] = {
@@ -708,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_receiver_restart_spooled),
 		cmocka_unit_test(test_spool_bound_drops_oldest_counted),
 		cmocka_unit_test(test_queue_bound_counts_drops),
+		cmocka_unit_test(test_ocsf_line_event_time),
 		cmocka_unit_test(test_bad_specs_rejected),
 		cmocka_unit_test(test_agent_end_to_end),
 		cmocka_unit_test(test_agent_sigkill_spool_replayed),

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_ocsf.c - `custos run --format ocsf` end to end: a real exec caught by
- * a rule comes out as an OCSF Process Activity (1007) Launch event with the
- * class's required attributes and the rule as the finding.
+ * a rule comes out as an OCSF Detection Finding (2004) whose analytic is the
+ * rule and whose evidence is the launch, valid against the OCSF 1.1.0
+ * schema (tests/ocsf/ocsf_validate.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "ocsf_validate.h"
 
 #define WAIT_MS 5000
 
@@ -30,7 +32,8 @@ static const char rules[] =
 
 static int pred_launch(json_t *rec, void *pid_ptr)
 {
-	return jint(rec, "class_uid") == 1007 && jint(rec, "process.pid") == *(pid_t *)pid_ptr;
+	return jint(rec, "class_uid") == 2004 &&
+	       jint(rec, "evidences.0.process.pid") == *(pid_t *)pid_ptr;
 }
 
 static void test_exec_as_process_activity(void **state)
@@ -53,18 +56,31 @@ static void test_exec_as_process_activity(void **state)
 	rec = harness_wait_record(&r, pred_launch, &pid, WAIT_MS);
 	assert_non_null(rec);
 
-	assert_int_equal(jint(rec, "category_uid"), 1);
+	assert_int_equal(jint(rec, "category_uid"), 2);
 	assert_int_equal(jint(rec, "activity_id"), 1);
-	assert_int_equal(jint(rec, "type_uid"), 100701);
+	assert_int_equal(jint(rec, "type_uid"), 200401);
 	assert_int_equal(jint(rec, "severity_id"), 4);
 	assert_true(jint(rec, "time") >= t0 && jint(rec, "time") <= now_realtime_ns() / 1000000);
 	assert_string_equal(jstr(rec, "metadata.product.name"), "custos");
-	assert_non_null(jstr(rec, "metadata.version"));
 	assert_true(jint(rec, "metadata.sequence") >= 1);
 	assert_non_null(jstr(rec, "device.hostname"));
-	assert_string_equal(jstr(rec, "process.file.path"), marker);
-	assert_int_equal(jint(rec, "actor.process.pid"), getpid());
-	assert_string_equal(jstr(rec, "finding_info.uid"), "e2e-ocsf");
+	assert_string_equal(jstr(rec, "finding_info.analytic.uid"), "e2e-ocsf");
+	assert_int_equal(jint(rec, "finding_info.related_events.0.type_uid"), 100701);
+	assert_string_equal(jstr(rec, "evidences.0.process.file.path"), marker);
+	assert_int_equal(jint(rec, "evidences.0.actor.process.pid"), getpid());
+	assert_int_equal(jint(rec, "action_id"), 1);
+	{
+		struct ocsf_schema *schema;
+		struct sbuf problems = SBUF_INIT;
+		char err[512];
+
+		assert_int_equal(ocsf_schema_load("tests/fixtures/ocsf-schema-1.1.0", &schema, err,
+						  sizeof(err)), 0);
+		if (ocsf_validate(schema, rec, &problems))
+			fail_msg("not valid OCSF 1.1.0:\n%s", sbuf_cstr(&problems));
+		sbuf_free(&problems);
+		ocsf_schema_free(schema);
+	}
 	json_decref(rec);
 
 	assert_int_equal(harness_stop(&r), 0);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * run_cmd.h - run build/custos from a unit test (fork/exec, output captured,
- * bounded time).  Tests run from the repository root (scripts/test.sh).
+ * bounded time).  Tests run from the repository root (scripts/test.sh);
+ * $CUSTOS_BIN names another binary (the sanitizer build's).
  */
 #ifndef CUSTOS_TEST_RUN_CMD_H
 #define CUSTOS_TEST_RUN_CMD_H
@@ -14,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CUSTOS_BIN "build/custos"
+#define CUSTOS_BIN (getenv("CUSTOS_BIN") ? getenv("CUSTOS_BIN") : "build/custos")
 
 struct run_out {
 	int status;		/* exit code; 128+sig when killed */
@@ -70,6 +71,15 @@ static void write_file(const char *path, const char *text)
 		fputs(text, f);
 		fclose(f);
 	}
+}
+
+/* Nothing in a command's output can drive a terminal: no ESC, no CSI as
+ * UTF-8, no right-to-left override (cmocka included before this header). */
+static inline void assert_no_terminal_controls(const char *out)
+{
+	assert_null(strchr(out, '\033'));
+	assert_null(strstr(out, "\xc2\x9b"));
+	assert_null(strstr(out, "\xe2\x80\xae"));
 }
 
 #endif

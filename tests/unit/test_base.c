@@ -8,11 +8,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/be.h"
+#include "base/sbuf.h"
 #include "base/size.h"
+#include "base/strmap.h"
+#include "base/termstr.h"
 #include "base/vec.h"
 
 static uint64_t sz(const char *s, uint64_t max)
@@ -116,6 +120,64 @@ static void test_be_bytes(void **state)
 	assert_int_equal(be_get32(b + 1), 0xdeadbeefu);
 }
 
+static void expect_term(const char *in, size_t n, unsigned flags, const char *want)
+{
+	struct sbuf b = SBUF_INIT;
+
+	termstr_add(&b, in, n, flags);
+	assert_string_equal(sbuf_cstr(&b), want);
+	sbuf_free(&b);
+}
+
+#define EXPECT_TERM(in, flags, want) expect_term(in, sizeof(in) - 1, flags, want)
+
+/* controls, C1 and bidi controls in UTF-8, invalid bytes and the backslash
+ * come out as \xNN (\\); printable UTF-8 passes */
+static void test_termstr(void **state)
+{
+	struct sbuf b = SBUF_INIT;
+
+	(void)state;
+	EXPECT_TERM("a\033[2Jb", 0, "a\\x1b[2Jb");
+	EXPECT_TERM("\xc2\x9b" "31m", 0, "\\xc2\\x9b31m");	/* CSI, as UTF-8 */
+	EXPECT_TERM("\x9b", 0, "\\x9b");			/* CSI, 8-bit */
+	EXPECT_TERM("evil\xe2\x80\xaetxt.sh", 0, "evil\\xe2\\x80\\xaetxt.sh");	/* RLO */
+	EXPECT_TERM("\xe2\x81\xa6x", 0, "\\xe2\\x81\\xa6x");		/* LRI */
+	EXPECT_TERM("caf\xc3\xa9 \xe2\x82\xac", 0, "caf\xc3\xa9 \xe2\x82\xac");
+	EXPECT_TERM("a\\x41", 0, "a\\\\x41");	/* a literal "\x41" is not an escape */
+	EXPECT_TERM("\x7f\xff\xc3", 0, "\\x7f\\xff\\xc3");
+	EXPECT_TERM("a\0b", TERMSTR_NUL_AS_SPACE, "a b");
+	EXPECT_TERM("a\0b", 0, "a\\x00b");
+	termstr_adds(&b, NULL, "-");
+	termstr_adds(&b, "\n", "-");
+	assert_string_equal(sbuf_cstr(&b), "-\\x0a");
+	sbuf_free(&b);
+}
+
+/* names to indexes: put, overwrite, grow past many slots, miss */
+static void test_strmap(void **state)
+{
+	static char keys[5000][8];
+	struct strmap m = { 0 };
+	size_t v;
+
+	(void)state;
+	assert_int_equal(strmap_get(&m, "x", &v), 0);
+	for (size_t i = 0; i < 5000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%zu", i);
+		assert_int_equal(strmap_put(&m, keys[i], i), 0);
+	}
+	assert_int_equal(strmap_put(&m, "k7", 70), 0);
+	assert_int_equal(m.n, 5000);
+	for (size_t i = 0; i < 5000; i++) {
+		assert_int_equal(strmap_get(&m, keys[i], &v), 1);
+		assert_int_equal(v, i == 7 ? 70 : i);
+	}
+	assert_int_equal(strmap_get(&m, "k5000", &v), 0);
+	assert_true(m.cap >= 2 * m.n);
+	strmap_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +185,8 @@ int main(void)
 		cmocka_unit_test(test_vec_grow),
 		cmocka_unit_test(test_vec_overflow),
 		cmocka_unit_test(test_be_bytes),
+		cmocka_unit_test(test_termstr),
+		cmocka_unit_test(test_strmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,23 @@ static void test_unresolved_file(void **state)
 	assert_non_null(strstr(o.out, "\n0 rules match\n"));
 }
 
+/* the recorded rule, comm and cgroup of a tampered record come out escaped */
+static void test_terminal_escapes(void **state)
+{
+	char *argv[] = { "custos", "rules", "explain", rules_path, rec_path, NULL };
+
+	write_file(rec_path,
+		   "{\"seq\":3,\"kind\":\"exec\",\"rule\":\"r\\u001b[2J\\u009b\","
+		   "\"process\":{\"pid\":9,\"exe\":\"/usr/bin/dash\\u001b]0;t\\u0007\","
+		   "\"comm\":\"c\\u001b[1A\",\"cgroup\":\"/g\\u001b[K\"}}\n");
+	assert_int_equal(run_custos(&o, argv), 0);
+	assert_int_equal(o.status, 0);
+	assert_no_terminal_controls(o.out);
+	assert_non_null(strstr(o.out, "record seq 3: exec by pid 9 /usr/bin/dash\\x1b]0;t\\x07 "
+				       "(recorded for rule r\\x1b[2J\\xc2\\x9b)\n"));
+	assert_non_null(strstr(o.out, "/usr/bin/dash\\x1b]0;t\\x07\n"));
+}
+
 static void test_malformed_record(void **state)
 {
 	char *argv[] = { "custos", "rules", "explain", rules_path, rec_path, NULL };
@@ -124,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_unmatched_names_the_field),
 		cmocka_unit_test(test_suppressed_names_the_unless),
 		cmocka_unit_test(test_unresolved_file),
+		cmocka_unit_test(test_terminal_escapes),
 		cmocka_unit_test(test_malformed_record),
 	};
 

@@ -121,6 +121,34 @@ static void test_errors_point_at_the_value(void **state)
 		     "3:5: error: unknown jsonl option 'tag' (expected max-size or keep)");
 }
 
+/* Every way out of an output's parsing, for LeakSanitizer (make test-asan):
+ * a half-built SPEC leaked on one of them.  And the limits of the file. */
+static void test_error_paths_free_everything(void **state)
+{
+	struct config cfg;
+	char err[512], missing[160];
+	char *deep = calloc(1, 2 * 70 + 1);
+
+	expect_error("outputs:\n  - forward: 127.0.0.1:1\n    jsonl: y\n",
+		     "3:5: error: one output per list item");
+	expect_error("outputs:\n  - forward: [a]\n", "2:14: error: forward needs a HOST:PORT");
+	expect_error("outputs:\n  - jsonl: /tmp/x\n    keep: [1]\n",
+		     "3:11: error: keep must be a non-empty string");
+	expect_error("outputs:\n  - forward: 127.0.0.1:1\n    shared-key: ''\n",
+		     "3:17: error: shared-key must be a non-empty string");
+	expect_error("outputs:\n  - {}\n", "2:5: error: an output is a SPEC string or a mapping "
+		     "(jsonl: PATH or forward: HOST:PORT, then options)");
+	expect_error("a: &x [1]\nb: *x\n",
+		     "2:4: error: yaml aliases are not supported (write the value out)");
+	assert_non_null(deep);
+	memset(deep, '[', 70);
+	memset(deep + 70, ']', 70);
+	expect_error(deep, "1:65: error: nesting deeper than 64 levels");
+	free(deep);
+	snprintf(missing, sizeof(missing), "%s/none.yaml", dir);
+	assert_int_equal(config_load(missing, &cfg, err, sizeof(err)), -ENOENT);
+}
+
 /* --rules / --output replace the file's lists; --host and --format its values */
 static void test_command_line_wins(void **state)
 {
@@ -157,6 +185,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_errors_point_at_the_value),
+		cmocka_unit_test(test_error_paths_free_everything),
 		cmocka_unit_test(test_command_line_wins),
 	};
 

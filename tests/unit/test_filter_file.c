@@ -114,10 +114,10 @@ static void test_no_prefix_names_and_suffixes(void **state)
 	/* "/" is no useful prefix */
 	expect_pat(&f.pats[2], NULL, FF_SUFFIX, ".key");
 	/* longer than FILE_SUFFIX_MAX: its last bytes, still a superset */
-	expect_pat(&f.pats[3], NULL, FF_SUFFIX, "ffix-of-many-bytes" + 2);
+	expect_pat(&f.pats[3], NULL, FF_SUFFIX, &"ffix-of-many-bytes"[2]);
 	assert_int_equal(strlen(f.pats[3].fb_str), FILE_SUFFIX_MAX);
 	/* a name that does not fit the key: matched as a suffix */
-	expect_pat(&f.pats[4], NULL, FF_SUFFIX, "far-too-long-for-a-key" + 6);
+	expect_pat(&f.pats[4], NULL, FF_SUFFIX, &"far-too-long-for-a-key"[6]);
 	filter_file_free(&f);
 	rule_set_free(rs);
 }

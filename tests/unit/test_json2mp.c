@@ -19,6 +19,7 @@
 
 #include "record/json.h"
 #include "record/json2mp.h"
+#include "record/ocsf.h"
 
 struct packed {
 	msgpack_sbuffer sb;
@@ -152,16 +153,27 @@ static void test_values_and_escapes(void **state)
 	packed_free(&p);
 }
 
-static void test_info_only_from_top_level_strings(void **state)
+static void test_info_only_from_top_level(void **state)
 {
 	struct packed p;
 
 	(void)state;
-	/* nested time/kind and a numeric time (an OCSF line) are not the record's */
+	/* nested time/kind are not the record's; a top-level numeric time is an
+	 * OCSF line's, in milliseconds, and stays a number in the map */
 	assert_int_equal(pack(&p, "{\"x\":{\"time\":\"2001-01-01T00:00:00Z\",\"kind\":\"no\"},"
-			 "\"time\":1700000000000}"), 0);
-	assert_int_equal(p.info.time_sec, 0);
+			 "\"time\":1700000000123}"), 0);
+	assert_int_equal(p.info.time_sec, 1700000000);
+	assert_int_equal(p.info.time_nsec, 123000000);
 	assert_string_equal(p.info.kind, "");
+	assert_int_equal(get(&p.up.data, "time")->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+	assert_int_equal(get(&p.up.data, "time")->via.u64, 1700000000123ull);
+	packed_free(&p);
+	/* a nested numeric time, a fraction or a sign: not a time */
+	assert_int_equal(pack(&p, "{\"x\":{\"time\":1700000000000},\"time\":-5}"), 0);
+	assert_int_equal(p.info.time_sec, 0);
+	packed_free(&p);
+	assert_int_equal(pack(&p, "{\"time\":1700000000000.5}"), 0);
+	assert_int_equal(p.info.time_sec, 0);
 	packed_free(&p);
 	/* no fraction; a kind that does not fit is left out */
 	assert_int_equal(pack(&p, "{\"time\":\"1970-01-02T00:00:01Z\","
@@ -176,6 +188,27 @@ static void test_info_only_from_top_level_strings(void **state)
 	assert_string_equal(p.info.kind, "exec");
 	assert_str(get(&p.up.data, "time"), "yesterday", 9);
 	packed_free(&p);
+}
+
+/* An OCSF line over forward: EventTime is its time, not 1970. */
+static void test_ocsf_record_time(void **state)
+{
+	const char *tags[] = { "t" };
+	struct json_rule rule = { "rule-1", "high", "alert", tags, 1 };
+	struct json_meta meta = { "h", 42, "sha256:ab" };
+	struct cev_event ev = { .kind = CEV_EXEC, .time_ns = 1795417923123456789ull };
+	struct sbuf line = SBUF_INIT;
+	struct packed p;
+
+	(void)state;
+	ev.proc.pid = 1;
+	assert_int_equal(ocsf_render_event(&line, &ev, &rule, &meta), 0);
+	assert_int_equal(pack(&p, sbuf_cstr(&line)), 0);
+	assert_int_equal(p.info.time_sec, 1795417923);
+	assert_int_equal(p.info.time_nsec, 123000000);	/* OCSF keeps milliseconds */
+	assert_string_equal(p.info.kind, "");		/* tagged PREFIX.event */
+	packed_free(&p);
+	sbuf_free(&line);
 }
 
 static void test_bad_input_refused(void **state)
@@ -206,13 +239,48 @@ static void test_bad_input_refused(void **state)
 	packed_free(&p);
 }
 
+/* Numbers are JSON's: a NUL byte, "+1", "01", ".5", "1.", "1e" are none
+ * (strtod and strtoull took each of them, a NUL as the number 0). */
+static void test_numbers_are_json_numbers(void **state)
+{
+	static const struct { const char *s; size_t n; } bad[] = {
+		{ "\0", 1 }, { "[\0]", 3 }, { "{\"a\":\0}", 7 }, { "[1,\0]", 5 },
+		{ "+1", 2 }, { "01", 2 }, { "-01", 3 }, { ".5", 2 }, { "1.", 2 }, { "1e", 2 },
+		{ "1e+", 3 }, { "-", 1 }, { "1.e5", 4 }, { "1e400", 5 },
+		{ "18446744073709551616", 20 }, { "-9223372036854775809", 20 },
+	};
+	static const char *const good[] = { "0", "-0", "1.5", "-2e3", "1E+2", "0.0e-1",
+					    "18446744073709551615", "-9223372036854775808" };
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct packed p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		assert_int_equal(json2mp(&pk, bad[i].s, bad[i].n, NULL), -EINVAL);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(pack(&p, good[i]), 0);
+		packed_free(&p);
+	}
+	assert_int_equal(pack(&p, "-9223372036854775808"), 0);
+	assert_int_equal(p.up.data.type, MSGPACK_OBJECT_NEGATIVE_INTEGER);
+	assert_true(p.up.data.via.i64 == INT64_MIN);
+	packed_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rendered_record_round_trip),
 		cmocka_unit_test(test_values_and_escapes),
-		cmocka_unit_test(test_info_only_from_top_level_strings),
+		cmocka_unit_test(test_info_only_from_top_level),
+		cmocka_unit_test(test_ocsf_record_time),
 		cmocka_unit_test(test_bad_input_refused),
+		cmocka_unit_test(test_numbers_are_json_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

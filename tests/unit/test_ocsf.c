@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_ocsf.c - the OCSF rendering (user/record/ocsf.c): each class carries the
- * attributes OCSF 1.1 requires of it, type_uid = class_uid * 100 +
- * activity_id, epoch-ms time, severity_id, the rule as the finding.
+ * test_ocsf.c - the OCSF rendering (user/record/ocsf.c): every record kind
+ * and flag (file read/write/create, blocked, io_uring unresolved, exec,
+ * refused exec, no parent, no user, container, tcp/udp/raw connect, refused
+ * connect, loss, a host that is no hostname) validated against the OCSF
+ * 1.1.0 schema by tests/ocsf/ocsf_validate.c, and the values SIEMs query
+ * checked one by one.  The validator itself is shown to refuse the faults
+ * the earlier rendering had.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,12 +22,20 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "ocsf_validate.h"
 #include "record/ocsf.h"
+
+#define SCHEMA_DIR "tests/fixtures/ocsf-schema-1.1.0"
+
+static struct ocsf_schema *schema;
 
 static const char *const tags1[] = { "soc2:CC6.1", "mitre:T1552" };
 static const struct json_rule rule1 = {
 	.id = "secret-file-access", .severity = "high", .action = "alert",
 	.tags = tags1, .n_tags = 2,
+};
+static const struct json_rule block_rule = {
+	.id = "no-weights", .severity = "critical", .action = "block",
 };
 static const struct json_meta meta1 = {
 	.host = "inference-01", .seq = 42, .policy = "sha256:9f2c",
@@ -56,31 +68,52 @@ static void base_event(struct cev_event *ev, enum cev_kind kind)
 	ev->n_ancestors = 2;
 }
 
-static json_t *render(const struct cev_event *ev, const struct json_rule *r)
+static void connect_event(struct cev_event *ev, int family, const char *addr, uint8_t proto,
+			  uint16_t port)
 {
-	struct sbuf b = SBUF_INIT;
+	base_event(ev, CEV_CONNECT);
+	ev->conn.family = (uint8_t)family;
+	ev->conn.proto = proto;
+	ev->conn.ipproto = proto;
+	ev->conn.port = port;
+	assert_int_equal(inet_pton(family, addr, ev->conn.addr), 1);
+}
+
+/* Rendered with meta, parsed (duplicate keys refused), and valid OCSF 1.1.0. */
+static json_t *render_meta(const struct cev_event *ev, const struct json_rule *r,
+			   const struct json_meta *meta)
+{
+	struct sbuf b = SBUF_INIT, problems = SBUF_INIT;
 	json_error_t jerr;
 	json_t *j;
 
-	assert_int_equal(ocsf_render_event(&b, ev, r, &meta1), 0);
+	assert_int_equal(ocsf_render_event(&b, ev, r, meta), 0);
 	assert_true(b.len > 0 && b.p[b.len - 1] == '\n');
 	assert_null(memchr(b.p, '\n', b.len - 1));
-	j = json_loadb(b.p, b.len, 0, &jerr);
+	j = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
-		fail_msg("not JSON: %s", jerr.text);
+		fail_msg("not JSON: %s\n%s", jerr.text, sbuf_cstr(&b));
+	if (ocsf_validate(schema, j, &problems))
+		fail_msg("not valid OCSF 1.1.0:\n%s%s", sbuf_cstr(&problems), sbuf_cstr(&b));
+	sbuf_free(&problems);
 	sbuf_free(&b);
 	return j;
 }
 
+static json_t *render(const struct cev_event *ev, const struct json_rule *r)
+{
+	return render_meta(ev, r, &meta1);
+}
+
+/* a dotted path; "evidences.0.file" indexes arrays */
 static json_t *at(json_t *j, const char *path)
 {
-	char buf[128], *save, *part;
+	char buf[160], *save, *part;
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (part = strtok_r(buf, ".", &save); part && j; part = strtok_r(NULL, ".", &save))
-		j = json_object_get(j, part);
-	if (!j)
-		fail_msg("missing %s", path);
+		j = json_is_array(j) ? json_array_get(j, strtoul(part, NULL, 10))
+				     : json_object_get(j, part);
 	return j;
 }
 
@@ -88,7 +121,8 @@ static long long num(json_t *j, const char *path)
 {
 	json_t *v = at(j, path);
 
-	assert_true(json_is_integer(v));
+	if (!json_is_integer(v))
+		fail_msg("%s: not an integer", path);
 	return json_integer_value(v);
 }
 
@@ -96,52 +130,62 @@ static const char *s(json_t *j, const char *path)
 {
 	json_t *v = at(j, path);
 
-	assert_true(json_is_string(v));
+	if (!json_is_string(v))
+		fail_msg("%s: not a string", path);
 	return json_string_value(v);
 }
 
-/* The base event's required attributes, and the finding for rule records. */
-static void check_base(json_t *j, int class_uid, int category_uid, int activity_id, int sev)
+/* What every rule record is: a Detection Finding with the rule as analytic. */
+static void check_finding(json_t *j, const struct json_rule *r, int sev, int related)
 {
-	assert_int_equal(num(j, "class_uid"), class_uid);
-	assert_int_equal(num(j, "category_uid"), category_uid);
-	assert_int_equal(num(j, "activity_id"), activity_id);
-	assert_int_equal(num(j, "type_uid"), class_uid * 100 + activity_id);
+	assert_int_equal(num(j, "class_uid"), 2004);
+	assert_string_equal(s(j, "class_name"), "Detection Finding");
+	assert_int_equal(num(j, "category_uid"), 2);
+	assert_int_equal(num(j, "activity_id"), 1);
+	assert_int_equal(num(j, "type_uid"), 200401);
 	assert_int_equal(num(j, "severity_id"), sev);
 	assert_int_equal(num(j, "time"), 1795417923123LL);
 	assert_string_equal(s(j, "metadata.version"), OCSF_VERSION);
 	assert_string_equal(s(j, "metadata.product.name"), "custos");
-	assert_string_equal(s(j, "metadata.product.vendor_name"), "custos");
 	assert_int_equal(num(j, "metadata.sequence"), 42);
+	assert_string_equal(s(j, "metadata.profiles.0"), "host");
+	assert_string_equal(s(j, "metadata.profiles.1"), "security_control");
+	assert_string_equal(s(j, "finding_info.uid"), "inference-01:42");
+	assert_string_equal(s(j, "finding_info.title"), r->id);
+	assert_int_equal(num(j, "finding_info.analytic.type_id"), 1);
+	assert_string_equal(s(j, "finding_info.analytic.uid"), r->id);
+	assert_int_equal(num(j, "finding_info.related_events.0.type_uid"), related);
 	assert_string_equal(s(j, "device.hostname"), "inference-01");
-	assert_int_equal(num(j, "device.type_id"), 0);
-}
-
-static void check_finding(json_t *j)
-{
-	assert_string_equal(s(j, "finding_info.uid"), "secret-file-access");
-	assert_string_equal(s(j, "finding_info.title"), "secret-file-access");
-	assert_int_equal(json_array_size(at(j, "finding_info.types")), 2);
 	assert_string_equal(s(j, "unmapped.policy"), "sha256:9f2c");
-	assert_string_equal(s(j, "unmapped.custos_action"), "alert");
-	assert_int_equal(num(j, "action_id"), 1);
+	assert_string_equal(s(j, "unmapped.action"), r->action);
 }
 
-static void check_actor_process(json_t *j)
+static void check_outcome(json_t *j, int blocked)
 {
-	assert_int_equal(num(j, "actor.process.pid"), 4242);
-	assert_string_equal(s(j, "actor.process.name"), "cat");
-	assert_string_equal(s(j, "actor.process.file.path"), "/usr/bin/cat");
-	assert_string_equal(s(j, "actor.process.file.name"), "cat");
-	assert_string_equal(s(j, "actor.process.cmd_line"), "cat /root/.aws/credentials");
-	assert_string_equal(s(j, "actor.process.user.uid"), "1000");
-	assert_string_equal(s(j, "actor.process.user.name"), "svc");
-	assert_int_equal(num(j, "actor.process.parent_process.pid"), 4100);
-	assert_string_equal(s(j, "actor.process.parent_process.cmd_line"), "bash -c x");
-	assert_int_equal(json_array_size(at(j, "actor.process.lineage")), 2);
+	assert_int_equal(num(j, "action_id"), blocked ? 2 : 1);
+	assert_string_equal(s(j, "action"), blocked ? "Denied" : "Allowed");
+	assert_int_equal(num(j, "disposition_id"), blocked ? 2 : 19);
+	assert_string_equal(s(j, "disposition"), blocked ? "Blocked" : "Alert");
 }
 
-static void test_file_system_activity(void **state)
+static void check_actor(json_t *j)
+{
+	assert_int_equal(num(j, "evidences.0.actor.process.pid"), 4242);
+	assert_int_equal(num(j, "evidences.0.actor.process.tid"), 4243);
+	assert_string_equal(s(j, "evidences.0.actor.process.name"), "cat");
+	assert_string_equal(s(j, "evidences.0.actor.process.file.path"), "/usr/bin/cat");
+	assert_string_equal(s(j, "evidences.0.actor.process.file.name"), "cat");
+	assert_string_equal(s(j, "evidences.0.actor.process.cmd_line"), "cat /root/.aws/credentials");
+	assert_string_equal(s(j, "evidences.0.actor.process.user.uid"), "1000");
+	assert_string_equal(s(j, "evidences.0.actor.process.user.name"), "svc");
+	assert_string_equal(s(j, "evidences.0.actor.process.xattributes.cgroup"),
+			    "/system.slice/vllm.service");
+	assert_int_equal(num(j, "evidences.0.actor.process.parent_process.pid"), 4100);
+	assert_string_equal(s(j, "evidences.0.actor.process.parent_process.cmd_line"), "bash -c x");
+	assert_int_equal(json_array_size(at(j, "evidences.0.actor.process.lineage")), 2);
+}
+
+static void test_file(void **state)
 {
 	struct cev_event ev;
 	json_t *j;
@@ -149,201 +193,313 @@ static void test_file_system_activity(void **state)
 	base_event(&ev, CEV_FILE);
 	ev.file.path = (struct cev_str)STR("/root/.aws/credentials");
 	ev.file.access = CEV_ACC_READ;
+	ev.file.flags = 0;
 	j = render(&ev, &rule1);
-	check_base(j, 1001, 1, 2, 4);
-	assert_string_equal(s(j, "class_name"), "File System Activity");
-	assert_string_equal(s(j, "activity_name"), "Read");
-	check_actor_process(j);
-	assert_string_equal(s(j, "file.path"), "/root/.aws/credentials");
-	assert_string_equal(s(j, "file.name"), "credentials");
-	assert_int_equal(num(j, "file.type_id"), 1);
-	check_finding(j);
+	check_finding(j, &rule1, 4, 100102);	/* File System Activity: Read */
+	assert_string_equal(s(j, "finding_info.related_events.0.type"), "File System Activity: Read");
+	check_outcome(j, 0);
+	check_actor(j);
+	assert_string_equal(s(j, "evidences.0.file.path"), "/root/.aws/credentials");
+	assert_string_equal(s(j, "evidences.0.file.name"), "credentials");
+	assert_int_equal(num(j, "evidences.0.file.type_id"), 1);
+	assert_string_equal(s(j, "unmapped.file.access.0"), "read");
+	assert_string_equal(s(j, "unmapped.file.flags"), "O_RDONLY");
+	assert_int_equal(json_array_size(at(j, "finding_info.types")), 2);
 	json_decref(j);
 
 	ev.file.access = CEV_ACC_WRITE | CEV_ACC_CREATE;
 	j = render(&ev, &rule1);
-	check_base(j, 1001, 1, 1, 4);	/* Create */
+	check_finding(j, &rule1, 4, 100101);	/* Create */
+	assert_int_equal(json_array_size(at(j, "unmapped.file.access")), 2);
 	json_decref(j);
 	ev.file.access = CEV_ACC_WRITE;
 	j = render(&ev, &rule1);
-	check_base(j, 1001, 1, 3, 4);	/* Update */
-	assert_null(json_object_get(json_object_get(j, "unmapped"), "via"));
-	assert_string_equal(s(j, "action"), "Allowed");
+	check_finding(j, &rule1, 4, 100103);	/* Update */
 	json_decref(j);
 
-	/* refused under BPF LSM: the activity attempted, action Denied, Blocked */
-	{
-		static const struct json_rule block = {
-			.id = "no-weights", .severity = "critical", .action = "block",
-		};
-
-		ev.file.blocked = 1;
-		j = render(&ev, &block);
-		check_base(j, 1001, 1, 3, 5);	/* still Update */
-		assert_int_equal(num(j, "action_id"), 2);
-		assert_string_equal(s(j, "action"), "Denied");
-		assert_int_equal(num(j, "disposition_id"), 2);
-		assert_string_equal(s(j, "disposition"), "Blocked");
-		assert_string_equal(s(j, "unmapped.custos_action"), "block");
-		json_decref(j);
-		/* an alert rule's record of the refused open: Denied too */
-		j = render(&ev, &rule1);
-		assert_string_equal(s(j, "action"), "Denied");
-		assert_string_equal(s(j, "unmapped.custos_action"), "alert");
-		json_decref(j);
-	}
+	/* refused under BPF LSM: the activity attempted, Denied, Blocked */
+	ev.file.blocked = 1;
+	j = render(&ev, &block_rule);
+	check_finding(j, &block_rule, 5, 100103);
+	check_outcome(j, 1);
+	assert_true(json_is_true(at(j, "unmapped.file.blocked")));
+	assert_null(at(j, "finding_info.types"));	/* the rule has no tags */
+	json_decref(j);
+	j = render(&ev, &rule1);	/* an alert rule's record of the refused open */
+	check_outcome(j, 1);
+	json_decref(j);
 }
 
-/* An io_uring open seen without its file (tracepoint backends): Open, file unknown. */
+/* An io_uring open seen without its file (tracepoint backends). */
 static void test_file_unresolved(void **state)
 {
 	struct cev_event ev;
 	json_t *j;
 
 	base_event(&ev, CEV_FILE);
-	ev.file.path = (struct cev_str)STR("");
 	ev.file.unresolved = 1;
 	ev.file.via = "io_uring";
 	ev.file.op = "openat2";
 	j = render(&ev, &rule1);
-	check_base(j, 1001, 1, 14, 4);
-	assert_string_equal(s(j, "activity_name"), "Open");
-	check_actor_process(j);
-	assert_int_equal(num(j, "file.type_id"), 0);
-	assert_string_equal(s(j, "file.name"), "");
-	assert_string_equal(s(j, "file.path"), "");
-	check_finding(j);
-	assert_string_equal(s(j, "unmapped.via"), "io_uring");
-	assert_string_equal(s(j, "unmapped.op"), "openat2");
-	assert_true(json_is_true(at(j, "unmapped.unresolved")));
+	check_finding(j, &rule1, 4, 100114);	/* File System Activity: Open */
+	assert_int_equal(num(j, "evidences.0.file.type_id"), 0);
+	assert_string_equal(s(j, "evidences.0.file.name"), "");
+	assert_null(at(j, "evidences.0.file.path"));
+	assert_string_equal(s(j, "unmapped.file.via"), "io_uring");
+	assert_string_equal(s(j, "unmapped.file.op"), "openat2");
+	assert_true(json_is_true(at(j, "unmapped.file.unresolved")));
+	assert_null(at(j, "unmapped.file.flags"));
 	json_decref(j);
 }
 
-static void test_process_activity(void **state)
+static void test_exec(void **state)
 {
-	static const struct json_rule block = {
-		.id = "no-nc", .severity = "critical", .action = "block",
-	};
 	struct cev_event ev;
 	json_t *j;
 
 	base_event(&ev, CEV_EXEC);
-	ev.proc.exe = (struct cev_str)STR("/usr/bin/sh");
-	ev.proc.args = (struct cev_args)ARGS("sh\0-c\0curl http://x\0");
 	strcpy(ev.proc.comm, "sh");
+	ev.proc.exe = (struct cev_str)STR("/usr/bin/dash");
+	ev.proc.args = (struct cev_args)ARGS("sh\0-c\0id\0");
 	j = render(&ev, &rule1);
-	check_base(j, 1007, 1, 1, 4);
-	assert_string_equal(s(j, "activity_name"), "Launch");
-	assert_int_equal(num(j, "actor.process.pid"), 4100);
-	assert_string_equal(s(j, "actor.process.file.path"), "/usr/bin/bash");
-	assert_int_equal(num(j, "process.pid"), 4242);
-	assert_string_equal(s(j, "process.file.path"), "/usr/bin/sh");
-	assert_string_equal(s(j, "process.cmd_line"), "sh -c curl http://x");
-	assert_int_equal(num(j, "process.parent_process.pid"), 4100);
-	check_finding(j);
-	assert_string_equal(s(j, "disposition"), "Allowed");
+	check_finding(j, &rule1, 4, 100701);	/* Process Activity: Launch */
+	check_outcome(j, 0);
+	/* actor: who launched it; process: the new program */
+	assert_int_equal(num(j, "evidences.0.actor.process.pid"), 4100);
+	assert_string_equal(s(j, "evidences.0.actor.process.file.path"), "/usr/bin/bash");
+	assert_string_equal(s(j, "evidences.0.actor.process.cmd_line"), "bash -c x");
+	assert_int_equal(num(j, "evidences.0.process.pid"), 4242);
+	assert_string_equal(s(j, "evidences.0.process.file.path"), "/usr/bin/dash");
+	assert_string_equal(s(j, "evidences.0.process.cmd_line"), "sh -c id");
+	assert_true(json_is_false(at(j, "unmapped.exec.blocked")));
 	json_decref(j);
 
-	/* refused under BPF LSM: still a Launch, with action Denied, Blocked */
 	ev.exec.blocked = 1;
-	j = render(&ev, &block);
-	check_base(j, 1007, 1, 1, 5);
-	assert_string_equal(s(j, "process.file.path"), "/usr/bin/sh");
-	assert_int_equal(num(j, "action_id"), 2);
-	assert_string_equal(s(j, "action"), "Denied");
-	assert_int_equal(num(j, "disposition_id"), 2);
-	assert_string_equal(s(j, "disposition"), "Blocked");
-	assert_string_equal(s(j, "unmapped.custos_action"), "block");
+	j = render(&ev, &block_rule);
+	check_outcome(j, 1);
+	assert_int_equal(num(j, "finding_info.related_events.0.type_uid"), 100701);
+	json_decref(j);
+
+	/* no parent known, no user name, in a container */
+	ev.exec.blocked = 0;
+	ev.has_parent = 0;
+	ev.n_ancestors = 0;
+	ev.proc.user = NULL;
+	ev.proc.container_id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	j = render(&ev, &rule1);
+	assert_int_equal(num(j, "evidences.0.actor.process.pid"), 4100);	/* the ppid */
+	assert_null(at(j, "evidences.0.actor.process.file"));
+	assert_string_equal(s(j, "evidences.0.process.user.uid"), "1000");
+	assert_null(at(j, "evidences.0.process.user.name"));
+	assert_string_equal(s(j, "evidences.0.process.container.uid"), ev.proc.container_id);
+	assert_string_equal(s(j, "metadata.profiles.2"), "container");
 	json_decref(j);
 }
 
-static void test_network_activity(void **state)
+static void test_connect(void **state)
 {
-	static const struct json_rule block = {
-		.id = "no-egress", .severity = "critical", .action = "block",
-	};
 	struct cev_event ev;
 	json_t *j;
 
-	base_event(&ev, CEV_CONNECT);
-	ev.conn.proto = IPPROTO_TCP;
-	ev.conn.family = AF_INET;
-	ev.conn.port = 443;
-	inet_pton(AF_INET, "10.1.2.3", ev.conn.addr);
+	connect_event(&ev, AF_INET, "203.0.113.7", IPPROTO_TCP, 443);
 	j = render(&ev, &rule1);
-	check_base(j, 4001, 4, 1, 4);
-	check_actor_process(j);
-	assert_string_equal(s(j, "src_endpoint.hostname"), "inference-01");
-	assert_string_equal(s(j, "dst_endpoint.ip"), "10.1.2.3");
-	assert_int_equal(num(j, "dst_endpoint.port"), 443);
-	assert_string_equal(s(j, "connection_info.protocol_name"), "tcp");
-	assert_int_equal(num(j, "connection_info.protocol_num"), 6);
-	assert_int_equal(num(j, "connection_info.direction_id"), 2);
-	assert_int_equal(num(j, "connection_info.protocol_ver_id"), 4);
-	check_finding(j);
+	check_finding(j, &rule1, 4, 400101);	/* Network Activity: Open */
+	check_actor(j);
+	assert_string_equal(s(j, "evidences.0.dst_endpoint.ip"), "203.0.113.7");
+	assert_int_equal(num(j, "evidences.0.dst_endpoint.port"), 443);
+	assert_string_equal(s(j, "evidences.0.src_endpoint.hostname"), "inference-01");
+	assert_int_equal(num(j, "evidences.0.connection_info.direction_id"), 2);
+	assert_int_equal(num(j, "evidences.0.connection_info.protocol_num"), 6);
+	assert_string_equal(s(j, "evidences.0.connection_info.protocol_name"), "tcp");
+	assert_int_equal(num(j, "evidences.0.connection_info.protocol_ver_id"), 4);
 	json_decref(j);
 
-	/* refused by the kernel: Refuse, Denied, Blocked */
-	ev.conn.family = AF_INET6;
+	connect_event(&ev, AF_INET6, "2001:db8::7", IPPROTO_UDP, 53);
 	ev.conn.blocked = 1;
-	inet_pton(AF_INET6, "::1", ev.conn.addr);
-	j = render(&ev, &block);
-	check_base(j, 4001, 4, 5, 5);
-	assert_string_equal(s(j, "dst_endpoint.ip"), "::1");
-	assert_int_equal(num(j, "action_id"), 2);
-	assert_int_equal(num(j, "disposition_id"), 2);
-	assert_int_equal(num(j, "connection_info.protocol_ver_id"), 6);
+	j = render(&ev, &rule1);
+	check_finding(j, &rule1, 4, 400105);	/* Network Activity: Refuse */
+	check_outcome(j, 1);
+	assert_string_equal(s(j, "evidences.0.dst_endpoint.ip"), "2001:db8::7");
+	assert_string_equal(s(j, "evidences.0.connection_info.protocol_name"), "udp");
+	assert_int_equal(num(j, "evidences.0.connection_info.protocol_ver_id"), 6);
 	json_decref(j);
 
-	/* a raw ICMPv6 socket: the IP protocol number and its keyword */
-	ev.conn.proto = CEV_PROTO_RAW;
-	ev.conn.ipproto = 58;
-	ev.conn.port = 0;
-	ev.conn.blocked = 0;
+	/* a raw ICMP socket: no port, the IP protocol number */
+	connect_event(&ev, AF_INET, "198.51.100.4", CEV_PROTO_RAW, 0);
+	ev.conn.ipproto = IPPROTO_ICMP;
 	j = render(&ev, &rule1);
-	check_base(j, 4001, 4, 1, 4);
-	assert_int_equal(num(j, "dst_endpoint.port"), 0);
-	assert_int_equal(num(j, "connection_info.protocol_num"), 58);
-	assert_string_equal(s(j, "connection_info.protocol_name"), "ipv6-icmp");
+	assert_null(at(j, "evidences.0.dst_endpoint.port"));
+	assert_int_equal(num(j, "evidences.0.connection_info.protocol_num"), 1);
+	assert_string_equal(s(j, "evidences.0.connection_info.protocol_name"), "icmp");
 	json_decref(j);
 }
 
-static void test_loss_and_errors(void **state)
+static void test_loss(void **state)
 {
-	struct cev_event ev;
-	struct sbuf b = SBUF_INIT;
+	struct cev_event ev = { .kind = CEV_LOSS, .time_ns = 1795417923123456789ull };
+	struct json_meta m = { .host = "inference-01", .seq = 7, .policy = NULL };
 	json_t *j;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = CEV_LOSS;
-	ev.time_ns = 1795417923123456789ull;
-	ev.loss.lost = 17;
-	ev.loss.where = "sink:forward:127.0.0.1:1";
-	j = render(&ev, NULL);
-	check_base(j, 0, 0, 99, 4);
-	assert_int_equal(num(j, "unmapped.lost"), 17);
-	assert_string_equal(s(j, "unmapped.where"), "sink:forward:127.0.0.1:1");
-	assert_string_equal(s(j, "message"), "17 records lost at sink:forward:127.0.0.1:1");
+	ev.loss.lost = 1523;
+	ev.loss.where = "sink:forward:10.0.0.5:24224";
+	j = render_meta(&ev, NULL, &m);
+	assert_int_equal(num(j, "class_uid"), 0);
+	assert_int_equal(num(j, "activity_id"), 99);
+	assert_int_equal(num(j, "type_uid"), 99);
+	assert_int_equal(num(j, "severity_id"), 4);
+	assert_int_equal(num(j, "count"), 1523);
+	assert_string_equal(s(j, "message"), "1523 records lost at sink:forward:10.0.0.5:24224");
+	assert_int_equal(num(j, "unmapped.loss.lost"), 1523);
+	assert_string_equal(s(j, "unmapped.loss.where"), "sink:forward:10.0.0.5:24224");
+	assert_string_equal(s(j, "unmapped.host"), "inference-01");
+	assert_null(at(j, "device"));		/* Base Event has none */
+	assert_null(at(j, "metadata.profiles"));
+	assert_null(at(j, "unmapped.policy"));
 	json_decref(j);
+}
+
+/* A configured host that is no DNS name goes to device.name, not hostname. */
+static void test_host_not_a_hostname(void **state)
+{
+	struct json_meta m = { .host = "inference_01 (rack 4)", .seq = 42, .policy = "p" };
+	struct cev_event ev;
+	json_t *j;
+
+	connect_event(&ev, AF_INET, "203.0.113.7", IPPROTO_TCP, 443);
+	j = render_meta(&ev, &rule1, &m);
+	assert_null(at(j, "device.hostname"));
+	assert_string_equal(s(j, "device.name"), "inference_01 (rack 4)");
+	assert_string_equal(s(j, "evidences.0.src_endpoint.name"), "inference_01 (rack 4)");
+	json_decref(j);
+}
+
+static void test_errors(void **state)
+{
+	struct sbuf b = SBUF_INIT;
+	struct cev_event ev;
 
 	base_event(&ev, CEV_FILE);
-	assert_int_equal(ocsf_render_event(&b, &ev, NULL, &meta1), -EINVAL);
+	assert_int_equal(ocsf_render_event(&b, &ev, NULL, &meta1), -EINVAL);	/* no rule */
+	ev.kind = (enum cev_kind)42;
+	assert_int_equal(ocsf_render_event(&b, &ev, &rule1, &meta1), -EINVAL);
 	assert_int_equal(b.len, 0);
 	sbuf_free(&b);
-	assert_int_equal(ocsf_severity_id("info"), 1);
-	assert_int_equal(ocsf_severity_id("critical"), 5);
-	assert_int_equal(ocsf_severity_id("bogus"), 0);
+}
+
+/* The validator refuses what the earlier rendering got wrong. */
+static void test_validator_catches(void **state)
+{
+	static const struct { const char *json, *want; } bad[] = {
+		/* finding_info in an activity class, which 1.1 does not define there */
+		{ "{\"class_uid\":1001,\"category_uid\":1,\"activity_id\":2,\"type_uid\":100102,"
+		  "\"severity_id\":1,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}},\"actor\":{\"process\":{\"pid\":1}},\"device\":"
+		  "{\"type_id\":0,\"hostname\":\"h\"},\"file\":{\"name\":\"f\",\"type_id\":1},"
+		  "\"finding_info\":{\"uid\":\"u\",\"title\":\"t\"}}",
+		  "finding_info: File System Activity has no attribute finding_info" },
+		/* device in a Base Event */
+		{ "{\"class_uid\":0,\"category_uid\":0,\"activity_id\":99,\"type_uid\":99,"
+		  "\"severity_id\":4,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}},\"device\":{\"type_id\":0,\"hostname\":\"h\"}}",
+		  "device: Base Event has no attribute device" },
+		/* a profile's attribute without the profile declared */
+		{ "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":1,\"type_uid\":100701,"
+		  "\"severity_id\":1,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}},\"actor\":{\"process\":{\"pid\":1}},\"device\":"
+		  "{\"type_id\":0,\"hostname\":\"h\"},\"process\":{\"pid\":2},\"action_id\":1}",
+		  "action_id: comes from the security_control profile" },
+		/* a null user name */
+		{ "{\"class_uid\":0,\"category_uid\":0,\"activity_id\":99,\"type_uid\":99,"
+		  "\"severity_id\":4,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}},\"message\":null}",
+		  "message: null" },
+		/* a Detection Finding without its finding_info, a wrong type_uid */
+		{ "{\"class_uid\":2004,\"category_uid\":2,\"activity_id\":1,\"type_uid\":200402,"
+		  "\"severity_id\":1,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}}}",
+		  "finding_info: required by Detection Finding, missing" },
+		{ "{\"class_uid\":2004,\"category_uid\":2,\"activity_id\":1,\"type_uid\":200402,"
+		  "\"severity_id\":1,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}}}",
+		  "type_uid: should be class_uid * 100 + activity_id = 200401" },
+		/* an enum value, a sibling caption, a type */
+		{ "{\"class_uid\":0,\"category_uid\":0,\"activity_id\":99,\"type_uid\":99,"
+		  "\"severity_id\":9,\"time\":\"now\",\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}}}",
+		  "severity_id: 9 is not a value of its enum" },
+		{ "{\"class_uid\":0,\"category_uid\":0,\"activity_id\":99,\"type_uid\":99,"
+		  "\"severity_id\":4,\"severity\":\"Low\",\"time\":1,\"metadata\":{\"version\":"
+		  "\"1.1.0\",\"product\":{\"vendor_name\":\"x\"}}}",
+		  "severity_id: its sibling severity should be \"High\"" },
+		{ "{\"class_uid\":0,\"category_uid\":0,\"activity_id\":99,\"type_uid\":99,"
+		  "\"severity_id\":4,\"time\":\"now\",\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}}}",
+		  "time: expected an integer (timestamp_t)" },
+		/* a hostname_t regex, a port range, an object's at_least_one */
+		{ "{\"class_uid\":2004,\"category_uid\":2,\"activity_id\":1,\"type_uid\":200401,"
+		  "\"severity_id\":1,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}},\"finding_info\":{\"uid\":\"u\",\"title\":\"t\"},"
+		  "\"evidences\":[{\"dst_endpoint\":{\"hostname\":\"no such host\",\"port\":70000},"
+		  "\"actor\":{}}]}",
+		  "evidences[0].dst_endpoint.hostname: \"no such host\" is not a valid hostname_t" },
+		{ "{\"class_uid\":2004,\"category_uid\":2,\"activity_id\":1,\"type_uid\":200401,"
+		  "\"severity_id\":1,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}},\"finding_info\":{\"uid\":\"u\",\"title\":\"t\"},"
+		  "\"evidences\":[{\"dst_endpoint\":{\"hostname\":\"h\",\"port\":70000},"
+		  "\"actor\":{}}]}",
+		  "evidences[0].dst_endpoint.port: 70000 is outside port_t's range" },
+		{ "{\"class_uid\":2004,\"category_uid\":2,\"activity_id\":1,\"type_uid\":200401,"
+		  "\"severity_id\":1,\"time\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":"
+		  "{\"vendor_name\":\"x\"}},\"finding_info\":{\"uid\":\"u\",\"title\":\"t\"},"
+		  "\"evidences\":[{\"actor\":{}}]}",
+		  "evidences[0].actor: actor needs at least one" },
+		{ "{\"class_uid\":4242,\"category_uid\":4,\"activity_id\":1,\"type_uid\":424201}",
+		  "class_uid: 4242 is no class of OCSF 1.1.0" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sbuf problems = SBUF_INIT;
+		json_t *j = json_loads(bad[i].json, 0, NULL);
+
+		assert_non_null(j);
+		assert_true(ocsf_validate(schema, j, &problems) > 0);
+		if (!strstr(sbuf_cstr(&problems), bad[i].want))
+			fail_msg("case %zu: no \"%s\" in:\n%s", i, bad[i].want,
+				 sbuf_cstr(&problems));
+		sbuf_free(&problems);
+		json_decref(j);
+	}
+}
+
+static int setup(void **state)
+{
+	char err[512];
+
+	if (ocsf_schema_load(SCHEMA_DIR, &schema, err, sizeof(err))) {
+		fprintf(stderr, "test_ocsf: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ocsf_schema_free(schema);
+	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_file_system_activity),
+		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_unresolved),
-		cmocka_unit_test(test_process_activity),
-		cmocka_unit_test(test_network_activity),
-		cmocka_unit_test(test_loss_and_errors),
+		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_loss),
+		cmocka_unit_test(test_host_not_a_hostname),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_validator_catches),
 	};
 
-	return cmocka_run_group_tests_name("ocsf", tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

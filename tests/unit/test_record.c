@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -261,6 +262,69 @@ static void test_not_records(void **state)
 	}
 }
 
+/* record_parse on s[0..n) copied into a heap buffer of exactly n bytes */
+static int parse_exact(struct record *r, const char *s, size_t n)
+{
+	char *p = malloc(n ? n : 1);
+	int rc;
+
+	assert_non_null(p);
+	memcpy(p, s, n);
+	rc = record_parse(r, p, n);
+	free(p);
+	return rc;
+}
+
+/* Every prefix of a line that ends in byte escapes, each in a buffer of its
+ * exact size: a cut escape ("\\u", "\\udc8") is read no further than the
+ * line (a sanitizer build reports any byte past it) and is not a record. */
+static void test_cut_escapes_read_nothing_past_the_line(void **state)
+{
+	static const char line[] = "\"\\udc80\\ud83d\\udc80\\u";
+	static const char full[] = "{\"kind\":\"file\",\"file\":{\"path\":\"\\udc80\\udcff\"}}";
+	struct record r;
+
+	for (size_t n = 0; n <= sizeof(line) - 1; n++) {
+		assert_int_equal(parse_exact(&r, line, n), -EINVAL);
+		record_free(&r);
+	}
+	for (size_t n = 0; n < sizeof(full) - 1; n++) {
+		assert_int_equal(parse_exact(&r, full, n), -EINVAL);
+		record_free(&r);
+	}
+	assert_int_equal(parse_exact(&r, full, sizeof(full) - 1), 0);
+	assert_int_equal(r.ev.file.path.len, 2);
+	assert_memory_equal(r.ev.file.path.p, "\x80\xff", 2);
+	record_free(&r);
+}
+
+/* A number out of its field's range is no record: wrapped, a negative seq
+ * would print as 18446744073709551615 and a pid of 2^32+1 as 1. */
+static void test_numbers_out_of_range(void **state)
+{
+	static const char *const bad[] = {
+		"{\"kind\":\"exec\",\"seq\":-1}",
+		"{\"kind\":\"exec\",\"process\":{\"pid\":4294967297}}",
+		"{\"kind\":\"exec\",\"process\":{\"uid\":-2}}",
+		"{\"kind\":\"exec\",\"parent\":{\"pid\":-1}}",
+		"{\"kind\":\"connect\",\"connect\":{\"port\":65536}}",
+		"{\"kind\":\"connect\",\"connect\":{\"proto\":\"raw\",\"protocol\":256}}",
+		"{\"kind\":\"loss\",\"loss\":{\"where\":\"ring\",\"lost\":-5}}",
+	};
+	static const char good[] =
+		"{\"kind\":\"exec\",\"seq\":9223372036854775807,\"process\":{\"pid\":4294967295}}";
+	struct record r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(record_parse(&r, bad[i], strlen(bad[i])), -EINVAL);
+		record_free(&r);
+	}
+	assert_int_equal(record_parse(&r, good, sizeof(good) - 1), 0);
+	assert_true(r.seq == 9223372036854775807ull);
+	assert_int_equal(r.ev.proc.pid, 4294967295u);
+	record_free(&r);
+}
+
 static void test_times(void **state)
 {
 	uint64_t ns;
@@ -290,6 +354,8 @@ int main(void)
 		cmocka_unit_test(test_file_blocked),
 		cmocka_unit_test(test_not_records),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_cut_escapes_read_nothing_past_the_line),
+		cmocka_unit_test(test_numbers_out_of_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

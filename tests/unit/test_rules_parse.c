@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
+#include "base/sbuf.h"
 #include "rules/rules.h"
 
 static int resolve(const char *name, uint32_t *uid, void *ctx)
@@ -472,12 +474,120 @@ static void test_bad_ports(void **state)
 		"        - 10.0.0.1:70000\n"
 		"        - '[::1]:1-65536'\n"
 		"        - 10.0.0.1:0\n"
-		"        - 10.0.0.1:1-\n",
+		"        - 10.0.0.1:1-\n"
+		"        - 10.0.0.1:0-0\n"
+		"        - '[::1]:00-0'\n",
 		"t.yaml:8:11: error: dest '10.0.0.1:443-80' is invalid: port range 443-80 is reversed (LO must not exceed HI)\n"
 		"t.yaml:9:11: error: dest '10.0.0.1:70000' is invalid: port 70000 is out of range 0..65535\n"
 		"t.yaml:10:11: error: dest '[::1]:1-65536' is invalid: port 65536 is out of range 0..65535\n"
 		"t.yaml:11:11: error: dest '10.0.0.1:0' is invalid: port 0 is not a valid port (a range like 0-65535 means any port)\n"
-		"t.yaml:12:11: error: dest '10.0.0.1:1-' is invalid: port range '1-' is not LO-HI\n");
+		"t.yaml:12:11: error: dest '10.0.0.1:1-' is invalid: port range '1-' is not LO-HI\n"
+		"t.yaml:13:11: error: dest '10.0.0.1:0-0' is invalid: port range 0-0 names only port 0, which is not a valid port (0-65535 means any port)\n"
+		"t.yaml:14:11: error: dest '[::1]:00-0' is invalid: port range 0-0 names only port 0, which is not a valid port (0-65535 means any port)\n");
+}
+
+/* 24 KB of lists naming lists, named by 400 rules: 36 million values took
+ * 1.5 GB and 4 s; the rule set's budget stops it at the rule that spends it,
+ * with FILE:LINE:COL, in no time */
+static void test_expansion_budget(void **state)
+{
+	struct sbuf y = SBUF_INIT;
+	struct rule_source src;
+	char *got;
+
+	(void)state;
+	sbuf_adds(&y, "custos: 1\nlists:\n  l0: [a0, a1, a2, a3, a4, a5, a6, a7, a8]\n");
+	for (int l = 1; l <= 4; l++) {
+		sbuf_addf(&y, "  l%d: [$l%d", l, l - 1);
+		for (int k = 1; k < 10; k++)
+			sbuf_addf(&y, ", $l%d", l - 1);
+		sbuf_adds(&y, "]\n");
+	}
+	sbuf_adds(&y, "rules:\n");
+	for (int i = 0; i < 400; i++)
+		sbuf_addf(&y, "  - {id: r%d, on: file, severity: low, when: {path: $l4}}\n", i);
+	src = (struct rule_source){ "t.yaml", sbuf_cstr(&y), y.len };
+	got = errors_of(&src, 1);
+	/* l1..l4 take 99,990 values, each rule 90,000 more: the 11th spends it */
+	assert_string_equal(got, "t.yaml:19:53: error: more than 1000000 values in all after expanding lists (the limit of one rule set)\n");
+	free(got);
+	sbuf_free(&y);
+}
+
+/* 100,000 list definitions and 20,000 rules (3.5 MB) took 54 s: every
+ * duplicate-key, list and rule-id lookup was a linear scan.  Hashed, it
+ * loads in a fraction of a second; 5 s leaves room for a slow machine. */
+static void test_many_names_load_in_linear_time(void **state)
+{
+	struct sbuf y = SBUF_INIT;
+	struct rule_source src;
+	struct rule_diags d = { 0 };
+	struct rule_set *set = NULL;
+	struct timespec t0, t1;
+
+	(void)state;
+	sbuf_adds(&y, "custos: 1\nlists:\n");
+	for (int i = 0; i < 100000; i++)
+		sbuf_addf(&y, "  list%d: [v%d]\n", i, i);
+	sbuf_adds(&y, "rules:\n");
+	for (int i = 0; i < 20000; i++)
+		sbuf_addf(&y, "  - {id: r%d, on: file, severity: low, when: {path: $list%d}}\n", i, i);
+	sbuf_adds(&y, "overrides:\n  - {rule: r19999, enabled: false}\n");
+	src = (struct rule_source){ "t.yaml", sbuf_cstr(&y), y.len };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(rule_set_load(&src, 1, &opts, &set, &d), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	assert_int_equal(set->n_rules, 20000);
+	assert_false(set->rules[19999].enabled);
+	rule_set_free(set);
+	rule_diags_free(&d);
+	sbuf_free(&y);
+}
+
+/* A wide list took 1.2 GB for 5.6 MB of "x,": one tree node per value,
+ * and one diagnostic for every value past 100,000.  A file holds at most a
+ * million nodes; a field or list past its cap is reported once; a load keeps
+ * 1000 diagnostics and says how many more there were. */
+static void test_wide_files_and_many_errors_bounded(void **state)
+{
+	struct sbuf y = SBUF_INIT;
+	struct rule_source src;
+	struct rule_diags d = { 0 };
+	struct rule_set *set = NULL;
+	char line[256];
+	char *got;
+
+	(void)state;
+	sbuf_adds(&y, "custos: 1\nlists:\n  a: [x");
+	for (int i = 1; i < 100001; i++)
+		sbuf_adds(&y, ",x");
+	sbuf_adds(&y, "]\n");
+	src = (struct rule_source){ "t.yaml", sbuf_cstr(&y), y.len };
+	got = errors_of(&src, 1);
+	assert_string_equal(got, "t.yaml:3:200005: error: more than 100000 values after expanding lists\n");
+	free(got);
+	sbuf_reset(&y);
+	sbuf_adds(&y, "custos: 1\nlists:\n  a: [x");
+	for (int i = 1; i < 1000000; i++)
+		sbuf_adds(&y, ",x");
+	sbuf_adds(&y, "]\n");
+	src = (struct rule_source){ "t.yaml", sbuf_cstr(&y), y.len };
+	got = errors_of(&src, 1);
+	/* custos, 1, lists, a, the list: 5 nodes before the values */
+	assert_string_equal(got, "t.yaml:3:1999993: error: more than 1000000 values, lists and mappings in one file\n");
+	free(got);
+	sbuf_reset(&y);
+	sbuf_adds(&y, "custos: 1\nrules:\n");
+	for (int i = 0; i < 1500; i++)
+		sbuf_addf(&y, "  - {id: r%d, on: nope, severity: low, when: {path: /x}}\n", i);
+	src = (struct rule_source){ "t.yaml", sbuf_cstr(&y), y.len };
+	assert_int_equal(rule_set_load(&src, 1, &opts, &set, &d), -EINVAL);
+	assert_int_equal(d.n, 1001);
+	assert_true(rule_diag_format(&d.v[1000], line, sizeof(line)) > 0);
+	assert_string_equal(line, "t.yaml:1003:21: error: 500 more errors from here on not shown (fix these first)");
+	rule_diags_free(&d);
+	sbuf_free(&y);
 }
 
 static void test_bad_glob(void **state)
@@ -845,6 +955,9 @@ int main(void)
 		cmocka_unit_test(test_bad_access_proto),
 		cmocka_unit_test(test_bad_dest),
 		cmocka_unit_test(test_bad_ports),
+		cmocka_unit_test(test_expansion_budget),
+		cmocka_unit_test(test_many_names_load_in_linear_time),
+		cmocka_unit_test(test_wide_files_and_many_errors_bounded),
 		cmocka_unit_test(test_bad_glob),
 		cmocka_unit_test(test_bad_uid),
 		cmocka_unit_test(test_override_errors),

@@ -401,6 +401,43 @@ static void test_jsonl_rotation_gzip(void **state)
 	tmpdir_remove(&t);
 }
 
+/* Every rotated file and the new live file keep the live file's mode,
+ * whatever the umask: 0600 as created, 0640 after an admin's chmod. */
+static void check_rotation_mode(mode_t live_mode)
+{
+	struct tmpdir t;
+	char spec[256], line[128], path[256];
+	struct sink *s;
+	struct stat st;
+	mode_t old_umask = umask(022);
+	size_t n;
+
+	tmpdir_make(&t);
+	snprintf(spec, sizeof(spec), "%s,max-size=200,keep=2", t.spec);
+	assert_int_equal(sink_open(spec, &s, NULL, 0), 0);
+	assert_int_equal(chmod(t.file, live_mode), 0);
+	for (int i = 1; i <= 20; i++) {
+		n = (size_t)snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%040d\"}\n", i, 0);
+		assert_int_equal(sink_write(s, line, n), 0);
+	}
+	assert_int_equal(sink_close(s), 0);
+	umask(old_umask);
+	assert_int_equal(stat(t.file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, live_mode);
+	for (int k = 1; k <= 2; k++) {
+		snprintf(path, sizeof(path), "%s.%d.gz", t.file, k);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, live_mode);
+	}
+	tmpdir_remove(&t);
+}
+
+static void test_jsonl_rotation_keeps_mode(void **state)
+{
+	check_rotation_mode(0600);
+	check_rotation_mode(0640);
+}
+
 static void test_jsonl_options_rejected(void **state)
 {
 	struct sink *s;
@@ -473,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_jsonl_concurrent_writers_never_tear),
 		cmocka_unit_test(test_stdout_buffers_until_flush),
 		cmocka_unit_test(test_jsonl_rotation_gzip),
+		cmocka_unit_test(test_jsonl_rotation_keeps_mode),
 		cmocka_unit_test(test_jsonl_options_rejected),
 	};
 

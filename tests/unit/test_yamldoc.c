@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/yamldoc.h"
 
@@ -85,12 +87,112 @@ static void test_empty_file_has_no_root(void **state)
 	yamldoc_free(&d);
 }
 
+/* n levels of flow sequences, "[[...]]" */
+static char *nested(size_t n)
+{
+	char *s = malloc(2 * n + 1);
+
+	assert_non_null(s);
+	memset(s, '[', n);
+	memset(s + n, ']', n);
+	s[2 * n] = '\0';
+	return s;
+}
+
+/* 64 levels load; 65 are refused at the 65th; 40,000 (80 KB, 5.9 s for the
+ * loader) are refused as fast, before any document is built */
+static void test_nesting_is_bounded(void **state)
+{
+	struct yamldoc d;
+	char err[256] = "";
+	char *s = nested(YAMLDOC_MAX_DEPTH);
+	struct timespec t0, t1;
+
+	(void)state;
+	assert_int_equal(read_text(&d, s, err, sizeof(err)), 0);
+	yamldoc_free(&d);
+	free(s);
+	s = nested(YAMLDOC_MAX_DEPTH + 1);
+	assert_int_equal(read_text(&d, s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:1:65: error: nesting deeper than 64 levels");
+	free(s);
+	s = nested(40000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(read_text(&d, s, err, sizeof(err)), -EINVAL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+	free(s);
+}
+
+/* an alias can multiply a few bytes into gigabytes of walking: refused */
+static void test_aliases_refused(void **state)
+{
+	struct yamldoc d;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(read_text(&d, "a: &x [1, 2]\nb: [*x, *x]\n", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:2:5: error: yaml aliases are not supported (write the value out)");
+}
+
+/* a million nodes load, one more is refused before the document is built */
+static void test_nodes_are_bounded(void **state)
+{
+	struct yamldoc d;
+	char err[256] = "";
+	size_t n = YAMLDOC_MAX_NODES;	/* the list itself and n - 1 values */
+	char *s = malloc(2 * n + 2);
+
+	(void)state;
+	assert_non_null(s);
+	s[0] = '[';
+	for (size_t i = 0; i < n - 1; i++) {
+		s[1 + 2 * i] = 'x';
+		s[2 + 2 * i] = i + 2 < n ? ',' : ']';
+	}
+	s[2 * n - 1] = '\0';
+	assert_int_equal(read_text(&d, s, err, sizeof(err)), 0);
+	yamldoc_free(&d);
+	s[2 * n - 2] = ',';
+	s[2 * n - 1] = 'x';
+	s[2 * n] = ']';
+	s[2 * n + 1] = '\0';
+	assert_int_equal(read_text(&d, s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:1:2000000: error: more than 1000000 values, lists and mappings");
+	free(s);
+}
+
+/* a file past YAMLDOC_MAX_BYTES is refused without being parsed */
+static void test_size_is_bounded(void **state)
+{
+	struct yamldoc d;
+	char err[256] = "";
+	size_t n = (size_t)YAMLDOC_MAX_BYTES + 1;
+	char *s = malloc(n + 1);
+	FILE *f;
+
+	(void)state;
+	assert_non_null(s);
+	memset(s, '#', n);
+	s[n] = '\0';
+	f = fmemopen(s, n, "r");
+	assert_non_null(f);
+	assert_int_equal(yamldoc_read(&d, f, "t.yaml", err, sizeof(err)), -EINVAL);
+	fclose(f);
+	assert_string_equal(err, "t.yaml: error: larger than 16777216 bytes");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accessors),
 		cmocka_unit_test(test_errors_name_file_line_col),
 		cmocka_unit_test(test_empty_file_has_no_root),
+		cmocka_unit_test(test_nesting_is_bounded),
+		cmocka_unit_test(test_aliases_refused),
+		cmocka_unit_test(test_size_is_bounded),
+		cmocka_unit_test(test_nodes_are_bounded),
 	};
 
 	return cmocka_run_group_tests_name("yamldoc", tests, NULL, NULL);

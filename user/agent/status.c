@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,8 +160,9 @@ static void render_json(const struct agent_status *st, const struct self_usage *
 		sbuf_adds(o, i ? ",{\"name\":" : "{\"name\":");
 		json_str(o, st->sinks[i].name);
 		sbuf_addf(o, ",\"lines\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"errors\":%" PRIu64
-			  ",\"lost\":%" PRIu64 "}", ss->lines_written, ss->bytes, ss->errors,
-			  ss->lines_lost);
+			  ",\"lost\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"acked\":%" PRIu64
+			  ",\"spooled\":%" PRIu64 "}", ss->lines_written, ss->bytes, ss->errors,
+			  ss->lines_lost, ss->sent, ss->acked, ss->spooled);
 	}
 	sbuf_adds(o, "],\"bpf\":{");
 	for (int i = 0, first = 1; i < STAT__COUNT; i++) {
@@ -191,6 +193,41 @@ static void prom_label(struct sbuf *o, const char *s)
 static void prom_head(struct sbuf *o, const char *name, const char *type, const char *help)
 {
 	sbuf_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The per-sink counters: one metric per sink_stats field, labelled by sink. */
+static void render_sink_metrics(const struct agent_status *st, struct sbuf *o)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} m[] = {
+		{ "custos_sink_lines_total", "Records put out, by sink (forward: acked ones).",
+		  offsetof(struct sink_stats, lines_written) },
+		{ "custos_sink_bytes_total", "Bytes of the records put out, by sink.",
+		  offsetof(struct sink_stats, bytes) },
+		{ "custos_sink_errors_total", "Failed writes, connections and acks, by sink.",
+		  offsetof(struct sink_stats, errors) },
+		{ "custos_sink_dropped_total", "Records a sink took but could not put out, by sink "
+		  "(each also reported as a kind: loss record).", offsetof(struct sink_stats, lines_lost) },
+		{ "custos_sink_sent_total", "Records sent to a collector, again after a reconnect, "
+		  "by sink (forward).", offsetof(struct sink_stats, sent) },
+		{ "custos_sink_acked_total", "Records a collector acknowledged, by sink (forward).",
+		  offsetof(struct sink_stats, acked) },
+		{ "custos_sink_spooled_total", "Records written to the on-disk spool, by sink "
+		  "(forward with a spool).", offsetof(struct sink_stats, spooled) },
+	};
+
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		prom_head(o, m[k].name, "counter", m[k].help);
+		for (size_t i = 0; i < st->n_sinks; i++) {
+			const char *base = (const char *)&st->sinks[i].stats;
+
+			sbuf_addf(o, "%s{sink=", m[k].name);
+			prom_label(o, st->sinks[i].name);
+			sbuf_addf(o, "} %" PRIu64 "\n", *(const uint64_t *)(base + m[k].off));
+		}
+	}
 }
 
 static void render_metrics(const struct agent_status *st, const struct self_usage *u,
@@ -225,18 +262,7 @@ static void render_metrics(const struct agent_status *st, const struct self_usag
 	sbuf_addf(o, "custos_records_malformed_total %" PRIu64 "\n", st->counters.records_bad);
 	prom_head(o, "custos_lost_total", "counter", "Records lost, by where they were lost.");
 	sbuf_addf(o, "custos_lost_total{where=\"ring\"} %" PRIu64 "\n", st->counters.ring_lost);
-	prom_head(o, "custos_sink_lines_total", "counter", "Lines written, by sink.");
-	for (size_t i = 0; i < st->n_sinks; i++) {
-		sbuf_adds(o, "custos_sink_lines_total{sink=");
-		prom_label(o, st->sinks[i].name);
-		sbuf_addf(o, "} %" PRIu64 "\n", st->sinks[i].stats.lines_written);
-	}
-	prom_head(o, "custos_sink_errors_total", "counter", "Failed writes, by sink.");
-	for (size_t i = 0; i < st->n_sinks; i++) {
-		sbuf_adds(o, "custos_sink_errors_total{sink=");
-		prom_label(o, st->sinks[i].name);
-		sbuf_addf(o, "} %" PRIu64 "\n", st->sinks[i].stats.errors);
-	}
+	render_sink_metrics(st, o);
 	prom_head(o, "custos_reloads_total", "counter", "Rule reloads, by result.");
 	sbuf_addf(o, "custos_reloads_total{result=\"ok\"} %" PRIu64 "\n"
 		  "custos_reloads_total{result=\"failed\"} %" PRIu64 "\n",

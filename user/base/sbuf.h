@@ -56,7 +56,8 @@ static inline void sbuf_adds(struct sbuf *b, const char *s)
 void sbuf_addu(struct sbuf *b, uint64_t v);		/* decimal, as printf's %llu */
 void sbuf_addf(struct sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void sbuf_vaddf(struct sbuf *b, const char *fmt, va_list ap);
+void sbuf_vaddf(struct sbuf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 const char *sbuf_cstr(struct sbuf *b);		/* NUL-terminates (not counted in len) */
 static inline int sbuf_err(const struct sbuf *b) { return b->err; }
 

@@ -22,6 +22,14 @@
 #include <stdio.h>
 #include <yaml.h>
 
+/* what a file may hold; past these yamldoc_read refuses it with the error
+ * given in docs/CONFIG.md ("Limits") */
+enum {
+	YAMLDOC_MAX_BYTES = 16 << 20,	/* as a rule file (rules/io.c) */
+	YAMLDOC_MAX_DEPTH = 64,		/* nested sequences and mappings, as a rule file */
+	YAMLDOC_MAX_NODES = 1000000,	/* scalars, sequences and mappings, as a rule file */
+};
+
 struct yamldoc {
 	const char *path;	/* names the file in errors; not copied */
 	yaml_document_t doc;
@@ -30,7 +38,10 @@ struct yamldoc {
 /*
  * Parses the first document of f (read to its end).  0, or -EINVAL with err
  * set to "PATH:LINE:COL: error: PROBLEM" (d is then empty: no yamldoc_free
- * needed, though it is harmless), or -ENOMEM.
+ * needed, though it is harmless), or -ENOMEM.  A file larger than
+ * YAMLDOC_MAX_BYTES ("PATH: error: larger than N bytes"), with more than
+ * YAMLDOC_MAX_NODES nodes, nested deeper than YAMLDOC_MAX_DEPTH or with an
+ * alias (*name) is refused before the document is built.
  */
 int yamldoc_read(struct yamldoc *d, FILE *f, const char *path, char *err, size_t errlen);
 void yamldoc_free(struct yamldoc *d);

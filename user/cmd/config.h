@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONFIG_MAX_LIST 64
 
@@ -39,6 +40,14 @@ struct config {
 struct run_opts;
 
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+
+enum config_parse_flags {
+	CONFIG_OUTPUTS_UNCHECKED = 1,	/* outputs are not opened to check them (fuzzing:
+					 * no file created, no connection made) */
+};
+/* config_load on an open file f named path in errors. */
+int config_parse(FILE *f, const char *path, unsigned flags, struct config *cfg, char *err,
+		 size_t errlen);
 void config_free(struct config *cfg);
 
 /*

@@ -40,6 +40,7 @@ struct events_run {
 	struct events_out out;
 	/* options as given, checked together after parsing */
 	int json, summary, follow;
+	enum events_mode sep;		/* EVENTS_CSV or EVENTS_TSV; 0: neither */
 	enum events_color color;
 	uint32_t tree_pid;
 };
@@ -54,33 +55,42 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: custos events [OPTIONS] [FILE...]\n"
-		"Reads custos JSON-lines audit files (default " EVENTS_DEFAULT_FILE "),\n"
-		"each after its rotations FILE.N[.gz], oldest first.\n"
+		"Reads custos audit files, custos.event/1 or OCSF lines (default\n"
+		EVENTS_DEFAULT_FILE "), each after its rotations FILE.N[.gz], oldest first.\n"
+		"Exit status: 0 records shown, 1 none matched (or no file read), 2 usage.\n"
 		"  --rule GLOB        rule id          --kind file|connect|exec|loss\n"
-		"  --severity LEVEL   this or higher   --pid PID      acting process\n"
+		"  --severity LEVEL   this or higher   --tag GLOB     one of the rule's tags\n"
 		"  --since WHEN       at or after      --until WHEN   before\n"
-		"                     WHEN: RFC 3339 (2026-11-23T07:00:00Z) or ago (30m, 2h, 7d)\n"
+		"                     WHEN (UTC): RFC 3339, \"2026-12-06 01:59:30\", 2026-12-06,\n"
+		"                     now, today, yesterday, or ago (30m, 2h, 7d)\n"
+		"  --host GLOB        host             --container GLOB  container id\n"
+		"  --pid PID          acting process   --ppid PID     its parent\n"
+		"  --uid UID          acting user id   --user GLOB    acting user name\n"
 		"  --exe GLOB         process exe      --path GLOB    file path\n"
 		"  --dest CIDR[:PORT] connect destination, as in rules (10.0.0.0/8, [::1]:443)\n"
+		"  --blocked          only what the kernel refused\n"
 		"  --json             the matching lines unchanged, for jq\n"
-		"  --summary          counts by rule, severity and exe\n"
+		"  --csv, --tsv       one row per record, with a header\n"
+		"  --summary          counts by rule, severity, host, user, exe, file, destination\n"
 		"  --tree PID         PID's lineage, then what it and its descendants did\n"
 		"  --follow           keep reading the last file as it grows\n"
 		"  --color auto|always|never\n");
 }
 
-/* --pid and --tree: a process id; 0, or -EINVAL after saying why */
-static int parse_pid(int c, const char *arg, uint32_t *pid)
+/* --pid, --ppid, --tree: a process id; --uid: a user id (0 allowed).
+ * 0, or -EINVAL after saying why. */
+static int parse_id(const char *opt, const char *arg, uint32_t *id)
 {
 	char *end;
 	unsigned long v = strtoul(arg, &end, 10);
+	int is_uid = !strcmp(opt, "uid");
 
-	if (*end || end == arg || v == 0 || v > UINT32_MAX) {
-		fprintf(stderr, "custos: events: --%s %s: expected a process id\n",
-			c == 'p' ? "pid" : "tree", arg);
+	if (*end || end == arg || arg[0] == '-' || (v == 0 && !is_uid) || v > UINT32_MAX) {
+		fprintf(stderr, "custos: events: --%s %s: expected a %s id\n", opt, arg,
+			is_uid ? "user" : "process");
 		return -EINVAL;
 	}
-	*pid = (uint32_t)v;
+	*id = (uint32_t)v;
 	return 0;
 }
 
@@ -109,8 +119,9 @@ static int parse_checked(int c, const char *arg, struct events_run *q)
 	case 'S':
 	case 'U':
 		if (events_parse_when(arg, c == 'S' ? &f->since : &f->until)) {
-			fprintf(stderr, "custos: events: --%s %s: expected RFC 3339 "
-				"(2026-11-23T07:00:00Z) or a duration ago (30m, 2h, 7d)\n",
+			fprintf(stderr, "custos: events: --%s %s: expected a time in UTC: RFC 3339 "
+				"(2026-11-23T07:00:00Z), \"2026-11-23 07:00:00\", 2026-11-23, now, "
+				"today, yesterday, or a duration ago (30m, 2h, 7d)\n",
 				c == 'S' ? "since" : "until", arg);
 			return -EINVAL;
 		}
@@ -118,9 +129,15 @@ static int parse_checked(int c, const char *arg, struct events_run *q)
 		return 0;
 	case 'p':
 		f->has_pid = 1;
-		return parse_pid(c, arg, &f->pid);
+		return parse_id("pid", arg, &f->pid);
+	case 'q':
+		f->has_ppid = 1;
+		return parse_id("ppid", arg, &f->ppid);
+	case 'u':
+		f->has_uid = 1;
+		return parse_id("uid", arg, &f->uid);
 	case 't':
-		return parse_pid(c, arg, &q->tree_pid);
+		return parse_id("tree", arg, &q->tree_pid);
 	case 'd':
 		if (dest_parse(arg, &f->dest, why, sizeof(why))) {
 			fprintf(stderr, "custos: events: --dest %s: %s\n", arg, why);
@@ -153,6 +170,15 @@ static enum events_parsed parse_args(int argc, char **argv, struct events_run *q
 		{ "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "ppid", required_argument, NULL, 'q' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "user", required_argument, NULL, 'n' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "container", required_argument, NULL, 'C' },
+		{ "tag", required_argument, NULL, 'g' },
+		{ "blocked", no_argument, NULL, 'b' },
+		{ "csv", no_argument, NULL, 'v' },
+		{ "tsv", no_argument, NULL, 'T' },
 		{ "exe", required_argument, NULL, 'e' },
 		{ "path", required_argument, NULL, 'P' },
 		{ "dest", required_argument, NULL, 'd' },
@@ -172,6 +198,13 @@ static enum events_parsed parse_args(int argc, char **argv, struct events_run *q
 		case 'r': q->filter.rule = optarg; break;
 		case 'e': q->filter.exe = optarg; break;
 		case 'P': q->filter.path = optarg; break;
+		case 'n': q->filter.user = optarg; break;
+		case 'H': q->filter.host = optarg; break;
+		case 'C': q->filter.container = optarg; break;
+		case 'g': q->filter.tag = optarg; break;
+		case 'b': q->filter.blocked = 1; break;
+		case 'v': q->sep = EVENTS_CSV; break;
+		case 'T': q->sep = EVENTS_TSV; break;
 		case 'j': q->json = 1; break;
 		case 'm': q->summary = 1; break;
 		case 'f': q->follow = 1; break;
@@ -190,6 +223,11 @@ static enum events_parsed parse_args(int argc, char **argv, struct events_run *q
 		fprintf(stderr, "custos: events: --summary does not combine with --json or --follow\n");
 		return EVENTS_PARSE_FAILED;
 	}
+	if (q->sep && (q->json || q->summary || q->tree_pid)) {
+		fprintf(stderr, "custos: events: --csv and --tsv do not combine with --json, "
+			"--summary or --tree\n");
+		return EVENTS_PARSE_FAILED;
+	}
 	return EVENTS_PARSED;
 }
 
@@ -204,9 +242,10 @@ static int handle_line(struct reader *rd, void *ctx)
 
 	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
-	if (!len)
+	if (!len && !rd->overlong)
 		return 0;
-	rc = record_parse(&r, line, len);
+	memset(&r, 0, sizeof(r));
+	rc = rd->overlong ? -EINVAL : record_parse(&r, line, len);
 	if (rc) {
 		record_free(&r);
 		if (rc == -ENOMEM)
@@ -242,10 +281,8 @@ static int read_files(struct events_run *q, const struct events_files *files,
 			continue;
 		}
 		(*opened)++;
-		while (rc == 0 && reader_next(&rd, !(q->follow && last)) == 1) {
+		while (rc == 0 && reader_next(&rd, !(q->follow && last)) == 1)
 			rc = handle_line(&rd, q);
-			sbuf_reset(&rd.line);
-		}
 		if (rc == 0 && q->follow && last)
 			rc = reader_follow(&rd, handle_line, q);
 		reader_close(&rd);
@@ -258,7 +295,7 @@ static int prepare(struct events_run *q)
 {
 	struct events_out *o = &q->out;
 
-	o->mode = q->summary ? EVENTS_SUMMARY : q->json ? EVENTS_JSON : EVENTS_TABLE;
+	o->mode = q->summary ? EVENTS_SUMMARY : q->json ? EVENTS_JSON : q->sep ? q->sep : EVENTS_TABLE;
 	o->flush = q->follow;
 	o->color = q->color == COLOR_ALWAYS ||
 		   (q->color == COLOR_AUTO && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL);
@@ -304,8 +341,11 @@ int cmd_events(int argc, char **argv)
 		status = CMD_EXIT_FAIL;
 	} else if (!opened) {
 		status = CMD_EXIT_FAIL;
-	} else if (!q.out.shown && !q.summary) {
-		fprintf(stderr, "custos: events: no matching records\n");
+	} else if (!q.out.shown) {
+		/* as ausearch: nothing matched is an answer a script must see */
+		if (!q.summary)
+			fprintf(stderr, "custos: events: no matching records\n");
+		status = CMD_EXIT_FAIL;
 	}
 	/* what was counted, even when reading stopped early or found nothing */
 	if (q.summary)

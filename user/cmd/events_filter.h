@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * events_filter.h - which records `custos events` shows: the filters of its
- * options (--rule, --kind, --severity, --since/--until, --pid, --exe,
- * --path, --dest), and --tree PID, which keeps PID and its descendants.
+ * options (--rule, --kind, --severity, --since/--until, --pid, --ppid,
+ * --uid, --user, --host, --container, --tag, --blocked, --exe, --path,
+ * --dest), and --tree PID, which keeps PID and its descendants.
  */
 #ifndef CUSTOS_CMD_EVENTS_FILTER_H
 #define CUSTOS_CMD_EVENTS_FILTER_H
@@ -15,19 +16,25 @@
 
 struct events_filter {
 	const char *rule, *kind, *exe, *path;	/* NULL: any */
+	const char *host, *user, *container, *tag;	/* globs; NULL: any */
 	int min_sev;				/* record_severity_rank; -1: any */
-	int has_since, has_until, has_pid, has_dest;
+	int has_since, has_until, has_pid, has_ppid, has_uid, has_dest;
+	int blocked;				/* only what the kernel refused */
 	uint64_t since, until;			/* ns since the epoch */
-	uint32_t pid;
+	uint32_t pid, ppid, uid;
 	struct dest_pat dest;
 };
 
 /* Does r pass every filter set in f? */
 int events_filter_keep(const struct events_filter *f, const struct record *r);
 
-/* WHEN of --since/--until: RFC 3339, or a duration before now (90s, 30m,
+/* WHEN of --since/--until, in UTC: RFC 3339, "YYYY-MM-DD[ HH:MM[:SS]]",
+ * now, today, yesterday (midnight), or a duration before now (90s, 30m,
  * 2h, 7d).  0, or -EINVAL. */
 int events_parse_when(const char *s, uint64_t *ns);
+
+/* Was the call the record reports refused by the kernel? */
+int events_blocked(const struct record *r);
 
 /* The kind as records name it ("file", "connect", ...; "?" when unknown). */
 const char *events_kind_name(enum cev_kind k);

@@ -2,10 +2,11 @@
 /*
  * events_print.h - the output side of `custos events`: the records that
  * passed the filters as a table (with --tree, under PID's lineage), as the
- * JSON lines themselves (--json), or as counts (--summary).
+ * JSON lines themselves (--json), as CSV or TSV rows, or as counts
+ * (--summary).
  *
  * Only --summary grows with the input: one counter per distinct rule,
- * severity and exe.
+ * severity, host, user, exe, file and destination.
  */
 #ifndef CUSTOS_CMD_EVENTS_PRINT_H
 #define CUSTOS_CMD_EVENTS_PRINT_H
@@ -20,6 +21,8 @@ enum events_mode {
 	EVENTS_TABLE,
 	EVENTS_JSON,
 	EVENTS_SUMMARY,
+	EVENTS_CSV,		/* RFC 4180, a header row first */
+	EVENTS_TSV,		/* tab-separated, a header row first */
 };
 
 struct events_count {
@@ -43,7 +46,7 @@ struct events_out {
 	/* for the summary */
 	unsigned long shown, malformed;
 	uint64_t first_ns, last_ns;
-	struct events_counts by_rule, by_sev, by_exe;
+	struct events_counts by_rule, by_sev, by_host, by_user, by_exe, by_file, by_dest;
 };
 
 /*

@@ -15,7 +15,6 @@
 
 enum {
 	GZ_BUFFER = 128 << 10,		/* zlib's input buffer */
-	CHUNK = 8192,			/* bytes read per call */
 	FOLLOW_SLEEP_US = 200 * 1000,	/* between two looks at a followed file */
 };
 
@@ -47,33 +46,57 @@ int reader_open(struct reader *r, const char *path)
 	return 0;
 }
 
+/* Refills r->buf: bytes read, 0 at the end for now. */
+static size_t fill(struct reader *r)
+{
+	int n;
+
+	r->pos = 0;
+	if (r->gz) {
+		n = gzread(r->gz, r->buf, sizeof(r->buf));
+		r->end = n > 0 ? (size_t)n : 0;
+	} else {
+		r->end = fread(r->buf, 1, sizeof(r->buf), r->f);
+		if (!r->end)
+			clearerr(r->f);	/* at the end for now: --follow reads on */
+	}
+	return r->end;
+}
+
+/*
+ * Byte-exact: a line is every byte up to its '\n', NUL bytes included, so
+ * a NUL makes its own line malformed and never hides the next one.  Bytes
+ * past EVENTS_LINE_MAX are dropped and the line marked overlong.
+ */
 int reader_next(struct reader *r, int final)
 {
-	char chunk[CHUNK];
-
+	if (r->done) {
+		sbuf_reset(&r->line);
+		r->done = r->overlong = 0;
+	}
 	for (;;) {
-		size_t n;
+		const char *p, *nl;
+		size_t n, room;
 
-		if (r->gz) {
-			if (!gzgets(r->gz, chunk, sizeof(chunk)))
-				break;
-			n = strlen(chunk);	/* a NUL in a .gz line ends it: malformed anyway */
-		} else {
-			if (!fgets(chunk, sizeof(chunk), r->f)) {
-				clearerr(r->f);
-				break;
-			}
-			n = strlen(chunk);
-		}
-		sbuf_add(&r->line, chunk, n);
-		if (n && chunk[n - 1] == '\n') {
-			r->line.len--;
+		if (r->pos == r->end && !fill(r))
+			break;
+		p = r->buf + r->pos;
+		nl = memchr(p, '\n', r->end - r->pos);
+		n = nl ? (size_t)(nl - p) : r->end - r->pos;
+		room = EVENTS_LINE_MAX - r->line.len;
+		if (n > room)
+			r->overlong = 1;
+		sbuf_add(&r->line, p, n > room ? room : n);
+		r->pos += n + (nl != NULL);
+		if (nl) {
 			r->lineno++;
+			r->done = 1;
 			return 1;
 		}
 	}
-	if (final && r->line.len) {
+	if (final && (r->line.len || r->overlong)) {
 		r->lineno++;
+		r->done = 1;
 		return 1;
 	}
 	return 0;
@@ -97,7 +120,6 @@ int reader_follow(struct reader *r, reader_line_fn on_line, void *ctx)
 
 		while (reader_next(r, 0) == 1) {
 			rc = on_line(r, ctx);
-			sbuf_reset(&r->line);
 			if (rc)
 				return rc;
 		}
@@ -107,10 +129,8 @@ int reader_follow(struct reader *r, reader_line_fn on_line, void *ctx)
 		    (st.st_ino != r->ino || st.st_size < ftell(r->f))) {
 			const char *path = r->path;
 
-			while (reader_next(r, 1) == 1) {	/* the rest of the old file */
+			while (reader_next(r, 1) == 1)	/* the rest of the old file */
 				on_line(r, ctx);
-				sbuf_reset(&r->line);
-			}
 			reader_close(r);
 			if (reader_open(r, path))
 				return -errno;

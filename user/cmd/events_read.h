@@ -16,23 +16,31 @@
 enum {
 	EVENTS_MAX_FILES = 1024,	/* files read in one run, rotations included */
 	EVENTS_MAX_ROTATIONS = 100,	/* FILE.1 .. FILE.100 are looked for */
+	EVENTS_LINE_MAX = 8 << 20,	/* bytes of one line kept; a longer one is malformed */
+	EVENTS_READ_CHUNK = 8192,	/* bytes read per call */
 };
 
 struct reader {
 	const char *path;
 	FILE *f;		/* plain files (followable) */
 	gzFile gz;		/* *.gz */
-	struct sbuf line;	/* the current line, newline stripped */
+	struct sbuf line;	/* the current line, newline stripped, NULs kept */
+	int overlong;		/* the line had more than EVENTS_LINE_MAX bytes */
 	unsigned long lineno;
 	ino_t ino;
+	/* private */
+	char buf[EVENTS_READ_CHUNK];
+	size_t pos, end;	/* unread bytes: buf[pos..end) */
+	int done;		/* line holds a complete line, cleared by the next call */
 };
 
 /* 0, or -errno; *.gz files are read through zlib. */
 int reader_open(struct reader *r, const char *path);
 /*
- * Next complete line into r->line (newline stripped): 1, or 0 at the end
- * for now.  A last line without its newline is kept pending (it may still
- * be being written) unless final is set.
+ * Next complete line into r->line (newline stripped, every other byte kept:
+ * a NUL makes only its own line malformed): 1, or 0 at the end for now.  A
+ * last line without its newline is kept pending (it may still be being
+ * written) unless final is set.  The line stays until the next call.
  */
 int reader_next(struct reader *r, int final);
 void reader_close(struct reader *r);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/sbuf.h"
+#include "base/termstr.h"
 #include "cmd/cmd.h"
 #include "cmd/rules_check.h"
 #include "record/record.h"
@@ -27,18 +28,10 @@
 
 #define MAX_HITS 256
 
+/* record bytes for the terminal (base/termstr.h); argv's NULs as spaces */
 static void add_printable(struct sbuf *b, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == 0)
-			sbuf_addc(b, ' ');
-		else if (c < 0x20 || c == 0x7f)
-			sbuf_addf(b, "\\x%02x", c);
-		else
-			sbuf_addc(b, (char)c);
-	}
+	termstr_add(b, p, n, TERMSTR_NUL_AS_SPACE);
 }
 
 /* What the record holds for field f, for the reader of the explanation. */
@@ -51,7 +44,7 @@ static void field_value(struct sbuf *b, const struct record *r, enum rule_field 
 		add_printable(b, ev->proc.exe.p, ev->proc.exe.len);
 		break;
 	case F_COMM:
-		sbuf_adds(b, ev->proc.comm);
+		termstr_adds(b, ev->proc.comm, "");
 		break;
 	case F_PARENT_EXE:
 		add_printable(b, ev->parent.exe.p, ev->parent.exe.len);
@@ -67,7 +60,7 @@ static void field_value(struct sbuf *b, const struct record *r, enum rule_field 
 		sbuf_addf(b, "%u", ev->proc.uid);
 		break;
 	case F_CGROUP:
-		sbuf_adds(b, ev->proc.cgroup ? ev->proc.cgroup : "(unknown)");
+		termstr_adds(b, ev->proc.cgroup, "(unknown)");
 		break;
 	case F_PATH:
 		add_printable(b, ev->file.path.p, ev->file.path.len);
@@ -81,7 +74,8 @@ static void field_value(struct sbuf *b, const struct record *r, enum rule_field 
 			sbuf_adds(b, b->len ? ", create" : "create");
 		break;
 	case F_DEST:
-		sbuf_addf(b, "%s port %u", r->dest, ev->conn.port);
+		termstr_adds(b, r->dest, "");
+		sbuf_addf(b, " port %u", ev->conn.port);
 		break;
 	case F_PROTO:
 		sbuf_adds(b, cev_proto_name(ev->conn.proto) ? cev_proto_name(ev->conn.proto)
@@ -211,11 +205,13 @@ static void explain(const struct rule_set *set, struct record *r)
 	if (n > MAX_HITS)
 		n = MAX_HITS;
 	add_printable(&b, r->ev.proc.exe.p, r->ev.proc.exe.len);
-	printf("record seq %llu: %s by pid %u %s", (unsigned long long)r->seq,
+	if (r->rule) {
+		sbuf_adds(&b, " (recorded for rule ");
+		termstr_adds(&b, r->rule, "");
+		sbuf_addc(&b, ')');
+	}
+	printf("record seq %llu: %s by pid %u %s\n", (unsigned long long)r->seq,
 	       kinds[r->ev.kind], r->ev.proc.pid, sbuf_cstr(&b));
-	if (r->rule)
-		printf(" (recorded for rule %s)", r->rule);
-	printf("\n");
 	sbuf_free(&b);
 	for (size_t i = 0; i < set->n_rules; i++) {
 		int matched = 0;

@@ -167,6 +167,7 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 
 /* libbpf's messages at debug level; the verifier's log comes as one long
  * multi-line message: each line its own log line, none cut. */
+__attribute__((format(printf, 2, 0)))
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char *buf = NULL, *line, *save = NULL;

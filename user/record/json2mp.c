@@ -18,6 +18,8 @@ enum {
 	MAX_DEPTH = 16,
 	NUMBER_MAX = 64,	/* characters of one number */
 	NS_PER_SEC = 1000000000,
+	MS_PER_SEC = 1000,
+	NS_PER_MS = 1000000,
 };
 
 /* the top-level keys json2mp_info reports */
@@ -141,28 +143,65 @@ static int read_string(struct parser *ps)
 	return -EINVAL;
 }
 
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The length of the JSON number (RFC 8259) at p: -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?, 0 when there is none; *is_float when it has a fraction
+ * or an exponent.  "+1", "01", ".5", "1.", a NUL byte are no numbers.
+ */
+static size_t number_len(const char *p, const char *end, int *is_float)
+{
+	const char *s = p;
+
+	*is_float = 0;
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && is_digit(*p))
+			p++;
+	else
+		return 0;
+	if (p < end && *p == '.') {
+		*is_float = 1;
+		if (++p >= end || !is_digit(*p))
+			return 0;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		*is_float = 1;
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !is_digit(*p))
+			return 0;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	return (size_t)(p - s);
+}
+
 static int pack_number(struct parser *ps)
 {
-	const char *start = ps->p;
 	char buf[NUMBER_MAX], *endp;
-	size_t n;
-	int is_float = 0;
+	int is_float;
+	size_t n = number_len(ps->p, ps->end, &is_float);
 
-	while (ps->p < ps->end && strchr("+-0123456789.eE", *ps->p)) {
-		if (*ps->p == '.' || *ps->p == 'e' || *ps->p == 'E')
-			is_float = 1;
-		ps->p++;
-	}
-	n = (size_t)(ps->p - start);
 	if (!n || n >= sizeof(buf))
 		return -EINVAL;
-	memcpy(buf, start, n);
+	memcpy(buf, ps->p, n);
 	buf[n] = '\0';
+	ps->p += n;
 	errno = 0;
 	if (is_float) {
 		double d = strtod(buf, &endp);
 
-		if (*endp)
+		if (*endp || errno)
 			return -EINVAL;
 		return msgpack_pack_double(ps->pk, d) ? -ENOMEM : 0;
 	}
@@ -294,6 +333,26 @@ static int pack_info(struct parser *ps, enum info_key key, struct json2mp_info *
 	return pack_str(ps);
 }
 
+/*
+ * A top-level "time" that is a number: OCSF's, milliseconds since the epoch.
+ * Packed as the number it is, and kept in info as seconds and nanoseconds.
+ */
+static int pack_time_ms(struct parser *ps, struct json2mp_info *info)
+{
+	const char *start = ps->p;
+	unsigned long long ms = 0;
+	int err;
+
+	while (start < ps->end && *start >= '0' && *start <= '9' && ms < UINT64_MAX / 10)
+		ms = ms * 10 + (unsigned long long)(*start++ - '0');
+	err = pack_value(ps, 2, NULL);
+	if (!err && start == ps->p && ms / MS_PER_SEC <= INT64_MAX) {	/* a whole number */
+		info->time_sec = (int64_t)(ms / MS_PER_SEC);
+		info->time_nsec = (uint32_t)(ms % MS_PER_SEC) * NS_PER_MS;
+	}
+	return err;
+}
+
 static int pack_object(struct parser *ps, int depth, struct json2mp_info *info)
 {
 	size_t n, i;
@@ -322,6 +381,8 @@ static int pack_object(struct parser *ps, int depth, struct json2mp_info *info)
 		skip_ws(ps);
 		if (key != INFO_NONE && ps->p < ps->end && *ps->p == '"')
 			err = pack_info(ps, key, info);
+		else if (key == INFO_TIME)
+			err = pack_time_ms(ps, info);
 		else
 			err = pack_value(ps, depth + 1, info);
 		if (err)

@@ -17,7 +17,8 @@
 #include <stdint.h>
 
 struct json2mp_info {
-	int64_t time_sec;	/* top-level "time" (record_parse_time), or 0 when absent */
+	int64_t time_sec;	/* top-level "time": RFC 3339 (record_parse_time) or a
+				 * whole number of ms (OCSF); 0 when absent */
 	uint32_t time_nsec;
 	char kind[16];		/* top-level "kind", "" when absent */
 };

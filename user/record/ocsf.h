@@ -12,6 +12,16 @@
 
 #define OCSF_VERSION "1.1.0"
 
+/* the OCSF 1.1 classes custos writes, and those its evidence stands for */
+enum ocsf_class_uid {
+	OCSF_BASE_EVENT = 0,
+	OCSF_FILE_ACTIVITY = 1001,
+	OCSF_PROCESS_ACTIVITY = 1007,
+	OCSF_DETECTION_FINDING = 2004,
+	OCSF_NETWORK_ACTIVITY = 4001,
+	OCSF_TYPE_UID_SCALE = 100,	/* type_uid = class_uid * 100 + activity_id */
+};
+
 /* Same contract as json_render_event(): one line, 0, -EINVAL or -ENOMEM. */
 int ocsf_render_event(struct sbuf *out, const struct cev_event *ev,
 		      const struct json_rule *rule, const struct json_meta *meta);

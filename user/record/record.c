@@ -16,6 +16,7 @@
 
 #include "base/vec.h"
 #include "record/json.h"
+#include "record/record_internal.h"
 
 static int hexval(char c)
 {
@@ -28,11 +29,15 @@ static int hexval(char c)
 	return -1;
 }
 
+/* Whether s[i..i+6) of s[0..n) is \\uAbXX with b in lo..hi; reads nothing past n. */
 static int is_u_escape(const char *s, size_t i, size_t n, char a, char lo, char hi)
 {
-	char b = (char)(s[i + 3] | 0x20);
+	char b;
 
-	return i + 5 < n && s[i] == '\\' && s[i + 1] == 'u' && (s[i + 2] | 0x20) == a &&
+	if (n < 6 || i > n - 6)
+		return 0;
+	b = (char)(s[i + 3] | 0x20);
+	return s[i] == '\\' && s[i + 1] == 'u' && (s[i + 2] | 0x20) == a &&
 	       b >= lo && b <= hi && hexval(s[i + 4]) >= 0 && hexval(s[i + 5]) >= 0;
 }
 
@@ -154,11 +159,26 @@ static int get_args(struct record *r, json_t *arr, struct cev_args *out)
 	return 0;
 }
 
-static uint32_t get_u32(json_t *obj, const char *key)
+/* An unsigned field up to max: 0 when absent; a negative or larger number
+ * marks the record bad (wrapped, it would name another pid, uid or port). */
+static uint64_t get_uint(struct record *r, json_t *obj, const char *key, uint64_t max)
 {
 	json_t *v = json_object_get(obj, key);
+	json_int_t n;
 
-	return json_is_integer(v) ? (uint32_t)json_integer_value(v) : 0;
+	if (!json_is_integer(v))
+		return 0;
+	n = json_integer_value(v);
+	if (n < 0 || (uint64_t)n > max) {
+		r->bad = 1;
+		return 0;
+	}
+	return (uint64_t)n;
+}
+
+static uint32_t get_u32(struct record *r, json_t *obj, const char *key)
+{
+	return (uint32_t)get_uint(r, obj, key, UINT32_MAX);
 }
 
 static const char *get_cstr(json_t *obj, const char *key)
@@ -228,8 +248,8 @@ static int parse_connect(struct record *r, json_t *c)
 
 	k->proto = proto && strcmp(proto, "udp") == 0 ? IPPROTO_UDP :
 		   proto && strcmp(proto, "raw") == 0 ? CEV_PROTO_RAW : IPPROTO_TCP;
-	k->ipproto = k->proto == CEV_PROTO_RAW ? (uint8_t)get_u32(c, "protocol") : k->proto;
-	k->port = (uint16_t)get_u32(c, "port");
+	k->ipproto = k->proto == CEV_PROTO_RAW ? (uint8_t)get_uint(r, c, "protocol", UINT8_MAX) : k->proto;
+	k->port = (uint16_t)get_uint(r, c, "port", UINT16_MAX);
 	k->blocked = json_is_true(json_object_get(c, "blocked"));
 	if (dest) {
 		snprintf(r->dest, sizeof(r->dest), "%s", dest);
@@ -325,12 +345,13 @@ static int parse_process(struct record *r, json_t *proc)
 
 	if (!json_is_object(proc))
 		return 0;
-	p->pid = get_u32(proc, "pid");
-	p->tid = get_u32(proc, "tid");
-	p->ppid = get_u32(proc, "ppid");
-	p->uid = get_u32(proc, "uid");
+	p->pid = get_u32(r, proc, "pid");
+	p->tid = get_u32(r, proc, "tid");
+	p->ppid = get_u32(r, proc, "ppid");
+	p->uid = get_u32(r, proc, "uid");
 	p->user = get_cstr(proc, "user");
 	p->cgroup = get_cstr(proc, "cgroup");
+	p->container_id = get_cstr(proc, "container_id");
 	comm = get_cstr(proc, "comm");
 	if (comm)
 		snprintf(p->comm, sizeof(p->comm), "%s", comm);
@@ -347,25 +368,16 @@ static int parse_process(struct record *r, json_t *proc)
 static int parse_lineage(struct record *r, json_t *root)
 {
 	json_t *par = json_object_get(root, "parent");
-	json_t *anc = json_object_get(root, "ancestors"), *v;
-	size_t i;
+	json_t *anc = json_object_get(root, "ancestors");
 
 	if (json_is_object(par)) {
 		r->ev.has_parent = 1;
-		r->ev.parent.pid = get_u32(par, "pid");
+		r->ev.parent.pid = get_u32(r, par, "pid");
 		if (get_str_field(r, par, "exe", &r->ev.parent.exe) ||
 		    get_args(r, json_object_get(par, "args"), &r->ev.parent.args))
 			return -ENOMEM;
 	}
-	json_array_foreach(anc, i, v) {
-		if (i == RECORD_MAX_ANCESTORS)
-			break;
-		if (get_bytes(r, v, &r->anc[i]))
-			return -ENOMEM;
-		r->ev.n_ancestors = (uint32_t)i + 1;
-	}
-	r->ev.ancestors = r->anc;
-	return 0;
+	return record_take_ancestors(r, anc);
 }
 
 /* The kind's own object ("file", "connect", "exec", "loss"). */
@@ -385,7 +397,7 @@ static int parse_kind_fields(struct record *r, json_t *root)
 	case CEV_LOSS:
 		v = json_object_get(root, "loss");
 		r->ev.loss.where = get_cstr(v, "where");
-		r->ev.loss.lost = (uint64_t)json_integer_value(json_object_get(v, "lost"));
+		r->ev.loss.lost = get_uint(r, v, "lost", INT64_MAX);
 		return 0;
 	}
 	return 0;
@@ -393,7 +405,7 @@ static int parse_kind_fields(struct record *r, json_t *root)
 
 int record_parse(struct record *r, const char *line, size_t len)
 {
-	json_t *root, *v;
+	json_t *root;
 	const char *kind, *t;
 	int err;
 
@@ -411,13 +423,16 @@ int record_parse(struct record *r, const char *line, size_t len)
 	if (!json_is_object(root))
 		return -EINVAL;
 	kind = get_cstr(root, "kind");
+	if (!kind && json_is_integer(json_object_get(root, "class_uid")))
+		return record_parse_ocsf(r, root);
 	if (!kind || kind_from_name(kind, &r->ev.kind))
 		return -EINVAL;
+	r->format = RECORD_CUSTOS;
+	record_take_tags(r, json_object_get(root, "tags"));
 	t = get_cstr(root, "time");
 	if (t && record_parse_time(t, &r->ev.time_ns) == 0)
 		r->has_time = 1;
-	v = json_object_get(root, "seq");
-	r->seq = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+	r->seq = get_uint(r, root, "seq", INT64_MAX);
 	r->rule = get_cstr(root, "rule");
 	r->severity = get_cstr(root, "severity");
 	r->action = get_cstr(root, "action");
@@ -425,7 +440,9 @@ int record_parse(struct record *r, const char *line, size_t len)
 	err = parse_process(r, json_object_get(root, "process"));
 	if (!err)
 		err = parse_lineage(r, root);
-	return err ? err : parse_kind_fields(r, root);
+	if (!err)
+		err = parse_kind_fields(r, root);
+	return !err && r->bad ? -EINVAL : err;
 }
 
 void record_free(struct record *r)
@@ -437,4 +454,60 @@ void record_free(struct record *r)
 		json_decref((json_t *)r->json);
 	free(r->copy);
 	memset(r, 0, sizeof(*r));
+}
+
+/* --- for record_ocsf.c (record_internal.h) -------------------------------------------- */
+
+int record_take_bytes(struct record *r, json_t *v, struct cev_str *out)
+{
+	return get_bytes(r, v, out);
+}
+
+int record_take_args(struct record *r, json_t *arr, struct cev_args *out)
+{
+	return get_args(r, arr, out);
+}
+
+int record_own(struct record *r, char *p)
+{
+	return own(r, p);
+}
+
+int record_take_ancestors(struct record *r, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (i == RECORD_MAX_ANCESTORS)
+			break;
+		if (get_bytes(r, v, &r->anc[i]))
+			return -ENOMEM;
+		r->ev.n_ancestors = (uint32_t)i + 1;
+	}
+	r->ev.ancestors = r->anc;
+	return 0;
+}
+
+void record_take_tags(struct record *r, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && r->n_tags < RECORD_MAX_TAGS)
+			r->tags[r->n_tags++] = json_string_value(v);
+}
+
+void record_set_dest(struct record *r, const char *dest)
+{
+	struct cev_connect *k = &r->ev.conn;
+
+	if (!dest)
+		return;
+	snprintf(r->dest, sizeof(r->dest), "%s", dest);
+	if (inet_pton(AF_INET, dest, k->addr) == 1)
+		k->family = AF_INET;
+	else if (inet_pton(AF_INET6, dest, k->addr) == 1)
+		k->family = AF_INET6;
 }

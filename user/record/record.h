@@ -23,6 +23,13 @@
 
 #define RECORD_MAX_ANCESTORS 64
 #define RECORD_MAX_LABELS 16
+#define RECORD_MAX_TAGS 32
+
+/* what a line was written as */
+enum record_format {
+	RECORD_CUSTOS = 1,	/* custos.event/1 */
+	RECORD_OCSF = 2,	/* custos' OCSF rendering (docs/EVENTS-ocsf.md) */
+};
 
 struct record {
 	struct cev_event ev;	/* kind, time, process, parent, ancestors, file/conn */
@@ -32,8 +39,12 @@ struct record {
 	const char *severity;
 	const char *action;
 	const char *host;
+	const char *tags[RECORD_MAX_TAGS];	/* the rule's tags (the first RECORD_MAX_TAGS) */
+	size_t n_tags;
+	enum record_format format;
 	char dest[64];		/* connect: the destination as written; else "" */
 	/* private */
+	int bad;		/* a number out of its field's range */
 	void *json;
 	struct cev_str anc[RECORD_MAX_ANCESTORS];
 	struct cev_label labels[RECORD_MAX_LABELS];	/* ev.label_info; ev.labels is left 0:
@@ -44,8 +55,12 @@ struct record {
 };
 
 /*
- * Parses line[0..len) (no trailing newline needed).  Returns 0, -EINVAL when
- * it is not a custos record (not JSON, not an object, no known "kind"), or
+ * Parses line[0..len) (no trailing newline needed): a custos.event/1 line,
+ * or a line of custos' OCSF rendering (read back through the mapping of
+ * docs/EVENTS-ocsf.md: what OCSF keeps, e.g. argv as cmd_line split at
+ * spaces, time in ms).  Returns 0, -EINVAL when it is neither (not JSON,
+ * not an object, no known "kind", an OCSF class custos does not write, a
+ * number out of its field's range: a negative seq, a pid above 2^32-1), or
  * -ENOMEM.  r is overwritten; record_free() it after either outcome.
  */
 int record_parse(struct record *r, const char *line, size_t len);

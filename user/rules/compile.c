@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strmap.h"
 #include "rules/arena.h"
 #include "rules/cond.h"
 #include "rules/diag.h"
@@ -59,6 +60,7 @@ struct loader {
 	struct cond_ctx cond;		/* for the rules' conditions, in the set's arena */
 	const char **file_names;	/* per source, in the set's arena */
 	const struct ynode **id_nodes;	/* per compiled rule */
+	struct strmap rule_ids;		/* id -> index in set->pub.rules */
 };
 
 #define ERR(L, node, ...) diag_at(&(L)->d, node, __VA_ARGS__)
@@ -143,10 +145,7 @@ static struct rule *find_rule(struct loader *L, const char *id)
 {
 	size_t i;
 
-	for (i = 0; i < L->set->pub.n_rules; i++)
-		if (strcmp(L->set->pub.rules[i].id, id) == 0)
-			return &L->set->pub.rules[i];
-	return NULL;
+	return strmap_get(&L->rule_ids, id, &i) ? &L->set->pub.rules[i] : NULL;
 }
 
 /* Checks the id; returns it, or NULL (diagnostic out) when unusable. */
@@ -289,6 +288,8 @@ static void compile_rule(struct loader *L, const struct ynode *m)
 	r.file = L->file_names[m->src];
 	r.line = m->line;
 	r.col = m->col;
+	if (strmap_put(&L->rule_ids, r.id ? r.id : "", L->set->pub.n_rules))
+		L->oom = 1;
 	L->id_nodes[L->set->pub.n_rules] = val[RK_ID];
 	L->set->pub.rules[L->set->pub.n_rules++] = r;
 }
@@ -532,6 +533,7 @@ static void loader_free(struct loader *L)
 	free(L->rule_nodes.v);
 	free(L->override_nodes.v);
 	free(L->id_nodes);
+	strmap_free(&L->rule_ids);
 	arena_free(&L->ast);
 	diag_list_free(&L->d);
 }

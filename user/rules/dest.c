@@ -10,7 +10,8 @@
  *   ::/0  ::1  fe80::/10  a bare IPv6 (more than one ':') has no port
  *
  * Host bits are zeroed (10.1.2.3/8 is stored as 10.0.0.0/8).  A single port
- * must be 1..65535; a range may start at 0 (0-65535 is any port).
+ * must be 1..65535; a range may start at 0 (0-65535 is any port) but not be
+ * 0-0, which is port 0 again.
  */
 #include "rules/dest.h"
 
@@ -69,6 +70,8 @@ static int parse_ports(const char *s, struct dest_pat *out, char *why,
 		hi = parse_num(dash + 1, strlen(dash + 1));
 		if (lo < 0 || hi < 0)
 			return fail(why, wl, "port range '%s' is not LO-HI", s);
+		if (hi == 0)	/* the one port 0, refused as :0 is */
+			return fail(why, wl, "port range 0-0 names only port 0, which is not a valid port (0-65535 means any port)");
 	}
 	if (lo > 65535 || hi > 65535)
 		return fail(why, wl, "port %ld is out of range 0..65535",

@@ -14,19 +14,17 @@
 #include "base/sbuf.h"
 #include "base/vec.h"
 
-void diag_add(struct diag_list *d, size_t src, int line, int col,
-	      const char *fmt, ...)
+/* Appends one diagnostic, cap or not. */
+__attribute__((format(printf, 5, 0)))
+static void add(struct diag_list *d, size_t src, int line, int col, const char *fmt, va_list ap)
 {
 	struct sbuf msg = SBUF_INIT;
-	va_list ap;
 
 	if (vec_grow((void **)&d->v, d->n, &d->cap, sizeof(*d->v))) {
 		d->oom = 1;
 		return;
 	}
-	va_start(ap, fmt);
 	sbuf_vaddf(&msg, fmt, ap);
-	va_end(ap);
 	sbuf_cstr(&msg);
 	if (sbuf_err(&msg)) {
 		sbuf_free(&msg);
@@ -41,6 +39,31 @@ void diag_add(struct diag_list *d, size_t src, int line, int col,
 		.msg = msg.p,
 	};
 	d->n++;
+}
+
+__attribute__((format(printf, 5, 6)))
+static void add_uncapped(struct diag_list *d, size_t src, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add(d, src, line, col, fmt, ap);
+	va_end(ap);
+}
+
+void diag_add(struct diag_list *d, size_t src, int line, int col,
+	      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->n >= DIAG_MAX) {
+		if (!d->dropped++)
+			d->first_dropped = (struct idiag){ .src = src, .line = line, .col = col };
+		return;
+	}
+	va_start(ap, fmt);
+	add(d, src, line, col, fmt, ap);
+	va_end(ap);
 }
 
 static int idiag_cmp(const void *pa, const void *pb)
@@ -70,6 +93,11 @@ int diag_export(struct diag_list *d, const struct rule_source *srcs,
 
 	if (d->n == 0)
 		return d->oom ? -ENOMEM : 0;
+	if (d->dropped) {	/* one more, past the cap, says how many were not kept */
+		add_uncapped(d, d->first_dropped.src, d->first_dropped.line, d->first_dropped.col,
+			     "%zu more errors from here on not shown (fix these first)", d->dropped);
+		d->dropped = 0;
+	}
 	qsort(d->v, d->n, sizeof(*d->v), idiag_cmp);
 	/* the same problem found twice (a list item used by two rules) */
 	for (i = 0; i < d->n; i++) {
@@ -115,6 +143,7 @@ void diag_list_free(struct diag_list *d)
 	free(d->v);
 	d->v = NULL;
 	d->n = d->cap = 0;
+	d->dropped = 0;
 	d->oom = 0;
 }
 

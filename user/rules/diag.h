@@ -19,9 +19,14 @@ struct idiag {
 	char *msg;
 };
 
+/* diagnostics kept; the rest are counted and said in one last line */
+#define DIAG_MAX 1000
+
 struct diag_list {
 	struct idiag *v;
 	size_t n, cap;
+	size_t dropped;		/* past DIAG_MAX */
+	struct idiag first_dropped;	/* where (its msg unused) */
 	int oom;
 };
 

@@ -27,12 +27,22 @@ static void push(struct lists *ls, struct nodes *v, const struct ynode *n)
 		ls->oom = 1;
 }
 
+/* One more value into out, against the field's and the rule set's budget;
+ * -1 when either is spent. */
+static int take(struct lists *ls, struct nodes *out, const struct ynode *n)
+{
+	if (out->n >= MAX_VALUES || ls->total >= LISTS_MAX_TOTAL)
+		return -1;
+	ls->total++;
+	push(ls, out, n);
+	return 0;
+}
+
 static struct list_def *find_list(struct lists *ls, const char *name)
 {
-	for (size_t i = 0; i < ls->n; i++)
-		if (strcmp(ls->v[i].name, name) == 0)
-			return &ls->v[i];
-	return NULL;
+	size_t i;
+
+	return strmap_get(&ls->names, name, &i) ? &ls->v[i] : NULL;
 }
 
 static int valid_list_name(const char *s)
@@ -70,7 +80,8 @@ void lists_define(struct lists *ls, const struct ynode *key, const struct ynode 
 			key->s);
 		return;
 	}
-	if (vec_grow((void **)&ls->v, ls->n, &ls->cap, sizeof(*ls->v))) {
+	if (vec_grow((void **)&ls->v, ls->n, &ls->cap, sizeof(*ls->v)) ||
+	    strmap_put(&ls->names, key->s, ls->n)) {
 		ls->oom = 1;
 		return;
 	}
@@ -99,11 +110,9 @@ static int expand_ref(struct lists *ls, const struct ynode *v, struct nodes *out
 	}
 	if (resolve_list(ls, ld, v) < 0)
 		return -1;
-	for (size_t i = 0; i < ld->n_items; i++) {
-		if (out->n >= MAX_VALUES)
+	for (size_t i = 0; i < ld->n_items; i++)
+		if (take(ls, out, ld->items[i]))
 			break;
-		push(ls, out, ld->items[i]);
-	}
 	return 0;
 }
 
@@ -116,9 +125,13 @@ int lists_flatten(struct lists *ls, const struct ynode *v, struct nodes *out)
 		return -1;
 	}
 	if (v->kind == YN_SEQ) {
-		for (size_t i = 0; i < v->n; i++)
-			if (lists_flatten(ls, v->kids[i], out) < 0)
-				r = -1;
+		for (size_t i = 0; i < v->n; i++) {
+			if (lists_flatten(ls, v->kids[i], out) == 0)
+				continue;
+			r = -1;
+			if (out->n >= MAX_VALUES || ls->total >= LISTS_MAX_TOTAL)
+				break;	/* said once, not for every value after it */
+		}
 		return r;
 	}
 	if (ynode_is_null(v))
@@ -126,8 +139,15 @@ int lists_flatten(struct lists *ls, const struct ynode *v, struct nodes *out)
 	if (v->s[0] == '$') {
 		if (expand_ref(ls, v, out) < 0)
 			return -1;
-	} else if (out->n < MAX_VALUES) {
-		push(ls, out, v);
+	} else {
+		take(ls, out, v);
+	}
+	if (ls->total >= LISTS_MAX_TOTAL) {
+		if (!ls->total_reported)
+			diag_at(ls->d, v, "more than %d values in all after expanding lists (the limit of one rule set)",
+				LISTS_MAX_TOTAL);
+		ls->total_reported = 1;
+		return -1;
 	}
 	if (out->n >= MAX_VALUES) {
 		diag_at(ls->d, v, "more than %d values after expanding lists", MAX_VALUES);
@@ -212,5 +232,6 @@ void lists_free(struct lists *ls)
 	}
 	free(ls->v);
 	free(ls->appends.v);
+	strmap_free(&ls->names);
 	memset(ls, 0, sizeof(*ls));
 }

@@ -11,10 +11,15 @@
 
 #include <stddef.h>
 
+#include "base/strmap.h"
 #include "rules/diag.h"
 #include "rules/parse.h"
 
 #define LISTS_MAX_DEPTH 32	/* lists naming lists naming lists ... */
+/* values of every list and field of one rule set together, lists expanded
+ * (each list is expanded once, then again where a field names it): a few
+ * KB of lists naming lists must not become gigabytes */
+#define LISTS_MAX_TOTAL 1000000
 
 /* A growing array of tree nodes. */
 struct nodes {
@@ -37,6 +42,7 @@ struct list_def {
 struct lists {
 	struct list_def *v;
 	size_t n, cap;
+	struct strmap names;		/* name -> index in v */
 	struct nodes appends;		/* key, value pairs of lists_append */
 	const char *resolving[LISTS_MAX_DEPTH];	/* the lists being resolved, outermost first */
 	size_t depth;
@@ -46,6 +52,8 @@ struct lists {
 	int partial;	/* some file is not YAML: an unknown list may be defined there,
 			 * so it is not reported */
 	int oom;
+	size_t total;		/* values taken so far, of LISTS_MAX_TOTAL */
+	int total_reported;
 };
 
 /* `lists:` KEY: VAL of one file. */

@@ -15,9 +15,11 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "base/strmap.h"
 #include "base/vec.h"
 
 #define YAML_MAX_DEPTH 64
+#define YAML_MAX_NODES 1000000	/* scalars, lists and mappings of one file */
 
 struct frame {
 	struct ynode *node;
@@ -32,6 +34,7 @@ struct parse {
 	struct frame stack[YAML_MAX_DEPTH];
 	size_t depth;
 	struct ynode *root;
+	size_t nodes;
 	int err;
 };
 
@@ -73,7 +76,8 @@ static int attach(struct parse *ps, struct ynode *n)
  */
 static void check_keys(struct parse *ps, struct ynode *map)
 {
-	size_t i, j, n = 0;
+	struct strmap seen = { 0 };
+	size_t i, n = 0, first;
 
 	for (i = 0; i + 1 < map->n; i += 2) {
 		struct ynode *k = map->kids[i];
@@ -85,21 +89,19 @@ static void check_keys(struct parse *ps, struct ynode *map)
 			ps->err = -EINVAL;
 			continue;
 		}
-		for (j = 0; j < n; j += 2) {
-			const struct ynode *p = map->kids[j];
-
-			if (strcmp(p->s, k->s) == 0) {
-				diag_add(ps->d, ps->src, k->line, k->col,
-					 "duplicate key '%s' (first at line %d)",
-					 k->s, p->line);
-				ps->err = -EINVAL;
-				break;
-			}
+		if (strmap_get(&seen, k->s, &first)) {
+			diag_add(ps->d, ps->src, k->line, k->col,
+				 "duplicate key '%s' (first at line %d)",
+				 k->s, map->kids[first]->line);
+			ps->err = -EINVAL;
+		} else if (strmap_put(&seen, k->s, n)) {
+			ps->err = -ENOMEM;
 		}
 		map->kids[n++] = k;
 		map->kids[n++] = map->kids[i + 1];
 	}
 	map->n = n;
+	strmap_free(&seen);
 }
 
 static int push(struct parse *ps, enum ynode_kind kind, const yaml_mark_t *mark)
@@ -211,6 +213,20 @@ static int on_event(struct parse *ps, const yaml_event_t *ev, int *ndocs)
 			 "yaml aliases (*%s) are not supported",
 			 (const char *)ev->data.alias.anchor);
 		return -EINVAL;
+	case YAML_SCALAR_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (++ps->nodes > YAML_MAX_NODES) {
+			diag_add(ps->d, ps->src, (int)m->line + 1, (int)m->column + 1,
+				 "more than %d values, lists and mappings in one file",
+				 YAML_MAX_NODES);
+			return -EINVAL;
+		}
+		break;
+	default:
+		break;
+	}
+	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		return scalar(ps, ev);
 	case YAML_SEQUENCE_START_EVENT:

@@ -100,7 +100,9 @@ enum rule_field {
 };
 
 /* the proto mask bit of a cev_connect.proto (tcp 1<<6, udp 1<<17, raw 1<<31) */
-#define PROTO_BIT(p) ((p) == CEV_PROTO_RAW ? 1u << 31 : (p) < 31 ? 1u << (p) : 0u)
+/* (the shift is masked so that a constant p >= 31 compiles without a warning in
+ * the branch it never takes) */
+#define PROTO_BIT(p) ((p) == CEV_PROTO_RAW ? 1u << 31 : (p) < 31 ? 1u << ((p) & 31) : 0u)
 
 /* The layout of cond_field.by_last: group starts for the 256 bytes and the
  * wildcard group, one end, then the glob indexes in group order. */

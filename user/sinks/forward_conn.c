@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
@@ -152,15 +153,13 @@ int forward_send(struct forward *f, const char *p, size_t n)
 	return 0;
 }
 
-/* Receives into the unpacker's buffer: bytes read (> 0), or -errno. */
-static ssize_t recv_some(struct forward *f, msgpack_unpacker *up)
+/* Receives into buf[0..cap): bytes read (> 0), or -errno. */
+static ssize_t recv_some(struct forward *f, char *buf, size_t cap)
 {
-	size_t cap = msgpack_unpacker_buffer_capacity(up);
 	ssize_t got;
 
 	if (f->ssl) {
-		int sr = SSL_read(f->ssl, msgpack_unpacker_buffer(up),
-				  cap > INT_MAX ? INT_MAX : (int)cap);
+		int sr = SSL_read(f->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
 
 		if (sr <= 0)
 			return SSL_get_error(f->ssl, sr) == SSL_ERROR_ZERO_RETURN ?
@@ -168,7 +167,7 @@ static ssize_t recv_some(struct forward *f, msgpack_unpacker *up)
 		return sr;
 	}
 	do
-		got = recv(f->fd, msgpack_unpacker_buffer(up), cap, 0);
+		got = recv(f->fd, buf, cap, 0);
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		return errno == EAGAIN ? -ETIMEDOUT : -errno;
@@ -177,7 +176,9 @@ static ssize_t recv_some(struct forward *f, msgpack_unpacker *up)
 
 int forward_reader_init(struct forward_reader *r)
 {
-	if (!msgpack_unpacker_init(&r->up, FWD_RECV_BUF))
+	memset(r, 0, sizeof(*r));
+	r->buf = malloc(FWD_REPLY_MAX);
+	if (!r->buf)
 		return -ENOMEM;
 	msgpack_unpacked_init(&r->res);
 	return 0;
@@ -186,28 +187,129 @@ int forward_reader_init(struct forward_reader *r)
 void forward_reader_free(struct forward_reader *r)
 {
 	msgpack_unpacked_destroy(&r->res);
-	msgpack_unpacker_destroy(&r->up);
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* big-endian n-byte unsigned at p */
+static uint64_t be_n(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * One msgpack header at p[0..len): its size with the payload of a str, bin
+ * or ext (*hdr), and the elements a container adds (*items); 0 when the
+ * header is cut, -EPROTO for 0xc1.
+ */
+static int msgpack_header(const unsigned char *p, size_t len, uint64_t *size, uint64_t *items)
+{
+	/* 0xc0..0xdf: header bytes, length bytes (payload or count), kind */
+	static const unsigned char fixed[32] = {
+		[0x00] = 1, [0x02] = 1, [0x03] = 1, [0x0a] = 5, [0x0b] = 9,
+		[0x0c] = 2, [0x0d] = 3, [0x0e] = 5, [0x0f] = 9, [0x10] = 2, [0x11] = 3,
+		[0x12] = 5, [0x13] = 9, [0x14] = 3, [0x15] = 4, [0x16] = 6, [0x17] = 10,
+		[0x18] = 18,
+	};
+	static const unsigned char lenlen[32] = {
+		[0x04] = 1, [0x05] = 2, [0x06] = 4, [0x07] = 1, [0x08] = 2, [0x09] = 4,
+		[0x19] = 1, [0x1a] = 2, [0x1b] = 4, [0x1c] = 2, [0x1d] = 4, [0x1e] = 2, [0x1f] = 4,
+	};
+	unsigned char b = p[0];
+	uint64_t n;
+
+	*items = 0;
+	if (b <= 0x7f || b >= 0xe0) {
+		*size = 1;
+	} else if (b <= 0x8f) {
+		*size = 1;
+		*items = 2u * (b & 0x0f);
+	} else if (b <= 0x9f) {
+		*size = 1;
+		*items = b & 0x0f;
+	} else if (b <= 0xbf) {
+		*size = 1u + (b & 0x1f);
+	} else if (fixed[b - 0xc0]) {
+		*size = fixed[b - 0xc0];
+	} else if (lenlen[b - 0xc0]) {
+		size_t ll = lenlen[b - 0xc0];
+
+		if (len < 1 + ll)
+			return 0;
+		n = be_n(p + 1, ll);
+		if (b >= 0xdc) {		/* array16/32, map16/32 */
+			*size = 1 + ll;
+			*items = b >= 0xde ? 2 * n : n;
+		} else {			/* bin, ext (one type byte more), str */
+			*size = 1 + ll + (b >= 0xc7 && b <= 0xc9) + n;
+		}
+	} else {
+		return -EPROTO;			/* 0xc1, never used */
+	}
+	return 1;
+}
+
+long forward_msgpack_size(const unsigned char *p, size_t len, size_t max)
+{
+	uint64_t need = 1, pos = 0, size, items;	/* objects still to read */
+
+	while (need) {
+		int rc;
+
+		if (pos >= len)
+			return 0;
+		rc = msgpack_header(p + pos, len - pos, &size, &items);
+		if (rc <= 0)
+			return rc;
+		need += items - 1;
+		pos += size;
+		/* each object still to read takes a byte at least */
+		if (pos > max || need > max - pos)
+			return -EMSGSIZE;
+	}
+	return pos <= len ? (long)pos : 0;
+}
+
+int forward_reader_take(struct forward_reader *r)
+{
+	size_t off = 0;
+	long n;
+
+	if (r->used) {
+		memmove(r->buf, r->buf + r->used, r->len - r->used);
+		r->len -= r->used;
+		r->used = 0;
+	}
+	n = forward_msgpack_size((const unsigned char *)r->buf, r->len, FWD_REPLY_MAX);
+	if (n < 0)
+		return (int)n;
+	if (n == 0)	/* a full buffer holds a cut header: too long too */
+		return r->len == FWD_REPLY_MAX ? -EMSGSIZE : -EAGAIN;
+	msgpack_unpacked_destroy(&r->res);
+	msgpack_unpacked_init(&r->res);
+	if (msgpack_unpack_next(&r->res, r->buf, (size_t)n, &off) != MSGPACK_UNPACK_SUCCESS ||
+	    off != (size_t)n)
+		return -EPROTO;	/* nested deeper than msgpack-c takes */
+	r->used = (size_t)n;
+	return 0;
 }
 
 int forward_read(struct forward *f, struct forward_reader *r)
 {
-	msgpack_unpacked_destroy(&r->res);
-	msgpack_unpacked_init(&r->res);
 	for (;;) {
-		msgpack_unpack_return ret = msgpack_unpacker_next(&r->up, &r->res);
+		int rc = forward_reader_take(r);
 		ssize_t got;
 
-		if (ret == MSGPACK_UNPACK_SUCCESS)
-			return 0;
-		if (ret != MSGPACK_UNPACK_CONTINUE)
-			return -EPROTO;
-		if (msgpack_unpacker_buffer_capacity(&r->up) < FWD_RECV_BUF &&
-		    !msgpack_unpacker_reserve_buffer(&r->up, FWD_RECV_BUF))
-			return -ENOMEM;
-		got = recv_some(f, &r->up);
+		if (rc != -EAGAIN)
+			return rc;
+		got = recv_some(f, r->buf + r->len, FWD_REPLY_MAX - r->len);
 		if (got < 0)
 			return (int)got;
-		msgpack_unpacker_buffer_consumed(&r->up, (size_t)got);
+		r->len += (size_t)got;
 	}
 }
 
@@ -242,22 +344,24 @@ const msgpack_object *forward_obj_get(const msgpack_object *o, const char *key)
 	return NULL;
 }
 
+int forward_ack_is(const msgpack_object *o, const char *chunk)
+{
+	const msgpack_object *ack = forward_obj_get(o, "ack");
+
+	return ack && ack->type == MSGPACK_OBJECT_STR && ack->via.str.size == strlen(chunk) &&
+	       !memcmp(ack->via.str.ptr, chunk, ack->via.str.size);
+}
+
 int forward_wait_ack(struct forward *f, const char *chunk)
 {
 	struct forward_reader r;
-	const msgpack_object *ack;
 	int err = forward_reader_init(&r);
 
 	if (err)
 		return err;
 	err = forward_read(f, &r);
-	if (!err) {
-		ack = forward_obj_get(&r.res.data, "ack");
-		if (!ack || ack->type != MSGPACK_OBJECT_STR ||
-		    ack->via.str.size != strlen(chunk) ||
-		    memcmp(ack->via.str.ptr, chunk, ack->via.str.size))
-			err = -EPROTO;
-	}
+	if (!err && !forward_ack_is(&r.res.data, chunk))
+		err = -EPROTO;
 	forward_reader_free(&r);
 	return err;
 }

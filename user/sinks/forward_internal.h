@@ -49,7 +49,7 @@ enum {
 /* protocol sizes */
 enum {
 	FWD_CHUNK_ID_SIZE = 25,			/* base64 of 16 random bytes, NUL included */
-	FWD_RECV_BUF = 4096,			/* unpacker buffer, and its least free room */
+	FWD_REPLY_MAX = 64 << 10,		/* bytes of one reply (HELO, PONG, ack) */
 };
 
 struct forward_entry {
@@ -92,6 +92,7 @@ struct forward {
 	int fd;
 	SSL *ssl;		/* NULL without TLS */
 	unsigned backoff_ms;
+	const char *auth_why;	/* the last handshake refusal logged, NULL: none */
 };
 
 /* forward_worker.c: the thread's function, with and without a spool */
@@ -108,15 +109,31 @@ int forward_connect(struct forward *f);
 void forward_disconnect(struct forward *f);
 int forward_send(struct forward *f, const char *p, size_t n);
 
-/* The server's replies on one connection, one msgpack object at a time. */
+/*
+ * The server's replies on one connection, one msgpack object at a time, in
+ * a buffer of FWD_REPLY_MAX bytes that never grows: a reply that cannot fit
+ * (a str32 header of 4 GiB, an array of a billion elements) is refused
+ * from its header, before anything is allocated for it.
+ */
 struct forward_reader {
-	msgpack_unpacker up;
-	msgpack_unpacked res;	/* the last object read */
+	char *buf;		/* FWD_REPLY_MAX bytes */
+	size_t len;		/* bytes held */
+	size_t used;		/* of which the object in res, dropped at the next take */
+	msgpack_unpacked res;	/* the last object read; points into buf */
 };
 int forward_reader_init(struct forward_reader *r);
-/* Reads until the next object is complete: 0 and r->res.data, or -errno. */
+/* Reads until the next object is complete: 0 and r->res.data, or -errno
+ * (-EMSGSIZE for a reply larger than FWD_REPLY_MAX, -EPROTO for no msgpack). */
 int forward_read(struct forward *f, struct forward_reader *r);
+/* The same on the bytes already in r->buf[0..len): 0, -EAGAIN when the next
+ * object is not complete yet, -EMSGSIZE, -EPROTO.  (No I/O: fuzzed.) */
+int forward_reader_take(struct forward_reader *r);
+/* The length of the msgpack object at p[0..len): > 0 once complete, 0 while
+ * incomplete, -EMSGSIZE when it cannot fit in max bytes, -EPROTO (0xc1). */
+long forward_msgpack_size(const unsigned char *p, size_t len, size_t max);
 void forward_reader_free(struct forward_reader *r);
+/* Whether reply o is {"ack": chunk}. */
+int forward_ack_is(const msgpack_object *o, const char *chunk);
 /* Reads the server's reply: 0 when it is {"ack": chunk}, else -EPROTO or -errno. */
 int forward_wait_ack(struct forward *f, const char *chunk);
 /* Reading a server's msgpack reply: the element i of an array, the value
@@ -126,7 +143,9 @@ const msgpack_object *forward_obj_get(const msgpack_object *o, const char *key);
 int forward_obj_is(const msgpack_object *o, const char *s);
 
 /* forward_auth.c: the shared-key handshake on a fresh connection; 0,
- * -EACCES when the server refuses us or does not prove it knows the key. */
+ * -EACCES when the server refuses us or does not prove it knows the key
+ * (its PONG names our own host, or its digest is not the key's), -EPROTO
+ * when it does not speak the handshake. */
 int forward_handshake(struct forward *f);
 
 /* forward_msg.c */

@@ -13,8 +13,9 @@
  * consumes records only when they are acked; between attempts it keeps
  * moving new records to disk.
  *
- * After stop, either keeps sending for drain-ms at most, without sleeping
- * between attempts.
+ * After stop, either keeps sending for drain-ms at most, still backing off
+ * between failed attempts: a collector that refuses us is not hammered at
+ * shutdown either.
  */
 #include "sinks/forward_internal.h"
 
@@ -119,15 +120,30 @@ static void queue_drop_locked(struct forward *f, size_t k)
 
 /* --- memory queue only ------------------------------------------------------- */
 
-/* Sleeps the backoff (woken early by stop); doubles it up to the cap. */
-static void backoff(struct forward *f)
+/*
+ * Sleeps the backoff, then doubles it up to the cap.  New records do not cut
+ * it short (they signal cv at the rate they come, which would turn the
+ * backoff into a retry per record); stop does, once, for one last attempt,
+ * and while draining the sleep ends at the drain's deadline.
+ */
+static void backoff(struct forward *f, uint64_t deadline)
 {
+	uint64_t until = now_ms() + f->backoff_ms;
 	struct timespec ts;
 
-	realtime_in(&ts, f->backoff_ms);
 	pthread_mutex_lock(&f->mu);
-	if (!f->stop)
+	for (;;) {
+		uint64_t now = now_ms(), end = until;
+
+		if (f->stop && !deadline)
+			break;
+		if (deadline && deadline < end)
+			end = deadline;
+		if (now >= end)
+			break;
+		realtime_in(&ts, end - now);
 		pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+	}
 	pthread_mutex_unlock(&f->mu);
 	backoff_grow(f);
 }
@@ -170,7 +186,7 @@ void *forward_worker(void *arg)
 
 		if (send_batch(f, batch, k)) {
 			count_failure(f);
-			backoff(f);
+			backoff(f, deadline);
 			continue;
 		}
 		f->backoff_ms = FWD_BACKOFF_MIN_MS;

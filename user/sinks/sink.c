@@ -172,10 +172,51 @@ struct jsonl_priv {
 	int gz_running;
 };
 
+/*
+ * A file created for the live file's successor (the new PATH, PATH.1.gz):
+ * the mode and owner of the file it replaces (st), whatever the umask, so
+ * a rotation never widens (or narrows) who may read the records.
+ */
+static int open_like(const char *path, int flags, const struct stat *st)
+{
+	int fd = open(path, flags, st->st_mode & 07777);
+
+	if (fd < 0)
+		return -errno;
+	/* best effort: an unprivileged agent keeps its own ownership */
+	if (fchown(fd, st->st_uid, st->st_gid) && errno != EPERM) {
+		close(fd);
+		return -errno;
+	}
+	if (fchmod(fd, st->st_mode & 07777)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
 /* gzip SRC into DST (via DST.tmp, renamed when complete), then unlink SRC. */
 struct gz_job {
 	char *src, *dst;
 };
+
+/* DST.tmp for writing, with SRC's mode and owner; a gzFile or NULL */
+static gzFile gz_create(int in, const char *tmp)
+{
+	struct stat st;
+	gzFile g;
+	int fd;
+
+	if (fstat(in, &st))
+		return NULL;
+	fd = open_like(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, &st);
+	if (fd < 0)
+		return NULL;
+	g = gzdopen(fd, "wb");
+	if (!g)
+		close(fd);
+	return g;
+}
 
 static void *gzip_file(void *arg)
 {
@@ -187,7 +228,7 @@ static void *gzip_file(void *arg)
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", j->dst);
 	in = open(j->src, O_RDONLY | O_CLOEXEC);
-	g = in >= 0 ? gzopen(tmp, "wb") : NULL;
+	g = in >= 0 ? gz_create(in, tmp) : NULL;
 	if (!g) {
 		ok = 0;
 	} else {
@@ -250,9 +291,12 @@ static int jsonl_rotate(struct sink *s)
 {
 	struct jsonl_priv *jp = s->priv;
 	char from[PATH_MAX + 32], to[PATH_MAX + 32];
+	struct stat live;
 	int fd;
 
 	gz_wait(jp);
+	if (fstat(jp->l.fd, &live))
+		return -errno;
 	snprintf(to, sizeof(to), "%s.%u.gz", jp->path, jp->keep);
 	unlink(to);
 	for (unsigned i = jp->keep; i > 1; i--) {
@@ -263,9 +307,9 @@ static int jsonl_rotate(struct sink *s)
 	snprintf(to, sizeof(to), "%s.1", jp->path);
 	if (rename(jp->path, to))
 		return -errno;
-	fd = open(jp->path, JSONL_OPEN_FLAGS, JSONL_MODE);
+	fd = open_like(jp->path, JSONL_OPEN_FLAGS, &live);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(jp->l.fd);
 	jp->l.fd = fd;
 	jp->l.size = 0;
