@@ -197,8 +197,8 @@ $(BUILD)/user/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-# the loader and the filter apply steps include the skeleton
-$(BUILD)/user/kernel/loader.o $(BUILD)/user/kernel/loader_pin.o $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/filters/*.c)): $(BUILD)/custos.skel.h
+# the loader, the agent (its per-process state map) and the filter apply steps include the skeleton
+$(BUILD)/user/kernel/loader.o $(BUILD)/user/kernel/loader_pin.o $(BUILD)/user/agent/agent.o $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/filters/*.c)): $(BUILD)/custos.skel.h
 
 # an archive member is named by its file's base name: two alike would replace each other
 USER_DUPS := $(strip $(shell printf '%s\n' $(notdir $(USER_SRCS)) | sort | uniq -d))
@@ -234,9 +234,11 @@ $(BUILD)/tests/e2e/%.o: tests/e2e/%.c | $(BUILD)/tests/e2e
 $(BUILD)/tests/e2e/test_%: $(BUILD)/tests/e2e/test_%.o $(E2E_LIB) $(BUILD)/libcustos.a
 	$(CC) $(TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcustos.a $(TEST_LIBS)
 
-# helper programs the e2e tests run (plain C, no libraries)
+# helper programs the e2e tests run (plain C, no libraries); linked like the
+# tests, against the shared libc even in STATIC=1 builds, so that the dynamic
+# loader can run them (test_lineage)
 $(BUILD)/tests/e2e/bin/%: tests/e2e/bin/%.c | $(BUILD)/tests/e2e/bin
-	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(TEST_LDFLAGS) -o $@ $<
 
 $(BUILD)/bpf $(BUILD)/tests/unit $(BUILD)/tests/e2e $(BUILD)/tests/e2e/bin:
 	mkdir -p $@

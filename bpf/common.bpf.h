@@ -59,10 +59,72 @@ static __always_inline __u64 task_start_ns(struct task_struct *task)
 	return BPF_CORE_READ(leader, start_time);
 }
 
+/*
+ * The per-process state entry of the process (tgid, start_ns), or NULL
+ * (filter_maps.h, "Per-process state": an entry of a dead process that had
+ * the tgid counts as none).
+ */
+static __always_inline struct proc_class *proc_class_of(__u32 tgid, __u64 start_ns)
+{
+	struct proc_class *c = bpf_map_lookup_elem(&proc_class, &tgid);
+
+	if (!c)
+		return NULL;
+	if (c->start_ns ? c->start_ns != start_ns : c->start_tick != start_ns / PROC_NS_PER_TICK)
+		return NULL;
+	return c;
+}
+
+/*
+ * The label slots process (tgid, start_ns) holds now (filter_maps.h,
+ * "Per-process state": set, valid, not older than its slot's name, not
+ * expired).  A global function, so the verifier checks its loop once, on
+ * its own, not once per path of every caller (__weak: every object has it,
+ * the linked object keeps one).
+ */
+__weak __noinline __u64 labels_held(__u32 tgid, __u64 start_ns)
+{
+	struct proc_label *p = bpf_map_lookup_elem(&proc_label, &tgid);
+	__u64 now, held = 0;
+	struct label_conf *c;
+	__u32 zero = 0;
+
+	if (!p || p->start_ns != start_ns || !p->labels)
+		return 0;
+	c = bpf_map_lookup_elem(&label_conf, &zero);
+	if (!c)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	for (int i = 0; i < PROC_LABEL_MAX; i++) {
+		__u64 t = p->set_ns[i], ttl = c->ttl_ns[i];
+
+		if (t < c->since_ns[i] || (ttl && now - t >= ttl))
+			continue;
+		held |= 1ULL << i;
+	}
+	return held & p->labels & c->valid;
+}
+
+/*
+ * The or of table[i] over the set bits i of bits (n entries): a condition
+ * table (label or class slot -> rule or condition slots).  Branchless, so
+ * the verifier walks one path.
+ */
+static __always_inline __u64 slots_of(__u64 bits, const __u64 *table, int n)
+{
+	__u64 out = 0;
+
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < n && i < 64; i++)
+		out |= (0 - ((bits >> i) & 1)) & table[i];
+	return out;
+}
+
 static __always_inline void header_fill(struct ev_header *h, __u16 type, __u32 size,
 					struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct proc_class *c;
 
 	h->type = type;
 	h->abi = CUSTOS_ABI_VERSION;
@@ -75,6 +137,9 @@ static __always_inline void header_fill(struct ev_header *h, __u16 type, __u32 s
 	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	h->uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	c = proc_class_of(h->pid, h->start_ns);
+	h->lineage = c ? c->lineage : 0;
+	h->labels = labels_held(h->pid, h->start_ns);
 }
 
 static __always_inline struct agent_conf *agent_conf_get(void)
@@ -354,6 +419,32 @@ static __always_inline void guard_bits_of(void *ids, void *names, struct file *f
 		out->exe_unless |= b->exe_unless;
 		out->parent_when |= b->parent_when;
 		out->parent_unless |= b->parent_unless;
+	}
+}
+
+/*
+ * The labels and lineage terms of a guard's decision (filter_maps.h, "The
+ * guards"): when / holds narrowed to the rules and conditions whose labels
+ * and ancestor_exe hold for the calling process (looked up only when some
+ * rule or condition left needs them).
+ */
+static __always_inline void guard_state_terms(const struct guard_conf *c, __u32 tgid,
+					      __u64 start_ns, __u64 *when, __u64 *holds)
+{
+	__u64 held, lineage;
+	struct proc_class *pc;
+
+	if ((*when & c->need_labels) || (*holds & c->cond_need_labels)) {
+		held = labels_held(tgid, start_ns);
+		*when &= slots_of(held, c->label_when, PROC_LABEL_MAX) | ~c->need_labels;
+		*holds &= slots_of(held, c->label_unless, PROC_LABEL_MAX) | ~c->cond_need_labels;
+	}
+	if ((*when & c->need_lineage) || (*holds & c->cond_need_lineage)) {
+		pc = proc_class_of(tgid, start_ns);
+		lineage = pc ? pc->lineage : 0;
+		*when &= slots_of(lineage, c->lineage_when, PROC_CLASS_MAX) | ~c->need_lineage;
+		*holds &= slots_of(lineage, c->lineage_unless, PROC_CLASS_MAX) |
+			  ~c->cond_need_lineage;
 	}
 }
 

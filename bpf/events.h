@@ -25,7 +25,9 @@
 				 * 5: ev_connect.proto is enum ev_proto, ipproto
 				 *    16 bits; EV_SOCKET; 64 counters
 				 *    (delivery.h's among them); ev_file's views,
-				 *    inode generation, watch */
+				 *    inode generation, watch; ev_header.lineage
+				 *    and labels, ev_exec's executable identity,
+				 *    fingerprint, flags */
 
 /* Kernel-side limits; a value cut at one of them carries a *_trunc flag. */
 #define CUSTOS_PATH_MAX 4096	/* bytes of a resolved path, no NUL */
@@ -42,7 +44,12 @@ enum ev_type {
 	EV_SOCKET = 7,		/* a raw, ping or packet socket made, or a source route set */
 };
 
-/* 64 bytes, first in every record. */
+/*
+ * 80 bytes, first in every record.  lineage and labels are the acting
+ * process's per-process state (filter_maps.h, "Per-process state") when the
+ * hook ran: kept in the kernel, so they hold after the agent's process cache
+ * forgot an ancestor.
+ */
 struct ev_header {
 	__u16 type;		/* enum ev_type */
 	__u16 abi;		/* CUSTOS_ABI_VERSION */
@@ -55,8 +62,10 @@ struct ev_header {
 	__u32 ppid;		/* tgid of real_parent */
 	__u32 uid;		/* real uid */
 	char comm[CUSTOS_COMM_LEN];
+	__u64 lineage;		/* class bits of the process's ancestors and former programs */
+	__u64 labels;		/* label slots it holds (expired ones left out) */
 };
-_Static_assert(sizeof(struct ev_header) == 64, "ev_header ABI");
+_Static_assert(sizeof(struct ev_header) == 80, "ev_header ABI");
 
 /*
  * EV_EXEC: the process after exec.  Tail layout (no padding, no NULs added):
@@ -73,6 +82,14 @@ _Static_assert(sizeof(struct ev_header) == 64, "ev_header ABI");
  * rule_mask the exec guard's rule slots that refused it, numbered by the
  * rule set that gen names (filter_maps.h, "The guards").  blocked = 0:
  * rule_mask and gen 0.
+ *
+ * The executable (mm->exe_file, or bprm->file when refused) as the kernel
+ * knows it: exe_dev/exe_ino its identity (i_sb->s_dev, i_ino), exe_size its
+ * i_size, exe_head the fingerprint of its first EXE_HEAD_BYTES bytes as
+ * execve() read them (bprm->buf; exe_head_hash(), filter_maps.h), 0 when
+ * unknown.  exe_flags EV_EXE_*: a memfd (data holds "memfd:NAME", the name
+ * memfd_create gave it) or a file no name leads to any more (data holds
+ * its last path and " (deleted)", as /proc/PID/exe shows it).
  */
 struct ev_exec {
 	struct ev_header h;
@@ -82,22 +99,31 @@ struct ev_exec {
 	__u8 exe_trunc;
 	__u8 args_trunc;
 	__u8 blocked;
-	__u8 pad;
+	__u8 exe_flags;		/* EV_EXE_* */
 	__u64 rule_mask;
 	__u16 gen;
 	__u8 pad2[6];
+	__u64 exe_dev;
+	__u64 exe_ino;
+	__u64 exe_size;
+	__u64 exe_head;
 	char data[CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX];
 };
-_Static_assert(sizeof(struct ev_exec) == 64 + 32 + CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX,
+_Static_assert(sizeof(struct ev_exec) == 80 + 64 + CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX,
 	       "ev_exec ABI");
-#define EV_EXEC_FIXED 96u	/* offsetof(struct ev_exec, data) */
+#define EV_EXEC_FIXED 144u	/* offsetof(struct ev_exec, data) */
+
+enum {
+	EV_EXE_MEMFD = 1,	/* memfd_create() + execveat/fexecve: no file system name */
+	EV_EXE_DELETED = 2,	/* unlinked (or an O_TMPFILE never linked) */
+};
 
 /* EV_FORK: h is the child; h.ppid its parent. */
 struct ev_fork {
 	struct ev_header h;
 	__u64 parent_start_ns;
 };
-_Static_assert(sizeof(struct ev_fork) == 72, "ev_fork ABI");
+_Static_assert(sizeof(struct ev_fork) == 88, "ev_fork ABI");
 
 /* EV_EXIT: h is the process whose leader exited. */
 struct ev_exit {
@@ -105,7 +131,7 @@ struct ev_exit {
 	__u32 exit_code;
 	__u32 pad;
 };
-_Static_assert(sizeof(struct ev_exit) == 72, "ev_exit ABI");
+_Static_assert(sizeof(struct ev_exit) == 88, "ev_exit ABI");
 
 /*
  * EV_FILE: an open that may match a file rule.  Tail layout:
@@ -158,8 +184,8 @@ struct ev_file {
 	__u8 pad;
 	char data[2 * CUSTOS_PATH_MAX];
 };
-_Static_assert(sizeof(struct ev_file) == 64 + 48 + 2 * CUSTOS_PATH_MAX, "ev_file ABI");
-#define EV_FILE_FIXED 112u	/* offsetof(struct ev_file, data) */
+_Static_assert(sizeof(struct ev_file) == 80 + 48 + 2 * CUSTOS_PATH_MAX, "ev_file ABI");
+#define EV_FILE_FIXED 128u	/* offsetof(struct ev_file, data) */
 
 /* ev_file.view */
 enum {
@@ -202,7 +228,7 @@ struct ev_iouring {
 	__u8 opcode;		/* IORING_OP_OPENAT (18) or IORING_OP_OPENAT2 (28) */
 	__u8 pad[7];
 };
-_Static_assert(sizeof(struct ev_iouring) == 72, "ev_iouring ABI");
+_Static_assert(sizeof(struct ev_iouring) == 88, "ev_iouring ABI");
 
 enum {
 	EV_IORING_OP_OPENAT = 18,
@@ -252,8 +278,8 @@ struct ev_connect {
 	__u8 pad[4];
 	char name[256];		/* DNS_NAME_KEY */
 };
-_Static_assert(sizeof(struct ev_connect) == 64 + 40 + 256, "ev_connect ABI");
-#define EV_CONNECT_FIXED 104u	/* offsetof(struct ev_connect, name) */
+_Static_assert(sizeof(struct ev_connect) == 80 + 40 + 256, "ev_connect ABI");
+#define EV_CONNECT_FIXED 120u	/* offsetof(struct ev_connect, name) */
 
 enum {
 	EV_NET_CONNECT = 1,
@@ -284,7 +310,7 @@ struct ev_socket {
 	__u8 addr[16];		/* first hop of a source route, network byte order */
 	__u64 rule_mask;
 };
-_Static_assert(sizeof(struct ev_socket) == 64 + 40, "ev_socket ABI");
+_Static_assert(sizeof(struct ev_socket) == 80 + 40, "ev_socket ABI");
 
 enum {
 	EV_SOCK_CREATE = 1,
@@ -330,7 +356,7 @@ enum stat_idx {
 	STAT_LIMIT_CONNECT = 27,
 	STAT_RESERVE = 28,	/* bulk records the reserve kept out (also ring drops) */
 	STAT_REPEAT_FULL = 29,	/* records sent uncoalesced: no room in repeats */
-	/* 32..39: files; 40..47: exec */
+	/* 32..39: files */
 	STAT_FILE_IDS_ADDED = 32,	/* identities of created files added to file_watch_ids */
 	STAT_FILE_IDS_FULL = 33,	/* ... that did not fit: the device is overflowed */
 	STAT_FILE_IDS_STALE = 34,	/* watched identities whose generation no longer matched */
@@ -338,6 +364,9 @@ enum stat_idx {
 					 * taken (an open seen before is not counted) */
 	STAT_FILE_UNDECIDED = 37,	/* opens sent because a walk could not decide */
 	STAT_FILE_TOPO = 38,		/* directory renames seen (the verdict cache's generation) */
+	/* 40..47: per-process state (filter_maps.h, "Per-process state") */
+	STAT_PROC_FULL = 40,	/* a process's state found no room: it has none */
+	STAT_LABEL_SET = 41,	/* opens that gave their process labels (label rules) */
 	STAT__COUNT = 64,
 };
 

@@ -20,7 +20,7 @@
  * blocked = 1 (events.h); an exec that happens is sent by exec.bpf.c from
  * sched_process_exec as before, so no exec is reported twice.
  */
-#include "path.bpf.h"
+#include "exe.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -80,10 +80,33 @@ static __noinline __u32 read_argv(struct ev_exec *e, __u32 exe_len, __u8 *trunc)
 }
 
 /*
- * The refusing rule slots for this exec (filter_maps.h, "The guards").  Not
- * inlined: its stack is not added to path_walk()'s (512 bytes in all).
+ * The exec_heads bits of the program execve() read head (bprm->buf) of
+ * (filter_maps.h, "exe_content"): a copy of a listed program has its
+ * fingerprint.
  */
-static __noinline __u64 decide(struct file *f, struct task_struct *task, struct guard_conf *c)
+static __always_inline void head_bits(struct scratch *s, struct file *f, const void *head,
+				      struct guard_bits *out)
+{
+	struct exe_head_key k = {};
+	struct guard_bits *b;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	if (!s || !f)
+		return;
+	k.size = BPF_CORE_READ(f, f_inode, i_size);
+	k.head = exe_head_of(s, head, k.size);
+	b = bpf_map_lookup_elem(&exec_heads, &k);
+	if (b)
+		*out = *b;
+}
+
+/*
+ * The refusing rule slots for this exec (filter_maps.h, "The guards"); hb
+ * the program's exec_heads bits.  Not inlined: its stack is not added to
+ * path_walk()'s (512 bytes in all).
+ */
+static __noinline __u64 decide(struct file *f, struct task_struct *task, struct guard_conf *c,
+			       const struct guard_bits *hb)
 {
 	struct guard_bits x, p;
 	struct guard_uid_bits *u;
@@ -91,9 +114,11 @@ static __noinline __u64 decide(struct file *f, struct task_struct *task, struct 
 	__u64 when, holds, uw = 0, uu = 0;
 	__u32 uid;
 
-	if (!c)
+	if (!c || !hb)
 		return 0;
 	guard_bits_of(&exec_ids, &exec_names, f, &x);
+	x.exe_when |= hb->exe_when;
+	x.exe_unless |= hb->exe_unless;
 	pf = BPF_CORE_READ(task, real_parent, mm, exe_file);
 	guard_bits_of(&exec_ids, &exec_names, pf, &p);
 	uid = (__u32)bpf_get_current_uid_gid();
@@ -108,6 +133,7 @@ static __noinline __u64 decide(struct file *f, struct task_struct *task, struct 
 		return 0;
 	holds = c->cond_valid & (x.exe_unless | ~c->cond_need_exe) &
 		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
+	guard_state_terms(c, bpf_get_current_pid_tgid() >> 32, task_start_ns(task), &when, &holds);
 	return when & ~guard_suppressed(holds, c->cond_owner);
 }
 
@@ -116,12 +142,12 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct guard_conf *c;
+	struct guard_bits hb;
 	struct scratch *s;
-	struct path_out po = {};
 	struct ev_exec *e;
 	struct file *f;
 	__u64 refused, size;
-	__u32 zero = 0, exe_len = 0, alen;
+	__u32 zero = 0, exe_len, alen;
 	__u8 atrunc = 0;
 
 	if (ret)	/* an earlier BPF LSM program decided */
@@ -130,12 +156,16 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 	if (!c || !c->active)
 		return 0;
 	f = BPF_CORE_READ(bprm, file);
-	refused = decide(f, task, c);
+	s = scratch_get();
+	if (c->any_heads)
+		head_bits(s, f, __builtin_preserve_access_index(&bprm->buf), &hb);
+	else
+		__builtin_memset(&hb, 0, sizeof(hb));
+	refused = decide(f, task, c, &hb);
 	if (!refused)
 		return 0;
 
 	stat_inc(STAT_EXEC_BLOCK);
-	s = scratch_get();
 	if (!s)
 		return -EPERM;
 	e = &s->exec;
@@ -143,14 +173,10 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 	e->parent_start_ns = task_start_ns(BPF_CORE_READ(task, real_parent));
 	e->exe_trunc = 0;
 	e->blocked = 1;
-	e->pad = 0;
 	e->rule_mask = refused;
 	e->gen = (__u16)c->gen;
 	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
-	if (f && path_walk(s, &f->f_path, &po) == 0) {
-		exe_len = path_copy(s, &po, e->data);
-		e->exe_trunc = po.trunc;
-	}
+	exe_len = exe_fill(s, e, f, __builtin_preserve_access_index(&bprm->buf));
 	if (exe_len > CUSTOS_PATH_MAX)
 		exe_len = CUSTOS_PATH_MAX;
 	alen = read_argv(e, exe_len, &atrunc);

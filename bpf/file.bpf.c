@@ -212,6 +212,57 @@ static __always_inline __u32 file_flags(struct file *file)
 }
 
 /*
+ * The label rules (filter_maps.h, "The guards": the file guard's label
+ * slots) that this open fires give the process their labels, now, before
+ * the open returns: on every backend, for an open the pre-filter let
+ * through (a label rule's path is a file rule's: it is watched).  A label
+ * held (and not expired) keeps the time it was first set.  A global
+ * function (the file as a scalar), checked once by the verifier.
+ */
+__noinline int file_labels(__u64 filep)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct file *file = (struct file *)filep;
+	struct proc_label *p;
+	struct scratch *s;
+	__u64 want, now, start;
+	__u16 gen;
+
+	want = fileguard_labels(fileguard_decide(file, &gen, 1));
+	if (!want)
+		return 0;
+	start = task_start_ns(task);
+	want &= ~labels_held(tgid, start);
+	if (!want)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	p = bpf_map_lookup_elem(&proc_label, &tgid);
+	if (!p || p->start_ns != start) {
+		/* a first label: the entry, built in the scratch (too big for the stack) */
+		s = scratch_get();
+		if (!s)
+			return 0;
+		p = (struct proc_label *)s->walk;
+		__builtin_memset(p, 0, sizeof(*p));
+		p->start_ns = start;
+		if (bpf_map_update_elem(&proc_label, &tgid, p, BPF_ANY)) {
+			stat_inc(STAT_PROC_FULL);
+			return 0;
+		}
+		p = bpf_map_lookup_elem(&proc_label, &tgid);
+		if (!p)
+			return 0;
+	}
+	for (int i = 0; i < PROC_LABEL_MAX; i++)
+		if ((want >> i) & 1)
+			p->set_ns[i] = now;
+	p->labels |= want;
+	stat_inc(STAT_LABEL_SET);
+	return 0;
+}
+
+/*
  * The user registers saved at syscall entry (task_pt_regs of the current
  * task).  bpf_task_pt_regs (5.15+) knows where they are; before it, they are
  * at the top of the 16 KiB kernel stack (x86-64 and arm64 without KASAN, no
@@ -298,6 +349,7 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	watch = file_prefilter((__u64)file);
 	if (!watch && !refused)
 		return 0;
+	file_labels((__u64)file);
 
 	s = scratch_get();
 	if (!s)
@@ -432,7 +484,7 @@ int file__lsm(unsigned long long *ctx)
 	__u16 gen = 0;
 
 	if (!ret)
-		refused = fileguard_decide(file, &gen);
+		refused = fileguard_decide(file, &gen, 0);
 	if (refused)
 		stat_inc(STAT_FILE_BLOCK);
 	on_file_open(file, refused, gen);

@@ -69,11 +69,11 @@ done:
 }
 
 /*
- * A file an open created below a `DIR/STARSTAR` of a block rule (tree bits
- * found): its identity gets those bits as its own, so that a hard link or
- * a rename out of DIR made later is refused as the file in DIR would be.
- * A full map only leaves the link unrefused (the pre-filter still sends
- * its opens).
+ * A file an open created below a `DIR/STARSTAR` of a block or label rule
+ * (tree bits found): its identity gets those bits as its own, so that a
+ * hard link or a rename out of DIR made later is judged as the file in DIR
+ * would be.  A full map only leaves the link unjudged (the pre-filter still
+ * sends its opens).
  */
 static __always_inline void fileguard_add(struct file *file, const struct guard_bits *tree)
 {
@@ -90,10 +90,10 @@ static __always_inline void fileguard_add(struct file *file, const struct guard_
 	bpf_map_update_elem(&fileguard_ids, &id, &b, BPF_NOEXIST);
 }
 
-/* The rule slots that refuse the open of file whose path bits are f (its
- * own and its tree's), under conf c. */
-static __always_inline __u64 fileguard_refuses(struct file *file, const struct guard_conf *c,
-					       const struct guard_bits *f)
+/* The rule slots among consider that hold for the open of file whose path
+ * bits are f (its own and its tree's), under conf c. */
+static __always_inline __u64 fileguard_holds(struct file *file, const struct guard_conf *c,
+					     const struct guard_bits *f, __u64 consider)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct guard_bits x, p;
@@ -101,7 +101,7 @@ static __always_inline __u64 fileguard_refuses(struct file *file, const struct g
 	__u64 when, holds, aw = 0, au = 0, uw = 0, uu = 0;
 	__u32 uid, fmode;
 
-	when = c->active & (f->path_when | f->tree_when | ~c->need_path);
+	when = consider & (f->path_when | f->tree_when | ~c->need_path);
 	if (!when)
 		return 0;	/* the common case: no rule names this file */
 	fmode = BPF_CORE_READ(file, f_mode);
@@ -133,26 +133,31 @@ static __always_inline __u64 fileguard_refuses(struct file *file, const struct g
 	holds = c->cond_valid & (f->path_unless | f->tree_unless | ~c->cond_need_path) &
 		(au | ~c->cond_need_access) & (x.exe_unless | ~c->cond_need_exe) &
 		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
+	guard_state_terms(c, bpf_get_current_pid_tgid() >> 32, task_start_ns(task), &when, &holds);
 	return when & ~guard_suppressed(holds, c->cond_owner);
 }
 
 /*
- * The file guard's rule slots that refuse this open (0: allow); *gen the
- * rule set that numbered them.  An open it allows that created a file
- * below a DIR/STARSTAR gives it DIR's bits (fileguard_add).  Not inlined:
- * its stack is not added to the caller's path walk.  The agent's own opens
- * are never refused.
+ * The file guard's rule slots that hold for this open (0: none); *gen the
+ * rule set that numbered them.  labels 0: its block rules (refuse the
+ * open); 1: its label rules (label the process).  An open that created a
+ * file below a DIR/STARSTAR and is not refused gives it DIR's bits
+ * (fileguard_add).  Not inlined: its stack is not added to the caller's
+ * path walk.  The agent's own opens are never refused nor labelled.
  */
-static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
+static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labels)
 {
 	struct guard_bits f;
 	struct guard_conf *c;
 	__u32 zero = 0;
-	__u64 refused;
+	__u64 fired, consider;
 
 	*gen = 0;
 	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
-	if (!c || !c->active || !file)
+	if (!c || !file)
+		return 0;
+	consider = c->active & (labels ? c->label : c->block);
+	if (!consider)
 		return 0;
 	if (is_agent())
 		return 0;
@@ -160,12 +165,22 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen)
 	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */
 	if (c->any_tree)
 		fileguard_tree(file, &f);
-	refused = fileguard_refuses(file, c, &f);
-	if (refused)
+	fired = fileguard_holds(file, c, &f, consider);
+	if (fired)
 		*gen = (__u16)c->gen;
-	else
+	if (labels || !fired)
 		fileguard_add(file, &f);
-	return refused;
+	return fired;
+}
+
+/* The labels the fired label rules give (slot_labels of each). */
+static __always_inline __u64 fileguard_labels(__u64 fired)
+{
+	struct guard_conf *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
+	return c ? slots_of(fired, c->slot_labels, GUARD_MAX_RULES) : 0;
 }
 
 #endif

@@ -18,6 +18,9 @@
 #include <linux/types.h>
 #endif
 
+#define PROC_LABEL_MAX 16	/* label slots per process (section "Per-process state") */
+#define PROC_CLASS_MAX 64	/* lineage classes (bits of ev_header.lineage) */
+
 /*
  * file: the open pre-filter (bpf/prefilter.bpf.h reads, user/filters/file.c
  * writes).
@@ -279,9 +282,15 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
  * pass over condition slots).  The full computation above runs otherwise,
  * and gives the same result.
  *
- * Exact vs "maybe".  The kernel evaluates dest, proto, and `exe` in `unless`
- * (by identity: the executable's inode, so renaming or copying a binary
- * does not carry an exception).  A rule whose conditions use anything else
+ * Labels: a rule (condition) with `labels` holds only for a process that
+ * carries one of them (held, the per-process state's labels): when &=
+ * OR(label_when[l] for l in held) | ~need_labels, holds likewise with
+ * label_unless and cond_need_labels.  Looked up only when a flagged rule
+ * needs it.
+ *
+ * Exact vs "maybe".  The kernel evaluates dest, proto, labels, and `exe` in
+ * `unless` (by identity: the executable's inode, so renaming or copying a
+ * binary does not carry an exception).  A rule whose conditions use anything else
  * (comm, uid, cgroup, lineage, `exe` in `when`, an exe glob with a wildcard
  * outside its last component) is evaluated loosely: unknown `when` fields
  * count as holding, unknown `unless` conditions as not holding, so the
@@ -431,6 +440,11 @@ struct net_conf {
 	__u64 cond_owner[NET_MAX_CONDS]; /* c -> 1 << its rule slot */
 	__u32 gen;		/* names the rule set (rule_set_gen()); copied into ev_connect.gen */
 	__u32 any_names;	/* some rule's dest names a DNS name: look up dns_bind */
+	/* labels (filter_maps.h, "Per-process state"): held = the process's labels */
+	__u64 need_labels;	/* r: `when` has labels */
+	__u64 cond_need_labels;	/* c: the condition has labels */
+	__u64 label_when[PROC_LABEL_MAX];	/* label slot -> r whose `when.labels` lists it */
+	__u64 label_unless[PROC_LABEL_MAX];	/* label slot -> c whose `labels` lists it */
 };
 
 /*
@@ -477,15 +491,36 @@ struct net_conf {
  *   parent_exe  the executable of the caller's parent (real_parent's
  *               mm->exe_file), each a file value as above, and
  *   uid         the caller's real uid;
+ *   exe_content the program being executed, or a copy of it: each value an
+ *               absolute path without wildcards, whose identity goes into
+ *               exec_ids (exe_* bits, as for exe) and whose fingerprint
+ *               (exe_head_hash, above) into exec_heads (key struct
+ *               exe_head_key, value struct guard_bits: exe_* bits); the
+ *               hook fingerprints bprm->buf (the bytes execve() read) and
+ *               the file's size when conf.any_heads, so a copy, a memfd
+ *               holding the program, or a hardlink is refused.  It refuses
+ *               a file crafted to share a listed program's size and first
+ *               EXE_HEAD_BYTES too (never lets a copy through);
  * a block rule with any other field is refused, and so is one whose `when`
- * has none of the three (it would refuse every exec).  need_path and
- * need_access stay 0, so only the exe, parent_exe and uid terms count.
+ * has none of them (it would refuse every exec).  need_path and
+ * need_access stay 0, so only the exe, parent_exe and uid terms count
+ * (exe_content counts as exe: need_exe, cond_need_exe).
  * refused != 0: the hook returns -EPERM and sends an EV_EXEC with
  * blocked = 1 and rule_mask = refused.
  *
+ * Both guards also decide `labels` (the process carries one: label_when /
+ * label_unless over its held label slots) and `ancestor_exe` (its lineage
+ * classes: lineage_when / lineage_unless over the class slots of
+ * ev_header.lineage), each term or-ed over the set bits and ignored by the
+ * rules that do not need it, as the other fields.
+ *
  * file guard (prefix fileguard_): file_open, decided by file__lsm itself
  * (bpf/fileguard.bpf.h) before it reports the open;
- * user/filters/fileguard.c writes.  It decides
+ * user/filters/fileguard.c writes.  Its rules are the file rules with
+ * action block (conf.block: the open is refused) and those with set_labels
+ * (conf.label: the opening process gets the labels slot_labels[r], in the
+ * kernel, before the open returns: every backend decides these, after the
+ * pre-filter let the open through).  It decides
  *   path        the opened file, a file value as above (path_*), or
  *               "DIR/STARSTAR", DIR an absolute path without wildcards: the
  *               identity of DIR, in fileguard_ids (tree_*), checked on the
@@ -536,6 +571,132 @@ struct guard_conf {
 	__u64 cond_owner[GUARD_MAX_CONDS];	/* c -> 1 << its rule slot */
 	__u32 gen;		/* names the rule set (rule_set_gen()); into the record's gen */
 	__u32 any_tree;		/* some tree_* bit is set: walk the ancestors */
+	__u32 any_heads;	/* exec_heads is not empty: fingerprint the program */
+	__u32 pad;
+	/* labels and lineage, as net_conf's labels (the per-process state) */
+	__u64 need_labels, cond_need_labels;
+	__u64 label_when[PROC_LABEL_MAX], label_unless[PROC_LABEL_MAX];
+	__u64 need_lineage, cond_need_lineage;	/* `ancestor_exe` */
+	__u64 lineage_when[PROC_CLASS_MAX], lineage_unless[PROC_CLASS_MAX];	/* class -> r / c */
+	/* the file guard's rules are its block rules and the rules that set labels */
+	__u64 block;		/* r: action block: refused */
+	__u64 label;		/* r: set_labels: the opening process gets slot_labels[r] */
+	__u64 slot_labels[GUARD_MAX_RULES];
+};
+
+/* exec_heads key: a program's fingerprint (filter_maps.h, above). */
+struct exe_head_key {
+	__u64 size;
+	__u64 head;
+};
+
+/*
+ * An executable's fingerprint: its size and a hash of the first
+ * EXE_HEAD_BYTES bytes (BINPRM_BUF_SIZE: what execve() reads of the file
+ * before it picks a binary handler, bprm->buf, zero padded past the end of
+ * a shorter file).  The exec hook computes it from bprm->buf (ev_exec.exe_head),
+ * the agent from the file; the same computation on both sides.  Two copies
+ * of a program have the same fingerprint; two different programs sharing
+ * size and first 256 bytes is what it cannot tell apart, which the agent's
+ * content digest then does (docs/RULES.md, "Copies").  0 means unknown.
+ */
+#define EXE_HEAD_BYTES 256
+#define EXE_HEAD_WORDS (EXE_HEAD_BYTES / 8)
+
+static inline __attribute__((always_inline)) __u64 exe_head_step(__u64 h, __u64 w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 31);
+}
+
+static inline __attribute__((always_inline)) __u64 exe_head_final(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
+/* The fingerprint's hash of head (EXE_HEAD_BYTES, zero padded) for a file of size bytes. */
+static inline __attribute__((always_inline)) __u64 exe_head_hash(const void *head, __u64 size)
+{
+	__u64 h = size ^ 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < EXE_HEAD_WORDS; i++) {
+		__u64 w;
+
+		__builtin_memcpy(&w, (const char *)head + i * 8, 8);
+		h = exe_head_step(h, w);
+	}
+	return exe_head_final(h);
+}
+
+/*
+ * Per-process state: what a process carries that outlives the agent's
+ * process cache, kept by bpf/exec.bpf.c and read into every record's header
+ * (ev_header.lineage, events.h).
+ *
+ * proc_class, key the process's tgid (__u32), value struct proc_class.  A
+ * class is one `ancestor_exe` value list of the rules in force; the agent
+ * numbers them (a class keeps its number across reloads while a rule names
+ * it) and decides which classes a program is of: self.  The kernel keeps
+ *   at fork   child.self = parent.self, child.lineage = parent.lineage | parent.self
+ *             (only when the parent has an entry: most processes have none)
+ *   at exec   lineage |= self, self = 0 (the agent sets the new program's self)
+ *   at exit   the entry is deleted (when the last thread is gone)
+ * so lineage holds every class an ancestor or a former program of the
+ * process was of, at any depth, after every one of them died.  The agent
+ * writes self after an exec record, and adds to lineage the classes the
+ * kernel could not know yet (a process forked between an exec and the
+ * agent's write, or started before the agent: the header of its fork or
+ * exec record says what the kernel had).
+ *
+ * Keyed by tgid, not (tgid, start): the agent writes entries for processes
+ * it read from /proc, whose start it knows only in clock ticks.  An entry
+ * is that process's when start_ns equals its start_boottime, or start_ns is
+ * 0 and start_tick equals start_boottime / PROC_NS_PER_TICK; any other
+ * entry under the tgid is a dead process's and counts as none.
+ *
+ * Bound: PROC_STATE_MAX entries (processes with a class).  A fork that
+ * finds no room leaves the child without state and counts STAT_PROC_FULL;
+ * the agent reports the count as a loss (where "process-state") and its
+ * own process cache is then the only lineage of that process.
+ */
+#define PROC_STATE_MAX 32768
+#define PROC_NS_PER_TICK 10000000ull	/* /proc's clock ticks: USER_HZ 100 */
+
+struct proc_class {
+	__u64 start_ns;		/* start_boottime; 0: written from /proc, start_tick decides */
+	__u64 start_tick;
+	__u64 self;		/* classes of the program it runs */
+	__u64 lineage;		/* classes of its ancestors and former programs */
+};
+
+/*
+ * proc_label, key the process's tgid, value struct proc_label: the
+ * data-flow labels it carries.  Written by the kernel only: set by the file
+ * program when a label rule fires (the file guard, above), copied to a child
+ * at fork, kept across exec, deleted at exit.  A process with no label has
+ * no entry.  Slot l (the agent numbers the label names, keeping a name's
+ * slot across reloads) is held when its bit is set, label_conf.valid has
+ * it, it was set no earlier than label_conf.since_ns[l] (the slot's name
+ * changed at that time: older labels in it are another name's) and, with
+ * ttl_ns[l], less than ttl_ns[l] ago.  So a reload that drops a label's
+ * last rule clears the label's effect everywhere without touching a
+ * process's entry.  Held labels go into ev_header.labels.
+ */
+struct proc_label {
+	__u64 start_ns;		/* start_boottime of the process */
+	__u64 labels;		/* slots set */
+	__u64 set_ns[PROC_LABEL_MAX];	/* boot ns when each was set (a child keeps its parent's) */
+};
+
+/* label_conf[0]: the agent writes at load and reload. */
+struct label_conf {
+	__u64 valid;		/* slots in use */
+	__u64 since_ns[PROC_LABEL_MAX];	/* boot ns: the slot's name since then */
+	__u64 ttl_ns[PROC_LABEL_MAX];	/* 0: forever */
 };
 
 #endif

@@ -287,6 +287,13 @@ struct {
 	__type(value, struct guard_conf);
 } exec_conf __weak SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GUARD_MAP_MAX);
+	__type(key, struct exe_head_key);
+	__type(value, struct guard_bits);
+} exec_heads __weak SEC(".maps");
+
 /* file guard (the same contract): the agent writes (user/filters/fileguard.c),
  * file.bpf.c's file__lsm reads (fileguard.bpf.h). */
 struct {
@@ -316,5 +323,36 @@ struct {
 	__type(key, __u32);
 	__type(value, struct guard_conf);
 } fileguard_conf __weak SEC(".maps");
+
+/* proc_class (filter_maps.h, "Per-process state"): exec.bpf.c writes at fork,
+ * exec and exit, the agent writes a program's classes; every program that
+ * builds a record reads it (header_fill). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROC_STATE_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct proc_class);
+} proc_class __weak SEC(".maps");
+
+/* proc_label (filter_maps.h, "Per-process state"): the kernel alone writes
+ * (exec.bpf.c at fork and exit, file.bpf.c when a label rule fires); every
+ * program that builds a record or decides on labels reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROC_STATE_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct proc_label);
+} proc_label __weak SEC(".maps");
+
+/* label_conf: the agent writes (which label slots mean something, since
+ * when, for how long); the programs read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct label_conf);
+} label_conf __weak SEC(".maps");
 
 #endif

@@ -130,6 +130,20 @@ static __always_inline __u64 net_judge(const struct net_conf *c, __u64 when, __u
 	if (!when)
 		return 0;
 	holds = c->cond_valid & (cond_dest | ~c->cond_need_dest) & c->cond_proto[p];
+	/* labels: looked up only when a rule or condition left needs them; a
+	 * process that cannot be named (no task here) holds them all for
+	 * `when` and none for `unless`: reported, never passed */
+	if ((when & c->need_labels) || (holds & c->cond_need_labels)) {
+		if (task) {
+			__u64 held = labels_held(BPF_CORE_READ(task, tgid), task_start_ns(task));
+
+			when &= slots_of(held, c->label_when, PROC_LABEL_MAX) | ~c->need_labels;
+			holds &= slots_of(held, c->label_unless, PROC_LABEL_MAX) |
+				 ~c->cond_need_labels;
+		} else {
+			holds &= ~c->cond_need_labels;
+		}
+	}
 	if (holds & c->cond_need_exe)
 		holds &= net_exe_conds(task) | ~c->cond_need_exe;
 	return when & ~guard_suppressed(holds, c->cond_owner);
@@ -144,12 +158,14 @@ static __always_inline __u64 net_judge(const struct net_conf *c, __u64 when, __u
 static __always_inline void net_header(struct ev_header *h, __u16 type, __u32 size,
 				       struct task_struct *task)
 {
+	struct proc_class *pc;
 	__u64 id;
 
 	if (task && (net_helpers & NET_HELPER_ID)) {
 		header_fill(h, type, size, task);
 		return;
 	}
+	h->lineage = h->labels = 0;	/* the process's state: known only with its task */
 	h->type = type;
 	h->abi = CUSTOS_ABI_VERSION;
 	h->size = size;
@@ -162,6 +178,9 @@ static __always_inline void net_header(struct ev_header *h, __u16 type, __u32 si
 		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 		h->start_ns = task_start_ns(task);
 		BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+		pc = proc_class_of(h->pid, h->start_ns);
+		h->lineage = pc ? pc->lineage : 0;
+		h->labels = labels_held(h->pid, h->start_ns);
 	} else if (net_helpers & NET_HELPER_ID) {
 		id = bpf_get_current_pid_tgid();
 		h->pid = id >> 32;

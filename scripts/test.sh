@@ -87,7 +87,8 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		# the hook families' suites again with weaker backends forced
 		# (E2E_FORCED_BACKENDS, default "raw"; the run above used auto)
 		for b in ${E2E_FORCED_BACKENDS-raw}; do
-			for t in build/tests/e2e/test_exec build/tests/e2e/test_file \
+			for t in build/tests/e2e/test_exec build/tests/e2e/test_lineage \
+				 build/tests/e2e/test_labels build/tests/e2e/test_file \
 				 build/tests/e2e/test_file_evasion build/tests/e2e/test_net \
 				 build/tests/e2e/test_netsock build/tests/e2e/test_dns; do
 				[ -x "$t" ] || continue

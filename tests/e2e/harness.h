@@ -70,10 +70,19 @@ const char *harness_custos(void);
 /* Path of a helper from build/tests/e2e/bin (env CUSTOS_E2E_BIN). */
 const char *harness_helper(const char *name, char *buf, size_t size);
 
+/* Copies a file (mode: e.g. 0755 for a program): 0 or -errno. */
+int harness_copy_file(const char *from, const char *to, mode_t mode);
+/* mkdir -p of dir/rel (dir exists). */
+void harness_mkdirs(const char *dir, const char *rel);
+/* The pid a helper wrote to path, -1 when there is none. */
+pid_t harness_read_pid(const char *path);
+
 /* Field assertions for the parts every record has; return 0 or fail the test. */
 void assert_common_fields(json_t *rec, const char *kind, const char *rule,
 			  const char *severity, const char *action, const char *policy);
 void assert_time_recent(json_t *rec, long long not_before_ns);
+/* arr is exactly the strings want[] (NULL-terminated). */
+void assert_args(json_t *arr, const char *const *want);
 const char *jstr(json_t *obj, const char *path);	/* "process.exe" etc., NULL when absent */
 long long jint(json_t *obj, const char *path);	/* -1 when absent */
 /* This process's cgroup v2 path ("0::" line of /proc/self/cgroup). */
@@ -83,7 +92,5 @@ int harness_cgroup2_mount(char *buf, size_t size);
 /* The policy digest `custos rules check FILE` prints. */
 int policy_of(const char *rules_path, char *buf, size_t size);
 long long now_realtime_ns(void);
-/* Copies the executable from to a new file to (mode 0755): 0 or -errno. */
-int harness_copy_exec(const char *from, const char *to);
 
 #endif

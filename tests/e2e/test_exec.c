@@ -27,55 +27,16 @@
 
 #define WAIT_MS 5000
 
-static void mkdirs(const char *dir, const char *rel)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	for (char *p = path + strlen(dir) + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	}
-	mkdir(path, 0755);
-}
-
-static pid_t read_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int pid = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &pid) != 1)
-			pid = -1;
-		fclose(f);
-	}
-	return pid;
-}
-
-static void assert_args(json_t *arr, const char *const *want)
-{
-	size_t i;
-
-	assert_true(json_is_array(arr));
-	for (i = 0; want[i]; i++) {
-		assert_true(i < json_array_size(arr));
-		assert_string_equal(json_string_value(json_array_get(arr, i)), want[i]);
-	}
-	assert_int_equal(json_array_size(arr), i);
-}
-
 /* Installs build/tests/e2e/bin/spawner at dir/rel (a server "at a path of its own"). */
 static void install_spawner(struct agent_run *r, const char *rel_dir, const char *name,
 			    char *out, size_t size)
 {
 	char helper[512];
 
-	mkdirs(r->dir, rel_dir);
+	harness_mkdirs(r->dir, rel_dir);
 	snprintf(out, size, "%s/%s/%s", r->dir, rel_dir, name);
-	assert_int_equal(harness_copy_exec(harness_helper("spawner", helper, sizeof(helper)), out), 0);
+	assert_int_equal(harness_copy_file(harness_helper("spawner", helper, sizeof(helper)), out,
+					   0755), 0);
 }
 
 static const char *real_sh(void)
@@ -135,7 +96,7 @@ static void test_server_spawns_shell(void **state)
 	spawner = harness_spawn(server, (char *[]){ server, pidfile, "/bin/sh", "/bin/sh", "-c",
 						   "exit 0", NULL });
 	assert_int_equal(harness_wait(spawner), 0);
-	child = read_pidfile(pidfile);
+	child = harness_read_pid(pidfile);
 	assert_true(child > 0);
 	kp.pid = child;
 	rec = harness_wait_record(&r, pred_kind_pid, &kp, WAIT_MS);
@@ -201,7 +162,7 @@ static void test_innocent_exec_not_reported(void **state)
 	spawner = harness_spawn(server, (char *[]){ server, pidfile, "/bin/sh", "/bin/sh", "-c",
 						   "exit 0", NULL });
 	assert_int_equal(harness_wait(spawner), 0);
-	kp.pid = read_pidfile(pidfile);
+	kp.pid = harness_read_pid(pidfile);
 	rec = harness_wait_record(&r, pred_kind_pid, &kp, WAIT_MS);
 	assert_non_null(rec);
 	json_decref(rec);
@@ -619,9 +580,9 @@ static void install_noop(struct agent_run *r, const char *rel, const char *name,
 	char src[PATH_MAX];
 
 	harness_helper("noop", src, sizeof(src));
-	mkdirs(r->dir, rel);
+	harness_mkdirs(r->dir, rel);
 	snprintf(out, size, "%s/%s/%s", r->dir, rel, name);
-	assert_int_equal(harness_copy_exec(src, out), 0);
+	assert_int_equal(harness_copy_file(src, out, 0755), 0);
 }
 
 /* server spawns prog with argv {prog, "--to", "a b"}; returns its exit status. */
@@ -635,7 +596,7 @@ static int spawn_via(const char *server, const char *pidfile, const char *prog, 
 						    (char *)prog, (char *)prog, "--to", "a b",
 						    NULL });
 	st = harness_wait(*spawner);
-	*child = read_pidfile(pidfile);
+	*child = harness_read_pid(pidfile);
 	assert_true(*child > 0);
 	return st;
 }
@@ -856,7 +817,7 @@ static void test_exec_block_undecidable(void **state)
 						     r.rules, NULL }, out, sizeof(out)), 1);
 	snprintf(want, sizeof(want), "%s:8:5: error: rule 'bad-exec-block': action block needs a "
 		 "condition the kernel decides, but `when` uses 'args', which the kernel cannot "
-		 "evaluate (it can: exe, parent_exe, uid)\n", r.rules);
+		 "evaluate (it can: exe, exe_content, parent_exe, uid, labels, ancestor_exe)\n", r.rules);
 	assert_string_equal(out, want);
 	assert_int_equal(harness_start(&r, NULL), -ECHILD);
 	want[strlen(want) - 1] = '\0';

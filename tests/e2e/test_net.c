@@ -107,7 +107,7 @@ static int group_setup(void **state)
 	mkdir(path, 0755);
 	snprintf(g.proxy, sizeof(g.proxy), "%s/bin/proxy", g.r.dir);
 	snprintf(g.other, sizeof(g.other), "%s/other/proxy", g.r.dir);
-	if (harness_copy_exec(g.netpoke, g.proxy) || harness_copy_exec(g.netpoke, g.other))
+	if (harness_copy_file(g.netpoke, g.proxy, 0755) || harness_copy_file(g.netpoke, g.other, 0755))
 		return -1;
 	snprintf(yaml, sizeof(yaml), rules_fmt, g.lport, g.lport, g.bport, g.r.dir);
 	if (harness_write_rules(&g.r, yaml) || policy_of(g.r.rules, g.policy, sizeof(g.policy)))
@@ -597,7 +597,7 @@ static void test_exe_identity_on_btrfs(void **state)
 		skip();
 	}
 	assert_int_equal(mkdir(bin, 0755), 0);
-	assert_int_equal(harness_copy_exec(g.netpoke, proxy), 0);
+	assert_int_equal(harness_copy_file(g.netpoke, proxy, 0755), 0);
 	{
 		struct stat st;
 

@@ -127,7 +127,7 @@ static int group_setup(void **state)
 	snprintf(dir, sizeof(dir), "%s/free", g.r.dir);
 	mkdir(dir, 0755);
 	snprintf(g.free_copy, sizeof(g.free_copy), "%s/netpoke", dir);
-	if (harness_copy_exec(g.netpoke, g.free_copy))
+	if (harness_copy_file(g.netpoke, g.free_copy, 0755))
 		return -1;
 	g.ufd = udplite_listener("127.0.0.2", &g.uport);
 	if (g.ufd < 0)

@@ -128,7 +128,7 @@ static void test_slots_and_masks(void **state)
 	struct filter_guard c;
 
 	assert_int_equal(filter_guard_block_rules(rs, RULE_ON_EXEC), 2);
-	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_slots, 2);
 	assert_string_equal(c.slot[0]->id, "no-nc-from-server");
 	assert_string_equal(c.slot[1]->id, "no-ssh-but-root");
@@ -156,7 +156,7 @@ static void test_kernel_decision(void **state)
 	struct rule_set *rs = load(two_rules);
 	struct filter_guard c;
 
-	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, NULL, &c, NULL), 0);
 	/* nc or any file named ncat, from the server: rule 0 */
 	assert_int_equal(kernel_eval(&c, NC, VLLM, 1000), 1);
 	assert_int_equal(kernel_eval(&c, NCAT, VLLM, 1000), 1);
@@ -186,7 +186,7 @@ static void test_missing_path(void **state)
 				   "    when:\n      exe: [/opt/not-here, /usr/bin/nc]\n");
 	struct filter_guard c;
 
-	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, &c, NULL), 0);
+	assert_int_equal(filter_exec_compile(rs, fake_resolve, NULL, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_missing, 1);
 	assert_string_equal(c.missing[0].path, "/opt/not-here");
 	assert_string_equal(c.missing[0].rule->id, "b");
@@ -194,7 +194,7 @@ static void test_missing_path(void **state)
 	assert_int_equal(kernel_eval(&c, NC, NONE, 0), 1);
 	filter_guard_free(&c);
 	/* without a resolver (rules check): same slots, nothing resolved or missing */
-	assert_int_equal(filter_exec_compile(rs, NULL, NULL, &c, NULL), 0);
+	assert_int_equal(filter_exec_compile(rs, NULL, NULL, NULL, &c, NULL), 0);
 	assert_int_equal(c.n_slots, 1);
 	assert_int_equal(c.n_ids, 0);
 	assert_int_equal(c.n_missing, 0);
@@ -251,31 +251,106 @@ static void test_check_block_rules(void **state)
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n      args: \"* -e *\"\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when` uses 'args', which the kernel cannot "
-			   "evaluate (it can: exe, parent_exe, uid)");
+			   "evaluate (it can: exe, exe_content, parent_exe, uid, labels, ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n      comm: [nc]\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when` uses 'comm', which the kernel cannot "
-			   "evaluate (it can: exe, parent_exe, uid)");
+			   "evaluate (it can: exe, exe_content, parent_exe, uid, labels, ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      exe: \"/usr/*/nc\"\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when.exe` has '/usr/*/nc', which it cannot "
 			   "(it can: an absolute path without wildcards, or '**/NAME')");
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n"
-			   "    unless:\n      - ancestor_exe: /usr/sbin/sshd\n",
+			   "    unless:\n      - comm: [sshd]\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs every `unless` "
-			   "condition decided in the kernel, but one uses 'ancestor_exe' (the "
+			   "condition decided in the kernel, but one uses 'comm' (the "
 			   "kernel can: exe, parent_exe as an absolute path without wildcards or "
-			   "'**/NAME', uid)");
+			   "'**/NAME', exe_content as an absolute path, uid, labels, ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n"
 			   "    unless:\n      - parent_exe: \"/opt/**/srv\"\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs every `unless` "
 			   "condition decided in the kernel, but one uses 'parent_exe' with "
 			   "'/opt/**/srv' (the kernel can: exe, parent_exe as an absolute path "
-			   "without wildcards or '**/NAME', uid)");
+			   "without wildcards or '**/NAME', exe_content as an absolute path, uid, labels, ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      cgroup: /system.slice/**\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when` uses 'cgroup', which the kernel cannot "
-			   "evaluate (it can: exe, parent_exe, uid)");
+			   "evaluate (it can: exe, exe_content, parent_exe, uid, labels, ancestor_exe)");
+}
+
+/* A fingerprint the fake head gives: nc's, and another program's. */
+static int fake_head(const char *path, struct exe_head_key *k, void *ctx)
+{
+	if (strcmp(path, "/usr/bin/nc") != 0)
+		return -ENOENT;
+	k->size = 1000;
+	k->head = 0xabc;
+	return 0;
+}
+
+/* The exec_heads bits of a program of this fingerprint (what head_bits() reads). */
+static struct guard_bits head_of(const struct filter_guard *c, uint64_t size, uint64_t head)
+{
+	struct guard_bits b = { 0 };
+
+	for (size_t i = 0; i < c->n_heads; i++)
+		if (c->hkeys[i].size == size && c->hkeys[i].head == head)
+			b = c->hvals[i];
+	return b;
+}
+
+/*
+ * exe_content: the program by identity (a hardlink), and any file of its
+ * fingerprint (a copy, a memfd holding it) by exec_heads; an unless too.
+ */
+static void test_content_copies(void **state)
+{
+	struct rule_set *rs = load(HEAD "    when:\n      exe_content: /usr/bin/nc\n"
+				   "      parent_exe: /opt/srv/vllm\n"
+				   "  - id: c\n    on: exec\n    severity: low\n    action: block\n"
+				   "    when:\n      uid: 7\n"
+				   "    unless:\n      - exe_content: [/usr/bin/nc, /opt/gone]\n");
+	struct filter_guard c;
+	struct guard_bits h;
+
+	assert_int_equal(filter_exec_compile(rs, fake_resolve, fake_head, NULL, &c, NULL), 0);
+	assert_int_equal(c.conf.any_heads, 1);
+	assert_int_equal(c.conf.need_exe, 1);
+	assert_int_equal(c.conf.cond_need_exe, 1);
+	assert_int_equal(c.n_heads, 1);
+	assert_int_equal(c.n_missing, 2);	/* /opt/gone: no identity, no fingerprint */
+	h = head_of(&c, 1000, 0xabc);
+	assert_int_equal(h.exe_when, 1);
+	assert_int_equal(h.exe_unless, 1);
+	/* the identity: a hardlink of nc */
+	assert_int_equal(kernel_eval(&c, NC, VLLM, 1000), 1);
+	/* a copy: the fingerprint's bits join the exe's, as in the hook */
+	{
+		const struct guard_conf *k = &c.conf;
+		struct guard_bits x = bits_of(&c, &NC_COPY), p = bits_of(&c, &VLLM);
+		uint64_t when;
+
+		assert_int_equal(x.exe_when, 0);
+		x.exe_when |= h.exe_when;
+		when = k->active & (x.exe_when | ~k->need_exe) & (p.parent_when | ~k->need_parent);
+		assert_int_equal(when & 1, 1);
+		/* another fingerprint: nothing */
+		x = bits_of(&c, &NC_COPY);
+		x.exe_when |= head_of(&c, 1000, 0xabd).exe_when;
+		when = k->active & (x.exe_when | ~k->need_exe) & (p.parent_when | ~k->need_parent);
+		assert_int_equal(when & 1, 0);
+	}
+	filter_guard_free(&c);
+	rule_set_free(rs);
+
+	assert_check_fails(HEAD "    when:\n      exe_content: \"**/nc\"\n",
+			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
+			   "kernel decides, but `when.exe_content` has '**/nc', which it cannot "
+			   "(it can: an absolute path without wildcards)");
+	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/nc\n      exe_content: /usr/bin/nc\n",
+			   "t.yaml:3:5: error: rule 'b': action block cannot have both `exe` and "
+			   "`exe_content` in `when` (the kernel decides them as one); list the "
+			   "programs under exe_content");
 }
 
 /* Alert rules and disabled block rules may use anything: the kernel has no part. */
@@ -323,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_value_kinds),
 		cmocka_unit_test(test_check_block_rules),
 		cmocka_unit_test(test_check_others_pass),
+		cmocka_unit_test(test_content_copies),
 		cmocka_unit_test(test_too_many_rules),
 	};
 

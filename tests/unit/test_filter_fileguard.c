@@ -369,25 +369,26 @@ static void test_check_block_rules(void **state)
 	assert_check_fails(HEAD "    when:\n      path: /srv/x\n      comm: [cat]\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs a condition the "
 			   "kernel decides, but `when` uses 'comm', which the kernel cannot "
-			   "evaluate (it can: path, access, exe, parent_exe, uid)");
+			   "evaluate (it can: path, access, exe, parent_exe, uid, labels, "
+			   "ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      exe: /usr/bin/cat\n",
 			   "t.yaml:3:5: error: rule 'b': action block without `path` in `when` "
 			   "would refuse every open its other conditions allow; name the files "
 			   "to refuse");
 	assert_check_fails(HEAD "    when:\n      path: /srv/x\n"
-			   "    unless:\n      - ancestor_exe: /usr/sbin/sshd\n",
+			   "    unless:\n      - comm: [sshd]\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs every `unless` "
-			   "condition decided in the kernel, but one uses 'ancestor_exe' (the "
+			   "condition decided in the kernel, but one uses 'comm' (the "
 			   "kernel can: path as an absolute path without wildcards, 'DIR/**' with "
 			   "DIR one, or '**/NAME'; access; exe, parent_exe as an absolute path "
-			   "without wildcards, or '**/NAME'; uid)");
+			   "without wildcards, or '**/NAME'; uid; labels; ancestor_exe)");
 	assert_check_fails(HEAD "    when:\n      path: /srv/x\n"
 			   "    unless:\n      - path: \"/srv/x*\"\n",
 			   "t.yaml:3:5: error: rule 'b': action block needs every `unless` "
 			   "condition decided in the kernel, but one uses 'path' with '/srv/x*' "
 			   "(the kernel can: path as an absolute path without wildcards, 'DIR/**' "
 			   "with DIR one, or '**/NAME'; access; exe, parent_exe as an absolute "
-			   "path without wildcards, or '**/NAME'; uid)");
+			   "path without wildcards, or '**/NAME'; uid; labels; ancestor_exe)");
 }
 
 /* Alert rules and disabled block rules may use anything: the kernel has no part. */

@@ -546,6 +546,63 @@ static void test_seed_from_real_proc(void **state)
 	assert_true(ret == 0 || ret == -ENOENT);	/* no v2 line on cgroup v1 hosts */
 	if (ret == 0)
 		assert_int_equal(cg[0], '/');
+	/* its program's identity, as stat() of the file gives it on this host */
+	{
+		struct stat st;
+
+		assert_int_equal(stat(exe, &st), 0);
+		assert_int_equal(e->exe_info.id.ino, st.st_ino);
+		assert_true(e->exe_info.id.dev != 0);
+		assert_int_equal(e->exe_info.flags, 0);
+	}
+	drop_cache(c);
+}
+
+/*
+ * What is known of a program follows it: a child shares its parent's
+ * program until it execs; an exec makes the program it exec'd itself a
+ * former one (prev_exe) and folds its classes into the lineage.
+ */
+static void test_programs_and_classes(void **state)
+{
+	struct proc_cache *c = new_cache();
+	struct proc_exe_info srv = { .id = { 8, 42 }, .size = 100, .head = 7, .flags = 0 };
+	struct ident copy = { 8, 99 };
+	const struct proc_entry *e;
+
+	assert_int_equal(EXEC(c, 10, 1 * SEC, "/opt/srv", "srv\0", 0), 0);
+	assert_int_equal(proc_cache_set_exe_info(c, 10, 1 * SEC, &srv), 0);
+	assert_int_equal(proc_cache_set_copies(c, 10, 1 * SEC, &copy, 1), 0);
+	assert_int_equal(proc_cache_set_classes(c, 10, 1 * SEC, 4, 1), 0);
+
+	assert_int_equal(proc_cache_fork(c, 11, 10, 2 * SEC), 0);
+	e = proc_cache_lookup(c, 11, 2 * SEC);
+	assert_int_equal(e->exe_info.id.ino, 42);
+	assert_int_equal(e->n_copies, 1);
+	assert_true(e->copies_known);
+	assert_int_equal(e->self, 4);
+	assert_int_equal(e->lineage, 5);
+	assert_null(e->prev_exe);
+
+	/* the child execs: the server's program was its parent's, not a former one */
+	assert_int_equal(EXEC(c, 11, 2 * SEC, "/usr/bin/dash", "sh\0", 0), 0);
+	e = proc_cache_lookup(c, 11, 2 * SEC);
+	assert_null(e->prev_exe);
+	assert_int_equal(e->self, 0);
+	assert_int_equal(e->lineage, 5);
+	assert_int_equal(e->exe_info.id.ino, 0);
+	assert_int_equal(e->n_copies, 0);
+	assert_false(e->copies_known);
+
+	/* the server execs away: its own program becomes a former one */
+	assert_int_equal(EXEC(c, 10, 1 * SEC, "/usr/bin/dash", "sh\0", 0), 0);
+	e = proc_cache_lookup(c, 10, 1 * SEC);
+	assert_int_equal(e->prev_exe_len, 8);
+	assert_memory_equal(e->prev_exe, "/opt/srv", 8);
+	assert_int_equal(e->lineage, 5);
+	assert_int_equal(e->self, 0);
+	assert_int_equal(proc_cache_set_exe(c, 10, 1 * SEC, "/bin/x", 6), 0);
+	assert_exe(e, "/bin/x");
 	drop_cache(c);
 }
 
@@ -563,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_parse_stat),
 		cmocka_unit_test(test_seed_from_fake_proc),
 		cmocka_unit_test(test_seed_from_real_proc),
+		cmocka_unit_test(test_programs_and_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

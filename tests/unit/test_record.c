@@ -167,6 +167,82 @@ static void test_exec_blocked(void **state)
 	record_free(&r);
 }
 
+/* exe_flags and prev_exe: rendered in process and exec, read back. */
+static void test_exe_flags_round_trip(void **state)
+{
+	struct cev_event ev = {
+		.kind = CEV_EXEC,
+		.time_ns = 1795417923000000000ull,
+		.proc = { .pid = 7, .comm = "x", .exe = { "memfd:x", 7, 0 },
+			  .exe_prog = { .flags = CEV_EXE_MEMFD | CEV_EXE_ELSEWHERE },
+			  .prev_exe = { "/opt/srv/bin/serve", 18, 0 } },
+	};
+	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
+	const struct json_meta meta = { "h", 1, "sha256:00" };
+	struct sbuf b = SBUF_INIT;
+	struct record r;
+
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_non_null(strstr(sbuf_cstr(&b), "\"exe\":\"memfd:x\",\"args\":[],"
+			       "\"exe_flags\":[\"memfd\",\"elsewhere\"],"
+			       "\"prev_exe\":\"/opt/srv/bin/serve\","));
+	assert_non_null(strstr(sbuf_cstr(&b), "\"exec\":{\"exe\":\"memfd:x\",\"args\":[],"
+			       "\"exe_flags\":[\"memfd\",\"elsewhere\"],\"blocked\":false}"));
+	assert_int_equal(record_parse(&r, b.p, b.len - 1), 0);
+	assert_int_equal(r.ev.proc.exe_prog.flags, CEV_EXE_MEMFD | CEV_EXE_ELSEWHERE);
+	assert_int_equal(r.ev.proc.prev_exe.len, 18);
+	assert_memory_equal(r.ev.proc.prev_exe.p, "/opt/srv/bin/serve", 18);
+	record_free(&r);
+	/* none set: no key */
+	sbuf_reset(&b);
+	ev.proc.exe_prog.flags = 0;
+	ev.proc.prev_exe.len = 0;
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_null(strstr(sbuf_cstr(&b), "exe_flags"));
+	assert_null(strstr(sbuf_cstr(&b), "prev_exe"));
+	sbuf_free(&b);
+}
+
+/* process.labels: each label with its rule, seq, time and (label-only) file. */
+static void test_labels_round_trip(void **state)
+{
+	struct cev_label labels[2] = {
+		{ .name = "eval-reader", .rule = "eval-read", .seq = 0,
+		  .time_ns = 1795417920000000000ull, .via = { "/srv/eval/q.jsonl", 17, 0 } },
+		{ .name = "secret-reader", .rule = NULL },
+	};
+	struct cev_event ev = {
+		.kind = CEV_CONNECT,
+		.time_ns = 1795417923000000000ull,
+		.proc = { .pid = 7, .comm = "curl", .exe = { "/usr/bin/curl", 13, 0 } },
+		.labels = 3, .label_info = labels, .n_label_info = 2,
+		.conn = { .proto = IPPROTO_TCP, .family = AF_INET, .port = 443,
+			  .addr = { 203, 0, 113, 9 } },
+	};
+	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
+	const struct json_meta meta = { "h", 43, "sha256:00" };
+	struct sbuf b = SBUF_INIT;
+	struct record r;
+
+	labels[1].seq = 42;
+	assert_int_equal(json_render_event(&b, &ev, &rule, &meta), 0);
+	assert_non_null(strstr(sbuf_cstr(&b), "\"labels\":[{\"label\":\"eval-reader\",\"rule\":"
+			       "\"eval-read\",\"seq\":null,\"time\":\"2026-11-23T07:12:00.000000000Z\","
+			       "\"file\":\"/srv/eval/q.jsonl\"},{\"label\":\"secret-reader\","
+			       "\"rule\":null,\"seq\":42,\"time\":null}]"));
+	assert_int_equal(record_parse(&r, b.p, b.len - 1), 0);
+	assert_int_equal(r.ev.n_label_info, 2);
+	assert_string_equal(r.ev.label_info[0].name, "eval-reader");
+	assert_string_equal(r.ev.label_info[0].rule, "eval-read");
+	assert_int_equal(r.ev.label_info[0].time_ns, 1795417920000000000ull);
+	assert_int_equal(r.ev.label_info[0].via.len, 17);
+	assert_null(r.ev.label_info[1].rule);
+	assert_int_equal(r.ev.label_info[1].seq, 42);
+	assert_int_equal(r.ev.labels, 0);	/* bits of a rule set: rules explain's */
+	record_free(&r);
+	sbuf_free(&b);
+}
+
 static void test_file_blocked(void **state)
 {
 	static const char refused[] =
@@ -351,6 +427,8 @@ int main(void)
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_socket_and_numbered_proto),
 		cmocka_unit_test(test_exec_blocked),
+		cmocka_unit_test(test_exe_flags_round_trip),
+		cmocka_unit_test(test_labels_round_trip),
 		cmocka_unit_test(test_file_blocked),
 		cmocka_unit_test(test_not_records),
 		cmocka_unit_test(test_times),

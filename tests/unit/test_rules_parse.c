@@ -192,7 +192,7 @@ static void test_unknown_rule_key(void **state)
 		"    severity: high\n"
 		"    when: {path: /x}\n"
 		"    whenn: {path: /y}\n",
-		"t.yaml:7:5: error: unknown key 'whenn' in rule 'x' (expected one of: id, description, on, severity, action, enabled, tags, when, unless)\n");
+		"t.yaml:7:5: error: unknown key 'whenn' in rule 'x' (expected one of: id, description, on, severity, action, enabled, tags, when, unless, set_labels, label_ttl)\n");
 }
 
 static void test_missing_keys(void **state)
@@ -267,7 +267,7 @@ static void test_bad_enums(void **state)
 		"    when: {exe: /bin/sh}\n",
 		"t.yaml:4:9: error: on 'process' is not one of file, connect, exec\n"
 		"t.yaml:5:15: error: severity 'urgent' is not one of info, low, medium, high, critical\n"
-		"t.yaml:6:13: error: action 'deny' is not one of alert, block\n"
+		"t.yaml:6:13: error: action 'deny' is not one of alert, block, label\n"
 		"t.yaml:7:14: error: enabled 'yes' is not a boolean (expected true or false)\n");
 	expect1("custos: 1\n"
 		"rules:\n"
@@ -327,7 +327,7 @@ static void test_unknown_field(void **state)
 		"    severity: low\n"
 		"    when:\n"
 		"      pth: /etc/shadow\n",
-		"t.yaml:7:7: error: unknown field 'pth' (expected one of: exe, comm, parent_exe, ancestor_exe, uid, cgroup, path, access, dest, proto, args, container)\n");
+		"t.yaml:7:7: error: unknown field 'pth' (expected one of: exe, comm, parent_exe, ancestor_exe, uid, cgroup, path, access, dest, proto, args, container, exe_content, labels)\n");
 }
 
 static void test_field_not_for_kind(void **state)

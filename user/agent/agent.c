@@ -12,15 +12,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "agent/decode.h"
 #include "agent/emit.h"
-#include "filters/dns.h"
+#include "agent/exe.h"
 #include "agent/stream.h"
+#include "filters/dns.h"
 #include "base/clock.h"
 #include "base/fdio.h"
 #include "base/log.h"
 #include "base/notify.h"
+#include "custos.skel.h"
 #include "filters/guard.h"
+#include "host/fsid.h"
 #include "host/proc_seed.h"
 #include "rules/io.h"
 #include "sinks/sink.h"
@@ -77,6 +82,7 @@ static void report_kernel(struct agent *a, int all)
 	flow_sweep_repeats(&a->flow, loader_map_fd(&a->loader, "repeats"),
 			   all ? UINT64_MAX / 2 : clock_ns(CLOCK_BOOTTIME), on_repeat, a);
 	flow_report_losses(&a->flow, a, stats, loader_map_fd(&a->loader, "limits"));
+	emit_state_losses(a, stats);
 }
 
 /* The status snapshot (status.h), as of now. */
@@ -136,13 +142,24 @@ static int open_sinks(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* Programs named in rules, as the files they name now (rules.h, "Programs"). */
+static int resolve_program(const char *glob, struct ident *out, size_t max, void *ctx)
+{
+	return fsid_glob(glob, out, max);
+}
+
 static int load_rules(struct agent *a, struct rule_set **out)
 {
+	struct rule_load_opts opts = {
+		.resolve_user = rules_resolve_user,
+		/* records fed by hand (no_bpf) name no real file */
+		.resolve_exe = a->opts.no_bpf ? NULL : resolve_program,
+	};
 	struct rule_diags diags = { 0 };
 	char err[512] = "";
 	int rc;
 
-	rc = rules_load_paths(a->opts.rule_paths, a->opts.n_rule_paths, 1, out, &diags,
+	rc = rules_load_paths(a->opts.rule_paths, a->opts.n_rule_paths, 1, &opts, out, &diags,
 			      err, sizeof(err));
 	if (rc == -EINVAL && diags.n) {
 		for (size_t i = 0; i < diags.n; i++) {
@@ -225,14 +242,42 @@ static void describe_raw_egress(struct agent *a, const char *who)
 			 "their creation attach", who);
 }
 
+/* Rules that set labels: the file program labels the process at the open, on every backend. */
+static void describe_labels(struct agent *a, const char *who)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->rules->n_rules; i++)
+		n += a->rules->rules[i].enabled && a->rules->rules[i].set_labels;
+	if (n)
+		log_info("%s: %zu rule%s set labels in the kernel at the open (%zu label%s); "
+			 "children inherit them", who, n, n == 1 ? "" : "s", a->rules->n_labels,
+			 a->rules->n_labels == 1 ? "" : "s");
+}
+
 /* What the kernel enforces of the rules in force, and what it cannot see. */
 static void describe_enforcement(struct agent *a, const char *who)
 {
+	describe_labels(a, who);
 	describe_blocking(a, who, filter_guard_block_rules(a->rules, RULE_ON_EXEC), "exec",
 			  "opt_execguard__lsm", "bprm_check_security", "exec");
 	describe_blocking(a, who, filter_guard_block_rules(a->rules, RULE_ON_FILE), "file",
 			  "file__lsm", "file_open", "open");
 	describe_raw_egress(a, who);
+}
+
+/*
+ * The per-process state's numbering of rs (classes, labels) made the one in
+ * force: after the kernel filters compiled with it (agent/classes.h,
+ * agent/labels.h).
+ */
+static int state_numbering(struct agent *a, struct rule_set *rs)
+{
+	int rc = classes_plan(&a->classes, rs);
+
+	rc = rc ? rc : labels_plan(&a->labels, rs);
+	rc = rc ? rc : classes_commit(&a->classes, rs, &a->procs);
+	return rc ? rc : labels_commit(&a->labels, rs, clock_ns(CLOCK_BOOTTIME));
 }
 
 /* Rules, sinks, the status socket and the caches: all but the kernel side. */
@@ -258,7 +303,9 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	filewatch_init(&a->fwatch);
-	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0))) {
+	if ((rc = users_init(&a->users)) || (rc = proc_cache_init(&a->procs, 0)) ||
+	    (rc = state_numbering(a, a->rules)) ||
+	    (rc = copies_load(&a->copies, a->rules))) {
 		snprintf(err, errlen, "agent: out of memory");
 		return rc;
 	}
@@ -289,13 +336,19 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		rc = flow_write_conf(&a->flow, loader_map_fd(l, "agent_conf"));
 	if (!rc)
 		rc = loader_read_stats(l, a->bpf_stats, STAT__COUNT);
-	if (!rc)
+	if (!rc) {
 		flow_baseline(&a->flow, a, a->bpf_stats, loader_map_fd(l, "limits"));
+		a->proc_full_seen = a->bpf_stats[STAT_PROC_FULL];
+	}
 	if (rc) {
 		errbuf_set(err, errlen, "agent: telling the kernel side who the agent is failed: "
 			   "%s", strerror(-rc));
 		return rc;
 	}
+	a->classes.map_fd = bpf_map__fd(l->skel->maps.proc_class);
+	a->labels.conf_fd = bpf_map__fd(l->skel->maps.label_conf);
+	labels_write(&a->labels);
+	ldso_find(&a->ldso, filter_exe_fingerprint);
 	cgroups_init(&a->cgroups, l->probe.cgroup2);
 	/* where the records' files are from the host's root (agent/decode.c) */
 	rc = mounts_load(&a->mounts, NULL);
@@ -326,6 +379,8 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	filters_attached(&a->loader);
 	rc = proc_seed_from_proc(&a->procs, "/proc");
 	log_info("agent: process cache seeded with %d processes from /proc", rc < 0 ? 0 : rc);
+	exe_examine_all(a);
+	classes_sync(&a->classes, &a->procs);
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
 	return 0;
 }
@@ -340,6 +395,8 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	mounts_init(&a->mounts);
 	a->status.fd = -1;
 	a->state.fd = -1;
+	classes_init(&a->classes, -1);
+	labels_init(&a->labels, -1);
 	a->loader.cgroup_fd = -1;	/* nothing open until loader_load */
 	a->loader.pin.lock_fd = -1;
 	a->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
@@ -377,6 +434,7 @@ int agent_reload(struct agent *a)
 	struct filters filters;
 	char desc[256], err[512];
 	uint64_t *hits;
+	int rc;
 
 	users_clear(&a->users);
 	for (size_t i = 0; i < a->n_sinks; i++)
@@ -388,17 +446,27 @@ int agent_reload(struct agent *a)
 		return -EINVAL;
 	}
 	hits = calloc(next->n_rules + 1, sizeof(*hits));
-	if (!hits || filters_apply(&filters, l, next, l ? &a->fwatch : NULL, err, sizeof(err))) {
-		if (!hits)
-			snprintf(err, sizeof(err), "out of memory");
+	/* the new numbering, for the filters; in force only once they are */
+	rc = hits ? classes_plan(&a->classes, next) : -ENOMEM;
+	rc = rc ? rc : labels_plan(&a->labels, next);
+	if (rc)
+		snprintf(err, sizeof(err), "out of memory");
+	else if ((rc = filters_apply(&filters, l, next, l ? &a->fwatch : NULL, err, sizeof(err))))
+		;	/* err says why */
+	else if ((rc = classes_commit(&a->classes, next, &a->procs)) ||
+		 (rc = labels_commit(&a->labels, next, clock_ns(CLOCK_BOOTTIME))))
+		snprintf(err, sizeof(err), "out of memory");
+	if (rc) {
 		free(hits);
 		a->counters.reloads_failed++;
 		log_error("reload: %s; the running rules (policy %s) stay in force", err,
 			  a->rules->digest);
+		state_numbering(a, a->rules);
 		filters_apply(&filters, l, a->rules, l ? &a->fwatch : NULL, err, sizeof(err));
 		rule_set_free(next);
 		return -EINVAL;
 	}
+	copies_load(&a->copies, next);
 	free(a->rule_hits);
 	a->rule_hits = hits;
 	rule_set_free(a->rules);
@@ -407,6 +475,8 @@ int agent_reload(struct agent *a)
 		log_warn("reload: the pinned programs' record of the policy was not updated: the "
 			 "next agent will fill the maps again");
 	a->filters = filters;
+	exe_examine_all(a);
+	classes_sync(&a->classes, &a->procs);
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);
@@ -512,6 +582,10 @@ void agent_free(struct agent *a)
 		rule_set_free(a->rules);
 	a->rules = NULL;
 	proc_cache_free(&a->procs);
+	classes_free(&a->classes);
+	labels_free(&a->labels);
+	copies_free(&a->copies);
+	fsid_devs_free(&a->devs);
 	cgroups_free(&a->cgroups);
 	users_free(&a->users);
 	filewatch_free(&a->fwatch);

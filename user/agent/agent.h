@@ -20,12 +20,17 @@
 
 #include "agent/flow.h"
 #include "agent/state.h"
+#include "agent/classes.h"
+#include "agent/copies.h"
+#include "agent/labels.h"
 #include "agent/status.h"
 #include "base/sbuf.h"
 #include "events.h"
 #include "filters/filters.h"
 #include "host/cgroups.h"
 #include "host/mounts.h"
+#include "host/fsid.h"
+#include "host/ldso.h"
 #include "host/proc_cache.h"
 #include "host/users.h"
 #include "kernel/loader.h"
@@ -85,6 +90,11 @@ struct agent {
 	struct filewatch fwatch;	/* files watched by identity, and their paths */
 	struct mounts mounts;		/* the host's mount table (records' host paths) */
 	struct proc_cache procs;
+	struct classes classes;		/* lineage classes, as the kernel numbers them */
+	struct fsid_devs devs;		/* agent/exe.c: host paths checked against identities */
+	struct copies copies;		/* the programs of `exe_content` rules */
+	struct labels labels;		/* data-flow labels, as the kernel numbers them */
+	struct ldso ldso;		/* the dynamic loaders on this host */
 	struct cgroups cgroups;
 	struct users users;
 	struct sink **sinks;
@@ -106,6 +116,7 @@ struct agent {
 	uint64_t last_stats_ms;
 	struct flow flow;		/* repeats, limits, the kernel side's losses */
 	const struct cev_repeat *repeat;	/* the record being decoded stands for these */
+	uint64_t proc_full_seen;	/* stats[STAT_PROC_FULL] already reported */
 	struct agent_counters counters;
 	uint64_t *rule_hits;		/* per rule of `rules`, since it was loaded */
 	uint64_t bpf_stats[STAT__COUNT];	/* last read of the BPF counters */
@@ -117,6 +128,10 @@ struct agent {
 	struct status_server status;
 	/* per-record scratch, reused */
 	struct cev_str ancestors[AGENT_MAX_ANCESTORS];
+	struct cev_prog ancestor_progs[AGENT_MAX_ANCESTORS];
+	struct cev_label label_info[RULE_MAX_LABELS];
+	const struct proc_entry *acting;	/* the record's process in the cache, or NULL */
+	uint64_t acting_start;			/* its start (ns), as the record says */
 	const struct rule *hits[AGENT_MAX_HITS];
 	char cgroup_buf[4096];
 	char container_buf[72];

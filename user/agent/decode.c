@@ -7,11 +7,20 @@
 #include <errno.h>
 #include <string.h>
 
+#include "agent/classes.h"
 #include "agent/emit.h"
 #include "base/log.h"
+#include "agent/exe.h"
 #include "events.h"
 #include "host/container.h"
 #include "host/proc_seed.h"
+
+_Static_assert((int)EV_EXE_MEMFD == (int)PROC_EXE_MEMFD &&
+	       (int)EV_EXE_DELETED == (int)PROC_EXE_DELETED &&
+	       (int)PROC_EXE_MEMFD == (int)CEV_EXE_MEMFD &&
+	       (int)PROC_EXE_DELETED == (int)CEV_EXE_DELETED &&
+	       (int)PROC_EXE_LOADER == (int)CEV_EXE_LOADER &&
+	       (int)PROC_EXE_ELSEWHERE == (int)CEV_EXE_ELSEWHERE, "one set of exe flags");
 
 static void fill_args(struct cev_args *out, const char *buf, uint32_t len, int trunc)
 {
@@ -28,8 +37,10 @@ static const struct proc_entry *acting_process(struct agent *a, const struct ev_
 	if (e)
 		return e;
 	/* started before the seed, or its fork record was lost: read it now */
-	if (proc_seed_one(&a->procs, "/proc", h->pid) == 0)
+	if (proc_seed_one(&a->procs, "/proc", h->pid) == 0) {
 		e = proc_cache_lookup(&a->procs, h->pid, h->start_ns);
+		exe_examine(a, e);
+	}
 	return e;
 }
 
@@ -49,15 +60,30 @@ static void fill_lineage(struct agent *a, struct cev_event *ev, const struct pro
 		a->ancestors[i].p = line[i]->exe;
 		a->ancestors[i].len = line[i]->exe_len;
 		a->ancestors[i].truncated = line[i]->exe_truncated;
+		a->ancestor_progs[i].id = line[i]->exe_info.id;
+		a->ancestor_progs[i].flags = line[i]->exe_info.flags;
 	}
 	ev->n_ancestors = (uint32_t)n;
+	ev->ancestor_progs = a->ancestor_progs;
 	if (n > 0) {
 		ev->has_parent = 1;
 		ev->parent.pid = line[0]->pid;
 		ev->parent.exe = a->ancestors[0];
+		ev->parent.exe_prog = a->ancestor_progs[0];
 		fill_args(&ev->parent.args, line[0]->args, line[0]->args_len,
 			  line[0]->args_truncated);
 	}
+}
+
+/* What the cache knows of a process's program, as the event model says it. */
+static void exe_known(struct cev_process *p, const struct proc_exe_info *info,
+		      const struct ident *copies, uint32_t n_copies)
+{
+	p->exe_prog.id = info->id;
+	p->exe_prog.flags = info->flags;
+	p->n_copies = n_copies < CEV_MAX_COPIES ? n_copies : CEV_MAX_COPIES;
+	if (p->n_copies)
+		memcpy(p->copies, copies, p->n_copies * sizeof(*copies));
 }
 
 /* The acting process of h (its cache entry e, or NULL) and its lineage. */
@@ -89,17 +115,42 @@ static void fill_process(struct agent *a, struct cev_event *ev, const struct ev_
 		p->exe.p = e->exe;
 		p->exe.len = e->exe_len;
 		p->exe.truncated = e->exe_truncated;
+		exe_known(p, &e->exe_info, e->copies, e->n_copies);
+		p->prev_exe.p = e->prev_exe;
+		p->prev_exe.len = e->prev_exe_len;
 		fill_args(&p->args, e->args, e->args_len, e->args_truncated);
 	}
 	fill_lineage(a, ev, e);
+	ev->lineage = classes_local(&a->classes, h->lineage | (e ? e->lineage : 0));
+	ev->labels = labels_local(&a->labels, h->labels);
+	ev->n_label_info = labels_describe(&a->labels, e, ev->labels, a->label_info,
+					   RULE_MAX_LABELS);
+	ev->label_info = a->label_info;
+	a->acting = e;
+	a->acting_start = h->start_ns;
+}
+
+/* What an exec record says of its program beyond the path. */
+static struct proc_exe_info exec_info(const struct ev_exec *x)
+{
+	return (struct proc_exe_info){
+		.id = { x->exe_dev, x->exe_ino },
+		.size = x->exe_size,
+		.head = x->exe_head,
+		.flags = x->exe_flags & (EV_EXE_MEMFD | EV_EXE_DELETED),
+	};
 }
 
 /* The program of an exec record as the process's exe and args. */
 static void exec_program(struct cev_event *ev, const struct ev_exec *x)
 {
+	struct proc_exe_info info = exec_info(x);
+
 	ev->proc.exe.p = x->data;
 	ev->proc.exe.len = x->exe_len;
 	ev->proc.exe.truncated = x->exe_trunc;
+	exe_known(&ev->proc, &info, NULL, 0);
+	memset(&ev->proc.prev_exe, 0, sizeof(ev->proc.prev_exe));
 	fill_args(&ev->proc.args, x->data + x->exe_len, x->args_len, x->args_trunc);
 }
 
@@ -127,6 +178,7 @@ static int on_exec_refused(struct agent *a, const struct ev_exec *x)
 static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
 {
 	const struct proc_entry *e;
+	struct proc_exe_info info;
 	struct cev_event ev;
 
 	if (size < EV_EXEC_FIXED || (size_t)EV_EXEC_FIXED + x->exe_len + x->args_len > size)
@@ -138,7 +190,11 @@ static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
 		proc_cache_fork(&a->procs, x->h.pid, x->h.ppid, x->h.start_ns);
 	proc_cache_exec(&a->procs, x->h.pid, x->h.start_ns, x->data, x->exe_len, x->exe_trunc,
 			x->data + x->exe_len, x->args_len, x->args_trunc, x->h.uid);
+	info = exec_info(x);
+	proc_cache_set_exe_info(&a->procs, x->h.pid, x->h.start_ns, &info);
 	e = proc_cache_lookup(&a->procs, x->h.pid, x->h.start_ns);
+	exe_examine(a, e);
+	classes_after(&a->classes, &a->procs, e, x->h.lineage, 1);
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = CEV_EXEC;
 	fill_process(a, &ev, &x->h, e);
@@ -155,13 +211,8 @@ static int on_exec(struct agent *a, const struct ev_exec *x, size_t size)
  */
 static void on_file_refused(struct agent *a, const struct ev_file *f, struct cev_event *ev)
 {
-	size_t n;
-
 	emit_kernel_verdict(a, ev, f->rule_mask, f->gen, &a->filters.fileguard);
-	n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
-	for (size_t i = 0; i < n && i < AGENT_MAX_HITS; i++)
-		if (a->hits[i]->action != ACT_BLOCK)
-			emit_event(a, ev, a->hits[i]);
+	emit_matches_unblocked(a, ev);
 }
 
 /*
@@ -370,6 +421,19 @@ static int on_socket(struct agent *a, const struct ev_socket *k, size_t size)
 	return 0;
 }
 
+/* A new process: the cache's copy of its parent, and what the kernel lacks of its lineage. */
+static int on_fork(struct agent *a, const struct ev_header *h, size_t size)
+{
+	int rc;
+
+	if (size < sizeof(struct ev_fork))
+		return -EINVAL;
+	rc = proc_cache_fork(&a->procs, h->pid, h->ppid, h->start_ns);
+	classes_after(&a->classes, &a->procs, proc_cache_lookup(&a->procs, h->pid, h->start_ns),
+		      h->lineage, 0);
+	return rc;
+}
+
 int agent_handle_record(struct agent *a, const void *data, size_t size)
 {
 	const struct ev_header *h = data;
@@ -388,11 +452,11 @@ int agent_handle_record(struct agent *a, const void *data, size_t size)
 		rc = on_exec(a, data, h->size);
 		break;
 	case EV_FORK:
-		rc = size < sizeof(struct ev_fork) ? -EINVAL :
-		     proc_cache_fork(&a->procs, h->pid, h->ppid, h->start_ns);
+		rc = on_fork(a, h, size);
 		break;
 	case EV_EXIT:
 		proc_cache_exit(&a->procs, h->pid, h->start_ns);
+		classes_exit(&a->classes, h->pid, h->start_ns);
 		rc = 0;
 		break;
 	case EV_FILE:

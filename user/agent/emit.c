@@ -53,6 +53,10 @@ static void emit_record(struct agent *a, const struct cev_event *ev, const struc
 	struct json_meta meta = { .host = a->host, .policy = a->rules->digest, .run = a->run };
 	struct json_rule jr;
 
+	if (r && r->action == ACT_LABEL) {	/* it sets labels and reports nothing */
+		a->rule_hits[r - a->rules->rules]++;
+		return;
+	}
 	if (r) {
 		jr.id = r->id;
 		jr.severity = rule_severity_name(r->severity);
@@ -88,9 +92,38 @@ void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *
 	emit_record(a, ev, r, NO_SINK);
 }
 
-void emit_matches(struct agent *a, const struct cev_event *ev)
+/*
+ * Rules among hits that set labels: their sources go on the acting process
+ * before any line of ev is rendered, so a record names the label it set
+ * with its own seq (each hit that reports gets the next seq, in order).
+ */
+static void note_labels(struct agent *a, struct cev_event *ev, const struct rule **hits,
+			size_t n)
 {
-	size_t n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS);
+	uint64_t seq = a->seq;
+	int any = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rule *r = hits[i];
+
+		if (r->action != ACT_LABEL)
+			seq++;
+		/* an open whose file is unknown labelled nothing in the kernel */
+		if (!r->set_labels || ev->kind != CEV_FILE || ev->file.unresolved)
+			continue;
+		labels_fired(&a->labels, &a->procs, a->acting, a->acting_start, r,
+			     r->action == ACT_LABEL ? 0 : seq, ev->time_ns, &ev->file.path);
+		any = 1;
+	}
+	if (any)
+		ev->n_label_info = labels_describe(&a->labels, a->acting, ev->labels,
+						   a->label_info, RULE_MAX_LABELS);
+}
+
+/* The matcher's hits for ev, block rules left out when skip_block. */
+static void emit_hits(struct agent *a, struct cev_event *ev, int skip_block)
+{
+	size_t n = rule_set_match(a->rules, ev, a->hits, AGENT_MAX_HITS), k = 0;
 
 	if (n > AGENT_MAX_HITS) {
 		log_warn("agent: %zu rules matched one event; reporting the first %d",
@@ -98,7 +131,21 @@ void emit_matches(struct agent *a, const struct cev_event *ev)
 		n = AGENT_MAX_HITS;
 	}
 	for (size_t i = 0; i < n; i++)
+		if (!skip_block || a->hits[i]->action != ACT_BLOCK)
+			a->hits[k++] = a->hits[i];
+	note_labels(a, ev, a->hits, k);
+	for (size_t i = 0; i < k; i++)
 		emit_event(a, ev, a->hits[i]);
+}
+
+void emit_matches(struct agent *a, struct cev_event *ev)
+{
+	emit_hits(a, ev, 0);
+}
+
+void emit_matches_unblocked(struct agent *a, struct cev_event *ev)
+{
+	emit_hits(a, ev, 1);
 }
 
 /*
@@ -191,6 +238,19 @@ void emit_checkpoint(struct agent *a, int final)
 	ev.checkpoint.lost = a->run_lost;
 	ev.checkpoint.final = (uint8_t)final;
 	emit_event(a, &ev, NULL);
+}
+
+void emit_state_losses(struct agent *a, const uint64_t *stats)
+{
+	if (stats[STAT_PROC_FULL] > a->proc_full_seen) {
+		uint64_t lost = stats[STAT_PROC_FULL] - a->proc_full_seen;
+
+		a->proc_full_seen = stats[STAT_PROC_FULL];
+		log_warn("agent: the kernel's per-process state is full: %llu new processes have "
+			 "no lineage there (the agent's process cache still has it)",
+			 (unsigned long long)lost);
+		emit_loss(a, lost, "process-state");
+	}
 }
 
 /*

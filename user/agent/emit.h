@@ -16,8 +16,12 @@
 
 /* One line for ev and rule r (NULL: a record of no rule, e.g. a loss). */
 void emit_event(struct agent *a, const struct cev_event *ev, const struct rule *r);
-/* One line per rule the matcher finds violated by ev. */
-void emit_matches(struct agent *a, const struct cev_event *ev);
+/* One line per rule the matcher finds violated by ev (a rule that sets
+ * labels first records their source on the process: agent/labels.h; an
+ * action: label rule is counted, not rendered). */
+void emit_matches(struct agent *a, struct cev_event *ev);
+/* The same without the block rules (a refused call's: the kernel's verdict names those). */
+void emit_matches_unblocked(struct agent *a, struct cev_event *ev);
 /*
  * One line per rule the kernel decided for ev (a flagged connect, a refused
  * exec or open): rule_mask holds the slots of s that flagged it, numbered
@@ -44,6 +48,9 @@ void emit_flush(struct agent *a, int final);
  * that sink's counters.
  */
 void emit_close(struct agent *a);
+/* Forks the kernel's per-process state had no room for (stats: the BPF
+ * counters just read) become a loss record, where "process-state". */
+void emit_state_losses(struct agent *a, const uint64_t *stats);
 /* Logs one line per sink with its counters (SIGUSR1). */
 void emit_log_sinks(struct agent *a);
 

@@ -61,6 +61,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_FILE_VERDICT_MISS] = "file_verdicts_taken",
 	[STAT_FILE_UNDECIDED] = "file_undecided",
 	[STAT_FILE_TOPO] = "file_renames",
+	[STAT_PROC_FULL] = "process_state_full",
 };
 
 struct self_usage {

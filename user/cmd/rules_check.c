@@ -38,7 +38,7 @@ int cmd_rules_check(int argc, char **argv)
 		fprintf(stderr, "usage: custos rules check PATH...\n");
 		return CMD_EXIT_USAGE;
 	}
-	rc = rules_load_paths((const char *const *)argv, (size_t)argc, 0, &set, &diags,
+	rc = rules_load_paths((const char *const *)argv, (size_t)argc, 0, NULL, &set, &diags,
 			      err, sizeof(err));
 	/* what the kernel side cannot decide is refused here too, as by `run` */
 	if (rc == 0 && filters_check(set, &diags)) {

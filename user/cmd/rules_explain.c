@@ -91,6 +91,10 @@ static void field_value(struct sbuf *b, const struct record *r, enum rule_field 
 		if (ev->proc.args.len)
 			add_printable(b, ev->proc.args.buf, ev->proc.args.len - 1);
 		break;
+	case F_LABELS:
+		for (uint32_t i = 0; i < ev->n_label_info; i++)
+			sbuf_addf(b, "%s%s", i ? ", " : "", ev->label_info[i].name);
+		break;
 	default:
 		break;
 	}
@@ -119,7 +123,28 @@ static void fields_of(struct sbuf *b, const struct cond *c)
 	}
 }
 
-static void explain_rule(const struct rule *ru, const struct record *r, int matched)
+/*
+ * ", by label NAME (set by RULE, record seq N)": the label among cf's that
+ * the process carried, which made cf hold.
+ */
+static void label_reason(struct sbuf *b, const struct rule_set *set, const struct cond_field *cf,
+			 const struct cev_event *ev)
+{
+	for (uint32_t i = 0; cf->present && i < ev->n_label_info; i++) {
+		const struct cev_label *l = &ev->label_info[i];
+
+		if (!(rule_set_label_bit(set, l->name) & cf->labels))
+			continue;
+		sbuf_addf(b, ", by label %s (set by %s", l->name, l->rule ? l->rule : "a rule");
+		if (l->seq)
+			sbuf_addf(b, ", record seq %llu", (unsigned long long)l->seq);
+		sbuf_addc(b, ')');
+		return;
+	}
+}
+
+static void explain_rule(const struct rule_set *set, const struct rule *ru,
+			 const struct record *r, int matched)
 {
 	struct sbuf b = SBUF_INIT;
 	const struct cev_event *ev = &r->ev;
@@ -139,6 +164,7 @@ static void explain_rule(const struct rule *ru, const struct record *r, int matc
 	}
 	if (matched) {
 		fields_of(&b, &ru->when);
+		label_reason(&b, set, &ru->when.f[F_LABELS], ev);
 		printf("  MATCH       %-38s when holds (%s)%s; no unless holds\n", ru->id, sbuf_cstr(&b),
 		       unresolved ? " (file unknown: path and access taken to hold)" :
 		       partial ? " (path not whole: taken to hold)" : "");
@@ -161,6 +187,7 @@ static void explain_rule(const struct rule *ru, const struct record *r, int matc
 			continue;
 		sbuf_reset(&b);
 		fields_of(&b, &ru->unless[i]);
+		label_reason(&b, set, &ru->unless[i].f[F_LABELS], ev);
 		printf("  suppressed  %-38s when holds, but unless[%zu] (%s) holds\n", ru->id, i,
 		       sbuf_cstr(&b));
 		sbuf_free(&b);
@@ -170,10 +197,15 @@ static void explain_rule(const struct rule *ru, const struct record *r, int matc
 	sbuf_free(&b);
 }
 
-static void explain(const struct rule_set *set, const struct record *r)
+static void explain(const struct rule_set *set, struct record *r)
 {
 	const struct rule *hits[MAX_HITS];
-	size_t n = rule_set_match(set, &r->ev, hits, MAX_HITS);
+	size_t n;
+
+	/* the labels the record names, as bits of these rules */
+	for (uint32_t i = 0; i < r->ev.n_label_info; i++)
+		r->ev.labels |= rule_set_label_bit(set, r->ev.label_info[i].name);
+	n = rule_set_match(set, &r->ev, hits, MAX_HITS);
 	struct sbuf b = SBUF_INIT;
 	static const char *const kinds[] = { "?", "file", "connect", "exec", "loss", "socket" };
 
@@ -193,7 +225,7 @@ static void explain(const struct rule_set *set, const struct record *r)
 
 		for (size_t j = 0; j < n; j++)
 			matched |= hits[j] == &set->rules[i];
-		explain_rule(&set->rules[i], r, matched);
+		explain_rule(set, &set->rules[i], r, matched);
 	}
 	printf("%zu rule%s match%s\n", n, n == 1 ? "" : "s", n == 1 ? "es" : "");
 }
@@ -214,7 +246,7 @@ int cmd_rules_explain(int argc, char **argv)
 		fprintf(stderr, "usage: custos rules explain RULES... RECORD.json   (- reads stdin)\n");
 		return CMD_EXIT_USAGE;
 	}
-	if (rules_load_paths((const char *const *)argv, (size_t)argc - 1, 0, &set, &diags,
+	if (rules_load_paths((const char *const *)argv, (size_t)argc - 1, 0, NULL, &set, &diags,
 			     err, sizeof(err))) {
 		rules_check_report(&diags, err);
 		rule_diags_free(&diags);

@@ -21,13 +21,13 @@
 
 #include "base/yamldoc.h"
 #include "cmd/cmd.h"
+#include "cmd/rules_case.h"
 #include "cmd/rules_check.h"
 #include "cmd/rules_test.h"
 #include "rules/io.h"
 #include "rules/rules.h"
 
 #define MAX_FILES 256
-#define MAX_ANC 64
 #define MAX_HITS 256
 
 struct case_file {
@@ -90,384 +90,6 @@ static int is_case_file(struct yamldoc *d)
 	return yamldoc_get(d, yamldoc_root(d), "custos-cases") != NULL;
 }
 
-/* --- one case's event, borrowed from the YAML document ------------------ */
-
-struct built {
-	struct cev_event ev;
-	struct cev_str anc[MAX_ANC];
-	char comm[16];
-	char *bufs[4];
-	size_t n_bufs;
-	const char *err;	/* static reason when building failed */
-	size_t err_line;
-};
-
-static int bad(struct built *b, yaml_node_t *n, const char *why)
-{
-	b->err = why;
-	b->err_line = n ? n->start_mark.line + 1 : 0;
-	return -EINVAL;
-}
-
-static int get_str(struct built *b, yaml_node_t *n, struct cev_str *out)
-{
-	if (!n)
-		return 0;
-	if (n->type != YAML_SCALAR_NODE)
-		return bad(b, n, "expected a string");
-	out->p = (const char *)n->data.scalar.value;
-	out->len = (uint32_t)n->data.scalar.length;
-	return 0;
-}
-
-static int get_uint(struct built *b, yaml_node_t *n, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!n)
-		return 0;
-	if (!yamldoc_scalar(n))
-		return bad(b, n, "expected a number");
-	v = strtoul(yamldoc_scalar(n), &end, 10);
-	if (*end || end == yamldoc_scalar(n) || v > UINT32_MAX)
-		return bad(b, n, "expected a number");
-	*out = (uint32_t)v;
-	return 0;
-}
-
-/* args: [a, b] -> "a\0b\0" (a plain string is split on spaces) */
-static int get_args(struct built *b, struct yamldoc *d, yaml_node_t *n, struct cev_args *out)
-{
-	size_t total = 0, off = 0;
-	char *buf;
-
-	if (!n)
-		return 0;
-	if (b->n_bufs == 4)
-		return bad(b, n, "too many argument lists");
-	if (n->type == YAML_SCALAR_NODE) {
-		buf = strdup(yamldoc_scalar(n));
-		if (!buf)
-			return -ENOMEM;
-		total = strlen(buf);
-		for (size_t i = 0; i < total; i++)
-			if (buf[i] == ' ')
-				buf[i] = '\0';
-		out->buf = buf;
-		out->len = (uint32_t)total + 1;
-		b->bufs[b->n_bufs++] = buf;
-		return 0;
-	}
-	if (n->type != YAML_SEQUENCE_NODE)
-		return bad(b, n, "args: expected a list of strings");
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = yamldoc_node(d, *it);
-
-		if (!yamldoc_scalar(e))
-			return bad(b, e, "args: expected a list of strings");
-		total += e->data.scalar.length + 1;
-	}
-	buf = malloc(total + 1);
-	if (!buf)
-		return -ENOMEM;
-	b->bufs[b->n_bufs++] = buf;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = yamldoc_node(d, *it);
-
-		memcpy(buf + off, e->data.scalar.value, e->data.scalar.length);
-		off += e->data.scalar.length;
-		buf[off++] = '\0';
-	}
-	out->buf = buf;
-	out->len = (uint32_t)off;
-	return 0;
-}
-
-static int check_keys(struct built *b, struct yamldoc *d, yaml_node_t *m,
-		      const char *const *keys, const char *what)
-{
-	if (!m)
-		return 0;
-	if (m->type != YAML_MAPPING_NODE)
-		return bad(b, m, what);
-	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yamldoc_node(d, p->key);
-		int known = 0;
-
-		for (size_t i = 0; keys[i]; i++)
-			known |= yamldoc_scalar_is(k, keys[i]);
-		if (!known)
-			return bad(b, k, "unknown key (see docs/RULE-TESTING.md)");
-	}
-	return 0;
-}
-
-static int build_process(struct built *b, struct yamldoc *d, yaml_node_t *p)
-{
-	static const char *const keys[] = { "exe", "args", "uid", "user", "comm", "cgroup",
-					    "pid", "tid", "ppid", NULL };
-	struct cev_process *pr = &b->ev.proc;
-	const char *comm;
-	int rc;
-
-	rc = check_keys(b, d, p, keys, "process: expected a mapping");
-	if (rc || !p)
-		return rc;
-	rc = get_str(b, yamldoc_get(d, p, "exe"), &pr->exe);
-	rc = rc ? rc : get_args(b, d, yamldoc_get(d, p, "args"), &pr->args);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "uid"), &pr->uid);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "pid"), &pr->pid);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "tid"), &pr->tid);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, p, "ppid"), &pr->ppid);
-	if (rc)
-		return rc;
-	pr->user = yamldoc_scalar(yamldoc_get(d, p, "user"));
-	pr->cgroup = yamldoc_scalar(yamldoc_get(d, p, "cgroup"));
-	comm = yamldoc_scalar(yamldoc_get(d, p, "comm"));
-	if (!comm && pr->exe.len) {	/* the kernel's default: the file name */
-		const char *slash = memrchr(pr->exe.p, '/', pr->exe.len);
-
-		comm = slash ? slash + 1 : pr->exe.p;
-	}
-	if (comm)
-		snprintf(pr->comm, sizeof(pr->comm), "%s", comm);
-	return 0;
-}
-
-/*
- * file: {via: io_uring, op: openat|openat2}: an open seen at submission,
- * whose file is unknown (what the tracepoint backends report for io_uring).
- */
-static int build_unresolved(struct built *b, struct yamldoc *d, yaml_node_t *n)
-{
-	yaml_node_t *via = yamldoc_get(d, n, "via"), *op = yamldoc_get(d, n, "op");
-
-	if (!yamldoc_scalar_is(via, "io_uring"))
-		return bad(b, via, "via: expected io_uring (an open whose file is unknown)");
-	if (yamldoc_get(d, n, "path") || yamldoc_get(d, n, "access") || yamldoc_get(d, n, "flags"))
-		return bad(b, n, "file: an open via io_uring has no path, access or flags "
-			   "(the file is unknown); leave them out");
-	if (op && !yamldoc_scalar_is(op, "openat") && !yamldoc_scalar_is(op, "openat2"))
-		return bad(b, op, "op: expected openat or openat2");
-	b->ev.file.unresolved = 1;
-	b->ev.file.via = "io_uring";
-	b->ev.file.op = op && yamldoc_scalar_is(op, "openat2") ? "openat2" : "openat";
-	return 0;
-}
-
-/* parent: {exe, pid, args} and ancestors: [exe, ...], nearest first */
-static int build_lineage(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const pkeys[] = { "exe", "pid", "args", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "parent");
-	int rc;
-
-	rc = check_keys(b, d, n, pkeys, "parent: expected a mapping");
-	if (rc)
-		return rc;
-	if (n) {
-		b->ev.has_parent = 1;
-		rc = get_str(b, yamldoc_get(d, n, "exe"), &b->ev.parent.exe);
-		rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "pid"), &b->ev.parent.pid);
-		rc = rc ? rc : get_args(b, d, yamldoc_get(d, n, "args"), &b->ev.parent.args);
-		if (rc)
-			return rc;
-	}
-	n = yamldoc_get(d, e, "ancestors");
-	if (n) {
-		if (n->type != YAML_SEQUENCE_NODE)
-			return bad(b, n, "ancestors: expected a list of executables, nearest first");
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++) {
-			if (b->ev.n_ancestors == MAX_ANC)
-				return bad(b, n, "ancestors: too many");
-			rc = get_str(b, yamldoc_node(d, *it), &b->anc[b->ev.n_ancestors++]);
-			if (rc)
-				return rc;
-		}
-	}
-	b->ev.ancestors = b->anc;
-	return 0;
-}
-
-/* access: [read, write, create]; absent: read */
-static int get_access(struct built *b, struct yamldoc *d, yaml_node_t *acc)
-{
-	if (!acc) {
-		b->ev.file.access = CEV_ACC_READ;
-		return 0;
-	}
-	if (acc->type != YAML_SEQUENCE_NODE)
-		return bad(b, acc, "access: expected a list, e.g. [read]");
-	for (yaml_node_item_t *it = acc->data.sequence.items.start;
-	     it < acc->data.sequence.items.top; it++) {
-		yaml_node_t *a = yamldoc_node(d, *it);
-
-		if (yamldoc_scalar_is(a, "read"))
-			b->ev.file.access |= CEV_ACC_READ;
-		else if (yamldoc_scalar_is(a, "write"))
-			b->ev.file.access |= CEV_ACC_WRITE;
-		else if (yamldoc_scalar_is(a, "create"))
-			b->ev.file.access |= CEV_ACC_CREATE;
-		else
-			return bad(b, a, "access: expected read, write or create");
-	}
-	return 0;
-}
-
-static int build_file(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const fkeys[] = { "path", "access", "flags", "via", "op", "host_path",
-					     "watched_path", "truncated", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "file"), *t;
-	int rc;
-
-	if (!n)
-		return bad(b, e, "a file event needs file: {path, access}");
-	rc = check_keys(b, d, n, fkeys, "file: expected a mapping");
-	if (rc == 0 && yamldoc_get(d, n, "via"))
-		return build_unresolved(b, d, n);
-	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "path"), &b->ev.file.path);
-	/* the other views (docs/EVENTS.md): a chroot's, a hard link's */
-	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "host_path"), &b->ev.file.host_path);
-	rc = rc ? rc : get_str(b, yamldoc_get(d, n, "watched_path"), &b->ev.file.watched_path);
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "flags"), &b->ev.file.flags);
-	t = yamldoc_get(d, n, "truncated");
-	if (!rc && t && !yamldoc_scalar_is(t, "true") && !yamldoc_scalar_is(t, "false"))
-		return bad(b, t, "truncated: expected true or false");
-	if (t && yamldoc_scalar_is(t, "true"))
-		b->ev.file.path.truncated = b->ev.file.path_partial = 1;
-	return rc ? rc : get_access(b, d, yamldoc_get(d, n, "access"));
-}
-
-/* proto: a name of rules' `proto` (default tcp) into *out */
-static int get_proto(struct built *b, yaml_node_t *proto, uint8_t *out)
-{
-	*out = CEV_PROTO_TCP;
-	if (!proto)
-		return 0;
-	for (uint8_t p = 0; p < CEV_PROTO__COUNT; p++) {
-		if (cev_proto_name(p) && yamldoc_scalar_is(proto, cev_proto_name(p))) {
-			*out = p;
-			return 0;
-		}
-	}
-	return bad(b, proto, "proto: expected tcp, udp, udplite, sctp, raw, icmp or packet");
-}
-
-/* an IPv4 or IPv6 address into addr; its family, or 0 */
-static int get_addr(yaml_node_t *n, uint8_t *addr)
-{
-	const char *s = yamldoc_scalar(n);
-
-	if (s && inet_pton(AF_INET, s, addr) == 1)
-		return AF_INET;
-	if (s && inet_pton(AF_INET6, s, addr) == 1)
-		return AF_INET6;
-	return 0;
-}
-
-static int build_connect(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const ckeys[] = { "proto", "dest", "port", "dest_name", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "connect"), *dest;
-	uint32_t port = 0;
-	int rc;
-
-	if (!n)
-		return bad(b, e, "a connect event needs connect: {proto, dest, port}");
-	rc = check_keys(b, d, n, ckeys, "connect: expected a mapping");
-	rc = rc ? rc : get_uint(b, yamldoc_get(d, n, "port"), &port);
-	if (rc)
-		return rc;
-	if (port > UINT16_MAX)
-		return bad(b, yamldoc_get(d, n, "port"), "port: expected 0 to 65535");
-	b->ev.conn.port = (uint16_t)port;
-	rc = get_proto(b, yamldoc_get(d, n, "proto"), &b->ev.conn.proto);
-	if (rc)
-		return rc;
-	b->ev.conn.ipproto = cev_proto_number(b->ev.conn.proto);
-	dest = yamldoc_get(d, n, "dest");
-	b->ev.conn.family = (uint8_t)get_addr(dest, b->ev.conn.addr);
-	if (!b->ev.conn.family)
-		return bad(b, dest ? dest : n, "dest: expected an IPv4 or IPv6 address");
-	/* the name the address was learned from (a DNS answer), for name patterns */
-	b->ev.conn.dest_name = yamldoc_scalar(yamldoc_get(d, n, "dest_name"));
-	return 0;
-}
-
-/* socket: {proto, family, hop}: a socket made, or (hop) a source route set */
-static int build_socket(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const skeys[] = { "proto", "family", "hop", NULL };
-	yaml_node_t *n = yamldoc_get(d, e, "socket"), *fam, *hop;
-	struct cev_socket *k = &b->ev.sock;
-	int rc;
-
-	if (!n)
-		return bad(b, e, "a socket event needs socket: {proto, family, hop}");
-	rc = check_keys(b, d, n, skeys, "socket: expected a mapping");
-	rc = rc ? rc : get_proto(b, yamldoc_get(d, n, "proto"), &k->proto);
-	if (rc)
-		return rc;
-	fam = yamldoc_get(d, n, "family");
-	k->family = k->proto == CEV_PROTO_PACKET ? AF_PACKET :
-		    yamldoc_scalar_is(fam, "inet6") ? AF_INET6 : AF_INET;
-	k->op = CEV_SOCK_CREATE;
-	hop = yamldoc_get(d, n, "hop");
-	if (hop) {
-		k->hop_family = (uint8_t)get_addr(hop, k->hop);
-		if (!k->hop_family)
-			return bad(b, hop, "hop: expected an IPv4 or IPv6 address");
-		k->op = k->hop_family == AF_INET ? CEV_SOCK_IP_OPTIONS : CEV_SOCK_IPV6_RTHDR;
-	}
-	return 0;
-}
-
-static int build_event(struct built *b, struct yamldoc *d, yaml_node_t *e)
-{
-	static const char *const keys[] = { "kind", "process", "parent", "ancestors",
-					    "file", "connect", "socket", NULL };
-	yaml_node_t *kind = yamldoc_get(d, e, "kind");
-	int rc;
-
-	memset(b, 0, sizeof(*b));
-	if (!e)
-		return bad(b, NULL, "case has no event");
-	rc = check_keys(b, d, e, keys, "event: expected a mapping");
-	if (rc)
-		return rc;
-	if (yamldoc_scalar_is(kind, "exec"))
-		b->ev.kind = CEV_EXEC;
-	else if (yamldoc_scalar_is(kind, "file"))
-		b->ev.kind = CEV_FILE;
-	else if (yamldoc_scalar_is(kind, "connect"))
-		b->ev.kind = CEV_CONNECT;
-	else if (yamldoc_scalar_is(kind, "socket"))
-		b->ev.kind = CEV_SOCKET;
-	else
-		return bad(b, kind ? kind : e, "event: kind must be exec, file, connect or socket");
-	rc = build_process(b, d, yamldoc_get(d, e, "process"));
-	rc = rc ? rc : build_lineage(b, d, e);
-	if (rc)
-		return rc;
-	if (b->ev.kind == CEV_FILE)
-		return build_file(b, d, e);
-	if (b->ev.kind == CEV_CONNECT)
-		return build_connect(b, d, e);
-	if (b->ev.kind == CEV_SOCKET)
-		return build_socket(b, d, e);
-	return 0;
-}
-
-static void built_free(struct built *b)
-{
-	for (size_t i = 0; i < b->n_bufs; i++)
-		free(b->bufs[i]);
-	b->n_bufs = 0;
-}
-
 /* --- running the cases ---------------------------------------------------- */
 
 static int has_rule(const struct rule_set *set, const char *id)
@@ -494,18 +116,76 @@ static int in_expect(struct yamldoc *d, yaml_node_t *exp, const char *id)
 	return 0;
 }
 
-/* One case: 1 passed, 0 failed (the failure printed). */
+/*
+ * set_labels: [NAME...] of a case, when it has the key: the exact set of
+ * labels the matching rules give the process.  1 when it holds (or is
+ * absent); else 0 with what differs printed.
+ */
+static int check_labels(const struct rule_set *set, struct yamldoc *d, yaml_node_t *want,
+			uint64_t got, int say)
+{
+	uint64_t listed = 0;
+	int ok = 1;
+
+	if (!want)
+		return 1;
+	for (yaml_node_item_t *it = want->type == YAML_SEQUENCE_NODE ?
+				     want->data.sequence.items.start : NULL;
+	     it && it < want->data.sequence.items.top; it++) {
+		const char *nm = yamldoc_scalar(yamldoc_node(d, *it));
+		uint64_t bit = nm ? rule_set_label_bit(set, nm) : 0;
+
+		listed |= bit;
+		if (!(got & bit)) {
+			if (say)
+				printf("     - label %s  (expected, not set)\n", nm ? nm : "?");
+			ok = 0;
+		}
+	}
+	for (size_t i = 0; i < set->n_labels; i++) {
+		if ((got >> i) & 1 && !((listed >> i) & 1)) {
+			if (say)
+				printf("     + label %s  (set, not expected)\n", set->labels[i]);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+/* Prints what differs between the reporting hits and expect. */
+static void print_diff(const struct rule_set *set, struct yamldoc *d, yaml_node_t *exp,
+		       const struct rule **hits, size_t n)
+{
+	for (yaml_node_item_t *it = exp->data.sequence.items.start;
+	     it < exp->data.sequence.items.top; it++) {
+		const char *id = yamldoc_scalar(yamldoc_node(d, *it));
+
+		if (id && !in_hits(hits, n, id))
+			printf("     - %s  (expected, did not fire%s)\n", id,
+			       has_rule(set, id) ? "" : "; no rule has this id");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!in_expect(d, exp, hits[i]->id))
+			printf("     + %s  (fired, not expected)\n", hits[i]->id);
+}
+
+/*
+ * One case: 1 passed, 0 failed (the failure printed).  expect is the rules
+ * that report (action: label rules report nothing: the labels they set are
+ * the case's set_labels).
+ */
 static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_t *c)
 {
 	struct yamldoc *d = &cf->doc;
 	yaml_node_t *name = yamldoc_get(d, c, "name"), *exp = yamldoc_get(d, c, "expect");
 	const char *nm = yamldoc_scalar(name) ? yamldoc_scalar(name) : "(unnamed)";
-	size_t line = c->start_mark.line + 1, n;
+	size_t line = c->start_mark.line + 1, n, k = 0;
 	const struct rule *hits[MAX_HITS];
+	uint64_t labels = 0;
 	struct built b;
-	int ok = 1;
+	int ok = 1, labels_ok;
 
-	if (build_event(&b, d, yamldoc_get(d, c, "event"))) {
+	if (build_event(&b, d, yamldoc_get(d, c, "event"), set)) {
 		printf("FAIL %s:%zu: %s\n     error: %s:%zu: %s\n", cf->path, line, nm,
 		       cf->path, b.err_line ? b.err_line : line, b.err);
 		built_free(&b);
@@ -520,6 +200,12 @@ static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_
 	n = rule_set_match(set, &b.ev, hits, MAX_HITS);
 	if (n > MAX_HITS)
 		n = MAX_HITS;
+	for (size_t i = 0; i < n; i++) {
+		labels |= hits[i]->set_labels;
+		if (hits[i]->action != ACT_LABEL)
+			hits[k++] = hits[i];
+	}
+	n = k;
 	for (yaml_node_item_t *it = exp->data.sequence.items.start; it < exp->data.sequence.items.top; it++)
 		if (!yamldoc_scalar(yamldoc_node(d, *it)) ||
 		    !in_hits(hits, n, yamldoc_scalar(yamldoc_node(d, *it))))
@@ -527,24 +213,16 @@ static int run_case(const struct rule_set *set, struct case_file *cf, yaml_node_
 	for (size_t i = 0; i < n; i++)
 		if (!in_expect(d, exp, hits[i]->id))
 			ok = 0;
-	if (ok) {
+	labels_ok = check_labels(set, d, yamldoc_get(d, c, "set_labels"), labels, 0);
+	if (ok && labels_ok) {
 		printf("ok   %s: %s\n", cf->path, nm);
 	} else {
 		printf("FAIL %s:%zu: %s\n", cf->path, line, nm);
-		for (yaml_node_item_t *it = exp->data.sequence.items.start;
-		     it < exp->data.sequence.items.top; it++) {
-			const char *id = yamldoc_scalar(yamldoc_node(d, *it));
-
-			if (id && !in_hits(hits, n, id))
-				printf("     - %s  (expected, did not fire%s)\n", id,
-				       has_rule(set, id) ? "" : "; no rule has this id");
-		}
-		for (size_t i = 0; i < n; i++)
-			if (!in_expect(d, exp, hits[i]->id))
-				printf("     + %s  (fired, not expected)\n", hits[i]->id);
+		print_diff(set, d, exp, hits, n);
+		check_labels(set, d, yamldoc_get(d, c, "set_labels"), labels, 1);
 	}
 	built_free(&b);
-	return ok;
+	return ok && labels_ok;
 }
 
 /* The files of every argument, as case files (kept parsed) and rule files. */
@@ -615,6 +293,13 @@ static void run_cases(const struct rule_set *set, struct inputs *in, size_t *pas
 
 int cmd_rules_test(int argc, char **argv)
 {
+	struct case_world world = { 0 };
+	/* programs in rules get the identities the cases' programs have */
+	const struct rule_load_opts case_opts = {
+		.resolve_user = rules_resolve_user,
+		.resolve_exe = rules_case_resolve,
+		.resolve_exe_ctx = &world,
+	};
 	struct inputs *in;
 	struct rule_diags diags = { 0 };
 	struct rule_set *set = NULL;
@@ -641,7 +326,13 @@ int cmd_rules_test(int argc, char **argv)
 		goto out;
 	}
 	rc = CMD_EXIT_FAIL;
-	if (rules_load_paths(in->rules, in->n_rules, 0, &set, &diags, err, sizeof(err))) {
+	for (size_t i = 0; i < in->n_cases; i++)
+		if (rules_case_world(&world, &in->cases[i].doc)) {
+			fprintf(stderr, "custos: rules test: %s\n", strerror(ENOMEM));
+			goto out;
+		}
+	if (rules_load_paths(in->rules, in->n_rules, 0, &case_opts, &set, &diags, err,
+			     sizeof(err))) {
 		rules_check_report(&diags, err);
 		printf("0 passed, 1 failed\n");
 		rule_diags_free(&diags);
@@ -652,6 +343,7 @@ int cmd_rules_test(int argc, char **argv)
 	rc = fail ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 out:
 	rule_set_free(set);
+	rules_case_world_free(&world);
 	for (size_t i = 0; i < in->n_cases; i++)
 		yamldoc_free(&in->cases[i].doc);
 	for (size_t i = 0; i < in->files.n; i++)

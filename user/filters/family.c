@@ -6,16 +6,15 @@
 #include "filters/family.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
-#include "host/mounts.h"
+#include "host/fsid.h"
 
 int filter_compile_error(int rc, struct rule_diags *diags, const char *what, char *err,
 			 size_t errlen)
@@ -31,35 +30,42 @@ int filter_compile_error(int rc, struct rule_diags *diags, const char *what, cha
 
 /* --- a file's identity -------------------------------------------------------- */
 
-/*
- * The superblock's device (sb->s_dev, what the BPF side reads) of the mount
- * that real (a resolved path) lies on, from /proc/self/mountinfo: stat()'s
- * st_dev is not always it (btrfs reports each subvolume's own device, the
- * top level's included); stat()'s when mountinfo has none.
- */
 uint64_t filter_kernel_dev(const char *real, dev_t st_dev)
 {
-	uint64_t dev = ((uint64_t)major(st_dev) << 20) | minor(st_dev);
-	struct mounts m;
-
-	mounts_init(&m);
-	if (mounts_load(&m, NULL) == 0)
-		mounts_sb_dev(&m, real, &dev);
-	mounts_free(&m);
-	return dev;
+	return fsid_kernel_dev(real, st_dev);
 }
 
 int filter_ident_at(const char *path, unsigned int type, struct file_ident *k)
 {
-	char real[PATH_MAX];
-	struct stat st;
+	struct ident id;
+	int rc = fsid_at(path, type, &id);
 
-	if (!realpath(path, real) || strcmp(real, path) != 0)
-		return -ENOENT;
-	if (stat(path, &st) || (type && (st.st_mode & S_IFMT) != type))
-		return -ENOENT;
-	k->dev = filter_kernel_dev(real, st.st_dev);
-	k->ino = st.st_ino;
+	if (rc == 0) {
+		k->dev = id.dev;
+		k->ino = id.ino;
+	}
+	return rc;
+}
+
+int filter_exe_fingerprint(int fd, uint64_t *size, uint64_t *head)
+{
+	unsigned char buf[EXE_HEAD_BYTES] = { 0 };
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return -errno;
+	while (got < sizeof(buf)) {
+		n = pread(fd, buf + got, sizeof(buf) - got, (off_t)got);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*size = (uint64_t)st.st_size;
+	*head = exe_head_hash(buf, *size);
 	return 0;
 }
 

@@ -44,6 +44,9 @@ int filter_ident_at(const char *path, unsigned int type, struct file_ident *k);
  */
 uint64_t filter_kernel_dev(const char *real, dev_t st_dev);
 
+/* A program's fingerprint (filter_maps.h) from its open file: 0 and *size, *head; -errno. */
+int filter_exe_fingerprint(int fd, uint64_t *size, uint64_t *head);
+
 /* One BPF hash map of a family and its compiled contents. */
 struct filter_table {
 	int fd;

@@ -120,11 +120,11 @@ static const struct guard_family fileguard = {
 		  GUARD_FIELD(F_PARENT_EXE) | GUARD_FIELD(F_UID),
 	.need = GUARD_FIELD(F_PATH),
 	.what = "file",
-	.rules = "file block rules",
-	.can = "path, access, exe, parent_exe, uid",
+	.rules = "file block and label rules",
+	.can = "path, access, exe, parent_exe, uid, labels, ancestor_exe",
 	.can_unless = "path as an absolute path without wildcards, 'DIR/**' with DIR one, or "
 		      "'**/NAME'; access; exe, parent_exe as an absolute path without "
-		      "wildcards, or '**/NAME'; uid",
+		      "wildcards, or '**/NAME'; uid; labels; ancestor_exe",
 	.no_need = "without `path` in `when` would refuse every open its other conditions "
 		   "allow; name the files to refuse",
 	.warn_missing = warn_missing,

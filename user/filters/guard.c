@@ -65,12 +65,23 @@ enum guard_path_kind filter_guard_path_kernel(const char *glob, size_t *dir_len,
 	return GUARD_PATH_NONE;
 }
 
+/* Can the kernel decide glob for field f (path, exe, parent_exe, exe_content)? */
+static int value_decidable(enum rule_field f, const char *g)
+{
+	if (f == F_PATH)
+		return filter_guard_path_kernel(g, NULL, NULL) != GUARD_PATH_NONE;
+	if (f == F_EXE_CONTENT)	/* a file to take a fingerprint of */
+		return filter_guard_value_kernel(g, NULL) == GUARD_VALUE_PATH;
+	return filter_guard_value_kernel(g, NULL) != GUARD_VALUE_NONE;
+}
+
 /*
  * The first field of c the kernel cannot decide (F__COUNT: none): one not in
- * fields, or a path / exe / parent_exe with a value it cannot decide (that
- * value then goes to *bad_value, else NULL).
+ * fields, or a path / exe / parent_exe / exe_content with a value it cannot
+ * decide (that value then goes to *bad_value, else NULL).
  */
-static enum rule_field blind(const struct cond *c, uint32_t fields, const char **bad_value)
+static enum rule_field blind(const struct rule_set *rs, const struct cond *c, uint32_t fields,
+			     const char **bad_value)
 {
 	*bad_value = NULL;
 	for (int f = 0; f < F__COUNT; f++) {
@@ -78,13 +89,15 @@ static enum rule_field blind(const struct cond *c, uint32_t fields, const char *
 			continue;
 		if (!(fields & GUARD_FIELD(f)))
 			return (enum rule_field)f;
-		if (f != F_PATH && f != F_EXE && f != F_PARENT_EXE)
+		/* the per-process state: labels, and the lineage classes the kernel keeps */
+		if (f == F_ANCESTOR_EXE && (c->f[f].cls < 0 || rs->class_slot[c->f[f].cls] < 0))
+			return (enum rule_field)f;
+		if (f != F_PATH && f != F_EXE && f != F_PARENT_EXE && f != F_EXE_CONTENT)
 			continue;
 		for (size_t i = 0; i < c->f[f].n; i++) {
 			const char *g = c->f[f].globs[i];
 
-			if (f == F_PATH ? filter_guard_path_kernel(g, NULL, NULL) == GUARD_PATH_NONE
-					: filter_guard_value_kernel(g, NULL) == GUARD_VALUE_NONE) {
+			if (!value_decidable((enum rule_field)f, g)) {
 				*bad_value = g;
 				return (enum rule_field)f;
 			}
@@ -95,44 +108,57 @@ static enum rule_field blind(const struct cond *c, uint32_t fields, const char *
 
 #define KERNEL_PATHS "an absolute path without wildcards, 'DIR/**' with DIR one, or '**/NAME'"
 #define KERNEL_EXES "an absolute path without wildcards, or '**/NAME'"
+#define KERNEL_CONTENT "an absolute path without wildcards"
+
+/* Every guard also decides the per-process state: labels, lineage classes. */
+#define STATE_FIELDS (GUARD_FIELD(F_LABELS) | GUARD_FIELD(F_ANCESTOR_EXE))
 
 /* Diagnoses r; 1 when the kernel can decide it. */
-static int decidable(const struct guard_family *fam, const struct rule *r,
-		     struct rule_diags *diags, int *bad)
+static int decidable(const struct rule_set *rs, const struct guard_family *fam,
+		     const struct rule *r, struct rule_diags *diags, int *bad)
 {
+	/* a block rule refuses in the kernel; a label rule labels there */
+	const char *what = r->action == ACT_BLOCK ? "action block" : "set_labels";
+	uint32_t fields = fam->fields | STATE_FIELDS;
 	const char *value;
 	enum rule_field f;
 	int ok = 1, needed = 0;
 
 	for (int i = 0; i < F__COUNT; i++)
 		needed |= (fam->need & GUARD_FIELD(i)) && r->when.f[i].present;
-	f = blind(&r->when, fam->fields, &value);
+	f = blind(rs, &r->when, fields, &value);
 	if (f != F__COUNT) {
 		ok = 0;
 		if (value)
-			*bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
+			*bad = rule_diag_add(diags, r, "rule '%s': %s needs a condition the "
 					     "kernel decides, but `when.%s` has '%s', which it "
-					     "cannot (it can: %s)", r->id, rule_field_name(f), value,
-					     f == F_PATH ? KERNEL_PATHS : KERNEL_EXES);
+					     "cannot (it can: %s)", r->id, what, rule_field_name(f),
+					     value, f == F_PATH ? KERNEL_PATHS : f == F_EXE_CONTENT ?
+					     KERNEL_CONTENT : KERNEL_EXES);
 		else
-			*bad = rule_diag_add(diags, r, "rule '%s': action block needs a condition the "
+			*bad = rule_diag_add(diags, r, "rule '%s': %s needs a condition the "
 					     "kernel decides, but `when` uses '%s', which the "
-					     "kernel cannot evaluate (it can: %s)", r->id,
+					     "kernel cannot evaluate (it can: %s)", r->id, what,
 					     rule_field_name(f), fam->can);
 	} else if (!needed) {
 		ok = 0;
-		*bad = rule_diag_add(diags, r, "rule '%s': action block %s", r->id, fam->no_need);
+		*bad = rule_diag_add(diags, r, "rule '%s': %s %s", r->id, what, fam->no_need);
+	} else if (r->when.f[F_EXE].present && r->when.f[F_EXE_CONTENT].present) {
+		ok = 0;
+		*bad = rule_diag_add(diags, r, "rule '%s': %s cannot have both `exe` and "
+				     "`exe_content` in `when` (the kernel decides them as one); "
+				     "list the programs under exe_content", r->id, what);
 	}
 	if (*bad == -ENOMEM)
 		return 0;
 	for (size_t u = 0; u < r->n_unless; u++) {
-		f = blind(&r->unless[u], fam->fields, &value);
+		f = blind(rs, &r->unless[u], fields, &value);
 		if (f == F__COUNT)
 			continue;
 		ok = 0;
-		*bad = rule_diag_add(diags, r, "rule '%s': action block needs every `unless` "
+		*bad = rule_diag_add(diags, r, "rule '%s': %s needs every `unless` "
 				     "condition decided in the kernel, but one uses '%s'%s%s%s (the "
-				     "kernel can: %s)", r->id, rule_field_name(f),
+				     "kernel can: %s)", r->id, what, rule_field_name(f),
 				     value ? " with '" : "", value ? value : "", value ? "'" : "",
 				     fam->can_unless);
 		if (*bad == -ENOMEM)
@@ -152,7 +178,10 @@ size_t filter_guard_block_rules(const struct rule_set *rs, enum rule_on on)
 }
 
 /* the arrays of struct filter_guard, as indexes of its cap[] */
-enum { CAP_IKEYS, CAP_IVALS, CAP_NKEYS, CAP_NVALS, CAP_UKEYS, CAP_UVALS, CAP_MISSING };
+enum {
+	CAP_IKEYS, CAP_IVALS, CAP_NKEYS, CAP_NVALS, CAP_UKEYS, CAP_UVALS, CAP_MISSING,
+	CAP_HKEYS, CAP_HVALS,
+};
 
 /*
  * Ors bit into 64-bit word `word` of the value of key in a table of keys
@@ -230,6 +259,14 @@ static int add_uid(struct filter_guard *g, uint32_t uid, int unless, uint64_t bi
 		       unless ? offsetof(struct guard_uid_bits, unless) / 8 : 0, bit);
 }
 
+static int add_head(struct filter_guard *g, const struct exe_head_key *k, size_t word,
+		    uint64_t bit)
+{
+	g->conf.any_heads = 1;
+	return set_bit((void **)&g->hkeys, (void **)&g->hvals, &g->n_heads, &g->cap[CAP_HKEYS],
+		       k, sizeof(*k), sizeof(*g->hvals), word, bit);
+}
+
 static int add_missing(struct filter_guard *g, const struct rule *r, const char *glob)
 {
 	if (vec_grow((void **)&g->missing, g->n_missing, &g->cap[CAP_MISSING],
@@ -239,10 +276,31 @@ static int add_missing(struct filter_guard *g, const struct rule *r, const char 
 	return 0;
 }
 
-/* One path / exe / parent_exe value into the tables. */
+/* How the compile reaches files: resolve (identities), head (fingerprints). */
+struct guard_io {
+	guard_resolve_fn resolve;
+	guard_head_fn head;
+	void *ctx;
+};
+
+/* An exe_content value's fingerprint into the heads table (its identity is an exe value's). */
+static int add_content(struct filter_guard *g, const char *v, const struct rule *r,
+		       size_t word, uint64_t bit, const struct guard_io *io)
+{
+	struct exe_head_key k;
+	int rc;
+
+	if (!io->head)
+		return 0;
+	rc = io->head(v, &k, io->ctx);
+	if (rc == -ENOENT)
+		return add_missing(g, r, v);
+	return rc ? rc : add_head(g, &k, word, bit);
+}
+
+/* One path / exe / parent_exe / exe_content value into the tables. */
 static int add_value(struct filter_guard *g, enum rule_field f, const char *v,
-		     const struct rule *r, int unless, uint64_t bit, guard_resolve_fn resolve,
-		     void *ctx)
+		     const struct rule *r, int unless, uint64_t bit, const struct guard_io *io)
 {
 	size_t w_file, w_tree = WORD(tree_when) + (unless ? 1 : 0);
 	enum guard_want want = GUARD_WANT_EXE;
@@ -254,7 +312,7 @@ static int add_value(struct filter_guard *g, enum rule_field f, const char *v,
 
 	if (f == F_PATH)
 		w_file = WORD(path_when);
-	else if (f == F_EXE)
+	else if (f == F_EXE || f == F_EXE_CONTENT)
 		w_file = WORD(exe_when);
 	else
 		w_file = WORD(parent_when);
@@ -274,13 +332,15 @@ static int add_value(struct filter_guard *g, enum rule_field f, const char *v,
 		}
 	} else if (filter_guard_value_kernel(v, &nk) == GUARD_VALUE_NAME) {
 		return add_name(g, &nk, w_file, bit);
+	} else if (f == F_EXE_CONTENT && (rc = add_content(g, v, r, w_file, bit, io))) {
+		return rc;
 	}
-	if (!resolve)
+	if (!io->resolve)
 		return 0;
 	path = want == GUARD_WANT_DIR ? strndup(v, dl) : (char *)v;
 	if (!path)
 		return -ENOMEM;
-	rc = resolve(path, want, &id, ctx);
+	rc = io->resolve(path, want, &id, io->ctx);
 	if (path != v)
 		free(path);
 	if (rc == -ENOENT)
@@ -298,6 +358,8 @@ static void need_bits(const struct cond *c, uint64_t bit, __u64 *need[5], __u64 
 	for (int i = 0; i < 5; i++)
 		if (c->f[fields[i]].present)
 			*need[i] |= bit;
+	if (c->f[F_EXE_CONTENT].present)	/* decided as exe, copies included */
+		*need[2] |= bit;
 	if (!c->f[F_ACCESS].present)
 		return;
 	if (c->f[F_ACCESS].mask & CEV_ACC_READ)
@@ -308,11 +370,29 @@ static void need_bits(const struct cond *c, uint64_t bit, __u64 *need[5], __u64 
 		*acc[2] |= bit;
 }
 
+/* A condition's labels and ancestor_exe (the per-process state) into conf. */
+static void add_state(struct guard_conf *k, const struct rule_set *rs, const struct cond *c,
+		      int unless, uint64_t bit)
+{
+	const struct cond_field *lf = &c->f[F_LABELS], *af = &c->f[F_ANCESTOR_EXE];
+
+	if (lf->present) {
+		*(unless ? &k->cond_need_labels : &k->need_labels) |= bit;
+		for (size_t i = 0; i < rs->n_labels && i < RULE_MAX_LABELS; i++)
+			if (((lf->labels >> i) & 1) && rs->label_slot[i] >= 0)
+				(unless ? k->label_unless : k->label_when)[rs->label_slot[i]] |= bit;
+	}
+	if (af->present && af->cls >= 0 && rs->class_slot[af->cls] >= 0) {
+		*(unless ? &k->cond_need_lineage : &k->need_lineage) |= bit;
+		(unless ? k->lineage_unless : k->lineage_when)[rs->class_slot[af->cls]] |= bit;
+	}
+}
+
 /* One decidable condition (a `when`, or an `unless` when unless) into conf and the tables. */
 static int add_cond(struct filter_guard *g, const struct cond *c, const struct rule *r,
-		    int unless, uint64_t bit, guard_resolve_fn resolve, void *ctx)
+		    int unless, uint64_t bit, const struct guard_io *io)
 {
-	static const enum rule_field fields[3] = { F_PATH, F_EXE, F_PARENT_EXE };
+	static const enum rule_field fields[4] = { F_PATH, F_EXE, F_PARENT_EXE, F_EXE_CONTENT };
 	struct guard_conf *k = &g->conf;
 	__u64 *need[5] = { &k->need_path, &k->need_access, &k->need_exe, &k->need_parent,
 			   &k->need_uid };
@@ -323,12 +403,11 @@ static int add_cond(struct filter_guard *g, const struct cond *c, const struct r
 	int rc;
 
 	need_bits(c, bit, unless ? cneed : need, unless ? cacc : acc);
-	for (int p = 0; p < 3; p++) {
+	for (int p = 0; p < 4; p++) {
 		const struct cond_field *cf = &c->f[fields[p]];
 
 		for (size_t i = 0; cf->present && i < cf->n; i++)
-			if ((rc = add_value(g, fields[p], cf->globs[i], r, unless, bit, resolve,
-					    ctx)))
+			if ((rc = add_value(g, fields[p], cf->globs[i], r, unless, bit, io)))
 				return rc;
 	}
 	for (size_t i = 0; c->f[F_UID].present && i < c->f[F_UID].n; i++)
@@ -341,6 +420,15 @@ int filter_guard_compile(const struct rule_set *rs, const struct guard_family *f
 			 guard_resolve_fn resolve, void *ctx, struct filter_guard *out,
 			 struct rule_diags *diags)
 {
+	return filter_guard_compile_heads(rs, fam, resolve, resolve ? fam->head : NULL, ctx, out,
+					  diags);
+}
+
+int filter_guard_compile_heads(const struct rule_set *rs, const struct guard_family *fam,
+			       guard_resolve_fn resolve, guard_head_fn head, void *ctx,
+			       struct filter_guard *out, struct rule_diags *diags)
+{
+	const struct guard_io io = { resolve, head, ctx };
 	struct guard_conf *c = &out->conf;
 	size_t n_conds = 0;
 	int rc, bad = 0;
@@ -351,9 +439,10 @@ int filter_guard_compile(const struct rule_set *rs, const struct guard_family *f
 		const struct rule *r = &rs->rules[ri];
 		uint64_t bit;
 
-		if (!r->enabled || r->on != fam->on || r->action != ACT_BLOCK)
+		/* block rules, and the rules that set labels (file rules only) */
+		if (!r->enabled || r->on != fam->on || (r->action != ACT_BLOCK && !r->set_labels))
 			continue;
-		if (!decidable(fam, r, diags, &bad)) {
+		if (!decidable(rs, fam, r, diags, &bad)) {
 			if (bad == -ENOMEM)
 				goto err;
 			continue;
@@ -370,15 +459,25 @@ int filter_guard_compile(const struct rule_set *rs, const struct guard_family *f
 		bit = 1ULL << out->n_slots;
 		out->slot[out->n_slots++] = r;
 		c->active |= bit;
-		if ((rc = add_cond(out, &r->when, r, 0, bit, resolve, ctx)))
+		if (r->action == ACT_BLOCK)
+			c->block |= bit;
+		if (r->set_labels) {
+			c->label |= bit;
+			for (size_t i = 0; i < rs->n_labels && i < RULE_MAX_LABELS; i++)
+				if (((r->set_labels >> i) & 1) && rs->label_slot[i] >= 0)
+					c->slot_labels[out->n_slots - 1] |= 1ULL << rs->label_slot[i];
+		}
+		if ((rc = add_cond(out, &r->when, r, 0, bit, &io)))
 			goto fail;
+		add_state(c, rs, &r->when, 0, bit);
 		for (size_t u = 0; u < r->n_unless; u++) {
 			uint64_t cbit = 1ULL << n_conds;
 
 			c->cond_owner[n_conds++] = bit;
 			c->cond_valid |= cbit;
-			if ((rc = add_cond(out, &r->unless[u], r, 1, cbit, resolve, ctx)))
+			if ((rc = add_cond(out, &r->unless[u], r, 1, cbit, &io)))
 				goto fail;
+			add_state(c, rs, &r->unless[u], 1, cbit);
 		}
 	}
 	return bad;
@@ -398,6 +497,11 @@ void filter_guard_free(struct filter_guard *g)
 	free(g->ukeys);
 	free(g->uvals);
 	free(g->missing);
+	free(g->hkeys);
+	free(g->hvals);
+	g->hkeys = NULL;
+	g->hvals = NULL;
+	g->n_heads = 0;
 	g->ikeys = NULL;
 	g->ivals = NULL;
 	g->nkeys = NULL;
@@ -435,7 +539,7 @@ static void fill_slots(const struct filter_guard *g, struct filter_slots *s)
 static int write_maps(const struct guard_family *fam, const struct loader *l,
 		      const struct filter_guard *g)
 {
-	struct filter_table t[3];
+	struct filter_table t[4];
 	int fd[4];
 
 	fam->maps(l, fd);
@@ -445,7 +549,11 @@ static int write_maps(const struct guard_family *fam, const struct loader *l,
 				      sizeof(*g->nvals) };
 	t[2] = (struct filter_table){ fd[3], g->ukeys, g->uvals, g->n_uids, sizeof(*g->ukeys),
 				      sizeof(*g->uvals) };
-	return filter_guard_write(fd[0], &g->conf, sizeof(g->conf), t, 3);
+	if (!fam->heads_map)
+		return filter_guard_write(fd[0], &g->conf, sizeof(g->conf), t, 3);
+	t[3] = (struct filter_table){ fam->heads_map(l), g->hkeys, g->hvals, g->n_heads,
+				      sizeof(*g->hkeys), sizeof(*g->hvals) };
+	return filter_guard_write(fd[0], &g->conf, sizeof(g->conf), t, 4);
 }
 
 int filter_guard_apply(const struct guard_family *fam, struct loader *l,

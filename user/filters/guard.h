@@ -37,6 +37,12 @@ enum guard_want {
 typedef int (*guard_resolve_fn)(const char *path, enum guard_want want,
 				struct file_ident *out, void *ctx);
 
+/*
+ * The fingerprint (filter_maps.h) of the program at an absolute path, for
+ * an `exe_content` value.  0 and *out; -ENOENT when there is none now.
+ */
+typedef int (*guard_head_fn)(const char *path, struct exe_head_key *out, void *ctx);
+
 /* A value that names no file now (a warning, not an error: see filter_maps.h). */
 struct guard_missing {
 	const struct rule *rule;
@@ -55,11 +61,14 @@ struct filter_guard {
 	uint32_t *ukeys;		/* PREFIX_uids */
 	struct guard_uid_bits *uvals;
 	size_t n_uids;
+	struct exe_head_key *hkeys;	/* exec_heads (exe_content) */
+	struct guard_bits *hvals;
+	size_t n_heads;
 	const struct rule *slot[GUARD_MAX_RULES];	/* rule of each rule slot */
 	size_t n_slots;
 	struct guard_missing *missing;
 	size_t n_missing;
-	size_t cap[7];			/* allocated counts of the arrays above */
+	size_t cap[9];			/* allocated counts of the arrays above */
 };
 
 /* The bit of a rule field in a guard's `fields` and `need` masks. */
@@ -85,6 +94,9 @@ struct guard_family {
 	/* NULL, or what the apply step adds to the compiled tables before
 	 * writing them (the file guard: the files below a `DIR/STARSTAR`). */
 	int (*expand)(struct filter_guard *g, const struct rule_set *rs);
+	/* exe_content (the exec guard): the fingerprints' map, and how to take one. */
+	int (*heads_map)(const struct loader *l);
+	guard_head_fn head;
 };
 
 enum guard_value_kind {
@@ -135,6 +147,11 @@ size_t filter_guard_block_rules(const struct rule_set *rs, enum rule_on on);
 int filter_guard_compile(const struct rule_set *rs, const struct guard_family *fam,
 			 guard_resolve_fn resolve, void *ctx, struct filter_guard *out,
 			 struct rule_diags *diags);
+/* The same with the fingerprints taken by head (NULL: none); the above
+ * uses fam->head whenever it resolves. */
+int filter_guard_compile_heads(const struct rule_set *rs, const struct guard_family *fam,
+			       guard_resolve_fn resolve, guard_head_fn head, void *ctx,
+			       struct filter_guard *out, struct rule_diags *diags);
 void filter_guard_free(struct filter_guard *g);
 
 /*

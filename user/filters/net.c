@@ -9,15 +9,11 @@
 #include "filters/net.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -25,27 +21,21 @@
 #include "base/vec.h"
 #include "custos.skel.h"
 #include "filters/dns.h"
+#include "host/fsid.h"
 #include "rules/glob.h"
 
 /* --- pure compiler ----------------------------------------------------------- */
 
 int filter_net_exe_kernel(const char *glob)
 {
-	const char *slash = strrchr(glob, '/');
-
-	if (glob[0] != '/' || !slash)
-		return 0;
-	for (const char *p = glob; p < slash; p++)
-		if (strchr("*?[\\", *p))
-			return 0;
-	return strstr(slash, "**") == NULL;
+	return rules_glob_resolvable(glob);
 }
 
 /* The first field of c the kernel cannot evaluate, or F__COUNT. */
 static enum rule_field kernel_blind(const struct cond *c, int is_unless)
 {
 	for (int f = 0; f < F__COUNT; f++) {
-		if (!c->f[f].present || f == F_DEST || f == F_PROTO)
+		if (!c->f[f].present || f == F_DEST || f == F_PROTO || f == F_LABELS)
 			continue;
 		if (f == F_EXE && is_unless) {
 			size_t i;
@@ -80,6 +70,18 @@ static int names_everything(const struct cond_field *cf)
 		if (!cf->dests[i].is_name && cf->dests[i].prefix == 0 && !cf->dests[i].has_port)
 			return 1;
 	return 0;
+}
+
+/* A condition's labels (kernel slots of rs) into the label table of conf. */
+static void label_bits(const struct rule_set *rs, const struct cond_field *lf, __u64 *table,
+		       __u64 *need, uint64_t bit)
+{
+	if (!lf->present)
+		return;
+	*need |= bit;
+	for (size_t i = 0; i < rs->n_labels && i < RULE_MAX_LABELS; i++)
+		if (((lf->labels >> i) & 1) && rs->label_slot[i] >= 0)
+			table[rs->label_slot[i]] |= bit;
 }
 
 /* One dest pattern with what it sets. */
@@ -298,6 +300,7 @@ static int compile_exes(const struct cond_field *cf, uint64_t bit,
 
 /* The compile's state across the rules. */
 struct compile {
+	const struct rule_set *rs;
 	struct filter_net *out;
 	struct items it;	/* every address pattern, for build_dests() */
 	struct items names;	/* every name pattern, for build_names() */
@@ -325,8 +328,8 @@ static int compile_unless(struct compile *k, const struct rule *r, const struct 
 		if (f != F__COUNT)
 			k->bad = rule_diag_add(k->diags, r, "rule '%s': action block needs every "
 					       "`unless` condition decided in the kernel, but one "
-					       "uses '%s'%s (the kernel can: dest, proto, exe as a "
-					       "path with wildcards only in its last component)",
+					       "uses '%s'%s (the kernel can: dest, proto, labels, exe as "
+					       "a path with wildcards only in its last component)",
 					       r->id, rule_field_name(f),
 					       f == F_EXE ? " with a wildcard it cannot resolve" : "");
 		else
@@ -339,6 +342,7 @@ static int compile_unless(struct compile *k, const struct rule *r, const struct 
 	cbit = 1ULL << k->n_conds++;
 	c->cond_valid |= cbit;
 	proto_bits(uc, cbit, c->cond_proto);
+	label_bits(k->rs, &uc->f[F_LABELS], c->label_unless, &c->cond_need_labels, cbit);
 	if (uc->f[F_DEST].present) {
 		c->cond_need_dest |= cbit;
 		if (names_everything(&uc->f[F_DEST]))
@@ -383,6 +387,7 @@ static int compile_rule(struct compile *k, const struct rule *r)
 		c->proto_named |= bit;
 	if (!r->when.f[F_DEST].present || names_everything(&r->when.f[F_DEST]))
 		c->sock_when |= bit;
+	label_bits(k->rs, &r->when.f[F_LABELS], c->label_when, &c->need_labels, bit);
 	f = kernel_blind(&r->when, 0);
 	if (f != F__COUNT) {
 		exact = 0;
@@ -390,7 +395,7 @@ static int compile_rule(struct compile *k, const struct rule *r)
 			k->bad = rule_diag_add(k->diags, r, "rule '%s': action block needs a "
 					       "condition the kernel decides, but `when` uses "
 					       "'%s', which the kernel cannot evaluate (it can: "
-					       "dest, proto)", r->id, rule_field_name(f));
+					       "dest, proto, labels)", r->id, rule_field_name(f));
 			if (k->bad == -ENOMEM)
 				return -ENOMEM;
 		}
@@ -412,7 +417,7 @@ static int compile_rule(struct compile *k, const struct rule *r)
 int filter_net_compile(const struct rule_set *rs, filter_net_resolve_fn resolve, void *ctx,
 		       struct filter_net *out, struct rule_diags *diags)
 {
-	struct compile k = { .out = out, .resolve = resolve, .ctx = ctx, .diags = diags };
+	struct compile k = { .rs = rs, .out = out, .resolve = resolve, .ctx = ctx, .diags = diags };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -454,55 +459,19 @@ void filter_net_free(struct filter_net *c)
 
 /* --- I/O: executables, maps -------------------------------------------------- */
 
-/*
- * The identity of the executable at path.  As in the matcher, `exe` names
- * the resolved path: a path through a symlink names nothing (the kernel
- * would otherwise exempt what the matcher does not).
- */
-static int key_of(const char *path, struct net_exe_key *k)
-{
-	struct file_ident id;
-	int rc = filter_ident_at(path, S_IFREG, &id);
-
-	if (rc)
-		return rc;
-	k->dev = id.dev;
-	k->ino = id.ino;
-	return 0;
-}
-
-/* A literal path: stat it; wildcards in the last component: list the directory. */
+/* A literal path: stat it; wildcards in the last component: list the directory.
+ * As in the matcher, `exe` names resolved paths: a path through a symlink
+ * names nothing (the kernel would otherwise exempt what the matcher does not). */
 static int resolve_exe(const char *glob, struct net_exe_key *keys, size_t max, void *ctx)
 {
-	const char *slash = strrchr(glob, '/');
-	char dir[4096], path[4096 + 256 + 2];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
+	struct ident ids[64];
+	int n = fsid_glob(glob, ids, max < 64 ? max : 64);
 
-	if (!glob_has_wildcard(glob)) {
-		if (key_of(glob, &keys[0]) == 0)
-			return 1;
-		return 0;	/* not there now: nothing to exempt (re-read on reload) */
+	for (int i = 0; i < n && (size_t)i < max && i < 64; i++) {
+		keys[i].dev = ids[i].dev;
+		keys[i].ino = ids[i].ino;
 	}
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - glob), glob);
-	d = opendir(dir[0] ? dir : "/");
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		struct net_exe_key k;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);	/* dir "" is the root */
-		if (!glob_match(glob, path, strlen(path)) || key_of(path, &k))
-			continue;
-		if (n < max)
-			keys[n] = k;
-		n++;
-	}
-	closedir(d);
-	return (int)n;
+	return n;
 }
 
 int filter_net_check(const struct rule_set *rs, struct rule_diags *diags)

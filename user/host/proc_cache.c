@@ -98,11 +98,56 @@ static void hash_grow(struct proc_cache *c)
 
 /* --- entries --------------------------------------------------------------- */
 
+static void labels_free(struct proc_entry *e)
+{
+	for (uint32_t i = 0; i < e->n_labels; i++) {
+		free(e->labels[i].rule);
+		free(e->labels[i].via);
+	}
+	free(e->labels);
+	e->labels = NULL;
+	e->n_labels = 0;
+}
+
 static void entry_free(struct proc_entry *e)
 {
 	free(e->exe);
 	free(e->args);
+	free(e->prev_exe);
+	free(e->copies);
+	labels_free(e);
 	free(e);
+}
+
+/* dst[i] = a deep copy of src; -ENOMEM (dst[i] then empty). */
+static int copy_label(struct proc_label_src *dst, const struct proc_label_src *src)
+{
+	*dst = *src;
+	dst->rule = src->rule ? strdup(src->rule) : NULL;
+	dst->via = src->via ? strdup(src->via) : NULL;
+	if ((src->rule && !dst->rule) || (src->via && !dst->via)) {
+		free(dst->rule);
+		free(dst->via);
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A child's labels: copies of its parent's sources. */
+static int inherit_labels(struct proc_entry *e, const struct proc_entry *parent)
+{
+	if (!parent->n_labels)
+		return 0;
+	e->labels = calloc(parent->n_labels, sizeof(*e->labels));
+	if (!e->labels)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < parent->n_labels; i++) {
+		if (copy_label(&e->labels[e->n_labels], &parent->labels[i]))
+			return -ENOMEM;
+		e->n_labels++;
+	}
+	return 0;
 }
 
 static void entry_drop(struct proc_cache *c, struct proc_entry *e)
@@ -110,6 +155,60 @@ static void entry_drop(struct proc_cache *c, struct proc_entry *e)
 	hash_del(c, e);
 	list_del(list_of(c, e), e);
 	entry_free(e);
+}
+
+/* Replaces e's copies with ids[0..n). */
+static int set_copies(struct proc_entry *e, const struct ident *ids, size_t n)
+{
+	struct ident *v = NULL;
+
+	if (n) {
+		v = malloc(n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, ids, n * sizeof(*v));
+	}
+	free(e->copies);
+	e->copies = v;
+	e->n_copies = (uint32_t)n;
+	return 0;
+}
+
+/* Replaces *dst with a NUL-terminated copy of src[0..len). */
+static int set_bytes(char **dst, uint32_t *dst_len, const char *src, size_t len);
+
+/*
+ * e execs exe: the program it exec'd itself (not one inherited at fork)
+ * becomes prev_exe, its classes join the lineage, and what was known of it
+ * goes.  On -ENOMEM e is unchanged.
+ */
+static int replace_program(struct proc_entry *e, const char *exe, size_t exe_len)
+{
+	char *old = e->exe;
+	uint32_t old_len = e->exe_len;
+
+	e->exe = NULL;
+	if (set_bytes(&e->exe, &e->exe_len, exe, exe_len)) {
+		e->exe = old;
+		e->exe_len = old_len;
+		return -ENOMEM;
+	}
+	free(e->prev_exe);
+	e->prev_exe = NULL;
+	e->prev_exe_len = 0;
+	if (e->exe_execd && old_len) {
+		e->prev_exe = old;
+		e->prev_exe_len = old_len;
+	} else {
+		free(old);
+	}
+	e->exe_execd = 1;
+	e->lineage |= e->self;
+	e->self = 0;
+	memset(&e->exe_info, 0, sizeof(e->exe_info));
+	e->copies_known = 0;
+	set_copies(e, NULL, 0);
+	return 0;
 }
 
 /* Replaces *dst with a NUL-terminated copy of src[0..len). */
@@ -331,6 +430,12 @@ int proc_cache_fork(struct proc_cache *c, uint32_t pid, uint32_t ppid, uint64_t 
 		e->uid = parent->uid;
 		e->cgroup_id = parent->cgroup_id;
 		memcpy(e->comm, parent->comm, sizeof(e->comm));
+		e->exe_info = parent->exe_info;
+		e->copies_known = parent->copies_known;
+		e->self = parent->self;
+		e->lineage = parent->lineage | parent->self;
+		if (set_copies(e, parent->copies, parent->n_copies) || inherit_labels(e, parent))
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -351,7 +456,7 @@ int proc_cache_exec(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
 	touch(c, e);
 	e->start = start_ns;
 	e->coarse = 0;
-	if (set_bytes(&e->exe, &e->exe_len, exe, exe_len) ||
+	if (replace_program(e, exe, exe_len) ||
 	    set_bytes(&e->args, &e->args_len, args, args_len))
 		return -ENOMEM;
 	e->exe_truncated = exe_trunc ? 1 : 0;
@@ -401,6 +506,8 @@ int proc_cache_insert(struct proc_cache *c, const struct proc_entry *tmpl)
 	e->comm[PROC_COMM_LEN - 1] = '\0';
 	e->exe_truncated = tmpl->exe_truncated;
 	e->args_truncated = tmpl->args_truncated;
+	e->exe_info = tmpl->exe_info;
+	e->exe_execd = 1;
 	if (set_bytes(&e->exe, &e->exe_len, tmpl->exe ? tmpl->exe : "",
 		      tmpl->exe ? tmpl->exe_len : 0) ||
 	    set_bytes(&e->args, &e->args_len, tmpl->args, tmpl->args ? tmpl->args_len : 0))
@@ -427,6 +534,82 @@ int proc_cache_set_cgroup(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
 	if (!e)
 		return -ENOENT;
 	e->cgroup_id = cgroup_id;
+	return 0;
+}
+
+int proc_cache_set_exe_info(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
+			    const struct proc_exe_info *info)
+{
+	struct proc_entry *e = find(c, pid, start_ns);
+
+	if (!e)
+		return -ENOENT;
+	e->exe_info = *info;
+	return 0;
+}
+
+int proc_cache_set_exe(struct proc_cache *c, uint32_t pid, uint64_t start_ns, const char *exe,
+		       size_t len)
+{
+	struct proc_entry *e = find(c, pid, start_ns);
+
+	if (!e)
+		return -ENOENT;
+	return set_bytes(&e->exe, &e->exe_len, exe, len);
+}
+
+int proc_cache_set_copies(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
+			  const struct ident *ids, size_t n)
+{
+	struct proc_entry *e = find(c, pid, start_ns);
+
+	if (!e)
+		return -ENOENT;
+	e->copies_known = 1;
+	return set_copies(e, ids, n);
+}
+
+int proc_cache_set_classes(struct proc_cache *c, uint32_t pid, uint64_t start_ns, uint64_t self,
+			   uint64_t lineage)
+{
+	struct proc_entry *e = find(c, pid, start_ns);
+
+	if (!e)
+		return -ENOENT;
+	e->self = self;
+	e->lineage = lineage;
+	return 0;
+}
+
+const struct proc_label_src *proc_cache_label(const struct proc_entry *e, uint32_t slot)
+{
+	for (uint32_t i = 0; e && i < e->n_labels; i++)
+		if (e->labels[i].slot == slot)
+			return &e->labels[i];
+	return NULL;
+}
+
+int proc_cache_set_label(struct proc_cache *c, uint32_t pid, uint64_t start_ns,
+			 const struct proc_label_src *src)
+{
+	struct proc_entry *e = find(c, pid, start_ns);
+	struct proc_label_src *grown, *old;
+
+	if (!e)
+		return -ENOENT;
+	old = (struct proc_label_src *)proc_cache_label(e, src->slot);
+	if (old) {
+		free(old->rule);
+		free(old->via);
+		return copy_label(old, src);
+	}
+	grown = realloc(e->labels, (e->n_labels + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	e->labels = grown;
+	if (copy_label(&e->labels[e->n_labels], src))
+		return -ENOMEM;
+	e->n_labels++;
 	return 0;
 }
 
@@ -485,5 +668,18 @@ size_t proc_cache_lineage(struct proc_cache *c, const struct proc_entry *e,
 		out[n++] = p;
 		cur = p;
 	}
+	return n;
+}
+
+size_t proc_cache_snapshot(const struct proc_cache *c, const struct proc_entry **out, size_t max,
+			   int exited)
+{
+	const struct proc_entry *e;
+	size_t n = 0;
+
+	for (e = c->live.head; e && n < max; e = e->next)
+		out[n++] = e;
+	for (e = exited ? c->exited.head : NULL; e && n < max; e = e->next)
+		out[n++] = e;
 	return n;
 }

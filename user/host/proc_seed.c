@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/fsid.h"
+
 /*
  * Reads up to size bytes of dirfd/name into buf.  *len gets the byte count,
  * *more whether the file had more.  Returns 0 or -errno.
@@ -149,6 +151,36 @@ static int is_pid_name(const char *s)
 	return 1;
 }
 
+#define DELETED_SUFFIX " (deleted)"
+#define MEMFD_PREFIX "/memfd:"
+
+/*
+ * The identity and flags of t's program, and its exe as the kernel's exec
+ * records write it: /proc shows a memfd as "/memfd:NAME (deleted)", the
+ * kernel "memfd:NAME" (a file of that name would lie on a mount of the
+ * process's own, a memfd's does not).
+ */
+static void exe_facts(int procfd, uint32_t pid, struct proc_entry *t)
+{
+	size_t n = t->exe_len, sl = sizeof(DELETED_SUFFIX) - 1;
+	char root[32];
+	int internal = 0;
+
+	snprintf(root, sizeof(root), "/proc/self/fd/%d", procfd);
+	if (fsid_proc_exe(root, pid, &t->exe_info.id, &internal))
+		memset(&t->exe_info.id, 0, sizeof(t->exe_info.id));
+	if (n <= sl || memcmp(t->exe + n - sl, DELETED_SUFFIX, sl) != 0)
+		return;
+	if (internal && n > sl + sizeof(MEMFD_PREFIX) - 1 &&
+	    memcmp(t->exe, MEMFD_PREFIX, sizeof(MEMFD_PREFIX) - 1) == 0) {
+		t->exe_info.flags = PROC_EXE_MEMFD;
+		t->exe++;	/* "memfd:NAME" */
+		t->exe_len = (uint32_t)(n - sl - 1);
+		return;
+	}
+	t->exe_info.flags = PROC_EXE_DELETED;
+}
+
 /* Reads one /proc/PID into the cache: 1 seeded, 0 skipped, -ENOMEM. */
 static int seed_one(struct proc_cache *c, int procfd, const char *name,
 		    char *args, char *exe, char *text, size_t text_size)
@@ -181,6 +213,7 @@ static int seed_one(struct proc_cache *c, int procfd, const char *name,
 		t.exe = exe;
 		t.exe_len = (uint32_t)r;
 		t.exe_truncated = r >= PATH_MAX;
+		exe_facts(procfd, (uint32_t)pid, &t);
 	}
 	if (!read_small(dirfd, "cmdline", args, PROC_SEED_ARGS_MAX, &len, &more)) {
 		t.args = args;

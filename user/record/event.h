@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/ident.h"
+
 enum cev_kind {
 	CEV_FILE = 1,
 	CEV_CONNECT = 2,
@@ -76,6 +78,24 @@ static inline int cev_args_next(const struct cev_args *a, uint32_t *pos, const c
 	return 1;
 }
 
+/* exe_flags: how the executable was found (docs/EVENTS.md, "exe_flags") */
+enum {
+	CEV_EXE_MEMFD = 1u << 0,	/* memfd_create + fexecve: exe is "memfd:NAME" */
+	CEV_EXE_DELETED = 1u << 1,	/* unlinked: exe ends in " (deleted)" */
+	CEV_EXE_LOADER = 1u << 2,	/* the dynamic loader run directly: exe is the program it loads */
+	CEV_EXE_ELSEWHERE = 1u << 3,	/* on the host, exe leads to another file or none (a chroot's,
+					 * a container's or a private mount's view), or it could
+					 * not be checked: exemptions by path do not apply */
+};
+
+/* What is known of a program beyond its path. */
+struct cev_prog {
+	struct ident id;
+	uint32_t flags;		/* CEV_EXE_* */
+};
+
+#define CEV_MAX_COPIES 8
+
 struct cev_process {
 	uint32_t pid;		/* tgid */
 	uint32_t tid;
@@ -84,6 +104,10 @@ struct cev_process {
 	const char *user;	/* NULL when the uid has no name */
 	char comm[16];		/* NUL-terminated */
 	struct cev_str exe;	/* absolute, resolved; len 0 when unknown */
+	struct cev_prog exe_prog;
+	uint32_t n_copies;	/* the `exe_content` programs it is a copy of (same content) */
+	struct ident copies[CEV_MAX_COPIES];
+	struct cev_str prev_exe;	/* the program it ran before its last exec; len 0: none known */
 	struct cev_args args;
 	const char *cgroup;	/* cgroup v2 path, NULL when unknown */
 	const char *container_id;	/* from the cgroup path (host/container.h), NULL: none */
@@ -92,6 +116,7 @@ struct cev_process {
 struct cev_parent {
 	uint32_t pid;
 	struct cev_str exe;
+	struct cev_prog exe_prog;
 	struct cev_args args;
 };
 
@@ -233,6 +258,15 @@ struct cev_loss_proc {
 	uint64_t lost;
 };
 
+/* A data-flow label the process carries, and where it came from (rules.h, "Labels"). */
+struct cev_label {
+	const char *name;
+	const char *rule;	/* the rule that set it; NULL: not known */
+	uint64_t seq;		/* the record that set it; 0: none (a label-only rule) or not known */
+	uint64_t time_ns;	/* when it was set (CLOCK_REALTIME); 0: not known */
+	struct cev_str via;	/* a label-only rule's: the file or destination; len 0: none */
+};
+
 struct cev_loss {
 	uint64_t lost;
 	const char *where;	/* "ring", "ratelimit", "repeat", "sink:NAME", ... */
@@ -278,8 +312,21 @@ struct cev_event {
 	int has_parent;
 	struct cev_parent parent;
 	const struct cev_str *ancestors;	/* nearest first, parent included */
+	const struct cev_prog *ancestor_progs;	/* what is known of them, or NULL */
 	uint32_t n_ancestors;
 	struct cev_repeat repeat;
+	/*
+	 * The `ancestor_exe` classes of the rule set matched against ev
+	 * (rules.h, rule_set_classes) that hold for the process's lineage as
+	 * the kernel kept it (an ancestor or a former program of the process
+	 * was of the class), whatever the ancestors above say.
+	 */
+	uint64_t lineage;
+	/* the labels the process carries: bits of the rule set's (rules.h), and
+	 * what is known of each, for the record */
+	uint64_t labels;
+	const struct cev_label *label_info;
+	uint32_t n_label_info;
 	union {
 		struct cev_file file;
 		struct cev_connect conn;

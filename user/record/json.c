@@ -348,8 +348,66 @@ static void add_exe_args(struct sbuf *out, const struct cev_str *exe,
 		sbuf_adds(out, ",\"truncated\":true");
 }
 
-static void add_process(struct sbuf *out, const struct cev_process *pr)
+static const char *const exe_flag_names[] = { "memfd", "deleted", "loader", "elsewhere" };
+
+const char *json_exe_flag_name(unsigned int i)
 {
+	return i < sizeof(exe_flag_names) / sizeof(exe_flag_names[0]) ? exe_flag_names[i] : NULL;
+}
+
+/* ,"exe_flags":["memfd",...] when any CEV_EXE_* is set */
+static void add_exe_flags(struct sbuf *out, uint32_t flags)
+{
+	int first = 1;
+
+	for (unsigned int i = 0; json_exe_flag_name(i); i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		sbuf_adds(out, first ? ",\"exe_flags\":[\"" : ",\"");
+		sbuf_adds(out, json_exe_flag_name(i));
+		sbuf_addc(out, '"');
+		first = 0;
+	}
+	if (!first)
+		sbuf_addc(out, ']');
+}
+
+/* ,"labels":[{"label":..,"rule":..,"seq":..,"time":..[,"file":..]}] when it carries any */
+static void add_labels(struct sbuf *out, const struct cev_event *ev)
+{
+	char when[JSON_TIME_SIZE];
+
+	if (!ev->n_label_info)
+		return;
+	sbuf_adds(out, ",\"labels\":[");
+	for (uint32_t i = 0; i < ev->n_label_info; i++) {
+		const struct cev_label *l = &ev->label_info[i];
+
+		sbuf_adds(out, i ? ",{" : "{");
+		add_field(out, "label", l->name);
+		sbuf_addc(out, ',');
+		add_field(out, "rule", l->rule);
+		sbuf_adds(out, ",\"seq\":");
+		if (l->seq)
+			sbuf_addu(out, l->seq);
+		else
+			sbuf_adds(out, "null");
+		sbuf_addc(out, ',');
+		add_field(out, "time", l->time_ns && json_format_time(when, sizeof(when),
+								       l->time_ns) == 0 ? when : NULL);
+		if (l->via.len) {
+			sbuf_adds(out, ",\"file\":");
+			json_add_str(out, &l->via);
+		}
+		sbuf_addc(out, '}');
+	}
+	sbuf_addc(out, ']');
+}
+
+static void add_process(struct sbuf *out, const struct cev_event *ev)
+{
+	const struct cev_process *pr = &ev->proc;
+
 	/* no printf on the hot path: the agent renders every record */
 	sbuf_adds(out, "\"process\":{\"pid\":");
 	sbuf_addu(out, pr->pid);
@@ -366,6 +424,12 @@ static void add_process(struct sbuf *out, const struct cev_process *pr)
 	json_escape_bytes(out, pr->comm, strnlen(pr->comm, sizeof(pr->comm)));
 	sbuf_addc(out, ',');
 	add_exe_args(out, &pr->exe, &pr->args);
+	add_exe_flags(out, pr->exe_prog.flags);
+	if (pr->prev_exe.len) {
+		sbuf_adds(out, ",\"prev_exe\":");
+		json_add_str(out, &pr->prev_exe);
+	}
+	add_labels(out, ev);
 	sbuf_addc(out, ',');
 	add_field(out, "cgroup", pr->cgroup);
 	if (pr->container_id) {	/* only for processes in a container */
@@ -533,6 +597,7 @@ static void add_exec(struct sbuf *out, const struct cev_event *ev)
 {
 	sbuf_adds(out, "\"exec\":{");
 	add_exe_args(out, &ev->proc.exe, &ev->proc.args);
+	add_exe_flags(out, ev->proc.exe_prog.flags);
 	sbuf_addf(out, ",\"blocked\":%s}", ev->exec.blocked ? "true" : "false");
 }
 
@@ -733,7 +798,7 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 	}
 	add_rule(out, rule, meta);
 	sbuf_addc(out, ',');
-	add_process(out, &ev->proc);
+	add_process(out, ev);
 	add_lineage(out, ev);
 	sbuf_addc(out, ',');
 	switch (ev->kind) {

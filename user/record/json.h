@@ -72,7 +72,10 @@ void json_add_stream(struct sbuf *out, const struct cev_event *ev);
  */
 int json_end_line(struct sbuf *out, size_t start);
 
-/* "file", "connect", "exec", "loss", "gap", "checkpoint"; NULL for another value. */
+/* The name of bit i of CEV_EXE_* ("memfd", "deleted", ...), NULL past the last. */
+const char *json_exe_flag_name(unsigned int i);
+
+/* "file", "connect", "exec", "socket", "loss", "gap", "checkpoint"; NULL for another value. */
 const char *json_kind_name(enum cev_kind k);
 /* A loss.by kind: "exec", "file", "connect", "process"; NULL for another value. */
 const char *json_loss_kind_name(enum cev_loss_kind k);

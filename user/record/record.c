@@ -370,6 +370,46 @@ static int kind_from_name(const char *name, enum cev_kind *out)
 	return -EINVAL;
 }
 
+/* ["memfd", ...] -> CEV_EXE_* (unknown names are left out) */
+static uint32_t get_exe_flags(json_t *arr)
+{
+	uint32_t flags = 0;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		for (unsigned int b = 0; json_exe_flag_name(b) && json_is_string(v); b++)
+			if (strcmp(json_string_value(v), json_exe_flag_name(b)) == 0)
+				flags |= 1u << b;
+	return flags;
+}
+
+/* "process"."labels": the labels it carried, with their sources; 0 or -ENOMEM */
+static int parse_labels(struct record *r, json_t *arr)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		struct cev_label *l = &r->labels[r->ev.n_label_info];
+		const char *t = get_cstr(v, "time");
+
+		if (r->ev.n_label_info == RECORD_MAX_LABELS || !get_cstr(v, "label"))
+			break;
+		l->name = get_cstr(v, "label");
+		l->rule = get_cstr(v, "rule");
+		l->seq = json_is_integer(json_object_get(v, "seq")) ?
+			 (uint64_t)json_integer_value(json_object_get(v, "seq")) : 0;
+		if (t && record_parse_time(t, &l->time_ns))
+			l->time_ns = 0;
+		if (get_bytes(r, json_object_get(v, "file"), &l->via))
+			return -ENOMEM;
+		r->ev.n_label_info++;
+	}
+	r->ev.label_info = r->labels;
+	return 0;
+}
+
 /* "process": the acting process; 0 or -ENOMEM */
 static int parse_process(struct record *r, json_t *proc)
 {
@@ -388,7 +428,10 @@ static int parse_process(struct record *r, json_t *proc)
 	comm = get_cstr(proc, "comm");
 	if (comm)
 		snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	if (get_str_field(r, proc, "exe", &p->exe) ||
+	p->exe_prog.flags = get_exe_flags(json_object_get(proc, "exe_flags"));
+	if (parse_labels(r, json_object_get(proc, "labels")) ||
+	    get_str_field(r, proc, "exe", &p->exe) ||
+	    get_bytes(r, json_object_get(proc, "prev_exe"), &p->prev_exe) ||
 	    get_args(r, json_object_get(proc, "args"), &p->args))
 		return -ENOMEM;
 	return 0;

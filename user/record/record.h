@@ -22,6 +22,7 @@
 #include "record/event.h"
 
 #define RECORD_MAX_ANCESTORS 64
+#define RECORD_MAX_LABELS 16
 #define RECORD_MAX_TAGS 32
 
 /* what a line was written as */
@@ -49,6 +50,8 @@ struct record {
 	int bad;		/* a number out of its field's range */
 	void *json;
 	struct cev_str anc[RECORD_MAX_ANCESTORS];
+	struct cev_label labels[RECORD_MAX_LABELS];	/* ev.label_info; ev.labels is left 0:
+							 * bits of a rule set (rule_set_label_bit) */
 	char **owned;
 	size_t n_owned, cap_owned;
 	char *copy;

@@ -29,6 +29,7 @@
 #include "rules/arena.h"
 #include "rules/cond.h"
 #include "rules/diag.h"
+#include "rules/label_keys.h"
 #include "rules/lists.h"
 #include "rules/names.h"
 #include "rules/parse.h"
@@ -37,6 +38,7 @@
 struct rule_set_priv {
 	struct rule_set pub;
 	struct arena a;
+	struct label_table labels;	/* pub.labels points into it */
 };
 
 struct loader {
@@ -78,7 +80,7 @@ static const enum rule_on on_values[] = {
 static const char *const sev_names[] = {
 	"info", "low", "medium", "high", "critical",
 };
-static const char *const act_names[] = { "alert", "block" };
+static const char *const act_names[] = { "alert", "block", "label" };
 
 /* The index of v's text in names, or -1 after a diagnostic. */
 static int parse_enum(struct loader *L, const struct ynode *v, const char *what,
@@ -117,12 +119,12 @@ static int parse_bool(struct loader *L, const struct ynode *v, const char *what)
 
 enum {
 	RK_ID, RK_DESCRIPTION, RK_ON, RK_SEVERITY, RK_ACTION, RK_ENABLED,
-	RK_TAGS, RK_WHEN, RK_UNLESS, RK__COUNT,
+	RK_TAGS, RK_WHEN, RK_UNLESS, RK_SET_LABELS, RK_LABEL_TTL, RK__COUNT,
 };
 
 static const char *const rule_keys[RK__COUNT] = {
 	"id", "description", "on", "severity", "action", "enabled", "tags",
-	"when", "unless",
+	"when", "unless", "set_labels", "label_ttl",
 };
 
 static int valid_rule_id(const char *s)
@@ -260,6 +262,8 @@ static int rule_values(struct loader *L, struct rule *r, const struct ynode **va
 	if (val[RK_UNLESS])
 		r->n_unless = cond_compile_list(&L->cond, val[RK_UNLESS], on, "unless",
 						&r->unless);
+	labels_compile_rule(&L->cond, r, on, val[RK_SET_LABELS], val[RK_LABEL_TTL],
+			    val[RK_ACTION]);
 	return on;
 }
 
@@ -276,10 +280,10 @@ static void compile_rule(struct loader *L, const struct ynode *m)
 		return;
 	}
 	id = rule_collect(L, m, val);
+	r.id = id ? arena_strdup(&L->set->a, id) : NULL;	/* the values' diagnostics name it */
 	on = rule_values(L, &r, val);
 	if (!id)
 		return;	/* nothing can refer to it; the load fails anyway */
-	r.id = arena_strdup(&L->set->a, id);
 	r.on = on >= 0 ? (enum rule_on)on : RULE_ON_FILE;
 	r.file = L->file_names[m->src];
 	r.line = m->line;
@@ -345,8 +349,10 @@ static void apply_override(struct loader *L, const struct ynode *m)
 	if (val[OK_ACTION]) {
 		i = parse_enum(L, val[OK_ACTION], "action", act_names,
 			       N_NAMES(act_names));
-		if (r && i >= 0)
+		if (r && i >= 0) {
 			r->action = (enum rule_action)i;
+			labels_check_action(&L->cond, r, val[OK_ACTION]);
+		}
 	}
 	if (!val[OK_UNLESS_APPEND])
 		return;
@@ -365,6 +371,61 @@ static void apply_override(struct loader *L, const struct ynode *m)
 		memcpy(all_conds + r->n_unless, more, n * sizeof(*all_conds));
 		r->unless = all_conds;
 		r->n_unless += n;
+	}
+}
+
+/* --- classes ------------------------------------------------------------- */
+
+static int same_values(const struct cond_field *a, const struct cond_field *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!a->globs[i] || !b->globs[i] || strcmp(a->globs[i], b->globs[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* The class of one ancestor_exe field: an equal one's, or a new one. */
+static void assign_class(struct loader *L, struct rule_class *cls, struct cond_field *cf,
+			 int unless)
+{
+	struct rule_set *pub = &L->set->pub;
+
+	for (size_t i = 0; i < pub->n_classes; i++) {
+		if (cls[i].unless == unless && same_values(cls[i].cf, cf)) {
+			cf->cls = (int)i;
+			return;
+		}
+	}
+	if (pub->n_classes == RULE_MAX_CLASSES)
+		return;	/* the process cache's lineage alone decides it */
+	cls[pub->n_classes] = (struct rule_class){ cf, unless };
+	cf->cls = (int)pub->n_classes++;
+}
+
+/*
+ * Every `ancestor_exe` field gets a class (rules.h): after the overrides,
+ * so that unless_append's conditions have theirs too.
+ */
+static void assign_classes(struct loader *L)
+{
+	struct rule_set *pub = &L->set->pub;
+	struct rule_class *cls = arena_alloc(&L->set->a, RULE_MAX_CLASSES * sizeof(*cls));
+
+	if (!cls)
+		return;
+	pub->classes = cls;
+	for (size_t r = 0; r < pub->n_rules; r++) {
+		struct rule *rl = &pub->rules[r];
+
+		if (!rl->enabled)
+			continue;
+		if (rl->when.f[F_ANCESTOR_EXE].present)
+			assign_class(L, cls, &rl->when.f[F_ANCESTOR_EXE], 0);
+		for (size_t u = 0; u < rl->n_unless; u++)
+			if (rl->unless[u].f[F_ANCESTOR_EXE].present)
+				assign_class(L, cls, &rl->unless[u].f[F_ANCESTOR_EXE], 1);
 	}
 }
 
@@ -496,7 +557,9 @@ static int prepare_set(struct loader *L)
 							 L->srcs[i].name : "<input>");
 	L->cond = (struct cond_ctx){
 		.d = &L->d, .a = &set->a, .lists = &L->lists, .opts = L->opts,
+		.labels = &set->labels,
 	};
+	set->pub.labels = set->labels.name;
 	return set->a.err;
 }
 
@@ -534,6 +597,12 @@ int rule_set_load(const struct rule_source *srcs, size_t n,
 			compile_rule(&L, L.rule_nodes.v[i]);
 		for (i = 0; i < L.override_nodes.n; i++)
 			apply_override(&L, L.override_nodes.v[i]);
+		assign_classes(&L);
+		L.set->pub.n_labels = L.set->labels.n;
+		for (i = 0; i < RULE_MAX_CLASSES; i++)
+			L.set->pub.class_slot[i] = i < L.set->pub.n_classes ? (int)i : -1;
+		for (i = 0; i < RULE_MAX_LABELS; i++)
+			L.set->pub.label_slot[i] = i < L.set->pub.n_labels ? (int)i : -1;
 		if (L.oom || L.lists.oom || L.set->a.err || L.ast.err)
 			r = -ENOMEM;
 	}

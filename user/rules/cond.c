@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "rules/dest.h"
 #include "rules/glob.h"
 #include "rules/names.h"
@@ -93,11 +94,63 @@ static void index_by_last(struct arena *a, struct cond_field *cf)
 	cf->by_last = ix;
 }
 
+static int is_program_field(enum rule_field f)
+{
+	return f == F_EXE || f == F_PARENT_EXE || f == F_ANCESTOR_EXE || f == F_EXE_CONTENT;
+}
+
 static int is_glob_field(enum rule_field f)
 {
-	return f == F_EXE || f == F_COMM || f == F_PARENT_EXE ||
-	       f == F_ANCESTOR_EXE || f == F_CGROUP || f == F_PATH ||
+	return is_program_field(f) || f == F_COMM || f == F_CGROUP || f == F_PATH ||
 	       f == F_ARGS || f == F_CONTAINER;
+}
+
+int rules_glob_resolvable(const char *glob)
+{
+	const char *slash = strrchr(glob, '/');
+
+	if (glob[0] != '/' || !slash)
+		return 0;
+	for (const char *p = glob; p < slash; p++)
+		if (strchr("*?[\\", *p))
+			return 0;
+	return strstr(slash, "**") == NULL;
+}
+
+/*
+ * The identities of a program field's resolvable values, through the
+ * caller's resolver (rules.h), into cf->idents.  Nothing without a resolver.
+ */
+#define RESOLVE_MAX 256
+
+static void resolve_programs(struct cond_ctx *x, struct cond_field *cf)
+{
+	const struct rule_load_opts *o = x->opts;
+	struct ident got[RESOLVE_MAX], *all = NULL;
+	size_t n_all = 0, cap = 0;
+
+	if (!o || !o->resolve_exe || !cf->n)
+		return;
+	for (size_t k = 0; k < cf->n; k++) {
+		int n;
+
+		if (!cf->globs[k] || !rules_glob_resolvable(cf->globs[k]))
+			continue;
+		n = o->resolve_exe(cf->globs[k], got, RESOLVE_MAX, o->resolve_exe_ctx);
+		for (int i = 0; i < n && i < RESOLVE_MAX; i++) {
+			if (vec_grow((void **)&all, n_all, &cap, sizeof(*all))) {
+				x->a->err = -ENOMEM;
+				free(all);
+				return;
+			}
+			all[n_all++] = got[i];
+		}
+	}
+	if (n_all && (cf->idents = arena_alloc(x->a, n_all * sizeof(*all))) != NULL) {
+		memcpy(cf->idents, all, n_all * sizeof(*all));
+		cf->n_idents = n_all;
+	}
+	free(all);
 }
 
 /* access, proto: the value's bit, by name, into the field's mask */
@@ -111,6 +164,42 @@ static void add_bit(struct cond_ctx *x, struct cond_field *cf, const struct ynod
 		ERR(x, v, "%s '%s' is not one of %s", what, v->s, names_join(all, sizeof(all), names, n));
 	else
 		cf->mask |= bits[i];
+}
+
+/* Label names read like rule ids: [a-z0-9][a-z0-9-]* */
+static int valid_label(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] == '-' && i > 0)))
+			return 0;
+	return i > 0;
+}
+
+uint64_t cond_label_bit(struct cond_ctx *x, const struct ynode *v)
+{
+	struct label_table *t = x->labels;
+	size_t i;
+
+	if (!t)
+		return 0;
+	if (!valid_label(v->s)) {
+		ERR(x, v, "label '%s' is invalid (use lowercase letters, digits and '-', starting "
+		    "with a letter or digit)", v->s);
+		return 0;
+	}
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->name[i], v->s) == 0)
+			return 1ULL << i;
+	if (t->n == RULE_MAX_LABELS) {
+		ERR(x, v, "label '%s': more than %d labels across the rules (the kernel keeps %d "
+		    "per process)", v->s, RULE_MAX_LABELS, RULE_MAX_LABELS);
+		return 0;
+	}
+	t->name[t->n] = arena_strdup(x->a, v->s);
+	return 1ULL << t->n++;
 }
 
 static void compile_value(struct cond_ctx *x, struct cond_field *cf,
@@ -146,6 +235,9 @@ static void compile_value(struct cond_ctx *x, struct cond_field *cf,
 		if (dest_parse(v->s, &cf->dests[k], why, sizeof(why)) < 0)
 			ERR(x, v, "dest '%s' is invalid: %s", v->s, why);
 		break;
+	case F_LABELS:
+		cf->labels |= cond_label_bit(x, v);
+		break;
 	default:
 		break;
 	}
@@ -159,6 +251,7 @@ static void compile_field(struct cond_ctx *x, struct cond_field *cf,
 	size_t k;
 
 	cf->present = 1;
+	cf->cls = -1;
 	/* on a failed $ref, still check the values that did expand */
 	lists_flatten(x->lists, val, &vals);
 	if (vals.n == 0) {
@@ -181,6 +274,8 @@ static void compile_field(struct cond_ctx *x, struct cond_field *cf,
 	for (k = 0; k < vals.n; k++)
 		compile_value(x, cf, f, k, vals.v[k]);
 	free(vals.v);
+	if (is_program_field(f))
+		resolve_programs(x, cf);
 	if (is_glob_field(f) && f != F_ARGS && cf->n >= INDEX_MIN_GLOBS && !x->a->err) {
 		for (k = 0; k < cf->n; k++)
 			if (!cf->globs[k])
@@ -256,6 +351,7 @@ size_t cond_compile_list(struct cond_ctx *x, const struct ynode *seq, int on, co
 			    what);
 			continue;
 		}
+		(*out)[n].is_unless = 1;
 		cond_compile(x, &(*out)[n++], m, on);
 	}
 	return n;

@@ -226,10 +226,11 @@ int rules_resolve_user(const char *name, uint32_t *uid, void *ctx)
 	return 0;
 }
 
-int rules_load_paths(const char *const *paths, size_t n, int strict, struct rule_set **out,
+int rules_load_paths(const char *const *paths, size_t n, int strict,
+		     const struct rule_load_opts *opts, struct rule_set **out,
 		     struct rule_diags *diags, char *err, size_t errlen)
 {
-	struct rule_load_opts opts = { .resolve_user = rules_resolve_user };
+	struct rule_load_opts def = { .resolve_user = rules_resolve_user };
 	struct rule_files files;
 	int rc;
 
@@ -237,7 +238,7 @@ int rules_load_paths(const char *const *paths, size_t n, int strict, struct rule
 	rc = rule_files_read(paths, n, strict, &files, err, errlen);
 	if (rc)
 		return rc;
-	rc = rule_set_load(files.srcs, files.n, &opts, out, diags);
+	rc = rule_set_load(files.srcs, files.n, opts ? opts : &def, out, diags);
 	rule_files_free(&files);
 	return rc;
 }

@@ -39,10 +39,13 @@ int rules_dir_files(const char *dir, char ***paths, size_t *n);
 void rules_dir_free(char **paths, size_t n);
 
 /*
- * Reads and loads paths.  Returns 0 and *out, -EINVAL with diags filled when
+ * Reads and loads paths.  opts NULL: user names resolved by
+ * rules_resolve_user, programs by path only (the offline commands); the
+ * agent passes its own.  Returns 0 and *out, -EINVAL with diags filled when
  * a file does not load, or another -errno with err set when one cannot be read.
  */
-int rules_load_paths(const char *const *paths, size_t n, int strict, struct rule_set **out,
+int rules_load_paths(const char *const *paths, size_t n, int strict,
+		     const struct rule_load_opts *opts, struct rule_set **out,
 		     struct rule_diags *diags, char *err, size_t errlen);
 
 /*

@@ -25,13 +25,13 @@ static int any_glob(const struct cond_field *cf, const char *s, size_t len)
 	if (cf->by_last) {
 		/* only the globs whose literal end fits the last byte, and those
 		 * that end in a wildcard */
-		const uint32_t *ix = cf->by_last, *order = cf->by_last + 258;
-		unsigned b = len ? (unsigned char)s[len - 1] : 256;
+		const uint32_t *ix = cf->by_last, *order = cf->by_last + BY_LAST_ORDER;
+		unsigned b = len ? (unsigned char)s[len - 1] : BY_LAST_WILD;
 
-		for (i = ix[256]; i < ix[257]; i++)
+		for (i = ix[BY_LAST_WILD]; i < ix[BY_LAST_GROUPS]; i++)
 			if (glob_k(cf, order[i], s, len))
 				return 1;
-		for (i = ix[b]; b < 256 && i < ix[b + 1]; i++)
+		for (i = ix[b]; b < BY_LAST_WILD && i < ix[b + 1]; i++)
 			if (glob_k(cf, order[i], s, len))
 				return 1;
 		return 0;
@@ -55,16 +55,63 @@ static int any_path(const struct cond_field *cf, const struct cev_file *f)
 	       (f->watched_path.p && any_glob(cf, f->watched_path.p, f->watched_path.len));
 }
 
-static int any_ancestor(const struct cond_field *cf, const struct cev_event *ev)
+/* Is id among the identities cf's values named when the rules loaded? */
+static int ident_in(const struct cond_field *cf, const struct ident *id)
 {
+	for (size_t i = 0; id && i < cf->n_idents; i++)
+		if (ident_eq(&cf->idents[i], id))
+			return 1;
+	return 0;
+}
+
+/* A path that does not lead to the program on the host lends it no exemption. */
+#define PATH_NOT_HOSTS (CEV_EXE_ELSEWHERE | CEV_EXE_MEMFD | CEV_EXE_DELETED)
+
+/*
+ * A program (exe, parent_exe, one ancestor; prog what is known of it, may
+ * be NULL): by identity, or by path; in `unless` a path only when it is the
+ * host's (rules.h).
+ */
+static int program_holds(const struct cond_field *cf, int unless, const struct cev_str *exe,
+			 const struct cev_prog *prog)
+{
+	if (prog && ident_in(cf, &prog->id))
+		return 1;
+	if (unless && prog && (prog->flags & PATH_NOT_HOSTS))
+		return 0;
+	return any_glob(cf, exe->p, exe->len);
+}
+
+/* exe_content: the program, or a copy of one the field names. */
+static int content_holds(const struct cond_field *cf, int unless, const struct cev_process *p)
+{
+	for (uint32_t i = 0; i < p->n_copies && i < CEV_MAX_COPIES; i++)
+		if (ident_in(cf, &p->copies[i]))
+			return 1;
+	return program_holds(cf, unless, &p->exe, &p->exe_prog);
+}
+
+/*
+ * The lineage the kernel kept (the field's class), then the ancestors the
+ * event lists, then the program the process ran before its last exec.
+ */
+static int any_ancestor(const struct cond_field *cf, int unless, const struct cev_event *ev)
+{
+	static const struct cev_prog unchecked = { .flags = CEV_EXE_ELSEWHERE };
 	uint32_t i;
 
+	if (cf->cls >= 0 && cf->cls < 64 && ((ev->lineage >> cf->cls) & 1))
+		return 1;
 	for (i = 0; i < ev->n_ancestors; i++)
-		if (any_glob(cf, ev->ancestors[i].p, ev->ancestors[i].len))
+		if (program_holds(cf, unless, &ev->ancestors[i],
+				  ev->ancestor_progs ? &ev->ancestor_progs[i] : NULL))
 			return 1;
+	/* what it ran before is known by its path only */
+	if (ev->proc.prev_exe.len && program_holds(cf, unless, &ev->proc.prev_exe, &unchecked))
+		return 1;
 	/* no lineage filled in: the parent is still an ancestor */
 	if (ev->n_ancestors == 0 && ev->has_parent)
-		return any_glob(cf, ev->parent.exe.p, ev->parent.exe.len);
+		return program_holds(cf, unless, &ev->parent.exe, &ev->parent.exe_prog);
 	return 0;
 }
 
@@ -144,21 +191,23 @@ static int socket_dest(const struct cond_field *cf, const struct cev_socket *s)
 	return s->op == CEV_SOCK_CREATE && dest_all(cf);
 }
 
-static int field_holds(enum rule_field f, const struct cond_field *cf,
+static int field_holds(enum rule_field f, const struct cond_field *cf, int unless,
 		       const struct cev_event *ev)
 {
 	const struct cev_process *p = &ev->proc;
 
 	switch (f) {
 	case F_EXE:
-		return any_glob(cf, p->exe.p, p->exe.len);
+		return program_holds(cf, unless, &p->exe, &p->exe_prog);
+	case F_EXE_CONTENT:
+		return content_holds(cf, unless, p);
 	case F_COMM:
 		return any_glob(cf, p->comm, strnlen(p->comm, sizeof(p->comm)));
 	case F_PARENT_EXE:
 		return ev->has_parent &&
-		       any_glob(cf, ev->parent.exe.p, ev->parent.exe.len);
+		       program_holds(cf, unless, &ev->parent.exe, &ev->parent.exe_prog);
 	case F_ANCESTOR_EXE:
-		return any_ancestor(cf, ev);
+		return any_ancestor(cf, unless, ev);
 	case F_UID:
 		return any_uid(cf, p->uid);
 	case F_CONTAINER:
@@ -176,7 +225,13 @@ static int field_holds(enum rule_field f, const struct cond_field *cf,
 	case F_PROTO:
 		return ev->kind == CEV_CONNECT ? (cf->mask & PROTO_BIT(ev->conn.proto)) != 0 :
 		       ev->kind == CEV_SOCKET && (cf->mask & PROTO_BIT(ev->sock.proto));
+	case F_LABELS:
+		return (ev->labels & cf->labels) != 0;
 	case F_ARGS:
+		/* argv cut short: the part never read may match, so a `when`
+		 * holds and an `unless` cannot be shown to (fails closed) */
+		if (ev->kind == CEV_EXEC && p->args.truncated)
+			return !unless;
 		return ev->kind == CEV_EXEC && any_args(cf, &p->args);
 	case F__COUNT:
 		break;
@@ -190,7 +245,7 @@ int cond_holds(const struct cond *c, const struct cev_event *ev)
 
 	for (f = 0; f < F__COUNT; f++)
 		if (c->f[f].present &&
-		    !field_holds((enum rule_field)f, &c->f[f], ev))
+		    !field_holds((enum rule_field)f, &c->f[f], c->is_unless, ev))
 			return 0;
 	return 1;
 }
@@ -230,7 +285,7 @@ static int cond_holds_partly(const struct cond *c, const struct cev_event *ev)
 	for (f = 0; f < F__COUNT; f++) {
 		if (!c->f[f].present || rule_field_unknown(ev, (enum rule_field)f))
 			continue;
-		if (!field_holds((enum rule_field)f, &c->f[f], ev))
+		if (!field_holds((enum rule_field)f, &c->f[f], c->is_unless, ev))
 			return 0;
 	}
 	return 1;
@@ -252,7 +307,7 @@ static int socket_when_holds(const struct cond *c, const struct cev_event *ev)
 		if (f == F_DEST && (ev->sock.op != CEV_SOCK_CREATE || dest_all(&c->f[f]) ||
 				    (proto->present && (proto->mask & PROTO_BIT(ev->sock.proto)))))
 			continue;
-		if (!field_holds((enum rule_field)f, &c->f[f], ev))
+		if (!field_holds((enum rule_field)f, &c->f[f], c->is_unless, ev))
 			return 0;
 	}
 	return 1;
@@ -307,6 +362,25 @@ size_t rule_set_match(const struct rule_set *set, const struct cev_event *ev,
 		n++;
 	}
 	return n;
+}
+
+uint64_t rule_set_classes_of(const struct rule_set *set, const struct cev_str *exe,
+			     const struct cev_prog *prog)
+{
+	uint64_t bits = 0;
+
+	for (size_t i = 0; i < set->n_classes && i < RULE_MAX_CLASSES; i++)
+		if (program_holds(set->classes[i].cf, set->classes[i].unless, exe, prog))
+			bits |= 1ULL << i;
+	return bits;
+}
+
+uint64_t rule_set_label_bit(const struct rule_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n_labels && i < RULE_MAX_LABELS; i++)
+		if (strcmp(set->labels[i], name) == 0)
+			return 1ULL << i;
+	return 0;
 }
 
 uint16_t rule_set_gen(const struct rule_set *set)

@@ -52,6 +52,8 @@ const char *rule_action_name(enum rule_action a)
 		return "alert";
 	case ACT_BLOCK:
 		return "block";
+	case ACT_LABEL:
+		return "label";
 	}
 	return "?";
 }
@@ -82,6 +84,8 @@ static const char *const field_names[F__COUNT] = {
 	[F_PROTO] = "proto",
 	[F_ARGS] = "args",
 	[F_CONTAINER] = "container",
+	[F_EXE_CONTENT] = "exe_content",
+	[F_LABELS] = "labels",
 };
 
 const char *rule_field_name(enum rule_field f)

@@ -25,7 +25,23 @@
  *    is expected (a glob may write \$ for a literal $).  Nested lists
  *    flatten.  A field whose values expand to nothing never holds.
  *  - Globs: see glob.h.  `args` is argv joined by single spaces (an empty
- *    argument gives two spaces).  A connect from an IPv4-mapped IPv6
+ *    argument gives two spaces).  An argv the kernel cut short holds for
+ *    every `args` in `when` and for none in `unless` (what was not read may
+ *    match).
+ *  - Programs (`exe`, `parent_exe`, `ancestor_exe`, `exe_content`) are also
+ *    known by identity when the caller resolves them (rule_load_opts.
+ *    resolve_exe): a value that is an absolute path with wildcards only in
+ *    its last component names the files there when the rules load, and a
+ *    program with one of those identities matches it under any name (a
+ *    hardlink, a bind mount).  In `when` a program also matches by path.
+ *    In `unless` a path counts only when it leads, on the host, to the very
+ *    program (no CEV_EXE_ELSEWHERE, MEMFD or DELETED flag): a chroot, a
+ *    container or a private bind mount cannot lend a program an exempt
+ *    name.
+ *    `exe_content` also holds for a copy of a named program (cev_exe.copies,
+ *    found by the agent).  `ancestor_exe` also holds when the event's
+ *    lineage bits (cev_event.lineage) have the field's class: the lineage
+ *    the kernel kept, former programs of the process included.  A connect from an IPv4-mapped IPv6
  *    address (::ffff:a.b.c.d) also matches IPv4 patterns.  `ancestor_exe`
  *    falls back to the parent when no lineage was filled in.
  *  - Diagnostics come sorted by file, line and column; exact repeats are
@@ -62,6 +78,7 @@ enum rule_severity {
 enum rule_action {
 	ACT_ALERT = 0,
 	ACT_BLOCK = 1,
+	ACT_LABEL = 2,		/* set_labels only: no record */
 };
 
 enum rule_field {
@@ -77,6 +94,8 @@ enum rule_field {
 	F_PROTO,
 	F_ARGS,
 	F_CONTAINER,	/* glob over the container id */
+	F_EXE_CONTENT,	/* exe, or a copy (same content) of a named program */
+	F_LABELS,	/* the process carries any of these data-flow labels */
 	F__COUNT,
 };
 
@@ -105,12 +124,43 @@ struct cond_field {
 	uint32_t *uids;		/* uid */
 	struct dest_pat *dests;	/* dest */
 	uint32_t mask;		/* access: CEV_ACC_*; proto: PROTO_BIT(proto) of each */
+	/* programs (exe, parent_exe, ancestor_exe, exe_content): */
+	struct ident *idents;	/* the identities the resolvable globs named at load */
+	size_t n_idents;
+	int cls;		/* ancestor_exe: its class (rule_set.classes), -1: none */
+	uint64_t labels;	/* labels: bit i = rule_set.labels[i] */
 };
 
 /* A condition holds when every present key holds (AND). */
 struct cond {
+	int is_unless;		/* an `unless` entry: program paths must be the host's (above) */
 	struct cond_field f[F__COUNT];
 };
+
+/*
+ * A class: one `ancestor_exe` value list (and whether it is an `unless`'s),
+ * shared by the conditions that name the same values.  The agent tells the
+ * kernel which programs are of which class, and the kernel keeps, per
+ * process, the classes of its ancestors and former programs
+ * (bpf/filter_maps.h, "Per-process state").
+ */
+#define RULE_MAX_CLASSES 64
+
+struct rule_class {
+	const struct cond_field *cf;
+	int unless;
+};
+
+/*
+ * Labels (data-flow rules): a file rule's `set_labels` gives the opening
+ * process labels, in the kernel at the open (only file rules may: the label
+ * must be set before the process can act on what it read); children inherit
+ * them at fork, exec keeps them, `label_ttl` ends them.  `labels` in a
+ * condition holds when the process carries any of them.  The rule set
+ * numbers the names it uses (bit i of set_labels, cond_field.labels,
+ * cev_event.labels: labels[i]).
+ */
+#define RULE_MAX_LABELS 16
 
 struct rule {
 	char *id;
@@ -124,6 +174,8 @@ struct rule {
 	struct cond when;
 	struct cond *unless;	/* any one holding suppresses the rule */
 	size_t n_unless;
+	uint64_t set_labels;	/* labels it gives the process when it fires (bits of rule_set.labels) */
+	uint64_t label_ttl_ns;	/* 0: they do not expire */
 	const char *file;	/* where the rule was defined (points into the set) */
 	int line;
 	int col;		/* of the rule's mapping, for diagnostics about a whole rule */
@@ -132,6 +184,18 @@ struct rule {
 struct rule_set {
 	struct rule *rules;	/* in load order; disabled rules included */
 	size_t n_rules;
+	const struct rule_class *classes;	/* cond_field.cls indexes it */
+	size_t n_classes;
+	const char *const *labels;		/* the label names rules use, bit i: labels[i] */
+	size_t n_labels;
+	/*
+	 * The kernel's numbering of the classes and labels (the per-process
+	 * state's bits): rule_set_load makes it the set's own (i -> i); the
+	 * agent, which keeps a class's and a label's slot across reloads,
+	 * writes its own before the kernel filters are compiled.  -1: none.
+	 */
+	int class_slot[RULE_MAX_CLASSES];
+	int label_slot[RULE_MAX_LABELS];
 	char digest[72];	/* "sha256:" + 64 hex + NUL */
 	/* private storage follows in the implementation */
 };
@@ -159,10 +223,23 @@ struct rule_diags {
  * Any non-zero return makes the name an error ("unknown user 'x'"). */
 typedef int (*rule_resolve_user_fn)(const char *name, uint32_t *uid, void *ctx);
 
+/*
+ * Resolves a program value (an absolute path with wildcards only in its last
+ * component, rules_glob_resolvable()) to the identities of the files it
+ * names now (I/O belongs to the caller).  Writes up to max; returns how many
+ * exist (may exceed max).
+ */
+typedef int (*rule_resolve_exe_fn)(const char *glob, struct ident *out, size_t max, void *ctx);
+
 struct rule_load_opts {
 	rule_resolve_user_fn resolve_user;	/* NULL: names are errors */
 	void *resolve_ctx;
+	rule_resolve_exe_fn resolve_exe;	/* NULL: programs match by path only */
+	void *resolve_exe_ctx;
 };
+
+/* 1 if glob is a program value the resolver is asked about. */
+int rules_glob_resolvable(const char *glob);
 
 /*
  * Parses and compiles srcs[0..n) in order (later files may override earlier
@@ -216,10 +293,20 @@ int cond_holds(const struct cond *c, const struct cev_event *ev);
 int rule_field_unknown(const struct cev_event *ev, enum rule_field f);
 int cond_needs_unknown(const struct cond *c, const struct cev_event *ev);
 
+/*
+ * The classes of set (bit i: set->classes[i]) that the program exe (what is
+ * known of it: prog, may be NULL) is of.
+ */
+uint64_t rule_set_classes_of(const struct rule_set *set, const struct cev_str *exe,
+			     const struct cev_prog *prog);
+
 const char *rule_severity_name(enum rule_severity s);
 const char *rule_action_name(enum rule_action a);
 const char *rule_on_name(enum rule_on on);
 const char *rule_field_name(enum rule_field f);
+
+/* The bit of label name in set's labels, 0 when no rule uses it. */
+uint64_t rule_set_label_bit(const struct rule_set *set, const char *name);
 
 /* Whether a condition field may be used in a rule with this `on`. */
 int rule_field_applies(enum rule_field f, enum rule_on on);

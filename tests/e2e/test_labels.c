@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_labels.c - end to end for data-flow labels: a process reads an
+ * evaluation file (the kernel labels it at the open), forks a child that
+ * execs another program, which connects to an unapproved loopback address.
+ * The connect record carries the label and where it came from; with a
+ * block rule the connect is refused in the kernel while an unlabelled
+ * process's identical connect only reports; a label expires; a reload that
+ * drops the label's rule clears its effect.  The child's exec record carries
+ * the label too, so kernels without the egress hooks (before 5.17) check
+ * the labels there and skip the connects.  Loopback only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "record/record.h"
+
+#define WAIT_MS 8000
+#define DEST "127.0.0.5"	/* unapproved: only 127.0.0.1 is */
+
+struct env {
+	struct agent_run r;
+	char evade[PATH_MAX], netpoke[PATH_MAX];
+	char eval[600], brief[600], pidfile[600], go[600];
+	char policy[80];
+	int lfd;		/* the listener at DEST */
+	int port;
+	int egress_off;		/* the agent said connect rules will not fire */
+};
+
+static const char rules_fmt[] =
+	"custos: 1\n"
+	"rules:\n"
+	"  - id: e2e-eval-read\n"
+	"    on: file\n"
+	"    severity: info\n"
+	"    action: label\n"
+	"    set_labels: [eval-reader]\n"
+	"    when:\n"
+	"      path: \"%s/eval/**\"\n"
+	"      access: [read]\n"
+	"  - id: e2e-brief-read\n"
+	"    on: file\n"
+	"    severity: low\n"
+	"    set_labels: [brief-reader]\n"
+	"    label_ttl: 2s\n"
+	"    when:\n"
+	"      path: \"%s/brief/**\"\n"
+	"  - id: e2e-eval-egress\n"
+	"    on: connect\n"
+	"    severity: critical\n"
+	"    action: %s\n"
+	"    when:\n"
+	"      labels: [eval-reader]\n"
+	"      dest: 127.0.0.0/8\n"
+	"    unless:\n"
+	"      - dest: 127.0.0.1/32\n"
+	"  - id: e2e-brief-egress\n"
+	"    on: connect\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      labels: [brief-reader]\n"
+	"      dest: 127.0.0.0/8\n"
+	"    unless:\n"
+	"      - dest: 127.0.0.1/32\n"
+	"  - id: e2e-eval-exec\n"
+	"    on: exec\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      labels: [eval-reader]\n"
+	"      exe: \"%s\"\n"
+	"  - id: e2e-brief-exec\n"
+	"    on: exec\n"
+	"    severity: medium\n"
+	"    when:\n"
+	"      labels: [brief-reader]\n"
+	"      exe: \"%s\"\n"
+	"  - id: e2e-any-egress\n"
+	"    on: connect\n"
+	"    severity: low\n"
+	"    when:\n"
+	"      dest: 127.0.0.0/8\n"
+	"    unless:\n"
+	"      - dest: 127.0.0.1/32\n";
+
+/* The rules with the egress rule's action (alert or block), or without the eval source. */
+static void write_rules(struct env *e, const char *action, int with_source)
+{
+	char yaml[6 * PATH_MAX + sizeof(rules_fmt)];
+	char *src;
+
+	snprintf(yaml, sizeof(yaml), rules_fmt, e->r.dir, e->r.dir, action, e->netpoke,
+		 e->netpoke);
+	if (!with_source) {	/* the eval source's rule, dropped */
+		src = strstr(yaml, "  - id: e2e-brief-read");
+		memmove(strstr(yaml, "  - id: e2e-eval-read"), src, strlen(src) + 1);
+	}
+	assert_int_equal(harness_write_rules(&e->r, yaml), 0);
+	assert_int_equal(policy_of(e->r.rules, e->policy, sizeof(e->policy)), 0);
+}
+
+static void write_file(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs("{\"q\": \"held-out\"}\n", f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int setup(struct env **out, const char *action)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+
+	if (!e || harness_setup(&e->r, NULL))
+		return -1;
+	assert_non_null(realpath(harness_helper("evade", e->evade, sizeof(e->evade)), e->evade));
+	assert_non_null(realpath(harness_helper("netpoke", e->netpoke, sizeof(e->netpoke)),
+				 e->netpoke));
+	harness_mkdirs(e->r.dir, "eval");
+	harness_mkdirs(e->r.dir, "brief");
+	snprintf(e->eval, sizeof(e->eval), "%s/eval/q.jsonl", e->r.dir);
+	snprintf(e->brief, sizeof(e->brief), "%s/brief/notes.txt", e->r.dir);
+	snprintf(e->pidfile, sizeof(e->pidfile), "%s/child.pid", e->r.dir);
+	snprintf(e->go, sizeof(e->go), "%s/go", e->r.dir);
+	write_file(e->eval);
+	write_file(e->brief);
+	e->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(e->lfd >= 0);
+	inet_pton(AF_INET, DEST, &sa.sin_addr);
+	assert_int_equal(bind(e->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(e->lfd, 16), 0);
+	assert_int_equal(getsockname(e->lfd, (struct sockaddr *)&sa, &len), 0);
+	e->port = ntohs(sa.sin_port);
+	write_rules(e, action, 1);
+	assert_int_equal(harness_start(&e->r, NULL), 0);
+	/* kernels before 5.17 cannot load the egress programs (docs/KERNELS.md) */
+	e->egress_off = harness_log_contains(&e->r, "connect rules will NOT fire", 0);
+	if (e->egress_off)
+		print_message("egress hooks do not load on this kernel: connects not checked\n");
+	*out = e;
+	return 0;
+}
+
+static int setup_alert(void **state)
+{
+	return setup((struct env **)state, "alert");
+}
+
+static int setup_block(void **state)
+{
+	return setup((struct env **)state, "block");
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	harness_stop(&e->r);
+	harness_cleanup(&e->r);
+	close(e->lfd);
+	free(e);
+	return 0;
+}
+
+/*
+ * The reader (evade) reads path, waits for e->go when wait, then its child
+ * execs netpoke to DEST.  Returns the reader's pid.
+ */
+static pid_t flow(struct env *e, const char *path, int wait)
+{
+	char port[16];
+
+	snprintf(port, sizeof(port), "%d", e->port);
+	unlink(e->pidfile);
+	return harness_spawn(e->evade, (char *[]){ e->evade, "read", (char *)path,
+						  wait ? e->go : "-", e->pidfile, e->netpoke,
+						  "netpoke", "tcp", DEST, port, NULL });
+}
+
+/* The reader's end: its child's exit status into *st, the child's pid returned. */
+static pid_t finish(struct env *e, pid_t reader, int *st)
+{
+	*st = harness_wait(reader);
+	return harness_read_pid(e->pidfile);
+}
+
+/* Connections the listener holds now (accepted and closed). */
+static int accepted(struct env *e)
+{
+	int n = 0, fd;
+
+	while ((fd = accept(e->lfd, NULL, NULL)) >= 0) {
+		close(fd);
+		n++;
+	}
+	return n;
+}
+
+static json_t *connect_record(struct env *e, pid_t pid, const char *rule)
+{
+	struct kind_pid kp = { "connect", pid, rule };
+	json_t *rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+
+	assert_non_null(rec);
+	return rec;
+}
+
+/* Every field of a flow's connect record and of its label. */
+static void assert_flow(struct env *e, json_t *rec, const char *rule, const char *sev,
+			const char *action, pid_t pid, pid_t reader, const char *label,
+			const char *setter, long long seq, const char *file, long long t0)
+{
+	json_t *labels = json_object_get(json_object_get(rec, "process"), "labels");
+	json_t *l = json_array_get(labels, 0);
+	uint64_t when;
+
+	assert_common_fields(rec, "connect", rule, sev, action, e->policy);
+	assert_time_recent(rec, t0);
+	assert_int_equal(jint(rec, "process.pid"), pid);
+	assert_int_equal(jint(rec, "process.ppid"), reader);
+	assert_string_equal(jstr(rec, "process.exe"), e->netpoke);
+	assert_string_equal(jstr(rec, "process.comm"), "netpoke");
+	assert_int_equal(jint(rec, "parent.pid"), reader);
+	assert_string_equal(jstr(rec, "parent.exe"), e->evade);
+	assert_string_equal(jstr(rec, "connect.proto"), "tcp");
+	assert_string_equal(jstr(rec, "connect.family"), "inet");
+	assert_string_equal(jstr(rec, "connect.dest"), DEST);
+	assert_int_equal(jint(rec, "connect.port"), e->port);
+	assert_int_equal(json_is_true(json_object_get(json_object_get(rec, "connect"), "blocked")),
+			 strcmp(action, "block") == 0);
+	assert_int_equal(json_array_size(labels), 1);
+	assert_string_equal(jstr(l, "label"), label);
+	assert_string_equal(jstr(l, "rule"), setter);
+	if (seq)
+		assert_int_equal(jint(l, "seq"), seq);
+	else
+		assert_true(json_is_null(json_object_get(l, "seq")));
+	assert_non_null(jstr(l, "time"));
+	assert_int_equal(record_parse_time(jstr(l, "time"), &when), 0);
+	assert_true((long long)when >= t0 - 1000000000ll);
+	if (file)
+		assert_string_equal(jstr(l, "file"), file);
+	else
+		assert_null(json_object_get(l, "file"));
+}
+
+/* The child's exec record (rule) carries label, set by setter with seq (0: none). */
+static void assert_exec_label(struct env *e, pid_t pid, const char *rule, const char *label,
+			      const char *setter, long long seq)
+{
+	struct kind_pid kp = { "exec", pid, rule };
+	json_t *rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+	json_t *l;
+
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "process.exe"), e->netpoke);
+	l = json_array_get(json_object_get(json_object_get(rec, "process"), "labels"), 0);
+	assert_string_equal(jstr(l, "label"), label);
+	assert_string_equal(jstr(l, "rule"), setter);
+	if (seq)
+		assert_int_equal(jint(l, "seq"), seq);
+	else
+		assert_true(json_is_null(json_object_get(l, "seq")));
+	json_decref(rec);
+}
+
+/*
+ * The read labels the reader in the kernel; its child inherits the label
+ * across fork and exec; the child's connect to an unapproved address
+ * carries it, with the label-only rule and the file.  An unlabelled
+ * process's identical connect is only egress.
+ */
+static void test_flow_reported(void **state)
+{
+	struct env *e = *state;
+	char port[16];
+	long long t0 = now_realtime_ns();
+	pid_t reader, pid, plain;
+	json_t *rec, *all;
+	int st;
+
+	reader = flow(e, e->eval, 0);
+	pid = finish(e, reader, &st);
+	assert_exec_label(e, pid, "e2e-eval-exec", "eval-reader", "e2e-eval-read", 0);
+	if (e->egress_off)
+		return;
+	assert_int_equal(st, 0);
+	assert_int_equal(accepted(e), 1);
+	rec = connect_record(e, pid, "e2e-eval-egress");
+	assert_flow(e, rec, "e2e-eval-egress", "critical", "alert", pid, reader, "eval-reader",
+		    "e2e-eval-read", 0, e->eval, t0);
+	json_decref(rec);
+	/* the label-only rule emitted nothing for the read */
+	all = harness_records(&e->r, pred_pid, &reader);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+
+	snprintf(port, sizeof(port), "%d", e->port);
+	plain = harness_spawn(e->netpoke, (char *[]){ e->netpoke, "tcp", DEST, port, NULL });
+	assert_int_equal(harness_wait(plain), 0);
+	rec = connect_record(e, plain, "e2e-any-egress");
+	assert_null(json_object_get(json_object_get(rec, "process"), "labels"));
+	json_decref(rec);
+	{
+		struct kind_pid kp = { "connect", plain, "e2e-eval-egress" };
+
+		all = harness_records(&e->r, pred_kind_pid, &kp);
+		assert_int_equal(json_array_size(all), 0);
+		json_decref(all);
+	}
+	assert_int_equal(accepted(e), 1);
+}
+
+/*
+ * The block variant: the labelled child's connect fails with EPERM before
+ * a packet leaves (nothing reaches the listener); the unlabelled one goes
+ * through and is reported.
+ */
+static void test_flow_blocked(void **state)
+{
+	struct env *e = *state;
+	char port[16];
+	long long t0 = now_realtime_ns();
+	pid_t reader, pid, plain;
+	json_t *rec;
+	int st;
+
+	if (e->egress_off)
+		skip();
+	reader = flow(e, e->eval, 0);
+	pid = finish(e, reader, &st);
+	assert_int_equal(st, EPERM);	/* netpoke exits with the errno */
+	assert_int_equal(accepted(e), 0);
+	rec = connect_record(e, pid, "e2e-eval-egress");
+	assert_flow(e, rec, "e2e-eval-egress", "critical", "block", pid, reader, "eval-reader",
+		    "e2e-eval-read", 0, e->eval, t0);
+	json_decref(rec);
+
+	snprintf(port, sizeof(port), "%d", e->port);
+	plain = harness_spawn(e->netpoke, (char *[]){ e->netpoke, "tcp", DEST, port, NULL });
+	assert_int_equal(harness_wait(plain), 0);
+	assert_int_equal(accepted(e), 1);
+	rec = connect_record(e, plain, "e2e-any-egress");
+	assert_false(json_is_true(json_object_get(json_object_get(rec, "connect"), "blocked")));
+	json_decref(rec);
+}
+
+/*
+ * pid's exec and connect carried no label: the connect (when egress runs) is
+ * only egress, and neither label rule fired for it.
+ */
+static void assert_no_label_records(struct env *e, pid_t pid, const char *exec_rule,
+				    const char *conn_rule)
+{
+	struct kind_pid kp = { "exec", pid, NULL };
+	json_t *rec, *all;
+
+	if (!e->egress_off) {
+		rec = connect_record(e, pid, "e2e-any-egress");
+		assert_null(json_object_get(json_object_get(rec, "process"), "labels"));
+		json_decref(rec);
+	} else {
+		/* no record marks the exec: wait for one of a later process */
+		pid_t marker = harness_spawn(e->evade, (char *[]){ e->evade, "read", e->eval, "-",
+								  e->pidfile, e->netpoke, "netpoke",
+								  "tcp", DEST, "1", NULL });
+		int st;
+
+		marker = finish(e, marker, &st);
+		kp.pid = marker;
+		rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+		json_decref(rec);	/* without its label rule the marker has none: fine */
+	}
+	kp.pid = pid;
+	kp.rule = exec_rule;
+	all = harness_records(&e->r, pred_kind_pid, &kp);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+	kp.kind = "connect";
+	kp.rule = conn_rule;
+	all = harness_records(&e->r, pred_kind_pid, &kp);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+}
+
+/*
+ * A reporting source names the seq of its own record; its label lasts
+ * label_ttl (2 s): a connect after that is no longer the flow.
+ */
+static void test_label_expires(void **state)
+{
+	struct env *e = *state;
+	struct kind_pid kp = { "file", 0, "e2e-brief-read" };
+	long long t0 = now_realtime_ns();
+	pid_t reader, pid;
+	json_t *read, *rec;
+	int st;
+
+	reader = flow(e, e->brief, 0);
+	pid = finish(e, reader, &st);
+	assert_int_equal(st, 0);
+	kp.pid = reader;
+	read = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+	assert_non_null(read);
+	assert_string_equal(jstr(read, "file.path"), e->brief);
+	/* the record that set the label names it, with its own seq */
+	assert_int_equal(jint(json_array_get(json_object_get(json_object_get(read, "process"),
+								 "labels"), 0), "seq"),
+			 jint(read, "seq"));
+	assert_exec_label(e, pid, "e2e-brief-exec", "brief-reader", "e2e-brief-read",
+			  jint(read, "seq"));
+	if (!e->egress_off) {
+		rec = connect_record(e, pid, "e2e-brief-egress");
+		assert_flow(e, rec, "e2e-brief-egress", "high", "alert", pid, reader,
+			    "brief-reader", "e2e-brief-read", jint(read, "seq"), NULL, t0);
+		json_decref(rec);
+	}
+	json_decref(read);
+	accepted(e);
+
+	/* read, wait past the ttl, then exec and connect: not the flow any more */
+	unlink(e->go);
+	reader = flow(e, e->brief, 1);
+	usleep(2500000);
+	close(open(e->go, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	pid = finish(e, reader, &st);
+	assert_no_label_records(e, pid, "e2e-brief-exec", "e2e-brief-egress");
+}
+
+/* A reload that drops the label's rule clears its effect on a labelled process. */
+static void test_reload_clears_label(void **state)
+{
+	struct env *e = *state;
+	pid_t reader, pid;
+	int st;
+
+	unlink(e->go);
+	reader = flow(e, e->eval, 1);
+	usleep(300000);	/* it read; now the rules lose their eval source */
+	write_rules(e, "alert", 0);
+	kill(e->r.pid, SIGHUP);
+	assert_true(harness_log_contains(&e->r, "reload: 6 rules in force", WAIT_MS));
+	close(open(e->go, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	pid = finish(e, reader, &st);
+	assert_no_label_records(e, pid, "e2e-eval-exec", "e2e-eval-egress");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_flow_reported, setup_alert, teardown),
+		cmocka_unit_test_setup_teardown(test_flow_blocked, setup_block, teardown),
+		cmocka_unit_test_setup_teardown(test_label_expires, setup_alert, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_clears_label, setup_alert, teardown),
+	};
+
+	return cmocka_run_group_tests_name("e2e labels", tests, NULL, NULL);
+}
