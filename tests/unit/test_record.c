@@ -178,7 +178,7 @@ static void test_exe_flags_round_trip(void **state)
 			  .prev_exe = { "/opt/srv/bin/serve", 18, 0 } },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 1, "sha256:00" };
+	const struct json_meta meta = { "h", 1, "sha256:00", NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 
@@ -220,7 +220,7 @@ static void test_labels_round_trip(void **state)
 			  .addr = { 203, 0, 113, 9 } },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 43, "sha256:00" };
+	const struct json_meta meta = { "h", 43, "sha256:00", NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 
