@@ -38,18 +38,6 @@ int pred_file(json_t *rec, void *arg)
 	       (!fp->rule || (rule && strcmp(rule, fp->rule) == 0));
 }
 
-void assert_strings(json_t *arr, const char *const *want)
-{
-	size_t i;
-
-	assert_true(json_is_array(arr));
-	for (i = 0; want[i]; i++) {
-		assert_true(i < json_array_size(arr));
-		assert_string_equal(json_string_value(json_array_get(arr, i)), want[i]);
-	}
-	assert_int_equal(json_array_size(arr), i);
-}
-
 /* The counter idx of the map fd when it is the agent's "stats"; -1 if not. */
 static long long stat_of(int fd, unsigned int idx)
 {

@@ -21,9 +21,6 @@ struct file_pred {
 };
 int pred_file(json_t *rec, void *file_pred);
 
-/* arr is a JSON array of exactly the strings of want (NULL-terminated). */
-void assert_strings(json_t *arr, const char *const *want);
-
 /* The agent's BPF counter idx (enum stat_idx, events.h) summed over the
  * CPUs, read from the "stats" map among its fds; -1 when not found. */
 long long agent_stat(pid_t agent, unsigned int idx);
