@@ -5,7 +5,7 @@
  *
  * cgroup_skb/ingress at the cgroup v2 root (every process's sockets): a UDP
  * datagram or TCP segment from a trusted resolver (dns_servers: address and
- * source port) is parsed (dnsparse.h) and each A/AAAA address of an answer
+ * source port) to a socket that asked it (dns_askers) is parsed (dnsparse.h) and each A/AAAA address of an answer
  * bound to the asked name in dns_bind (filter_maps.h, "DNS names").  The
  * binding exists before recvmsg() returns the answer, so a connect to a
  * just-resolved address is decided with it.  The program never drops a
@@ -180,6 +180,7 @@ int net__cg_dns(struct __sk_buff *skb)
 	struct dns_pkt p = {};
 	struct dns_scratch *s;
 	struct dns_conf *dc;
+	__u64 cookie;
 	__u32 zero = 0;
 	int rc;
 
@@ -188,6 +189,12 @@ int net__cg_dns(struct __sk_buff *skb)
 		return 1;
 	if (!bpf_map_lookup_elem(&dns_servers, &p.from))
 		return 1;	/* not a trusted resolver (or not DNS at all) */
+	/* to a socket of the host's that asked it (filter_maps.h, "DNS names") */
+	cookie = bpf_get_socket_cookie(skb);
+	if (!cookie || !bpf_map_lookup_elem(&dns_askers, &cookie)) {
+		stat_inc(STAT_DNS_UNASKED);
+		return 1;
+	}
 	s = bpf_map_lookup_elem(&dns_scratch, &zero);
 	if (!s)
 		return 1;

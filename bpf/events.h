@@ -349,6 +349,8 @@ enum stat_idx {
 	STAT_DNS_BOUND = 21,	/* addresses bound to a name */
 	STAT_DNS_BAD = 22,	/* messages from a trusted resolver that were malformed */
 	STAT_DNS_NEW = 23,	/* bindings of an address not in dns_bind: new entries */
+	STAT_DNS_UNASKED = 48,	/* messages from a trusted resolver's address to a socket
+				 * that did not ask it (or of another network namespace) */
 	/* 24..31: delivery (delivery.h): what emit() did instead of writing a record */
 	STAT_REPEAT_FILE = 24,	/* file and io_uring records coalesced into a count */
 	STAT_REPEAT_CONNECT = 25,

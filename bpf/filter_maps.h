@@ -374,6 +374,16 @@ struct net_exe_key {
  * suffix after a dot]), net_conf.gen then, and an expiry: now + min(TTL,
  * dns_conf.ttl_max_s) + dns_conf.grace_s.
  *
+ * Only answers to a socket that asked: net.bpf.c's connect4/6 and
+ * sendmsg4/6 put the socket cookie of a socket of the host's network
+ * namespace that connects or sends to a trusted resolver in dns_askers
+ * (LRU, DNS_ASKERS sockets); dns.bpf.c binds nothing for a packet whose
+ * receiving socket is not there (STAT_DNS_UNASKED).  A resolver's address
+ * means nothing in another network namespace (root in a container, or
+ * anyone with a user namespace, can serve on 127.0.0.53 there), and a
+ * datagram from the resolver's address that answers no question is not an
+ * answer.
+ *
  * The decision (net.bpf.c): when the longest-prefix lookup leaves a rule
  * flagged and net_conf.any_names, dns_bind[destination] is looked up (and
  * its IPv4 form for ::ffff:a.b.c.d); a binding not expired and of the
@@ -414,6 +424,7 @@ struct dns_server_key {
 };
 
 #define DNS_CONF_PORTS 4
+#define DNS_ASKERS 16384	/* dns_askers: sockets that asked a trusted resolver */
 
 /* dns_conf[0] */
 struct dns_conf {

@@ -235,6 +235,15 @@ struct {
 	__type(value, __u8);
 } dns_servers __weak SEC(".maps");
 
+/* dns_askers: socket cookie -> 1, sockets of the host's network namespace
+ * that asked a trusted resolver; net.bpf.c writes, dns.bpf.c reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DNS_ASKERS);
+	__type(key, __u64);
+	__type(value, __u8);
+} dns_askers __weak SEC(".maps");
+
 /* dns_scratch: per-CPU working space of dns.bpf.c's parser; BPF-only. */
 struct dns_scratch {
 	struct dns_answer answer;

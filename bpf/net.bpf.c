@@ -188,6 +188,39 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 }
 
 /*
+ * A socket of the host's network namespace that connects or sends to a
+ * trusted resolver becomes an asker: answers to it may bind names
+ * (dns.bpf.c; filter_maps.h, "DNS names").  v4: the IPv4 address in its
+ * first 4 bytes (family 4), else an IPv6 one.
+ */
+static __always_inline void note_asker(struct bpf_sock_addr *ctx, int v4, const __u8 *addr,
+				       __u16 port)
+{
+	struct dns_server_key k = { .family = v4 ? 4 : 6, .port = port };
+	struct dns_conf *dc;
+	__u32 zero = 0;
+	__u64 cookie;
+	__u8 one = 1;
+
+	dc = bpf_map_lookup_elem(&dns_conf, &zero);
+	if (!dc || !dc->active)
+		return;
+	if (!dc->any_port && port != dc->ports[0] && port != dc->ports[1] &&
+	    port != dc->ports[2] && port != dc->ports[3])
+		return;
+	if (v4)
+		__builtin_memcpy(k.addr, addr, 4);
+	else
+		__builtin_memcpy(k.addr, addr, 16);
+	if (!bpf_map_lookup_elem(&dns_servers, &k))
+		return;
+	if (bpf_get_netns_cookie(ctx) != bpf_get_netns_cookie(NULL))
+		return;		/* the address is another namespace's to give */
+	cookie = bpf_get_socket_cookie(ctx);
+	bpf_map_update_elem(&dns_askers, &cookie, &one, BPF_ANY);
+}
+
+/*
  * An IPv4 destination.  The *4 hooks also see a UDP send of an AF_INET6
  * socket to a v4-mapped address (udpv6_sendmsg hands it to udp_sendmsg):
  * ctx->family is the socket's, and the record keeps it, with ::ffff:a.b.c.d.
@@ -200,6 +233,7 @@ static __always_inline int on_addr4(struct bpf_sock_addr *ctx, __u8 op)
 	int proto = net_proto_of(ctx->type, ipproto);
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 
+	note_asker(ctx, 1, (const __u8 *)&ip, port);
 	if (ctx->family == AF_INET6) {
 		addr[10] = 0xff;
 		addr[11] = 0xff;
@@ -219,6 +253,11 @@ static __always_inline int on_addr6(struct bpf_sock_addr *ctx, __u8 op)
 	a[1] = ctx->user_ip6[1];
 	a[2] = ctx->user_ip6[2];
 	a[3] = ctx->user_ip6[3];
+	/* ::ffff:a.b.c.d goes out as IPv4, and its answer comes back as IPv4 */
+	if (!a[0] && !a[1] && a[2] == bpf_htonl(0xffff))
+		note_asker(ctx, 1, (const __u8 *)&a[3], bpf_ntohs((__u16)ctx->user_port));
+	else
+		note_asker(ctx, 0, (const __u8 *)a, bpf_ntohs((__u16)ctx->user_port));
 	return decide(AF_INET6, (const __u8 *)a, bpf_ntohs((__u16)ctx->user_port),
 		      net_proto_of(ctx->type, ipproto), (__u16)ipproto, op, 0);
 }

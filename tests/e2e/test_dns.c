@@ -9,7 +9,8 @@
  * Rules: every loopback destination is flagged unless approved by name
  * (api.vendor.test:PORT, cname.vendor.test, v6.vendor.test,
  * tcp.vendor.test, and *.hostile.test, which the hostile answers name);
- * evil.test is refused.
+ * evil.test is refused.  A resolver on the trusted address in a network
+ * namespace the test makes is not trusted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -275,6 +280,52 @@ static void test_hostile_and_untrusted(void **state)
 	assert_true(harness_log_contains(&g.r, "custos: ready", 0));
 }
 
+/* In a network namespace of its own (the caller's child): lo up. */
+static int own_netns(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd, rc;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	rc = rc ? rc : ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return rc;
+}
+
+/*
+ * A resolver on the trusted address and port, but in a network namespace
+ * of the asker's own (root in a container, or anyone allowed a user
+ * namespace, can make one): its answers bind nothing, so the address it
+ * gives for an approved name stays unapproved on the host.
+ */
+static void test_resolver_of_another_netns(void **state)
+{
+	pid_t child, server, pid;
+	int status = -1;
+
+	NEEDS_EGRESS();
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (own_netns())
+			_exit(90);
+		server = serve(DNS_ADDR);
+		status = ask(DNS_ADDR, "other.hostile.test", 0);
+		kill(server, SIGTERM);
+		waitpid(server, NULL, 0);
+		_exit(status);
+	}
+	assert_int_equal(harness_wait(child), 0);	/* it answered, in there */
+	assert_int_equal(connect_to("127.0.0.14", 9, &pid), ECONNREFUSED);
+	assert_flagged(pid, "dns-egress", "inet", "127.0.0.14", 9, NULL, 0);
+}
+
 /* `custos events --dest NAME` finds the records by the name they carry. */
 static void test_events_dest_name(void **state)
 {
@@ -336,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_cname_chain),
 		cmocka_unit_test(test_aaaa_and_tcp),
 		cmocka_unit_test(test_hostile_and_untrusted),
+		cmocka_unit_test(test_resolver_of_another_netns),
 		cmocka_unit_test(test_events_dest_name),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_ttl_and_grace),

@@ -49,6 +49,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_DNS_BOUND] = "dns_bound",
 	[STAT_DNS_BAD] = "dns_malformed",
 	[STAT_DNS_NEW] = "dns_new_bindings",
+	[STAT_DNS_UNASKED] = "dns_unasked",
 	[STAT_REPEAT_FILE] = "repeat_file",
 	[STAT_REPEAT_CONNECT] = "repeat_connect",
 	[STAT_LIMIT_FILE] = "ratelimited_file",
