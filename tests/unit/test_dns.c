@@ -279,6 +279,11 @@ static void test_dest_names(void **state)
 	assert_false(p.is_name);
 	assert_int_equal(dest_parse("a..b", &p, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "empty label in name 'a..b'");
+	/* one final dot is allowed, not two (found by fuzz_dest) */
+	assert_int_equal(dest_parse("host.test.", &p, why, sizeof(why)), 0);
+	assert_string_equal(p.name, "host.test");
+	assert_int_equal(dest_parse("host.test..", &p, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "empty label in name 'host.test.'");
 	assert_int_equal(dest_parse("*.", &p, why, sizeof(why)), -EINVAL);
 	assert_int_equal(dest_parse("a.*.b", &p, why, sizeof(why)), -EINVAL);
 	assert_int_equal(dest_parse("host.test:0", &p, why, sizeof(why)), -EINVAL);

@@ -163,6 +163,8 @@ static int parse_name(const char *s, size_t len, struct dest_pat *out, char *why
 			return fail(why, wl, "a label of '%.*s' is longer than 63 bytes", (int)len, s);
 		out->name[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 	}
+	if (label == 0)		/* "a.." : the dot left after the final one */
+		return fail(why, wl, "empty label in name '%.*s'", (int)len, s);
 	out->name[len] = '\0';
 	out->is_name = 1;
 	return 0;
