@@ -228,11 +228,17 @@ static __always_inline void rthdr_hop(__u8 *rh, void *end, __u8 *hop)
 		__builtin_memcpy(hop, a, 16);
 }
 
-/* IPV6_2292PKTOPTIONS: a buffer of control messages; 1 when one sets a
- * routing header. */
+/*
+ * IPV6_2292PKTOPTIONS: a buffer of control messages; 1 when one sets a
+ * routing header, or when they cannot all be looked at (more than
+ * CMSG_MAX, or past what the program is shown of the buffer): fail closed,
+ * the hop then unknown.  0 when every message was seen and none sets one,
+ * or the buffer is malformed (the kernel refuses it).
+ */
 static __always_inline int pktopts_rthdr(struct bpf_sockopt *ctx, __u8 *hop)
 {
 	__u8 *p = ctx->optval, *end = ctx->optval_end;
+	__s32 total = ctx->optlen;
 	__u32 off = 0;
 
 	for (int i = 0; i < CMSG_MAX; i++) {
@@ -240,8 +246,12 @@ static __always_inline int pktopts_rthdr(struct bpf_sockopt *ctx, __u8 *hop)
 		__u64 len;
 		int level, type;
 
-		if (off > 0xfff || (void *)(m + 16) > (void *)end)
-			return 0;
+		if ((__s64)off >= total)
+			return 0;	/* every message looked at */
+		if (off > 0xfff)
+			return 1;	/* past the part shown */
+		if ((void *)(m + 16) > (void *)end)
+			return (__s64)off + 16 <= total;	/* shown cut short, or malformed */
 		len = *(__u64 *)m;
 		level = *(int *)(m + 8);
 		type = *(int *)(m + 12);
@@ -249,11 +259,11 @@ static __always_inline int pktopts_rthdr(struct bpf_sockopt *ctx, __u8 *hop)
 			rthdr_hop(m + 16, end, hop);
 			return 1;
 		}
-		if (len < 16 || len > 0xfff)
-			return 0;
+		if (len < 16)
+			return 0;	/* malformed: the kernel refuses it */
 		off += (len + 7) & ~7ULL;
 	}
-	return 0;
+	return (__s64)off < total;	/* more messages than looked at */
 }
 
 SEC("cgroup/setsockopt")

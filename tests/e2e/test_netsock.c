@@ -402,6 +402,19 @@ static void test_ipv6_routing_header_unprivileged(void **state)
 	trick(0, NOBODY, "rthdr", "::1", "::1", w, "sk-block-udp", 1);
 }
 
+/*
+ * IPV6_2292PKTOPTIONS with more control messages than the kernel side
+ * looks at: one it did not read may set a routing header, so the option is
+ * judged as a source route (fail closed), its hop unknown.
+ */
+static void test_ipv6_pktoptions_fail_closed(void **state)
+{
+	struct want w = { .proto = "udp", .protocol = -1, .family = "inet6", .type = "dgram",
+			  .option = "IPV6_RTHDR", .hop = "::" };
+
+	trick(0, 0, "pktopts", "::1", NULL, w, "sk-block-udp", 1);
+}
+
 /* TCP and UDP sockets are judged at connect/send: their creation says nothing. */
 static void test_tcp_udp_creation_quiet(void **state)
 {
@@ -436,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_sctp_socket),
 		cmocka_unit_test(test_ip_source_route),
 		cmocka_unit_test(test_ipv6_routing_header_unprivileged),
+		cmocka_unit_test(test_ipv6_pktoptions_fail_closed),
 		cmocka_unit_test(test_tcp_udp_creation_quiet),
 	};
 

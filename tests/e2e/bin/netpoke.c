@@ -12,7 +12,10 @@
  * socket; packet: an AF_PACKET socket sending one frame to ADDR on lo;
  * srr: a UDP socket with IP_OPTIONS holding a loose source route via HOP,
  * then sendto() ADDR; rthdr: an IPv6 UDP socket with an IPv6 segment routing
- * header (IPV6_RTHDR) whose first segment is HOP, then sendto() ADDR.
+ * header (IPV6_RTHDR) whose first segment is HOP, then sendto() ADDR;
+ * pktopts: the same socket with IPV6_2292PKTOPTIONS holding PKTOPTS_PAD
+ * hop limits (more control messages than the kernel side reads), then
+ * sendto() ADDR.
  * PORT is ignored where the protocol has none.  ADDR is IPv4 or IPv6
  * (::ffff:a.b.c.d uses an AF_INET6 socket).  -g first moves this process
  * into the cgroup v2 DIR; -n into a new network namespace with lo up and
@@ -160,6 +163,36 @@ static int set_rthdr(int fd, const char *hop)
 		     "setsockopt");
 }
 
+#ifndef IPV6_2292PKTOPTIONS
+#define IPV6_2292PKTOPTIONS 6
+#endif
+#ifndef IPV6_2292HOPLIMIT
+#define IPV6_2292HOPLIMIT 8
+#endif
+#define PKTOPTS_PAD 20		/* hop limits set */
+
+/*
+ * IPV6_2292PKTOPTIONS: PKTOPTS_PAD control messages setting the hop limit.
+ * (A routing header among them would be type 2, the only type the kernel
+ * takes in a control message, and only with Mobile IPv6 built in.)
+ */
+static int set_pktopts(int fd)
+{
+	unsigned char buf[PKTOPTS_PAD * CMSG_SPACE(sizeof(int))] = { 0 }, *p = buf;
+
+	for (int i = 0; i < PKTOPTS_PAD; i++) {
+		struct cmsghdr *c = (struct cmsghdr *)p;
+
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_2292HOPLIMIT;
+		*(int *)CMSG_DATA(c) = 64;
+		p += CMSG_SPACE(sizeof(int));
+	}
+	return check(setsockopt(fd, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, buf, sizeof(buf)) == 0,
+		     "setsockopt");
+}
+
 /* HOW on a socket of family fam to ss: the socket, then its calls. */
 static int poke(const char *how, struct sockaddr_storage *ss, socklen_t len, const char *hop)
 {
@@ -191,6 +224,8 @@ static int poke(const char *how, struct sockaddr_storage *ss, socklen_t len, con
 		return rc;
 	if (strcmp(how, "rthdr") == 0 && (rc = set_rthdr(fd, hop)))
 		return rc;
+	if (strcmp(how, "pktopts") == 0 && (rc = set_pktopts(fd)))
+		return rc;
 	if (type == SOCK_STREAM)
 		return check(connect(fd, (struct sockaddr *)ss, len) == 0, "connect");
 	if (conn) {
@@ -205,7 +240,7 @@ static int poke(const char *how, struct sockaddr_storage *ss, socklen_t len, con
 static int usage(void)
 {
 	fprintf(stderr, "usage: netpoke [-g CGROUPDIR] [-n] [-u UID] tcp|udp|udpconn|udplite|"
-		"udpliteconn|raw|rawconn|ping|sctp|packet|srr|rthdr ADDR PORT [HOP]\n");
+		"udpliteconn|raw|rawconn|ping|sctp|packet|srr|rthdr|pktopts ADDR PORT [HOP]\n");
 	return 101;
 }
 
