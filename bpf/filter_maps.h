@@ -704,10 +704,15 @@ struct proc_label {
 };
 
 /* label_conf[0]: the agent writes at load and reload. */
+#define LABEL_NAME_KEY 64	/* label_conf.name: a name, NUL padded ("" when longer) */
+
 struct label_conf {
 	__u64 valid;		/* slots in use */
 	__u64 since_ns[PROC_LABEL_MAX];	/* boot ns: the slot's name since then */
 	__u64 ttl_ns[PROC_LABEL_MAX];	/* 0: forever */
+	/* the slot's name, for the agent alone: an agent that adopts pinned
+	 * programs keeps each name in its slot, and what processes hold of it */
+	char name[PROC_LABEL_MAX][LABEL_NAME_KEY];
 };
 
 #endif

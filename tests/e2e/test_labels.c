@@ -6,7 +6,8 @@
  * The connect record carries the label and where it came from; with a
  * block rule the connect is refused in the kernel while an unlabelled
  * process's identical connect only reports; a label expires; a reload that
- * drops the label's rule clears its effect.  The child's exec record carries
+ * drops the label's rule clears its effect; a label outlives a kill -9 of
+ * the agent whose programs stay pinned.  The child's exec record carries
  * the label too, so kernels without the egress hooks (before 5.17) check
  * the labels there and skip the connects.  Loopback only.
  */
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -41,6 +43,7 @@ struct env {
 	int lfd;		/* the listener at DEST */
 	int port;
 	int egress_off;		/* the agent said connect rules will not fire */
+	char pin[128];		/* where a test pinned the agent's programs; "": none */
 };
 
 static const char rules_fmt[] =
@@ -175,6 +178,12 @@ static int teardown(void **state)
 
 	harness_stop(&e->r);
 	harness_cleanup(&e->r);
+	if (e->pin[0]) {	/* pinned programs outlive the agent: never the test */
+		char out[512];
+
+		harness_capture((char *[]){ (char *)harness_custos(), "unload", "--pin-dir", e->pin,
+					    NULL }, out, sizeof(out));
+	}
 	close(e->lfd);
 	free(e);
 	return 0;
@@ -463,6 +472,50 @@ static void test_reload_clears_label(void **state)
 	assert_no_label_records(e, pid, "e2e-eval-exec", "e2e-eval-egress");
 }
 
+/*
+ * A label set while an agent ran is the process's still after that agent
+ * is killed (-9) and the next one adopts its pinned programs: the child it
+ * then execs is judged with it.  What the agent knew of the label's source
+ * went with it; the label itself is the kernel's.
+ */
+static void test_label_outlives_agent(void **state)
+{
+	struct env *e = *state;
+	const char *pinned[3] = { "--pin-dir", e->pin, NULL };
+	struct kind_pid kp;
+	pid_t reader, pid;
+	json_t *rec, *l;
+	int st;
+
+	snprintf(e->pin, sizeof(e->pin), "/sys/fs/bpf/custos-e2e-labels-%d", (int)getpid());
+	harness_stop(&e->r);
+	assert_int_equal(harness_start(&e->r, pinned), 0);
+	unlink(e->go);
+	reader = flow(e, e->eval, 1);
+	usleep(300000);		/* it read the eval file: labelled in the kernel */
+	kill(e->r.pid, SIGKILL);
+	assert_int_equal(waitpid(e->r.pid, NULL, 0), e->r.pid);
+	e->r.pid = -1;
+	assert_int_equal(harness_start(&e->r, pinned), 0);
+	assert_true(harness_log_contains(&e->r, "pin: adopted", 0));
+	close(open(e->go, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	pid = finish(e, reader, &st);
+
+	kp = (struct kind_pid){ "exec", pid, "e2e-eval-exec" };
+	rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+	assert_non_null(rec);
+	l = json_array_get(json_object_get(json_object_get(rec, "process"), "labels"), 0);
+	assert_string_equal(jstr(l, "label"), "eval-reader");
+	json_decref(rec);
+	if (!e->egress_off) {
+		rec = connect_record(e, pid, "e2e-eval-egress");
+		l = json_array_get(json_object_get(json_object_get(rec, "process"), "labels"), 0);
+		assert_string_equal(jstr(l, "label"), "eval-reader");
+		json_decref(rec);
+	}
+	harness_stop(&e->r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_blocked, setup_block, teardown),
 		cmocka_unit_test_setup_teardown(test_label_expires, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_clears_label, setup_alert, teardown),
+		cmocka_unit_test_setup_teardown(test_label_outlives_agent, setup_alert, teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e labels", tests, NULL, NULL);

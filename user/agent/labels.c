@@ -127,10 +127,35 @@ int labels_commit(struct labels *l, struct rule_set *rs, uint64_t now)
 		l->conf.valid |= 1ULL << s;
 		l->conf.ttl_ns[s] = ttl_of(rs, 1ULL << i, &l->setter[i]);
 	}
+	memset(l->conf.name, 0, sizeof(l->conf.name));
+	for (int s = 0; s < PROC_LABEL_MAX; s++)
+		if (l->name[s] && strlen(l->name[s]) < LABEL_NAME_KEY)
+			memcpy(l->conf.name[s], l->name[s], strlen(l->name[s]));
 	memcpy(l->slot_of, rs->label_slot, sizeof(l->slot_of));
 	l->rs = rs;
 	labels_write(l);
 	return 0;
+}
+
+int labels_adopt(struct labels *l, struct rule_set *rs, uint64_t now)
+{
+	struct label_conf kc;
+	__u32 zero = 0;
+
+	if (l->conf_fd < 0 || bpf_map_lookup_elem(l->conf_fd, &zero, &kc))
+		return -errno ?: -ENOENT;
+	for (int s = 0; s < PROC_LABEL_MAX; s++) {
+		free(l->name[s]);
+		l->name[s] = NULL;
+		if (!((kc.valid >> s) & 1) || !kc.name[s][0])
+			continue;
+		l->name[s] = strndup(kc.name[s], LABEL_NAME_KEY - 1);
+		if (!l->name[s])
+			return -ENOMEM;
+	}
+	memcpy(l->conf.since_ns, kc.since_ns, sizeof(l->conf.since_ns));
+	labels_plan(l, rs);
+	return labels_commit(l, rs, now);
 }
 
 uint64_t labels_local(const struct labels *l, uint64_t slots)

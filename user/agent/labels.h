@@ -40,6 +40,13 @@ struct labels {
 };
 
 void labels_init(struct labels *l, int conf_fd);
+/*
+ * Pinned programs adopted (kernel/loader.h): the slots' names and since
+ * times the kernel keeps (label_conf, written by the earlier agent) become
+ * this agent's, then rs is numbered and committed against them, so a name
+ * keeps its slot and the labels processes hold of it.  0, or -errno.
+ */
+int labels_adopt(struct labels *l, struct rule_set *rs, uint64_t now);
 void labels_free(struct labels *l);
 
 /*
