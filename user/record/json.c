@@ -404,7 +404,48 @@ static void add_labels(struct sbuf *out, const struct cev_event *ev)
 	sbuf_addc(out, ']');
 }
 
-static void add_process(struct sbuf *out, const struct cev_event *ev)
+/* The process's program: "exe":..,"args":[..] and what else json_cache.h keys. */
+static void add_program(struct sbuf *out, const struct cev_event *ev)
+{
+	const struct cev_process *pr = &ev->proc;
+
+	add_exe_args(out, &pr->exe, &pr->args);
+	add_exe_flags(out, pr->exe_prog.flags);
+	if (pr->prev_exe.len) {
+		sbuf_adds(out, ",\"prev_exe\":");
+		json_add_str(out, &pr->prev_exe);
+	}
+}
+
+static void add_lineage(struct sbuf *out, const struct cev_event *ev)
+{
+	if (ev->has_parent) {
+		sbuf_adds(out, ",\"parent\":{\"pid\":");
+		sbuf_addu(out, ev->parent.pid);
+		sbuf_addc(out, ',');
+		add_exe_args(out, &ev->parent.exe, &ev->parent.args);
+		sbuf_addc(out, '}');
+	}
+	sbuf_adds(out, ",\"ancestors\":");
+	json_add_str_list(out, ev->ancestors, ev->n_ancestors);
+}
+
+/* A per-process part, from cache (NULL: none) when it has it, else rendered (and kept). */
+static void add_part(struct sbuf *out, const struct cev_event *ev, struct json_cache *cache,
+		     enum json_part part)
+{
+	void (*render)(struct sbuf *, const struct cev_event *) =
+		part == JSON_PART_PROGRAM ? add_program : add_lineage;
+	size_t at = out->len;
+
+	if (cache && json_cache_find(cache, ev, part, out))
+		return;
+	render(out, ev);
+	if (cache && !sbuf_err(out))
+		json_cache_store(cache, ev, part, out->p + at, out->len - at);
+}
+
+static void add_process(struct sbuf *out, const struct cev_event *ev, struct json_cache *cache)
 {
 	const struct cev_process *pr = &ev->proc;
 
@@ -423,12 +464,7 @@ static void add_process(struct sbuf *out, const struct cev_event *ev)
 	add_key(out, "comm");
 	json_escape_bytes(out, pr->comm, strnlen(pr->comm, sizeof(pr->comm)));
 	sbuf_addc(out, ',');
-	add_exe_args(out, &pr->exe, &pr->args);
-	add_exe_flags(out, pr->exe_prog.flags);
-	if (pr->prev_exe.len) {
-		sbuf_adds(out, ",\"prev_exe\":");
-		json_add_str(out, &pr->prev_exe);
-	}
+	add_part(out, ev, cache, JSON_PART_PROGRAM);
 	add_labels(out, ev);
 	sbuf_addc(out, ',');
 	add_field(out, "cgroup", pr->cgroup);
@@ -437,19 +473,6 @@ static void add_process(struct sbuf *out, const struct cev_event *ev)
 		add_field(out, "container_id", pr->container_id);
 	}
 	sbuf_addc(out, '}');
-}
-
-static void add_lineage(struct sbuf *out, const struct cev_event *ev)
-{
-	if (ev->has_parent) {
-		sbuf_adds(out, ",\"parent\":{\"pid\":");
-		sbuf_addu(out, ev->parent.pid);
-		sbuf_addc(out, ',');
-		add_exe_args(out, &ev->parent.exe, &ev->parent.args);
-		sbuf_addc(out, '}');
-	}
-	sbuf_adds(out, ",\"ancestors\":");
-	json_add_str_list(out, ev->ancestors, ev->n_ancestors);
 }
 
 /* file.identity, file.host_path, file.watched_path, file.detached
@@ -798,8 +821,8 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 	}
 	add_rule(out, rule, meta);
 	sbuf_addc(out, ',');
-	add_process(out, ev);
-	add_lineage(out, ev);
+	add_process(out, ev, meta->cache);
+	add_part(out, ev, meta->cache, JSON_PART_LINEAGE);
 	sbuf_addc(out, ',');
 	switch (ev->kind) {
 	case CEV_FILE:
