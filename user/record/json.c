@@ -519,12 +519,14 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 		if (!first)
 			sbuf_addc(out, ',');
 		first = 0;
-		sbuf_addf(out, "\"%s\"", acc[i].name);
+		sbuf_addc(out, '"');
+		sbuf_adds(out, acc[i].name);
+		sbuf_addc(out, '"');
 	}
 	sbuf_adds(out, "],\"flags\":\"");
 	if (!f->unresolved)
 		json_open_flags(out, f->flags);
-	sbuf_addf(out, "\",\"blocked\":%s", f->blocked ? "true" : "false");
+	sbuf_adds(out, f->blocked ? "\",\"blocked\":true" : "\",\"blocked\":false");
 	if (f->via) {
 		sbuf_adds(out, ",\"via\":");
 		json_escape_bytes(out, f->via, strlen(f->via));
@@ -544,17 +546,23 @@ static void add_proto(struct sbuf *out, uint8_t proto, uint16_t ipproto)
 {
 	const char *name = cev_proto_name(proto);
 
-	if (name)
-		sbuf_addf(out, "\"proto\":\"%s\"", name);
-	else
-		sbuf_addf(out, "\"proto\":%u", ipproto);
+	sbuf_adds(out, "\"proto\":");
+	if (name) {
+		sbuf_addc(out, '"');
+		sbuf_adds(out, name);
+		sbuf_addc(out, '"');
+	} else {
+		sbuf_addu(out, ipproto);
+	}
 }
 
 /* ",protocol": the number, where the name does not say it (raw, ping, MPTCP...) */
 static void add_protocol(struct sbuf *out, uint8_t proto, uint16_t ipproto)
 {
-	if (ipproto != cev_proto_number(proto))
-		sbuf_addf(out, ",\"protocol\":%u", ipproto);
+	if (ipproto != cev_proto_number(proto)) {
+		sbuf_adds(out, ",\"protocol\":");
+		sbuf_addu(out, ipproto);
+	}
 }
 
 /* "family": "inet", "inet6", "packet" or the number; dest in text into buf */
@@ -564,10 +572,14 @@ static void add_family(struct sbuf *out, unsigned family, const uint8_t *addr, c
 	const char *name = cev_family_name(family);
 
 	buf[0] = '\0';
-	if (name)
-		sbuf_addf(out, ",\"family\":\"%s\"", name);
-	else
-		sbuf_addf(out, ",\"family\":%u", family);
+	sbuf_adds(out, ",\"family\":");
+	if (name) {
+		sbuf_addc(out, '"');
+		sbuf_adds(out, name);
+		sbuf_addc(out, '"');
+	} else {
+		sbuf_addu(out, family);
+	}
 	if (addr && (family == AF_INET || family == AF_INET6))
 		inet_ntop((int)family, addr, buf, (socklen_t)size);
 }
@@ -585,9 +597,10 @@ static void add_connect(struct sbuf *out, const struct cev_connect *c)
 		sbuf_adds(out, ",\"dest_name\":");
 		json_escape_bytes(out, c->dest_name, strlen(c->dest_name));
 	}
-	sbuf_addf(out, ",\"port\":%u", c->port);
+	sbuf_adds(out, ",\"port\":");
+	sbuf_addu(out, c->port);
 	add_protocol(out, c->proto, c->ipproto);
-	sbuf_addf(out, ",\"blocked\":%s}", c->blocked ? "true" : "false");
+	sbuf_adds(out, c->blocked ? ",\"blocked\":true}" : ",\"blocked\":false}");
 }
 
 static void add_socket(struct sbuf *out, const struct cev_socket *k)
@@ -621,7 +634,7 @@ static void add_exec(struct sbuf *out, const struct cev_event *ev)
 	sbuf_adds(out, "\"exec\":{");
 	add_exe_args(out, &ev->proc.exe, &ev->proc.args);
 	add_exe_flags(out, ev->proc.exe_prog.flags);
-	sbuf_addf(out, ",\"blocked\":%s}", ev->exec.blocked ? "true" : "false");
+	sbuf_adds(out, ev->exec.blocked ? ",\"blocked\":true}" : ",\"blocked\":false}");
 }
 
 /* "key":"TIME" */
