@@ -541,19 +541,24 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 	sbuf_addc(out, '}');
 }
 
-/* "proto": its name, or the protocol number where it has none */
-static void add_proto(struct sbuf *out, uint8_t proto, uint16_t ipproto)
+/* key (quotes and colon included), then "name", or n when there is no name
+ * (the names are the renderer's constants: nothing to escape) */
+static void add_name_or_number(struct sbuf *out, const char *key, const char *name, unsigned n)
 {
-	const char *name = cev_proto_name(proto);
-
-	sbuf_adds(out, "\"proto\":");
+	sbuf_adds(out, key);
 	if (name) {
 		sbuf_addc(out, '"');
 		sbuf_adds(out, name);
 		sbuf_addc(out, '"');
 	} else {
-		sbuf_addu(out, ipproto);
+		sbuf_addu(out, n);
 	}
+}
+
+/* "proto": its name, or the protocol number where it has none */
+static void add_proto(struct sbuf *out, uint8_t proto, uint16_t ipproto)
+{
+	add_name_or_number(out, "\"proto\":", cev_proto_name(proto), ipproto);
 }
 
 /* ",protocol": the number, where the name does not say it (raw, ping, MPTCP...) */
@@ -569,17 +574,8 @@ static void add_protocol(struct sbuf *out, uint8_t proto, uint16_t ipproto)
 static void add_family(struct sbuf *out, unsigned family, const uint8_t *addr, char *buf,
 		       size_t size)
 {
-	const char *name = cev_family_name(family);
-
 	buf[0] = '\0';
-	sbuf_adds(out, ",\"family\":");
-	if (name) {
-		sbuf_addc(out, '"');
-		sbuf_adds(out, name);
-		sbuf_addc(out, '"');
-	} else {
-		sbuf_addu(out, family);
-	}
+	add_name_or_number(out, ",\"family\":", cev_family_name(family), family);
 	if (addr && (family == AF_INET || family == AF_INET6))
 		inet_ntop((int)family, addr, buf, (socklen_t)size);
 }
