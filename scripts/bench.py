@@ -428,6 +428,9 @@ def run_sweep(args, tmp):
               else None,
               "agent_us_per_record": (1e6 * (cpu1 - cpu0) / recs)
               if recs and cpu0 is not None and cpu1 is not None else None,
+              # a coalesced line stands for many records: what one line costs
+              "agent_us_per_line": (1e6 * (cpu1 - cpu0) / allrecs)
+              if allrecs and cpu0 is not None and cpu1 is not None else None,
               "accounted": verdict != "MISMATCH", "no_loss": recs == viol and lost == 0,
               "workload_runs": ws}
         levels.append(lv)

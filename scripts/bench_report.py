@@ -97,7 +97,7 @@ def bpf_table(results):
 def sweep_table(sweep):
     if sweep.get("skipped"):
         return "saturation sweep skipped: " + sweep["skipped"]
-    hdr = ("workloads", "caused/s", "delivered/s", "agent cpu", "cpu/record",
+    hdr = ("workloads", "caused/s", "delivered/s", "agent cpu", "cpu/record", "cpu/line",
            "records/lost/violations")
     rows = []
     for lv in sweep["levels"]:
@@ -111,6 +111,8 @@ def sweep_table(sweep):
                      else "%.0f%%" % (100 * lv["agent_cpu_sched_s"] / lv["secs"]),
                      "-" if lv["agent_us_per_record"] is None
                      else "%.2f us" % lv["agent_us_per_record"],
+                     "-" if lv.get("agent_us_per_line") is None
+                     else "%.2f us" % lv["agent_us_per_line"],
                      rec))
     widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
     out = ["saturation sweep (open-every-match, k workloads in parallel, one agent)"]

@@ -484,7 +484,7 @@ static void test_ocsf_line_event_time(void **state)
 {
 	static const char *const tags[] = { "t" };
 	const struct json_rule rule = { "r", "high", "alert", tags, 1 };
-	const struct json_meta meta = { "inference-01", 9, "sha256:ab", NULL };
+	const struct json_meta meta = { "inference-01", 9, "sha256:ab", NULL, NULL };
 	struct cev_event ev = { .kind = CEV_EXEC, .time_ns = 1795417923123456789ull };
 	struct sbuf line = SBUF_INIT;
 	struct receiver rc;

@@ -159,7 +159,7 @@ static void make_stream_as(struct stream *s, const char *key, uint64_t first, si
 	assert_int_equal(chain_init(&c, key, key ? strlen(key) : 0), 0);
 	snprintf(c.last, sizeof(c.last), "%s", prev);
 	for (size_t i = 0; i < n; i++) {
-		struct json_meta meta = { "h", first + i, "sha256:00", "run1" };
+		struct json_meta meta = { "h", first + i, "sha256:00", "run1", NULL };
 		struct cev_event ev = { .kind = CEV_EXEC, .time_ns = 1795417923000000000ull + i };
 
 		if (i + 1 == n) {

@@ -98,7 +98,7 @@ static int convert_to_ocsf(const char *src, const char *dst, const char *same,
 
 		if (record_parse(&r, line, strcspn(line, "\n")) == 0) {
 			struct json_rule rule = { r.rule, r.severity, r.action, r.tags, r.n_tags };
-			struct json_meta meta = { r.host, r.seq, NULL, NULL };
+			struct json_meta meta = { r.host, r.seq, NULL, NULL, NULL };
 
 			if (ocsf_render_event(&b, &r.ev, r.rule ? &rule : NULL, &meta) == 0) {
 				fwrite(b.p, 1, b.len, out);

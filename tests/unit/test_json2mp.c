@@ -81,7 +81,7 @@ static void test_rendered_record_round_trip(void **state)
 	static const char args[] = "cat\0-n\0";
 	const char *tags[] = { "t" };
 	struct json_rule rule = { "rule-1", "high", "alert", tags, 1 };
-	struct json_meta meta = { NULL, 42, "sha256:ab", NULL };
+	struct json_meta meta = { NULL, 42, "sha256:ab", NULL, NULL };
 	struct cev_event ev = { .kind = CEV_FILE, .time_ns = 1795417923123456789ull };
 	struct sbuf line = SBUF_INIT;
 	const msgpack_object *m, *proc, *file, *a;
@@ -195,7 +195,7 @@ static void test_ocsf_record_time(void **state)
 {
 	const char *tags[] = { "t" };
 	struct json_rule rule = { "rule-1", "high", "alert", tags, 1 };
-	struct json_meta meta = { "h", 42, "sha256:ab", NULL };
+	struct json_meta meta = { "h", 42, "sha256:ab", NULL, NULL };
 	struct cev_event ev = { .kind = CEV_EXEC, .time_ns = 1795417923123456789ull };
 	struct sbuf line = SBUF_INIT;
 	struct packed p;

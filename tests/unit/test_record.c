@@ -35,7 +35,7 @@ static void test_bytes_round_trip_through_renderer(void **state)
 		.file = { .path = { path, sizeof(path) - 1, 0 }, .access = CEV_ACC_READ },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 9, "sha256:00", NULL };
+	const struct json_meta meta = { "h", 9, "sha256:00", NULL, NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 
@@ -76,7 +76,7 @@ static void test_file_unresolved_round_trip(void **state)
 			  .op = "openat" },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 9, "sha256:00", NULL };
+	const struct json_meta meta = { "h", 9, "sha256:00", NULL, NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 
@@ -105,7 +105,7 @@ static void test_file_views_round_trip(void **state)
 			  .ino = 99, .has_identity = 1, .access = CEV_ACC_READ },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 9, "sha256:00", NULL };
+	const struct json_meta meta = { "h", 9, "sha256:00", NULL, NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 
@@ -178,7 +178,7 @@ static void test_exe_flags_round_trip(void **state)
 			  .prev_exe = { "/opt/srv/bin/serve", 18, 0 } },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 1, "sha256:00", NULL };
+	const struct json_meta meta = { "h", 1, "sha256:00", NULL, NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 
@@ -220,7 +220,7 @@ static void test_labels_round_trip(void **state)
 			  .addr = { 203, 0, 113, 9 } },
 	};
 	const struct json_rule rule = { "r", "high", "alert", NULL, 0 };
-	const struct json_meta meta = { "h", 43, "sha256:00", NULL };
+	const struct json_meta meta = { "h", 43, "sha256:00", NULL, NULL };
 	struct sbuf b = SBUF_INIT;
 	struct record r;
 

@@ -599,6 +599,7 @@ void agent_free(struct agent *a)
 	mounts_free(&a->mounts);
 	sbuf_free(&a->host_path);
 	sbuf_free(&a->line);
+	json_cache_free(&a->json_cache);
 	state_free(&a->state);
 	chain_free(&a->chain);
 	flow_free(&a->flow);

@@ -35,6 +35,7 @@
 #include "host/users.h"
 #include "kernel/loader.h"
 #include "record/chain.h"
+#include "record/json_cache.h"
 #include "rules/rules.h"
 
 #define AGENT_MAX_ANCESTORS 32
@@ -103,6 +104,7 @@ struct agent {
 	uint64_t last_sink_loss_ms;	/* when a sink's loss was last reported */
 	struct status_sink *sink_status;	/* per sink, for the status snapshot */
 	struct sbuf line;
+	struct json_cache json_cache;	/* rendered per-process parts, reused */
 	uint64_t seq;			/* last seq emitted */
 	char run[STATE_RUN_SIZE];	/* this run's id */
 	struct chain chain;		/* the last record's digest, the next one's key */

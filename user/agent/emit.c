@@ -50,7 +50,8 @@ static int kernel_refused(const struct cev_event *ev)
 static void emit_record(struct agent *a, const struct cev_event *ev, const struct rule *r,
 			int skip)
 {
-	struct json_meta meta = { .host = a->host, .policy = a->rules->digest, .run = a->run };
+	struct json_meta meta = { .host = a->host, .policy = a->rules->digest, .run = a->run,
+				  .cache = &a->json_cache };
 	struct json_rule jr;
 
 	if (r && r->action == ACT_LABEL) {	/* it sets labels and reports nothing */

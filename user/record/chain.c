@@ -21,7 +21,8 @@ enum {
 };
 
 /* A SHA-256 context that has absorbed key xor pad (key <= one block). */
-static EVP_MD_CTX *padded_key_ctx(const unsigned char *key, size_t len, unsigned char pad)
+static EVP_MD_CTX *padded_key_ctx(const EVP_MD *md, const unsigned char *key, size_t len,
+				  unsigned char pad)
 {
 	unsigned char block[SHA256_BLOCK];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -29,7 +30,7 @@ static EVP_MD_CTX *padded_key_ctx(const unsigned char *key, size_t len, unsigned
 	memset(block, pad, sizeof(block));
 	for (size_t i = 0; i < len; i++)
 		block[i] ^= key[i];
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	if (ctx && EVP_DigestInit_ex(ctx, md, NULL) &&
 	    EVP_DigestUpdate(ctx, block, sizeof(block)))
 		return ctx;
 	EVP_MD_CTX_free(ctx);
@@ -42,21 +43,24 @@ int chain_init(struct chain *c, const void *key, size_t key_len)
 	unsigned int n = 0;
 
 	memset(c, 0, sizeof(*c));
+	/* fetched once: EVP_sha256() in EVP_DigestInit_ex fetches the
+	 * provider's implementation again on every record (~0.2 us here) */
+	c->md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	c->ctx = EVP_MD_CTX_new();
-	if (!c->ctx)
-		return -ENOMEM;
+	if (!c->md || !c->ctx)
+		goto fail;
 	if (!key)
 		return 0;
 	c->keyed = 1;
 	if (key_len > SHA256_BLOCK) {	/* RFC 2104: a long key is hashed first */
-		if (!EVP_Digest(key, key_len, k, &n, EVP_sha256(), NULL))
+		if (!EVP_Digest(key, key_len, k, &n, c->md, NULL))
 			goto fail;
 		key_len = n;
 	} else {
 		memcpy(k, key, key_len);
 	}
-	c->inner = padded_key_ctx(k, key_len, HMAC_IPAD);
-	c->outer = padded_key_ctx(k, key_len, HMAC_OPAD);
+	c->inner = padded_key_ctx(c->md, k, key_len, HMAC_IPAD);
+	c->outer = padded_key_ctx(c->md, k, key_len, HMAC_OPAD);
 	memset(k, 0, sizeof(k));
 	if (c->inner && c->outer)
 		return 0;
@@ -70,6 +74,7 @@ void chain_free(struct chain *c)
 	EVP_MD_CTX_free(c->ctx);
 	EVP_MD_CTX_free(c->inner);
 	EVP_MD_CTX_free(c->outer);
+	EVP_MD_free(c->md);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -84,7 +89,7 @@ int chain_value(struct chain *c, const char *prev, const char *body, size_t n,
 	int ok;
 
 	ok = c->keyed ? EVP_MD_CTX_copy_ex(c->ctx, c->inner)
-		      : EVP_DigestInit_ex(c->ctx, EVP_sha256(), NULL);
+		      : EVP_DigestInit_ex(c->ctx, c->md, NULL);
 	ok = ok && EVP_DigestUpdate(c->ctx, prev, strlen(prev)) &&
 	     EVP_DigestUpdate(c->ctx, "\n", 1) && EVP_DigestUpdate(c->ctx, body, n) &&
 	     EVP_DigestFinal_ex(c->ctx, md, &len);

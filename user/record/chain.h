@@ -36,6 +36,7 @@
 #define CHAIN_DEPTH_MAX 2
 
 struct chain {
+	void *md;		/* EVP_MD: SHA-256, fetched once */
 	void *ctx;		/* EVP_MD_CTX the digest is computed in */
 	void *inner, *outer;	/* keyed: SHA-256 after the key xor ipad / opad */
 	int keyed;

@@ -404,7 +404,48 @@ static void add_labels(struct sbuf *out, const struct cev_event *ev)
 	sbuf_addc(out, ']');
 }
 
-static void add_process(struct sbuf *out, const struct cev_event *ev)
+/* The process's program: "exe":..,"args":[..] and what else json_cache.h keys. */
+static void add_program(struct sbuf *out, const struct cev_event *ev)
+{
+	const struct cev_process *pr = &ev->proc;
+
+	add_exe_args(out, &pr->exe, &pr->args);
+	add_exe_flags(out, pr->exe_prog.flags);
+	if (pr->prev_exe.len) {
+		sbuf_adds(out, ",\"prev_exe\":");
+		json_add_str(out, &pr->prev_exe);
+	}
+}
+
+static void add_lineage(struct sbuf *out, const struct cev_event *ev)
+{
+	if (ev->has_parent) {
+		sbuf_adds(out, ",\"parent\":{\"pid\":");
+		sbuf_addu(out, ev->parent.pid);
+		sbuf_addc(out, ',');
+		add_exe_args(out, &ev->parent.exe, &ev->parent.args);
+		sbuf_addc(out, '}');
+	}
+	sbuf_adds(out, ",\"ancestors\":");
+	json_add_str_list(out, ev->ancestors, ev->n_ancestors);
+}
+
+/* A per-process part, from cache (NULL: none) when it has it, else rendered (and kept). */
+static void add_part(struct sbuf *out, const struct cev_event *ev, struct json_cache *cache,
+		     enum json_part part)
+{
+	void (*render)(struct sbuf *, const struct cev_event *) =
+		part == JSON_PART_PROGRAM ? add_program : add_lineage;
+	size_t at = out->len;
+
+	if (cache && json_cache_find(cache, ev, part, out))
+		return;
+	render(out, ev);
+	if (cache && !sbuf_err(out))
+		json_cache_store(cache, ev, part, out->p + at, out->len - at);
+}
+
+static void add_process(struct sbuf *out, const struct cev_event *ev, struct json_cache *cache)
 {
 	const struct cev_process *pr = &ev->proc;
 
@@ -423,12 +464,7 @@ static void add_process(struct sbuf *out, const struct cev_event *ev)
 	add_key(out, "comm");
 	json_escape_bytes(out, pr->comm, strnlen(pr->comm, sizeof(pr->comm)));
 	sbuf_addc(out, ',');
-	add_exe_args(out, &pr->exe, &pr->args);
-	add_exe_flags(out, pr->exe_prog.flags);
-	if (pr->prev_exe.len) {
-		sbuf_adds(out, ",\"prev_exe\":");
-		json_add_str(out, &pr->prev_exe);
-	}
+	add_part(out, ev, cache, JSON_PART_PROGRAM);
 	add_labels(out, ev);
 	sbuf_addc(out, ',');
 	add_field(out, "cgroup", pr->cgroup);
@@ -437,19 +473,6 @@ static void add_process(struct sbuf *out, const struct cev_event *ev)
 		add_field(out, "container_id", pr->container_id);
 	}
 	sbuf_addc(out, '}');
-}
-
-static void add_lineage(struct sbuf *out, const struct cev_event *ev)
-{
-	if (ev->has_parent) {
-		sbuf_adds(out, ",\"parent\":{\"pid\":");
-		sbuf_addu(out, ev->parent.pid);
-		sbuf_addc(out, ',');
-		add_exe_args(out, &ev->parent.exe, &ev->parent.args);
-		sbuf_addc(out, '}');
-	}
-	sbuf_adds(out, ",\"ancestors\":");
-	json_add_str_list(out, ev->ancestors, ev->n_ancestors);
 }
 
 /* file.identity, file.host_path, file.watched_path, file.detached
@@ -496,12 +519,14 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 		if (!first)
 			sbuf_addc(out, ',');
 		first = 0;
-		sbuf_addf(out, "\"%s\"", acc[i].name);
+		sbuf_addc(out, '"');
+		sbuf_adds(out, acc[i].name);
+		sbuf_addc(out, '"');
 	}
 	sbuf_adds(out, "],\"flags\":\"");
 	if (!f->unresolved)
 		json_open_flags(out, f->flags);
-	sbuf_addf(out, "\",\"blocked\":%s", f->blocked ? "true" : "false");
+	sbuf_adds(out, f->blocked ? "\",\"blocked\":true" : "\",\"blocked\":false");
 	if (f->via) {
 		sbuf_adds(out, ",\"via\":");
 		json_escape_bytes(out, f->via, strlen(f->via));
@@ -516,35 +541,41 @@ static void add_file(struct sbuf *out, const struct cev_file *f)
 	sbuf_addc(out, '}');
 }
 
+/* key (quotes and colon included), then "name", or n when there is no name
+ * (the names are the renderer's constants: nothing to escape) */
+static void add_name_or_number(struct sbuf *out, const char *key, const char *name, unsigned n)
+{
+	sbuf_adds(out, key);
+	if (name) {
+		sbuf_addc(out, '"');
+		sbuf_adds(out, name);
+		sbuf_addc(out, '"');
+	} else {
+		sbuf_addu(out, n);
+	}
+}
+
 /* "proto": its name, or the protocol number where it has none */
 static void add_proto(struct sbuf *out, uint8_t proto, uint16_t ipproto)
 {
-	const char *name = cev_proto_name(proto);
-
-	if (name)
-		sbuf_addf(out, "\"proto\":\"%s\"", name);
-	else
-		sbuf_addf(out, "\"proto\":%u", ipproto);
+	add_name_or_number(out, "\"proto\":", cev_proto_name(proto), ipproto);
 }
 
 /* ",protocol": the number, where the name does not say it (raw, ping, MPTCP...) */
 static void add_protocol(struct sbuf *out, uint8_t proto, uint16_t ipproto)
 {
-	if (ipproto != cev_proto_number(proto))
-		sbuf_addf(out, ",\"protocol\":%u", ipproto);
+	if (ipproto != cev_proto_number(proto)) {
+		sbuf_adds(out, ",\"protocol\":");
+		sbuf_addu(out, ipproto);
+	}
 }
 
 /* "family": "inet", "inet6", "packet" or the number; dest in text into buf */
 static void add_family(struct sbuf *out, unsigned family, const uint8_t *addr, char *buf,
 		       size_t size)
 {
-	const char *name = cev_family_name(family);
-
 	buf[0] = '\0';
-	if (name)
-		sbuf_addf(out, ",\"family\":\"%s\"", name);
-	else
-		sbuf_addf(out, ",\"family\":%u", family);
+	add_name_or_number(out, ",\"family\":", cev_family_name(family), family);
 	if (addr && (family == AF_INET || family == AF_INET6))
 		inet_ntop((int)family, addr, buf, (socklen_t)size);
 }
@@ -562,9 +593,10 @@ static void add_connect(struct sbuf *out, const struct cev_connect *c)
 		sbuf_adds(out, ",\"dest_name\":");
 		json_escape_bytes(out, c->dest_name, strlen(c->dest_name));
 	}
-	sbuf_addf(out, ",\"port\":%u", c->port);
+	sbuf_adds(out, ",\"port\":");
+	sbuf_addu(out, c->port);
 	add_protocol(out, c->proto, c->ipproto);
-	sbuf_addf(out, ",\"blocked\":%s}", c->blocked ? "true" : "false");
+	sbuf_adds(out, c->blocked ? ",\"blocked\":true}" : ",\"blocked\":false}");
 }
 
 static void add_socket(struct sbuf *out, const struct cev_socket *k)
@@ -598,7 +630,7 @@ static void add_exec(struct sbuf *out, const struct cev_event *ev)
 	sbuf_adds(out, "\"exec\":{");
 	add_exe_args(out, &ev->proc.exe, &ev->proc.args);
 	add_exe_flags(out, ev->proc.exe_prog.flags);
-	sbuf_addf(out, ",\"blocked\":%s}", ev->exec.blocked ? "true" : "false");
+	sbuf_adds(out, ev->exec.blocked ? ",\"blocked\":true}" : ",\"blocked\":false}");
 }
 
 /* "key":"TIME" */
@@ -798,8 +830,8 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 	}
 	add_rule(out, rule, meta);
 	sbuf_addc(out, ',');
-	add_process(out, ev);
-	add_lineage(out, ev);
+	add_process(out, ev, meta->cache);
+	add_part(out, ev, meta->cache, JSON_PART_LINEAGE);
 	sbuf_addc(out, ',');
 	switch (ev->kind) {
 	case CEV_FILE:

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "record/event.h"
+#include "record/json_cache.h"
 #include "base/sbuf.h"
 
 #define JSON_SCHEMA "custos.event/1"
@@ -31,6 +32,7 @@ struct json_meta {
 	uint64_t seq;		/* this record's sequence number */
 	const char *policy;	/* "sha256:..."; NULL renders null (omitted for loss) */
 	const char *run;	/* the agent run's id; NULL: no "run" member */
+	struct json_cache *cache;	/* per-process parts to reuse; NULL: render all */
 };
 
 /* The matched rule, as plain strings. */
