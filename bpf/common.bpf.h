@@ -313,6 +313,10 @@ static __always_inline int flood_checked(void *data, __u64 size, const int bulk,
 	struct ev_file *: EV_FILE, struct ev_connect *: EV_CONNECT, \
 	struct ev_iouring *: EV_IOURING, default: 0)
 
+#define EMIT_SIZE_MASK 16383
+_Static_assert(sizeof(struct ev_exec) <= EMIT_SIZE_MASK && sizeof(struct ev_file) <= EMIT_SIZE_MASK &&
+	       sizeof(struct ev_connect) <= EMIT_SIZE_MASK, "a record within EMIT_SIZE_MASK");
+
 /*
  * Copies size bytes of data into the ring, after the flood checks for the
  * bulk records; counts what does not get there.  bulk: bulk_type_of(data),
@@ -337,6 +341,10 @@ static __always_inline void emit_record(void *data, __u64 size, const int bulk)
 		flags = avail < wakeup_bytes && avail + size >= wakeup_bytes ?
 				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
+	/* every record is shorter than EMIT_SIZE_MASK: the mask only gives
+	 * verifiers that lost the bound on the way (5.10's) one to keep */
+	barrier_var(size);
+	size &= EMIT_SIZE_MASK;
 	if (bpf_ringbuf_output(&events, data, size, flags))
 		count_drop(((struct ev_header *)data)->type, budget);
 }
