@@ -96,9 +96,11 @@ static __always_inline __u64 fileguard_holds(struct file *file, const struct gua
 					     const struct guard_bits *f, __u64 consider)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct guard_bits x, p;
+	struct guard_bits b;	/* the program's, then its parent's: one on the stack
+				 * (5.10 counts every frame of file__lsm's calls
+				 * against 512 bytes) */
 	struct guard_uid_bits *u;
-	__u64 when, holds, aw = 0, au = 0, uw = 0, uu = 0;
+	__u64 when, holds, aw = 0, au = 0, uw = 0, uu = 0, xw, xu;
 	__u32 uid, fmode;
 
 	when = consider & (f->path_when | f->tree_when | ~c->need_path);
@@ -117,22 +119,24 @@ static __always_inline __u64 fileguard_holds(struct file *file, const struct gua
 		aw |= c->acc_create;
 		au |= c->cond_acc_create;
 	}
-	guard_bits_of(&fileguard_ids, &fileguard_names, BPF_CORE_READ(task, mm, exe_file), &x);
+	guard_bits_of(&fileguard_ids, &fileguard_names, BPF_CORE_READ(task, mm, exe_file), &b);
+	xw = b.exe_when;
+	xu = b.exe_unless;
 	guard_bits_of(&fileguard_ids, &fileguard_names,
-		      BPF_CORE_READ(task, real_parent, mm, exe_file), &p);
+		      BPF_CORE_READ(task, real_parent, mm, exe_file), &b);
 	uid = (__u32)bpf_get_current_uid_gid();
 	u = bpf_map_lookup_elem(&fileguard_uids, &uid);
 	if (u) {
 		uw = u->when;
 		uu = u->unless;
 	}
-	when &= (aw | ~c->need_access) & (x.exe_when | ~c->need_exe) &
-		(p.parent_when | ~c->need_parent) & (uw | ~c->need_uid);
+	when &= (aw | ~c->need_access) & (xw | ~c->need_exe) &
+		(b.parent_when | ~c->need_parent) & (uw | ~c->need_uid);
 	if (!when)
 		return 0;
 	holds = c->cond_valid & (f->path_unless | f->tree_unless | ~c->cond_need_path) &
-		(au | ~c->cond_need_access) & (x.exe_unless | ~c->cond_need_exe) &
-		(p.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
+		(au | ~c->cond_need_access) & (xu | ~c->cond_need_exe) &
+		(b.parent_unless | ~c->cond_need_parent) & (uu | ~c->cond_need_uid);
 	guard_state_terms(c, bpf_get_current_pid_tgid() >> 32, task_start_ns(task), &when, &holds);
 	return when & ~guard_suppressed(holds, c->cond_owner);
 }
@@ -147,29 +151,32 @@ static __always_inline __u64 fileguard_holds(struct file *file, const struct gua
  */
 static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labels)
 {
-	struct guard_bits f;
+	struct guard_scratch *gs;
+	struct guard_bits *f;
 	struct guard_conf *c;
 	__u32 zero = 0;
 	__u64 fired, consider;
 
 	*gen = 0;
 	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
-	if (!c || !file)
+	gs = bpf_map_lookup_elem(&guard_scratch, &zero);
+	if (!c || !gs || !file)
 		return 0;
 	consider = c->active & (labels ? c->label : c->block);
 	if (!consider)
 		return 0;
 	if (is_agent())
 		return 0;
-	guard_bits_of(&fileguard_ids, &fileguard_names, file, &f);
-	f.tree_when = f.tree_unless = 0;	/* from fileguard_tree, file included */
+	f = &gs->file;
+	guard_bits_of(&fileguard_ids, &fileguard_names, file, f);
+	f->tree_when = f->tree_unless = 0;	/* from fileguard_tree, file included */
 	if (c->any_tree)
-		fileguard_tree(file, &f);
-	fired = fileguard_holds(file, c, &f, consider);
+		fileguard_tree(file, f);
+	fired = fileguard_holds(file, c, f, consider);
 	if (fired)
 		*gen = (__u16)c->gen;
 	if (labels || !fired)
-		fileguard_add(file, &f);
+		fileguard_add(file, f);
 	return fired;
 }
 

@@ -106,6 +106,20 @@ struct {
 	__type(value, struct scratch);
 } scratch_map __weak SEC(".maps");
 
+/* guard_scratch[0]: the file guard's bits of the opened file (fileguard.bpf.h),
+ * off the stack: 5.10 counts every frame of file__lsm's calls against 512
+ * bytes.  BPF-only. */
+struct guard_scratch {
+	struct guard_bits file;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct guard_scratch);
+} guard_scratch __weak SEC(".maps");
+
 /* file pre-filter (contract in filter_maps.h): the agent writes, file.bpf.c
  * (prefilter.bpf.h) reads; file_watch_ids, the bloom arrays and
  * file_dev_full are also written by the BPF side for files created under a
