@@ -18,12 +18,13 @@
 # (a kernel that cannot be fetched is not a failure), KERNELS_OFFLINE=1 (use
 # what build/kernels/ already holds), KERNELS_DEBUG=1 (the agent's debug log,
 # verifier messages included, for each backend in the serial log), KERNELS_SUITES="test_exec test_lineage test_labels
-# test_file test_file_evasion test_net test_netsock test_dns" (the suites of the BPF hook families; the sink suites, e.g.
+# test_file test_file_evasion test_net test_netsock test_dns test_persist test_delivery" (the suites of the BPF hook
+# families, pinning and delivery; the sink suites, e.g.
 # test_forward with its Node.js receiver, do not depend on the kernel and run
 # on the host only).  Safe to run again.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-SUITES=${KERNELS_SUITES:-test_exec test_lineage test_labels test_file test_file_evasion test_net test_netsock test_dns}
+SUITES=${KERNELS_SUITES:-test_exec test_lineage test_labels test_file test_file_evasion test_net test_netsock test_dns test_persist test_delivery}
 KERNELS=${KERNELS:-"5.10 6.1 6.12 sid"}
 BACKENDS=${KERNELS_BACKENDS:-"default fentry tracepoint raw"}
 JOBS=${KERNELS_JOBS:-2}
