@@ -5,32 +5,7 @@
  * Field order follows the example in docs/EVENTS.md exactly; readers must
  * not depend on it, but golden tests and humans diffing logs do.
  *
- * Byte strings (paths, argv, comm, exe) - the decision:
- *
- *   The kernel gives us bytes, not text, and the spec requires that the
- *   original bytes can be recovered from the line.  We therefore use the
- *   PEP 383 "surrogateescape" convention:
- *
- *   - every well-formed, shortest-form UTF-8 sequence for a scalar value
- *     (U+0000..U+10FFFF minus the surrogates) is copied literally, except
- *   - '"' and '\\' and the control bytes 0x00-0x1f and 0x7f, which are escaped
- *     (\b \t \n \f \r \" \\ or \u00XX), and
- *   - every byte that is NOT part of such a sequence (stray continuation
- *     bytes, overlong forms, UTF-8-encoded surrogates U+D800..U+DFFF, values
- *     above U+10FFFF, truncated sequences, 0xc0 0xc1 0xf5..0xff) is written
- *     as the lone low surrogate \udcXX, XX being the byte (0x80..0xff).
- *
- *   A well-formed input never produces \udcXX (UTF-8 cannot encode a
- *   surrogate), so the mapping is reversible: in Python,
- *   json.loads(line)["file"]["path"].encode("utf-8", "surrogateescape")
- *   gives back the exact bytes.  Strict parsers that reject or replace lone
- *   surrogates lose only the invalid bytes, never the structure of the line.
- *
- *   Invalid sequences are escaped one byte at a time: a byte that cannot
- *   start a valid sequence at its position is escaped and decoding resumes at
- *   the next byte.  Every byte of a "maximal subpart" after its lead is a
- *   continuation byte, which can never start a sequence, so this yields the
- *   same output as Python's decoder.
+ * Byte strings are escaped as json_text.c says (json_escape_bytes).
  */
 #include "record/json.h"
 
@@ -45,153 +20,6 @@
 #include <time.h>
 
 /*
- * Length of the well-formed UTF-8 sequence at p (Unicode 15, table 3-7), or
- * 0 when p[0] does not start one within n bytes.
- */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;	/* continuation byte, 0xc0, 0xc1, 0xf5..0xff */
-	if (n < len)
-		return 0;
-	/* the second byte's range excludes overlongs, surrogates, > U+10FFFF */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-void json_escape_bytes(struct sbuf *out, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run, len;
-
-	sbuf_reserve(out, n + 2);
-	sbuf_addc(out, '"');
-	while (i < n) {
-		/* copy the longest run that needs no escaping in one go */
-		run = i;
-		while (run < n && p[run] >= 0x20 && p[run] < 0x7f &&
-		       p[run] != '"' && p[run] != '\\')
-			run++;
-		if (run > i) {
-			sbuf_add(out, p + i, run - i);
-			i = run;
-			continue;
-		}
-		unsigned char c = p[i];
-		if (c >= 0x80) {
-			len = utf8_seq_len(p + i, n - i);
-			if (len) {
-				sbuf_add(out, p + i, len);
-				i += len;
-			} else {
-				char esc[] = "\\udc00";
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 0xf];
-				sbuf_add(out, esc, 6);
-				i++;
-			}
-			continue;
-		}
-		switch (c) {
-		case '"':  sbuf_add(out, "\\\"", 2); break;
-		case '\\': sbuf_add(out, "\\\\", 2); break;
-		case '\b': sbuf_add(out, "\\b", 2); break;
-		case '\t': sbuf_add(out, "\\t", 2); break;
-		case '\n': sbuf_add(out, "\\n", 2); break;
-		case '\f': sbuf_add(out, "\\f", 2); break;
-		case '\r': sbuf_add(out, "\\r", 2); break;
-		default: {
-			char esc[] = "\\u0000";
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			sbuf_add(out, esc, 6);
-		}
-		}
-		i++;
-	}
-	sbuf_addc(out, '"');
-}
-
-/* v as exactly n decimal digits, zero-padded (v < 10^n). */
-static void put_digits(char *p, unsigned v, int n)
-{
-	while (n--) {
-		p[n] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-int json_format_time(char *buf, size_t size, uint64_t ns)
-{
-	time_t secs = (time_t)(ns / 1000000000u);
-	unsigned nsec = (unsigned)(ns % 1000000000u);
-	struct tm tm;
-	int n;
-
-	if (size < JSON_TIME_SIZE) {
-		if (size)
-			buf[0] = '\0';
-		return -ENOSPC;
-	}
-	if (!gmtime_r(&secs, &tm)) {
-		buf[0] = '\0';
-		return -EOVERFLOW;
-	}
-	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
-		n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ",
-			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			     tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
-		if (n < 0 || (size_t)n >= size) {
-			buf[0] = '\0';
-			return -ENOSPC;
-		}
-		return 0;
-	}
-	/* the common case by hand (every record has a time): same bytes */
-	put_digits(buf, (unsigned)(tm.tm_year + 1900), 4);
-	buf[4] = '-';
-	put_digits(buf + 5, (unsigned)tm.tm_mon + 1, 2);
-	buf[7] = '-';
-	put_digits(buf + 8, (unsigned)tm.tm_mday, 2);
-	buf[10] = 'T';
-	put_digits(buf + 11, (unsigned)tm.tm_hour, 2);
-	buf[13] = ':';
-	put_digits(buf + 14, (unsigned)tm.tm_min, 2);
-	buf[16] = ':';
-	put_digits(buf + 17, (unsigned)tm.tm_sec, 2);
-	buf[19] = '.';
-	put_digits(buf + 20, nsec, 9);
-	buf[29] = 'Z';
-	buf[30] = '\0';
-	return 0;
-}
-
-/*
  * open(2) flag bits.  The values are the kernel's; glibc's agree except for
  * O_LARGEFILE (0 in 64-bit userspace, but the kernel forces it on) and the
  * composite O_SYNC / O_TMPFILE, which are split into their own bits here.
@@ -202,7 +30,9 @@ int json_format_time(char *buf, size_t size, uint64_t ns)
 #define K_O_LARGEFILE 0100000u
 #endif
 #define K_O_SYNC_BIT	((uint32_t)(O_SYNC & ~O_DSYNC))		/* __O_SYNC */
-#define K_O_TMPFILE_BIT	((uint32_t)(O_TMPFILE & ~O_DIRECTORY))	/* __O_TMPFILE */
+#define K_O_TMPFILE_BIT	((uint32_t)(O_TMPFILE & ~O_DIRECTORY))	
+
+/* __O_TMPFILE */
 
 void json_open_flags(struct sbuf *out, uint32_t flags)
 {
@@ -263,7 +93,7 @@ void json_open_flags(struct sbuf *out, uint32_t flags)
 
 /* --- record pieces -------------------------------------------------------- */
 
-static void add_key(struct sbuf *out, const char *key)
+void json_add_key(struct sbuf *out, const char *key)
 {
 	sbuf_addc(out, '"');
 	sbuf_adds(out, key);
@@ -281,7 +111,7 @@ void json_add_cstr(struct sbuf *out, const char *s)
 /* "key":"s", or "key":null when s is NULL */
 static void add_field(struct sbuf *out, const char *key, const char *s)
 {
-	add_key(out, key);
+	json_add_key(out, key);
 	json_add_cstr(out, s);
 }
 
@@ -335,12 +165,12 @@ static void add_args(struct sbuf *out, const struct cev_args *a)
 static void add_exe_args(struct sbuf *out, const struct cev_str *exe,
 			 const struct cev_args *args)
 {
-	add_key(out, "exe");
+	json_add_key(out, "exe");
 	json_add_str(out, exe);
 	if (exe->truncated)
 		sbuf_adds(out, ",\"exe_truncated\":true");
 	sbuf_addc(out, ',');
-	add_key(out, "args");
+	json_add_key(out, "args");
 	add_args(out, args);
 	if (args->truncated)
 		sbuf_adds(out, ",\"args_truncated\":true");
@@ -461,7 +291,7 @@ static void add_process(struct sbuf *out, const struct cev_event *ev, struct jso
 	sbuf_addc(out, ',');
 	add_field(out, "user", pr->user);
 	sbuf_addc(out, ',');
-	add_key(out, "comm");
+	json_add_key(out, "comm");
 	json_escape_bytes(out, pr->comm, strnlen(pr->comm, sizeof(pr->comm)));
 	sbuf_addc(out, ',');
 	add_part(out, ev, cache, JSON_PART_PROGRAM);
@@ -633,126 +463,6 @@ static void add_exec(struct sbuf *out, const struct cev_event *ev)
 	sbuf_adds(out, ev->exec.blocked ? ",\"blocked\":true}" : ",\"blocked\":false}");
 }
 
-/* "key":"TIME" */
-static void add_time_field(struct sbuf *out, const char *key, uint64_t ns)
-{
-	char when[JSON_TIME_SIZE];
-
-	json_format_time(when, sizeof(when), ns);
-	add_field(out, key, when);
-}
-
-/* ,"repeat":{"count":N,"first":TIME,"last":TIME} of a coalesced record */
-static void add_repeat(struct sbuf *out, const struct cev_repeat *r)
-{
-	sbuf_adds(out, ",\"repeat\":{\"count\":");
-	sbuf_addu(out, r->count);
-	sbuf_addc(out, ',');
-	add_time_field(out, "first", r->first_ns);
-	sbuf_addc(out, ',');
-	add_time_field(out, "last", r->last_ns);
-	sbuf_addc(out, '}');
-}
-
-const char *json_loss_kind_name(enum cev_loss_kind k)
-{
-	static const char *const names[CEV_LOST__COUNT] = {
-		[CEV_LOST_EXEC] = "exec", [CEV_LOST_FILE] = "file",
-		[CEV_LOST_CONNECT] = "connect", [CEV_LOST_PROCESS] = "process",
-		[CEV_LOST_SOCKET] = "socket",
-	};
-
-	return (unsigned)k < CEV_LOST__COUNT ? names[k] : NULL;
-}
-
-int json_loss_has_by(const struct cev_loss *l)
-{
-	int by = l->n_procs > 0;
-
-	for (int k = 0; k < CEV_LOST__COUNT; k++)
-		by |= l->by_kind[k] != 0;
-	return by;
-}
-
-void json_add_loss_by(struct sbuf *out, const struct cev_loss *l)
-{
-	int first = 1;
-
-	sbuf_adds(out, "{\"kind\":{");
-	for (int k = 0; k < CEV_LOST__COUNT; k++) {
-		if (!l->by_kind[k])
-			continue;
-		sbuf_addf(out, "%s\"%s\":", first ? "" : ",", json_loss_kind_name(k));
-		sbuf_addu(out, l->by_kind[k]);
-		first = 0;
-	}
-	sbuf_adds(out, "},\"processes\":[");
-	for (uint32_t i = 0; i < l->n_procs; i++) {
-		const struct cev_loss_proc *p = &l->procs[i];
-
-		sbuf_adds(out, i ? ",{\"pid\":" : "{\"pid\":");
-		sbuf_addu(out, p->pid);
-		sbuf_adds(out, ",\"comm\":");
-		json_escape_bytes(out, p->comm, strnlen(p->comm, sizeof(p->comm)));
-		sbuf_adds(out, ",\"exe\":");
-		json_add_str(out, &p->exe);
-		sbuf_adds(out, ",\"lost\":");
-		sbuf_addu(out, p->lost);
-		sbuf_addc(out, '}');
-	}
-	sbuf_adds(out, "]}");
-}
-
-static void add_loss(struct sbuf *out, const struct cev_loss *l)
-{
-	sbuf_addf(out, "\"loss\":{\"lost\":%" PRIu64 ",\"where\":", l->lost);
-	json_add_cstr(out, l->where);
-	if (json_loss_has_by(l)) {
-		sbuf_adds(out, ",\"by\":");
-		json_add_loss_by(out, l);
-	}
-	sbuf_addc(out, '}');
-}
-
-void json_add_gap(struct sbuf *out, const struct cev_gap *g)
-{
-	sbuf_addc(out, '{');
-	add_time_field(out, "from", g->from_ns);
-	sbuf_addc(out, ',');
-	add_time_field(out, "to", g->to_ns);
-	sbuf_addf(out, ",\"previous_end\":\"%s\",\"enforced\":%s,\"counted\":{",
-		  g->clean ? "clean" : "unclean", g->enforced ? "true" : "false");
-	for (uint32_t i = 0; i < g->n_counted; i++) {
-		if (i)
-			sbuf_addc(out, ',');
-		add_key(out, g->counted[i].name);
-		sbuf_addu(out, g->counted[i].n);
-	}
-	sbuf_adds(out, "}}");
-}
-
-void json_add_checkpoint(struct sbuf *out, const struct cev_checkpoint *c)
-{
-	sbuf_adds(out, "{\"records\":");
-	sbuf_addu(out, c->records);
-	sbuf_adds(out, ",\"lost\":");
-	sbuf_addu(out, c->lost);
-	sbuf_addf(out, ",\"final\":%s}", c->final ? "true" : "false");
-}
-
-void json_add_stream(struct sbuf *out, const struct cev_event *ev)
-{
-	if (ev->kind == CEV_LOSS)
-		add_loss(out, &ev->loss);
-	else if (ev->kind == CEV_GAP) {
-		add_key(out, "gap");
-		json_add_gap(out, &ev->gap);
-	} else if (ev->kind == CEV_CHECKPOINT) {
-		add_key(out, "checkpoint");
-		json_add_checkpoint(out, &ev->checkpoint);
-	}
-}
-
 const char *json_kind_name(enum cev_kind k)
 {
 	switch (k) {
@@ -776,7 +486,7 @@ static void add_rule(struct sbuf *out, const struct json_rule *rule, const struc
 	sbuf_addc(out, ',');
 	add_field(out, "action", rule->action);
 	sbuf_addc(out, ',');
-	add_key(out, "tags");
+	json_add_key(out, "tags");
 	json_add_cstr_list(out, rule->tags, rule->n_tags);
 	sbuf_addc(out, ',');
 	add_field(out, "policy", meta->policy);
@@ -850,6 +560,6 @@ int json_render_event(struct sbuf *out, const struct cev_event *ev,
 		break;
 	}
 	if (ev->repeat.count)
-		add_repeat(out, &ev->repeat);
+		json_add_repeat(out, &ev->repeat);
 	return json_end_line(out, start);
 }

@@ -59,6 +59,10 @@ void json_add_cstr_list(struct sbuf *out, const char *const *v, size_t n);
 void json_add_str_list(struct sbuf *out, const struct cev_str *v, uint32_t n);
 
 /* A loss record's loss.by, {"kind":{...},"processes":[...]}, when it has one. */
+/* "key": (the line's pieces, for json_stream.c and ocsf.c) */
+void json_add_key(struct sbuf *out, const char *key);
+/* ,"repeat":{"count":N,"first":TIME,"last":TIME} of a coalesced record */
+void json_add_repeat(struct sbuf *out, const struct cev_repeat *r);
 int json_loss_has_by(const struct cev_loss *l);
 void json_add_loss_by(struct sbuf *out, const struct cev_loss *l);
 /* A gap record's and a checkpoint's own object, {...}. */
