@@ -19,12 +19,16 @@
 # what build/kernels/ already holds), KERNELS_DEBUG=1 (the agent's debug log,
 # verifier messages included, for each backend in the serial log), KERNELS_SUITES="test_exec test_lineage test_labels
 # test_file test_file_evasion test_net test_netsock test_dns test_persist test_delivery" (the suites of the BPF hook
-# families, pinning and delivery; the sink suites, e.g.
+# families, pinning and delivery; KERNELS_TWO_BACKEND_SUITES="test_lineage test_labels test_persist
+# test_delivery" of them run on the default and raw backends only; the sink suites, e.g.
 # test_forward with its Node.js receiver, do not depend on the kernel and run
 # on the host only).  Safe to run again.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SUITES=${KERNELS_SUITES:-test_exec test_lineage test_labels test_file test_file_evasion test_net test_netsock test_dns test_persist test_delivery}
+# suites whose code does not differ between the tracing backends: run on the
+# default backend (BPF LSM where the kernel has it) and raw only
+TWO_BACKEND_SUITES=${KERNELS_TWO_BACKEND_SUITES:-test_lineage test_labels test_persist test_delivery}
 KERNELS=${KERNELS:-"5.10 6.1 6.12 sid"}
 BACKENDS=${KERNELS_BACKENDS:-"default fentry tracepoint raw"}
 JOBS=${KERNELS_JOBS:-2}
@@ -56,6 +60,7 @@ cat >"$root/init" <<EOF
 #!/bin/sh
 # PID 1 of a custos kernel-matrix guest (written by scripts/test-kernels.sh)
 BACKENDS="$BACKENDS"
+TWO=" $TWO_BACKEND_SUITES "
 DEBUG="${KERNELS_DEBUG:-}"
 EOF
 initramfs_init_prelude >>"$root/init"
@@ -76,6 +81,7 @@ for b in $BACKENDS; do
 	echo "CUSTOS-KTEST-HOOKS kernel=$K backend=$b $(grep -E 'backend|error|failed' /tmp/agent.log | sed 's/^custos: //' | tr '\n' ' ')"
 	for t in /custos/build/tests/e2e/test_*; do
 		s=${t##*/}
+		case "$TWO" in *" $s "*) [ "$b" = default ] || [ "$b" = raw ] || continue ;; esac
 		start=$(date +%s)
 		CUSTOS_E2E_ARGS="$args" CMOCKA_MESSAGE_OUTPUT=stdout timeout 600 $t >/tmp/out 2>&1
 		rc=$?
@@ -135,6 +141,9 @@ for k in $KERNELS; do
 			echo "| $k (\`$rel\`) | $b | hooks | PASS | $want attached |" >>"$matrix"
 		fi
 		for s in $SUITES; do
+			case " $TWO_BACKEND_SUITES " in
+			*" $s "*) [ "$b" = default ] || [ "$b" = raw ] || continue ;;
+			esac
 			line=$(grep -a "^CUSTOS-KTEST kernel=[^ ]* backend=$b suite=$s " "$log" | tr -d '\r' | tail -n1)
 			if [ -z "$line" ]; then
 				why="no result (guest crashed or timed out: $(cat "$OUT/$k/serial.log.status" 2>/dev/null))"
