@@ -142,6 +142,10 @@ SEC("fexit/__sock_create")
 int BPF_PROG(opt_netpacket__fentry, struct net *net, int family, int type, int protocol,
 	     struct socket **res, int kern, int ret)
 {
+	/* the arguments as called: the kernel turns AF_INET + SOCK_PACKET into
+	 * AF_PACKET inside, after fexit's copy of them was taken */
+	if (family == AF_INET && type == SOCK_PACKET)
+		family = AF_PACKET;
 	if (ret || family != AF_PACKET || kern)
 		return 0;
 	packet_event(type, protocol, 0);

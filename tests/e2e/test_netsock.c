@@ -362,6 +362,17 @@ static void test_packet_socket(void **state)
 	assert_true(captured("custos-packet"));
 }
 
+/* The old AF_INET + SOCK_PACKET, which the kernel makes an AF_PACKET socket: the same. */
+static void test_sock_packet_socket(void **state)
+{
+	struct want w = { .proto = "packet", .protocol = ETH_P_ALL, .family = "packet",
+			  .type = "packet" };
+
+	captured("custos-sockpkt");
+	trick(0, 0, "sockpacket", "127.0.0.1", NULL, w, "sk-block", g.lsm);
+	assert_true(captured("custos-sockpkt"));
+}
+
 /* SCTP: refused at creation where the kernel has it (no hook sees its connect). */
 static void test_sctp_socket(void **state)
 {
@@ -446,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_ping_socket_unprivileged),
 		cmocka_unit_test(test_udplite_socket_unprivileged),
 		cmocka_unit_test(test_packet_socket),
+		cmocka_unit_test(test_sock_packet_socket),
 		cmocka_unit_test(test_sctp_socket),
 		cmocka_unit_test(test_ip_source_route),
 		cmocka_unit_test(test_ipv6_routing_header_unprivileged),

@@ -212,7 +212,8 @@ static inline const char *cev_family_name(unsigned family)
 /* "stream", "dgram", "raw", "seqpacket", or NULL */
 static inline const char *cev_socktype_name(unsigned type)
 {
-	static const char *const names[] = { NULL, "stream", "dgram", "raw", NULL, "seqpacket" };
+	static const char *const names[] = { NULL, "stream", "dgram", "raw", NULL, "seqpacket",
+					     NULL, NULL, NULL, NULL, "packet" /* SOCK_PACKET */ };
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
 }

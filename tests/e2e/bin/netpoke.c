@@ -10,6 +10,7 @@
  * SOCK_RAW socket; rawconn: connect() it, then send(); ping: the echo
  * request on a ping socket (SOCK_DGRAM + ICMP); sctp: connect() an SCTP
  * socket; packet: an AF_PACKET socket sending one frame to ADDR on lo;
+ * sockpacket: the same through an old AF_INET + SOCK_PACKET socket;
  * srr: a UDP socket with IP_OPTIONS holding a loose source route via HOP,
  * then sendto() ADDR; rthdr: an IPv6 UDP socket with an IPv6 segment routing
  * header (IPV6_RTHDR) whose first segment is HOP, then sendto() ADDR;
@@ -141,6 +142,22 @@ static int packet_send(void)
 		     (ssize_t)sizeof(frame), "sendto");
 }
 
+/* The same frame on an old AF_INET + SOCK_PACKET socket (the kernel makes it AF_PACKET). */
+static int sockpacket_send(void)
+{
+	unsigned char frame[64] = { 0 };
+	struct sockaddr_pkt sp = { .spkt_family = AF_PACKET, .spkt_device = "lo",
+				   .spkt_protocol = htons(ETH_P_IP) };
+	int fd = socket(AF_INET, SOCK_PACKET, htons(ETH_P_ALL)), rc;
+
+	if ((rc = check(fd >= 0, "socket")))
+		return rc;
+	frame[12] = 0x08;			/* ETH_P_IP */
+	memcpy(frame + 14, "custos-sockpkt", 14);
+	return check(sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&sp, sizeof(sp)) ==
+		     (ssize_t)sizeof(frame), "sendto");
+}
+
 /* IP_OPTIONS: NOP, then a loose source route (type, length 7, pointer 4, hop). */
 static int set_srr(int fd, const char *hop)
 {
@@ -204,6 +221,8 @@ static int poke(const char *how, struct sockaddr_storage *ss, socklen_t len, con
 
 	if (strcmp(how, "packet") == 0)
 		return packet_send();
+	if (strcmp(how, "sockpacket") == 0)
+		return sockpacket_send();
 	if (strcmp(how, "tcp") == 0 || strcmp(how, "sctp") == 0)
 		type = SOCK_STREAM;
 	if (strcmp(how, "sctp") == 0)
@@ -240,7 +259,7 @@ static int poke(const char *how, struct sockaddr_storage *ss, socklen_t len, con
 static int usage(void)
 {
 	fprintf(stderr, "usage: netpoke [-g CGROUPDIR] [-n] [-u UID] tcp|udp|udpconn|udplite|"
-		"udpliteconn|raw|rawconn|ping|sctp|packet|srr|rthdr|pktopts ADDR PORT [HOP]\n");
+		"udpliteconn|raw|rawconn|ping|sctp|packet|sockpacket|srr|rthdr|pktopts ADDR PORT [HOP]\n");
 	return 101;
 }
 
