@@ -17,7 +17,7 @@
 #include "base/log.h"
 #include "custos.skel.h"
 
-static void warn_missing(const struct guard_missing *m)
+static void warn_missing_one(const struct guard_missing *m)
 {
 	const struct rule *r = m->rule;
 	char real[PATH_MAX];
@@ -31,6 +31,12 @@ static void warn_missing(const struct guard_missing *m)
 		log_warn("%s:%d:%d: warning: rule '%s': '%s' is not a regular file now; "
 			 "nothing is refused for it until a reload (SIGHUP) after it "
 			 "exists", r->file, r->line, r->col, r->id, m->path);
+}
+
+static void warn_missing(const struct guard_missing *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		warn_missing_one(&m[i]);
 }
 
 static void maps(const struct loader *l, int fd[4])

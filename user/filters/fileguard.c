@@ -17,14 +17,21 @@
 #include "filters/filewalk.h"
 #include "host/mounts.h"
 
-static void warn_missing(const struct guard_missing *m)
+static void warn_missing(const struct guard_missing *m, size_t n)
 {
 	const struct rule *r = m->rule;
 
-	log_warn("%s:%d:%d: warning: rule '%s': '%s' names no file now (missing, reached "
-		 "through a symlink, or not of the kind it needs); nothing is refused for "
-		 "it until a reload (SIGHUP) after it exists; its opens are reported as "
-		 "alert", r->file, r->line, r->col, r->id, m->path);
+	if (r->action != ACT_BLOCK) {	/* a label rule: a site has some of its paths */
+		log_info("%s:%d:%d: rule '%s': %zu of its paths name no file now ('%s'%s): opens "
+			 "of them set no label until a reload (SIGHUP) after they exist", r->file,
+			 r->line, r->col, r->id, n, m->path, n > 1 ? ", ..." : "");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		log_warn("%s:%d:%d: warning: rule '%s': '%s' names no file now (missing, "
+			 "reached through a symlink, or not of the kind it needs); nothing is "
+			 "refused for it until a reload (SIGHUP) after it exists; its opens are "
+			 "reported as alert", r->file, r->line, r->col, r->id, m[i].path);
 }
 
 static void maps(const struct loader *l, int fd[4])

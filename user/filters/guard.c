@@ -568,8 +568,11 @@ int filter_guard_apply(const struct guard_family *fam, struct loader *l,
 	rc = filter_guard_compile(rs, fam, loaded ? resolve_path : NULL, NULL, &g, &diags);
 	if (rc)
 		return filter_compile_error(rc, &diags, fam->rules, err, errlen);
-	for (size_t i = 0; i < g.n_missing; i++)
-		fam->warn_missing(&g.missing[i]);
+	for (size_t i = 0, n; i < g.n_missing; i += n) {
+		for (n = 1; i + n < g.n_missing && g.missing[i + n].rule == g.missing[i].rule; n++)
+			;
+		fam->warn_missing(&g.missing[i], n);
+	}
 	rc = loaded && fam->expand ? fam->expand(&g, rs) : 0;
 	if (!rc && loaded)
 		rc = write_maps(fam, l, &g);

@@ -88,7 +88,8 @@ struct guard_family {
 	const char *can_unless;	/* in an `unless`, values included */
 	const char *no_need;	/* why a `when` without `need` is refused */
 	/* Logs that the value m names no file, so nothing is refused for it. */
-	void (*warn_missing)(const struct guard_missing *m);
+	/* n values of one rule that name no file now, from m */
+	void (*warn_missing)(const struct guard_missing *m, size_t n);
 	/* The guard's maps in l: conf, ids, names, uids. */
 	void (*maps)(const struct loader *l, int fd[4]);
 	/* NULL, or what the apply step adds to the compiled tables before
