@@ -5,8 +5,9 @@
  *
  * cgroup_skb/ingress at the cgroup v2 root (every process's sockets): a UDP
  * datagram or TCP segment from a trusted resolver (dns_servers: address and
- * source port) to a socket that asked it (dns_askers) is parsed (dnsparse.h) and each A/AAAA address of an answer
- * bound to the asked name in dns_bind (filter_maps.h, "DNS names").  The
+ * source port) to a socket that asked it (dns_askers) is parsed
+ * (dnsparse.h) and each A/AAAA address of an answer bound to the asked
+ * name in dns_bind (filter_maps.h, "DNS names").  The
  * binding exists before recvmsg() returns the answer, so a connect to a
  * just-resolved address is decided with it.  The program never drops a
  * packet (it returns 1 for every one) and reads at most one DNS message
