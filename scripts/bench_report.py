@@ -122,7 +122,7 @@ def sweep_table(sweep):
 
 
 # the innocent open workloads: custos's added cost within 1.25x the floor's,
-# below auditd's (issue 20)
+# below auditd's (docs/PERFORMANCE.md, "Targets")
 OPEN_INNOCENT = ("open-innocent", "open-deep-innocent", "dataloader-innocent",
                  "import-storm-innocent")
 
