@@ -516,6 +516,82 @@ static void test_label_outlives_agent(void **state)
 	harness_stop(&e->r);
 }
 
+static const char connect_rules_fmt[] =
+	"custos: 1\n"
+	"rules:\n"
+	"  - id: e2e-contact\n"
+	"    on: connect\n"
+	"    severity: info\n"
+	"    set_labels: [contacted]\n"
+	"    when:\n"
+	"      dest: %s/32\n"
+	"  - id: e2e-contacted-exec\n"
+	"    on: exec\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      labels: [contacted]\n"
+	"      exe: \"%s\"\n";
+
+static int setup_connect_label(void **state)
+{
+	struct env *e;
+	char yaml[sizeof(connect_rules_fmt) + PATH_MAX + 32];
+
+	if (setup(&e, "alert"))
+		return -1;
+	harness_stop(&e->r);
+	snprintf(yaml, sizeof(yaml), connect_rules_fmt, DEST, e->netpoke);
+	assert_int_equal(harness_write_rules(&e->r, yaml), 0);
+	assert_int_equal(policy_of(e->r.rules, e->policy, sizeof(e->policy)), 0);
+	assert_int_equal(harness_start(&e->r, NULL), 0);
+	*state = e;
+	return 0;
+}
+
+/*
+ * A connect rule sets a label (the agent writes it into the kernel when
+ * the connect's record arrives): the process's next exec is judged with
+ * it, and its records carry it.
+ */
+static void test_connect_rule_sets_label(void **state)
+{
+	struct env *e = *state;
+	char port[16];
+	struct kind_pid kp;
+	pid_t pid;
+	json_t *rec, *l;
+
+	if (e->egress_off) {
+		print_message("egress hooks do not load on this kernel: no connect to label\n");
+		return;
+	}
+	snprintf(port, sizeof(port), "%d", e->port);
+	unlink(e->go);
+	pid = harness_spawn(e->evade, (char *[]){ e->evade, "connect", DEST, port, e->go,
+						   e->pidfile, e->netpoke, "netpoke", "tcp",
+						   "127.0.0.1", "1", NULL });
+	kp = (struct kind_pid){ "connect", pid, "e2e-contact" };
+	rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+	assert_non_null(rec);
+	l = json_array_get(json_object_get(json_object_get(rec, "process"), "labels"), 0);
+	assert_string_equal(jstr(l, "label"), "contacted");
+	assert_string_equal(jstr(l, "rule"), "e2e-contact");
+	assert_int_equal(jint(l, "seq"), jint(rec, "seq"));
+	json_decref(rec);
+	close(open(e->go, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	harness_wait(pid);
+	assert_int_equal(accepted(e), 1);
+
+	kp = (struct kind_pid){ "exec", pid, "e2e-contacted-exec" };
+	rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "process.exe"), e->netpoke);
+	l = json_array_get(json_object_get(json_object_get(rec, "process"), "labels"), 0);
+	assert_string_equal(jstr(l, "label"), "contacted");
+	assert_string_equal(jstr(l, "rule"), "e2e-contact");
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_label_expires, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_clears_label, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_label_outlives_agent, setup_alert, teardown),
+		cmocka_unit_test_setup_teardown(test_connect_rule_sets_label, setup_connect_label,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("e2e labels", tests, NULL, NULL);

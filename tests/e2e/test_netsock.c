@@ -430,15 +430,16 @@ static void test_ipv6_pktoptions_fail_closed(void **state)
 static void test_tcp_udp_creation_quiet(void **state)
 {
 	pid_t tcp, udp;
-	json_t *all;
+	json_t *all, *rec;
 
 	assert_int_equal(poke(g.free_copy, 0, 0, "udp", "127.0.0.2", 9, NULL, &udp), 0);
 	assert_int_equal(poke(g.free_copy, 0, 0, "tcp", "127.0.0.2", 9, NULL, &tcp),
 			 ECONNREFUSED);
 	/* their sends are the report rule's (every address): records of kind connect */
-	assert_non_null(harness_wait_record(&g.r, pred_kind_pid,
-					    &(struct kind_pid){ "connect", tcp, "sk-report" },
-					    WAIT_MS));
+	rec = harness_wait_record(&g.r, pred_kind_pid,
+				  &(struct kind_pid){ "connect", tcp, "sk-report" }, WAIT_MS);
+	assert_non_null(rec);
+	json_decref(rec);
 	all = harness_records(&g.r, pred_pid, &udp);
 	for (size_t i = 0; i < json_array_size(all); i++)
 		assert_string_equal(jstr(json_array_get(all, i), "kind"), "connect");

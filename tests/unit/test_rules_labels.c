@@ -111,12 +111,25 @@ static void test_matching(void **state)
 
 #define RULE_HEAD "custos: 1\nrules:\n  - id: r\n    severity: low\n"
 
+/* set_labels on a rule of every kind: exec and connect rules' labels are the agent's to set. */
+static void test_any_rule_sets_labels(void **state)
+{
+	struct rule_set *set = load(RULE_HEAD "    on: exec\n    set_labels: [ran-shell]\n"
+				    "    when: {exe: /bin/sh}\n"
+				    "  - id: c\n    on: connect\n    severity: low\n    action: label\n"
+				    "    set_labels: [contacted]\n    label_ttl: 1h\n"
+				    "    when: {dest: 127.0.0.5}\n");
+
+	assert_int_equal(set->n_rules, 2);
+	assert_int_equal(set->rules[0].set_labels, rule_set_label_bit(set, "ran-shell"));
+	assert_int_equal(set->rules[1].set_labels, rule_set_label_bit(set, "contacted"));
+	assert_int_equal(set->rules[1].action, ACT_LABEL);
+	assert_true(set->rules[1].label_ttl_ns == 3600ull * 1000000000ull);
+	rule_set_free(set);
+}
+
 static void test_refused(void **state)
 {
-	assert_error(RULE_HEAD "    on: exec\n    set_labels: [x]\n    when: {exe: /bin/sh}\n",
-		     "t.yaml:6:17: error: set_labels: only file rules set labels (the kernel sets "
-		     "a label at the open, before the process can act on what it read); this rule "
-		     "is on: exec");
 	assert_error(RULE_HEAD "    on: file\n    action: label\n    when: {path: /x}\n",
 		     "t.yaml:6:13: error: rule 'r': action label sets labels and reports nothing: "
 		     "it needs set_labels");
@@ -138,6 +151,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys_and_numbering),
+		cmocka_unit_test(test_any_rule_sets_labels),
 		cmocka_unit_test(test_matching),
 		cmocka_unit_test(test_refused),
 	};

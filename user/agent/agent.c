@@ -347,6 +347,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	}
 	a->classes.map_fd = bpf_map__fd(l->skel->maps.proc_class);
 	a->labels.conf_fd = bpf_map__fd(l->skel->maps.label_conf);
+	a->labels.proc_fd = bpf_map__fd(l->skel->maps.proc_label);
 	/* adopted: the labels processes hold stay theirs (agent/labels.h) */
 	if (l->adopted && labels_adopt(&a->labels, a->rules, clock_ns(CLOCK_BOOTTIME))) {
 		log_warn("agent: the pinned programs' label names could not be read: labels "

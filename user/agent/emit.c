@@ -110,10 +110,20 @@ static void note_labels(struct agent *a, struct cev_event *ev, const struct rule
 		if (r->action != ACT_LABEL)
 			seq++;
 		/* an open whose file is unknown labelled nothing in the kernel */
-		if (!r->set_labels || ev->kind != CEV_FILE || ev->file.unresolved)
+		if (!r->set_labels || (ev->kind == CEV_FILE && ev->file.unresolved))
 			continue;
+		if (ev->kind != CEV_FILE) {	/* the kernel has it from now on */
+			uint64_t slots = labels_slots(&a->labels, r->set_labels);
+
+			if (labels_set_kernel(&a->labels, ev->proc.pid, a->acting_start, slots,
+					      clock_ns(CLOCK_BOOTTIME)))
+				log_warn("agent: rule '%s': setting labels on process %u in the "
+					 "kernel failed", r->id, ev->proc.pid);
+			ev->labels |= r->set_labels;
+		}
 		labels_fired(&a->labels, &a->procs, a->acting, a->acting_start, r,
-			     r->action == ACT_LABEL ? 0 : seq, ev->time_ns, &ev->file.path);
+			     r->action == ACT_LABEL ? 0 : seq, ev->time_ns,
+			     ev->kind == CEV_FILE ? &ev->file.path : NULL);
 		any = 1;
 	}
 	if (any)
@@ -162,28 +172,33 @@ void emit_kernel_verdict(struct agent *a, const struct cev_event *ev, uint64_t r
 			 uint16_t gen, const struct filter_slots *s)
 {
 	int refused = kernel_refused(ev);
+	struct cev_event e = *ev;	/* the labels its rules set go on its lines */
+	size_t n = 0;
 
 	if (gen != s->gen) {
-		for (size_t i = 0; i < a->rules->n_rules; i++) {
+		for (size_t i = 0; i < a->rules->n_rules && n < AGENT_MAX_HITS; i++) {
 			const struct rule *r = &a->rules->rules[i];
 
 			if (!rule_matches(r, ev) ||
 			    (r->action == ACT_BLOCK ? !refused : s->block_only))
 				continue;
-			emit_event(a, ev, r);
+			a->hits[n++] = r;
 		}
-		return;
-	}
-	for (int i = 0; i < FILTER_MAX_SLOTS; i++) {
-		const struct rule *r = s->rule[i];
+	} else {
+		for (int i = 0; i < FILTER_MAX_SLOTS && n < AGENT_MAX_HITS; i++) {
+			const struct rule *r = s->rule[i];
 
-		if (!(rule_mask & (1ULL << i)) || !r)
-			continue;
-		if (r->action == ACT_BLOCK && !refused)
-			continue;
-		if ((s->exact & (1ULL << i)) || rule_matches(r, ev))
-			emit_event(a, ev, r);
+			if (!(rule_mask & (1ULL << i)) || !r)
+				continue;
+			if (r->action == ACT_BLOCK && !refused)
+				continue;
+			if ((s->exact & (1ULL << i)) || rule_matches(r, ev))
+				a->hits[n++] = r;
+		}
 	}
+	note_labels(a, &e, a->hits, n);
+	for (size_t i = 0; i < n; i++)
+		emit_event(a, &e, a->hits[i]);
 }
 
 /* A loss record to every sink but skip (the one that lost, when it is a sink's). */

@@ -16,6 +16,7 @@ void labels_init(struct labels *l, int conf_fd)
 {
 	memset(l, 0, sizeof(*l));
 	l->conf_fd = conf_fd;
+	l->proc_fd = -1;
 	for (int i = 0; i < RULE_MAX_LABELS; i++)
 		l->slot_of[i] = -1;
 }
@@ -235,4 +236,22 @@ void labels_fired(const struct labels *l, struct proc_cache *procs, const struct
 		}
 		proc_cache_set_label(procs, e->pid, start_ns, &src);
 	}
+}
+
+int labels_set_kernel(const struct labels *l, uint32_t tgid, uint64_t start_ns, uint64_t slots,
+		      uint64_t now)
+{
+	struct proc_label p;
+
+	if (l->proc_fd < 0 || !slots || !tgid)
+		return 0;
+	if (bpf_map_lookup_elem(l->proc_fd, &tgid, &p) || p.start_ns != start_ns) {
+		memset(&p, 0, sizeof(p));	/* none yet, or a dead process's */
+		p.start_ns = start_ns;
+	}
+	for (int s = 0; s < PROC_LABEL_MAX; s++)
+		if (((slots >> s) & 1) && !((p.labels >> s) & 1))
+			p.set_ns[s] = now;
+	p.labels |= slots;
+	return bpf_map_update_elem(l->proc_fd, &tgid, &p, BPF_ANY) ? -errno : 0;
 }

@@ -37,6 +37,7 @@ struct labels {
 	const struct rule_set *rs;
 	struct label_conf conf;		/* what the kernel has */
 	int conf_fd;			/* label_conf; -1: no kernel */
+	int proc_fd;			/* proc_label; -1: no kernel */
 };
 
 void labels_init(struct labels *l, int conf_fd);
@@ -82,5 +83,16 @@ uint32_t labels_describe(const struct labels *l, const struct proc_entry *e, uin
 void labels_fired(const struct labels *l, struct proc_cache *procs, const struct proc_entry *e,
 		  uint64_t start_ns, const struct rule *r, uint64_t seq, uint64_t time_ns,
 		  const struct cev_str *via);
+
+/*
+ * An exec or connect rule with set_labels fired for process (tgid,
+ * start_ns) (boot ns, as its records say): the label slots `slots` are
+ * set in the kernel's proc_label at now (boot ns), so that its next calls
+ * and its children are judged with them.  The file program sets a file
+ * rule's labels itself, at the open; these come the moment the agent has
+ * the record (docs/RULES.md, "Flows").  0, or -errno.
+ */
+int labels_set_kernel(const struct labels *l, uint32_t tgid, uint64_t start_ns, uint64_t slots,
+		      uint64_t now);
 
 #endif

@@ -439,8 +439,11 @@ int filter_guard_compile_heads(const struct rule_set *rs, const struct guard_fam
 		const struct rule *r = &rs->rules[ri];
 		uint64_t bit;
 
-		/* block rules, and the rules that set labels (file rules only) */
-		if (!r->enabled || r->on != fam->on || (r->action != ACT_BLOCK && !r->set_labels))
+		/* block rules, and file rules that set labels (the file program sets
+		 * them at the open; an exec or connect rule's labels the agent
+		 * sets when its record arrives: agent/labels.h) */
+		if (!r->enabled || r->on != fam->on ||
+		    (r->action != ACT_BLOCK && !(r->set_labels && r->on == RULE_ON_FILE)))
 			continue;
 		if (!decidable(rs, fam, r, diags, &bad)) {
 			if (bad == -ENOMEM)

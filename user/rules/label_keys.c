@@ -27,11 +27,7 @@ void labels_compile_rule(struct cond_ctx *x, struct rule *r, int on, const struc
 		for (size_t i = 0; i < vals.n; i++)
 			r->set_labels |= cond_label_bit(x, vals.v[i]);
 		free(vals.v);
-		if (on >= 0 && on != RULE_ON_FILE)
-			ERR(x, set, "set_labels: only file rules set labels (the kernel sets a label "
-			    "at the open, before the process can act on what it read); this rule "
-			    "is on: %s", rule_on_name((enum rule_on)on));
-		else if (!vals.n)
+		if (!vals.n)
 			ERR(x, set, "set_labels: name at least one label");
 	}
 	if (ttl) {

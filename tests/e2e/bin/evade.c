@@ -38,18 +38,25 @@
  *                                         reads PATH, waits until WAITFILE
  *                                         exists ("-": not at all), then a
  *                                         child execs PROG (data-flow tests)
+ *   evade connect ADDR PORT WAITFILE PIDFILE PROG ARG0...
+ *                                         connects (TCP) to ADDR PORT, waits
+ *                                         until WAITFILE exists, then this
+ *                                         process execs PROG
  *
  * The modes that fork wait for their children and exit with the exec'd
  * program's status; a failed exec exits 100 + errno.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -267,6 +274,23 @@ static int read_then(const char *path, const char *waitfile, const char *pidfile
 	return spawn(pidfile, prog, argv);
 }
 
+/* connect() to addr:port (its outcome does not matter), wait, then exec prog here. */
+static int connect_then(const char *addr, const char *port, const char *waitfile,
+			const char *pidfile, const char *prog, char **argv)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		FAIL("socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		close(fd);
+	while (access(waitfile, F_OK) != 0)
+		usleep(10000);
+	run(pidfile, prog, argv);
+	return 0;
+}
+
 static int open_read(const char *path)
 {
 	char c;
@@ -288,6 +312,8 @@ int main(int argc, char **argv)
 		return open_read(argv[2]);
 	if (strcmp(mode, "read") == 0 && argc > 6)
 		return read_then(argv[2], argv[3], argv[4], argv[5], argv + 6);
+	if (strcmp(mode, "connect") == 0 && argc > 7)
+		return connect_then(argv[2], argv[3], argv[4], argv[5], argv[6], argv + 7);
 	if (strcmp(mode, "wait") == 0 && argc > 2)
 		return usleep((useconds_t)atoi(argv[2]) * 1000) ? 1 : 0;
 	if (strcmp(mode, "exec") == 0 && argc > 4)
@@ -311,7 +337,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "chroot") == 0 && argc > 5)
 		return chroot_exec(argv[2], argv[3], argv[4], argv + 5);
 	fprintf(stderr, "usage: evade exec|spawn|chain|orphan|churn|memfd|memfd-ld|deleted|bind|"
-		"chroot|open|wait|read ... "
+		"chroot|open|wait|read|connect ... "
 		"(see evade.c)\n");
 	return 2;
 }
