@@ -358,8 +358,9 @@ struct {
 	__type(value, struct proc_class);
 } proc_class __weak SEC(".maps");
 
-/* proc_label (filter_maps.h, "Per-process state"): the kernel alone writes
- * (exec.bpf.c at fork and exit, file.bpf.c when a label rule fires); every
+/* proc_label (filter_maps.h, "Per-process state"): the kernel writes
+ * (exec.bpf.c at fork and exit, file.bpf.c when a file label rule fires),
+ * and the agent when an exec or connect rule with set_labels fires; every
  * program that builds a record or decides on labels reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
