@@ -321,6 +321,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.wakeup_bytes = a->opts.wakeup_bytes,
 		.dns_table = a->opts.dns_table,
 		.pin_dir = a->opts.pin_dir,
+		.pin_optional = a->opts.pin_optional,
 		.on_sample = on_sample,
 		.ctx = a,
 	};

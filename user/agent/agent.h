@@ -64,6 +64,7 @@ struct agent_opts {
 	const char *state_dir;		/* seq, chain and run continue from here
 					 * (agent/state.h); NULL: no state, seq from 1 */
 	const char *chain_key;		/* key file of the keyed chain; NULL: plain */
+	int pin_optional;		/* pin_dir is the default (kernel/loader.h) */
 	const char *pin_dir;		/* the programs stay attached, pinned here
 					 * (kernel/pin.h); NULL: they stop with the agent */
 	int checkpoint_s;		/* a checkpoint record this often; 0: none */

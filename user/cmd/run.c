@@ -413,8 +413,10 @@ int cmd_run(int argc, char **argv)
 		o.agent.state_dir = RUN_STATE_DIR;
 	if (o.no_pin)
 		o.agent.pin_dir = NULL;
-	else if (!o.agent.pin_dir)
+	else if (!o.agent.pin_dir) {
 		o.agent.pin_dir = PIN_DIR_DEFAULT;
+		o.agent.pin_optional = 1;
+	}
 	log_set(log_to_stderr, NULL, o.level);
 	if (probe_preconditions(err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);

@@ -499,8 +499,10 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 		rc = load_pinned(l, o, err, errlen);
 		if (rc == 0)
 			goto ring;
-		if (rc != -ESTALE)
+		if (rc != -ESTALE && !o->pin_optional)
 			return rc;
+		if (rc != -ESTALE)	/* enforcement while the agent runs beats none */
+			log_warn("%s: the programs are not pinned and stop with the agent", err);
 	}
 	if (o->backend != BACKEND_AUTO) {
 		if (!variant_offered(&l->probe, backend_prefs[o->backend][0])) {

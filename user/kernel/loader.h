@@ -53,6 +53,8 @@ struct loader_opts {
 	uint32_t wakeup_bytes;		/* see common.bpf.h */
 	uint32_t dns_table;		/* entries of dns_bind; 0: the object's */
 	const char *pin_dir;		/* pin the programs there (kernel/pin.h); NULL: not */
+	int pin_optional;		/* pin_dir is the default: where it cannot be used
+					 * (bpffs read-only, absent), run unpinned, warned */
 	loader_sample_fn on_sample;
 	void *ctx;
 };
