@@ -82,6 +82,8 @@ check "the status socket is in the unit's RuntimeDirectory (0700)" \
 	bash -c '[ -S /run/custos/status.sock ] && [ "$(stat -c %a /run/custos)" = 700 ]'
 check "custos status answers on the default socket" \
 	bash -c 'custos status | grep -q "^rules: .*in force"'
+check "the programs are pinned in /sys/fs/bpf/custos (they outlive the agent)" \
+	bash -c '[ -d /sys/fs/bpf/custos ] && [ -n "$(ls /sys/fs/bpf/custos)" ]'
 
 trigger() {
 	/usr/local/bin/deploy-marker
@@ -129,6 +131,8 @@ restarted() {
 		custos status >/dev/null
 }
 check "kill -9 of the agent: systemd restarts it (Restart=on-failure)" until_ok 600 restarted
+check "the restarted agent adopted the pinned programs (no window)" \
+	bash -c 'journalctl -u custos -o cat | grep -q "^custos: pin: adopted"'
 rm -f "$events.before" && cp "$events" "$events.before"
 before=$(grep -c '"rule":"deploy-exec"' "$events")
 /usr/local/bin/deploy-marker
