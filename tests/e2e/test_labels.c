@@ -490,6 +490,14 @@ static void test_label_outlives_agent(void **state)
 	snprintf(e->pin, sizeof(e->pin), "/sys/fs/bpf/custos-e2e-labels-%d", (int)getpid());
 	harness_stop(&e->r);
 	assert_int_equal(harness_start(&e->r, pinned), 0);
+	if (harness_log_contains(&e->r, "cannot be pinned on this kernel", 0)) {
+		/* a classic tracepoint before 5.15 has no link to pin (docs/KERNELS.md):
+		 * the next agent cannot adopt a set it would miss programs of */
+		print_message("some programs cannot be pinned on this kernel and backend: "
+			      "nothing to adopt\n");
+		harness_stop(&e->r);
+		return;
+	}
 	unlink(e->go);
 	reader = flow(e, e->eval, 1);
 	usleep(300000);		/* it read the eval file: labelled in the kernel */
