@@ -308,6 +308,25 @@ static void assert_gap_after_kill(struct persist *p, long long last_seq, pid_t m
 	json_decref(gap);
 }
 
+/*
+ * A classic tracepoint before 5.15 has no link to pin (docs/KERNELS.md): a
+ * set with one stays incomplete and a later agent swaps in its own instead
+ * of adopting it.  1, after saying so and stopping the agent, when that is
+ * the case of the agent just started.
+ */
+static int partly_pinned(struct persist *p)
+{
+	char out[512];
+
+	if (!harness_log_contains(&p->r, "cannot be pinned on this kernel", 0))
+		return 0;
+	print_message("some programs cannot be pinned on this kernel and backend: no "
+		      "adoption to test\n");
+	harness_stop(&p->r);
+	unload(p->pin, out, sizeof(out));
+	return 1;
+}
+
 static void test_sigkill_keeps_enforcing(void **state)
 {
 	struct persist *p = *state;
@@ -321,6 +340,8 @@ static void test_sigkill_keeps_enforcing(void **state)
 	assert_int_equal(harness_setup(&p->r, block_rules), 0);
 	install_marker(p, marker, sizeof(marker));
 	assert_int_equal(start_pinned(p, NULL), 0);
+	if (partly_pinned(p))
+		return;
 	assert_true(harness_log_contains(&p->r, "stay attached when the agent stops", 0));
 	egress = egress_on(&p->r);
 	mpid = run_marker(marker);
@@ -385,6 +406,8 @@ static void test_restart_adopts_or_swaps(void **state)
 
 	assert_int_equal(harness_setup(&p->r, block_rules), 0);
 	assert_int_equal(start_pinned(p, NULL), 0);
+	if (partly_pinned(p))
+		return;
 	n = link_ids(p, ids);
 	assert_true(n >= 3);
 	assert_int_equal(harness_stop(&p->r), 0);
