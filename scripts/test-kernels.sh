@@ -29,7 +29,7 @@ SUITES=${KERNELS_SUITES:-test_exec test_lineage test_labels test_file test_file_
 # suites whose code does not differ between the tracing backends: run on the
 # default backend (BPF LSM where the kernel has it) and raw only
 TWO_BACKEND_SUITES=${KERNELS_TWO_BACKEND_SUITES:-test_lineage test_labels test_persist test_delivery}
-# test_delivery runs on the host; on 7.2 under BPF LSM its exact count of a
+# test_delivery runs on the host; on 7.2 (LSM and raw) its exact count of a
 # flood's records is off (docs/KERNELS.md, known gaps): KERNELS_SUITES adds it
 KERNELS=${KERNELS:-"5.10 6.1 6.12 sid"}
 BACKENDS=${KERNELS_BACKENDS:-"default fentry tracepoint raw"}
