@@ -29,6 +29,16 @@ class Monitor:
     def count(self, jsonl, rule_id, wpid, by_kind=None):
         return count_sink(jsonl, rule_id, by_kind)
 
+    def _terminate(self, timeout):
+        """SIGTERM, then SIGKILL after timeout seconds; waits for the exit."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
 
 class Agent(Monitor):
     """custos run, with the time from spawn to `custos: ready` measured."""
@@ -150,13 +160,7 @@ class Agent(Monitor):
         return None
 
     def stop(self, timeout=20.0):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self._terminate(timeout)
         self.reader.join(5)
         return self.proc.returncode
 
@@ -382,13 +386,7 @@ class Auditd(Agent):
         time.sleep(0.05)
         self.lost1 = int(audit_status().get("lost", 0))
         audit_restore(self.saved)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self._terminate(timeout)
         return self.proc.returncode
 
     def count(self, jsonl, rule_id, wpid, by_kind=None):
