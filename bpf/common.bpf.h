@@ -222,10 +222,44 @@ static __always_inline struct limit_val *limit_of(const struct ev_header *h)
 	return bpf_map_lookup_elem(&limits, &k);
 }
 
-/* Over the per-process limit (delivery.h, 2)?  Counted when it is. */
-static __always_inline int limit_exceeded(const struct ev_header *h, struct limit_val *v,
-					  __u32 limit)
+/*
+ * loss_count() (delivery.bpf.c): counts one lost record of type under
+ * {where, type, mask, gen} in loss_rules, or in STAT_LOSS_UNKEYED_* when
+ * the map is full; a global function, verified once, its key off the stack.
+ */
+extern int loss_count(__u64 mask, __u32 type, __u32 gen, __u32 where);
+
+/*
+ * A lost record (data, of type rec, known when compiled) counted in
+ * loss_rules (delivery.h): its rule slots and gen are read only here, on
+ * the path of a loss.
+ */
+static __always_inline void loss_note(const void *data, const int rec, __u32 where)
 {
+	__u64 mask = 0;
+	__u16 gen = 0;
+
+	if (rec == EV_EXEC) {
+		mask = ((const struct ev_exec *)data)->rule_mask;
+		gen = ((const struct ev_exec *)data)->gen;
+	} else if (rec == EV_FILE) {
+		mask = ((const struct ev_file *)data)->rule_mask;
+		gen = ((const struct ev_file *)data)->gen;
+	} else if (rec == EV_CONNECT) {
+		mask = ((const struct ev_connect *)data)->rule_mask;
+		gen = ((const struct ev_connect *)data)->gen;
+	} else if (rec == EV_SOCKET) {
+		mask = ((const struct ev_socket *)data)->rule_mask;
+		gen = ((const struct ev_socket *)data)->gen;
+	}
+	loss_count(mask, ((const struct ev_header *)data)->type, gen, where);
+}
+
+/* Over the per-process limit (delivery.h, 2)?  Counted when it is. */
+static __always_inline int limit_exceeded(const void *data, struct limit_val *v, __u32 limit,
+					  const int bulk)
+{
+	const struct ev_header *h = data;
 	__u64 win = h->ts_boot_ns / NS_PER_SEC;
 
 	if (!v || !limit)
@@ -237,6 +271,7 @@ static __always_inline int limit_exceeded(const struct ev_header *h, struct limi
 	__sync_fetch_and_add(&v->n, 1);
 	if (v->n <= limit)
 		return 0;
+	loss_note(data, bulk, LOSS_AT_LIMIT);	/* before the counters (delivery.h) */
 	__sync_fetch_and_add(&v->suppressed, 1);
 	stat_inc_bulk(h->type, STAT_LIMIT_FILE, STAT_LIMIT_CONNECT);
 	return 1;
@@ -254,9 +289,15 @@ static __always_inline int reserve_hit(__u64 size, __u32 pct)
 	return avail + size > ring / 100 * (100 - pct);
 }
 
-/* A record that did not reach the ring: counted by kind (and process). */
-static __always_inline void count_drop(__u16 type, struct limit_val *v)
+/*
+ * A record (data, of type rec) that did not reach the ring: counted by its
+ * rule slots, by kind (and process).
+ */
+static __always_inline void count_drop(const void *data, const int rec, struct limit_val *v)
 {
+	__u16 type = ((const struct ev_header *)data)->type;
+
+	loss_note(data, rec, LOSS_AT_RING);	/* before the counters (delivery.h) */
 	stat_inc(STAT_RING_DROPS);
 	stat_inc(type == EV_FILE ? STAT_DROPS_FILE :
 		 type == EV_CONNECT ? STAT_DROPS_CONNECT :
@@ -298,11 +339,11 @@ static __always_inline int flood_checked(void *data, __u64 size, const int bulk,
 	}
 	if (conf->limit || conf->reserve_pct)
 		*budget = limit_of(h);
-	if (limit_exceeded(h, *budget, conf->limit))
+	if (limit_exceeded(data, *budget, conf->limit, bulk))
 		return 1;
 	if (!refused && reserve_hit(size, conf->reserve_pct)) {
 		stat_inc(STAT_RESERVE);
-		count_drop(h->type, *budget);
+		count_drop(data, bulk, *budget);
 		return 1;
 	}
 	return 0;
@@ -313,6 +354,11 @@ static __always_inline int flood_checked(void *data, __u64 size, const int bulk,
 	struct ev_file *: EV_FILE, struct ev_connect *: EV_CONNECT, \
 	struct ev_iouring *: EV_IOURING, default: 0)
 
+/* The type of a record pointer with rule slots, known when compiled; 0: none. */
+#define rec_type_of(data) _Generic((data), \
+	struct ev_exec *: EV_EXEC, struct ev_file *: EV_FILE, \
+	struct ev_connect *: EV_CONNECT, struct ev_socket *: EV_SOCKET, default: 0)
+
 #define EMIT_SIZE_MASK 16383
 _Static_assert(sizeof(struct ev_exec) <= EMIT_SIZE_MASK && sizeof(struct ev_file) <= EMIT_SIZE_MASK &&
 	       sizeof(struct ev_connect) <= EMIT_SIZE_MASK, "a record within EMIT_SIZE_MASK");
@@ -320,9 +366,10 @@ _Static_assert(sizeof(struct ev_exec) <= EMIT_SIZE_MASK && sizeof(struct ev_file
 /*
  * Copies size bytes of data into the ring, after the flood checks for the
  * bulk records; counts what does not get there.  bulk: bulk_type_of(data),
- * a constant, so each program carries only the checks of its own records.
+ * a constant, so each program carries only the checks of its own records;
+ * rec: rec_type_of(data), a constant too, where a loss reads the rule slots.
  */
-static __always_inline void emit_record(void *data, __u64 size, const int bulk)
+static __always_inline void emit_record(void *data, __u64 size, const int bulk, const int rec)
 {
 	struct limit_val *budget = NULL;
 	__u64 flags = 0;
@@ -346,7 +393,7 @@ static __always_inline void emit_record(void *data, __u64 size, const int bulk)
 	barrier_var(size);
 	size &= EMIT_SIZE_MASK;
 	if (bpf_ringbuf_output(&events, data, size, flags))
-		count_drop(((struct ev_header *)data)->type, budget);
+		count_drop(data, rec, budget);
 }
 
 /*
@@ -361,7 +408,7 @@ extern int emit_scratch_file(__u64 size);
 	if (bulk_type_of(data) == EV_FILE)					\
 		emit_scratch_file(size);					\
 	else									\
-		emit_record((data), (size), bulk_type_of(data));		\
+		emit_record((data), (size), bulk_type_of(data), rec_type_of(data)); \
 } while (0)
 
 /*

@@ -20,6 +20,32 @@ __noinline int emit_scratch_file(__u64 size)
 
 	if (!s || size < EV_FILE_FIXED || size > sizeof(s->file))
 		return 0;
-	emit_record(&s->file, size, EV_FILE);
+	emit_record(&s->file, size, EV_FILE, EV_FILE);
+	return 0;
+}
+
+__noinline int loss_count(__u64 mask, __u32 type, __u32 gen, __u32 where)
+{
+	struct scratch *s = scratch_get();
+	__u64 *v;
+
+	if (s) {
+		s->loss.mask = mask;
+		s->loss.type = (__u16)type;
+		s->loss.gen = (__u16)gen;
+		s->loss.where = (__u8)where;
+		s->loss.pad[0] = s->loss.pad[1] = s->loss.pad[2] = 0;
+		s->one = 1;
+		v = bpf_map_lookup_elem(&loss_rules, &s->loss);
+		if (!v && !bpf_map_update_elem(&loss_rules, &s->loss, &s->one, BPF_NOEXIST))
+			return 0;
+		if (!v)		/* another CPU made it, or no room */
+			v = bpf_map_lookup_elem(&loss_rules, &s->loss);
+		if (v) {
+			__sync_fetch_and_add(v, 1);
+			return 0;
+		}
+	}
+	stat_inc(where == LOSS_AT_RING ? STAT_LOSS_UNKEYED_RING : STAT_LOSS_UNKEYED_LIMIT);
 	return 0;
 }

@@ -41,6 +41,7 @@
 
 #define REPEAT_MAX 16384	/* coalescing entries (about two windows' keys) */
 #define LIMIT_MAX 8192		/* processes with a record budget */
+#define LOSS_RULES_MAX 1024	/* kinds of lost record the kernel tells apart */
 
 /* agent_conf[0]: the agent writes it at start (and when it adopts pinned
  * programs); every program reads it.  All 0: no agent, nothing limited. */
@@ -92,6 +93,36 @@ struct limit_val {
 	__u64 suppressed;	/* over the limit, ever (the agent diffs) */
 	__u64 dropped;		/* refused by the ring or the reserve, ever */
 };
+
+/*
+ * loss_rules: what the records lost were, by the rule slots they carried.
+ * Every record that emit() suppresses over the limit (2) or loses to the
+ * ring or the reserve (3) adds 1 to the count of its key {where, record
+ * type, rule_mask, gen}, or, when the map is full and its key is not in it,
+ * to STAT_LOSS_UNKEYED_RING / _LIMIT: counted, not attributed.  It counts
+ * before the loss counters (STAT_RING_DROPS, STAT_LIMIT_*) do, so that a
+ * loss the agent reads in the counters is in this map or in the unkeyed
+ * counter when it reads them after.  rule_mask and gen are the record's
+ * (exec, file, connect and socket records; 0 for the others, and for file
+ * and exec records no guard refused), numbered by the rule set gen names,
+ * in the slot table of the record type's family (exec: the exec guard's,
+ * file: the file guard's, connect and socket: the egress rules').  The
+ * counts only grow (entries are never deleted: the agent diffs); only the
+ * drop paths touch the map.
+ */
+enum {
+	LOSS_AT_RING = 1,	/* the ring was full, or the reserve kept it out */
+	LOSS_AT_LIMIT = 2,	/* over its process's limit */
+};
+
+struct loss_key {
+	__u64 mask;		/* the record's rule_mask */
+	__u16 type;		/* enum ev_type */
+	__u16 gen;		/* the record's gen */
+	__u8 where;		/* LOSS_AT_* */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct loss_key) == 16, "loss_key layout");
 
 /*
  * run_state[0]: written by the agent every 100 ms, read by the next agent

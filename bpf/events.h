@@ -358,6 +358,8 @@ enum stat_idx {
 	STAT_LIMIT_CONNECT = 27,
 	STAT_RESERVE = 28,	/* bulk records the reserve kept out (also ring drops) */
 	STAT_REPEAT_FULL = 29,	/* records sent uncoalesced: no room in repeats */
+	STAT_LOSS_UNKEYED_RING = 30,	/* ring losses loss_rules had no room for */
+	STAT_LOSS_UNKEYED_LIMIT = 31,	/* suppressions loss_rules had no room for */
 	/* 32..39: files */
 	STAT_FILE_IDS_ADDED = 32,	/* identities of created files added to file_watch_ids */
 	STAT_FILE_IDS_FULL = 33,	/* ... that did not fit: the device is overflowed */

@@ -61,6 +61,16 @@ struct {
 	__type(value, struct limit_val);
 } limits __weak SEC(".maps");
 
+/* loss_rules: emit() counts each record it loses or suppresses under its
+ * rule slots; the agent diffs the counts for a loss record's severities
+ * and rules (delivery.h).  Full: counted in STAT_LOSS_UNKEYED_*. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOSS_RULES_MAX);
+	__type(key, struct loss_key);
+	__type(value, __u64);
+} loss_rules __weak SEC(".maps");
+
 /* run_state: the agent writes its heartbeat and the counters it saw; the
  * next agent reads it (delivery.h).  No BPF program touches it. */
 struct {
@@ -97,6 +107,8 @@ struct scratch {
 	__u32 walk_view;	/* path.bpf.h: EV_VIEW_* found on the way */
 	__u32 pad;
 	char walk[2 * CUSTOS_PATH_MAX + 256];
+	struct loss_key loss;	/* loss_count(): its key, off the stack */
+	__u64 one;		/* loss_count(): a new key's first count */
 };
 
 struct {
