@@ -725,6 +725,51 @@ static void test_record_loss(void **state)
 	free(got);
 }
 
+/* loss.by: kinds, severities (most severe first), rules, processes. */
+static void test_record_loss_by(void **state)
+{
+	static const struct cev_loss_rule rules[] = {
+		{ "dotenv", "low", 1200 }, { "secret", "critical", 30 },
+	};
+	static const struct cev_loss_proc procs[] = { { 4242, "flood", STR("/tmp/flood"), 1234 } };
+	struct cev_event ev;
+	char *got;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CEV_LOSS;
+	ev.time_ns = 1795417923123456789ull;
+	ev.loss.lost = 1234;
+	ev.loss.where = "ratelimit";
+	ev.loss.by_kind[CEV_LOST_FILE] = 1234;
+	ev.loss.by_severity[CEV_LOSS_SEV_LOW] = 1170;
+	ev.loss.by_severity[CEV_LOSS_SEV_CRITICAL] = 30;
+	ev.loss.by_severity[CEV_LOSS_SEV_UNKNOWN] = 4;
+	ev.loss.rules = rules;
+	ev.loss.n_rules = 2;
+	ev.loss.procs = procs;
+	ev.loss.n_procs = 1;
+	got = render(&ev, NULL, &meta1);
+	assert_string_equal(got, HEAD("loss")
+		"\"policy\":\"sha256:9f2c\",\"loss\":{\"lost\":1234,\"where\":\"ratelimit\","
+		"\"by\":{\"kind\":{\"file\":1234},\"severity\":{\"critical\":30,\"low\":1170,"
+		"\"unknown\":4},\"rules\":[{\"rule\":\"dotenv\",\"severity\":\"low\",\"lost\":1200},"
+		"{\"rule\":\"secret\",\"severity\":\"critical\",\"lost\":30}],"
+		"\"processes\":[{\"pid\":4242,\"comm\":\"flood\",\"exe\":\"/tmp/flood\","
+		"\"lost\":1234}]}}}\n");
+	free(got);
+
+	/* severities alone (fork and exit records lost) */
+	memset(&ev.loss, 0, sizeof(ev.loss));
+	ev.loss.lost = 3;
+	ev.loss.where = "ring";
+	ev.loss.by_severity[CEV_LOSS_SEV_NONE] = 3;
+	got = render(&ev, NULL, &meta1);
+	assert_string_equal(got, HEAD("loss")
+		"\"policy\":\"sha256:9f2c\",\"loss\":{\"lost\":3,\"where\":\"ring\","
+		"\"by\":{\"kind\":{},\"severity\":{\"none\":3},\"processes\":[]}}}\n");
+	free(got);
+}
+
 static void test_record_errors_leave_buffer(void **state)
 {
 	struct sbuf b = SBUF_INIT;
@@ -804,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_record_socket),
 		cmocka_unit_test(test_record_exec_truncated),
 		cmocka_unit_test(test_record_loss),
+		cmocka_unit_test(test_record_loss_by),
 		cmocka_unit_test(test_record_errors_leave_buffer),
 		cmocka_unit_test(test_python_roundtrip),
 	};

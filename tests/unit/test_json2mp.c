@@ -272,10 +272,72 @@ static void test_numbers_are_json_numbers(void **state)
 	packed_free(&p);
 }
 
+static const struct cev_loss_rule loss_rules[] = {
+	{ "e2e-dotenv", "low", 900 }, { "e2e-secret", "critical", 100 },
+};
+static const struct cev_loss_proc loss_procs[] = {
+	{ 4242, "flood", { "/tmp/flood", 10, 0 }, 1000 },
+};
+
+/* a loss record with every part of loss.by */
+static void loss_event(struct cev_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = CEV_LOSS;
+	ev->time_ns = 1795417923123456789ull;
+	ev->loss.lost = 1000;
+	ev->loss.where = "ring";
+	ev->loss.by_kind[CEV_LOST_FILE] = 1000;
+	ev->loss.by_severity[CEV_LOSS_SEV_CRITICAL] = 100;
+	ev->loss.by_severity[CEV_LOSS_SEV_LOW] = 800;
+	ev->loss.by_severity[CEV_LOSS_SEV_UNKNOWN] = 100;
+	ev->loss.rules = loss_rules;
+	ev->loss.n_rules = 2;
+	ev->loss.procs = loss_procs;
+	ev->loss.n_procs = 1;
+}
+
+/* loss.by as the forward sink ships it: counts as integers, rules as maps. */
+static void test_loss_by(void **state)
+{
+	struct json_meta meta = { NULL, 43, NULL, NULL, NULL };
+	const msgpack_object *by, *sev, *rules, *r1;
+	struct sbuf line = SBUF_INIT;
+	struct cev_event ev;
+	struct packed p;
+
+	(void)state;
+	loss_event(&ev);
+	assert_int_equal(json_render_event(&line, &ev, NULL, &meta), 0);
+	assert_int_equal(pack(&p, sbuf_cstr(&line)), 0);
+	by = get(get(&p.up.data, "loss"), "by");
+	assert_int_equal(by->via.map.size, 4);
+	assert_str(&by->via.map.ptr[1].key, "severity", 8);
+	sev = get(by, "severity");
+	assert_int_equal(sev->via.map.size, 3);
+	assert_str(&sev->via.map.ptr[0].key, "critical", 8);	/* most severe first */
+	assert_int_equal(get(sev, "critical")->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+	assert_int_equal(get(sev, "critical")->via.u64, 100);
+	assert_int_equal(get(sev, "low")->via.u64, 800);
+	assert_int_equal(get(sev, "unknown")->via.u64, 100);
+	rules = get(by, "rules");
+	assert_int_equal(rules->type, MSGPACK_OBJECT_ARRAY);
+	assert_int_equal(rules->via.array.size, 2);
+	r1 = &rules->via.array.ptr[1];
+	assert_int_equal(r1->via.map.size, 3);
+	assert_str(get(r1, "rule"), "e2e-secret", 10);
+	assert_str(get(r1, "severity"), "critical", 8);
+	assert_int_equal(get(r1, "lost")->via.u64, 100);
+	assert_string_equal(p.info.kind, "loss");
+	packed_free(&p);
+	sbuf_free(&line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rendered_record_round_trip),
+		cmocka_unit_test(test_loss_by),
 		cmocka_unit_test(test_values_and_escapes),
 		cmocka_unit_test(test_info_only_from_top_level),
 		cmocka_unit_test(test_ocsf_record_time),

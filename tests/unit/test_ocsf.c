@@ -407,6 +407,7 @@ static void test_stream_records(void **state)
 {
 	static const struct cev_count counted[] = { { "exec", 3 }, { "connect_refused", 1 } };
 	static const struct cev_loss_proc procs[] = { { 4242, "flood", STR("/tmp/flood"), 90 } };
+	static const struct cev_loss_rule rules[] = { { "egress", "high", 60 } };
 	struct json_meta m = { .host = "inference-01", .seq = 8, .policy = "sha256:9f2c",
 			       .run = "0123456789abcdef0123456789abcdef" };
 	struct cev_event ev = { .kind = CEV_GAP, .time_ns = 1795417923123456789ull };
@@ -447,9 +448,19 @@ static void test_stream_records(void **state)
 	ev.loss.by_kind[CEV_LOST_FILE] = 100;
 	ev.loss.procs = procs;
 	ev.loss.n_procs = 1;
+	ev.loss.by_severity[CEV_LOSS_SEV_HIGH] = 60;
+	ev.loss.by_severity[CEV_LOSS_SEV_UNKNOWN] = 40;
+	ev.loss.rules = rules;
+	ev.loss.n_rules = 1;
 	j = render_meta(&ev, NULL, &m);
 	assert_int_equal(num(j, "unmapped.loss.by.kind.file"), 100);
+	assert_int_equal(num(j, "unmapped.loss.by.severity.high"), 60);
+	assert_int_equal(num(j, "unmapped.loss.by.severity.unknown"), 40);
+	assert_string_equal(s(j, "unmapped.loss.by.rules.0.rule"), "egress");
+	assert_string_equal(s(j, "unmapped.loss.by.rules.0.severity"), "high");
+	assert_int_equal(num(j, "unmapped.loss.by.rules.0.lost"), 60);
 	assert_int_equal(num(j, "unmapped.loss.by.processes.0.pid"), 4242);
+	assert_int_equal(num(j, "severity_id"), 4);	/* a loss record's, whatever it lost */
 	json_decref(j);
 
 	/* a file record standing for 4711 coalesced opens */

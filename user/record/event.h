@@ -259,6 +259,30 @@ struct cev_loss_proc {
 	uint64_t lost;
 };
 
+/*
+ * loss.by.severity: each lost record once, under the highest severity of
+ * the rules it names (the first five are rules.h's enum rule_severity).
+ */
+enum cev_loss_sev {
+	CEV_LOSS_SEV_INFO = 0,
+	CEV_LOSS_SEV_LOW = 1,
+	CEV_LOSS_SEV_MEDIUM = 2,
+	CEV_LOSS_SEV_HIGH = 3,
+	CEV_LOSS_SEV_CRITICAL = 4,
+	CEV_LOSS_SEV_NONE = 5,		/* no rule is about it: fork and exit records */
+	CEV_LOSS_SEV_UNKNOWN = 6,	/* the kernel named no rule for it */
+	CEV_LOSS_SEV__COUNT = 7,
+};
+
+#define CEV_LOSS_TOP_RULES 5	/* rules a loss record names at most */
+
+/* loss.by.rules: a rule the lost records named, how many named it */
+struct cev_loss_rule {
+	const char *rule;
+	const char *severity;	/* "info" .. "critical" */
+	uint64_t lost;
+};
+
 /* A data-flow label the process carries, and where it came from (rules.h, "Labels"). */
 struct cev_label {
 	const char *name;
@@ -272,6 +296,9 @@ struct cev_loss {
 	uint64_t lost;
 	const char *where;	/* "ring", "ratelimit", "repeat", "sink:NAME", ... */
 	uint64_t by_kind[CEV_LOST__COUNT];
+	uint64_t by_severity[CEV_LOSS_SEV__COUNT];	/* all 0: not known */
+	const struct cev_loss_rule *rules;	/* the top rules, most first */
+	uint32_t n_rules;
 	const struct cev_loss_proc *procs;	/* the top processes, most first */
 	uint32_t n_procs;
 };

@@ -85,6 +85,8 @@ const char *json_exe_flag_name(unsigned int i);
 const char *json_kind_name(enum cev_kind k);
 /* A loss.by kind: "exec", "file", "connect", "process"; NULL for another value. */
 const char *json_loss_kind_name(enum cev_loss_kind k);
+/* A loss.by.severity key: "info" .. "critical", "none", "unknown"; NULL for another value. */
+const char *json_loss_sev_name(enum cev_loss_sev s);
 
 /*
  * Formats ns since the epoch as RFC 3339 UTC with nine fractional digits.

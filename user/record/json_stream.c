@@ -41,13 +41,68 @@ const char *json_loss_kind_name(enum cev_loss_kind k)
 	return (unsigned)k < CEV_LOST__COUNT ? names[k] : NULL;
 }
 
+const char *json_loss_sev_name(enum cev_loss_sev s)
+{
+	static const char *const names[CEV_LOSS_SEV__COUNT] = {
+		[CEV_LOSS_SEV_INFO] = "info", [CEV_LOSS_SEV_LOW] = "low",
+		[CEV_LOSS_SEV_MEDIUM] = "medium", [CEV_LOSS_SEV_HIGH] = "high",
+		[CEV_LOSS_SEV_CRITICAL] = "critical", [CEV_LOSS_SEV_NONE] = "none",
+		[CEV_LOSS_SEV_UNKNOWN] = "unknown",
+	};
+
+	return (unsigned)s < CEV_LOSS_SEV__COUNT ? names[s] : NULL;
+}
+
+static int has_severity(const struct cev_loss *l)
+{
+	for (int s = 0; s < CEV_LOSS_SEV__COUNT; s++)
+		if (l->by_severity[s])
+			return 1;
+	return 0;
+}
+
 int json_loss_has_by(const struct cev_loss *l)
 {
-	int by = l->n_procs > 0;
+	int by = l->n_procs > 0 || l->n_rules > 0 || has_severity(l);
 
 	for (int k = 0; k < CEV_LOST__COUNT; k++)
 		by |= l->by_kind[k] != 0;
 	return by;
+}
+
+/* ,"severity":{...} (most severe first) and ,"rules":[...] when known */
+static void add_loss_rules(struct sbuf *out, const struct cev_loss *l)
+{
+	static const enum cev_loss_sev order[CEV_LOSS_SEV__COUNT] = {
+		CEV_LOSS_SEV_CRITICAL, CEV_LOSS_SEV_HIGH, CEV_LOSS_SEV_MEDIUM, CEV_LOSS_SEV_LOW,
+		CEV_LOSS_SEV_INFO, CEV_LOSS_SEV_NONE, CEV_LOSS_SEV_UNKNOWN,
+	};
+	int first = 1;
+
+	if (has_severity(l)) {
+		sbuf_adds(out, ",\"severity\":{");
+		for (int i = 0; i < CEV_LOSS_SEV__COUNT; i++) {
+			if (!l->by_severity[order[i]])
+				continue;
+			sbuf_addf(out, "%s\"%s\":", first ? "" : ",", json_loss_sev_name(order[i]));
+			sbuf_addu(out, l->by_severity[order[i]]);
+			first = 0;
+		}
+		sbuf_addc(out, '}');
+	}
+	if (!l->n_rules)
+		return;
+	sbuf_adds(out, ",\"rules\":[");
+	for (uint32_t i = 0; i < l->n_rules; i++) {
+		sbuf_adds(out, i ? ",{\"rule\":" : "{\"rule\":");
+		json_add_cstr(out, l->rules[i].rule);
+		sbuf_adds(out, ",\"severity\":");
+		json_add_cstr(out, l->rules[i].severity);
+		sbuf_adds(out, ",\"lost\":");
+		sbuf_addu(out, l->rules[i].lost);
+		sbuf_addc(out, '}');
+	}
+	sbuf_addc(out, ']');
 }
 
 void json_add_loss_by(struct sbuf *out, const struct cev_loss *l)
@@ -62,7 +117,9 @@ void json_add_loss_by(struct sbuf *out, const struct cev_loss *l)
 		sbuf_addu(out, l->by_kind[k]);
 		first = 0;
 	}
-	sbuf_adds(out, "},\"processes\":[");
+	sbuf_addc(out, '}');
+	add_loss_rules(out, l);
+	sbuf_adds(out, ",\"processes\":[");
 	for (uint32_t i = 0; i < l->n_procs; i++) {
 		const struct cev_loss_proc *p = &l->procs[i];
 

@@ -464,7 +464,33 @@ static uint64_t get_time(json_t *obj, const char *key)
 	return ns;
 }
 
-/* "loss": lost, where, and by (kinds, top processes) when present */
+/* loss.by.rules: the top rules, at most CEV_LOSS_TOP_RULES of them */
+static int parse_loss_rules(struct record *r, json_t *rules)
+{
+	size_t i, n = json_array_size(rules);
+	struct cev_loss_rule *v;
+	json_t *p;
+
+	if (n > CEV_LOSS_TOP_RULES)
+		n = CEV_LOSS_TOP_RULES;
+	if (!n)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v || own(r, (char *)v))
+		return -ENOMEM;
+	json_array_foreach(rules, i, p) {
+		if (i >= n)
+			break;
+		v[i].rule = get_cstr(p, "rule");
+		v[i].severity = get_cstr(p, "severity");
+		v[i].lost = get_uint(r, p, "lost", INT64_MAX);
+	}
+	r->ev.loss.rules = v;
+	r->ev.loss.n_rules = (uint32_t)n;
+	return 0;
+}
+
+/* "loss": lost, where, and by (kinds, severities, rules, top processes) when present */
 static int parse_loss(struct record *r, json_t *l)
 {
 	struct cev_loss *loss = &r->ev.loss;
@@ -477,6 +503,11 @@ static int parse_loss(struct record *r, json_t *l)
 	for (int k = 0; k < CEV_LOST__COUNT; k++)
 		loss->by_kind[k] = get_uint(r, json_object_get(by, "kind"), json_loss_kind_name(k),
 					    INT64_MAX);
+	for (int k = 0; k < CEV_LOSS_SEV__COUNT; k++)
+		loss->by_severity[k] = get_uint(r, json_object_get(by, "severity"),
+						json_loss_sev_name(k), INT64_MAX);
+	if (parse_loss_rules(r, json_object_get(by, "rules")))
+		return -ENOMEM;
 	if (!json_array_size(procs))
 		return 0;
 	v = calloc(json_array_size(procs), sizeof(*v));
