@@ -11,7 +11,11 @@
  *   - a ring the agent does not read: bulk records stop at the reserve,
  *     an exec still gets in, and the loss record names the flooder;
  *   - a dead forward output with a full queue: its loss is reported once
- *     to the other outputs, not forever.
+ *     to the other outputs, not forever;
+ *   - loss.by.severity adds up to lost in every loss record of the kernel
+ *     side: the file floods' records carry no rule the kernel named
+ *     ("unknown"), a flood of flagged sends names its connect rule and its
+ *     severity, exactly.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,7 +59,12 @@ static const char flood_rules[] =
 	"    on: exec\n"
 	"    severity: low\n"
 	"    when:\n"
-	"      exe: \"@DIR@/marker\"\n";
+	"      exe: \"@DIR@/marker\"\n"
+	"  - id: e2e-udp-flood\n"
+	"    on: connect\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      dest: 127.0.0.5/32\n";
 
 /* DIR/sub/name created (empty); its path in out. */
 static void make_file(const struct agent_run *r, const char *sub, const char *name, char *out,
@@ -107,6 +116,41 @@ struct tally {
 	long long loss_records;	/* loss records that name pid */
 };
 
+/* The sum of a loss record's by.severity counts. */
+static long long severity_sum(json_t *rec)
+{
+	json_t *sev = json_object_get(json_object_get(json_object_get(rec, "loss"), "by"),
+				      "severity"), *v;
+	long long n = 0;
+	const char *k;
+
+	json_object_foreach(sev, k, v) {
+		assert_true(json_integer_value(v) > 0);
+		n += json_integer_value(v);
+	}
+	return n;
+}
+
+/*
+ * A kernel side loss record (ring, ratelimit) of flood_rules' file floods:
+ * by.severity adds up to lost; no rule the kernel named (file monitor
+ * records carry none), so all "unknown" (file, exec) or "none" (fork, exit).
+ */
+static void check_loss_by(json_t *rec)
+{
+	const char *where = jstr(rec, "loss.where");
+	long long lost = jint(rec, "loss.lost"), unknown = jint(rec, "loss.by.severity.unknown");
+	long long none = jint(rec, "loss.by.severity.none");
+
+	if (!where || (strcmp(where, "ring") && strcmp(where, "ratelimit")))
+		return;
+	assert_int_equal(severity_sum(rec), lost);
+	if (jint(rec, "loss.by.kind.connect") > 0)
+		return;		/* test_flagged_sends_name_their_rule's */
+	assert_int_equal((unknown < 0 ? 0 : unknown) + (none < 0 ? 0 : none), lost);
+	assert_null(json_object_get(json_object_get(json_object_get(rec, "loss"), "by"), "rules"));
+}
+
 /* Adds up every record of the events file for t->pid. */
 static void tally(struct agent_run *r, struct tally *t)
 {
@@ -118,6 +162,7 @@ static void tally(struct agent_run *r, struct tally *t)
 		const char *kind = jstr(e, "kind"), *rule = jstr(e, "rule");
 
 		if (kind && !strcmp(kind, "loss")) {
+			check_loss_by(e);
 			json_array_foreach(json_object_get(json_object_get(json_object_get(e, "loss"),
 									  "by"), "processes"), j, p) {
 				if (jint(p, "pid") != t->pid)
@@ -241,6 +286,71 @@ static void test_rate_limit_reported_while_flooding(void **state)
 	assert_true(t.lost > 0);
 	assert_true(t.records <= 200 * (FLOOD_MS / 1000 + 2));
 	assert_int_equal(tv.events, 20);
+	harness_cleanup(&r);
+}
+
+/* A child that sends n UDP datagrams to 127.0.0.5 (e2e-udp-flood's), as fast as it can. */
+static pid_t start_udp_flood(int n)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+				  .sin_addr.s_addr = htonl(0x7f000005) };
+	pid_t pid = fork();
+	int fd;
+
+	assert_true(pid >= 0);
+	if (pid)
+		return pid;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	for (int i = 0; fd >= 0 && i < n; i++)
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)) != 1)
+			_exit(1);
+	_exit(fd >= 0 ? 0 : 1);
+}
+
+/*
+ * Sends flagged by a connect rule in the kernel, over the limit: every
+ * ratelimit loss record names the rule and its severity for every record
+ * it lost, and with the records they account for every send.
+ */
+static void test_flagged_sends_name_their_rule(void **state)
+{
+	struct agent_run r;
+	struct tally t = { .rule = "e2e-udp-flood" };
+	json_t *all, *e, *rule;
+	long long lost = 0, n_loss = 0;
+	size_t i;
+
+	assert_int_equal(harness_setup(&r, flood_rules), 0);
+	assert_int_equal(harness_start(&r, (const char *[]){ "--rate-limit", "200",
+							      "--coalesce-ms", "0", NULL }), 0);
+	t.pid = start_udp_flood(5000);
+	assert_int_equal(harness_wait(t.pid), 0);
+	json_decref(harness_wait_record(&r, pred_ratelimit_of, &t.pid, WAIT_MS));
+	assert_int_equal(harness_stop(&r), 0);
+	all = harness_records(&r, pred_ratelimit_of, &t.pid);
+	json_array_foreach(all, i, e) {
+		long long l = jint(e, "loss.lost");
+
+		rule = json_array_get(json_object_get(json_object_get(json_object_get(e, "loss"),
+									"by"), "rules"), 0);
+		assert_int_equal(jint(e, "loss.by.kind.connect"), l);
+		assert_int_equal(jint(e, "loss.by.severity.high"), l);
+		assert_int_equal(severity_sum(e), l);
+		assert_int_equal(json_array_size(json_object_get(json_object_get(json_object_get(
+			e, "loss"), "by"), "rules")), 1);
+		assert_string_equal(jstr(rule, "rule"), "e2e-udp-flood");
+		assert_string_equal(jstr(rule, "severity"), "high");
+		assert_int_equal(jint(rule, "lost"), l);
+		lost += l;
+		n_loss++;
+	}
+	json_decref(all);
+	tally(&r, &t);
+	print_message("flagged sends: 5000 -> %lld records, %lld lost in %lld loss records\n",
+		      t.records, lost, n_loss);
+	assert_true(lost > 0);
+	assert_int_equal(t.lost, lost);		/* the flooder was every record's top process */
+	assert_int_equal(t.events + t.lost, 5000);
 	harness_cleanup(&r);
 }
 
@@ -368,6 +478,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_does_not_hide_the_secret),
 		cmocka_unit_test(test_rate_limit_reported_while_flooding),
+		cmocka_unit_test(test_flagged_sends_name_their_rule),
 		cmocka_unit_test(test_reserve_keeps_room_for_exec),
 		cmocka_unit_test(test_dead_forward_loss_bounded),
 	};

@@ -18,6 +18,7 @@
 
 #include "agent/agent.h"
 #include "agent/emit.h"
+#include "agent/lossby.h"
 #include "base/log.h"
 #include "base/vec.h"
 #include "host/proc_seed.h"
@@ -66,6 +67,7 @@ void flow_free(struct flow *f)
 			free(f->heads[i].rec);
 	free(f->heads);
 	free(f->procs);
+	free(f->losses);
 	free(f->gone);
 	memset(f, 0, sizeof(*f));
 }
@@ -288,6 +290,103 @@ static void loss_init(struct cev_loss *l, uint64_t lost, const char *where,
 	l->n_procs = n_procs;
 }
 
+static int loss_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct flow_loss *)a)->key, &((const struct flow_loss *)b)->key,
+		      sizeof(struct loss_key));
+}
+
+/* The slot table the rule_mask of a record of type is numbered in; NULL: none. */
+static const struct filter_slots *slots_of_type(const struct filters *fl, uint16_t type)
+{
+	switch (type) {
+	case EV_EXEC:
+		return &fl->exec;
+	case EV_FILE:
+		return &fl->fileguard;
+	case EV_CONNECT:
+	case EV_SOCKET:
+		return &fl->net;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * One key's count val: what loss records have not reported of it yet, up
+ * to budget[where], into by[where] (NULL: the baseline, all of it taken).
+ */
+static void take_key(struct agent *a, struct flow_loss *e, uint64_t val, uint64_t *budget,
+		     struct lossby *by)
+{
+	int w = e->key.where == LOSS_AT_LIMIT;
+	uint64_t take = val > e->reported ? val - e->reported : 0;
+
+	if (by) {
+		take = take < budget[w] ? take : budget[w];
+		budget[w] -= take;
+		lossby_add(&by[w], e->key.type, e->key.mask, e->key.gen,
+			   slots_of_type(&a->filters, e->key.type), take);
+	}
+	e->reported += take;
+}
+
+/*
+ * What the ring (0) and ratelimit (1) losses of this report were, budget[w]
+ * of them (bpf/delivery.h, loss_rules): taken from the counts of loss_rules
+ * and the unkeyed counters not reported yet, which hold every loss the
+ * counters in stats hold (the kernel counts there first); what they hold
+ * beyond, the next report takes.  by NULL: the baseline, everything taken.
+ */
+static void attribute_losses(struct flow *f, struct agent *a, const uint64_t *stats,
+			     uint64_t *budget, struct lossby *by)
+{
+	static const int unkeyed[2] = { STAT_LOSS_UNKEYED_RING, STAT_LOSS_UNKEYED_LIMIT };
+	int fd = loader_map_fd(&a->loader, "loss_rules"), rc = 0;
+	struct loss_key keys[FLOW_BATCH], in, out;
+	uint64_t vals[FLOW_BATCH];
+	struct flow_loss *now = NULL, *old;
+	size_t n = 0, cap = 0;
+
+	for (int first = 1; rc == 0 && fd >= 0; first = 0) {
+		__u32 count = FLOW_BATCH;
+
+		rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
+		if (rc && errno != ENOENT)
+			break;
+		for (__u32 i = 0; i < count; i++) {
+			struct flow_loss e = { keys[i], 0 };
+
+			if (keys[i].where != LOSS_AT_RING && keys[i].where != LOSS_AT_LIMIT)
+				continue;
+			if (vec_grow((void **)&now, n, &cap, sizeof(*now)))
+				break;
+			old = f->n_losses ? bsearch(&e, f->losses, f->n_losses, sizeof(e), loss_cmp)
+					  : NULL;
+			e.reported = old ? old->reported : 0;
+			take_key(a, &e, vals[i], budget, by);
+			now[n++] = e;
+		}
+		in = out;
+	}
+	if (n)
+		qsort(now, n, sizeof(*now), loss_cmp);
+	free(f->losses);
+	f->losses = now;
+	f->n_losses = n;
+	f->cap_losses = cap;
+	for (int w = 0; w < 2; w++) {
+		uint64_t d = stats[unkeyed[w]] > f->unkeyed[w] ? stats[unkeyed[w]] - f->unkeyed[w] : 0;
+
+		if (by) {
+			d = d < budget[w] ? d : budget[w];
+			lossby_unknown(&by[w], budget[w]);	/* d, and any the map lost */
+			budget[w] = 0;
+		}
+		f->unkeyed[w] += d;
+	}
+}
+
 void flow_baseline(struct flow *f, struct agent *a, const uint64_t *stats, int limits_fd)
 {
 	struct cev_loss_proc ignored[FLOW_TOP];
@@ -295,6 +394,7 @@ void flow_baseline(struct flow *f, struct agent *a, const uint64_t *stats, int l
 
 	memcpy(f->seen, stats, sizeof(f->seen));
 	top_processes(f, a, limits_fd, ignored, &n1, ignored, &n2);
+	attribute_losses(f, a, stats, NULL, NULL);
 }
 
 static uint64_t grew(const struct flow *f, const uint64_t *stats, int idx)
@@ -306,14 +406,21 @@ void flow_report_losses(struct flow *f, struct agent *a, const uint64_t *stats, 
 {
 	struct cev_loss_proc dropped[FLOW_TOP], suppressed[FLOW_TOP];
 	uint32_t n_dropped = 0, n_suppressed = 0;
+	struct lossby by[2];
 	struct cev_loss l;
 	uint64_t ring = grew(f, stats, STAT_RING_DROPS);
 	uint64_t limited = grew(f, stats, STAT_LIMIT_FILE) + grew(f, stats, STAT_LIMIT_CONNECT);
+	uint64_t budget[2] = { ring, limited };
 
-	if (ring || limited)
+	if (ring || limited) {
 		top_processes(f, a, limits_fd, dropped, &n_dropped, suppressed, &n_suppressed);
+		lossby_init(&by[0]);
+		lossby_init(&by[1]);
+		attribute_losses(f, a, stats, budget, by);
+	}
 	if (ring) {
 		loss_init(&l, ring, "ring", dropped, n_dropped);
+		lossby_finish(&by[0], &l);
 		l.by_kind[CEV_LOST_EXEC] = grew(f, stats, STAT_DROPS_EXEC);
 		l.by_kind[CEV_LOST_FILE] = grew(f, stats, STAT_DROPS_FILE);
 		l.by_kind[CEV_LOST_CONNECT] = grew(f, stats, STAT_DROPS_CONNECT);
@@ -326,6 +433,7 @@ void flow_report_losses(struct flow *f, struct agent *a, const uint64_t *stats, 
 	}
 	if (limited) {
 		loss_init(&l, limited, "ratelimit", suppressed, n_suppressed);
+		lossby_finish(&by[1], &l);
 		l.by_kind[CEV_LOST_FILE] = grew(f, stats, STAT_LIMIT_FILE);
 		l.by_kind[CEV_LOST_CONNECT] = grew(f, stats, STAT_LIMIT_CONNECT);
 		emit_loss_record(a, &l);

@@ -37,6 +37,12 @@ struct flow_proc {
 	uint64_t suppressed, dropped;
 };
 
+/* A key of loss_rules and how much of its count loss records reported. */
+struct flow_loss {
+	struct loss_key key;
+	uint64_t reported;
+};
+
 struct flow {
 	struct agent_conf conf;		/* as written to the kernel */
 	struct flow_head *heads;	/* FLOW_SETS x FLOW_WAYS, NULL: no coalescing */
@@ -44,6 +50,9 @@ struct flow {
 	size_t n_procs, cap_procs;
 	struct repeat_key *gone;	/* closed windows to delete (scratch) */
 	size_t n_gone, cap_gone;
+	struct flow_loss *losses;	/* loss_rules as reported, sorted by key */
+	size_t n_losses, cap_losses;
+	uint64_t unkeyed[2];		/* STAT_LOSS_UNKEYED_RING, _LIMIT reported */
 	uint64_t lost_repeat[CEV_LOST__COUNT];	/* counted, their first record never came */
 	uint64_t seen[STAT__COUNT];	/* the counters as of the last report */
 };
@@ -75,17 +84,18 @@ void flow_sweep_repeats(struct flow *f, int fd, uint64_t now_boot, flow_repeat_f
 			void *ctx);
 
 /*
- * Where the losses count from: the counters stats and the processes' counts
- * in the limits map (fd) as they are now, e.g. in programs an earlier agent
+ * Where the losses count from: the counters stats, the processes' counts
+ * in the limits map (fd) and the rule slots' in loss_rules as they are now, e.g. in programs an earlier agent
  * pinned, whose losses before this one are the gap record's.
  */
 void flow_baseline(struct flow *f, struct agent *a, const uint64_t *stats, int limits_fd);
 
 /*
  * The kernel side's losses since the last call, from the counters in stats
- * (enum stat_idx) and, for the top processes, the limits map (fd): one loss
- * record each for "ring", "ratelimit" and "repeat" that grew, through the
- * agent's emit.  Sets f->seen to stats.
+ * (enum stat_idx), for the top processes the limits map (fd), for the
+ * severities and rules loss_rules (lossby.h): one loss record each for
+ * "ring", "ratelimit" and "repeat" that grew, through the agent's emit.
+ * Sets f->seen to stats.
  */
 void flow_report_losses(struct flow *f, struct agent *a, const uint64_t *stats, int limits_fd);
 
