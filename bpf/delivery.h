@@ -29,6 +29,8 @@
  *      (STAT_RING_DROPS and its kind, STAT_RESERVE, limit_val.dropped).
  *
  * Every count is exact: records + repeat counts + reported losses = events.
+ * What a lost or suppressed record was about (the rule slots it carried)
+ * is counted in loss_rules, below, on the loss's path only.
  */
 #ifndef CUSTOS_DELIVERY_H
 #define CUSTOS_DELIVERY_H

@@ -4,7 +4,8 @@
  * tells the kernel side who the agent is and the limits, turns the counts
  * of coalesced events into `repeat` records, and reports what the kernel
  * side could not deliver as loss records that say what was lost (kind, the
- * top processes) within a tenth of a second, flood or not.
+ * severities and rules, lossby.h; the top processes) within a tenth of a
+ * second, flood or not.
  *
  *   decode.c   flow_remember(): the first record of each coalescing key
  *   agent.c    flow_report() on every stats tick: closed windows become
