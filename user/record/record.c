@@ -467,24 +467,16 @@ static uint64_t get_time(json_t *obj, const char *key)
 /* loss.by.rules: the top rules, at most CEV_LOSS_TOP_RULES of them */
 static int parse_loss_rules(struct record *r, json_t *rules)
 {
-	size_t i, n = json_array_size(rules);
-	struct cev_loss_rule *v;
-	json_t *p;
+	size_t n = json_array_size(rules) < CEV_LOSS_TOP_RULES ? json_array_size(rules)
+								: CEV_LOSS_TOP_RULES;
+	struct cev_loss_rule *v = n ? calloc(n, sizeof(*v)) : NULL;
 
-	if (n > CEV_LOSS_TOP_RULES)
-		n = CEV_LOSS_TOP_RULES;
-	if (!n)
-		return 0;
-	v = calloc(n, sizeof(*v));
-	if (!v || own(r, (char *)v))
+	if (n && (!v || own(r, (char *)v)))
 		return -ENOMEM;
-	json_array_foreach(rules, i, p) {
-		if (i >= n)
-			break;
-		v[i].rule = get_cstr(p, "rule");
-		v[i].severity = get_cstr(p, "severity");
-		v[i].lost = get_uint(r, p, "lost", INT64_MAX);
-	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct cev_loss_rule){ get_cstr(json_array_get(rules, i), "rule"),
+					       get_cstr(json_array_get(rules, i), "severity"),
+					       get_uint(r, json_array_get(rules, i), "lost", INT64_MAX) };
 	r->ev.loss.rules = v;
 	r->ev.loss.n_rules = (uint32_t)n;
 	return 0;
