@@ -731,7 +731,7 @@ static void test_record_loss_by(void **state)
 	static const struct cev_loss_rule rules[] = {
 		{ "dotenv", "low", 1200 }, { "secret", "critical", 30 },
 	};
-	static const struct cev_loss_proc procs[] = { { 4242, "flood", STR("/tmp/flood"), 1234 } };
+	static const struct cev_loss_proc procs[] = { { 4242, "flood", STR("/opt/fl/flood"), 1234 } };
 	struct cev_event ev;
 	char *got;
 
@@ -754,7 +754,7 @@ static void test_record_loss_by(void **state)
 		"\"by\":{\"kind\":{\"file\":1234},\"severity\":{\"critical\":30,\"low\":1170,"
 		"\"unknown\":4},\"rules\":[{\"rule\":\"dotenv\",\"severity\":\"low\",\"lost\":1200},"
 		"{\"rule\":\"secret\",\"severity\":\"critical\",\"lost\":30}],"
-		"\"processes\":[{\"pid\":4242,\"comm\":\"flood\",\"exe\":\"/tmp/flood\","
+		"\"processes\":[{\"pid\":4242,\"comm\":\"flood\",\"exe\":\"/opt/fl/flood\","
 		"\"lost\":1234}]}}}\n");
 	free(got);
 

@@ -276,7 +276,7 @@ static const struct cev_loss_rule loss_rules[] = {
 	{ "e2e-dotenv", "low", 900 }, { "e2e-secret", "critical", 100 },
 };
 static const struct cev_loss_proc loss_procs[] = {
-	{ 4242, "flood", { "/tmp/flood", 10, 0 }, 1000 },
+	{ 4242, "flood", { "/opt/fl/flood", 13, 0 }, 1000 },
 };
 
 /* a loss record with every part of loss.by */
