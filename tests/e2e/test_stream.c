@@ -275,7 +275,7 @@ static void test_periodic_checkpoints(void **state)
 		if (last_ns >= 0) {
 			long long d = record_time_ns(rec, "time") - last_ns;
 
-			if (d < 900000000ll || d > 1600000000ll)
+			if (d < 950000000ll || d > 2500000000ll)
 				fail_msg("checkpoints %lld ms apart", d / 1000000);
 		}
 		last_ns = record_time_ns(rec, "time");
