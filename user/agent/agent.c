@@ -322,6 +322,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.dns_table = a->opts.dns_table,
 		.pin_dir = a->opts.pin_dir,
 		.pin_optional = a->opts.pin_optional,
+		.policy = a->rules->digest,
 		.on_sample = on_sample,
 		.ctx = a,
 	};
@@ -349,8 +350,9 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	a->classes.map_fd = bpf_map__fd(l->skel->maps.proc_class);
 	a->labels.conf_fd = bpf_map__fd(l->skel->maps.label_conf);
 	a->labels.proc_fd = bpf_map__fd(l->skel->maps.proc_label);
-	/* adopted: the labels processes hold stay theirs (agent/labels.h) */
-	if (l->adopted && labels_adopt(&a->labels, a->rules, clock_ns(CLOCK_BOOTTIME))) {
+	/* adopted, or their maps carried: the labels processes hold stay theirs
+	 * (agent/labels.h) */
+	if ((l->adopted || l->carried) && labels_adopt(&a->labels, a->rules, clock_ns(CLOCK_BOOTTIME))) {
 		log_warn("agent: the pinned programs' label names could not be read: labels "
 			 "set before this start are void");
 		labels_plan(&a->labels, a->rules);

@@ -377,6 +377,8 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 		snprintf(err, errlen, "loader: %u DNS bindings: %s", o->dns_table, strerror(-rc));
 		goto err_destroy;
 	}
+	if (l->carried && (rc = loader_carry(l, skel, err, errlen)))
+		goto err_destroy;
 	rc = select_programs(skel, b, &l->probe, what, err, errlen);
 	if (rc)
 		goto err_destroy;
@@ -448,45 +450,61 @@ static int sample_budgeted(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/*
- * The pin directory: 0 when its set was adopted, -ESTALE when this agent
- * loads its own (and pins it at attach), else -errno with err set.
- */
-static int load_pinned(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+/* This agent's own set: o's backend, else the strongest that loads. */
+static int load_own(struct loader *l, const struct loader_opts *o, const char *desc, char *err,
+		    size_t errlen)
 {
-	char why[128];
-	int rc = pin_open(&l->pin, o->pin_dir, err, errlen);
+	int rc = -ENOTSUP;
 
-	if (rc)
-		return rc;
-	l->pinning = 1;
-	rc = loader_adopt(l, o, why, sizeof(why));
-	if (rc == 0)
-		log_info("pin: adopted the programs pinned in %s (backend %s): they stayed "
-			 "attached", l->pin.dir, backend_name(l->backend));
-	if (rc == 0 && l->egress_off)
-		log_warn("loader: the pinned programs run without the egress hooks (cgroup "
-			 "connect/sendmsg programs, which did not load on this kernel); exec and "
-			 "file monitoring run, connect rules will NOT fire (egress needs 5.17 or "
-			 "later)");
-	else if (l->pin.found)
-		log_info("pin: the programs pinned in %s are %s: loading this agent's, then "
-			 "swapping them in", l->pin.dir, why);
-	if (rc && rc != -ESTALE) {
-		pin_close(&l->pin);
-		errbuf_set(err, errlen, "pin: %s: %s", l->pin.dir, strerror(-rc));
+	if (o->backend != BACKEND_AUTO) {
+		if (!variant_offered(&l->probe, backend_prefs[o->backend][0])) {
+			snprintf(err, errlen, "loader: the %s backend is not available on this "
+				 "kernel (probe: %s); leave --backend out to use the strongest "
+				 "one it offers", backend_name(o->backend), desc);
+			return -ENOTSUP;
+		}
+		return try_backend_degraded(l, o, o->backend, err, errlen);
+	}
+	for (enum backend b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
+		if (!variant_offered(&l->probe, backend_prefs[b][0]))
+			continue;
+		rc = try_backend_degraded(l, o, b, err, errlen);
+		if (rc == 0)
+			break;
+		log_warn("%s; trying a weaker backend", err);
 	}
 	return rc;
 }
 
+/*
+ * Beside a pinned set of another policy: this build's programs with its
+ * backend, on its state maps (l->carried).  Where that does not load, a set
+ * of their own (its counts are still reported; the ring's records are not).
+ */
+static int load_beside(struct loader *l, const struct loader_opts *o, const char *desc,
+		       char *err, size_t errlen)
+{
+	struct loader_opts same = *o;
+	int rc;
+
+	same.backend = (enum backend)l->pin.meta.backend;
+	rc = try_backend_degraded(l, &same, same.backend, err, errlen);
+	if (rc == 0)
+		return 0;
+	log_warn("%s: loading a set of this agent's own instead (the records the pinned ring "
+		 "holds are not read)", err);
+	l->carried = 0;
+	return load_own(l, o, desc, err, errlen);
+}
+
 int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
 {
-	enum backend b;
 	char desc[512];
-	int rc = -ENOTSUP;
+	int rc;
 
 	memset(l, 0, sizeof(*l));
 	l->cgroup_fd = -1;
+	l->load_ns = clock_ns(CLOCK_MONOTONIC);
 	libbpf_set_print(libbpf_log);
 	probe_run(&l->probe);
 	probe_describe(&l->probe, desc, sizeof(desc));
@@ -496,7 +514,7 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 		return -ENOTSUP;
 	}
 	if (o->pin_dir) {
-		rc = load_pinned(l, o, err, errlen);
+		rc = loader_load_pinned(l, o, err, errlen);
 		if (rc == 0)
 			goto ring;
 		if (rc != -ESTALE && !o->pin_optional)
@@ -504,24 +522,7 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 		if (rc != -ESTALE)	/* enforcement while the agent runs beats none */
 			log_warn("%s: the programs are not pinned and stop with the agent", err);
 	}
-	if (o->backend != BACKEND_AUTO) {
-		if (!variant_offered(&l->probe, backend_prefs[o->backend][0])) {
-			snprintf(err, errlen, "loader: the %s backend is not available on this "
-				 "kernel (probe: %s); leave --backend out to use the strongest "
-				 "one it offers", backend_name(o->backend), desc);
-			return -ENOTSUP;
-		}
-		rc = try_backend_degraded(l, o, o->backend, err, errlen);
-	} else {
-		for (b = BACKEND_LSM; b <= BACKEND_RAW; b++) {
-			if (!variant_offered(&l->probe, backend_prefs[b][0]))
-				continue;
-			rc = try_backend_degraded(l, o, b, err, errlen);
-			if (rc == 0)
-				break;
-			log_warn("%s; trying a weaker backend", err);
-		}
-	}
+	rc = l->carried ? load_beside(l, o, desc, err, errlen) : load_own(l, o, desc, err, errlen);
 	if (rc) {
 		if (l->pinning)
 			pin_close(&l->pin);
@@ -592,20 +593,6 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 					 sizeof(l->hooks) - used : 0, "%s%s", used ? " " : "", name);
 	}
 	return l->pinning ? loader_pin_attached(l, err, errlen) : 0;
-}
-
-int loader_pin_policy(struct loader *l, const char *policy)
-{
-	struct pin_meta meta;
-	__u32 zero = 0;
-	int fd = loader_map_fd(l, "pin_meta");
-
-	if (!l->pinning || fd < 0)
-		return 0;
-	if (bpf_map_lookup_elem(fd, &zero, &meta))
-		return -errno;
-	snprintf(meta.policy, sizeof(meta.policy), "%s", policy);
-	return bpf_map_update_elem(fd, &zero, &meta, BPF_ANY) ? -errno : 0;
 }
 
 int loader_attached(const struct loader *l, const char *prog)

@@ -55,6 +55,8 @@ struct loader_opts {
 	const char *pin_dir;		/* pin the programs there (kernel/pin.h); NULL: not */
 	int pin_optional;		/* pin_dir is the default: where it cannot be used
 					 * (bpffs read-only, absent), run unpinned, warned */
+	const char *policy;		/* "sha256:..." of the rules to be put in force;
+					 * NULL: any pinned policy is adopted */
 	loader_sample_fn on_sample;
 	void *ctx;
 };
@@ -70,8 +72,11 @@ struct loader {
 	int pinning;			/* the programs are (to be) pinned in pin.dir */
 	int adopted;			/* taken as they were pinned: none loaded, none attached */
 	int replaced;			/* an earlier pinned set was detached for these */
+	int carried;			/* loaded beside a pinned set of another policy,
+					 * on its state maps (loader_pin.h) */
 	int unpinned;			/* attached links the kernel could not pin */
 	int cgroup_fd;			/* cgroup v2 root, -1 when not open */
+	uint64_t load_ns;		/* CLOCK_MONOTONIC when loader_load began */
 	loader_sample_fn on_sample;	/* the caller's, called through a budget */
 	void *sample_ctx;
 	uint64_t poll_deadline_ns;	/* CLOCK_MONOTONIC: this poll hands back then */
@@ -89,10 +94,11 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 int loader_attach(struct loader *l, char *err, size_t errlen);
 /*
  * Pinning (opts.pin_dir): loader_load adopts the set pinned there when it is
- * this build's with the same backend and ring (nothing is loaded, the links
- * stay attached: no window), else loads its own; loader_attach then pins
- * the new set and detaches the earlier one, after the new links are in
- * place.  What the earlier set counted while no agent read is in l->pin
+ * this build's with the same backend, ring and policy (nothing is loaded,
+ * the links stay attached: no window), else loads its own (with another
+ * policy only, on the pinned set's state maps: l->carried); loader_attach
+ * then pins the new set and detaches the earlier one, after the new links
+ * are in place.  What the earlier set counted while no agent read is in l->pin
  * (state, stats) for the gap record.
  */
 /* Writes the policy in force into the pinned set's meta (after filling the maps). */

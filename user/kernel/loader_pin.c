@@ -8,10 +8,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <openssl/evp.h>
 
+#include "base/clock.h"
+#include "base/fdio.h"
 #include "base/log.h"
 #include "custos.skel.h"
 
@@ -55,6 +59,12 @@ int loader_adopt(struct loader *l, const struct loader_opts *o, char *why, size_
 	struct bpf_map *map;
 	int rc;
 
+	if (!reason && o->policy && strcmp(l->pin.meta.policy, o->policy) != 0) {
+		/* the programs are these, their rules are not: a set of this
+		 * agent's beside them, on their state, swapped in whole */
+		reason = "holding another policy";
+		l->carried = 1;
+	}
 	if (reason) {
 		snprintf(why, whylen, "%s", reason);
 		return -ESTALE;
@@ -92,6 +102,98 @@ int loader_adopt(struct loader *l, const struct loader_opts *o, char *why, size_
 	return 0;
 }
 
+/*
+ * The pin directory: 0 when its set was adopted, -ESTALE when this agent
+ * loads its own (and pins it at attach), else -errno with err set.
+ */
+int loader_load_pinned(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+{
+	char why[128];
+	int rc = pin_open(&l->pin, o->pin_dir, err, errlen);
+
+	if (rc)
+		return rc;
+	l->pinning = 1;
+	rc = loader_adopt(l, o, why, sizeof(why));
+	if (rc == 0)
+		log_info("pin: adopted the programs pinned in %s (backend %s): they stayed "
+			 "attached", l->pin.dir, backend_name(l->backend));
+	if (rc == 0 && l->egress_off)
+		log_warn("loader: the pinned programs run without the egress hooks (cgroup "
+			 "connect/sendmsg programs, which did not load on this kernel); exec and "
+			 "file monitoring run, connect rules will NOT fire (egress needs 5.17 or "
+			 "later)");
+	else if (rc && l->pin.found)
+		log_info("pin: the programs pinned in %s are %s: loading this agent's%s, then "
+			 "swapping them in", l->pin.dir, why, l->carried ?
+			 " on their ring, counters and per-process state" : "");
+	if (rc && rc != -ESTALE) {
+		pin_close(&l->pin);
+		errbuf_set(err, errlen, "pin: %s: %s", l->pin.dir, strerror(-rc));
+	}
+	return rc;
+}
+
+/*
+ * What a swap for another policy keeps of the pinned set: the ring (with the
+ * records no agent read yet), the counters the gap record and the loss
+ * records are computed from, the agent's heartbeat, coalescing windows and
+ * per-process bulk counts, per-process classes and labels (and what the
+ * label slots mean), the DNS bindings and the sockets that asked.  Every
+ * other map holds rules (filled by the agent before attaching), scratch
+ * space, caches of rule decisions or pin_meta (written at pinning).
+ */
+static const char *const carried_maps[] = {
+	"events", "stats", "run_state", "repeats", "limits", "proc_class", "proc_label",
+	"label_conf", "dns_bind", "dns_askers",
+};
+
+/* The map pinned as DIR/maps/name, when it has map's shape; -errno else. */
+static int pinned_like(const struct loader *l, const struct bpf_map *map)
+{
+	char path[PIN_PATH_MAX + 64];
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd;
+
+	pin_map_path(&l->pin, bpf_map__name(map), path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != bpf_map__type(map) ||
+	    info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int loader_carry(const struct loader *l, struct custos_bpf *skel, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(carried_maps) / sizeof(carried_maps[0]); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, carried_maps[i]);
+		int fd = map ? pinned_like(l, map) : -ENOENT, rc;
+
+		if (fd == -EINVAL && strcmp(carried_maps[i], "dns_bind") == 0) {
+			log_info("pin: the pinned DNS bindings are another --dns-table's size: "
+				 "they are learned again");
+			continue;
+		}
+		rc = fd < 0 ? fd : bpf_map__reuse_fd(map, fd);
+		if (fd >= 0)
+			close(fd);
+		if (rc) {
+			errbuf_set(err, errlen, "pin: taking over the pinned %s map failed: %s",
+				   carried_maps[i], strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int loader_pin_attached(struct loader *l, char *err, size_t errlen)
 {
 	struct pin_meta meta = {
@@ -112,7 +214,10 @@ int loader_pin_attached(struct loader *l, char *err, size_t errlen)
 		int n = pin_clear(&l->pin);
 
 		l->replaced = 1;
-		log_info("pin: detached the %d programs pinned before in %s", n, l->pin.dir);
+		log_info("pin: detached the %d programs pinned before in %s, %llu ms after this "
+			 "agent began loading its own (both ran from its attach to here)", n,
+			 l->pin.dir, (unsigned long long)((clock_ns(CLOCK_MONOTONIC) - l->load_ns) /
+							  1000000));
 	}
 	rc = pin_save(&l->pin, l->skel->obj, l->links, l->link_names, l->n_links, &meta, err,
 		      errlen);
@@ -120,4 +225,18 @@ int loader_pin_attached(struct loader *l, char *err, size_t errlen)
 		return rc;
 	l->unpinned = rc;
 	return 0;
+}
+
+int loader_pin_policy(struct loader *l, const char *policy)
+{
+	struct pin_meta meta;
+	__u32 zero = 0;
+	int fd = loader_map_fd(l, "pin_meta");
+
+	if (!l->pinning || fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &meta))
+		return -errno;
+	snprintf(meta.policy, sizeof(meta.policy), "%s", policy);
+	return bpf_map_update_elem(fd, &zero, &meta, BPF_ANY) ? -errno : 0;
 }

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pinhelp.h - what the pinning suites (test_persist.c, test_persist_swap.c)
+ * share: `custos unload`, the ids of the links pinned in a directory, and
+ * whether links of given ids still exist.
+ */
+#ifndef CUSTOS_E2E_PINHELP_H
+#define CUSTOS_E2E_PINHELP_H
+
+#include <stddef.h>
+
+#include <linux/types.h>
+
+#include <jansson.h>
+
+enum { PIN_MAX_LINKS = 64 };
+
+/* `custos unload --pin-dir pin`: its exit status, its output in out. */
+int pin_unload_dir(const char *pin, char *out, size_t size);
+/* The same, and the test fails with what it said unless it succeeded. */
+void assert_unloaded(const char *pin, char *out, size_t size);
+/* Every /sys/fs/bpf/custos-e2e-* an earlier crashed run left, unloaded. */
+void pin_unload_stale(void);
+
+/* The ids of the links pinned in pin/links, in name order (at most PIN_MAX_LINKS). */
+int pin_link_ids(const char *pin, __u32 *ids);
+/* Does any of ids still exist as a link, 3 s on (an unpinned link may be
+ * freed after an RCU grace period)? */
+int pin_links_left(const __u32 *ids, int n);
+
+/* A record's timestamp at path ("time", "gap.from") in ns since the epoch; -1 when absent. */
+long long record_time_ns(json_t *rec, const char *path);
+
+#endif
