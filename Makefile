@@ -198,7 +198,7 @@ $(BUILD)/user/%.o: user/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # the loader, the agent (its per-process state map) and the filter apply steps include the skeleton
-$(BUILD)/user/kernel/loader.o $(BUILD)/user/kernel/loader_pin.o $(BUILD)/user/agent/agent.o $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/filters/*.c)): $(BUILD)/custos.skel.h
+$(BUILD)/user/kernel/loader.o $(BUILD)/user/kernel/loader_pin.o $(BUILD)/user/kernel/loader_split.o $(BUILD)/user/agent/agent.o $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/filters/*.c)): $(BUILD)/custos.skel.h
 
 # an archive member is named by its file's base name: two alike would replace each other
 USER_DUPS := $(strip $(shell printf '%s\n' $(notdir $(USER_SRCS)) | sort | uniq -d))

@@ -21,6 +21,7 @@
 #include "base/vec.h"
 #include "custos.skel.h"
 #include "events.h"
+#include "kernel/btf_layout.h"
 #include "kernel/loader_pin.h"
 
 enum {
@@ -192,55 +193,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return n;
 }
 
-/* A BTF type id with typedefs and qualifiers skipped. */
-static const struct btf_type *btf_skip(const struct btf *btf, __u32 id)
-{
-	const struct btf_type *t = btf__type_by_id(btf, id);
-
-	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
-		t = btf__type_by_id(btf, t->type);
-	return t;
-}
-
-/*
- * Where the io_uring submit tracepoint tp keeps the opcode: *op_arg (1-based)
- * for a u8 argument, else *req_arg for a struct io_kiocb * (iouring.bpf.c).
- * -ENOENT when this kernel has no such tracepoint.
- */
-static int iouring_layout(const struct btf *btf, const char *tp, __u32 *op_arg, __u32 *req_arg)
-{
-	const struct btf_type *t, *pt;
-	const struct btf_param *pa;
-	char name[96];
-	int id;
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
-	if (id < 0)
-		return -ENOENT;
-	t = btf_skip(btf, (__u32)id);
-	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
-		return -EINVAL;
-	pa = btf_params(t);
-	/* parameter 0 is the tracepoint's void *__data */
-	for (int i = 1; i < btf_vlen(t) && i <= 4; i++) {
-		pt = btf_skip(btf, pa[i].type);
-		if (pt && btf_is_int(pt) && pt->size == 1 && !(btf_int_encoding(pt) & BTF_INT_BOOL)) {
-			*op_arg = (__u32)i;
-			return 0;
-		}
-	}
-	for (int i = 1; i < btf_vlen(t) && i <= 2; i++) {
-		pt = btf_skip(btf, pa[i].type);
-		if (pt && btf_is_ptr(pt) && (pt = btf_skip(btf, pt->type)) && btf_is_struct(pt) &&
-		    strcmp(btf__name_by_offset(btf, pt->name_off), "io_kiocb") == 0) {
-			*req_arg = (__u32)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /*
  * opt_iouring: only where the file hook is a syscall tracepoint (the lsm and
  * fentry file hooks see io_uring opens themselves), and only the program
@@ -258,7 +210,7 @@ static int iouring_pick(struct custos_bpf *skel, enum backend b, const struct pr
 	if (!btf || file_v == V_LSM || file_v == V_FENTRY)
 		return 0;
 	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-		int rc = iouring_layout(btf, tps[i], &op, &req);
+		int rc = btf_iouring_layout(btf, tps[i], &op, &req);
 
 		if (rc == -ENOENT)
 			continue;
@@ -383,7 +335,7 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 	if (rc)
 		goto err_destroy;
 	iouring_select(skel, b, &l->probe);
-	rc = custos_bpf__load(skel);
+	rc = loader_split_load(skel, l->parts, &l->n_parts);
 	if (rc) {
 		snprintf(err, errlen, "loader: the kernel refused the %s backend's programs: %s "
 			 "(run with --log-level debug for the verifier's log)",
@@ -542,55 +494,75 @@ ring:
 	return 0;
 }
 
+/* Attaches prog (loaded) and keeps its link; 0, or -errno with err set. */
+static int attach_one(struct loader *l, struct bpf_program *prog, size_t *used, char *err,
+		      size_t errlen)
+{
+	const char *name = bpf_program__name(prog);
+	struct bpf_link *link;
+	size_t flen;
+
+	if (vec_grow((void **)&l->links, l->n_links, &l->cap_links, sizeof(*l->links)) ||
+	    vec_grow((void **)&l->link_names, l->n_links, &l->cap_names, sizeof(*l->link_names))) {
+		snprintf(err, errlen, "loader: attaching %s failed: out of memory", name);
+		return -ENOMEM;
+	}
+	if (prog_variant(name, &flen) == V_CG) {
+		if (l->cgroup_fd < 0) {
+			l->cgroup_fd = open(l->probe.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (l->cgroup_fd < 0) {
+				snprintf(err, errlen, "loader: opening the cgroup v2 root %s failed: %s",
+					 l->probe.cgroup2, strerror(errno));
+				return -errno;
+			}
+		}
+		link = bpf_program__attach_cgroup(prog, l->cgroup_fd);
+	} else {
+		link = bpf_program__attach(prog);
+	}
+	if (!link && strncmp(name, "opt_", 4) == 0) {
+		/* optional: the agent runs without it, and says so */
+		log_warn("loader: attaching the optional %s failed (%s): running without it", name,
+			 strerror(errno));
+		return 0;
+	}
+	if (!link) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "loader: attaching %s failed: %s", name, strerror(-rc));
+		return rc;
+	}
+	l->link_names[l->n_links] = name;
+	l->links[l->n_links++] = link;
+	*used += (size_t)snprintf(l->hooks + *used, *used < sizeof(l->hooks) ?
+				  sizeof(l->hooks) - *used : 0, "%s%s", *used ? " " : "", name);
+	return 0;
+}
+
 int loader_attach(struct loader *l, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 	size_t used = 0;
+	int rc;
 
 	if (l->adopted)
 		return 0;	/* pinned and attached all along */
-	bpf_object__for_each_program(prog, l->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		struct bpf_link *link;
-		size_t flen;
+	/* the programs loaded where they were verified: the parts, or skel */
+	for (int i = 0; i < (l->n_parts ? l->n_parts : 1); i++) {
+		struct bpf_object *obj = l->n_parts ? l->parts[i]->obj : l->skel->obj;
 
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (vec_grow((void **)&l->links, l->n_links, &l->cap_links, sizeof(*l->links)) ||
-		    vec_grow((void **)&l->link_names, l->n_links, &l->cap_names,
-			     sizeof(*l->link_names))) {
-			snprintf(err, errlen, "loader: attaching %s failed: out of memory", name);
-			return -ENOMEM;
+		bpf_object__for_each_program(prog, obj) {
+			if (!bpf_program__autoload(prog))
+				continue;
+			rc = attach_one(l, prog, &used, err, errlen);
+			if (rc)
+				return rc;
 		}
-		if (prog_variant(name, &flen) == V_CG) {
-			if (l->cgroup_fd < 0) {
-				l->cgroup_fd = open(l->probe.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				if (l->cgroup_fd < 0) {
-					snprintf(err, errlen, "loader: opening the cgroup v2 root %s "
-						 "failed: %s", l->probe.cgroup2, strerror(errno));
-					return -errno;
-				}
-			}
-			link = bpf_program__attach_cgroup(prog, l->cgroup_fd);
-		} else {
-			link = bpf_program__attach(prog);
-		}
-		if (!link && strncmp(name, "opt_", 4) == 0) {
-			/* optional: the agent runs without it, and says so */
-			log_warn("loader: attaching the optional %s failed (%s): running without it",
-				 name, strerror(errno));
-			continue;
-		}
-		if (!link) {
-			int rc = -errno;
-
-			snprintf(err, errlen, "loader: attaching %s failed: %s", name, strerror(-rc));
-			return rc;
-		}
-		l->link_names[l->n_links] = name;
-		l->links[l->n_links++] = link;
-		used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
-					 sizeof(l->hooks) - used : 0, "%s%s", used ? " " : "", name);
+	}
+	if (!l->n_links) {	/* never "ready" with nothing watching */
+		snprintf(err, errlen, "loader: no program attached (a bug: report it with the "
+			 "output of --log-level debug)");
+		return -ENOENT;
 	}
 	return l->pinning ? loader_pin_attached(l, err, errlen) : 0;
 }
@@ -672,6 +644,7 @@ void loader_free(struct loader *l)
 	l->pinning = 0;
 	ring_buffer__free(l->rb);
 	l->rb = NULL;
+	loader_split_free(l->parts, &l->n_parts);
 	custos_bpf__destroy(l->skel);
 	l->skel = NULL;
 	if (l->cgroup_fd >= 0)

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/loader_split.h"
 #include "kernel/pin.h"
 #include "kernel/probe.h"
 
@@ -62,7 +63,10 @@ struct loader_opts {
 };
 
 struct loader {
-	struct custos_bpf *skel;
+	struct custos_bpf *skel;	/* the maps, the ring, rodata; the programs too
+					 * unless n_parts (loader_split.h) */
+	struct custos_bpf *parts[LOADER_PARTS];	/* the programs, when split */
+	int n_parts;
 	struct ring_buffer *rb;
 	struct probe probe;
 	enum backend backend;		/* what loaded */
