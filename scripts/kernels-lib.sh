@@ -212,7 +212,7 @@ initramfs_pack() {
 kernels_boot() {
 	local k=$1 initrd=$2 log=$OUT/$1/$3 t0
 	t0=$(date +%s)
-	timeout "${KERNELS_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg -m 1G -smp 1 -nographic -no-reboot \
+	timeout "${KERNELS_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg -m 1G -smp "${KERNELS_SMP:-1}" -nographic -no-reboot \
 		-nic none -kernel "$OUT/$k/vmlinuz" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 lsm=lockdown,capability,bpf quiet" \
 		</dev/null >"$log" 2>&1

@@ -14,7 +14,8 @@
 # fentry tracepoint raw" (each suite runs once per backend; where the probe offers
 # BPF LSM, the default run must have attached file__lsm, and a fentry run
 # file__fentry: else the kernel fails, the backend was not really in use), KERNELS_JOBS=2 (guests
-# in parallel), KERNELS_TIMEOUT=2400 (seconds per guest), KERNELS_ALLOW_MISSING=1
+# in parallel), KERNELS_SMP=1 (CPUs per guest; 2 or more loads the programs in two
+# parts at once, as on a host), KERNELS_TIMEOUT=2400 (seconds per guest), KERNELS_ALLOW_MISSING=1
 # (a kernel that cannot be fetched is not a failure), KERNELS_OFFLINE=1 (use
 # what build/kernels/ already holds), KERNELS_DEBUG=1 (the agent's debug log,
 # verifier messages included, for each backend in the serial log), KERNELS_SUITES="test_exec test_lineage test_labels
