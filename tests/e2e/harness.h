@@ -72,6 +72,9 @@ const char *harness_helper(const char *name, char *buf, size_t size);
 
 /* Copies a file (mode: e.g. 0755 for a program): 0 or -errno. */
 int harness_copy_file(const char *from, const char *to, mode_t mode);
+/* A copy of the noop helper at DIR/NAME (made once: kept when it is there);
+ * its path in out.  The test fails when it cannot be made. */
+void harness_noop_copy(const char *dir, const char *name, char *out, size_t size);
 /* mkdir -p of dir/rel (dir exists). */
 void harness_mkdirs(const char *dir, const char *rel);
 /* The pid a helper wrote to path, -1 when there is none. */
