@@ -358,6 +358,8 @@ enum stat_idx {
 	STAT_LIMIT_CONNECT = 27,
 	STAT_RESERVE = 28,	/* bulk records the reserve kept out (also ring drops) */
 	STAT_REPEAT_FULL = 29,	/* records sent uncoalesced: no room in repeats */
+	STAT_SCRATCH_BUSY = 30,	/* records not built: every scratch slot of the CPU was
+				 * in use by preempted programs (also ring drops) */
 	/* 32..39: files */
 	STAT_FILE_IDS_ADDED = 32,	/* identities of created files added to file_watch_ids */
 	STAT_FILE_IDS_FULL = 33,	/* ... that did not fit: the device is overflowed */

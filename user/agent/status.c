@@ -56,6 +56,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_LIMIT_CONNECT] = "ratelimited_connect",
 	[STAT_RESERVE] = "ring_reserve_drops",
 	[STAT_REPEAT_FULL] = "repeat_map_full",
+	[STAT_SCRATCH_BUSY] = "scratch_busy",
 	[STAT_FILE_IDS_ADDED] = "file_ids_added",
 	[STAT_FILE_IDS_FULL] = "file_ids_full",
 	[STAT_FILE_IDS_STALE] = "file_ids_stale",
