@@ -114,16 +114,17 @@ struct {
 	__type(value, struct scratch);
 } scratch_map __weak SEC(".maps");
 
-/* guard_scratch[0]: the file guard's bits of the opened file (fileguard.bpf.h),
+/* guard_scratch: the file guard's bits of the opened file (fileguard.bpf.h),
  * off the stack: 5.10 counts every frame of file__lsm's calls against 512
- * bytes.  BPF-only. */
+ * bytes.  One slot per run, claimed as scratch_map's are.  BPF-only. */
 struct guard_scratch {
 	struct guard_bits file;
+	__u64 users;		/* runs that claimed the slot: 1, its owner's */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct guard_scratch);
 } guard_scratch __weak SEC(".maps");
