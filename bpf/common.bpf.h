@@ -42,11 +42,47 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
-static __always_inline struct scratch *scratch_get(void)
+/*
+ * A scratch slot of this CPU for this run alone (maps.bpf.h): its index,
+ * or -1 when every slot is in use (STAT_SCRATCH_BUSY).  The run is
+ * preemptible but does not migrate: whoever reads 1 after its own increment
+ * is the only owner, since an owner's increment stays until it releases.
+ * The fetch-less add is what 5.10's verifier takes; the caller releases
+ * with scratch_release() on every path.  Not inlined: its frame stays out
+ * of the callers' (5.10 counts 512 bytes across a program's calls).
+ */
+static __noinline int scratch_claim(void)
 {
-	__u32 zero = 0;
+	for (__u32 i = 0; i < SCRATCH_SLOTS; i++) {
+		__u32 k = i;
+		struct scratch *s = bpf_map_lookup_elem(&scratch_map, &k);
 
-	return bpf_map_lookup_elem(&scratch_map, &zero);
+		if (!s)
+			break;
+		__sync_fetch_and_add(&s->users, 1);
+		if (*(volatile __u64 *)&s->users == 1) {
+			s->slot = i;
+			return (int)i;
+		}
+		__sync_fetch_and_add(&s->users, -1);
+	}
+	stat_inc(STAT_SCRATCH_BUSY);
+	return -1;
+}
+
+static __always_inline void scratch_release(struct scratch *s)
+{
+	__sync_fetch_and_add(&s->users, -1);
+}
+
+/* Slot slot of this CPU's scratch (claimed by the caller); NULL if none. */
+static __always_inline struct scratch *scratch_at(int slot)
+{
+	__u32 k = (__u32)slot;
+
+	if (k >= SCRATCH_SLOTS)
+		return NULL;
+	return bpf_map_lookup_elem(&scratch_map, &k);
 }
 
 /* Identity of a process: the group leader's start time (ns since boot). */
@@ -174,12 +210,12 @@ static __always_inline void stat_inc_bulk(__u16 type, __u32 file_idx, __u32 conn
 }
 
 /*
- * repeat_path_hash() of the file record in scratch (file.bpf.c builds every
- * ev_file there), len bytes of its path.  A global function in
+ * repeat_path_hash() of the file record in scratch slot (file.bpf.c builds
+ * every ev_file there), len bytes of its path.  A global function in
  * delivery.bpf.c: the verifier walks its loop once, not once per path
  * through the file programs to emit().
  */
-extern __u64 scratch_path_hash(__u32 len);
+extern __u64 scratch_path_hash(__u32 len, int slot);
 
 /*
  * Coalescing (delivery.h, 1): 1 when the event was counted in its key's
@@ -210,16 +246,23 @@ static __always_inline int repeat_absorbed(struct repeat_key *k, const struct ev
 	return 1;
 }
 
-/* The process's budget entry (delivery.h, 2); NULL when the map cannot hold it. */
-static __always_inline struct limit_val *limit_of(const struct ev_header *h)
+/* The budget entry (delivery.h, 2) of process tgid started at start_ns;
+ * NULL when the map cannot hold it. */
+static __always_inline struct limit_val *limit_of_proc(__u64 start_ns, __u32 tgid)
 {
-	struct limit_key k = { .start_ns = h->start_ns, .tgid = h->pid };
+	struct limit_key k = { .start_ns = start_ns, .tgid = tgid };
 	struct limit_val fresh = {}, *v = bpf_map_lookup_elem(&limits, &k);
 
 	if (v)
 		return v;
 	bpf_map_update_elem(&limits, &k, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&limits, &k);
+}
+
+/* The budget entry of a record's process. */
+static __always_inline struct limit_val *limit_of(const struct ev_header *h)
+{
+	return limit_of_proc(h->start_ns, h->pid);
 }
 
 /*
@@ -289,15 +332,9 @@ static __always_inline int reserve_hit(__u64 size, __u32 pct)
 	return avail + size > ring / 100 * (100 - pct);
 }
 
-/*
- * A record (data, of type rec) that did not reach the ring: counted by its
- * rule slots, by kind (and process).
- */
-static __always_inline void count_drop(const void *data, const int rec, struct limit_val *v)
+/* A record of type that did not reach the ring: counted by kind (and process). */
+static __always_inline void count_drop_type(__u16 type, struct limit_val *v)
 {
-	__u16 type = ((const struct ev_header *)data)->type;
-
-	loss_note(data, rec, LOSS_AT_RING);	/* before the counters (delivery.h) */
 	stat_inc(STAT_RING_DROPS);
 	stat_inc(type == EV_FILE ? STAT_DROPS_FILE :
 		 type == EV_CONNECT ? STAT_DROPS_CONNECT :
@@ -308,12 +345,32 @@ static __always_inline void count_drop(const void *data, const int rec, struct l
 }
 
 /*
+ * A record (data, of type rec) that did not reach the ring: counted by its
+ * rule slots, by kind (and process).
+ */
+static __always_inline void count_drop(const void *data, const int rec, struct limit_val *v)
+{
+	loss_note(data, rec, LOSS_AT_RING);	/* before the counters (delivery.h) */
+	count_drop_type(((const struct ev_header *)data)->type, v);
+}
+
+/* A record of type the current task's event would have made, lost to busy
+ * scratch slots (scratch_claim()): a drop of its kind, counted for its
+ * process.  Not inlined, for the callers' stack (scratch_claim()). */
+static __noinline void count_unbuilt(__u16 type)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	count_drop_type(type, limit_of_proc(task_start_ns(task), BPF_CORE_READ(task, tgid)));
+}
+
+/*
  * The flood checks of delivery.h for a bulk record of type bulk (EV_FILE,
  * EV_CONNECT, EV_IOURING): 1 when it is not to be sent (counted already).
  * *budget: the process's entry, for counting a drop.
  */
 static __always_inline int flood_checked(void *data, __u64 size, const int bulk,
-					 struct limit_val **budget)
+					 struct limit_val **budget, int slot)
 {
 	struct agent_conf *conf = agent_conf_get();
 	struct ev_header *h = data;
@@ -328,8 +385,8 @@ static __always_inline int flood_checked(void *data, __u64 size, const int bulk,
 		refused = ((struct ev_connect *)data)->blocked;
 	if (conf->repeat_ns) {
 		if (bulk == EV_FILE)
-			repeat_key_file(data, scratch_path_hash(((struct ev_file *)data)->path_len),
-					&k);
+			repeat_key_file(data, scratch_path_hash(((struct ev_file *)data)->path_len,
+								slot), &k);
 		else if (bulk == EV_CONNECT)
 			repeat_key_connect(data, &k);
 		else
@@ -368,13 +425,15 @@ _Static_assert(sizeof(struct ev_exec) <= EMIT_SIZE_MASK && sizeof(struct ev_file
  * bulk records; counts what does not get there.  bulk: bulk_type_of(data),
  * a constant, so each program carries only the checks of its own records;
  * rec: rec_type_of(data), a constant too, where a loss reads the rule slots.
+ * slot: the scratch slot data is in, for an ev_file (built there always).
  */
-static __always_inline void emit_record(void *data, __u64 size, const int bulk, const int rec)
+static __always_inline void emit_record(void *data, __u64 size, const int bulk, const int rec,
+					int slot)
 {
 	struct limit_val *budget = NULL;
 	__u64 flags = 0;
 
-	if (bulk && flood_checked(data, size, bulk, &budget))
+	if (bulk && flood_checked(data, size, bulk, &budget, slot))
 		return;
 	/*
 	 * The kernel's own wakeup (flags 0) fires only for a record written
@@ -398,17 +457,15 @@ static __always_inline void emit_record(void *data, __u64 size, const int bulk, 
 
 /*
  * emit_scratch_file() (delivery.bpf.c): emit_record() of the ev_file in
- * scratch, where the file programs build every one; a global function, so
- * that the verifier walks the flood checks once, not once per path through
- * the file programs.
+ * scratch slot, where the file programs build every one; a global function,
+ * so that the verifier walks the flood checks once, not once per path
+ * through the file programs.  Records of the other types go through emit().
  */
-extern int emit_scratch_file(__u64 size);
+extern int emit_scratch_file(__u64 size, int slot);
 
 #define emit(data, size) do {							\
-	if (bulk_type_of(data) == EV_FILE)					\
-		emit_scratch_file(size);					\
-	else									\
-		emit_record((data), (size), bulk_type_of(data), rec_type_of(data)); \
+	_Static_assert(bulk_type_of(data) != EV_FILE, "emit_scratch_file()");	\
+	emit_record((data), (size), bulk_type_of(data), rec_type_of(data), 0);	\
 } while (0)
 
 /*

@@ -5,29 +5,36 @@
  */
 #include "common.bpf.h"
 
-__noinline __u64 scratch_path_hash(__u32 len)
+__noinline __u64 scratch_path_hash(__u32 len, int slot)
 {
-	struct scratch *s = scratch_get();
+	struct scratch *s = scratch_at(slot);
 
 	if (!s)
 		return 0;
 	return repeat_path_hash(s->file.data, len < CUSTOS_PATH_MAX ? len : CUSTOS_PATH_MAX);
 }
 
-__noinline int emit_scratch_file(__u64 size)
+__noinline int emit_scratch_file(__u64 size, int slot)
 {
-	struct scratch *s = scratch_get();
+	struct scratch *s = scratch_at(slot);
 
 	if (!s || size < EV_FILE_FIXED || size > sizeof(s->file))
 		return 0;
-	emit_record(&s->file, size, EV_FILE, EV_FILE);
+	emit_record(&s->file, size, EV_FILE, EV_FILE, slot);
 	return 0;
 }
 
+/*
+ * The key is built in a scratch slot this call claims for itself (the
+ * caller's record may be on its stack, or in a slot of its own): off the
+ * stack, and not shared with a run this one preempted.  No slot free: the
+ * loss is counted unkeyed.
+ */
 __noinline int loss_count(__u64 mask, __u32 type, __u32 gen, __u32 where)
 {
-	struct scratch *s = scratch_get();
-	__u64 *v;
+	struct scratch *s = scratch_at(scratch_claim());
+	__u64 *v = NULL;
+	int counted = 0;
 
 	if (s) {
 		s->loss.mask = mask;
@@ -38,14 +45,16 @@ __noinline int loss_count(__u64 mask, __u32 type, __u32 gen, __u32 where)
 		s->one = 1;
 		v = bpf_map_lookup_elem(&loss_rules, &s->loss);
 		if (!v && !bpf_map_update_elem(&loss_rules, &s->loss, &s->one, BPF_NOEXIST))
-			return 0;
-		if (!v)		/* another CPU made it, or no room */
+			counted = 1;
+		else if (!v)	/* another CPU made it, or no room */
 			v = bpf_map_lookup_elem(&loss_rules, &s->loss);
 		if (v) {
 			__sync_fetch_and_add(v, 1);
-			return 0;
+			counted = 1;
 		}
+		scratch_release(s);
 	}
-	stat_inc(where == LOSS_AT_RING ? STAT_LOSS_UNKEYED_RING : STAT_LOSS_UNKEYED_LIMIT);
+	if (!counted)
+		stat_inc(where == LOSS_AT_RING ? STAT_LOSS_UNKEYED_RING : STAT_LOSS_UNKEYED_LIMIT);
 	return 0;
 }

@@ -340,6 +340,8 @@ enum stat_idx {
 	STAT_DROPS_CONNECT = 11,
 	STAT_DROPS_PROC = 12,	/* fork, exit and io_uring records */
 	STAT_FILE_BLOCK = 13,	/* opens refused by the file guard (file__lsm) */
+	STAT_SCRATCH_BUSY = 14,	/* records not built: every scratch slot of the CPU was
+				 * in use by preempted programs (also ring drops) */
 	/* 16..23 and 48..55: egress (net.bpf.c) */
 	STAT_SOCK_SEEN = 16,	/* sockets of the kinds EV_SOCKET reports, made */
 	STAT_SOCK_EMIT = 17,	/* ... reported */

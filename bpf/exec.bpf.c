@@ -37,15 +37,18 @@ static __always_inline void state_exec(__u32 tgid, __u64 start_ns)
 static __always_inline int on_exec(struct linux_binprm *bprm)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct scratch *s = scratch_get();
 	struct ev_exec *e;
+	struct scratch *s;
 	__u64 arg_start, arg_end, alen;
 	__u32 exe_len, size;
 
-	if (!s)
-		return 0;
 	stat_inc(STAT_EXEC_SEEN);
 	state_exec(bpf_get_current_pid_tgid() >> 32, task_start_ns(task));
+	s = scratch_at(scratch_claim());
+	if (!s) {
+		count_unbuilt(EV_EXEC);
+		return 0;
+	}
 	e = &s->exec;
 	header_fill(&e->h, EV_EXEC, 0, task);
 	e->parent_start_ns = task_start_ns(BPF_CORE_READ(task, real_parent));
@@ -79,6 +82,7 @@ static __always_inline int on_exec(struct linux_binprm *bprm)
 		size = sizeof(*e);
 	e->h.size = size;
 	emit(e, size);
+	scratch_release(s);
 	return 0;
 }
 
@@ -114,14 +118,17 @@ static __always_inline void labels_fork(struct task_struct *parent, __u32 tgid, 
 	if (!p || !p->labels || p->start_ns != task_start_ns(parent))
 		return;
 	/* the value is too big for the stack: built in the per-CPU scratch */
-	s = scratch_get();
-	if (!s)
+	s = scratch_at(scratch_claim());
+	if (!s) {
+		stat_inc(STAT_PROC_FULL);
 		return;
+	}
 	c = (struct proc_label *)s->walk;
 	__builtin_memcpy(c, p, sizeof(*c));
 	c->start_ns = start_ns;
 	if (bpf_map_update_elem(&proc_label, &tgid, c, BPF_ANY))
 		stat_inc(STAT_PROC_FULL);
+	scratch_release(s);
 }
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)

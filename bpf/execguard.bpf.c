@@ -156,18 +156,23 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 	if (!c || !c->active)
 		return 0;
 	f = BPF_CORE_READ(bprm, file);
-	s = scratch_get();
+	s = scratch_at(scratch_claim());
 	if (c->any_heads)
 		head_bits(s, f, __builtin_preserve_access_index(&bprm->buf), &hb);
 	else
 		__builtin_memset(&hb, 0, sizeof(hb));
 	refused = decide(f, task, c, &hb);
-	if (!refused)
+	if (!refused) {
+		if (s)
+			scratch_release(s);
 		return 0;
+	}
 
 	stat_inc(STAT_EXEC_BLOCK);
-	if (!s)
+	if (!s) {
+		count_unbuilt(EV_EXEC);
 		return -EPERM;
+	}
 	e = &s->exec;
 	header_fill(&e->h, EV_EXEC, 0, task);
 	e->parent_start_ns = task_start_ns(BPF_CORE_READ(task, real_parent));
@@ -193,5 +198,6 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 		size = sizeof(*e);
 	e->h.size = size;
 	emit(e, size);
+	scratch_release(s);
 	return -EPERM;
 }

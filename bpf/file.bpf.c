@@ -240,16 +240,20 @@ __noinline int file_labels(__u64 filep)
 	p = bpf_map_lookup_elem(&proc_label, &tgid);
 	if (!p || p->start_ns != start) {
 		/* a first label: the entry, built in the scratch (too big for the stack) */
-		s = scratch_get();
-		if (!s)
+		s = scratch_at(scratch_claim());
+		if (!s) {
+			stat_inc(STAT_PROC_FULL);
 			return 0;
+		}
 		p = (struct proc_label *)s->walk;
 		__builtin_memset(p, 0, sizeof(*p));
 		p->start_ns = start;
 		if (bpf_map_update_elem(&proc_label, &tgid, p, BPF_ANY)) {
+			scratch_release(s);
 			stat_inc(STAT_PROC_FULL);
 			return 0;
 		}
+		scratch_release(s);
 		p = bpf_map_lookup_elem(&proc_label, &tgid);
 		if (!p)
 			return 0;
@@ -351,9 +355,11 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 		return 0;
 	file_labels((__u64)file);
 
-	s = scratch_get();
-	if (!s)
+	s = scratch_at(scratch_claim());
+	if (!s) {
+		count_unbuilt(EV_FILE);
 		return 0;
+	}
 	e = &s->file;
 	header_fill(&e->h, EV_FILE, 0, task);
 	if (oc == OC_FROM_REGS) {
@@ -389,7 +395,8 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	size = file_paths(s, e, file, cfg->host_mntns);
 	e->h.size = size;
 	stat_inc(STAT_FILE_EMIT);
-	emit(e, size);
+	emit_scratch_file(size, s->slot);
+	scratch_release(s);
 	return 0;
 }
 

@@ -149,6 +149,23 @@ static __always_inline __u64 fileguard_holds(struct file *file, const struct gua
  * (fileguard_add).  Not inlined: its stack is not added to the caller's
  * path walk.  The agent's own opens are never refused nor labelled.
  */
+static __noinline int guard_claim(void)
+{
+	for (__u32 i = 0; i < SCRATCH_SLOTS; i++) {
+		__u32 k = i;
+		struct guard_scratch *g = bpf_map_lookup_elem(&guard_scratch, &k);
+
+		if (!g)
+			break;
+		__sync_fetch_and_add(&g->users, 1);
+		if (*(volatile __u64 *)&g->users == 1)
+			return (int)i;
+		__sync_fetch_and_add(&g->users, -1);
+	}
+	stat_inc(STAT_SCRATCH_BUSY);
+	return -1;
+}
+
 static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labels)
 {
 	struct guard_scratch *gs;
@@ -159,13 +176,18 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labe
 
 	*gen = 0;
 	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
-	gs = bpf_map_lookup_elem(&guard_scratch, &zero);
-	if (!c || !gs || !file)
+	if (!c || !file)
 		return 0;
 	consider = c->active & (labels ? c->label : c->block);
 	if (!consider)
 		return 0;
 	if (is_agent())
+		return 0;
+	/* a slot of its own (guard_claim(), as scratch_claim() in common.bpf.h):
+	 * a run preempted between the bits and the verdict keeps its bits */
+	zero = (__u32)guard_claim();
+	gs = zero < SCRATCH_SLOTS ? bpf_map_lookup_elem(&guard_scratch, &zero) : NULL;
+	if (!gs)
 		return 0;
 	f = &gs->file;
 	guard_bits_of(&fileguard_ids, &fileguard_names, file, f);
@@ -177,6 +199,7 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labe
 		*gen = (__u16)c->gen;
 	if (labels || !fired)
 		fileguard_add(file, f);
+	__sync_fetch_and_add(&gs->users, -1);
 	return fired;
 }
 

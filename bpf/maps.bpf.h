@@ -89,10 +89,17 @@ struct {
 	__type(value, struct pin_meta);
 } pin_meta __weak SEC(".maps");
 
-/* scratch: per-CPU buffer where a record is built before bpf_ringbuf_output;
+/* scratch: per-CPU buffers where a record is built before bpf_ringbuf_output;
  * BPF-only. Large enough for the biggest record plus the path walk's
  * working space (see path.bpf.h): two paths and a name's worth of slack,
- * since a name is written at a masked position. */
+ * since a name is written at a masked position.
+ *
+ * A program run owns one of its CPU's SCRATCH_SLOTS from scratch_claim() to
+ * scratch_release() (common.bpf.h): on a preemptible kernel (7.x's lazy
+ * preemption, or preempt=full) a run can be preempted half way, and
+ * another task's run on that CPU (the same LSM program: the kernel does not
+ * keep it from nesting) must not build its record in the same buffer. */
+#define SCRATCH_SLOTS 4
 struct scratch {
 	union {
 		struct ev_header h;
@@ -105,7 +112,8 @@ struct scratch {
 	__u32 walk_task;	/* path.bpf.h: where the task's root was met */
 	__u32 walk_mnt;		/* path.bpf.h: where the file's mount was left */
 	__u32 walk_view;	/* path.bpf.h: EV_VIEW_* found on the way */
-	__u32 pad;
+	__u32 slot;		/* its own index, for the global functions */
+	__u64 users;		/* runs that claimed the slot: 1, its owner's */
 	char walk[2 * CUSTOS_PATH_MAX + 256];
 	struct loss_key loss;	/* loss_count(): its key, off the stack */
 	__u64 one;		/* loss_count(): a new key's first count */
@@ -113,21 +121,22 @@ struct scratch {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch_map __weak SEC(".maps");
 
-/* guard_scratch[0]: the file guard's bits of the opened file (fileguard.bpf.h),
+/* guard_scratch: the file guard's bits of the opened file (fileguard.bpf.h),
  * off the stack: 5.10 counts every frame of file__lsm's calls against 512
- * bytes.  BPF-only. */
+ * bytes.  One slot per run, claimed as scratch_map's are.  BPF-only. */
 struct guard_scratch {
 	struct guard_bits file;
+	__u64 users;		/* runs that claimed the slot: 1, its owner's */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct guard_scratch);
 } guard_scratch __weak SEC(".maps");

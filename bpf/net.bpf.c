@@ -159,9 +159,13 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 	if (!flagged)
 		return 1;
 
-	s = scratch_get();
-	if (!s)
-		return 1;
+	s = scratch_at(scratch_claim());
+	if (!s) {
+		flagged &= c->block;
+		stat_inc(flagged ? STAT_NET_BLOCK : STAT_NET_EMIT);
+		count_unbuilt(EV_CONNECT);
+		return !flagged;
+	}
 	e = &s->connect;
 	__builtin_memset(e, 0, EV_CONNECT_FIXED);
 	if (tracing)
@@ -184,7 +188,9 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 	e->h.size = EV_CONNECT_FIXED + name_len;
 	stat_inc(e->blocked ? STAT_NET_BLOCK : STAT_NET_EMIT);
 	emit(e, EV_CONNECT_FIXED + name_len);
-	return e->blocked ? 0 : 1;
+	flagged = e->blocked;
+	scratch_release(s);
+	return flagged ? 0 : 1;
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "agent/agent.h"
 #include "agent/emit.h"
@@ -448,4 +449,59 @@ void flow_report_losses(struct flow *f, struct agent *a, const uint64_t *stats, 
 		memset(f->lost_repeat, 0, sizeof(f->lost_repeat));
 	}
 	memcpy(f->seen, stats, sizeof(f->seen));
+}
+
+/* The loss kind of the records a program makes, from its name; -1: none. */
+static int prog_loss_kind(const char *name)
+{
+	static const struct {
+		const char *part;
+		int kind;
+	} kinds[] = {
+		{ "filetopo", -1 }, { "dns", -1 }, { "file", CEV_LOST_FILE },
+		{ "exec", CEV_LOST_EXEC }, { "fork", CEV_LOST_PROCESS },
+		{ "exit", CEV_LOST_PROCESS }, { "iouring", CEV_LOST_PROCESS },
+		{ "sock", CEV_LOST_SOCKET }, { "packet", CEV_LOST_SOCKET },
+		{ "net", CEV_LOST_CONNECT },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strstr(name, kinds[i].part))
+			return kinds[i].kind;
+	return -1;
+}
+
+void flow_report_skipped(struct flow *f, struct agent *a, struct bpf_object *obj)
+{
+	uint64_t now[CEV_LOST__COUNT] = { 0 };
+	struct bpf_program *p;
+	struct cev_loss l;
+
+	if (!obj)
+		return;
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int kind = prog_loss_kind(bpf_program__name(p)), fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (kind >= 0 && fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			now[kind] += info.recursion_misses;
+	}
+	loss_init(&l, 0, "nested", NULL, 0);
+	for (int k = 0; k < CEV_LOST__COUNT; k++) {
+		l.by_kind[k] = now[k] > f->skipped[k] ? now[k] - f->skipped[k] : 0;
+		l.lost += l.by_kind[k];
+	}
+	memcpy(f->skipped, now, sizeof(now));
+	if (!f->skipped_known) {
+		f->skipped_known = 1;
+		return;
+	}
+	if (l.lost) {
+		log_warn("agent: the kernel skipped %llu runs of the programs (a run of the same "
+			 "program on that CPU was unfinished: a preemptible kernel)",
+			 (unsigned long long)l.lost);
+		emit_loss_record(a, &l);
+	}
 }

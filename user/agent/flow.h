@@ -23,6 +23,7 @@
 #include "record/event.h"
 
 struct agent;
+struct bpf_object;
 
 /* The first record of a coalescing key, to report its windows' counts with. */
 struct flow_head {
@@ -56,6 +57,8 @@ struct flow {
 	uint64_t unkeyed[2];		/* STAT_LOSS_UNKEYED_RING, _LIMIT reported */
 	uint64_t lost_repeat[CEV_LOST__COUNT];	/* counted, their first record never came */
 	uint64_t seen[STAT__COUNT];	/* the counters as of the last report */
+	uint64_t skipped[CEV_LOST__COUNT];	/* the programs' skipped runs, as reported */
+	int skipped_known;		/* skipped[] holds a first reading */
 };
 
 /* Calls with a record that stands for rep's events (times in CLOCK_BOOTTIME). */
@@ -99,5 +102,13 @@ void flow_baseline(struct flow *f, struct agent *a, const uint64_t *stats, int l
  * Sets f->seen to stats.
  */
 void flow_report_losses(struct flow *f, struct agent *a, const uint64_t *stats, int limits_fd);
+
+/*
+ * Runs of the programs of obj the kernel skipped since the last look
+ * (bpf_prog_info.recursion_misses: a tracing or raw tracepoint program does
+ * not run while a run of it on that CPU is unfinished, e.g. preempted), as
+ * a loss record (where "nested").  The first call takes the baseline.
+ */
+void flow_report_skipped(struct flow *f, struct agent *a, struct bpf_object *obj);
 
 #endif

@@ -58,6 +58,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_REPEAT_FULL] = "repeat_map_full",
 	[STAT_LOSS_UNKEYED_RING] = "loss_unkeyed_ring",
 	[STAT_LOSS_UNKEYED_LIMIT] = "loss_unkeyed_ratelimit",
+	[STAT_SCRATCH_BUSY] = "scratch_busy",
 	[STAT_FILE_IDS_ADDED] = "file_ids_added",
 	[STAT_FILE_IDS_FULL] = "file_ids_full",
 	[STAT_FILE_IDS_STALE] = "file_ids_stale",
