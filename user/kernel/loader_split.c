@@ -6,6 +6,7 @@
 #include "kernel/loader_split.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,7 +99,17 @@ static int parts_load(struct custos_bpf **parts)
 {
 	struct part_load load[LOADER_PARTS] = { { parts[0], 0, 0 }, { parts[1], 0, 0 } };
 	pthread_t t;
-	int rc = pthread_create(&t, NULL, part_load, &load[1]);
+	int rc;
+
+	/*
+	 * Each part parses the kernel's BTF (~5 MiB) while it loads and frees
+	 * it after.  glibc raises its mmap threshold past a freed mmap'ed
+	 * block, so the next such copy would come from a heap and stay there
+	 * after libbpf frees it: a threshold fixed at its default keeps every
+	 * big block mmap'ed, given back when freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	rc = pthread_create(&t, NULL, part_load, &load[1]);
 
 	if (rc) {	/* no thread: one after the other */
 		log_debug("loader: no second thread (%s): the programs load in turn",
