@@ -141,14 +141,8 @@ static __always_inline __u64 fileguard_holds(struct file *file, const struct gua
 	return when & ~guard_suppressed(holds, c->cond_owner);
 }
 
-/*
- * The file guard's rule slots that hold for this open (0: none); *gen the
- * rule set that numbered them.  labels 0: its block rules (refuse the
- * open); 1: its label rules (label the process).  An open that created a
- * file below a DIR/STARSTAR and is not refused gives it DIR's bits
- * (fileguard_add).  Not inlined: its stack is not added to the caller's
- * path walk.  The agent's own opens are never refused nor labelled.
- */
+/* A guard_scratch slot of this CPU for this run alone, as scratch_claim()
+ * (common.bpf.h) claims scratch_map's: its index, or -1 (STAT_SCRATCH_BUSY). */
 static __noinline int guard_claim(void)
 {
 	for (__u32 i = 0; i < SCRATCH_SLOTS; i++) {
@@ -166,6 +160,14 @@ static __noinline int guard_claim(void)
 	return -1;
 }
 
+/*
+ * The file guard's rule slots that hold for this open (0: none); *gen the
+ * rule set that numbered them.  labels 0: its block rules (refuse the
+ * open); 1: its label rules (label the process).  An open that created a
+ * file below a DIR/STARSTAR and is not refused gives it DIR's bits
+ * (fileguard_add).  Not inlined: its stack is not added to the caller's
+ * path walk.  The agent's own opens are never refused nor labelled.
+ */
 static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labels)
 {
 	struct guard_scratch *gs;
