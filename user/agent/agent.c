@@ -38,12 +38,27 @@ enum {
 	MS_PER_S = 1000,
 };
 
+/*
+ * CLOCK_REALTIME - CLOCK_BOOTTIME, which turns the kernel's boot-time stamps
+ * into wall time.  The two clocks cannot be read at once: the wall clock is
+ * read between two reads of the boot clock, and the tightest of a few such
+ * pairs is kept, so that the agent being preempted between two reads (a
+ * loaded host) does not shift every record's time by that long.
+ */
 static void sync_clocks(struct agent *a)
 {
-	uint64_t real = clock_ns(CLOCK_REALTIME);
-	uint64_t boot = clock_ns(CLOCK_BOOTTIME);
+	uint64_t best = UINT64_MAX;
 
-	a->boot_to_real_ns = (int64_t)(real - boot);
+	for (int i = 0; i < 5; i++) {
+		uint64_t b0 = clock_ns(CLOCK_BOOTTIME);
+		uint64_t real = clock_ns(CLOCK_REALTIME);
+		uint64_t b1 = clock_ns(CLOCK_BOOTTIME);
+
+		if (b1 - b0 < best) {
+			best = b1 - b0;
+			a->boot_to_real_ns = (int64_t)(real - (b0 + (b1 - b0) / 2));
+		}
+	}
 }
 
 static int on_sample(void *ctx, void *data, size_t size)
