@@ -414,7 +414,7 @@ static int pred_ring_loss(json_t *rec, void *arg)
 static void test_reserve_keeps_room_for_exec(void **state)
 {
 	struct agent_run r;
-	char env[512], c1[600], marker[600], noop[512], cmd[1400];
+	char env[512], c1[600], marker[600];
 	struct tally t = { .rule = "e2e-dotenv" };
 	json_t *rec;
 	long long n;
@@ -422,10 +422,7 @@ static void test_reserve_keeps_room_for_exec(void **state)
 	assert_int_equal(harness_setup(&r, flood_rules), 0);
 	make_file(&r, "f1", ".env", env, sizeof(env));
 	snprintf(c1, sizeof(c1), "%s/f1.count", r.dir);
-	snprintf(marker, sizeof(marker), "%s/marker", r.dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", harness_helper("noop", noop, sizeof(noop)),
-		 marker);
-	assert_int_equal(system(cmd), 0);
+	harness_noop_copy(r.dir, "marker", marker, sizeof(marker));
 	assert_int_equal(harness_start(&r, (const char *[]){ "--ring-size", "1M",
 		"--ring-reserve", "50", "--rate-limit", "0", "--coalesce-ms", "0", NULL }), 0);
 	assert_int_equal(kill(r.pid, SIGSTOP), 0);
@@ -481,15 +478,12 @@ static int dead_port(void)
 static void test_dead_forward_loss_bounded(void **state)
 {
 	struct agent_run r;
-	char marker[600], noop[512], cmd[1400], spec[128];
+	char marker[600], spec[128];
 	json_t *all;
 	size_t before, after;
 
 	assert_int_equal(harness_setup(&r, flood_rules), 0);
-	snprintf(marker, sizeof(marker), "%s/marker", r.dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", harness_helper("noop", noop, sizeof(noop)),
-		 marker);
-	assert_int_equal(system(cmd), 0);
+	harness_noop_copy(r.dir, "marker", marker, sizeof(marker));
 	snprintf(spec, sizeof(spec), "forward:127.0.0.1:%d,queue=4,backoff-max-ms=200",
 		 dead_port());
 	assert_int_equal(harness_start(&r, (const char *[]){ "--output", spec, NULL }), 0);
