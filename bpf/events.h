@@ -373,6 +373,12 @@ enum stat_idx {
 	/* 40..47: per-process state (filter_maps.h, "Per-process state") */
 	STAT_PROC_FULL = 40,	/* a process's state found no room: it has none */
 	STAT_LABEL_SET = 41,	/* opens that gave their process labels (label rules) */
+	/* 56..63: the guards */
+	STAT_UNJUDGED_FILE = 56,	/* opens the file guard did not judge by its block or
+					 * label rules: every guard_scratch slot of the CPU was
+					 * in use by preempted runs (the open went on) */
+	STAT_UNJUDGED_EXEC = 57,	/* execs the exec guard judged without their head
+					 * (exec_heads): no scratch slot was free */
 	STAT__COUNT = 64,
 };
 

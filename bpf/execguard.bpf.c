@@ -157,6 +157,8 @@ int BPF_PROG(opt_execguard__lsm, struct linux_binprm *bprm, int ret)
 		return 0;
 	f = BPF_CORE_READ(bprm, file);
 	s = scratch_at(scratch_claim());
+	if (c->any_heads && !s)
+		stat_inc(STAT_UNJUDGED_EXEC);	/* judged without its head: reported */
 	if (c->any_heads)
 		head_bits(s, f, __builtin_preserve_access_index(&bprm->buf), &hb);
 	else

@@ -142,7 +142,8 @@ static __always_inline __u64 fileguard_holds(struct file *file, const struct gua
 }
 
 /* A guard_scratch slot of this CPU for this run alone, as scratch_claim()
- * (common.bpf.h) claims scratch_map's: its index, or -1 (STAT_SCRATCH_BUSY). */
+ * (common.bpf.h) claims scratch_map's: its index, or -1: the open goes on
+ * unjudged, counted (STAT_UNJUDGED_FILE) for the agent's loss record. */
 static __noinline int guard_claim(void)
 {
 	for (__u32 i = 0; i < SCRATCH_SLOTS; i++) {
@@ -156,7 +157,7 @@ static __noinline int guard_claim(void)
 			return (int)i;
 		__sync_fetch_and_add(&g->users, -1);
 	}
-	stat_inc(STAT_SCRATCH_BUSY);
+	stat_inc(STAT_UNJUDGED_FILE);
 	return -1;
 }
 

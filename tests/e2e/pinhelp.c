@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "harness.h"
 
@@ -105,4 +106,34 @@ long long record_time_ns(json_t *rec, const char *path)
 	if (!t || !strptime(t, "%Y-%m-%dT%H:%M:%S", &tm))
 		return -1;
 	return (long long)timegm(&tm) * 1000000000ll + atoll(t + 20);
+}
+
+void pin_scratch_users(const char *pin, const char *map, uint64_t users)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int ncpu = libbpf_num_possible_cpus(), fd;
+	char path[512];
+	size_t stride;
+	char *vals;
+
+	snprintf(path, sizeof(path), "%s/maps/%s", pin, map);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	assert_int_equal(info.type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	assert_true(ncpu > 0 && info.value_size >= sizeof(uint64_t));
+	stride = (info.value_size + 7) & ~(size_t)7;	/* per-CPU values, 8-aligned */
+	vals = calloc((size_t)ncpu, stride);
+	assert_non_null(vals);
+	for (__u32 k = 0; k < info.max_entries; k++) {
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, vals), 0);
+		for (int c = 0; c < ncpu; c++)
+			memcpy(vals + (size_t)c * stride + info.value_size - sizeof(users), &users,
+			       sizeof(users));
+		assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
+	}
+	free(vals);
+	close(fd);
 }

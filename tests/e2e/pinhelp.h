@@ -8,6 +8,7 @@
 #define CUSTOS_E2E_PINHELP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <linux/types.h>
 
@@ -27,6 +28,13 @@ int pin_link_ids(const char *pin, __u32 *ids);
 /* Does any of ids still exist as a link, 3 s on (an unpinned link may be
  * freed after an RCU grace period)? */
 int pin_links_left(const __u32 *ids, int n);
+
+/*
+ * Sets the claim count (`users`, the value's last 8 bytes) of every slot on
+ * every CPU of the per-CPU scratch map pinned as pin/maps/map: a large one
+ * stands for runs holding every slot (bpf/maps.bpf.h), 0 frees them.
+ */
+void pin_scratch_users(const char *pin, const char *map, uint64_t users);
 
 /* A record's timestamp at path ("time", "gap.from") in ns since the epoch; -1 when absent. */
 long long record_time_ns(json_t *rec, const char *path);

@@ -283,19 +283,22 @@ static void test_long_argv_truncated(void **state)
 	harness_cleanup(&r);
 }
 
-static int pred_any(json_t *rec, void *arg)
-{
-	return 1;
-}
-
-/* SIGTERM: every record caused before it is written, seq is 1, 2, 3 ..., exit 0. */
+/*
+ * SIGTERM: every record caused before it is written, seq is 1, 2, 3 ..., exit 0.
+ * Where the kernel preempts BPF programs (7.x) a tracing program's run can
+ * be skipped: the agent then says so in a loss record `where: nested`, the
+ * only other record allowed here, and a marker's exec record may be missing
+ * only as far as those records count skipped exec runs.
+ */
 static void test_sigterm_flushes_every_record(void **state)
 {
 	enum { N = 40 };
 	struct agent_run r;
 	char marker[512];
 	pid_t pids[N];
-	json_t *all;
+	json_t *all, *last;
+	size_t n, next = 0, got = 0;
+	long long skipped_exec = 0;
 
 	assert_int_equal(harness_setup(&r, NULL), 0);
 	install_spawner(&r, "bin", "marker", marker, sizeof(marker));
@@ -305,21 +308,37 @@ static void test_sigterm_flushes_every_record(void **state)
 		pids[i] = run_marker(&r);
 	assert_int_equal(harness_stop(&r), 0);
 
-	all = harness_records(&r, pred_any, NULL);
-	assert_int_equal(json_array_size(all), N + 1);
-	for (size_t i = 0; i < N; i++) {
+	all = harness_records(&r, pred_any_record, NULL);
+	n = json_array_size(all);
+	assert_true(n >= 1);
+	for (size_t i = 0; i + 1 < n; i++) {
 		json_t *rec = json_array_get(all, i);
 
 		assert_int_equal(jint(rec, "seq"), (long long)i + 1);
-		assert_int_equal(jint(rec, "process.pid"), pids[i]);
+		if (strcmp(jstr(rec, "kind"), "loss") == 0) {
+			assert_string_equal(jstr(rec, "loss.where"), "nested");
+			assert_true(jint(rec, "loss.lost") > 0);
+			if (json_object_get(json_object_get(json_object_get(json_object_get(
+				rec, "loss"), "by"), "kind"), "exec"))
+				skipped_exec += jint(rec, "loss.by.kind.exec");
+			continue;
+		}
+		assert_string_equal(jstr(rec, "kind"), "exec");
 		assert_string_equal(jstr(rec, "rule"), "e2e-flush");
+		/* the markers' records in the order they ran, none twice */
+		while (next < N && pids[next] != jint(rec, "process.pid"))
+			next++;
+		assert_true(next < N);
+		next++;
+		got++;
 	}
+	assert_true((long long)got + skipped_exec >= N);
 	/* the last record closes the run: a clean stop, every record counted */
-	assert_string_equal(jstr(json_array_get(all, N), "kind"), "checkpoint");
-	assert_int_equal(jint(json_array_get(all, N), "seq"), N + 1);
-	assert_int_equal(jint(json_array_get(all, N), "checkpoint.records"), N + 1);
-	assert_true(json_is_true(json_object_get(json_object_get(json_array_get(all, N),
-								 "checkpoint"), "final")));
+	last = json_array_get(all, n - 1);
+	assert_string_equal(jstr(last, "kind"), "checkpoint");
+	assert_int_equal(jint(last, "seq"), (long long)n);
+	assert_int_equal(jint(last, "checkpoint.records"), (long long)n);
+	assert_true(json_is_true(json_object_get(json_object_get(last, "checkpoint"), "final")));
 	json_decref(all);
 	harness_cleanup(&r);
 }

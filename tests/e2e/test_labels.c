@@ -7,7 +7,8 @@
  * block rule the connect is refused in the kernel while an unlabelled
  * process's identical connect only reports; a label expires; a reload that
  * drops the label's rule clears its effect; a label outlives a kill -9 of
- * the agent whose programs stay pinned.  The child's exec record carries
+ * the agent whose programs stay pinned; an open the guard cannot judge
+ * (its scratch slots all held) is reported.  The child's exec record carries
  * the label too, so kernels without the egress hooks (before 5.17) check
  * the labels there and skip the connects.  Loopback only.
  */
@@ -30,6 +31,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "pinhelp.h"
 #include "record/record.h"
 
 #define WAIT_MS 8000
@@ -524,6 +526,55 @@ static void test_label_outlives_agent(void **state)
 	harness_stop(&e->r);
 }
 
+static int pred_loss_where(json_t *rec, void *arg)
+{
+	const char *where = jstr(rec, "loss.where");
+
+	return strcmp(jstr(rec, "kind"), "loss") == 0 && where && strcmp(where, arg) == 0;
+}
+
+/*
+ * Every slot of the file guard's scratch held, as runs preempted on a
+ * preempting kernel would hold them (here filled from outside, through
+ * the pinned map): the eval read is not judged, so nobody is labelled,
+ * and the agent says so within a second in a loss record `where:
+ * unjudged`, never silently.  Freed, the next read labels again.
+ */
+static void test_unjudged_open_reported(void **state)
+{
+	struct env *e = *state;
+	const char *pinned[3] = { "--pin-dir", e->pin, NULL };
+	long long t0;
+	pid_t reader, pid;
+	json_t *rec;
+	int st;
+
+	snprintf(e->pin, sizeof(e->pin), "/sys/fs/bpf/custos-e2e-unjudged-%d", (int)getpid());
+	harness_stop(&e->r);
+	assert_int_equal(harness_start(&e->r, pinned), 0);
+	pin_scratch_users(e->pin, "guard_scratch", 1ull << 40);
+	t0 = now_realtime_ns();
+	reader = flow(e, e->eval, 0);
+	pid = finish(e, reader, &st);
+	rec = harness_wait_record(&e->r, pred_loss_where, "unjudged", WAIT_MS);
+	assert_non_null(rec);
+	assert_time_recent(rec, t0);
+	assert_string_equal(jstr(rec, "policy"), e->policy);
+	assert_true(jint(rec, "loss.lost") >= 1);
+	/* opens only: the exec guard's head reads use the records' scratch */
+	assert_int_equal(jint(rec, "loss.by.kind.file"), jint(rec, "loss.lost"));
+	assert_null(json_object_get(rec, "rule"));
+	assert_null(json_object_get(rec, "process"));
+	json_decref(rec);
+	assert_no_label_records(e, pid, "e2e-eval-exec", "e2e-eval-egress");
+
+	pin_scratch_users(e->pin, "guard_scratch", 0);
+	reader = flow(e, e->eval, 0);
+	pid = finish(e, reader, &st);
+	assert_exec_label(e, pid, "e2e-eval-exec", "eval-reader", "e2e-eval-read", 0);
+	harness_stop(&e->r);
+}
+
 static const char connect_rules_fmt[] =
 	"custos: 1\n"
 	"rules:\n"
@@ -608,6 +659,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_label_expires, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_clears_label, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_label_outlives_agent, setup_alert, teardown),
+		cmocka_unit_test_setup_teardown(test_unjudged_open_reported, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_rule_sets_label, setup_connect_label,
 						teardown),
 	};

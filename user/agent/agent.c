@@ -97,7 +97,7 @@ static void report_kernel(struct agent *a, int all)
 	flow_sweep_repeats(&a->flow, loader_map_fd(&a->loader, "repeats"),
 			   all ? UINT64_MAX / 2 : clock_ns(CLOCK_BOOTTIME), on_repeat, a);
 	flow_report_losses(&a->flow, a, stats, loader_map_fd(&a->loader, "limits"));
-	flow_report_skipped(&a->flow, a, a->loader.skel->obj);
+	flow_report_skipped(&a->flow, a, &a->loader);
 	emit_state_losses(a, stats);
 }
 
@@ -356,7 +356,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		rc = loader_read_stats(l, a->bpf_stats, STAT__COUNT);
 	if (!rc) {
 		flow_baseline(&a->flow, a, a->bpf_stats, loader_map_fd(l, "limits"));
-		flow_report_skipped(&a->flow, a, l->skel->obj);
+		flow_report_skipped(&a->flow, a, l);
 		a->proc_full_seen = a->bpf_stats[STAT_PROC_FULL];
 	}
 	if (rc) {

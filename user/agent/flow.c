@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "base/vec.h"
 #include "host/proc_seed.h"
+#include "kernel/loader.h"
 
 enum {
 	FLOW_SETS = 4096,	/* x FLOW_WAYS first records kept */
@@ -448,6 +449,17 @@ void flow_report_losses(struct flow *f, struct agent *a, const uint64_t *stats, 
 		emit_loss_record(a, &l);
 		memset(f->lost_repeat, 0, sizeof(f->lost_repeat));
 	}
+	/* what the guards let through unjudged is reported, never passed silently */
+	loss_init(&l, 0, "unjudged", NULL, 0);
+	l.by_kind[CEV_LOST_FILE] = grew(f, stats, STAT_UNJUDGED_FILE);
+	l.by_kind[CEV_LOST_EXEC] = grew(f, stats, STAT_UNJUDGED_EXEC);
+	l.lost = l.by_kind[CEV_LOST_FILE] + l.by_kind[CEV_LOST_EXEC];
+	if (l.lost) {
+		log_warn("agent: the guards could not fully judge %llu opens and execs (every "
+			 "scratch slot of a CPU was held by preempted runs)",
+			 (unsigned long long)l.lost);
+		emit_loss_record(a, &l);
+	}
 	memcpy(f->seen, stats, sizeof(f->seen));
 }
 
@@ -471,23 +483,22 @@ static int prog_loss_kind(const char *name)
 	return -1;
 }
 
-void flow_report_skipped(struct flow *f, struct agent *a, struct bpf_object *obj)
+static void add_skipped(const char *prog, uint64_t skipped, void *ctx)
+{
+	uint64_t *by_kind = ctx;
+	int kind = prog_loss_kind(prog);
+
+	if (kind >= 0)
+		by_kind[kind] += skipped;
+}
+
+void flow_report_skipped(struct flow *f, struct agent *a, const struct loader *ld)
 {
 	uint64_t now[CEV_LOST__COUNT] = { 0 };
-	struct bpf_program *p;
 	struct cev_loss l;
 
-	if (!obj)
+	if (!ld->skel || loader_skipped_runs(ld, add_skipped, now))
 		return;
-	bpf_object__for_each_program(p, obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int kind = prog_loss_kind(bpf_program__name(p)), fd = bpf_program__fd(p);
-
-		memset(&info, 0, sizeof(info));
-		if (kind >= 0 && fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			now[kind] += info.recursion_misses;
-	}
 	loss_init(&l, 0, "nested", NULL, 0);
 	for (int k = 0; k < CEV_LOST__COUNT; k++) {
 		l.by_kind[k] = now[k] > f->skipped[k] ? now[k] - f->skipped[k] : 0;

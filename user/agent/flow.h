@@ -23,7 +23,7 @@
 #include "record/event.h"
 
 struct agent;
-struct bpf_object;
+struct loader;
 
 /* The first record of a coalescing key, to report its windows' counts with. */
 struct flow_head {
@@ -98,17 +98,19 @@ void flow_baseline(struct flow *f, struct agent *a, const uint64_t *stats, int l
  * The kernel side's losses since the last call, from the counters in stats
  * (enum stat_idx), for the top processes the limits map (fd), for the
  * severities and rules loss_rules (lossby.h): one loss record each for
- * "ring", "ratelimit" and "repeat" that grew, through the agent's emit.
+ * "ring", "ratelimit" and "repeat" that grew, and "unjudged" for what the
+ * guards let through without a verdict, through the agent's emit.
  * Sets f->seen to stats.
  */
 void flow_report_losses(struct flow *f, struct agent *a, const uint64_t *stats, int limits_fd);
 
 /*
- * Runs of the programs of obj the kernel skipped since the last look
+ * Runs of the attached programs the kernel skipped since the last look
  * (bpf_prog_info.recursion_misses: a tracing or raw tracepoint program does
  * not run while a run of it on that CPU is unfinished, e.g. preempted), as
- * a loss record (where "nested").  The first call takes the baseline.
+ * a loss record (where "nested"), whether the programs loaded whole, split
+ * or were adopted pinned.  The first call takes the baseline.
  */
-void flow_report_skipped(struct flow *f, struct agent *a, struct bpf_object *obj);
+void flow_report_skipped(struct flow *f, struct agent *a, const struct loader *ld);
 
 #endif

@@ -66,6 +66,8 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_FILE_UNDECIDED] = "file_undecided",
 	[STAT_FILE_TOPO] = "file_renames",
 	[STAT_PROC_FULL] = "process_state_full",
+	[STAT_UNJUDGED_FILE] = "unjudged_file",
+	[STAT_UNJUDGED_EXEC] = "unjudged_exec",
 };
 
 struct self_usage {

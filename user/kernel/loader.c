@@ -578,6 +578,77 @@ int loader_attached(const struct loader *l, const char *prog)
 	return 0;
 }
 
+/* The skipped runs of the program behind fd; 0 or -errno. */
+static int prog_skipped(int fd, uint64_t *out)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*out = info.recursion_misses;
+	return 0;
+}
+
+/* An adopted set: its programs through the links pinned for them. */
+static int pinned_skipped_runs(const struct loader *l, loader_runs_fn fn, void *ctx)
+{
+	char hooks[sizeof(l->hooks)], path[PIN_PATH_MAX + sizeof(l->hooks)], *save = NULL, *h;
+
+	snprintf(hooks, sizeof(hooks), "%s", l->hooks);
+	for (h = strtok_r(hooks, " ", &save); h; h = strtok_r(NULL, " ", &save)) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+		uint64_t n = 0;
+		int link, prog, rc;
+
+		pin_link_path(&l->pin, h, path, sizeof(path));
+		link = bpf_obj_get(path);
+		if (link < 0)
+			continue;	/* not pinnable here: gone with its agent */
+		memset(&info, 0, sizeof(info));
+		rc = bpf_obj_get_info_by_fd(link, &info, &len) ? -errno : 0;
+		close(link);
+		if (rc)
+			return rc;
+		prog = bpf_prog_get_fd_by_id(info.prog_id);
+		if (prog < 0)
+			return -errno;
+		rc = prog_skipped(prog, &n);
+		close(prog);
+		if (rc)
+			return rc;
+		fn(h, n, ctx);
+	}
+	return 0;
+}
+
+int loader_skipped_runs(const struct loader *l, loader_runs_fn fn, void *ctx)
+{
+	struct bpf_program *prog;
+
+	if (l->adopted)
+		return pinned_skipped_runs(l, fn, ctx);
+	for (int i = 0; i < (l->n_parts ? l->n_parts : 1); i++) {
+		struct bpf_object *obj = l->n_parts ? l->parts[i]->obj : l->skel->obj;
+
+		bpf_object__for_each_program(prog, obj) {
+			const char *name = bpf_program__name(prog);
+			uint64_t n = 0;
+			int fd = bpf_program__fd(prog), rc;
+
+			if (fd < 0 || !loader_attached(l, name))
+				continue;
+			rc = prog_skipped(fd, &n);
+			if (rc)
+				return rc;
+			fn(name, n, ctx);
+		}
+	}
+	return 0;
+}
+
 int loader_poll(struct loader *l, int timeout_ms)
 {
 	uint64_t before = l->polled;

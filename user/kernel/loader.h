@@ -111,6 +111,14 @@ int loader_pin_policy(struct loader *l, const char *policy);
 /* Is the program named prog (e.g. "opt_execguard__lsm") attached? */
 int loader_attached(const struct loader *l, const char *prog);
 /*
+ * Calls fn with the name of each attached program and the runs of it the
+ * kernel skipped (bpf_prog_info.recursion_misses: a run of it was unfinished
+ * on that CPU).  The programs are found where they loaded (skel or the split
+ * parts), or, for an adopted set, through its pinned links.  0 or -errno.
+ */
+typedef void (*loader_runs_fn)(const char *prog, uint64_t skipped, void *ctx);
+int loader_skipped_runs(const struct loader *l, loader_runs_fn fn, void *ctx);
+/*
  * Waits up to timeout_ms for records, then consumes what is in the ring, for
  * at most LOADER_POLL_BUDGET_MS: a flood that fills the ring as fast as it
  * is read does not keep the caller from its other work (loss records).

@@ -66,6 +66,11 @@ void pin_map_path(const struct pin *p, const char *name, char *out, size_t size)
 	snprintf(out, size, "%s/maps/%s", p->dir, name);
 }
 
+void pin_link_path(const struct pin *p, const char *prog, char *out, size_t size)
+{
+	snprintf(out, size, "%s/links/%s", p->dir, prog);
+}
+
 /* Entry 0 of the map pinned at DIR/maps/name: up to size bytes into out
  * (the rest zeroed); its value size, or -errno. */
 static int read_pinned(const struct pin *p, const char *name, void *out, size_t size)
@@ -135,7 +140,7 @@ static int links_complete(const struct pin *p)
 
 	snprintf(hooks, sizeof(hooks), "%s", p->meta.hooks);
 	for (h = strtok_r(hooks, " ", &save); h; h = strtok_r(NULL, " ", &save), n++) {
-		snprintf(path, sizeof(path), "%s/links/%s", p->dir, h);
+		pin_link_path(p, h, path, sizeof(path));
 		if (stat(path, &st))
 			return 0;
 	}
@@ -261,7 +266,7 @@ int pin_save(struct pin *p, struct bpf_object *obj, struct bpf_link *const *link
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/links/%s", p->dir, names[i]);
+		pin_link_path(p, names[i], path, sizeof(path));
 		if (bpf_link__pin(links[i], path)) {
 			log_warn("pin: %s cannot be pinned on this kernel (%s): it stops with the "
 				 "agent", names[i], strerror(errno));

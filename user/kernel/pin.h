@@ -53,6 +53,9 @@ void pin_close(struct pin *p);
 /* DIR/maps/NAME */
 void pin_map_path(const struct pin *p, const char *name, char *out, size_t size);
 
+/* DIR/links/PROGRAM */
+void pin_link_path(const struct pin *p, const char *prog, char *out, size_t size);
+
 /*
  * Pins every map of obj but the internal ones, then links[i] as
  * DIR/links/names[i], then writes meta into the pin_meta map.  A link the
