@@ -109,8 +109,9 @@ struct limit_val {
  * and exec records no guard refused), numbered by the rule set gen names,
  * in the slot table of the record type's family (exec: the exec guard's,
  * file: the file guard's, connect and socket: the egress rules').  The
- * counts only grow (entries are never deleted: the agent diffs); only the
- * drop paths touch the map.
+ * counts only grow (the agent diffs); the agent deletes a key of an
+ * earlier rule set once it has reported all of its count, so that reloads
+ * do not fill the map.  Only the drop paths touch the map.
  */
 enum {
 	LOSS_AT_RING = 1,	/* the ring was full, or the reserve kept it out */

@@ -334,6 +334,19 @@ static void take_key(struct agent *a, struct flow_loss *e, uint64_t val, uint64_
 }
 
 /*
+ * A key of an earlier rule set (a reload, a swap): once reported whole it
+ * is deleted, so that loss_rules does not fill with generations no record
+ * can name any more.  A record of that generation lost after the delete
+ * makes the key again and is reported the same way.
+ */
+static int key_stale(struct agent *a, const struct loss_key *k)
+{
+	const struct filter_slots *s = slots_of_type(&a->filters, k->type);
+
+	return k->mask && s && k->gen != s->gen;
+}
+
+/*
  * What the ring (0) and ratelimit (1) losses of this report were, budget[w]
  * of them (bpf/delivery.h, loss_rules): taken from the counts of loss_rules
  * and the unkeyed counters not reported yet, which hold every loss the
@@ -345,10 +358,10 @@ static void attribute_losses(struct flow *f, struct agent *a, const uint64_t *st
 {
 	static const int unkeyed[2] = { STAT_LOSS_UNKEYED_RING, STAT_LOSS_UNKEYED_LIMIT };
 	int fd = loader_map_fd(&a->loader, "loss_rules"), rc = 0;
-	struct loss_key keys[FLOW_BATCH], in, out;
+	struct loss_key keys[FLOW_BATCH], in, out, *stale = NULL;
 	uint64_t vals[FLOW_BATCH];
 	struct flow_loss *now = NULL, *old;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, n_stale = 0, cap_stale = 0;
 
 	for (int first = 1; rc == 0 && fd >= 0; first = 0) {
 		__u32 count = FLOW_BATCH;
@@ -367,10 +380,19 @@ static void attribute_losses(struct flow *f, struct agent *a, const uint64_t *st
 					  : NULL;
 			e.reported = old ? old->reported : 0;
 			take_key(a, &e, vals[i], budget, by);
+			if (e.reported >= vals[i] && key_stale(a, &e.key) &&
+			    !vec_grow((void **)&stale, n_stale, &cap_stale, sizeof(*stale))) {
+				stale[n_stale++] = e.key;	/* reported whole, never counted again */
+				continue;
+			}
 			now[n++] = e;
 		}
 		in = out;
 	}
+	/* after the walk: a hash map's batch cursor is not moved under it */
+	for (size_t i = 0; i < n_stale; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+	free(stale);
 	if (n)
 		qsort(now, n, sizeof(*now), loss_cmp);
 	free(f->losses);
