@@ -32,6 +32,7 @@
 
 enum {
 	STATS_EVERY_MS = 100,
+	SKIPPED_EVERY_MS = 1000,	/* skipped runs: a few syscalls per program */
 	METRICS_EVERY_MS = 5000,
 	STATE_EVERY_MS = 1000,	/* the state file's alive time, without records */
 	STOP_DRAIN_ROUNDS = 100,	/* polls of the ring at a stop, each at most 50 ms */
@@ -97,7 +98,10 @@ static void report_kernel(struct agent *a, int all)
 	flow_sweep_repeats(&a->flow, loader_map_fd(&a->loader, "repeats"),
 			   all ? UINT64_MAX / 2 : clock_ns(CLOCK_BOOTTIME), on_repeat, a);
 	flow_report_losses(&a->flow, a, stats, loader_map_fd(&a->loader, "limits"));
-	flow_report_skipped(&a->flow, a, &a->loader);
+	if (!a->last_skipped_ms || now_ms() - a->last_skipped_ms >= SKIPPED_EVERY_MS) {
+		a->last_skipped_ms = now_ms();
+		flow_report_skipped(&a->flow, a, &a->loader);
+	}
 	emit_state_losses(a, stats);
 }
 
@@ -578,6 +582,7 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 	for (int i = 0; i < STOP_DRAIN_ROUNDS && loader_poll(&a->loader, 0) > 0; i++)
 		;
 	/* pinned, the programs go on counting: windows still open are the next run's */
+	a->last_skipped_ms = 0;		/* and the skipped runs up to now, whenever last read */
 	report_kernel(a, !a->loader.pinning);
 	if (!rc && a->loader.skel)
 		stream_heartbeat(a, a->beat_pending ? a->beat : a->bpf_stats, 1);

@@ -117,6 +117,7 @@ struct agent {
 	char host[256];
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t last_stats_ms;
+	uint64_t last_skipped_ms;	/* when the programs' skipped runs were read; 0: never */
 	struct flow flow;		/* repeats, limits, the kernel side's losses */
 	const struct cev_repeat *repeat;	/* the record being decoded stands for these */
 	uint64_t proc_full_seen;	/* stats[STAT_PROC_FULL] already reported */
