@@ -11,6 +11,8 @@
  *     the same policy; a new policy or another ring size swaps them;
  *   - a new policy after a SIGKILL: a connect tried in a loop all along is
  *     refused every time, the new rules are in force after the swap;
+ *   - the same across a SIGHUP reload, which hands over to a new agent in
+ *     the same process;
  *   - `custos unload` refuses while an agent runs;
  *   - --no-pin: nothing outlives the agent;
  *   - no bpffs mounted (a bare boot): the agent mounts it on /sys/fs/bpf and
@@ -446,6 +448,24 @@ static pid_t hammer_start(struct hammer *h)
 	_exit(0);
 }
 
+/* The hammer's shared page, its file DIR/vault/key made under the block rule. */
+static struct hammer *hammer_map(struct persist *p)
+{
+	struct hammer *h;
+	char dir[512];
+	int fd;
+
+	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(h != MAP_FAILED);
+	snprintf(dir, sizeof(dir), "%s/vault", p->r.dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(h->file, sizeof(h->file), "%s/vault/key", p->r.dir);
+	fd = open(h->file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	return h;
+}
+
 /* The log's line about the old set's detaching (with the time the swap took). */
 static void print_swap_line(struct persist *p)
 {
@@ -467,20 +487,13 @@ static void test_new_policy_swapped_without_window(void **state)
 	struct hammer *h;
 	json_t *gap, *rec;
 	long before;
-	int n, status, fd;
+	int n, status;
 	pid_t hpid, mpid, pid;
 
 	assert_int_equal(harness_setup(&p->r, swap_rules_old), 0);
 	install_marker(p, marker, sizeof(marker));
 	assert_int_equal(policy_of(p->r.rules, old_policy, sizeof(old_policy)), 0);
-	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(h != MAP_FAILED);
-	snprintf(np, sizeof(np), "%s/vault", p->r.dir);
-	assert_int_equal(mkdir(np, 0700), 0);
-	snprintf(h->file, sizeof(h->file), "%s/vault/key", p->r.dir);
-	fd = open(h->file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	close(fd);
+	h = hammer_map(p);
 	assert_int_equal(start_pinned(p, NULL), 0);
 	if (partly_pinned(p) || !egress_on(&p->r))
 		return;
@@ -555,6 +568,90 @@ static void test_new_policy_swapped_without_window(void **state)
 	assert_int_equal(pin_link_ids(p->pin, ids), n);
 	assert_memory_equal(ids, again, n * sizeof(ids[0]));
 	assert_int_equal(netpoke("127.0.0.80"), EXIT_EPERM);
+	assert_int_equal(harness_stop(&p->r), 0);
+}
+
+/*
+ * A SIGHUP reload with pinned programs: the agent hands over to a new agent
+ * in the same process, which swaps its programs in as a restart does.  A
+ * connect (and, under BPF LSM, an open) tried in a loop all along is
+ * refused every time; the stream goes on (the last run's closing
+ * checkpoint, then a gap record of a clean end, seq one more); the added
+ * rule refuses; the same process, counted as one reload.
+ */
+static void test_reload_hands_over_without_window(void **state)
+{
+	struct persist *p = *state;
+	__u32 ids[PIN_MAX_LINKS], again[PIN_MAX_LINKS];
+	char marker[400], np[512], old_policy[80], new_policy[80];
+	struct hammer *h;
+	json_t *gap, *last, *rec;
+	long before;
+	int n, status;
+	pid_t hpid, pid;
+
+	assert_int_equal(harness_setup(&p->r, swap_rules_old), 0);
+	install_marker(p, marker, sizeof(marker));
+	assert_int_equal(policy_of(p->r.rules, old_policy, sizeof(old_policy)), 0);
+	h = hammer_map(p);
+	assert_int_equal(start_pinned(p, NULL), 0);
+	if (partly_pinned(p) || !egress_on(&p->r))
+		return;
+	n = pin_link_ids(p->pin, ids);
+	assert_true(n >= 3);
+	if (!harness_lsm_hook(&p->r, "file__lsm"))
+		h->file[0] = '\0';
+	hpid = hammer_start(h);
+	for (int i = 0; i < 500 && h->attempts < 1000; i++)
+		usleep(10000);
+
+	before = h->attempts;
+	assert_int_equal(harness_write_rules(&p->r, swap_rules_new), 0);
+	assert_int_equal(policy_of(p->r.rules, new_policy, sizeof(new_policy)), 0);
+	kill(p->r.pid, SIGHUP);
+	assert_true(harness_log_contains(&p->r, "(a new agent in this process took over)",
+					 WAIT_MS));
+	usleep(300000);
+	h->stop = 1;
+	assert_int_equal(waitpid(hpid, &status, 0), hpid);
+	print_message("%ld connects tried, %ld while the reload handed over; %ld not refused "
+		      "(errno %d); %ld opens, %ld let through\n", h->attempts,
+		      h->attempts - before, h->escaped, h->escaped_errno, h->opens, h->opened);
+	print_swap_line(p);
+	assert_int_equal(h->escaped, 0);
+	assert_int_equal(h->opened, 0);
+	assert_true(h->attempts - before > 100);
+	munmap(h, sizeof(*h));
+
+	/* the same process; its programs swapped, not adopted or refilled */
+	assert_int_equal(waitpid(p->r.pid, &status, WNOHANG), 0);
+	assert_true(harness_log_contains(&p->r, "are to be replaced on a reload", 0));
+	assert_int_equal(pin_link_ids(p->pin, again), n);
+	assert_false(pin_links_left(ids, n));
+	/* the stream: the first run's closing checkpoint, then a clean gap */
+	gap = harness_wait_record(&p->r, pred_kind, "gap", WAIT_MS);
+	assert_non_null(gap);
+	assert_string_equal(jstr(gap, "gap.previous_end"), "clean");
+	assert_true(json_is_true(json_object_get(json_object_get(gap, "gap"), "enforced")));
+	assert_string_equal(jstr(gap, "policy"), new_policy);
+	last = harness_wait_record(&p->r, pred_kind, "checkpoint", WAIT_MS);
+	assert_non_null(last);
+	assert_true(json_is_true(json_object_get(json_object_get(last, "checkpoint"), "final")));
+	assert_string_equal(jstr(last, "policy"), old_policy);
+	assert_int_equal(jint(gap, "seq"), jint(last, "seq") + 1);
+	assert_string_not_equal(jstr(gap, "run"), jstr(last, "run"));
+	json_decref(last);
+	json_decref(gap);
+
+	/* the new rule refuses, its record names the new policy */
+	pid = harness_spawn(harness_helper("netpoke", np, sizeof(np)),
+			    (char *[]){ np, "tcp", "127.0.0.80", "4477", NULL });
+	assert_int_equal(harness_wait(pid), EXIT_EPERM);
+	rec = harness_wait_record(&p->r, pred_kind_pid,
+				  &(struct kind_pid){ "connect", pid, "e2e-persist-block2" }, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "policy"), new_policy);
+	json_decref(rec);
 	assert_int_equal(harness_stop(&p->r), 0);
 }
 
@@ -650,6 +747,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sigkill_keeps_enforcing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts_or_swaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_policy_swapped_without_window, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_hands_over_without_window, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unload_waits_for_the_agent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_pin_leaves_nothing, setup, teardown),

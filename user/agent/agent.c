@@ -343,6 +343,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.pin_dir = a->opts.pin_dir,
 		.pin_optional = a->opts.pin_optional,
 		.policy = a->rules->digest,
+		.swap = a->opts.handed_over,
 		.on_sample = on_sample,
 		.ctx = a,
 	};
@@ -454,6 +455,10 @@ int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t er
 	log_info("agent: %s", desc);
 	if (!o->no_bpf)
 		describe_enforcement(a, "agent");
+	a->counters.reloads_ok = o->reloads_ok;
+	a->counters.reloads_failed = o->reloads_failed;
+	if (o->handed_over)
+		log_info("reload: %s (a new agent in this process took over)", desc);
 	a->last_checkpoint_ms = now_ms();
 	stream_gap(a);
 	return 0;
@@ -476,6 +481,21 @@ int agent_reload(struct agent *a)
 		log_error("reload: the new rules do not load; the running rules (policy %s) "
 			  "stay in force", a->rules->digest);
 		return -EINVAL;
+	}
+	if (l && l->pinning) {
+		/* compiled as the new agent will, no map written: then handed over */
+		rc = filters_apply(&filters, NULL, next, NULL, err, sizeof(err));
+		rule_set_free(next);
+		if (rc) {
+			a->counters.reloads_failed++;
+			log_error("reload: %s; the running rules (policy %s) stay in force", err,
+				  a->rules->digest);
+			return -EINVAL;
+		}
+		a->handover = 1;
+		log_info("reload: the new rules compile; handing over to a new agent in this "
+			 "process, which swaps its programs in beside the pinned ones");
+		return 0;
 	}
 	hits = calloc(next->n_rules + 1, sizeof(*hits));
 	/* the new numbering, for the filters; in force only once they are */
@@ -570,6 +590,8 @@ int agent_run(struct agent *a, struct agent_signals *sig)
 			sig->reload = 0;
 			notify_service("RELOADING=1");
 			agent_reload(a);
+			if (a->handover)
+				break;	/* READY=1 comes from the new agent */
 			notify_service("READY=1");
 		}
 	}

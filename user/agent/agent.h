@@ -75,6 +75,10 @@ struct agent_opts {
 	int no_bpf;			/* nothing loaded or attached, no /proc seed:
 					 * records come only from agent_handle_record
 					 * (agent/decode.h; tests) */
+	/* this agent takes over from one in the same process that reloaded
+	 * by handing over (agent_run): its reload counts go on from these */
+	int handed_over;
+	uint64_t reloads_ok, reloads_failed;
 };
 
 /* Signal flags that main.c sets and the loop reads. */
@@ -118,6 +122,7 @@ struct agent {
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t last_stats_ms;
 	uint64_t last_skipped_ms;	/* when the programs' skipped runs were read; 0: never */
+	int handover;			/* the run ended for a reload by a new agent (agent_run) */
 	struct flow flow;		/* repeats, limits, the kernel side's losses */
 	const struct cev_repeat *repeat;	/* the record being decoded stands for these */
 	uint64_t proc_full_seen;	/* stats[STAT_PROC_FULL] already reported */
@@ -149,9 +154,20 @@ struct agent {
  * failure err says why; agent_free() frees what was made.
  */
 int agent_init(struct agent *a, const struct agent_opts *o, char *err, size_t errlen);
-/* Runs until sig->stop; SIGHUP (sig->reload) reloads rules and reopens sinks. */
+/*
+ * Runs until sig->stop; SIGHUP (sig->reload) reloads rules and reopens sinks.
+ * With pinned programs a reload whose rules compile hands over instead: the
+ * run stops as for a restart (the pinned programs go on enforcing the old
+ * rules) and a->handover is set, for the caller to start a new agent in
+ * this process, which swaps its programs in as a restart does (no moment
+ * without a decision).  Without pinning the maps are refilled in place.
+ */
 int agent_run(struct agent *a, struct agent_signals *sig);
-/* Loads the rule paths again; keeps the running set when the new one fails. */
+/*
+ * Loads the rule paths again; keeps the running set when the new one fails.
+ * Pinned, a set that compiles is not written here: a->handover is set
+ * (agent_run); else the maps are refilled in place.
+ */
 int agent_reload(struct agent *a);
 /* Flushes every sink, detaches and frees. */
 void agent_free(struct agent *a);

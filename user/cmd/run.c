@@ -350,30 +350,44 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* agent_init -> ready -> agent_run until a stop signal; the exit status */
+/*
+ * agent_init -> ready -> agent_run until a stop signal; the exit status.
+ * A reload the agent hands over (pinned programs: agent_run) starts a new
+ * agent here, in the same process, as a restart would.
+ */
 static int run_agent(const struct agent_opts *ao)
 {
+	struct agent_opts opts = *ao;
 	char err[1024] = "";
 	struct agent *a;
-	int rc;
+	int rc, again;
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		fprintf(stderr, "custos: out of memory\n");
 		return CMD_EXIT_FAIL;
 	}
-	rc = agent_init(a, ao, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "custos: error: %s\n", err);
+	do {
+		rc = agent_init(a, &opts, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "custos: error: %s%s\n", err, opts.handed_over ?
+				" (on a reload: the pinned programs go on enforcing the "
+				"previous rules)" : "");
+			agent_free(a);
+			free(a);
+			return CMD_EXIT_FAIL;
+		}
+		fprintf(stderr, "custos: ready\n");
+		notify_service("READY=1");
+		rc = agent_run(a, &signals);
+		again = !rc && a->handover && !signals.stop;
+		opts.handed_over = again;
+		opts.reloads_ok = a->counters.reloads_ok + (again ? 1 : 0);
+		opts.reloads_failed = a->counters.reloads_failed;
+		if (!again)
+			notify_service("STOPPING=1");
 		agent_free(a);
-		free(a);
-		return CMD_EXIT_FAIL;
-	}
-	fprintf(stderr, "custos: ready\n");
-	notify_service("READY=1");
-	rc = agent_run(a, &signals);
-	notify_service("STOPPING=1");
-	agent_free(a);
+	} while (again);
 	free(a);
 	return rc ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }

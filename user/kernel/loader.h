@@ -58,6 +58,9 @@ struct loader_opts {
 					 * (bpffs read-only, absent), run unpinned, warned */
 	const char *policy;		/* "sha256:..." of the rules to be put in force;
 					 * NULL: any pinned policy is adopted */
+	int swap;			/* a set pinned with this policy is swapped too,
+					 * not adopted (a reload: the rules may name
+					 * other files now, e.g. a replaced program) */
 	loader_sample_fn on_sample;
 	void *ctx;
 };

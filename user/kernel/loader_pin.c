@@ -59,10 +59,10 @@ int loader_adopt(struct loader *l, const struct loader_opts *o, char *why, size_
 	struct bpf_map *map;
 	int rc;
 
-	if (!reason && o->policy && strcmp(l->pin.meta.policy, o->policy) != 0) {
+	if (!reason && o->policy && (o->swap || strcmp(l->pin.meta.policy, o->policy) != 0)) {
 		/* the programs are these, their rules are not: a set of this
 		 * agent's beside them, on their state, swapped in whole */
-		reason = "holding another policy";
+		reason = o->swap ? "to be replaced on a reload" : "holding another policy";
 		l->carried = 1;
 	}
 	if (reason) {
