@@ -3,6 +3,7 @@
 #include "pinhelp.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,4 +137,45 @@ void pin_scratch_users(const char *pin, const char *map, uint64_t users)
 	}
 	free(vals);
 	close(fd);
+}
+
+int agent_map_fd(pid_t pid, const char *name)
+{
+	char dir[64], path[64 + sizeof(((struct dirent *)0)->d_name)], line[128];
+	struct dirent *d;
+	DIR *fds;
+	int found = -ENOENT;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+	fds = opendir(dir);
+	if (!fds)
+		return -errno;
+	while (found < 0 && (d = readdir(fds)) != NULL) {
+		FILE *f;
+		__u32 id = 0;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "map_id: %u", &id) == 1)
+				break;
+		if (f)
+			fclose(f);
+		if (id) {
+			struct bpf_map_info info;
+			__u32 len = sizeof(info);
+			int fd = bpf_map_get_fd_by_id(id);
+
+			memset(&info, 0, sizeof(info));
+			if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			    strcmp(info.name, name) == 0)
+				found = fd;
+			else if (fd >= 0)
+				close(fd);
+		}
+	}
+	closedir(fds);
+	return found;
 }

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * pinhelp.h - what the pinning suites (test_persist.c, test_persist_swap.c)
- * share: `custos unload`, the ids of the links pinned in a directory, and
- * whether links of given ids still exist.
+ * pinhelp.h - what the suites that look at the kernel side share: `custos
+ * unload`, the ids of the links pinned in a directory, whether links of
+ * given ids still exist, the maps of a pinned set or of a running agent.
  */
 #ifndef CUSTOS_E2E_PINHELP_H
 #define CUSTOS_E2E_PINHELP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/types.h>
 
@@ -35,6 +36,10 @@ int pin_links_left(const __u32 *ids, int n);
  * stands for runs holding every slot (bpf/maps.bpf.h), 0 frees them.
  */
 void pin_scratch_users(const char *pin, const char *map, uint64_t users);
+
+/* An fd of the map named name (its first 15 characters) that process pid
+ * holds (read from /proc/PID/fdinfo), or -errno. */
+int agent_map_fd(pid_t pid, const char *name);
 
 /* A record's timestamp at path ("time", "gap.from") in ns since the epoch; -1 when absent. */
 long long record_time_ns(json_t *rec, const char *path);
