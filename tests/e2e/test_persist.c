@@ -479,34 +479,122 @@ static void print_swap_line(struct persist *p)
 		fclose(f);
 }
 
+/* The hammer started (opening too where the file guard runs: BPF LSM),
+ * back once it has tried 1000 connects. */
+static pid_t hammer_go(struct persist *p, struct hammer *h)
+{
+	pid_t pid;
+
+	if (!harness_lsm_hook(&p->r, "file__lsm"))
+		h->file[0] = '\0';
+	pid = hammer_start(h);
+	for (int i = 0; i < 500 && h->attempts < 1000; i++)
+		usleep(10000);
+	return pid;
+}
+
+/* 300 ms on, the hammer stopped: nothing got through, and it tried more
+ * than 100 times since before (while what happened). */
+static void hammer_done(struct persist *p, struct hammer *h, pid_t pid, long before,
+			const char *what)
+{
+	int status;
+
+	usleep(300000);
+	h->stop = 1;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	print_message("%ld connects tried, %ld while %s; %ld not refused (errno %d); %ld opens, "
+		      "%ld let through\n", h->attempts, h->attempts - before, what, h->escaped,
+		      h->escaped_errno, h->opens, h->opened);
+	print_swap_line(p);
+	assert_int_equal(h->escaped, 0);
+	assert_int_equal(h->opened, 0);
+	assert_true(h->attempts - before > 100);
+	munmap(h, sizeof(*h));
+}
+
+/*
+ * swap_rules_old in force, pinned, the marker installed, the hammer's page
+ * made; the pinned links' ids.  NULL when this kernel cannot show a swap
+ * (links it cannot pin, no egress hooks).
+ */
+static struct hammer *swap_setup(struct persist *p, char *marker, size_t msize, char *policy,
+				 size_t psize, __u32 *ids, int *n)
+{
+	struct hammer *h;
+
+	assert_int_equal(harness_setup(&p->r, swap_rules_old), 0);
+	install_marker(p, marker, msize);
+	assert_int_equal(policy_of(p->r.rules, policy, psize), 0);
+	h = hammer_map(p);
+	assert_int_equal(start_pinned(p, NULL), 0);
+	if (partly_pinned(p) || !egress_on(&p->r)) {
+		munmap(h, sizeof(*h));
+		return NULL;
+	}
+	*n = pin_link_ids(p->pin, ids);
+	assert_true(*n >= 3);
+	return h;
+}
+
+/*
+ * After a swap (the log says why): this agent's n links pinned (their ids
+ * in again), none of the old ones (ids) left; the gap record that opened
+ * the run, of an end, enforced all along, under policy.
+ */
+static json_t *swapped_gap(struct persist *p, const char *why, const __u32 *ids, __u32 *again,
+			   int n, const char *end, const char *policy)
+{
+	json_t *gap;
+
+	assert_true(harness_log_contains(&p->r, why, 0));
+	assert_int_equal(pin_link_ids(p->pin, again), n);
+	assert_false(pin_links_left(ids, n));
+	gap = harness_wait_record(&p->r, pred_kind, "gap", WAIT_MS);
+	assert_non_null(gap);
+	assert_string_equal(jstr(gap, "gap.previous_end"), end);
+	assert_true(json_is_true(json_object_get(json_object_get(gap, "gap"), "enforced")));
+	assert_string_equal(jstr(gap, "policy"), policy);
+	return gap;
+}
+
+/* swap_rules_new's added rule refuses a connect to 127.0.0.80; its record
+ * names policy. */
+static void assert_added_rule_refuses(struct persist *p, const char *policy)
+{
+	char np[512];
+	json_t *rec;
+	pid_t pid;
+
+	pid = harness_spawn(harness_helper("netpoke", np, sizeof(np)),
+			    (char *[]){ np, "tcp", "127.0.0.80", "4477", NULL });
+	assert_int_equal(harness_wait(pid), EXIT_EPERM);
+	rec = harness_wait_record(&p->r, pred_kind_pid,
+				  &(struct kind_pid){ "connect", pid, "e2e-persist-block2" }, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "action"), "block");
+	assert_string_equal(jstr(rec, "policy"), policy);
+	json_decref(rec);
+}
+
 static void test_new_policy_swapped_without_window(void **state)
 {
 	struct persist *p = *state;
 	__u32 ids[PIN_MAX_LINKS], again[PIN_MAX_LINKS];
-	char marker[400], np[512], old_policy[80], new_policy[80];
+	char marker[400], old_policy[80], new_policy[80];
 	struct hammer *h;
 	json_t *gap, *rec;
 	long before;
 	int n, status;
-	pid_t hpid, mpid, pid;
+	pid_t hpid, mpid;
 
-	assert_int_equal(harness_setup(&p->r, swap_rules_old), 0);
-	install_marker(p, marker, sizeof(marker));
-	assert_int_equal(policy_of(p->r.rules, old_policy, sizeof(old_policy)), 0);
-	h = hammer_map(p);
-	assert_int_equal(start_pinned(p, NULL), 0);
-	if (partly_pinned(p) || !egress_on(&p->r))
+	h = swap_setup(p, marker, sizeof(marker), old_policy, sizeof(old_policy), ids, &n);
+	if (!h)
 		return;
-	n = pin_link_ids(p->pin, ids);
-	assert_true(n >= 3);
 	assert_int_equal(netpoke("127.0.0.79"), EXIT_EPERM);
 	assert_int_equal(netpoke("127.0.0.80"), EXIT_ECONNREFUSED);
 	/* where the file guard runs (BPF LSM), the same for opens */
-	if (!harness_lsm_hook(&p->r, "file__lsm"))
-		h->file[0] = '\0';
-	hpid = hammer_start(h);
-	for (int i = 0; i < 500 && h->attempts < 1000; i++)
-		usleep(10000);
+	hpid = hammer_go(p, h);
 	usleep(300000);	/* a heartbeat after the first refusals */
 
 	kill(p->r.pid, SIGKILL);
@@ -518,31 +606,14 @@ static void test_new_policy_swapped_without_window(void **state)
 	assert_int_equal(harness_write_rules(&p->r, swap_rules_new), 0);
 	assert_int_equal(policy_of(p->r.rules, new_policy, sizeof(new_policy)), 0);
 	assert_int_equal(start_pinned(p, NULL), 0);
-	usleep(300000);
-	h->stop = 1;
-	assert_int_equal(waitpid(hpid, &status, 0), hpid);
-	print_message("%ld connects tried, %ld while the new agent started and swapped; %ld "
-		      "not refused (errno %d); %ld opens, %ld let through\n", h->attempts,
-		      h->attempts - before, h->escaped, h->escaped_errno, h->opens, h->opened);
-	print_swap_line(p);
-	assert_int_equal(h->escaped, 0);
-	assert_int_equal(h->opened, 0);
-	assert_true(h->attempts - before > 100);
-	munmap(h, sizeof(*h));
+	hammer_done(p, h, hpid, before, "the new agent started and swapped");
 
-	/* the swap, not an adoption: this agent's links, the old ones gone */
-	assert_true(harness_log_contains(&p->r, "are holding another policy", 0));
+	/* the swap, not an adoption; the gap: what the old set refused meanwhile */
+	gap = swapped_gap(p, "are holding another policy", ids, again, n, "unclean", new_policy);
 	assert_false(harness_log_contains(&p->r, "pin: adopted the programs pinned", 0));
-	assert_int_equal(pin_link_ids(p->pin, again), n);
-	assert_false(pin_links_left(ids, n));
-	/* the gap: what the old set refused meanwhile; the marker's exec it kept */
-	gap = harness_wait_record(&p->r, pred_kind, "gap", WAIT_MS);
-	assert_non_null(gap);
-	assert_string_equal(jstr(gap, "gap.previous_end"), "unclean");
-	assert_true(json_is_true(json_object_get(json_object_get(gap, "gap"), "enforced")));
 	assert_true(jint(gap, "gap.counted.connect_refused") >= 1);
 	assert_true(jint(gap, "gap.counted.connect") >= jint(gap, "gap.counted.connect_refused"));
-	assert_string_equal(jstr(gap, "policy"), new_policy);
+	/* the marker's exec the old set kept */
 	rec = harness_wait_record(&p->r, pred_marker_pid, &mpid, WAIT_MS);
 	assert_kept(rec, gap, jint(gap, "seq"));
 	assert_string_equal(jstr(rec, "rule"), "e2e-persist-exec");
@@ -551,15 +622,7 @@ static void test_new_policy_swapped_without_window(void **state)
 
 	/* the new policy in force: the added rule refuses, records name the new policy */
 	assert_string_not_equal(old_policy, new_policy);
-	pid = harness_spawn(harness_helper("netpoke", np, sizeof(np)),
-			    (char *[]){ np, "tcp", "127.0.0.80", "4477", NULL });
-	assert_int_equal(harness_wait(pid), EXIT_EPERM);
-	rec = harness_wait_record(&p->r, pred_kind_pid,
-				  &(struct kind_pid){ "connect", pid, "e2e-persist-block2" }, WAIT_MS);
-	assert_non_null(rec);
-	assert_string_equal(jstr(rec, "action"), "block");
-	assert_string_equal(jstr(rec, "policy"), new_policy);
-	json_decref(rec);
+	assert_added_rule_refuses(p, new_policy);
 	assert_int_equal(netpoke("127.0.0.79"), EXIT_EPERM);
 	assert_int_equal(harness_stop(&p->r), 0);
 	/* what the swap pinned (its links, the carried maps, the policy) is adopted next */
@@ -583,27 +646,17 @@ static void test_reload_hands_over_without_window(void **state)
 {
 	struct persist *p = *state;
 	__u32 ids[PIN_MAX_LINKS], again[PIN_MAX_LINKS];
-	char marker[400], np[512], old_policy[80], new_policy[80];
+	char marker[400], old_policy[80], new_policy[80];
 	struct hammer *h;
-	json_t *gap, *last, *rec;
+	json_t *gap, *last;
 	long before;
 	int n, status;
-	pid_t hpid, pid;
+	pid_t hpid;
 
-	assert_int_equal(harness_setup(&p->r, swap_rules_old), 0);
-	install_marker(p, marker, sizeof(marker));
-	assert_int_equal(policy_of(p->r.rules, old_policy, sizeof(old_policy)), 0);
-	h = hammer_map(p);
-	assert_int_equal(start_pinned(p, NULL), 0);
-	if (partly_pinned(p) || !egress_on(&p->r))
+	h = swap_setup(p, marker, sizeof(marker), old_policy, sizeof(old_policy), ids, &n);
+	if (!h)
 		return;
-	n = pin_link_ids(p->pin, ids);
-	assert_true(n >= 3);
-	if (!harness_lsm_hook(&p->r, "file__lsm"))
-		h->file[0] = '\0';
-	hpid = hammer_start(h);
-	for (int i = 0; i < 500 && h->attempts < 1000; i++)
-		usleep(10000);
+	hpid = hammer_go(p, h);
 
 	before = h->attempts;
 	assert_int_equal(harness_write_rules(&p->r, swap_rules_new), 0);
@@ -611,29 +664,12 @@ static void test_reload_hands_over_without_window(void **state)
 	kill(p->r.pid, SIGHUP);
 	assert_true(harness_log_contains(&p->r, "(a new agent in this process took over)",
 					 WAIT_MS));
-	usleep(300000);
-	h->stop = 1;
-	assert_int_equal(waitpid(hpid, &status, 0), hpid);
-	print_message("%ld connects tried, %ld while the reload handed over; %ld not refused "
-		      "(errno %d); %ld opens, %ld let through\n", h->attempts,
-		      h->attempts - before, h->escaped, h->escaped_errno, h->opens, h->opened);
-	print_swap_line(p);
-	assert_int_equal(h->escaped, 0);
-	assert_int_equal(h->opened, 0);
-	assert_true(h->attempts - before > 100);
-	munmap(h, sizeof(*h));
+	hammer_done(p, h, hpid, before, "the reload handed over");
 
 	/* the same process; its programs swapped, not adopted or refilled */
 	assert_int_equal(waitpid(p->r.pid, &status, WNOHANG), 0);
-	assert_true(harness_log_contains(&p->r, "are to be replaced on a reload", 0));
-	assert_int_equal(pin_link_ids(p->pin, again), n);
-	assert_false(pin_links_left(ids, n));
 	/* the stream: the first run's closing checkpoint, then a clean gap */
-	gap = harness_wait_record(&p->r, pred_kind, "gap", WAIT_MS);
-	assert_non_null(gap);
-	assert_string_equal(jstr(gap, "gap.previous_end"), "clean");
-	assert_true(json_is_true(json_object_get(json_object_get(gap, "gap"), "enforced")));
-	assert_string_equal(jstr(gap, "policy"), new_policy);
+	gap = swapped_gap(p, "are to be replaced on a reload", ids, again, n, "clean", new_policy);
 	last = harness_wait_record(&p->r, pred_kind, "checkpoint", WAIT_MS);
 	assert_non_null(last);
 	assert_true(json_is_true(json_object_get(json_object_get(last, "checkpoint"), "final")));
@@ -644,14 +680,7 @@ static void test_reload_hands_over_without_window(void **state)
 	json_decref(gap);
 
 	/* the new rule refuses, its record names the new policy */
-	pid = harness_spawn(harness_helper("netpoke", np, sizeof(np)),
-			    (char *[]){ np, "tcp", "127.0.0.80", "4477", NULL });
-	assert_int_equal(harness_wait(pid), EXIT_EPERM);
-	rec = harness_wait_record(&p->r, pred_kind_pid,
-				  &(struct kind_pid){ "connect", pid, "e2e-persist-block2" }, WAIT_MS);
-	assert_non_null(rec);
-	assert_string_equal(jstr(rec, "policy"), new_policy);
-	json_decref(rec);
+	assert_added_rule_refuses(p, new_policy);
 	assert_int_equal(harness_stop(&p->r), 0);
 }
 
