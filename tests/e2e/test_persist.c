@@ -12,7 +12,8 @@
  *   - a new policy after a SIGKILL: a connect tried in a loop all along is
  *     refused every time, the new rules are in force after the swap;
  *   - the same across a SIGHUP reload, which hands over to a new agent in
- *     the same process;
+ *     the same process, and across an upgrade (programs of another build
+ *     pinned: swapped, their maps not taken, their ring not read);
  *   - `custos unload` refuses while an agent runs;
  *   - --no-pin: nothing outlives the agent;
  *   - no bpffs mounted (a bare boot): the agent mounts it on /sys/fs/bpf and
@@ -50,6 +51,7 @@
 
 #include <bpf/bpf.h>
 
+#include "delivery.h"
 #include "harness.h"
 #include "pinhelp.h"
 
@@ -684,6 +686,66 @@ static void test_reload_hands_over_without_window(void **state)
 	assert_int_equal(harness_stop(&p->r), 0);
 }
 
+/* What a version with another record layout would have left pinned: its
+ * pin_meta names another BPF object and ABI. */
+static void pin_meta_other_build(const char *pin)
+{
+	struct pin_meta m;
+	char path[300];
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/maps/pin_meta", pin);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &m), 0);
+	m.abi++;
+	m.object[0] ^= 0xff;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &m, BPF_ANY), 0);
+	close(fd);
+}
+
+/*
+ * An upgrade: the agent stops cleanly, and the next one finds the programs
+ * of another build (another ABI) pinned.  It swaps its own in without
+ * taking the old maps (their layout may differ): a connect (and under BPF
+ * LSM an open) tried in a loop all along is refused every time; the gap
+ * record counts what the old programs saw, and the exec the old ring
+ * holds is not read (docs/OPERATIONS.md, "Upgrade").
+ */
+static void test_upgrade_swaps_without_window(void **state)
+{
+	struct persist *p = *state;
+	__u32 ids[PIN_MAX_LINKS], again[PIN_MAX_LINKS];
+	char marker[400], policy[80];
+	struct hammer *h;
+	json_t *gap;
+	long before;
+	int n;
+	pid_t hpid, mpid;
+
+	h = swap_setup(p, marker, sizeof(marker), policy, sizeof(policy), ids, &n);
+	if (!h)
+		return;
+	hpid = hammer_go(p, h);
+	assert_int_equal(harness_stop(&p->r), 0);
+	mpid = run_marker(marker);	/* while no agent reads: into the old ring */
+	pin_meta_other_build(p->pin);
+	before = h->attempts;
+	assert_int_equal(start_pinned(p, NULL), 0);
+	hammer_done(p, h, hpid, before, "the other build's agent started and swapped");
+
+	gap = swapped_gap(p, "are from another build of custos: loading this agent's, then",
+			  ids, again, n, "clean", policy);
+	assert_true(jint(gap, "gap.counted.exec") >= 1);
+	assert_true(jint(gap, "gap.counted.connect_refused") >= 1);
+	json_decref(gap);
+	assert_false(harness_log_contains(&p->r, "on their ring, counters", 0));
+	assert_null(harness_wait_record(&p->r, pred_marker_pid, &mpid, 1000));
+	assert_int_equal(netpoke("127.0.0.79"), EXIT_EPERM);
+	assert_int_equal(harness_stop(&p->r), 0);
+}
+
 static void test_unload_waits_for_the_agent(void **state)
 {
 	struct persist *p = *state;
@@ -779,6 +841,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload_hands_over_without_window, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_swaps_without_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unload_waits_for_the_agent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_pin_leaves_nothing, setup, teardown),
 		/* last: it leaves the host's mount namespace (and comes back) */
