@@ -194,7 +194,7 @@ int harness_start(struct agent_run *r, const char *const *extra_args)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	for (int waited = 0; waited < 30000; waited += 20) {
+	for (int waited = 0; waited < HARNESS_START_MS; waited += 20) {
 		int status;
 
 		if (harness_log_contains(r, "custos: ready\n", 0))
