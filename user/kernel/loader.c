@@ -539,18 +539,25 @@ static int attach_one(struct loader *l, struct bpf_program *prog, size_t *used, 
 	return 0;
 }
 
+/* Object i of those the programs loaded in, where they were verified: the
+ * split parts, or skel alone; NULL past the last. */
+static struct bpf_object *loaded_object(const struct loader *l, int i)
+{
+	if (l->n_parts)
+		return i < l->n_parts ? l->parts[i]->obj : NULL;
+	return i == 0 ? l->skel->obj : NULL;
+}
+
 int loader_attach(struct loader *l, char *err, size_t errlen)
 {
+	struct bpf_object *obj;
 	struct bpf_program *prog;
 	size_t used = 0;
 	int rc;
 
 	if (l->adopted)
 		return 0;	/* pinned and attached all along */
-	/* the programs loaded where they were verified: the parts, or skel */
-	for (int i = 0; i < (l->n_parts ? l->n_parts : 1); i++) {
-		struct bpf_object *obj = l->n_parts ? l->parts[i]->obj : l->skel->obj;
-
+	for (int i = 0; (obj = loaded_object(l, i)) != NULL; i++) {
 		bpf_object__for_each_program(prog, obj) {
 			if (!bpf_program__autoload(prog))
 				continue;
@@ -626,13 +633,12 @@ static int pinned_skipped_runs(const struct loader *l, loader_runs_fn fn, void *
 
 int loader_skipped_runs(const struct loader *l, loader_runs_fn fn, void *ctx)
 {
+	struct bpf_object *obj;
 	struct bpf_program *prog;
 
 	if (l->adopted)
 		return pinned_skipped_runs(l, fn, ctx);
-	for (int i = 0; i < (l->n_parts ? l->n_parts : 1); i++) {
-		struct bpf_object *obj = l->n_parts ? l->parts[i]->obj : l->skel->obj;
-
+	for (int i = 0; (obj = loaded_object(l, i)) != NULL; i++) {
 		bpf_object__for_each_program(prog, obj) {
 			const char *name = bpf_program__name(prog);
 			uint64_t n = 0;
