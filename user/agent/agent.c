@@ -492,6 +492,7 @@ int agent_reload(struct agent *a)
 				  a->rules->digest);
 			return -EINVAL;
 		}
+		a->counters.reloads_ok++;	/* the new agent starts from these counts */
 		a->handover = 1;
 		log_info("reload: the new rules compile; handing over to a new agent in this "
 			 "process, which swaps its programs in beside the pinned ones");

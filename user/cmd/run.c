@@ -382,7 +382,7 @@ static int run_agent(const struct agent_opts *ao)
 		rc = agent_run(a, &signals);
 		again = !rc && a->handover && !signals.stop;
 		opts.handed_over = again;
-		opts.reloads_ok = a->counters.reloads_ok + (again ? 1 : 0);
+		opts.reloads_ok = a->counters.reloads_ok;
 		opts.reloads_failed = a->counters.reloads_failed;
 		if (!again)
 			notify_service("STOPPING=1");
