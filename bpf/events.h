@@ -369,7 +369,9 @@ enum stat_idx {
 	STAT_FILE_VERDICT_MISS = 36,	/* file or directory verdicts not in the cache:
 					 * taken (an open seen before is not counted) */
 	STAT_FILE_UNDECIDED = 37,	/* opens sent because a walk could not decide */
-	STAT_FILE_TOPO = 38,		/* directory renames seen (the verdict cache's generation) */
+	STAT_FILE_TOPO = 38,		/* renames that may have moved a directory (the verdict
+					 * cache's generation): every rename under the
+					 * tracepoint backends, a directory's under lsm/fentry */
 	/* 40..47: per-process state (filter_maps.h, "Per-process state") */
 	STAT_PROC_FULL = 40,	/* a process's state found no room: it has none */
 	STAT_LABEL_SET = 41,	/* opens that gave their process labels (label rules) */

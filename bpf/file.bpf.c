@@ -87,11 +87,20 @@ enum open_call {
 
 #define OC_COMPAT 0x10		/* an ia32 task: arguments in ebx, ecx, edx */
 
+#if defined(__TARGET_ARCH_x86)
+/* Is the current task in an ia32 syscall (int 0x80, or an ia32 program)? */
+static __always_inline int task_compat(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT) != 0;
+}
+#endif
+
 /* Which open syscall nr is, if any (OC_*, | OC_COMPAT for ia32 tasks). */
 static __always_inline int open_call(long nr)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct task_struct *t;
 	int native = OC_NONE, compat = OC_NONE;
 
 	nr &= ~(long)X32_SYSCALL_BIT;
@@ -108,8 +117,7 @@ static __always_inline int open_call(long nr)
 	default: return OC_NONE;
 	}
 	/* in an ia32 task the numbers name other syscalls */
-	t = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT)
+	if (task_compat())
 		return compat == OC_NONE ? OC_NONE : compat | OC_COMPAT;
 	return native;
 #else
@@ -123,15 +131,22 @@ static __always_inline int open_call(long nr)
 }
 
 /*
- * Is nr a rename (any kind: the native and the ia32 numbers both count, a
- * stray match only makes the directory verdicts be walked again)?
+ * Is nr a rename of the task's own ABI?  The ia32 numbers name common
+ * native syscalls (38 setitimer, 302 prlimit64, which every process that
+ * asks its limits makes): taken for renames, they made every cached
+ * verdict of the host be walked again several times a second.
  */
 static __always_inline int is_rename(long nr)
 {
 #if defined(__TARGET_ARCH_x86)
+	int native, compat;
+
 	nr &= ~(long)X32_SYSCALL_BIT;
-	return nr == NR_RENAME || nr == NR_RENAMEAT || nr == NR_RENAMEAT2 || nr == NR32_RENAME ||
-	       nr == NR32_RENAMEAT || nr == NR32_RENAMEAT2;
+	native = nr == NR_RENAME || nr == NR_RENAMEAT || nr == NR_RENAMEAT2;
+	compat = nr == NR32_RENAME || nr == NR32_RENAMEAT || nr == NR32_RENAMEAT2;
+	if (!native && !compat)
+		return 0;
+	return task_compat() ? compat : native;
 #else
 	return nr == NR_RENAMEAT || nr == NR_RENAMEAT2;
 #endif
@@ -506,16 +521,51 @@ int file__fentry(unsigned long long *ctx)
 	return on_file_open(ctx_file(ctx), 0, 0);
 }
 
+#define K_S_IFMT 00170000
+#define K_S_IFDIR 0040000
+#define K_RENAME_EXCHANGE 2	/* include/uapi/linux/fs.h */
+
+/* Is d a directory's dentry, or one whose inode is not known (taken for
+ * one: a stray bump costs walks, a missed one a stale verdict)? */
+static __always_inline int dentry_dir_or_unknown(struct dentry *d)
+{
+	struct inode *i = d ? BPF_CORE_READ(d, d_inode) : NULL;
+
+	return !i || (BPF_CORE_READ(i, i_mode) & K_S_IFMT) == K_S_IFDIR;
+}
+
 /*
  * Under lsm/fentry no program sees the rename syscalls: the directory
  * verdicts' generation is bumped when vfs_rename returns (every rename of
- * every filesystem, the syscalls' and the kernel's).  A stray bump (a
- * failed rename) only makes the verdicts be walked again.  Optional: where
- * it does not attach the agent leaves the verdict cache off (file_cfg).
+ * every filesystem, the syscalls' and the kernel's) having moved a
+ * directory: the moved dentry, or with RENAME_EXCHANGE either of the two.
+ * A file's rename changes only its own dentry's parent and name, which its
+ * verdict's tag holds: it needs no bump, and an atomic save (write a
+ * temporary, rename it over) no longer makes the host's verdicts be walked
+ * again.  The tracepoint variants cannot tell a directory at the syscall's
+ * exit and bump at every rename.  A stray bump (a failed rename) only
+ * makes the verdicts be walked again.  Optional: where it does not attach
+ * the agent leaves the verdict cache off (file_cfg).
  */
 SEC("fexit/vfs_rename")
 int opt_filetopo__fentry(unsigned long long *ctx)
 {
-	file_topo_bump();
+	struct dentry *moved, *other;
+	unsigned int flags;
+
+	if (bpf_core_type_exists(struct renamedata)) {	/* 5.12 on: vfs_rename(rd) */
+		struct renamedata *rd = (struct renamedata *)ctx[0];
+
+		moved = BPF_CORE_READ(rd, old_dentry);
+		other = BPF_CORE_READ(rd, new_dentry);
+		flags = BPF_CORE_READ(rd, flags);
+	} else {	/* (old_dir, old_dentry, new_dir, new_dentry, delegated, flags) */
+		moved = (struct dentry *)ctx[1];
+		other = (struct dentry *)ctx[3];
+		flags = (unsigned int)ctx[5];
+	}
+	if (dentry_dir_or_unknown(moved) ||
+	    ((flags & K_RENAME_EXCHANGE) && dentry_dir_or_unknown(other)))
+		file_topo_bump();
 	return 0;
 }

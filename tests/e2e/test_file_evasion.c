@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -639,6 +642,127 @@ static void test_dir_moved_into_scope(void **state)
 	json_decref(all);
 }
 
+/*
+ * rename(from, to) as an ia32 syscall (int 0x80; the ia32 rename is 38), in
+ * a child: 0 done, 1 the kernel runs no ia32 syscalls here, -1 it failed.
+ */
+static int rename_ia32(const char *from, const char *to)
+{
+#if defined(__x86_64__)
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+		long ret = 38;
+
+		if (low == MAP_FAILED)
+			_exit(2);
+		snprintf(low, 2048, "%s", from);
+		snprintf(low + 2048, 2048, "%s", to);
+		/* int 0x80 from 64-bit code clears r8-r11 */
+		asm volatile("int $0x80"
+			     : "+a"(ret)
+			     : "b"(low), "c"(low + 2048)
+			     : "memory", "r8", "r9", "r10", "r11");
+		_exit(ret == 0 ? 0 : ret == -ENOSYS ? 1 : 2);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st))	/* no ia32 entry at all: int 0x80 faults */
+		return 1;
+	return WEXITSTATUS(st) == 0 ? 0 : WEXITSTATUS(st) == 1 ? 1 : -1;
+#else
+	(void)from;
+	(void)to;
+	return 1;
+#endif
+}
+
+/*
+ * What bumps the rename generation that every cached verdict holds
+ * (prefilter.bpf.h, file_topo): a directory's rename, native or ia32; not
+ * the native syscalls whose numbers are ia32 renames' (setitimer is 38,
+ * prlimit64 302: every process that asked its limits made the host's
+ * verdicts be walked again); under lsm/fentry not a file's rename either
+ * (the tracepoint backends cannot tell one at the syscall's exit).  A file
+ * renamed into a watched directory is reported all the same: its own
+ * dentry's new parent and name are in its verdict's tag.
+ */
+static void test_rename_generation(void **state)
+{
+	enum { N = 1000, MOVES = 50 };
+	char da[512], db[512], fa[512], fb[512], in[512];
+	struct rlimit rl;
+	struct itimerval off = { 0 };
+	struct stat st;
+	long long t, t0 = now_realtime_ns();
+	int every_rename = harness_hook_attached(&g_r, "file__btf") ||
+			   harness_hook_attached(&g_r, "file__raw"), ia32;
+	struct act x = { OPEN_MANY, fa, NULL, NULL, O_RDONLY };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = in, .id = &st,
+			  .access = R, .flags = "O_RDONLY" };
+
+	if (!dir_cache_on()) {
+		print_message("no program sees renames on this backend: the verdict cache is off\n");
+		skip();
+	}
+	path_in(da, sizeof(da), "other/gen-dir-a");
+	path_in(db, sizeof(db), "other/gen-dir-b");
+	path_in(fa, sizeof(fa), "other/gen-file-a");
+	path_in(fb, sizeof(fb), "other/gen-file-b");
+	path_in(in, sizeof(in), "secrets/gen-moved-in");
+	assert_int_equal(mkdir(da, 0700), 0);
+	write_text(fa, "n\n");
+
+	/* the host's own renames meanwhile: a handful at most */
+	t = agent_stat(g_r.pid, STAT_FILE_TOPO);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl), 0);
+		assert_int_equal(setitimer(ITIMER_VIRTUAL, &off, NULL), 0);
+	}
+	assert_true(agent_stat(g_r.pid, STAT_FILE_TOPO) - t < N / 10);
+
+	t = agent_stat(g_r.pid, STAT_FILE_TOPO);
+	for (int i = 0; i < MOVES; i++) {
+		assert_int_equal(rename(da, db), 0);
+		assert_int_equal(rename(db, da), 0);
+	}
+	assert_true(agent_stat(g_r.pid, STAT_FILE_TOPO) - t >= 2 * MOVES);
+
+	t = agent_stat(g_r.pid, STAT_FILE_TOPO);
+	ia32 = rename_ia32(da, db);
+	if (ia32 == 1) {
+		print_message("no ia32 syscalls on this kernel: the int 0x80 rename is not tried\n");
+	} else {
+		assert_int_equal(ia32, 0);
+		assert_true(agent_stat(g_r.pid, STAT_FILE_TOPO) - t >= 1);
+		assert_int_equal(rename(db, da), 0);
+	}
+
+	act_ok(&x);	/* its verdict cached: clean */
+	t = agent_stat(g_r.pid, STAT_FILE_TOPO);
+	for (int i = 0; i < MOVES; i++) {
+		assert_int_equal(rename(fa, fb), 0);
+		assert_int_equal(rename(fb, fa), 0);
+	}
+	if (every_rename)
+		assert_true(agent_stat(g_r.pid, STAT_FILE_TOPO) - t >= 2 * MOVES);
+	else
+		assert_true(agent_stat(g_r.pid, STAT_FILE_TOPO) - t < MOVES / 5);
+
+	t = agent_stat(g_r.pid, STAT_FILE_TOPO);
+	assert_int_equal(rename(fa, in), 0);
+	if (!every_rename)	/* no bump: only the file's own tag tells */
+		assert_true(agent_stat(g_r.pid, STAT_FILE_TOPO) - t < MOVES / 5);
+	stat_of("secrets/gen-moved-in", &st);
+	x.how = OPEN_PATH;
+	x.a = in;
+	expect_done(act_ok(&x), &w, t0);
+	assert_int_equal(rmdir(da), 0);
+}
+
 static void test_long_path(void **state)
 {
 	char comp[201];
@@ -723,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_by_handle_hardlink),
 		cmocka_unit_test(test_by_handle_cold),
 		cmocka_unit_test(test_dir_moved_into_scope),
+		cmocka_unit_test(test_rename_generation),
 		cmocka_unit_test(test_vault_by_identity),
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_deep_path),
