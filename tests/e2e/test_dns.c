@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "pinhelp.h"
 
 #define WAIT_MS 5000
 #define DNS_ADDR "127.0.0.35"
@@ -382,6 +383,194 @@ static void test_status(void **state)
 	assert_non_null(strstr(out, "\ncustos_dns_evictions_total 0\n"));
 }
 
+/* --- answers read on demand (--dns-names) --------------------------------- */
+
+/* every loopback destination flagged, no name anywhere */
+static const char unnamed_rules[] =
+	"custos: 1\n"
+	"rules:\n"
+	"  - id: dns-egress\n"
+	"    on: connect\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      dest: [127.0.0.0/8, \"::1\"]\n";
+
+#define PIN_DIR_FMT "/sys/fs/bpf/custos-e2e-dns-%d"
+
+/* Starts the group's agent (stopped first when running) on the trusted
+ * resolver: pinned in pin (NULL: --no-pin), with --dns-names names (NULL:
+ * the default); 0 or -errno. */
+static int start_agent(const char *pin, const char *names)
+{
+	char server[64], grace[16];
+	const char *args[10] = { "--dns-server", server, "--dns-grace", grace };
+	int n = 4;
+
+	if (g.r.pid > 0 && harness_stop(&g.r) != 0)
+		return -1;
+	snprintf(server, sizeof(server), "%s:%d", DNS_ADDR, DNS_PORT);
+	snprintf(grace, sizeof(grace), "%d", GRACE_S);
+	if (pin) {
+		args[n++] = "--pin-dir";
+		args[n++] = pin;
+	}
+	if (names) {
+		args[n++] = "--dns-names";
+		args[n++] = names;
+	}
+	args[n] = NULL;
+	return harness_start(&g.r, args);
+}
+
+static int unnamed_setup(void **state)
+{
+	char helper[512];
+
+	memset(&g, 0, sizeof(g));
+	g.port = 20000 + getpid() % 20000;
+	if (harness_setup(&g.r, unnamed_rules) || policy_of(g.r.rules, g.policy, sizeof(g.policy)))
+		return -1;
+	if (!realpath(harness_helper("netpoke", helper, sizeof(helper)), g.netpoke) ||
+	    !realpath(harness_helper("dnsd", helper, sizeof(helper)), g.dnsd))
+		return -1;
+	pin_unload_stale();
+	g.server = serve(DNS_ADDR);
+	g.untrusted = serve(DNS_UNTRUSTED);
+	if (start_agent(NULL, NULL))
+		return -1;
+	g.egress_off = harness_log_contains(&g.r, "connect rules will NOT fire", 0);
+	return 0;
+}
+
+/* `custos status --json` of the group's agent, parsed (the caller decrefs). */
+static json_t *status_json(void)
+{
+	char out[65536], sock[400];
+	json_t *st;
+
+	snprintf(sock, sizeof(sock), "%s/status.sock", g.r.dir);
+	assert_int_equal(harness_capture((char *[]){ (char *)harness_custos(), "status", "--json",
+						     "--socket", sock, NULL }, out, sizeof(out)), 0);
+	st = json_loads(out, 0, NULL);
+	assert_non_null(st);
+	return st;
+}
+
+/* Does the agent read DNS answers now (status), and agree with want? */
+static void assert_reading(int want)
+{
+	json_t *st = status_json();
+
+	assert_int_equal(json_is_true(json_object_get(json_object_get(st, "dns"), "reading")), want);
+	json_decref(st);
+}
+
+/* SIGHUP into rules (yaml), waited for; the policy of the records follows. */
+static void reload_into(const char *yaml, const char *logged)
+{
+	assert_int_equal(harness_write_rules(&g.r, yaml), 0);
+	assert_int_equal(policy_of(g.r.rules, g.policy, sizeof(g.policy)), 0);
+	assert_int_equal(kill(g.r.pid, SIGHUP), 0);
+	assert_true(harness_log_contains(&g.r, logged, HARNESS_START_MS));
+}
+
+/*
+ * No rule names a destination: the program that reads answers is not
+ * attached (every packet of the host would run it for nothing), no answer
+ * is read, and a record names no destination even when its address was
+ * just answered for a name.
+ */
+static void test_unnamed_reads_nothing(void **state)
+{
+	pid_t pid;
+	json_t *st;
+
+	NEEDS_EGRESS();
+	assert_false(harness_hook_attached(&g.r, "net__cg_dns"));
+	assert_true(harness_log_contains(&g.r, "DNS answers are not read", 0));
+	assert_reading(0);
+	assert_int_equal(ask(DNS_ADDR, "cname.vendor.test", 0), 0);
+	assert_int_equal(connect_to("127.0.0.8", 9, &pid), ECONNREFUSED);
+	assert_flagged(pid, "dns-egress", "inet", "127.0.0.8", 9, NULL, 0);
+	st = status_json();
+	assert_int_equal(jint(st, "bpf.dns_answers"), 0);
+	assert_int_equal(jint(st, "dns.bindings"), 0);
+	json_decref(st);
+}
+
+/*
+ * A reload that adds a name attaches the program: the name approves its
+ * address from the next answer on, and a record names it; a reload that
+ * takes the names away detaches it again.  In place (--no-pin).
+ */
+static void test_reload_reads_names(void **state)
+{
+	char yaml[4096];
+	pid_t ok, other;
+
+	NEEDS_EGRESS();
+	snprintf(yaml, sizeof(yaml), rules_fmt, g.port);
+	reload_into(yaml, "reload: 2 rules in force");
+	assert_reading(1);
+	assert_int_equal(ask(DNS_ADDR, "api.vendor.test", 0), 0);
+	assert_int_equal(connect_to("127.0.0.5", g.port, &ok), ECONNREFUSED);
+	assert_int_equal(connect_to("127.0.0.5", g.port + 1, &other), ECONNREFUSED);
+	assert_flagged(other, "dns-egress", "inet", "127.0.0.5", g.port + 1, "api.vendor.test", 0);
+	assert_quiet(ok);
+
+	reload_into(unnamed_rules, "reload: no connect rule names a destination by DNS name");
+	assert_reading(0);
+}
+
+/* --dns-names always: read with no rule naming anything, records named. */
+static void test_always_names_records(void **state)
+{
+	pid_t pid;
+
+	NEEDS_EGRESS();
+	assert_int_equal(start_agent(NULL, "always"), 0);
+	assert_true(harness_hook_attached(&g.r, "net__cg_dns"));
+	assert_reading(1);
+	assert_int_equal(ask(DNS_ADDR, "cname.vendor.test", 0), 0);
+	assert_int_equal(connect_to("127.0.0.8", 9, &pid), ECONNREFUSED);
+	assert_flagged(pid, "dns-egress", "inet", "127.0.0.8", 9, "cname.vendor.test", 0);
+}
+
+/*
+ * Pinned: a restart with the same rules and another --dns-names does not
+ * adopt the pinned set as it is (it would go on reading, or not): it swaps
+ * its own in; a hand-over reload that adds a name reads answers, one that
+ * takes the names away stops.
+ */
+static void test_pinned_follows_names(void **state)
+{
+	char pin[128], yaml[4096], out[4096];
+	pid_t ok;
+
+	NEEDS_EGRESS();
+	snprintf(pin, sizeof(pin), PIN_DIR_FMT, (int)getpid());
+	assert_int_equal(start_agent(pin, NULL), 0);
+	assert_reading(0);
+	assert_int_equal(start_agent(pin, "always"), 0);
+	assert_true(harness_log_contains(&g.r, "not reading DNS answers (--dns-names always)", 0));
+	assert_reading(1);
+	assert_int_equal(start_agent(pin, NULL), 0);
+	assert_true(harness_log_contains(&g.r, "reading DNS answers, which no rule needs now", 0));
+	assert_reading(0);
+
+	snprintf(yaml, sizeof(yaml), rules_fmt, g.port);
+	reload_into(yaml, "a new agent in this process took over");
+	assert_reading(1);
+	assert_int_equal(ask(DNS_ADDR, "api.vendor.test", 0), 0);
+	assert_int_equal(connect_to("127.0.0.5", g.port, &ok), ECONNREFUSED);
+	assert_quiet(ok);
+	reload_into(unnamed_rules, "reload: 1 rules in force");
+	assert_reading(0);
+	assert_int_equal(harness_stop(&g.r), 0);
+	assert_unloaded(pin, out, sizeof(out));
+	assert_int_equal(start_agent(NULL, NULL), 0);	/* the group's, for the teardown */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,5 +584,14 @@ int main(void)
 		cmocka_unit_test(test_ttl_and_grace),
 	};
 
-	return cmocka_run_group_tests_name("e2e dns", tests, group_setup, group_teardown);
+	const struct CMUnitTest on_demand[] = {
+		cmocka_unit_test(test_unnamed_reads_nothing),
+		cmocka_unit_test(test_reload_reads_names),
+		cmocka_unit_test(test_always_names_records),
+		cmocka_unit_test(test_pinned_follows_names),
+	};
+	int rc = cmocka_run_group_tests_name("e2e dns", tests, group_setup, group_teardown);
+
+	return rc + cmocka_run_group_tests_name("e2e dns on demand", on_demand, unnamed_setup,
+						group_teardown);
 }

@@ -25,6 +25,7 @@
 #include "base/notify.h"
 #include "custos.skel.h"
 #include "filters/guard.h"
+#include "filters/net.h"
 #include "host/fsid.h"
 #include "host/proc_seed.h"
 #include "rules/io.h"
@@ -133,6 +134,7 @@ static void fill_status(void *ctx, struct agent_status *st)
 	memcpy(st->bpf, a->bpf_stats, sizeof(st->bpf));
 	if (filter_dns_count(&a->loader, &st->dns_bindings) == 0)
 		st->dns_capacity = a->opts.dns_table;
+	st->dns_reading = a->loader.skel && loader_attached(&a->loader, LOADER_DNS_PROG);
 	st->watched_files = a->fwatch.ids.n;
 	st->watched_refused = a->fwatch.ids.refused;
 	st->watched_kernel_full = a->fwatch.kernel_full;
@@ -332,6 +334,21 @@ static int init_user_side(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* Must the kernel read DNS answers, when the rules name (names) or not? */
+static int dns_wanted(const struct agent *a, int names)
+{
+	return names || a->opts.dns_always;
+}
+
+/* Says whether the kernel reads DNS answers, and why (at start, at a reload). */
+static void describe_dns(const struct agent *a, const char *who)
+{
+	if (!a->loader.egress_off && !loader_attached(&a->loader, LOADER_DNS_PROG))
+		log_info("%s: no connect rule names a destination by DNS name: DNS answers are "
+			 "not read (records carry no dest_name; --dns-names always reads them)",
+			 who);
+}
+
 /* Open -> configure -> load, fill the maps, attach, then seed from /proc. */
 static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 {
@@ -344,6 +361,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 		.pin_optional = a->opts.pin_optional,
 		.policy = a->rules->digest,
 		.swap = a->opts.handed_over,
+		.dns_off = !dns_wanted(a, filter_net_names(a->rules)),
 		.on_sample = on_sample,
 		.ctx = a,
 	};
@@ -415,6 +433,7 @@ static int init_kernel_side(struct agent *a, char *err, size_t errlen)
 	exe_examine_all(a);
 	classes_sync(&a->classes, &a->procs);
 	log_info("agent: backend %s; hooks: %s", backend_name(a->loader.backend), a->loader.hooks);
+	describe_dns(a, "agent");
 	return 0;
 }
 
@@ -506,6 +525,9 @@ int agent_reload(struct agent *a)
 		snprintf(err, sizeof(err), "out of memory");
 	else if ((rc = filters_apply(&filters, l, next, l ? &a->fwatch : NULL, err, sizeof(err))))
 		;	/* err says why */
+	else if (l && !l->egress_off &&
+		 (rc = loader_set_dns(l, dns_wanted(a, filters.net.names), err, sizeof(err))))
+		;	/* a name rule that cannot learn its names fails the reload */
 	else if ((rc = classes_commit(&a->classes, next, &a->procs)) ||
 		 (rc = labels_commit(&a->labels, next, clock_ns(CLOCK_BOOTTIME))))
 		snprintf(err, sizeof(err), "out of memory");
@@ -516,6 +538,8 @@ int agent_reload(struct agent *a)
 			  a->rules->digest);
 		state_numbering(a, a->rules);
 		filters_apply(&filters, l, a->rules, l ? &a->fwatch : NULL, err, sizeof(err));
+		if (l && !l->egress_off)
+			loader_set_dns(l, dns_wanted(a, a->filters.net.names), err, sizeof(err));
 		rule_set_free(next);
 		return -EINVAL;
 	}
@@ -533,8 +557,10 @@ int agent_reload(struct agent *a)
 	a->counters.reloads_ok++;
 	describe_rules(a->rules, desc, sizeof(desc));
 	log_info("reload: %s", desc);
-	if (l)
+	if (l) {
 		describe_enforcement(a, "reload");
+		describe_dns(a, "reload");
+	}
 	return 0;
 }
 

@@ -61,6 +61,9 @@ struct agent_opts {
 	size_t n_dns_servers;
 	uint32_t dns_table;		/* bindings the kernel keeps (LRU) */
 	uint32_t dns_grace_s;		/* a binding outlives its TTL by this */
+	int dns_always;			/* read DNS answers even when no rule names a
+					 * destination (--dns-names always: records
+					 * carry dest_name); else only when one does */
 	const char *state_dir;		/* seq, chain and run continue from here
 					 * (agent/state.h); NULL: no state, seq from 1 */
 	const char *chain_key;		/* key file of the keyed chain; NULL: plain */

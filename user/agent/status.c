@@ -122,8 +122,9 @@ static void render_text(const struct agent_status *st, const struct self_usage *
 	sbuf_addf(o, "ring:       %u bytes\n", st->ring_bytes);
 	sbuf_addf(o, "processes:  %zu cached\n", st->processes);
 	sbuf_addf(o, "dns:        %" PRIu64 " of %u bindings, %" PRIu64 " evicted, %" PRIu64
-		  " answers (%" PRIu64 " malformed)\n", st->dns_bindings, st->dns_capacity,
-		  status_dns_evictions(st), st->bpf[STAT_DNS_ANSWERS], st->bpf[STAT_DNS_BAD]);
+		  " answers (%" PRIu64 " malformed)%s\n", st->dns_bindings, st->dns_capacity,
+		  status_dns_evictions(st), st->bpf[STAT_DNS_ANSWERS], st->bpf[STAT_DNS_BAD],
+		  st->dns_reading ? "" : "; answers not read (no rule names a destination)");
 	sbuf_addf(o, "files:      %zu watched by identity%s%s\n", st->watched_files,
 		  st->watched_refused || st->watched_incomplete ?
 		  " (incomplete: more than it holds)" : "",
@@ -183,13 +184,14 @@ static void render_json(const struct agent_status *st, const struct self_usage *
 		  ",\"lost\":{\"ring\":%" PRIu64 "},\"reloads\":{\"ok\":%" PRIu64
 		  ",\"failed\":%" PRIu64 "},\"ring_bytes\":%u,\"processes_cached\":%zu"
 		  ",\"cpu_seconds\":%.3f,\"rss_bytes\":%" PRIu64 ",\"peak_rss_bytes\":%" PRIu64
-		  ",\"dns\":{\"bindings\":%" PRIu64 ",\"capacity\":%u,\"evictions\":%" PRIu64 "}"
+		  ",\"dns\":{\"reading\":%s,\"bindings\":%" PRIu64 ",\"capacity\":%u"
+		  ",\"evictions\":%" PRIu64 "}"
 		  ",\"sinks\":[",
 		  st->counters.records_in, st->counters.records_bad, st->counters.events_out,
 		  st->last_seq, st->counters.ring_lost, st->counters.reloads_ok,
 		  st->counters.reloads_failed, st->ring_bytes, st->processes, u->cpu_seconds,
-		  u->rss_bytes, u->peak_rss_bytes, st->dns_bindings, st->dns_capacity,
-		  status_dns_evictions(st));
+		  u->rss_bytes, u->peak_rss_bytes, st->dns_reading ? "true" : "false",
+		  st->dns_bindings, st->dns_capacity, status_dns_evictions(st));
 	for (size_t i = 0; i < st->n_sinks; i++) {
 		const struct sink_stats *ss = &st->sinks[i].stats;
 

@@ -62,6 +62,7 @@ struct agent_status {
 	uint64_t bpf[STAT__COUNT];	/* the BPF programs' counters (enum stat_idx) */
 	uint64_t dns_bindings;		/* DNS bindings in the kernel's table now */
 	uint32_t dns_capacity;		/* ... and its size (--dns-table) */
+	int dns_reading;		/* the kernel reads DNS answers (LOADER_DNS_PROG) */
 	/* files watched by identity (filters/filewatch.h) */
 	size_t watched_files;		/* identities the agent knows a path for */
 	uint64_t watched_refused;	/* ... it could not keep (its table full) */

@@ -16,6 +16,7 @@ void help_usage(FILE *f)
 		"                  [--ring-size BYTES] [--poll-ms MS] [--log-level LEVEL]\n"
 		"                  [--status-socket PATH|none] [--metrics-file PATH]\n"
 		"                  [--dns-server ADDR[:PORT]]... [--dns-table N] [--dns-grace SECS]\n"
+		"                  [--dns-names auto|always]\n"
 		"                  [--pin-dir DIR | --no-pin] [--state-dir DIR] [--chain-key FILE]\n"
 		"                  [--checkpoint-every SECONDS] [--rate-limit N]\n"
 		"                  [--coalesce-ms MS] [--ring-reserve PERCENT]\n"
@@ -35,6 +36,9 @@ void help_usage(FILE *f)
 		"--host given on the command line replace the file's.\n"
 		"--dns-server: a resolver whose answers bind names to addresses for `dest` names\n"
 		"(default: the nameservers of /etc/resolv.conf, port 53; docs/RULES.md \"Names\").\n"
+		"--dns-names: auto (default) reads DNS answers only while a rule names a\n"
+		"destination; always reads them, so that every connect record names its\n"
+		"destination (dest_name).\n"
 		"run pins its programs in " PIN_DIR_DEFAULT ": they keep enforcing when the agent\n"
 		"stops or dies (--no-pin: they stop with it); `custos unload` removes them.\n");
 }

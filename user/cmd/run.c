@@ -225,6 +225,14 @@ static int parse_option(int c, const char *arg, struct run_opts *o)
 		fprintf(stderr, "custos: --dns-table %s: expected 64 to %u bindings\n", arg,
 			RUN_DNS_TABLE_MAX);
 		return -EINVAL;
+	case 'n':
+		if (strcmp(arg, "auto") == 0 || strcmp(arg, "always") == 0) {
+			ao->dns_always = strcmp(arg, "always") == 0;
+			return 0;
+		}
+		fprintf(stderr, "custos: --dns-names %s: expected auto (read DNS answers while a "
+			"rule names a destination) or always\n", arg);
+		return -EINVAL;
 	case 'G':
 		if (!parse_uint(arg, RUN_DNS_GRACE_MAX, &ao->dns_grace_s))
 			return 0;
@@ -288,6 +296,7 @@ static enum run_parsed run_parse(int argc, char **argv, struct run_opts *o)
 		{ "dns-server", required_argument, NULL, 'd' },
 		{ "dns-table", required_argument, NULL, 'T' },
 		{ "dns-grace", required_argument, NULL, 'G' },
+		{ "dns-names", required_argument, NULL, 'n' },
 		{ "state-dir", required_argument, NULL, 'D' },
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "no-pin", no_argument, NULL, 'N' },

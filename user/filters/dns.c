@@ -107,7 +107,8 @@ int filter_dns_configure(struct loader *l, const char *const *servers, size_t n,
 		}
 		inet_ntop(keys[i].family == 4 ? AF_INET : AF_INET6, keys[i].addr, text,
 			  sizeof(text));
-		log_info("dns: names are learned from the answers of %s port %u", text,
+		log_info("dns: names are learned%s from the answers of %s port %u",
+			 l->dns_off ? " (while a rule names a destination)" : "", text,
 			 keys[i].port);
 	}
 	for (size_t i = 0, np = 0; i < nk; i++) {

@@ -29,6 +29,7 @@ struct filter_slots {
 				 * checks the others */
 	uint16_t gen;
 	uint8_t block_only;	/* only block rules get slots (the guards) */
+	uint8_t names;		/* net: a rule names a destination by DNS name */
 };
 
 /*

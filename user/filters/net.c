@@ -549,7 +549,17 @@ int filter_net_apply(struct loader *l, const struct rule_set *rs, struct filter_
 		memcpy(slots->rule, c.slot, c.n_slots * sizeof(c.slot[0]));
 		slots->exact = c.exact;
 		slots->gen = (uint16_t)c.conf.gen;
+		slots->names = c.n_nkeys > 0;
 	}
 	filter_net_free(&c);
 	return rc;
+}
+
+int filter_net_names(const struct rule_set *rs)
+{
+	struct filter_net c;
+	int names = filter_net_compile(rs, NULL, NULL, &c, NULL) == 0 && c.n_nkeys > 0;
+
+	filter_net_free(&c);
+	return names;
 }

@@ -66,5 +66,9 @@ int filter_net_check(const struct rule_set *rs, struct rule_diags *diags);
  */
 int filter_net_apply(struct loader *l, const struct rule_set *rs, struct filter_slots *slots,
 		     char *err, size_t errlen);
+/* 1 if a connect rule of rs names a destination by DNS name (then the
+ * kernel must read DNS answers: bpf/dns.bpf.c), else 0; a rule set that
+ * does not compile names none (its load fails anyway). */
+int filter_net_names(const struct rule_set *rs);
 
 #endif

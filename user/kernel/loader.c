@@ -456,6 +456,7 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 
 	memset(l, 0, sizeof(*l));
 	l->cgroup_fd = -1;
+	l->dns_off = o->dns_off;
 	l->load_ns = clock_ns(CLOCK_MONOTONIC);
 	libbpf_set_print(libbpf_log);
 	probe_run(&l->probe);
@@ -559,7 +560,8 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 		return 0;	/* pinned and attached all along */
 	for (int i = 0; (obj = loaded_object(l, i)) != NULL; i++) {
 		bpf_object__for_each_program(prog, obj) {
-			if (!bpf_program__autoload(prog))
+			if (!bpf_program__autoload(prog) ||
+			    (l->dns_off && !strcmp(bpf_program__name(prog), LOADER_DNS_PROG)))
 				continue;
 			rc = attach_one(l, prog, &used, err, errlen);
 			if (rc)
@@ -574,15 +576,63 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 	return l->pinning ? loader_pin_attached(l, err, errlen) : 0;
 }
 
-int loader_attached(const struct loader *l, const char *prog)
+int loader_set_dns(struct loader *l, int on, char *err, size_t errlen)
+{
+	struct bpf_object *obj;
+	struct bpf_program *prog = NULL;
+	size_t used = strlen(l->hooks), i;
+
+	if (l->pinning || l->adopted) {
+		snprintf(err, errlen, "loader: the DNS program of a pinned set is chosen at its load");
+		return -EOPNOTSUPP;
+	}
+	l->dns_off = !on;
+	for (i = 0; i < l->n_links && strcmp(l->link_names[i], LOADER_DNS_PROG); i++)
+		;
+	if (on && i < l->n_links)
+		return 0;	/* attached already */
+	if (!on) {
+		if (i == l->n_links)
+			return 0;
+		bpf_link__destroy(l->links[i]);
+		memmove(&l->links[i], &l->links[i + 1], (l->n_links - i - 1) * sizeof(*l->links));
+		memmove(&l->link_names[i], &l->link_names[i + 1],
+			(l->n_links - i - 1) * sizeof(*l->link_names));
+		l->n_links--;
+		used = 0;
+		l->hooks[0] = '\0';
+		for (i = 0; i < l->n_links; i++)
+			used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
+						 sizeof(l->hooks) - used : 0, "%s%s",
+						 used ? " " : "", l->link_names[i]);
+		return 0;
+	}
+	for (int k = 0; !prog && (obj = loaded_object(l, k)) != NULL; k++) {
+		prog = bpf_object__find_program_by_name(obj, LOADER_DNS_PROG);
+		if (prog && !bpf_program__autoload(prog))
+			prog = NULL;	/* not loaded in this part */
+	}
+	if (!prog) {	/* the cgroup programs did not load here */
+		snprintf(err, errlen, "loader: %s is not loaded (egress hooks off)", LOADER_DNS_PROG);
+		return -ENOENT;
+	}
+	return attach_one(l, prog, &used, err, errlen);
+}
+
+int loader_hooks_have(const char *hooks, const char *prog)
 {
 	size_t n = strlen(prog);
 
-	for (const char *p = l->hooks; (p = strstr(p, prog)) != NULL; p += n) {
-		if ((p == l->hooks || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+	for (const char *p = hooks; (p = strstr(p, prog)) != NULL; p += n) {
+		if ((p == hooks || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
 			return 1;
 	}
 	return 0;
+}
+
+int loader_attached(const struct loader *l, const char *prog)
+{
+	return loader_hooks_have(l->hooks, prog);
 }
 
 /* The skipped runs of the program behind fd; 0 or -errno. */

@@ -61,6 +61,8 @@ struct loader_opts {
 	int swap;			/* a set pinned with this policy is swapped too,
 					 * not adopted (a reload: the rules may name
 					 * other files now, e.g. a replaced program) */
+	int dns_off;			/* LOADER_DNS_PROG is loaded, not attached: no
+					 * rule names a destination (loader_set_dns) */
 	loader_sample_fn on_sample;
 	void *ctx;
 };
@@ -83,6 +85,7 @@ struct loader {
 					 * on its state maps (loader_pin.h) */
 	int unpinned;			/* attached links the kernel could not pin */
 	int cgroup_fd;			/* cgroup v2 root, -1 when not open */
+	int dns_off;			/* LOADER_DNS_PROG held back (opts.dns_off) */
 	uint64_t load_ns;		/* CLOCK_MONOTONIC when loader_load began */
 	loader_sample_fn on_sample;	/* the caller's, called through a budget */
 	void *sample_ctx;
@@ -111,8 +114,21 @@ int loader_attach(struct loader *l, char *err, size_t errlen);
 /* Writes the policy in force into the pinned set's meta (after filling the maps). */
 int loader_pin_policy(struct loader *l, const char *policy);
 
+/* The program that reads DNS answers (bpf/dns.bpf.c): every packet a
+ * socket of the host receives runs it, so it is attached only while a rule
+ * names a destination by DNS name, or when asked always (--dns-names). */
+#define LOADER_DNS_PROG "net__cg_dns"
+/*
+ * Attaches (on) or detaches LOADER_DNS_PROG of a set this agent loaded and
+ * did not pin (an in-place reload; a pinned agent hands over to a new one,
+ * which chooses at its load).  0, or -errno with err set.
+ */
+int loader_set_dns(struct loader *l, int on, char *err, size_t errlen);
+
 /* Is the program named prog (e.g. "opt_execguard__lsm") attached? */
 int loader_attached(const struct loader *l, const char *prog);
+/* Is prog a word of hooks ("exec__btf fork__btf ...")? */
+int loader_hooks_have(const char *hooks, const char *prog);
 /*
  * Calls fn with the name of each attached program and the runs of it the
  * kernel skipped (bpf_prog_info.recursion_misses: a run of it was unfinished

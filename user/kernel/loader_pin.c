@@ -49,6 +49,15 @@ static const char *not_adoptable(const struct loader *l, const struct loader_opt
 	return NULL;
 }
 
+/* Does the pinned set read DNS answers where this agent would not, or the
+ * other way round (loader_opts.dns_off)?  Never where the egress hooks did
+ * not load. */
+static int dns_differs(const struct loader *l, const struct loader_opts *o)
+{
+	return !l->pin.meta.egress_off &&
+	       loader_hooks_have(l->pin.meta.hooks, LOADER_DNS_PROG) == o->dns_off;
+}
+
 int loader_adopt(struct loader *l, const struct loader_opts *o, char *why, size_t whylen)
 {
 	uint32_t wakeup = o->wakeup_bytes < o->ring_bytes / 4 ? o->wakeup_bytes : o->ring_bytes / 4;
@@ -59,10 +68,14 @@ int loader_adopt(struct loader *l, const struct loader_opts *o, char *why, size_
 	struct bpf_map *map;
 	int rc;
 
-	if (!reason && o->policy && (o->swap || strcmp(l->pin.meta.policy, o->policy) != 0)) {
+	if (!reason && o->policy && (o->swap || strcmp(l->pin.meta.policy, o->policy) != 0 ||
+				     dns_differs(l, o))) {
 		/* the programs are these, their rules are not: a set of this
 		 * agent's beside them, on their state, swapped in whole */
-		reason = o->swap ? "to be replaced on a reload" : "holding another policy";
+		reason = o->swap ? "to be replaced on a reload" :
+			 strcmp(l->pin.meta.policy, o->policy) != 0 ? "holding another policy" :
+			 o->dns_off ? "reading DNS answers, which no rule needs now" :
+			 "not reading DNS answers (--dns-names always)";
 		l->carried = 1;
 	}
 	if (reason) {
