@@ -51,6 +51,7 @@ static const char rules_yaml[] =
 	"    - \"@DIR@/mnt/**\"\n"
 	"    - \"**/.e2e-token\"\n"
 	"    - \"**/.e2e-keys/id_*\"\n"
+	"    - \"@DIR@/home/.e2e-netrc\"\n"
 	"  approved_readers: [\"@DIR@/approved/*\"]\n"
 	"rules:\n"
 	"  - id: " RULE "\n"
@@ -104,6 +105,8 @@ static int group_setup(void **state)
 	path_in(p, sizeof(p), "other");
 	mkdir(p, 0755);
 	path_in(p, sizeof(p), "blocked");
+	mkdir(p, 0755);
+	path_in(p, sizeof(p), "home");
 	mkdir(p, 0755);
 	return harness_start(&g_r, NULL);
 }
@@ -460,6 +463,36 @@ static void test_innocent_not_reported(void **state)
 	all = harness_records(&g_r, pred_path, plain);
 	assert_int_equal(json_array_size(all), 0);
 	json_decref(all);
+}
+
+/*
+ * A literal file rule (home/.e2e-netrc, missing at start) watches the
+ * file's name and identity, not its directory: the other opens in home/
+ * stay in the kernel (a home directory holds virtualenvs, caches, model
+ * weights).  Created later, the file is reported by its name, and a hard
+ * link to it by the identity its creation gave it.
+ */
+static void test_literal_file_not_its_directory(void **state)
+{
+	char notes[512], netrc[512], link_[512];
+	long long t0 = now_realtime_ns(), before;
+
+	path_in(notes, sizeof(notes), "home/notes.txt");
+	path_in(netrc, sizeof(netrc), "home/.e2e-netrc");
+	path_in(link_, sizeof(link_), "other/netrc-link");
+	write_text(notes, "hello\n");
+	before = agent_stat(g_r.pid, STAT_FILE_EMIT);
+	assert_true(before >= 0);
+	open_path(notes, O_RDONLY);
+	open_path(notes, O_RDWR);
+	assert_int_equal(agent_stat(g_r.pid, STAT_FILE_EMIT), before);
+
+	write_text(netrc, "machine x login y\n");
+	expect_open(open_path(netrc, O_RDONLY), netrc, RULE, "critical", R, "O_RDONLY", NULL, NULL,
+		    t0);
+	assert_int_equal(link(netrc, link_), 0);
+	expect_open(open_path(link_, O_RDONLY), link_, RULE, "critical", R, "O_RDONLY", NULL, NULL,
+		    t0);
 }
 
 /* Does the agent refuse file opens (file__lsm attached: BPF LSM)? */
@@ -1221,6 +1254,7 @@ int main(void)
 		cmocka_unit_test(test_name_with_special_bytes),
 		cmocka_unit_test(test_exempted_reader),
 		cmocka_unit_test(test_innocent_not_reported),
+		cmocka_unit_test(test_literal_file_not_its_directory),
 		cmocka_unit_test(test_block_rule_group),
 		cmocka_unit_test(test_file_block_rules),
 		cmocka_unit_test(test_file_block_reload),

@@ -174,8 +174,13 @@ int filter_file_compile(const struct rule_set *rs, struct filter_file *out)
 			if (p->fb == FF_NONE)
 				p->fb = middle_dirname(g, &p->fb_str, &nomem);
 			/* "/home/STAR/.aws/credentials": the name is narrower than
-			 * watching everything under /home */
-			if (p->dir && p->fb != FF_NONE && strchr(g + strlen(p->dir) + 1, '/')) {
+			 * watching everything under /home; and a literal file's own
+			 * name ("/root/.netrc") than its directory (all of /root): the
+			 * file is watched by identity too, and one created later by
+			 * its name (prefilter.bpf.h) */
+			if (p->dir && p->fb != FF_NONE &&
+			    (strchr(g + strlen(p->dir) + 1, '/') ||
+			     (p->fb == FF_NAME && !glob_has_wildcard(g)))) {
 				free(p->dir);
 				p->dir = NULL;
 			}

@@ -25,8 +25,9 @@ struct ff_pattern {
 	const char *rule;	/* rule id (points into the rule set) */
 	const char *glob;	/* the glob (points into the rule set) */
 	char *dir;		/* literal directory prefix; NULL when it would be "/", or
-				 * when it lies more than one level above the file and
-				 * fb is set (the name is then the narrower filter) */
+				 * when fb is set and it lies more than one level above
+				 * the file or the glob is a literal file (the name is
+				 * then the narrower filter) */
 	enum ff_fallback fb;	/* what to watch when dir (or all of it but "/") is missing */
 	char *fb_str;		/* the name or suffix (at most FILE_SUFFIX_MAX bytes) */
 };
