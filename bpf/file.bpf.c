@@ -87,18 +87,34 @@ enum open_call {
 
 #define OC_COMPAT 0x10		/* an ia32 task: arguments in ebx, ecx, edx */
 
+/*
+ * The current task, as a BTF pointer where the program may walk one
+ * (tp_btf, and the kernel has bpf_get_current_task_btf: 5.11 on): plain
+ * loads, no helper call per field.  NULL: read with BPF_CORE_READ.
+ */
+static __always_inline struct task_struct *task_btf(int btf)
+{
+	if (btf && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		return bpf_get_current_task_btf();
+	return NULL;
+}
+
 #if defined(__TARGET_ARCH_x86)
 /* Is the current task in an ia32 syscall (int 0x80, or an ia32 program)? */
-static __always_inline int task_compat(void)
+static __always_inline int task_compat(int btf)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = task_btf(btf);
 
+	if (t)
+		return (t->thread_info.status & TS_COMPAT) != 0;
+	t = (struct task_struct *)bpf_get_current_task();
 	return (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT) != 0;
 }
 #endif
 
-/* Which open syscall nr is, if any (OC_*, | OC_COMPAT for ia32 tasks). */
-static __always_inline int open_call(long nr)
+/* Which open syscall nr is, if any (OC_*, | OC_COMPAT for ia32 tasks);
+ * btf: the caller may walk BTF pointers (task_btf). */
+static __always_inline int open_call(long nr, int btf)
 {
 #if defined(__TARGET_ARCH_x86)
 	int native = OC_NONE, compat = OC_NONE;
@@ -117,7 +133,7 @@ static __always_inline int open_call(long nr)
 	default: return OC_NONE;
 	}
 	/* in an ia32 task the numbers name other syscalls */
-	if (task_compat())
+	if (task_compat(btf))
 		return compat == OC_NONE ? OC_NONE : compat | OC_COMPAT;
 	return native;
 #else
@@ -136,7 +152,7 @@ static __always_inline int open_call(long nr)
  * asks its limits makes): taken for renames, they made every cached
  * verdict of the host be walked again several times a second.
  */
-static __always_inline int is_rename(long nr)
+static __always_inline int is_rename(long nr, int btf)
 {
 #if defined(__TARGET_ARCH_x86)
 	int native, compat;
@@ -146,7 +162,7 @@ static __always_inline int is_rename(long nr)
 	compat = nr == NR32_RENAME || nr == NR32_RENAMEAT || nr == NR32_RENAMEAT2;
 	if (!native && !compat)
 		return 0;
-	return task_compat() ? compat : native;
+	return task_compat(btf) ? compat : native;
 #else
 	return nr == NR_RENAMEAT || nr == NR_RENAMEAT2;
 #endif
@@ -382,7 +398,7 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 
 		regs = current_user_regs(task);
 		nr = REGS_NR(regs);
-		oc = open_call(nr);
+		oc = open_call(nr, 0);
 		if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
 			oc = OC_URING;
 	}
@@ -417,17 +433,18 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 
 /* Tracepoint variants: an open syscall returned ret, the new fd. */
 /* nr: the syscall's number, read by the caller (each variant reads regs its own way) */
-static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
+/* btf: the variant may walk BTF pointers (task_btf) */
+static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret, int btf)
 {
-	struct task_struct *task;
+	struct task_struct *task, *bt;
 	struct fdtable *fdt;
 	struct file **fds;
 	struct file *file = NULL;
 	int oc;
 
-	oc = open_call(nr);
+	oc = open_call(nr, btf);
 	if (oc == OC_NONE) {
-		if (is_rename(nr))	/* ret >= 0: it moved something */
+		if (is_rename(nr, btf))	/* ret >= 0: it moved something */
 			file_topo_bump();
 		return 0;
 	}
@@ -435,10 +452,18 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
 	task = (struct task_struct *)bpf_get_current_task();
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if ((__u64)ret >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
+	bt = task_btf(btf);
+	if (bt) {	/* the fd table in plain loads; the slot itself is read */
+		fdt = bt->files->fdt;
+		if ((__u64)ret >= fdt->max_fds)
+			return 0;
+		fds = fdt->fd;
+	} else {
+		fdt = BPF_CORE_READ(task, files, fdt);
+		if ((__u64)ret >= BPF_CORE_READ(fdt, max_fds))
+			return 0;
+		fds = BPF_CORE_READ(fdt, fd);
+	}
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
 	return file_event(task, file, oc, regs, 0, 0);
@@ -465,7 +490,7 @@ int BPF_PROG(file__btf, struct pt_regs *regs, long ret)
 	/* every syscall of the host comes here: two compares for most */
 	if (ret < 0)
 		return 0;
-	return on_sys_exit(regs, REGS_NR_BTF(regs), ret);
+	return on_sys_exit(regs, REGS_NR_BTF(regs), ret, 1);
 }
 
 SEC("raw_tracepoint/sys_exit")
@@ -475,7 +500,7 @@ int file__raw(struct bpf_raw_tracepoint_args *ctx)
 
 	if ((long)ctx->args[1] < 0)
 		return 0;
-	return on_sys_exit(regs, REGS_NR(regs), (long)ctx->args[1]);
+	return on_sys_exit(regs, REGS_NR(regs), (long)ctx->args[1], 0);
 }
 
 /*
