@@ -85,9 +85,11 @@
  * while nothing it was taken for changed:
  *   - file_cfg.policy: the agent bumps it on every write of the maps,
  *     identities it learns included,
- *   - file_topo.gen: the BPF side bumps it after every successful rename
- *     (the tracepoint program at the rename syscalls' exit; under
- *     lsm/fentry opt_filetopo__fentry at vfs_rename's exit),
+ *   - file_topo.gen: the BPF side bumps it after a rename that may have
+ *     moved a directory (the tracepoint program at every rename syscall's
+ *     exit, of the task's own ABI; under lsm/fentry opt_filetopo__fentry at
+ *     vfs_rename's exit when it moved a directory: a file's rename changes
+ *     only its own dentry's parent and name, which its tag holds),
  *   - the dentry, its parent, name and inode: a name unlinked and made
  *     again (a hard link in its place), a directory removed and another
  *     made where the address is reused, is not taken for it;
