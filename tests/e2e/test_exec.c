@@ -442,6 +442,41 @@ static void test_service_notify(void **state)
 	harness_cleanup(&r);
 }
 
+/*
+ * How many of r's records up to seq last are loss records `where: nested`
+ * (a 7.x kernel skips a preempted tracing program's run, and the agent says
+ * so, at any time); any other record there but the one that
+ * `marker_pid` made fails the test.  Waits for record last to be written.
+ */
+static long long nested_losses(struct agent_run *r, long long last, pid_t marker_pid)
+{
+	long long n = 0, top = 0;
+	json_t *all = NULL;
+
+	for (int i = 0; i < 250 && top < last; i++) {
+		json_decref(all);
+		all = harness_records(r, pred_any_record, NULL);
+		top = json_array_size(all) ? jint(json_array_get(all, json_array_size(all) - 1), "seq") : 0;
+		if (top < last)
+			usleep(20000);
+	}
+	assert_true(top >= last);
+	for (size_t i = 0; i < json_array_size(all); i++) {
+		json_t *rec = json_array_get(all, i);
+
+		if (jint(rec, "seq") > last)
+			break;
+		if (strcmp(jstr(rec, "kind"), "loss") == 0) {
+			assert_string_equal(jstr(rec, "loss.where"), "nested");
+			n++;
+		} else {
+			assert_int_equal(jint(rec, "process.pid"), marker_pid);
+		}
+	}
+	json_decref(all);
+	return n;
+}
+
 /* `custos status` against a running agent: every field present and plausible. */
 static void test_status_and_metrics(void **state)
 {
@@ -451,6 +486,7 @@ static void test_status_and_metrics(void **state)
 	json_error_t jerr;
 	json_t *st, *v;
 	pid_t pid;
+	long long extra;
 
 	assert_int_equal(harness_setup(&r, NULL), 0);
 	install_spawner(&r, "bin", "marker", marker, sizeof(marker));
@@ -485,8 +521,10 @@ static void test_status_and_metrics(void **state)
 	assert_int_equal(jint(st, "rules.hits.e2e-status"), 1);
 	assert_true(jint(st, "records_in") >= 1);
 	assert_int_equal(jint(st, "records_malformed"), 0);
-	assert_int_equal(jint(st, "events_out"), 1);
-	assert_int_equal(jint(st, "last_seq"), 1);
+	/* the marker's record, and on 7.x perhaps loss records of skipped runs */
+	extra = nested_losses(&r, jint(st, "last_seq"), pid);
+	assert_int_equal(jint(st, "events_out"), 1 + extra);
+	assert_int_equal(jint(st, "last_seq"), 1 + extra);
 	assert_int_equal(jint(st, "lost.ring"), 0);
 	assert_int_equal(jint(st, "ring_bytes"), 8 << 20);	/* the default --ring-size */
 	assert_true(jint(st, "processes_cached") >= 1);
@@ -497,7 +535,7 @@ static void test_status_and_metrics(void **state)
 	assert_non_null(v);
 	snprintf(want, sizeof(want), "jsonl:%s", r.events);
 	assert_string_equal(jstr(v, "name"), want);
-	assert_int_equal(jint(v, "lines"), 1);
+	assert_int_equal(jint(v, "lines"), 1 + extra);
 	assert_int_equal(jint(v, "errors"), 0);
 	assert_true(jint(st, "bpf.exec_seen") >= 1);
 	assert_int_equal(jint(st, "bpf.ring_drops"), 0);
