@@ -592,8 +592,16 @@ int main(void)
 		cmocka_unit_test(test_always_names_records),
 		cmocka_unit_test(test_pinned_follows_names),
 	};
+	const char *forced = getenv("CUSTOS_E2E_ARGS");
 	int rc = cmocka_run_group_tests_name("e2e dns", tests, group_setup, group_teardown);
 
+	/* whether answers are read is the cgroup program's attach, the same on
+	 * every backend: its many full loads (slow in the kernel-matrix guests)
+	 * run once per kernel, with the backend the agent picks */
+	if (forced && strstr(forced, "--backend")) {
+		printf("e2e dns on demand: run with the default backend only (%s given)\n", forced);
+		return rc;
+	}
 	return rc + cmocka_run_group_tests_name("e2e dns on demand", on_demand, unnamed_setup,
 						group_teardown);
 }
