@@ -495,9 +495,20 @@ ring:
 	return 0;
 }
 
+/* l->hooks: the names of the attached programs, as l->link_names has them. */
+static void hooks_write(struct loader *l)
+{
+	size_t used = 0;
+
+	l->hooks[0] = '\0';
+	for (size_t i = 0; i < l->n_links; i++)
+		used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
+					 sizeof(l->hooks) - used : 0, "%s%s", used ? " " : "",
+					 l->link_names[i]);
+}
+
 /* Attaches prog (loaded) and keeps its link; 0, or -errno with err set. */
-static int attach_one(struct loader *l, struct bpf_program *prog, size_t *used, char *err,
-		      size_t errlen)
+static int attach_one(struct loader *l, struct bpf_program *prog, char *err, size_t errlen)
 {
 	const char *name = bpf_program__name(prog);
 	struct bpf_link *link;
@@ -535,8 +546,7 @@ static int attach_one(struct loader *l, struct bpf_program *prog, size_t *used, 
 	}
 	l->link_names[l->n_links] = name;
 	l->links[l->n_links++] = link;
-	*used += (size_t)snprintf(l->hooks + *used, *used < sizeof(l->hooks) ?
-				  sizeof(l->hooks) - *used : 0, "%s%s", *used ? " " : "", name);
+	hooks_write(l);
 	return 0;
 }
 
@@ -553,7 +563,6 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	size_t used = 0;
 	int rc;
 
 	if (l->adopted)
@@ -563,7 +572,7 @@ int loader_attach(struct loader *l, char *err, size_t errlen)
 			if (!bpf_program__autoload(prog) ||
 			    (l->dns_off && !strcmp(bpf_program__name(prog), LOADER_DNS_PROG)))
 				continue;
-			rc = attach_one(l, prog, &used, err, errlen);
+			rc = attach_one(l, prog, err, errlen);
 			if (rc)
 				return rc;
 		}
@@ -580,7 +589,7 @@ int loader_set_dns(struct loader *l, int on, char *err, size_t errlen)
 {
 	struct bpf_object *obj;
 	struct bpf_program *prog = NULL;
-	size_t used = strlen(l->hooks), i;
+	size_t i;
 
 	if (l->pinning || l->adopted) {
 		snprintf(err, errlen, "loader: the DNS program of a pinned set is chosen at its load");
@@ -599,12 +608,7 @@ int loader_set_dns(struct loader *l, int on, char *err, size_t errlen)
 		memmove(&l->link_names[i], &l->link_names[i + 1],
 			(l->n_links - i - 1) * sizeof(*l->link_names));
 		l->n_links--;
-		used = 0;
-		l->hooks[0] = '\0';
-		for (i = 0; i < l->n_links; i++)
-			used += (size_t)snprintf(l->hooks + used, used < sizeof(l->hooks) ?
-						 sizeof(l->hooks) - used : 0, "%s%s",
-						 used ? " " : "", l->link_names[i]);
+		hooks_write(l);
 		return 0;
 	}
 	for (int k = 0; !prog && (obj = loaded_object(l, k)) != NULL; k++) {
@@ -616,7 +620,7 @@ int loader_set_dns(struct loader *l, int on, char *err, size_t errlen)
 		snprintf(err, errlen, "loader: %s is not loaded (egress hooks off)", LOADER_DNS_PROG);
 		return -ENOENT;
 	}
-	return attach_one(l, prog, &used, err, errlen);
+	return attach_one(l, prog, err, errlen);
 }
 
 int loader_hooks_have(const char *hooks, const char *prog)

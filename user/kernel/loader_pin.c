@@ -66,14 +66,14 @@ int loader_adopt(struct loader *l, const struct loader_opts *o, char *why, size_
 	struct custos_bpf *skel;
 	struct bpf_program *prog;
 	struct bpf_map *map;
+	int other_policy = o->policy && strcmp(l->pin.meta.policy, o->policy) != 0;
 	int rc;
 
-	if (!reason && o->policy && (o->swap || strcmp(l->pin.meta.policy, o->policy) != 0 ||
-				     dns_differs(l, o))) {
+	if (!reason && o->policy && (o->swap || other_policy || dns_differs(l, o))) {
 		/* the programs are these, their rules are not: a set of this
 		 * agent's beside them, on their state, swapped in whole */
 		reason = o->swap ? "to be replaced on a reload" :
-			 strcmp(l->pin.meta.policy, o->policy) != 0 ? "holding another policy" :
+			 other_policy ? "holding another policy" :
 			 o->dns_off ? "reading DNS answers, which no rule needs now" :
 			 "not reading DNS answers (--dns-names always)";
 		l->carried = 1;
