@@ -46,6 +46,9 @@
 #define EVALS "e2e-evals"
 #define VAULT "e2e-vault"
 #define TMPFS_MAGIC_NR 0x01021994
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
 #ifndef SYS_open_tree
 #define SYS_open_tree 428
 #endif
@@ -730,6 +733,12 @@ static void test_rename_generation(void **state)
 		assert_int_equal(rename(db, da), 0);
 	}
 	assert_true(agent_stat(g_r.pid, STAT_FILE_TOPO) - t >= 2 * MOVES);
+
+	/* a file exchanged with a directory moves the directory: both ways */
+	t = agent_stat(g_r.pid, STAT_FILE_TOPO);
+	assert_int_equal(syscall(SYS_renameat2, AT_FDCWD, fa, AT_FDCWD, da, RENAME_EXCHANGE), 0);
+	assert_int_equal(syscall(SYS_renameat2, AT_FDCWD, fa, AT_FDCWD, da, RENAME_EXCHANGE), 0);
+	assert_true(agent_stat(g_r.pid, STAT_FILE_TOPO) - t >= 2);
 
 	t = agent_stat(g_r.pid, STAT_FILE_TOPO);
 	ia32 = rename_ia32(da, db);
