@@ -148,12 +148,16 @@ def supported(args, case, tmp):
     return None
 
 
-def profile_run(args, case, tmp):
-    """One more run with the agent, kernel.bpf_stats_enabled on: the kernel's
-    run count and run time of each of the agent's programs over the workload
-    run.  Returns {prog name: {...}}, programs that did not run left out."""
+def profile_run(args, case, tmp, which="custos"):
+    """One more run with the agent (which "floor": the floor), with
+    kernel.bpf_stats_enabled on: the kernel's run count and run time of each
+    of its programs over the workload run.  Returns {prog name: {...}},
+    programs that did not run left out."""
     jsonl = os.path.join(tmp, "%s-profile.jsonl" % case["name"])
-    agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
+    if which == "floor":
+        agent = Floor(args.floor, args.backend, net=args.floor_net)
+    else:
+        agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
     try:
         with BpfStats():
             c0 = prog_counters(agent.proc.pid)
@@ -538,6 +542,8 @@ def main():
                    "summary": summarize(case, pairs)}
             if args.bpf_stats:
                 res["bpf_profile"] = profile_run(args, case, tmp)
+                if "floor" in references(args, case):
+                    res["bpf_profile_floor"] = profile_run(args, case, tmp, "floor")
             results.append(res)
         sweep = None
         if args.sweep:

@@ -86,12 +86,33 @@ def bpf_table(results):
         for name, p in sorted(prof["programs"].items(), key=lambda kv: -kv[1]["run_time_ns"]):
             rows.append((r["name"], name, "%.2f" % p["runs_per_op"], "%.0f" % p["ns_per_run"],
                          "%.0f" % p["ns_per_op"], "%d" % p["run_cnt"]))
-    widths = [max(len(x[i]) for x in [hdr] + rows) for i in range(len(hdr))]
     out = ["BPF run time per program (kernel.bpf_stats_enabled, a separate run per case;"
-           " runs of other processes on the host included)"]
-    for r in [hdr] + rows:
-        out.append("  ".join(v.ljust(widths[i]) for i, v in enumerate(r)).rstrip())
+           " runs of other processes on the host included)", columns(hdr, rows)]
+    vs = bpf_vs_floor(results)
+    if vs:
+        out += ["", vs]
     return "\n".join(out)
+
+
+def bpf_vs_floor(results):
+    """Per case: the BPF run time per op of all of custos's programs and of
+    all of the floor's (the same hooks, each in its own profile run).  The
+    hooks' own cost is the same for both, so the difference is what custos's
+    programs add beyond the floor's, without the wall clock's noise."""
+    hdr = ("case", "custos bpf ns/op", "floor bpf ns/op", "custos - floor", "custos/floor")
+    rows = []
+    for r in results:
+        mine, floor = r.get("bpf_profile"), r.get("bpf_profile_floor")
+        if not mine or not floor:
+            continue
+        a = sum(p["ns_per_op"] for p in mine["programs"].values())
+        b = sum(p["ns_per_op"] for p in floor["programs"].values())
+        rows.append((r["name"], "%.0f" % a, "%.0f" % b, "%+.0f" % (a - b),
+                     "%.2fx" % (a / b) if b > 0 else "-"))
+    if not rows:
+        return ""
+    return ("BPF run time per op, all programs, custos against the floor (the same hooks;"
+            " the hooks' dispatch is not in it)\n" + columns(hdr, rows))
 
 
 def sweep_table(sweep):

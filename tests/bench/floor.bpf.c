@@ -14,6 +14,11 @@
  *         number.  file_open (lsm, fentry): the file's inode number.
  *   exec, fork, exit (tp_btf, raw): the task's pid.
  *   connect4/6, sendmsg4/6 (cgroup): the destination port; allow.
+ *   sock_create, setsockopt (cgroup): the socket's family, the option's
+ *         level; allow.
+ *   socket creation (the AF_PACKET check): socket()'s family, at
+ *         syscalls:sys_enter_socket (tp, raw), lsm/socket_post_create
+ *         (lsm: allow) or fexit/__sock_create (fentry).
  * What is read is added into a per-CPU counter, so nothing is optimized
  * away.
  */
@@ -168,4 +173,41 @@ SEC("cgroup/sendmsg6")
 int floor_net__cg_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return dest_seen(ctx);
+}
+
+SEC("cgroup/sock_create")
+int floor_net__cg_sock_create(struct bpf_sock *ctx)
+{
+	keep(ctx->family);
+	return 1;
+}
+
+SEC("cgroup/setsockopt")
+int floor_net__cg_setsockopt(struct bpf_sockopt *ctx)
+{
+	keep(ctx->level);
+	return 1;
+}
+
+SEC("tp/syscalls/sys_enter_socket")
+int floor_netpacket__tp(struct syscall_trace_enter *ctx)
+{
+	keep(ctx->args[0]);
+	return 0;
+}
+
+SEC("lsm/socket_post_create")
+int BPF_PROG(floor_netpacket__lsm, struct socket *sock, int family, int type, int protocol,
+	     int kern, int ret)
+{
+	keep(family);
+	return ret;
+}
+
+SEC("fexit/__sock_create")
+int BPF_PROG(floor_netpacket__fentry, struct net *net, int family, int type, int protocol,
+	     struct socket **res, int kern, int ret)
+{
+	keep(family);
+	return 0;
 }

@@ -8,8 +8,11 @@
  * Per family (file, exec, fork, exit, net) it keeps the one variant the
  * backend asks for, as custos's loader does: lsm -> file__lsm, fentry ->
  * file__fentry, tracepoint -> the tp_btf programs, raw -> the raw ones;
- * exec/fork/exit are tp_btf except under raw; the cgroup programs attach at
- * the cgroup v2 root unless --no-net.  Prints "floor: ready" on stderr once
+ * exec/fork/exit are tp_btf except under raw; the cgroup programs
+ * (connect, send, socket creation, setsockopt) attach at the cgroup v2
+ * root, and the socket-creation check (custos's opt_netpacket) at
+ * socket_post_create (lsm), __sock_create (fentry) or sys_enter_socket,
+ * unless --no-net.  Prints "floor: ready" on stderr once
  * attached, and exits 0 on SIGTERM or SIGINT (1 on any failure, with why).
  */
 #include <errno.h>
@@ -40,6 +43,13 @@ static const char *wanted(const char *name, const char *backend, int net)
 
 	if (strstr(name, "__cg_"))
 		return net ? "__cg_" : NULL;
+	if (strncmp(name, "floor_netpacket__", 17) == 0) {	/* as custos's opt_netpacket */
+		if (!net)
+			return NULL;
+		if (!strcmp(backend, "lsm"))
+			return "__lsm";
+		return strcmp(backend, "fentry") ? "__tp" : "__fentry";
+	}
 	if (strncmp(name, "floor_file__", 12) == 0) {
 		if (!strcmp(backend, "lsm"))
 			return "__lsm";
