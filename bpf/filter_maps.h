@@ -281,8 +281,9 @@ static inline __attribute__((always_inline)) __u32 file_bloom_dev(__u64 dev)
  * the process and protocol, so `when & ~quiet` of the looked-up range is
  * already final for them; when nothing is left the program returns after
  * the one lookup (an approved destination: no task read, no exe lookup, no
- * pass over condition slots).  The full computation above runs otherwise,
- * and gives the same result.
+ * pass over condition slots, not even the check that the caller is the
+ * agent, whose own calls are otherwise not judged).  The full computation
+ * above runs otherwise, and gives the same result.
  *
  * Labels: a rule (condition) with `labels` holds only for a process that
  * carries one of them (held, the per-process state's labels): when &=

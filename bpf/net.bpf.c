@@ -125,7 +125,7 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 	__u32 name_len;
 	__u8 v4[16] = {};
 
-	c = net_conf_get();
+	c = net_conf_active();
 	if (!c)
 		return 1;
 	stat_inc(STAT_NET_SEEN);
@@ -141,9 +141,12 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 		__builtin_memcpy(v4, addr + 12, 4);
 		dest_lookup(4, v4, port, portless, &b);
 	}
-	/* fast path (filter_maps.h): rules a dest-only `unless` suppresses */
+	/* fast path (filter_maps.h): rules a dest-only `unless` suppresses;
+	 * an approval holds for whoever calls, so the agent is asked after */
 	flagged = (b.when | c->when_any_dest) & pmask;
 	if (!(flagged & ~b.quiet))
+		return 1;
+	if (net_is_self())
 		return 1;
 	/* names: the address's binding, learned from a DNS answer */
 	bind = is_mapped ? binding(4, v4) : binding(family == AF_INET ? 4 : 6, addr);

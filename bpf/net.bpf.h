@@ -86,15 +86,21 @@ static __always_inline int net_is_self(void)
 	return 0;
 }
 
-/* The connect rules' masks, or NULL when none is in force or the caller is the agent. */
-static __always_inline struct net_conf *net_conf_get(void)
+/* The connect rules' masks, or NULL when none is in force. */
+static __always_inline struct net_conf *net_conf_active(void)
 {
 	__u32 zero = 0;
 	struct net_conf *c = bpf_map_lookup_elem(&net_conf, &zero);
 
-	if (!c || !c->active || net_is_self())
-		return 0;
-	return c;
+	return c && c->active ? c : 0;
+}
+
+/* The connect rules' masks, or NULL when none is in force or the caller is the agent. */
+static __always_inline struct net_conf *net_conf_get(void)
+{
+	struct net_conf *c = net_conf_active();
+
+	return c && !net_is_self() ? c : 0;
 }
 
 /* The condition slots whose `unless: exe` names the current executable. */
