@@ -576,4 +576,17 @@ static __always_inline __u64 guard_suppressed(__u64 holds, const __u64 *owner)
 	return suppress;
 }
 
+/* Socket constants of the file and egress programs (vmlinux.h has none). */
+#define AF_INET 2
+#define AF_INET6 10
+#define AF_PACKET 17
+#define SOCK_PACKET 10		/* obsolete AF_INET packet sockets */
+
+/*
+ * netsock.bpf.c: a socket() attempt with these arguments, judged as
+ * opt_netpacket's when it makes an AF_PACKET socket.  Called by the
+ * tracepoint backends' syscall-exit program (file.bpf.c, socket_exit).
+ */
+int netpacket_attempt(int family, int type, int protocol);
+
 #endif

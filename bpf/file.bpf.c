@@ -55,6 +55,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR32_RENAME 38
 #define NR32_RENAMEAT 302
 #define NR32_RENAMEAT2 353
+#define NR_SOCKET 41
+#define NR32_SOCKET 359
+#define NR32_SOCKETCALL 102	/* socketcall(call, args): SYS_SOCKET is call 1 */
+#define SYS_SOCKET 1
 #define TS_COMPAT 0x0002
 #define X32_SYSCALL_BIT 0x40000000
 #define REGS_NR(regs) BPF_CORE_READ((regs), orig_ax)
@@ -66,6 +70,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_OPENAT2 437
 #define NR_RENAMEAT 38
 #define NR_RENAMEAT2 276
+#define NR_SOCKET 198
 #define REGS_NR(regs) BPF_CORE_READ((regs), syscallno)
 #define REGS_NR_BTF(regs) ((regs)->syscallno)
 #else
@@ -431,6 +436,79 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	return 0;
 }
 
+/*
+ * socket(family, type, protocol), native or ia32 (socket, or socketcall's
+ * SYS_SOCKET with its arguments in the caller's memory), returned: its
+ * attempt is judged as opt_netpacket's (netsock.bpf.c, netpacket_attempt)
+ * whatever it returned.  At the exit, not at sys_enter_socket, whose probe
+ * ran at every syscall's entry on the host (~20 ns each) and which the
+ * kernel does not fire for ia32 syscalls.  The saved registers still hold
+ * the arguments (the syscall's exit writes only the return value).
+ */
+static __always_inline void socket_exit(struct pt_regs *regs, long nr, int btf)
+{
+#if defined(__TARGET_ARCH_x86)
+	__u32 args[3] = {};
+	long call;
+
+	if ((nr & ~(long)X32_SYSCALL_BIT) == NR_SOCKET) {
+		if (task_compat(btf))
+			return;		/* ia32 41 is dup */
+		if (btf) {
+			args[0] = regs->di;
+			args[1] = regs->si;
+			args[2] = regs->dx;
+		} else {
+			args[0] = BPF_CORE_READ(regs, di);
+			args[1] = BPF_CORE_READ(regs, si);
+			args[2] = BPF_CORE_READ(regs, dx);
+		}
+	} else if (nr == NR32_SOCKET || nr == NR32_SOCKETCALL) {
+		if (!task_compat(btf))
+			return;		/* native 102 is getuid */
+		if (btf) {
+			call = regs->bx;
+			args[0] = regs->bx;
+			args[1] = regs->cx;
+			args[2] = regs->dx;
+		} else {
+			call = BPF_CORE_READ(regs, bx);
+			args[0] = BPF_CORE_READ(regs, bx);
+			args[1] = BPF_CORE_READ(regs, cx);
+			args[2] = BPF_CORE_READ(regs, dx);
+		}
+		if (nr == NR32_SOCKETCALL) {
+			if ((__u32)call != SYS_SOCKET)
+				return;
+			/* three 32-bit words at the ia32 address in ecx; one the
+			 * kernel could not read made the call fail before it
+			 * made a socket, and reads here as zeros */
+			if (bpf_probe_read_user(args, sizeof(args),
+						(const void *)(unsigned long)args[1]))
+				return;
+		}
+	} else {
+		return;
+	}
+#else
+	__u32 args[3] = {};
+
+	if (nr != NR_SOCKET)
+		return;
+	if (btf) {	/* x0 holds the return value by now: the first argument is orig_x0 */
+		args[0] = regs->orig_x0;
+		args[1] = regs->regs[1];
+		args[2] = regs->regs[2];
+	} else {
+		args[0] = BPF_CORE_READ(regs, orig_x0);
+		args[1] = BPF_CORE_READ(regs, regs[1]);
+		args[2] = BPF_CORE_READ(regs, regs[2]);
+	}
+#endif
+	if ((int)args[0] == AF_PACKET || ((int)args[0] == AF_INET && (args[1] & 0xf) == SOCK_PACKET))
+		netpacket_attempt((int)args[0], (int)args[1], (int)args[2]);
+}
+
 /* Tracepoint variants: an open syscall returned ret, the new fd. */
 /* nr: the syscall's number, read by the caller (each variant reads regs its own way) */
 /* btf: the variant may walk BTF pointers (task_btf) */
@@ -442,10 +520,16 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret, 
 	struct file *file = NULL;
 	int oc;
 
+	if (ret < 0) {
+		socket_exit(regs, nr, btf);	/* the attempt counts */
+		return 0;
+	}
 	oc = open_call(nr, btf);
 	if (oc == OC_NONE) {
 		if (is_rename(nr, btf))	/* ret >= 0: it moved something */
 			file_topo_bump();
+		else
+			socket_exit(regs, nr, btf);
 		return 0;
 	}
 	if (is_agent())
@@ -487,9 +571,7 @@ static __always_inline int on_file_open(struct file *file, __u64 refused, __u16 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(file__btf, struct pt_regs *regs, long ret)
 {
-	/* every syscall of the host comes here: two compares for most */
-	if (ret < 0)
-		return 0;
+	/* every syscall of the host comes here: a few compares for most */
 	return on_sys_exit(regs, REGS_NR_BTF(regs), ret, 1);
 }
 
@@ -498,8 +580,6 @@ int file__raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 
-	if ((long)ctx->args[1] < 0)
-		return 0;
 	return on_sys_exit(regs, REGS_NR(regs), (long)ctx->args[1], 0);
 }
 

@@ -10,9 +10,6 @@
 #include "common.bpf.h"
 
 /* Kernel constants that vmlinux.h (BTF) does not carry. */
-#define AF_INET 2
-#define AF_INET6 10
-#define AF_PACKET 17
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 #define SOCK_RAW 3

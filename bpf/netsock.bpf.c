@@ -14,9 +14,10 @@
  *                           UDP, every backend (inet_create/inet6_create
  *                           call it; other families never do)
  *   AF_PACKET               opt_netpacket: lsm/socket_post_create (refuses),
- *                           fexit/__sock_create (fentry backend) or the
- *                           syscalls:sys_enter_socket tracepoint (tracepoint
- *                           and raw backends: the attempt), which report only
+ *                           fexit/__sock_create (fentry backend), or under the
+ *                           tracepoint and raw backends the syscall-exit
+ *                           program (file.bpf.c: the attempt, native or
+ *                           ia32), which report only
  * Source routes.  IP_OPTIONS with LSRR/SSRR, an IPv6 routing header
  * (IPV6_RTHDR, IPV6_2292RTHDR, or inside IPV6_2292PKTOPTIONS) send the
  * packets of a socket to a first hop that no connect() named:
@@ -42,7 +43,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPOPT_MAX 40		/* bytes of IPv4 options */
 #define IPV6_SRCRT_TYPE_4 4	/* segment routing header */
 #define CMSG_MAX 8		/* control messages of IPV6_2292PKTOPTIONS looked at */
-#define SOCK_PACKET 10		/* obsolete AF_INET packet sockets */
 
 /* How an event without a destination is judged (filter_maps.h). */
 enum sock_judge { SJ_CREATE, SJ_ROUTE };
@@ -153,22 +153,22 @@ int BPF_PROG(opt_netpacket__fentry, struct net *net, int family, int type, int p
 }
 
 /*
- * socket() called with AF_PACKET (or the old AF_INET + SOCK_PACKET, which
- * the kernel turns into AF_PACKET): reported when called, whether or not it
- * then succeeds (without CAP_NET_RAW it fails).  The entry, not the exit:
- * the family is an argument there, so every other socket() costs one
- * compare, where finding the socket behind the returned fd cost ~400 ns.
+ * socket(family, type, protocol) was called with AF_PACKET (or the old
+ * AF_INET + SOCK_PACKET, which the kernel turns into AF_PACKET): reported,
+ * whether or not it succeeded (without CAP_NET_RAW it fails).  Called by
+ * the tracepoint and raw backends' syscall-exit programs (file.bpf.c,
+ * socket_exit: native and ia32 socket(), ia32 socketcall(SYS_SOCKET)), which
+ * compare the family first.  A global function: verified once, on its own,
+ * not inside the file program.
  */
-SEC("tp/syscalls/sys_enter_socket")
-int opt_netpacket__tp(struct syscall_trace_enter *ctx)
+__noinline int netpacket_attempt(int family, int type, int protocol)
 {
-	long family = ctx->args[0], type = ctx->args[1] & 0xf;	/* SOCK_TYPE_MASK */
-
+	type &= 0xf;	/* SOCK_TYPE_MASK */
 	if (family == AF_INET && type == SOCK_PACKET)
 		family = AF_PACKET;
 	if (family != AF_PACKET)
 		return 0;
-	packet_event(type, ctx->args[2], 0);
+	packet_event(type, protocol, 0);
 	return 0;
 }
 

@@ -17,8 +17,9 @@
  *   sock_create, setsockopt (cgroup): the socket's family, the option's
  *         level; allow.
  *   socket creation (the AF_PACKET check): socket()'s family, at
- *         syscalls:sys_enter_socket (tp, raw), lsm/socket_post_create
- *         (lsm: allow) or fexit/__sock_create (fentry).
+ *         lsm/socket_post_create (lsm: allow) or fexit/__sock_create
+ *         (fentry); under tp and raw custos checks it in its sys_exit
+ *         program, which the floor's file program stands for.
  * What is read is added into a per-CPU counter, so nothing is optimized
  * away.
  */
@@ -187,13 +188,6 @@ int floor_net__cg_setsockopt(struct bpf_sockopt *ctx)
 {
 	keep(ctx->level);
 	return 1;
-}
-
-SEC("tp/syscalls/sys_enter_socket")
-int floor_netpacket__tp(struct syscall_trace_enter *ctx)
-{
-	keep(ctx->args[0]);
-	return 0;
 }
 
 SEC("lsm/socket_post_create")

@@ -11,8 +11,7 @@
  * exec/fork/exit are tp_btf except under raw; the cgroup programs
  * (connect, send, socket creation, setsockopt) attach at the cgroup v2
  * root, and the socket-creation check (custos's opt_netpacket) at
- * socket_post_create (lsm), __sock_create (fentry) or sys_enter_socket,
- * unless --no-net.  Prints "floor: ready" on stderr once
+ * socket_post_create (lsm) or __sock_create (fentry), unless --no-net.  Prints "floor: ready" on stderr once
  * attached, and exits 0 on SIGTERM or SIGINT (1 on any failure, with why).
  */
 #include <errno.h>
@@ -48,7 +47,7 @@ static const char *wanted(const char *name, const char *backend, int net)
 			return NULL;
 		if (!strcmp(backend, "lsm"))
 			return "__lsm";
-		return strcmp(backend, "fentry") ? "__tp" : "__fentry";
+		return strcmp(backend, "fentry") ? NULL : "__fentry";
 	}
 	if (strncmp(name, "floor_file__", 12) == 0) {
 		if (!strcmp(backend, "lsm"))

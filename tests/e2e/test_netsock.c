@@ -344,10 +344,18 @@ static void test_udplite_socket_unprivileged(void **state)
 	assert_int_equal(received(), 1);	/* the exempt copy's; the refused never sent */
 }
 
+/* Is the socket-creation check of AF_PACKET attached: opt_netpacket (lsm,
+ * fentry) or the syscall-exit program (tracepoint, raw)? */
+static int packet_hooked(void)
+{
+	return harness_hook_attached(&g.r, "opt_netpacket__") ||
+	       harness_hook_attached(&g.r, "file__btf") || harness_hook_attached(&g.r, "file__raw");
+}
+
 /*
  * AF_PACKET: refused under BPF LSM (socket_post_create), reported on the
- * other backends (fexit/__sock_create, sys_exit_socket).  Refused, no
- * frame reaches lo.
+ * other backends (fexit/__sock_create; the syscall exit of socket() under
+ * tracepoint and raw).  Refused, no frame reaches lo.
  */
 static void test_packet_socket(void **state)
 {
@@ -355,11 +363,37 @@ static void test_packet_socket(void **state)
 			  .type = "raw" };
 
 	print_message("AF_PACKET %s\n", g.lsm ? "refused (BPF LSM)" : "reported only");
-	assert_true(harness_hook_attached(&g.r, "opt_netpacket__"));
+	assert_true(packet_hooked());
 	captured("custos-packet");
 	trick(0, 0, "packet", "127.0.0.1", NULL, w, "sk-block", g.lsm);
 	/* the exempt copy's frame went out; the refused one's never did */
 	assert_true(captured("custos-packet"));
+}
+
+/*
+ * The same socket made by an ia32 syscall, int 0x80 from a 64-bit process:
+ * socket() (359) and socketcall(SYS_SOCKET) (102, its arguments in memory).
+ * The kernel fires no syscall tracepoint for them: the tracepoint backends
+ * judge them at the syscall's exit, where the raw tracepoint sees every
+ * ABI.
+ */
+static void test_packet_socket_ia32(void **state)
+{
+	struct want w = { .proto = "packet", .protocol = ETH_P_ALL, .family = "packet",
+			  .type = "raw" };
+	static const char *const hows[] = { "packet32", "packetcall32" };
+	pid_t pid;
+
+	if (poke(g.free_copy, 0, 0, "packet32", "127.0.0.1", 0, NULL, &pid) == ENOSYS) {
+		print_message("no ia32 syscalls on this kernel: int 0x80 sockets are not tried\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(hows) / sizeof(hows[0]); i++) {
+		print_message("AF_PACKET by ia32 %s\n", hows[i]);
+		captured("custos-packet");
+		trick(0, 0, hows[i], "127.0.0.1", NULL, w, "sk-block", g.lsm);
+		assert_true(captured("custos-packet"));
+	}
 }
 
 /* The old AF_INET + SOCK_PACKET, which the kernel makes an AF_PACKET socket: the same. */
@@ -458,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_ping_socket_unprivileged),
 		cmocka_unit_test(test_udplite_socket_unprivileged),
 		cmocka_unit_test(test_packet_socket),
+		cmocka_unit_test(test_packet_socket_ia32),
 		cmocka_unit_test(test_sock_packet_socket),
 		cmocka_unit_test(test_sctp_socket),
 		cmocka_unit_test(test_ip_source_route),

@@ -232,7 +232,8 @@ static void describe_blocking(struct agent *a, const char *who, size_t n, const 
  * Raw IP and ping sockets' sends pass no cgroup hook: only the BPF LSM hooks
  * of opt_netguard__lsm judge them send by send; their creation is judged on
  * every backend (cgroup/sock_create).  AF_PACKET sockets are judged at
- * creation by opt_netpacket: refused under BPF LSM, reported elsewhere.
+ * creation by opt_netpacket (lsm, fentry) or the syscall-exit file program
+ * (tracepoint, raw): refused under BPF LSM, reported elsewhere.
  * With connect rules loaded, the agent says which of these hold.
  */
 static void describe_raw_egress(struct agent *a, const char *who)
@@ -256,7 +257,8 @@ static void describe_raw_egress(struct agent *a, const char *who)
 		log_info("%s: AF_PACKET sockets are judged at creation and refused by block "
 			 "rules (BPF LSM socket_post_create, proto packet)", who);
 	else if (loader_attached(&a->loader, "opt_netpacket__fentry") ||
-		 loader_attached(&a->loader, "opt_netpacket__tp"))
+		 loader_attached(&a->loader, "file__btf") ||	/* at socket()'s exit */
+		 loader_attached(&a->loader, "file__raw"))
 		log_warn("%s: AF_PACKET sockets are reported at creation but NOT refused on the "
 			 "%s backend (refusing needs BPF LSM)", who, backend_name(a->loader.backend));
 	else

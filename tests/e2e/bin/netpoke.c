@@ -10,6 +10,8 @@
  * SOCK_RAW socket; rawconn: connect() it, then send(); ping: the echo
  * request on a ping socket (SOCK_DGRAM + ICMP); sctp: connect() an SCTP
  * socket; packet: an AF_PACKET socket sending one frame to ADDR on lo;
+ * packet32, packetcall32: the same with the socket made by an ia32 socket()
+ * or socketcall(SYS_SOCKET) (int 0x80; ENOSYS where the kernel runs none);
  * sockpacket: the same through an old AF_INET + SOCK_PACKET socket;
  * srr: a UDP socket with IP_OPTIONS holding a loose source route via HOP,
  * then sendto() ADDR; rthdr: an IPv6 UDP socket with an IPv6 segment routing
@@ -39,7 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef IPPROTO_UDPLITE
@@ -124,14 +128,81 @@ static int check(int ok, const char *what)
 	return e ? e : EIO;
 }
 
+/*
+ * socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)) as an ia32 syscall (int 0x80
+ * from this 64-bit process): socket (359) or, with call, socketcall (102)
+ * SYS_SOCKET with its three arguments in memory below 4 GiB.  The fd, or
+ * -errno; -ENOSYS also where the kernel runs no ia32 syscalls (int 0x80
+ * then faults: the caller checks first, ia32_available).
+ */
+static int socket_ia32(int call)
+{
+#if defined(__x86_64__)
+	unsigned int *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	long ret = call ? 102 : 359;
+
+	if (low == MAP_FAILED)
+		return -errno;
+	low[0] = AF_PACKET;
+	low[1] = SOCK_RAW;
+	low[2] = htons(ETH_P_ALL);
+	if (call)	/* socketcall(SYS_SOCKET, args) */
+		asm volatile("int $0x80"
+			     : "+a"(ret)
+			     : "b"(1), "c"(low)
+			     : "memory", "r8", "r9", "r10", "r11");
+	else		/* int 0x80 from 64-bit code clears r8-r11 */
+		asm volatile("int $0x80"
+			     : "+a"(ret)
+			     : "b"(low[0]), "c"(low[1]), "d"(low[2])
+			     : "memory", "r8", "r9", "r10", "r11");
+	return (int)ret;
+#else
+	(void)call;
+	return -ENOSYS;
+#endif
+}
+
+/* Does this kernel run ia32 syscalls (int 0x80 getpid in a child)? */
+static int ia32_available(void)
+{
+#if defined(__x86_64__)
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		long ret = 20;	/* ia32 getpid */
+
+		asm volatile("int $0x80" : "+a"(ret) : : "memory", "r8", "r9", "r10", "r11");
+		_exit(ret == getpid() ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+#else
+	return 0;
+#endif
+}
+
 /* One Ethernet frame to lo (all zero addresses) carrying an IPv4 ethertype
- * and a marker, through an AF_PACKET socket. */
-static int packet_send(void)
+ * and a marker, through an AF_PACKET socket (how: packet, or packet32,
+ * packetcall32 for one made by an ia32 socket() or socketcall()). */
+static int packet_send(const char *how)
 {
 	unsigned char frame[64] = { 0 };
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
-	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)), rc;
+	int fd, rc;
 
+	if (strcmp(how, "packet") == 0) {
+		fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	} else {
+		if (!ia32_available()) {
+			errno = ENOSYS;
+			return check(0, "int 0x80");
+		}
+		fd = socket_ia32(strcmp(how, "packetcall32") == 0);
+		if (fd < 0)
+			errno = -fd;
+	}
 	if ((rc = check(fd >= 0, "socket")))
 		return rc;
 	ll.sll_ifindex = (int)if_nametoindex("lo");
@@ -219,8 +290,8 @@ static int poke(const char *how, struct sockaddr_storage *ss, socklen_t len, con
 	size_t plen = 1;
 	const void *data = "x";
 
-	if (strcmp(how, "packet") == 0)
-		return packet_send();
+	if (strncmp(how, "packet", 6) == 0)
+		return packet_send(how);
 	if (strcmp(how, "sockpacket") == 0)
 		return sockpacket_send();
 	if (strcmp(how, "tcp") == 0 || strcmp(how, "sctp") == 0)
@@ -259,7 +330,8 @@ static int poke(const char *how, struct sockaddr_storage *ss, socklen_t len, con
 static int usage(void)
 {
 	fprintf(stderr, "usage: netpoke [-g CGROUPDIR] [-n] [-u UID] tcp|udp|udpconn|udplite|"
-		"udpliteconn|raw|rawconn|ping|sctp|packet|sockpacket|srr|rthdr|pktopts ADDR PORT [HOP]\n");
+		"udpliteconn|raw|rawconn|ping|sctp|packet|packet32|packetcall32|sockpacket|srr|rthdr|"
+		"pktopts ADDR PORT [HOP]\n");
 	return 101;
 }
 
