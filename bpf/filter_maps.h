@@ -74,8 +74,11 @@
  * FILE_WALK_DEPTH levels (the open is sent: it cannot prove that no watched
  * directory lies above); else "clean".  The walk does not stop at the
  * task's root: a chroot does not hide a watched directory above it.
- * Verdicts are cached in file_verdicts (the BPF side's own): an array
- * indexed by a dentry's address, each element one word: a tag, a mix of
+ * Verdicts are cached in file_verdicts (the BPF side's own): an array of
+ * sets indexed by a dentry's address, each set FILE_VERDICT_WAYS words, the
+ * most recent first (a new verdict pushes the older one down, so two
+ * dentries whose addresses share a set do not evict each other at every
+ * open, as they did when each set was one word).  Each word: a tag, a mix of
  * the dentry, its parent, its name's hash and length, its inode,
  * file_cfg.policy and file_topo.gen, or-ed with the verdict.  An opened
  * file's own verdict (its identity, its name, then its directory's) is
@@ -175,7 +178,12 @@ struct file_suffix_key {
  * or 4: the file's own identity is watched) in its low FILE_VERDICT_MASK
  * bits; 0: none. */
 #define FILE_VERDICT_MASK 7
-#define FILE_VERDICT_SLOTS 65536	/* elements of file_verdicts */
+#define FILE_VERDICT_WAYS 4		/* verdict words per set (half a cache line) */
+#define FILE_VERDICT_SETS 16384		/* elements (sets) of file_verdicts */
+
+struct file_verdict_set {
+	__u64 way[FILE_VERDICT_WAYS];	/* way[0] the most recently put */
+};
 
 enum {
 	FILE_DIR_CLEAN = 1,	/* nothing watched at or above */

@@ -196,9 +196,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FILE_VERDICT_SLOTS);
+	__uint(max_entries, FILE_VERDICT_SETS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct file_verdict_set);
 } file_verdicts __weak SEC(".maps");
 
 struct {

@@ -287,27 +287,41 @@ static __always_inline __u64 verdict_tag(__u64 d, const struct dent *e, __u32 po
 	return h & ~(__u64)FILE_VERDICT_MASK;
 }
 
-/* dentry d's element of file_verdicts (direct-mapped by its address). */
-static __always_inline __u64 *verdict_slot(__u64 d)
+/* dentry d's set of file_verdicts (by its address). */
+static __always_inline struct file_verdict_set *verdict_slot(__u64 d)
 {
-	__u32 i = (__u32)((d >> 6) ^ (d >> 22)) & (FILE_VERDICT_SLOTS - 1);
+	__u32 i = (__u32)((d >> 6) ^ (d >> 21)) & (FILE_VERDICT_SETS - 1);
 
 	return bpf_map_lookup_elem(&file_verdicts, &i);
 }
 
-/* The verdict slot holds under tag; 0 when none. */
-static __always_inline int verdict_get(__u64 *slot, __u64 tag)
+/* The verdict a way of the set holds under tag; 0 when none. */
+static __always_inline int verdict_get(const struct file_verdict_set *set, __u64 tag)
 {
-	__u64 v = slot ? *slot : 0;
+	if (!set)
+		return 0;
+#pragma unroll
+	for (int i = 0; i < FILE_VERDICT_WAYS; i++) {
+		__u64 v = set->way[i];
 
-	return (v & ~(__u64)FILE_VERDICT_MASK) == tag ? (int)(v & FILE_VERDICT_MASK) : 0;
+		if ((v & ~(__u64)FILE_VERDICT_MASK) == tag)
+			return (int)(v & FILE_VERDICT_MASK);
+	}
+	return 0;
 }
 
-static __always_inline void verdict_put(const struct file_cfg *cfg, __u64 *slot, __u64 tag,
-					int v)
+/* Puts tag's verdict first in its set, each older one a way down (the last
+ * falls out).  Each word is written whole: a race leaves at worst a verdict
+ * missing or twice, never one under another's tag. */
+static __always_inline void verdict_put(const struct file_cfg *cfg, struct file_verdict_set *set,
+					__u64 tag, int v)
 {
-	if (slot && cfg->dir_cache && !(v & FILE_DIR_NOCACHE))
-		*slot = tag | (__u64)(v & FILE_VERDICT_MASK);
+	if (!set || !cfg->dir_cache || (v & FILE_DIR_NOCACHE))
+		return;
+#pragma unroll
+	for (int i = FILE_VERDICT_WAYS - 1; i > 0; i--)
+		set->way[i] = set->way[i - 1];
+	set->way[0] = tag | (__u64)(v & FILE_VERDICT_MASK);
 }
 
 /* The verdict of directory d (FILE_DIR_*, FILE_DIR_NOCACHE or-ed in), from
@@ -316,7 +330,8 @@ static __always_inline int dir_verdict(const struct file_cfg *cfg, struct dentry
 				       __u32 policy, __u32 topo)
 {
 	struct dent e;
-	__u64 tag, *slot;
+	struct file_verdict_set *slot;
+	__u64 tag;
 	int v;
 
 	dent_read(d, &e);
@@ -406,7 +421,8 @@ __noinline int file_prefilter(__u64 filep)
 	struct path fp = {};
 	struct dent e;
 	__u32 zero = 0, policy, topo;
-	__u64 tag, *slot;
+	struct file_verdict_set *slot;
+	__u64 tag;
 	int v;
 
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
