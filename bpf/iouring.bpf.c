@@ -17,6 +17,8 @@
  *   6.0-       (struct io_kiocb *req[, bool force_nonblock])
  * so the agent reads the kernel's BTF (btf_trace_<name>) before load and
  * sets which argument holds the opcode, or the request (loader.c).
+ * It also judges IORING_OP_SOCKET submissions as socket() attempts (an
+ * AF_PACKET socket made without a syscall; socket_submitted).
  * Optional family: a kernel without io_uring tracepoints runs without it.
  */
 #include "common.bpf.h"
@@ -47,6 +49,33 @@ static __always_inline int uring_opcode(struct bpf_raw_tracepoint_args *ctx)
 	return BPF_CORE_READ(req, opcode);
 }
 
+/*
+ * An IORING_OP_SOCKET submitted (5.19 on): no socket() syscall makes it, so
+ * the tracepoint backends' syscall-exit check never sees it; its arguments,
+ * prepared before the tracepoint fires, are in the request's command area
+ * (struct io_socket).  Judged as an AF_PACKET socket() attempt
+ * (netpacket_attempt); needs the request, so the 6.0+ layouts.
+ */
+static __always_inline void socket_submitted(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct io_kiocb *req = NULL;
+	struct io_socket *sk;
+	int family;
+
+	if (!bpf_core_type_exists(struct io_socket) || !bpf_core_field_exists(struct io_kiocb, cmd))
+		return;
+	switch (iouring_req_arg) {
+	case 1: req = (struct io_kiocb *)ctx->args[0]; break;
+	case 2: req = (struct io_kiocb *)ctx->args[1]; break;
+	}
+	if (!req)
+		return;
+	sk = (struct io_socket *)((char *)req + bpf_core_field_offset(struct io_kiocb, cmd));
+	family = BPF_CORE_READ(sk, domain);
+	if (family == AF_PACKET || family == AF_INET)
+		netpacket_attempt(family, BPF_CORE_READ(sk, type), BPF_CORE_READ(sk, protocol));
+}
+
 static __always_inline int on_submit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct ev_iouring r = {};
@@ -54,6 +83,11 @@ static __always_inline int on_submit(struct bpf_raw_tracepoint_args *ctx)
 	__u32 zero = 0;
 	int op = uring_opcode(ctx);
 
+	if (bpf_core_enum_value_exists(enum io_uring_op, IORING_OP_SOCKET) &&
+	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SOCKET)) {
+		socket_submitted(ctx);
+		return 0;
+	}
 	if (op != EV_IORING_OP_OPENAT && op != EV_IORING_OP_OPENAT2)
 		return 0;
 	if (is_agent())

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * uring_open - one open through io_uring (IORING_OP_OPENAT), no open syscall,
- * for the e2e tests (test_file.c).
+ * for the e2e tests (test_file.c); or one socket (IORING_OP_SOCKET), no
+ * socket syscall (test_netsock.c).
  *
  *   uring_open [-a] [-2] PATH FLAGS
+ *   uring_open [-a] -s FAMILY TYPE PROTOCOL
  * FLAGS is the open(2) flags as a number (0x.. or 0..). -a sets IOSQE_ASYNC
  * (the kernel runs the open in an io-wq worker, never inline); -2 uses
- * IORING_OP_OPENAT2 (struct open_how) instead of IORING_OP_OPENAT.
+ * IORING_OP_OPENAT2 (struct open_how) instead of IORING_OP_OPENAT; -s makes
+ * socket(FAMILY, TYPE, PROTOCOL) instead, each a number (a kernel before
+ * 5.19 has no IORING_OP_SOCKET: its completion is EINVAL, exit 22).
  * Raw io_uring_setup / mmap / io_uring_enter, no liburing, so that it links
  * statically for the kernel-matrix guests.  Prints "uring_open: fd N" or
  * "uring_open: error E" and exits 0 when the open succeeded, else with the
@@ -43,7 +47,7 @@ int main(int argc, char **argv)
 	unsigned char *sq, *cq;
 	size_t sq_len, cq_len;
 	unsigned tail, idx, head;
-	int fd, async = 0, two = 0, res, argi = 1;
+	int fd, async = 0, two = 0, sock = 0, res, argi = 1;
 	struct open_how how;
 	unsigned long flags;
 
@@ -52,11 +56,14 @@ int main(int argc, char **argv)
 			async = 1;
 		else if (strcmp(argv[argi], "-2") == 0)
 			two = 1;
+		else if (strcmp(argv[argi], "-s") == 0)
+			sock = 1;
 		else
 			break;
 	}
-	if (argc - argi != 2) {
-		fprintf(stderr, "usage: uring_open [-a] [-2] PATH FLAGS\n");
+	if (argc - argi != (sock ? 3 : 2)) {
+		fprintf(stderr, "usage: uring_open [-a] [-2] PATH FLAGS\n"
+				"       uring_open [-a] -s FAMILY TYPE PROTOCOL\n");
 		return 2;
 	}
 	flags = strtoul(argv[argi + 1], NULL, 0);
@@ -98,7 +105,13 @@ int main(int argc, char **argv)
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->fd = AT_FDCWD;
 	sqe->addr = (unsigned long)argv[argi];
-	if (two) {
+	if (sock) {
+		sqe->opcode = IORING_OP_SOCKET;
+		sqe->fd = (int)strtol(argv[argi], NULL, 0);
+		sqe->off = strtoul(argv[argi + 1], NULL, 0);
+		sqe->len = (__u32)strtoul(argv[argi + 2], NULL, 0);
+		sqe->addr = 0;
+	} else if (two) {
 		sqe->opcode = IORING_OP_OPENAT2;
 		sqe->addr2 = (unsigned long)&how;
 		sqe->len = sizeof(how);
