@@ -853,18 +853,59 @@ static void test_deep_path(void **state)
  * the files below DIR by identity, walks past a chroot and up a detached
  * mount's filesystem); elsewhere it succeeds and is reported as alert.
  */
+/*
+ * A loss record `where: nested` counting skipped file-program runs: a 7.x
+ * kernel does not run a tracing program while a run of it is preempted on
+ * that CPU, and the agent says so (docs/KERNELS.md, "Floods").
+ */
+static int pred_nested_file_loss(json_t *rec, void *arg)
+{
+	const char *kind = jstr(rec, "kind"), *where = jstr(rec, "loss.where");
+
+	(void)arg;
+	return kind && where && strcmp(kind, "loss") == 0 && strcmp(where, "nested") == 0 &&
+	       jint(rec, "loss.by.kind.file") > 0;
+}
+
+static size_t nested_file_losses(void)
+{
+	json_t *all = harness_records(&g_r, pred_nested_file_loss, NULL);
+	size_t n = json_array_size(all);
+
+	json_decref(all);
+	return n;
+}
+
+/*
+ * x's record, every field.  An open whose run the kernel skipped (a nested
+ * loss record came meanwhile: the gap is reported, not hidden) is made
+ * again, at most twice; any other missing record fails.
+ */
 static void expect_vault(const struct act *x, const char *path, const char *host,
 			 const char *watched, const struct stat *st, int detached)
 {
-	long long t0 = now_realtime_ns();
 	struct want w = { .rule = VAULT, .severity = "critical", .path = path, .host = host,
 			  .watched = watched, .id = st, .access = R, .flags = "O_RDONLY",
 			  .detached = detached, .refused = g_guard };
-	int rc;
-	pid_t pid = act(x, &rc);
 
-	assert_int_equal(rc, g_guard ? 100 + EPERM : 0);
-	expect_done(pid, &w, t0);
+	for (int tries = 0;; tries++) {
+		long long t0 = now_realtime_ns();
+		size_t skipped = nested_file_losses();
+		struct file_pred fp = { 0, NULL, VAULT };
+		json_t *rec;
+		int rc;
+
+		fp.pid = act(x, &rc);
+		assert_int_equal(rc, g_guard ? 100 + EPERM : 0);
+		rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS);
+		if (rec || tries == 2 || nested_file_losses() == skipped) {
+			json_decref(rec);
+			expect_done(fp.pid, &w, t0);
+			return;
+		}
+		print_message("the kernel skipped a run of the file program (a nested loss record): "
+			      "the open again\n");
+	}
 }
 
 static void test_vault_by_identity(void **state)
@@ -918,10 +959,11 @@ int main(void)
 		cmocka_unit_test(test_by_handle_cold),
 		cmocka_unit_test(test_dir_moved_into_scope),
 		cmocka_unit_test(test_rename_generation),
-		cmocka_unit_test(test_verdicts_kept),
 		cmocka_unit_test(test_vault_by_identity),
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_deep_path),
+		/* last: freeing its 10 000 files keeps a one-CPU guest busy a while */
+		cmocka_unit_test(test_verdicts_kept),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
