@@ -582,11 +582,19 @@ static __always_inline __u64 guard_suppressed(__u64 holds, const __u64 *owner)
 #define AF_PACKET 17
 #define SOCK_PACKET 10		/* obsolete AF_INET packet sockets */
 
+/* Does socket(family, type, ...) make an AF_PACKET socket: AF_PACKET, or
+ * the old AF_INET + SOCK_PACKET, which the kernel turns into one? */
+static __always_inline int makes_packet_socket(int family, int type)
+{
+	return family == AF_PACKET || (family == AF_INET && (type & 0xf) == SOCK_PACKET);
+}
+
 /*
- * netsock.bpf.c: a socket() attempt with these arguments, judged as
- * opt_netpacket's when it makes an AF_PACKET socket.  Called by the
- * tracepoint backends' syscall-exit program (file.bpf.c, socket_exit).
+ * netsock.bpf.c: a socket() attempt that makes an AF_PACKET socket
+ * (makes_packet_socket), judged as opt_netpacket's.  Called by the
+ * tracepoint backends' syscall-exit program (file.bpf.c, socket_exit) and
+ * io_uring submission program (iouring.bpf.c, socket_submitted).
  */
-int netpacket_attempt(int family, int type, int protocol);
+int netpacket_attempt(int type, int protocol);
 
 #endif

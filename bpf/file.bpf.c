@@ -445,68 +445,46 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
  * kernel does not fire for ia32 syscalls.  The saved registers still hold
  * the arguments (the syscall's exit writes only the return value).
  */
+/* A saved register: a plain load from a BTF-typed pt_regs (tp_btf), else read. */
+#define REGS_ARG(regs, field, btf) ((btf) ? (regs)->field : BPF_CORE_READ((regs), field))
+
 static __always_inline void socket_exit(struct pt_regs *regs, long nr, int btf)
 {
-#if defined(__TARGET_ARCH_x86)
-	__u32 args[3] = {};
-	long call;
+	__u32 args[3];
 
+#if defined(__TARGET_ARCH_x86)
 	if ((nr & ~(long)X32_SYSCALL_BIT) == NR_SOCKET) {
 		if (task_compat(btf))
 			return;		/* ia32 41 is dup */
-		if (btf) {
-			args[0] = regs->di;
-			args[1] = regs->si;
-			args[2] = regs->dx;
-		} else {
-			args[0] = BPF_CORE_READ(regs, di);
-			args[1] = BPF_CORE_READ(regs, si);
-			args[2] = BPF_CORE_READ(regs, dx);
-		}
+		args[0] = REGS_ARG(regs, di, btf);
+		args[1] = REGS_ARG(regs, si, btf);
+		args[2] = REGS_ARG(regs, dx, btf);
 	} else if (nr == NR32_SOCKET || nr == NR32_SOCKETCALL) {
 		if (!task_compat(btf))
 			return;		/* native 102 is getuid */
-		if (btf) {
-			call = regs->bx;
-			args[0] = regs->bx;
-			args[1] = regs->cx;
-			args[2] = regs->dx;
-		} else {
-			call = BPF_CORE_READ(regs, bx);
-			args[0] = BPF_CORE_READ(regs, bx);
-			args[1] = BPF_CORE_READ(regs, cx);
-			args[2] = BPF_CORE_READ(regs, dx);
-		}
-		if (nr == NR32_SOCKETCALL) {
-			if ((__u32)call != SYS_SOCKET)
-				return;
-			/* three 32-bit words at the ia32 address in ecx; one the
-			 * kernel could not read made the call fail before it
-			 * made a socket, and reads here as zeros */
-			if (bpf_probe_read_user(args, sizeof(args),
-						(const void *)(unsigned long)args[1]))
-				return;
-		}
+		args[0] = REGS_ARG(regs, bx, btf);
+		args[1] = REGS_ARG(regs, cx, btf);
+		args[2] = REGS_ARG(regs, dx, btf);
+		/* socketcall(call, args): three 32-bit words at the ia32
+		 * address in ecx; one the kernel could not read made the call
+		 * fail before it made a socket */
+		if (nr == NR32_SOCKETCALL &&
+		    (args[0] != SYS_SOCKET ||
+		     bpf_probe_read_user(args, sizeof(args), (const void *)(unsigned long)args[1])))
+			return;
 	} else {
 		return;
 	}
 #else
-	__u32 args[3] = {};
-
 	if (nr != NR_SOCKET)
 		return;
-	if (btf) {	/* x0 holds the return value by now: the first argument is orig_x0 */
-		args[0] = regs->orig_x0;
-		args[1] = regs->regs[1];
-		args[2] = regs->regs[2];
-	} else {
-		args[0] = BPF_CORE_READ(regs, orig_x0);
-		args[1] = BPF_CORE_READ(regs, regs[1]);
-		args[2] = BPF_CORE_READ(regs, regs[2]);
-	}
+	/* x0 holds the return value by now: the first argument is orig_x0 */
+	args[0] = REGS_ARG(regs, orig_x0, btf);
+	args[1] = REGS_ARG(regs, regs[1], btf);
+	args[2] = REGS_ARG(regs, regs[2], btf);
 #endif
-	if ((int)args[0] == AF_PACKET || ((int)args[0] == AF_INET && (args[1] & 0xf) == SOCK_PACKET))
-		netpacket_attempt((int)args[0], (int)args[1], (int)args[2]);
+	if (makes_packet_socket((int)args[0], (int)args[1]))
+		netpacket_attempt((int)args[1], (int)args[2]);
 }
 
 /* Tracepoint variants: an open syscall returned ret, the new fd. */

@@ -60,7 +60,7 @@ static __always_inline void socket_submitted(struct bpf_raw_tracepoint_args *ctx
 {
 	struct io_kiocb *req = NULL;
 	struct io_socket *sk;
-	int family;
+	int type;
 
 	if (!bpf_core_type_exists(struct io_socket) || !bpf_core_field_exists(struct io_kiocb, cmd))
 		return;
@@ -71,9 +71,9 @@ static __always_inline void socket_submitted(struct bpf_raw_tracepoint_args *ctx
 	if (!req)
 		return;
 	sk = (struct io_socket *)((char *)req + bpf_core_field_offset(struct io_kiocb, cmd));
-	family = BPF_CORE_READ(sk, domain);
-	if (family == AF_PACKET || family == AF_INET)
-		netpacket_attempt(family, BPF_CORE_READ(sk, type), BPF_CORE_READ(sk, protocol));
+	type = BPF_CORE_READ(sk, type);
+	if (makes_packet_socket(BPF_CORE_READ(sk, domain), type))
+		netpacket_attempt(type, BPF_CORE_READ(sk, protocol));
 }
 
 static __always_inline int on_submit(struct bpf_raw_tracepoint_args *ctx)

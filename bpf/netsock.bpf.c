@@ -153,22 +153,17 @@ int BPF_PROG(opt_netpacket__fentry, struct net *net, int family, int type, int p
 }
 
 /*
- * socket(family, type, protocol) was called with AF_PACKET (or the old
- * AF_INET + SOCK_PACKET, which the kernel turns into AF_PACKET): reported,
- * whether or not it succeeded (without CAP_NET_RAW it fails).  Called by
- * the tracepoint and raw backends' syscall-exit programs (file.bpf.c,
- * socket_exit: native and ia32 socket(), ia32 socketcall(SYS_SOCKET)), which
- * compare the family first.  A global function: verified once, on its own,
- * not inside the file program.
+ * socket(family, type, protocol) was called so that it makes an AF_PACKET
+ * socket (makes_packet_socket, checked by the caller): reported, whether or
+ * not it succeeded (without CAP_NET_RAW it fails).  Called by the
+ * tracepoint and raw backends' syscall-exit programs (file.bpf.c,
+ * socket_exit: native and ia32 socket(), ia32 socketcall(SYS_SOCKET)) and
+ * their io_uring program (iouring.bpf.c: IORING_OP_SOCKET).  A global
+ * function: verified once, on its own, not inside the file program.
  */
-__noinline int netpacket_attempt(int family, int type, int protocol)
+__noinline int netpacket_attempt(int type, int protocol)
 {
-	type &= 0xf;	/* SOCK_TYPE_MASK */
-	if (family == AF_INET && type == SOCK_PACKET)
-		family = AF_PACKET;
-	if (family != AF_PACKET)
-		return 0;
-	packet_event(type, protocol, 0);
+	packet_event(type & 0xf, protocol, 0);	/* SOCK_TYPE_MASK */
 	return 0;
 }
 
