@@ -148,16 +148,24 @@ def supported(args, case, tmp):
     return None
 
 
+def start_monitor(args, case, jsonl, which):
+    """Monitor which (custos, floor, auditd) started for case, ready."""
+    if which == "floor":
+        return Floor(args.floor, args.backend, net=args.floor_net)
+    if which == "auditd":
+        return Auditd(args.audit_rules, args.audit_saved, args.audit_conf, case["mode"])
+    if "start" in case:
+        return case["start"](jsonl)
+    return Agent(args.agent, case["rules"], jsonl, args.agent_arg)
+
+
 def profile_run(args, case, tmp, which="custos"):
     """One more run with the agent (which "floor": the floor), with
     kernel.bpf_stats_enabled on: the kernel's run count and run time of each
     of its programs over the workload run.  Returns {prog name: {...}},
     programs that did not run left out."""
     jsonl = os.path.join(tmp, "%s-profile.jsonl" % case["name"])
-    if which == "floor":
-        agent = Floor(args.floor, args.backend, net=args.floor_net)
-    else:
-        agent = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
+    agent = start_monitor(args, case, jsonl, which)
     try:
         with BpfStats():
             c0 = prog_counters(agent.proc.pid)
@@ -256,14 +264,7 @@ def monitored_run(args, case, tmp, i, which):
     """One workload run under monitor which (custos, floor, auditd), with
     what it cost the monitor itself and what it recorded."""
     jsonl = os.path.join(tmp, "%s-%s-%d.jsonl" % (case["name"], which, i))
-    if which == "floor":
-        mon = Floor(args.floor, args.backend, net=args.floor_net)
-    elif which == "auditd":
-        mon = Auditd(args.audit_rules, args.audit_saved, args.audit_conf, case["mode"])
-    elif "start" in case:
-        mon = case["start"](jsonl)
-    else:
-        mon = Agent(args.agent, case["rules"], jsonl, args.agent_arg)
+    mon = start_monitor(args, case, jsonl, which)
     try:
         cpu0, sch0 = mon.cpu_s(), mon.sched_s()
         w = run_workload(args.workload, case["mode"], args.seconds, case["extra"])
