@@ -96,6 +96,22 @@ static __always_inline __u64 task_start_ns(struct task_struct *task)
 }
 
 /*
+ * The execs task's process made since it forked (delivery.h, exec_seq):
+ * an exec increments the task's self_exec_id; a fork sets the child's
+ * parent_exec_id to it (a thread takes its creator's).  EXEC_SEQ_MAX from
+ * there on, and for no task.
+ */
+static __always_inline __u8 task_exec_seq(struct task_struct *task)
+{
+	__u64 n;
+
+	if (!task)
+		return EXEC_SEQ_MAX;
+	n = BPF_CORE_READ(task, self_exec_id) - BPF_CORE_READ(task, parent_exec_id);
+	return n < EXEC_SEQ_MAX ? (__u8)n : EXEC_SEQ_MAX;
+}
+
+/*
  * The per-process state entry of the process (tgid, start_ns), or NULL
  * (filter_maps.h, "Per-process state": an entry of a dead process that had
  * the tgid counts as none).
@@ -217,6 +233,16 @@ static __always_inline void stat_inc_bulk(__u16 type, __u32 file_idx, __u32 conn
  */
 extern __u64 scratch_path_hash(__u32 len, int slot);
 
+/* One more event at ts_boot_ns ts in a coalescing window's count. */
+static __always_inline void repeat_count(struct repeat_val *v, __u64 ts)
+{
+	__sync_fetch_and_add(&v->count, 1);
+	if (!v->first_ns)
+		v->first_ns = ts;
+	if (ts > v->last_ns)
+		v->last_ns = ts;
+}
+
 /*
  * Coalescing (delivery.h, 1): 1 when the event was counted in its key's
  * window instead of being sent; 0 when it goes out (the window's first).
@@ -226,6 +252,8 @@ static __always_inline int repeat_absorbed(struct repeat_key *k, const struct ev
 {
 	struct repeat_val fresh = {}, *v;
 
+	if (k->exec_seq == EXEC_SEQ_MAX && k->type != EV_IOURING)
+		return 0;	/* not told from its next program */
 	k->win = (__u32)(h->ts_boot_ns / window);
 	v = bpf_map_lookup_elem(&repeats, k);
 	if (!v) {
@@ -237,11 +265,7 @@ static __always_inline int repeat_absorbed(struct repeat_key *k, const struct ev
 			return 0;
 		}
 	}
-	__sync_fetch_and_add(&v->count, 1);
-	if (!v->first_ns)
-		v->first_ns = h->ts_boot_ns;
-	if (h->ts_boot_ns > v->last_ns)
-		v->last_ns = h->ts_boot_ns;
+	repeat_count(v, h->ts_boot_ns);
 	stat_inc_bulk(h->type, STAT_REPEAT_FILE, STAT_REPEAT_CONNECT);
 	return 1;
 }

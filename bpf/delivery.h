@@ -13,12 +13,33 @@
  *      only counts (repeat_val).  The key is the process (tgid and start
  *      time), the record type, and what makes two records the same event:
  *      a file's identity, access, flags and verdict; a connect's address,
- *      port, protocol, operation and verdict; an io_uring opcode.  The
+ *      port, protocol, operation and verdict; an io_uring opcode.  And,
+ *      for files and connects, how many times the process has exec'd
+ *      (exec_seq): a program the process execs into starts windows of
+ *      its own, so that an allowed program's open or connect cannot make
+ *      the same one by the next program a repeat of its own.  A process
+ *      that has exec'd EXEC_SEQ_MAX times or more (or whose task the hook
+ *      cannot read) is not coalesced: it could not be told from its next
+ *      program.  The
  *      agent reads the windows that have closed, reports each count as one
  *      record (`repeat`: count, first, last) made from the first record of
  *      that key it received, and deletes them.  Windows are aligned
  *      (ts_boot_ns / repeat_ns), so the kernel writes only the current
  *      window's entry and the agent only past ones: no count is taken twice.
+ *      A file record's key holds the hash of its path, which only the path
+ *      walk gives.  So that a repeat costs no walk, the tracepoint
+ *      variants remember the hash of each path they sent (path_memo, by
+ *      what the path is made of: the dentry, its parent, name and inode,
+ *      the mount, and the generations of the dentry tree and of the mount
+ *      tree) and count a repeat from it before building anything; they
+ *      only count there, into a window that a sent record opened.  What
+ *      the hash is remembered by changes with every way the path could
+ *      change: a rename (any rename syscall bumps file_topo.gen; the
+ *      file's own parent and name are in the key too), a mount, unmount,
+ *      move or pivot_root (file_topo.mounts), a name made again where a
+ *      freed dentry was (its parent, name or inode differ).  A truncated or
+ *      disconnected path is not remembered.  Under lsm and fentry no
+ *      program sees the mount syscalls: no path is remembered there.
  *   2. the per-process limit (limits): at most agent_conf.limit records per
  *      second per process; beyond it a record is suppressed and counted
  *      (STAT_LIMIT_*, limit_val.suppressed), and the agent reports the
@@ -42,6 +63,7 @@
 #include "events.h"
 
 #define REPEAT_MAX 16384	/* coalescing entries (about two windows' keys) */
+#define EXEC_SEQ_MAX 255	/* exec_seq: this many execs or more, or not known */
 #define LIMIT_MAX 8192		/* processes with a record budget */
 #define LOSS_RULES_MAX 1024	/* kinds of lost record the kernel tells apart */
 
@@ -72,7 +94,8 @@ struct repeat_key {
 	__u8 d;			/* file: access; connect: op */
 	__u8 e;			/* connect: ipproto */
 	__u8 blocked;
-	__u8 pad[5];
+	__u8 exec_seq;		/* file, connect: the record's */
+	__u8 pad[4];
 };
 _Static_assert(sizeof(struct repeat_key) == 64, "repeat_key layout");
 
@@ -81,6 +104,19 @@ struct repeat_val {
 	__u64 count;
 	__u64 first_ns, last_ns;	/* ts_boot_ns of the first and last of them */
 };
+
+/* path_memo: what a file record's path is made of (all fields set). */
+struct path_memo_key {
+	__u64 dentry;		/* file->f_path.dentry */
+	__u64 mnt;		/* file->f_path.mnt */
+	__u64 parent;		/* the dentry's d_parent, d_name.hash_len, d_inode */
+	__u64 hash_len;
+	__u64 inode;
+	__u32 topo;		/* file_topo.gen and .mounts, low 32 bits each */
+	__u32 mounts;
+};
+
+#define PATH_MEMO_MAX 8192	/* paths remembered (least recently used go) */
 
 /* limits: a process's record budget, keyed by its identity. */
 struct limit_key {
@@ -210,6 +246,7 @@ static inline void repeat_key_file(const struct ev_file *f, __u64 path_hash,
 	k->gen = f->gen;
 	k->d = f->access;
 	k->blocked = f->blocked;
+	k->exec_seq = f->exec_seq;
 }
 
 static inline void repeat_key_connect(const struct ev_connect *c, struct repeat_key *k)
@@ -226,6 +263,7 @@ static inline void repeat_key_connect(const struct ev_connect *c, struct repeat_
 	k->d = c->op;
 	k->e = c->ipproto;
 	k->blocked = c->blocked;
+	k->exec_seq = c->exec_seq;
 }
 
 static inline void repeat_key_iouring(const struct ev_iouring *u, struct repeat_key *k)

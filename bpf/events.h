@@ -181,7 +181,8 @@ struct ev_file {
 				 * filesystem keeps none) */
 	__u16 fsroot_len;
 	__u8 watch;		/* EV_WATCH_*: why the pre-filter sent it */
-	__u8 pad;
+	__u8 exec_seq;		/* the process's execs since it forked, EXEC_SEQ_MAX
+				 * from there on (delivery.h, coalescing) */
 	char data[2 * CUSTOS_PATH_MAX];
 };
 _Static_assert(sizeof(struct ev_file) == 80 + 48 + 2 * CUSTOS_PATH_MAX, "ev_file ABI");
@@ -275,7 +276,8 @@ struct ev_connect {
 	__u64 rule_mask;	/* bit i: connect rule slot i flagged it in the kernel */
 	__u16 ipproto;		/* the socket's protocol number */
 	__u16 name_len;		/* bytes of name */
-	__u8 pad[4];
+	__u8 exec_seq;		/* as ev_file's */
+	__u8 pad[3];
 	char name[256];		/* DNS_NAME_KEY */
 };
 _Static_assert(sizeof(struct ev_connect) == 80 + 40 + 256, "ev_connect ABI");
@@ -365,13 +367,17 @@ enum stat_idx {
 	/* 32..39: files */
 	STAT_FILE_IDS_ADDED = 32,	/* identities of created files added to file_watch_ids */
 	STAT_FILE_IDS_FULL = 33,	/* ... that did not fit: the device is overflowed */
-	STAT_FILE_IDS_STALE = 34,	/* watched identities whose generation no longer matched */
+	STAT_FILE_IDS_STALE = 34,
+	STAT_REPEAT_UNBUILT = 35,	/* of STAT_REPEAT_FILE: counted from a remembered path,
+					 * before their record was built (delivery.h) */	/* watched identities whose generation no longer matched */
 	STAT_FILE_VERDICT_MISS = 36,	/* file or directory verdicts not in the cache:
 					 * taken (an open seen before is not counted) */
 	STAT_FILE_UNDECIDED = 37,	/* opens sent because a walk could not decide */
 	STAT_FILE_TOPO = 38,		/* renames that may have moved a directory (the verdict
 					 * cache's generation): every rename under the
 					 * tracepoint backends, a directory's under lsm/fentry */
+	STAT_FILE_MOUNTS = 39,		/* mount-tree changes (mount, umount, move, pivot_root):
+					 * the remembered paths' generation (delivery.h) */
 	/* 40..47: per-process state (filter_maps.h, "Per-process state") */
 	STAT_PROC_FULL = 40,	/* a process's state found no room: it has none */
 	STAT_LABEL_SET = 41,	/* opens that gave their process labels (label rules) */

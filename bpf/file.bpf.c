@@ -55,6 +55,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR32_RENAME 38
 #define NR32_RENAMEAT 302
 #define NR32_RENAMEAT2 353
+/* what changes the mount tree (delivery.h: path_memo) */
+#define NR_MOUNT 165
+#define NR_UMOUNT2 166
+#define NR_PIVOT_ROOT 155
+#define NR_MOVE_MOUNT 429	/* the same number in ia32 */
+#define NR32_MOUNT 21
+#define NR32_UMOUNT 22
+#define NR32_UMOUNT2 52
+#define NR32_PIVOT_ROOT 217
 #define NR_SOCKET 41
 #define NR32_SOCKET 359
 #define NR32_SOCKETCALL 102	/* socketcall(call, args): SYS_SOCKET is call 1 */
@@ -70,6 +79,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_OPENAT2 437
 #define NR_RENAMEAT 38
 #define NR_RENAMEAT2 276
+#define NR_MOUNT 40
+#define NR_UMOUNT2 39
+#define NR_PIVOT_ROOT 41
+#define NR_MOVE_MOUNT 429
 #define NR_SOCKET 198
 #define REGS_NR(regs) BPF_CORE_READ((regs), syscallno)
 #define REGS_NR_BTF(regs) ((regs)->syscallno)
@@ -170,6 +183,29 @@ static __always_inline int is_rename(long nr, int btf)
 	return task_compat(btf) ? compat : native;
 #else
 	return nr == NR_RENAMEAT || nr == NR_RENAMEAT2;
+#endif
+}
+
+/*
+ * Is nr a syscall of the task's own ABI that changes the mount tree
+ * (mount, with MS_MOVE too; umount; move_mount; pivot_root)?  open_tree and
+ * fsmount make detached mounts, which only move_mount attaches.
+ */
+static __always_inline int is_mount_change(long nr, int btf)
+{
+#if defined(__TARGET_ARCH_x86)
+	int native, compat;
+
+	nr &= ~(long)X32_SYSCALL_BIT;
+	native = nr == NR_MOUNT || nr == NR_UMOUNT2 || nr == NR_PIVOT_ROOT ||
+		 nr == NR_MOVE_MOUNT;
+	compat = nr == NR32_MOUNT || nr == NR32_UMOUNT || nr == NR32_UMOUNT2 ||
+		 nr == NR32_PIVOT_ROOT || nr == NR_MOVE_MOUNT;
+	if (!native && !compat)
+		return 0;
+	return task_compat(btf) ? compat : native;
+#else
+	return nr == NR_MOUNT || nr == NR_UMOUNT2 || nr == NR_PIVOT_ROOT || nr == NR_MOVE_MOUNT;
 #endif
 }
 
@@ -364,6 +400,89 @@ static __always_inline __u32 file_paths(struct scratch *s, struct ev_file *e, st
 	return size > sizeof(*e) ? sizeof(*e) : size;
 }
 
+/* The key of file's path in path_memo (delivery.h); -1 when it cannot be read. */
+static __always_inline int memo_key_of(struct file *file, __u64 gens, struct path_memo_key *k)
+{
+	struct path fp = {};
+	struct dent e;
+
+	BPF_CORE_READ_INTO(&fp, file, f_path);
+	if (!fp.dentry || !fp.mnt)
+		return -1;
+	dent_read(fp.dentry, &e);
+	if (!e.parent)
+		return -1;
+	k->dentry = (__u64)fp.dentry;
+	k->mnt = (__u64)fp.mnt;
+	k->parent = e.parent;
+	k->hash_len = e.hash_len;
+	k->inode = e.inode;
+	k->topo = (__u32)(gens >> 32);
+	k->mounts = (__u32)gens;
+	return 0;
+}
+
+/* Remembers the hash of the path just sent for file, walked under gens
+ * (file_gens() read before the walk: a change during it makes a miss). */
+__noinline int path_memo_put(__u64 filep, __u64 hash, __u64 gens)
+{
+	struct path_memo_key k = {};
+
+	if (filep && !memo_key_of((struct file *)filep, gens, &k))
+		bpf_map_update_elem(&path_memo, &k, &hash, BPF_ANY);
+	return 0;
+}
+
+/*
+ * Coalescing before the record is built (delivery.h, 1): 1 when this open
+ * of file (the caller's flags, EV_ACC_* access; no guard refused it) was
+ * counted in the window that its key's first record opened, its path's
+ * hash taken from path_memo; 0 when its record is to be built: the path
+ * is not remembered, no window is open, or there is no coalescing.  It
+ * only counts, never opens a window: the record that opens one is built
+ * and goes through emit()'s own check.  The key is repeat_key_file()'s.
+ */
+__noinline int file_repeat_counted(__u64 filep, __u32 flags, __u32 access, __u64 gens)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *file = (struct file *)filep;
+	struct agent_conf *conf = agent_conf_get();
+	struct path_memo_key mk = {};
+	struct repeat_key k;
+	struct repeat_val *v;
+	struct inode *inode;
+	__u64 *hash, ts;
+
+	if (!conf || !conf->repeat_ns || !file || memo_key_of(file, gens, &mk))
+		return 0;
+	hash = bpf_map_lookup_elem(&path_memo, &mk);
+	if (!hash)
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	__builtin_memset(&k, 0, sizeof(k));
+	k.start_ns = task_start_ns(task);
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.type = EV_FILE;
+	k.a = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.b = BPF_CORE_READ(inode, i_ino);
+	k.path = *hash;
+	k.c = flags;
+	k.d = (__u8)access;
+	k.exec_seq = task_exec_seq(task);
+	if (k.exec_seq == EXEC_SEQ_MAX)
+		return 0;
+	ts = bpf_ktime_get_boot_ns();
+	k.win = (__u32)(ts / conf->repeat_ns);
+	v = bpf_map_lookup_elem(&repeats, &k);
+	if (!v)
+		return 0;
+	repeat_count(v, ts);
+	stat_inc(STAT_FILE_EMIT);
+	stat_inc(STAT_REPEAT_FILE);
+	stat_inc(STAT_REPEAT_UNBUILT);
+	return 1;
+}
+
 /*
  * One open, after the caller's cheap checks: the pre-filter, then the record.
  * oc/regs: the open syscall that made it (its arguments give the caller's
@@ -372,15 +491,21 @@ static __always_inline __u32 file_paths(struct scratch *s, struct ev_file *e, st
  * only for an open that is sent (the LSM and fentry variants).
  * refused: the file guard's rule slots that refused it (file__lsm only): the
  * record is then sent whatever the pre-filter says, with blocked = 1.
+ * memo: the variant's program sees every change of the mount tree and of
+ * the dentry tree (the tracepoint variants): a repeat is counted from the
+ * path remembered (delivery.h, 1) before anything is built.
  */
 static __always_inline int file_event(struct task_struct *task, struct file *file, int oc,
-				      struct pt_regs *regs, __u64 refused, __u16 gen)
+				      struct pt_regs *regs, __u64 refused, __u16 gen,
+				      const int memo)
 {
 	struct file_cfg *cfg;
 	struct scratch *s;
 	struct ev_file *e;
 	struct inode *inode;
-	__u32 zero = 0, fmode, size;
+	__u32 zero = 0, fmode, size, flags;
+	__u64 gens = 0;
+	__u8 access;
 	int watch;
 
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
@@ -391,13 +516,6 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 		return 0;
 	file_labels((__u64)file);
 
-	s = scratch_at(scratch_claim());
-	if (!s) {
-		count_unbuilt(EV_FILE);
-		return 0;
-	}
-	e = &s->file;
-	header_fill(&e->h, EV_FILE, 0, task);
 	if (oc == OC_FROM_REGS) {
 		long nr;
 
@@ -408,15 +526,32 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 			oc = OC_URING;
 	}
 	if (oc == OC_NONE)
-		e->flags = file_flags(file);
+		flags = file_flags(file);
 	else if (oc == OC_URING)	/* io_uring adds O_NONBLOCK for its inline try */
-		e->flags = file_flags(file) & ~(__u32)04000;
+		flags = file_flags(file) & ~(__u32)04000;
 	else
-		e->flags = open_flags(oc, regs, file);
+		flags = open_flags(oc, regs, file);
 	fmode = BPF_CORE_READ(file, f_mode);
-	e->access = (fmode & FMODE_READ ? EV_ACC_READ : 0) |
-		    (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
-		    (fmode & FMODE_CREATED ? EV_ACC_CREATE : 0);
+	access = (fmode & FMODE_READ ? EV_ACC_READ : 0) |
+		 (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
+		 (fmode & FMODE_CREATED ? EV_ACC_CREATE : 0);
+	if (memo && !refused) {
+		gens = file_gens();
+		/* a creation may add the file's identity: always built */
+		if (!(fmode & FMODE_CREATED) &&
+		    file_repeat_counted((__u64)file, flags, access, gens))
+			return 0;
+	}
+
+	s = scratch_at(scratch_claim());
+	if (!s) {
+		count_unbuilt(EV_FILE);
+		return 0;
+	}
+	e = &s->file;
+	header_fill(&e->h, EV_FILE, 0, task);
+	e->flags = flags;
+	e->access = access;
 	inode = BPF_CORE_READ(file, f_inode);
 	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	e->ino = BPF_CORE_READ(inode, i_ino);
@@ -424,12 +559,15 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	if ((watch & EV_WATCH_SCOPE) && (fmode & FMODE_CREATED))
 		watch |= file_watch_add(e->dev, e->ino, e->i_gen);
 	e->watch = (__u8)watch;
-	e->pad = 0;
+	e->exec_seq = task_exec_seq(task);
 	e->rule_mask = refused;
 	e->gen = refused ? gen : 0;
 	e->blocked = refused != 0;
 	size = file_paths(s, e, file, cfg->host_mntns);
 	e->h.size = size;
+	if (memo && !refused && e->path_len && !e->path_trunc &&
+	    !(e->view & EV_VIEW_DISCONNECTED))
+		path_memo_put((__u64)file, scratch_path_hash(e->path_len, s->slot), gens);
 	stat_inc(STAT_FILE_EMIT);
 	emit_scratch_file(size, s->slot);
 	scratch_release(s);
@@ -506,6 +644,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret, 
 	if (oc == OC_NONE) {
 		if (is_rename(nr, btf))	/* ret >= 0: it moved something */
 			file_topo_bump();
+		else if (is_mount_change(nr, btf))
+			file_mounts_bump();
 		else
 			socket_exit(regs, nr, btf);
 		return 0;
@@ -528,7 +668,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret, 
 	}
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
-	return file_event(task, file, oc, regs, 0, 0);
+	return file_event(task, file, oc, regs, 0, 0, 1);
 }
 
 /*
@@ -543,7 +683,7 @@ static __always_inline int on_file_open(struct file *file, __u64 refused, __u16 
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
 	return file_event((struct task_struct *)bpf_get_current_task(), file, OC_FROM_REGS, NULL,
-			  refused, gen);
+			  refused, gen, 0);
 }
 
 SEC("tp_btf/sys_exit")

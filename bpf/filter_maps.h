@@ -194,6 +194,7 @@ enum {
 /* file_topo[0]: the generation of the dentry tree's shape (BPF-only) */
 struct file_topo {
 	__u64 gen;
+	__u64 mounts;		/* mount-tree changes (delivery.h, path_memo) */
 };
 
 #define FILE_BLOOM_BITS 1024

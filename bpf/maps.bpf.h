@@ -208,6 +208,15 @@ struct {
 	__type(value, struct file_topo);
 } file_topo __weak SEC(".maps");
 
+/* path_memo (delivery.h, 1): the hash of each path a file record was
+ * sent with, by what the path is made of; file.bpf.c's own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PATH_MEMO_MAX);
+	__type(key, struct path_memo_key);
+	__type(value, __u64);
+} path_memo __weak SEC(".maps");
+
 /* net_dest: the agent writes (user/filters/net.c) every prefix of a connect rule's
  * `when.dest` or an `unless` condition's `dest`; net.bpf.c reads. */
 struct {

@@ -242,6 +242,26 @@ static __always_inline void file_topo_bump(void)
 	stat_inc(STAT_FILE_TOPO);
 }
 
+/* The mount tree has changed: every remembered path is stale (delivery.h). */
+static __always_inline void file_mounts_bump(void)
+{
+	__u32 zero = 0;
+	struct file_topo *t = bpf_map_lookup_elem(&file_topo, &zero);
+
+	if (t)
+		__sync_fetch_and_add(&t->mounts, 1);
+	stat_inc(STAT_FILE_MOUNTS);
+}
+
+/* Both generations, low 32 bits each: the dentry tree's high, the mounts' low. */
+static __always_inline __u64 file_gens(void)
+{
+	__u32 zero = 0;
+	struct file_topo *t = bpf_map_lookup_elem(&file_topo, &zero);
+
+	return t ? (__u64)(__u32)t->gen << 32 | (__u32)t->mounts : 0;
+}
+
 /* What a verdict is taken for: a dentry's parent, name and inode. */
 struct dent {
 	__u64 parent;		/* d_parent */

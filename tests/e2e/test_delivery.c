@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -270,6 +271,60 @@ static void test_flood_does_not_hide_the_secret(void **state)
 	assert_int_equal(t2.events + t2.lost, n2);
 	/* coalesced: a few records a second, not one per open */
 	assert_true(t1.records < 100 && t2.records < 100);
+	harness_cleanup(&r);
+}
+
+/* The opens (repeat counts included) in the records of t->rule by t->pid
+ * whose process.comm (the kernel's, at the open) is comm. */
+static long long events_of_comm(struct agent_run *r, const struct tally *t, const char *comm)
+{
+	json_t *all = harness_records(r, pred_any_record, NULL), *e;
+	long long n = 0;
+	size_t i;
+
+	json_array_foreach(all, i, e) {
+		const char *rule = jstr(e, "rule"), *c = jstr(e, "process.comm");
+
+		if (rule && !strcmp(rule, t->rule) && jint(e, "process.pid") == t->pid && c &&
+		    !strcmp(c, comm))
+			n += json_object_get(e, "repeat") ? jint(e, "repeat.count") : 1;
+	}
+	json_decref(all);
+	return n;
+}
+
+/*
+ * A process opens the secret, then execs another program, which opens it
+ * as often, in the same coalescing window mostly: the next program's opens
+ * are not repeats of the first one's (which a rule might allow by its
+ * exe), but records of their own.  Every open is accounted for, each in a
+ * record of the program that made it (the kernel's comm at the open).
+ */
+static void test_exec_starts_own_repeats(void **state)
+{
+	enum { OPENS = 500 };
+	struct agent_run r;
+	char secret[512], cv[600], first[PATH_MAX], next[600], bin[512];
+	struct tally t = { .rule = "e2e-secret" };
+
+	assert_int_equal(harness_setup(&r, flood_rules), 0);
+	make_file(&r, "secret", "credentials", secret, sizeof(secret));
+	snprintf(cv, sizeof(cv), "%s/opener.count", r.dir);
+	snprintf(next, sizeof(next), "%s/opener-next", r.dir);
+	assert_non_null(realpath(harness_helper("opener", bin, sizeof(bin)), first));
+	assert_int_equal(harness_copy_file(first, next, 0755), 0);
+	assert_int_equal(harness_start(&r, NULL), 0);
+	t.pid = start_opener((const char *[]){ "-n", "500", "-e", next, "-o", cv, secret, NULL });
+	assert_int_equal(harness_wait(t.pid), 0);
+	assert_int_equal(read_count(cv), OPENS);
+	assert_int_equal(harness_stop(&r), 0);	/* every window reported */
+
+	tally(&r, &t);
+	dump_tally(&r, &t, 2 * OPENS);
+	assert_int_equal(t.events, 2 * OPENS);
+	assert_int_equal(t.lost, 0);
+	assert_int_equal(events_of_comm(&r, &t, "opener"), OPENS);
+	assert_int_equal(events_of_comm(&r, &t, "opener-next"), OPENS);
 	harness_cleanup(&r);
 }
 
@@ -603,6 +658,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_does_not_hide_the_secret),
+		cmocka_unit_test(test_exec_starts_own_repeats),
 		cmocka_unit_test(test_rate_limit_reported_while_flooding),
 		cmocka_unit_test(test_flagged_sends_name_their_rule),
 		cmocka_unit_test(test_old_rule_keys_forgotten),

@@ -154,10 +154,11 @@ static void expect_bool(json_t *file, const char *key, int want)
 		assert_null(v);
 }
 
-/* Every field of pid's record for w->rule; returns it (the caller decrefs). */
-static json_t *expect(pid_t pid, const struct want *w, long long t0)
+/* Every field of pid's record for w->rule (of w->path too when by_path);
+ * returns it (the caller decrefs). */
+static json_t *expect_of(pid_t pid, const struct want *w, long long t0, int by_path)
 {
-	struct file_pred fp = { pid, NULL, w->rule };
+	struct file_pred fp = { pid, by_path ? w->path : NULL, w->rule };
 	json_t *rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS), *file;
 	char dev[32];
 
@@ -196,6 +197,11 @@ static json_t *expect(pid_t pid, const struct want *w, long long t0)
 	return rec;
 }
 
+static json_t *expect(pid_t pid, const struct want *w, long long t0)
+{
+	return expect_of(pid, w, t0, 0);
+}
+
 static void expect_done(pid_t pid, const struct want *w, long long t0)
 {
 	json_decref(expect(pid, w, t0));
@@ -221,13 +227,33 @@ enum how {
 	OPEN_TREE,	/* open_tree(a, OPEN_TREE_CLONE), openat(it, b) */
 	BY_HANDLE,	/* handle of a, unlink(b) unless NULL, open_by_handle_at */
 	BY_HANDLE_COLD,	/* handle of a, drop the dentry cache, open_by_handle_at */
+	REPEAT_RENAMED,	/* open b/d OPEN_MANY_TIMES times, rename(b, c), c/d as often */
+	REPEAT_MOVED,	/* private mount namespace, bind a on b, open b/d OPEN_MANY_TIMES
+			 * times, move the mount to c, c/d as often */
 };
 
 struct act {
 	enum how how;
 	const char *a, *b, *c;	/* paths as above, absolute */
 	int flags;
+	const char *d;		/* REPEAT_*: the file's name in b and in c */
 };
+
+/* open(dir/name) OPEN_MANY_TIMES times; the last errno, or 0. */
+static int open_many_in(const char *dir, const char *name, int flags)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	for (int i = 0; i < OPEN_MANY_TIMES; i++) {
+		int fd = open(p, flags);
+
+		if (fd < 0)
+			return errno;
+		close(fd);
+	}
+	return 0;
+}
 
 static void drop_dentries(void)
 {
@@ -263,6 +289,19 @@ static void child_act(const struct act *x)
 		    mount(x->a, x->b, NULL, MS_BIND, NULL))
 			_exit(10);
 		fd = open(x->c, x->flags);
+		break;
+	case REPEAT_RENAMED:
+	case REPEAT_MOVED:
+		if (x->how == REPEAT_MOVED &&
+		    (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		     mount(x->a, x->b, NULL, MS_BIND, NULL)))
+			_exit(10);
+		if ((errno = open_many_in(x->b, x->d, x->flags)))
+			break;
+		if (x->how == REPEAT_RENAMED ? rename(x->b, x->c) :
+					       mount(x->b, x->c, NULL, MS_MOVE, NULL))
+			_exit(16);
+		fd = (errno = open_many_in(x->c, x->d, x->flags)) ? -1 : 0;
 		break;
 	case CHROOT:
 		if (chroot(x->a) || chdir("/"))
@@ -320,7 +359,7 @@ static void test_hardlink(void **state)
 	char src[512], link_[512];
 	struct stat st;
 	long long t0 = now_realtime_ns();
-	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY };
+	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = link_, .host = NULL,
 			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY" };
 
@@ -337,7 +376,7 @@ static void test_rename(void **state)
 	char src[512], dst[512];
 	struct stat st;
 	long long t0 = now_realtime_ns();
-	struct act x = { OPEN_PATH, dst, NULL, NULL, O_RDONLY };
+	struct act x = { OPEN_PATH, dst, NULL, NULL, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = dst, .host = NULL,
 			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY" };
 
@@ -355,8 +394,8 @@ static void test_created_then_linked(void **state)
 	char src[512], link_[512];
 	struct stat st;
 	long long t0 = now_realtime_ns();
-	struct act create = { OPEN_PATH, src, NULL, NULL, O_WRONLY | O_CREAT | O_EXCL };
-	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY };
+	struct act create = { OPEN_PATH, src, NULL, NULL, O_WRONLY | O_CREAT | O_EXCL, NULL };
+	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY, NULL };
 	struct want wc = { .rule = SECRET, .severity = "critical", .path = src, .host = NULL,
 			  .watched = NULL, .id = &st, .access = W_C,
 			  .flags = "O_WRONLY|O_CREAT|O_EXCL" };
@@ -380,7 +419,7 @@ static void test_bind_private_ns(void **state)
 	char src[512], mnt[512], via[512], host[512];
 	struct stat st;
 	long long t0 = now_realtime_ns();
-	struct act x = { BIND_NS, src, mnt, via, O_RDONLY };
+	struct act x = { BIND_NS, src, mnt, via, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = via, .host = host,
 			  .watched = NULL, .id = &st, .access = R, .flags = "O_RDONLY" };
 
@@ -398,7 +437,7 @@ static void test_chroot(void **state)
 	char host[512];
 	struct stat st;
 	long long t0 = now_realtime_ns();
-	struct act x = { CHROOT, g_r.dir, "/secrets/api-token", NULL, O_RDONLY };
+	struct act x = { CHROOT, g_r.dir, "/secrets/api-token", NULL, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = "/secrets/api-token",
 			  .host = host, .watched = NULL, .id = &st, .access = R,
 			  .flags = "O_RDONLY" };
@@ -414,7 +453,7 @@ static void test_open_tree(void **state)
 	char dir[512], host[512];
 	struct stat st;
 	long long t0 = now_realtime_ns();
-	struct act x = { OPEN_TREE, dir, "api-token", NULL, O_RDONLY };
+	struct act x = { OPEN_TREE, dir, "api-token", NULL, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = "/api-token",
 			  .host = host, .watched = NULL, .id = &st, .access = R,
 			  .flags = "O_RDONLY", .detached = 1 };
@@ -440,7 +479,7 @@ static void test_by_handle_hardlink(void **state)
 	char src[512], link_[512];
 	struct stat st;
 	long long t0 = now_realtime_ns();
-	struct act x = { BY_HANDLE, src, src, g_r.dir, O_RDONLY };
+	struct act x = { BY_HANDLE, src, src, g_r.dir, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = link_, .host = NULL,
 			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY" };
 
@@ -464,7 +503,7 @@ static void test_by_handle_cold(void **state)
 	struct stat st;
 	struct statfs sfs;
 	long long t0 = now_realtime_ns();
-	struct act x = { BY_HANDLE_COLD, src, NULL, g_r.dir, O_RDONLY };
+	struct act x = { BY_HANDLE_COLD, src, NULL, g_r.dir, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = "/", .host = NULL,
 			  .watched = src, .id = &st, .access = R, .flags = "O_RDONLY",
 			  .detached = 1, .unresolved = 1 };
@@ -610,7 +649,7 @@ static void test_dir_moved_into_scope(void **state)
 	char top[512], dir[512], f[512], moved[512], mf[512];
 	struct stat st;
 	long long t0 = now_realtime_ns(), emits, taken;
-	struct act x = { OPEN_PATH, f, NULL, NULL, O_RDONLY };
+	struct act x = { OPEN_PATH, f, NULL, NULL, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = mf, .id = &st,
 			  .access = R, .flags = "O_RDONLY" };
 	struct file_pred fp = { 0, NULL, NULL };
@@ -643,6 +682,83 @@ static void test_dir_moved_into_scope(void **state)
 	all = harness_records(&g_r, pred_file, &fp);
 	assert_int_equal(json_array_size(all), 0);
 	json_decref(all);
+}
+
+/*
+ * Does the file program remember the paths it sent (bpf/delivery.h,
+ * path_memo: the tracepoint variants, which see the mount syscalls)?
+ */
+static int path_memo_on(void)
+{
+	return harness_hook_attached(&g_r, "file__btf") || harness_hook_attached(&g_r, "file__raw");
+}
+
+/*
+ * A repeat is counted from the path remembered for the file, before its
+ * record is built: a path that changed under the same dentry and mount
+ * must not be taken for the one remembered.  x (REPEAT_RENAMED,
+ * REPEAT_MOVED) opens the file OPEN_MANY_TIMES times by one path, changes
+ * the path, and opens it as often by the new one, all in one coalescing
+ * window mostly: the record of the new path (w) must come.  Where paths are
+ * remembered, most of the repeats before the change were counted unbuilt.
+ */
+static void expect_after_change(const struct act *x, const struct want *w, long long t0)
+{
+	long long unbuilt = agent_stat(g_r.pid, STAT_REPEAT_UNBUILT);
+	json_t *rec;
+
+	assert_true(unbuilt >= 0);
+	rec = expect_of(act_ok(x), w, t0, 1);
+	json_decref(rec);
+	if (path_memo_on())
+		assert_true(agent_stat(g_r.pid, STAT_REPEAT_UNBUILT) - unbuilt >= OPEN_MANY_TIMES / 2);
+}
+
+/* The file's directory renamed (its own dentry keeps its parent and name:
+ * only the rename generation tells).  Made after the start under a watched
+ * directory, the file is watched by identity too: the record names where. */
+static void test_repeat_dir_renamed(void **state)
+{
+	char d1[512], d2[512], f[512], moved[512];
+	struct stat st;
+	long long t0 = now_realtime_ns();
+	struct act x = { REPEAT_RENAMED, NULL, d1, d2, O_RDONLY, "token" };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = moved, .watched = f,
+			  .id = &st, .access = R, .flags = "O_RDONLY" };
+
+	path_in(d1, sizeof(d1), "secrets/batch-1");
+	path_in(d2, sizeof(d2), "secrets/batch-2");
+	path_in(f, sizeof(f), "secrets/batch-1/token");
+	path_in(moved, sizeof(moved), "secrets/batch-2/token");
+	assert_int_equal(mkdir(d1, 0700), 0);
+	write_text(f, "t\n");
+	stat_of("secrets/batch-1/token", &st);
+	expect_after_change(&x, &w, t0);
+}
+
+/* The secret's directory bind-mounted in a private mount namespace, the
+ * mount then moved (mount(MS_MOVE)): the dentry and the mount stay, the
+ * path changes; only the mount tree's generation tells. */
+static void test_repeat_mount_moved(void **state)
+{
+	char src[512], m1[512], m2[512], via[512], host[512];
+	struct stat st;
+	long long t0 = now_realtime_ns(), mounts = agent_stat(g_r.pid, STAT_FILE_MOUNTS);
+	struct act x = { REPEAT_MOVED, src, m1, m2, O_RDONLY, "api-token" };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = via, .host = host,
+			  .id = &st, .access = R, .flags = "O_RDONLY" };
+
+	path_in(src, sizeof(src), "secrets");
+	path_in(m1, sizeof(m1), "other/move-1");
+	path_in(m2, sizeof(m2), "other/move-2");
+	path_in(via, sizeof(via), "other/move-2/api-token");
+	path_in(host, sizeof(host), "secrets/api-token");
+	assert_int_equal(mkdir(m1, 0700), 0);
+	assert_int_equal(mkdir(m2, 0700), 0);
+	stat_of("secrets/api-token", &st);
+	expect_after_change(&x, &w, t0);
+	if (path_memo_on())	/* the bind and the move at least */
+		assert_true(agent_stat(g_r.pid, STAT_FILE_MOUNTS) - mounts >= 2);
 }
 
 /*
@@ -764,7 +880,7 @@ static void test_rename_generation(void **state)
 	long long t, t0 = now_realtime_ns();
 	int every_rename = harness_hook_attached(&g_r, "file__btf") ||
 			   harness_hook_attached(&g_r, "file__raw"), ia32;
-	struct act x = { OPEN_MANY, fa, NULL, NULL, O_RDONLY };
+	struct act x = { OPEN_MANY, fa, NULL, NULL, O_RDONLY, NULL };
 	struct want w = { .rule = SECRET, .severity = "critical", .path = in, .id = &st,
 			  .access = R, .flags = "O_RDONLY" };
 
@@ -913,8 +1029,8 @@ static void test_vault_by_identity(void **state)
 	char key[512], key2[512], link_[512], ren[512], dir[512], mnt[512], via[512];
 	char late[512], late_link[512];
 	struct stat st, st2, st3;
-	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY };
-	struct act create = { OPEN_PATH, late, NULL, NULL, O_WRONLY | O_CREAT | O_EXCL };
+	struct act x = { OPEN_PATH, link_, NULL, NULL, O_RDONLY, NULL };
+	struct act create = { OPEN_PATH, late, NULL, NULL, O_WRONLY | O_CREAT | O_EXCL, NULL };
 
 	path_in(key, sizeof(key), "vault/key");
 	path_in(key2, sizeof(key2), "vault/key2");
@@ -932,17 +1048,17 @@ static void test_vault_by_identity(void **state)
 	assert_int_equal(rename(key2, ren), 0);
 	x.a = ren;
 	expect_vault(&x, ren, NULL, key2, &st2, 0);
-	x = (struct act){ CHROOT, g_r.dir, "/vault/key", NULL, O_RDONLY };
+	x = (struct act){ CHROOT, g_r.dir, "/vault/key", NULL, O_RDONLY, NULL };
 	expect_vault(&x, "/vault/key", key, NULL, &st, 0);
-	x = (struct act){ OPEN_TREE, dir, "key", NULL, O_RDONLY };
+	x = (struct act){ OPEN_TREE, dir, "key", NULL, O_RDONLY, NULL };
 	expect_vault(&x, "/key", key, NULL, &st, 1);
-	x = (struct act){ BIND_NS, dir, mnt, via, O_RDONLY };
+	x = (struct act){ BIND_NS, dir, mnt, via, O_RDONLY, NULL };
 	expect_vault(&x, via, key, NULL, &st, 0);
 	/* created after the start (not refused: the rule is on reads), then linked */
 	act_ok(&create);
 	stat_of("vault/late", &st3);
 	assert_int_equal(link(late, late_link), 0);
-	x = (struct act){ OPEN_PATH, late_link, NULL, NULL, O_RDONLY };
+	x = (struct act){ OPEN_PATH, late_link, NULL, NULL, O_RDONLY, NULL };
 	expect_vault(&x, late_link, NULL, late, &st3, 0);
 }
 
@@ -959,6 +1075,8 @@ int main(void)
 		cmocka_unit_test(test_by_handle_cold),
 		cmocka_unit_test(test_dir_moved_into_scope),
 		cmocka_unit_test(test_rename_generation),
+		cmocka_unit_test(test_repeat_dir_renamed),
+		cmocka_unit_test(test_repeat_mount_moved),
 		cmocka_unit_test(test_vault_by_identity),
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_deep_path),

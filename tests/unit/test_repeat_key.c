@@ -3,7 +3,8 @@
  * test_repeat_key.c - the coalescing key the kernel and the agent both
  * compute (bpf/delivery.h): the same event is the same key; another name
  * for the same inode, another access, another process, another verdict
- * are other keys; a record cut short has none.
+ * are other keys, and so is the same by the program the process exec'd
+ * into; a record cut short has none.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +67,11 @@ static void test_file_keys(void **state)
 	rec.blocked = 1;
 	assert_int_equal(repeat_key_of(&rec, n, &b), 1);
 	assert_memory_not_equal(&a, &b, sizeof(a));
+	/* the same process after an exec: the next program's own key */
+	n = file_rec("/root/.aws/credentials");
+	rec.exec_seq = 1;
+	assert_int_equal(repeat_key_of(&rec, n, &b), 1);
+	assert_memory_not_equal(&a, &b, sizeof(a));
 	/* cut short: no key */
 	n = file_rec("/root/.aws/credentials");
 	assert_int_equal(repeat_key_of(&rec, n - 1, &b), 0);
@@ -87,6 +93,10 @@ static void test_other_records(void **state)
 	c.port = 4444;
 	assert_int_equal(repeat_key_of(&c, sizeof(c), &a), 1);
 	c.port = 4445;
+	assert_int_equal(repeat_key_of(&c, sizeof(c), &b), 1);
+	assert_memory_not_equal(&a, &b, sizeof(a));
+	c.port = 4444;		/* the same connect after an exec */
+	c.exec_seq = 1;
 	assert_int_equal(repeat_key_of(&c, sizeof(c), &b), 1);
 	assert_memory_not_equal(&a, &b, sizeof(a));
 	memset(&x, 0, sizeof(x));
