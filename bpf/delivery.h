@@ -28,10 +28,11 @@
  *      window's entry and the agent only past ones: no count is taken twice.
  *      A file record's key holds the hash of its path, which only the path
  *      walk gives.  So that a repeat costs no walk, the tracepoint
- *      variants remember the hash of each path they sent (path_memo, by
- *      what the path is made of: the dentry, its parent, name and inode,
- *      the mount, and the generations of the dentry tree and of the mount
- *      tree) and count a repeat from it before building anything; they
+ *      variants remember the hash of each path they sent, with the file's
+ *      identity (path_memo, by what the path is made of: the dentry, its
+ *      parent, name and inode, the mount, the file's inode, and the
+ *      generations of the dentry tree and of the mount tree) and count a
+ *      repeat from it before building anything; they
  *      only count there, into a window that a sent record opened.  What
  *      the hash is remembered by changes with every way the path could
  *      change: a rename (any rename syscall bumps file_topo.gen; the
@@ -112,8 +113,15 @@ struct path_memo_key {
 	__u64 parent;		/* the dentry's d_parent, d_name.hash_len, d_inode */
 	__u64 hash_len;
 	__u64 inode;
+	__u64 f_inode;		/* file->f_inode (another than d_inode on overlayfs) */
 	__u32 topo;		/* file_topo.gen and .mounts, low 32 bits each */
 	__u32 mounts;
+};
+
+/* path_memo: the record's path hash, and the identity of f_inode. */
+struct path_memo_val {
+	__u64 hash;
+	__u64 dev, ino;
 };
 
 #define PATH_MEMO_MAX 8192	/* paths remembered (least recently used go) */

@@ -400,6 +400,8 @@ static __always_inline __u32 file_paths(struct scratch *s, struct ev_file *e, st
 	return size > sizeof(*e) ? sizeof(*e) : size;
 }
 
+enum { MEMO_OFF, MEMO_CORE, MEMO_BTF };	/* file_event(): how paths are remembered */
+
 /* The key of file's path in path_memo (delivery.h); -1 when it cannot be read. */
 static __always_inline int memo_key_of(struct file *file, __u64 gens, struct path_memo_key *k)
 {
@@ -417,60 +419,61 @@ static __always_inline int memo_key_of(struct file *file, __u64 gens, struct pat
 	k->parent = e.parent;
 	k->hash_len = e.hash_len;
 	k->inode = e.inode;
+	k->f_inode = (__u64)BPF_CORE_READ(file, f_inode);
 	k->topo = (__u32)(gens >> 32);
 	k->mounts = (__u32)gens;
 	return 0;
 }
 
-/* Remembers the hash of the path just sent for file, walked under gens
- * (file_gens() read before the walk: a change during it makes a miss). */
-__noinline int path_memo_put(__u64 filep, __u64 hash, __u64 gens)
+/* Remembers the path just sent for file (its hash) and the file's identity,
+ * walked under gens (file_gens() read before the walk: a change during it
+ * makes a miss). */
+__noinline int path_memo_put(__u64 filep, __u64 hash, __u64 dev, __u64 ino, __u64 gens)
 {
+	struct path_memo_val v = { .hash = hash, .dev = dev, .ino = ino };
 	struct path_memo_key k = {};
 
 	if (filep && !memo_key_of((struct file *)filep, gens, &k))
-		bpf_map_update_elem(&path_memo, &k, &hash, BPF_ANY);
+		bpf_map_update_elem(&path_memo, &k, &v, BPF_ANY);
 	return 0;
 }
 
 /*
  * Coalescing before the record is built (delivery.h, 1): 1 when this open
- * of file (the caller's flags, EV_ACC_* access; no guard refused it) was
- * counted in the window that its key's first record opened, its path's
- * hash taken from path_memo; 0 when its record is to be built: the path
- * is not remembered, no window is open, or there is no coalescing.  It
- * only counts, never opens a window: the record that opens one is built
- * and goes through emit()'s own check.  The key is repeat_key_file()'s.
+ * of file (the caller's flags in the low 32 bits of flags_access, EV_ACC_*
+ * above; no guard refused it) by the current process (start_ns, exec_seq
+ * below EXEC_SEQ_MAX) was counted in the window that its key's first record
+ * opened, its path's hash and identity taken from path_memo; 0 when its
+ * record is to be built: the path is not remembered, no window is open, or
+ * there is no coalescing.  It only counts, never opens a window: the
+ * record that opens one is built and goes through emit()'s own check.  The
+ * key is repeat_key_file()'s.
  */
-__noinline int file_repeat_counted(__u64 filep, __u32 flags, __u32 access, __u64 gens)
+__noinline int file_repeat_counted(__u64 filep, __u64 flags_access, __u64 gens, __u64 start_ns,
+				   __u32 exec_seq)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file *file = (struct file *)filep;
 	struct agent_conf *conf = agent_conf_get();
 	struct path_memo_key mk = {};
+	struct path_memo_val *m;
 	struct repeat_key k;
 	struct repeat_val *v;
-	struct inode *inode;
-	__u64 *hash, ts;
+	__u64 ts;
 
-	if (!conf || !conf->repeat_ns || !file || memo_key_of(file, gens, &mk))
+	if (!conf || !conf->repeat_ns || !filep || memo_key_of((struct file *)filep, gens, &mk))
 		return 0;
-	hash = bpf_map_lookup_elem(&path_memo, &mk);
-	if (!hash)
+	m = bpf_map_lookup_elem(&path_memo, &mk);
+	if (!m)
 		return 0;
-	inode = BPF_CORE_READ(file, f_inode);
 	__builtin_memset(&k, 0, sizeof(k));
-	k.start_ns = task_start_ns(task);
+	k.start_ns = start_ns;
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	k.type = EV_FILE;
-	k.a = BPF_CORE_READ(inode, i_sb, s_dev);
-	k.b = BPF_CORE_READ(inode, i_ino);
-	k.path = *hash;
-	k.c = flags;
-	k.d = (__u8)access;
-	k.exec_seq = task_exec_seq(task);
-	if (k.exec_seq == EXEC_SEQ_MAX)
-		return 0;
+	k.a = m->dev;
+	k.b = m->ino;
+	k.path = m->hash;
+	k.c = (__u32)flags_access;
+	k.d = (__u8)(flags_access >> 32);
+	k.exec_seq = (__u8)exec_seq;
 	ts = bpf_ktime_get_boot_ns();
 	k.win = (__u32)(ts / conf->repeat_ns);
 	v = bpf_map_lookup_elem(&repeats, &k);
@@ -484,6 +487,26 @@ __noinline int file_repeat_counted(__u64 filep, __u32 flags, __u32 access, __u64
 }
 
 /*
+ * The current process's start time and exec_seq (task_start_ns,
+ * task_exec_seq) in plain loads where the program may walk BTF pointers.
+ */
+static __always_inline void task_ids(struct task_struct *task, int btf, __u64 *start_ns,
+				     __u8 *exec_seq)
+{
+	struct task_struct *bt = task_btf(btf);
+	__u64 n;
+
+	if (!bt || !bpf_core_field_exists(bt->start_boottime)) {
+		*start_ns = task_start_ns(task);
+		*exec_seq = task_exec_seq(task);
+		return;
+	}
+	*start_ns = bt->group_leader->start_boottime;
+	n = bt->self_exec_id - bt->parent_exec_id;
+	*exec_seq = n < EXEC_SEQ_MAX ? (__u8)n : EXEC_SEQ_MAX;
+}
+
+/*
  * One open, after the caller's cheap checks: the pre-filter, then the record.
  * oc/regs: the open syscall that made it (its arguments give the caller's
  * flags), or OC_NONE/OC_URING when there is none (file_flags()), or
@@ -492,8 +515,9 @@ __noinline int file_repeat_counted(__u64 filep, __u32 flags, __u32 access, __u64
  * refused: the file guard's rule slots that refused it (file__lsm only): the
  * record is then sent whatever the pre-filter says, with blocked = 1.
  * memo: the variant's program sees every change of the mount tree and of
- * the dentry tree (the tracepoint variants): a repeat is counted from the
- * path remembered (delivery.h, 1) before anything is built.
+ * the dentry tree (the tracepoint variants: MEMO_CORE, MEMO_BTF where it
+ * may walk BTF pointers): a repeat is counted from the path remembered
+ * (delivery.h, 1) before anything is built.  MEMO_OFF: nothing remembered.
  */
 static __always_inline int file_event(struct task_struct *task, struct file *file, int oc,
 				      struct pt_regs *regs, __u64 refused, __u16 gen,
@@ -504,8 +528,8 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	struct ev_file *e;
 	struct inode *inode;
 	__u32 zero = 0, fmode, size, flags;
-	__u64 gens = 0;
-	__u8 access;
+	__u64 gens = 0, start_ns;
+	__u8 access, exec_seq;
 	int watch;
 
 	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
@@ -537,9 +561,11 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 		 (fmode & FMODE_CREATED ? EV_ACC_CREATE : 0);
 	if (memo && !refused) {
 		gens = file_gens();
+		task_ids(task, memo == MEMO_BTF, &start_ns, &exec_seq);
 		/* a creation may add the file's identity: always built */
-		if (!(fmode & FMODE_CREATED) &&
-		    file_repeat_counted((__u64)file, flags, access, gens))
+		if (!(fmode & FMODE_CREATED) && exec_seq < EXEC_SEQ_MAX &&
+		    file_repeat_counted((__u64)file, flags | (__u64)access << 32, gens, start_ns,
+					exec_seq))
 			return 0;
 	}
 
@@ -567,7 +593,8 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	e->h.size = size;
 	if (memo && !refused && e->path_len && !e->path_trunc &&
 	    !(e->view & EV_VIEW_DISCONNECTED))
-		path_memo_put((__u64)file, scratch_path_hash(e->path_len, s->slot), gens);
+		path_memo_put((__u64)file, scratch_path_hash(e->path_len, s->slot), e->dev, e->ino,
+			      gens);
 	stat_inc(STAT_FILE_EMIT);
 	emit_scratch_file(size, s->slot);
 	scratch_release(s);
@@ -668,7 +695,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret, 
 	}
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
-	return file_event(task, file, oc, regs, 0, 0, 1);
+	return file_event(task, file, oc, regs, 0, 0, btf ? MEMO_BTF : MEMO_CORE);
 }
 
 /*
@@ -683,7 +710,7 @@ static __always_inline int on_file_open(struct file *file, __u64 refused, __u16 
 		return 0;
 	stat_inc(STAT_FILE_SEEN);
 	return file_event((struct task_struct *)bpf_get_current_task(), file, OC_FROM_REGS, NULL,
-			  refused, gen, 0);
+			  refused, gen, MEMO_OFF);
 }
 
 SEC("tp_btf/sys_exit")

@@ -214,7 +214,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PATH_MEMO_MAX);
 	__type(key, struct path_memo_key);
-	__type(value, __u64);
+	__type(value, struct path_memo_val);
 } path_memo __weak SEC(".maps");
 
 /* net_dest: the agent writes (user/filters/net.c) every prefix of a connect rule's
