@@ -243,6 +243,9 @@ static __always_inline void repeat_count(struct repeat_val *v, __u64 ts)
 		v->last_ns = ts;
 }
 
+/* delivery.bpf.c: task_exec_seq() in a frame of its own. */
+extern int exec_seq_of(__u64 taskp);
+
 /*
  * Coalescing (delivery.h, 1): 1 when the event was counted in its key's
  * window instead of being sent; 0 when it goes out (the window's first).

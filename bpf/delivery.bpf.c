@@ -14,12 +14,23 @@ __noinline __u64 scratch_path_hash(__u32 len, int slot)
 	return repeat_path_hash(s->file.data, len < CUSTOS_PATH_MAX ? len : CUSTOS_PATH_MAX);
 }
 
+/* task_exec_seq() of a task pointer, in a frame of its own: the two reads'
+ * stack slots do not grow the callers' (5.10 counts file__lsm's chain of
+ * frames against 512 bytes). */
+__noinline int exec_seq_of(__u64 taskp)
+{
+	return task_exec_seq((struct task_struct *)taskp);
+}
+
 __noinline int emit_scratch_file(__u64 size, int slot)
 {
 	struct scratch *s = scratch_at(slot);
 
 	if (!s || size < EV_FILE_FIXED || size > sizeof(s->file))
 		return 0;
+	/* here, in a frame of its own: 5.10 counts file__lsm's chain of frames
+	 * against 512 bytes, and the file programs' own are full */
+	s->file.exec_seq = task_exec_seq((struct task_struct *)bpf_get_current_task());
 	emit_record(&s->file, size, EV_FILE, EV_FILE, slot);
 	return 0;
 }

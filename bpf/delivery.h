@@ -15,32 +15,30 @@
  *      a file's identity, access, flags and verdict; a connect's address,
  *      port, protocol, operation and verdict; an io_uring opcode.  And,
  *      for files and connects, how many times the process has exec'd
- *      (exec_seq): a program the process execs into starts windows of
- *      its own, so that an allowed program's open or connect cannot make
- *      the same one by the next program a repeat of its own.  A process
- *      that has exec'd EXEC_SEQ_MAX times or more (or whose task the hook
- *      cannot read) is not coalesced: it could not be told from its next
- *      program.  The
- *      agent reads the windows that have closed, reports each count as one
- *      record (`repeat`: count, first, last) made from the first record of
- *      that key it received, and deletes them.  Windows are aligned
+ *      (exec_seq): a program the process execs into starts windows of its
+ *      own, so that an allowed program's open or connect cannot make the
+ *      same one by the next program a repeat of its own.  A process that
+ *      has exec'd EXEC_SEQ_MAX times or more (or whose task the hook cannot
+ *      read) is not coalesced: it could not be told from its next program.
+ *      The agent reads the windows that have closed, reports each count as
+ *      one record (`repeat`: count, first, last) made from the first record
+ *      of that key it received, and deletes them.  Windows are aligned
  *      (ts_boot_ns / repeat_ns), so the kernel writes only the current
  *      window's entry and the agent only past ones: no count is taken twice.
  *      A file record's key holds the hash of its path, which only the path
- *      walk gives.  So that a repeat costs no walk, the tracepoint
- *      variants remember the hash of each path they sent, with the file's
- *      identity (path_memo, by what the path is made of: the dentry, its
- *      parent, name and inode, the mount, the file's inode, and the
- *      generations of the dentry tree and of the mount tree) and count a
- *      repeat from it before building anything; they
- *      only count there, into a window that a sent record opened.  What
- *      the hash is remembered by changes with every way the path could
- *      change: a rename (any rename syscall bumps file_topo.gen; the
- *      file's own parent and name are in the key too), a mount, unmount,
- *      move or pivot_root (file_topo.mounts), a name made again where a
- *      freed dentry was (its parent, name or inode differ).  A truncated or
- *      disconnected path is not remembered.  Under lsm and fentry no
- *      program sees the mount syscalls: no path is remembered there.
+ *      walk gives.  So that a repeat costs no walk, the tracepoint variants
+ *      remember the hash of each path they sent, with the file's identity
+ *      (path_memo, by what the path is made of: the dentry, its parent,
+ *      name and inode, the mount, the file's inode, and the generations of
+ *      the dentry tree and of the mount tree) and count a repeat from it
+ *      before building anything; they only count there, into a window that
+ *      a sent record opened.  What the hash is remembered by changes with
+ *      every way the path could change: a rename (any rename syscall bumps
+ *      file_topo.gen; the file's own parent and name are in the key too), a
+ *      mount, unmount, move or pivot_root (file_topo.mounts), a name made
+ *      again where a freed dentry was (its parent, name or inode differ).
+ *      A truncated or disconnected path is not remembered.  Under lsm and
+ *      fentry no program sees the mount syscalls: no path is remembered.
  *   2. the per-process limit (limits): at most agent_conf.limit records per
  *      second per process; beyond it a record is suppressed and counted
  *      (STAT_LIMIT_*, limit_val.suppressed), and the agent reports the

@@ -400,6 +400,36 @@ static __always_inline __u32 file_paths(struct scratch *s, struct ev_file *e, st
 	return size > sizeof(*e) ? sizeof(*e) : size;
 }
 
+/*
+ * The open's flags as its caller passed them: oc/regs as file_event()'s
+ * (OC_FROM_REGS: read from the registers the task saved at syscall entry).
+ */
+static __always_inline __u32 caller_flags(struct task_struct *task, struct file *file, int oc,
+					  struct pt_regs *regs)
+{
+	if (oc == OC_FROM_REGS) {
+		long nr;
+
+		regs = current_user_regs(task);
+		nr = REGS_NR(regs);
+		oc = open_call(nr, 0);
+		if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
+			oc = OC_URING;
+	}
+	if (oc == OC_NONE)
+		return file_flags(file);
+	if (oc == OC_URING)	/* io_uring adds O_NONBLOCK for its inline try */
+		return file_flags(file) & ~(__u32)04000;
+	return open_flags(oc, regs, file);
+}
+
+/* EV_ACC_* of an open's f_mode. */
+static __always_inline __u8 access_of(__u32 fmode)
+{
+	return (fmode & FMODE_READ ? EV_ACC_READ : 0) | (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
+	       (fmode & FMODE_CREATED ? EV_ACC_CREATE : 0);
+}
+
 enum { MEMO_OFF, MEMO_CORE, MEMO_BTF };	/* file_event(): how paths are remembered */
 
 /* The key of file's path in path_memo (delivery.h); -1 when it cannot be read. */
@@ -498,7 +528,7 @@ static __always_inline void task_ids(struct task_struct *task, int btf, __u64 *s
 
 	if (!bt || !bpf_core_field_exists(bt->start_boottime)) {
 		*start_ns = task_start_ns(task);
-		*exec_seq = task_exec_seq(task);
+		*exec_seq = (__u8)exec_seq_of((__u64)task);
 		return;
 	}
 	*start_ns = bt->group_leader->start_boottime;
@@ -540,26 +570,10 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 		return 0;
 	file_labels((__u64)file);
 
-	if (oc == OC_FROM_REGS) {
-		long nr;
-
-		regs = current_user_regs(task);
-		nr = REGS_NR(regs);
-		oc = open_call(nr, 0);
-		if (oc == OC_NONE && nr == NR_IO_URING_ENTER)
-			oc = OC_URING;
-	}
-	if (oc == OC_NONE)
-		flags = file_flags(file);
-	else if (oc == OC_URING)	/* io_uring adds O_NONBLOCK for its inline try */
-		flags = file_flags(file) & ~(__u32)04000;
-	else
-		flags = open_flags(oc, regs, file);
-	fmode = BPF_CORE_READ(file, f_mode);
-	access = (fmode & FMODE_READ ? EV_ACC_READ : 0) |
-		 (fmode & FMODE_WRITE ? EV_ACC_WRITE : 0) |
-		 (fmode & FMODE_CREATED ? EV_ACC_CREATE : 0);
 	if (memo && !refused) {
+		fmode = BPF_CORE_READ(file, f_mode);
+		flags = caller_flags(task, file, oc, regs);
+		access = access_of(fmode);
 		gens = file_gens();
 		task_ids(task, memo == MEMO_BTF, &start_ns, &exec_seq);
 		/* a creation may add the file's identity: always built */
@@ -576,8 +590,14 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	}
 	e = &s->file;
 	header_fill(&e->h, EV_FILE, 0, task);
-	e->flags = flags;
-	e->access = access;
+	if (!memo || refused) {	/* here, not above: 5.10 counts file__lsm's stack */
+		e->flags = caller_flags(task, file, oc, regs);
+		fmode = BPF_CORE_READ(file, f_mode);
+		e->access = access_of(fmode);
+	} else {
+		e->flags = flags;
+		e->access = access;
+	}
 	inode = BPF_CORE_READ(file, f_inode);
 	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	e->ino = BPF_CORE_READ(inode, i_ino);
@@ -585,7 +605,7 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	if ((watch & EV_WATCH_SCOPE) && (fmode & FMODE_CREATED))
 		watch |= file_watch_add(e->dev, e->ino, e->i_gen);
 	e->watch = (__u8)watch;
-	e->exec_seq = task_exec_seq(task);
+	e->exec_seq = 0;	/* emit_scratch_file() fills it */
 	e->rule_mask = refused;
 	e->gen = refused ? gen : 0;
 	e->blocked = refused != 0;

@@ -183,7 +183,7 @@ static __always_inline int decide(__u8 family, const __u8 *addr, __u16 port, int
 	__builtin_memcpy(e->addr, addr, 16);
 	e->rule_mask = flagged;
 	e->gen = (__u16)c->gen;
-	e->exec_seq = task_exec_seq(task);
+	e->exec_seq = (__u8)exec_seq_of((__u64)task);
 	e->blocked = (flagged & c->block) != 0;
 	name_len = bind ? bind->name_len & (DNS_NAME_KEY - 1) : 0;
 	if (name_len)

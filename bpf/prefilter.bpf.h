@@ -222,11 +222,18 @@ __noinline int file_fs_verdict(__u64 dp)
 	return FILE_DIR_UNDECIDED | nocache;	/* too deep to tell */
 }
 
+/* The one file_topo entry; NULL only if the map is broken. */
+static __always_inline struct file_topo *file_topo_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&file_topo, &zero);
+}
+
 /* The low 32 bits of the topology generation. */
 static __always_inline __u32 file_topo_gen(void)
 {
-	__u32 zero = 0;
-	struct file_topo *t = bpf_map_lookup_elem(&file_topo, &zero);
+	struct file_topo *t = file_topo_get();
 
 	return t ? (__u32)t->gen : 0;
 }
@@ -234,8 +241,7 @@ static __always_inline __u32 file_topo_gen(void)
 /* A directory has moved: every cached verdict is stale. */
 static __always_inline void file_topo_bump(void)
 {
-	__u32 zero = 0;
-	struct file_topo *t = bpf_map_lookup_elem(&file_topo, &zero);
+	struct file_topo *t = file_topo_get();
 
 	if (t)
 		__sync_fetch_and_add(&t->gen, 1);
@@ -245,8 +251,7 @@ static __always_inline void file_topo_bump(void)
 /* The mount tree has changed: every remembered path is stale (delivery.h). */
 static __always_inline void file_mounts_bump(void)
 {
-	__u32 zero = 0;
-	struct file_topo *t = bpf_map_lookup_elem(&file_topo, &zero);
+	struct file_topo *t = file_topo_get();
 
 	if (t)
 		__sync_fetch_and_add(&t->mounts, 1);
@@ -256,8 +261,7 @@ static __always_inline void file_mounts_bump(void)
 /* Both generations, low 32 bits each: the dentry tree's high, the mounts' low. */
 static __always_inline __u64 file_gens(void)
 {
-	__u32 zero = 0;
-	struct file_topo *t = bpf_map_lookup_elem(&file_topo, &zero);
+	struct file_topo *t = file_topo_get();
 
 	return t ? (__u64)(__u32)t->gen << 32 | (__u32)t->mounts : 0;
 }
