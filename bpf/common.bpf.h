@@ -108,7 +108,7 @@ static __always_inline __u8 task_exec_seq(struct task_struct *task)
 	if (!task)
 		return EXEC_SEQ_MAX;
 	n = BPF_CORE_READ(task, self_exec_id) - BPF_CORE_READ(task, parent_exec_id);
-	return n < EXEC_SEQ_MAX ? (__u8)n : EXEC_SEQ_MAX;
+	return exec_seq_clamp(n);
 }
 
 /*

@@ -235,24 +235,43 @@ static inline __u64 repeat_path_hash(const char *p, __u32 len)
 	return h;
 }
 
+/* The execs since fork as exec_seq: EXEC_SEQ_MAX from there on. */
+static inline __u8 exec_seq_clamp(__u64 n)
+{
+	return n < EXEC_SEQ_MAX ? (__u8)n : EXEC_SEQ_MAX;
+}
+
+/*
+ * A file record's coalescing key (win 0) from its fields: what
+ * repeat_key_file() takes from a record, and file.bpf.c
+ * (file_repeat_counted) from a remembered path before building one.
+ */
+static inline void repeat_key_file_of(struct repeat_key *k, __u64 start_ns, __u32 tgid,
+				      __u64 dev, __u64 ino, __u64 path_hash, __u32 flags,
+				      __u8 access, __u8 exec_seq)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->start_ns = start_ns;
+	k->tgid = tgid;
+	k->type = EV_FILE;
+	k->a = dev;
+	k->b = ino;
+	k->path = path_hash;
+	k->c = flags;
+	k->d = access;
+	k->exec_seq = exec_seq;
+}
+
 /* The coalescing keys (win 0) of the three kinds of bulk record; a file's
  * with the repeat_path_hash() of its path. */
 static inline void repeat_key_file(const struct ev_file *f, __u64 path_hash,
 				   struct repeat_key *k)
 {
-	__builtin_memset(k, 0, sizeof(*k));
-	k->start_ns = f->h.start_ns;
-	k->tgid = f->h.pid;
-	k->type = EV_FILE;
-	k->a = f->dev;
-	k->b = f->ino;
-	k->path = path_hash;
+	repeat_key_file_of(k, f->h.start_ns, f->h.pid, f->dev, f->ino, path_hash, f->flags,
+			   f->access, f->exec_seq);
 	k->mask = f->rule_mask;
-	k->c = f->flags;
 	k->gen = f->gen;
-	k->d = f->access;
 	k->blocked = f->blocked;
-	k->exec_seq = f->exec_seq;
 }
 
 static inline void repeat_key_connect(const struct ev_connect *c, struct repeat_key *k)

@@ -367,9 +367,9 @@ enum stat_idx {
 	/* 32..39: files */
 	STAT_FILE_IDS_ADDED = 32,	/* identities of created files added to file_watch_ids */
 	STAT_FILE_IDS_FULL = 33,	/* ... that did not fit: the device is overflowed */
-	STAT_FILE_IDS_STALE = 34,
+	STAT_FILE_IDS_STALE = 34,	/* watched identities whose generation no longer matched */
 	STAT_REPEAT_UNBUILT = 35,	/* of STAT_REPEAT_FILE: counted from a remembered path,
-					 * before their record was built (delivery.h) */	/* watched identities whose generation no longer matched */
+					 * before their record was built (delivery.h) */
 	STAT_FILE_VERDICT_MISS = 36,	/* file or directory verdicts not in the cache:
 					 * taken (an open seen before is not counted) */
 	STAT_FILE_UNDECIDED = 37,	/* opens sent because a walk could not decide */

@@ -164,6 +164,17 @@ static __always_inline int open_call(long nr, int btf)
 #endif
 }
 
+#if defined(__TARGET_ARCH_x86)
+/* native or compat, whichever the task's ABI (ia32 or not) names: the same
+ * number is another syscall in the other. */
+static __always_inline int of_task_abi(int native, int compat, int btf)
+{
+	if (!native && !compat)
+		return 0;
+	return task_compat(btf) ? compat : native;
+}
+#endif
+
 /*
  * Is nr a rename of the task's own ABI?  The ia32 numbers name common
  * native syscalls (38 setitimer, 302 prlimit64, which every process that
@@ -178,9 +189,7 @@ static __always_inline int is_rename(long nr, int btf)
 	nr &= ~(long)X32_SYSCALL_BIT;
 	native = nr == NR_RENAME || nr == NR_RENAMEAT || nr == NR_RENAMEAT2;
 	compat = nr == NR32_RENAME || nr == NR32_RENAMEAT || nr == NR32_RENAMEAT2;
-	if (!native && !compat)
-		return 0;
-	return task_compat(btf) ? compat : native;
+	return of_task_abi(native, compat, btf);
 #else
 	return nr == NR_RENAMEAT || nr == NR_RENAMEAT2;
 #endif
@@ -201,9 +210,7 @@ static __always_inline int is_mount_change(long nr, int btf)
 		 nr == NR_MOVE_MOUNT;
 	compat = nr == NR32_MOUNT || nr == NR32_UMOUNT || nr == NR32_UMOUNT2 ||
 		 nr == NR32_PIVOT_ROOT || nr == NR_MOVE_MOUNT;
-	if (!native && !compat)
-		return 0;
-	return task_compat(btf) ? compat : native;
+	return of_task_abi(native, compat, btf);
 #else
 	return nr == NR_MOUNT || nr == NR_UMOUNT2 || nr == NR_PIVOT_ROOT || nr == NR_MOVE_MOUNT;
 #endif
@@ -494,16 +501,9 @@ __noinline int file_repeat_counted(__u64 filep, __u64 flags_access, __u64 gens, 
 	m = bpf_map_lookup_elem(&path_memo, &mk);
 	if (!m)
 		return 0;
-	__builtin_memset(&k, 0, sizeof(k));
-	k.start_ns = start_ns;
-	k.tgid = bpf_get_current_pid_tgid() >> 32;
-	k.type = EV_FILE;
-	k.a = m->dev;
-	k.b = m->ino;
-	k.path = m->hash;
-	k.c = (__u32)flags_access;
-	k.d = (__u8)(flags_access >> 32);
-	k.exec_seq = (__u8)exec_seq;
+	/* no guard refused it: no rule slots, no verdict */
+	repeat_key_file_of(&k, start_ns, bpf_get_current_pid_tgid() >> 32, m->dev, m->ino, m->hash,
+			   (__u32)flags_access, (__u8)(flags_access >> 32), (__u8)exec_seq);
 	ts = bpf_ktime_get_boot_ns();
 	k.win = (__u32)(ts / conf->repeat_ns);
 	v = bpf_map_lookup_elem(&repeats, &k);
@@ -524,7 +524,6 @@ static __always_inline void task_ids(struct task_struct *task, int btf, __u64 *s
 				     __u8 *exec_seq)
 {
 	struct task_struct *bt = task_btf(btf);
-	__u64 n;
 
 	if (!bt || !bpf_core_field_exists(bt->start_boottime)) {
 		*start_ns = task_start_ns(task);
@@ -532,8 +531,7 @@ static __always_inline void task_ids(struct task_struct *task, int btf, __u64 *s
 		return;
 	}
 	*start_ns = bt->group_leader->start_boottime;
-	n = bt->self_exec_id - bt->parent_exec_id;
-	*exec_seq = n < EXEC_SEQ_MAX ? (__u8)n : EXEC_SEQ_MAX;
+	*exec_seq = exec_seq_clamp(bt->self_exec_id - bt->parent_exec_id);
 }
 
 /*
