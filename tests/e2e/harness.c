@@ -194,11 +194,17 @@ int harness_start(struct agent_run *r, const char *const *extra_args)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	long long t0 = now_realtime_ns();
+
 	for (int waited = 0; waited < HARNESS_START_MS; waited += 20) {
 		int status;
 
-		if (harness_log_contains(r, "custos: ready\n", 0))
+		if (harness_log_contains(r, "custos: ready\n", 0)) {
+			/* where a suite's time goes (the kernel matrix under TCG) */
+			fprintf(stderr, "harness: agent ready after %lld ms\n",
+				(now_realtime_ns() - t0) / 1000000);
 			return 0;
+		}
 		if (waitpid(r->pid, &status, WNOHANG) == r->pid) {
 			r->pid = -1;
 			return -ECHILD;
