@@ -12,6 +12,8 @@
 #   initramfs_init_prelude    the start of a guest's /init (mounts, lo, cd /custos,
 #                             agent_start)
 #   initramfs_pack ROOT OUT   ROOT packed as a gzipped newc cpio
+#   kernels_boot K INITRD LOGNAME [APPEND]
+#                             one guest, bounded by KERNELS_TIMEOUT
 #   kernels_boot_all LIST INITRD LOGNAME
 #                             boots each kernel (KMISSING ones left out),
 #                             KERNELS_JOBS at a time, bounded by KERNELS_TIMEOUT;
@@ -209,15 +211,16 @@ initramfs_pack() {
 }
 
 # --- guests --------------------------------------------------------------------
+# kernels_boot K INITRD LOGNAME [APPEND]: one guest, APPEND added to its command line
 kernels_boot() {
 	local k=$1 initrd=$2 log=$OUT/$1/$3 t0
 	t0=$(date +%s)
 	timeout "${KERNELS_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg -m 1G -smp "${KERNELS_SMP:-1}" -nographic -no-reboot \
 		-nic none -kernel "$OUT/$k/vmlinuz" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 lsm=lockdown,capability,bpf quiet" \
+		-append "console=ttyS0 panic=-1 lsm=lockdown,capability,bpf quiet${4:+ $4}" \
 		</dev/null >"$log" 2>&1
 	echo "rc=$? secs=$(($(date +%s) - t0))" >"$log.status"
-	echo "$KNAME: kernel $k: guest done ($(cat "$log.status"))"
+	echo "$KNAME: kernel $k: guest done, $3 ($(cat "$log.status"))"
 }
 
 # waits for its guests only, not for the caller's other background jobs
