@@ -387,6 +387,8 @@ enum stat_idx {
 					 * in use by preempted runs (the open went on) */
 	STAT_UNJUDGED_EXEC = 57,	/* execs the exec guard judged without their head
 					 * (exec_heads): no scratch slot was free */
+	STAT_GUARD_TREE_MISS = 58,	/* directories whose file guard tree bits were not in
+					 * guard_trees: walked to their filesystem's root */
 	STAT__COUNT = 64,
 };
 

@@ -20,52 +20,146 @@
 
 #include "path.bpf.h"
 
+/* guard_trees' check word of an entry (filter_maps.h). */
+static __always_inline __u64 guard_tree_check(__u64 tag, __u64 when, __u64 unless)
+{
+	__u64 h = tag ^ when * 0x9e3779b97f4a7c15ull ^ unless * 0xc2b2ae3d27d4eb4full;
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 29);
+}
+
+/*
+ * The tree bits of directory dp and its ancestors in its filesystem (up to
+ * its root, the ones a bind mount's root hides included), or-ed into guard
+ * scratch slot's file.tree_*; from guard_trees when it holds them for the
+ * directory as it is now (gens: guard_conf.epoch << 32 | file_topo.gen;
+ * cache: file_cfg.dir_cache).  0, or -1 when the walk ends at a disconnected
+ * dentry or is cut at FILE_WALK_DEPTH: nothing proven.  A global function:
+ * the verifier checks its loop once, whichever mount it is called for.
+ */
+__noinline int guard_fs_tree(__u64 dp, __u32 slot, __u64 gens, __u32 cache)
+{
+	struct dentry *d = (struct dentry *)dp;
+	struct guard_scratch *gs = bpf_map_lookup_elem(&guard_scratch, &slot);
+	struct guard_tree_way *way;
+	struct super_block *sb;
+	__u64 when = 0, unless = 0, tag;
+	__u32 i;
+	int local;
+
+	if (!gs || !d)
+		return -1;
+	/* the fields one by one, not dent_read(): its struct would cost this
+	 * frame 32 bytes, and file__lsm's calls have 512 in all */
+	tag = dentry_tag(dp, (__u64)BPF_CORE_READ(d, d_parent), BPF_CORE_READ(d, d_name.hash_len),
+			 (__u64)BPF_CORE_READ(d, d_inode), (__u32)(gens >> 32), (__u32)gens);
+	i = (__u32)((dp >> 6) ^ (dp >> 21)) & (GUARD_TREE_SETS - 1);
+	way = bpf_map_lookup_elem(&guard_trees, &i);
+	if (way) {
+		__u64 t = way->tag, w = way->when, u = way->unless, c = way->check;
+
+		if (t == tag && c == guard_tree_check(t, w, u)) {
+			gs->file.tree_when |= w;
+			gs->file.tree_unless |= u;
+			return 0;
+		}
+	}
+	sb = BPF_CORE_READ(d, d_sb);
+	gs->key.dev = BPF_CORE_READ(sb, s_dev);
+	local = sb_moves_only_by_rename(sb);
+	for (int n = 0; n < FILE_WALK_DEPTH; n++) {
+		struct guard_bits *b;
+		struct dentry *parent;
+
+		gs->key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		b = bpf_map_lookup_elem(&fileguard_ids, &gs->key);
+		if (b) {
+			when |= b->tree_when;
+			unless |= b->tree_unless;
+		}
+		if (!local && (BPF_CORE_READ(d, d_flags) &
+			       (K_DCACHE_OP_REVALIDATE | K_DCACHE_OP_WEAK_REVALIDATE)))
+			cache = 0;
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent != d) {
+			d = parent;
+			continue;
+		}
+		if (dentry_disconnected(d))
+			return -1;	/* parents not known: nothing proven */
+		gs->file.tree_when |= when;
+		gs->file.tree_unless |= unless;
+		if (cache && way) {
+			way->tag = tag;
+			way->when = when;
+			way->unless = unless;
+			way->check = guard_tree_check(tag, when, unless);
+		}
+		stat_inc(STAT_GUARD_TREE_MISS);
+		return 0;
+	}
+	return -1;		/* cut short: nothing proven */
+}
+
 /*
  * The tree bits of the file and of every directory above it: its ancestors
  * in its filesystem up to the filesystem's root (those a bind mount's root
  * hides included), then the mountpoint of its mount and its ancestors, and
  * so on up to the top of the mount tree: not only up to the task's root (a
  * chroot hides nothing), and a detached mount (open_tree) still has its
- * filesystem's ancestors.  A walk cut at FILE_WALK_DEPTH, or ending at a
- * disconnected dentry, adds nothing: the open is then not refused (the
- * pre-filter sends it and the matcher reports it, as alert).
+ * filesystem's ancestors.  The file's own identity is looked up; each
+ * filesystem's part above it comes from guard_fs_tree (cached per
+ * directory).  A walk cut at FILE_WALK_DEPTH levels in one filesystem or at
+ * FILE_MOUNT_DEPTH mounts, or ending at a disconnected dentry, adds
+ * nothing: the open is then not refused (the pre-filter sends it and the
+ * matcher reports it, as alert).  slot: the caller's guard_scratch slot,
+ * whose file.tree_* it fills.
  */
-static __noinline void fileguard_tree(struct file *file, struct guard_bits *out)
+static __always_inline void fileguard_tree(struct file *file, __u32 slot)
 {
+	struct guard_scratch *gs = bpf_map_lookup_elem(&guard_scratch, &slot);
 	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
 	struct mount *mnt = real_mount_of(BPF_CORE_READ(file, f_path.mnt));
-	__u64 when = 0, unless = 0;
+	struct file_cfg *cfg;
+	struct guard_conf *c;
+	struct dentry *parent;
+	struct guard_bits *b;
+	__u32 zero = 0, cache;
+	__u64 gens;
 
-	for (int i = 0; i < FILE_WALK_DEPTH; i++) {
-		struct file_ident id = {};
-		struct guard_bits *b;
-		struct dentry *parent;
-		struct mount *pmnt;
+	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
+	c = bpf_map_lookup_elem(&fileguard_conf, &zero);
+	if (!gs || !cfg || !c)
+		return;
+	cache = cfg->dir_cache;
+	gens = (__u64)c->epoch << 32 | file_topo_gen();
+	gs->key.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+	gs->key.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+	b = bpf_map_lookup_elem(&fileguard_ids, &gs->key);
+	if (b) {
+		gs->file.tree_when |= b->tree_when;
+		gs->file.tree_unless |= b->tree_unless;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (parent != dentry) {
+		if (guard_fs_tree((__u64)parent, slot, gens, cache))
+			goto unproven;
+	} else if (dentry_disconnected(dentry)) {
+		goto unproven;
+	}
+	for (int i = 0; i < FILE_MOUNT_DEPTH; i++) {
+		struct mount *pmnt = BPF_CORE_READ(mnt, mnt_parent);
 
-		id.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
-		id.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-		b = bpf_map_lookup_elem(&fileguard_ids, &id);
-		if (b) {
-			when |= b->tree_when;
-			unless |= b->tree_unless;
-		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent != dentry) {
-			dentry = parent;
-			continue;
-		}
-		if (dentry_disconnected(dentry))
-			return;		/* parents not known: nothing proven */
-		pmnt = BPF_CORE_READ(mnt, mnt_parent);
 		if (pmnt == mnt)
-			goto done;
-		dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			return;
+		if (guard_fs_tree((__u64)BPF_CORE_READ(mnt, mnt_mountpoint), slot, gens, cache))
+			goto unproven;
 		mnt = pmnt;
 	}
-	return;		/* cut short: nothing proven */
-done:
-	out->tree_when = when;
-	out->tree_unless = unless;
+unproven:	/* cut short or disconnected: nothing proven */
+	gs->file.tree_when = gs->file.tree_unless = 0;
 }
 
 /*
@@ -196,7 +290,7 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labe
 	guard_bits_of(&fileguard_ids, &fileguard_names, file, f);
 	f->tree_when = f->tree_unless = 0;	/* from fileguard_tree, file included */
 	if (c->any_tree)
-		fileguard_tree(file, f);
+		fileguard_tree(file, zero);
 	fired = fileguard_holds(file, c, f, consider);
 	if (fired)
 		*gen = (__u16)c->gen;

@@ -191,6 +191,32 @@ enum {
 	FILE_DIR_UNDECIDED = 3,	/* disconnected, or deeper than FILE_WALK_DEPTH */
 };
 
+/*
+ * guard_trees (BPF-only, fileguard.bpf.h): the file guard's tree bits of a
+ * directory and its ancestors in its filesystem (the or of their
+ * fileguard_ids tree_* bits), cached by the directory's address, so that
+ * an open matched by a label or block rule with DIR/STARSTAR does not walk
+ * every level above it: the open's own identity, then one cached word per
+ * mount it crosses.  The tag is verdict_tag() of the dentry (its parent,
+ * name and inode) with guard_conf.epoch and file_topo.gen: a rename that
+ * may have moved a directory, and every write of the guard's maps, make
+ * every entry stale.  check is a mix of the other three words: a reader
+ * that meets a half-written entry (two CPUs filling one set) takes it for
+ * a miss.  Not cached: a walk that ends at a disconnected dentry or is cut
+ * short (nothing proven), a directory its filesystem revalidates, and
+ * anything while file_cfg.dir_cache says the rename hook is not in place.
+ * Identities the BPF side adds (fileguard_add) are of files it created:
+ * no directory's cached bits can hold them.
+ */
+struct guard_tree_way {
+	__u64 tag;
+	__u64 when;		/* tree_when of the directory and its ancestors */
+	__u64 unless;		/* tree_unless */
+	__u64 check;
+};
+
+#define GUARD_TREE_SETS 8192		/* elements of guard_trees */
+
 /* file_topo[0]: the generation of the dentry tree's shape (BPF-only) */
 struct file_topo {
 	__u64 gen;
@@ -595,7 +621,8 @@ struct guard_conf {
 	__u32 gen;		/* names the rule set (rule_set_gen()); into the record's gen */
 	__u32 any_tree;		/* some tree_* bit is set: walk the ancestors */
 	__u32 any_heads;	/* exec_heads is not empty: fingerprint the program */
-	__u32 pad;
+	__u32 epoch;		/* the agent adds 1 at every write of the guard's maps
+				 * (guard_trees' tags: a reload's identities are new) */
 	/* labels and lineage, as net_conf's labels (the per-process state) */
 	__u64 need_labels, cond_need_labels;
 	__u64 label_when[PROC_LABEL_MAX], label_unless[PROC_LABEL_MAX];

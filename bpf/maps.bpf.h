@@ -131,6 +131,7 @@ struct {
  * bytes.  One slot per run, claimed as scratch_map's are.  BPF-only. */
 struct guard_scratch {
 	struct guard_bits file;
+	struct file_ident key;	/* the identity the tree walk looks up (off the stack) */
 	__u64 users;		/* runs that claimed the slot: 1, its owner's */
 };
 
@@ -207,6 +208,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct file_topo);
 } file_topo __weak SEC(".maps");
+
+/* the file guard's tree bits per directory (filter_maps.h, guard_trees) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GUARD_TREE_SETS);
+	__type(key, __u32);
+	__type(value, struct guard_tree_way);
+} guard_trees __weak SEC(".maps");
 
 /* path_memo (delivery.h, 1): the hash of each path a file record was
  * sent with, by what the path is made of; file.bpf.c's own. */

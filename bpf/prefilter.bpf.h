@@ -299,16 +299,22 @@ static __always_inline void dent_read(struct dentry *d, struct dent *e)
  * for the verdict.  The tag is the whole entry, one word: two writers
  * cannot leave a torn one that passes for either.
  */
-static __always_inline __u64 verdict_tag(__u64 d, const struct dent *e, __u32 policy, __u32 topo)
+static __always_inline __u64 dentry_tag(__u64 d, __u64 parent, __u64 hash_len, __u64 inode,
+					__u32 policy, __u32 topo)
 {
-	__u64 h = d * 0x9e3779b97f4a7c15ull ^ e->parent * 0xc2b2ae3d27d4eb4full ^
-		  e->hash_len * 0x165667b19e3779f9ull ^ e->inode * 0x27d4eb2f165667c5ull ^
+	__u64 h = d * 0x9e3779b97f4a7c15ull ^ parent * 0xc2b2ae3d27d4eb4full ^
+		  hash_len * 0x165667b19e3779f9ull ^ inode * 0x27d4eb2f165667c5ull ^
 		  ((__u64)policy << 32 | topo);
 
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
 	return h & ~(__u64)FILE_VERDICT_MASK;
+}
+
+static __always_inline __u64 verdict_tag(__u64 d, const struct dent *e, __u32 policy, __u32 topo)
+{
+	return dentry_tag(d, e->parent, e->hash_len, e->inode, policy, topo);
 }
 
 /* dentry d's set of file_verdicts (by its address). */

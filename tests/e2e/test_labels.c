@@ -474,6 +474,64 @@ static void test_reload_clears_label(void **state)
 	assert_no_label_records(e, pid, "e2e-eval-exec", "e2e-eval-egress");
 }
 
+/* One read of path by a fresh reader: its child's pid, the reader's into *reader. */
+static pid_t read_once(struct env *e, const char *path, pid_t *reader)
+{
+	int st;
+
+	*reader = flow(e, path, 0);
+	return finish(e, *reader, &st);
+}
+
+/*
+ * The file guard's tree bits are cached per directory (guard_trees): the
+ * cache must not outlive what it was taken from.  a/b/f is read outside
+ * eval/ (its directories cached: no bits), then a is moved into eval/ (the
+ * reader of eval/a/b/f is labelled: b's dentry did not change, only the
+ * rename generation did), then out again (not labelled), then eval/ is
+ * replaced by a new directory holding a/b/f: the rule's DIR is an
+ * identity, resolved at load, so the new one is not eval/ until a reload
+ * (not labelled, its directories cached), and after the in-place reload
+ * (the harness runs --no-pin) it is.
+ */
+static void test_tree_cache_follows_moves_and_reloads(void **state)
+{
+	struct env *e = *state;
+	char out_a[700], in_a[700], out_f[700], in_f[700], eval[700], old[700];
+	pid_t reader, pid;
+
+	snprintf(out_a, sizeof(out_a), "%s/other/a", e->r.dir);
+	snprintf(in_a, sizeof(in_a), "%s/eval/a", e->r.dir);
+	snprintf(out_f, sizeof(out_f), "%s/other/a/b/f.jsonl", e->r.dir);
+	snprintf(in_f, sizeof(in_f), "%s/eval/a/b/f.jsonl", e->r.dir);
+	snprintf(eval, sizeof(eval), "%s/eval", e->r.dir);
+	snprintf(old, sizeof(old), "%s/eval-old", e->r.dir);
+	harness_mkdirs(e->r.dir, "other/a/b");
+	write_file(out_f);
+
+	pid = read_once(e, out_f, &reader);
+	assert_no_label_records(e, pid, "e2e-eval-exec", "e2e-eval-egress");
+
+	assert_int_equal(rename(out_a, in_a), 0);
+	pid = read_once(e, in_f, &reader);
+	assert_exec_label(e, pid, "e2e-eval-exec", "eval-reader", "e2e-eval-read", 0);
+
+	assert_int_equal(rename(in_a, out_a), 0);
+	pid = read_once(e, out_f, &reader);
+	assert_no_label_records(e, pid, "e2e-eval-exec", "e2e-eval-egress");
+
+	assert_int_equal(rename(eval, old), 0);
+	harness_mkdirs(e->r.dir, "eval");
+	assert_int_equal(rename(out_a, in_a), 0);
+	pid = read_once(e, in_f, &reader);
+	assert_no_label_records(e, pid, "e2e-eval-exec", "e2e-eval-egress");
+
+	kill(e->r.pid, SIGHUP);
+	assert_true(harness_log_contains(&e->r, "reload: 7 rules in force", WAIT_MS));
+	pid = read_once(e, in_f, &reader);
+	assert_exec_label(e, pid, "e2e-eval-exec", "eval-reader", "e2e-eval-read", 0);
+}
+
 /*
  * A label set while an agent ran is the process's still after that agent
  * is killed (-9) and the next one adopts its pinned programs: the child it
@@ -658,6 +716,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_blocked, setup_block, teardown),
 		cmocka_unit_test_setup_teardown(test_label_expires, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_clears_label, setup_alert, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_cache_follows_moves_and_reloads, setup_alert,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_label_outlives_agent, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_unjudged_open_reported, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_rule_sets_label, setup_connect_label,

@@ -70,6 +70,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_PROC_FULL] = "process_state_full",
 	[STAT_UNJUDGED_FILE] = "unjudged_file",
 	[STAT_UNJUDGED_EXEC] = "unjudged_exec",
+	[STAT_GUARD_TREE_MISS] = "guard_tree_miss",
 };
 
 struct self_usage {

@@ -85,6 +85,16 @@ static void clear_map(int fd, size_t key_size)
 	}
 }
 
+int filter_conf_read(int fd_conf, void *conf, size_t conf_size)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd_conf, &zero, conf) == 0)
+		return 0;
+	memset(conf, 0, conf_size);
+	return -errno;
+}
+
 int filter_guard_write(int fd_conf, const void *conf, size_t conf_size,
 		       const struct filter_table *t, size_t n_tables)
 {

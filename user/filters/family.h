@@ -62,6 +62,9 @@ struct filter_table {
  */
 int filter_guard_write(int fd_conf, const void *conf, size_t conf_size,
 		       const struct filter_table *t, size_t n_tables);
+/* The conf map's entry 0 as it is now, into conf (conf_size bytes); 0 or
+ * -errno (then conf is zeroed). */
+int filter_conf_read(int fd_conf, void *conf, size_t conf_size);
 /* The same, with then(ctx) run after the refill, before conf goes on (its
  * error stops the write there, the decision left off). */
 int filter_guard_write_then(int fd_conf, const void *conf, size_t conf_size,

@@ -543,9 +543,14 @@ static int write_maps(const struct guard_family *fam, const struct loader *l,
 		      const struct filter_guard *g)
 {
 	struct filter_table t[4];
+	struct guard_conf conf = g->conf, old;
 	int fd[4];
 
 	fam->maps(l, fd);
+	/* a new epoch at every write: the BPF side's cached tree bits
+	 * (guard_trees, filter_maps.h) were taken from the maps as they were */
+	filter_conf_read(fd[0], &old, sizeof(old));
+	conf.epoch = old.epoch + 1;
 	t[0] = (struct filter_table){ fd[1], g->ikeys, g->ivals, g->n_ids, sizeof(*g->ikeys),
 				      sizeof(*g->ivals) };
 	t[1] = (struct filter_table){ fd[2], g->nkeys, g->nvals, g->n_names, sizeof(*g->nkeys),
@@ -553,10 +558,10 @@ static int write_maps(const struct guard_family *fam, const struct loader *l,
 	t[2] = (struct filter_table){ fd[3], g->ukeys, g->uvals, g->n_uids, sizeof(*g->ukeys),
 				      sizeof(*g->uvals) };
 	if (!fam->heads_map)
-		return filter_guard_write(fd[0], &g->conf, sizeof(g->conf), t, 3);
+		return filter_guard_write(fd[0], &conf, sizeof(conf), t, 3);
 	t[3] = (struct filter_table){ fam->heads_map(l), g->hkeys, g->hvals, g->n_heads,
 				      sizeof(*g->hkeys), sizeof(*g->hvals) };
-	return filter_guard_write(fd[0], &g->conf, sizeof(g->conf), t, 4);
+	return filter_guard_write(fd[0], &conf, sizeof(conf), t, 4);
 }
 
 int filter_guard_apply(const struct guard_family *fam, struct loader *l,
