@@ -14,6 +14,7 @@
 #   initramfs_pack ROOT OUT   ROOT packed as a gzipped newc cpio
 #   kernels_boot K INITRD LOGNAME [APPEND]
 #                             one guest, bounded by KERNELS_TIMEOUT
+#   kernels_slot              waits for a free one of KERNELS_JOBS (KPIDS: the guests)
 #   kernels_boot_all LIST INITRD LOGNAME
 #                             boots each kernel (KMISSING ones left out),
 #                             KERNELS_JOBS at a time, bounded by KERNELS_TIMEOUT;
@@ -223,19 +224,25 @@ kernels_boot() {
 	echo "$KNAME: kernel $k: guest done, $3 ($(cat "$log.status"))"
 }
 
-# waits for its guests only, not for the caller's other background jobs
+# kernels_slot: waits until fewer than KERNELS_JOBS of the guests whose pids
+# are in KPIDS still run (only those: not the caller's other background jobs)
+KPIDS=()
+kernels_slot() {
+	[ "${#KPIDS[@]}" -ge "${KERNELS_JOBS:-2}" ] || return 0
+	wait -n "${KPIDS[@]}"
+	mapfile -t KPIDS < <(for p in "${KPIDS[@]}"; do kill -0 "$p" 2>/dev/null && echo "$p"; done)
+}
+
 kernels_boot_all() {
-	local k pids=()
+	local k
 	for k in $1; do
 		[ -n "${KMISSING[$k]:-}" ] && continue
 		rm -f "$OUT/$k/$3" "$OUT/$k/$3.status"
 		echo "$KNAME: kernel $k: booting $(cat "$OUT/$k/release")"
 		kernels_boot "$k" "$2" "$3" &
-		pids+=($!)
-		if [ "${#pids[@]}" -ge "${KERNELS_JOBS:-2}" ]; then
-			wait -n "${pids[@]}"
-			mapfile -t pids < <(for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && echo "$p"; done)
-		fi
+		KPIDS+=($!)
+		kernels_slot
 	done
-	[ "${#pids[@]}" -eq 0 ] || wait "${pids[@]}"
+	[ "${#KPIDS[@]}" -eq 0 ] || wait "${KPIDS[@]}"
+	KPIDS=()
 }

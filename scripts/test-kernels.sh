@@ -188,7 +188,6 @@ for ph in 1 2; do
 		[ -n "${KMISSING[$k]:-}" ] || units+=("$k:$ph")
 	done
 done
-pids=()
 for u in "${units[@]}"; do
 	k=${u%%:*} ph=${u#*:}
 	log=serial-$ph.log left=0 tmo=${KERNELS_TIMEOUT:-2400}
@@ -205,13 +204,10 @@ for u in "${units[@]}"; do
 	fi
 	echo "test-kernels: kernel $k phase $ph: booting $(cat "$OUT/$k/release")$([ "$left" -gt 0 ] && echo " (${left}s of budget left)")"
 	KERNELS_TIMEOUT=$tmo kernels_boot "$k" "$OUT/initramfs.cpio.gz" "$log" "custos.phase=$ph custos.left=$left" &
-	pids+=($!)
-	if [ "${#pids[@]}" -ge "$JOBS" ]; then
-		wait -n "${pids[@]}"
-		mapfile -t pids < <(for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && echo "$p"; done)
-	fi
+	KPIDS+=($!)
+	kernels_slot
 done
-[ "${#pids[@]}" -eq 0 ] || wait "${pids[@]}"
+[ "${#KPIDS[@]}" -eq 0 ] || wait "${KPIDS[@]}"
 t_guests=$(($(date +%s) - t0))
 
 # --- 5. results --------------------------------------------------------------
