@@ -569,3 +569,21 @@ void harness_noop_copy(const char *dir, const char *name, char *out, size_t size
 		return;
 	assert_int_equal(harness_copy_file(harness_helper("noop", noop, sizeof(noop)), out, 0755), 0);
 }
+
+static int pred_nested_file_loss(json_t *rec, void *arg)
+{
+	const char *kind = jstr(rec, "kind"), *where = jstr(rec, "loss.where");
+
+	(void)arg;
+	return kind && where && strcmp(kind, "loss") == 0 && strcmp(where, "nested") == 0 &&
+	       jint(rec, "loss.by.kind.file") > 0;
+}
+
+size_t harness_nested_file_losses(struct agent_run *r)
+{
+	json_t *all = harness_records(r, pred_nested_file_loss, NULL);
+	size_t n = json_array_size(all);
+
+	json_decref(all);
+	return n;
+}

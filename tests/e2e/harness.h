@@ -46,6 +46,10 @@ typedef int (*record_pred)(json_t *rec, void *arg);
 json_t *harness_wait_record(struct agent_run *r, record_pred pred, void *arg, int timeout_ms);
 /* Every record so far matching pred, as a JSON array (caller decrefs). */
 json_t *harness_records(struct agent_run *r, record_pred pred, void *arg);
+/* Loss records `where: nested` counting skipped file-program runs so far: a
+ * 7.x kernel does not run a tracing program while a run of it is preempted
+ * on that CPU, and the agent says so (docs/KERNELS.md, "Floods"). */
+size_t harness_nested_file_losses(struct agent_run *r);
 /* Does the agent's log contain needle (waiting up to timeout_ms)? */
 int harness_log_contains(struct agent_run *r, const char *needle, int timeout_ms);
 /* Is a program whose name starts with prog among the hooks the agent

@@ -521,6 +521,35 @@ static pid_t try_open(const char *path, int flags, int *status)
 }
 
 /*
+ * The record of an open of path with flags under rule, by a child that
+ * exits with want; *pid the child's.  An open whose run of the file program
+ * the kernel skipped (a nested loss record came meanwhile: the gap is
+ * reported, not hidden) is made again, at most twice, after unlinking what
+ * a create made; *redone counts those.  NULL: no record, nothing skipped.
+ */
+static json_t *open_record(struct agent_run *r, const char *path, int flags, const char *rule,
+			   int want, pid_t *pid, int *redone)
+{
+	for (int tries = 0;; tries++) {
+		size_t skipped = harness_nested_file_losses(r);
+		struct file_pred fp = { 0, path, rule };
+		json_t *rec;
+		int st;
+
+		fp.pid = *pid = try_open(path, flags, &st);
+		assert_int_equal(st, want);
+		rec = harness_wait_record(r, pred_file, &fp, WAIT_MS);
+		if (rec || tries == 2 || harness_nested_file_losses(r) == skipped)
+			return rec;
+		print_message("the kernel skipped a run of the file program (a nested loss record): "
+			      "the open again\n");
+		if ((flags & O_CREAT) && st == 0)
+			unlink(path);
+		(*redone)++;
+	}
+}
+
+/*
  * Every field of the record of pid's open of path under a file block rule:
  * blocked (refused by the kernel: action block) or not (action alert).
  * exe/comm NULL: this test binary (a forked child); parent: this process.
@@ -563,7 +592,7 @@ static void test_block_rule_group(void **state)
 {
 	struct file_pred fp = { 0, NULL, "e2e-block-asked" };
 	long long t0 = now_realtime_ns();
-	int on = fileguard_on(&g_r), st;
+	int on = fileguard_on(&g_r), redone = 0;
 	char p[512];
 	json_t *rec;
 
@@ -575,10 +604,8 @@ static void test_block_rule_group(void **state)
 						 "the ", WAIT_MS));
 	path_in(p, sizeof(p), "blocked/x");
 	assert_int_equal(mknod(p, S_IFREG | 0600, 0), 0);	/* no open: not refused */
-	fp.pid = try_open(p, O_RDONLY, &st);
-	fp.path = p;
-	assert_int_equal(st, on ? 100 + EPERM : 0);
-	rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS);
+	rec = open_record(&g_r, p, O_RDONLY, "e2e-block-asked", on ? 100 + EPERM : 0, &fp.pid,
+			  &redone);
 	if (!rec)
 		fail_msg("no record for pid %d opening %s", (int)fp.pid, p);
 	assert_block_record(rec, "e2e-block-asked", "low", on, g_policy, t0, fp.pid, p, R,
@@ -621,7 +648,7 @@ static void test_file_block_rules(void **state)
 	long long t0 = now_realtime_ns();
 	pid_t pid;
 	json_t *rec, *all;
-	int on, st;
+	int on, st, redone = 0;
 
 	assert_int_equal(harness_setup(&r, yaml), 0);
 	assert_int_equal(policy_of(r.rules, policy, sizeof(policy)), 0);
@@ -646,10 +673,8 @@ static void test_file_block_rules(void **state)
 					 WAIT_MS));
 
 	/* the secret, read: refused */
-	pid = try_open(p, O_RDONLY | O_CLOEXEC, &st);
-	assert_int_equal(st, on ? 100 + EPERM : 0);
-	fp = (struct file_pred){ pid, p, "e2e-block-secret" };
-	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	rec = open_record(&r, p, O_RDONLY | O_CLOEXEC, "e2e-block-secret", on ? 100 + EPERM : 0,
+			  &pid, &redone);
 	if (!rec)
 		fail_msg("no record for pid %d opening %s", (int)pid, p);
 	assert_block_record(rec, "e2e-block-secret", "critical", on, policy, t0, pid, p, R,
@@ -660,10 +685,7 @@ static void test_file_block_rules(void **state)
 	 * in a directory made after the start */
 	snprintf(q, sizeof(q), "%s/drop/later.bin", r.dir);
 	assert_int_equal(mknod(q, S_IFREG | 0644, 0), 0);
-	pid = try_open(q, O_RDWR, &st);
-	assert_int_equal(st, on ? 100 + EPERM : 0);
-	fp = (struct file_pred){ pid, q, "e2e-block-drop" };
-	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	rec = open_record(&r, q, O_RDWR, "e2e-block-drop", on ? 100 + EPERM : 0, &pid, &redone);
 	if (!rec)
 		fail_msg("no record for pid %d opening %s", (int)pid, q);
 	assert_block_record(rec, "e2e-block-drop", "high", on, policy, t0, pid, q, RW, "O_RDWR",
@@ -673,10 +695,7 @@ static void test_file_block_rules(void **state)
 	assert_int_equal(mkdir(q, 0755), 0);
 	snprintf(q, sizeof(q), "%s/drop/sub/deep.bin", r.dir);
 	assert_int_equal(mknod(q, S_IFREG | 0644, 0), 0);
-	pid = try_open(q, O_RDONLY, &st);
-	assert_int_equal(st, on ? 100 + EPERM : 0);
-	fp = (struct file_pred){ pid, q, "e2e-block-drop" };
-	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	rec = open_record(&r, q, O_RDONLY, "e2e-block-drop", on ? 100 + EPERM : 0, &pid, &redone);
 	if (!rec)
 		fail_msg("no record for pid %d opening %s", (int)pid, q);
 	assert_block_record(rec, "e2e-block-drop", "high", on, policy, t0, pid, q, R, "O_RDONLY",
@@ -685,10 +704,8 @@ static void test_file_block_rules(void **state)
 
 	/* a name anywhere, created by the refused open itself */
 	snprintf(named, sizeof(named), "%s/vault/.e2e-forbidden", r.dir);
-	pid = try_open(named, O_WRONLY | O_CREAT | O_EXCL, &st);
-	assert_int_equal(st, on ? 100 + EPERM : 0);
-	fp = (struct file_pred){ pid, named, "e2e-block-drop" };
-	rec = harness_wait_record(&r, pred_file, &fp, WAIT_MS);
+	rec = open_record(&r, named, O_WRONLY | O_CREAT | O_EXCL, "e2e-block-drop",
+			  on ? 100 + EPERM : 0, &pid, &redone);
 	if (!rec)
 		fail_msg("no record for pid %d opening %s", (int)pid, named);
 	assert_block_record(rec, "e2e-block-drop", "high", on, policy, t0, pid, named, W_C,
@@ -737,7 +754,7 @@ static void test_file_block_rules(void **state)
 						 out, sizeof(out)), 0);
 		status = json_loads(out, 0, &jerr);
 		assert_non_null(status);
-		assert_int_equal(jint(status, "bpf.file_blocked"), on ? 5 : 0);
+		assert_int_equal(jint(status, "bpf.file_blocked"), on ? 5 + redone : 0);
 		json_decref(status);
 	}
 

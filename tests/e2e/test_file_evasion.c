@@ -974,29 +974,6 @@ static void test_deep_path(void **state)
  * mount's filesystem); elsewhere it succeeds and is reported as alert.
  */
 /*
- * A loss record `where: nested` counting skipped file-program runs: a 7.x
- * kernel does not run a tracing program while a run of it is preempted on
- * that CPU, and the agent says so (docs/KERNELS.md, "Floods").
- */
-static int pred_nested_file_loss(json_t *rec, void *arg)
-{
-	const char *kind = jstr(rec, "kind"), *where = jstr(rec, "loss.where");
-
-	(void)arg;
-	return kind && where && strcmp(kind, "loss") == 0 && strcmp(where, "nested") == 0 &&
-	       jint(rec, "loss.by.kind.file") > 0;
-}
-
-static size_t nested_file_losses(void)
-{
-	json_t *all = harness_records(&g_r, pred_nested_file_loss, NULL);
-	size_t n = json_array_size(all);
-
-	json_decref(all);
-	return n;
-}
-
-/*
  * x's record, every field.  An open whose run the kernel skipped (a nested
  * loss record came meanwhile: the gap is reported, not hidden) is made
  * again, at most twice; any other missing record fails.
@@ -1010,7 +987,7 @@ static void expect_vault(const struct act *x, const char *path, const char *host
 
 	for (int tries = 0;; tries++) {
 		long long t0 = now_realtime_ns();
-		size_t skipped = nested_file_losses();
+		size_t skipped = harness_nested_file_losses(&g_r);
 		struct file_pred fp = { 0, NULL, VAULT };
 		json_t *rec;
 		int rc;
@@ -1018,7 +995,7 @@ static void expect_vault(const struct act *x, const char *path, const char *host
 		fp.pid = act(x, &rc);
 		assert_int_equal(rc, g_guard ? 100 + EPERM : 0);
 		rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS);
-		if (rec || tries == 2 || nested_file_losses() == skipped) {
+		if (rec || tries == 2 || harness_nested_file_losses(&g_r) == skipped) {
 			json_decref(rec);
 			expect_done(fp.pid, &w, t0);
 			return;
