@@ -19,7 +19,7 @@
 #include "dnsparse.h"
 
 /* events: BPF programs write records (events.h); the agent consumes them.
- * Size set by the agent before load (--ring-size), default 16 MiB. */
+ * The agent sets its size before load (--ring-size, default 8 MiB). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);

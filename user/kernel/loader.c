@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "base/fdio.h"
+#include "base/heap.h"
 #include "base/log.h"
 #include "base/vec.h"
 #include "custos.skel.h"
@@ -449,7 +450,8 @@ static int load_beside(struct loader *l, const struct loader_opts *o, const char
 	return load_own(l, o, desc, err, errlen);
 }
 
-int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+/* loader_load up to the ring */
+static int load_any(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
 {
 	char desc[512];
 	int rc;
@@ -469,7 +471,7 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 	if (o->pin_dir) {
 		rc = loader_load_pinned(l, o, err, errlen);
 		if (rc == 0)
-			goto ring;
+			return 0;
 		if (rc != -ESTALE && !o->pin_optional)
 			return rc;
 		if (rc != -ESTALE)	/* enforcement while the agent runs beats none */
@@ -482,7 +484,18 @@ int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t
 		l->pinning = 0;
 		return rc;
 	}
-ring:
+	return 0;
+}
+
+int loader_load(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+{
+	int rc;
+
+	heap_keep();	/* the kernel's BTF, parsed up to five times in turn */
+	rc = load_any(l, o, err, errlen);
+	heap_give_back();	/* before the ring: the peak is the agent's size */
+	if (rc)
+		return rc;
 	l->on_sample = o->on_sample;
 	l->sample_ctx = o->ctx;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), sample_budgeted, l, NULL);

@@ -6,7 +6,6 @@
 #include "kernel/loader_split.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "base/clock.h"
+#include "base/heap.h"
 #include "base/log.h"
 #include "custos.skel.h"
 
@@ -94,6 +94,45 @@ static void *part_load(void *arg)
 	return NULL;
 }
 
+/* Does prog attach by BTF (tp_btf, fentry, lsm)?  Its target: after the '/'. */
+static const char *btf_target(struct bpf_program *prog)
+{
+	enum bpf_prog_type type = bpf_program__type(prog);
+	const char *slash = strchr(bpf_program__section_name(prog), '/');
+
+	return slash && (type == BPF_PROG_TYPE_TRACING || type == BPF_PROG_TYPE_LSM) ? slash + 1
+										    : NULL;
+}
+
+/*
+ * Has libbpf parse the kernel's BTF for part now, on the calling thread.
+ * The one call that does so before a load is setting a program's attach
+ * target.  That of a selected program attaching by BTF is set to the
+ * target its section names, which its load would resolve the same way;
+ * with none selected (the raw backend), that of an unselected tp_btf
+ * program, which nothing loads: a tracepoint of the scheduler that every
+ * kernel with BTF has.  The parsed copy stays with the object until its
+ * load ends.
+ */
+static void part_btf_now(struct custos_bpf *part)
+{
+	struct bpf_program *prog, *pick = NULL;
+
+	bpf_object__for_each_program(prog, part->obj) {
+		if (!btf_target(prog))
+			continue;
+		if (bpf_program__autoload(prog)) {
+			pick = prog;
+			break;
+		}
+		if (!pick && strncmp(bpf_program__section_name(prog), "tp_btf/", 7) == 0)
+			pick = prog;
+	}
+	if (pick && bpf_program__set_attach_target(pick, 0, btf_target(pick)))
+		log_debug("loader: %s: attach target %s not found yet (%s)",
+			  bpf_program__name(pick), btf_target(pick), strerror(errno));
+}
+
 /* Loads the two parts, the second on a thread of its own; 0 or -errno. */
 static int parts_load(struct custos_bpf **parts)
 {
@@ -102,13 +141,14 @@ static int parts_load(struct custos_bpf **parts)
 	int rc;
 
 	/*
-	 * Each part parses the kernel's BTF (~5 MiB) while it loads and frees
-	 * it after.  glibc raises its mmap threshold past a freed mmap'ed
-	 * block, so the next such copy would come from a heap and stay there
-	 * after libbpf frees it: a threshold fixed at its default keeps every
-	 * big block mmap'ed, given back when freed.
+	 * Each part holds a parsed copy of the kernel's BTF (~6 MiB) while it
+	 * loads, and parsing takes a second copy for a moment.  Parsed here in
+	 * turn, the two never take that moment at once (docs/PERFORMANCE.md,
+	 * "Start to ready").
 	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	for (int i = 0; i < LOADER_PARTS; i++)
+		part_btf_now(parts[i]);
+	heap_give_back();	/* a part parsing in its load does so in mmap'ed blocks */
 	rc = pthread_create(&t, NULL, part_load, &load[1]);
 
 	if (rc) {	/* no thread: one after the other */
