@@ -55,7 +55,7 @@ __noinline int guard_fs_tree(__u64 dp, __u32 slot, __u64 gens, __u32 cache)
 	 * frame 32 bytes, and file__lsm's calls have 512 in all */
 	tag = dentry_tag(dp, (__u64)BPF_CORE_READ(d, d_parent), BPF_CORE_READ(d, d_name.hash_len),
 			 (__u64)BPF_CORE_READ(d, d_inode), (__u32)(gens >> 32), (__u32)gens);
-	i = (__u32)((dp >> 6) ^ (dp >> 21)) & (GUARD_TREE_SETS - 1);
+	i = dentry_set(dp, GUARD_TREE_SETS);
 	way = bpf_map_lookup_elem(&guard_trees, &i);
 	if (way) {
 		__u64 t = way->tag, w = way->when, u = way->unless, c = way->check;
@@ -79,8 +79,7 @@ __noinline int guard_fs_tree(__u64 dp, __u32 slot, __u64 gens, __u32 cache)
 			when |= b->tree_when;
 			unless |= b->tree_unless;
 		}
-		if (!local && (BPF_CORE_READ(d, d_flags) &
-			       (K_DCACHE_OP_REVALIDATE | K_DCACHE_OP_WEAK_REVALIDATE)))
+		if (dentry_revalidated(d, local))
 			cache = 0;
 		parent = BPF_CORE_READ(d, d_parent);
 		if (parent != d) {

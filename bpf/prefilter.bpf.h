@@ -39,6 +39,14 @@ static __always_inline int sb_moves_only_by_rename(struct super_block *sb)
 	       BPF_CORE_READ(sb, s_magic) != K_FUSE_SUPER_MAGIC;
 }
 
+/* Can what is proven of dentry d not be cached, its filesystem revalidating
+ * it (local: sb_moves_only_by_rename of its superblock)? */
+static __always_inline int dentry_revalidated(struct dentry *d, int local)
+{
+	return !local && (BPF_CORE_READ(d, d_flags) &
+			  (K_DCACHE_OP_REVALIDATE | K_DCACHE_OP_WEAK_REVALIDATE));
+}
+
 /* file_fs_verdict(): a verdict that must not be cached */
 #define FILE_DIR_NOCACHE 0x100
 /* own_verdict(): the file's own identity is watched */
@@ -207,8 +215,7 @@ __noinline int file_fs_verdict(__u64 dp)
 			if (dirname_watched(cfg, &q))
 				return FILE_DIR_WATCHED;
 		}
-		if (!local && (BPF_CORE_READ(d, d_flags) &
-			       (K_DCACHE_OP_REVALIDATE | K_DCACHE_OP_WEAK_REVALIDATE)))
+		if (dentry_revalidated(d, local))
 			nocache = FILE_DIR_NOCACHE;
 		parent = BPF_CORE_READ(d, d_parent);
 		/* the filesystem's root, a pseudo file's (a pipe, a memfd: under
@@ -317,10 +324,17 @@ static __always_inline __u64 verdict_tag(__u64 d, const struct dent *e, __u32 po
 	return dentry_tag(d, e->parent, e->hash_len, e->inode, policy, topo);
 }
 
+/* The set of a table of sets (a power of two of them) that dentry address d
+ * falls in: file_verdicts, guard_trees. */
+static __always_inline __u32 dentry_set(__u64 d, __u32 sets)
+{
+	return (__u32)((d >> 6) ^ (d >> 21)) & (sets - 1);
+}
+
 /* dentry d's set of file_verdicts (by its address). */
 static __always_inline struct file_verdict_set *verdict_slot(__u64 d)
 {
-	__u32 i = (__u32)((d >> 6) ^ (d >> 21)) & (FILE_VERDICT_SETS - 1);
+	__u32 i = dentry_set(d, FILE_VERDICT_SETS);
 
 	return bpf_map_lookup_elem(&file_verdicts, &i);
 }
