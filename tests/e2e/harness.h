@@ -50,6 +50,17 @@ json_t *harness_records(struct agent_run *r, record_pred pred, void *arg);
  * 7.x kernel does not run a tracing program while a run of it is preempted
  * on that CPU, and the agent says so (docs/KERNELS.md, "Floods"). */
 size_t harness_nested_file_losses(struct agent_run *r);
+/*
+ * The record pred matches (waiting up to timeout_ms each time) after act
+ * made an open; when none came and the kernel skipped a file-program run
+ * meanwhile (a nested loss record: reported, not hidden), act makes it
+ * again, at most twice.  act(ctx, tries) sets what pred reads in arg (the
+ * pid, a time); tries counts the opens made before.  NULL: no record, and
+ * no run skipped or two opens made again.
+ */
+typedef void (*harness_act)(void *ctx, int tries);
+json_t *harness_act_record(struct agent_run *r, harness_act act, void *ctx, record_pred pred,
+			   void *arg, int timeout_ms);
 /* Does the agent's log contain needle (waiting up to timeout_ms)? */
 int harness_log_contains(struct agent_run *r, const char *needle, int timeout_ms);
 /* Is a program whose name starts with prog among the hooks the agent

@@ -520,6 +520,26 @@ static pid_t try_open(const char *path, int flags, int *status)
 	return pid;
 }
 
+struct open_try {
+	const char *path;
+	int flags, want, st, *redone;
+	struct file_pred *fp;
+};
+
+/* harness_act: one open of t->path, a create's file unlinked before another */
+static void open_try(void *ctx, int tries)
+{
+	struct open_try *t = ctx;
+
+	if (tries) {
+		if ((t->flags & O_CREAT) && t->st == 0)
+			unlink(t->path);
+		(*t->redone)++;
+	}
+	t->fp->pid = try_open(t->path, t->flags, &t->st);
+	assert_int_equal(t->st, t->want);
+}
+
 /*
  * The record of an open of path with flags under rule, by a child that
  * exits with want; *pid the child's.  An open whose run of the file program
@@ -530,23 +550,12 @@ static pid_t try_open(const char *path, int flags, int *status)
 static json_t *open_record(struct agent_run *r, const char *path, int flags, const char *rule,
 			   int want, pid_t *pid, int *redone)
 {
-	for (int tries = 0;; tries++) {
-		size_t skipped = harness_nested_file_losses(r);
-		struct file_pred fp = { 0, path, rule };
-		json_t *rec;
-		int st;
+	struct file_pred fp = { 0, path, rule };
+	struct open_try t = { path, flags, want, 0, redone, &fp };
+	json_t *rec = harness_act_record(r, open_try, &t, pred_file, &fp, WAIT_MS);
 
-		fp.pid = *pid = try_open(path, flags, &st);
-		assert_int_equal(st, want);
-		rec = harness_wait_record(r, pred_file, &fp, WAIT_MS);
-		if (rec || tries == 2 || harness_nested_file_losses(r) == skipped)
-			return rec;
-		print_message("the kernel skipped a run of the file program (a nested loss record): "
-			      "the open again\n");
-		if ((flags & O_CREAT) && st == 0)
-			unlink(path);
-		(*redone)++;
-	}
+	*pid = fp.pid;
+	return rec;
 }
 
 /*

@@ -973,6 +973,24 @@ static void test_deep_path(void **state)
  * the files below DIR by identity, walks past a chroot and up a detached
  * mount's filesystem); elsewhere it succeeds and is reported as alert.
  */
+struct vault_try {
+	const struct act *x;
+	struct file_pred *fp;
+	long long t0;
+};
+
+/* harness_act: x once more */
+static void vault_try(void *ctx, int tries)
+{
+	struct vault_try *t = ctx;
+	int rc;
+
+	(void)tries;
+	t->t0 = now_realtime_ns();
+	t->fp->pid = act(t->x, &rc);
+	assert_int_equal(rc, g_guard ? 100 + EPERM : 0);
+}
+
 /*
  * x's record, every field.  An open whose run the kernel skipped (a nested
  * loss record came meanwhile: the gap is reported, not hidden) is made
@@ -984,25 +1002,11 @@ static void expect_vault(const struct act *x, const char *path, const char *host
 	struct want w = { .rule = VAULT, .severity = "critical", .path = path, .host = host,
 			  .watched = watched, .id = st, .access = R, .flags = "O_RDONLY",
 			  .detached = detached, .refused = g_guard };
+	struct file_pred fp = { 0, NULL, VAULT };
+	struct vault_try t = { x, &fp, 0 };
 
-	for (int tries = 0;; tries++) {
-		long long t0 = now_realtime_ns();
-		size_t skipped = harness_nested_file_losses(&g_r);
-		struct file_pred fp = { 0, NULL, VAULT };
-		json_t *rec;
-		int rc;
-
-		fp.pid = act(x, &rc);
-		assert_int_equal(rc, g_guard ? 100 + EPERM : 0);
-		rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS);
-		if (rec || tries == 2 || harness_nested_file_losses(&g_r) == skipped) {
-			json_decref(rec);
-			expect_done(fp.pid, &w, t0);
-			return;
-		}
-		print_message("the kernel skipped a run of the file program (a nested loss record): "
-			      "the open again\n");
-	}
+	json_decref(harness_act_record(&g_r, vault_try, &t, pred_file, &fp, WAIT_MS));
+	expect_done(fp.pid, &w, t.t0);
 }
 
 static void test_vault_by_identity(void **state)
