@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_base.c - the small utilities every module shares (user/base/): the
- * byte-count grammar (size.h), array growth (vec.h) and big-endian bytes (be.h). */
+ * byte-count grammar (size.h), array growth (vec.h), big-endian bytes (be.h)
+ * and where big blocks go (heap.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "base/be.h"
+#include "base/heap.h"
 #include "base/sbuf.h"
 #include "base/size.h"
 #include "base/strmap.h"
@@ -178,6 +180,59 @@ static void test_strmap(void **state)
 	strmap_free(&m);
 }
 
+/* This process's RssAnon, KiB (/proc/self/status). */
+static long rss_anon_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssAnon: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	assert_true(kib >= 0);
+	return kib;
+}
+
+/* A big block, touched, freed; RssAnon after, KiB. */
+static long big_block_then(size_t bytes)
+{
+	char *p = malloc(bytes);
+
+	assert_non_null(p);
+	memset(p, 1, bytes);
+	__asm__ volatile("" : : "r"(p) : "memory");	/* the block is used: not elided */
+	free(p);
+	return rss_anon_kib();
+}
+
+/*
+ * heap_give_back: a freed big block is not resident; heap_keep: it is, and
+ * the next one reuses its pages; heap_give_back again returns them.  The
+ * agent's peak and start time rest on both (docs/PERFORMANCE.md).
+ */
+static void test_heap_phases(void **state)
+{
+	enum { BIG = 8 << 20, KIB = BIG >> 10 };
+	long base;
+
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	skip();	/* ASan's allocator takes no mallopt */
+#endif
+	heap_give_back();
+	base = rss_anon_kib();
+	assert_true(big_block_then(BIG) < base + KIB / 4);
+	heap_keep();
+	assert_true(big_block_then(BIG) > base + KIB * 3 / 4);
+	assert_true(big_block_then(BIG) < base + KIB * 5 / 4);	/* the same pages */
+	heap_give_back();
+	assert_true(rss_anon_kib() < base + KIB / 4);
+	assert_true(big_block_then(BIG) < base + KIB / 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_be_bytes),
 		cmocka_unit_test(test_termstr),
 		cmocka_unit_test(test_strmap),
+		cmocka_unit_test(test_heap_phases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
