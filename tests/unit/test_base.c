@@ -221,6 +221,10 @@ static void test_heap_phases(void **state)
 	(void)state;
 #if defined(__SANITIZE_ADDRESS__)
 	skip();	/* ASan's allocator takes no mallopt */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	skip();
+#endif
 #endif
 	heap_give_back();
 	base = rss_anon_kib();
