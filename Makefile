@@ -204,6 +204,15 @@ $(BUILD)/user/%.o: user/%.c
 # the loader, the agent (its per-process state map) and the filter apply steps include the skeleton
 $(BUILD)/user/kernel/loader.o $(BUILD)/user/kernel/loader_pin.o $(BUILD)/user/kernel/loader_split.o $(BUILD)/user/agent/agent.o $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/filters/*.c)): $(BUILD)/custos.skel.h
 
+# `custos version` names the commit it was built from: its object is rebuilt
+# when HEAD moves (the stamp changes only then)
+$(BUILD)/gitrev: FORCE
+	@mkdir -p $(@D)
+	@echo '$(GITREV)' | cmp -s - $@ || echo '$(GITREV)' > $@
+$(BUILD)/user/cmd/version.o: $(BUILD)/gitrev
+.PHONY: FORCE
+FORCE:
+
 # an archive member is named by its file's base name: two alike would replace each other
 USER_DUPS := $(strip $(shell printf '%s\n' $(notdir $(USER_SRCS)) | sort | uniq -d))
 $(if $(USER_DUPS),$(error user/: two source files share a base name: $(USER_DUPS)))
