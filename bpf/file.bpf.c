@@ -295,10 +295,11 @@ static __always_inline __u32 file_flags(struct file *file)
  * slots) that this open fires give the process their labels, now, before
  * the open returns: on every backend, for an open the pre-filter let
  * through (a label rule's path is a file rule's: it is watched).  A label
- * held (and not expired) keeps the time it was first set.  A global
- * function (the file as a scalar), checked once by the verifier.
+ * held (and not expired) keeps the time it was first set.  by_dir: the
+ * pre-filter's PREFILTER_BY_DIR.  A global function (the file as a
+ * scalar), checked once by the verifier.
  */
-__noinline int file_labels(__u64 filep)
+__noinline int file_labels(__u64 filep, int by_dir)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -308,7 +309,7 @@ __noinline int file_labels(__u64 filep)
 	__u64 want, now, start;
 	__u16 gen;
 
-	want = fileguard_labels(fileguard_decide(file, &gen, 1));
+	want = fileguard_labels(fileguard_decide(file, &gen, 1, by_dir));
 	if (!want)
 		return 0;
 	start = task_start_ns(task);
@@ -566,7 +567,8 @@ static __always_inline int file_event(struct task_struct *task, struct file *fil
 	watch = file_prefilter((__u64)file);
 	if (!watch && !refused)
 		return 0;
-	file_labels((__u64)file);
+	file_labels((__u64)file, watch & PREFILTER_BY_DIR);
+	watch &= ~PREFILTER_BY_DIR;
 
 	if (memo && !refused) {
 		fmode = BPF_CORE_READ(file, f_mode);
@@ -774,7 +776,7 @@ int file__lsm(unsigned long long *ctx)
 	__u16 gen = 0;
 
 	if (!ret)
-		refused = fileguard_decide(file, &gen, 0);
+		refused = fileguard_decide(file, &gen, 0, 0);
 	if (refused)
 		stat_inc(STAT_FILE_BLOCK);
 	on_file_open(file, refused, gen);

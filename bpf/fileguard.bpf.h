@@ -255,14 +255,54 @@ static __noinline int guard_claim(void)
 }
 
 /*
+ * The rule slots among consider whose path fileguard_ids gives file's
+ * identity (path_when).  Not inlined: its key is not on its caller's stack.
+ */
+static __noinline __u64 fileguard_id_when(struct file *file, __u64 consider)
+{
+	struct inode *ino = BPF_CORE_READ(file, f_inode);
+	struct file_ident id = {};
+	struct guard_bits *b;
+
+	if (!ino)
+		return 0;
+	id.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	id.ino = BPF_CORE_READ(ino, i_ino);
+	b = bpf_map_lookup_elem(&fileguard_ids, &id);
+	return b ? b->path_when & consider : 0;
+}
+
+/*
+ * Can no rule among consider hold for this open, the pre-filter having
+ * found only a directory above the file watched (by_dir: PREFILTER_BY_DIR),
+ * neither the file's identity nor its own name?  Each of those rules names
+ * a path (need_path), none a DIR/STARSTAR (any_tree), so a rule holds only
+ * where the file's identity or its own name has its path bits.  A name key
+ * of the guard is a watched name of the pre-filter (a file rule's
+ * "STARSTAR/NAME" compiles to both), so by_dir rules the name out.  So it
+ * does the identity when the agent has shown that every identity of the
+ * guard is one the pre-filter watches (ids_watched); else the identity is
+ * looked up (the pre-filter's identities come from a bounded walk, the
+ * guard's from its own stat() of each path).
+ */
+static __always_inline int fileguard_unnamed(struct file *file, const struct guard_conf *c,
+					     __u64 consider, int by_dir)
+{
+	return by_dir && !c->any_tree && !(consider & ~c->need_path) &&
+	       (c->ids_watched || !fileguard_id_when(file, consider));
+}
+
+/*
  * The file guard's rule slots that hold for this open (0: none); *gen the
  * rule set that numbered them.  labels 0: its block rules (refuse the
- * open); 1: its label rules (label the process).  An open that created a
- * file below a DIR/STARSTAR and is not refused gives it DIR's bits
- * (fileguard_add).  Not inlined: its stack is not added to the caller's
- * path walk.  The agent's own opens are never refused nor labelled.
+ * open); 1: its label rules (label the process).  by_dir: the pre-filter's
+ * PREFILTER_BY_DIR of the open (0 where it has not run).  An open that
+ * created a file below a DIR/STARSTAR and is not refused gives it DIR's
+ * bits (fileguard_add).  Not inlined: its stack is not added to the
+ * caller's path walk.  The agent's own opens are never refused nor
+ * labelled.
  */
-static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labels)
+static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labels, int by_dir)
 {
 	struct guard_scratch *gs;
 	struct guard_bits *f;
@@ -275,8 +315,8 @@ static __noinline __u64 fileguard_decide(struct file *file, __u16 *gen, int labe
 	if (!c || !file)
 		return 0;
 	consider = c->active & (labels ? c->label : c->block);
-	if (!consider)
-		return 0;
+	if (!consider || fileguard_unnamed(file, c, consider, by_dir))
+		return 0;	/* the common case of an open the pre-filter sent */
 	if (is_agent())
 		return 0;
 	/* a slot of its own (guard_claim(), as scratch_claim() in common.bpf.h):

@@ -175,8 +175,8 @@ struct file_suffix_key {
 };
 
 /* file_verdicts element: a verdict's tag or-ed with the verdict (FILE_DIR_*,
- * or 4: the file's own identity is watched) in its low FILE_VERDICT_MASK
- * bits; 0: none. */
+ * or 4: the file's own identity is watched, 5: its own name is, or it is a
+ * watched directory itself) in its low FILE_VERDICT_MASK bits; 0: none. */
 #define FILE_VERDICT_MASK 7
 #define FILE_VERDICT_WAYS 4		/* verdict words per set (half a cache line) */
 #define FILE_VERDICT_SETS 16384		/* elements (sets) of file_verdicts */
@@ -623,6 +623,10 @@ struct guard_conf {
 	__u32 any_heads;	/* exec_heads is not empty: fingerprint the program */
 	__u32 epoch;		/* the agent adds 1 at every write of the guard's maps
 				 * (guard_trees' tags: a reload's identities are new) */
+	__u32 ids_watched;	/* the file guard: every identity with path_when bits is
+				 * in file_watch_ids (FILE or SCOPE), checked by the agent
+				 * after the pre-filter's write; 0: not shown */
+	__u32 pad;
 	/* labels and lineage, as net_conf's labels (the per-process state) */
 	__u64 need_labels, cond_need_labels;
 	__u64 label_when[PROC_LABEL_MAX], label_unless[PROC_LABEL_MAX];

@@ -51,6 +51,16 @@ static __always_inline int dentry_revalidated(struct dentry *d, int local)
 #define FILE_DIR_NOCACHE 0x100
 /* own_verdict(): the file's own identity is watched */
 #define FILE_VERDICT_IDENT 4
+/* own_verdict(): the file's own name is watched (a name, a suffix, a
+ * directory name), or it is a watched directory opened itself */
+#define FILE_VERDICT_OWN 5
+/*
+ * file_prefilter() or-s it into EV_WATCH_SCOPE when only a directory above
+ * the file is watched (neither its identity nor its own name): the file
+ * guard's names then do not name it either (fileguard_decide).  Not part of
+ * the record's watch field.
+ */
+#define PREFILTER_BY_DIR 0x100
 
 /* Bit `bit` of a file_cfg bloom filter. */
 static __always_inline int bloom_has(const __u64 *bloom, __u32 bit)
@@ -409,9 +419,10 @@ static __always_inline int dev_overflowed(__u64 dev)
 }
 
 /*
- * The verdict of the opened file itself (FILE_DIR_* for its ancestors in
- * its filesystem, FILE_VERDICT_IDENT for a watched identity): its
- * identity, its own name, then its directory's verdict.
+ * The verdict of the opened file itself: FILE_VERDICT_IDENT for a watched
+ * identity, FILE_VERDICT_OWN for its own watched name (or a watched
+ * directory opened itself), else its directory's (FILE_DIR_* of its
+ * ancestors in its filesystem).
  */
 static __always_inline int own_verdict(const struct file_cfg *cfg, const struct dent *e,
 				       __u32 policy, __u32 topo)
@@ -424,9 +435,9 @@ static __always_inline int own_verdict(const struct file_cfg *cfg, const struct 
 	if (w && (w->what & FILE_WATCH_FILE) && watch_is(w, inode))
 		return FILE_VERDICT_IDENT;
 	if (w && (w->what & FILE_WATCH_SCOPE) && watch_is(w, inode))
-		return FILE_DIR_WATCHED;	/* a watched directory, opened itself */
+		return FILE_VERDICT_OWN;	/* a watched directory, opened itself */
 	if (name_watched(cfg, &q) || dirname_watched(cfg, &q))
-		return FILE_DIR_WATCHED;
+		return FILE_VERDICT_OWN;
 	return dir_verdict(cfg, (struct dentry *)e->parent, policy, topo);
 }
 
@@ -452,8 +463,9 @@ static __always_inline int mounts_verdict(const struct file_cfg *cfg, struct mou
 /*
  * The pre-filter, a global function so that the verifier checks it once, on
  * its own, instead of once per path through the caller (the file pointer is
- * passed as a scalar for that reason).  EV_WATCH_* of why the open is sent;
- * 0: no rule can match it.  The file's own verdict (identity, name, the
+ * passed as a scalar for that reason).  EV_WATCH_* of why the open is sent,
+ * PREFILTER_BY_DIR or-ed in when only a directory above it is watched; 0:
+ * no rule can match it.  The file's own verdict (identity, name, the
  * ancestors in its filesystem) is cached under its dentry, so that an
  * innocent open of a file seen before costs one read of its dentry and one
  * array element; the mounts above are followed live.
@@ -495,8 +507,10 @@ __noinline int file_prefilter(__u64 filep)
 		return 0;
 	if (v == FILE_VERDICT_IDENT)
 		return EV_WATCH_IDENT;
-	if (v == FILE_DIR_WATCHED)
+	if (v == FILE_VERDICT_OWN)
 		return EV_WATCH_SCOPE;
+	if (v == FILE_DIR_WATCHED)
+		return EV_WATCH_SCOPE | PREFILTER_BY_DIR;
 	stat_inc(STAT_FILE_UNDECIDED);
 	return EV_WATCH_ALL;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "base/log.h"
@@ -121,6 +122,35 @@ static int expand_trees(struct filter_guard *g, const struct rule_set *rs)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * ids_watched (filter_maps.h, guard_conf): is every identity a rule's
+ * `path` names (path_when bits) one the file pre-filter watches, as a file
+ * or a directory?  Then an open the pre-filter sends for a directory above
+ * the file alone is of none of them, and file_labels looks none up.  Read
+ * from file_watch_ids as filters_apply() has just written it; one identity
+ * missing there (a walk cut short by its budget, a file replaced between the
+ * two stat()s) leaves it 0, and the kernel then looks the identity up.
+ */
+static void seal_ids(const struct loader *l, struct filter_guard *g)
+{
+	int fd = bpf_map__fd(l->skel->maps.file_watch_ids);
+	struct file_watch w;
+
+	g->conf.ids_watched = 0;
+	for (size_t i = 0; i < g->n_ids; i++) {
+		if (!g->ivals[i].path_when)
+			continue;
+		if (bpf_map_lookup_elem(fd, &g->ikeys[i], &w) ||
+		    !(w.what & (FILE_WATCH_FILE | FILE_WATCH_SCOPE))) {
+			log_info("filter: file guard: %zu identities, one of them not watched by "
+				 "the pre-filter: opens below watched directories look theirs up",
+				 g->n_ids);
+			return;
+		}
+	}
+	g->conf.ids_watched = 1;
+}
+
 static const struct guard_family fileguard = {
 	.on = RULE_ON_FILE,
 	.fields = GUARD_FIELD(F_PATH) | GUARD_FIELD(F_ACCESS) | GUARD_FIELD(F_EXE) |
@@ -137,6 +167,7 @@ static const struct guard_family fileguard = {
 	.warn_missing = warn_missing,
 	.maps = maps,
 	.expand = expand_trees,
+	.seal = seal_ids,
 };
 
 int filter_fileguard_compile(const struct rule_set *rs, guard_resolve_fn resolve, void *ctx,

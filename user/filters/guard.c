@@ -582,6 +582,8 @@ int filter_guard_apply(const struct guard_family *fam, struct loader *l,
 		fam->warn_missing(&g.missing[i], n);
 	}
 	rc = loaded && fam->expand ? fam->expand(&g, rs) : 0;
+	if (!rc && loaded && fam->seal)
+		fam->seal(l, &g);
 	if (!rc && loaded)
 		rc = write_maps(fam, l, &g);
 	if (rc)

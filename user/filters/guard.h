@@ -95,6 +95,10 @@ struct guard_family {
 	/* NULL, or what the apply step adds to the compiled tables before
 	 * writing them (the file guard: the files below a `DIR/STARSTAR`). */
 	int (*expand)(struct filter_guard *g, const struct rule_set *rs);
+	/* NULL, or what it learns from l's other maps (written before its
+	 * own) into g->conf, before the conf is written (the file guard:
+	 * ids_watched). */
+	void (*seal)(const struct loader *l, struct filter_guard *g);
 	/* exe_content (the exec guard): the fingerprints' map, and how to take one. */
 	int (*heads_map)(const struct loader *l);
 	guard_head_fn head;
