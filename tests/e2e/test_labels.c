@@ -10,7 +10,9 @@
  * the agent whose programs stay pinned; an open the guard cannot judge
  * (its scratch slots all held) is reported.  The child's exec record carries
  * the label too, so kernels without the egress hooks (before 5.17) check
- * the labels there and skip the connects.  Loopback only.
+ * the labels there and skip the connects.  Label rules that name a file
+ * and a file name label its opens under a directory another rule watches,
+ * a hard link included, and nothing else there.  Loopback only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,11 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include <bpf/bpf.h>
+
+#include "filter_maps.h"
 #include "harness.h"
 #include "pinhelp.h"
 #include "record/record.h"
@@ -709,6 +715,170 @@ static void test_connect_rule_sets_label(void **state)
 	json_decref(rec);
 }
 
+static const char named_rules_fmt[] =
+	"custos: 1\n"
+	"rules:\n"
+	"  - id: e2e-area\n"
+	"    on: file\n"
+	"    severity: info\n"
+	"    when:\n"
+	"      path: \"%s/area/**\"\n"
+	"      exe: \"%s\"\n"
+	"  - id: e2e-key-read\n"
+	"    on: file\n"
+	"    severity: info\n"
+	"    action: label\n"
+	"    set_labels: [key-reader]\n"
+	"    when:\n"
+	"      path: \"%s/keys/master.key\"\n"
+	"  - id: e2e-token-read\n"
+	"    on: file\n"
+	"    severity: info\n"
+	"    action: label\n"
+	"    set_labels: [token-reader]\n"
+	"    when:\n"
+	"      path: \"**/id_token\"\n"
+	"  - id: e2e-poke-exec\n"
+	"    on: exec\n"
+	"    severity: high\n"
+	"    when:\n"
+	"      exe: \"%s\"\n";
+
+/* "area/STARSTAR" watched by a reporting rule, "keys/master.key" and "STARSTAR/id_token"
+ * named by label rules, with no DIR/STARSTAR among them (the guard's tree bits
+ * are all zero). */
+static int setup_named(void **state)
+{
+	struct env *e;
+	char yaml[sizeof(named_rules_fmt) + 4 * PATH_MAX];
+	char key[700], link_[700];
+
+	if (setup(&e, "alert"))
+		return -1;
+	harness_stop(&e->r);
+	harness_mkdirs(e->r.dir, "area/sub");
+	harness_mkdirs(e->r.dir, "keys");
+	snprintf(key, sizeof(key), "%s/keys/master.key", e->r.dir);
+	write_file(key);
+	snprintf(link_, sizeof(link_), "%s/area/key-link", e->r.dir);
+	assert_int_equal(link(key, link_), 0);
+	snprintf(link_, sizeof(link_), "%s/area/plain.txt", e->r.dir);
+	write_file(link_);
+	snprintf(link_, sizeof(link_), "%s/area/sub/id_token", e->r.dir);
+	write_file(link_);
+	snprintf(yaml, sizeof(yaml), named_rules_fmt, e->r.dir, e->evade, e->r.dir, e->netpoke);
+	assert_int_equal(harness_write_rules(&e->r, yaml), 0);
+	assert_int_equal(policy_of(e->r.rules, e->policy, sizeof(e->policy)), 0);
+	assert_int_equal(harness_start(&e->r, NULL), 0);
+	*state = e;
+	return 0;
+}
+
+/* The reader reads dir/rel; its child's exec carries label set by setter,
+ * or none (label NULL). */
+static void expect_read_label(struct env *e, const char *rel, const char *label,
+			      const char *setter)
+{
+	char path[700];
+	struct kind_pid kp = { "exec", 0, "e2e-poke-exec" };
+	json_t *rec, *labels;
+	pid_t pid;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/%s", e->r.dir, rel);
+	pid = finish(e, flow(e, path, 0), &st);
+	kp.pid = pid;
+	rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
+	assert_non_null(rec);
+	assert_string_equal(jstr(rec, "process.exe"), e->netpoke);
+	labels = json_object_get(json_object_get(rec, "process"), "labels");
+	if (!label) {
+		assert_null(labels);
+	} else {
+		assert_int_equal(json_array_size(labels), 1);
+		assert_string_equal(jstr(json_array_get(labels, 0), "label"), label);
+		assert_string_equal(jstr(json_array_get(labels, 0), "rule"), setter);
+		assert_true(json_is_null(json_object_get(json_array_get(labels, 0), "seq")));
+	}
+	json_decref(rec);
+}
+
+/* Deletes every file_watch_ids entry of inode ino from the agent's map:
+ * the pre-filter no longer knows the file by its identity. */
+static void forget_identity(struct env *e, __u64 ino)
+{
+	int fd = agent_map_fd(e->r.pid, "file_watch_ids");
+	struct file_ident k, next, gone[8];
+	int n = 0, first = 1;
+
+	assert_true(fd >= 0);
+	while (bpf_map_get_next_key(fd, first ? NULL : &k, &next) == 0) {
+		first = 0;
+		k = next;
+		if (k.ino == ino && n < 8)
+			gone[n++] = k;
+	}
+	assert_true(n >= 1);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(bpf_map_delete_elem(fd, &gone[i]), 0);
+	close(fd);
+}
+
+/* Sets the file guard's ids_watched (filter_maps.h) in the agent's map. */
+static void set_ids_watched(struct env *e, __u32 on)
+{
+	int fd = agent_map_fd(e->r.pid, "fileguard_conf");
+	struct guard_conf c;
+	__u32 zero = 0;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &c), 0);
+	assert_int_equal(c.ids_watched, !on);
+	c.ids_watched = on;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &c, BPF_ANY), 0);
+	close(fd);
+}
+
+/*
+ * Opens the pre-filter sends because a directory above the file is watched
+ * are labelled when a label rule names the file itself: by its path, by a
+ * hard link to it (made before the start and after), by its name; a file
+ * there that no label rule names is not.  When the pre-filter does not
+ * know a named file by its identity (its entry deleted here), the guard
+ * still labels its opens, provided it was not told otherwise: with
+ * ids_watched set by hand (the agent's proof made false), a new link's
+ * open is not labelled, which shows the case the agent's check guards.
+ */
+static void test_named_files_in_watched_dir(void **state)
+{
+	struct env *e = *state;
+	char key[700], late[700], last[700];
+	struct stat st;
+
+	expect_read_label(e, "area/plain.txt", NULL, NULL);
+	expect_read_label(e, "area/sub/id_token", "token-reader", "e2e-token-read");
+	expect_read_label(e, "keys/master.key", "key-reader", "e2e-key-read");
+	expect_read_label(e, "area/key-link", "key-reader", "e2e-key-read");
+	snprintf(key, sizeof(key), "%s/keys/master.key", e->r.dir);
+	snprintf(late, sizeof(late), "%s/area/late-link", e->r.dir);
+	assert_int_equal(link(key, late), 0);
+	expect_read_label(e, "area/late-link", "key-reader", "e2e-key-read");
+	expect_read_label(e, "area/plain.txt", NULL, NULL);
+
+	/* the pre-filter forgets the identity: the guard looks it up itself */
+	assert_int_equal(stat(key, &st), 0);
+	forget_identity(e, st.st_ino);
+	set_ids_watched(e, 0);
+	snprintf(last, sizeof(last), "%s/area/link-unknown", e->r.dir);
+	assert_int_equal(link(key, last), 0);
+	expect_read_label(e, "area/link-unknown", "key-reader", "e2e-key-read");
+	/* and trusts the (now false) proof when told to: one more new link */
+	set_ids_watched(e, 1);
+	snprintf(last, sizeof(last), "%s/area/link-trusted", e->r.dir);
+	assert_int_equal(link(key, last), 0);
+	expect_read_label(e, "area/link-trusted", NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -721,6 +891,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_label_outlives_agent, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_unjudged_open_reported, setup_alert, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_rule_sets_label, setup_connect_label,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_named_files_in_watched_dir, setup_named,
 						teardown),
 	};
 
