@@ -183,17 +183,21 @@ static void test_strmap(void **state)
 /* This process's RssAnon, KiB (/proc/self/status). */
 static long rss_anon_kib(void)
 {
-	char line[256];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	long kib = heap_self_kib("RssAnon");
 
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "RssAnon: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
 	assert_true(kib >= 0);
 	return kib;
+}
+
+/* A field by its whole name: one that is the start of another's is not it. */
+static void test_heap_self_kib(void **state)
+{
+	(void)state;
+	assert_true(heap_self_kib("VmRSS") > 0);
+	assert_true(heap_self_kib("VmHWM") >= heap_self_kib("VmRSS"));
+	assert_int_equal(heap_self_kib("VmR"), -ENOENT);
+	assert_int_equal(heap_self_kib("NoSuchField"), -ENOENT);
+	assert_int_equal(heap_self_kib("Name"), -ENOENT);	/* a line, but no kB */
 }
 
 /* A big block, touched, freed; RssAnon after, KiB. */
@@ -247,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_termstr),
 		cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_heap_phases),
+		cmocka_unit_test(test_heap_self_kib),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

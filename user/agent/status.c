@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/fdio.h"
+#include "base/heap.h"
 #include "record/json.h"
 
 #define STATUS_IO_TIMEOUT_MS 200
@@ -82,25 +83,14 @@ struct self_usage {
 static void self_usage(struct self_usage *u)
 {
 	struct rusage ru;
-	char line[256];
-	FILE *f;
+	long rss = heap_self_kib("VmRSS"), peak = heap_self_kib("VmHWM");
 
 	memset(u, 0, sizeof(*u));
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		u->cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 				 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long kb;
-
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			u->rss_bytes = kb * 1024;
-		else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
-			u->peak_rss_bytes = kb * 1024;
-	}
-	fclose(f);
+	u->rss_bytes = rss > 0 ? (uint64_t)rss * 1024 : 0;
+	u->peak_rss_bytes = peak > 0 ? (uint64_t)peak * 1024 : 0;
 }
 
 static void render_text(const struct agent_status *st, const struct self_usage *u,

@@ -5,7 +5,10 @@
  */
 #include "base/heap.h"
 
+#include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
+#include <string.h>
 
 enum {
 	BIG = 128 << 10,	/* glibc's default mmap and trim thresholds */
@@ -25,4 +28,21 @@ void heap_give_back(void)
 	mallopt(M_TRIM_THRESHOLD, BIG);
 	mallopt(M_MMAP_THRESHOLD, BIG);
 	malloc_trim(0);
+}
+
+long heap_self_kib(const char *field)
+{
+	size_t n = strlen(field);
+	char line[256];
+	long kib = -ENOENT;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * heap.h - where glibc puts big blocks, set for a phase of the agent.
+ * heap.h - where glibc puts big blocks, set for a phase of the agent, and
+ * what the process holds (its memory figures as the kernel counts them).
  *
  * The agent runs with every block above 128 KiB mmap'ed, given back to the
  * kernel when freed (heap_give_back), so that a big block freed once does
@@ -22,5 +23,12 @@ void heap_keep(void);
 
 /* Big blocks mmap'ed again, and what the heap holds free given back. */
 void heap_give_back(void);
+
+/*
+ * The process's memory figure named field ("VmRSS", "VmHWM", "RssAnon") in
+ * /proc/self/status, in KiB; -ENOENT when the kernel shows no such line, or
+ * -errno when the file cannot be read.
+ */
+long heap_self_kib(const char *field);
 
 #endif
