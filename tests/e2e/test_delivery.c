@@ -503,6 +503,7 @@ static void test_old_rule_keys_forgotten(void **state)
 	struct tally t1 = { .rule = "e2e-udp-flood" }, t2 = { .rule = "e2e-udp-flood" };
 	char rules[sizeof(flood_rules) + 16];
 	int named, of_gen, old_gen, gen, fd;
+	long long unknown;
 	json_t *rec;
 
 	assert_int_equal(harness_setup(&r, flood_rules), 0);
@@ -529,7 +530,16 @@ static void test_old_rule_keys_forgotten(void **state)
 	assert_int_equal(harness_wait(t2.pid), 0);
 	rec = harness_wait_record(&r, pred_ratelimit_of, &t2.pid, WAIT_MS);
 	assert_non_null(rec);
-	assert_int_equal(jint(rec, "loss.by.severity.critical"), jint(rec, "loss.lost"));
+	/* none under the replaced severity; the first flood's last losses, when
+	 * the kernel counted them after the loss record that took its count,
+	 * come now as "unknown": named under a rule set since replaced
+	 * (docs/EVENTS.md) */
+	assert_null(json_object_get(json_object_get(json_object_get(json_object_get(rec, "loss"),
+								    "by"), "severity"), "high"));
+	unknown = jint(rec, "loss.by.severity.unknown");
+	assert_true(jint(rec, "loss.by.severity.critical") > 0);
+	assert_int_equal(jint(rec, "loss.by.severity.critical") + (unknown < 0 ? 0 : unknown),
+			 jint(rec, "loss.lost"));
 	json_decref(rec);
 	wait_accounted(&r, &t2, 2000);
 	rule_keys(fd, old_gen, &named, &of_gen, &gen);
