@@ -279,8 +279,8 @@ static __noinline __u64 fileguard_id_when(struct file *file, __u64 consider)
  * a path (need_path), none a DIR/STARSTAR (any_tree), so a rule holds only
  * where the file's identity or its own name has its path bits.  A name key
  * of the guard is a watched name of the pre-filter (a file rule's
- * "STARSTAR/NAME" compiles to both), so by_dir rules the name out.  So it
- * does the identity when the agent has shown that every identity of the
+ * "STARSTAR/NAME" compiles to both), so by_dir rules the name out.  It rules
+ * the identity out too when the agent has shown that every identity of the
  * guard is one the pre-filter watches (ids_watched); else the identity is
  * looked up (the pre-filter's identities come from a bounded walk, the
  * guard's from its own stat() of each path).
