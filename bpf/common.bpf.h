@@ -505,9 +505,17 @@ static __always_inline int lsm_ret(int ret)
 	return ret < 0 && ret >= -MAX_ERRNO ? ret : -EPERM;
 }
 
+/* The identity of inode ino as the guards' and the pre-filter's maps key
+ * it (struct file_ident: i_sb->s_dev, the kernel's encoding, and i_ino). */
+static __always_inline void inode_ident(struct inode *ino, struct file_ident *id)
+{
+	id->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	id->ino = BPF_CORE_READ(ino, i_ino);
+}
+
 /*
  * The keys the guards look a file up by (filter_maps.h, "The guards"): its
- * identity (i_sb->s_dev, i_ino) and its own name (NUL padded).  0: no file;
+ * identity (inode_ident) and its own name (NUL padded).  0: no file;
  * 1: identity only (the name cannot be a name key); 2: both.
  */
 static __always_inline int file_keys(struct file *f, struct file_ident *id,
@@ -519,8 +527,7 @@ static __always_inline int file_keys(struct file *f, struct file_ident *id,
 
 	if (!f || !ino)
 		return 0;
-	id->dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	id->ino = BPF_CORE_READ(ino, i_ino);
+	inode_ident(ino, id);
 	len = BPF_CORE_READ(d, d_name.len);
 	if (len == 0 || len >= FILE_NAME_KEY)
 		return 1;

@@ -266,8 +266,7 @@ static __noinline __u64 fileguard_id_when(struct file *file, __u64 consider)
 
 	if (!ino)
 		return 0;
-	id.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	id.ino = BPF_CORE_READ(ino, i_ino);
+	inode_ident(ino, &id);
 	b = bpf_map_lookup_elem(&fileguard_ids, &id);
 	return b ? b->path_when & consider : 0;
 }
