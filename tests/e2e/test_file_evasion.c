@@ -163,7 +163,9 @@ static json_t *expect_of(pid_t pid, const struct want *w, long long t0, int by_p
 	char dev[32];
 
 	if (!rec)
-		fail_msg("no %s record for pid %d opening %s", w->rule, (int)pid, w->path);
+		fail_msg("no %s record for pid %d opening %s (nested file loss records: %zu)",
+			 w->rule, (int)pid, w->path ? w->path : "a cut path",
+			 harness_nested_file_losses(&g_r));
 	assert_common_fields(rec, "file", w->rule, w->severity, w->refused ? "block" : "alert",
 			     g_policy);
 	assert_time_recent(rec, t0);
@@ -593,6 +595,21 @@ static pid_t deep(const char *top, const char *comp, int levels, enum deep_op op
  * other conditions hold fires, the evaluation set's among them.  The path
  * is the deepest part, whole components from a '/'.
  */
+struct cut_try {
+	const char *top, *comp;
+	int levels;
+	struct file_pred *fp, *evals;
+};
+
+/* harness_act: the deep open once more */
+static void cut_try(void *ctx, int tries)
+{
+	struct cut_try *t = ctx;
+
+	(void)tries;
+	t->fp->pid = t->evals->pid = deep(t->top, t->comp, t->levels, OPEN, NULL);
+}
+
 static void check_cut(const char *sub, const char *comp, int levels)
 {
 	char top[512], full[20000];
@@ -601,7 +618,8 @@ static void check_cut(const char *sub, const char *comp, int levels)
 	struct want w = { .rule = EVALS, .severity = "high", .path = NULL, .host = NULL,
 			  .watched = NULL, .id = &st, .access = R, .flags = "O_RDONLY",
 			  .truncated = 1 };
-	struct file_pred fp = { 0, NULL, NULL };
+	struct file_pred fp = { 0, NULL, NULL }, evals = { 0, NULL, EVALS };
+	struct cut_try t = { top, comp, levels, &fp, &evals };
 	const char *path;
 	json_t *rec, *all;
 	size_t flen, plen;
@@ -610,7 +628,10 @@ static void check_cut(const char *sub, const char *comp, int levels)
 	assert_int_equal(mkdir(top, 0700), 0);
 	deep(top, comp, levels, MAKE, NULL);
 	deep(top, comp, levels, STAT, &st);
-	fp.pid = deep(top, comp, levels, OPEN, NULL);
+	/* where syscall tracepoint programs are preemptible (7.2), the kernel
+	 * skips the run of this open while another run is preempted on its CPU
+	 * (docs/KERNELS.md): made again after a nested loss record */
+	json_decref(harness_act_record(&g_r, cut_try, &t, pred_file, &evals, WAIT_MS));
 	snprintf(full, sizeof(full), "%s", top);
 	for (int i = 0; i < levels; i++)
 		snprintf(full + strlen(full), sizeof(full) - strlen(full), "/%s", comp);
