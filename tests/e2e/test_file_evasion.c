@@ -355,6 +355,45 @@ static pid_t act_ok(const struct act *x)
 
 /* --- the evasions ------------------------------------------------------------ */
 
+struct act_try {
+	const struct act *x;
+	struct file_pred *fp;
+};
+
+/* harness_act: x once more */
+static void act_try(void *ctx, int tries)
+{
+	struct act_try *t = ctx;
+
+	(void)tries;
+	t->fp->pid = act_ok(t->x);
+}
+
+/* x leaves the files as it found them: it can be made again */
+static int act_repeatable(const struct act *x)
+{
+	return x->how != REPEAT_RENAMED && x->how != REPEAT_MOVED && !(x->how == BY_HANDLE && x->b);
+}
+
+/*
+ * x's record, every field.  A repeatable act whose run of the file program
+ * the kernel skipped (a nested loss record came meanwhile: the gap is
+ * reported, not hidden) is made again, at most twice.
+ */
+static void expect_act(const struct act *x, const struct want *w, long long t0)
+{
+	struct file_pred fp = { 0, NULL, w->rule };
+	struct act_try t = { x, &fp };
+
+	if (!act_repeatable(x)) {
+		expect_done(act_ok(x), w, t0);
+		return;
+	}
+	json_decref(harness_act_record(&g_r, act_try, &t, pred_file, &fp, WAIT_MS));
+	expect_done(fp.pid, w, t0);
+}
+
+
 /* A hard link outside the watched directory, made after the rules loaded. */
 static void test_hardlink(void **state)
 {
@@ -369,7 +408,7 @@ static void test_hardlink(void **state)
 	path_in(link_, sizeof(link_), "other/hardlink");
 	stat_of("secrets/api-token", &st);
 	assert_int_equal(link(src, link_), 0);
-	expect_done(act_ok(&x), &w, t0);
+	expect_act(&x, &w, t0);
 }
 
 /* The secret renamed out of its directory, then opened. */
@@ -386,7 +425,7 @@ static void test_rename(void **state)
 	path_in(dst, sizeof(dst), "other/renamed");
 	stat_of("secrets/to-rename", &st);
 	assert_int_equal(rename(src, dst), 0);
-	expect_done(act_ok(&x), &w, t0);
+	expect_act(&x, &w, t0);
 }
 
 /* A file created after the start (added by the kernel at its creation),
@@ -411,7 +450,7 @@ static void test_created_then_linked(void **state)
 	stat_of("secrets/late", &st);
 	expect_done(creator, &wc, t0);
 	assert_int_equal(link(src, link_), 0);
-	expect_done(act_ok(&x), &w, t0);
+	expect_act(&x, &w, t0);
 }
 
 /* The secret's directory bind-mounted elsewhere in a private mount
@@ -430,7 +469,7 @@ static void test_bind_private_ns(void **state)
 	path_in(via, sizeof(via), "other/view/api-token");
 	path_in(host, sizeof(host), "secrets/api-token");
 	stat_of("secrets/api-token", &st);
-	expect_done(act_ok(&x), &w, t0);
+	expect_act(&x, &w, t0);
 }
 
 /* chroot into the test directory: "/secrets/api-token" to the process. */
@@ -446,7 +485,7 @@ static void test_chroot(void **state)
 
 	path_in(host, sizeof(host), "secrets/api-token");
 	stat_of("secrets/api-token", &st);
-	expect_done(act_ok(&x), &w, t0);
+	expect_act(&x, &w, t0);
 }
 
 /* A detached clone of the secret's directory (open_tree), then openat. */
@@ -489,7 +528,7 @@ static void test_by_handle_hardlink(void **state)
 	path_in(link_, sizeof(link_), "other/handle-link");
 	stat_of("secrets/by-handle", &st);
 	assert_int_equal(link(src, link_), 0);
-	expect_done(act_ok(&x), &w, t0);
+	expect_act(&x, &w, t0);
 }
 
 /*
@@ -699,7 +738,7 @@ static void test_dir_moved_into_scope(void **state)
 		assert_true(agent_stat(g_r.pid, STAT_FILE_VERDICT_MISS) - taken < OPEN_MANY_TIMES / 2);
 	assert_int_equal(rename(top, moved), 0);
 	x.a = mf;
-	expect_done(act_ok(&x), &w, t0);
+	expect_act(&x, &w, t0);
 	all = harness_records(&g_r, pred_file, &fp);
 	assert_int_equal(json_array_size(all), 0);
 	json_decref(all);
@@ -970,7 +1009,7 @@ static void test_rename_generation(void **state)
 	stat_of("secrets/gen-moved-in", &st);
 	x.how = OPEN_PATH;
 	x.a = in;
-	expect_done(act_ok(&x), &w, t0);
+	expect_act(&x, &w, t0);
 	assert_int_equal(rmdir(da), 0);
 }
 
