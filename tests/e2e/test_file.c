@@ -131,7 +131,8 @@ static void expect_open(pid_t pid, const char *path, const char *rule, const cha
 	json_t *rec = harness_wait_record(&g_r, pred_file, &fp, WAIT_MS);
 
 	if (!rec)
-		fail_msg("no record for pid %d opening %s", (int)pid, path);
+		fail_msg("no record for pid %d opening %s (nested file loss records: %zu)", (int)pid,
+			 path, harness_nested_file_losses(&g_r));
 	assert_common_fields(rec, "file", rule, severity, "alert", g_policy);
 	assert_time_recent(rec, t0);
 	assert_int_equal(jint(rec, "process.pid"), pid);
