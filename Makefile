@@ -73,7 +73,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 ASAN_BUILD := $(BUILD)/asan
 
-.PHONY: all deps run test test-unit test-e2e test-kernels test-deploy bench bench-kernels clean \
+.PHONY: all deps run test test-unit test-e2e test-kernels test-deploy bench bench-pair bench-kernels clean \
 	help vmlinux fuzz fuzzers sanitized test-asan
 all: $(BUILD)/custos
 
@@ -91,6 +91,8 @@ help:
 	@echo "make fuzz       build the libFuzzer harnesses (tests/fuzz/) and fuzz each for"
 	@echo "                FUZZ_SECONDS (default 60); FUZZ=NAME picks one"
 	@echo "make bench      workload with and without the agent, alternated (root; BENCH_ARGS=--help)"
+	@echo "make bench-pair A=BIN B=BIN  two custos builds at once over one workload: each one's"
+	@echo "                BPF time a run, paired by round (root; BENCH_PAIR_ARGS=--help)"
 	@echo "make bench-kernels  the same per file backend (LSM, fentry, tracepoint) inside"
 	@echo "                Debian kernels under QEMU (root; BENCH_KERNELS=6.12, docs/PERFORMANCE.md)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
@@ -162,6 +164,12 @@ vmlinux:
 bench: $(BUILD)/custos $(BUILD)/bench/workload $(BUILD)/bench/floor
 	python3 scripts/bench.py --agent $(BUILD)/custos --workload $(BUILD)/bench/workload \
 		--floor $(BUILD)/bench/floor --out $(BUILD)/bench/results.json $(BENCH_ARGS)
+
+# two builds side by side, each one's BPF time a run over the same events
+# (docs/PERFORMANCE.md, "Two builds at once"); e.g. make bench-pair A=/tmp/old B=build/custos
+bench-pair: $(BUILD)/bench/workload
+	@test -n "$(A)" -a -n "$(B)" || { echo "make bench-pair: give A=BIN B=BIN (two custos builds)"; exit 2; }
+	python3 scripts/bench-pair.py $(A) $(B) $(BENCH_PAIR_ARGS)
 
 # innocent-workload overhead per backend inside QEMU guests (LSM and fentry
 # attach there): docs/PERFORMANCE.md, e.g. make bench-kernels BENCH_KERNELS="6.1 6.12"
