@@ -393,7 +393,6 @@ static void expect_act(const struct act *x, const struct want *w, long long t0)
 	expect_done(fp.pid, w, t0);
 }
 
-
 /* A hard link outside the watched directory, made after the rules loaded. */
 static void test_hardlink(void **state)
 {
@@ -627,13 +626,6 @@ static pid_t deep(const char *top, const char *comp, int levels, enum deep_op op
 	return pid;
 }
 
-/*
- * Paths the kernel cannot give whole under the evaluation set: longer than
- * 4096 bytes (22 levels of 200), deeper than its walk (72 levels).  Cut,
- * flagged, and reported: the path is unknown, so every file rule whose
- * other conditions hold fires, the evaluation set's among them.  The path
- * is the deepest part, whole components from a '/'.
- */
 struct cut_try {
 	const char *top, *comp;
 	int levels;
@@ -649,6 +641,13 @@ static void cut_try(void *ctx, int tries)
 	t->fp->pid = t->evals->pid = deep(t->top, t->comp, t->levels, OPEN, NULL);
 }
 
+/*
+ * Paths the kernel cannot give whole under the evaluation set: longer than
+ * 4096 bytes (22 levels of 200), deeper than its walk (72 levels).  Cut,
+ * flagged, and reported: the path is unknown, so every file rule whose
+ * other conditions hold fires, the evaluation set's among them.  The path
+ * is the deepest part, whole components from a '/'.
+ */
 static void check_cut(const char *sub, const char *comp, int levels)
 {
 	char top[512], full[20000];
