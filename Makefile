@@ -166,7 +166,7 @@ bench: $(BUILD)/custos $(BUILD)/bench/workload $(BUILD)/bench/floor
 		--floor $(BUILD)/bench/floor --out $(BUILD)/bench/results.json $(BENCH_ARGS)
 
 # two builds side by side, each one's BPF time a run over the same events
-# (docs/PERFORMANCE.md, "Two builds at once"); e.g. make bench-pair A=/tmp/old B=build/custos
+# (docs/PERFORMANCE.md, "Two builds at once"); e.g. make bench-pair A=old/custos B=build/custos
 bench-pair: $(BUILD)/bench/workload
 	@test -n "$(A)" -a -n "$(B)" || { echo "make bench-pair: give A=BIN B=BIN (two custos builds)"; exit 2; }
 	python3 scripts/bench-pair.py $(A) $(B) $(BENCH_PAIR_ARGS)
