@@ -774,32 +774,50 @@ static int setup_named(void **state)
 	return 0;
 }
 
+/* One read of path by a reader whose child's exec is then awaited: the
+ * context of expect_read_label's act. */
+struct read_try_ctx {
+	struct env *e;
+	const char *path;
+	struct kind_pid kp;
+	int want_label;		/* the exec record counts only with labels */
+};
+
+static void read_try(void *ctx, int tries)
+{
+	struct read_try_ctx *t = ctx;
+	int st;
+
+	(void)tries;
+	t->kp.pid = finish(t->e, flow(t->e, t->path, 0), &st);
+}
+
+/* The child's exec record, and when a label is expected, only a labelled one. */
+static int pred_read_exec(json_t *rec, void *ctx)
+{
+	struct read_try_ctx *t = ctx;
+
+	return pred_kind_pid(rec, &t->kp) &&
+	       (!t->want_label || json_object_get(json_object_get(rec, "process"), "labels"));
+}
+
 /* The reader reads dir/rel; its child's exec carries label set by setter,
  * or none (label NULL).  A read whose run of the file program the kernel
  * skipped (a nested loss record came meanwhile: reported, not hidden)
- * leaves no label: made again, at most twice. */
+ * leaves no label: harness_act_record makes it again, at most twice.  When
+ * no labelled record came, the unlabelled one is what the checks below
+ * fail on. */
 static void expect_read_label(struct env *e, const char *rel, const char *label,
 			      const char *setter)
 {
 	char path[700];
-	struct kind_pid kp = { "exec", 0, "e2e-poke-exec" };
+	struct read_try_ctx t = { e, path, { "exec", 0, "e2e-poke-exec" }, label != NULL };
 	json_t *rec, *labels;
-	int st;
 
 	snprintf(path, sizeof(path), "%s/%s", e->r.dir, rel);
-	for (int tries = 0;; tries++) {
-		size_t skipped = harness_nested_file_losses(&e->r);
-
-		kp.pid = finish(e, flow(e, path, 0), &st);
-		rec = harness_wait_record(&e->r, pred_kind_pid, &kp, WAIT_MS);
-		if (!label || tries == 2 || (rec && json_object_get(json_object_get(rec, "process"),
-								    "labels")) ||
-		    harness_nested_file_losses(&e->r) == skipped)
-			break;
-		json_decref(rec);
-		print_message("the kernel skipped a run of the file program (a nested loss "
-			      "record): the read again\n");
-	}
+	rec = harness_act_record(&e->r, read_try, &t, pred_read_exec, &t, WAIT_MS);
+	if (!rec)
+		rec = harness_wait_record(&e->r, pred_kind_pid, &t.kp, WAIT_MS);
 	assert_non_null(rec);
 	assert_string_equal(jstr(rec, "process.exe"), e->netpoke);
 	labels = json_object_get(json_object_get(rec, "process"), "labels");
