@@ -381,6 +381,8 @@ enum stat_idx {
 	/* 40..47: per-process state (filter_maps.h, "Per-process state") */
 	STAT_PROC_FULL = 40,	/* a process's state found no room: it has none */
 	STAT_LABEL_SET = 41,	/* opens that gave their process labels (label rules) */
+	STAT_FILE_FAST = 42,	/* opens file__btf_cast found innocent in plain loads
+				 * (prefilter.bpf.h, file_fast_innocent) */
 	/* 56..63: the guards */
 	STAT_UNJUDGED_FILE = 56,	/* opens the file guard did not judge by its block or
 					 * label rules: every guard_scratch slot of the CPU was

@@ -674,7 +674,9 @@ static __always_inline void socket_exit(struct pt_regs *regs, long nr, int btf)
 
 /* Tracepoint variants: an open syscall returned ret, the new fd. */
 /* nr: the syscall's number, read by the caller (each variant reads regs its own way) */
-/* btf: the variant may walk BTF pointers (task_btf) */
+/* btf: the variant may walk BTF pointers (task_btf); BTF_CAST: and may
+ * decide an innocent open in plain loads (file_fast_innocent) */
+#define BTF_CAST 2
 static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret, int btf)
 {
 	struct task_struct *task, *bt;
@@ -715,6 +717,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret, 
 	}
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
+	if (btf == BTF_CAST && file_fast_innocent((__u64)file))
+		return 0;
 	return file_event(task, file, oc, regs, 0, 0, btf ? MEMO_BTF : MEMO_CORE);
 }
 
@@ -738,6 +742,14 @@ int BPF_PROG(file__btf, struct pt_regs *regs, long ret)
 {
 	/* every syscall of the host comes here: a few compares for most */
 	return on_sys_exit(regs, REGS_NR_BTF(regs), ret, 1);
+}
+
+/* file__btf with the innocent open's short way (file_fast_innocent): the
+ * loader takes it instead where the kernel has bpf_rdonly_cast. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(file__btf_cast, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, REGS_NR_BTF(regs), ret, BTF_CAST);
 }
 
 SEC("raw_tracepoint/sys_exit")

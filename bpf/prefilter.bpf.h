@@ -516,6 +516,85 @@ __noinline int file_prefilter(__u64 filep)
 }
 
 /*
+ * The innocent open's short way (file__btf_cast, kernels with the
+ * bpf_rdonly_cast kfunc: 6.2 on).  bpf_rdonly_cast makes the file pointer a
+ * BTF pointer the program may walk in plain loads (each one a load the JIT
+ * guards against a fault, which reads 0), where file_prefilter() must call
+ * bpf_probe_read_kernel() for every field: six calls for an innocent open
+ * on a root filesystem mounted under another mount.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* The address p holds, as a number: p's distance from base, whose address
+ * is known (base_val), plus base_val.  The verifier lets a privileged
+ * program (CAP_PERFMON, which every tracing program needs) subtract two
+ * pointers; it lets no program shift or multiply one, which the tag does. */
+static __always_inline __u64 addr_of(const void *p, const void *base, __u64 base_val)
+{
+	__u64 r;
+
+	asm volatile("%[r] = %[p]\n\t%[r] -= %[b]\n\t%[r] += %[v]"
+		     : [r] "=&r"(r) : [p] "r"(p), [b] "r"(base), [v] "r"(base_val));
+	return r;
+}
+
+/* Does file_verdicts hold FILE_DIR_CLEAN for dentry d (a cast pointer),
+ * under the tag file_prefilter() would compute for it? */
+static __always_inline int fast_clean(struct dentry *d, const void *base, __u64 base_val,
+				      __u32 policy, __u32 topo)
+{
+	__u64 dv = addr_of(d, base, base_val);
+	struct dent e = {
+		.parent = addr_of(d->d_parent, base, base_val),
+		.hash_len = d->d_name.hash_len,
+		.inode = addr_of(d->d_inode, base, base_val),
+	};
+
+	return verdict_get(verdict_slot(dv), verdict_tag(dv, &e, policy, topo)) == FILE_DIR_CLEAN;
+}
+
+/*
+ * 1 when file_prefilter() would return 0 for the open file at filep, from
+ * the same cached verdicts: the file's own, then each mountpoint's above
+ * its mount.  0 sends the open to file_prefilter(), which decides it: a
+ * verdict not cached, one not clean, an overflowed device, a tree too deep.
+ * It never decides more than the cache says, so a wrong read (a faulted
+ * load reads 0) makes a tag no verdict was put under: the long way.
+ */
+static __always_inline int file_fast_innocent(__u64 filep)
+{
+	struct file_cfg *cfg;
+	struct file *file;
+	struct mount *m;
+	__u32 zero = 0, policy, topo;
+
+	cfg = bpf_map_lookup_elem(&file_cfg, &zero);
+	if (!cfg || cfg->match_all || any_overflow() || !filep)
+		return 0;
+	file = bpf_rdonly_cast((void *)filep, bpf_core_type_id_kernel(struct file));
+	policy = cfg->policy;
+	topo = file_topo_gen();
+	if (!fast_clean(file->f_path.dentry, file, filep, policy, topo))
+		return 0;
+	m = bpf_rdonly_cast((char *)file->f_path.mnt - bpf_core_field_offset(struct mount, mnt),
+			    bpf_core_type_id_kernel(struct mount));
+	for (int lvl = 0; lvl < FILE_MOUNT_DEPTH; lvl++) {
+		struct mount *pm = m->mnt_parent;
+
+		if (!pm)
+			return 0;
+		if (pm == m) {
+			stat_inc(STAT_FILE_FAST);
+			return 1;
+		}
+		if (!fast_clean(m->mnt_mountpoint, file, filep, policy, topo))
+			return 0;
+		m = pm;
+	}
+	return 0;
+}
+
+/*
  * A file this open created under a watched scope becomes watched by
  * identity before its record is sent: a hard link or rename made right
  * after cannot outrun it.  The bloom element is set first (a lookup it

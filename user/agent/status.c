@@ -64,6 +64,7 @@ static const char *const bpf_stat_names[STAT__COUNT] = {
 	[STAT_FILE_IDS_FULL] = "file_ids_full",
 	[STAT_FILE_IDS_STALE] = "file_ids_stale",
 	[STAT_FILE_VERDICT_MISS] = "file_verdicts_taken",
+	[STAT_FILE_FAST] = "file_fast_innocent",
 	[STAT_FILE_UNDECIDED] = "file_undecided",
 	[STAT_FILE_TOPO] = "file_renames",
 	[STAT_FILE_MOUNTS] = "file_mount_changes",

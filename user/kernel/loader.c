@@ -130,17 +130,45 @@ static enum variant family_choice(struct bpf_object *obj, const char *family, si
 	return V_NONE;
 }
 
-/* try_backend()'s what: the cgroup egress programs, the raw-socket egress hooks */
+/* try_backend()'s what: the cgroup egress programs, the raw-socket egress
+ * hooks, the "_cast" programs */
 #define LOAD_CG 1
 #define LOAD_NETGUARD 2
+#define LOAD_CAST 4
 
-/* Sets autoload on every program for backend b; fails when a family has no usable variant. */
+/*
+ * A program named X_cast is X with a faster way that needs the kernel's
+ * bpf_rdonly_cast kfunc (file__btf_cast: the innocent open in plain loads,
+ * bpf/prefilter.bpf.h).  It is loaded instead of X where the kernel has the
+ * kfunc, X elsewhere; the hooks line names the one attached.
+ */
+#define CAST_SUFFIX "_cast"
+
+static int is_cast_prog(const char *name)
+{
+	size_t n = strlen(name), k = strlen(CAST_SUFFIX);
+
+	return n > k && strcmp(name + n - k, CAST_SUFFIX) == 0;
+}
+
+/* Has the program called name an X_cast sibling in obj? */
+static int has_cast_sibling(struct bpf_object *obj, const char *name)
+{
+	char sib[128];
+
+	snprintf(sib, sizeof(sib), "%s%s", name, CAST_SUFFIX);
+	return bpf_object__find_program_by_name(obj, sib) != NULL;
+}
+
+/* Sets autoload on every program for backend b; fails when a family has no
+ * usable variant.  *cast: how many X_cast programs it set to load. */
 static int select_programs(struct custos_bpf *skel, enum backend b, const struct probe *p,
-			   int what, char *err, size_t errlen)
+			   int what, int *cast, char *err, size_t errlen)
 {
 	struct bpf_object *obj = skel->obj;
 	struct bpf_program *prog;
 
+	*cast = 0;
 	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
 		size_t flen = 0;
@@ -170,7 +198,13 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 				 backend_name(b));
 			return -ENOTSUP;
 		}
-		bpf_program__set_autoload(prog, v == best);
+		if (is_cast_prog(name)) {
+			bpf_program__set_autoload(prog, v == best && (what & LOAD_CAST));
+			*cast += v == best && (what & LOAD_CAST);
+		} else {
+			bpf_program__set_autoload(prog, v == best && !((what & LOAD_CAST) &&
+								      has_cast_sibling(obj, name)));
+		}
 	}
 	return 0;
 }
@@ -292,6 +326,9 @@ int loader_plan(const struct probe *p, char *buf, size_t size)
 			if (strncmp(name, "opt_iouring__", 13) == 0 &&
 			    !iouring_pick(skel, b, p, btf, name, NULL, NULL))
 				continue;
+			if (is_cast_prog(name) ? !p->have_rdonly_cast
+					       : p->have_rdonly_cast && has_cast_sibling(skel->obj, name))
+				continue;
 			used += (size_t)snprintf(buf + used, used < size ? size - used : 0, " %s",
 						 name);
 		}
@@ -301,8 +338,8 @@ int loader_plan(const struct probe *p, char *buf, size_t size)
 	return used < size ? 0 : -ENOSPC;
 }
 
-static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,
-		       int what, char *err, size_t errlen)
+static int try_backend_once(struct loader *l, const struct loader_opts *o, enum backend b,
+			    int what, int *cast, char *err, size_t errlen)
 {
 	struct custos_bpf *skel;
 	int rc;
@@ -332,7 +369,7 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 	}
 	if (l->carried && (rc = loader_carry(l, skel, err, errlen)))
 		goto err_destroy;
-	rc = select_programs(skel, b, &l->probe, what, err, errlen);
+	rc = select_programs(skel, b, &l->probe, what, cast, err, errlen);
 	if (rc)
 		goto err_destroy;
 	iouring_select(skel, b, &l->probe);
@@ -349,6 +386,29 @@ static int try_backend(struct loader *l, const struct loader_opts *o, enum backe
 
 err_destroy:
 	custos_bpf__destroy(skel);
+	return rc;
+}
+
+/* try_backend_once(), with the X_cast programs where the kernel has
+ * bpf_rdonly_cast; when the kernel refuses the set with one of them, once
+ * more with X instead (and a warning: the innocent opens cost more). */
+static int try_backend(struct loader *l, const struct loader_opts *o, enum backend b,
+		       int what, char *err, size_t errlen)
+{
+	char first[512];
+	int cast = 0, rc;
+
+	if (l->probe.have_rdonly_cast)
+		what |= LOAD_CAST;
+	rc = try_backend_once(l, o, b, what, &cast, err, errlen);
+	if (rc == 0 || !cast)
+		return rc;
+	snprintf(first, sizeof(first), "%s", err);
+	rc = try_backend_once(l, o, b, what & ~LOAD_CAST, &cast, err, errlen);
+	if (rc == 0)
+		log_warn("loader: the %s backend loads only without its programs that use "
+			 "bpf_rdonly_cast (%s); every innocent open takes the pre-filter's "
+			 "long way", backend_name(b), first);
 	return rc;
 }
 

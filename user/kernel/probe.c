@@ -202,6 +202,8 @@ int probe_run(struct probe *p)
 				       "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF);
 	p->have_fentry = probe_tracing(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY,
 				       "security_file_open", BTF_KIND_FUNC);
+	p->have_rdonly_cast = vmlinux &&
+			      btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	p->have_lsm = lsm_list_has_bpf(p->lsm_list) &&
 		      probe_tracing(vmlinux, BPF_PROG_TYPE_LSM, BPF_LSM_MAC,
 				    "bpf_lsm_file_open", BTF_KIND_FUNC);
@@ -214,11 +216,12 @@ void probe_describe(const struct probe *p, char *buf, size_t size)
 {
 	snprintf(buf, size,
 		 "btf=%s ringbuf=%s tp_btf=%s raw_tracepoint=%s fentry=%s lsm=%s "
-		 "cgroup_sock_addr=%s cgroup_task=%s cgroup_pid=%s cgroup2=%s tracefs=%s "
+		 "rdonly_cast=%s cgroup_sock_addr=%s cgroup_task=%s cgroup_pid=%s cgroup2=%s tracefs=%s "
 		 "lsm_list=%s",
 		 p->have_btf ? "yes" : "no", p->have_ringbuf ? "yes" : "no",
 		 p->have_tp_btf ? "yes" : "no", p->have_raw_tp ? "yes" : "no",
 		 p->have_fentry ? "yes" : "no", p->have_lsm ? "yes" : "no",
+		 p->have_rdonly_cast ? "yes" : "no",
 		 p->have_cgroup_sock ? "yes" : "no",
 		 p->net_helpers & NET_HELPER_TASK ? "yes" : "no",
 		 p->net_helpers & NET_HELPER_ID ? "yes" : "no",

@@ -18,6 +18,7 @@ struct probe {
 	int have_raw_tp;	/* raw tracepoints */
 	int have_fentry;	/* fentry/fexit attach */
 	int have_lsm;		/* BPF LSM programs attach and "bpf" is in the active LSMs */
+	int have_rdonly_cast;	/* the bpf_rdonly_cast kfunc (6.2 on): file__btf_cast */
 	int have_cgroup_sock;	/* cgroup/connect4 and friends */
 	unsigned net_helpers;	/* NET_HELPER_* (filter_maps.h): what the cgroup
 				 * socket programs may call on this kernel */
