@@ -81,6 +81,7 @@ static struct agent_run g_r;
 static char g_policy[80];
 static char g_self[PATH_MAX];
 static int g_guard;	/* file__lsm attached: vault opens are refused */
+static struct stat *g_moved_id;	/* TMPFS_MOVED_IN's file as its child saw it (shared) */
 
 static const char *const R[] = { "read", NULL };
 static const char *const W_C[] = { "write", "create", NULL };
@@ -108,6 +109,10 @@ static int group_setup(void **state)
 					     "secrets/by-handle", "secrets/cold", "vault/key",
 					     "vault/key2" };
 
+	g_moved_id = mmap(NULL, sizeof(*g_moved_id), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g_moved_id == MAP_FAILED)
+		return -1;
 	if (harness_setup(&g_r, rules_yaml) || policy_of(g_r.rules, g_policy, sizeof(g_policy)) ||
 	    !realpath("/proc/self/exe", g_self))
 		return -1;
@@ -232,6 +237,9 @@ enum how {
 	REPEAT_RENAMED,	/* open b/d OPEN_MANY_TIMES times, rename(b, c), c/d as often */
 	REPEAT_MOVED,	/* private mount namespace, bind a on b, open b/d OPEN_MANY_TIMES
 			 * times, move the mount to c, c/d as often */
+	TMPFS_MOVED_IN,	/* private mount namespace, a tmpfs on a, a/d made and opened
+			 * OPEN_MANY_TIMES times, the mount moved to b, b/d opened;
+			 * a/d's identity in *g_moved_id */
 };
 
 struct act {
@@ -272,6 +280,7 @@ static void drop_dentries(void)
 static void child_act(const struct act *x)
 {
 	struct { struct file_handle fh; unsigned char bytes[128]; } h;
+	char p[PATH_MAX];
 	int fd = -1, tfd, mfd, mount_id;
 
 	switch (x->how) {
@@ -304,6 +313,20 @@ static void child_act(const struct act *x)
 					       mount(x->b, x->c, NULL, MS_MOVE, NULL))
 			_exit(16);
 		fd = (errno = open_many_in(x->c, x->d, x->flags)) ? -1 : 0;
+		break;
+	case TMPFS_MOVED_IN:
+		snprintf(p, sizeof(p), "%s/%s", x->a, x->d);
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("custos-e2e", x->a, "tmpfs", 0, "size=64k") ||
+		    (fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 || close(fd) ||
+		    stat(p, g_moved_id))
+			_exit(17);
+		if ((errno = open_many_in(x->a, x->d, x->flags)))
+			break;
+		if (mount(x->a, x->b, NULL, MS_MOVE, NULL))
+			_exit(18);
+		snprintf(p, sizeof(p), "%s/%s", x->b, x->d);
+		fd = open(p, x->flags);
 		break;
 	case CHROOT:
 		if (chroot(x->a) || chdir("/"))
@@ -821,6 +844,42 @@ static void test_repeat_mount_moved(void **state)
 }
 
 /*
+ * A file on a tmpfs opened often where nothing is watched, then its mount
+ * moved into a watched directory (private mount namespace): the next open
+ * is reported.  The file's own verdict stays cached clean; only the walk of
+ * the mounts above it sees the watched mountpoint.  Under file__btf_cast
+ * that walk is the innocent open's short way (file_fast_innocent), which
+ * must be the one taken where the kernel offers bpf_rdonly_cast: the first
+ * opens count as its innocent opens, the last one not.
+ */
+static void test_tmpfs_moved_into_scope(void **state)
+{
+	char stage[512], mnt[512], via[512];
+	long long t0 = now_realtime_ns(), fast = agent_stat(g_r.pid, STAT_FILE_FAST);
+	struct act x = { TMPFS_MOVED_IN, stage, mnt, NULL, O_RDONLY, "moved-in" };
+	struct want w = { .rule = SECRET, .severity = "critical", .path = via, .host = NULL,
+			  .id = g_moved_id, .access = R, .flags = "O_RDONLY" };
+	int cast = harness_hook_attached(&g_r, "file__btf_cast");
+
+	if (harness_hook_attached(&g_r, "file__btf ") && harness_log_contains(&g_r, " rdonly_cast=yes ", 0))
+		fail_msg("the kernel has bpf_rdonly_cast, yet file__btf, not file__btf_cast, is "
+			 "attached");
+	path_in(stage, sizeof(stage), "other/stage");
+	path_in(mnt, sizeof(mnt), "secrets/mnt");
+	path_in(via, sizeof(via), "secrets/mnt/moved-in");
+	assert_int_equal(mkdir(stage, 0700), 0);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	expect_act(&x, &w, t0);
+	print_message("%s: innocent opens decided in plain loads meanwhile: %lld\n",
+		      cast ? "file__btf_cast" : "no file__btf_cast",
+		      agent_stat(g_r.pid, STAT_FILE_FAST) - fast);
+	if (cast)
+		assert_true(agent_stat(g_r.pid, STAT_FILE_FAST) - fast >= OPEN_MANY_TIMES - 2);
+	else
+		assert_int_equal(agent_stat(g_r.pid, STAT_FILE_FAST) - fast, 0);
+}
+
+/*
  * rename(from, to) as an ia32 syscall (int 0x80; the ia32 rename is 38), in
  * a child: 0 done, 1 the kernel runs no ia32 syscalls here, -1 it failed.
  */
@@ -1121,6 +1180,7 @@ int main(void)
 		cmocka_unit_test(test_rename_generation),
 		cmocka_unit_test(test_repeat_dir_renamed),
 		cmocka_unit_test(test_repeat_mount_moved),
+		cmocka_unit_test(test_tmpfs_moved_into_scope),
 		cmocka_unit_test(test_vault_by_identity),
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_deep_path),
