@@ -861,7 +861,8 @@ static void test_tmpfs_moved_into_scope(void **state)
 			  .id = g_moved_id, .access = R, .flags = "O_RDONLY" };
 	int cast = harness_hook_attached(&g_r, "file__btf_cast");
 
-	if (harness_hook_attached(&g_r, "file__btf ") && harness_log_contains(&g_r, " rdonly_cast=yes ", 0))
+	if (harness_hook_attached(&g_r, "file__btf ") &&
+	    harness_log_contains(&g_r, " rdonly_cast=yes ", 0))
 		fail_msg("the kernel has bpf_rdonly_cast, yet file__btf, not file__btf_cast, is "
 			 "attached");
 	path_in(stage, sizeof(stage), "other/stage");

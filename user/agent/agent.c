@@ -258,7 +258,6 @@ static void describe_raw_egress(struct agent *a, const char *who)
 			 "rules (BPF LSM socket_post_create, proto packet)", who);
 	else if (loader_attached(&a->loader, "opt_netpacket__fentry") ||
 		 loader_attached(&a->loader, "file__btf") ||	/* at socket()'s exit */
-		 loader_attached(&a->loader, "file__btf_cast") ||
 		 loader_attached(&a->loader, "file__raw"))
 		log_warn("%s: AF_PACKET sockets are reported at creation but NOT refused on the "
 			 "%s backend (refusing needs BPF LSM)", who, backend_name(a->loader.backend));

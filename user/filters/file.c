@@ -553,8 +553,7 @@ int filter_file_dir_cache(struct loader *l)
 	/* the directory verdicts are sound only while a program bumps their
 	 * generation at every rename: the syscall exit (tracepoint, raw), or
 	 * opt_filetopo__fentry (lsm, fentry) */
-	on = loader_attached(l, "file__btf") || loader_attached(l, "file__btf_cast") ||
-	     loader_attached(l, "file__raw") ||
+	on = loader_attached(l, "file__btf") || loader_attached(l, "file__raw") ||
 	     loader_attached(l, "opt_filetopo__fentry");
 	fd = bpf_map__fd(l->skel->maps.file_cfg);
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))

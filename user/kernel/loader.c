@@ -160,6 +160,12 @@ static int has_cast_sibling(struct bpf_object *obj, const char *name)
 	return bpf_object__find_program_by_name(obj, sib) != NULL;
 }
 
+/* Does the choice of X_cast (cast on) or X leave the program out? */
+static int cast_left_out(struct bpf_object *obj, const char *name, int cast)
+{
+	return is_cast_prog(name) ? !cast : cast && has_cast_sibling(obj, name);
+}
+
 /* Sets autoload on every program for backend b; fails when a family has no
  * usable variant.  *cast: how many X_cast programs it set to load. */
 static int select_programs(struct custos_bpf *skel, enum backend b, const struct probe *p,
@@ -173,6 +179,7 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 		const char *name = bpf_program__name(prog);
 		size_t flen = 0;
 		enum variant v = prog_variant(name, &flen), best;
+		int on;
 
 		if (v == V_NONE)
 			continue;
@@ -198,13 +205,9 @@ static int select_programs(struct custos_bpf *skel, enum backend b, const struct
 				 backend_name(b));
 			return -ENOTSUP;
 		}
-		if (is_cast_prog(name)) {
-			bpf_program__set_autoload(prog, v == best && (what & LOAD_CAST));
-			*cast += v == best && (what & LOAD_CAST);
-		} else {
-			bpf_program__set_autoload(prog, v == best && !((what & LOAD_CAST) &&
-								      has_cast_sibling(obj, name)));
-		}
+		on = v == best && !cast_left_out(obj, name, what & LOAD_CAST);
+		bpf_program__set_autoload(prog, on);
+		*cast += on && is_cast_prog(name);
 	}
 	return 0;
 }
@@ -326,8 +329,7 @@ int loader_plan(const struct probe *p, char *buf, size_t size)
 			if (strncmp(name, "opt_iouring__", 13) == 0 &&
 			    !iouring_pick(skel, b, p, btf, name, NULL, NULL))
 				continue;
-			if (is_cast_prog(name) ? !p->have_rdonly_cast
-					       : p->have_rdonly_cast && has_cast_sibling(skel->obj, name))
+			if (cast_left_out(skel->obj, name, p->have_rdonly_cast))
 				continue;
 			used += (size_t)snprintf(buf + used, used < size ? size - used : 0, " %s",
 						 name);
@@ -709,7 +711,10 @@ int loader_hooks_have(const char *hooks, const char *prog)
 
 int loader_attached(const struct loader *l, const char *prog)
 {
-	return loader_hooks_have(l->hooks, prog);
+	char sib[128];
+
+	snprintf(sib, sizeof(sib), "%s%s", prog, CAST_SUFFIX);
+	return loader_hooks_have(l->hooks, prog) || loader_hooks_have(l->hooks, sib);
 }
 
 /* The skipped runs of the program behind fd; 0 or -errno. */

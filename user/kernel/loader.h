@@ -125,7 +125,9 @@ int loader_pin_policy(struct loader *l, const char *policy);
  */
 int loader_set_dns(struct loader *l, int on, char *err, size_t errlen);
 
-/* Is the program named prog (e.g. "opt_execguard__lsm") attached? */
+/* Is the program named prog (e.g. "opt_execguard__lsm") attached, or its
+ * prog_cast form, which the loader takes instead where the kernel allows
+ * (file__btf_cast for file__btf)? */
 int loader_attached(const struct loader *l, const char *prog);
 /* Is prog a word of hooks ("exec__btf fork__btf ...")? */
 int loader_hooks_have(const char *hooks, const char *prog);

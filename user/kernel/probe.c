@@ -216,8 +216,8 @@ void probe_describe(const struct probe *p, char *buf, size_t size)
 {
 	snprintf(buf, size,
 		 "btf=%s ringbuf=%s tp_btf=%s raw_tracepoint=%s fentry=%s lsm=%s "
-		 "rdonly_cast=%s cgroup_sock_addr=%s cgroup_task=%s cgroup_pid=%s cgroup2=%s tracefs=%s "
-		 "lsm_list=%s",
+		 "rdonly_cast=%s cgroup_sock_addr=%s cgroup_task=%s cgroup_pid=%s cgroup2=%s "
+		 "tracefs=%s lsm_list=%s",
 		 p->have_btf ? "yes" : "no", p->have_ringbuf ? "yes" : "no",
 		 p->have_tp_btf ? "yes" : "no", p->have_raw_tp ? "yes" : "no",
 		 p->have_fentry ? "yes" : "no", p->have_lsm ? "yes" : "no",
